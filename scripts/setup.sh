@@ -5,8 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
-  libgmp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
-
+  libgmp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev libcli11-dev
 )
 
 missing=()
