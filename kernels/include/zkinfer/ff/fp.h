@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "zkinfer/ff/fp_device.h"
 #include "zkinfer/ff/hd.h"
 #include "zkinfer/ff/u256.h"
 
@@ -60,6 +61,14 @@ struct Fp {
 
   // ---- arithmetic ---------------------------------------------------------------------
   ZK_HDI constexpr Fp operator+(const Fp& b) const {
+#if defined(__CUDA_ARCH__)
+    // Device: 8x32-bit PTX carry chains (fp_device.h); constant evaluation takes the host path.
+    if (!__builtin_is_constant_evaluated()) {
+      Fp r;
+      fp_device::add<P>(r.v, v, b.v);
+      return r;
+    }
+#endif
     // a, b < p < 2^254: the sum fits in 256 bits, then one conditional subtraction.
     Fp r;
     uint64_t c = 0;
@@ -70,6 +79,14 @@ struct Fp {
     return reduce_once(r);
   }
   ZK_HDI constexpr Fp operator-(const Fp& b) const {
+#if defined(__CUDA_ARCH__)
+    // Device: 8x32-bit PTX carry chains (fp_device.h); constant evaluation takes the host path.
+    if (!__builtin_is_constant_evaluated()) {
+      Fp r;
+      fp_device::sub<P>(r.v, v, b.v);
+      return r;
+    }
+#endif
     constexpr uint64_t m0 = MOD.w[0], m1 = MOD.w[1], m2 = MOD.w[2], m3 = MOD.w[3];
     Fp r;
     uint64_t br = 0;
@@ -91,6 +108,14 @@ struct Fp {
   // Montgomery multiplication, CIOS without the extra carry word: valid because the
   // modulus leaves two spare bits in its top word (static_assert above).
   ZK_HDI constexpr Fp operator*(const Fp& b) const {
+#if defined(__CUDA_ARCH__)
+    // Device: 8x32-bit PTX carry chains (fp_device.h); constant evaluation takes the host path.
+    if (!__builtin_is_constant_evaluated()) {
+      Fp r;
+      fp_device::mul<P>(r.v, v, b.v);
+      return r;
+    }
+#endif
     constexpr uint64_t m0 = MOD.w[0], m1 = MOD.w[1], m2 = MOD.w[2], m3 = MOD.w[3];
     constexpr uint64_t mod[4] = {m0, m1, m2, m3};
     uint64_t t[4] = {0, 0, 0, 0};

@@ -1,0 +1,183 @@
+// Field throughput on the device: Fr and Fq multiplications per second when arithmetic is the
+// limit (independent multiplication chains per thread, operands in registers), and the library's
+// elementwise kernels, which move 96 bytes per Fr multiplication and are bound by memory.
+// Every measurement checks a sample of its outputs against the host implementation.
+//
+//   bench_gpu_field [--out results.json] [--reps 21] [--warmup 3] [--quick]
+// Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "bench_util.h"
+#include "cuda/buffer.h"
+#include "cuda/check.h"
+#include "cuda/device.h"
+#include "cuda/field_ops.h"
+
+namespace zkinfer::bench {
+namespace {
+
+using gpu::DeviceBuffer;
+using gpu::FieldOp;
+
+constexpr const char* kUsage = "usage: bench_gpu_field [--out results.json] [--reps N] [--warmup N] [--quick]\n";
+
+// Each thread multiplies ILP independent accumulators by one factor, `iters` times: the
+// multiplications of one chain depend on each other, those of different chains do not, so the
+// scheduler has ILP of them to overlap within a thread, plus all the other warps.
+template <class F, int ILP>
+__global__ void mul_chain_kernel(F* out, const F* x0, const F* factor, size_t threads, int iters) {
+  const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (t >= threads) return;
+  F x[ILP];
+#pragma unroll
+  for (int k = 0; k < ILP; ++k) x[k] = x0[k * threads + t];
+  const F m = factor[t];
+  for (int i = 0; i < iters; ++i) {
+#pragma unroll
+    for (int k = 0; k < ILP; ++k) x[k] = x[k] * m;
+  }
+#pragma unroll
+  for (int k = 0; k < ILP; ++k) out[k * threads + t] = x[k];
+}
+
+// Uniform elements drawn directly as Montgomery words below p (as uniform as field_random, and
+// without its conversion multiply: the arrays here have millions of elements).
+template <class F>
+F random_element(std::mt19937_64& rng) {
+  constexpr U256 p = F::MOD;
+  for (;;) {
+    U256 w{{rng(), rng(), rng(), rng() & ((uint64_t{1} << (F::BITS - 192)) - 1)}};
+    if (u256::less(w, p)) return F::from_mont(w);
+  }
+}
+template <>
+Fq2 random_element<Fq2>(std::mt19937_64& rng) {
+  const Fq c0 = random_element<Fq>(rng);
+  return {c0, random_element<Fq>(rng)};
+}
+template <class F>
+std::vector<F> random_array(std::mt19937_64& rng, size_t n) {
+  std::vector<F> v(n);
+  for (F& x : v) x = random_element<F>(rng);
+  return v;
+}
+
+constexpr unsigned kBlock = 256;  // not tuned: the chains are bound by multiply throughput
+
+template <class F, int ILP>
+Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, const Options& o, std::mt19937_64& rng) {
+  // Four blocks of 256 per SM (the SM holds 2048 threads) times four waves: enough warps to hide
+  // the multiply latency, and a tail that is a small part of the run.
+  const size_t threads = size_t(g.sm_count) * 2048 * (o.quick ? 1 : 4);
+  const int iters = o.quick ? 64 : 256;
+  const std::vector<F> x0 = random_array<F>(rng, threads * ILP), m = random_array<F>(rng, threads);
+  DeviceBuffer<F> dx(x0), dm(m), out(threads * ILP);
+  const unsigned grid = unsigned((threads + kBlock - 1) / kBlock);
+  auto launch = [&] {
+    mul_chain_kernel<F, ILP><<<grid, kBlock>>>(out.data(), dx.data(), dm.data(), threads, iters);
+    ZK_CUDA_CHECK_LAUNCH();
+  };
+  Result r{name, unit, double(threads), double(threads) * ILP * iters, 0, {}, false};
+  r.t = time_runs(launch, o.warmup, o.reps);
+
+  out.fill_bytes(0xff);
+  launch();
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::vector<F> got = out.download();
+  r.check_ok = true;
+  for (size_t t = 0; t < threads; t += threads / 61 + 1) {  // a spread-out sample of threads
+    for (int k = 0; k < ILP; ++k) {
+      F want = x0[k * threads + t];
+      for (int i = 0; i < iters; ++i) want = want * m[t];
+      r.check_ok = r.check_ok && got[k * threads + t] == want;
+    }
+  }
+  return r;
+}
+
+template <class F>
+F host_op(FieldOp op, const F& a, const F& b) {
+  switch (op) {
+    case FieldOp::Mul:
+      return a * b;
+    case FieldOp::Add:
+      return a + b;
+    case FieldOp::Sub:
+      return a - b;
+    case FieldOp::Sqr:
+      return a.sqr();
+    case FieldOp::Inverse:
+      return a.inverse();
+  }
+  return F::zero();
+}
+
+template <class F>
+void apply(FieldOp op, F* out, const F* a, const F* b, size_t n) {
+  gpu::field_apply(op, out, a, b, n);
+}
+void apply(FieldOp, Fq2* out, const Fq2* a, const Fq2* b, size_t n) { gpu::fq2_mul(out, a, b, n); }
+Fq2 host_op(FieldOp, const Fq2& a, const Fq2& b) { return a * b; }
+
+// The library kernel over arrays far larger than L2 (50 MB on an H100).
+template <class F>
+Result elementwise(const char* name, const char* unit, FieldOp op, size_t n, const Options& o, std::mt19937_64& rng) {
+  const std::vector<F> a = random_array<F>(rng, n), b = random_array<F>(rng, n);
+  DeviceBuffer<F> da(a), db(b), out(n);
+  auto launch = [&] { apply(op, out.data(), da.data(), db.data(), n); };
+  const double bytes = double(n) * sizeof(F) * (gpu::field_op_reads_b(op) ? 3 : 2);
+  Result r{name, unit, double(n), double(n), bytes, {}, false};
+  r.t = time_runs(launch, o.warmup, o.reps);
+
+  out.fill_bytes(0xff);
+  launch();
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::vector<F> got = out.download();
+  r.check_ok = true;
+  for (size_t i = 0; i < n; i += n / 211 + 1) r.check_ok = r.check_ok && got[i] == host_op(op, a[i], b[i]);
+  r.check_ok = r.check_ok && got[n - 1] == host_op(op, a[n - 1], b[n - 1]);
+  return r;
+}
+
+int run(int argc, char** argv) {
+  const Options o = parse_options(argc, argv, kUsage);
+  const gpu::GpuInfo g = gpu::probe_gpu();
+  if (!g.usable) {
+    std::fprintf(stderr, "bench_gpu_field: %s\n", g.reason.c_str());
+    return 2;
+  }
+  std::printf("device: %s\n", gpu::describe(g).c_str());
+  std::mt19937_64 rng(20240601);  // fixed: the same inputs every run, so runs compare
+  const size_t big = o.quick ? size_t{1} << 20 : size_t{1} << 24;
+
+  std::vector<Result> rs;
+  rs.push_back(mul_chain<Fr, 1>("fr_mul_chain_ilp1", "Fr mul", g, o, rng));
+  rs.push_back(mul_chain<Fr, 4>("fr_mul_chain_ilp4", "Fr mul", g, o, rng));
+  rs.push_back(mul_chain<Fq, 4>("fq_mul_chain_ilp4", "Fq mul", g, o, rng));
+  rs.push_back(elementwise<Fr>("fr_mul_elementwise", "Fr mul", FieldOp::Mul, big, o, rng));
+  rs.push_back(elementwise<Fr>("fr_add_elementwise", "Fr add", FieldOp::Add, big, o, rng));
+  rs.push_back(elementwise<Fr>("fr_sqr_elementwise", "Fr sqr", FieldOp::Sqr, big, o, rng));
+  rs.push_back(elementwise<Fq2>("fq2_mul_elementwise", "Fq2 mul", FieldOp::Mul, big / 4, o, rng));
+  rs.push_back(elementwise<Fr>("fr_inverse_elementwise", "Fr inverse", FieldOp::Inverse, big / 16, o, rng));
+
+  print_table(rs);
+  if (!o.out.empty()) write_json(o.out, "bench_gpu_field", g, o, rs);
+  bool ok = true;
+  for (const Result& r : rs) ok = ok && r.check_ok;
+  if (!ok) std::fprintf(stderr, "bench_gpu_field: a device result differed from the host\n");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace zkinfer::bench
+
+int main(int argc, char** argv) {
+  try {
+    return zkinfer::bench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_gpu_field: %s\n", e.what());
+    return 1;
+  }
+}

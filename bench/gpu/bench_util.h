@@ -1,0 +1,143 @@
+// Shared by the GPU benchmarks: CUDA-event timing (warm-up, then the median of N timed runs),
+// command-line options, and a small JSON result writer (no library needed on GPU machines).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cuda/check.h"
+#include "cuda/device.h"
+
+namespace zkinfer::bench {
+
+struct Timing {
+  double median_ms = 0, min_ms = 0, max_ms = 0;
+  int reps = 0;
+};
+
+// Runs `launch` (which enqueues work on the default stream) `warmup` times untimed, then `reps`
+// times each between two events; every run is waited for, so runs do not overlap.
+template <class Launch>
+Timing time_runs(Launch&& launch, int warmup, int reps) {
+  cudaEvent_t start, stop;
+  ZK_CUDA_CHECK(cudaEventCreate(&start));
+  ZK_CUDA_CHECK(cudaEventCreate(&stop));
+  for (int i = 0; i < warmup; ++i) launch();
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<double> ms;
+  for (int i = 0; i < reps; ++i) {
+    ZK_CUDA_CHECK(cudaEventRecord(start));
+    launch();
+    ZK_CUDA_CHECK(cudaEventRecord(stop));
+    ZK_CUDA_CHECK(cudaEventSynchronize(stop));
+    float t = 0;
+    ZK_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop));
+    ms.push_back(t);
+  }
+  ZK_CUDA_CHECK(cudaEventDestroy(start));
+  ZK_CUDA_CHECK(cudaEventDestroy(stop));
+  std::sort(ms.begin(), ms.end());
+  Timing r;
+  r.reps = reps;
+  r.min_ms = ms.front();
+  r.max_ms = ms.back();
+  r.median_ms = reps % 2 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
+  return r;
+}
+
+struct Options {
+  std::string out;  // JSON file; none when empty
+  int warmup = 3;
+  int reps = 21;
+  bool quick = false;  // smaller sizes, for a smoke run
+};
+
+inline Options parse_options(int argc, char** argv, const char* usage) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s: %s needs a value\n%s", argv[0], a.c_str(), usage);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--out") {
+      o.out = value();
+    } else if (a == "--reps") {
+      o.reps = std::max(1, std::atoi(value().c_str()));
+    } else if (a == "--warmup") {
+      o.warmup = std::max(0, std::atoi(value().c_str()));
+    } else if (a == "--quick") {
+      o.quick = true;
+    } else {
+      std::fprintf(stderr, "%s: unknown option %s\n%s", argv[0], a.c_str(), usage);
+      std::exit(a == "--help" || a == "-h" ? 0 : 2);
+    }
+  }
+  return o;
+}
+
+inline std::string json_string(const std::string& s) {
+  std::string r = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    r += c;
+  }
+  return r + "\"";
+}
+
+// One measured operation of a benchmark.
+struct Result {
+  std::string name;
+  std::string unit;        // what ops_per_s counts, e.g. "Fr mul"
+  double elements = 0;     // array length or thread count
+  double ops = 0;          // operations per timed run
+  double bytes = 0;        // device-memory bytes a run must move at least (0: compute-bound)
+  Timing t;
+  bool check_ok = false;   // device results matched the host on a sample
+  double ops_per_s() const { return ops / (t.median_ms * 1e-3); }
+  double gbytes_per_s() const { return bytes / (t.median_ms * 1e-3) / 1e9; }
+};
+
+inline void print_table(const std::vector<Result>& rs) {
+  std::printf("%-28s %12s %10s %10s %14s %10s %6s\n", "benchmark", "elements", "median_ms", "min_ms", "ops/s",
+              "GB/s", "check");
+  for (const Result& r : rs)
+    std::printf("%-28s %12.0f %10.4f %10.4f %14.4g %10.1f %6s\n", r.name.c_str(), r.elements, r.t.median_ms,
+                r.t.min_ms, r.ops_per_s(), r.gbytes_per_s(), r.check_ok ? "ok" : "FAIL");
+}
+
+inline void write_json(const std::string& path, const char* program, const gpu::GpuInfo& g, const Options& o,
+                       const std::vector<Result>& rs) {
+  std::ofstream f(path);
+  f.precision(10);
+  f << "{\n  \"benchmark\": " << json_string(program) << ",\n";
+  f << "  \"gpu\": {\"name\": " << json_string(g.name) << ", \"compute_capability\": \"" << g.cc_major << "."
+    << g.cc_minor << "\", \"sm_count\": " << g.sm_count << ", \"memory_bytes\": " << g.global_mem_bytes
+    << ", \"l2_bytes\": " << g.l2_bytes << ", \"cuda_runtime\": " << g.runtime_version
+    << ", \"cuda_driver\": " << g.driver_version << "},\n";
+  f << "  \"warmup\": " << o.warmup << ", \"reps\": " << o.reps << ", \"quick\": " << (o.quick ? "true" : "false")
+    << ",\n  \"results\": [\n";
+  for (size_t i = 0; i < rs.size(); ++i) {
+    const Result& r = rs[i];
+    f << "    {\"name\": " << json_string(r.name) << ", \"unit\": " << json_string(r.unit)
+      << ", \"elements\": " << r.elements << ", \"ops\": " << r.ops << ", \"median_ms\": " << r.t.median_ms
+      << ", \"min_ms\": " << r.t.min_ms << ", \"max_ms\": " << r.t.max_ms << ", \"ops_per_s\": " << r.ops_per_s()
+      << ", \"gbytes_per_s\": " << r.gbytes_per_s() << ", \"check\": " << (r.check_ok ? "\"ok\"" : "\"failed\"")
+      << "}" << (i + 1 < rs.size() ? "," : "") << "\n";
+  }
+  f << "  ]\n}\n";
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace zkinfer::bench

@@ -1,0 +1,62 @@
+// An owned device array (RAII over cudaMalloc/cudaFree) with checked, synchronous copies.
+// Hot paths keep their buffers across calls (DESIGN.md 7); this type only owns and copies.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "cuda/check.h"
+
+namespace zkinfer::gpu {
+
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(size_t n) : n_(n) {
+    if (n) ZK_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)));
+  }
+  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { upload(host); }
+  ~DeviceBuffer() {
+    // A destructor cannot report; a failing cudaFree means the context is already broken and
+    // the next checked call says so.
+    if (p_) (void)cudaFree(p_);
+  }
+  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  size_t size() const { return n_; }
+
+  void upload(const std::vector<T>& host) {
+    if (host.size() != n_) throw std::invalid_argument("DeviceBuffer::upload: size mismatch");
+    if (n_) ZK_CUDA_CHECK(cudaMemcpy(p_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  std::vector<T> download() const {
+    std::vector<T> host(n_);
+    if (n_) ZK_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    return host;
+  }
+  // Sets every byte, e.g. to poison an output before a kernel writes it.
+  void fill_bytes(uint8_t value) {
+    if (n_) ZK_CUDA_CHECK(cudaMemset(p_, value, n_ * sizeof(T)));
+  }
+
+ private:
+  T* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+}  // namespace zkinfer::gpu

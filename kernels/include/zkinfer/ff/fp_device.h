@@ -1,0 +1,145 @@
+// Device side of Fp<P>: the PTX carry-chain helpers and the entry points fp.h calls when it is
+// compiled for the GPU (operator+, operator-, operator*; everything else builds on those).
+//
+// Why one asm statement per instruction, in small named helpers:
+// - The algorithms (mont32.h) are then written once and run unchanged over the host emulator in
+//   the tests; a hand-written asm block per chain could not be checked without a GPU.
+// - PTX defines the carry flag (CC.CF) as state that only instructions with .cc (write) or the
+//   c-prefix (read) touch. The helpers are `asm volatile`, which keeps them in program order
+//   relative to each other; NVVM emits no carry instructions of its own between them as long as
+//   no 128-bit integer arithmetic is mixed into a chain (see the rules in mont32.h), and ptxas
+//   tracks CC.CF as a dependency when it schedules, so the chain survives into SASS.
+// - `volatile` costs nothing in the generated code here: ptxas, not NVVM, does the instruction
+//   scheduling, and every helper's result is used.
+// - Operands are plain 32-bit registers ("r"); constants such as modulus limbs arrive as values
+//   the compiler has already folded, and ptxas turns them into immediates.
+#pragma once
+
+#if defined(__CUDACC__)
+
+#include <cstdint>
+
+#include "zkinfer/ff/mont32.h"
+
+namespace zkinfer::ptx {
+
+// The carry-chain instruction set of mont32.h, one PTX instruction per member.
+struct Chain {
+  // d = a + b, CF = carry-out
+  __device__ __forceinline__ uint32_t add_cc(uint32_t a, uint32_t b) {
+    uint32_t d;
+    asm volatile("add.cc.u32 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+  }
+  // d = a + b + CF, CF = carry-out
+  __device__ __forceinline__ uint32_t addc_cc(uint32_t a, uint32_t b) {
+    uint32_t d;
+    asm volatile("addc.cc.u32 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+  }
+  // d = a + b + CF
+  __device__ __forceinline__ uint32_t addc(uint32_t a, uint32_t b) {
+    uint32_t d;
+    asm volatile("addc.u32 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+  }
+  // d = a - b, CF = borrow-out
+  __device__ __forceinline__ uint32_t sub_cc(uint32_t a, uint32_t b) {
+    uint32_t d;
+    asm volatile("sub.cc.u32 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+  }
+  // d = a - (b + CF), CF = borrow-out
+  __device__ __forceinline__ uint32_t subc_cc(uint32_t a, uint32_t b) {
+    uint32_t d;
+    asm volatile("subc.cc.u32 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+  }
+  // d = a - (b + CF)
+  __device__ __forceinline__ uint32_t subc(uint32_t a, uint32_t b) {
+    uint32_t d;
+    asm volatile("subc.u32 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+  }
+  // d = lo(a * b) + c, CF = carry-out
+  __device__ __forceinline__ uint32_t mad_lo_cc(uint32_t a, uint32_t b, uint32_t c) {
+    uint32_t d;
+    asm volatile("mad.lo.cc.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+  }
+  // d = lo(a * b) + c + CF, CF = carry-out
+  __device__ __forceinline__ uint32_t madc_lo_cc(uint32_t a, uint32_t b, uint32_t c) {
+    uint32_t d;
+    asm volatile("madc.lo.cc.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+  }
+  // d = hi(a * b) + c, CF = carry-out
+  __device__ __forceinline__ uint32_t mad_hi_cc(uint32_t a, uint32_t b, uint32_t c) {
+    uint32_t d;
+    asm volatile("mad.hi.cc.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+  }
+  // d = hi(a * b) + c + CF, CF = carry-out
+  __device__ __forceinline__ uint32_t madc_hi_cc(uint32_t a, uint32_t b, uint32_t c) {
+    uint32_t d;
+    asm volatile("madc.hi.cc.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+  }
+  // d = hi(a * b) + c + CF
+  __device__ __forceinline__ uint32_t madc_hi(uint32_t a, uint32_t b, uint32_t c) {
+    uint32_t d;
+    asm volatile("madc.hi.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+  }
+};
+
+}  // namespace zkinfer::ptx
+
+namespace zkinfer::fp_device {
+
+// Fp's four 64-bit words <-> eight 32-bit limbs. Each 64-bit register is a pair of 32-bit
+// registers on the GPU, so these compile to nothing.
+__device__ __forceinline__ void split(uint32_t x[mont32::kLimbs], const uint64_t v[4]) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    x[2 * i] = uint32_t(v[i]);
+    x[2 * i + 1] = uint32_t(v[i] >> 32);
+  }
+}
+__device__ __forceinline__ void join(uint64_t v[4], const uint32_t x[mont32::kLimbs]) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i) v[i] = uint64_t(x[2 * i]) | (uint64_t(x[2 * i + 1]) << 32);
+}
+
+// r = a + b, a - b, a * b (Montgomery) for elements of Fp<P> given as their 64-bit words.
+template <class P>
+__device__ __forceinline__ void add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
+  split(x, a);
+  split(y, b);
+  ptx::Chain c;
+  mont32::add<P>(c, z, x, y);
+  join(r, z);
+}
+template <class P>
+__device__ __forceinline__ void sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
+  split(x, a);
+  split(y, b);
+  ptx::Chain c;
+  mont32::sub<P>(c, z, x, y);
+  join(r, z);
+}
+template <class P>
+__device__ __forceinline__ void mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
+  split(x, a);
+  split(y, b);
+  ptx::Chain c;
+  mont32::mul<P>(c, z, x, y);
+  join(r, z);
+}
+
+}  // namespace zkinfer::fp_device
+
+#endif  // __CUDACC__
