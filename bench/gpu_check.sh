@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# Checks everything GPU in zkinfer in one call on a GPU machine (DESIGN.md 4):
+#   1. nvidia-smi and tool versions
+#   2. GoogleTest built from build-deps/googletest when that was carried (bench/gpu/pack_deps.sh):
+#      GPU machines here have no GoogleTest and no network
+#   3. a Release build for one architecture (sm_90) into build-gpu/ with ninja on all cores: the
+#      whole project when it configures on that machine, else bench/gpu/check-project (the GPU
+#      parts alone); only the target zkinfer_gpu_all (GPU tests, GPU benchmarks) is built
+#   4. ctest -L gpu (and the host carry-emulator test, to tell algorithm bugs from PTX ones)
+#   5. the GPU tests again at a small size under compute-sanitizer (memcheck, initcheck)
+#   6. every GPU benchmark (build-gpu/bin/bench_gpu_*), and a SASS summary of the field kernels
+#   7. bench/results/gpu_check-<date>-<gpu>.{json,md}, copied into $OUT when it is set; the
+#      summary table is printed last
+# A failing step does not stop the others; the exit status is 1 if any step failed.
+#
+# Device tool, from a checkout where bench/gpu/pack_deps.sh has been run once:
+#   run(command="bash bench/gpu_check.sh", carry=["build-deps"], timeout_s=600)
+# Typical time on one H100 with 16 cores: about 3 minutes (build 1-2, tests, sanitizer and
+# benchmarks well under a minute each).
+#
+# Environment: ZKINFER_GPU_ARCH (default 90); ZKINFER_GPU_CHECK_PROJECT = auto (default), full or
+# gpu-only; ZKINFER_GPU_SANITIZER_N, the array size for the sanitizer run (default 4099);
+# ZKINFER_GPU_CHECK_BUDGET_S (default 480): optional steps (sanitizer, SASS) are skipped once
+# this many seconds have passed, so the results are written inside the device tool's 10 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+START=$(date +%s)
+BUILD=build-gpu
+LOGDIR=build-gpu-check          # logs, benchmark JSON, SASS; git-ignored like every build*/
+DEPS=build-gpu-deps             # GoogleTest built from build-deps/googletest
+ARCH=${ZKINFER_GPU_ARCH:-90}
+PROJECT_MODE=${ZKINFER_GPU_CHECK_PROJECT:-auto}
+SANITIZER_N=${ZKINFER_GPU_SANITIZER_N:-4099}
+BUDGET_S=${ZKINFER_GPU_CHECK_BUDGET_S:-480}
+JOBS=$(nproc)
+DAY=$(date -u +%Y-%m-%d)
+
+rm -rf "$LOGDIR"
+mkdir -p "$LOGDIR" bench/results
+LOG=$LOGDIR/gpu_check.log
+if [[ -n ${OUT:-} ]]; then
+  mkdir -p "$OUT"
+  LOG=$OUT/gpu_check.log  # written as we go: it comes back even if the call is cut off
+fi
+: >"$LOG"
+if [[ -x /usr/local/cuda/bin/nvcc ]] && ! command -v nvcc >/dev/null; then
+  export PATH=/usr/local/cuda/bin:$PATH
+fi
+
+# ---- step bookkeeping ---------------------------------------------------------------------------
+STEP_NAMES=() STEP_STATUS=() STEP_SECONDS=() STEP_NOTES=()
+ANY_FAILED=0
+say() { echo "$*" | tee -a "$LOG"; }
+elapsed() { echo $(($(date +%s) - START)); }
+# record NAME STATUS(ok|FAILED|skipped) SECONDS NOTE
+record() {
+  STEP_NAMES+=("$1") STEP_STATUS+=("$2") STEP_SECONDS+=("$3") STEP_NOTES+=("$4")
+  [[ $2 == FAILED ]] && ANY_FAILED=1
+  say "--- $1: $2 (${3}s)${4:+: $4}"
+}
+# run NAME LIMIT_S CMD...: output to the console and the log, status recorded; returns CMD's
+# status (124 on timeout).
+run() {
+  local name=$1 limit=$2 rc=0 t0
+  shift 2
+  t0=$(date +%s)
+  say "=== $name: $*"
+  timeout --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$LOG" || rc=$?
+  local note=""
+  ((rc == 124)) && note="timed out after ${limit}s"
+  ((rc != 0 && rc != 124)) && note="exit status $rc"
+  record "$name" "$([[ $rc == 0 ]] && echo ok || echo FAILED)" $(($(date +%s) - t0)) "$note"
+  return $rc
+}
+json_escape() { printf '%s' "$1" | tr '\t' ' ' | tr -d '\000-\010\013-\037' | sed 's/\\/\\\\/g; s/"/\\"/g' | awk '{printf "%s%s", (NR>1?"\\n":""), $0}'; }
+
+# ---- 1. the machine -----------------------------------------------------------------------------
+HAVE_GPU=0
+GPU_NAME=unknown-gpu
+GPU_DRIVER=unknown
+if command -v nvidia-smi >/dev/null; then
+  if run nvidia-smi 60 nvidia-smi; then
+    q=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
+    if [[ -n $q ]]; then
+      HAVE_GPU=1
+      GPU_NAME=${q%%,*}
+      GPU_DRIVER=$(echo "${q#*,}" | tr -d ' ')
+    fi
+  fi
+else
+  record nvidia-smi skipped 0 "nvidia-smi not found: no NVIDIA driver on this machine"
+fi
+GPU_SLUG=$(echo "$GPU_NAME" | tr -c 'A-Za-z0-9\n' '-' | sed 's/-\+/-/g; s/^-//; s/-$//')
+CMAKE_VERSION=$(cmake --version 2>/dev/null | head -1 || echo "cmake not found")
+NVCC_VERSION=$(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*, V[0-9.]*' || echo "nvcc not found")
+CXX_VERSION=$(c++ --version 2>/dev/null | head -1 || echo "c++ not found")
+GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY=$( (git status --porcelain --untracked-files=no 2>/dev/null | grep -q .) && echo true || echo false)
+say "gpu: $GPU_NAME (driver $GPU_DRIVER); $CMAKE_VERSION; nvcc $NVCC_VERSION; $CXX_VERSION; $JOBS cores; commit $GIT_COMMIT"
+GENERATOR=(-G Ninja)
+if ! command -v ninja >/dev/null; then
+  say "ninja not found: using Unix Makefiles"
+  GENERATOR=(-G "Unix Makefiles")
+fi
+
+# ---- 2. GoogleTest --------------------------------------------------------------------------------
+PREFIX_ARGS=()
+if [[ -f build-deps/googletest/CMakeLists.txt ]]; then
+  if [[ ! -d $DEPS/gtest/include/gtest ]]; then
+    run googletest 240 bash -c "cmake -S build-deps/googletest -B $DEPS/gtest-build ${GENERATOR[*]@Q} \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$ROOT/$DEPS/gtest -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
+        -DBUILD_GMOCK=ON -DINSTALL_GTEST=ON && cmake --build $DEPS/gtest-build -j $JOBS --target install" || true
+  else
+    record googletest ok 0 "already built in $DEPS/gtest"
+  fi
+  PREFIX_ARGS=(-DCMAKE_PREFIX_PATH="$ROOT/$DEPS/gtest")
+else
+  record googletest skipped 0 "build-deps/googletest not carried: using the machine's GoogleTest, if any"
+fi
+
+# ---- 3. configure and build ---------------------------------------------------------------------
+CONFIG_ARGS=("${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DZKINFER_CUDA=ON
+  -DZKINFER_BUILD_BENCH=OFF -DZKINFER_BUILD_GPU_BENCH=ON "${PREFIX_ARGS[@]}")
+PROJECT_USED=none
+configure_full() { rm -rf "$BUILD" && run configure-full 300 cmake -S . -B "$BUILD" "${CONFIG_ARGS[@]}"; }
+configure_gpu_only() {
+  rm -rf "$BUILD" && run configure-gpu-only 300 cmake -S bench/gpu/check-project -B "$BUILD" "${CONFIG_ARGS[@]}"
+}
+case $PROJECT_MODE in
+  full) configure_full && PROJECT_USED=full || true ;;
+  gpu-only) configure_gpu_only && PROJECT_USED=gpu-only || true ;;
+  *)
+    if configure_full; then
+      PROJECT_USED=full
+    else
+      # Expected on a bare GPU machine: the rest of the project needs libraries it lacks. Not a
+      # failure of the check; the GPU parts alone must configure.
+      STEP_STATUS[-1]=skipped
+      STEP_NOTES[-1]="the whole project does not configure here (log above); using bench/gpu/check-project"
+      ANY_FAILED=0
+      for s in "${STEP_STATUS[@]}"; do [[ $s == FAILED ]] && ANY_FAILED=1; done
+      say "--- configure-full: ${STEP_NOTES[-1]}"
+      configure_gpu_only && PROJECT_USED=gpu-only || true
+    fi
+    ;;
+esac
+
+BUILT=0
+if [[ $PROJECT_USED != none ]]; then
+  run build 420 cmake --build "$BUILD" --target zkinfer_gpu_all -j "$JOBS" && BUILT=1 || true
+else
+  record build skipped 0 "nothing configured"
+fi
+
+# ---- 4. tests -----------------------------------------------------------------------------------
+CTEST_TOTAL=0 CTEST_FAILED=0 CTEST_SKIPPED=0
+if ((BUILT)); then
+  rc=0
+  run ctest-gpu 300 ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 180 || rc=$?
+  # The counts, from this step's output in the log.
+  summary=$(awk '/^=== ctest-gpu:/{s=1} s' "$LOG")
+  CTEST_TOTAL=$(echo "$summary" | grep -oE 'tests failed out of [0-9]+' | tail -1 | grep -oE '[0-9]+$' || echo 0)
+  CTEST_FAILED=$(echo "$summary" | grep -oE '[0-9]+ tests failed out of' | tail -1 | grep -oE '^[0-9]+' || echo 0)
+  CTEST_SKIPPED=$(echo "$summary" | grep -c '(Skipped)' || true)
+  if ((HAVE_GPU && CTEST_SKIPPED > 0 && rc == 0)); then
+    # nvidia-smi sees a GPU but the tests skipped: the probe's reason is in the log.
+    STEP_STATUS[-1]=FAILED
+    STEP_NOTES[-1]="$CTEST_SKIPPED tests skipped although nvidia-smi sees a GPU"
+    ANY_FAILED=1
+    say "--- ctest-gpu: FAILED: ${STEP_NOTES[-1]}"
+  fi
+  run carry-emulator 120 ctest --test-dir "$BUILD" -R '^(Mont32Emu|CarryEmu)' --output-on-failure || true
+else
+  record ctest-gpu skipped 0 "not built"
+fi
+
+# ---- 5. compute-sanitizer -----------------------------------------------------------------------
+SANITIZER=$(command -v compute-sanitizer || true)
+[[ -z $SANITIZER && -x /usr/local/cuda/bin/compute-sanitizer ]] && SANITIZER=/usr/local/cuda/bin/compute-sanitizer
+if ((!BUILT)); then
+  record compute-sanitizer skipped 0 "not built"
+elif [[ -z $SANITIZER ]]; then
+  record compute-sanitizer skipped 0 "compute-sanitizer not found (PATH, /usr/local/cuda/bin)"
+elif ((!HAVE_GPU)); then
+  record compute-sanitizer skipped 0 "no GPU"
+else
+  for t in "$BUILD"/bin/test_gpu_*; do
+    [[ -x $t ]] || continue
+    for tool in memcheck initcheck; do
+      name="sanitizer-$tool-$(basename "$t")"
+      if (($(elapsed) > BUDGET_S)); then
+        record "$name" skipped 0 "time budget of ${BUDGET_S}s used up"
+        continue
+      fi
+      extra=()
+      [[ $tool == memcheck ]] && extra=(--leak-check full)
+      run "$name" 240 env ZKINFER_GPU_TEST_N="$SANITIZER_N" "$SANITIZER" --tool "$tool" --error-exitcode 99 \
+        "${extra[@]}" "$t" || true
+    done
+  done
+fi
+
+# ---- 6. benchmarks ------------------------------------------------------------------------------
+BENCH_JSON=()
+BENCH_TABLES=""
+if ((BUILT)); then
+  for b in "$BUILD"/bin/bench_gpu_*; do
+    [[ -x $b ]] || continue
+    name=$(basename "$b")
+    json=$LOGDIR/$name.json
+    rm -f "$json"
+    run "$name" 300 "$b" --out "$json" || true
+    [[ -s $json ]] && BENCH_JSON+=("$json")
+    BENCH_TABLES+="$name:"$'\n'"$(awk -v s="=== $name:" 'index($0, s) == 1 {f=1; next} /^--- /{f=0} f' "$LOG")"$'\n\n'
+  done
+else
+  record benchmarks skipped 0 "not built"
+fi
+
+# SASS instruction counts of the field kernels: what the PTX carry chains became on this chip.
+SASS_SUMMARY=""
+if ((BUILT)) && command -v cuobjdump >/dev/null && [[ -x $BUILD/bin/bench_gpu_field ]] && (($(elapsed) <= BUDGET_S)); then
+  t0=$(date +%s)
+  if cuobjdump -sass "$BUILD/bin/bench_gpu_field" >"$LOGDIR/sass_bench_gpu_field.txt" 2>>"$LOG"; then
+    demangle="cat"
+    command -v c++filt >/dev/null && demangle=c++filt
+    SASS_SUMMARY=$(awk '
+      /Function : / { fn = $NF; next }
+      fn != "" && /^[ \t]+\/\*[0-9a-f]+\*\/[ \t]+[A-Z@]/ {
+        line = $0; sub(/^[ \t]+\/\*[0-9a-f]+\*\/[ \t]+/, "", line); sub(/^@!?U?P[0-9T]+ +/, "", line)
+        split(line, w, /[ ;]/); op = w[1]; total[fn]++
+        if (op ~ /^IMAD/) imad[fn]++; if (op ~ /^IADD3/) iadd[fn]++; if (op ~ /^(LDL|STL)/) lmem[fn]++
+      }
+      END { for (f in total) printf "%6d instr %5d IMAD* %5d IADD3* %3d LDL/STL  %s\n", total[f], imad[f], iadd[f], lmem[f], f }
+    ' "$LOGDIR/sass_bench_gpu_field.txt" | $demangle | sed 's/zkinfer::[a-z]*::\(detail::\|(anonymous namespace)::\)\?//g' | sort -k9)
+    say "SASS per kernel (bench_gpu_field):"
+    say "$SASS_SUMMARY"
+    record sass ok $(($(date +%s) - t0)) ""
+  else
+    record sass FAILED $(($(date +%s) - t0)) "cuobjdump failed"
+  fi
+else
+  record sass skipped 0 "needs a build, cuobjdump and time left"
+fi
+
+# ---- 7. results ---------------------------------------------------------------------------------
+TOTAL_S=$(elapsed)
+BASE=bench/results/gpu_check-$DAY-$GPU_SLUG
+OVERALL=$([[ $ANY_FAILED == 0 ]] && echo ok || echo FAILED)
+{
+  printf '{\n  "script": "bench/gpu_check.sh",\n  "date": "%s",\n  "commit": "%s",\n  "dirty": %s,\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$GIT_COMMIT" "$GIT_DIRTY"
+  printf '  "gpu": {"name": "%s", "driver": "%s", "visible": %s},\n' "$(json_escape "$GPU_NAME")" \
+    "$(json_escape "$GPU_DRIVER")" "$([[ $HAVE_GPU == 1 ]] && echo true || echo false)"
+  printf '  "host": {"cores": %s, "cmake": "%s", "nvcc": "%s", "cxx": "%s"},\n' "$JOBS" \
+    "$(json_escape "$CMAKE_VERSION")" "$(json_escape "$NVCC_VERSION")" "$(json_escape "$CXX_VERSION")"
+  printf '  "build": {"project": "%s", "cuda_architectures": "%s", "dir": "%s"},\n' "$PROJECT_USED" "$ARCH" "$BUILD"
+  printf '  "ctest_gpu": {"tests": %s, "failed": %s, "skipped": %s},\n' "${CTEST_TOTAL:-0}" "${CTEST_FAILED:-0}" \
+    "${CTEST_SKIPPED:-0}"
+  printf '  "steps": [\n'
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '    {"name": "%s", "status": "%s", "seconds": %s, "note": "%s"}%s\n' "${STEP_NAMES[$i]}" \
+      "${STEP_STATUS[$i]}" "${STEP_SECONDS[$i]}" "$(json_escape "${STEP_NOTES[$i]}")" \
+      "$([[ $i -lt $((${#STEP_NAMES[@]} - 1)) ]] && echo , || true)"
+  done
+  printf '  ],\n  "benchmarks": ['
+  sep=""
+  for j in "${BENCH_JSON[@]}"; do
+    printf '%s\n' "$sep"
+    sed 's/^/    /' "$j"
+    sep=","
+  done
+  printf '\n  ],\n  "sass_summary": "%s",\n  "total_seconds": %s,\n  "status": "%s"\n}\n' \
+    "$(json_escape "$SASS_SUMMARY")" "$TOTAL_S" "$OVERALL"
+} >"$BASE.json"
+
+STEP_TABLE=$(
+  printf '| step | status | seconds | note |\n|---|---|---|---|\n'
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '| %s | %s | %s | %s |\n' "${STEP_NAMES[$i]}" "${STEP_STATUS[$i]}" "${STEP_SECONDS[$i]}" "${STEP_NOTES[$i]}"
+  done
+)
+{
+  echo "# GPU check $DAY: $GPU_NAME"
+  echo
+  echo "Commit $GIT_COMMIT$([[ $GIT_DIRTY == true ]] && echo ' (with local changes)'), driver $GPU_DRIVER, nvcc $NVCC_VERSION,"
+  echo "$CMAKE_VERSION, $JOBS cores. Build: $PROJECT_USED project, sm_$ARCH, $BUILD/. Total ${TOTAL_S}s: **$OVERALL**."
+  echo
+  echo "$STEP_TABLE"
+  echo
+  echo "ctest -L gpu: ${CTEST_TOTAL:-0} tests, ${CTEST_FAILED:-0} failed, ${CTEST_SKIPPED:-0} skipped."
+  echo
+  echo "## Benchmarks (median of the timed runs)"
+  echo
+  echo '```'
+  printf '%s' "$BENCH_TABLES"
+  echo '```'
+  if [[ -n $SASS_SUMMARY ]]; then
+    echo
+    echo "## SASS per kernel (bench_gpu_field)"
+    echo
+    echo '```'
+    echo "$SASS_SUMMARY"
+    echo '```'
+  fi
+} >"$BASE.md"
+
+if [[ -n ${OUT:-} ]]; then
+  cp "$BASE.json" "$BASE.md" "$OUT/"
+  [[ -f $LOGDIR/sass_bench_gpu_field.txt ]] && cp "$LOGDIR/sass_bench_gpu_field.txt" "$OUT/"
+fi
+
+echo
+echo "================ GPU check summary ($GPU_NAME, ${TOTAL_S}s) ================"
+echo "$STEP_TABLE" | column -t -s '|' 2>/dev/null || echo "$STEP_TABLE"
+echo "ctest -L gpu: ${CTEST_TOTAL:-0} tests, ${CTEST_FAILED:-0} failed, ${CTEST_SKIPPED:-0} skipped"
+printf '%s' "$BENCH_TABLES"
+echo "results: $BASE.json, $BASE.md${OUT:+ (copied to \$OUT)}"
+echo "overall: $OVERALL"
+[[ $OVERALL == ok ]]
