@@ -1,0 +1,55 @@
+// The CPU implementation of the Backend interface: thin forwarding to the multi-threaded
+// MSM and NTT, with the thread count fixed at construction.
+#include <stdexcept>
+#include <string>
+
+#include "backend.h"
+#include "cpu/msm.h"
+#include "cpu/ntt.h"
+#include "cpu/parallel.h"
+
+namespace zkinfer {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const CpuBackendConfig& cfg)
+      : threads_(cfg.threads ? cfg.threads : cpu::default_threads()) {}
+
+  std::string name() const override { return "cpu"; }
+
+  void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) override {
+    cpu::MsmConfig cfg;
+    cfg.threads = threads_;
+    cpu::msm_g1(out, scalars, points, n, cfg);
+  }
+
+  void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n) override {
+    cpu::MsmConfig cfg;
+    cfg.threads = threads_;
+    cpu::msm_g2(out, scalars, points, n, cfg);
+  }
+
+  void ntt(Fr* data, size_t n, NttKind kind, const Fr& coset_shift) override {
+    cpu::NttConfig cfg;
+    cfg.threads = threads_;
+    cfg.inverse = kind == NttKind::kInverse || kind == NttKind::kCosetInverse;
+    cfg.coset = kind == NttKind::kCosetForward || kind == NttKind::kCosetInverse;
+    if (cfg.coset) {
+      if (coset_shift.is_zero()) throw std::invalid_argument("NTT coset shift must be non-zero");
+      cfg.coset_gen = coset_shift;
+    }
+    cpu::ntt(data, n, cfg);
+  }
+
+ private:
+  unsigned threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(const CpuBackendConfig& cfg) {
+  return std::make_unique<CpuBackend>(cfg);
+}
+
+}  // namespace zkinfer
