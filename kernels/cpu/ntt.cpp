@@ -34,7 +34,7 @@ constexpr unsigned kTableLog = std::max(kBaseLog, kMaxColumnLog);
 //   add(a, b)      a + b          in [0, 2p)   for a, b in [0, 2p)
 //   sub(a, b)      a - b          in [0, 2p)   for a, b in [0, 2p)
 //   sub_lazy(a, b) a - b + 2p     in [0, 4p)   only as the left operand of mul
-//   mul(a, w)      a * w / R      in [0, 2p)   for a in [0, 4p), w in [0, p)
+//   mul(a, w)      a * w / R      in [0, 2p)   for a in [0, 4p), w in [0, p), or both in [0, 2p)
 //   reduce(a)      a              in [0, p)    for a in [0, 2p)
 // This skips one conditional subtraction per butterfly; 4p < 2^256 because p < 2^254.
 
@@ -87,8 +87,9 @@ constexpr MontConstants kMont = [] {
   "adcxq %[z], %[" T4 "]\n\t"
 
 struct AdxArith {
-  // Montgomery product without the final subtraction. With a < 4p and w < p every round's
-  // running value stays below a + p < 5p < 2^256 and the result below a*w/R + p < 2p.
+  // Montgomery product without the final subtraction. Every round's running value stays below
+  // a + p < 5p < 2^256, and the result below a*w/R + p, which is under 2p when a < 4p and w < p
+  // or when a, w < 2p (p/R < 0.19).
   static inline __attribute__((always_inline)) Fr mul(const Fr& a, const Fr& w) {
     uint64_t t0, t1, t2, t3, t4, lo, hi, z;
     asm("movq %[b0], %%rdx\n\t"
@@ -278,9 +279,10 @@ struct Kernels {
       for (size_t j = 0; j < jn; ++j) {
         Fr* c = col + j;
         if (!plain) c[0] = A::mul(c[0], cj);
-        Fr t = cj;  // scale * g^j * wn^(j*k)
+        // t = scale * g^j * wn^(j*k), left in [0, 2p): e and t below 2p keep e*t below 2p.
+        Fr t = cj;
         for (size_t k = 1; k < R; ++k) {
-          t = A::reduce(A::mul(t, wj));
+          t = A::mul(t, wj);
           Fr& e = c[rev[k] * S];
           e = A::mul(e, t);
         }
