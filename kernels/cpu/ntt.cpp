@@ -27,7 +27,10 @@ constexpr unsigned kMinParallelLog = 11;
 // Bit reversal swaps 2^kTileLog x 2^kTileLog tiles so both sides touch whole cache lines.
 constexpr unsigned kTileLog = 3;
 
-constexpr unsigned kTableLog = std::max(kBaseLog, kMaxColumnLog);
+// Stage tables cover spans up to 2^(kTableLog-1): a level of up to 2^kTableLog points reads
+// every twiddle from them instead of multiplying its way along the column.
+constexpr unsigned kTableLog = 14;
+static_assert(kTableLog >= kBaseLog && kTableLog >= kMaxColumnLog);
 
 // ---- field arithmetic for the butterflies ----------------------------------------------------
 // Between stages values are kept in [0, 2p) rather than [0, p) (Harvey's lazy butterflies):
@@ -36,6 +39,7 @@ constexpr unsigned kTableLog = std::max(kBaseLog, kMaxColumnLog);
 //   sub_lazy(a, b) a - b + 2p     in [0, 4p)   only as the left operand of mul
 //   mul(a, w)      a * w / R      in [0, 2p)   for a in [0, 4p), w in [0, p), or both in [0, 2p)
 //   reduce(a)      a              in [0, p)    for a in [0, 2p)
+//   neg(a)         p - a          in [0, p)    for a in (0, p)
 // This skips one conditional subtraction per butterfly; 4p < 2^256 because p < 2^254.
 
 // fp.h's operators; they keep everything in [0, p), a special case of the ranges above.
@@ -45,6 +49,7 @@ struct PortableArith {
   static Fr sub_lazy(const Fr& a, const Fr& b) { return a - b; }
   static Fr mul(const Fr& a, const Fr& w) { return a * w; }
   static Fr reduce(const Fr& a) { return a; }
+  static Fr neg(const Fr& a) { return -a; }
 };
 
 #if defined(__x86_64__)
@@ -160,6 +165,16 @@ struct AdxArith {
     return Fr{{t0, t1, t2, t3}};
   }
 
+  // p - a for a non-zero canonical a.
+  static inline __attribute__((always_inline)) Fr neg(const Fr& a) {
+    uint64_t t0 = kMont.p[0], t1 = kMont.p[1], t2 = kMont.p[2], t3 = kMont.p[3];
+    asm("subq %[a0], %[t0]\n\t" "sbbq %[a1], %[t1]\n\t" "sbbq %[a2], %[t2]\n\t" "sbbq %[a3], %[t3]\n\t"
+        : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3)
+        : [a0] "m"(a.v[0]), [a1] "m"(a.v[1]), [a2] "m"(a.v[2]), [a3] "m"(a.v[3])
+        : "cc");
+    return Fr{{t0, t1, t2, t3}};
+  }
+
   // a - p unless that borrows.
   static inline __attribute__((always_inline)) Fr reduce(const Fr& a) {
     uint64_t t0 = a.v[0], t1 = a.v[1], t2 = a.v[2], t3 = a.v[3], s0, s1, s2, s3;
@@ -246,49 +261,71 @@ struct Kernels {
   // with k = bitrev(p), wn the root of order R*S.
   static void columns(Fr* x, size_t S, unsigned r, size_t jb, size_t je, const Fr* tw, const Fr& wn,
                       const FirstLevel& first) {
-    const size_t R = size_t{1} << r;
-    std::array<uint32_t, (size_t{1} << kTableLog)> rev;
+    constexpr size_t J = kColumnBatch;
+    const size_t R = size_t{1} << r, n = R * S;
+    std::vector<uint32_t> rev(R);
     for (size_t k = 0; k < R; ++k) rev[k] = (uint32_t)bit_reverse(k, r);
+    // wn^e for e < n: from the stage table of span n/2 when it exists (wn^(e + n/2) = -wn^e).
+    const bool table = n <= (size_t{1} << kTableLog);
+    const Fr* level = tw + n / 2 - 1;
+    auto root = [&](size_t e) { return e < n / 2 ? level[e] : A::neg(level[e - n / 2]); };
+    // The batch's R row pieces lie a power-of-two stride apart, so in place they would all
+    // compete for the same few cache sets; the butterflies run on a contiguous copy instead.
+    std::vector<Fr> buf(R * J);
     const bool plain = first.scale.is_one() && !first.coset;
-    Fr wj = wn.pow(uint64_t(jb));  // wn^j
+    Fr wj = table ? Fr::one() : wn.pow(uint64_t(jb));  // wn^j, for the chains without a table
     Fr cj = first.scale;           // scale * g^j
     if (first.coset) cj = A::reduce(A::mul(cj, first.g.pow(uint64_t(jb))));
-    for (size_t jc = jb; jc < je; jc += kColumnBatch) {
-      const size_t jn = std::min(kColumnBatch, je - jc);
-      Fr* col = x + jc;
-      if (first.coset)
-        for (size_t m = 1; m < R; ++m) {
-          Fr* row = col + m * S;
+    for (size_t jc = jb; jc < je; jc += J) {
+      const size_t jn = std::min(J, je - jc);
+      for (size_t m = 0; m < R; ++m) {
+        const Fr* src = x + m * S + jc;
+        Fr* dst = buf.data() + m * J;
+        if (first.coset && m > 0) {
           const Fr gm = first.row_pow[m];
-          for (size_t j = 0; j < jn; ++j) row[j] = A::mul(row[j], gm);
+          for (size_t j = 0; j < jn; ++j) dst[j] = A::mul(src[j], gm);
+        } else {
+          std::copy(src, src + jn, dst);
         }
+      }
       for (size_t h = R >> 1; h >= 1; h >>= 1) {
         const Fr* w = tw + h - 1;
         for (size_t s = 0; s < R; s += 2 * h) {
-          Fr* lo = col + s * S;
-          Fr* hi = lo + h * S;
+          Fr* lo = buf.data() + s * J;
+          Fr* hi = lo + h * J;
           for (size_t j = 0; j < jn; ++j) bf1(lo[j], hi[j]);
           for (size_t i = 1; i < h; ++i) {
             const Fr wi = w[i];
-            Fr* l = lo + i * S;
-            Fr* u = hi + i * S;
+            Fr* l = lo + i * J;
+            Fr* u = hi + i * J;
             for (size_t j = 0; j < jn; ++j) bf(l[j], u[j], wi);
           }
         }
       }
+      // Twiddles t = scale * g^j * wn^(j*k) are left in [0, 2p): e, t < 2p keep e*t below 2p.
       for (size_t j = 0; j < jn; ++j) {
-        Fr* c = col + j;
+        Fr* c = buf.data() + j;
         if (!plain) c[0] = A::mul(c[0], cj);
-        // t = scale * g^j * wn^(j*k), left in [0, 2p): e and t below 2p keep e*t below 2p.
-        Fr t = cj;
-        for (size_t k = 1; k < R; ++k) {
-          t = A::mul(t, wj);
-          Fr& e = c[rev[k] * S];
-          e = A::mul(e, t);
+        if (table) {
+          const size_t col = jc + j;
+          for (size_t k = 1; k < R; ++k) {
+            Fr t = root(col * k);
+            if (!plain) t = A::mul(t, cj);
+            Fr& e = c[rev[k] * J];
+            e = A::mul(e, t);
+          }
+        } else {
+          Fr t = plain ? wj : A::mul(cj, wj);
+          for (size_t k = 1; k < R; ++k) {
+            if (k > 1) t = A::mul(t, wj);
+            Fr& e = c[rev[k] * J];
+            e = A::mul(e, t);
+          }
+          wj = A::reduce(A::mul(wj, wn));
         }
-        wj = A::reduce(A::mul(wj, wn));
         if (first.coset) cj = A::reduce(A::mul(cj, first.g));
       }
+      for (size_t m = 0; m < R; ++m) std::copy(buf.data() + m * J, buf.data() + m * J + jn, x + m * S + jc);
     }
   }
 

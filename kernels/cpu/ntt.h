@@ -37,7 +37,7 @@ struct NttConfig {
   // Use the portable C++ field arithmetic of fp.h instead of the x86-64 BMI2/ADX butterflies.
   // Chosen automatically where the CPU lacks those instructions; tests set it to compare both.
   bool portable = false;
-  // How sizes split (0: the tuned defaults, 13 and 10; values above 13 count as 13). Rows of up
+  // How sizes split (0: the tuned defaults, 13 and 10; values above 14 count as 14). Rows of up
   // to 2^row_log points run as plain radix-2 stages, column transforms have at most
   // 2^column_log points. Small values push small transforms through the recursive path.
   unsigned row_log = 0;
@@ -46,7 +46,7 @@ struct NttConfig {
 
 // Twiddle tables for one domain size, built once and reused by every transform of that size
 // (immutable after construction, so one plan serves any number of threads and calls).
-// Holds 2 * min(n, 2^13) field elements.
+// Holds 2 * min(n, 2^14) field elements.
 class NttPlan {
  public:
   explicit NttPlan(unsigned log_n);  // throws std::invalid_argument for log_n > 28
