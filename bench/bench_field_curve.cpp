@@ -21,7 +21,8 @@ template <class C>
 std::vector<Affine<C>> random_points(const Affine<C>& gen, std::mt19937_64& rng) {
   std::vector<Affine<C>> out;
   for (size_t i = 0; i < kPoints; ++i)
-    out.push_back(scalar_mul(Jacobian<C>::from_affine(gen), field_random<Fr>(rng).to_canonical()).to_affine());
+    out.push_back(scalar_mul(Jacobian<C>::from_affine(gen), field_random<Fr>(rng).to_canonical())
+                      .to_affine());
   return out;
 }
 

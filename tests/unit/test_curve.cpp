@@ -107,7 +107,8 @@ G2Affine hash_to_twist(std::mt19937_64& rng) {
 
 std::vector<uint8_t> from_hex(const std::string& s) {
   std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2) out.push_back((uint8_t)std::stoul(s.substr(i, 2), nullptr, 16));
+  for (size_t i = 0; i + 1 < s.size(); i += 2)
+    out.push_back((uint8_t)std::stoul(s.substr(i, 2), nullptr, 16));
   return out;
 }
 
@@ -219,7 +220,8 @@ TYPED_TEST(CurveTest, XyzzMatchesJacobian) {
     EXPECT_EQ((a + X::infinity()).to_jacobian(), aj);
     EXPECT_EQ((X::infinity() + a).to_jacobian(), aj);
     EXPECT_EQ(X::dbl_affine(pts[i]).to_jacobian(), J::from_affine(pts[i]).dbl());
-    EXPECT_EQ(X::from_affine(pts[i]).add_affine(pts[i]).to_jacobian(), J::from_affine(pts[i]).dbl());
+    EXPECT_EQ(X::from_affine(pts[i]).add_affine(pts[i]).to_jacobian(),
+              J::from_affine(pts[i]).dbl());
     EXPECT_TRUE(X::from_affine(pts[i]).add_affine(-pts[i]).is_infinity());
     EXPECT_EQ(a.add_affine(pts[i + 1]).to_jacobian(), aj.add_affine(pts[i + 1]));
   }
@@ -284,7 +286,8 @@ TEST(PublishedMultiples, G1) {
        "19321533766552368860946552437480515441416830039777911637913418824951667761761"},
       {"65", "21184532036463169063041779836861514142873086093180850953095098556309204188255",
        "16870949628445799017882714788639508275834535486794531840392367353784571921174"},
-      {"10000000089", "4768044760451824005417871472283223457728569810854115125480649095031772328870",
+      {"10000000089",
+       "4768044760451824005417871472283223457728569810854115125480649095031772328870",
        "21389337952468851259287213083493638952853622949895525580347877121675081015727"},
       // k = p and k = 2^256 - 1: scalars above r.
       {"21888242871839275222246405745257275088696311157297823662689037894645226208583",
@@ -306,16 +309,16 @@ TEST(PublishedMultiples, G1) {
 
 // 2*G2 and 3*G2 as printed in BN254 libraries' tests (3*G2 is a common test verification key).
 TEST(PublishedMultiples, G2) {
-  const G2Affine two = g2_from_dec(
-      "18029695676650738226693292988307914797657423701064905010927197838374790804409",
-      "14583779054894525174450323658765874724019480979794335525732096752006891875705",
-      "2140229616977736810657479771656733941598412651537078903776637920509952744750",
-      "11474861747383700316476719153975578001603231366361248090558603872215261634898");
-  const G2Affine three = g2_from_dec(
-      "2725019753478801796453339367788033689375851816420509565303521482350756874229",
-      "7273165102799931111715871471550377909735733521218303035754523677688038059653",
-      "2512659008974376214222774206987427162027254181373325676825515531566330959255",
-      "957874124722006818841961785324909313781880061366718538693995380805373202866");
+  const G2Affine two =
+      g2_from_dec("18029695676650738226693292988307914797657423701064905010927197838374790804409",
+                  "14583779054894525174450323658765874724019480979794335525732096752006891875705",
+                  "2140229616977736810657479771656733941598412651537078903776637920509952744750",
+                  "11474861747383700316476719153975578001603231366361248090558603872215261634898");
+  const G2Affine three =
+      g2_from_dec("2725019753478801796453339367788033689375851816420509565303521482350756874229",
+                  "7273165102799931111715871471550377909735733521218303035754523677688038059653",
+                  "2512659008974376214222774206987427162027254181373325676825515531566330959255",
+                  "957874124722006818841961785324909313781880061366718538693995380805373202866");
   G2Jacobian g = G2Jacobian::from_affine(g2_generator());
   EXPECT_TRUE(two.is_on_curve());
   EXPECT_TRUE(three.is_on_curve());
@@ -490,7 +493,8 @@ struct FfjsVector {
 template <class C>
 void check_ffjs_vector(const FfjsVector& v) {
   SCOPED_TRACE(v.k);
-  Affine<C> p = scalar_mul(Jacobian<C>::from_affine(generator<C>()), u256_from_decimal(v.k)).to_affine();
+  Affine<C> p =
+      scalar_mul(Jacobian<C>::from_affine(generator<C>()), u256_from_decimal(v.k)).to_affine();
   std::vector<uint8_t> c(kCompressedBytes<C>), u(kUncompressedBytes<C>);
   write_point_compressed<C>(c, p);
   EXPECT_EQ(c, from_hex(v.compressed));
@@ -522,8 +526,10 @@ TEST(Encoding, MatchesFfjavascriptG1) {
   for (const auto& v : vs) check_ffjs_vector<G1Curve>(v);
   G1Json want{"9121282642809701931333593728297233225556711250127745709186816755779879923737",
               "8783642022119951289582979607207867126556038468480503109520224385365741455513", "1"};
-  EXPECT_EQ(point_to_json(scalar_mul(G1Jacobian::from_affine(g1_generator()), u256::from_u64(123456789)).to_affine()),
-            want);
+  EXPECT_EQ(
+      point_to_json(scalar_mul(G1Jacobian::from_affine(g1_generator()), u256::from_u64(123456789))
+                        .to_affine()),
+      want);
 }
 
 TEST(Encoding, MatchesFfjavascriptG2) {
@@ -563,8 +569,10 @@ TEST(Encoding, MatchesFfjavascriptG2) {
                {"10504771741599673449168779439288281645955231116910341346670256599842843491846",
                 "21792722069934396490667258760160363541978805696356802531479377933366930348185"},
                {"1", "0"}}};
-  EXPECT_EQ(point_to_json(scalar_mul(G2Jacobian::from_affine(g2_generator()), u256::from_u64(123456789)).to_affine()),
-            want);
+  EXPECT_EQ(
+      point_to_json(scalar_mul(G2Jacobian::from_affine(g2_generator()), u256::from_u64(123456789))
+                        .to_affine()),
+      want);
   std::vector<uint8_t> inf(64);
   write_point_compressed<G2Curve>(inf, G2Affine::infinity());
   EXPECT_EQ(inf[0], 0x40);
@@ -584,13 +592,20 @@ TEST(Encoding, RejectsWrongSizes) {
     expect_invalid([&] { read_point<G2Curve>(span(n), FieldEncoding::kStandard); },
                    {"G2 point needs 128 bytes"});
   for (size_t n : {0, 31, 33})
-    expect_invalid([&] { read_point_compressed<G1Curve>(span(n)); }, {"G1 compressed point needs 32 bytes"});
+    expect_invalid([&] { read_point_compressed<G1Curve>(span(n)); },
+                   {"G1 compressed point needs 32 bytes"});
   for (size_t n : {32, 63, 65})
-    expect_invalid([&] { read_point_compressed<G2Curve>(span(n)); }, {"G2 compressed point needs 64 bytes"});
-  expect_invalid([&] { write_point<G1Curve>(std::span<uint8_t>(b.data(), 63), g1_generator(), FieldEncoding::kStandard); },
-                 {"output buffer needs 64 bytes"});
-  expect_invalid([&] { write_point_compressed<G2Curve>(std::span<uint8_t>(b.data(), 128), g2_generator()); },
-                 {"output buffer needs 64 bytes"});
+    expect_invalid([&] { read_point_compressed<G2Curve>(span(n)); },
+                   {"G2 compressed point needs 64 bytes"});
+  expect_invalid(
+      [&] {
+        write_point<G1Curve>(std::span<uint8_t>(b.data(), 63), g1_generator(),
+                             FieldEncoding::kStandard);
+      },
+      {"output buffer needs 64 bytes"});
+  expect_invalid(
+      [&] { write_point_compressed<G2Curve>(std::span<uint8_t>(b.data(), 128), g2_generator()); },
+      {"output buffer needs 64 bytes"});
 }
 
 TEST(Encoding, RejectsCoordinatesNotBelowP) {
@@ -600,10 +615,12 @@ TEST(Encoding, RejectsCoordinatesNotBelowP) {
     uint8_t g1[64];
     write_point<G1Curve>(g1, g1_generator(), enc);
     std::memcpy(g1, pbytes, 32);
-    expect_invalid([&] { read_point<G1Curve>(g1, enc); }, {"G1 point x:", "not below the field modulus"});
+    expect_invalid([&] { read_point<G1Curve>(g1, enc); },
+                   {"G1 point x:", "not below the field modulus"});
     write_point<G1Curve>(g1, g1_generator(), enc);
     std::memset(g1 + 32, 0xff, 32);
-    expect_invalid([&] { read_point<G1Curve>(g1, enc); }, {"G1 point y:", "not below the field modulus"});
+    expect_invalid([&] { read_point<G1Curve>(g1, enc); },
+                   {"G1 point y:", "not below the field modulus"});
 
     uint8_t g2[128];
     write_point<G2Curve>(g2, g2_generator(), enc);
@@ -618,7 +635,8 @@ TEST(Encoding, RejectsCoordinatesNotBelowP) {
 TEST(Encoding, RejectsPointsOffTheCurve) {
   uint8_t g1[64];
   write_point<G1Curve>(g1, G1Affine{Fq::one(), Fq::from_u64(3)}, FieldEncoding::kStandard);
-  expect_invalid([&] { read_point<G1Curve>(g1, FieldEncoding::kStandard); }, {"G1 point is not on the curve"});
+  expect_invalid([&] { read_point<G1Curve>(g1, FieldEncoding::kStandard); },
+                 {"G1 point is not on the curve"});
   // A Montgomery-form key read as standard form fails the curve check, not silently.
   write_point<G1Curve>(g1, g1_generator(), FieldEncoding::kMontgomery);
   expect_invalid([&] { read_point<G1Curve>(g1, FieldEncoding::kStandard); }, {"not on the curve"});
@@ -627,8 +645,9 @@ TEST(Encoding, RejectsPointsOffTheCurve) {
   off.y.c0 += Fq::one();
   uint8_t g2[128];
   write_point<G2Curve>(g2, off, FieldEncoding::kMontgomery);
-  expect_invalid([&] { read_point<G2Curve>(g2, FieldEncoding::kMontgomery, PointCheck::kSkipSubgroup); },
-                 {"G2 point is not on the curve"});
+  expect_invalid(
+      [&] { read_point<G2Curve>(g2, FieldEncoding::kMontgomery, PointCheck::kSkipSubgroup); },
+      {"G2 point is not on the curve"});
 }
 
 TEST(Encoding, RejectsG2PointsOutsideTheSubgroup) {
@@ -641,7 +660,8 @@ TEST(Encoding, RejectsG2PointsOutsideTheSubgroup) {
   G2Json j = point_to_json(t);
   const char* msg = "G2 point not in the prime-order subgroup";
   expect_invalid([&] { read_point<G2Curve>(u, FieldEncoding::kMontgomery); }, {msg});
-  expect_invalid([&] { read_point_compressed<G2Curve>(c); }, {"G2 compressed point not in the prime-order subgroup"});
+  expect_invalid([&] { read_point_compressed<G2Curve>(c); },
+                 {"G2 compressed point not in the prime-order subgroup"});
   expect_invalid([&] { point_from_json<G2Curve>(j); }, {msg});
   // Trusted input: the caller skips the subgroup test and gets the point back.
   EXPECT_EQ(read_point<G2Curve>(u, FieldEncoding::kMontgomery, PointCheck::kSkipSubgroup), t);
@@ -657,7 +677,8 @@ TEST(Encoding, RejectsBadCompressedInput) {
   uint8_t bad[32];
   std::memcpy(bad, c, 32);
   bad[0] |= 0x40;
-  expect_invalid([&] { read_point_compressed<G1Curve>(bad); }, {"G1 compressed point: invalid flags"});
+  expect_invalid([&] { read_point_compressed<G1Curve>(bad); },
+                 {"G1 compressed point: invalid flags"});
   uint8_t both[32] = {0xc0};
   expect_invalid([&] { read_point_compressed<G1Curve>(both); }, {"invalid flags"});
   uint8_t inf_tail[32] = {0x40};
@@ -665,21 +686,25 @@ TEST(Encoding, RejectsBadCompressedInput) {
   expect_invalid([&] { read_point_compressed<G1Curve>(inf_tail); }, {"invalid flags"});
   uint8_t inf_g2[64] = {0x40};
   inf_g2[40] = 7;
-  expect_invalid([&] { read_point_compressed<G2Curve>(inf_g2); }, {"G2 compressed point: invalid flags"});
+  expect_invalid([&] { read_point_compressed<G2Curve>(inf_g2); },
+                 {"G2 compressed point: invalid flags"});
 
   // x >= p once the flag bits are masked off.
   uint8_t big[32];
   std::memset(big, 0xff, 32);
   big[0] = 0x3f;
-  expect_invalid([&] { read_point_compressed<G1Curve>(big); }, {"G1 compressed point x:", "not below"});
+  expect_invalid([&] { read_point_compressed<G1Curve>(big); },
+                 {"G1 compressed point x:", "not below"});
   uint8_t big2[64] = {};
   std::memset(big2 + 32, 0xff, 32);  // x.c0 = 2^256 - 1
-  expect_invalid([&] { read_point_compressed<G2Curve>(big2); }, {"G2 compressed point x.c0:", "not below"});
+  expect_invalid([&] { read_point_compressed<G2Curve>(big2); },
+                 {"G2 compressed point x.c0:", "not below"});
 
   // x with x^3 + b not a square: x = 0 for G1 (3 is not a square mod p); all zero bytes are
   // not the point at infinity in this form.
   uint8_t zero[32] = {};
-  expect_invalid([&] { read_point_compressed<G1Curve>(zero); }, {"x is not the x-coordinate of a curve point"});
+  expect_invalid([&] { read_point_compressed<G1Curve>(zero); },
+                 {"x is not the x-coordinate of a curve point"});
   for (int found = 0; found < 3;) {
     Fq2 x = random_fq2(rng), y;
     if ((x.sqr() * x + G2Curve::b()).sqrt(y)) continue;
@@ -692,14 +717,29 @@ TEST(Encoding, RejectsBadCompressedInput) {
 
 TEST(Encoding, RejectsBadJson) {
   expect_invalid([] { point_from_json<G1Curve>({"1", "2", "2"}); }, {"G1 point: z must be 1"});
-  expect_invalid([] { point_from_json<G1Curve>({"1", "2a", "1"}); }, {"G1 point y:", "invalid decimal digit"});
+  expect_invalid(
+      [] {
+        point_from_json<G1Curve>({"1", "2a", "1"});
+      },
+      {"G1 point y:", "invalid decimal digit"});
   expect_invalid([] { point_from_json<G1Curve>({"", "2", "1"}); }, {"G1 point x:"});
-  expect_invalid([] { point_from_json<G1Curve>({u256_to_decimal(kP), "2", "1"}); },
-                 {"G1 point x:", "not below the field modulus"});
-  expect_invalid([] { point_from_json<G1Curve>({"1", "3", "1"}); }, {"G1 point is not on the curve"});
+  expect_invalid(
+      [] {
+        point_from_json<G1Curve>({u256_to_decimal(kP), "2", "1"});
+      },
+      {"G1 point x:", "not below the field modulus"});
+  expect_invalid(
+      [] {
+        point_from_json<G1Curve>({"1", "3", "1"});
+      },
+      {"G1 point is not on the curve"});
   // (0, 0) is how memory stores infinity; written as a finite point it is off the curve.
   expect_invalid([] { point_from_json<G1Curve>({"0", "0", "1"}); }, {"not on the curve"});
-  expect_invalid([] { point_from_json<G1Curve>({"1", "2", "0"}); }, {"G1 point at infinity must be written"});
+  expect_invalid(
+      [] {
+        point_from_json<G1Curve>({"1", "2", "0"});
+      },
+      {"G1 point at infinity must be written"});
   EXPECT_TRUE(point_from_json<G1Curve>({"0", "1", "0"}).is_infinity());
 
   G2Json g = point_to_json(g2_generator());
@@ -714,8 +754,11 @@ TEST(Encoding, RejectsBadJson) {
   std::swap(swapped[1][0], swapped[1][1]);
   expect_invalid([&] { point_from_json<G2Curve>(swapped); }, {"G2 point is not on the curve"});
   EXPECT_TRUE(point_from_json<G2Curve>({{{"0", "0"}, {"1", "0"}, {"0", "0"}}}).is_infinity());
-  expect_invalid([] { point_from_json<G2Curve>({{{"0", "0"}, {"0", "0"}, {"0", "0"}}}); },
-                 {"G2 point at infinity must be written"});
+  expect_invalid(
+      [] {
+        point_from_json<G2Curve>({{{"0", "0"}, {"0", "0"}, {"0", "0"}}});
+      },
+      {"G2 point at infinity must be written"});
 }
 
 }  // namespace

@@ -119,7 +119,9 @@ inline bool is_greater(const Fq& a) {
   constexpr U256 half = Fq::P_MINUS_1_HALF;
   return u256::less(half, a.to_canonical());
 }
-inline bool is_greater(const Fq2& a) { return a.c1.is_zero() ? is_greater(a.c0) : is_greater(a.c1); }
+inline bool is_greater(const Fq2& a) {
+  return a.c1.is_zero() ? is_greater(a.c0) : is_greater(a.c1);
+}
 
 // Checks a point that was written as finite. Affine::is_on_curve is not used because it
 // accepts (0, 0), our in-memory infinity, which a finite encoding must not produce.
@@ -144,7 +146,9 @@ inline Fq from_decimal(const std::string& s, const Where& w, const char* part) {
   }
   return checked(v, FieldEncoding::kStandard, w, part);
 }
-inline void from_json(Fq& out, const std::string& s, const Where& w) { out = from_decimal(s, w, ""); }
+inline void from_json(Fq& out, const std::string& s, const Where& w) {
+  out = from_decimal(s, w, "");
+}
 inline void from_json(Fq2& out, const std::array<std::string, 2>& s, const Where& w) {
   out.c0 = from_decimal(s[0], w, ".c0");
   out.c1 = from_decimal(s[1], w, ".c1");
@@ -201,8 +205,7 @@ void write_point_compressed(std::span<uint8_t> out, const Affine<C>& p) {
 }
 
 template <class C>
-Affine<C> read_point_compressed(std::span<const uint8_t> in,
-                                PointCheck check = PointCheck::kFull) {
+Affine<C> read_point_compressed(std::span<const uint8_t> in, PointCheck check = PointCheck::kFull) {
   namespace d = serialize_detail;
   using F = typename C::Field;
   constexpr size_t n = kCompressedBytes<C>;
