@@ -1,0 +1,121 @@
+// Host field arithmetic per implementation (fp_x86.h): mul, sqr, add, sub on Fr and Fq, as
+// latency (each result feeds the next operation) and throughput (8 independent chains).
+// The counter ns_per_op is the figure to compare; variants the CPU cannot run are left out.
+//
+//   build/bin/bench_field --benchmark_out=bench_field.json --benchmark_out_format=json
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "zkinfer/ff/fields.h"
+
+namespace zkinfer {
+namespace {
+
+constexpr int kOpsPerIteration = 1000;  // per benchmark iteration, per chain
+constexpr int kChains = 8;              // independent chains in the throughput runs
+
+template <class F>
+F sample(uint64_t i) {
+  return F::from_u64(0x9e3779b97f4a7c15ull * (i + 3)).pow(u256::from_u64(7));
+}
+
+struct Mul {
+  template <class F>
+  static F apply(const F& a, const F& b) { return a * b; }
+};
+struct Sqr {
+  template <class F>
+  static F apply(const F& a, const F&) { return a.sqr(); }
+};
+struct Add {
+  template <class F>
+  static F apply(const F& a, const F& b) { return a + b; }
+};
+struct Sub {
+  template <class F>
+  static F apply(const F& a, const F& b) { return a - b; }
+};
+
+#if ZKINFER_X86_64_HOST
+// Selects the implementation for one benchmark run and restores the start-up choice after it.
+struct IsaScope {
+  HostIsa saved = x86::host_isa;
+  explicit IsaScope(HostIsa isa) { x86::host_isa = isa; }
+  ~IsaScope() { x86::host_isa = saved; }
+};
+#else
+struct IsaScope {
+  explicit IsaScope(int) {}
+};
+#endif
+
+template <class F, class Op, class Isa>
+void latency(benchmark::State& state, Isa isa) {
+  IsaScope scope(isa);
+  F x = sample<F>(0);
+  const F y = sample<F>(1);
+  for (auto _ : state) {
+    for (int i = 0; i < kOpsPerIteration; ++i) x = Op::apply(x, y);
+    benchmark::DoNotOptimize(x);
+  }
+  state.counters["ns_per_op"] = benchmark::Counter(
+      double(state.iterations()) * kOpsPerIteration,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+template <class F, class Op, class Isa>
+void throughput(benchmark::State& state, Isa isa) {
+  IsaScope scope(isa);
+  F x[kChains];
+  for (int c = 0; c < kChains; ++c) x[c] = sample<F>(c);
+  const F y = sample<F>(kChains);
+  for (auto _ : state) {
+    for (int i = 0; i < kOpsPerIteration; ++i) {
+      for (int c = 0; c < kChains; ++c) x[c] = Op::apply(x[c], y);
+    }
+    benchmark::DoNotOptimize(x);
+  }
+  state.counters["ns_per_op"] = benchmark::Counter(
+      double(state.iterations()) * kOpsPerIteration * kChains,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+template <class F, class Op, class Isa>
+void register_op(const std::string& field, const std::string& op, const std::string& isa_name,
+                 Isa isa) {
+  std::string base = field + "/" + op + "/" + isa_name;
+  benchmark::RegisterBenchmark((base + "/latency").c_str(), latency<F, Op, Isa>, isa);
+  benchmark::RegisterBenchmark((base + "/throughput").c_str(), throughput<F, Op, Isa>, isa);
+}
+
+template <class F, class Isa>
+void register_field(const std::string& field, const std::string& isa_name, Isa isa) {
+  register_op<F, Mul>(field, "mul", isa_name, isa);
+  register_op<F, Sqr>(field, "sqr", isa_name, isa);
+  register_op<F, Add>(field, "add", isa_name, isa);
+  register_op<F, Sub>(field, "sub", isa_name, isa);
+}
+
+}  // namespace
+}  // namespace zkinfer
+
+int main(int argc, char** argv) {
+  using namespace zkinfer;
+#if ZKINFER_X86_64_HOST
+  benchmark::AddCustomContext("host_isa_best", x86::host_isa_name(x86::best_host_isa()));
+  for (HostIsa isa : {HostIsa::portable, HostIsa::x86_64, HostIsa::adx}) {
+    if (isa > x86::best_host_isa()) continue;
+    register_field<Fr>("Fr", x86::host_isa_name(isa), isa);
+    register_field<Fq>("Fq", x86::host_isa_name(isa), isa);
+  }
+#else
+  register_field<Fr>("Fr", "portable", 0);
+  register_field<Fq>("Fq", "portable", 0);
+#endif
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
