@@ -13,7 +13,8 @@
 // be compared with any library that does the same.
 //
 // Inputs are taken to be in G1 and G2 (on the curve; Q in the order-r subgroup): callers check
-// points that come from outside before pairing them. Pairs with a point at infinity contribute 1.
+// points that come from outside (ec/subgroup.h) before pairing them. Pairs with a point at
+// infinity contribute 1.
 #pragma once
 
 #include <cstddef>
