@@ -17,11 +17,12 @@
 // coset-inverse scaling. Threads split the columns of the first column pass and then take whole
 // rows, so a 2^22 transform crosses main memory three times. The coset multiply of the forward
 // transform and the 1/n of the inverse ride along in the first column pass instead of costing
-// passes of their own. Butterflies keep values in [0, 2p) and use mulx/adcx/adox where the CPU
-// has them (about 3x fp.h's generic code on the dev machine).
+// passes of their own. Where the CPU has AVX-512 IFMA, rows and column batches run 8 butterflies
+// per vector operation in a 52-bit-limb layout (about 3x the scalar MULX/ADX arithmetic).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "zkinfer/ff/domain.h"
@@ -35,9 +36,10 @@ struct NttConfig {
   bool coset = false;                // points g*omega^i instead of omega^i
   Fr coset_gen = fr_coset_generator();  // g when coset is set; any non-zero element
   unsigned threads = 0;              // 0: default_threads() (ZKINFER_THREADS or all cores)
-  // Use the portable C++ field arithmetic of fp.h instead of the x86-64 BMI2/ADX butterflies.
-  // Chosen automatically where the CPU lacks those instructions; tests set it to compare both.
-  bool portable = false;
+  // Run the butterflies 8 at a time with AVX-512 IFMA where the CPU has it (Intel since Ice
+  // Lake, AMD since Zen 4; see ntt_has_simd()). false: fp.h's scalar arithmetic throughout
+  // (itself MULX/ADX or portable as ZKINFER_CPU_ISA says); tests compare the two.
+  bool simd = true;
   // How sizes split (0: the tuned defaults, 13 and 10; values above 14 count as 14). Rows of up
   // to 2^row_log points run as plain radix-2 stages, column transforms have at most
   // 2^column_log points. Small values push small transforms through the recursive path.
@@ -47,7 +49,7 @@ struct NttConfig {
 
 // Twiddle tables for one domain size, built once and reused by every transform of that size
 // (immutable after construction, so one plan serves any number of threads and calls).
-// Holds 2 * min(n, 2^14) field elements.
+// Holds 2 * min(n, 2^14) field elements, 2.25x that with the AVX-512 layout (2.3 MiB at most).
 class NttPlan {
  public:
   explicit NttPlan(unsigned log_n);  // throws std::invalid_argument for log_n > 28
@@ -67,14 +69,19 @@ class NttPlan {
   // Per-stage twiddles: for a butterfly span h (power of two), entries [h-1, 2h-1) hold
   // w_2h^i for i < h, w_2h the primitive 2h-th root (in inv: its inverse). A stage's twiddles
   // depend only on its span, so every sub-transform of any size reads the same table.
+  // vfwd/vinv: the same values laid out for the AVX-512 kernels (empty without IFMA).
   struct Tables {
     std::vector<Fr> fwd, inv;
+    std::vector<uint64_t> vfwd, vinv;
   };
 
  private:
   Domain domain_;
   Tables stages_;
 };
+
+// Whether this CPU runs the AVX-512 IFMA kernels (NttConfig::simd).
+bool ntt_has_simd();
 
 // The plan for 2^log_n from a process-wide cache (built on first use, thread-safe, kept for
 // the life of the process). For callers that do not keep their own NttPlan.

@@ -1,6 +1,7 @@
 // Evaluation domains and the CPU NTT, against naive O(n^2) DFTs and Horner evaluation: both
-// arithmetic paths (portable fp.h and x86-64 BMI2/ADX), the recursive split forced onto small
-// sizes, and multi-threaded runs against single-threaded ones.
+// kernel paths (AVX-512 IFMA vectors where the CPU has them, fp.h scalars), the recursive split
+// forced onto small sizes, and multi-threaded runs against single-threaded ones.
+// ZKINFER_CPU_ISA=portable|x86_64|adx picks the scalar arithmetic, as for every field test.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -40,7 +41,7 @@ std::vector<Fr> naive_evaluations(const std::vector<Fr>& coeffs, unsigned log_n,
 
 std::string describe(const NttConfig& c) {
   return std::string(c.inverse ? "inverse" : "forward") + (c.coset ? " coset" : "") +
-         (c.portable ? " portable" : " adx") + " threads=" + std::to_string(c.threads) +
+         (c.simd ? " simd" : " scalar") + " threads=" + std::to_string(c.threads) +
          " row_log=" + std::to_string(c.row_log) + " column_log=" + std::to_string(c.column_log);
 }
 
@@ -127,9 +128,9 @@ TEST(Ntt, SnarkjsOddCoset) {
 TEST(Ntt, SizeOneAndTwo) {
   auto rng = testing::seeded_rng();
   const Fr a = field_random<Fr>(rng), b = field_random<Fr>(rng), g = field_random<Fr>(rng);
-  for (bool portable : {false, true}) {
+  for (bool simd : {true, false}) {
     NttConfig cfg;
-    cfg.portable = portable;
+    cfg.simd = simd;
     std::vector<Fr> one = {a};
     for (bool inverse : {false, true})
       for (bool coset : {false, true}) {
@@ -156,10 +157,10 @@ TEST(Ntt, SizeOneAndTwo) {
 TEST(Ntt, SmallSizesAgainstNaiveDft) {
   auto rng = testing::seeded_rng();
   const Fr g = field_random<Fr>(rng);
-  for (bool portable : {false, true})
+  for (bool simd : {true, false})
     for (unsigned k = 0; k <= 8; ++k) {
       NttConfig cfg;
-      cfg.portable = portable;
+      cfg.simd = simd;
       cfg.threads = 1;
       check_against_naive(rng, k, cfg, g);
       check_against_naive(rng, k, cfg, fr_coset_generator());
@@ -171,11 +172,11 @@ TEST(Ntt, SmallSizesAgainstNaiveDft) {
 TEST(Ntt, RecursiveSplitAgainstNaiveDft) {
   auto rng = testing::seeded_rng();
   const Fr g = field_random<Fr>(rng);
-  for (bool portable : {false, true})
+  for (bool simd : {true, false})
     for (unsigned k : {2u, 5u, 7u, 10u})
       for (unsigned threads : {1u, 3u}) {
         NttConfig cfg;
-        cfg.portable = portable;
+        cfg.simd = simd;
         cfg.threads = threads;
         cfg.row_log = 1 + k % 3;
         cfg.column_log = 1 + k % 2;
@@ -208,22 +209,31 @@ TEST(Ntt, ThreadsMatchSingleThread) {
   }
 }
 
-TEST(Ntt, PortableMatchesAdx) {
+// Both kernel paths over every size where the vector code has its own shapes: rows of 16 and
+// more points, column batches of 8, several recursion levels.
+TEST(Ntt, SimdMatchesScalar) {
+  if (!cpu::ntt_has_simd()) GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
   auto rng = testing::seeded_rng();
-  const unsigned k = 16;
-  const std::vector<Fr> x = random_vector(rng, size_t{1} << k);
-  const NttPlan plan(k);
-  for (bool inverse : {false, true})
-    for (bool coset : {false, true}) {
-      NttConfig cfg;
-      cfg.inverse = inverse;
-      cfg.coset = coset;
-      std::vector<Fr> a = x, b = x;
-      plan.run(a.data(), cfg);
-      cfg.portable = true;
-      plan.run(b.data(), cfg);
-      EXPECT_EQ(a, b) << describe(cfg);
-    }
+  const Fr g = field_random<Fr>(rng);
+  for (unsigned k = 1; k <= 16; ++k) {
+    const std::vector<Fr> x = random_vector(rng, size_t{1} << k);
+    const NttPlan plan(k);
+    for (unsigned row_log : {0u, 4u})
+      for (bool inverse : {false, true})
+        for (bool coset : {false, true}) {
+          NttConfig cfg;
+          cfg.inverse = inverse;
+          cfg.coset = coset;
+          cfg.coset_gen = g;
+          cfg.row_log = row_log;
+          cfg.column_log = row_log ? 3 : 0;
+          std::vector<Fr> a = x, b = x;
+          plan.run(a.data(), cfg);
+          cfg.simd = false;
+          plan.run(b.data(), cfg);
+          EXPECT_EQ(a, b) << "n=2^" << k << " " << describe(cfg);
+        }
+  }
 }
 
 // Large sizes: spot checks against Horner and exact round trips; the first level, the rows and
