@@ -5,6 +5,7 @@
 #include <gmp.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,21 @@ TEST(FinalExponentiation, EqualsPowerByPToTheTwelveMinusOneOverR) {
     ASSERT_EQ(final_exponentiation(f), pow_big(f, e));
   }
   mpz_clear(e);
+}
+
+// The digit expansions the loops run over give back 6x + 2 and x, within their digit bounds.
+TEST(Pairing, NafExpansions) {
+  auto value = [](const detail::Naf& n, int w) {
+    __int128 v = 0;
+    for (int i = n.len - 1; i >= 0; --i) {
+      EXPECT_TRUE(n.d[i] == 0 || (n.d[i] % 2 != 0 && std::abs(n.d[i]) < (1 << (w - 1))));
+      v = 2 * v + n.d[i];
+    }
+    return (u128)v;
+  };
+  EXPECT_TRUE(value(detail::kAteNaf, 2) == (u128)6 * bn254::kBnX + 2);
+  EXPECT_TRUE(value(detail::kBnXNaf, detail::kExpXWindow) == (u128)bn254::kBnX);
+  EXPECT_EQ(kAteLineCount, 88);  // 65 doublings, 21 additions of +-Q, 2 Frobenius additions
 }
 
 TEST(Pairing, NonDegenerateWithOrderR) {
