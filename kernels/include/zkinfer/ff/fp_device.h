@@ -10,7 +10,7 @@
 //   no 128-bit integer arithmetic is mixed into a chain (see the rules in mont32.h), and ptxas
 //   tracks CC.CF as a dependency when it schedules, so the chain survives into SASS.
 // - `volatile` costs nothing in the generated code here: ptxas, not NVVM, does the instruction
-//   scheduling, and every helper's result is used.
+//   scheduling, and no helper call is redundant (each result or carry is consumed).
 // - Operands are plain 32-bit registers ("r"); constants such as modulus limbs arrive as values
 //   the compiler has already folded, and ptxas turns them into immediates.
 #pragma once
