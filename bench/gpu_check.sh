@@ -15,11 +15,12 @@
 #
 # Device tool, from a checkout where bench/gpu/pack_deps.sh has been run once:
 #   run(command="bash bench/gpu_check.sh", carry=["build-deps"], timeout_s=600)
-# Typical time on one H100 with 16 cores: about 3 minutes (build 1-2, tests, sanitizer and
-# benchmarks well under a minute each).
+# Expected time on one H100 machine with 16 cores (estimated; not yet measured there): about 3
+# minutes: GoogleTest 20 s, build 1-2 min, tests, sanitizer and benchmarks under a minute each.
 #
-# Environment: ZKINFER_GPU_ARCH (default 90); ZKINFER_GPU_CHECK_PROJECT = auto (default), full or
-# gpu-only; ZKINFER_GPU_SANITIZER_N, the array size for the sanitizer run (default 4099);
+# Environment: ZKINFER_GIT_COMMIT, recorded in the results (the device tool's copy has no .git);
+# ZKINFER_GPU_ARCH (default 90); ZKINFER_GPU_CHECK_PROJECT = auto (default), full or gpu-only;
+# ZKINFER_GPU_SANITIZER_N, the array size for the sanitizer run (default 4099);
 # ZKINFER_GPU_CHECK_BUDGET_S (default 480): optional steps (sanitizer, SASS) are skipped once
 # this many seconds have passed, so the results are written inside the device tool's 10 minutes.
 set -euo pipefail
@@ -95,7 +96,7 @@ GPU_SLUG=$(echo "$GPU_NAME" | tr -c 'A-Za-z0-9\n' '-' | sed 's/-\+/-/g; s/^-//; 
 CMAKE_VERSION=$(cmake --version 2>/dev/null | head -1 || echo "cmake not found")
 NVCC_VERSION=$(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*, V[0-9.]*' || echo "nvcc not found")
 CXX_VERSION=$(c++ --version 2>/dev/null | head -1 || echo "c++ not found")
-GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+GIT_COMMIT=${ZKINFER_GIT_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 GIT_DIRTY=$( (git status --porcelain --untracked-files=no 2>/dev/null | grep -q .) && echo true || echo false)
 say "gpu: $GPU_NAME (driver $GPU_DRIVER); $CMAKE_VERSION; nvcc $NVCC_VERSION; $CXX_VERSION; $JOBS cores; commit $GIT_COMMIT"
 GENERATOR=(-G Ninja)
