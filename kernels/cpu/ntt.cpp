@@ -484,6 +484,19 @@ ZK_IFMA void columns(Fr* x, size_t S, unsigned r, size_t jb, size_t je, const ui
   }
 }
 
+// x[i] *= c * g^i for i < n, n a multiple of 8: eight running powers, each step times g^8.
+ZK_IFMA void scale_by_powers(Fr* x, size_t n, const Fr& c, const Fr& g) {
+  uint64_t init[kVec];
+  Fr f = c;
+  for (size_t d = 0; d < 8; ++d, f *= g) put_lane(init, d, twiddle_limbs(f));
+  V5 pw = load(init);
+  const V5 g8 = splat(twiddle_limbs(g.pow(uint64_t{8})));
+  for (size_t i = 0; i < n; i += 8) {
+    to_fr(x + i, mul(from_fr(x + i), pw));
+    pw = mul(pw, g8);
+  }
+}
+
 }  // namespace simd
 
 bool cpu_has_ifma() {
@@ -531,33 +544,13 @@ void rec(Fr* x, unsigned L, const Pass& ps, Scratch& scratch) {
   for (size_t p = 0; p < (size_t{1} << r); ++p) rec(x + p * S, L - r, ps, scratch);
 }
 
-// In-place bit-reversal permutation of x[0, 2^L) that, with ginv set, also multiplies the
-// value landing at i by ginv^i.
-void finish(Fr* x, unsigned L, const Fr* ginv, unsigned threads) {
+// In-place bit-reversal permutation of x[0, 2^L).
+void bit_reverse_permute(Fr* x, unsigned L, unsigned threads) {
   const size_t n = size_t{1} << L;
-  // ginv^i = hi[i >> s] * lo[i & (2^s - 1)]: two tables of about sqrt(n) entries.
-  const unsigned s = L / 2;
-  std::vector<Fr> lo, hi;
-  if (ginv) {
-    lo.resize(size_t{1} << s);
-    hi.resize(size_t{1} << (L - s));
-    lo[0] = hi[0] = Fr::one();
-    for (size_t i = 1; i < lo.size(); ++i) lo[i] = lo[i - 1] * *ginv;
-    const Fr step = ginv->pow(uint64_t(lo.size()));
-    for (size_t i = 1; i < hi.size(); ++i) hi[i] = hi[i - 1] * step;
-  }
-  const size_t lo_mask = (size_t{1} << s) - 1;
-  auto pair = [&](size_t i, size_t ri) {
-    if (ri != i) std::swap(x[i], x[ri]);
-    if (ginv) {
-      x[i] *= hi[i >> s] * lo[i & lo_mask];
-      if (ri != i) x[ri] *= hi[ri >> s] * lo[ri & lo_mask];
-    }
-  };
   if (L <= 2 * kTileLog) {
     for (size_t i = 0; i < n; ++i) {
       const size_t ri = bit_reverse(i, L);
-      if (i <= ri) pair(i, ri);
+      if (i < ri) std::swap(x[i], x[ri]);
     }
     return;
   }
@@ -576,8 +569,27 @@ void finish(Fr* x, unsigned L, const Fr* ginv, unsigned threads) {
         for (size_t c = 0; c < T; ++c) {
           const size_t i = (a << (M + t)) | (m << t) | c;
           const size_t ri = (size_t(rt[c]) << (M + t)) | (mr << t) | rt[a];
-          if (m < mr || i <= ri) pair(i, ri);
+          if (m < mr || i < ri) std::swap(x[i], x[ri]);
         }
+    }
+  });
+}
+
+// x[i] *= g^i for i < n (the coset-inverse scaling), a running product per thread.
+void scale_by_powers(Fr* x, size_t n, const Fr& g, const Pass& ps, unsigned threads) {
+  const size_t groups = (n + kColumnBatch - 1) / kColumnBatch;
+  parallel_chunks(groups, threads, [&](size_t b, size_t e, unsigned) {
+    const size_t begin = b * kColumnBatch, end = std::min(n, e * kColumnBatch);
+#if defined(__x86_64__)
+    if (ps.vtw && n % 8 == 0) {
+      simd::scale_by_powers(x + begin, end - begin, g.pow(uint64_t(begin)), g);
+      return;
+    }
+#endif
+    Fr f = g.pow(uint64_t(begin));
+    for (size_t i = begin; i < end; ++i) {
+      x[i] *= f;
+      f *= g;
     }
   });
 }
@@ -622,9 +634,8 @@ void transform(Fr* x, const Domain& d, const Pass& ps, const NttConfig& cfg) {
       for (size_t p = b; p < e; ++p) rec(x + p * S, L - r, ps, scratch);
     });
   }
-  Fr ginv;
-  if (cfg.coset && cfg.inverse) ginv = cfg.coset_gen.inverse();
-  finish(x, L, cfg.coset && cfg.inverse ? &ginv : nullptr, threads);
+  bit_reverse_permute(x, L, threads);
+  if (cfg.coset && cfg.inverse) scale_by_powers(x, d.size, cfg.coset_gen.inverse(), ps, threads);
 }
 
 }  // namespace

@@ -13,8 +13,8 @@
 // cache lines, and no power-of-two strides fighting over the same cache sets), each column then
 // gets its w_n^(j*k) twiddles, and the R rows of S points are independent sub-transforms that
 // recurse until a row fits in L2 (then plain radix-2 stages with per-stage contiguous twiddle
-// tables). One blocked bit-reversal pass at the end restores natural order and also applies the
-// coset-inverse scaling. Threads split the columns of the first column pass and then take whole
+// tables). One blocked bit-reversal pass at the end restores natural order (the coset inverse
+// then multiplies by g^-i in one more pass). Threads split the columns of the first column pass and then take whole
 // rows, so a 2^22 transform crosses main memory three times. The coset multiply of the forward
 // transform and the 1/n of the inverse ride along in the first column pass instead of costing
 // passes of their own. Where the CPU has AVX-512 IFMA, rows and column batches run 8 butterflies
