@@ -61,9 +61,9 @@ struct FirstLevel {
 // One transform's fixed inputs: twiddle tables and level roots for its direction, and how
 // sizes split (rows up to 2^row_log are plain radix-2; columns at most 2^col_log points).
 struct Pass {
-  const Fr* tw;            // stage table (NttPlan::Tables)
-  const uint64_t* vtw;     // the same twiddles in the vector layout, or null: scalar only
-  const Fr* roots;         // roots[k]: primitive 2^k-th root of unity (inverse for the inverse NTT)
+  const Fr* tw;         // stage table (NttPlan::Tables)
+  const uint64_t* vtw;  // the same twiddles in the vector layout, or null: scalar only
+  const Fr* roots;      // roots[k]: primitive 2^k-th root of unity (inverse for the inverse NTT)
   unsigned row_log, col_log;
 };
 
@@ -76,7 +76,8 @@ struct Scratch {
   Scratch(const Pass& ps, unsigned L)
       : batch(std::make_unique_for_overwrite<Fr[]>(kColumnBatch << std::min(L, ps.col_log))),
         vec(ps.vtw ? std::make_unique_for_overwrite<uint64_t[]>(
-                         std::max(size_t{5} << std::min(L, ps.row_log), size_t{5} * kColumnBatch << std::min(L, ps.col_log)))
+                         std::max(size_t{5} << std::min(L, ps.row_log),
+                                  size_t{5} * kColumnBatch << std::min(L, ps.col_log)))
                    : nullptr) {}
 };
 
@@ -121,10 +122,10 @@ void columns_scalar(Fr* x, size_t S, unsigned r, size_t jb, size_t je, const Fr*
   for (size_t k = 0; k < R; ++k) rev[k] = (uint32_t)bit_reverse(k, r);
   // wn^e for e < n: from the stage table of span n/2 when it exists (wn^(e + n/2) = -wn^e).
   const bool table = n <= (size_t{1} << kTableLog);
-  const Fr* level = tw + n / 2 - 1;
+  const Fr* level = table ? tw + n / 2 - 1 : nullptr;
   const bool plain = first.plain();
   Fr wj = table ? Fr::one() : wn.pow(uint64_t(jb));  // wn^j, for the chains without a table
-  Fr cj = first.scale;                                // scale * g^j
+  Fr cj = first.scale;                               // scale * g^j
   if (first.coset) cj *= first.g.pow(uint64_t(jb));
   for (size_t jc = jb; jc < je; jc += J) {
     const size_t jn = std::min(J, je - jc);
@@ -200,7 +201,8 @@ struct Limbs {
 };
 
 constexpr Limbs to_limbs(const U256& a) {
-  return Limbs{{a.w[0] & kMask, ((a.w[0] >> 52) | (a.w[1] << 12)) & kMask, ((a.w[1] >> 40) | (a.w[2] << 24)) & kMask,
+  return Limbs{{a.w[0] & kMask, ((a.w[0] >> 52) | (a.w[1] << 12)) & kMask,
+                ((a.w[1] >> 40) | (a.w[2] << 24)) & kMask,
                 ((a.w[2] >> 28) | (a.w[3] << 36)) & kMask, a.w[3] >> 16}};
 }
 constexpr Limbs kP = to_limbs(Fr::MOD);
@@ -253,7 +255,8 @@ ZK_IFMA inline void carry(V5& v) {
 // x - m where that is not negative, else x (x normalized).
 ZK_IFMA inline V5 sub_if_ge(const V5& x, const Limbs& m) {
   V5 t;
-  for (int j = 0; j < 5; ++j) t.l[j] = _mm512_sub_epi64(x.l[j], _mm512_set1_epi64((long long)m.w[j]));
+  for (int j = 0; j < 5; ++j)
+    t.l[j] = _mm512_sub_epi64(x.l[j], _mm512_set1_epi64((long long)m.w[j]));
   carry(t);
   const __mmask8 neg = _mm512_cmplt_epi64_mask(t.l[4], _mm512_setzero_si512());
   for (int j = 0; j < 5; ++j) t.l[j] = _mm512_mask_blend_epi64(neg, t.l[j], x.l[j]);
@@ -270,7 +273,8 @@ ZK_IFMA inline V5 add(const V5& a, const V5& b) {
 ZK_IFMA inline V5 sub_lazy(const V5& a, const V5& b) {
   V5 r;
   for (int j = 0; j < 5; ++j)
-    r.l[j] = _mm512_sub_epi64(_mm512_add_epi64(a.l[j], _mm512_set1_epi64((long long)kP2.w[j])), b.l[j]);
+    r.l[j] =
+        _mm512_sub_epi64(_mm512_add_epi64(a.l[j], _mm512_set1_epi64((long long)kP2.w[j])), b.l[j]);
   carry(r);
   return r;
 }
@@ -312,20 +316,29 @@ ZK_IFMA inline V5 mul(const V5& a, const V5& b) {
 // Eight consecutive elements <-> limb vectors: an 8x4 transpose of 64-bit words (two rounds
 // of two-source permutes), then shifting the words into 52-bit limbs.
 ZK_IFMA inline V5 from_fr(const Fr* x) {
-  const __m512i i1 = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13), i2 = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
-  const __m512i i3 = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), i4 = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
-  const __m512i z0 = _mm512_loadu_si512(x), z1 = _mm512_loadu_si512(x + 2), z2 = _mm512_loadu_si512(x + 4),
-                z3 = _mm512_loadu_si512(x + 6);
-  const __m512i t0 = _mm512_permutex2var_epi64(z0, i1, z1), t1 = _mm512_permutex2var_epi64(z0, i2, z1);
-  const __m512i t2 = _mm512_permutex2var_epi64(z2, i1, z3), t3 = _mm512_permutex2var_epi64(z2, i2, z3);
-  const __m512i w0 = _mm512_permutex2var_epi64(t0, i3, t2), w1 = _mm512_permutex2var_epi64(t0, i4, t2);
-  const __m512i w2 = _mm512_permutex2var_epi64(t1, i3, t3), w3 = _mm512_permutex2var_epi64(t1, i4, t3);
+  const __m512i i1 = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13),
+                i2 = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i i3 = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11),
+                i4 = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+  const __m512i z0 = _mm512_loadu_si512(x), z1 = _mm512_loadu_si512(x + 2),
+                z2 = _mm512_loadu_si512(x + 4), z3 = _mm512_loadu_si512(x + 6);
+  const __m512i t0 = _mm512_permutex2var_epi64(z0, i1, z1),
+                t1 = _mm512_permutex2var_epi64(z0, i2, z1);
+  const __m512i t2 = _mm512_permutex2var_epi64(z2, i1, z3),
+                t3 = _mm512_permutex2var_epi64(z2, i2, z3);
+  const __m512i w0 = _mm512_permutex2var_epi64(t0, i3, t2),
+                w1 = _mm512_permutex2var_epi64(t0, i4, t2);
+  const __m512i w2 = _mm512_permutex2var_epi64(t1, i3, t3),
+                w3 = _mm512_permutex2var_epi64(t1, i4, t3);
   const __m512i mask = _mm512_set1_epi64((long long)kMask);
   V5 v;
   v.l[0] = _mm512_and_si512(w0, mask);
-  v.l[1] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w0, 52), _mm512_slli_epi64(w1, 12)), mask);
-  v.l[2] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w1, 40), _mm512_slli_epi64(w2, 24)), mask);
-  v.l[3] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w2, 28), _mm512_slli_epi64(w3, 36)), mask);
+  v.l[1] =
+      _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w0, 52), _mm512_slli_epi64(w1, 12)), mask);
+  v.l[2] =
+      _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w1, 40), _mm512_slli_epi64(w2, 24)), mask);
+  v.l[3] =
+      _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w2, 28), _mm512_slli_epi64(w3, 36)), mask);
   v.l[4] = _mm512_srli_epi64(w3, 16);
   return v;
 }
@@ -336,10 +349,14 @@ ZK_IFMA inline void to_fr(Fr* x, const V5& in) {
   const __m512i w1 = _mm512_or_si512(_mm512_srli_epi64(v.l[1], 12), _mm512_slli_epi64(v.l[2], 40));
   const __m512i w2 = _mm512_or_si512(_mm512_srli_epi64(v.l[2], 24), _mm512_slli_epi64(v.l[3], 28));
   const __m512i w3 = _mm512_or_si512(_mm512_srli_epi64(v.l[3], 36), _mm512_slli_epi64(v.l[4], 16));
-  const __m512i i1 = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13), i2 = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
-  const __m512i i3 = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), i4 = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
-  const __m512i t0 = _mm512_permutex2var_epi64(w0, i3, w1), t2 = _mm512_permutex2var_epi64(w0, i4, w1);
-  const __m512i t1 = _mm512_permutex2var_epi64(w2, i3, w3), t3 = _mm512_permutex2var_epi64(w2, i4, w3);
+  const __m512i i1 = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13),
+                i2 = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i i3 = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11),
+                i4 = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+  const __m512i t0 = _mm512_permutex2var_epi64(w0, i3, w1),
+                t2 = _mm512_permutex2var_epi64(w0, i4, w1);
+  const __m512i t1 = _mm512_permutex2var_epi64(w2, i3, w3),
+                t3 = _mm512_permutex2var_epi64(w2, i4, w3);
   _mm512_storeu_si512(x, _mm512_permutex2var_epi64(t0, i1, t1));
   _mm512_storeu_si512(x + 2, _mm512_permutex2var_epi64(t0, i2, t1));
   _mm512_storeu_si512(x + 4, _mm512_permutex2var_epi64(t2, i1, t3));
@@ -359,26 +376,35 @@ ZK_IFMA inline void permute(V5& x, V5& y, const V5& a, const V5& b, __m512i ix, 
 ZK_IFMA inline void last_stages(V5& a, V5& b, const V5& t4, const V5& t2) {
   V5 x, y;
   // span 4: pairs (l, l+4); the gather is its own inverse.
-  const __m512i g4x = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), g4y = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+  const __m512i g4x = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11),
+                g4y = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
   permute(x, y, a, b, g4x, g4y);
   V5 u = add(x, y), v = mul(sub_lazy(x, y), t4);
   permute(a, b, u, v, g4x, g4y);
   // span 2: pairs (l, l+2) for l in {0, 1, 4, 5}.
-  permute(x, y, a, b, _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13), _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15));
+  permute(x, y, a, b, _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13),
+          _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15));
   u = add(x, y);
   v = mul(sub_lazy(x, y), t2);
-  permute(a, b, u, v, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15));
+  permute(a, b, u, v, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11),
+          _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15));
   // span 1: pairs (l, l+1), twiddle 1.
-  permute(x, y, a, b, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15));
+  permute(x, y, a, b, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14),
+          _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15));
   u = add(x, y);
   v = sub(x, y);
-  permute(a, b, u, v, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15));
+  permute(a, b, u, v, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11),
+          _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15));
 }
 
 // Vector twiddle table: span h < 8 has one vector whose lanes repeat w_2h^(lane mod h), span
 // h >= 8 has h/8 vectors with lanes w_2h^i, i < h; all as w * 2^260 (see above).
 size_t slot(size_t h) { return h < 8 ? (size_t)std::countr_zero(h) : h / 8 + 2; }
-size_t slots(unsigned table_log) { return table_log == 0 ? 0 : slot(size_t{1} << (table_log - 1)) + std::max<size_t>(1, (size_t{1} << (table_log - 1)) / 8); }
+size_t slots(unsigned table_log) {
+  return table_log == 0 ? 0
+                        : slot(size_t{1} << (table_log - 1)) +
+                              std::max<size_t>(1, (size_t{1} << (table_log - 1)) / 8);
+}
 
 std::vector<uint64_t> vector_table(const std::vector<Fr>& stages, unsigned table_log) {
   std::vector<uint64_t> v(slots(table_log) * kVec);
@@ -423,8 +449,8 @@ ZK_IFMA void base(Fr* x, unsigned L, const uint64_t* vtw, uint64_t* buf) {
 // columns_scalar for whole batches of 8 columns (S a multiple of 8): each row piece of a batch
 // is one vector, so the column butterflies are vector operations with a broadcast twiddle.
 // buf holds R vectors.
-ZK_IFMA void columns(Fr* x, size_t S, unsigned r, size_t jb, size_t je, const uint64_t* vtw, const Fr& wn,
-                     const FirstLevel& first, uint64_t* buf) {
+ZK_IFMA void columns(Fr* x, size_t S, unsigned r, size_t jb, size_t je, const uint64_t* vtw,
+                     const Fr& wn, const FirstLevel& first, uint64_t* buf) {
   const size_t R = size_t{1} << r;
   std::vector<uint32_t> rev(R);
   for (size_t k = 0; k < R; ++k) rev[k] = (uint32_t)bit_reverse(k, r);
@@ -530,7 +556,9 @@ void columns(Fr* x, size_t S, unsigned r, size_t jb, size_t je, const Pass& ps, 
   columns_scalar(x, S, r, jb, je, ps.tw, wn, first, scratch.batch.get());
 }
 
-unsigned split(const Pass& ps, unsigned L) { return L > ps.row_log ? std::min(L - ps.row_log, ps.col_log) : 0; }
+unsigned split(const Pass& ps, unsigned L) {
+  return L > ps.row_log ? std::min(L - ps.row_log, ps.col_log) : 0;
+}
 
 // Single-threaded DIF of 2^L contiguous points (a row of an enclosing level).
 void rec(Fr* x, unsigned L, const Pass& ps, Scratch& scratch) {
@@ -627,7 +655,8 @@ void transform(Fr* x, const Domain& d, const Pass& ps, const NttConfig& cfg) {
     const size_t batches = (S + kColumnBatch - 1) / kColumnBatch;
     parallel_chunks(batches, threads, [&](size_t b, size_t e, unsigned) {
       Scratch scratch(ps, r);
-      columns(x, S, r, b * kColumnBatch, std::min(S, e * kColumnBatch), ps, ps.roots[L], first, scratch);
+      columns(x, S, r, b * kColumnBatch, std::min(S, e * kColumnBatch), ps, ps.roots[L], first,
+              scratch);
     });
     parallel_chunks(R, threads, [&](size_t b, size_t e, unsigned) {
       Scratch scratch(ps, L - r);
@@ -665,15 +694,17 @@ NttPlan::NttPlan(unsigned log_n) : domain_(log_n) {
 }
 
 void NttPlan::run(Fr* data, const NttConfig& cfg) const {
-  if (cfg.coset && cfg.coset_gen.is_zero()) throw std::invalid_argument("NTT coset generator must not be zero");
+  if (cfg.coset && cfg.coset_gen.is_zero())
+    throw std::invalid_argument("NTT coset generator must not be zero");
   const unsigned L = domain_.log_size;
   std::array<Fr, kFrMaxLogDomain + 1> roots;
   roots[L] = cfg.inverse ? domain_.omega_inv : domain_.omega;
   for (unsigned k = L; k-- > 0;) roots[k] = roots[k + 1].sqr();
   auto clamp = [](unsigned v, unsigned dflt) { return v == 0 ? dflt : std::min(v, kTableLog); };
   const std::vector<uint64_t>& vtw = cfg.inverse ? stages_.vinv : stages_.vfwd;
-  const Pass ps{cfg.inverse ? stages_.inv.data() : stages_.fwd.data(), cfg.simd && !vtw.empty() ? vtw.data() : nullptr,
-                roots.data(), clamp(cfg.row_log, kBaseLog), clamp(cfg.column_log, kMaxColumnLog)};
+  const Pass ps{cfg.inverse ? stages_.inv.data() : stages_.fwd.data(),
+                cfg.simd && !vtw.empty() ? vtw.data() : nullptr, roots.data(),
+                clamp(cfg.row_log, kBaseLog), clamp(cfg.column_log, kMaxColumnLog)};
   transform(data, domain_, ps, cfg);
 }
 
@@ -711,8 +742,8 @@ bool ntt_has_simd() { return cpu_has_ifma(); }
 
 const NttPlan& ntt_plan(unsigned log_n) {
   if (log_n > kFrMaxLogDomain)
-    throw std::invalid_argument("NTT of 2^" + std::to_string(log_n) + " points: Fr allows at most 2^" +
-                                std::to_string(kFrMaxLogDomain));
+    throw std::invalid_argument("NTT of 2^" + std::to_string(log_n) +
+                                " points: Fr allows at most 2^" + std::to_string(kFrMaxLogDomain));
   static std::mutex mu;
   static std::array<std::unique_ptr<NttPlan>, kFrMaxLogDomain + 1> plans;
   std::lock_guard<std::mutex> lock(mu);

@@ -14,11 +14,12 @@
 // gets its w_n^(j*k) twiddles, and the R rows of S points are independent sub-transforms that
 // recurse until a row fits in L2 (then plain radix-2 stages with per-stage contiguous twiddle
 // tables). One blocked bit-reversal pass at the end restores natural order (the coset inverse
-// then multiplies by g^-i in one more pass). Threads split the columns of the first column pass and then take whole
-// rows, so a 2^22 transform crosses main memory three times. The coset multiply of the forward
-// transform and the 1/n of the inverse ride along in the first column pass instead of costing
-// passes of their own. Where the CPU has AVX-512 IFMA, rows and column batches run 8 butterflies
-// per vector operation in a 52-bit-limb layout (about 3x the scalar MULX/ADX arithmetic).
+// then multiplies by g^-i in one more pass). Threads split the columns of the first column pass
+// and then take whole rows, so a 2^22 transform crosses main memory three times. The coset
+// multiply of the forward transform and the 1/n of the inverse ride along in the first column
+// pass instead of costing passes of their own. Where the CPU has AVX-512 IFMA, rows and column
+// batches run 8 butterflies per vector operation in a 52-bit-limb layout (about 3x the scalar
+// MULX/ADX arithmetic).
 #pragma once
 
 #include <cstddef>
@@ -32,10 +33,10 @@ namespace zkinfer::cpu {
 
 // What one NTT call does; the defaults are a plain forward transform on every core.
 struct NttConfig {
-  bool inverse = false;              // evaluations -> coefficients (includes the 1/n)
-  bool coset = false;                // points g*omega^i instead of omega^i
+  bool inverse = false;                 // evaluations -> coefficients (includes the 1/n)
+  bool coset = false;                   // points g*omega^i instead of omega^i
   Fr coset_gen = fr_coset_generator();  // g when coset is set; any non-zero element
-  unsigned threads = 0;              // 0: default_threads() (ZKINFER_THREADS or all cores)
+  unsigned threads = 0;                 // 0: default_threads() (ZKINFER_THREADS or all cores)
   // Run the butterflies 8 at a time with AVX-512 IFMA where the CPU has it (Intel since Ice
   // Lake, AMD since Zen 4; see ntt_has_simd()). false: fp.h's scalar arithmetic throughout
   // (itself MULX/ADX or portable as ZKINFER_CPU_ISA says); tests compare the two.

@@ -121,7 +121,8 @@ TEST(Ntt, SnarkjsOddCoset) {
     std::vector<Fr> v = coeffs;
     NttPlan(k).coset_forward(v.data(), snarkjs_coset_shift(k));
     const Domain d2(k + 1);
-    for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], horner(coeffs, d2.element(2 * i + 1))) << k << " " << i;
+    for (size_t i = 0; i < v.size(); ++i)
+      EXPECT_EQ(v[i], horner(coeffs, d2.element(2 * i + 1))) << k << " " << i;
   }
 }
 
@@ -253,7 +254,8 @@ TEST(Ntt, LargeRoundTripsAndSpotChecks) {
       else
         plan.forward(v.data());
       for (size_t i : {size_t{0}, size_t{1}, d.size - 1, size_t(rng() % d.size)})
-        EXPECT_EQ(v[i], horner(coeffs, shift * d.element(i))) << "n=2^" << k << " coset=" << coset << " i=" << i;
+        EXPECT_EQ(v[i], horner(coeffs, shift * d.element(i)))
+            << "n=2^" << k << " coset=" << coset << " i=" << i;
       if (coset)
         plan.coset_inverse(v.data(), g);
       else

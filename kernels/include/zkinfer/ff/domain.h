@@ -35,7 +35,8 @@ inline constexpr Fr fr_coset_generator() { return Fr::from_u64(bn254::FrParams::
 // A primitive 2^log_n-th root of unity, the one snarkjs uses; log_n <= 28.
 inline Fr fr_root_of_unity(unsigned log_n) {
   if (log_n > kFrMaxLogDomain)
-    throw std::invalid_argument("no 2^" + std::to_string(log_n) + "-th root of unity in Fr (2-adicity is " +
+    throw std::invalid_argument("no 2^" + std::to_string(log_n) +
+                                "-th root of unity in Fr (2-adicity is " +
                                 std::to_string(kFrMaxLogDomain) + ")");
   constexpr U256 top = FpConsts<bn254::FrParams>::nonresidue_t;
   Fr w = Fr::from_mont(top);
@@ -48,8 +49,9 @@ inline Fr fr_root_of_unity(unsigned log_n) {
 // or 25 when log_n = 28 (see the header comment).
 inline Fr snarkjs_coset_shift(unsigned log_n) {
   if (log_n > kFrMaxLogDomain)
-    throw std::invalid_argument("domain 2^" + std::to_string(log_n) + " is larger than Fr allows (2^" +
-                                std::to_string(kFrMaxLogDomain) + ")");
+    throw std::invalid_argument("domain 2^" + std::to_string(log_n) +
+                                " is larger than Fr allows (2^" + std::to_string(kFrMaxLogDomain) +
+                                ")");
   if (log_n == kFrMaxLogDomain) return Fr::from_u64(bn254::FrParams::generator).sqr();
   return fr_root_of_unity(log_n + 1);
 }
@@ -75,8 +77,9 @@ struct Domain {
     unsigned k = 0;
     while ((size_t{1} << k) < n) {
       if (++k > kFrMaxLogDomain)
-        throw std::invalid_argument("no radix-2 domain of " + std::to_string(n) + " points in Fr (at most 2^" +
-                                    std::to_string(kFrMaxLogDomain) + ")");
+        throw std::invalid_argument("no radix-2 domain of " + std::to_string(n) +
+                                    " points in Fr (at most 2^" + std::to_string(kFrMaxLogDomain) +
+                                    ")");
     }
     return Domain(k);
   }
