@@ -234,7 +234,10 @@ if ((BUILT)) && command -v cuobjdump >/dev/null && [[ -x $BUILD/bin/bench_gpu_fi
         if (op ~ /^IMAD/) imad[fn]++; if (op ~ /^IADD3/) iadd[fn]++; if (op ~ /^(LDL|STL)/) lmem[fn]++
       }
       END { for (f in total) printf "%6d instr %5d IMAD* %5d IADD3* %3d LDL/STL  %s\n", total[f], imad[f], iadd[f], lmem[f], f }
-    ' "$LOGDIR/sass_bench_gpu_field.txt" | $demangle | sed 's/zkinfer::[a-z]*::\(detail::\|(anonymous namespace)::\)\?//g' | sort -k9)
+    ' "$LOGDIR/sass_bench_gpu_field.txt" | $demangle |
+      sed 's/zkinfer::Fp<zkinfer::bn254::\(F[rq]\)Params>/\1/g; s/zkinfer::Fq2/Fq2/g; s/>(.*$/>/; s/^\( *[0-9].*STL  \)void /\1/
+           s/zkinfer::[a-z]*::\(detail::\|(anonymous namespace)::\)\?//g; s/(FieldOp)0/Mul/; s/(FieldOp)1/Add/
+           s/(FieldOp)2/Sub/; s/(FieldOp)3/Sqr/; s/(FieldOp)4/Inverse/' | sort -k9)
     say "SASS per kernel (bench_gpu_field):"
     say "$SASS_SUMMARY"
     record sass ok $(($(date +%s) - t0)) ""
