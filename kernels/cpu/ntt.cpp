@@ -526,7 +526,10 @@ ZK_IFMA void scale_by_powers(Fr* x, size_t n, const Fr& c, const Fr& g) {
 }  // namespace simd
 
 bool cpu_has_ifma() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+  static const bool has = [] {
+    __builtin_cpu_init();  // in case the first plan is built by a static initializer
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+  }();
   return has;
 }
 #else
@@ -702,9 +705,14 @@ void NttPlan::run(Fr* data, const NttConfig& cfg) const {
   for (unsigned k = L; k-- > 0;) roots[k] = roots[k + 1].sqr();
   auto clamp = [](unsigned v, unsigned dflt) { return v == 0 ? dflt : std::min(v, kTableLog); };
   const std::vector<uint64_t>& vtw = cfg.inverse ? stages_.vinv : stages_.vfwd;
-  const Pass ps{cfg.inverse ? stages_.inv.data() : stages_.fwd.data(),
-                cfg.simd && !vtw.empty() ? vtw.data() : nullptr, roots.data(),
-                clamp(cfg.row_log, kBaseLog), clamp(cfg.column_log, kMaxColumnLog)};
+  // ZKINFER_CPU_ISA below adx (portable or x86_64) keeps the NTT on fp.h's arithmetic too.
+#if ZKINFER_X86_64_HOST
+  const bool simd = cfg.simd && !vtw.empty() && x86::host_isa == HostIsa::adx;
+#else
+  const bool simd = false;
+#endif
+  const Pass ps{cfg.inverse ? stages_.inv.data() : stages_.fwd.data(), simd ? vtw.data() : nullptr,
+                roots.data(), clamp(cfg.row_log, kBaseLog), clamp(cfg.column_log, kMaxColumnLog)};
   transform(data, domain_, ps, cfg);
 }
 
@@ -738,7 +746,13 @@ void NttPlan::coset_inverse(Fr* data, const Fr& g, unsigned threads) const {
   run(data, cfg);
 }
 
-bool ntt_has_simd() { return cpu_has_ifma(); }
+bool ntt_has_simd() {
+#if ZKINFER_X86_64_HOST
+  return cpu_has_ifma() && x86::host_isa == HostIsa::adx;
+#else
+  return false;
+#endif
+}
 
 const NttPlan& ntt_plan(unsigned log_n) {
   if (log_n > kFrMaxLogDomain)

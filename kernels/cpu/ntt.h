@@ -38,8 +38,8 @@ struct NttConfig {
   Fr coset_gen = fr_coset_generator();  // g when coset is set; any non-zero element
   unsigned threads = 0;                 // 0: default_threads() (ZKINFER_THREADS or all cores)
   // Run the butterflies 8 at a time with AVX-512 IFMA where the CPU has it (Intel since Ice
-  // Lake, AMD since Zen 4; see ntt_has_simd()). false: fp.h's scalar arithmetic throughout
-  // (itself MULX/ADX or portable as ZKINFER_CPU_ISA says); tests compare the two.
+  // Lake, AMD since Zen 4; see ntt_has_simd()) and ZKINFER_CPU_ISA does not ask for less than
+  // adx. false: fp.h's scalar arithmetic throughout; tests compare the two.
   bool simd = true;
   // How sizes split (0: the tuned defaults, 13 and 10; values above 14 count as 14). Rows of up
   // to 2^row_log points run as plain radix-2 stages, column transforms have at most
@@ -81,7 +81,7 @@ class NttPlan {
   Tables stages_;
 };
 
-// Whether this CPU runs the AVX-512 IFMA kernels (NttConfig::simd).
+// Whether NttConfig::simd takes effect: the CPU has AVX-512 IFMA and ZKINFER_CPU_ISA allows adx.
 bool ntt_has_simd();
 
 // The plan for 2^log_n from a process-wide cache (built on first use, thread-safe, kept for
