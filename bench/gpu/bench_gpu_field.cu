@@ -21,7 +21,8 @@ namespace {
 using gpu::DeviceBuffer;
 using gpu::FieldOp;
 
-constexpr const char* kUsage = "usage: bench_gpu_field [--out results.json] [--reps N] [--warmup N] [--quick]\n";
+constexpr const char* kUsage =
+    "usage: bench_gpu_field [--out results.json] [--reps N] [--warmup N] [--quick]\n";
 
 // Each thread multiplies ILP independent accumulators by one factor, `iters` times: the
 // multiplications of one chain depend on each other, those of different chains do not, so the
@@ -67,7 +68,8 @@ std::vector<F> random_array(std::mt19937_64& rng, size_t n) {
 constexpr unsigned kBlock = 256;  // not tuned: the chains are bound by multiply throughput
 
 template <class F, int ILP>
-Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, const Options& o, std::mt19937_64& rng) {
+Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, const Options& o,
+                 std::mt19937_64& rng) {
   // Four blocks of 256 per SM (the SM holds 2048 threads) times four waves: enough warps to hide
   // the multiply latency, and a tail that is a small part of the run.
   const size_t threads = size_t(g.sm_count) * 2048 * (o.quick ? 1 : 4);
@@ -123,7 +125,8 @@ Fq2 host_op(FieldOp, const Fq2& a, const Fq2& b) { return a * b; }
 
 // The library kernel over arrays far larger than L2 (50 MB on an H100).
 template <class F>
-Result elementwise(const char* name, const char* unit, FieldOp op, size_t n, const Options& o, std::mt19937_64& rng) {
+Result elementwise(const char* name, const char* unit, FieldOp op, size_t n, const Options& o,
+                   std::mt19937_64& rng) {
   const std::vector<F> a = random_array<F>(rng, n), b = random_array<F>(rng, n);
   DeviceBuffer<F> da(a), db(b), out(n);
   auto launch = [&] { apply(op, out.data(), da.data(), db.data(), n); };
@@ -136,7 +139,8 @@ Result elementwise(const char* name, const char* unit, FieldOp op, size_t n, con
   ZK_CUDA_CHECK(cudaDeviceSynchronize());
   const std::vector<F> got = out.download();
   r.check_ok = true;
-  for (size_t i = 0; i < n; i += n / 211 + 1) r.check_ok = r.check_ok && got[i] == host_op(op, a[i], b[i]);
+  for (size_t i = 0; i < n; i += n / 211 + 1)
+    r.check_ok = r.check_ok && got[i] == host_op(op, a[i], b[i]);
   r.check_ok = r.check_ok && got[n - 1] == host_op(op, a[n - 1], b[n - 1]);
   return r;
 }
@@ -160,7 +164,8 @@ int run(int argc, char** argv) {
   rs.push_back(elementwise<Fr>("fr_add_elementwise", "Fr add", FieldOp::Add, big, o, rng));
   rs.push_back(elementwise<Fr>("fr_sqr_elementwise", "Fr sqr", FieldOp::Sqr, big, o, rng));
   rs.push_back(elementwise<Fq2>("fq2_mul_elementwise", "Fq2 mul", FieldOp::Mul, big / 4, o, rng));
-  rs.push_back(elementwise<Fr>("fr_inverse_elementwise", "Fr inverse", FieldOp::Inverse, big / 16, o, rng));
+  rs.push_back(
+      elementwise<Fr>("fr_inverse_elementwise", "Fr inverse", FieldOp::Inverse, big / 16, o, rng));
 
   print_table(rs);
   if (!o.out.empty()) write_json(o.out, "bench_gpu_field", g, o, rs);

@@ -99,42 +99,46 @@ inline std::string json_string(const std::string& s) {
 // One measured operation of a benchmark.
 struct Result {
   std::string name;
-  std::string unit;        // what ops_per_s counts, e.g. "Fr mul"
-  double elements = 0;     // array length or thread count
-  double ops = 0;          // operations per timed run
-  double bytes = 0;        // device-memory bytes a run must move at least (0: compute-bound)
+  std::string unit;     // what ops_per_s counts, e.g. "Fr mul"
+  double elements = 0;  // array length or thread count
+  double ops = 0;       // operations per timed run
+  double bytes = 0;     // device-memory bytes a run must move at least (0: compute-bound)
   Timing t;
-  bool check_ok = false;   // device results matched the host on a sample
+  bool check_ok = false;  // device results matched the host on a sample
   double ops_per_s() const { return ops / (t.median_ms * 1e-3); }
   double gbytes_per_s() const { return bytes / (t.median_ms * 1e-3) / 1e9; }
 };
 
 inline void print_table(const std::vector<Result>& rs) {
-  std::printf("%-28s %12s %10s %10s %14s %10s %6s\n", "benchmark", "elements", "median_ms", "min_ms", "ops/s",
-              "GB/s", "check");
+  std::printf("%-28s %12s %10s %10s %14s %10s %6s\n", "benchmark", "elements", "median_ms",
+              "min_ms", "ops/s", "GB/s", "check");
   for (const Result& r : rs)
-    std::printf("%-28s %12.0f %10.4f %10.4f %14.4g %10.1f %6s\n", r.name.c_str(), r.elements, r.t.median_ms,
-                r.t.min_ms, r.ops_per_s(), r.gbytes_per_s(), r.check_ok ? "ok" : "FAIL");
+    std::printf("%-28s %12.0f %10.4f %10.4f %14.4g %10.1f %6s\n", r.name.c_str(), r.elements,
+                r.t.median_ms, r.t.min_ms, r.ops_per_s(), r.gbytes_per_s(),
+                r.check_ok ? "ok" : "FAIL");
 }
 
-inline void write_json(const std::string& path, const char* program, const gpu::GpuInfo& g, const Options& o,
-                       const std::vector<Result>& rs) {
+inline void write_json(const std::string& path, const char* program, const gpu::GpuInfo& g,
+                       const Options& o, const std::vector<Result>& rs) {
   std::ofstream f(path);
   f.precision(10);
   f << "{\n  \"benchmark\": " << json_string(program) << ",\n";
-  f << "  \"gpu\": {\"name\": " << json_string(g.name) << ", \"compute_capability\": \"" << g.cc_major << "."
-    << g.cc_minor << "\", \"sm_count\": " << g.sm_count << ", \"memory_bytes\": " << g.global_mem_bytes
-    << ", \"l2_bytes\": " << g.l2_bytes << ", \"cuda_runtime\": " << g.runtime_version
-    << ", \"cuda_driver\": " << g.driver_version << "},\n";
-  f << "  \"warmup\": " << o.warmup << ", \"reps\": " << o.reps << ", \"quick\": " << (o.quick ? "true" : "false")
-    << ",\n  \"results\": [\n";
+  f << "  \"gpu\": {\"name\": " << json_string(g.name) << ", \"compute_capability\": \""
+    << g.cc_major << "." << g.cc_minor << "\", \"sm_count\": " << g.sm_count
+    << ", \"memory_bytes\": " << g.global_mem_bytes << ", \"l2_bytes\": " << g.l2_bytes
+    << ", \"cuda_runtime\": " << g.runtime_version << ", \"cuda_driver\": " << g.driver_version
+    << "},\n";
+  f << "  \"warmup\": " << o.warmup << ", \"reps\": " << o.reps
+    << ", \"quick\": " << (o.quick ? "true" : "false") << ",\n  \"results\": [\n";
   for (size_t i = 0; i < rs.size(); ++i) {
     const Result& r = rs[i];
     f << "    {\"name\": " << json_string(r.name) << ", \"unit\": " << json_string(r.unit)
-      << ", \"elements\": " << r.elements << ", \"ops\": " << r.ops << ", \"median_ms\": " << r.t.median_ms
-      << ", \"min_ms\": " << r.t.min_ms << ", \"max_ms\": " << r.t.max_ms << ", \"ops_per_s\": " << r.ops_per_s()
-      << ", \"gbytes_per_s\": " << r.gbytes_per_s() << ", \"check\": " << (r.check_ok ? "\"ok\"" : "\"failed\"")
-      << "}" << (i + 1 < rs.size() ? "," : "") << "\n";
+      << ", \"elements\": " << r.elements << ", \"ops\": " << r.ops
+      << ", \"median_ms\": " << r.t.median_ms << ", \"min_ms\": " << r.t.min_ms
+      << ", \"max_ms\": " << r.t.max_ms << ", \"ops_per_s\": " << r.ops_per_s()
+      << ", \"gbytes_per_s\": " << r.gbytes_per_s()
+      << ", \"check\": " << (r.check_ok ? "\"ok\"" : "\"failed\"") << "}"
+      << (i + 1 < rs.size() ? "," : "") << "\n";
   }
   f << "  ]\n}\n";
   if (!f) throw std::runtime_error("cannot write " + path);

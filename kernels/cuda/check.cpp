@@ -3,8 +3,8 @@
 namespace zkinfer::gpu {
 
 std::string cuda_error_message(cudaError_t err, const char* expr, const char* file, int line) {
-  return std::string(file) + ":" + std::to_string(line) + ": " + expr + " failed: " + cudaGetErrorName(err) +
-         ": " + cudaGetErrorString(err);
+  return std::string(file) + ":" + std::to_string(line) + ": " + expr +
+         " failed: " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
 }
 
 }  // namespace zkinfer::gpu

@@ -35,4 +35,5 @@ inline void check(cudaError_t err, const char* expr, const char* file, int line)
 #define ZK_CUDA_CHECK(call) ::zkinfer::gpu::check((call), #call, __FILE__, __LINE__)
 // After a <<<...>>> launch: reports a bad launch configuration or a missing kernel image at
 // the launch site. Faults inside the kernel surface at the next synchronizing call's check.
-#define ZK_CUDA_CHECK_LAUNCH() ::zkinfer::gpu::check(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
+#define ZK_CUDA_CHECK_LAUNCH() \
+  ::zkinfer::gpu::check(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)

@@ -1,8 +1,8 @@
-#include "cuda/device.h"
-
 #include <cuda_runtime.h>
 
 #include <cstdint>
+
+#include "cuda/device.h"
 
 namespace zkinfer::gpu {
 namespace {
@@ -16,7 +16,9 @@ std::string version_string(int v) {
   return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
 }
 
-std::string error_text(cudaError_t e) { return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")"; }
+std::string error_text(cudaError_t e) {
+  return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")";
+}
 
 }  // namespace
 
@@ -34,15 +36,17 @@ GpuInfo probe_gpu(int device) {
 
   int count = 0;
   if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess)
-    return fail(error_text(e) + "; CUDA runtime " + version_string(g.runtime_version) + ", driver " +
-                version_string(g.driver_version));
+    return fail(error_text(e) + "; CUDA runtime " + version_string(g.runtime_version) +
+                ", driver " + version_string(g.driver_version));
   if (count == 0) return fail("no CUDA device found");
   if (device < 0 || device >= count)
-    return fail("device " + std::to_string(device) + " requested, " + std::to_string(count) + " present");
+    return fail("device " + std::to_string(device) + " requested, " + std::to_string(count) +
+                " present");
 
   cudaDeviceProp prop{};
   if (cudaError_t e = cudaGetDeviceProperties(&prop, device); e != cudaSuccess)
-    return fail("cannot read properties of device " + std::to_string(device) + ": " + error_text(e));
+    return fail("cannot read properties of device " + std::to_string(device) + ": " +
+                error_text(e));
   g.name = prop.name;
   g.cc_major = prop.major;
   g.cc_minor = prop.minor;
@@ -52,7 +56,8 @@ GpuInfo probe_gpu(int device) {
   const std::string what = g.name + " (compute capability " + std::to_string(g.cc_major) + "." +
                            std::to_string(g.cc_minor) + ")";
 
-  if (cudaError_t e = cudaSetDevice(device); e != cudaSuccess) return fail(what + ": " + error_text(e));
+  if (cudaError_t e = cudaSetDevice(device); e != cudaSuccess)
+    return fail(what + ": " + error_text(e));
   cudaFuncAttributes attr{};
   if (cudaError_t e = cudaFuncGetAttributes(&attr, probe_kernel); e != cudaSuccess)
     return fail(what + ": this build has no kernel image for it: " + error_text(e));
@@ -73,9 +78,10 @@ GpuInfo probe_gpu(int device) {
 
 std::string describe(const GpuInfo& g) {
   if (!g.usable) return g.reason;
-  return g.name + ", compute capability " + std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor) + ", " +
-         std::to_string(g.sm_count) + " SMs, " + std::to_string(g.global_mem_bytes >> 20) + " MiB, L2 " +
-         std::to_string(g.l2_bytes >> 20) + " MiB, CUDA runtime " + version_string(g.runtime_version) + ", driver " +
+  return g.name + ", compute capability " + std::to_string(g.cc_major) + "." +
+         std::to_string(g.cc_minor) + ", " + std::to_string(g.sm_count) + " SMs, " +
+         std::to_string(g.global_mem_bytes >> 20) + " MiB, L2 " + std::to_string(g.l2_bytes >> 20) +
+         " MiB, CUDA runtime " + version_string(g.runtime_version) + ", driver " +
          version_string(g.driver_version);
 }
 

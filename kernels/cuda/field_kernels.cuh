@@ -78,7 +78,8 @@ void launch(F* out, const F* a, const F* b, size_t n, cudaStream_t stream) {
   check_pointer(a, "a");
   if (field_op_reads_b(OP)) check_pointer(b, "b");
   const size_t blocks = (n + kThreadsPerBlock - 1) / kThreadsPerBlock;
-  const unsigned grid = blocks < 0x7fffffffu ? unsigned(blocks) : 0x7fffffffu;  // grid-stride covers the rest
+  const unsigned grid =
+      blocks < 0x7fffffffu ? unsigned(blocks) : 0x7fffffffu;  // grid-stride covers the rest
   field_kernel<OP, F><<<grid, kThreadsPerBlock, 0, stream>>>(out, a, b, n);
   ZK_CUDA_CHECK_LAUNCH();
 }

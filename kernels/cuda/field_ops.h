@@ -23,8 +23,10 @@ ZK_HD constexpr bool field_op_reads_b(FieldOp op) {
 // aligned (as cudaMalloc returns them); out may alias a or b; b may be null when the op does
 // not read it. Asynchronous on `stream`. Throws std::invalid_argument on bad pointers and
 // CudaError when the launch fails.
-void field_apply(FieldOp op, Fr* out, const Fr* a, const Fr* b, size_t n, cudaStream_t stream = nullptr);
-void field_apply(FieldOp op, Fq* out, const Fq* a, const Fq* b, size_t n, cudaStream_t stream = nullptr);
+void field_apply(FieldOp op, Fr* out, const Fr* a, const Fr* b, size_t n,
+                 cudaStream_t stream = nullptr);
+void field_apply(FieldOp op, Fq* out, const Fq* a, const Fq* b, size_t n,
+                 cudaStream_t stream = nullptr);
 // out[i] = a[i] * b[i] in Fq2, same rules.
 void fq2_mul(Fq2* out, const Fq2* a, const Fq2* b, size_t n, cudaStream_t stream = nullptr);
 

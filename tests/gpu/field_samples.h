@@ -14,8 +14,8 @@ namespace zkinfer::testing {
 template <class F>
 std::vector<F> edge_values() {
   constexpr U256 p = F::MOD;
-  std::vector<U256> raw = {u256::from_u64(0), u256::from_u64(1), u256::from_u64(2),
-                           F::one().mont(), (-F::one()).mont(), (-F::from_u64(2)).mont()};
+  std::vector<U256> raw = {u256::from_u64(0), u256::from_u64(1),  u256::from_u64(2),
+                           F::one().mont(),   (-F::one()).mont(), (-F::from_u64(2)).mont()};
   uint64_t br = 0;
   raw.push_back(u256::sub(p, u256::from_u64(1), br));  // largest raw word
   raw.push_back(u256::sub(p, u256::from_u64(2), br));

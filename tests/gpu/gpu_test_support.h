@@ -16,7 +16,8 @@ inline const gpu::GpuInfo& gpu_info() {
 }  // namespace zkinfer::testing
 
 // In SetUp or a test body: skip (ctest reports "Skipped") when there is no usable GPU.
-#define ZK_SKIP_WITHOUT_GPU()                                                                   \
-  do {                                                                                          \
-    if (!::zkinfer::testing::gpu_info().usable) GTEST_SKIP() << ::zkinfer::testing::gpu_info().reason; \
+#define ZK_SKIP_WITHOUT_GPU()                                \
+  do {                                                       \
+    if (!::zkinfer::testing::gpu_info().usable)              \
+      GTEST_SKIP() << ::zkinfer::testing::gpu_info().reason; \
   } while (0)

@@ -50,7 +50,9 @@ F host_op(FieldOp op, const F& a, const F& b) {
   return F::zero();
 }
 
-std::string hex(const Fq2& x) { return u256_to_hex(x.c0.mont()) + " + " + u256_to_hex(x.c1.mont()) + "*u"; }
+std::string hex(const Fq2& x) {
+  return u256_to_hex(x.c0.mont()) + " + " + u256_to_hex(x.c1.mont()) + "*u";
+}
 template <class F>
 std::string hex(const F& x) {
   return u256_to_hex(x.mont());
@@ -63,8 +65,8 @@ class Mismatches {
   void check(size_t i, const F& got, const F& want, const F& a, const F& b) {
     if (got == want) return;
     if (count_++ < 5)
-      ADD_FAILURE() << "element " << i << ": a=" << hex(a) << " b=" << hex(b) << " got " << hex(got) << " want "
-                    << hex(want);
+      ADD_FAILURE() << "element " << i << ": a=" << hex(a) << " b=" << hex(b) << " got " << hex(got)
+                    << " want " << hex(want);
   }
   size_t count() const { return count_; }
 
@@ -200,7 +202,11 @@ TEST(CudaCheck, MessageNamesCallFileLineAndError) {
   } catch (const gpu::CudaError& e) {
     EXPECT_EQ(e.code(), cudaErrorInvalidValue);
     const std::string msg = e.what();
-    EXPECT_EQ(msg.rfind("kernels/cuda/x.cu:42: cudaMemcpy(dst, src, n, kind) failed: cudaErrorInvalidValue: ", 0), 0u)
+    EXPECT_EQ(
+        msg.rfind(
+            "kernels/cuda/x.cu:42: cudaMemcpy(dst, src, n, kind) failed: cudaErrorInvalidValue: ",
+            0),
+        0u)
         << msg;
   }
   EXPECT_NO_THROW(gpu::check(cudaSuccess, "x", "f", 1));
@@ -209,9 +215,11 @@ TEST(CudaCheck, MessageNamesCallFileLineAndError) {
 TEST(FieldApply, RejectsBadPointersBeforeLaunching) {
   alignas(16) static Fr storage[4];
   Fr* misaligned = reinterpret_cast<Fr*>(reinterpret_cast<char*>(storage) + 8);
-  EXPECT_THROW(gpu::field_apply(FieldOp::Mul, storage, storage, misaligned, 1), std::invalid_argument);
+  EXPECT_THROW(gpu::field_apply(FieldOp::Mul, storage, storage, misaligned, 1),
+               std::invalid_argument);
   EXPECT_THROW(gpu::field_apply(FieldOp::Add, storage, storage, nullptr, 1), std::invalid_argument);
-  EXPECT_THROW(gpu::field_apply(FieldOp::Sqr, static_cast<Fr*>(nullptr), storage, nullptr, 1), std::invalid_argument);
+  EXPECT_THROW(gpu::field_apply(FieldOp::Sqr, static_cast<Fr*>(nullptr), storage, nullptr, 1),
+               std::invalid_argument);
 }
 
 }  // namespace

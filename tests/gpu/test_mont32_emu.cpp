@@ -77,8 +77,9 @@ class Mont32Emu : public ::testing::Test {
       for (uint32_t flag : {0u, 1u}) {
         const F got = emulated(op, a[i], b[i], flag);
         if (got != want && reported++ < 5) {
-          ADD_FAILURE() << "element " << i << " (initial carry " << flag << "): a=" << u256_to_hex(a[i].mont())
-                        << " b=" << u256_to_hex(b[i].mont()) << " got " << u256_to_hex(got.mont()) << " want "
+          ADD_FAILURE() << "element " << i << " (initial carry " << flag
+                        << "): a=" << u256_to_hex(a[i].mont()) << " b=" << u256_to_hex(b[i].mont())
+                        << " got " << u256_to_hex(got.mont()) << " want "
                         << u256_to_hex(want.mont());
         }
       }

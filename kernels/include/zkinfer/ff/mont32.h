@@ -64,16 +64,16 @@ ZK_HDI void add(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const ui
   uint32_t s[kLimbs];
   // a + b < 2p < 2^255: the sum fits in eight limbs, the last carry-out is zero.
   s[0] = c.add_cc(a[0], b[0]);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs - 1; ++j) s[j] = c.addc_cc(a[j], b[j]);
   s[kLimbs - 1] = c.addc(a[kLimbs - 1], b[kLimbs - 1]);
   // s - p; the final borrow (as an all-ones mask) says s < p, i.e. keep s.
   uint32_t d[kLimbs];
   d[0] = c.sub_cc(s[0], modulus_limb<P>(0));
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(s[j], modulus_limb<P>(j));
   const uint32_t keep = c.subc(0, 0);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 0; j < kLimbs; ++j) r[j] = (s[j] & keep) | (d[j] & ~keep);
 }
 
@@ -82,12 +82,12 @@ template <class P, class Chain>
 ZK_HDI void sub(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
   uint32_t d[kLimbs];
   d[0] = c.sub_cc(a[0], b[0]);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(a[j], b[j]);
   // On a borrow (a < b) add p back: the mask selects p or zero, the sum wraps to a - b + p < p.
   const uint32_t borrow = c.subc(0, 0);
   r[0] = c.add_cc(d[0], modulus_limb<P>(0) & borrow);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs - 1; ++j) r[j] = c.addc_cc(d[j], modulus_limb<P>(j) & borrow);
   r[kLimbs - 1] = c.addc(d[kLimbs - 1], modulus_limb<P>(kLimbs - 1) & borrow);
 }
@@ -102,15 +102,15 @@ ZK_HDI void reduce_step(Chain& c, uint32_t t[kLimbs + 1]) {
   const uint32_t m = t[0] * inv;
   // Low halves of m*p_j into limbs 0..7; limb 0 becomes zero, only its carry-out matters.
   (void)c.mad_lo_cc(m, modulus_limb<P>(0), t[0]);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs; ++j) t[j] = c.madc_lo_cc(m, modulus_limb<P>(j), t[j]);
   t[kLimbs] = c.addc(t[kLimbs], 0);
   // High halves of m*p_j into limbs 1..8.
   t[1] = c.mad_hi_cc(m, modulus_limb<P>(0), t[1]);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs - 1; ++j) t[j + 1] = c.madc_hi_cc(m, modulus_limb<P>(j), t[j + 1]);
   t[kLimbs] = c.madc_hi(m, modulus_limb<P>(kLimbs - 1), t[kLimbs]);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 0; j < kLimbs; ++j) t[j] = t[j + 1];
 }
 
@@ -130,22 +130,22 @@ ZK_HDI void mul(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const ui
   static_assert(kHasSpareBits<P>);
   uint32_t t[kLimbs + 1];
   // Row 0 into an empty accumulator: the low halves need no chain.
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 0; j < kLimbs; ++j) t[j] = a[j] * b[0];
   t[1] = c.mad_hi_cc(a[0], b[0], t[1]);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs - 1; ++j) t[j + 1] = c.madc_hi_cc(a[j], b[0], t[j + 1]);
   t[kLimbs] = c.madc_hi(a[kLimbs - 1], b[0], 0);  // a * b_0 < 2^288: no carry-out
   reduce_step<P>(c, t);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int i = 1; i < kLimbs; ++i) {
     // t < 2p on entry; t + a * b_i < 2p + 2^32 * p < 2^287: nine limbs, no carry-out.
     t[0] = c.mad_lo_cc(a[0], b[i], t[0]);
-ZK_MONT32_UNROLL
+    ZK_MONT32_UNROLL
     for (int j = 1; j < kLimbs; ++j) t[j] = c.madc_lo_cc(a[j], b[i], t[j]);
     t[kLimbs] = c.addc(0, 0);
     t[1] = c.mad_hi_cc(a[0], b[i], t[1]);
-ZK_MONT32_UNROLL
+    ZK_MONT32_UNROLL
     for (int j = 1; j < kLimbs - 1; ++j) t[j + 1] = c.madc_hi_cc(a[j], b[i], t[j + 1]);
     t[kLimbs] = c.madc_hi(a[kLimbs - 1], b[i], t[kLimbs]);
     reduce_step<P>(c, t);
@@ -153,10 +153,10 @@ ZK_MONT32_UNROLL
   // t < 2p: subtract p once unless that borrows.
   uint32_t d[kLimbs];
   d[0] = c.sub_cc(t[0], modulus_limb<P>(0));
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(t[j], modulus_limb<P>(j));
   const uint32_t keep = c.subc(0, 0);
-ZK_MONT32_UNROLL
+  ZK_MONT32_UNROLL
   for (int j = 0; j < kLimbs; ++j) r[j] = (t[j] & keep) | (d[j] & ~keep);
 }
 
