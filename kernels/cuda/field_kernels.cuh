@@ -21,8 +21,8 @@ ZK_HD F field_step(const F& a, const F& b) {
   if constexpr (OP == FieldOp::Inverse) return a.inverse();
 }
 
-// Elements are moved as 16-byte vectors (the widest single access), so one warp reads 512
-// contiguous bytes per instruction.
+// Elements are moved as 16-byte vectors (the widest single access): a warp's loads of one
+// 32-byte Fr each cover 1 KiB of contiguous memory in two instructions.
 template <class T>
 __device__ __forceinline__ T load_vec(const T* p) {
   static_assert(sizeof(T) % 16 == 0);
