@@ -161,7 +161,8 @@ if ((BUILT)); then
   run ctest-gpu 300 ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 180 || rc=$?
   # The counts, from this step's output in the log.
   summary=$(awk '/^=== ctest-gpu:/{s=1} s' "$LOG")
-  CTEST_TOTAL=$(echo "$summary" | grep -oE 'tests failed out of [0-9]+' | tail -1 | grep -oE '[0-9]+$' || echo 0)
+  # CMake 3.x prints "100% tests passed, 0 tests failed out of N", CMake 4.x "100% tests passed out of N".
+  CTEST_TOTAL=$(echo "$summary" | grep -oE 'tests (passed|failed) out of [0-9]+' | tail -1 | grep -oE '[0-9]+$' || echo 0)
   CTEST_FAILED=$(echo "$summary" | grep -oE '[0-9]+ tests failed out of' | tail -1 | grep -oE '^[0-9]+' || echo 0)
   CTEST_SKIPPED=$(echo "$summary" | grep -c '(Skipped)' || true)
   if ((HAVE_GPU && CTEST_SKIPPED > 0 && rc == 0)); then
