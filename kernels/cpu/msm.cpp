@@ -3,7 +3,9 @@
 #include "msm.h"
 
 #include <algorithm>
+#include <iterator>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -25,33 +27,61 @@ using Accumulation = MsmConfig::Accumulation;
 
 constexpr unsigned kMaxWindowBits = 16;  // digits are stored as int16_t
 
-// Number of c-bit windows for magnitudes <= max. The top window's value plus an incoming carry
-// must stay below 2^(c-1), so the recoding below never carries out of the last window.
-unsigned window_count(const U256& max, unsigned c) {
-  for (unsigned w = 1;; ++w) {
-    unsigned shift = c * (w - 1);
-    if (shift >= 256) return w;
-    U256 top = u256::shr(max, shift);
-    if ((top.w[1] | top.w[2] | top.w[3]) == 0 && top.w[0] + 1 < (uint64_t{1} << (c - 1))) return w;
-  }
+// Window layout: window w covers `width[w]` bits from bit `offset[w]`.
+struct Windows {
+  static constexpr unsigned kMax = 128;  // 256 bits in windows of at least 2
+  unsigned count = 0, max_width = 0;
+  uint8_t width[kMax];
+  uint16_t offset[kMax];
+};
+
+// Whether magnitudes <= max fit windows whose top one (`top` bits wide) starts at bit `below`:
+// its value plus an incoming carry must stay below 2^(top-1), so the recoding never carries out.
+bool top_fits(const U256& max, unsigned below, unsigned top) {
+  if (below >= 256) return true;
+  U256 v = u256::shr(max, below);
+  return (v.w[1] | v.w[2] | v.w[3]) == 0 && v.w[0] + 1 < (uint64_t{1} << (top - 1));
 }
 
-// Signed c-bit digits of a magnitude (little-endian words), negated when `neg`, written to
-// out[w * stride]; counts[w] is incremented for every non-zero digit. A window value v becomes
-// v - 2^c with a carry into the next window when v >= 2^(c-1) (v > 2^(c-1) for a negated scalar),
-// so after the negation every digit lies in [-2^(c-1), 2^(c-1) - 1]: it fits int16_t for c <= 16.
-void write_digits(const uint64_t* mag, unsigned words, bool neg, unsigned c, unsigned windows,
-                  int16_t* out, size_t stride, uint64_t* counts) {
-  const uint64_t half = uint64_t{1} << (c - 1), full = uint64_t{1} << c, mask = full - 1;
+// As many windows as c-bit ones would need, but with the fewest bits in total, spread evenly
+// (wider ones at the bottom). Uniform c-bit windows leave the top one holding the few leftover
+// bits of the scalars: for 127-bit GLV halves and c = 15 it used about 110 of 16384 buckets, so
+// its batches could not fill and most of its additions fell back to XYZZ.
+Windows make_windows(const U256& max, unsigned c) {
+  Windows win;
+  unsigned count = 1;
+  while (!top_fits(max, c * (count - 1), c)) ++count;
+  auto top_width = [&](unsigned total) { return total / count; };  // floor: the top is narrowest
+  unsigned total = c * count;
+  while (total - 1 >= 2 * count && top_fits(max, total - 1 - top_width(total - 1), top_width(total - 1)))
+    --total;
+  win.count = count;
+  unsigned off = 0;
+  for (unsigned w = 0; w < count; ++w) {
+    win.width[w] = (uint8_t)(total / count + (w < total % count ? 1 : 0));
+    win.offset[w] = (uint16_t)off;
+    off += win.width[w];
+    win.max_width = std::max<unsigned>(win.max_width, win.width[w]);
+  }
+  return win;
+}
+
+// Signed digits of a magnitude (little-endian words), negated when `neg`, written to
+// out[w * stride]; counts[w] is incremented for every non-zero digit. A b-bit window value v
+// becomes v - 2^b with a carry into the next window when v >= 2^(b-1) (v > 2^(b-1) for a negated
+// scalar), so after the negation every digit lies in [-2^(b-1), 2^(b-1) - 1]: int16_t for b <= 16.
+void write_digits(const uint64_t* mag, unsigned words, bool neg, const Windows& win, int16_t* out,
+                  size_t stride, uint64_t* counts) {
   uint64_t carry = 0;
-  for (unsigned w = 0; w < windows; ++w) {
-    unsigned bit = w * c, word = bit / 64, off = bit % 64;
+  for (unsigned w = 0; w < win.count; ++w) {
+    const unsigned bits = win.width[w], word = win.offset[w] / 64, off = win.offset[w] % 64;
+    const uint64_t half = uint64_t{1} << (bits - 1), full = uint64_t{1} << bits;
     uint64_t v = 0;
     if (word < words) {
       v = mag[word] >> off;
-      if (off + c > 64 && word + 1 < words) v |= mag[word + 1] << (64 - off);
+      if (off + bits > 64 && word + 1 < words) v |= mag[word + 1] << (64 - off);
     }
-    v = (v & mask) + carry;
+    v = (v & (full - 1)) + carry;
     carry = neg ? v > half : v >= half;
     int64_t d = carry ? (int64_t)v - (int64_t)full : (int64_t)v;
     if (neg) d = -d;
@@ -68,7 +98,6 @@ template <class C>
 struct PlainPoints {
   const Affine<C>* p;
   Affine<C> load(size_t j) const { return p[j]; }
-  const void* addr(size_t j) const { return p + j; }
 };
 
 struct GlvPoints {
@@ -78,7 +107,6 @@ struct GlvPoints {
     size_t i = j >> 1;
     return {(j & 1) ? phix[i] : p[i].x, p[i].y};
   }
-  const void* addr(size_t j) const { return p + (j >> 1); }
 };
 
 // ---- bucket accumulation ---------------------------------------------------------------------
@@ -99,8 +127,14 @@ constexpr size_t kQueue = 2048;
 constexpr size_t kMinBatch = 96;
 
 // A window task with fewer non-zero digits than this fills XYZZ buckets directly: its batches
-// would be too small to amortise the inversions.
-constexpr uint64_t kMinBatchAffineOps = 512;
+// would be too small to amortise the inversions. G1, one window task per window: 2^9 points
+// (1024 digits per window) XYZZ 3.6 ms vs batch-affine 4.1 ms, 2^10 (2048) 6.7 vs 6.3 ms.
+constexpr uint64_t kMinBatchAffineOps = 1536;
+// Scalars +-1 all land in one bucket of the lowest window, where batches cannot take more than
+// one of them each; from this many on they are summed apart (Buckets::sum).
+constexpr size_t kMinUnits = 256;
+// Slots of that sum: a round of them is one conflict-free batch.
+constexpr unsigned kUnitSlots = 4096;
 
 enum : uint8_t { kFull = 1, kBusy = 2, kSide = 4 };
 
@@ -129,35 +163,81 @@ class Buckets {
   using X = Xyzz<C>;
   using F = typename C::Field;
 
-  explicit Buckets(unsigned nb)
-      : nb_(nb), batch_(std::clamp<size_t>(nb / 4, kMinBatchCap, kBatch)), flags_(new uint8_t[nb]) {}
+  // Room for `capacity` buckets; each task uses nb <= capacity of them. Slots [0, nb) are the
+  // buckets, 2 * segs_ more slots after them hold the running and total sums of the batched
+  // reduction.
+  explicit Buckets(unsigned capacity)
+      : capacity_(capacity), flags_(new uint8_t[capacity + kBatch]) {}
 
-  // Sum of (d) * P_j over the non-zero digits of this window in [b, e), as sum_k k * bucket_k.
+  // Sum of d * P_j over the non-zero digits d of one window in [b, e), as sum_k (k+1) bucket_k
+  // over its nb buckets.
   template <class Src>
-  X accumulate(const Src& src, const int16_t* digits, size_t b, size_t e, bool batch_affine) {
-    std::memset(flags_.get(), 0, nb_);
-    if (batch_affine) {
-      if (!affine_) {
-        affine_ = aligned_array<A>(nb_);
-        ops_.reset(new Op[batch_]);
-        scratch_.reset(new Scratch[batch_]);
-        deferred_.reset(new Deferred[kQueue]);
-      }
-      for (size_t j = b; j < e; ++j) {
-        int d = digits[j];
-        if (d) add(src, j, d);
-      }
-      drain(src);
-    } else {
+  X accumulate(const Src& src, const int16_t* digits, size_t b, size_t e, unsigned nb,
+               bool batch_affine) {
+    configure(nb);
+    if (!batch_affine) {
       for (size_t j = b; j < e; ++j) {
         int d = digits[j];
         if (d) side_add(bucket_of(d), load(src, j, d));
       }
+      return reduce();
     }
-    return reduce();
+    allocate_affine();
+    for (size_t j = b; j < e; ++j) {
+      int d = digits[j];
+      if (d) add(src, j, d);
+    }
+    drain(src);
+    fold_side();
+    return reduce_batched();
+  }
+
+  // Unweighted sum of the listed points: point i goes to slot i mod `slots`, so a round over the
+  // slots is a conflict-free batch; then the slots are added pairwise, halving each level, while
+  // a level still fills a worthwhile batch, and the rest in XYZZ.
+  template <class Src, class Unit>
+  X sum(const Src& src, const Unit* list, size_t m) {
+    const unsigned slots =
+        (unsigned)std::min<size_t>(capacity_, std::bit_floor(std::max<size_t>(m / 4, 1)));
+    configure(slots);
+    allocate_affine();
+    for (size_t i = 0; i < m; ++i) {
+      unsigned k = (unsigned)(i % slots);
+      schedule(k, flags_[k], load(src, list[i].j, list[i].neg ? -1 : 1));
+      if (nops_ == batch_ || k == slots - 1) execute();
+    }
+    if (nops_) execute();
+    unsigned width = 1;
+    for (; slots / (2 * width) >= kMinBatch; width *= 2) {
+      for (unsigned k = 0; k + width < slots; k += 2 * width) {
+        if (flags_[k + width] & kFull) schedule(k, flags_[k], affine_[k + width]);
+        if (nops_ == batch_) execute();
+      }
+      if (nops_) execute();
+    }
+    X total = X::infinity();
+    for (unsigned k = 0; k < slots; k += width)
+      if (flags_[k] & kFull) total = total.add_affine(affine_[k]);
+    return total;
   }
 
  private:
+  void configure(unsigned nb) {
+    nb_ = nb;
+    batch_ = std::clamp<size_t>(nb / 4, kMinBatchCap, kBatch);
+    segs_ = (unsigned)std::min<size_t>(batch_ / 2, nb);
+    std::memset(flags_.get(), 0, nb_ + 2 * segs_);
+  }
+
+  void allocate_affine() {
+    if (affine_) return;
+    affine_ = aligned_array<A>(capacity_ + kBatch);
+    ops_.reset(new Op[kBatch]);
+    scratch_.reset(new Scratch[kBatch]);
+    deferred_.reset(new Deferred[kQueue]);
+    pending_.reset(new uint32_t[kBatch]);
+  }
+
   struct Op {
     A p;
     uint32_t k;
@@ -185,6 +265,12 @@ class Buckets {
   void add(const Src& src, size_t j, int d) {
     unsigned k = bucket_of(d);
     uint8_t f = flags_[k];
+    if ((f & kBusy) && nq_ == kQueue && nops_ >= kMinBatch) {
+      // The batch stopped growing: the digits use few buckets (the top window holds only the
+      // top bits of the scalars). Run it as it is rather than give up on the queued updates.
+      flush(src);
+      f = flags_[k];
+    }
     if (f & kBusy) {
       if (nq_ < kQueue)
         deferred_[nq_++] = {j, d};
@@ -291,7 +377,7 @@ class Buckets {
   }
 
   void side_add(unsigned k, const A& p) {
-    if (!side_) side_ = aligned_array<X>(nb_);
+    if (!side_) side_ = aligned_array<X>(capacity_);
     if (flags_[k] & kSide) {
       side_[k] = side_[k].add_affine(p);
     } else {
@@ -300,7 +386,76 @@ class Buckets {
     }
   }
 
-  // sum_k (k + 1) * bucket_k by running sums from the top bucket down.
+  // Adds every XYZZ side sum into its affine bucket: side sums go to affine with one shared
+  // inversion per batch, then join the buckets through ordinary batch-affine additions.
+  void fold_side() {
+    if (!side_) return;
+    size_t m = 0;
+    for (unsigned k = 0; k < nb_; ++k) {
+      if (!(flags_[k] & kSide)) continue;
+      flags_[k] &= (uint8_t)~kSide;
+      if (side_[k].is_infinity()) continue;
+      pending_[m++] = k;
+      if (m == batch_) {
+        fold_pending(m);
+        m = 0;
+      }
+    }
+    fold_pending(m);
+  }
+
+  void fold_pending(size_t m) {
+    F acc = F::one();
+    for (size_t i = 0; i < m; ++i) {
+      scratch_[i].prefix = acc;
+      acc *= side_[pending_[i]].zzz;
+    }
+    F inv = acc.inverse();
+    for (size_t i = m; i-- > 0;) {
+      unsigned k = pending_[i];
+      const X& q = side_[k];
+      F izzz = inv * scratch_[i].prefix;
+      inv *= q.zzz;
+      F izz = (izzz * q.zz).sqr();  // (ZZ/ZZZ)^2 = 1/ZZ
+      schedule(k, flags_[k], A{q.x * izz, q.y * izzz});
+    }
+    if (nops_) execute();
+  }
+
+  // sum_k (k + 1) * bucket_k with batch-affine additions. The buckets are cut into segs_
+  // segments of L; segment s keeps run_s (sum of its buckets so far, from the top) and tot_s
+  // (sum of the run_s values), and all segments advance together, so one step is a batch of
+  // 2 segs_ independent additions: tot_s += run_s (the value before this step), run_s += bucket.
+  // Then tot_s + run_s = sum over the segment of (k - sL + 1) * bucket_k and
+  // result = sum_s (tot_s + run_s) + L * sum_s s * run_s.
+  // G1 2^18, c = 16, one thread: 0.75 s -> see table (the running sums cost 2 XYZZ additions
+  // per bucket, the batch 2 affine ones).
+  X reduce_batched() {
+    const unsigned segs = segs_, len = nb_ / segs;
+    const unsigned run0 = nb_, tot0 = nb_ + segs;
+    for (unsigned step = 0; step < len; ++step) {
+      for (unsigned s = 0; s < segs; ++s) {
+        unsigned k = s * len + (len - 1 - step);
+        if (flags_[run0 + s] & kFull) schedule(tot0 + s, flags_[tot0 + s], affine_[run0 + s]);
+        if (flags_[k] & kFull) schedule(run0 + s, flags_[run0 + s], affine_[k]);
+      }
+      if (nops_) execute();
+    }
+    for (unsigned s = 0; s < segs; ++s)
+      if (flags_[run0 + s] & kFull) schedule(tot0 + s, flags_[tot0 + s], affine_[run0 + s]);
+    if (nops_) execute();
+    X running = X::infinity(), weighted = X::infinity(), total = X::infinity();
+    for (unsigned s = segs; s-- > 0;) {
+      if (flags_[tot0 + s] & kFull) total = total.add_affine(affine_[tot0 + s]);
+      if (s == 0) break;
+      if (flags_[run0 + s] & kFull) running = running.add_affine(affine_[run0 + s]);
+      weighted += running;
+    }
+    for (unsigned l = len; l > 1; l >>= 1) weighted = weighted.dbl();
+    return weighted + total;
+  }
+
+  // sum_k (k + 1) * bucket_k by running sums from the top bucket down (XYZZ buckets).
   X reduce() const {
     X running = X::infinity(), total = X::infinity();
     for (size_t k = nb_; k-- > 0;) {
@@ -312,34 +467,61 @@ class Buckets {
     return total;
   }
 
-  unsigned nb_;
-  size_t batch_;
+  const unsigned capacity_;
+  unsigned nb_ = 0, segs_ = 0;
+  size_t batch_ = 0;
   std::unique_ptr<uint8_t[]> flags_;
   AlignedArray<A> affine_;
   AlignedArray<X> side_;
   std::unique_ptr<Op[]> ops_;
   std::unique_ptr<Scratch[]> scratch_;
   std::unique_ptr<Deferred[]> deferred_;
+  std::unique_ptr<uint32_t[]> pending_;
   size_t nops_ = 0, nq_ = 0;
 };
+
+// ---- window choice ---------------------------------------------------------------------------
+
+// Window width by floor(log2(dense virtual points)), where dense counts the scalars other than
+// 0 and +-1 (those cost nothing or are summed on their own). Measured on G1 with GLV, one
+// thread, CPU time, best of 3-7 (ms; the chosen width in brackets):
+//   n = 2^6   XYZZ: c=4 0.8, [5] 0.7, 6 0.7, 7 0.8
+//   n = 2^8   XYZZ: c=6 2.2, [7] 2.1, 8 2.1, 9 2.5          (batch-affine best 2.6)
+//   n = 2^9   XYZZ: c=7 3.9, [8] 3.6, 9 3.9                  (batch-affine best 4.1)
+//   n = 2^10  batch-affine: c=9 7.0, [10] 6.3, 11 6.6        (XYZZ best 6.7)
+//   n = 2^11  batch-affine: c=10 10.8, [11] 10.7              (XYZZ best 11.9)
+//   n = 2^12  batch-affine: c=10 19.6, 11 18.5, [12] 18.0      (XYZZ best 21.9)
+//   n = 2^14  c=12 59.2, [13] 54.5, 14 59.1, 15 65.0
+//   n = 2^15  c=12 112, [13] 104, 14 106, 15 107, 16 116
+//   n = 2^16  c=13 200, 14 197, 15 194, [16] 190
+//   n = 2^17  c=14 382, 15 367, [16] 347;  2^18: c=14 792, 15 749, [16] 728 (before the batched
+//   reduction; the gap to 15 grew with it);  2^20: c=15 2.94 s, [16] 2.59 s.
+constexpr unsigned kWindowByLog2[] = {2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8, 10, 11, 12, 12, 13, 13, 16};
+
+unsigned choose_window(size_t dense_nv) {
+  unsigned l = 0;
+  while (l + 1 < std::size(kWindowByLog2) && (dense_nv >> (l + 1)) != 0) ++l;
+  return kWindowByLog2[l];
+}
 
 // ---- work split ------------------------------------------------------------------------------
 
 struct Task {
+  static constexpr unsigned kUnits = ~0u;  // window value of a task summing +-1 scalars
   unsigned window;
-  size_t begin, end;
-  uint64_t cost;  // non-zero digits expected, for heaviest-first order
+  size_t begin, end;  // virtual points, or positions in the unit list
+  uint64_t cost;      // additions expected, for heaviest-first order
 };
 
 // Splits every window into `ranges` point ranges, choosing the count that minimises the
 // estimated makespan (rounds of tasks over the threads, each task paying its additions plus a
-// bucket reduction, about 4 additions per bucket).
+// bucket reduction of about 2 additions per bucket).
 unsigned choose_ranges(unsigned windows, size_t nv, unsigned nb, unsigned threads) {
   unsigned best = 1;
   double best_cost = 0;
   for (unsigned r = 1; r <= 4 * threads && r <= nv; ++r) {
     double rounds = (double)((windows * r + threads - 1) / threads);
-    double cost = rounds * ((double)nv / r + 4.0 * nb);
+    double cost = rounds * ((double)nv / r + 2.0 * nb);
     if (r == 1 || cost < best_cost) {
       best = r;
       best_cost = cost;
@@ -348,66 +530,69 @@ unsigned choose_ranges(unsigned windows, size_t nv, unsigned nb, unsigned thread
   return best;
 }
 
-// ---- window choice ---------------------------------------------------------------------------
-
-// Cost model in units of one batch-affine addition: windows * (points + 4 * buckets).
-unsigned choose_window(size_t nv, const U256& max) {
-  unsigned best = 2;
-  double best_cost = 0;
-  for (unsigned c = 2; c <= kMaxWindowBits; ++c) {
-    double cost = window_count(max, c) * ((double)nv + 4.0 * (double)(1u << (c - 1)));
-    if (c == 2 || cost < best_cost) {
-      best = c;
-      best_cost = cost;
-    }
-  }
-  return best;
-}
-
 // ---- driver ----------------------------------------------------------------------------------
 
-template <class C>
+// A point whose scalar is +-1, summed outside the windows: virtual index and sign.
+struct Unit {
+  size_t j;
+  bool neg;
+};
+
 struct Prepared {
   size_t nv = 0;  // virtual points
-  unsigned c = 0, windows = 0;
+  Windows win;
   std::unique_ptr<int16_t[]> digits;  // digits[w * nv + j]
   std::vector<uint64_t> nonzero;      // per window
+  std::vector<Unit> units;
 };
 
 template <class C, class Src>
-Xyzz<C> pippenger(const Src& src, const Prepared<C>& prep, unsigned threads, Accumulation mode) {
+Xyzz<C> pippenger(const Src& src, const Prepared& prep, unsigned threads, Accumulation mode) {
   using X = Xyzz<C>;
   const size_t nv = prep.nv;
-  const unsigned nb = 1u << (prep.c - 1), windows = prep.windows;
-  unsigned ranges = choose_ranges(windows, nv, nb, threads);
+  const unsigned windows = prep.win.count, capacity = 1u << (prep.win.max_width - 1);
+  unsigned ranges = choose_ranges(windows, nv, capacity, threads);
   std::vector<Task> tasks;
   for (unsigned w = 0; w < windows; ++w) {
     if (prep.nonzero[w] == 0) continue;
     for (unsigned r = 0; r < ranges; ++r)
       tasks.push_back({w, nv * r / ranges, nv * (r + 1) / ranges, prep.nonzero[w] / ranges});
   }
+  const size_t nu = prep.units.size();
+  const unsigned unit_parts = (unsigned)std::min<size_t>(threads, nu);
+  for (unsigned r = 0; r < unit_parts; ++r)
+    tasks.push_back({Task::kUnits, nu * r / unit_parts, nu * (r + 1) / unit_parts, nu / unit_parts});
   std::stable_sort(tasks.begin(), tasks.end(),
                    [](const Task& a, const Task& b) { return a.cost > b.cost; });
   std::vector<X> partial(tasks.size());
   std::atomic<size_t> next{0};
   parallel_chunks(threads, threads, [&](size_t, size_t, unsigned) {
-    Buckets<C> buckets(nb);
+    Buckets<C> buckets(capacity);
+    std::unique_ptr<Buckets<C>> unit_slots;
     for (size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks.size();) {
       const Task& task = tasks[t];
+      if (task.window == Task::kUnits) {
+        if (!unit_slots) unit_slots = std::make_unique<Buckets<C>>(kUnitSlots);
+        partial[t] = unit_slots->sum(src, prep.units.data() + task.begin, task.end - task.begin);
+        continue;
+      }
       bool batch = mode == Accumulation::batch_affine ||
                    (mode == Accumulation::automatic && task.cost >= kMinBatchAffineOps);
       partial[t] = buckets.accumulate(src, prep.digits.get() + (size_t)task.window * nv,
-                                      task.begin, task.end, batch);
+                                      task.begin, task.end, 1u << (prep.win.width[task.window] - 1),
+                                      batch);
     }
   });
   std::vector<X> window_sum(windows, X::infinity());
-  for (size_t t = 0; t < tasks.size(); ++t) window_sum[tasks[t].window] += partial[t];
+  X units = X::infinity();
+  for (size_t t = 0; t < tasks.size(); ++t)
+    (tasks[t].window == Task::kUnits ? units : window_sum[tasks[t].window]) += partial[t];
   X acc = window_sum[windows - 1];
   for (unsigned w = windows - 1; w-- > 0;) {
-    for (unsigned i = 0; i < prep.c; ++i) acc = acc.dbl();
+    for (unsigned i = 0; i < prep.win.width[w]; ++i) acc = acc.dbl();
     acc += window_sum[w];
   }
-  return acc;
+  return acc + units;
 }
 
 // A thread costs tens of microseconds to start, about what a few points cost over all windows.
@@ -418,40 +603,66 @@ unsigned resolve_threads(const MsmConfig& cfg, size_t n) {
   return (unsigned)std::max<size_t>(1, std::min<size_t>(t, n / kMinPointsPerThread));
 }
 
-unsigned resolve_window(const MsmConfig& cfg, size_t nv, const U256& max) {
-  if (cfg.window_bits == 0) return choose_window(nv, max);
-  if (cfg.window_bits < 2 || cfg.window_bits > kMaxWindowBits)
-    throw std::invalid_argument("MsmConfig::window_bits must be 0 (automatic) or 2..16, got " +
-                                std::to_string(cfg.window_bits));
-  return cfg.window_bits;
+// Canonical form of scalar i, zero for a point at infinity.
+template <class C>
+U256 canonical(const Fr* scalars, const Affine<C>* points, size_t i) {
+  return points[i].is_infinity() || scalars[i].is_zero() ? U256{} : scalars[i].to_canonical();
 }
 
-// Converts the scalars to canonical form and writes their digits, in parallel; `split` maps
-// point i and its canonical scalar (zero for a point at infinity) to the digits of its
-// `per_point` virtual points, each given as little-endian words.
+// Writes the digits of every scalar in parallel: `split` maps point i and its canonical scalar
+// to the digits of its `per_point` virtual points (virtual index i * per_point + h), each given
+// as little-endian words. Scalars +-1 become units instead when there are enough of them to
+// fill batches.
 template <class C, class Split>
-Prepared<C> prepare(const Fr* scalars, const Affine<C>* points, size_t n, unsigned per_point,
-                    const U256& max, const MsmConfig& cfg, unsigned threads, Split&& split) {
-  Prepared<C> prep;
+Prepared prepare(const Fr* scalars, const Affine<C>* points, size_t n, unsigned per_point,
+                 const U256& max, const MsmConfig& cfg, unsigned threads, Split&& split) {
+  const Fr one = Fr::one(), minus_one = -Fr::one();
+  // First pass: how many scalars are 0 or +-1 (compared in Montgomery form, no conversion).
+  std::vector<size_t> zeros(threads, 0), units(threads, 0);
+  parallel_chunks(n, threads, [&](size_t b, size_t e, unsigned t) {
+    for (size_t i = b; i < e; ++i) {
+      const Fr& k = scalars[i];
+      if (k.is_zero() || points[i].is_infinity())
+        ++zeros[t];
+      else if (k == one || k == minus_one)
+        ++units[t];
+    }
+  });
+  size_t nzero = 0, nunit = 0;
+  for (unsigned t = 0; t < threads; ++t) nzero += zeros[t], nunit += units[t];
+  const bool split_units = cfg.accumulation != Accumulation::xyzz && nunit >= kMinUnits;
+  const size_t dense = n - nzero - (split_units ? nunit : 0);
+
+  if (cfg.window_bits != 0 && (cfg.window_bits < 2 || cfg.window_bits > kMaxWindowBits))
+    throw std::invalid_argument("MsmConfig::window_bits must be 0 (automatic) or 2..16, got " +
+                                std::to_string(cfg.window_bits));
+  Prepared prep;
   prep.nv = n * per_point;
-  prep.c = resolve_window(cfg, prep.nv, max);
-  prep.windows = window_count(max, prep.c);
-  prep.digits.reset(new int16_t[(size_t)prep.windows * prep.nv]);
-  std::vector<std::vector<uint64_t>> counts(threads, std::vector<uint64_t>(prep.windows, 0));
+  prep.win = make_windows(max, cfg.window_bits ? cfg.window_bits : choose_window(dense * per_point));
+  const unsigned windows = prep.win.count;
+  prep.digits.reset(new int16_t[(size_t)windows * prep.nv]);
+  std::vector<std::vector<uint64_t>> counts(threads, std::vector<uint64_t>(windows, 0));
+  std::vector<std::vector<Unit>> unit_lists(threads);
   parallel_chunks(n, threads, [&](size_t b, size_t e, unsigned t) {
     uint64_t* cnt = counts[t].data();
     for (size_t i = b; i < e; ++i) {
-      const Affine<C>& p = points[i];
-      U256 k = p.is_infinity() || scalars[i].is_zero() ? U256{} : scalars[i].to_canonical();
+      U256 k = canonical(scalars, points, i);
+      if (split_units && !points[i].is_infinity() &&
+          (scalars[i] == one || scalars[i] == minus_one)) {
+        unit_lists[t].push_back({i * per_point, scalars[i] != one});
+        k = U256{};
+      }
       split(i, k, [&](unsigned h, const uint64_t* words, unsigned nwords, bool neg) {
-        write_digits(words, nwords, neg, prep.c, prep.windows,
-                     prep.digits.get() + i * per_point + h, prep.nv, cnt);
+        write_digits(words, nwords, neg, prep.win, prep.digits.get() + i * per_point + h, prep.nv,
+                     cnt);
       });
     }
   });
-  prep.nonzero.assign(prep.windows, 0);
+  prep.nonzero.assign(windows, 0);
   for (const auto& cnt : counts)
-    for (unsigned w = 0; w < prep.windows; ++w) prep.nonzero[w] += cnt[w];
+    for (unsigned w = 0; w < windows; ++w) prep.nonzero[w] += cnt[w];
+  prep.units.reserve(split_units ? nunit : 0);
+  for (const auto& list : unit_lists) prep.units.insert(prep.units.end(), list.begin(), list.end());
   return prep;
 }
 
@@ -460,10 +671,9 @@ Jacobian<C> msm_plain(const Fr* scalars, const Affine<C>* points, size_t n, cons
   if (n == 0) return Jacobian<C>::infinity();
   unsigned threads = resolve_threads(cfg, n);
   constexpr U256 max = Fr::P_MINUS_1;
-  auto prep = prepare(scalars, points, n, 1, max, cfg, threads, [](size_t, const U256& k, auto&& emit) {
-    emit(0, k.w, 4, false);
-  });
-  return pippenger(PlainPoints<C>{points}, prep, threads, cfg.accumulation).to_jacobian();
+  auto prep = prepare(scalars, points, n, 1, max, cfg, threads,
+                      [](size_t, const U256& k, auto&& emit) { emit(0, k.w, 4, false); });
+  return pippenger<C>(PlainPoints<C>{points}, prep, threads, cfg.accumulation).to_jacobian();
 }
 
 G1Jacobian msm_g1_glv(const Fr* scalars, const G1Affine* points, size_t n, const MsmConfig& cfg) {
@@ -480,7 +690,8 @@ G1Jacobian msm_g1_glv(const Fr* scalars, const G1Affine* points, size_t n, const
     emit(0, k1, 2, s.k1.neg);
     emit(1, k2, 2, s.k2.neg);
   });
-  return pippenger(GlvPoints{points, phix.get()}, prep, threads, cfg.accumulation).to_jacobian();
+  return pippenger<G1Curve>(GlvPoints{points, phix.get()}, prep, threads, cfg.accumulation)
+      .to_jacobian();
 }
 
 }  // namespace
