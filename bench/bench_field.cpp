@@ -1,12 +1,15 @@
 // Host field arithmetic per implementation (fp_x86.h): mul, sqr, add, sub on Fr and Fq, as
-// latency (each result feeds the next operation) and throughput (8 independent chains).
+// latency (each result feeds the next operation) and throughput (8 independent chains), and
+// cpu::mul_batch over 1024 independent products (AVX-512 IFMA at adx where the CPU has it).
 // The counter ns_per_op is the figure to compare; variants the CPU cannot run are left out.
 //
 //   build/bin/bench_field --benchmark_out=bench_field.json --benchmark_out_format=json
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <vector>
 
+#include "cpu/field_batch.h"
 #include "zkinfer/ff/fields.h"
 
 namespace zkinfer {
@@ -85,6 +88,23 @@ void throughput(benchmark::State& state, Isa isa) {
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+template <class F, class Isa>
+void mul_batch(benchmark::State& state, Isa isa) {
+  IsaScope scope(isa);
+  constexpr size_t n = 1024;
+  std::vector<F> a(n), b(n);
+  for (size_t i = 0; i < n; ++i) {
+    a[i] = sample<F>(i);
+    b[i] = sample<F>(n + i);
+  }
+  for (auto _ : state) {
+    cpu::mul_batch(a.data(), a.data(), b.data(), n);
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.counters["ns_per_op"] = benchmark::Counter(
+      double(state.iterations()) * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 template <class F, class Op, class Isa>
 void register_op(const std::string& field, const std::string& op, const std::string& isa_name,
                  Isa isa) {
@@ -99,6 +119,7 @@ void register_field(const std::string& field, const std::string& isa_name, Isa i
   register_op<F, Sqr>(field, "sqr", isa_name, isa);
   register_op<F, Add>(field, "add", isa_name, isa);
   register_op<F, Sub>(field, "sub", isa_name, isa);
+  benchmark::RegisterBenchmark((field + "/mul_batch/" + isa_name).c_str(), mul_batch<F, Isa>, isa);
 }
 
 }  // namespace
@@ -108,6 +129,7 @@ int main(int argc, char** argv) {
   using namespace zkinfer;
 #if ZKINFER_X86_64_HOST
   benchmark::AddCustomContext("host_isa_best", x86::host_isa_name(x86::best_host_isa()));
+  benchmark::AddCustomContext("avx512ifma", x86::cpu_has_avx512ifma() ? "yes" : "no");
   for (HostIsa isa : {HostIsa::portable, HostIsa::x86_64, HostIsa::adx}) {
     if (isa > x86::best_host_isa()) continue;
     register_field<Fr>("Fr", x86::host_isa_name(isa), isa);

@@ -1,14 +1,17 @@
 // Every host implementation of the field arithmetic (fp_x86.h: portable C++, MUL/ADC asm,
-// MULX/ADX asm) against GMP on the raw Montgomery words, and against each other. The ADX test
-// skips on a CPU without BMI2/ADX; on other hosts than x86-64 only the portable C++ exists.
+// MULX/ADX asm; cpu/field_batch.h: AVX-512 IFMA batches) against GMP on the raw Montgomery
+// words, and against each other. The ADX and IFMA tests skip on a CPU without them; on other
+// hosts than x86-64 only the portable C++ exists.
 #include <gmp.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "../support/seed.h"
+#include "cpu/field_batch.h"
 #include "zkinfer/ff/fields.h"
 
 namespace zkinfer {
@@ -185,9 +188,37 @@ TYPED_TEST(FieldIsa, VariantsAgreeWithEachOtherAndCompileTime) {
       F acc = x.inverse() * (x + F::one()).sqr() - x.dbl();
       out.push_back(acc.pow(u256::from_u64(65537)));
     }
+    cpu::mul_batch(out.data(), out.data(), xs.data(), out.size());
     results.push_back(out);
   }
   for (size_t k = 1; k < results.size(); ++k) EXPECT_EQ(results[k], results[0]);
+}
+
+// mul_batch on every length up to 40 (full groups of eight and remainders) and one long run,
+// in place on either operand too, against GMP.
+TYPED_TEST(FieldIsa, BatchProductsAvx512Ifma) {
+  using F = TypeParam;
+  if (x86::best_host_isa() < HostIsa::adx || !x86::cpu_has_avx512ifma())
+    GTEST_SKIP() << "this CPU has no AVX-512 IFMA";
+  ScopedIsa isa(HostIsa::adx);
+  auto rng = testing::seeded_rng();
+  auto xs = this->samples(rng, 1000);
+  std::vector<F> ys(xs.rbegin(), xs.rend());
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 40; ++n) lengths.push_back(n);
+  lengths.push_back(xs.size());
+  for (size_t n : lengths) {
+    std::vector<F> out(n), in_a(xs.begin(), xs.begin() + n), in_b(ys.begin(), ys.begin() + n);
+    cpu::mul_batch(out.data(), xs.data(), ys.data(), n);
+    cpu::mul_batch(in_a.data(), in_a.data(), ys.data(), n);
+    cpu::mul_batch(in_b.data(), xs.data(), in_b.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      U256 want = this->gmp_mont_mul(xs[i], ys[i]);
+      ASSERT_EQ(out[i].mont(), want) << "n=" << n << " i=" << i;
+      ASSERT_EQ(in_a[i].mont(), want) << "n=" << n << " i=" << i;
+      ASSERT_EQ(in_b[i].mont(), want) << "n=" << n << " i=" << i;
+    }
+  }
 }
 
 TEST(HostIsa, EnvironmentOverrideOnlyLowers) {
@@ -201,13 +232,16 @@ TEST(HostIsa, EnvironmentOverrideOnlyLowers) {
   std::string saved_value = saved ? saved : "";
   setenv("ZKINFER_CPU_ISA", "portable", 1);
   EXPECT_EQ(x86::detect_host_isa(), HostIsa::portable);
+  setenv("ZKINFER_CPU_ISA", "x86_64", 1);
+  EXPECT_EQ(x86::detect_host_isa(), HostIsa::x86_64);
   setenv("ZKINFER_CPU_ISA", "adx", 1);  // never above what the CPU runs
   EXPECT_EQ(x86::detect_host_isa(), x86::best_host_isa());
   unsetenv("ZKINFER_CPU_ISA");
   EXPECT_EQ(x86::detect_host_isa(), x86::best_host_isa());
   if (saved) setenv("ZKINFER_CPU_ISA", saved_value.c_str(), 1);
   std::cout << "[ isa      ] best " << x86::host_isa_name(x86::best_host_isa()) << ", in use "
-            << x86::host_isa_name(x86::host_isa) << "\n";
+            << x86::host_isa_name(x86::host_isa) << ", AVX-512 IFMA "
+            << (x86::cpu_has_avx512ifma() ? "yes" : "no") << "\n";
 }
 #endif
 

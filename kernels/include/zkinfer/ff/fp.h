@@ -168,9 +168,15 @@ struct Fp {
     return a.mul_portable(b);
   }
 #endif
-  // A dedicated square (cross products once) measured no faster than the product on the host
-  // (fp_x86.h), so it is the product.
-  ZK_HDI constexpr Fp sqr() const { return *this * *this; }
+  // The product's algorithm: a dedicated square (cross products once) measured no faster on the
+  // host (fp_x86.h). The x86-64 ADX path reads the operand once, from registers.
+  ZK_HDI constexpr Fp sqr() const {
+#if ZKINFER_X86_64_HOST
+    if (!__builtin_is_constant_evaluated() && x86::host_isa == HostIsa::adx)
+      return from_mont(x86::sqr_adx(v, x86::kMontConsts<P>));
+#endif
+    return *this * *this;
+  }
 
   ZK_HDI constexpr Fp& operator+=(const Fp& b) { return *this = *this + b; }
   ZK_HDI constexpr Fp& operator-=(const Fp& b) { return *this = *this - b; }
