@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -126,10 +127,6 @@ constexpr size_t kQueue = 2048;
 // multiplications; batch-affine saves about 4 per addition).
 constexpr size_t kMinBatch = 96;
 
-// A window task with fewer non-zero digits than this fills XYZZ buckets directly: its batches
-// would be too small to amortise the inversions. G1, one window task per window: 2^9 points
-// (1024 digits per window) XYZZ 3.6 ms vs batch-affine 4.1 ms, 2^10 (2048) 6.7 vs 6.3 ms.
-constexpr uint64_t kMinBatchAffineOps = 1536;
 // Scalars +-1 all land in one bucket of the lowest window, where batches cannot take more than
 // one of them each; from this many on they are summed apart (Buckets::sum).
 constexpr size_t kMinUnits = 256;
@@ -480,28 +477,55 @@ class Buckets {
   size_t nops_ = 0, nq_ = 0;
 };
 
-// ---- window choice ---------------------------------------------------------------------------
+// ---- tuning ----------------------------------------------------------------------------------
+// Measured on the 2-core AMD EPYC (Zen 4) reference machine with the MULX/ADX field
+// multiplication, one thread, CPU time in ms, best of 2-9 runs; [x] marks the choice.
 
-// Window width by floor(log2(dense virtual points)), where dense counts the scalars other than
-// 0 and +-1 (those cost nothing or are summed on their own). Measured on G1 with GLV, one
-// thread, CPU time, best of 3-7 (ms; the chosen width in brackets):
-//   n = 2^6   XYZZ: c=4 0.8, [5] 0.7, 6 0.7, 7 0.8
-//   n = 2^8   XYZZ: c=6 2.2, [7] 2.1, 8 2.1, 9 2.5          (batch-affine best 2.6)
-//   n = 2^9   XYZZ: c=7 3.9, [8] 3.6, 9 3.9                  (batch-affine best 4.1)
-//   n = 2^10  batch-affine: c=9 7.0, [10] 6.3, 11 6.6        (XYZZ best 6.7)
-//   n = 2^11  batch-affine: c=10 10.8, [11] 10.7              (XYZZ best 11.9)
-//   n = 2^12  batch-affine: c=10 19.6, 11 18.5, [12] 18.0      (XYZZ best 21.9)
-//   n = 2^14  c=12 59.2, [13] 54.5, 14 59.1, 15 65.0
-//   n = 2^15  c=12 112, [13] 104, 14 106, 15 107, 16 116
-//   n = 2^16  c=13 200, 14 197, 15 194, [16] 190
-//   n = 2^17  c=14 382, 15 367, [16] 347;  2^18: c=14 792, 15 749, [16] 728 (before the batched
-//   reduction; the gap to 15 grew with it);  2^20: c=15 2.94 s, [16] 2.59 s.
-constexpr unsigned kWindowByLog2[] = {2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8, 10, 11, 12, 12, 13, 13, 16};
+template <class C>
+struct Tuning;
 
+template <>
+struct Tuning<G1Curve> {
+  // Window width by floor(log2(dense virtual points)), where dense counts the scalars other than
+  // 0 and +-1 (those cost nothing or are summed apart) and GLV doubles the points. Random scalars:
+  //   n = 2^8   c=6 2.2, [7] 2.1, 8 2.2        n = 2^9   c=7 3.8, [8] 3.6, 9 3.7
+  //   n = 2^10  c=9 7.5, [10] 6.4, 11 6.5      n = 2^11  c=10 11.1, [11] 10.7, 12 11.1
+  //   n = 2^12  c=11 18.9, [12] 18.2, 13 19.2  n = 2^13  c=12 32.5, [13] 31.4, 15 37.0
+  //   n = 2^14  c=12 61.1, [13] 55.9, 15 60.5  n = 2^15  c=12 119, [13] 106, 15 106, 16 120
+  //   n = 2^16  c=13 204, [15] 192, 16 200     n = 2^17  c=13 407, 15 371, [16] 362
+  //   n = 2^18  c=15 726, [16] 684             n = 2^19  c=15 1526, [16] 1436
+  //   n = 2^20  c=15 2896, [16] 2602           (13 and 14 give the same balanced layout)
+  // Below 2^8 points: XYZZ accumulation, n = 2^6 best at c = 5-6, n = 2^4 flat over c = 2-6.
+  static constexpr unsigned window_by_log2[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 7,
+                                                8, 10, 11, 12, 13, 13, 13, 15, 16};
+  // A window task with fewer non-zero digits fills XYZZ buckets directly, its batches being too
+  // small to amortise their inversions: 2^9 points (1024 digits a window) XYZZ 3.6 ms vs
+  // batch-affine 4.1 ms; 2^10 (2048) 6.7 vs 6.3 ms.
+  static constexpr uint64_t min_batch_affine_ops = 1536;
+};
+
+template <>
+struct Tuning<G2Curve> {
+  // As for G1, without GLV (254-bit scalars, twice the windows):
+  //   n = 2^8   c=6 8.2, [6-7] 8.2 (XYZZ)      n = 2^9   [7] 14.2 (XYZZ; batch-affine 15.2)
+  //   n = 2^10  c=9 22.1, [10] 21.5            n = 2^11  [10] 32.3, 11 32.3, 12 37.5
+  //   n = 2^12  c=10 53.3, [11] 51.7, 12 55.4  n = 2^13  c=11 91.0, [12] 90.2, 13 102
+  //   n = 2^14  c=11 171, [12] 165, 13 168     n = 2^15  c=12 305, [13] 295, 14 305
+  //   n = 2^16  c=12 592, [13] 543, 15 596     n = 2^17  c=14 1042, [15] 1008, 16 1121
+  //   n = 2^18  [15] 1892, 16 1960: 16 would take 4 MiB of 128-byte buckets per thread.
+  static constexpr unsigned window_by_log2[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 7,
+                                                10, 10, 11, 12, 12, 13, 13, 15};
+  // Fq2 inversions cost less next to Fq2 additions: 2^9 points XYZZ 14.2 ms vs batch-affine
+  // 15.2, 2^10 24.7 vs 21.5.
+  static constexpr uint64_t min_batch_affine_ops = 768;
+};
+
+template <class C>
 unsigned choose_window(size_t dense_nv) {
+  constexpr auto& table = Tuning<C>::window_by_log2;
   unsigned l = 0;
-  while (l + 1 < std::size(kWindowByLog2) && (dense_nv >> (l + 1)) != 0) ++l;
-  return kWindowByLog2[l];
+  while (l + 1 < std::size(table) && (dense_nv >> (l + 1)) != 0) ++l;
+  return table[l];
 }
 
 // ---- work split ------------------------------------------------------------------------------
@@ -513,21 +537,27 @@ struct Task {
   uint64_t cost;      // additions expected, for heaviest-first order
 };
 
-// Splits every window into `ranges` point ranges, choosing the count that minimises the
-// estimated makespan (rounds of tasks over the threads, each task paying its additions plus a
-// bucket reduction of about 2 additions per bucket).
-unsigned choose_ranges(unsigned windows, size_t nv, unsigned nb, unsigned threads) {
-  unsigned best = 1;
-  double best_cost = 0;
-  for (unsigned r = 1; r <= 4 * threads && r <= nv; ++r) {
-    double rounds = (double)((windows * r + threads - 1) / threads);
-    double cost = rounds * ((double)nv / r + 2.0 * nb);
-    if (r == 1 || cost < best_cost) {
-      best = r;
-      best_cost = cost;
-    }
+// Whole windows are dealt to the threads; the R windows left over when they do not divide
+// evenly (all of them when there are fewer windows than threads) are cut into T / gcd(R, T)
+// point ranges each, so the pieces also divide evenly and every thread gets the same share.
+// Each piece pays a bucket reduction of its own, which is why whole windows stay whole.
+std::vector<Task> plan_windows(const std::vector<uint64_t>& nonzero, size_t nv, unsigned threads) {
+  std::vector<unsigned> active;
+  for (unsigned w = 0; w < nonzero.size(); ++w)
+    if (nonzero[w]) active.push_back(w);
+  // Heaviest first: the lightest windows are the ones cut.
+  std::stable_sort(active.begin(), active.end(),
+                   [&](unsigned a, unsigned b) { return nonzero[a] > nonzero[b]; });
+  const unsigned count = (unsigned)active.size();
+  const unsigned rest = count >= threads ? count % threads : count;
+  const unsigned pieces = (unsigned)std::min<size_t>(threads / std::gcd(rest ? rest : threads, threads), nv);
+  std::vector<Task> tasks;
+  for (unsigned i = 0; i < count; ++i) {
+    const unsigned w = active[i], parts = i < count - rest ? 1 : pieces;
+    for (unsigned r = 0; r < parts; ++r)
+      tasks.push_back({w, nv * r / parts, nv * (r + 1) / parts, nonzero[w] / parts});
   }
-  return best;
+  return tasks;
 }
 
 // ---- driver ----------------------------------------------------------------------------------
@@ -551,13 +581,7 @@ Xyzz<C> pippenger(const Src& src, const Prepared& prep, unsigned threads, Accumu
   using X = Xyzz<C>;
   const size_t nv = prep.nv;
   const unsigned windows = prep.win.count, capacity = 1u << (prep.win.max_width - 1);
-  unsigned ranges = choose_ranges(windows, nv, capacity, threads);
-  std::vector<Task> tasks;
-  for (unsigned w = 0; w < windows; ++w) {
-    if (prep.nonzero[w] == 0) continue;
-    for (unsigned r = 0; r < ranges; ++r)
-      tasks.push_back({w, nv * r / ranges, nv * (r + 1) / ranges, prep.nonzero[w] / ranges});
-  }
+  std::vector<Task> tasks = plan_windows(prep.nonzero, nv, threads);
   const size_t nu = prep.units.size();
   const unsigned unit_parts = (unsigned)std::min<size_t>(threads, nu);
   for (unsigned r = 0; r < unit_parts; ++r)
@@ -577,7 +601,7 @@ Xyzz<C> pippenger(const Src& src, const Prepared& prep, unsigned threads, Accumu
         continue;
       }
       bool batch = mode == Accumulation::batch_affine ||
-                   (mode == Accumulation::automatic && task.cost >= kMinBatchAffineOps);
+                   (mode == Accumulation::automatic && task.cost >= Tuning<C>::min_batch_affine_ops);
       partial[t] = buckets.accumulate(src, prep.digits.get() + (size_t)task.window * nv,
                                       task.begin, task.end, 1u << (prep.win.width[task.window] - 1),
                                       batch);
@@ -638,7 +662,7 @@ Prepared prepare(const Fr* scalars, const Affine<C>* points, size_t n, unsigned 
                                 std::to_string(cfg.window_bits));
   Prepared prep;
   prep.nv = n * per_point;
-  prep.win = make_windows(max, cfg.window_bits ? cfg.window_bits : choose_window(dense * per_point));
+  prep.win = make_windows(max, cfg.window_bits ? cfg.window_bits : choose_window<C>(dense * per_point));
   const unsigned windows = prep.win.count;
   prep.digits.reset(new int16_t[(size_t)windows * prep.nv]);
   std::vector<std::vector<uint64_t>> counts(threads, std::vector<uint64_t>(windows, 0));
