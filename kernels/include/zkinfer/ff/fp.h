@@ -161,7 +161,7 @@ struct Fp {
   // never get here, and inlined next to the ADX asm they made a function holding one product
   // 2381 bytes of code instead of 889 (the portable product alone was 1492). Arguments by
   // value: by reference, the caller's operands would have to live in memory on the ADX path
-  // too, and the store/reload made a chain of products 25% slower.
+  // too, and the store/reload made a chain of products 24% slower (22.1 against 17.8 ns).
   __attribute__((noinline)) static Fp mul_without_adx(Fp a, Fp b) {
     if (x86::host_isa == HostIsa::x86_64)
       return from_mont(x86::mul_mulq(a.v, b.v, x86::kMontConsts<P>));
