@@ -95,15 +95,19 @@ G2Jacobian g2_msm(const std::vector<Fr>& s, const std::vector<G2Affine>& p,
   return out;
 }
 
-// A spread of configurations that take different code paths.
+// A spread of configurations that take different code paths: thread counts that split
+// windows into point ranges (3, 4, 5, 12), window widths whose balanced layouts differ, both
+// accumulation methods, with and without GLV.
 std::vector<MsmConfig> configs() {
   std::vector<MsmConfig> cs;
   for (unsigned threads : {1u, 2u, 3u})
     for (Acc acc : {Acc::automatic, Acc::batch_affine, Acc::xyzz})
       cs.push_back({0, threads, true, acc});
-  for (unsigned c : {2u, 3u, 7u, 13u, 16u}) cs.push_back({c, 2, true, Acc::batch_affine});
+  for (unsigned c : {2u, 3u, 7u, 9u, 13u, 15u, 16u}) cs.push_back({c, 4, true, Acc::batch_affine});
   cs.push_back({0, 2, false, Acc::automatic});
   cs.push_back({5, 5, false, Acc::batch_affine});
+  cs.push_back({14, 3, false, Acc::batch_affine});
+  cs.push_back({16, 12, true, Acc::automatic});  // fewer windows than threads
   return cs;
 }
 
@@ -138,35 +142,31 @@ TEST(Glv, DecompositionRecomposesWithinBound) {
                           Fr::P_MINUS_2, Fr::P_MINUS_1_HALF, bn254::kG1GlvLambda};
   // Around the rounding boundaries of the Babai step: k = floor(t r / b) + {-1, 0, 1} for the
   // basis entries b, where k b / r crosses an integer.
-  mpz_t r, b, k;
-  mpz_inits(r, b, k, nullptr);
-  auto import = [](mpz_t dst, const U256& a) { mpz_import(dst, 4, -1, sizeof(uint64_t), 0, 0, a.w); };
-  import(r, Fr::MOD);
+  mpz_t r, b, q;
+  mpz_inits(r, b, q, nullptr);
+  mpz_import(r, 4, -1, sizeof(uint64_t), 0, 0, Fr::MOD.w);
   for (const U256& basis : {bn254::kG1GlvB2, bn254::kG1GlvB1n}) {
-    import(b, basis);
+    mpz_import(b, 4, -1, sizeof(uint64_t), 0, 0, basis.w);
     for (unsigned long t = 1; t < 300; ++t) {
-      mpz_mul_ui(k, r, t);
-      mpz_fdiv_q(k, k, b);
-      for (int delta = -1; delta <= 1; ++delta) {
+      mpz_mul_ui(q, r, t);
+      mpz_fdiv_q(q, q, b);
+      mpz_sub_ui(q, q, 1);
+      for (int delta = -1; delta <= 1; ++delta, mpz_add_ui(q, q, 1)) {
+        if (mpz_sgn(q) < 0 || mpz_cmp(q, r) >= 0) continue;
         U256 v{};
-        mpz_t kd;
-        mpz_init(kd);
-        if (delta < 0) mpz_sub_ui(kd, k, 1); else mpz_add_ui(kd, k, (unsigned long)delta);
-        if (mpz_sgn(kd) >= 0 && mpz_cmp(kd, r) < 0) {
-          mpz_export(v.w, nullptr, -1, sizeof(uint64_t), 0, 0, kd);
-          ks.push_back(v);
-        }
-        mpz_clear(kd);
+        mpz_export(v.w, nullptr, -1, sizeof(uint64_t), 0, 0, q);
+        ks.push_back(v);
       }
     }
   }
-  mpz_clears(r, b, k, nullptr);
+  mpz_clears(r, b, q, nullptr);
   for (int i = 0; i < 20000; ++i) ks.push_back(field_random<Fr>(rng).to_canonical());
   for (const U256& k : ks) {
-    cpu::GlvSplit s = cpu::glv_decompose(k);
-    ASSERT_LT(s.k1.mag, cpu::kGlvMagnitudeBound) << u256_to_decimal(k);
-    ASSERT_LT(s.k2.mag, cpu::kGlvMagnitudeBound) << u256_to_decimal(k);
-    ASSERT_EQ(to_fr(s.k1) + to_fr(s.k2) * lambda, Fr::from_canonical(k)) << u256_to_decimal(k);
+    cpu::GlvSplit split = cpu::glv_decompose(k);
+    ASSERT_LT(split.k1.mag, cpu::kGlvMagnitudeBound) << u256_to_decimal(k);
+    ASSERT_LT(split.k2.mag, cpu::kGlvMagnitudeBound) << u256_to_decimal(k);
+    ASSERT_EQ(to_fr(split.k1) + to_fr(split.k2) * lambda, Fr::from_canonical(k))
+        << u256_to_decimal(k);
   }
   // Scalars below 2^64 are left whole.
   cpu::GlvSplit one = cpu::glv_decompose(u256::from_u64(1));
