@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/mpz.h"
 #include "../support/seed.h"
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ec/serialize.h"
@@ -19,23 +20,7 @@ namespace {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-struct Mpz {
-  mpz_t v;
-  Mpz() { mpz_init(v); }
-  explicit Mpz(const U256& a) {
-    mpz_init(v);
-    mpz_import(v, 4, -1, sizeof(uint64_t), 0, 0, a.w);
-  }
-  ~Mpz() { mpz_clear(v); }
-  Mpz(const Mpz&) = delete;
-  Mpz& operator=(const Mpz&) = delete;
-  U256 to_u256() const {
-    U256 r{};
-    EXPECT_LE(mpz_sizeinbase(v, 2), 256u);
-    mpz_export(r.w, nullptr, -1, sizeof(uint64_t), 0, 0, v);
-    return r;
-  }
-};
+using testing::Mpz;
 
 constexpr U256 kP = bn254::FqParams::modulus;
 constexpr U256 kR = bn254::FrParams::modulus;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/mpz.h"
 #include "../support/seed.h"
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/ff/fp_io.h"
@@ -12,25 +13,7 @@
 namespace zkinfer {
 namespace {
 
-struct Mpz {
-  mpz_t v;
-  Mpz() { mpz_init(v); }
-  explicit Mpz(const U256& a) {
-    mpz_init(v);
-    mpz_import(v, 4, -1, sizeof(uint64_t), 0, 0, a.w);
-  }
-  explicit Mpz(const char* dec) { mpz_init_set_str(v, dec, 10); }
-  ~Mpz() { mpz_clear(v); }
-  Mpz(const Mpz&) = delete;
-  Mpz& operator=(const Mpz&) = delete;
-  U256 to_u256() const {
-    U256 r{};
-    size_t count = 0;
-    EXPECT_LE(mpz_sizeinbase(v, 2), 256u);
-    mpz_export(r.w, &count, -1, sizeof(uint64_t), 0, 0, v);
-    return r;
-  }
-};
+using testing::Mpz;
 
 template <class F>
 class FieldVsGmp : public ::testing::Test {

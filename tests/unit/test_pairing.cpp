@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/mpz.h"
 #include "../support/seed.h"
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ec/pairing.h"
@@ -43,16 +44,7 @@ F pow_big(const F& a, const mpz_t e) {
   return r;
 }
 
-struct Mpz {
-  mpz_t v;
-  explicit Mpz(const U256& a) {
-    mpz_init(v);
-    mpz_import(v, 4, -1, sizeof(uint64_t), 0, 0, a.w);
-  }
-  ~Mpz() { mpz_clear(v); }
-  Mpz(const Mpz&) = delete;
-  Mpz& operator=(const Mpz&) = delete;
-};
+using testing::Mpz;
 
 U256 fr_bits(const Fr& a) { return a.to_canonical(); }
 
