@@ -25,19 +25,27 @@ F sample(uint64_t i) {
 
 struct Mul {
   template <class F>
-  static F apply(const F& a, const F& b) { return a * b; }
+  static F apply(const F& a, const F& b) {
+    return a * b;
+  }
 };
 struct Sqr {
   template <class F>
-  static F apply(const F& a, const F&) { return a.sqr(); }
+  static F apply(const F& a, const F&) {
+    return a.sqr();
+  }
 };
 struct Add {
   template <class F>
-  static F apply(const F& a, const F& b) { return a + b; }
+  static F apply(const F& a, const F& b) {
+    return a + b;
+  }
 };
 struct Sub {
   template <class F>
-  static F apply(const F& a, const F& b) { return a - b; }
+  static F apply(const F& a, const F& b) {
+    return a - b;
+  }
 };
 
 #if ZKINFER_X86_64_HOST
@@ -66,9 +74,9 @@ void latency(benchmark::State& state, Isa isa) {
     x = t;
     benchmark::DoNotOptimize(x);
   }
-  state.counters["ns_per_op"] = benchmark::Counter(
-      double(state.iterations()) * kOpsPerIteration,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_op"] =
+      benchmark::Counter(double(state.iterations()) * kOpsPerIteration,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 template <class F, class Op, class Isa>
@@ -83,9 +91,9 @@ void throughput(benchmark::State& state, Isa isa) {
     }
     benchmark::DoNotOptimize(x);
   }
-  state.counters["ns_per_op"] = benchmark::Counter(
-      double(state.iterations()) * kOpsPerIteration * kChains,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_op"] =
+      benchmark::Counter(double(state.iterations()) * kOpsPerIteration * kChains,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 template <class F, class Isa>

@@ -22,11 +22,9 @@ template <class P>
 struct Ifma {
   // p in radix 2^52 and -p^-1 mod 2^52.
   static constexpr uint64_t p[5] = {
-      P::modulus.w[0] & kMask52,
-      ((P::modulus.w[0] >> 52) | (P::modulus.w[1] << 12)) & kMask52,
+      P::modulus.w[0] & kMask52, ((P::modulus.w[0] >> 52) | (P::modulus.w[1] << 12)) & kMask52,
       ((P::modulus.w[1] >> 40) | (P::modulus.w[2] << 24)) & kMask52,
-      ((P::modulus.w[2] >> 28) | (P::modulus.w[3] << 36)) & kMask52,
-      P::modulus.w[3] >> 16};
+      ((P::modulus.w[2] >> 28) | (P::modulus.w[3] << 36)) & kMask52, P::modulus.w[3] >> 16};
   static constexpr uint64_t k0 = u256::neg_inv64(P::modulus.w[0]) & kMask52;
 };
 

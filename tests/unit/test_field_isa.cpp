@@ -2,7 +2,6 @@
 // MULX/ADX asm; cpu/field_batch.h: AVX-512 IFMA batches) against GMP on the raw Montgomery
 // words, and against each other. The ADX and IFMA tests skip on a CPU without them; on other
 // hosts than x86-64 only the portable C++ exists.
-#include <gmp.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/mpz.h"
 #include "../support/seed.h"
 #include "cpu/field_batch.h"
 #include "zkinfer/ff/fields.h"
@@ -17,24 +17,7 @@
 namespace zkinfer {
 namespace {
 
-struct Mpz {
-  mpz_t v;
-  Mpz() { mpz_init(v); }
-  explicit Mpz(const U256& a) {
-    mpz_init(v);
-    mpz_import(v, 4, -1, sizeof(uint64_t), 0, 0, a.w);
-  }
-  ~Mpz() { mpz_clear(v); }
-  Mpz(const Mpz&) = delete;
-  Mpz& operator=(const Mpz&) = delete;
-  U256 to_u256() const {
-    U256 r{};
-    size_t count = 0;
-    EXPECT_LE(mpz_sizeinbase(v, 2), 256u);
-    mpz_export(r.w, &count, -1, sizeof(uint64_t), 0, 0, v);
-    return r;
-  }
-};
+using testing::Mpz;
 
 #if ZKINFER_X86_64_HOST
 // Runs the body of a test with every Fp operation on one implementation.
@@ -66,9 +49,14 @@ class FieldIsa : public ::testing::Test {
   // p-2^k, 2^253 +- 1 (p is just above 2^253.6, so these sit near the top), all-ones low limbs,
   // and R, R^2 mod p.
   std::vector<F> samples(std::mt19937_64& rng, int n) {
-    std::vector<U256> raw = {u256::from_u64(0), u256::from_u64(1), u256::from_u64(2),
-                             F::P_MINUS_1,      F::P_MINUS_2,      F::P_MINUS_1_HALF,
-                             F::R1,             F::R2};
+    std::vector<U256> raw = {u256::from_u64(0),
+                             u256::from_u64(1),
+                             u256::from_u64(2),
+                             F::P_MINUS_1,
+                             F::P_MINUS_2,
+                             F::P_MINUS_1_HALF,
+                             F::R1,
+                             F::R2};
     U256 half_up = F::P_MINUS_1_HALF;
     half_up.w[0] += 1;  // (p+1)/2; p-1 is even, so no carry
     raw.push_back(half_up);
