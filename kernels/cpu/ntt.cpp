@@ -28,10 +28,10 @@ constexpr unsigned kMaxColumnLog = 10;
 // Adjacent columns transformed together: 8 elements = 256 bytes = 4 whole cache lines per row,
 // and exactly the 8 lanes of one AVX-512 vector.
 constexpr size_t kColumnBatch = 8;
-// Below 2^kMinParallelLog points starting threads costs more than it saves: a transform runs
-// three parallel regions of about 22 us thread start-up each, against 0.1 ms (2^11) or
-// 0.23 ms (2^12) for the whole single-threaded vector transform.
-constexpr unsigned kMinParallelLog = 12;
+// Below 2^kMinParallelLog points starting threads costs more than it saves (three parallel
+// regions of about 22 us thread start-up each). Two threads against one, vector kernels:
+// 2^12 260 vs 220 us, 2^13 395 vs 452 us, 2^14 570 vs 770 us.
+constexpr unsigned kMinParallelLog = 13;
 // Bit reversal swaps 2^kTileLog x 2^kTileLog tiles so both sides touch whole cache lines.
 constexpr unsigned kTileLog = 3;
 // Stage tables cover spans up to 2^(kTableLog-1): a level of up to 2^kTableLog points reads

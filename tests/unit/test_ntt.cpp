@@ -188,7 +188,7 @@ TEST(Ntt, RecursiveSplitAgainstNaiveDft) {
 TEST(Ntt, ThreadsMatchSingleThread) {
   auto rng = testing::seeded_rng();
   const Fr g = field_random<Fr>(rng);
-  for (unsigned k : {10u, 11u, 12u, 14u, 16u}) {
+  for (unsigned k : {10u, 12u, 13u, 14u, 16u}) {
     const std::vector<Fr> x = random_vector(rng, size_t{1} << k);
     const NttPlan plan(k);
     for (bool inverse : {false, true})
