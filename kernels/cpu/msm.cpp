@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "field_batch.h"
 #include "msm_glv.h"
 #include "parallel.h"
 
@@ -153,6 +154,18 @@ void prefetch_lines(const T* p) {
   for (size_t off = 0; off < sizeof(T); off += kLine) __builtin_prefetch((const char*)p + off);
 }
 
+// out[i] = a[i] * b[i]. Fq goes to cpu::mul_batch: eight products at once in AVX-512 IFMA lanes
+// where the CPU has them (6.6 against 15.9 ns a product, bench_field).
+inline void mul_many(Fq* out, const Fq* a, const Fq* b, size_t n) { mul_batch(out, a, b, n); }
+// Interleaved chains of Montgomery's trick in Buckets::execute, one IFMA vector wide. G1, one
+// thread, CPU time: 2^16 193 -> 119 ms, 2^20 2.61 -> 1.63 s against one scalar chain (with the
+// three products after the chains batched alone: 162 ms and 2.15 s).
+constexpr unsigned kLanes = 8;
+template <class F>
+void mul_many(F* out, const F* a, const F* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+}
+
 template <class C>
 class Buckets {
  public:
@@ -230,9 +243,13 @@ class Buckets {
     if (affine_) return;
     affine_ = aligned_array<A>(capacity_ + kBatch);
     ops_.reset(new Op[kBatch]);
-    scratch_.reset(new Scratch[kBatch]);
     deferred_.reset(new Deferred[kQueue]);
     pending_.reset(new uint32_t[kBatch]);
+    prefix_.reset(new F[kBatch]);
+    den_.reset(new F[kBatch]);
+    num_.reset(new F[kBatch]);
+    inv_.reset(new F[kBatch]);
+    lambda_.reset(new F[kBatch]);
   }
 
   struct Op {
@@ -241,10 +258,6 @@ class Buckets {
     uint8_t kind;
   };
   enum : uint8_t { kAdd, kDbl, kInf };
-  // Montgomery's trick: the product of the denominators before this op, and its own.
-  struct Scratch {
-    F prefix, den;
-  };
   struct Deferred {
     size_t j;
     int d;
@@ -328,47 +341,74 @@ class Buckets {
 
   // bucket += p for every op: lambda = (y2 - y1) / (x2 - x1) (or 3x^2 / 2y when doubling),
   // x3 = lambda^2 - x1 - x2, y3 = lambda (x1 - x3) - y1, all denominators inverted at once.
+  // Montgomery's trick runs as kLanes interleaved chains (op i in lane i % kLanes), so that
+  // every product, in the chains and after them, is an array product (mul_many).
   void execute() {
-    F acc = F::one();
-    for (size_t i = 0; i < nops_; ++i) {
+    const size_t n = nops_, padded = (n + kLanes - 1) / kLanes * kLanes;
+    for (size_t i = 0; i < n; ++i) {
       Op& op = ops_[i];
       const A& bk = affine_[op.k];
       F dx = op.p.x - bk.x;
       op.kind = kAdd;
       if (dx.is_zero()) {
-        if (op.p.y != bk.y) {  // P + (-P)
+        if (op.p.y != bk.y) {  // P + (-P): a neutral factor in its chain
           op.kind = kInf;
+          den_[i] = F::one();
+          num_[i] = F::zero();
           continue;
         }
         op.kind = kDbl;
         dx = bk.y.dbl();  // y != 0: BN254 G1 and G2 have no points of order 2
+        F xx = bk.x.sqr();
+        num_[i] = xx.dbl() + xx;
+      } else {
+        num_[i] = op.p.y - bk.y;
       }
-      scratch_[i] = {acc, dx};
-      acc *= dx;
+      den_[i] = dx;
     }
-    F inv = acc.inverse();
-    for (size_t i = nops_; i-- > 0;) {
+    for (size_t i = n; i < padded; ++i) den_[i] = F::one(), num_[i] = F::zero();
+    F acc[kLanes];
+    for (auto& a : acc) a = F::one();
+    for (size_t i = 0; i < padded; i += kLanes) {
+      std::copy(acc, acc + kLanes, &prefix_[i]);
+      mul_many(acc, acc, &den_[i], kLanes);
+    }
+    // 1 / acc[l] = (prod of all lanes)^-1 * (prod of the other lanes)
+    F before[kLanes], after = F::one();
+    before[0] = F::one();
+    for (unsigned l = 1; l < kLanes; ++l) before[l] = before[l - 1] * acc[l - 1];
+    F inv_all = (before[kLanes - 1] * acc[kLanes - 1]).inverse();
+    for (unsigned l = kLanes; l-- > 0;) {
+      F others = before[l] * after;
+      after *= acc[l];
+      acc[l] = inv_all * others;
+    }
+    for (size_t i = padded; i > 0;) {
+      i -= kLanes;
+      mul_many(&inv_[i], acc, &prefix_[i], kLanes);
+      mul_many(acc, acc, &den_[i], kLanes);
+    }
+    mul_many(lambda_.get(), num_.get(), inv_.get(), padded);
+    mul_many(inv_.get(), lambda_.get(), lambda_.get(), padded);  // lambda^2
+    for (size_t i = 0; i < n; ++i) {
       const Op& op = ops_[i];
+      if (op.kind == kInf) continue;
       A& bk = affine_[op.k];
+      F x3 = inv_[i] - bk.x - op.p.x;
+      num_[i] = bk.x - x3;
+      bk.x = x3;
+    }
+    mul_many(num_.get(), lambda_.get(), num_.get(), padded);  // lambda (x1 - x3)
+    for (size_t i = 0; i < n; ++i) {
+      const Op& op = ops_[i];
       uint8_t& f = flags_[op.k];
       f &= (uint8_t)~kBusy;
       if (op.kind == kInf) {
         f &= (uint8_t)~kFull;
         continue;
       }
-      F di = inv * scratch_[i].prefix;
-      inv *= scratch_[i].den;
-      F num;
-      if (op.kind == kDbl) {
-        F xx = bk.x.sqr();
-        num = xx.dbl() + xx;
-      } else {
-        num = op.p.y - bk.y;
-      }
-      F lambda = num * di;
-      F x3 = lambda.sqr() - bk.x - op.p.x;
-      bk.y = lambda * (bk.x - x3) - bk.y;
-      bk.x = x3;
+      A& bk = affine_[op.k];
+      bk.y = num_[i] - bk.y;
     }
     nops_ = 0;
   }
@@ -404,14 +444,14 @@ class Buckets {
   void fold_pending(size_t m) {
     F acc = F::one();
     for (size_t i = 0; i < m; ++i) {
-      scratch_[i].prefix = acc;
+      prefix_[i] = acc;
       acc *= side_[pending_[i]].zzz;
     }
     F inv = acc.inverse();
     for (size_t i = m; i-- > 0;) {
       unsigned k = pending_[i];
       const X& q = side_[k];
-      F izzz = inv * scratch_[i].prefix;
+      F izzz = inv * prefix_[i];
       inv *= q.zzz;
       F izz = (izzz * q.zz).sqr();  // (ZZ/ZZZ)^2 = 1/ZZ
       schedule(k, flags_[k], A{q.x * izz, q.y * izzz});
@@ -471,9 +511,9 @@ class Buckets {
   AlignedArray<A> affine_;
   AlignedArray<X> side_;
   std::unique_ptr<Op[]> ops_;
-  std::unique_ptr<Scratch[]> scratch_;
   std::unique_ptr<Deferred[]> deferred_;
   std::unique_ptr<uint32_t[]> pending_;
+  std::unique_ptr<F[]> prefix_, den_, num_, inv_, lambda_;  // per op of a batch, see execute()
   size_t nops_ = 0, nq_ = 0;
 };
 
