@@ -531,8 +531,9 @@ class Buckets {
 };
 
 // ---- tuning ----------------------------------------------------------------------------------
-// Measured on the 2-core AMD EPYC (Zen 4) reference machine with the MULX/ADX field
-// multiplication, one thread, CPU time in ms, best of 2-9 runs; [x] marks the choice.
+// Measured on the 2-core AMD EPYC (Zen 4) reference machine (MULX/ADX field multiplication,
+// batch-affine products in IFMA lanes), one thread, CPU time in ms, best of 1-9 runs;
+// [x] marks the choice.
 
 template <class C>
 struct Tuning;
@@ -541,36 +542,35 @@ template <>
 struct Tuning<G1Curve> {
   // Window width by floor(log2(dense virtual points)), where dense counts the scalars other than
   // 0 and +-1 (those cost nothing or are summed apart) and GLV doubles the points. Random scalars:
-  //   n = 2^8   c=6 2.2, [7] 2.1, 8 2.2        n = 2^9   c=7 3.8, [8] 3.6, 9 3.7
-  //   n = 2^10  c=9 7.5, [10] 6.4, 11 6.5      n = 2^11  c=10 11.1, [11] 10.7, 12 11.1
-  //   n = 2^12  c=11 18.9, [12] 18.2, 13 19.2  n = 2^13  c=12 32.5, [13] 31.4, 15 37.0
-  //   n = 2^14  c=12 61.1, [13] 55.9, 15 60.5  n = 2^15  c=12 119, [13] 106, 15 106, 16 120
-  //   n = 2^16  c=13 204, [15] 192, 16 200     n = 2^17  c=13 407, 15 371, [16] 362
-  //   n = 2^18  c=15 726, [16] 684             n = 2^19  c=15 1526, [16] 1436
-  //   n = 2^20  c=15 2896, [16] 2602           (13 and 14 give the same balanced layout)
-  // Below 2^8 points: XYZZ accumulation, n = 2^6 best at c = 5-6, n = 2^4 flat over c = 2-6.
+  //   n = 2^8   XYZZ c=6 2.2, [7] 2.1, 8 2.1 (batch-affine best 2.5)
+  //   n = 2^9   batch-affine c=9 3.7, [10] 3.4, 11 3.5 (XYZZ best 3.6)
+  //   n = 2^10  c=9 6.1, [10] 4.8, 11 4.9        n = 2^11  c=10 8.1, [11] 7.5, 12 7.5
+  //   n = 2^12  c=11 13.4, [12] 12.2, 13 12.7    n = 2^13  c=12 21.5, [13] 20.7, 15 25.3
+  //   n = 2^14  c=12 41.3, [13] 35.8, 15 38.7    n = 2^15  c=12 77.6, [13] 67.3, 15 67.1, 16 81.6
+  //   n = 2^16  c=13 128, 14 127, [15] 121, 16 125   n = 2^17  c=14 251, 15 237, [16] 224
+  //   n = 2^18  c=14 497, 15 450, [16] 418       n = 2^20  c=15 1781, [16] 1595
+  // (13 and 14 give the same balanced layout.) Below 2^8 points, XYZZ: n = 2^6 best at
+  // c = 5-6, n = 2^4 flat over c = 2-6.
   static constexpr unsigned window_by_log2[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 7,
-                                                8, 10, 11, 12, 13, 13, 13, 15, 16};
+                                                10, 10, 11, 12, 13, 13, 13, 15, 16};
   // A window task with fewer non-zero digits fills XYZZ buckets directly, its batches being too
-  // small to amortise their inversions: 2^9 points (1024 digits a window) XYZZ 3.6 ms vs
-  // batch-affine 4.1 ms; 2^10 (2048) 6.7 vs 6.3 ms.
-  static constexpr uint64_t min_batch_affine_ops = 1536;
+  // small to amortise their inversions: at 512 digits a window (n = 2^8) XYZZ wins, at 1024
+  // (n = 2^9) batch-affine does (figures above).
+  static constexpr uint64_t min_batch_affine_ops = 768;
 };
 
 template <>
 struct Tuning<G2Curve> {
   // As for G1, without GLV (254-bit scalars, twice the windows):
-  //   n = 2^8   c=6 8.2, [6-7] 8.2 (XYZZ)      n = 2^9   [7] 14.2 (XYZZ; batch-affine 15.2)
-  //   n = 2^10  c=9 22.1, [10] 21.5            n = 2^11  [10] 32.3, 11 32.3, 12 37.5
-  //   n = 2^12  c=10 53.3, [11] 51.7, 12 55.4  n = 2^13  c=11 91.0, [12] 90.2, 13 102
-  //   n = 2^14  c=11 171, [12] 165, 13 168     n = 2^15  c=12 305, [13] 295, 14 305
-  //   n = 2^16  c=12 592, [13] 543, 15 596     n = 2^17  c=14 1042, [15] 1008, 16 1121
-  //   n = 2^18  [15] 1892, 16 1960: 16 would take 4 MiB of 128-byte buckets per thread.
-  static constexpr unsigned window_by_log2[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 7,
+  //   n = 2^8   XYZZ [6] 8.3, 7 8.4 (batch-affine best 9.7)
+  //   n = 2^9   batch-affine c=9 14.6, [10] 13.9 (XYZZ best 14.3)
+  //   n = 2^10  c=8 22.5, [10] 18.8, 11 20.0     n = 2^12  c=10 44.0, [11] 42.4, 12 45.4
+  //   n = 2^14  c=11 133, [12] 128, 13 145       n = 2^16  c=12 452, [13] 422, 14 427
+  //   n = 2^18  c=14 1551, [15] 1482, 16 1564: 16 takes 4 MiB of 128-byte buckets per thread.
+  static constexpr unsigned window_by_log2[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 10,
                                                 10, 10, 11, 12, 12, 13, 13, 15};
-  // Fq2 inversions cost less next to Fq2 additions: 2^9 points XYZZ 14.2 ms vs batch-affine
-  // 15.2, 2^10 24.7 vs 21.5.
-  static constexpr uint64_t min_batch_affine_ops = 768;
+  // At 256 digits a window XYZZ wins, at 512 batch-affine does (figures above).
+  static constexpr uint64_t min_batch_affine_ops = 384;
 };
 
 template <class C>
