@@ -119,9 +119,9 @@ struct GlvPoints {
 constexpr size_t kBatch = 2048;
 // With few buckets a large batch mostly collects conflicts: at most a quarter of the buckets.
 constexpr size_t kMinBatchCap = 256;
-// Conflicting updates (bucket already in the current batch) wait here for a later batch; beyond
-// this many, they go to the bucket's XYZZ side sum instead (only heavily repeated digits, e.g.
-// a witness full of ones, get there).
+// Conflicting updates (bucket already in the current batch) wait here for a later batch. When
+// it is full the batch runs early; if that batch would be too small (one digit value repeated
+// over and over, e.g. many equal small scalars), updates go to the bucket's XYZZ side sum.
 constexpr size_t kQueue = 2048;
 // A batch smaller than this does not pay for its inversion: the leftovers of the last batches
 // of a window are finished with XYZZ mixed additions (an inversion costs about 380
