@@ -9,7 +9,18 @@
 // Host x86-64 code paths (carry builtins below, inline asm in fp_x86.h): compiled wherever the
 // compiler targets x86-64, never in nvcc's device pass. Constant evaluation always takes the
 // portable C++ next to them, so compile-time constants come out the same everywhere.
-#if defined(__x86_64__) && !defined(__CUDA_ARCH__)
+// AddressSanitizer builds (fuzzers, sanitizer test runs) take the portable path: the asm
+// products need every general register, which ASan's frame pointer takes away ("impossible
+// constraints"), and ASan could not see inside the asm anyway.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ZKINFER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define ZKINFER_ASAN 1
+#endif
+#if defined(__x86_64__) && !defined(__CUDA_ARCH__) && !defined(ZKINFER_ASAN)
 #define ZKINFER_X86_64_HOST 1
 #else
 #define ZKINFER_X86_64_HOST 0
