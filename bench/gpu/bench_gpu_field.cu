@@ -100,28 +100,11 @@ Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, cons
 }
 
 template <class F>
-F host_op(FieldOp op, const F& a, const F& b) {
-  switch (op) {
-    case FieldOp::Mul:
-      return a * b;
-    case FieldOp::Add:
-      return a + b;
-    case FieldOp::Sub:
-      return a - b;
-    case FieldOp::Sqr:
-      return a.sqr();
-    case FieldOp::Inverse:
-      return a.inverse();
-  }
-  return F::zero();
-}
-
-template <class F>
 void apply(FieldOp op, F* out, const F* a, const F* b, size_t n) {
   gpu::field_apply(op, out, a, b, n);
 }
 void apply(FieldOp, Fq2* out, const Fq2* a, const Fq2* b, size_t n) { gpu::fq2_mul(out, a, b, n); }
-Fq2 host_op(FieldOp, const Fq2& a, const Fq2& b) { return a * b; }
+Fq2 field_op_host(FieldOp, const Fq2& a, const Fq2& b) { return a * b; }
 
 // The library kernel over arrays far larger than L2 (50 MB on an H100).
 template <class F>
@@ -140,8 +123,8 @@ Result elementwise(const char* name, const char* unit, FieldOp op, size_t n, con
   const std::vector<F> got = out.download();
   r.check_ok = true;
   for (size_t i = 0; i < n; i += n / 211 + 1)
-    r.check_ok = r.check_ok && got[i] == host_op(op, a[i], b[i]);
-  r.check_ok = r.check_ok && got[n - 1] == host_op(op, a[n - 1], b[n - 1]);
+    r.check_ok = r.check_ok && got[i] == field_op_host(op, a[i], b[i]);
+  r.check_ok = r.check_ok && got[n - 1] == field_op_host(op, a[n - 1], b[n - 1]);
   return r;
 }
 

@@ -19,6 +19,25 @@ ZK_HD constexpr bool field_op_reads_b(FieldOp op) {
   return op == FieldOp::Mul || op == FieldOp::Add || op == FieldOp::Sub;
 }
 
+// The same operation on the host, one element: the reference the device results are checked
+// against (tests and benchmarks).
+template <class F>
+F field_op_host(FieldOp op, const F& a, const F& b) {
+  switch (op) {
+    case FieldOp::Mul:
+      return a * b;
+    case FieldOp::Add:
+      return a + b;
+    case FieldOp::Sub:
+      return a - b;
+    case FieldOp::Sqr:
+      return a.sqr();
+    case FieldOp::Inverse:
+      return a.inverse();
+  }
+  return F::zero();
+}
+
 // out[i] = op(a[i], b[i]) for i < n; the inverse of zero is zero. Device pointers, 16-byte
 // aligned (as cudaMalloc returns them); out may alias a or b; b may be null when the op does
 // not read it. Asynchronous on `stream`. Throws std::invalid_argument on bad pointers and

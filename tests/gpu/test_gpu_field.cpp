@@ -33,22 +33,6 @@ size_t test_size() {
 // inverse is checked by a * a^-1 == 1 instead of element equality.
 constexpr size_t kExactInverses = 20000;
 
-template <class F>
-F host_op(FieldOp op, const F& a, const F& b) {
-  switch (op) {
-    case FieldOp::Mul:
-      return a * b;
-    case FieldOp::Add:
-      return a + b;
-    case FieldOp::Sub:
-      return a - b;
-    case FieldOp::Sqr:
-      return a.sqr();
-    case FieldOp::Inverse:
-      return a.inverse();
-  }
-  return F::zero();
-}
 
 std::string hex(const Fq2& x) {
   return u256_to_hex(x.c0.mont()) + " + " + u256_to_hex(x.c1.mont()) + "*u";
@@ -98,7 +82,7 @@ class GpuField : public ::testing::Test {
     const std::vector<F> got = run_on_device(op, a, b);
     const size_t exact = op == FieldOp::Inverse ? std::min(n, kExactInverses) : n;
     Mismatches bad;
-    for (size_t i = 0; i < exact; ++i) bad.check(i, got[i], host_op(op, a[i], b[i]), a[i], b[i]);
+    for (size_t i = 0; i < exact; ++i) bad.check(i, got[i], field_op_host(op, a[i], b[i]), a[i], b[i]);
     for (size_t i = exact; i < n; ++i) {
       // got * a == 1, or both zero.
       const F want_product = a[i].is_zero() ? F::zero() : F::one();
