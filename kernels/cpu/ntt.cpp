@@ -527,15 +527,6 @@ ZK_IFMA void scale_by_powers(Fr* x, size_t n, const Fr& c, const Fr& g) {
 
 }  // namespace simd
 
-bool cpu_has_ifma() {
-  static const bool has = [] {
-    __builtin_cpu_init();  // in case the first plan is built by a static initializer
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
-  }();
-  return has;
-}
-#else
-bool cpu_has_ifma() { return false; }
 #endif
 
 // ---- drivers ----------------------------------------------------------------------------------
@@ -690,8 +681,8 @@ NttPlan::NttPlan(unsigned log_n) : domain_(log_n) {
       b *= wi;
     }
   }
-#if defined(__x86_64__)
-  if (cpu_has_ifma()) {
+#if ZKINFER_X86_64_HOST
+  if (x86::cpu_has_avx512ifma()) {
     stages_.vfwd = simd::vector_table(stages_.fwd, table_log);
     stages_.vinv = simd::vector_table(stages_.inv, table_log);
   }
@@ -750,7 +741,7 @@ void NttPlan::coset_inverse(Fr* data, const Fr& g, unsigned threads) const {
 
 bool ntt_has_simd() {
 #if ZKINFER_X86_64_HOST
-  return cpu_has_ifma() && x86::host_isa == HostIsa::adx;
+  return x86::cpu_has_avx512ifma() && x86::host_isa == HostIsa::adx;
 #else
   return false;
 #endif
