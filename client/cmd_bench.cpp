@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "commands.h"
 #include "cpu/parallel.h"
+#include "zkinfer/ff/domain.h"
 #include "zkinfer/ff/fp_io.h"
 
 namespace zkinfer::cli {
@@ -100,7 +101,7 @@ Row bench_ntt(const char* op, Backend& be, unsigned log_n, NttKind kind, const B
   size_t n = size_t{1} << log_n;
   std::vector<Fr> input(n);
   for (auto& x : input) x = field_random<Fr>(rng);
-  const Fr shift = Fr::from_u64(bn254::FrParams::generator);
+  const Fr shift = fr_coset_generator();
   bool coset = kind == NttKind::kCosetForward;
 
   std::vector<Fr> data;
@@ -109,10 +110,7 @@ Row bench_ntt(const char* op, Backend& be, unsigned log_n, NttKind kind, const B
     be.ntt(data.data(), n, kind, shift);
   });
 
-  // omega: the 2^28-th root of unity squared down to order n.
-  constexpr U256 root28 = FpConsts<bn254::FrParams>::nonresidue_t;
-  Fr omega = Fr::from_mont(root28);
-  for (unsigned i = log_n; i < Fr::S; ++i) omega = omega.sqr();
+  const Fr omega = fr_root_of_unity(log_n);
   bool ok = true;
   for (int probe = 0; probe < 4; ++probe) {
     size_t j = rng() % n;

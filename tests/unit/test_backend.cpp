@@ -6,6 +6,7 @@
 
 #include "../support/seed.h"
 #include "backend.h"
+#include "zkinfer/ff/domain.h"
 #include "zkinfer/ff/fp_io.h"
 
 namespace zkinfer {
@@ -41,13 +42,6 @@ TEST(CpuBackend, MsmMatchesKnownDiscreteLogs) {
   }
 }
 
-Fr root_of_unity(unsigned log_n) {
-  constexpr U256 root28 = FpConsts<bn254::FrParams>::nonresidue_t;
-  Fr w = Fr::from_mont(root28);
-  for (unsigned i = log_n; i < Fr::S; ++i) w = w.sqr();
-  return w;
-}
-
 Fr evaluate(const std::vector<Fr>& coeffs, const Fr& x) {
   Fr acc = Fr::zero();
   for (size_t i = coeffs.size(); i-- > 0;) acc = acc * x + coeffs[i];
@@ -62,7 +56,7 @@ TEST(CpuBackend, EveryNttKindMatchesDirectEvaluation) {
     size_t n = size_t{1} << log_n;
     std::vector<Fr> coeffs(n);
     for (auto& c : coeffs) c = field_random<Fr>(rng);
-    Fr w = root_of_unity(log_n);
+    Fr w = fr_root_of_unity(log_n);
 
     std::vector<Fr> evals = coeffs, coset_evals = coeffs;
     be->ntt(evals.data(), n, NttKind::kForward);
