@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libgmp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev libcli11-dev
+  nlohmann-json3-dev libsodium-dev
 )
 
 missing=()

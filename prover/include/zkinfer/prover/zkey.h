@@ -1,0 +1,82 @@
+// snarkjs's Groth16 proving key, .zkey (magic "zkey", version 1). Sections, found by type:
+//   1  header: protocol u32 (1 = Groth16)
+//   2  Groth16 header: n8q u32 | q | n8r u32 | r | n_vars u32 | n_public u32 | domain_size u32 |
+//      alpha1 | beta1 | beta2 | gamma2 | delta1 | delta2       (points affine, Montgomery, LE)
+//   3  IC: n_public + 1 G1 points
+//   4  coefficients: count u32 | count x (matrix u32 (0 = A, 1 = B) | constraint u32 |
+//      signal u32 | value 32 bytes, stored as v * R^2 mod r, i.e. Montgomery form of v * R)
+//      The C matrix is not stored (the prover takes C = A * B on the domain); snarkjs adds one A
+//      row per public signal (constraint n_constraints + i, signal i, value 1).
+//   5  A: n_vars G1   6  B1: n_vars G1   7  B2: n_vars G2
+//   8  C: n_vars - n_public - 1 G1 (private signals only)
+//   9  H: domain_size G1
+//   10 contributions: circuit hash (64 bytes) | n u32 | n contributions (phase-2 MPC transcript)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "zkinfer/ec/curves.h"
+#include "zkinfer/ff/fields.h"
+#include "zkinfer/prover/binfile.h"
+
+namespace zkinfer::prover {
+
+struct ZkeyHeader {
+  uint32_t n_vars = 0;       // witness length, wire 0 included
+  uint32_t n_public = 0;     // public signals, wire 0 not included
+  uint32_t domain_size = 0;  // power of two, >= constraints + public signals + 1
+  G1Affine alpha1, beta1, delta1;
+  G2Affine beta2, gamma2, delta2;
+};
+
+struct ZkeyCoef {
+  uint32_t matrix;      // 0: A, 1: B
+  uint32_t constraint;  // < domain_size
+  uint32_t signal;      // < n_vars
+  Fr value;             // the coefficient, ordinary Montgomery form (decoded from v * R^2)
+};
+
+// The parts of a key, as spans, for writing (write_zkey) or viewing (Zkey).
+struct ZkeyParts {
+  ZkeyHeader header;
+  std::span<const ZkeyCoef> coefs;
+  std::span<const G1Affine> ic, a, b1, c, h;
+  std::span<const G2Affine> b2;
+  // Section 10 verbatim: circuit hash, count, contributions (at least 68 bytes).
+  std::span<const uint8_t> contributions;
+};
+
+enum class ZkeyCheck {
+  kHeader,  // header points fully checked (curve and subgroup); sections by size only
+  kPoints,  // also every section point reduced and on the curve (parallel; the default)
+};
+
+// A memory-mapped .zkey. Point sections are views into the mapping (see section_view.h for the
+// one case that copies); coefficients are decoded and checked once on open.
+class Zkey {
+ public:
+  static Zkey open(const std::string& path, ZkeyCheck check = ZkeyCheck::kPoints);
+  static Zkey parse(std::span<const uint8_t> bytes, const std::string& name, ZkeyCheck check = ZkeyCheck::kPoints);
+
+  const ZkeyHeader& header() const { return parts_.header; }
+  const ZkeyParts& parts() const { return parts_; }
+  const std::string& name() const { return file_.name(); }
+
+ private:
+  BinFile file_;
+  ZkeyParts parts_;
+  std::vector<ZkeyCoef> coefs_;
+  std::vector<G1Affine> ic_store_, a_store_, b1_store_, c_store_, h_store_;
+  std::vector<G2Affine> b2_store_;
+};
+
+// Writes a .zkey. Sections go in the order 1, 2, 3, 9, 8, 5, 6, 7, 4, 10, which keeps every
+// point array 8-byte aligned in the file, so zkinfer's own keys always map without a copy.
+// Checks the section lengths against the header before writing anything.
+void write_zkey(const std::string& path, const ZkeyParts& key);
+
+}  // namespace zkinfer::prover
