@@ -32,3 +32,27 @@ if command -v nvcc >/dev/null 2>&1 || [[ -x /usr/local/cuda/bin/nvcc ]]; then
 else
   echo "setup: no nvcc, building without the CUDA backend"
 fi
+
+# Node.js peers for the interop tests (tests/interop: circom2, snarkjs, solc, anvil, ethers).
+# `npm ci` installs exactly what package-lock.json pins; it runs only when the lockfile (or the
+# node version) changed since the last install, recorded in a stamp inside node_modules.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+interop_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
+if [[ -f "$interop_dir/package-lock.json" ]]; then
+  want="$(sha256sum "$interop_dir/package-lock.json" | cut -d' ' -f1) node $(node --version)"
+  stamp="$interop_dir/node_modules/.zkinfer-npm-ci-stamp"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "setup: tests/interop node modules up to date"
+  else
+    echo "setup: npm ci in tests/interop"
+    (cd "$interop_dir" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+fi
