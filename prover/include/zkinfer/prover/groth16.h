@@ -1,0 +1,79 @@
+// Groth16 over BN254, as snarkjs 0.7 does it, so its .zkey files prove unchanged and its
+// verifier accepts our proofs. The prover reads like the protocol:
+//   witness -> A, B evaluations on the domain (C = A * B there) -> H on the odd coset ->
+//   five MSMs (A, B1, B2, C, H) -> assemble with fresh r, s.
+// The steps are separate functions so that a cluster can run them on different machines.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend.h"
+#include "zkinfer/ec/curves.h"
+#include "zkinfer/ff/fields.h"
+#include "zkinfer/prover/zkey.h"
+
+namespace zkinfer::prover {
+
+struct Proof {
+  G1Affine a;
+  G2Affine b;
+  G1Affine c;
+  bool operator==(const Proof&) const = default;
+};
+
+struct VerificationKey {
+  G1Affine alpha1;
+  G2Affine beta2, gamma2, delta2;
+  std::vector<G1Affine> ic;  // n_public + 1 points
+  size_t n_public() const { return ic.empty() ? 0 : ic.size() - 1; }
+};
+
+VerificationKey verification_key(const Zkey& key);
+
+// The five multi-scalar multiplications of one proof (before r and s are applied).
+struct ProofMsms {
+  G1Jacobian a, b1, c, h;
+  G2Jacobian b2;
+};
+
+// Called after each step with its name and the seconds it took.
+using ProgressFn = std::function<void(std::string_view step, double seconds)>;
+
+struct ProveOptions {
+  ProgressFn progress;  // may be empty
+};
+
+// Checks the witness against the key: length n_vars and witness[0] == 1. Throws
+// std::invalid_argument with a message a user can act on.
+void check_witness(const Zkey& key, std::span<const Fr> witness);
+
+// The public signals of a witness: witness[1 .. n_public].
+std::vector<Fr> public_signals(const Zkey& key, std::span<const Fr> witness);
+
+// h: evaluations of (A*B - C) on snarkjs's odd coset of the domain (domain_size values).
+std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend& backend,
+                          const ProgressFn& progress = {});
+
+// The five MSMs; `h` as returned by compute_h.
+ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,
+                       Backend& backend, const ProgressFn& progress = {});
+
+// pi_a = alpha1 + A + r delta1; pi_b = beta2 + B2 + s delta2;
+// pi_c = C + H + s pi_a + r (beta1 + B1 + s delta1) - r s delta1.
+Proof assemble_proof(const ZkeyHeader& header, const ProofMsms& m, const Fr& r, const Fr& s);
+
+// All of the above with r and s from the OS CSPRNG.
+Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts = {});
+
+// The pairing check e(-A, B) e(alpha1, beta2) e(vk_x, gamma2) e(C, delta2) == 1 with
+// vk_x = IC_0 + sum public_i IC_i. Points are assumed checked when parsed (json.h does that);
+// returns false with `why` set when the number of public signals does not match or the
+// equation fails.
+bool verify(const VerificationKey& vk, std::span<const Fr> public_signals, const Proof& proof,
+            std::string* why = nullptr);
+
+}  // namespace zkinfer::prover

@@ -1,0 +1,219 @@
+#include "zkinfer/prover/groth16.h"
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "cpu/msm.h"
+#include "cpu/parallel.h"
+#include "zkinfer/ec/pairing.h"
+#include "zkinfer/ff/domain.h"
+#include "zkinfer/ff/fp_io.h"
+#include "zkinfer/prover/csprng.h"
+
+namespace zkinfer::prover {
+
+namespace {
+
+unsigned log2_exact(uint32_t n) {
+  unsigned k = 0;
+  while ((uint64_t{1} << k) < n) ++k;
+  return k;
+}
+
+class StepTimer {
+ public:
+  explicit StepTimer(const ProgressFn& fn) : fn_(fn) {}
+  void done(std::string_view step) {
+    auto now = std::chrono::steady_clock::now();
+    if (fn_) fn_(step, std::chrono::duration<double>(now - start_).count());
+    start_ = now;
+  }
+
+ private:
+  const ProgressFn& fn_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// Branch-free selection between two values of a trivially copyable type (word by word).
+template <class T>
+void ct_select(T& dst, const T& src, uint64_t take) {
+  static_assert(sizeof(T) % 8 == 0);
+  uint64_t mask = 0 - take;
+  uint64_t d[sizeof(T) / 8], s[sizeof(T) / 8];
+  std::memcpy(d, &dst, sizeof(T));
+  std::memcpy(s, &src, sizeof(T));
+  for (size_t i = 0; i < sizeof(T) / 8; ++i) d[i] ^= (d[i] ^ s[i]) & mask;
+  std::memcpy(&dst, d, sizeof(T));
+}
+
+// k * P for a secret k (r, s): a fixed 4-bit window over all 256 bits, every table entry read
+// for every window, so the sequence of operations and memory accesses does not depend on k.
+// (Point additions still branch on exceptional inputs, which a random k reaches with
+// negligible probability.)
+template <class C>
+Jacobian<C> scalar_mul_secret(const Jacobian<C>& p, const Fr& k) {
+  Jacobian<C> table[16];
+  table[0] = Jacobian<C>::infinity();
+  for (int i = 1; i < 16; ++i) table[i] = table[i - 1] + p;
+  U256 e = k.to_canonical();
+  Jacobian<C> acc = Jacobian<C>::infinity();
+  for (int w = 63; w >= 0; --w) {
+    for (int d = 0; d < 4; ++d) acc = acc.dbl();
+    uint64_t digit = (e.w[w / 16] >> (4 * (w % 16))) & 15;
+    Jacobian<C> t = table[0];
+    for (uint64_t i = 1; i < 16; ++i) ct_select(t, table[i], (uint64_t)(i == digit));
+    acc = acc + t;
+  }
+  secure_wipe(&e, sizeof(e));
+  return acc;
+}
+
+}  // namespace
+
+VerificationKey verification_key(const Zkey& key) {
+  const auto& h = key.header();
+  VerificationKey vk;
+  vk.alpha1 = h.alpha1;
+  vk.beta2 = h.beta2;
+  vk.gamma2 = h.gamma2;
+  vk.delta2 = h.delta2;
+  vk.ic.assign(key.parts().ic.begin(), key.parts().ic.end());
+  return vk;
+}
+
+void check_witness(const Zkey& key, std::span<const Fr> witness) {
+  const auto& h = key.header();
+  if (witness.size() != h.n_vars)
+    throw std::invalid_argument("witness has " + std::to_string(witness.size()) + " values, the proving key " +
+                                key.name() + " expects " + std::to_string(h.n_vars) +
+                                " (is the witness for this circuit?)");
+  if (!witness.empty() && witness[0] != Fr::one())
+    throw std::invalid_argument("witness[0] must be 1 (the constant wire), it is " + field_to_decimal(witness[0]));
+}
+
+std::vector<Fr> public_signals(const Zkey& key, std::span<const Fr> witness) {
+  check_witness(key, witness);
+  return {witness.begin() + 1, witness.begin() + 1 + key.header().n_public};
+}
+
+std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend& backend,
+                          const ProgressFn& progress) {
+  check_witness(key, witness);
+  StepTimer timer(progress);
+  const uint32_t n = key.header().domain_size;
+  const unsigned log_n = log2_exact(n);
+  auto coefs = key.parts().coefs;
+
+  // Group the coefficients by (matrix, constraint) so that threads own disjoint rows: the file
+  // order is snarkjs's (by constraint), but nothing in the format promises it.
+  std::vector<uint32_t> row_start(2 * (size_t)n + 1, 0), order(coefs.size());
+  for (const auto& c : coefs) ++row_start[(size_t)c.matrix * n + c.constraint + 1];
+  for (size_t i = 1; i < row_start.size(); ++i) row_start[i] += row_start[i - 1];
+  {
+    std::vector<uint32_t> fill(row_start.begin(), row_start.end() - 1);
+    for (uint32_t i = 0; i < coefs.size(); ++i) {
+      const auto& c = coefs[i];
+      order[fill[(size_t)c.matrix * n + c.constraint]++] = i;
+    }
+  }
+  std::vector<Fr> a(n), b(n), c(n);
+  cpu::parallel_for(n, [&](size_t lo, size_t hi) {
+    for (size_t row = lo; row < hi; ++row) {
+      Fr sa = Fr::zero(), sb = Fr::zero();
+      for (uint32_t k = row_start[row]; k < row_start[row + 1]; ++k) {
+        const auto& t = coefs[order[k]];
+        sa += t.value * witness[t.signal];
+      }
+      for (uint32_t k = row_start[n + row]; k < row_start[n + row + 1]; ++k) {
+        const auto& t = coefs[order[k]];
+        sb += t.value * witness[t.signal];
+      }
+      a[row] = sa;
+      b[row] = sb;
+      c[row] = sa * sb;  // C z = (A z)(B z) on the domain for a satisfying witness
+    }
+  });
+  timer.done("A, B, C evaluations");
+
+  // To coefficients, then to evaluations on the coset shift * <w> snarkjs uses.
+  const Fr shift = snarkjs_coset_shift(log_n);
+  for (auto* v : {&a, &b, &c}) {
+    backend.ntt(v->data(), n, NttKind::kInverse);
+    backend.ntt(v->data(), n, NttKind::kCosetForward, shift);
+  }
+  timer.done("NTTs (3 inverse, 3 coset)");
+
+  cpu::parallel_for(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) a[i] = a[i] * b[i] - c[i];
+  });
+  timer.done("H evaluations");
+  return a;
+}
+
+ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,
+                       Backend& backend, const ProgressFn& progress) {
+  check_witness(key, witness);
+  const auto& p = key.parts();
+  const auto& hd = key.header();
+  if (h.size() != hd.domain_size)
+    throw std::invalid_argument("h has " + std::to_string(h.size()) + " values, the domain " +
+                                std::to_string(hd.domain_size));
+  StepTimer timer(progress);
+  ProofMsms m;
+  backend.msm_g1(m.a, witness.data(), p.a.data(), hd.n_vars);
+  timer.done("MSM A (G1)");
+  backend.msm_g1(m.b1, witness.data(), p.b1.data(), hd.n_vars);
+  timer.done("MSM B1 (G1)");
+  backend.msm_g2(m.b2, witness.data(), p.b2.data(), hd.n_vars);
+  timer.done("MSM B2 (G2)");
+  const size_t priv = hd.n_public + 1;
+  backend.msm_g1(m.c, witness.data() + priv, p.c.data(), hd.n_vars - priv);
+  timer.done("MSM C (G1)");
+  backend.msm_g1(m.h, h.data(), p.h.data(), hd.domain_size);
+  timer.done("MSM H (G1)");
+  return m;
+}
+
+Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, const Fr& s) {
+  const G1Jacobian delta1 = G1Jacobian::from_affine(hd.delta1);
+  G1Jacobian pi_a = m.a.add_affine(hd.alpha1) + scalar_mul_secret(delta1, r);
+  G2Jacobian pi_b = m.b2.add_affine(hd.beta2) + scalar_mul_secret(G2Jacobian::from_affine(hd.delta2), s);
+  G1Jacobian pi_b1 = m.b1.add_affine(hd.beta1) + scalar_mul_secret(delta1, s);
+  Fr rs = r * s;
+  G1Jacobian pi_c = m.c + m.h + scalar_mul_secret(pi_a, s) + scalar_mul_secret(pi_b1, r) +
+                    scalar_mul_secret(-delta1, rs);
+  secure_wipe(&rs, sizeof(rs));
+  return {pi_a.to_affine(), pi_b.to_affine(), pi_c.to_affine()};
+}
+
+Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
+  std::vector<Fr> h = compute_h(key, witness, backend, opts.progress);
+  ProofMsms m = compute_msms(key, witness, h, backend, opts.progress);
+  Fr r = secure_random_fr(), s = secure_random_fr();
+  Proof proof = assemble_proof(key.header(), m, r, s);
+  secure_wipe(&r, sizeof(r));
+  secure_wipe(&s, sizeof(s));
+  return proof;
+}
+
+bool verify(const VerificationKey& vk, std::span<const Fr> pub, const Proof& proof, std::string* why) {
+  if (vk.ic.size() != pub.size() + 1) {
+    if (why)
+      *why = "the verification key has " + std::to_string(vk.n_public()) + " public signals, " +
+             std::to_string(pub.size()) + " were given";
+    return false;
+  }
+  G1Jacobian vk_x;
+  cpu::msm_g1(vk_x, pub.data(), vk.ic.data() + 1, pub.size());
+  vk_x = vk_x.add_affine(vk.ic[0]);
+  const G1Affine p[4] = {-proof.a, vk.alpha1, vk_x.to_affine(), proof.c};
+  const G2Affine q[4] = {proof.b, vk.beta2, vk.gamma2, vk.delta2};
+  if (!pairing_product_is_one(p, q, 4)) {
+    if (why) *why = "the pairing check failed";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace zkinfer::prover
