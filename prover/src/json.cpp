@@ -102,7 +102,7 @@ std::vector<Fr> public_from_json(const json& j, const std::string& name) {
   for (size_t i = 0; i < j.size(); ++i) {
     std::string where = name + "[" + std::to_string(i) + "]";
     std::string s;
-    if (j[i].is_number_unsigned()) {
+    if (j[i].is_number_integer() && (j[i].is_number_unsigned() || j[i].get<int64_t>() >= 0)) {
       s = std::to_string(j[i].get<uint64_t>());
     } else {
       s = str(j[i], where);
