@@ -11,12 +11,14 @@
 //   8  C: n_vars - n_public - 1 G1 (private signals only)
 //   9  H: domain_size G1
 //   10 contributions: circuit hash (64 bytes) | n u32 | n contributions (phase-2 MPC transcript)
+// Sections of any other type are ignored on reading, as snarkjs and rapidsnark ignore them.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "zkinfer/ec/curves.h"
@@ -60,13 +62,24 @@ enum class ZkeyCheck {
 class Zkey {
  public:
   static Zkey open(const std::string& path, ZkeyCheck check = ZkeyCheck::kPoints);
+  // The key views `bytes`, which must outlive it.
   static Zkey parse(std::span<const uint8_t> bytes, const std::string& name, ZkeyCheck check = ZkeyCheck::kPoints);
+
+  // Movable (the views stay valid: the mapping and the vectors' buffers do not move); not
+  // copyable, as a copy's views would point into the original.
+  Zkey(Zkey&&) noexcept = default;
+  Zkey& operator=(Zkey&&) noexcept = default;
+  Zkey(const Zkey&) = delete;
+  Zkey& operator=(const Zkey&) = delete;
 
   const ZkeyHeader& header() const { return parts_.header; }
   const ZkeyParts& parts() const { return parts_; }
   const std::string& name() const { return file_.name(); }
 
  private:
+  explicit Zkey(BinFile file) : file_(std::move(file)) {}
+  void load(ZkeyCheck check);
+
   BinFile file_;
   ZkeyParts parts_;
   std::vector<ZkeyCoef> coefs_;
@@ -74,9 +87,15 @@ class Zkey {
   std::vector<G2Affine> b2_store_;
 };
 
-// Writes a .zkey. Sections go in the order 1, 2, 3, 9, 8, 5, 6, 7, 4, 10, which keeps every
-// point array 8-byte aligned in the file, so zkinfer's own keys always map without a copy.
-// Checks the section lengths against the header before writing anything.
+// Writes a .zkey. Sections go in the order 1, 2, 3, 9, 8, 5, 6, 7, 4, 10. Every section header
+// is 12 bytes and every point array a multiple of 64, so consecutive point sections would
+// alternate between 8-byte aligned and misaligned; where a point array would start misaligned,
+// an empty padding section (type kZkeyPadSection + k, k = 0, 1, ...) goes before it. Every
+// point array is then 8-byte aligned in the file, so zkinfer's own keys always map without a
+// copy; snarkjs and rapidsnark skip the padding like any section they do not know.
+// Checks the lengths and coefficients against the header (std::invalid_argument) before
+// creating the file.
+inline constexpr uint32_t kZkeyPadSection = 0x7a6b0000;  // "zk" in the high bytes
 void write_zkey(const std::string& path, const ZkeyParts& key);
 
 }  // namespace zkinfer::prover
