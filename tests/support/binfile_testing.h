@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -29,6 +30,7 @@ class TempPath {
   explicit TempPath(const std::string& suffix) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
+    std::replace(test.begin(), test.end(), '/', '_');  // parameterized tests: "Suite/Test/param"
     path_ = (std::filesystem::temp_directory_path() /
              ("zkinfer-" + std::to_string(::getpid()) + "-" + test + "-" + std::to_string(counter()++) + suffix))
                 .string();
