@@ -1,0 +1,308 @@
+#include "setup_math.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "cpu/msm_glv.h"
+#include "cpu/parallel.h"
+#include "zkinfer/ff/domain.h"
+#include "zkinfer/ff/fp_io.h"
+#include "zkinfer/prover/csprng.h"
+
+namespace zkinfer::prover::setup_detail {
+
+// ---- secrets ----------------------------------------------------------------------------------
+
+void wipe_bytes(void* p, size_t n) { secure_wipe(p, n); }
+
+Fr random_nonzero_fr() {
+  for (;;) {
+    Fr x = secure_random_fr();
+    if (!x.is_zero()) return x;
+  }
+}
+
+namespace {
+
+// ---- scalar digits ---------------------------------------------------------------------------
+
+uint64_t bits_at(const U256& k, unsigned pos, unsigned w) {
+  unsigned word = pos / 64, off = pos % 64;
+  if (word >= 4) return 0;
+  uint64_t v = k.w[word] >> off;
+  if (off + w > 64 && word + 1 < 4) v |= k.w[word + 1] << (64 - off);
+  return v & ((uint64_t{1} << w) - 1);
+}
+
+// Width-w NAF of a non-negative integer below 2^255, least significant digit first; returns the
+// number of digits (at most 256).
+int wnaf(U256 k, unsigned w, int8_t* digits) {
+  const int64_t mod = int64_t{1} << w, half = mod / 2;
+  int len = 0;
+  while (!k.is_zero()) {
+    int64_t d = 0;
+    if (k.w[0] & 1) {
+      d = (int64_t)(k.w[0] & (uint64_t)(mod - 1));
+      if (d >= half) d -= mod;
+      uint64_t c = 0;
+      k = d > 0 ? u256::sub(k, u256::from_u64((uint64_t)d), c) : u256::add(k, u256::from_u64((uint64_t)-d), c);
+    }
+    digits[len++] = (int8_t)d;
+    k = u256::shr(k, 1);
+  }
+  return len;
+}
+
+U256 from_u128(u128 v) { return U256{{(uint64_t)v, (uint64_t)(v >> 64), 0, 0}}; }
+
+template <class C>
+void odd_multiples(const Jacobian<C>& p, Jacobian<C>* t, int count) {
+  t[0] = p;
+  if (count == 1) return;
+  Jacobian<C> p2 = p.dbl();
+  for (int i = 1; i < count; ++i) t[i] = t[i - 1] + p2;
+}
+
+unsigned naf_width(unsigned bits) { return bits <= 16 ? 3 : bits <= 96 ? 4 : 5; }
+
+// Plain signed-window multiplication by a magnitude m (sign applied by the caller).
+template <class C>
+Jacobian<C> mul_magnitude(const Affine<C>& p, const U256& m) {
+  unsigned bits = m.bit_length();
+  if (bits == 0 || p.is_infinity()) return Jacobian<C>::infinity();
+  if (bits == 1) return Jacobian<C>::from_affine(p);
+  const unsigned w = naf_width(bits);
+  int8_t d[260];
+  int len = wnaf(m, w, d);
+  Jacobian<C> t[16];
+  odd_multiples(Jacobian<C>::from_affine(p), t, 1 << (w - 2));
+  Jacobian<C> acc = Jacobian<C>::infinity();
+  for (int i = len - 1; i >= 0; --i) {
+    acc = acc.dbl();
+    if (d[i] > 0) acc += t[d[i] / 2];
+    else if (d[i] < 0) acc += -t[-d[i] / 2];
+  }
+  return acc;
+}
+
+// The smaller of k and r - k, and whether it is r - k.
+U256 signed_magnitude(const Fr& k, bool& neg) {
+  U256 v = k.to_canonical();
+  constexpr U256 half = Fr::P_MINUS_1_HALF;
+  neg = u256::less(half, v);
+  if (!neg) return v;
+  uint64_t b = 0;
+  return u256::sub(Fr::MOD, v, b);
+}
+
+}  // namespace
+
+Jacobian<G1Curve> mul_var(const G1Affine& p, const Fr& k) {
+  bool neg = false;
+  U256 m = signed_magnitude(k, neg);
+  if (m.bit_length() <= 128) {
+    Jacobian<G1Curve> r = mul_magnitude(p, m);
+    return neg ? -r : r;
+  }
+  if (p.is_infinity()) return G1Jacobian::infinity();
+  // k = k1 + k2 lambda with |k1|, |k2| < 2^127, and lambda P = phi(P) = (beta x, y).
+  cpu::GlvSplit s = cpu::glv_decompose(k.to_canonical());
+  constexpr Fq beta = Fq::from_canonical(bn254::kG1GlvBeta);
+  constexpr unsigned w = 5;
+  int8_t d1[260], d2[260];
+  int l1 = wnaf(from_u128(s.k1.mag), w, d1), l2 = wnaf(from_u128(s.k2.mag), w, d2);
+  G1Jacobian t1[8], t2[8];
+  G1Affine p1 = s.k1.neg ? -p : p;
+  G1Affine p2{p.x * beta, s.k2.neg ? -p.y : p.y};
+  odd_multiples(G1Jacobian::from_affine(p1), t1, 8);
+  odd_multiples(G1Jacobian::from_affine(p2), t2, 8);
+  G1Jacobian acc = G1Jacobian::infinity();
+  for (int i = std::max(l1, l2) - 1; i >= 0; --i) {
+    acc = acc.dbl();
+    if (i < l1 && d1[i]) acc += d1[i] > 0 ? t1[d1[i] / 2] : -t1[-d1[i] / 2];
+    if (i < l2 && d2[i]) acc += d2[i] > 0 ? t2[d2[i] / 2] : -t2[-d2[i] / 2];
+  }
+  return acc;
+}
+
+Jacobian<G2Curve> mul_var(const G2Affine& p, const Fr& k) {
+  bool neg = false;
+  U256 m = signed_magnitude(k, neg);
+  Jacobian<G2Curve> r = mul_magnitude(p, m);
+  return neg ? -r : r;
+}
+
+// ---- affine conversion -----------------------------------------------------------------------
+
+template <class C>
+void to_affine(std::span<const Jacobian<C>> in, std::span<Affine<C>> out) {
+  if (in.size() != out.size()) throw std::logic_error("to_affine: sizes differ");
+  constexpr size_t kChunk = 4096;
+  size_t chunks = (in.size() + kChunk - 1) / kChunk;
+  cpu::parallel_for(chunks, [&](size_t b, size_t e) {
+    std::vector<typename C::Field> scratch(kChunk);
+    for (size_t c = b; c < e; ++c) {
+      size_t first = c * kChunk, n = std::min(kChunk, in.size() - first);
+      batch_to_affine(in.data() + first, out.data() + first, n, scratch.data());
+    }
+  });
+}
+template void to_affine<G1Curve>(std::span<const G1Jacobian>, std::span<G1Affine>);
+template void to_affine<G2Curve>(std::span<const G2Jacobian>, std::span<G2Affine>);
+
+// ---- fixed base ------------------------------------------------------------------------------
+
+namespace {
+
+constexpr unsigned kScalarBits = 254;  // Fr < 2^254
+constexpr size_t kMaxTableBytes = size_t{24} << 20;
+
+unsigned windows_for(unsigned w) { return (kScalarBits + 1 + w - 1) / w; }
+
+// XYZZ -> affine for a batch, one inversion: 1/ZZZ by Montgomery's trick, 1/ZZ = (ZZ/ZZZ)^2.
+template <class C>
+void xyzz_to_affine(const Xyzz<C>* in, Affine<C>* out, size_t n, typename C::Field* scratch) {
+  using F = typename C::Field;
+  F acc = F::one();
+  for (size_t i = 0; i < n; ++i) {
+    scratch[i] = acc;
+    if (!in[i].is_infinity()) acc *= in[i].zzz;
+  }
+  F inv = acc.inverse();
+  for (size_t i = n; i-- > 0;) {
+    if (in[i].is_infinity()) {
+      out[i] = Affine<C>::infinity();
+      continue;
+    }
+    F izzz = inv * scratch[i];
+    inv *= in[i].zzz;
+    F izz = (izzz * in[i].zz).sqr();
+    out[i] = {in[i].x * izz, in[i].y * izzz};
+  }
+}
+
+}  // namespace
+
+template <class C>
+FixedBase<C>::FixedBase(const Affine<C>& base, size_t expected_scalars) {
+  // Cost in mixed additions: one per window per scalar, plus building the table (an addition and
+  // a share of the affine conversion per entry, about 1.5 additions).
+  double best = 0;
+  for (unsigned w = 2; w <= 16; ++w) {
+    size_t entries = (size_t)windows_for(w) << (w - 1);
+    if (w > 2 && entries * sizeof(Affine<C>) > kMaxTableBytes) break;
+    double cost = (double)expected_scalars * windows_for(w) + 1.5 * (double)entries;
+    if (w == 2 || cost < best) {
+      best = cost;
+      w_ = w;
+    }
+  }
+  windows_ = windows_for(w_);
+  per_window_ = size_t{1} << (w_ - 1);
+  table_.resize(windows_ * per_window_);
+  if (base.is_infinity()) return;  // every entry stays the point at infinity
+
+  // Window bases 2^(w j) * base, then each window's multiples by successive additions.
+  std::vector<Jacobian<C>> wb(windows_);
+  wb[0] = Jacobian<C>::from_affine(base);
+  for (unsigned j = 1; j < windows_; ++j) {
+    Jacobian<C> t = wb[j - 1];
+    for (unsigned i = 0; i < w_; ++i) t = t.dbl();
+    wb[j] = t;
+  }
+  std::vector<Affine<C>> wba(windows_);
+  to_affine<C>(wb, wba);
+  cpu::parallel_for(windows_, [&](size_t b, size_t e) {
+    std::vector<Jacobian<C>> jac(per_window_);
+    std::vector<typename C::Field> scratch(per_window_);
+    for (size_t j = b; j < e; ++j) {
+      jac[0] = Jacobian<C>::from_affine(wba[j]);
+      for (size_t d = 1; d < per_window_; ++d) jac[d] = jac[d - 1].add_affine(wba[j]);
+      batch_to_affine(jac.data(), table_.data() + j * per_window_, per_window_, scratch.data());
+    }
+  });
+}
+
+template <class C>
+void FixedBase<C>::mul(std::span<const Fr> scalars, std::span<Affine<C>> out) const {
+  if (scalars.size() != out.size()) throw std::logic_error("FixedBase::mul: sizes differ");
+  constexpr size_t kBatch = 256;
+  size_t batches = (scalars.size() + kBatch - 1) / kBatch;
+  const int64_t half = int64_t{1} << (w_ - 1), full = int64_t{1} << w_;
+  cpu::parallel_for(batches, [&](size_t b, size_t e) {
+    Xyzz<C> acc[kBatch];
+    typename C::Field scratch[kBatch];
+    for (size_t bi = b; bi < e; ++bi) {
+      size_t first = bi * kBatch, n = std::min(kBatch, scalars.size() - first);
+      for (size_t i = 0; i < n; ++i) {
+        U256 k = scalars[first + i].to_canonical();
+        Xyzz<C> a = Xyzz<C>::infinity();
+        int64_t carry = 0;
+        for (unsigned j = 0; j < windows_; ++j) {
+          int64_t v = (int64_t)bits_at(k, j * w_, w_) + carry;
+          carry = v > half;
+          if (carry) v -= full;
+          if (v > 0) a = a.add_affine(table_[j * per_window_ + (size_t)(v - 1)]);
+          else if (v < 0) a = a.add_affine(-table_[j * per_window_ + (size_t)(-v - 1)]);
+        }
+        wipe(k);
+        acc[i] = a;
+      }
+      xyzz_to_affine(acc, out.data() + first, n, scratch);
+    }
+  });
+}
+
+template class FixedBase<G1Curve>;
+template class FixedBase<G2Curve>;
+
+// ---- field -----------------------------------------------------------------------------------
+
+void geometric(const Fr& start, const Fr& ratio, std::span<Fr> out) {
+  cpu::parallel_for(out.size(), [&](size_t b, size_t e) {
+    Fr x = start * ratio.pow((uint64_t)b);
+    for (size_t i = b; i < e; ++i) {
+      out[i] = x;
+      x *= ratio;
+    }
+    wipe(x);
+  });
+}
+
+void lagrange_values(unsigned log_n, const Fr& tau, size_t first, std::span<Fr> out,
+                     bool drop_last_power) {
+  const uint64_t n = uint64_t{1} << log_n;
+  const Fr w = fr_root_of_unity(log_n);
+  const Fr n_inv = Fr::from_u64(n).inverse();
+  Fr tau_n = tau.pow(n);
+  if (tau_n == Fr::one()) throw std::invalid_argument("lagrange_values: tau lies in the domain");
+  Fr c = (tau_n - Fr::one()) * n_inv;
+  Fr last = drop_last_power ? tau.pow(n - 1) * n_inv : Fr::zero();
+  cpu::parallel_for(out.size(), [&](size_t b, size_t e) {
+    size_t m = e - b;
+    std::vector<Fr> wi(m), prefix(m);
+    Fr x = w.pow((uint64_t)(first + b));
+    Fr acc = Fr::one();
+    for (size_t i = 0; i < m; ++i) {
+      wi[i] = x;
+      prefix[i] = acc;
+      acc *= tau - x;
+      x *= w;
+    }
+    Fr inv = acc.inverse();
+    for (size_t i = m; i-- > 0;) {
+      Fr d = tau - wi[i];
+      Fr di = inv * prefix[i];
+      inv *= d;
+      out[b + i] = c * wi[i] * di - last * wi[i];
+    }
+    wipe(prefix);
+    wipe(acc);
+    wipe(inv);
+  });
+  wipe(tau_n);
+  wipe(c);
+  wipe(last);
+}
+
+}  // namespace zkinfer::prover::setup_detail
