@@ -8,6 +8,9 @@ int main(int argc, char** argv) {
   CLI::App app{"zkinfer: Groth16 proofs of ML inference over BN254, on CPU and GPU"};
   app.require_subcommand(1);
   zkinfer::cli::add_bench_command(app);
+  zkinfer::cli::add_groth16_command(app);
+  zkinfer::cli::add_zkey_command(app);
+  zkinfer::cli::add_powersoftau_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
