@@ -72,6 +72,16 @@ void check_tag(const json& j, const char* key, const char* want, const std::stri
     bad(where, std::string("\"") + key + "\" must be \"" + want + "\", got " + it->dump());
 }
 
+// ffjavascript's final exponentiation uses the Fuentes-Castaneda et al. hard part, so its
+// pairing is the optimal ate pairing raised to m = 2x(6x^2 + 3x + 1) (x the BN parameter): a
+// fixed power coprime to r, hence an equally valid pairing. snarkjs's verifier never reads
+// vk_alphabeta_12, but writing the same value keeps our verification keys equal to its exports.
+Fq12 snarkjs_pairing(const G1Affine& p, const G2Affine& q) {
+  const Fr x = Fr::from_u64(bn254::kBnX);
+  const Fr m = (x + x) * (Fr::from_u64(6) * x * x + Fr::from_u64(3) * x + Fr::one());
+  return pairing(p, q).pow(m.to_canonical());
+}
+
 json fq2_to(const Fq2& a) { return json::array({field_to_decimal(a.c0), field_to_decimal(a.c1)}); }
 json fq6_to(const Fq6& a) { return json::array({fq2_to(a.c0), fq2_to(a.c1), fq2_to(a.c2)}); }
 
@@ -117,7 +127,7 @@ std::vector<Fr> public_from_json(const json& j, const std::string& name) {
 }
 
 json vk_to_json(const VerificationKey& vk) {
-  Fq12 ab = pairing(vk.alpha1, vk.beta2);
+  Fq12 ab = snarkjs_pairing(vk.alpha1, vk.beta2);
   json ic = json::array();
   for (const auto& p : vk.ic) ic.push_back(g1_to(p));
   return json{{"protocol", "groth16"},

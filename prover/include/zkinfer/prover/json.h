@@ -19,7 +19,8 @@ Proof proof_from_json(const nlohmann::ordered_json& j, const std::string& name =
 nlohmann::ordered_json public_to_json(std::span<const Fr> signals);
 std::vector<Fr> public_from_json(const nlohmann::ordered_json& j, const std::string& name = "public signals");
 
-// With snarkjs's precomputed vk_alphabeta_12 = e(alpha1, beta2) (ignored when read).
+// With snarkjs's precomputed vk_alphabeta_12 = e(alpha1, beta2), as ffjavascript's pairing
+// computes it (see json.cpp); ignored when read.
 nlohmann::ordered_json vk_to_json(const VerificationKey& vk);
 VerificationKey vk_from_json(const nlohmann::ordered_json& j, const std::string& name = "verification key");
 
