@@ -159,25 +159,23 @@ constexpr size_t kMaxTableBytes = size_t{24} << 20;
 
 unsigned windows_for(unsigned w) { return (kScalarBits + 1 + w - 1) / w; }
 
-// XYZZ -> affine for a batch, one inversion: 1/ZZZ by Montgomery's trick, 1/ZZ = (ZZ/ZZZ)^2.
-template <class C>
-void xyzz_to_affine(const Xyzz<C>* in, Affine<C>* out, size_t n, typename C::Field* scratch) {
-  using F = typename C::Field;
-  F acc = F::one();
-  for (size_t i = 0; i < n; ++i) {
-    scratch[i] = acc;
-    if (!in[i].is_infinity()) acc *= in[i].zzz;
+// x[i] <- 1/x[i] for non-zero x, one inversion: Montgomery's trick as four interleaved chains
+// of products, so that consecutive multiplications do not wait for each other.
+template <class F>
+void batch_inverse(F* x, F* scratch, size_t m) {
+  if (m == 0) return;
+  F acc[4] = {F::one(), F::one(), F::one(), F::one()};
+  for (size_t i = 0; i < m; ++i) {
+    scratch[i] = acc[i & 3];
+    acc[i & 3] *= x[i];
   }
-  F inv = acc.inverse();
-  for (size_t i = n; i-- > 0;) {
-    if (in[i].is_infinity()) {
-      out[i] = Affine<C>::infinity();
-      continue;
-    }
-    F izzz = inv * scratch[i];
-    inv *= in[i].zzz;
-    F izz = (izzz * in[i].zz).sqr();
-    out[i] = {in[i].x * izz, in[i].y * izzz};
+  F p01 = acc[0] * acc[1], p23 = acc[2] * acc[3];
+  F all = (p01 * p23).inverse();
+  F inv[4] = {all * p23 * acc[1], all * p23 * acc[0], all * p01 * acc[3], all * p01 * acc[2]};
+  for (size_t i = m; i-- > 0;) {
+    F t = inv[i & 3] * scratch[i];
+    inv[i & 3] *= x[i];
+    x[i] = t;
   }
 }
 
@@ -185,13 +183,14 @@ void xyzz_to_affine(const Xyzz<C>* in, Affine<C>* out, size_t n, typename C::Fie
 
 template <class C>
 FixedBase<C>::FixedBase(const Affine<C>& base, size_t expected_scalars) {
-  // Cost in mixed additions: one per window per scalar, plus building the table (an addition and
-  // a share of the affine conversion per entry, about 1.5 additions).
+  // Cost in batch-affine additions (about 6 multiplications): one per window per scalar, plus
+  // building the table (a Jacobian addition and a share of the affine conversion per entry,
+  // about 3 of those).
   double best = 0;
   for (unsigned w = 2; w <= 16; ++w) {
     size_t entries = (size_t)windows_for(w) << (w - 1);
     if (w > 2 && entries * sizeof(Affine<C>) > kMaxTableBytes) break;
-    double cost = (double)expected_scalars * windows_for(w) + 1.5 * (double)entries;
+    double cost = (double)expected_scalars * windows_for(w) + 3.0 * (double)entries;
     if (w == 2 || cost < best) {
       best = cost;
       w_ = w;
@@ -225,30 +224,71 @@ FixedBase<C>::FixedBase(const Affine<C>& base, size_t expected_scalars) {
 
 template <class C>
 void FixedBase<C>::mul(std::span<const Fr> scalars, std::span<Affine<C>> out) const {
+  using F = typename C::Field;
   if (scalars.size() != out.size()) throw std::logic_error("FixedBase::mul: sizes differ");
-  constexpr size_t kBatch = 256;
-  size_t batches = (scalars.size() + kBatch - 1) / kBatch;
+  // Batch-affine accumulation: the scalars of a batch go through the windows together, and
+  // the additions of one window share one field inversion (Montgomery's trick), so an addition
+  // costs about 6 multiplications instead of the 10 of a mixed XYZZ addition.
+  constexpr size_t kBatch = 512;
+  const size_t batches = (scalars.size() + kBatch - 1) / kBatch;
   const int64_t half = int64_t{1} << (w_ - 1), full = int64_t{1} << w_;
   cpu::parallel_for(batches, [&](size_t b, size_t e) {
-    Xyzz<C> acc[kBatch];
-    typename C::Field scratch[kBatch];
+    std::vector<int32_t> digits(kBatch * windows_);
+    std::vector<uint8_t> finite(kBatch);
+    std::vector<F> prefix(kBatch), dx(kBatch);
+    std::vector<Affine<C>> add(kBatch);
+    std::vector<uint32_t> pending(kBatch);
     for (size_t bi = b; bi < e; ++bi) {
-      size_t first = bi * kBatch, n = std::min(kBatch, scalars.size() - first);
+      const size_t first = bi * kBatch, n = std::min(kBatch, scalars.size() - first);
+      Affine<C>* acc = out.data() + first;
       for (size_t i = 0; i < n; ++i) {
         U256 k = scalars[first + i].to_canonical();
-        Xyzz<C> a = Xyzz<C>::infinity();
         int64_t carry = 0;
         for (unsigned j = 0; j < windows_; ++j) {
           int64_t v = (int64_t)bits_at(k, j * w_, w_) + carry;
           carry = v > half;
           if (carry) v -= full;
-          if (v > 0) a = a.add_affine(table_[j * per_window_ + (size_t)(v - 1)]);
-          else if (v < 0) a = a.add_affine(-table_[j * per_window_ + (size_t)(-v - 1)]);
+          digits[i * windows_ + j] = (int32_t)v;
         }
         wipe(k);
-        acc[i] = a;
+        finite[i] = 0;
+        acc[i] = Affine<C>::infinity();
       }
-      xyzz_to_affine(acc, out.data() + first, n, scratch);
+      for (unsigned j = 0; j < windows_; ++j) {
+        const Affine<C>* tab = table_.data() + j * per_window_;
+        size_t m = 0;
+        for (size_t i = 0; i < n; ++i) {
+          int32_t d = digits[i * windows_ + j];
+          if (d == 0) continue;
+          Affine<C> p = d > 0 ? tab[d - 1] : -tab[-d - 1];
+          if (!finite[i]) {
+            acc[i] = p;
+            finite[i] = !p.is_infinity();
+          } else if (acc[i].x == p.x) {
+            // acc = +-p: a doubling or the point at infinity (rare; not batched).
+            Affine<C> r = Jacobian<C>::from_affine(acc[i]).add_affine(p).to_affine();
+            acc[i] = r;
+            finite[i] = !r.is_infinity();
+          } else {
+            add[m] = p;
+            pending[m] = (uint32_t)i;
+            dx[m] = p.x - acc[i].x;
+            ++m;
+          }
+        }
+        batch_inverse(dx.data(), prefix.data(), m);
+        for (size_t t = 0; t < m; ++t) {
+          Affine<C>& a = acc[pending[t]];
+          const Affine<C>& p = add[t];
+          F lambda = (p.y - a.y) * dx[t];
+          F x3 = lambda.sqr() - a.x - p.x;
+          a.y = lambda * (a.x - x3) - a.y;
+          a.x = x3;
+        }
+      }
+      for (size_t i = 0; i < n; ++i)
+        if (!finite[i]) acc[i] = Affine<C>::infinity();
+      wipe(digits);
     }
   });
 }
