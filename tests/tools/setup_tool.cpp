@@ -3,6 +3,10 @@
 //   setup_tool dev-ptau OUT.ptau POWER          development .ptau (NOT FOR PRODUCTION)
 //   setup_tool setup CIRCUIT.r1cs IN.ptau OUT.zkey  `snarkjs groth16 setup`
 //   setup_tool setup-dev CIRCUIT.r1cs OUT.zkey      development key (NOT FOR PRODUCTION)
+//   setup_tool known-ptau OUT.ptau POWER TAU ALPHA BETA  a .ptau from the given (decimal) secrets,
+//                                                   reproducible, for tests only
+//   setup_tool chain-r1cs OUT.r1cs N                 the test chain circuit of N constraints
+//                                                   (chain_circuit below, as in test_setup.cpp)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "zkinfer/ff/fp_io.h"
 #include "zkinfer/prover/ptau.h"
 #include "zkinfer/prover/r1cs.h"
 #include "zkinfer/prover/setup.h"
@@ -32,11 +37,40 @@ std::string hex(const std::array<uint8_t, 64>& h) {
   return s;
 }
 
+// N constraints over wires 0 = 1, 1 = out (public), 2 = x_0 (public input), 3.. = x_1 ..
+// x_(N-1): x_i * (x_i + (i + 1)) = x_(i+1) for i < N - 1, and x_(N-1) * 1 = out. The same
+// circuit as chain_circuit in tests/unit/test_setup.cpp.
+R1cs chain_circuit(uint32_t n) {
+  R1cs cs;
+  cs.header.n_pub_out = 1;
+  cs.header.n_pub_in = 1;
+  cs.header.n_wires = n + 2;
+  cs.header.n_labels = n + 2;
+  cs.header.n_constraints = n;
+  auto x = [](uint32_t i) { return i + 2; };
+  const zkinfer::Fr one = zkinfer::Fr::one();
+  for (uint32_t i = 0; i + 1 < n; ++i) {
+    uint32_t a[1] = {x(i)}, b[2] = {x(i), 0}, c[1] = {x(i + 1)};
+    zkinfer::Fr ac[1] = {one}, bc[2] = {one, zkinfer::Fr::from_u64(i + 1)}, cc[1] = {one};
+    cs.a.add_row(a, ac);
+    cs.b.add_row(b, bc);
+    cs.c.add_row(c, cc);
+  }
+  uint32_t a[1] = {x(n - 1)}, b[1] = {0}, c[1] = {1};
+  zkinfer::Fr k[1] = {one};
+  cs.a.add_row(a, k);
+  cs.b.add_row(b, k);
+  cs.c.add_row(c, k);
+  return cs;
+}
+
 int usage() {
   std::fprintf(stderr,
                "usage: setup_tool dev-ptau OUT.ptau POWER\n"
                "       setup_tool setup CIRCUIT.r1cs IN.ptau OUT.zkey\n"
-               "       setup_tool setup-dev CIRCUIT.r1cs OUT.zkey\n");
+               "       setup_tool setup-dev CIRCUIT.r1cs OUT.zkey\n"
+               "       setup_tool known-ptau OUT.ptau POWER TAU ALPHA BETA\n"
+               "       setup_tool chain-r1cs OUT.r1cs N\n");
   return 2;
 }
 
@@ -68,6 +102,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", r.warning.c_str());
       std::printf("setup-dev domain %u: %.3f s\ncircuit hash %s\n", r.domain_size, since(t0),
                   hex(r.circuit_hash).c_str());
+    } else if (cmd == "known-ptau" && argc == 7) {
+      using zkinfer::Fr;
+      write_ptau_with_known_secrets(argv[2], (unsigned)std::stoul(argv[3]), zkinfer::field_from_decimal<Fr>(argv[4]),
+                                    zkinfer::field_from_decimal<Fr>(argv[5]),
+                                    zkinfer::field_from_decimal<Fr>(argv[6]), progress);
+      std::printf("known-ptau power %s: %.3f s\n", argv[3], since(t0));
+    } else if (cmd == "chain-r1cs" && argc == 4) {
+      write_r1cs(argv[2], chain_circuit((uint32_t)std::stoul(argv[3])));
     } else {
       return usage();
     }

@@ -244,6 +244,77 @@ TEST(Setup, DevKeysAreNotInterchangeable) {
   EXPECT_FALSE(verify(verification_key(c), public_signals(c, b.witness), p));
 }
 
+// ---- domains of 2^15 points and more: snarkjs's circuit hash quirk ---------------------------
+
+// N constraints over wires 0 = 1, 1 = out (public), 2 = x_0 (public input), 3.. = x_1 ..
+// x_(N-1): x_i * (x_i + (i + 1)) = x_(i+1) for i < N - 1, and x_(N-1) * 1 = out. The same
+// circuit as `setup_tool chain-r1cs` (tests/tools/setup_tool.cpp) writes for snarkjs.
+R1cs chain_circuit(uint32_t n) {
+  R1cs cs;
+  cs.header.n_pub_out = 1;
+  cs.header.n_pub_in = 1;
+  cs.header.n_wires = n + 2;
+  cs.header.n_labels = n + 2;
+  cs.header.n_constraints = n;
+  auto x = [](uint32_t i) { return i + 2; };
+  const Fr one = Fr::one();
+  for (uint32_t i = 0; i + 1 < n; ++i) {
+    uint32_t a[1] = {x(i)}, b[2] = {x(i), 0}, c[1] = {x(i + 1)};
+    Fr ac[1] = {one}, bc[2] = {one, Fr::from_u64(i + 1)}, cc[1] = {one};
+    cs.a.add_row(a, ac);
+    cs.b.add_row(b, bc);
+    cs.c.add_row(c, cc);
+  }
+  uint32_t a[1] = {x(n - 1)}, b[1] = {0}, c[1] = {1};
+  Fr k[1] = {one};
+  cs.a.add_row(a, k);
+  cs.b.add_row(b, k);
+  cs.c.add_row(c, k);
+  return cs;
+}
+
+std::string hex(const std::array<uint8_t, 64>& h) {
+  std::string s;
+  for (uint8_t b : h) {
+    s += "0123456789abcdef"[b >> 4];
+    s += "0123456789abcdef"[b & 15];
+  }
+  return s;
+}
+
+// Circuit hashes snarkjs 0.7.6 printed for `groth16 setup` of `setup_tool chain-r1cs c.r1cs
+// 16382` (domain 2^15) with `setup_tool known-ptau p.ptau POWER 1234567890123456789 987654321
+// 555555555` (the .ptau write_ptau_with_known_secrets makes from these secrets); zkinfer's keys
+// had every section equal to snarkjs's. For 2^15 points snarkjs hashes one "H" point more than
+// its count says: tauG1[2^16 - 1] - tauG1[2^15 - 1], which for POWER 16 is a real point, and for
+// POWER 15 lies past tauG1, where snarkjs reads section 3's header as a point (setup.h).
+const Groth16Secrets kChainSecrets{Fr::from_u64(1234567890123456789ull), Fr::from_u64(987654321),
+                                   Fr::from_u64(555555555), Fr::one(), Fr::one()};
+
+TEST(SetupLarge, SnarkjsHashWithPtauOfTheDomainsPower) {
+  TempPath ptau_path(".ptau"), out(".zkey");
+  write_ptau_with_known_secrets(ptau_path.str(), 15, kChainSecrets.tau, kChainSecrets.alpha, kChainSecrets.beta);
+  Ptau ptau = Ptau::open(ptau_path.str());
+  SetupResult r = groth16_setup(chain_circuit(16382), ptau, out.str());
+  EXPECT_EQ(r.domain_size, 1u << 15);
+  EXPECT_EQ(hex(r.circuit_hash),
+            "599ba1a0d334fa8ac9c31a1f6fe5c2369618439d6d7974347756e23eed75c933"
+            "0e527de2241dac5468e2c9b7de62268a57c2d46103d1a031c33a20214987ef62");
+}
+
+// POWER 16. Writing that .ptau takes twice the time of the test above, so this takes the field
+// path with the same secrets and gamma = delta = 1, which PtauPathEqualsFieldPath shows equal to
+// the .ptau path on every larger .ptau (and tests/interop/setup_vs_snarkjs.sh checks the .ptau
+// path itself against snarkjs).
+TEST(SetupLarge, SnarkjsHashWithLargerPtau) {
+  TempPath out(".zkey");
+  SetupResult r = groth16_setup_with_known_secrets(chain_circuit(16382), out.str(), kChainSecrets);
+  EXPECT_EQ(r.domain_size, 1u << 15);
+  EXPECT_EQ(hex(r.circuit_hash),
+            "79b6f15454989d6e6868247fdc494f18120ba268d6ed39227536e76c5c0215e4"
+            "d910b0dc2b265dd3a8d4c9e12d0415363caf6735b9f050d50ac6fa13482c3b9f");
+}
+
 // ---- sizes and errors ------------------------------------------------------------------------
 
 TEST(Setup, DomainSizeFollowsSnarkjs) {
