@@ -302,7 +302,8 @@ TEST_F(ZkeyCorruption, SectionPoints) {
   sec(9)[3 * 64 + 40] ^= 4;
   expect_format_error(bytes(), "section 9 (H): point 3 is not on the curve");
   // ZkeyCheck::kHeader looks at sizes only.
-  Zkey z = Zkey::parse(bytes(), "ok.zkey", ZkeyCheck::kHeader);
+  auto b = bytes();  // outlives the key, which views it
+  Zkey z = Zkey::parse(b, "ok.zkey", ZkeyCheck::kHeader);
   EXPECT_EQ(z.header().n_vars, key.header.n_vars);
   SetUp();
   sec(7)[4 * 128 + 100] ^= 1;
@@ -350,7 +351,8 @@ TEST_F(ZkeyCorruption, Sections) {
   SetUp();
   // Unknown sections are skipped, as snarkjs does.
   raw.sections.push_back({77, {1, 2, 3}});
-  Zkey z = Zkey::parse(bytes(), "extra.zkey");
+  auto b = bytes();
+  Zkey z = Zkey::parse(b, "extra.zkey");
   expect_same(z.parts(), key.parts());
 }
 
