@@ -135,7 +135,7 @@ struct Source {
 };
 
 // Signals with at least this many terms whose coefficient is not +-1 go to the backend's MSM;
-// the others are summed here, term by term (+-1: one addition; others: mul_var).
+// the others are summed here (+-1: one addition each; the rest by Straus's method, lincomb).
 constexpr size_t kMsmMinTerms = 64;
 
 template <class C>
@@ -158,16 +158,24 @@ void signal_sums(std::span<const Source<C>> sources, size_t n_signals, std::span
     heavy[s] = nontrivial >= kMsmMinTerms;
   }
   dynamic_for(n_signals, 64, [&](size_t b, size_t e) {
+    std::vector<Affine<C>> pts;
+    std::vector<Fr> ks;
     for (size_t s = b; s < e; ++s) {
       if (heavy[s]) continue;
       Jacobian<C> a = Jacobian<C>::infinity();
+      pts.clear();
+      ks.clear();
       for (const auto& src : sources)
         for (const Term& t : src.cols->col(s)) {
           const Affine<C>& p = src.base[t.row];
           if (t.coef == one) a = a.add_affine(p);
           else if (t.coef == minus_one) a = a.add_affine(-p);
-          else a += setup_detail::mul_var(p, t.coef);
+          else {
+            pts.push_back(p);
+            ks.push_back(t.coef);
+          }
         }
+      if (!pts.empty()) a += setup_detail::lincomb(pts, ks);
       acc[s] = a;
     }
   });

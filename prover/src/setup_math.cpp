@@ -65,26 +65,6 @@ void odd_multiples(const Jacobian<C>& p, Jacobian<C>* t, int count) {
 
 unsigned naf_width(unsigned bits) { return bits <= 16 ? 3 : bits <= 96 ? 4 : 5; }
 
-// Plain signed-window multiplication by a magnitude m (sign applied by the caller).
-template <class C>
-Jacobian<C> mul_magnitude(const Affine<C>& p, const U256& m) {
-  unsigned bits = m.bit_length();
-  if (bits == 0 || p.is_infinity()) return Jacobian<C>::infinity();
-  if (bits == 1) return Jacobian<C>::from_affine(p);
-  const unsigned w = naf_width(bits);
-  int8_t d[260];
-  int len = wnaf(m, w, d);
-  Jacobian<C> t[16];
-  odd_multiples(Jacobian<C>::from_affine(p), t, 1 << (w - 2));
-  Jacobian<C> acc = Jacobian<C>::infinity();
-  for (int i = len - 1; i >= 0; --i) {
-    acc = acc.dbl();
-    if (d[i] > 0) acc += t[d[i] / 2];
-    else if (d[i] < 0) acc += -t[-d[i] / 2];
-  }
-  return acc;
-}
-
 // The smaller of k and r - k, and whether it is r - k.
 U256 signed_magnitude(const Fr& k, bool& neg) {
   U256 v = k.to_canonical();
@@ -97,40 +77,93 @@ U256 signed_magnitude(const Fr& k, bool& neg) {
 
 }  // namespace
 
-Jacobian<G1Curve> mul_var(const G1Affine& p, const Fr& k) {
-  bool neg = false;
-  U256 m = signed_magnitude(k, neg);
-  if (m.bit_length() <= 128) {
-    Jacobian<G1Curve> r = mul_magnitude(p, m);
-    return neg ? -r : r;
+namespace {
+
+// One signed scalar half of Straus's method: magnitude m applied to point p.
+template <class C>
+struct Half {
+  Affine<C> p;
+  U256 m;
+};
+
+// The terms as halves: k P with k's sign folded into P; on G1, scalars beyond 128 bits split
+// by GLV into k1 P + k2 phi(P) with |k1|, |k2| < 2^127.
+template <class C>
+void to_halves(std::span<const Affine<C>> pts, std::span<const Fr> ks, std::vector<Half<C>>& out) {
+  out.clear();
+  for (size_t i = 0; i < pts.size(); ++i) {
+    if (pts[i].is_infinity()) continue;
+    bool neg = false;
+    U256 m = signed_magnitude(ks[i], neg);
+    if (m.is_zero()) continue;
+    if constexpr (std::is_same_v<C, G1Curve>) {
+      if (m.bit_length() > 128) {
+        constexpr Fq beta = Fq::from_canonical(bn254::kG1GlvBeta);
+        cpu::GlvSplit s = cpu::glv_decompose(ks[i].to_canonical());
+        const G1Affine& p = pts[i];
+        out.push_back({s.k1.neg ? -p : p, from_u128(s.k1.mag)});
+        out.push_back({{p.x * beta, s.k2.neg ? -p.y : p.y}, from_u128(s.k2.mag)});
+        continue;
+      }
+    }
+    out.push_back({neg ? -pts[i] : pts[i], m});
   }
-  if (p.is_infinity()) return G1Jacobian::infinity();
-  // k = k1 + k2 lambda with |k1|, |k2| < 2^127, and lambda P = phi(P) = (beta x, y).
-  cpu::GlvSplit s = cpu::glv_decompose(k.to_canonical());
-  constexpr Fq beta = Fq::from_canonical(bn254::kG1GlvBeta);
-  constexpr unsigned w = 5;
-  int8_t d1[260], d2[260];
-  int l1 = wnaf(from_u128(s.k1.mag), w, d1), l2 = wnaf(from_u128(s.k2.mag), w, d2);
-  G1Jacobian t1[8], t2[8];
-  G1Affine p1 = s.k1.neg ? -p : p;
-  G1Affine p2{p.x * beta, s.k2.neg ? -p.y : p.y};
-  odd_multiples(G1Jacobian::from_affine(p1), t1, 8);
-  odd_multiples(G1Jacobian::from_affine(p2), t2, 8);
-  G1Jacobian acc = G1Jacobian::infinity();
-  for (int i = std::max(l1, l2) - 1; i >= 0; --i) {
+}
+
+// Straus's method: sum m_h p_h with one doubling chain for all halves, each half's width-w NAF
+// digits added from a table of its odd multiples.
+template <class C>
+Jacobian<C> straus(const std::vector<Half<C>>& hs) {
+  if (hs.empty()) return Jacobian<C>::infinity();
+  if (hs.size() == 1 && hs[0].m.bit_length() == 1) return Jacobian<C>::from_affine(hs[0].p);
+  thread_local std::vector<int8_t> digits;
+  thread_local std::vector<int> len, table_at;
+  thread_local std::vector<Jacobian<C>> table;
+  const size_t n = hs.size();
+  digits.resize(n * 260);
+  len.resize(n);
+  table_at.resize(n);
+  table.clear();
+  int top = 0;
+  for (size_t h = 0; h < n; ++h) {
+    unsigned w = naf_width(hs[h].m.bit_length());
+    len[h] = wnaf(hs[h].m, w, digits.data() + h * 260);
+    top = std::max(top, len[h]);
+    table_at[h] = (int)table.size();
+    table.resize(table.size() + (size_t{1} << (w - 2)));
+    odd_multiples(Jacobian<C>::from_affine(hs[h].p), table.data() + table_at[h], 1 << (w - 2));
+  }
+  Jacobian<C> acc = Jacobian<C>::infinity();
+  for (int i = top - 1; i >= 0; --i) {
     acc = acc.dbl();
-    if (i < l1 && d1[i]) acc += d1[i] > 0 ? t1[d1[i] / 2] : -t1[-d1[i] / 2];
-    if (i < l2 && d2[i]) acc += d2[i] > 0 ? t2[d2[i] / 2] : -t2[-d2[i] / 2];
+    for (size_t h = 0; h < n; ++h) {
+      if (i >= len[h]) continue;
+      int d = digits[h * 260 + i];
+      if (d > 0) acc += table[table_at[h] + d / 2];
+      else if (d < 0) acc += -table[table_at[h] + (-d) / 2];
+    }
   }
   return acc;
 }
 
-Jacobian<G2Curve> mul_var(const G2Affine& p, const Fr& k) {
-  bool neg = false;
-  U256 m = signed_magnitude(k, neg);
-  Jacobian<G2Curve> r = mul_magnitude(p, m);
-  return neg ? -r : r;
+template <class C>
+Jacobian<C> lincomb_impl(std::span<const Affine<C>> pts, std::span<const Fr> ks) {
+  if (pts.size() != ks.size()) throw std::logic_error("lincomb: sizes differ");
+  thread_local std::vector<Half<C>> hs;
+  to_halves<C>(pts, ks, hs);
+  return straus<C>(hs);
 }
+
+}  // namespace
+
+Jacobian<G1Curve> lincomb(std::span<const G1Affine> pts, std::span<const Fr> ks) {
+  return lincomb_impl<G1Curve>(pts, ks);
+}
+Jacobian<G2Curve> lincomb(std::span<const G2Affine> pts, std::span<const Fr> ks) {
+  return lincomb_impl<G2Curve>(pts, ks);
+}
+Jacobian<G1Curve> mul_var(const G1Affine& p, const Fr& k) { return lincomb({&p, 1}, {&k, 1}); }
+Jacobian<G2Curve> mul_var(const G2Affine& p, const Fr& k) { return lincomb({&p, 1}, {&k, 1}); }
 
 // ---- affine conversion -----------------------------------------------------------------------
 

@@ -62,8 +62,12 @@ extern template class FixedBase<G2Curve>;
 
 // ---- variable base ---------------------------------------------------------------------------
 
-// k * p for one point (G1: GLV split for scalars beyond 128 bits; both: signed-window NAF on the
-// smaller of k and r - k). Cheap for k = +-1 and small +-k, the common coefficients of R1CS.
+// sum ks[i] * pts[i] for a few terms: Straus's method (one doubling chain shared by all terms,
+// signed-window NAF digits per term; on G1, scalars beyond 128 bits split by GLV), the smaller
+// of k and r - k used for each. Cheap for the +-1 and small coefficients R1CS is full of.
+Jacobian<G1Curve> lincomb(std::span<const G1Affine> pts, std::span<const Fr> ks);
+Jacobian<G2Curve> lincomb(std::span<const G2Affine> pts, std::span<const Fr> ks);
+// k * p.
 Jacobian<G1Curve> mul_var(const G1Affine& p, const Fr& k);
 Jacobian<G2Curve> mul_var(const G2Affine& p, const Fr& k);
 
