@@ -46,8 +46,8 @@ Fr random_coef(std::mt19937_64& rng) {
 
 // Wires: 0 = 1, outputs, public inputs, private inputs, internal. Every internal wire and output
 // is defined by one constraint from wires defined before it; wire 0 appears with a full-size
-// coefficient in the A row of every non-linear constraint (one signal with many terms, so the
-// setup's MSM path runs). One constraint in five is linear (A and B empty).
+// coefficient in the A and B rows of every non-linear constraint (one signal with many terms, so
+// the setup's MSM paths run in G1 and G2). One constraint in five is linear (A and B empty).
 Built random_circuit(std::mt19937_64& rng, uint32_t n_out, uint32_t n_pub_in, uint32_t n_prv_in,
                      uint32_t n_internal) {
   Built b;
@@ -84,10 +84,13 @@ Built random_circuit(std::mt19937_64& rng, uint32_t n_out, uint32_t n_pub_in, ui
     Fr av = Fr::zero(), bv = Fr::zero(), rest = Fr::zero();
     bool linear = rng() % 5 == 0;
     if (!linear) {
-      Fr k = field_random<Fr>(rng);
+      Fr k = field_random<Fr>(rng), k2 = field_random<Fr>(rng);
       aw.push_back(0);
       ac.push_back(k);
       av += k;
+      bw.push_back(0);
+      bc.push_back(k2);
+      bv += k2;
       lc(aw, ac, av);
       lc(bw, bc, bv);
     }
