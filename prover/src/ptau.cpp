@@ -313,17 +313,20 @@ void write_ptau_impl(const std::string& path, unsigned power, const Fr& tau, con
   w.u32(power);  // ceremony power: snarkjs writes the power when none is given
   w.end_section();
 
-  auto powers = [&](const Fr& start) {
-    return [&tau, start](size_t first, std::span<Fr> out) {
-      setup_detail::geometric(start * tau.pow((uint64_t)first), tau, out);
+  const Fr one = Fr::one();
+  auto powers = [&tau](const Fr& start) {  // start: a reference, so no copy of a secret is left
+    return [&tau, &start](size_t first, std::span<Fr> out) {
+      Fr s = start * tau.pow((uint64_t)first);
+      setup_detail::geometric(s, tau, out);
+      wipe(s);
     };
   };
   w.begin_section(kSecTauG1);
-  emit(w, g1, 2 * n - 1, powers(Fr::one()));
+  emit(w, g1, 2 * n - 1, powers(one));
   w.end_section();
   t.step("tauG1");
   w.begin_section(kSecTauG2);
-  emit(w, g2, n, powers(Fr::one()));
+  emit(w, g2, n, powers(one));
   w.end_section();
   t.step("tauG2");
   w.begin_section(kSecAlphaTauG1);

@@ -551,6 +551,7 @@ SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& 
   // Field values of every column: a_s, b_s, c_s at tau.
   std::vector<Fr> lag(n), av(k.n_vars), bv(k.n_vars), kv(k.n_vars), sc;
   setup_detail::WipeOnExit<Fr> w1{lag}, w2{av}, w3{bv}, w4{kv}, w5{sc};
+  sc.reserve(std::max<size_t>({k.n_vars, n, hashed_h_points(n)}));  // resized below, never reallocated
   setup_detail::lagrange_values(lk, sec.tau, 0, lag);
   cpu::parallel_for(k.n_vars, [&](size_t b, size_t e) {
     for (size_t s = b; s < e; ++s) {
@@ -600,7 +601,12 @@ SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& 
   g2.mul(bv, p.b2);
   timer.step("A, B1, B2");
 
-  const Fr gamma_inv = sec.gamma.inverse(), delta_inv = sec.delta.inverse();
+  std::vector<Fr> inv;
+  inv.reserve(3);  // never reallocated: a freed buffer would keep the secrets
+  setup_detail::WipeOnExit<Fr> w7{inv};
+  inv.push_back(sec.gamma.inverse());
+  inv.push_back(sec.delta.inverse());
+  const Fr &gamma_inv = inv[0], &delta_inv = inv[1];
   std::vector<G1Affine> kk(k.n_vars);
   g1.mul(kv, kk);
   p.ic_hashed.assign(kk.begin(), kk.begin() + k.n_public + 1);
@@ -623,7 +629,8 @@ SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& 
     g1.mul(sc, p.h);
   }
   sc.resize(nh);
-  setup_detail::geometric(sec.tau.pow(uint64_t(n)) - Fr::one(), sec.tau, sc);
+  inv.push_back(sec.tau.pow(uint64_t(n)) - Fr::one());  // wiped with the inverses
+  setup_detail::geometric(inv.back(), sec.tau, sc);
   p.h_hashed.resize(nh);
   g1.mul(sc, p.h_hashed);
   timer.step("H");

@@ -123,6 +123,10 @@ class Ptau {
 // collude. The file has zero contributions in section 7, ceremony_power = power, and the
 // sections 1..7, 12..15 in snarkjs's order and layout, so `snarkjs groth16 setup` accepts it.
 //
+// "Wiped": the secrets and every array of values derived from them are overwritten
+// (sodium_memzero) before the function returns, also on errors; the fixed-base multiplications
+// are not constant time (table lookups by secret digits), acceptable only because the file is
+// for development anyway.
 // Cost: about 12 * 2^power fixed-base G1 and 3 * 2^power G2 scalar multiplications, spread over
 // every core (cpu::default_threads()). Prints nothing; `progress` gets one call per section.
 // Throws std::invalid_argument for a power outside 1..27, std::runtime_error for I/O errors (the

@@ -74,8 +74,9 @@ SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& z
 // drawn from the operating system's CSPRNG (libsodium), used and wiped, but whoever ran it could
 // have kept them and could then forge proofs for this circuit. The key proves and verifies like
 // any other (snarkjs can prove with it, and its verification key checks those proofs); its
-// circuit hash is the one snarkjs would compute from a .ptau with the same tau, alpha and beta.
-// The result's warning says all this; print it.
+// circuit hash is the one snarkjs would compute from a .ptau with the same tau, alpha and beta
+// and a higher power. "Wiped" as for write_dev_ptau (ptau.h). The result's warning says all this;
+// print it.
 SetupResult groth16_setup_dev(const R1cs& cs, const std::string& zkey_path,
                               const SetupProgress& progress = {});
 
