@@ -7,6 +7,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/ff/fp_io.h"

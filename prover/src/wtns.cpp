@@ -1,5 +1,8 @@
 #include "zkinfer/prover/wtns.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "cpu/parallel.h"
 #include "format_util.h"
 

@@ -1,6 +1,8 @@
 #include "zkinfer/prover/zkey.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 #include "cpu/parallel.h"
 #include "format_util.h"
