@@ -106,6 +106,9 @@ Circuit prepare(const R1cs& cs) {
   k.n_vars = h.n_wires;
   k.n_public = h.n_public();
   k.n_constraints = h.n_constraints;
+  if (uint64_t{h.n_wires} < uint64_t{k.n_public} + 1)
+    throw std::invalid_argument("R1CS has " + std::to_string(h.n_wires) + " wires, fewer than wire 0 and its " +
+                                std::to_string(k.n_public) + " public signals");
   k.domain = groth16_domain_size(h);
   k.log_domain = (uint32_t)__builtin_ctz(k.domain);
   if (cs.a.rows() != h.n_constraints || cs.b.rows() != h.n_constraints || cs.c.rows() != h.n_constraints)
