@@ -63,8 +63,9 @@ uint32_t groth16_domain_size(const R1csHeader& h);
 
 // `snarkjs groth16 setup r1cs ptau zkey`: writes the .zkey (with write_zkey's section order; every
 // section's content is byte for byte snarkjs's). The circuit must fit: N <= 2^power, and the
-// .ptau must be prepared. The per-signal sums run on `backend` (nullptr: the CPU backend): an MSM
-// for signals with many non-trivial coefficients, direct scalar multiplications otherwise.
+// .ptau must be prepared. Each signal's sum takes one addition per +-1 coefficient; the other
+// terms go through Straus's method (under 16 of them), a one-thread CPU MSM run side by side with
+// other signals (under 4096), or `backend`'s MSM (nullptr: the CPU backend) one signal at a time.
 // Throws std::invalid_argument when the circuit does not fit the .ptau, FormatError for a bad
 // .ptau, std::runtime_error for I/O. The result's warning says that phase 2 is still needed.
 SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& zkey_path,
