@@ -1,6 +1,5 @@
 #include "zkinfer/prover/groth16.h"
 
-#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -20,20 +19,6 @@ unsigned log2_exact(uint32_t n) {
   while ((uint64_t{1} << k) < n) ++k;
   return k;
 }
-
-class StepTimer {
- public:
-  explicit StepTimer(const ProgressFn& fn) : fn_(fn) {}
-  void done(std::string_view step) {
-    auto now = std::chrono::steady_clock::now();
-    if (fn_) fn_(step, std::chrono::duration<double>(now - start_).count());
-    start_ = now;
-  }
-
- private:
-  const ProgressFn& fn_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 // Branch-free selection between two values of a trivially copyable type (word by word).
 template <class T>

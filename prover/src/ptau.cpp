@@ -1,6 +1,5 @@
 #include "zkinfer/prover/ptau.h"
 
-#include <chrono>
 #include <stdexcept>
 #include <tuple>
 
@@ -254,20 +253,6 @@ namespace {
 using setup_detail::FixedBase;
 using setup_detail::wipe;
 
-class Timer {
- public:
-  explicit Timer(const SetupProgress& p) : p_(p) {}
-  void step(std::string_view name) {
-    auto now = std::chrono::steady_clock::now();
-    if (p_) p_(name, std::chrono::duration<double>(now - t0_).count());
-    t0_ = now;
-  }
-
- private:
-  const SetupProgress& p_;
-  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-};
-
 template <class C>
 void write_points(BinWriter& w, std::span<const Affine<C>> pts) {
   w.bytes({reinterpret_cast<const uint8_t*>(pts.data()), pts.size() * sizeof(Affine<C>)});
@@ -300,10 +285,10 @@ void write_ptau_impl(const std::string& path, unsigned power, const Fr& tau, con
   if (tau.pow(uint64_t(2 * n)) == Fr::one())
     throw std::invalid_argument("tau is a 2^" + std::to_string(power + 1) + "-th root of unity");
 
-  Timer t(progress);
+  StepTimer t(progress);
   FixedBase<G1Curve> g1(g1_generator(), 12 * n);
   FixedBase<G2Curve> g2(g2_generator(), 3 * n);
-  t.step("fixed-base tables");
+  t.done("fixed-base tables");
 
   BinWriter w(path, "ptau", 1, 11);
   w.begin_section(kSecHeader);
@@ -324,19 +309,19 @@ void write_ptau_impl(const std::string& path, unsigned power, const Fr& tau, con
   w.begin_section(kSecTauG1);
   emit(w, g1, 2 * n - 1, powers(one));
   w.end_section();
-  t.step("tauG1");
+  t.done("tauG1");
   w.begin_section(kSecTauG2);
   emit(w, g2, n, powers(one));
   w.end_section();
-  t.step("tauG2");
+  t.done("tauG2");
   w.begin_section(kSecAlphaTauG1);
   emit(w, g1, n, powers(alpha));
   w.end_section();
-  t.step("alphaTauG1");
+  t.done("alphaTauG1");
   w.begin_section(kSecBetaTauG1);
   emit(w, g1, n, powers(beta));
   w.end_section();
-  t.step("betaTauG1");
+  t.done("betaTauG1");
   w.begin_section(kSecBetaG2);
   {
     Fr b[1] = {beta};
@@ -364,20 +349,20 @@ void write_ptau_impl(const std::string& path, unsigned power, const Fr& tau, con
   w.begin_section(kSecLagTauG1);
   lagrange(g1, power + 1, Fr::one(), true);
   w.end_section();
-  t.step("Lagrange tauG1");
+  t.done("Lagrange tauG1");
   w.begin_section(kSecLagTauG2);
   lagrange(g2, power, Fr::one(), false);
   w.end_section();
-  t.step("Lagrange tauG2");
+  t.done("Lagrange tauG2");
   w.begin_section(kSecLagAlphaTauG1);
   lagrange(g1, power, alpha, false);
   w.end_section();
-  t.step("Lagrange alphaTauG1");
+  t.done("Lagrange alphaTauG1");
   w.begin_section(kSecLagBetaTauG1);
   lagrange(g1, power, beta, false);
   w.end_section();
   w.close();
-  t.step("Lagrange betaTauG1");
+  t.done("Lagrange betaTauG1");
 }
 
 }  // namespace

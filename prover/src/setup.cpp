@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <stdexcept>
 
 #include "backend.h"
@@ -33,20 +32,6 @@ namespace {
 
 using setup_detail::FixedBase;
 using setup_detail::wipe;
-
-class Timer {
- public:
-  explicit Timer(const SetupProgress& p) : p_(p) {}
-  void step(std::string_view name) {
-    auto now = std::chrono::steady_clock::now();
-    if (p_) p_(name, std::chrono::duration<double>(now - t0_).count());
-    t0_ = now;
-  }
-
- private:
-  const SetupProgress& p_;
-  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-};
 
 // Runs fn(begin, end) over [0, n) in pieces of `grain`, handed out to every core as they free
 // up (per-signal work varies a lot: most signals have a term or two, a few have thousands).
@@ -412,10 +397,10 @@ std::array<uint8_t, 64> circuit_hash(const KeyPoints& k) {
   return hs.digest();
 }
 
-SetupResult finish(const Circuit& k, KeyPoints& p, const std::string& path, Timer& timer) {
+SetupResult finish(const Circuit& k, KeyPoints& p, const std::string& path, StepTimer& timer) {
   SetupResult res;
   res.circuit_hash = circuit_hash(p);
-  timer.step("circuit hash");
+  timer.done("circuit hash");
   std::vector<uint8_t> contrib(68, 0);
   std::copy(res.circuit_hash.begin(), res.circuit_hash.end(), contrib.begin());
   ZkeyParts parts;
@@ -429,7 +414,7 @@ SetupResult finish(const Circuit& k, KeyPoints& p, const std::string& path, Time
   parts.b2 = p.b2;
   parts.contributions = contrib;
   write_zkey(path, parts);
-  timer.step("write .zkey");
+  timer.done("write .zkey");
   res.domain_size = k.domain;
   res.n_public = k.n_public;
   return res;
@@ -456,7 +441,7 @@ uint32_t groth16_domain_size(const R1csHeader& h) {
 
 SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& zkey_path,
                           const SetupProgress& progress, Backend* backend) {
-  Timer timer(progress);
+  StepTimer timer(progress);
   Circuit k = prepare(cs);
   if (k.log_domain > ptau.power())
     throw std::invalid_argument("circuit too big for " + ptau.name() + ": " + std::to_string(k.n_constraints) +
@@ -477,7 +462,7 @@ SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& z
   auto l_tau2 = ptau.lagrange_tau_g2(lk);
   auto l_alpha = ptau.lagrange_alpha_tau_g1(lk);
   auto l_beta = ptau.lagrange_beta_tau_g1(lk);
-  timer.step("read .ptau");
+  timer.done("read .ptau");
 
   KeyPoints p;
   header_counts(k, p.header);
@@ -494,19 +479,19 @@ SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& z
   {
     Source<G1Curve> a[] = {{&k.a, l_tau1}};
     signal_sums<G1Curve>(a, k.n_vars, p.a, *backend);
-    timer.step("A");
+    timer.done("A");
     Source<G1Curve> b1[] = {{&k.b, l_tau1}};
     signal_sums<G1Curve>(b1, k.n_vars, p.b1, *backend);
-    timer.step("B1");
+    timer.done("B1");
     Source<G2Curve> b2[] = {{&k.b, l_tau2}};
     signal_sums<G2Curve>(b2, k.n_vars, p.b2, *backend);
-    timer.step("B2");
+    timer.done("B2");
     std::vector<G1Affine> kk(k.n_vars);
     Source<G1Curve> ks[] = {{&k.a, l_beta}, {&k.b, l_alpha}, {&k.c, l_tau1}};
     signal_sums<G1Curve>(ks, k.n_vars, kk, *backend);
     p.ic.assign(kk.begin(), kk.begin() + k.n_public + 1);
     p.c.assign(kk.begin() + k.n_public + 1, kk.end());
-    timer.step("IC and C");
+    timer.done("IC and C");
   }
 
   // H: the odd Lagrange points of the 2N domain (snarkjs's writeHs).
@@ -519,7 +504,7 @@ SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& z
     auto l2 = ptau.lagrange_tau_g1(lk + 1);
     std::copy(l2.begin() + n, l2.end(), p.h.begin());
   }
-  timer.step("H");
+  timer.done("H");
 
   // The hashed H basis: tauG1[i + N] - tauG1[i].
   auto tau1 = ptau.tau_g1();
@@ -533,7 +518,7 @@ SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& z
   setup_detail::to_affine<G1Curve>(hj, std::span<G1Affine>(p.h_hashed.data(), nh_in_section));
   for (size_t i = nh_in_section; i < nh; ++i)
     p.h_hashed[i] = snarkjs_sub_raw(ptau.tau_g1_file_bytes(i + n, 1), tau1[i]);
-  timer.step("H basis for the hash");
+  timer.done("H basis for the hash");
 
   SetupResult res = finish(k, p, zkey_path, timer);
   res.warning = kPhase2Warning;
@@ -542,7 +527,7 @@ SetupResult groth16_setup(const R1cs& cs, const Ptau& ptau, const std::string& z
 
 SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& zkey_path,
                                              const Groth16Secrets& sec, const SetupProgress& progress) {
-  Timer timer(progress);
+  StepTimer timer(progress);
   if (sec.alpha.is_zero() || sec.beta.is_zero() || sec.gamma.is_zero() || sec.delta.is_zero() || sec.tau.is_zero())
     throw std::invalid_argument("setup secrets must not be zero");
   Circuit k = prepare(cs);
@@ -571,12 +556,12 @@ SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& 
       for (Fr& v : x) wipe(v);
     }
   });
-  timer.step("evaluate the circuit at tau");
+  timer.done("evaluate the circuit at tau");
 
   const size_t nh = hashed_h_points(n);
   FixedBase<G1Curve> g1(g1_generator(), 4 * size_t{k.n_vars} + n + nh + 3);
   FixedBase<G2Curve> g2(g2_generator(), k.n_vars + 3);
-  timer.step("fixed-base tables");
+  timer.done("fixed-base tables");
 
   KeyPoints p;
   header_counts(k, p.header);
@@ -602,7 +587,7 @@ SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& 
   g1.mul(bv, p.b1);
   p.b2.resize(k.n_vars);
   g2.mul(bv, p.b2);
-  timer.step("A, B1, B2");
+  timer.done("A, B1, B2");
 
   std::vector<Fr> inv;
   inv.reserve(3);  // never reallocated: a freed buffer would keep the secrets
@@ -619,7 +604,7 @@ SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& 
   g1.mul(sc, kk);
   p.ic.assign(kk.begin(), kk.begin() + k.n_public + 1);
   p.c.assign(kk.begin() + k.n_public + 1, kk.end());
-  timer.step("IC and C");
+  timer.done("IC and C");
 
   // H[i] = L_{2i+1}(tau) / delta on the 2N domain; the hashed basis tau^i (tau^N - 1).
   {
@@ -636,7 +621,7 @@ SetupResult groth16_setup_with_known_secrets(const R1cs& cs, const std::string& 
   setup_detail::geometric(inv.back(), sec.tau, sc);
   p.h_hashed.resize(nh);
   g1.mul(sc, p.h_hashed);
-  timer.step("H");
+  timer.done("H");
 
   SetupResult res = finish(k, p, zkey_path, timer);
   res.warning = kDevSetupWarning;

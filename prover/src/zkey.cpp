@@ -195,14 +195,17 @@ void Zkey::load(ZkeyCheck check) {
     parts_.coefs = coefs_;
   }
 
-  if (check == ZkeyCheck::kPoints) {
-    check_points<G1Curve>(parts_.ic, f.where(kSecIc, "IC"));
-    check_points<G1Curve>(parts_.a, f.where(kSecA, "A"));
-    check_points<G1Curve>(parts_.b1, f.where(kSecB1, "B1"));
-    check_points<G2Curve>(parts_.b2, f.where(kSecB2, "B2"));
-    check_points<G1Curve>(parts_.c, f.where(kSecC, "C"));
-    check_points<G1Curve>(parts_.h, f.where(kSecH, "H"));
-  }
+  if (check == ZkeyCheck::kPoints) check_section_points();
+}
+
+void Zkey::check_section_points() const {
+  const BinFile& f = file_;
+  check_points<G1Curve>(parts_.ic, f.where(kSecIc, "IC"));
+  check_points<G1Curve>(parts_.a, f.where(kSecA, "A"));
+  check_points<G1Curve>(parts_.b1, f.where(kSecB1, "B1"));
+  check_points<G2Curve>(parts_.b2, f.where(kSecB2, "B2"));
+  check_points<G1Curve>(parts_.c, f.where(kSecC, "C"));
+  check_points<G1Curve>(parts_.h, f.where(kSecH, "H"));
 }
 
 // ---- writing --------------------------------------------------------------------------------

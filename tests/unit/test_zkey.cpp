@@ -301,10 +301,16 @@ TEST_F(ZkeyCorruption, SectionPoints) {
   SetUp();
   sec(9)[3 * 64 + 40] ^= 4;
   expect_format_error(bytes(), "section 9 (H): point 3 is not on the curve");
-  // ZkeyCheck::kHeader looks at sizes only.
+  // ZkeyCheck::kHeader looks at sizes only; check_section_points() does the rest on demand.
   auto b = bytes();  // outlives the key, which views it
   Zkey z = Zkey::parse(b, "ok.zkey", ZkeyCheck::kHeader);
   EXPECT_EQ(z.header().n_vars, key.header.n_vars);
+  try {
+    z.check_section_points();
+    FAIL() << "check_section_points accepted a point off the curve";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("section 9 (H): point 3 is not on the curve"), std::string::npos) << e.what();
+  }
   SetUp();
   sec(7)[4 * 128 + 100] ^= 1;
   expect_format_error(bytes(), "section 7 (B2): point 4 is not on the curve");

@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
+#include "zkinfer/prover/progress.h"
 #include "zkinfer/prover/zkey.h"
 
 namespace zkinfer::prover {
@@ -39,9 +40,6 @@ struct ProofMsms {
   G1Jacobian a, b1, c, h;
   G2Jacobian b2;
 };
-
-// Called after each step with its name and the seconds it took.
-using ProgressFn = std::function<void(std::string_view step, double seconds)>;
 
 struct ProveOptions {
   ProgressFn progress;  // may be empty

@@ -37,11 +37,11 @@
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/prover/binfile.h"
+#include "zkinfer/prover/progress.h"
 
 namespace zkinfer::prover {
 
-// Progress reports of long steps: the step's name and the seconds it took. Empty: silent.
-using SetupProgress = std::function<void(std::string_view step, double seconds)>;
+using SetupProgress = ProgressFn;  // progress.h
 
 // The largest power a .ptau may declare: Fr has 2^28 roots of unity. (For power 28 snarkjs builds
 // the 2^29 block of section 12 by a coset trick; this reader only slices, so it need not know.)

@@ -76,6 +76,10 @@ class Zkey {
   const ZkeyParts& parts() const { return parts_; }
   const std::string& name() const { return file_.name(); }
 
+  // The kPoints checks, for a key opened with kHeader: throws FormatError naming the section and
+  // index of the first point off the curve or with a coordinate >= p.
+  void check_section_points() const;
+
  private:
   explicit Zkey(BinFile file) : file_(std::move(file)) {}
   void load(ZkeyCheck check);
