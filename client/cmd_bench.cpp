@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "backend_select.h"
 #include "commands.h"
 #include "cpu/parallel.h"
 #include "zkinfer/ff/domain.h"
@@ -24,12 +25,11 @@ namespace zkinfer::cli {
 namespace {
 
 struct BenchOptions {
-  std::string backend = "cpu";
+  BackendOptions backend;
   unsigned msm_min = 12, msm_max = 18;
   unsigned g2_max = 16;
   unsigned ntt_min = 12, ntt_max = 20;
   unsigned repeats = 3;
-  unsigned threads = 0;
   uint64_t seed = 0;
   std::string json_out;
 };
@@ -126,17 +126,15 @@ Row bench_ntt(const char* op, Backend& be, unsigned log_n, NttKind kind, const B
 }
 
 void run_bench(const BenchOptions& o) {
-  if (o.backend != "cpu")
-    throw std::invalid_argument("backend '" + o.backend + "' is not available in this build (have: cpu)");
   if (o.msm_min > o.msm_max || o.ntt_min > o.ntt_max || o.msm_max > 26 || o.ntt_max > 28)
     throw std::invalid_argument("size range is empty or too large (MSM up to 2^26, NTT up to 2^28)");
   if (o.repeats == 0) throw std::invalid_argument("--repeats must be at least 1");
 
   uint64_t seed = o.seed ? o.seed : std::random_device{}();
   std::mt19937_64 rng(seed);
-  auto be = make_cpu_backend({o.threads});
+  auto be = select_backend(o.backend);
   std::fprintf(stderr, "zkinfer bench: backend %s, %u threads, seed %llu, median of %u runs\n",
-               be->name().c_str(), o.threads ? o.threads : cpu::default_threads(),
+               be->name().c_str(), o.backend.threads ? o.backend.threads : cpu::default_threads(),
                (unsigned long long)seed, o.repeats);
 
   std::vector<Row> rows;
@@ -178,14 +176,13 @@ void run_bench(const BenchOptions& o) {
 void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "MSM and NTT timings on a backend, each result verified");
-  cmd->add_option("--backend", o->backend, "Backend to run on")->capture_default_str();
+  add_backend_options(cmd, o->backend);
   cmd->add_option("--msm-min", o->msm_min, "Smallest MSM size, log2")->capture_default_str();
   cmd->add_option("--msm-max", o->msm_max, "Largest G1 MSM size, log2")->capture_default_str();
   cmd->add_option("--g2-max", o->g2_max, "Largest G2 MSM size, log2")->capture_default_str();
   cmd->add_option("--ntt-min", o->ntt_min, "Smallest NTT size, log2")->capture_default_str();
   cmd->add_option("--ntt-max", o->ntt_max, "Largest NTT size, log2")->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "Timed runs per size (median reported)")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed (0: fresh)");
   cmd->add_option("--json", o->json_out, "Also write the results as JSON to this file");
   cmd->callback([o] { run_bench(*o); });
