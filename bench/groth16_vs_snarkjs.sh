@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # zkinfer vs snarkjs `groth16 prove`, side by side in one run, on the same .zkey and .wtns.
 #
-# For each size 2^K the circuit is a multiplication chain of 2^K - 8 constraints (c[i] =
-# c[i-1]^2 + y: every witness value is a full-width field element, the hard case for MSM),
-# compiled with circom2; the witness comes from circom's wasm generator through snarkjs; the key
+# Two circuit families, each filling a domain of 2^K points:
+#   mulchain    a multiplication chain of 2^K - 8 constraints (c[i] = c[i-1]^2 + y): every
+#               witness value is a full-width field element, the hard case for MSM;
+#   rangecheck  32-bit range checks (circomlib Num2Bits, 33 constraints each) of random values:
+#               a witness of bits and small integers, the shape of quantized ML circuits, whose
+#               activations are range-checked by bit decomposition.
+# Each is compiled with circom2; the witness comes from circom's wasm generator through snarkjs; the key
 # from `zkinfer groth16 setup` on a development .ptau (the same bytes `snarkjs groth16 setup`
 # writes). Then, R times, snarkjs and zkinfer prove alternately (so load drift hits both), each
 # under /usr/bin/time for wall time and peak memory; every proof is checked by
 # `snarkjs groth16 verify`. Medians and the ratio go to
 # bench/results/groth16-vs-snarkjs-<date>-<cpu>-<cores>cores.{md,json}.
 #
-# Usage: bench/groth16_vs_snarkjs.sh [--sizes "12 16 18"] [--repeats R] [--zkinfer PATH]
-#                                    [--work DIR] [--out DIR]
-# Defaults (2^12, 2^16, 2^18, median of 3) take about 5 minutes on 2 cores, most of it snarkjs
-# and circom at 2^18. Compiled circuits, witnesses, .ptau and keys are kept in the work
+# Usage: bench/groth16_vs_snarkjs.sh [--sizes "12 16 18"] [--circuits "mulchain rangecheck"]
+#                                    [--repeats R] [--zkinfer PATH] [--work DIR] [--out DIR]
+# Defaults (2^12, 2^16, 2^18, both families, median of 3) take about 10 minutes on 2 cores, most
+# of it snarkjs and circom at 2^18. Compiled circuits, witnesses, .ptau and keys are kept in the work
 # directory and reused.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-sizes="12 16 18" repeats=3
+sizes="12 16 18" circuits="mulchain rangecheck" repeats=3
 zkinfer="$root/build/bin/zkinfer"
 work="$root/build/bench-groth16"
 out_dir="$root/bench/results"
@@ -26,11 +30,12 @@ out_dir="$root/bench/results"
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
+    --circuits) circuits=$2; shift 2 ;;
     --repeats) repeats=$2; shift 2 ;;
     --zkinfer) zkinfer=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --out) out_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "groth16_vs_snarkjs.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -62,19 +67,51 @@ measure() {
   cat "$t"
 }
 
+# Writes DIR/circuit.circom and DIR/input.json for family $1 at 2^$2, with what circom2's sandbox
+# needs beside them; prints the number of constraints.
+make_circuit() {
+  local family=$1 k=$2 d=$3 n
+  case "$family" in
+    mulchain)
+      n=$(( (1 << k) - 8 ))
+      cp "$root/tests/interop/circuits/mulchain.circom" "$d/"
+      printf 'pragma circom 2.1.0;\ninclude "mulchain.circom";\ncomponent main {public [x]} = MulChain(%d);\n' "$n" >"$d/circuit.circom"
+      echo '{"x": "3", "y": "7"}' >"$d/input.json"
+      echo "$n" ;;
+    rangecheck)
+      n=$(( ((1 << k) - 8) / 33 ))
+      mkdir -p "$d/circomlib" && cp -r "$nm/circomlib/circuits" "$d/circomlib/"
+      cat >"$d/circuit.circom" <<CIRCOM
+pragma circom 2.1.0;
+include "circomlib/circuits/bitify.circom";
+template RangeChecks(n) {
+    signal input x[n];
+    component bits[n];
+    for (var i = 0; i < n; i++) {
+        bits[i] = Num2Bits(32);
+        bits[i].in <== x[i];
+    }
+}
+component main = RangeChecks($n);
+CIRCOM
+      awk -v n="$n" 'BEGIN { srand(7); printf "{\"x\": ["; for (i = 0; i < n; i++) printf "%s\"%d\"", (i ? "," : ""), int(rand() * 4294967296); print "]}" }' >"$d/input.json"
+      echo $(( n * 33 )) ;;
+    *) echo "groth16_vs_snarkjs.sh: unknown circuit family $family" >&2; exit 2 ;;
+  esac
+}
+
 rows=()
+for family in $circuits; do
 for k in $sizes; do
-  n=$(( (1 << k) - 8 ))
-  d="$work/mulchain_$k"
+  d="$work/${family}_$k"
   mkdir -p "$d"
   if [ ! -f "$d/circuit.wtns" ]; then
-    echo "2^$k: compiling a chain of $n multiplications with circom2" >&2
-    cp "$root/tests/interop/circuits/mulchain.circom" "$d/"
-    printf 'pragma circom 2.1.0;\ninclude "mulchain.circom";\ncomponent main {public [x]} = MulChain(%d);\n' "$n" >"$d/circuit.circom"
-    echo '{"x": "3", "y": "7"}' >"$d/input.json"
+    echo "$family 2^$k: compiling with circom2" >&2
+    make_circuit "$family" "$k" "$d" >"$d/constraints"
     (cd "$d" && "${circom2[@]}" circuit.circom --r1cs --wasm >/dev/null)
     "${snarkjs[@]}" wtns calculate "$d/circuit_js/circuit.wasm" "$d/input.json" "$d/circuit.wtns" >/dev/null
   fi
+  n=$(cat "$d/constraints")
   if [ ! -f "$d/circuit.zkey" ]; then
     [ -f "$work/pot$k.ptau" ] || "$zkinfer" powersoftau dev "$k" "$work/pot$k.ptau" 2>/dev/null
     "$zkinfer" groth16 setup "$d/circuit.r1cs" "$work/pot$k.ptau" "$d/circuit.zkey" 2>/dev/null
@@ -82,20 +119,21 @@ for k in $sizes; do
   fi
   sj_t=() sj_m=() zk_t=() zk_m=()
   for r in $(seq "$repeats"); do
-    echo "2^$k: run $r of $repeats" >&2
+    echo "$family 2^$k: run $r of $repeats" >&2
     read -r t m < <(measure "${snarkjs[@]}" groth16 prove "$d/circuit.zkey" "$d/circuit.wtns" "$d/sj_proof.json" "$d/sj_public.json")
     sj_t+=("$t") sj_m+=("$m")
     read -r t m < <(measure "$zkinfer" groth16 prove "$d/circuit.zkey" "$d/circuit.wtns" "$d/zk_proof.json" "$d/zk_public.json")
     zk_t+=("$t") zk_m+=("$m")
     for who in sj zk; do
       "${snarkjs[@]}" groth16 verify "$d/vk.json" "$d/${who}_public.json" "$d/${who}_proof.json" >/dev/null ||
-        { echo "groth16_vs_snarkjs.sh: a $who proof at 2^$k did not verify" >&2; exit 1; }
+        { echo "groth16_vs_snarkjs.sh: a $who proof of $family at 2^$k did not verify" >&2; exit 1; }
     done
   done
   st=$(printf '%s\n' "${sj_t[@]}" | median) zt=$(printf '%s\n' "${zk_t[@]}" | median)
   sm=$(printf '%s\n' "${sj_m[@]}" | median) zm=$(printf '%s\n' "${zk_m[@]}" | median)
-  rows+=("$k $n $st $zt $sm $zm")
-  echo "2^$k: snarkjs $st s, zkinfer $zt s" >&2
+  rows+=("$family $k $n $st $zt $sm $zm")
+  echo "$family 2^$k: snarkjs $st s, zkinfer $zt s" >&2
+done
 done
 
 {
@@ -103,23 +141,24 @@ done
   echo
   echo "Machine: $cpu, $cores cores (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
   echo "snarkjs 0.7.6 (node $(node --version)), zkinfer $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') CPU backend."
-  echo "Multiplication chains (full-width witness values); median of $repeats runs each, run alternately;"
+  echo "mulchain: multiplication chains, full-width witness values; rangecheck: 32-bit Num2Bits range"
+  echo "checks, a witness of bits and small integers. Median of $repeats runs each, run alternately;"
   echo "wall time of the whole command (process start, reading the key, proving, writing JSON) and peak RSS."
   echo
-  echo "| domain | constraints | snarkjs s | zkinfer s | speed-up | snarkjs MiB | zkinfer MiB |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| circuit | domain | constraints | snarkjs s | zkinfer s | speed-up | snarkjs MiB | zkinfer MiB |"
+  echo "|---|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
-    read -r k n st zt sm zm <<<"$row"
-    awk -v k="$k" -v n="$n" -v st="$st" -v zt="$zt" -v sm="$sm" -v zm="$zm" 'BEGIN {
-      printf "| 2^%d | %d | %.2f | %.3f | %.1fx | %.0f | %.0f |\n", k, n, st, zt, st / zt, sm / 1024, zm / 1024 }'
+    read -r family k n st zt sm zm <<<"$row"
+    awk -v f="$family" -v k="$k" -v n="$n" -v st="$st" -v zt="$zt" -v sm="$sm" -v zm="$zm" 'BEGIN {
+      printf "| %s | 2^%d | %d | %.2f | %.3f | %.1fx | %.0f | %.0f |\n", f, k, n, st, zt, st / zt, sm / 1024, zm / 1024 }'
   done
 } >"$base.md"
 {
   echo "{\"date\":\"$day\",\"cpu\":\"$cpu\",\"cores\":$cores,\"repeats\":$repeats,\"results\":["
   sep=""
   for row in "${rows[@]}"; do
-    read -r k n st zt sm zm <<<"$row"
-    echo "$sep{\"log_domain\":$k,\"constraints\":$n,\"snarkjs_s\":$st,\"zkinfer_s\":$zt,\"snarkjs_peak_kib\":$sm,\"zkinfer_peak_kib\":$zm}"
+    read -r family k n st zt sm zm <<<"$row"
+    echo "$sep{\"circuit\":\"$family\",\"log_domain\":$k,\"constraints\":$n,\"snarkjs_s\":$st,\"zkinfer_s\":$zt,\"snarkjs_peak_kib\":$sm,\"zkinfer_peak_kib\":$zm}"
     sep=","
   done
   echo "]}"
