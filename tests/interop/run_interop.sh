@@ -43,15 +43,7 @@ if [[ "$step" != circuits && ! -x "$zkinfer_bin" ]]; then
   exit 1
 fi
 
-# Every command is echoed with its wall time, so a ctest log shows where the time goes.
-run() {
-  echo "+ $*"
-  local start end
-  start=$(date +%s%N)
-  "$@"
-  end=$(date +%s%N)
-  echo "  ($(((end - start) / 1000000)) ms)"
-}
+source "$here/lib.sh"
 zkinfer() { run "$zkinfer_bin" "$@"; }
 snarkjs() { run node "$nm/snarkjs/build/cli.cjs" "$@"; }
 json_tool() { node "$here/json_tool.mjs" "$@"; }

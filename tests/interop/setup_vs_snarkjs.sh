@@ -42,14 +42,7 @@ if [[ ! -x "$tool" ]]; then
   exit 1
 fi
 
-run() {
-  echo "+ $*"
-  local start end
-  start=$(date +%s%N)
-  "$@"
-  end=$(date +%s%N)
-  echo "  ($(((end - start) / 1000000)) ms)"
-}
+source "$here/lib.sh"
 snarkjs() { run node --max-old-space-size=8192 "$nm/snarkjs/build/cli.cjs" "$@"; }
 zk() { run "$tool" "$@"; }
 same_sections() { run node "$here/zkey_sections.mjs" "$1" "$2"; }

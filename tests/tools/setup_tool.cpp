@@ -6,7 +6,7 @@
 //   setup_tool known-ptau OUT.ptau POWER TAU ALPHA BETA  a .ptau from the given (decimal) secrets,
 //                                                   reproducible, for tests only
 //   setup_tool chain-r1cs OUT.r1cs N                 the test chain circuit of N constraints
-//                                                   (chain_circuit below, as in test_setup.cpp)
+//                                                   (chain_circuit, tests/support/chain_circuit.h)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,10 +18,12 @@
 #include "zkinfer/prover/ptau.h"
 #include "zkinfer/prover/r1cs.h"
 #include "zkinfer/prover/setup.h"
+#include "../support/chain_circuit.h"
 
 namespace {
 
 using namespace zkinfer::prover;
+using zkinfer::testing::chain_circuit;
 
 void progress(std::string_view step, double seconds) {
   std::fprintf(stderr, "  %-28.*s %9.3f s\n", (int)step.size(), step.data(), seconds);
@@ -35,33 +37,6 @@ std::string hex(const std::array<uint8_t, 64>& h) {
     s += d[b & 15];
   }
   return s;
-}
-
-// N constraints over wires 0 = 1, 1 = out (public), 2 = x_0 (public input), 3.. = x_1 ..
-// x_(N-1): x_i * (x_i + (i + 1)) = x_(i+1) for i < N - 1, and x_(N-1) * 1 = out. The same
-// circuit as chain_circuit in tests/unit/test_setup.cpp.
-R1cs chain_circuit(uint32_t n) {
-  R1cs cs;
-  cs.header.n_pub_out = 1;
-  cs.header.n_pub_in = 1;
-  cs.header.n_wires = n + 2;
-  cs.header.n_labels = n + 2;
-  cs.header.n_constraints = n;
-  auto x = [](uint32_t i) { return i + 2; };
-  const zkinfer::Fr one = zkinfer::Fr::one();
-  for (uint32_t i = 0; i + 1 < n; ++i) {
-    uint32_t a[1] = {x(i)}, b[2] = {x(i), 0}, c[1] = {x(i + 1)};
-    zkinfer::Fr ac[1] = {one}, bc[2] = {one, zkinfer::Fr::from_u64(i + 1)}, cc[1] = {one};
-    cs.a.add_row(a, ac);
-    cs.b.add_row(b, bc);
-    cs.c.add_row(c, cc);
-  }
-  uint32_t a[1] = {x(n - 1)}, b[1] = {0}, c[1] = {1};
-  zkinfer::Fr k[1] = {one};
-  cs.a.add_row(a, k);
-  cs.b.add_row(b, k);
-  cs.c.add_row(c, k);
-  return cs;
 }
 
 int usage() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../support/binfile_testing.h"
+#include "../support/chain_circuit.h"
 #include "../support/seed.h"
 #include "backend.h"
 #include "zkinfer/ff/fp_io.h"
@@ -22,6 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using zkinfer::testing::TempPath;
+using zkinfer::testing::chain_circuit;
 
 const auto kDir = zkinfer::testing::test_data_dir() / "setup";
 
@@ -249,32 +251,6 @@ TEST(Setup, DevKeysAreNotInterchangeable) {
 
 // ---- domains of 2^15 points and more: snarkjs's circuit hash quirk ---------------------------
 
-// N constraints over wires 0 = 1, 1 = out (public), 2 = x_0 (public input), 3.. = x_1 ..
-// x_(N-1): x_i * (x_i + (i + 1)) = x_(i+1) for i < N - 1, and x_(N-1) * 1 = out. The same
-// circuit as `setup_tool chain-r1cs` (tests/tools/setup_tool.cpp) writes for snarkjs.
-R1cs chain_circuit(uint32_t n) {
-  R1cs cs;
-  cs.header.n_pub_out = 1;
-  cs.header.n_pub_in = 1;
-  cs.header.n_wires = n + 2;
-  cs.header.n_labels = n + 2;
-  cs.header.n_constraints = n;
-  auto x = [](uint32_t i) { return i + 2; };
-  const Fr one = Fr::one();
-  for (uint32_t i = 0; i + 1 < n; ++i) {
-    uint32_t a[1] = {x(i)}, b[2] = {x(i), 0}, c[1] = {x(i + 1)};
-    Fr ac[1] = {one}, bc[2] = {one, Fr::from_u64(i + 1)}, cc[1] = {one};
-    cs.a.add_row(a, ac);
-    cs.b.add_row(b, bc);
-    cs.c.add_row(c, cc);
-  }
-  uint32_t a[1] = {x(n - 1)}, b[1] = {0}, c[1] = {1};
-  Fr k[1] = {one};
-  cs.a.add_row(a, k);
-  cs.b.add_row(b, k);
-  cs.c.add_row(c, k);
-  return cs;
-}
 
 std::string hex(const std::array<uint8_t, 64>& h) {
   std::string s;
