@@ -94,20 +94,6 @@ void BM_MsmG2(benchmark::State& state) {
   state.SetItemsProcessed((int64_t)(state.iterations() * n));
 }
 
-// The plain 254-bit method, for the psi split's gain.
-void BM_MsmG2NoGls(benchmark::State& state) {
-  const Inputs& in = Inputs::get();
-  size_t n = size_t{1} << state.range(0);
-  cpu::MsmConfig cfg;
-  cfg.glv = false;
-  G2Jacobian out;
-  for (auto _ : state) {
-    cpu::msm_g2(out, in.scalars.data(), in.g2.data(), n, cfg);
-    benchmark::DoNotOptimize(out);
-  }
-  state.SetItemsProcessed((int64_t)(state.iterations() * n));
-}
-
 // Milliseconds; rates from the wall time, the process CPU time alongside.
 void timing(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
@@ -118,7 +104,6 @@ BENCHMARK(BM_MsmG1Skewed)->Arg(16)->Apply(timing);
 BENCHMARK(BM_MsmG1NoGlv)->Arg(16)->Apply(timing);
 BENCHMARK(BM_MsmG1Xyzz)->Arg(16)->Apply(timing);
 BENCHMARK(BM_MsmG2)->DenseRange(12, 18, 2)->Apply(timing);
-BENCHMARK(BM_MsmG2NoGls)->Arg(16)->Apply(timing);
 
 }  // namespace
 }  // namespace zkinfer

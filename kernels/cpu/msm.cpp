@@ -19,7 +19,6 @@
 #include "field_batch.h"
 #include "msm_glv.h"
 #include "parallel.h"
-#include "zkinfer/ec/subgroup.h"
 
 namespace zkinfer::cpu {
 namespace {
@@ -110,13 +109,6 @@ struct GlvPoints {
     size_t i = j >> 1;
     return {(j & 1) ? phix[i] : p[i].x, p[i].y};
   }
-};
-
-// j = 2i is Q_i and j = 2i + 1 is psi(Q_i), both stored.
-struct GlsPoints {
-  const G2Affine* p;
-  const G2Affine* psi;
-  G2Affine load(size_t j) const { return (j & 1) ? psi[j >> 1] : p[j >> 1]; }
 };
 
 // ---- bucket accumulation ---------------------------------------------------------------------
@@ -577,25 +569,16 @@ struct Tuning<G2Curve> {
   //   n = 2^18  c=14 1551, [15] 1482, 16 1564: 16 takes 4 MiB of 128-byte buckets per thread.
   static constexpr unsigned window_by_log2[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 10,
                                                 10, 10, 11, 12, 12, 13, 13, 15};
-  // With the psi split (GLS: 2n virtual points, 127-bit scalars), by log2 of virtual points:
-  static constexpr unsigned window_by_log2_gls[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 7,
-                                                    10, 10, 11, 12, 13, 13, 13, 15, 15};
   // At 256 digits a window XYZZ wins, at 512 batch-affine does (figures above).
   static constexpr uint64_t min_batch_affine_ops = 384;
 };
 
-template <size_t N>
-unsigned window_from(const unsigned (&table)[N], size_t dense_nv) {
-  unsigned l = 0;
-  while (l + 1 < N && (dense_nv >> (l + 1)) != 0) ++l;
-  return table[l];
-}
-
 template <class C>
-unsigned choose_window(size_t dense_nv, bool split) {
-  if constexpr (std::is_same_v<C, G2Curve>)
-    if (split) return window_from(Tuning<G2Curve>::window_by_log2_gls, dense_nv);
-  return window_from(Tuning<C>::window_by_log2, dense_nv);
+unsigned choose_window(size_t dense_nv) {
+  constexpr auto& table = Tuning<C>::window_by_log2;
+  unsigned l = 0;
+  while (l + 1 < std::size(table) && (dense_nv >> (l + 1)) != 0) ++l;
+  return table[l];
 }
 
 // ---- work split ------------------------------------------------------------------------------
@@ -727,7 +710,7 @@ Prepared prepare(const Fr* scalars, const Affine<C>* points, size_t n, unsigned 
 
   Prepared prep;
   prep.nv = n * per_point;
-  prep.win = make_windows(max, cfg.window_bits ? cfg.window_bits : choose_window<C>(dense * per_point, per_point == 2));
+  prep.win = make_windows(max, cfg.window_bits ? cfg.window_bits : choose_window<C>(dense * per_point));
   const unsigned windows = prep.win.count;
   prep.digits.reset(new int16_t[(size_t)windows * prep.nv]);
   std::vector<std::vector<uint64_t>> counts(threads, std::vector<uint64_t>(windows, 0));
@@ -784,22 +767,6 @@ G1Jacobian msm_g1_glv(const Fr* scalars, const G1Affine* points, size_t n, const
       .to_jacobian();
 }
 
-G2Jacobian msm_g2_gls(const Fr* scalars, const G2Affine* points, size_t n, const MsmConfig& cfg) {
-  if (n == 0) return G2Jacobian::infinity();
-  unsigned threads = resolve_threads(cfg, n);
-  constexpr U256 max = {{(uint64_t)kGlsLambda, (uint64_t)(kGlsLambda >> 64), 0, 0}};
-  std::unique_ptr<G2Affine[]> psi(new G2Affine[n]);
-  auto prep = prepare(scalars, points, n, 2, max, cfg, threads, [&](size_t i, const U256& k, auto&& emit) {
-    psi[i] = g2_psi_affine(points[i]);
-    GlsSplit s = gls_decompose(k);
-    uint64_t k0[2] = {(uint64_t)s.k0, (uint64_t)(s.k0 >> 64)};
-    uint64_t k1[2] = {(uint64_t)s.k1, (uint64_t)(s.k1 >> 64)};
-    emit(0, k0, 2, false);
-    emit(1, k1, 2, false);
-  });
-  return pippenger<G2Curve>(GlsPoints{points, psi.get()}, prep, threads, cfg.accumulation).to_jacobian();
-}
-
 }  // namespace
 
 void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n,
@@ -809,7 +776,7 @@ void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n
 
 void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n,
             const MsmConfig& cfg) {
-  out = cfg.glv ? msm_g2_gls(scalars, points, n, cfg) : msm_plain(scalars, points, n, cfg);
+  out = msm_plain(scalars, points, n, cfg);
 }
 
 }  // namespace zkinfer::cpu

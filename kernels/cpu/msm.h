@@ -6,9 +6,9 @@
 // additions (one field inversion shared by a batch of independent additions, the products eight
 // at a time in AVX-512 IFMA lanes where the CPU has them; an update to a bucket already in the
 // batch waits for a later one), bucket sums reduced by running sums (batched the same way),
-// windows combined by doubling. Every scalar is first split by an endomorphism into two
-// 127-bit halves (GLV on G1, psi on G2). Scalars 0 cost nothing; scalars +-1, common in
-// witnesses, are summed apart instead of piling into one bucket. Windows, and point ranges of the windows that do not divide
+// windows combined by doubling. On G1 every scalar is first split by the GLV endomorphism into
+// two 127-bit halves. Scalars 0 cost nothing; scalars +-1, common in witnesses, are summed apart
+// instead of piling into one bucket. Windows, and point ranges of the windows that do not divide
 // evenly, are spread over the threads.
 //
 // Inputs: scalars in Montgomery form (as they lie in memory), any values including 0, 1 and
@@ -31,8 +31,8 @@ struct MsmConfig {
   // Worker threads. 0: default_threads() (hardware concurrency or ZKINFER_THREADS). Fewer are
   // used for tiny inputs.
   unsigned threads = 0;
-  // Split scalars with an endomorphism: GLV on G1, psi (GLS) on G2. Off gives the plain
-  // 254-bit method (for comparison; on G1 4-10% slower).
+  // G1 only: split scalars with the GLV endomorphism. Off gives the plain 254-bit method
+  // (for comparison; 4-10% slower).
   bool glv = true;
   // How buckets are filled. Automatic uses batch-affine additions wherever a window sees
   // enough points to amortise the shared inversions, XYZZ mixed additions otherwise.

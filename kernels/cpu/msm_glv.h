@@ -1,10 +1,6 @@
-// Endomorphism scalar splits: an MSM over n points with 254-bit scalars becomes one over 2n
-// points with 127-bit scalars.
-// G1 (GLV): k = k1 + k2 * lambda (mod r) with |k1|, |k2| < 2^127, so [k]P = [k1]P + [k2]phi(P)
-//   where phi(x, y) = (beta x, y) costs one field multiplication.
-// G2 (GLS): psi (ec/subgroup.h) acts on G2 as multiplication by p = 6x^2 (mod r), and
-//   lambda2 = 6x^2 is about 2^126.8, close to sqrt(r): plain division k = k0 + k1 * lambda2
-//   gives 0 <= k0 < lambda2 and k1 <= r / lambda2 < 2^127, no lattice reduction needed.
+// GLV scalar decomposition for BN254 G1: k = k1 + k2 * lambda (mod r) with |k1|, |k2| < 2^127,
+// so [k]P = [k1]P + [k2]phi(P) where phi(x, y) = (beta x, y) costs one field multiplication.
+// An MSM over n points with 254-bit scalars becomes one over 2n points with 127-bit scalars.
 #pragma once
 
 #include "zkinfer/bn254.h"
@@ -66,44 +62,6 @@ ZK_HD constexpr GlvSplit glv_decompose(const U256& k) {
   u128 k1 = lo128(k) - c1 * a1 - c2 * a2;
   u128 k2 = c1 * b1n - c2 * b2;
   return {to_half(k1), to_half(k2)};
-}
-
-// ---- G2 --------------------------------------------------------------------------------------
-
-inline constexpr u128 kGlsLambda = (u128)6 * bn254::kBnX * bn254::kBnX;
-
-namespace glv_detail {
-// floor(2^256 / d) for a d of more than 64 bits, by long division (compile time only).
-constexpr U256 pow2_256_div(u128 d) {
-  U256 q{};
-  u128 rem = 1;  // bit 256 of 2^256; the bits below are all zero
-  for (int bit = 255; bit >= 0; --bit) {
-    rem <<= 1;  // rem < d < 2^127 before the shift, so no overflow
-    if (rem >= d) {
-      rem -= d;
-      q.w[bit / 64] |= uint64_t{1} << (bit % 64);
-    }
-  }
-  return q;
-}
-inline constexpr U256 kGlsReciprocal = pow2_256_div(kGlsLambda);
-static_assert(kGlsReciprocal.w[3] == 0, "reciprocal fits 3 words");
-}  // namespace glv_detail
-
-struct GlsSplit {
-  u128 k0, k1;  // k = k0 + k1 * kGlsLambda, both below 2^127
-};
-
-// k canonical (< r). The reciprocal estimate of the quotient is low by at most one.
-ZK_HD constexpr GlsSplit gls_decompose(const U256& k) {
-  using namespace glv_detail;
-  u128 q = mul_shift256(k, kGlsReciprocal);
-  u128 rem = lo128(k) - q * kGlsLambda;  // exact: the true remainder is below 2^128
-  while (rem >= kGlsLambda) {
-    rem -= kGlsLambda;
-    ++q;
-  }
-  return {rem, q};
 }
 
 }  // namespace zkinfer::cpu

@@ -11,7 +11,6 @@
 #include "cpu/msm.h"
 #include "cpu/msm_glv.h"
 #include "zkinfer/ec/curves.h"
-#include "zkinfer/ec/subgroup.h"
 #include "zkinfer/ff/fp_io.h"
 
 namespace zkinfer {
@@ -173,52 +172,6 @@ TEST(Glv, DecompositionRecomposesWithinBound) {
   cpu::GlvSplit one = cpu::glv_decompose(u256::from_u64(1));
   EXPECT_EQ(one.k1.mag, 1u);
   EXPECT_EQ(one.k2.mag, 0u);
-}
-
-TEST(Gls, PsiIsMultiplicationBy6xSquaredOnG2) {
-  auto rng = testing::seeded_rng();
-  const U256 lambda{{(uint64_t)cpu::kGlsLambda, (uint64_t)(cpu::kGlsLambda >> 64), 0, 0}};
-  for (const G2Affine& q : random_points(rng, g2_generator(), 8)) {
-    G2Affine psi = g2_psi_affine(q);
-    ASSERT_TRUE(psi.is_on_curve());
-    ASSERT_EQ(G2Jacobian::from_affine(psi), scalar_mul(G2Jacobian::from_affine(q), lambda));
-  }
-  EXPECT_TRUE(g2_psi_affine(G2Affine::infinity()).is_infinity());
-}
-
-TEST(Gls, DecompositionIsDivisionByLambda) {
-  // GMP's quotient and remainder are the oracle.
-  auto rng = testing::seeded_rng();
-  mpz_t k, lam, q, rem;
-  mpz_inits(k, lam, q, rem, nullptr);
-  uint64_t lw[2] = {(uint64_t)cpu::kGlsLambda, (uint64_t)(cpu::kGlsLambda >> 64)};
-  mpz_import(lam, 2, -1, sizeof(uint64_t), 0, 0, lw);
-  std::vector<U256> ks = {U256{}, u256::from_u64(1), Fr::P_MINUS_1, Fr::P_MINUS_2, Fr::P_MINUS_1_HALF};
-  for (uint64_t t : {1ull, 2ull, 3ull, 1000ull, (1ull << 60)}) {  // multiples of lambda, and +-1
-    for (int d = -1; d <= 1; ++d) {
-      mpz_mul_ui(q, lam, t);
-      if (d < 0) mpz_sub_ui(q, q, 1); else mpz_add_ui(q, q, (unsigned long)d);
-      U256 v{};
-      mpz_export(v.w, nullptr, -1, sizeof(uint64_t), 0, 0, q);
-      ks.push_back(v);
-    }
-  }
-  for (int i = 0; i < 20000; ++i) ks.push_back(field_random<Fr>(rng).to_canonical());
-  for (const U256& kv : ks) {
-    mpz_import(k, 4, -1, sizeof(uint64_t), 0, 0, kv.w);
-    mpz_fdiv_qr(q, rem, k, lam);
-    cpu::GlsSplit s = cpu::gls_decompose(kv);
-    uint64_t w0[2] = {(uint64_t)s.k0, (uint64_t)(s.k0 >> 64)}, w1[2] = {(uint64_t)s.k1, (uint64_t)(s.k1 >> 64)};
-    mpz_t a, b;
-    mpz_inits(a, b, nullptr);
-    mpz_import(a, 2, -1, sizeof(uint64_t), 0, 0, w0);
-    mpz_import(b, 2, -1, sizeof(uint64_t), 0, 0, w1);
-    ASSERT_EQ(mpz_cmp(a, rem), 0) << u256_to_decimal(kv);
-    ASSERT_EQ(mpz_cmp(b, q), 0) << u256_to_decimal(kv);
-    ASSERT_LT(s.k1, (u128)1 << 127);
-    mpz_clears(a, b, nullptr);
-  }
-  mpz_clears(k, lam, q, rem, nullptr);
 }
 
 TEST(MsmG1, MatchesNaiveSumOnOddSizes) {

@@ -23,26 +23,12 @@ ZK_HD constexpr bool g1_in_subgroup(const G1Affine& p) { return p.is_on_curve();
 
 // psi = untwist o Frobenius o twist: (x, y) -> (conj(x) * xi^((p-1)/3), conj(y) * xi^((p-1)/2)).
 // In Jacobian coordinates Z is conjugated too, since x = X/Z^2 and y = Y/Z^3.
-namespace psi_detail {
-ZK_HDI constexpr Fq2 cx() {
-  constexpr U256 c0 = bn254::kG2PsiXC0, c1 = bn254::kG2PsiXC1;  // locals: device code
-  return {Fq::from_canonical(c0), Fq::from_canonical(c1)};
-}
-ZK_HDI constexpr Fq2 cy() {
-  constexpr U256 c0 = bn254::kG2PsiYC0, c1 = bn254::kG2PsiYC1;
-  return {Fq::from_canonical(c0), Fq::from_canonical(c1)};
-}
-}  // namespace psi_detail
-
 ZK_HD constexpr G2Jacobian g2_psi(const G2Jacobian& q) {
-  constexpr Fq2 cx = psi_detail::cx(), cy = psi_detail::cy();
+  constexpr U256 x0 = bn254::kG2PsiXC0, x1 = bn254::kG2PsiXC1;
+  constexpr U256 y0 = bn254::kG2PsiYC0, y1 = bn254::kG2PsiYC1;
+  constexpr Fq2 cx{Fq::from_canonical(x0), Fq::from_canonical(x1)};
+  constexpr Fq2 cy{Fq::from_canonical(y0), Fq::from_canonical(y1)};
   return {q.x.conjugate() * cx, q.y.conjugate() * cy, q.z.conjugate()};
-}
-
-// On G2, psi is multiplication by 6x^2 (= p mod r); the CPU MSM uses it to halve scalar widths.
-ZK_HD constexpr G2Affine g2_psi_affine(const G2Affine& q) {
-  constexpr Fq2 cx = psi_detail::cx(), cy = psi_detail::cy();
-  return {q.x.conjugate() * cx, q.y.conjugate() * cy};  // infinity (0, 0) maps to itself
 }
 
 // Reference test: [r]Q == O.
