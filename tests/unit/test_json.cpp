@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "../support/random_points.h"
 #include "../support/seed.h"
 #include "zkinfer/ec/pairing.h"
 #include "zkinfer/ff/fp_io.h"
@@ -15,14 +16,8 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-template <class Rng>
-G1Affine random_g1(Rng& rng) {
-  return scalar_mul(G1Jacobian::from_affine(g1_generator()), field_random<Fr>(rng).to_canonical()).to_affine();
-}
-template <class Rng>
-G2Affine random_g2(Rng& rng) {
-  return scalar_mul(G2Jacobian::from_affine(g2_generator()), field_random<Fr>(rng).to_canonical()).to_affine();
-}
+using zkinfer::testing::random_g1;
+using zkinfer::testing::random_g2;
 
 std::string error_of(auto&& fn) {
   try {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../support/mpz.h"
+#include "../support/random_points.h"
 #include "../support/seed.h"
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ec/pairing.h"
@@ -54,14 +55,8 @@ G1Affine g1_mul(const G1Affine& p, const Fr& k) {
 G2Affine g2_mul(const G2Affine& q, const Fr& k) {
   return scalar_mul(G2Jacobian::from_affine(q), fr_bits(k)).to_affine();
 }
-template <class Rng>
-G1Affine random_g1(Rng& rng) {
-  return g1_mul(g1_generator(), field_random<Fr>(rng));
-}
-template <class Rng>
-G2Affine random_g2(Rng& rng) {
-  return g2_mul(g2_generator(), field_random<Fr>(rng));
-}
+using zkinfer::testing::random_g1;
+using zkinfer::testing::random_g2;
 
 // ---- tower -----------------------------------------------------------------------------
 

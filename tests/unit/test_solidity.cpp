@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "../support/random_points.h"
 #include "../support/seed.h"
 #include "zkinfer/ff/fp_io.h"
 #include "zkinfer/prover/solidity.h"
@@ -18,14 +19,8 @@ namespace {
 G1Affine g1_times(uint64_t k) {
   return scalar_mul(G1Jacobian::from_affine(g1_generator()), U256{{k, 0, 0, 0}}).to_affine();
 }
-template <class Rng>
-G1Affine random_g1(Rng& rng) {
-  return scalar_mul(G1Jacobian::from_affine(g1_generator()), field_random<Fr>(rng).to_canonical()).to_affine();
-}
-template <class Rng>
-G2Affine random_g2(Rng& rng) {
-  return scalar_mul(G2Jacobian::from_affine(g2_generator()), field_random<Fr>(rng).to_canonical()).to_affine();
-}
+using zkinfer::testing::random_g1;
+using zkinfer::testing::random_g2;
 
 std::string dec(const Fq& v) { return u256_to_decimal(v.to_canonical()); }
 
