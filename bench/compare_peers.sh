@@ -48,14 +48,8 @@ if [ "$install" = 1 ]; then
   (cd "$peers" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 fi
 
-# Machine label for the file name: CPU model reduced to a slug, plus the core count.
-cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1)
-cpu=${cpu:-$(uname -m)}
-cpu_slug=$(printf '%s' "$cpu" | tr '[:upper:]' '[:lower:]' |
-  sed -e 's/([^)]*)//g' -e 's/ cpu / /g' -e 's/ processor//g' -e 's/[^a-z0-9]\+/-/g' -e 's/^-//' -e 's/-$//' |
-  cut -c1-40 | sed 's/-$//')
-cores=$(nproc)
-day=$(date +%F)
+# Machine label for the result file names (cpu, cpu_slug, cores, day).
+source "$root/bench/machine.sh"
 base="$out_dir/peers-$day-$cpu_slug-${cores}cores"
 mkdir -p "$out_dir"
 

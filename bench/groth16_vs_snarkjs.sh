@@ -47,13 +47,8 @@ nm="$root/tests/interop/node_modules"
 snarkjs=(node "$nm/snarkjs/build/cli.cjs")
 circom2=(node "$nm/circom2/cli.js")
 
-cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1)
-cpu=${cpu:-$(uname -m)}
-cpu_slug=$(printf '%s' "$cpu" | tr '[:upper:]' '[:lower:]' |
-  sed -e 's/([^)]*)//g' -e 's/ cpu / /g' -e 's/ processor//g' -e 's/[^a-z0-9]\+/-/g' -e 's/^-//' -e 's/-$//' |
-  cut -c1-40 | sed 's/-$//')
-cores=$(nproc)
-day=$(date +%F)
+# Machine label for the result file names (cpu, cpu_slug, cores, day).
+source "$root/bench/machine.sh"
 base="$out_dir/groth16-vs-snarkjs-$day-$cpu_slug-${cores}cores"
 mkdir -p "$work" "$out_dir"
 
