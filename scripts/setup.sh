@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libgmp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libsodium-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
 )
 
 missing=()
