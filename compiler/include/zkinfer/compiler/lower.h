@@ -1,0 +1,103 @@
+// Lowering: a Graph to a quantized circuit (emit mode) or to its witness (eval mode), with the
+// same code, so the witness computed at prove time fits the circuit written at compile time.
+//
+// Numbers are fixed point with power-of-two scales: a tensor at scale s holds integers q standing
+// for q / 2^s. Linear ops (Gemm, MatMul and Conv with constant weights, Add, Sub, Mul and Div by
+// constants, BatchNormalization, pooling sums, reshapes) only build linear combinations: they cost
+// no constraints. A tensor is materialized (one wire per element, rescaled to its planned scale
+// and range checked by bit decomposition) where a nonlinear op or a wide linear op needs it, and
+// ReLU, max and comparisons reuse the sign bit of that decomposition.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "zkinfer/compiler/circuit.h"
+#include "zkinfer/compiler/graph.h"
+#include "zkinfer/compiler/reference.h"
+#include "zkinfer/prover/r1cs.h"
+
+namespace zkinfer::compiler {
+
+struct QuantOptions {
+  // Materialized activations are range checked to |q| < 2^(act_bits - 1).
+  unsigned act_bits = 16;
+  // Constant weights are rounded to weight_bits signed bits at a per-tensor power-of-two scale.
+  unsigned weight_bits = 12;
+  // No activation is kept at more than this many fractional bits.
+  int max_scale = 16;
+  // A calibrated range is widened by this factor before scales are chosen (inputs beyond the
+  // calibration samples get this much room before a prove fails with "out of range").
+  double headroom = 2.0;
+  // Without calibration, inputs are assumed to lie in [-input_range, input_range] and every
+  // other scale comes from worst-case bounds (never out of range, less precise).
+  double input_range = 1.0;
+  bool private_inputs = false;
+};
+
+// Value ranges (max |v| over the calibration samples) per tensor name.
+using Ranges = std::map<std::string, double>;
+Ranges calibrate(const Graph& g, const std::vector<TensorMap>& samples);
+
+// How an output of the model appears in the public signals.
+struct OutputSpec {
+  std::string name;
+  Shape shape;
+  int scale = 0;       // public value q stands for q / 2^scale
+  bool softmax = false;  // a Softmax at the output: the public values are its input (the logits),
+                         // and output.json reports softmax(logits); softmax is monotone and a
+                         // public function of public values, so it needs no constraints
+  uint32_t first_signal = 0;  // index of its first value among the public signals
+};
+struct InputSpec {
+  std::string name;
+  Shape shape;
+  int scale = 0;
+  uint32_t first_signal = 0;  // public inputs: index among the public signals
+};
+// An approximated op (Sigmoid, Tanh) and its stated error bound in output units.
+struct Approximation {
+  std::string node, op;
+  double max_abs_error = 0;
+};
+
+// Everything prove time needs besides the ONNX model: written as DIR/model.json.
+struct ModelSpec {
+  QuantOptions options;
+  std::map<std::string, int> plan;  // tensor -> materialization scale
+  std::vector<InputSpec> inputs;
+  std::vector<OutputSpec> outputs;
+  bool input_commitment = false;  // private inputs: last public signal is their Poseidon commitment
+  uint32_t n_wires = 0, n_constraints = 0, n_public = 0;
+  std::vector<Approximation> approximations;
+  std::string onnx_sha256;
+};
+nlohmann::ordered_json spec_to_json(const ModelSpec& spec);
+ModelSpec spec_from_json(const nlohmann::json& j);
+
+struct Compiled {
+  prover::R1cs r1cs;
+  ModelSpec spec;
+};
+// `ranges` may be null (no calibration: worst-case bounds from options.input_range).
+Compiled compile_model(const Graph& g, const QuantOptions& options, const Ranges* ranges);
+
+// A witness failed: an input or activation does not fit its planned range, etc.
+class ProveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Evaluation {
+  std::vector<Fr> witness;
+  std::vector<Fr> public_signals;
+  TensorMap outputs;  // dequantized, by output name (softmax applied where the spec says)
+  std::map<std::string, std::vector<int64_t>> raw_outputs;  // the public integers
+};
+Evaluation evaluate_model(const Graph& g, const ModelSpec& spec, const TensorMap& inputs);
+
+}  // namespace zkinfer::compiler

@@ -1,0 +1,65 @@
+// Shapes and index geometry of every supported op, shared by the float reference evaluator and
+// the circuit lowering so both read attributes and check shapes the same way. Each function
+// throws ModelError naming the node when attributes or shapes do not fit.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "zkinfer/compiler/graph.h"
+
+namespace zkinfer::compiler {
+
+// Numpy-style broadcasting of two shapes.
+Shape broadcast_shape(const Node& n, const Shape& a, const Shape& b);
+// For each element of `out` (row-major), the index into a tensor of shape `in` broadcast to it.
+std::vector<size_t> broadcast_index(const Shape& in, const Shape& out);
+
+// Row-major strides.
+std::vector<size_t> strides_of(const Shape& s);
+
+// Conv and the pools on 2-D images [N, C, H, W].
+struct Window2d {
+  int64_t n = 0, c = 0, h = 0, w = 0;   // input
+  int64_t oc = 0, oh = 0, ow = 0;       // output channels and size
+  int64_t kh = 0, kw = 0;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t group = 1;
+  // Input row/column of output (oy, ox) at kernel offset (ky, kx); may be out of [0, h) x [0, w).
+  int64_t in_y(int64_t oy, int64_t ky) const { return oy * sh - pad_top + ky * dh; }
+  int64_t in_x(int64_t ox, int64_t kx) const { return ox * sw - pad_left + kx * dw; }
+};
+Window2d conv_geometry(const Node& n, const Shape& x, const Shape& w);
+// MaxPool, AveragePool (kernel_shape, strides, pads, dilations, ceil_mode, auto_pad).
+Window2d pool_geometry(const Node& n, const Shape& x);
+
+// Gemm: Y[M,N] = alpha * op(A)[M,K] op(B)[K,N] + beta * C (C broadcast to [M,N]).
+struct GemmDims {
+  int64_t m = 0, k = 0, n = 0;
+  bool trans_a = false, trans_b = false;
+  double alpha = 1, beta = 1;
+};
+GemmDims gemm_dims(const Node& node, const Shape& a, const Shape& b);
+
+// MatMul of A[..., M, K] and B[..., K, N] (batch dims broadcast; 1-D operands promoted).
+struct MatMulDims {
+  Shape out;
+  int64_t batch = 1, m = 0, k = 0, n = 0;
+  std::vector<size_t> a_batch, b_batch;  // batch index -> batch index of A and of B
+  bool a_vec = false, b_vec = false;
+};
+MatMulDims matmul_dims(const Node& node, const Shape& a, const Shape& b);
+
+Shape flatten_shape(const Node& n, const Shape& x);
+// `target` from the shape input (0 copies a dimension unless allowzero, -1 is inferred).
+Shape reshape_shape(const Node& n, const Shape& x, const std::vector<double>& target);
+std::vector<int64_t> transpose_perm(const Node& n, const Shape& x);
+Shape transpose_shape(const Shape& x, const std::vector<int64_t>& perm);
+// Concat along a (normalised) axis.
+int64_t concat_axis(const Node& n, const std::vector<Shape>& ins, Shape* out);
+// Softmax / ArgMax axis, normalised to [0, rank).
+int64_t normalized_axis(const Node& n, int64_t axis, size_t rank);
+
+}  // namespace zkinfer::compiler

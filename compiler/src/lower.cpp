@@ -1,0 +1,1272 @@
+// Lowering of a Graph to constraints (emit) or witness values (eval); see lower.h for the method.
+#include "zkinfer/compiler/lower.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+#include "zkinfer/compiler/op_shapes.h"
+#include "zkinfer/compiler/poseidon.h"
+
+namespace zkinfer::compiler {
+
+namespace {
+
+using i128 = __int128;
+// Accumulators stay below 2^62 in magnitude, so eval mode computes in int64 without overflow
+// (and cuBLAS-style FP64 GEMMs would need 2^53: see DESIGN.md 3).
+constexpr uint64_t kMaxBound = uint64_t{1} << 62;
+constexpr Wire kNoWire = ~Wire{0};
+
+unsigned bitlen(uint64_t v) { return v ? 64u - unsigned(std::countl_zero(v)) : 0u; }
+
+const Fr& pow2(unsigned i) {
+  static const std::vector<Fr> table = [] {
+    std::vector<Fr> t(256);
+    t[0] = Fr::one();
+    for (size_t k = 1; k < t.size(); ++k) t[k] = t[k - 1] + t[k - 1];
+    return t;
+  }();
+  return table.at(i);
+}
+
+int64_t round_to_int(double v, const std::string& what) {
+  const double r = std::nearbyint(v);
+  if (!(std::fabs(r) < 4.0e18)) throw ModelError(what + ": value " + std::to_string(v) + " does not fit 64 bits");
+  return int64_t(r);
+}
+
+// Scale (fractional bits) at which values up to `max_abs` fit `bits` signed bits.
+int scale_for(double max_abs, unsigned bits) {
+  if (!(max_abs > 0)) return int(bits) - 2;
+  return int(bits) - 2 - int(std::floor(std::log2(max_abs)));
+}
+
+// A quantized tensor. Elements are linear combinations (emit mode) or integers (eval mode);
+// `wire` lists one wire per element once materialized (both modes), with `sign` the wire of
+// (q >= 0) where a decomposition produced it.
+struct QT {
+  Shape shape;
+  int scale = 0;
+  uint64_t bound = 0;  // |q| <= bound for every element
+  std::vector<Lc> lc;
+  std::vector<int64_t> v;
+  std::vector<Wire> wire;
+  std::vector<Wire> sign;
+  size_t size() const { return element_count(shape); }
+  bool materialized() const { return !wire.empty() || size() == 0; }
+};
+
+// A quantized constant tensor.
+struct QConst {
+  std::vector<int64_t> q;
+  int scale = 0;
+  uint64_t max_abs = 0;
+};
+
+class Lowerer {
+ public:
+  Lowerer(const Graph& g, Builder& b, ModelSpec& spec, const Ranges* ranges)
+      : g_(g), b_(b), spec_(spec), ranges_(ranges), planning_(b.emitting()),
+        bits_(spec.options.act_bits) {
+    if (bits_ < 4 || bits_ > 40) throw ModelError("act_bits must be between 4 and 40");
+    if (spec.options.weight_bits < 2 || spec.options.weight_bits > 24)
+      throw ModelError("weight_bits must be between 2 and 24");
+  }
+
+  void run(const TensorMap* inputs);
+
+ private:
+  bool emit() const { return b_.emitting(); }
+  uint64_t limit() const { return uint64_t{1} << (bits_ - 1); }
+
+  // ---- element gadgets ------------------------------------------------------------------------
+
+  // n boolean wires with x + offset = sum b_i 2^i; returns the first. In eval mode `v` is x's
+  // value and a value outside [0, 2^n) after the offset is a ProveError naming `what`.
+  Wire decompose(const Lc* x, int64_t v, int64_t offset, unsigned n, const std::string& what) {
+    const Wire first = b_.alloc(n);
+    if (emit()) {
+      Lc sum = *x;
+      sum += Lc::constant(fr_of(offset));
+      for (unsigned i = 0; i < n; ++i) {
+        const Lc bit = Lc::of(first + i);
+        b_.constrain(bit, bit - Lc::constant(Fr::one()), Lc());
+        sum.add_term(first + i, -pow2(i));
+      }
+      b_.constrain_zero(sum);
+    } else {
+      const i128 u = i128(v) + offset;
+      if (u < 0 || u >= (i128(1) << n)) throw ProveError(what);
+      for (unsigned i = 0; i < n; ++i) b_.set(first + i, int64_t((u >> i) & 1));
+    }
+    return first;
+  }
+
+  // Sign wire of a materialized element with |q| <= bound: top bit of q + 2^(m-1) in m bits.
+  Wire sign_of(const Lc* x, int64_t v, uint64_t bound, const std::string& what) {
+    const unsigned m = bitlen(bound) + 1;
+    return decompose(x, v, int64_t{1} << (m - 1), m, what) + (m - 1);
+  }
+
+  // A fresh wire y with y = a * b (a, b linear combinations; eval: values av, bv).
+  Wire product(const Lc* a, int64_t av, const Lc* b, int64_t bv) {
+    const Wire y = b_.alloc(1);
+    if (emit()) b_.constrain(*a, *b, Lc::of(y));
+    else b_.set(y, int64_t(i128(av) * bv));
+    return y;
+  }
+
+  std::string range_message(const std::string& tensor, int scale) const {
+    return "tensor '" + tensor + "' does not fit its range: " + std::to_string(bits_) +
+           " signed bits at scale 2^-" + std::to_string(scale) + " (|value| < " +
+           std::to_string(double(limit()) / std::ldexp(1.0, scale)) +
+           "); the input is outside what the calibration samples covered: recompile with "
+           "samples that cover it, or a larger --act-bits";
+  }
+
+  // ---- materialization ------------------------------------------------------------------------
+
+  // The scale `name` is materialized at: chosen from calibration or worst-case bounds when
+  // compiling, read from the plan when proving.
+  int planned_scale(const std::string& name, const QT& t) {
+    if (!planning_) {
+      auto it = spec_.plan.find(name);
+      if (it == spec_.plan.end()) throw ProveError("model.json has no scale for tensor '" + name + "' (stale compile?)");
+      return it->second;
+    }
+    int s;
+    if (ranges_) {
+      auto it = ranges_->find(name);
+      if (it == ranges_->end()) throw ModelError("calibration has no range for tensor '" + name + "'");
+      s = scale_for(it->second * spec_.options.headroom, bits_);
+    } else {
+      // Worst case: the smallest shift after which the rounded bound still fits.
+      unsigned k = 0;
+      while (k < 62 && ((t.bound + (k ? uint64_t{1} << (k - 1) : 0)) >> k) + 1 >= limit()) ++k;
+      s = t.scale - int(k);
+    }
+    s = std::min({s, t.scale, spec_.options.max_scale});
+    spec_.plan[name] = s;
+    return s;
+  }
+
+  // Rescales t to its planned scale with one wire per element, range checked where its bound
+  // does not already guarantee the range; with `want_sign`, each element also gets a sign wire.
+  QT materialize(const QT& t, const std::string& name, bool want_sign) {
+    const int s = planned_scale(name, t);
+    const int k = t.scale - s;
+    if (t.materialized() && k == 0 && t.bound < limit() && (!want_sign || !t.sign.empty())) return t;
+    QT out;
+    out.shape = t.shape;
+    out.scale = s;
+    const size_t n = t.size();
+    out.wire.resize(n);
+    if (!emit()) out.v.resize(n);
+    else out.lc.resize(n);
+    const int64_t half = k > 0 ? int64_t{1} << (k - 1) : 0;
+    uint64_t derived = k > 0 ? ((t.bound + uint64_t(half)) >> k) + 1 : t.bound;
+    const bool check = derived >= limit();
+    if (check) derived = limit() - 1;
+    out.bound = derived;
+    if (check || want_sign) out.sign.resize(n);
+    const std::string what = range_message(name, s);
+    for (size_t e = 0; e < n; ++e) {
+      const Lc* acc = emit() ? &t.lc[e] : nullptr;
+      const int64_t v = emit() ? 0 : t.v[e];
+      Wire q;
+      int64_t qv = 0;
+      if (k > 0) {
+        q = b_.alloc(1);
+        Lc rem;
+        if (emit()) {
+          rem = *acc;
+          rem += Lc::constant(fr_of(half));
+          rem.add_term(q, -pow2(unsigned(k)));
+        } else {
+          qv = (v + half) >> k;  // floor, rounding half up
+          b_.set(q, qv);
+        }
+        decompose(&rem, v + half - (qv << k), 0, unsigned(k), what);
+      } else if (t.materialized()) {
+        q = t.wire[e];
+        qv = v;
+      } else {
+        q = b_.alloc(1);
+        qv = v;
+        if (emit()) b_.constrain_zero(*acc - Lc::of(q));
+        else b_.set(q, qv);
+      }
+      out.wire[e] = q;
+      if (emit()) out.lc[e] = Lc::of(q);
+      else out.v[e] = qv;
+      const Lc ql = emit() ? Lc::of(q) : Lc();
+      if (check) {
+        out.sign[e] = decompose(&ql, qv, int64_t(limit()), bits_, what) + (bits_ - 1);
+      } else if (want_sign) {
+        if (t.materialized() && k == 0 && !t.sign.empty()) out.sign[e] = t.sign[e];
+        else out.sign[e] = sign_of(&ql, qv, out.bound, what);
+      }
+    }
+    return out;
+  }
+
+  QT& var(const std::string& name, const Node& n) {
+    auto it = vars_.find(name);
+    if (it == vars_.end()) throw ModelError(n.where() + ": input '" + name + "' is not a computed tensor");
+    return it->second;
+  }
+  bool is_const(const std::string& name) const { return consts_.count(name) != 0; }
+  const Tensor& cst(const std::string& name, const Node& n) const {
+    auto it = consts_.find(name);
+    if (it == consts_.end()) throw ModelError(n.where() + ": input '" + name + "' must be a constant");
+    return it->second;
+  }
+  // Materializes input `name` in place (later uses reuse it).
+  QT& materialized(const std::string& name, const Node& n, bool want_sign = false) {
+    QT& t = var(name, n);
+    t = materialize(t, name, want_sign);
+    return t;
+  }
+
+  QConst quantize_weights(const std::vector<double>& w, double factor = 1.0) {
+    double mx = 0;
+    for (double x : w) mx = std::max(mx, std::fabs(x * factor));
+    QConst q;
+    q.scale = std::min(scale_for(mx, spec_.options.weight_bits), 40);
+    q.q.resize(w.size());
+    for (size_t i = 0; i < w.size(); ++i) {
+      q.q[i] = round_to_int(std::ldexp(w[i] * factor, q.scale), "weight");
+      q.max_abs = std::max<uint64_t>(q.max_abs, uint64_t(std::llabs(q.q[i])));
+    }
+    return q;
+  }
+
+  QT new_linear(const Shape& shape, int scale) {
+    QT t;
+    t.shape = shape;
+    t.scale = scale;
+    if (emit()) t.lc.resize(t.size());
+    else t.v.assign(t.size(), 0);
+    return t;
+  }
+  static void check_bound(const Node& n, i128 bound) {
+    if (bound >= i128(kMaxBound))
+      throw ModelError(n.where() + ": values could reach 2^" + std::to_string(bitlen(uint64_t(bound >> 1)) + 1) +
+                       ", beyond the 62-bit witness arithmetic; lower --weight-bits or --act-bits");
+  }
+  // out[e] += w * in[i]
+  void axpy(QT& out, size_t e, int64_t w, const QT& in, size_t i) {
+    if (w == 0) return;
+    if (emit()) {
+      if (in.materialized()) out.lc[e].add_term(in.wire[i], fr_of(w));
+      else out.lc[e] += in.lc[i] * fr_of(w);
+    } else {
+      out.v[e] += w * in.v[i];
+    }
+  }
+  void add_const(QT& out, size_t e, int64_t c) {
+    if (c == 0) return;
+    if (emit()) out.lc[e].add_term(kOneWire, fr_of(c));
+    else out.v[e] += c;
+  }
+
+  // ---- ops ------------------------------------------------------------------------------------
+  QT gemm(const Node& n);
+  QT matmul(const Node& n);
+  QT conv(const Node& n);
+  QT add_sub(const Node& n, bool sub);
+  QT mul_div(const Node& n, bool div);
+  QT relu(const Node& n);
+  QT leaky_relu(const Node& n);
+  QT clip(const Node& n);
+  QT max_pool(const Node& n);
+  QT average_pool(const Node& n, bool global);
+  QT reorder(const QT& x, const Shape& shape, const std::vector<size_t>& from);
+  QT concat(const Node& n);
+  QT batch_norm(const Node& n);
+  QT tanh_like(const Node& n, bool sigmoid);
+  QT argmax(const Node& n);
+  QT max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape);
+
+  const Graph& g_;
+  Builder& b_;
+  ModelSpec& spec_;
+  const Ranges* ranges_;
+  bool planning_;
+  unsigned bits_;
+  std::map<std::string, QT> vars_;
+  std::map<std::string, Tensor> consts_;
+  std::set<std::string> softmax_outputs_;
+};
+
+// ---- linear ops ---------------------------------------------------------------------------------
+
+QT Lowerer::gemm(const Node& n) {
+  if (!is_const(n.inputs.at(1)))
+    throw ModelError(n.where() + ": Gemm with a computed B is not supported (use MatMul)");
+  const Tensor& bw = cst(n.inputs[1], n);
+  QT& a = materialized(n.inputs[0], n);
+  const GemmDims d = gemm_dims(n, a.shape, bw.shape);
+  // W[k][j] = alpha * op(B)[k][j]
+  std::vector<double> w(size_t(d.k * d.n));
+  for (int64_t k = 0; k < d.k; ++k)
+    for (int64_t j = 0; j < d.n; ++j)
+      w[size_t(k * d.n + j)] = d.alpha * (d.trans_b ? bw.data[size_t(j * d.k + k)] : bw.data[size_t(k * d.n + j)]);
+  const QConst qw = quantize_weights(w);
+  QT out = new_linear({d.m, d.n}, a.scale + qw.scale);
+  std::vector<int64_t> bias(size_t(d.m * d.n), 0);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+    const Tensor& c = cst(n.inputs[2], n);
+    const Shape mn{d.m, d.n};
+    if (broadcast_shape(n, c.shape, mn) != mn) throw ModelError(n.where() + ": C does not broadcast to the output");
+    const auto ic = broadcast_index(c.shape, mn);
+    for (size_t e = 0; e < ic.size(); ++e)
+      bias[e] = round_to_int(std::ldexp(d.beta * c.data[ic[e]], out.scale), n.where() + " bias");
+  }
+  i128 worst = 0;
+  for (int64_t j = 0; j < d.n; ++j) {
+    i128 col = 0;
+    for (int64_t k = 0; k < d.k; ++k) col += i128(std::llabs(qw.q[size_t(k * d.n + j)]));
+    for (int64_t i = 0; i < d.m; ++i) worst = std::max(worst, col * a.bound + std::llabs(bias[size_t(i * d.n + j)]));
+  }
+  check_bound(n, worst);
+  out.bound = uint64_t(worst);
+  auto a_at = [&](int64_t i, int64_t k) { return size_t(d.trans_a ? k * d.m + i : i * d.k + k); };
+  if (emit()) {
+    for (int64_t i = 0; i < d.m; ++i)
+      for (int64_t j = 0; j < d.n; ++j) {
+        const size_t e = size_t(i * d.n + j);
+        add_const(out, e, bias[e]);
+        for (int64_t k = 0; k < d.k; ++k) axpy(out, e, qw.q[size_t(k * d.n + j)], a, a_at(i, k));
+      }
+  } else {
+    // Integer GEMM, i-k-j order so the inner loop runs over contiguous rows of W and Y.
+    for (int64_t i = 0; i < d.m; ++i) {
+      int64_t* y = out.v.data() + i * d.n;
+      for (int64_t j = 0; j < d.n; ++j) y[j] = bias[size_t(i * d.n + j)];
+      for (int64_t k = 0; k < d.k; ++k) {
+        const int64_t x = a.v[a_at(i, k)];
+        const int64_t* wr = qw.q.data() + k * d.n;
+        for (int64_t j = 0; j < d.n; ++j) y[j] += x * wr[j];
+      }
+    }
+  }
+  return out;
+}
+
+QT Lowerer::matmul(const Node& n) {
+  const bool ca = is_const(n.inputs.at(0)), cb = is_const(n.inputs.at(1));
+  const Shape sa = ca ? cst(n.inputs[0], n).shape : var(n.inputs[0], n).shape;
+  const Shape sb = cb ? cst(n.inputs[1], n).shape : var(n.inputs[1], n).shape;
+  const MatMulDims d = matmul_dims(n, sa, sb);
+  const int64_t M = d.m, K = d.k, N = d.n;
+  if (ca || cb) {
+    const Tensor& c = cst(n.inputs[ca ? 0 : 1], n);
+    const QConst qw = quantize_weights(c.data);
+    QT& x = materialized(n.inputs[ca ? 1 : 0], n);
+    QT out = new_linear(d.out, x.scale + qw.scale);
+    i128 worst = 0;
+    for (int64_t bi = 0; bi < d.batch; ++bi) {
+      const size_t wa = (ca ? d.a_batch : d.b_batch)[size_t(bi)] * size_t(ca ? M * K : K * N);
+      const size_t xa = (ca ? d.b_batch : d.a_batch)[size_t(bi)] * size_t(ca ? K * N : M * K);
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          const size_t e = size_t((bi * M + i) * N + j);
+          i128 sum = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            const size_t wi = wa + size_t(ca ? i * K + k : k * N + j);
+            const size_t xi = xa + size_t(ca ? k * N + j : i * K + k);
+            sum += std::llabs(qw.q[wi]);
+            axpy(out, e, qw.q[wi], x, xi);
+          }
+          worst = std::max(worst, sum * x.bound);
+        }
+    }
+    check_bound(n, worst);
+    out.bound = uint64_t(worst);
+    return out;
+  }
+  // Both computed: one product wire per multiply.
+  QT& a = materialized(n.inputs[0], n);
+  QT& b = materialized(n.inputs[1], n);
+  QT out = new_linear(d.out, a.scale + b.scale);
+  check_bound(n, i128(a.bound) * b.bound * K);
+  out.bound = uint64_t(i128(a.bound) * b.bound * K);
+  for (int64_t bi = 0; bi < d.batch; ++bi)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        const size_t e = size_t((bi * M + i) * N + j);
+        for (int64_t k = 0; k < K; ++k) {
+          const size_t ai = d.a_batch[size_t(bi)] * size_t(M * K) + size_t(i * K + k);
+          const size_t bj = d.b_batch[size_t(bi)] * size_t(K * N) + size_t(k * N + j);
+          const Lc la = emit() ? a.lc[ai] : Lc(), lb = emit() ? b.lc[bj] : Lc();
+          const Wire p = product(&la, emit() ? 0 : a.v[ai], &lb, emit() ? 0 : b.v[bj]);
+          if (emit()) out.lc[e].add_term(p, Fr::one());
+          else out.v[e] += a.v[ai] * b.v[bj];
+        }
+      }
+  return out;
+}
+
+QT Lowerer::conv(const Node& n) {
+  const Tensor& w = cst(n.inputs.at(1), n);
+  QT& x = materialized(n.inputs[0], n);
+  const Window2d g = conv_geometry(n, x.shape, w.shape);
+  const QConst qw = quantize_weights(w.data);
+  QT out = new_linear({g.n, g.oc, g.oh, g.ow}, x.scale + qw.scale);
+  std::vector<int64_t> bias(size_t(g.oc), 0);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+    const Tensor& bt = cst(n.inputs[2], n);
+    if (bt.data.size() != size_t(g.oc)) throw ModelError(n.where() + ": bias must have " + std::to_string(g.oc) + " values");
+    for (int64_t m = 0; m < g.oc; ++m) bias[size_t(m)] = round_to_int(std::ldexp(bt.data[size_t(m)], out.scale), n.where() + " bias");
+  }
+  const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
+  i128 worst = 0;
+  for (int64_t m = 0; m < g.oc; ++m) {
+    i128 s = 0;
+    for (int64_t i = 0; i < cpg * g.kh * g.kw; ++i) s += std::llabs(qw.q[size_t(m * cpg * g.kh * g.kw + i)]);
+    worst = std::max(worst, s * x.bound + std::llabs(bias[size_t(m)]));
+  }
+  check_bound(n, worst);
+  out.bound = uint64_t(worst);
+  size_t e = 0;
+  for (int64_t ni = 0; ni < g.n; ++ni)
+    for (int64_t m = 0; m < g.oc; ++m)
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox, ++e) {
+          add_const(out, e, bias[size_t(m)]);
+          const int64_t c0 = (m / opg) * cpg;
+          for (int64_t c = 0; c < cpg; ++c)
+            for (int64_t ky = 0; ky < g.kh; ++ky) {
+              const int64_t iy = g.in_y(oy, ky);
+              if (iy < 0 || iy >= g.h) continue;
+              for (int64_t kx = 0; kx < g.kw; ++kx) {
+                const int64_t ix = g.in_x(ox, kx);
+                if (ix < 0 || ix >= g.w) continue;
+                axpy(out, e, qw.q[size_t(((m * cpg + c) * g.kh + ky) * g.kw + kx)], x,
+                     size_t(((ni * g.c + c0 + c) * g.h + iy) * g.w + ix));
+              }
+            }
+        }
+  return out;
+}
+
+// Brings a linear tensor to a higher scale by multiplying by 2^diff (exact, free).
+QT rescale_up(const QT& t, int scale, const Node& n) {
+  if (scale == t.scale) return t;
+  const int diff = scale - t.scale;
+  if (diff < 0 || diff > 60) throw ModelError(n.where() + ": cannot align operand scales");
+  QT out = t;
+  out.scale = scale;
+  out.wire.clear();
+  out.sign.clear();
+  const i128 bound = i128(t.bound) << diff;
+  if (bound >= i128(kMaxBound)) throw ModelError(n.where() + ": aligning operand scales overflows 62 bits");
+  out.bound = uint64_t(bound);
+  if (!t.lc.empty()) {
+    if (t.materialized()) for (size_t e = 0; e < t.size(); ++e) out.lc[e] = Lc::of(t.wire[e]);
+    for (Lc& l : out.lc) l *= pow2(unsigned(diff));
+  }
+  for (int64_t& v : out.v) v <<= diff;
+  return out;
+}
+
+QT Lowerer::add_sub(const Node& n, bool sub) {
+  const bool c0 = is_const(n.inputs.at(0)), c1 = is_const(n.inputs.at(1));
+  if (c0 && c1) throw ModelError(n.where() + ": both inputs constant (should have been folded)");
+  if (c0 || c1) {
+    const Tensor& c = cst(n.inputs[c0 ? 0 : 1], n);
+    QT x = var(n.inputs[c0 ? 1 : 0], n);
+    const Shape shape = broadcast_shape(n, x.shape, c.shape);
+    const auto ix = broadcast_index(x.shape, shape), ic = broadcast_index(c.shape, shape);
+    // x - c, or c - x = -(x - c)
+    const bool negate_x = sub && c0;
+    const bool negate_c = sub && c1;
+    QT out = new_linear(shape, x.scale);
+    uint64_t cmax = 0;
+    for (size_t e = 0; e < ix.size(); ++e) {
+      const int64_t cq = round_to_int(std::ldexp(c.data[ic[e]], x.scale), n.where() + " constant");
+      cmax = std::max<uint64_t>(cmax, uint64_t(std::llabs(cq)));
+      axpy(out, e, negate_x ? -1 : 1, x, ix[e]);
+      add_const(out, e, negate_c ? -cq : cq);
+    }
+    check_bound(n, i128(x.bound) + cmax);
+    out.bound = x.bound + cmax;
+    return out;
+  }
+  const QT& a0 = var(n.inputs[0], n);
+  const QT& b0 = var(n.inputs[1], n);
+  const int scale = std::max(a0.scale, b0.scale);
+  const QT a = rescale_up(a0, scale, n), b = rescale_up(b0, scale, n);
+  const Shape shape = broadcast_shape(n, a.shape, b.shape);
+  const auto ia = broadcast_index(a.shape, shape), ib = broadcast_index(b.shape, shape);
+  QT out = new_linear(shape, scale);
+  for (size_t e = 0; e < ia.size(); ++e) {
+    axpy(out, e, 1, a, ia[e]);
+    axpy(out, e, sub ? -1 : 1, b, ib[e]);
+  }
+  check_bound(n, i128(a.bound) + b.bound);
+  out.bound = a.bound + b.bound;
+  return out;
+}
+
+QT Lowerer::mul_div(const Node& n, bool div) {
+  const bool c0 = is_const(n.inputs.at(0)), c1 = is_const(n.inputs.at(1));
+  if (div && c0) throw ModelError(n.where() + ": division by a computed tensor is not supported");
+  if (c0 || c1) {
+    const Tensor& c = cst(n.inputs[c0 ? 0 : 1], n);
+    std::vector<double> factors = c.data;
+    if (div)
+      for (double& f : factors) {
+        if (f == 0) throw ModelError(n.where() + ": division by zero");
+        f = 1.0 / f;
+      }
+    const QConst qc = quantize_weights(factors);
+    const QT& x = var(n.inputs[c0 ? 1 : 0], n);
+    const Shape shape = broadcast_shape(n, x.shape, c.shape);
+    const auto ix = broadcast_index(x.shape, shape), ic = broadcast_index(c.shape, shape);
+    QT out = new_linear(shape, x.scale + qc.scale);
+    for (size_t e = 0; e < ix.size(); ++e) axpy(out, e, qc.q[ic[e]], x, ix[e]);
+    check_bound(n, i128(x.bound) * qc.max_abs);
+    out.bound = uint64_t(i128(x.bound) * qc.max_abs);
+    return out;
+  }
+  QT& a = materialized(n.inputs[0], n);
+  QT& b = materialized(n.inputs[1], n);
+  const Shape shape = broadcast_shape(n, a.shape, b.shape);
+  const auto ia = broadcast_index(a.shape, shape), ib = broadcast_index(b.shape, shape);
+  QT out;
+  out.shape = shape;
+  out.scale = a.scale + b.scale;
+  check_bound(n, i128(a.bound) * b.bound);
+  out.bound = uint64_t(i128(a.bound) * b.bound);
+  for (size_t e = 0; e < ia.size(); ++e) {
+    const Lc la = emit() ? a.lc[ia[e]] : Lc(), lb = emit() ? b.lc[ib[e]] : Lc();
+    const int64_t av = emit() ? 0 : a.v[ia[e]], bv = emit() ? 0 : b.v[ib[e]];
+    const Wire p = product(&la, av, &lb, bv);
+    out.wire.push_back(p);
+    if (emit()) out.lc.push_back(Lc::of(p));
+    else out.v.push_back(av * bv);
+  }
+  return out;
+}
+
+// ---- nonlinear ops ------------------------------------------------------------------------------
+
+QT Lowerer::relu(const Node& n) {
+  QT& x = materialized(n.inputs.at(0), n, true);
+  QT out;
+  out.shape = x.shape;
+  out.scale = x.scale;
+  out.bound = x.bound;
+  for (size_t e = 0; e < x.size(); ++e) {
+    const Lc s = Lc::of(x.sign[e]), q = Lc::of(x.wire[e]);
+    const int64_t qv = emit() ? 0 : x.v[e];
+    const int64_t sv = qv >= 0 ? 1 : 0;
+    const Wire y = product(&s, sv, &q, qv);
+    out.wire.push_back(y);
+    if (emit()) out.lc.push_back(Lc::of(y));
+    else out.v.push_back(sv * qv);
+  }
+  return out;
+}
+
+QT Lowerer::leaky_relu(const Node& n) {
+  const double alpha = n.get_float("alpha", 0.01);
+  QT& x = materialized(n.inputs.at(0), n, true);
+  const QConst qa = quantize_weights({alpha, 1.0});
+  const int64_t a = qa.q[0], one = qa.q[1];
+  QT out;
+  out.shape = x.shape;
+  out.scale = x.scale + qa.scale;
+  check_bound(n, i128(x.bound) * qa.max_abs);
+  out.bound = uint64_t(i128(x.bound) * qa.max_abs);
+  for (size_t e = 0; e < x.size(); ++e) {
+    // y = q * (a + s * (one - a)): q * one where q >= 0, q * a below.
+    const Lc q = Lc::of(x.wire[e]);
+    const Lc f = Lc::constant(fr_of(a)) + Lc::of(x.sign[e], fr_of(one - a));
+    const int64_t qv = emit() ? 0 : x.v[e];
+    const Wire y = product(&q, qv, &f, qv >= 0 ? one : a);
+    out.wire.push_back(y);
+    if (emit()) out.lc.push_back(Lc::of(y));
+    else out.v.push_back(qv * (qv >= 0 ? one : a));
+  }
+  return out;
+}
+
+// max(a, b) for elements: d = a - b, s = (d >= 0), t = s * d, result b + t.
+QT Lowerer::max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape) {
+  QT out;
+  out.shape = shape;
+  out.scale = x.scale;
+  out.bound = x.bound;
+  const std::string what = "max: internal range error";
+  for (const auto& grp : groups) {
+    Lc m = emit() ? Lc::of(x.wire[grp[0]]) : Lc();
+    int64_t mv = emit() ? 0 : x.v[grp[0]];
+    for (size_t j = 1; j < grp.size(); ++j) {
+      const Lc bl = emit() ? Lc::of(x.wire[grp[j]]) : Lc();
+      const int64_t bv = emit() ? 0 : x.v[grp[j]];
+      const Lc d = emit() ? m - bl : Lc();
+      const int64_t dv = mv - bv;
+      const Wire s = sign_of(&d, dv, 2 * x.bound, what);
+      const Lc sl = Lc::of(s);
+      const Wire t = product(&sl, dv >= 0, &d, dv);
+      if (emit()) m = bl + Lc::of(t);
+      mv = bv + (dv >= 0 ? dv : 0);
+    }
+    if (emit()) out.lc.push_back(m);
+    else out.v.push_back(mv);
+  }
+  return out;
+}
+
+QT Lowerer::clip(const Node& n) {
+  double lo = -INFINITY, hi = INFINITY;
+  if (g_.opset < 11) {
+    lo = n.get_float("min", lo);
+    hi = n.get_float("max", hi);
+  } else {
+    if (n.inputs.size() > 1 && !n.inputs[1].empty()) lo = cst(n.inputs[1], n).data.at(0);
+    if (n.inputs.size() > 2 && !n.inputs[2].empty()) hi = cst(n.inputs[2], n).data.at(0);
+  }
+  QT& x = materialized(n.inputs.at(0), n);
+  QT out;
+  out.shape = x.shape;
+  out.scale = x.scale;
+  const double lim = std::ldexp(double(x.bound), -x.scale);
+  const bool use_lo = lo > -lim, use_hi = hi < lim;  // a bound outside the range costs nothing
+  const int64_t lq = use_lo ? round_to_int(std::ldexp(lo, x.scale), n.where()) : 0;
+  const int64_t hq = use_hi ? round_to_int(std::ldexp(hi, x.scale), n.where()) : 0;
+  uint64_t bound = std::max<uint64_t>({x.bound, uint64_t(std::llabs(lq)), uint64_t(std::llabs(hq))});
+  if (use_lo && use_hi) bound = std::max<uint64_t>(std::llabs(lq), std::llabs(hq));
+  out.bound = bound;
+  const std::string what = n.where() + ": internal range error";
+  for (size_t e = 0; e < x.size(); ++e) {
+    Lc c = emit() ? Lc::of(x.wire[e]) : Lc();
+    int64_t cv = emit() ? 0 : x.v[e];
+    if (use_lo) {  // c = lq + relu(c - lq)
+      const Lc d = emit() ? c - Lc::constant(fr_of(lq)) : Lc();
+      const int64_t dv = cv - lq;
+      const Lc s = Lc::of(sign_of(&d, dv, x.bound + uint64_t(std::llabs(lq)), what));
+      const Wire t = product(&s, dv >= 0, &d, dv);
+      if (emit()) c = Lc::constant(fr_of(lq)) + Lc::of(t);
+      cv = lq + (dv >= 0 ? dv : 0);
+    }
+    if (use_hi) {  // c = hq - relu(hq - c)
+      const Lc d = emit() ? Lc::constant(fr_of(hq)) - c : Lc();
+      const int64_t dv = hq - cv;
+      const Lc s = Lc::of(sign_of(&d, dv, x.bound + uint64_t(std::llabs(hq)) + uint64_t(std::llabs(lq)), what));
+      const Wire t = product(&s, dv >= 0, &d, dv);
+      if (emit()) c = Lc::constant(fr_of(hq)) - Lc::of(t);
+      cv = hq - (dv >= 0 ? dv : 0);
+    }
+    if (emit()) out.lc.push_back(c);
+    else out.v.push_back(cv);
+  }
+  return out;
+}
+
+QT Lowerer::max_pool(const Node& n) {
+  QT& x = materialized(n.inputs.at(0), n);
+  const Window2d g = pool_geometry(n, x.shape);
+  std::vector<std::vector<size_t>> groups;
+  for (int64_t nc = 0; nc < g.n * g.c; ++nc)
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        std::vector<size_t> grp;
+        for (int64_t ky = 0; ky < g.kh; ++ky)
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            const int64_t iy = g.in_y(oy, ky), ix = g.in_x(ox, kx);
+            if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) grp.push_back(size_t((nc * g.h + iy) * g.w + ix));
+          }
+        if (grp.empty()) throw ModelError(n.where() + ": a pooling window lies entirely in the padding");
+        groups.push_back(std::move(grp));
+      }
+  return max_of(x, groups, {g.n, g.c, g.oh, g.ow});
+}
+
+QT Lowerer::average_pool(const Node& n, bool global) {
+  const QT& x = var(n.inputs.at(0), n);
+  std::vector<std::vector<size_t>> groups;
+  std::vector<int64_t> counts;
+  Shape shape;
+  if (global) {
+    if (x.shape.size() != 4) throw ModelError(n.where() + ": only [N,C,H,W] inputs are supported");
+    const size_t hw = size_t(x.shape[2] * x.shape[3]);
+    for (size_t i = 0; i < size_t(x.shape[0] * x.shape[1]); ++i) {
+      std::vector<size_t> grp(hw);
+      std::iota(grp.begin(), grp.end(), i * hw);
+      groups.push_back(std::move(grp));
+      counts.push_back(int64_t(hw));
+    }
+    shape = {x.shape[0], x.shape[1], 1, 1};
+  } else {
+    const Window2d g = pool_geometry(n, x.shape);
+    const bool include_pad = n.get_int("count_include_pad", 0) != 0;
+    for (int64_t nc = 0; nc < g.n * g.c; ++nc)
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          std::vector<size_t> grp;
+          int64_t count = 0;
+          for (int64_t ky = 0; ky < g.kh; ++ky)
+            for (int64_t kx = 0; kx < g.kw; ++kx) {
+              const int64_t iy = g.in_y(oy, ky), ix = g.in_x(ox, kx);
+              if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) {
+                grp.push_back(size_t((nc * g.h + iy) * g.w + ix));
+                ++count;
+              } else if (include_pad && iy < g.h + g.pad_bottom && ix < g.w + g.pad_right) {
+                ++count;
+              }
+            }
+          if (count == 0) throw ModelError(n.where() + ": a pooling window lies entirely in the padding");
+          groups.push_back(std::move(grp));
+          counts.push_back(count);
+        }
+    shape = {g.n, g.c, g.oh, g.ow};
+  }
+  // Equal power-of-two counts divide exactly by a scale shift; others multiply by 1/count
+  // rounded to weight_bits.
+  const bool pow2_count = std::all_of(counts.begin(), counts.end(), [&](int64_t c) {
+    return c == counts[0] && std::has_single_bit(uint64_t(c));
+  });
+  std::vector<int64_t> mult(counts.size(), 1);
+  int extra = 0;
+  if (pow2_count) {
+    extra = int(std::countr_zero(uint64_t(counts[0])));
+  } else {
+    extra = int(spec_.options.weight_bits) - 1;
+    for (size_t i = 0; i < counts.size(); ++i)
+      mult[i] = round_to_int(std::ldexp(1.0 / double(counts[i]), extra), n.where());
+  }
+  QT out = new_linear(shape, x.scale + extra);
+  i128 worst = 0;
+  for (size_t o = 0; o < groups.size(); ++o) {
+    for (size_t i : groups[o]) axpy(out, o, mult[o], x, i);
+    worst = std::max(worst, i128(x.bound) * i128(groups[o].size()) * mult[o]);
+  }
+  check_bound(n, worst);
+  out.bound = uint64_t(worst);
+  return out;
+}
+
+QT Lowerer::reorder(const QT& x, const Shape& shape, const std::vector<size_t>& from) {
+  QT out;
+  out.shape = shape;
+  out.scale = x.scale;
+  out.bound = x.bound;
+  for (size_t i : from) {
+    if (!x.lc.empty()) out.lc.push_back(x.lc[i]);
+    if (!x.v.empty()) out.v.push_back(x.v[i]);
+    if (!x.wire.empty()) out.wire.push_back(x.wire[i]);
+    if (!x.sign.empty()) out.sign.push_back(x.sign[i]);
+  }
+  return out;
+}
+
+QT Lowerer::concat(const Node& n) {
+  std::vector<Shape> shapes;
+  int scale = INT32_MIN;
+  for (const auto& in : n.inputs) {
+    const QT& t = var(in, n);
+    shapes.push_back(t.shape);
+    scale = std::max(scale, t.scale);
+  }
+  Shape shape;
+  const int64_t axis = concat_axis(n, shapes, &shape);
+  std::vector<QT> parts;
+  for (const auto& in : n.inputs) parts.push_back(rescale_up(var(in, n), scale, n));
+  QT out;
+  out.shape = shape;
+  out.scale = scale;
+  bool all_wires = true;
+  for (const QT& p : parts) {
+    out.bound = std::max(out.bound, p.bound);
+    all_wires = all_wires && p.materialized();
+  }
+  size_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= size_t(shape[size_t(d)]);
+  for (size_t o = 0; o < outer; ++o)
+    for (const QT& p : parts) {
+      const size_t chunk = p.size() / outer;
+      for (size_t i = o * chunk; i < (o + 1) * chunk; ++i) {
+        if (emit()) out.lc.push_back(p.materialized() ? Lc::of(p.wire[i]) : p.lc[i]);
+        else out.v.push_back(p.v[i]);
+        if (all_wires) out.wire.push_back(p.wire[i]);
+      }
+    }
+  return out;
+}
+
+QT Lowerer::batch_norm(const Node& n) {
+  if (n.get_int("training_mode", 0) != 0) throw ModelError(n.where() + ": training_mode is not supported");
+  const QT& x = var(n.inputs.at(0), n);
+  if (x.shape.size() < 2) throw ModelError(n.where() + ": input needs a channel axis");
+  const size_t c = size_t(x.shape[1]);
+  const Tensor* p[4];
+  for (size_t i = 0; i < 4; ++i) {
+    p[i] = &cst(n.inputs.at(i + 1), n);
+    if (p[i]->data.size() != c) throw ModelError(n.where() + ": scale, B, mean and var need " + std::to_string(c) + " values");
+  }
+  const double eps = n.get_float("epsilon", 1e-5);
+  // y = a x + (B - mean a), a = scale / sqrt(var + eps): a per-channel affine map, so it folds
+  // into the linear combination of a preceding Conv or Gemm.
+  std::vector<double> a(c), shift(c);
+  for (size_t i = 0; i < c; ++i) {
+    if (p[3]->data[i] + eps <= 0) throw ModelError(n.where() + ": variance + epsilon is not positive");
+    a[i] = p[0]->data[i] / std::sqrt(p[3]->data[i] + eps);
+    shift[i] = p[1]->data[i] - p[2]->data[i] * a[i];
+  }
+  const QConst qa = quantize_weights(a);
+  QT out = new_linear(x.shape, x.scale + qa.scale);
+  size_t inner = 1;
+  for (size_t d = 2; d < x.shape.size(); ++d) inner *= size_t(x.shape[d]);
+  uint64_t smax = 0;
+  std::vector<int64_t> sq(c);
+  for (size_t i = 0; i < c; ++i) {
+    sq[i] = round_to_int(std::ldexp(shift[i], out.scale), n.where());
+    smax = std::max<uint64_t>(smax, uint64_t(std::llabs(sq[i])));
+  }
+  for (size_t e = 0; e < x.size(); ++e) {
+    const size_t ch = (e / inner) % c;
+    axpy(out, e, qa.q[ch], x, e);
+    add_const(out, e, sq[ch]);
+  }
+  check_bound(n, i128(x.bound) * qa.max_abs + smax);
+  out.bound = uint64_t(i128(x.bound) * qa.max_abs + smax);
+  return out;
+}
+
+// Tanh (and Sigmoid(x) = (1 + tanh(x / 2)) / 2) as a piecewise-linear interpolation over
+// [-4, 4) in 2^kSegBits segments, saturating outside. The segment is read from the top bits of
+// the clipped input's bit decomposition; its value and slope are multilinear polynomials in
+// those bits (2^kSegBits - kSegBits - 1 product wires). The error bound is computed exhaustively
+// over every input integer at compile time.
+constexpr unsigned kSegBits = 5;
+
+QT Lowerer::tanh_like(const Node& n, bool sigmoid) {
+  QT& x = materialized(n.inputs.at(0), n);
+  // tanh's argument: x itself, or x / 2 for the sigmoid (the same integers at one more bit of scale).
+  const int s = x.scale + (sigmoid ? 1 : 0);
+  if (s < 0) throw ModelError(n.where() + ": input scale too coarse for the approximation (raise --act-bits)");
+  const unsigned p = unsigned(s) + 2;  // T = 4 = 2^p units
+  if (p + 1 > 60) throw ModelError(n.where() + ": input scale too fine for the approximation");
+  const int64_t T = int64_t{1} << p;
+  const unsigned L = p + 1, gbits = std::min(kSegBits, L), obits = L - gbits;
+  const size_t segs = size_t{1} << gbits;
+  const double width = 8.0 / double(segs);
+  const int sb = int(spec_.options.weight_bits) - 2;  // slopes <= 1
+  const int S = s + sb;
+  std::vector<int64_t> aq(segs), bq(segs);
+  for (size_t j = 0; j < segs; ++j) {
+    const double x0 = -4.0 + double(j) * width, y0 = std::tanh(x0), y1 = std::tanh(x0 + width);
+    aq[j] = round_to_int(std::ldexp(y0, S), n.where());
+    bq[j] = round_to_int(std::ldexp((y1 - y0) / width, sb), n.where());
+  }
+  // Exhaustive error of the circuit's function against tanh (clip included).
+  if (planning_) {
+    double err = 0;
+    auto approx = [&](int64_t c) {  // c in [-T, T)
+      const uint64_t z = uint64_t(c + T);
+      const size_t j = size_t(z >> obits);
+      const int64_t o = int64_t(z & ((uint64_t{1} << obits) - 1));
+      return std::ldexp(double(aq[j] + bq[j] * o), -S);
+    };
+    for (int64_t c = -T; c < T; ++c) {
+      const double xr = std::ldexp(double(c), -s);
+      err = std::max(err, std::fabs(approx(c) - std::tanh(xr)));
+      // Inputs between this integer and the next (finer than the scale) map to c as well.
+      err = std::max(err, std::fabs(approx(c) - std::tanh(xr + std::ldexp(1.0, -s))));
+    }
+    err = std::max({err, std::fabs(1.0 - approx(T - 1)), std::fabs(-1.0 - approx(-T))});
+    spec_.approximations.push_back({n.name, n.op, sigmoid ? err / 2 : err});
+  }
+  QT out;
+  out.shape = x.shape;
+  uint64_t amax = 0, bmax = 0;
+  for (size_t j = 0; j < segs; ++j) {
+    amax = std::max<uint64_t>(amax, uint64_t(std::llabs(aq[j])));
+    bmax = std::max<uint64_t>(bmax, uint64_t(std::llabs(bq[j])));
+  }
+  const uint64_t ybound = amax + bmax * (uint64_t{1} << obits);
+  out.scale = sigmoid ? S + 1 : S;
+  out.bound = sigmoid ? ybound + (uint64_t{1} << S) : ybound;
+  check_bound(n, i128(out.bound));
+  // Multilinear coefficients (Moebius transform of the tables over the index bits).
+  std::vector<int64_t> ca(aq), cb(bq);
+  for (unsigned t = 0; t < gbits; ++t)
+    for (size_t m = 0; m < segs; ++m)
+      if (m >> t & 1) ca[m] -= ca[m ^ (size_t{1} << t)], cb[m] -= cb[m ^ (size_t{1} << t)];
+  const std::string what = n.where() + ": internal range error";
+  const uint64_t cbound = x.bound + uint64_t(T);
+  for (size_t e = 0; e < x.size(); ++e) {
+    Lc c = emit() ? Lc::of(x.wire[e]) : Lc();
+    int64_t cv = emit() ? 0 : x.v[e];
+    {  // c = -T + relu(c + T)
+      const Lc d = emit() ? c + Lc::constant(fr_of(T)) : Lc();
+      const int64_t dv = cv + T;
+      const Lc sg = Lc::of(sign_of(&d, dv, cbound, what));
+      const Wire t = product(&sg, dv >= 0, &d, dv);
+      if (emit()) c = Lc::constant(fr_of(-T)) + Lc::of(t);
+      cv = -T + (dv >= 0 ? dv : 0);
+    }
+    {  // c = (T - 1) - relu((T - 1) - c)
+      const Lc d = emit() ? Lc::constant(fr_of(T - 1)) - c : Lc();
+      const int64_t dv = T - 1 - cv;
+      const Lc sg = Lc::of(sign_of(&d, dv, 2 * cbound, what));
+      const Wire t = product(&sg, dv >= 0, &d, dv);
+      if (emit()) c = Lc::constant(fr_of(T - 1)) - Lc::of(t);
+      cv = T - 1 - (dv >= 0 ? dv : 0);
+    }
+    // z = c + T in [0, 2^L): low obits are the offset, top gbits the segment.
+    const Lc z = emit() ? c + Lc::constant(fr_of(T)) : Lc();
+    const int64_t zv = cv + T;
+    const Wire zb = decompose(&z, zv, 0, L, what);
+    Lc off;
+    for (unsigned i = 0; i < obits && emit(); ++i) off.add_term(zb + i, pow2(i));
+    const int64_t ov = zv & ((int64_t{1} << obits) - 1);
+    const size_t seg = size_t(zv >> obits);
+    // Monomials over the index bits: mono[m] = prod of bits in m (mono[0] = 1).
+    std::vector<Lc> mono(emit() ? segs : 0);
+    if (emit()) {
+      mono[0] = Lc::constant(Fr::one());
+      for (unsigned t = 0; t < gbits; ++t) mono[size_t{1} << t] = Lc::of(zb + obits + t);
+    }
+    for (size_t m = 1; m < segs; ++m) {
+      if (std::has_single_bit(m)) continue;
+      const size_t top = std::bit_floor(m), rest = m ^ top;
+      const Lc bit = emit() ? mono[top] : Lc(), rl = emit() ? mono[rest] : Lc();
+      const Wire w = product(&rl, (seg & rest) == rest, &bit, (seg & top) != 0);
+      if (emit()) mono[m] = Lc::of(w);
+    }
+    Lc A, B;
+    if (emit())
+      for (size_t m = 0; m < segs; ++m) {
+        A += mono[m] * fr_of(ca[m]);
+        B += mono[m] * fr_of(cb[m]);
+      }
+    // y = A + B * off
+    const Wire y = b_.alloc(1);
+    const int64_t yv = aq[seg] + bq[seg] * ov;
+    if (emit()) b_.constrain(B, off, Lc::of(y) - A);
+    else b_.set(y, yv);
+    if (sigmoid) {  // (y + 2^S) / 2: one more bit of scale
+      if (emit()) out.lc.push_back(Lc::of(y) + Lc::constant(fr_of(int64_t{1} << S)));
+      else out.v.push_back(yv + (int64_t{1} << S));
+    } else {
+      out.wire.push_back(y);
+      if (emit()) out.lc.push_back(Lc::of(y));
+      else out.v.push_back(yv);
+    }
+  }
+  return out;
+}
+
+// ArgMax: one-hot selector bits s_i with sum 1, m = sum s_i x_i, and for every j
+// m - x_j - [j before the chosen index] >= 0 (first index wins ties; last with
+// select_last_index). The index sum i s_i is the output.
+QT Lowerer::argmax(const Node& n) {
+  QT& x = materialized(n.inputs.at(0), n);
+  const int64_t axis = normalized_axis(n, n.get_int("axis", 0), x.shape.size());
+  const bool keep = n.get_int("keepdims", 1) != 0, last = n.get_int("select_last_index", 0) != 0;
+  const size_t len = size_t(x.shape[size_t(axis)]);
+  size_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= size_t(x.shape[size_t(d)]);
+  for (size_t d = size_t(axis) + 1; d < x.shape.size(); ++d) inner *= size_t(x.shape[d]);
+  QT out;
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    if (int64_t(d) != axis) out.shape.push_back(x.shape[d]);
+    else if (keep) out.shape.push_back(1);
+  out.scale = 0;
+  out.bound = len - 1;
+  const std::string what = n.where() + ": internal range error";
+  for (size_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < inner; ++i) {
+      auto at = [&](size_t k) { return (o * len + k) * inner + i; };
+      size_t best = 0;
+      if (!emit())
+        for (size_t k = 1; k < len; ++k)
+          if (x.v[at(k)] > x.v[at(best)] || (last && x.v[at(k)] == x.v[at(best)])) best = k;
+      const Wire sel = b_.alloc(uint32_t(len));
+      Lc sum, index, m;
+      int64_t mv = emit() ? 0 : x.v[at(best)];
+      for (size_t k = 0; k < len; ++k) {
+        const Lc s = Lc::of(sel + uint32_t(k));
+        if (emit()) {
+          b_.constrain(s, s - Lc::constant(Fr::one()), Lc());
+          sum += s;
+          index.add_term(sel + uint32_t(k), fr_of(int64_t(k)));
+        } else {
+          b_.set(sel + uint32_t(k), int64_t(k == best));
+        }
+        const Lc xl = emit() ? Lc::of(x.wire[at(k)]) : Lc();
+        const Wire p = product(&s, k == best, &xl, emit() ? 0 : x.v[at(k)]);
+        if (emit()) m.add_term(p, Fr::one());
+      }
+      if (emit()) b_.constrain_zero(sum - Lc::constant(Fr::one()));
+      const unsigned bits = bitlen(2 * x.bound + 1) + 1;
+      for (size_t j = 0; j < len; ++j) {
+        // [j before the chosen index] = sum of selectors after j (before j with select_last_index)
+        Lc d;
+        int64_t before = 0;
+        if (emit()) {
+          d = m - Lc::of(x.wire[at(j)]);
+          for (size_t k = 0; k < len; ++k)
+            if (last ? k < j : k > j) d.add_term(sel + uint32_t(k), -Fr::one());
+        } else {
+          before = last ? (best < j) : (best > j);
+        }
+        decompose(&d, emit() ? 0 : mv - x.v[at(j)] - before, 0, bits, what);
+      }
+      if (emit()) out.lc.push_back(index);
+      else out.v.push_back(int64_t(best));
+    }
+  return out;
+}
+
+// ---- driver -------------------------------------------------------------------------------------
+
+void Lowerer::run(const TensorMap* inputs) {
+  consts_ = g_.constants;
+  // Which tensors are graph outputs, and Softmax nodes that only feed outputs.
+  std::set<std::string> graph_outputs;
+  for (const auto& o : g_.outputs) graph_outputs.insert(o.name);
+  std::map<std::string, int> uses;
+  for (const Node& n : g_.nodes)
+    for (const auto& in : n.inputs) ++uses[in];
+  std::map<std::string, std::string> softmax_input;  // softmax output -> its input
+  for (const Node& n : g_.nodes) {
+    if (n.op != "Softmax") continue;
+    if (!graph_outputs.count(n.outputs.at(0)) || uses[n.outputs[0]] != 0)
+      throw ModelError(n.where() + ": Softmax is supported only as a model output (it is proved as its input, the "
+                       "logits, and applied to the public values)");
+    softmax_input[n.outputs[0]] = n.inputs.at(0);
+  }
+
+  // Inputs: quantized, range checked, public or private.
+  uint32_t next_in = 0;
+  std::vector<Lc> input_lcs;
+  for (const ValueInfo& in : g_.inputs) {
+    QT t;
+    t.shape = in.shape;
+    if (planning_) {
+      double r = spec_.options.input_range;
+      if (ranges_) {
+        auto it = ranges_->find(in.name);
+        if (it == ranges_->end()) throw ModelError("calibration has no range for input '" + in.name + "'");
+        r = it->second;
+      }
+      t.scale = std::min(scale_for(r * spec_.options.headroom, bits_), spec_.options.max_scale);
+      spec_.plan[in.name] = t.scale;
+      spec_.inputs.push_back({in.name, in.shape, t.scale, 0});
+    } else {
+      t.scale = spec_.plan.at(in.name);
+    }
+    t.bound = limit() - 1;
+    const Tensor* x = nullptr;
+    if (!emit()) {
+      auto it = inputs->find(in.name);
+      if (it == inputs->end()) throw ProveError("input '" + in.name + "' is missing");
+      if (it->second.shape != in.shape)
+        throw ProveError("input '" + in.name + "' has shape " + shape_str(it->second.shape) + ", the model expects " +
+                         shape_str(in.shape));
+      x = &it->second;
+    }
+    const std::string what = "input '" + in.name + "' holds a value outside the range the model was compiled for (|x| < " +
+                             std::to_string(std::ldexp(double(limit()), -t.scale)) + ")";
+    for (size_t e = 0; e < element_count(in.shape); ++e, ++next_in) {
+      const Wire w = spec_.options.private_inputs ? b_.private_input_wire(next_in) : b_.public_input_wire(next_in);
+      t.wire.push_back(w);
+      int64_t q = 0;
+      if (!emit()) {
+        const double xv = x->data[e];
+        if (!std::isfinite(xv) || std::fabs(std::ldexp(xv, t.scale)) >= double(limit())) throw ProveError(what);
+        q = round_to_int(std::ldexp(xv, t.scale), what);
+        b_.set(w, q);
+        t.v.push_back(q);
+      } else {
+        t.lc.push_back(Lc::of(w));
+      }
+      const Lc wl = Lc::of(w);
+      t.sign.push_back(decompose(&wl, q, int64_t(limit()), bits_, what) + (bits_ - 1));
+      input_lcs.push_back(wl);
+    }
+    vars_[in.name] = std::move(t);
+  }
+
+  for (const Node& n : g_.nodes) {
+    // Constant folding: a node whose inputs are all constants is evaluated in float.
+    const bool all_const = std::all_of(n.inputs.begin(), n.inputs.end(),
+                                       [&](const std::string& s) { return s.empty() || is_const(s); });
+    if (all_const) {
+      Graph one;
+      one.opset = g_.opset;
+      one.nodes = {n};
+      for (const auto& in : n.inputs)
+        if (!in.empty()) one.constants[in] = consts_.at(in);
+      one.outputs = {{n.outputs.at(0), {}}};
+      consts_[n.outputs[0]] = evaluate_reference(one, {}).at(n.outputs[0]);
+      continue;
+    }
+    const std::string& op = n.op;
+    QT out;
+    if (op == "Gemm") out = gemm(n);
+    else if (op == "MatMul") out = matmul(n);
+    else if (op == "Conv") out = conv(n);
+    else if (op == "Add" || op == "Sub") out = add_sub(n, op == "Sub");
+    else if (op == "Mul" || op == "Div") out = mul_div(n, op == "Div");
+    else if (op == "Relu") out = relu(n);
+    else if (op == "LeakyRelu") out = leaky_relu(n);
+    else if (op == "Clip") out = clip(n);
+    else if (op == "MaxPool") out = max_pool(n);
+    else if (op == "AveragePool") out = average_pool(n, false);
+    else if (op == "GlobalAveragePool") out = average_pool(n, true);
+    else if (op == "Flatten" || op == "Reshape" || op == "Identity" || op == "Dropout") {
+      const QT& x = var(n.inputs.at(0), n);
+      Shape shape = x.shape;
+      if (op == "Flatten") shape = flatten_shape(n, x.shape);
+      if (op == "Reshape") shape = reshape_shape(n, x.shape, cst(n.inputs.at(1), n).data);
+      out = x;
+      out.shape = shape;
+    } else if (op == "Transpose") {
+      const QT& x = var(n.inputs.at(0), n);
+      const auto perm = transpose_perm(n, x.shape);
+      const Shape shape = transpose_shape(x.shape, perm);
+      const auto st = strides_of(x.shape);
+      std::vector<size_t> from(x.size());
+      std::vector<int64_t> pos(shape.size(), 0);
+      for (size_t e = 0; e < from.size(); ++e) {
+        size_t k = 0;
+        for (size_t d = 0; d < perm.size(); ++d) k += size_t(pos[d]) * st[size_t(perm[d])];
+        from[e] = k;
+        for (size_t d = pos.size(); d-- > 0;) {
+          if (++pos[d] < shape[d]) break;
+          pos[d] = 0;
+        }
+      }
+      out = reorder(x, shape, from);
+    } else if (op == "Concat") out = concat(n);
+    else if (op == "BatchNormalization") out = batch_norm(n);
+    else if (op == "Sigmoid" || op == "Tanh") out = tanh_like(n, op == "Sigmoid");
+    else if (op == "ArgMax") out = argmax(n);
+    else if (op == "Softmax") continue;  // proved as its input (see above)
+    else throw ModelError(n.where() + ": op is not supported");
+    vars_[n.outputs.at(0)] = std::move(out);
+  }
+
+  // Outputs: materialized at their planned scale and copied to the public output wires.
+  uint32_t next_out = 0;
+  std::vector<OutputSpec> outs;
+  for (const auto& o : g_.outputs) {
+    const bool sm = softmax_input.count(o.name) != 0;
+    const std::string src = sm ? softmax_input[o.name] : o.name;
+    if (is_const(src)) throw ModelError("output '" + o.name + "' is a constant: nothing to prove");
+    QT& t = vars_.at(src);
+    t = materialize(t, src, false);
+    OutputSpec os{o.name, t.shape, t.scale, sm, next_out};
+    for (size_t e = 0; e < t.size(); ++e, ++next_out) {
+      const Wire w = b_.output_wire(next_out);
+      if (emit()) b_.constrain_zero(Lc::of(w) - Lc::of(t.wire[e]));
+      else b_.set(w, t.v[e]);
+    }
+    outs.push_back(os);
+  }
+  if (spec_.options.private_inputs) {
+    const Wire w = b_.output_wire(next_out);
+    const Lc c = poseidon_commit_gadget(b_, input_lcs);
+    if (emit()) b_.constrain_zero(Lc::of(w) - c);
+    else b_.set(w, b_.value(c));
+  }
+  if (planning_) {
+    spec_.outputs = outs;
+    uint32_t next_pub_in = next_out + (spec_.options.private_inputs ? 1 : 0);
+    for (auto& in : spec_.inputs) {
+      in.first_signal = spec_.options.private_inputs ? 0 : next_pub_in;
+      next_pub_in += uint32_t(element_count(in.shape));
+    }
+  }
+}
+
+// Public-signal counts of a graph: outputs (softmax outputs count their input), commitment,
+// public inputs.
+void count_io(const Graph& g, bool private_inputs, uint32_t& n_out, uint32_t& n_in) {
+  const auto shapes = infer_shapes(g);
+  n_out = 0;
+  for (const auto& o : g.outputs) n_out += uint32_t(element_count(shapes.at(o.name)));
+  if (private_inputs) ++n_out;
+  n_in = 0;
+  for (const auto& in : g.inputs) n_in += uint32_t(element_count(in.shape));
+}
+
+}  // namespace
+
+Ranges calibrate(const Graph& g, const std::vector<TensorMap>& samples) {
+  if (samples.empty()) throw ModelError("calibration needs at least one sample");
+  Ranges r;
+  for (const auto& s : samples)
+    for (const auto& [name, t] : evaluate_reference(g, s)) {
+      if (g.constants.count(name)) continue;
+      double& m = r[name];
+      for (double v : t.data) m = std::max(m, std::fabs(v));
+    }
+  return r;
+}
+
+Compiled compile_model(const Graph& g, const QuantOptions& options, const Ranges* ranges) {
+  uint32_t n_out, n_in;
+  count_io(g, options.private_inputs, n_out, n_in);
+  Builder b(Builder::Mode::kEmit, n_out, options.private_inputs ? 0 : n_in, options.private_inputs ? n_in : 0);
+  Compiled c;
+  c.spec.options = options;
+  c.spec.input_commitment = options.private_inputs;
+  Lowerer(g, b, c.spec, ranges).run(nullptr);
+  c.spec.n_wires = b.wire_count();
+  c.spec.n_constraints = b.constraint_count();
+  c.spec.n_public = n_out + (options.private_inputs ? 0 : n_in);
+  c.r1cs = b.take_r1cs();
+  return c;
+}
+
+Evaluation evaluate_model(const Graph& g, const ModelSpec& spec, const TensorMap& inputs) {
+  uint32_t n_out, n_in;
+  count_io(g, spec.options.private_inputs, n_out, n_in);
+  Builder b(Builder::Mode::kEval, n_out, spec.options.private_inputs ? 0 : n_in, spec.options.private_inputs ? n_in : 0);
+  ModelSpec s = spec;
+  Lowerer(g, b, s, nullptr).run(&inputs);
+  if (b.wire_count() != spec.n_wires)
+    throw ProveError("the model does not lower to the compiled circuit (" + std::to_string(b.wire_count()) +
+                     " wires, model.json says " + std::to_string(spec.n_wires) +
+                     "): model.onnx or model.json changed since compile");
+  Evaluation ev;
+  ev.witness = b.take_witness();
+  ev.public_signals.assign(ev.witness.begin() + 1, ev.witness.begin() + 1 + spec.n_public);
+  for (const OutputSpec& o : spec.outputs) {
+    Tensor t{o.shape, {}};
+    std::vector<int64_t> raw;
+    for (size_t e = 0; e < element_count(o.shape); ++e) {
+      raw.push_back(int_of(ev.witness[1 + o.first_signal + e]));
+      t.data.push_back(std::ldexp(double(raw.back()), -o.scale));
+    }
+    if (o.softmax) {
+      Graph one;
+      one.opset = g.opset;
+      Node sm;
+      for (const Node& n : g.nodes)
+        if (n.op == "Softmax" && n.outputs.at(0) == o.name) sm = n;
+      one.constants["x"] = t;
+      sm.inputs = {"x"};
+      sm.outputs = {"y"};
+      one.nodes = {sm};
+      one.outputs = {{"y", {}}};
+      t = evaluate_reference(one, {}).at("y");
+    }
+    ev.outputs[o.name] = t;
+    ev.raw_outputs[o.name] = raw;
+  }
+  return ev;
+}
+
+}  // namespace zkinfer::compiler

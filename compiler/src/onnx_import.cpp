@@ -1,0 +1,279 @@
+// ONNX protobuf -> Graph (graph.h). The protobuf classes stay inside this file.
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+
+#include "zkinfer/compiler/graph.h"
+
+namespace zkinfer::compiler {
+
+size_t element_count(const Shape& s) {
+  size_t n = 1;
+  for (int64_t d : s) n *= size_t(d);
+  return n;
+}
+
+std::string shape_str(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+int64_t Node::get_int(const std::string& a, int64_t dflt) const {
+  auto it = attrs.find(a);
+  if (it == attrs.end()) return dflt;
+  if (it->second.kind != Attribute::Kind::kInt)
+    throw ModelError(where() + ": attribute '" + a + "' is not an integer");
+  return it->second.i;
+}
+double Node::get_float(const std::string& a, double dflt) const {
+  auto it = attrs.find(a);
+  if (it == attrs.end()) return dflt;
+  if (it->second.kind != Attribute::Kind::kFloat)
+    throw ModelError(where() + ": attribute '" + a + "' is not a float");
+  return it->second.f;
+}
+std::string Node::get_string(const std::string& a, const std::string& dflt) const {
+  auto it = attrs.find(a);
+  if (it == attrs.end()) return dflt;
+  if (it->second.kind != Attribute::Kind::kString)
+    throw ModelError(where() + ": attribute '" + a + "' is not a string");
+  return it->second.s;
+}
+std::vector<int64_t> Node::get_ints(const std::string& a, std::vector<int64_t> dflt) const {
+  auto it = attrs.find(a);
+  if (it == attrs.end()) return dflt;
+  if (it->second.kind != Attribute::Kind::kInts)
+    throw ModelError(where() + ": attribute '" + a + "' is not a list of integers");
+  return it->second.ints;
+}
+std::string Node::where() const { return "node '" + name + "' (" + op + ")"; }
+
+namespace {
+
+constexpr const char* kOps[] = {
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool",
+    "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
+    "BatchNormalization", "Sigmoid", "Tanh", "Softmax", "ArgMax", "Identity", "Dropout"};
+
+bool is_supported(const std::string& op) {
+  return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=
+         std::end(kOps);
+}
+
+// Raw little-endian data, or the typed repeated field, as doubles.
+Tensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
+  Tensor out;
+  for (int64_t d : t.dims()) {
+    if (d < 0) throw ModelError(what + ": negative dimension");
+    out.shape.push_back(d);
+  }
+  const size_t n = element_count(out.shape);
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    throw ModelError(what + ": external tensor data is not supported (save the model with the data inside)");
+  const std::string& raw = t.raw_data();
+  auto from_raw = [&](auto tag) {
+    using T = decltype(tag);
+    if (raw.size() != n * sizeof(T))
+      throw ModelError(what + ": raw data holds " + std::to_string(raw.size()) + " bytes, expected " +
+                       std::to_string(n * sizeof(T)) + " for shape " + shape_str(out.shape));
+    out.data.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      T v;
+      std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+      out.data[i] = double(v);
+    }
+  };
+  auto check_count = [&](size_t have) {
+    if (have != n)
+      throw ModelError(what + ": holds " + std::to_string(have) + " values, expected " +
+                       std::to_string(n) + " for shape " + shape_str(out.shape));
+  };
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      if (!raw.empty()) {
+        from_raw(float{});
+      } else {
+        check_count(size_t(t.float_data_size()));
+        out.data.assign(t.float_data().begin(), t.float_data().end());
+      }
+      break;
+    case onnx::TensorProto::DOUBLE:
+      if (!raw.empty()) {
+        from_raw(double{});
+      } else {
+        check_count(size_t(t.double_data_size()));
+        out.data.assign(t.double_data().begin(), t.double_data().end());
+      }
+      break;
+    case onnx::TensorProto::INT64:
+      if (!raw.empty()) {
+        from_raw(int64_t{});
+      } else {
+        check_count(size_t(t.int64_data_size()));
+        out.data.assign(t.int64_data().begin(), t.int64_data().end());
+      }
+      break;
+    case onnx::TensorProto::INT32:
+      if (!raw.empty()) {
+        from_raw(int32_t{});
+      } else {
+        check_count(size_t(t.int32_data_size()));
+        out.data.assign(t.int32_data().begin(), t.int32_data().end());
+      }
+      break;
+    default:
+      throw ModelError(what + ": element type " + std::to_string(t.data_type()) +
+                       " is not supported (float, double, int32 and int64 are)");
+  }
+  for (double v : out.data)
+    if (!std::isfinite(v)) throw ModelError(what + ": holds a non-finite value");
+  return out;
+}
+
+Attribute read_attribute(const onnx::AttributeProto& a, const std::string& what) {
+  Attribute out;
+  switch (a.type()) {
+    case onnx::AttributeProto::INT:
+      out.kind = Attribute::Kind::kInt;
+      out.i = a.i();
+      break;
+    case onnx::AttributeProto::FLOAT:
+      out.kind = Attribute::Kind::kFloat;
+      out.f = a.f();
+      break;
+    case onnx::AttributeProto::STRING:
+      out.kind = Attribute::Kind::kString;
+      out.s = a.s();
+      break;
+    case onnx::AttributeProto::INTS:
+      out.kind = Attribute::Kind::kInts;
+      out.ints.assign(a.ints().begin(), a.ints().end());
+      break;
+    case onnx::AttributeProto::FLOATS:
+      out.kind = Attribute::Kind::kFloats;
+      out.floats.assign(a.floats().begin(), a.floats().end());
+      break;
+    case onnx::AttributeProto::TENSOR:
+      out.kind = Attribute::Kind::kTensor;
+      out.tensor = read_tensor(a.t(), what + " attribute '" + a.name() + "'");
+      break;
+    default:
+      throw ModelError(what + ": attribute '" + a.name() + "' has an unsupported type");
+  }
+  return out;
+}
+
+Shape read_shape(const onnx::ValueInfoProto& v, const std::string& what) {
+  if (!v.type().has_tensor_type())
+    throw ModelError(what + " '" + v.name() + "' is not a tensor");
+  const auto& tt = v.type().tensor_type();
+  if (!tt.has_shape()) throw ModelError(what + " '" + v.name() + "' has no shape");
+  Shape s;
+  for (const auto& d : tt.shape().dim()) {
+    if (!d.has_dim_value() || d.dim_value() <= 0)
+      throw ModelError(what + " '" + v.name() + "' has a dynamic dimension" +
+                       (d.has_dim_param() ? " '" + d.dim_param() + "'" : std::string()) +
+                       ": export the model with fixed shapes (e.g. batch size 1)");
+    s.push_back(d.dim_value());
+  }
+  return s;
+}
+
+}  // namespace
+
+std::span<const char* const> supported_ops() { return kOps; }
+
+Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
+  onnx::ModelProto model;
+  if (bytes.size() > size_t(INT32_MAX))
+    throw ModelError(name + ": larger than 2 GiB (protobuf's limit); external data is not supported");
+  if (!model.ParseFromArray(bytes.data(), int(bytes.size())))
+    throw ModelError(name + ": not a valid ONNX model (protobuf parse failed)");
+  if (!model.has_graph()) throw ModelError(name + ": the model has no graph");
+
+  Graph g;
+  g.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
+  bool have_opset = false;
+  for (const auto& os : model.opset_import()) {
+    if (os.domain().empty() || os.domain() == "ai.onnx") {
+      g.opset = os.version();
+      have_opset = true;
+    }
+  }
+  if (!have_opset) throw ModelError(name + ": the model imports no opset of the default ONNX domain");
+  if (g.opset < kMinOpset || g.opset > kMaxOpset)
+    throw ModelError(name + ": opset " + std::to_string(g.opset) + " is not supported (" +
+                     std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + " are)");
+
+  const auto& graph = model.graph();
+  std::set<std::string> defined;
+  for (const auto& init : graph.initializer()) {
+    if (init.name().empty()) throw ModelError(name + ": an initializer has no name");
+    g.constants[init.name()] = read_tensor(init, name + ": initializer '" + init.name() + "'");
+    defined.insert(init.name());
+  }
+  for (const auto& in : graph.input()) {
+    if (g.constants.count(in.name())) continue;  // older exporters list initializers as inputs
+    g.inputs.push_back({in.name(), read_shape(in, name + ": input")});
+    defined.insert(in.name());
+  }
+  if (g.inputs.empty()) throw ModelError(name + ": the model has no inputs");
+
+  // Nodes in the file should be topologically sorted (the ONNX spec requires it); check it.
+  int index = 0;
+  for (const auto& np : graph.node()) {
+    Node n;
+    n.op = np.op_type();
+    n.name = np.name().empty() ? n.op + "#" + std::to_string(index) : np.name();
+    ++index;
+    if (!np.domain().empty() && np.domain() != "ai.onnx")
+      throw ModelError(name + ": " + n.where() + " is from domain '" + np.domain() +
+                       "', only the default ONNX domain is supported");
+    for (const auto& a : np.attribute())
+      n.attrs[a.name()] = read_attribute(a, name + ": " + n.where());
+    n.inputs.assign(np.input().begin(), np.input().end());
+    n.outputs.assign(np.output().begin(), np.output().end());
+    if (n.op == "Constant") {
+      if (n.outputs.size() != 1 || !n.has("value") || n.attrs["value"].kind != Attribute::Kind::kTensor)
+        throw ModelError(name + ": " + n.where() + ": only Constant nodes with a tensor 'value' are supported");
+      g.constants[n.outputs[0]] = n.attrs["value"].tensor;
+      defined.insert(n.outputs[0]);
+      continue;
+    }
+    if (!is_supported(n.op))
+      throw ModelError(name + ": " + n.where() + ": op '" + n.op + "' (opset " + std::to_string(g.opset) +
+                       ") is not supported by the zkinfer compiler");
+    for (const auto& in : n.inputs)
+      if (!in.empty() && !defined.count(in))
+        throw ModelError(name + ": " + n.where() + ": input '" + in +
+                         "' is not defined before it (missing initializer, or nodes out of order)");
+    for (const auto& out : n.outputs)
+      if (!out.empty()) defined.insert(out);
+    g.nodes.push_back(std::move(n));
+  }
+  for (const auto& out : graph.output()) {
+    if (!defined.count(out.name()))
+      throw ModelError(name + ": graph output '" + out.name() + "' is not produced by any node");
+    ValueInfo vi{out.name(), {}};
+    g.outputs.push_back(vi);
+  }
+  if (g.outputs.empty()) throw ModelError(name + ": the model has no outputs");
+  return g;
+}
+
+Graph load_onnx(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw ModelError(path + ": cannot open");
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) throw ModelError(path + ": read error");
+  return parse_onnx(bytes, path);
+}
+
+}  // namespace zkinfer::compiler

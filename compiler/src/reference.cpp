@@ -1,0 +1,332 @@
+#include "zkinfer/compiler/reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "zkinfer/compiler/op_shapes.h"
+
+namespace zkinfer::compiler {
+
+namespace {
+
+[[noreturn]] void fail(const Node& n, const std::string& why) { throw ModelError(n.where() + ": " + why); }
+
+const Tensor& input(const Node& n, const TensorMap& t, size_t i) {
+  if (i >= n.inputs.size() || n.inputs[i].empty()) fail(n, "input " + std::to_string(i) + " is missing");
+  auto it = t.find(n.inputs[i]);
+  if (it == t.end()) fail(n, "input '" + n.inputs[i] + "' is not defined");
+  return it->second;
+}
+const Tensor* optional_input(const Node& n, const TensorMap& t, size_t i) {
+  if (i >= n.inputs.size() || n.inputs[i].empty()) return nullptr;
+  return &input(n, t, i);
+}
+
+Tensor elementwise(const Node& n, const Tensor& a, const Tensor& b, double (*f)(double, double)) {
+  Tensor out;
+  out.shape = broadcast_shape(n, a.shape, b.shape);
+  const auto ia = broadcast_index(a.shape, out.shape), ib = broadcast_index(b.shape, out.shape);
+  out.data.resize(ia.size());
+  for (size_t e = 0; e < ia.size(); ++e) out.data[e] = f(a.data[ia[e]], b.data[ib[e]]);
+  return out;
+}
+
+Tensor unary(const Tensor& x, auto f) {
+  Tensor out{x.shape, x.data};
+  for (double& v : out.data) v = f(v);
+  return out;
+}
+
+// Clip bounds: attributes before opset 11, optional inputs from 11 on.
+void clip_bounds(const Node& n, const TensorMap& t, int64_t opset, double& lo, double& hi) {
+  lo = -std::numeric_limits<double>::infinity();
+  hi = std::numeric_limits<double>::infinity();
+  if (opset < 11) {
+    lo = n.get_float("min", lo);
+    hi = n.get_float("max", hi);
+    return;
+  }
+  if (const Tensor* m = optional_input(n, t, 1)) {
+    if (m->data.size() != 1) fail(n, "min must be a scalar");
+    lo = m->data[0];
+  }
+  if (const Tensor* m = optional_input(n, t, 2)) {
+    if (m->data.size() != 1) fail(n, "max must be a scalar");
+    hi = m->data[0];
+  }
+}
+
+Tensor gemm(const Node& n, const TensorMap& t) {
+  const Tensor& a = input(n, t, 0);
+  const Tensor& b = input(n, t, 1);
+  const GemmDims d = gemm_dims(n, a.shape, b.shape);
+  Tensor out{{d.m, d.n}, std::vector<double>(size_t(d.m * d.n), 0.0)};
+  for (int64_t i = 0; i < d.m; ++i)
+    for (int64_t j = 0; j < d.n; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < d.k; ++k) {
+        const double av = d.trans_a ? a.data[size_t(k * d.m + i)] : a.data[size_t(i * d.k + k)];
+        const double bv = d.trans_b ? b.data[size_t(j * d.k + k)] : b.data[size_t(k * d.n + j)];
+        s += av * bv;
+      }
+      out.data[size_t(i * d.n + j)] = d.alpha * s;
+    }
+  if (const Tensor* c = optional_input(n, t, 2)) {
+    const Shape mn{d.m, d.n};
+    if (broadcast_shape(n, c->shape, mn) != mn) fail(n, "C of shape " + shape_str(c->shape) + " does not broadcast to " + shape_str(mn));
+    const auto ic = broadcast_index(c->shape, mn);
+    for (size_t e = 0; e < ic.size(); ++e) out.data[e] += d.beta * c->data[ic[e]];
+  }
+  return out;
+}
+
+Tensor matmul(const Node& n, const TensorMap& t) {
+  const Tensor& a = input(n, t, 0);
+  const Tensor& b = input(n, t, 1);
+  const MatMulDims d = matmul_dims(n, a.shape, b.shape);
+  Tensor out{d.out, std::vector<double>(size_t(d.batch * d.m * d.n), 0.0)};
+  for (int64_t bi = 0; bi < d.batch; ++bi) {
+    const double* ap = a.data.data() + d.a_batch[size_t(bi)] * size_t(d.m * d.k);
+    const double* bp = b.data.data() + d.b_batch[size_t(bi)] * size_t(d.k * d.n);
+    double* op = out.data.data() + size_t(bi * d.m * d.n);
+    for (int64_t i = 0; i < d.m; ++i)
+      for (int64_t j = 0; j < d.n; ++j) {
+        double s = 0;
+        for (int64_t k = 0; k < d.k; ++k) s += ap[i * d.k + k] * bp[k * d.n + j];
+        op[i * d.n + j] = s;
+      }
+  }
+  return out;
+}
+
+Tensor conv(const Node& n, const TensorMap& t) {
+  const Tensor& x = input(n, t, 0);
+  const Tensor& w = input(n, t, 1);
+  const Window2d g = conv_geometry(n, x.shape, w.shape);
+  const Tensor* b = optional_input(n, t, 2);
+  if (b && (b->shape.size() != 1 || b->shape[0] != g.oc)) fail(n, "bias must have shape [" + std::to_string(g.oc) + "]");
+  Tensor out{{g.n, g.oc, g.oh, g.ow}, std::vector<double>(size_t(g.n * g.oc * g.oh * g.ow))};
+  const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
+  size_t e = 0;
+  for (int64_t ni = 0; ni < g.n; ++ni)
+    for (int64_t m = 0; m < g.oc; ++m)
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          double s = b ? b->data[size_t(m)] : 0.0;
+          const int64_t c0 = (m / opg) * cpg;
+          for (int64_t c = 0; c < cpg; ++c)
+            for (int64_t ky = 0; ky < g.kh; ++ky)
+              for (int64_t kx = 0; kx < g.kw; ++kx) {
+                const int64_t iy = g.in_y(oy, ky), ix = g.in_x(ox, kx);
+                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+                s += w.data[size_t(((m * cpg + c) * g.kh + ky) * g.kw + kx)] *
+                     x.data[size_t(((ni * g.c + c0 + c) * g.h + iy) * g.w + ix)];
+              }
+          out.data[e++] = s;
+        }
+  return out;
+}
+
+Tensor pool(const Node& n, const Tensor& x, bool is_max) {
+  const Window2d g = pool_geometry(n, x.shape);
+  const bool include_pad = n.get_int("count_include_pad", 0) != 0;
+  Tensor out{{g.n, g.c, g.oh, g.ow}, std::vector<double>(size_t(g.n * g.c * g.oh * g.ow))};
+  size_t e = 0;
+  for (int64_t nc = 0; nc < g.n * g.c; ++nc)
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        double acc = is_max ? -std::numeric_limits<double>::infinity() : 0.0;
+        int64_t count = 0;
+        for (int64_t ky = 0; ky < g.kh; ++ky)
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            const int64_t iy = g.in_y(oy, ky), ix = g.in_x(ox, kx);
+            const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+            // count_include_pad counts the explicit padding, not the ceil_mode overhang.
+            const bool in_padded = iy < g.h + g.pad_bottom && ix < g.w + g.pad_right;
+            if (!inside) {
+              if (!is_max && include_pad && in_padded) ++count;
+              continue;
+            }
+            const double v = x.data[size_t((nc * g.h + iy) * g.w + ix)];
+            if (is_max) acc = std::max(acc, v);
+            else acc += v, ++count;
+          }
+        out.data[e++] = is_max ? acc : acc / double(count);
+      }
+  return out;
+}
+
+Tensor global_average_pool(const Node& n, const Tensor& x) {
+  if (x.shape.size() != 4) fail(n, "only [N,C,H,W] inputs are supported, got " + shape_str(x.shape));
+  const size_t nc = size_t(x.shape[0] * x.shape[1]), hw = size_t(x.shape[2] * x.shape[3]);
+  Tensor out{{x.shape[0], x.shape[1], 1, 1}, std::vector<double>(nc)};
+  for (size_t i = 0; i < nc; ++i) {
+    double s = 0;
+    for (size_t j = 0; j < hw; ++j) s += x.data[i * hw + j];
+    out.data[i] = s / double(hw);
+  }
+  return out;
+}
+
+Tensor transpose(const Node& n, const Tensor& x) {
+  const auto perm = transpose_perm(n, x.shape);
+  Tensor out{transpose_shape(x.shape, perm), std::vector<double>(x.data.size())};
+  const auto in_st = strides_of(x.shape);
+  std::vector<int64_t> pos(out.shape.size(), 0);
+  for (size_t e = 0; e < out.data.size(); ++e) {
+    size_t k = 0;
+    for (size_t d = 0; d < perm.size(); ++d) k += size_t(pos[d]) * in_st[size_t(perm[d])];
+    out.data[e] = x.data[k];
+    for (size_t d = pos.size(); d-- > 0;) {
+      if (++pos[d] < out.shape[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return out;
+}
+
+Tensor concat(const Node& n, const TensorMap& t) {
+  std::vector<Shape> shapes;
+  for (size_t i = 0; i < n.inputs.size(); ++i) shapes.push_back(input(n, t, i).shape);
+  Tensor out;
+  const int64_t axis = concat_axis(n, shapes, &out.shape);
+  size_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= size_t(out.shape[size_t(d)]);
+  for (size_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const Tensor& x = input(n, t, i);
+      const size_t chunk = x.data.size() / outer;
+      out.data.insert(out.data.end(), x.data.begin() + long(o * chunk), x.data.begin() + long((o + 1) * chunk));
+    }
+  return out;
+}
+
+Tensor batch_norm(const Node& n, const TensorMap& t) {
+  if (n.get_int("training_mode", 0) != 0) fail(n, "training_mode is not supported");
+  const Tensor& x = input(n, t, 0);
+  if (x.shape.size() < 2) fail(n, "input must have a channel axis");
+  const int64_t c = x.shape[1];
+  const Tensor* p[4];
+  for (size_t i = 0; i < 4; ++i) {
+    p[i] = &input(n, t, i + 1);
+    if (p[i]->data.size() != size_t(c)) fail(n, "scale, B, mean and var must have " + std::to_string(c) + " values");
+  }
+  const double eps = n.get_float("epsilon", 1e-5);
+  size_t inner = 1;
+  for (size_t d = 2; d < x.shape.size(); ++d) inner *= size_t(x.shape[d]);
+  Tensor out = x;
+  for (size_t e = 0; e < out.data.size(); ++e) {
+    const size_t ch = (e / inner) % size_t(c);
+    const double a = p[0]->data[ch] / std::sqrt(p[3]->data[ch] + eps);
+    out.data[e] = (x.data[e] - p[2]->data[ch]) * a + p[1]->data[ch];
+  }
+  return out;
+}
+
+// Softmax over `axis`: before opset 13 the input is coerced to 2-D at the axis.
+Tensor softmax(const Node& n, const Tensor& x, int64_t opset) {
+  const int64_t axis = normalized_axis(n, n.get_int("axis", opset < 13 ? 1 : -1), x.shape.size());
+  size_t outer = 1, len = 1, inner = 1;
+  for (int64_t d = 0; d < int64_t(x.shape.size()); ++d) {
+    const size_t s = size_t(x.shape[size_t(d)]);
+    if (d < axis) outer *= s;
+    else if (d == axis || opset < 13) len *= s;
+    else inner *= s;
+  }
+  Tensor out = x;
+  for (size_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < inner; ++i) {
+      auto at = [&](size_t k) -> double& { return out.data[(o * len + k) * inner + i]; };
+      double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+      for (size_t k = 0; k < len; ++k) mx = std::max(mx, at(k));
+      for (size_t k = 0; k < len; ++k) sum += (at(k) = std::exp(at(k) - mx));
+      for (size_t k = 0; k < len; ++k) at(k) /= sum;
+    }
+  return out;
+}
+
+Tensor argmax(const Node& n, const Tensor& x) {
+  const int64_t axis = normalized_axis(n, n.get_int("axis", 0), x.shape.size());
+  const bool keep = n.get_int("keepdims", 1) != 0, last = n.get_int("select_last_index", 0) != 0;
+  size_t outer = 1, len = size_t(x.shape[size_t(axis)]), inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= size_t(x.shape[size_t(d)]);
+  for (size_t d = size_t(axis) + 1; d < x.shape.size(); ++d) inner *= size_t(x.shape[d]);
+  Tensor out;
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    if (int64_t(d) != axis) out.shape.push_back(x.shape[d]);
+    else if (keep) out.shape.push_back(1);
+  for (size_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < inner; ++i) {
+      size_t best = 0;
+      for (size_t k = 1; k < len; ++k) {
+        const double v = x.data[(o * len + k) * inner + i], b = x.data[(o * len + best) * inner + i];
+        if (v > b || (last && v == b)) best = k;
+      }
+      out.data.push_back(double(best));
+    }
+  return out;
+}
+
+}  // namespace
+
+TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs) {
+  TensorMap t;
+  for (const auto& [name, c] : g.constants) t[name] = c;
+  for (const auto& in : g.inputs) {
+    auto it = inputs.find(in.name);
+    if (it == inputs.end()) throw ModelError("input '" + in.name + "' is missing");
+    if (it->second.shape != in.shape)
+      throw ModelError("input '" + in.name + "' has shape " + shape_str(it->second.shape) + ", the model expects " +
+                       shape_str(in.shape));
+    t[in.name] = it->second;
+  }
+  for (const Node& n : g.nodes) {
+    const std::string& op = n.op;
+    Tensor out;
+    if (op == "Gemm") out = gemm(n, t);
+    else if (op == "MatMul") out = matmul(n, t);
+    else if (op == "Add") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a + b; });
+    else if (op == "Sub") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a - b; });
+    else if (op == "Mul") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a * b; });
+    else if (op == "Div") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a / b; });
+    else if (op == "Relu") out = unary(input(n, t, 0), [](double v) { return v > 0 ? v : 0.0; });
+    else if (op == "LeakyRelu") {
+      const double alpha = n.get_float("alpha", 0.01);
+      out = unary(input(n, t, 0), [alpha](double v) { return v >= 0 ? v : alpha * v; });
+    } else if (op == "Clip") {
+      double lo, hi;
+      clip_bounds(n, t, g.opset, lo, hi);
+      out = unary(input(n, t, 0), [lo, hi](double v) { return std::min(std::max(v, lo), hi); });
+    } else if (op == "Sigmoid") out = unary(input(n, t, 0), [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+    else if (op == "Tanh") out = unary(input(n, t, 0), [](double v) { return std::tanh(v); });
+    else if (op == "Conv") out = conv(n, t);
+    else if (op == "MaxPool") out = pool(n, input(n, t, 0), true);
+    else if (op == "AveragePool") out = pool(n, input(n, t, 0), false);
+    else if (op == "GlobalAveragePool") out = global_average_pool(n, input(n, t, 0));
+    else if (op == "Flatten") out = {flatten_shape(n, input(n, t, 0).shape), input(n, t, 0).data};
+    else if (op == "Reshape") out = {reshape_shape(n, input(n, t, 0).shape, input(n, t, 1).data), input(n, t, 0).data};
+    else if (op == "Transpose") out = transpose(n, input(n, t, 0));
+    else if (op == "Concat") out = concat(n, t);
+    else if (op == "BatchNormalization") out = batch_norm(n, t);
+    else if (op == "Softmax") out = softmax(n, input(n, t, 0), g.opset);
+    else if (op == "ArgMax") out = argmax(n, input(n, t, 0));
+    else if (op == "Identity" || op == "Dropout") out = input(n, t, 0);
+    else fail(n, "op is not supported");
+    if (n.outputs.empty() || n.outputs[0].empty()) fail(n, "has no output");
+    t[n.outputs[0]] = std::move(out);
+  }
+  for (const auto& o : g.outputs)
+    if (!t.count(o.name)) throw ModelError("graph output '" + o.name + "' was not computed");
+  return t;
+}
+
+std::map<std::string, Shape> infer_shapes(const Graph& g) {
+  TensorMap zeros;
+  for (const auto& in : g.inputs) zeros[in.name] = {in.shape, std::vector<double>(element_count(in.shape), 0.0)};
+  std::map<std::string, Shape> shapes;
+  for (auto& [name, t] : evaluate_reference(g, zeros)) shapes[name] = t.shape;
+  return shapes;
+}
+
+}  // namespace zkinfer::compiler
