@@ -1,0 +1,570 @@
+// GPU MSM (Pippenger), the part that needs no CUDA: per-thread steps (ZK_HD), the plan (window
+// width, batch size, segment and chunk sizes, memory), and the order in which steps run. The CUDA
+// driver (msm_driver.cuh) runs each step as one thread of a kernel; the host simulator in
+// tests/unit/test_msm_gpu_sim.cpp runs the same steps over every (block, thread) with
+// std::stable_sort in place of the radix sort, and compares with the CPU backend (DESIGN.md 4).
+// This header compiles with g++ as well as nvcc and makes no CUDA call.
+//
+// Method, for out = sum_i k_i P_i with W windows of c bits:
+//  1. digits: each scalar becomes W signed digits of magnitude 0..2^(c-1) (a window value above
+//     2^(c-1) is taken as value - 2^c with a carry into the next window). Each digit gives one
+//     (key, value) pair: key = window << c | |digit|, value = point index | sign << 31. A zero
+//     digit gets the key W << c, above every real key, so it sorts last and is never read.
+//  2. sort: all pairs of a batch by key, the windows together (one radix sort); then count the
+//     pairs below the sentinel.
+//  3. accumulate: the sorted list is cut into segments of equal length regardless of where
+//     buckets begin, so a bucket that holds most of the points (witnesses are full of 0, 1 and
+//     small values) is shared by many threads instead of serialising one. A thread sums each run
+//     of equal keys in its segment with XYZZ mixed additions. A run inside its segment is
+//     complete and is added to its bucket. A run that crosses the segment's first or last edge
+//     is partial: it becomes a carry, slot 2s (head) or 2s+1 (tail) of segment s, keyed by the
+//     segment's first or last key, so the carries are again a sorted keyed list (unused slots
+//     hold the point at infinity). Carries are reduced the same way, level by level, until one
+//     segment remains. Every bucket is written by exactly one thread per level, so there are no
+//     atomics; buckets start at infinity and keep accumulating over batches.
+//  4. reduce: per window, sum_b b * B_b. Buckets b = 1..2^(c-1) are values X_i, i = b - 1, and
+//     the target is plain(X) + weighted(X) with plain = sum X_i, weighted = sum i X_i. A level
+//     cuts X into chunks of L (P_k = chunk sum, Q_k = sum of j X_{kL+j}); then plain(X) =
+//     plain(P) and weighted(X) = plain(Q) + L weighted(P). Carrying the state
+//     plain(X) + M weighted(X) + plain(Y) gives X' = P, Y'_k = (chunk sum of Y)_k + M Q_k,
+//     M' = M L (M a power of two: doublings). When one element per window is left the window
+//     sum is X_0 + Y_0.
+//  5. combine (host): sum_w 2^(c w) S_w by doubling, on the host: W points, a few hundred
+//     doublings, not worth a kernel of one thread.
+//
+// None of the tuning constants below has been measured on a GPU yet: they are estimates to be
+// replaced by measurements (bench/gpu/bench_gpu_msm.cu).
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "zkinfer/ec/curves.h"
+#include "zkinfer/ff/fields.h"
+#include "zkinfer/ff/hd.h"
+
+namespace zkinfer::gpu {
+
+// Device memory does not hold what an MSM of this size needs, even in the smallest batches.
+class MsmOutOfMemory : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace msm {
+
+inline constexpr uint32_t kSignBit = 0x80000000u;
+inline constexpr unsigned kMinWindowBits = 2, kMaxWindowBits = 24;
+
+// Tuning of the plan. Estimates, not yet measured on a GPU.
+struct Tuning {
+  // Level-0 segments (one thread each) aimed for per SM: a few waves of the accumulation kernel
+  // at the occupancy its registers allow, so a slow warp does not leave an SM idle at the end.
+  uint32_t segments_per_sm = 1024;
+  // Shortest level-0 segment: shorter ones mostly produce carries.
+  uint32_t min_segment = 16;
+  // Carry levels: entries per thread. Each level leaves 2/carry_segment as many carries and costs
+  // carry_segment dependent additions; 4-8 give the least total depth. At least 4.
+  uint32_t carry_segment = 8;
+  // First reduction level: threads aimed for per SM (chunk length follows). Later levels use
+  // chunks of reduce_chunk (a power of two, at least 2).
+  uint32_t reduce_threads_per_sm = 512;
+  uint32_t reduce_chunk = 8;
+};
+
+// Window layout: W windows of c bits; B = 2^(c-1) buckets per window, bucket b (1..B) of window
+// w at index w * B + b - 1. W c >= 255 so the signed recoding of a scalar below 2^254 never
+// carries out of the top window.
+struct Layout {
+  unsigned c = 0;
+  unsigned windows = 0;
+  uint32_t buckets = 0;
+  unsigned key_bits = 0;  // the sort's end bit: c + bit_width(W), room for the sentinel W << c
+  ZK_HDI uint32_t sentinel() const { return uint32_t(windows) << c; }
+  size_t total_buckets() const { return size_t(windows) * buckets; }
+};
+
+inline Layout make_layout(unsigned c) {
+  if (c < kMinWindowBits || c > kMaxWindowBits)
+    throw std::invalid_argument("GPU MSM: window_bits must be 0 or " + std::to_string(kMinWindowBits) +
+                                ".." + std::to_string(kMaxWindowBits) + ", got " + std::to_string(c));
+  Layout l;
+  l.c = c;
+  l.windows = (255 + c - 1) / c;
+  l.buckets = uint32_t{1} << (c - 1);
+  l.key_bits = c + unsigned(std::bit_width(l.windows));
+  return l;
+}
+
+// ---- per-thread steps -----------------------------------------------------------------------
+
+// Loads of whole points and field elements. On the device as 16-byte vectors (every type here
+// is a multiple of 16 bytes and the driver checks the alignment of its inputs); `ReadOnly` goes
+// through the read-only data path, for inputs no kernel writes.
+template <class T, bool ReadOnly = false>
+ZK_HDI T load(const T* p) {
+#if defined(__CUDA_ARCH__)
+  static_assert(sizeof(T) % 16 == 0);
+  constexpr int kVecs = sizeof(T) / 16;
+  const ulonglong2* src = reinterpret_cast<const ulonglong2*>(p);
+  uint64_t w[2 * kVecs];
+#pragma unroll
+  for (int k = 0; k < kVecs; ++k) {
+    const ulonglong2 q = ReadOnly ? __ldg(src + k) : src[k];
+    w[2 * k] = q.x;
+    w[2 * k + 1] = q.y;
+  }
+  T r;
+  memcpy(&r, w, sizeof(T));
+  return r;
+#else
+  return *p;
+#endif
+}
+
+// 1. Signed digits of scalar i: pairs at [w * n + i] (window-major: writes coalesce).
+struct DigitsStep {
+  static constexpr unsigned kBlock = 256;
+  const Fr* scalars;
+  size_t n;
+  Layout layout;
+  uint32_t* keys;
+  uint32_t* vals;
+
+  ZK_HD void operator()(size_t i) const {
+    const U256 k = load<Fr, true>(scalars + i).to_canonical();
+    const unsigned c = layout.c;
+    const uint32_t half = uint32_t{1} << (c - 1), mask = (uint32_t{1} << c) - 1;
+    uint32_t carry = 0;
+    for (unsigned w = 0; w < layout.windows; ++w) {
+      const unsigned off = w * c, word = off / 64, sh = off % 64;
+      uint64_t bits = k.w[word] >> sh;
+      if (sh + c > 64 && word + 1 < 4) bits |= k.w[word + 1] << (64 - sh);
+      const uint32_t v = (uint32_t(bits) & mask) + carry;  // 0..2^c
+      const bool neg = v > half;
+      carry = neg;
+      const uint32_t mag = neg ? (mask + 1) - v : v;  // 0..2^(c-1)
+      const size_t at = size_t(w) * n + i;
+      keys[at] = mag ? (uint32_t(w) << c) | mag : layout.sentinel();
+      vals[at] = uint32_t(i) | (neg ? kSignBit : 0);
+    }
+  }
+};
+
+// 2. After the sort: *nnz = the number of keys below the sentinel (set to 0 beforehand).
+struct CountStep {
+  static constexpr unsigned kBlock = 256;
+  const uint32_t* keys;
+  size_t m;
+  uint32_t sentinel;
+  uint32_t* nnz;
+
+  ZK_HD void operator()(size_t i) const {
+    if (keys[i] != sentinel && (i + 1 == m || keys[i + 1] == sentinel)) *nnz = uint32_t(i + 1);
+  }
+};
+
+ZK_HDI size_t bucket_index(uint32_t key, const Layout& l) {
+  return size_t(key >> l.c) * l.buckets + (key & ((uint32_t{1} << l.c) - 1)) - 1;
+}
+
+// Values of level 0: a point, negated for a negative digit.
+template <class C>
+struct PointSource {
+  const uint32_t* vals;
+  const Affine<C>* points;
+  ZK_HDI void add_to(Xyzz<C>& acc, size_t i) const {
+    const uint32_t v = vals[i];
+    Affine<C> p = load<Affine<C>, true>(points + (v & ~kSignBit));
+    if (v & kSignBit) p = -p;
+    acc = acc.add_affine(p);
+  }
+};
+
+// Values of the carry levels: partial bucket sums.
+template <class C>
+struct CarrySource {
+  const Xyzz<C>* vals;
+  ZK_HDI void add_to(Xyzz<C>& acc, size_t i) const { acc += load(vals + i); }
+};
+
+// 3. Segment s of a sorted keyed list of `count` entries (method, step 3).
+template <class C, class Src>
+struct AccumulateStep {
+  static constexpr unsigned kBlock = 128;  // not tuned
+  const uint32_t* keys;
+  Src src;
+  size_t count;
+  uint32_t seg;
+  Layout layout;
+  Xyzz<C>* buckets;
+  uint32_t* carry_keys;  // 2 per segment
+  Xyzz<C>* carry_vals;
+
+  ZK_HD void add_to_bucket(uint32_t key, const Xyzz<C>& v) const {
+    if (v.is_infinity()) return;
+    Xyzz<C>* b = buckets + bucket_index(key, layout);
+    *b = load(b) + v;
+  }
+
+  ZK_HD void operator()(size_t s) const {
+    using X = Xyzz<C>;
+    const size_t begin = s * seg, end = begin + seg < count ? begin + seg : count;
+    const bool head_open = begin > 0 && keys[begin - 1] == keys[begin];
+    const bool tail_open = end < count && keys[end] == keys[end - 1];
+    X head = X::infinity(), tail = X::infinity(), acc = X::infinity();
+    uint32_t cur = keys[begin];
+    bool first = true;
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t k = keys[i];
+      if (k != cur) {  // the run of `cur` ends inside the segment and is not its last
+        if (first && head_open)
+          head = acc;
+        else
+          add_to_bucket(cur, acc);
+        acc = X::infinity();
+        cur = k;
+        first = false;
+      }
+      src.add_to(acc, i);
+    }
+    // The last run; a run open at both edges is the head (counted once).
+    if (first && head_open)
+      head = acc;
+    else if (tail_open)
+      tail = acc;
+    else
+      add_to_bucket(cur, acc);
+    carry_keys[2 * s] = keys[begin];
+    carry_vals[2 * s] = head;
+    carry_keys[2 * s + 1] = keys[end - 1];
+    carry_vals[2 * s + 1] = tail;
+  }
+};
+
+// 4. One reduction level, thread t = chunk t of all windows' arrays (windows are contiguous and
+// the chunk divides the per-window length, so chunk t starts at t * chunk). y_in is null on the
+// first level.
+template <class C>
+struct ReduceStep {
+  static constexpr unsigned kBlock = 128;  // not tuned
+  const Xyzz<C>* x_in;
+  const Xyzz<C>* y_in;
+  uint32_t chunk;
+  unsigned shift;  // log2 M
+  Xyzz<C>* x_out;
+  Xyzz<C>* y_out;
+
+  ZK_HD void operator()(size_t t) const {
+    using X = Xyzz<C>;
+    const size_t base = t * chunk;
+    X run = X::infinity(), acc = X::infinity();
+    for (uint32_t j = chunk; j-- > 0;) {  // acc gains X_{base+j} once for each smaller j
+      acc += run;
+      run += load(x_in + base + j);
+    }
+    for (unsigned k = 0; k < shift; ++k) acc = acc.dbl();
+    if (y_in)
+      for (uint32_t j = 0; j < chunk; ++j) acc += load(y_in + base + j);
+    x_out[t] = run;
+    y_out[t] = acc;
+  }
+};
+
+// 5. sum_w 2^(c w) (x_w + y_w), on the host.
+template <class C>
+Jacobian<C> combine_windows(const Xyzz<C>* x, const Xyzz<C>* y, const Layout& l) {
+  Jacobian<C> acc = Jacobian<C>::infinity();
+  for (unsigned w = l.windows; w-- > 0;) {
+    for (unsigned k = 0; k < l.c; ++k) acc = acc.dbl();
+    acc += (x[w] + y[w]).to_jacobian();
+  }
+  return acc;
+}
+
+// ---- the plan ---------------------------------------------------------------------------------
+
+// Estimated MSM time for window width c, used only to rank widths: additions spread over the
+// SMs, plus the reduction levels, which are short chains of dependent additions (latency, not
+// throughput). Both rates are estimates (H100: about 40 XYZZ mixed additions per microsecond per
+// SM from the 8x32-bit multiply count; a dependent G1 addition about 4 us); not measured.
+inline double estimated_cost_us(size_t n, unsigned c, unsigned sm_count) {
+  constexpr double kAddsPerSmPerUs = 40, kLevelLatencyUs = 100;
+  const Layout l = make_layout(c);
+  const double work = double(n) * l.windows + 3.0 * double(l.total_buckets());
+  const double levels = double((c - 1 + 2) / 3);
+  return work / (double(sm_count) * kAddsPerSmPerUs) + levels * kLevelLatencyUs;
+}
+
+// Window width for n points on sm_count SMs, at most max_bucket_points buckets in all.
+inline unsigned choose_window_bits(size_t n, unsigned sm_count, size_t max_bucket_points) {
+  unsigned best = 0;
+  double best_cost = 0;
+  for (unsigned c = kMinWindowBits; c <= kMaxWindowBits; ++c) {
+    if (make_layout(c).total_buckets() > max_bucket_points) break;
+    const double cost = estimated_cost_us(n, c, std::max(sm_count, 1u));
+    if (best == 0 || cost < best_cost) best = c, best_cost = cost;
+  }
+  return best;  // 0: not even the narrowest window fits
+}
+
+// Pairs of one sort: the radix sort counts items in an int.
+inline constexpr size_t kMaxPairs = size_t{0x7fffffff};
+
+// Everything that fixes the work and the memory of an MSM.
+struct Plan {
+  Layout layout;
+  Tuning tuning;
+  unsigned sm_count = 1;
+  size_t n = 0;
+  size_t batch = 0;  // points per batch
+  size_t point_bytes = 0, xyzz_bytes = 0;
+
+  size_t pair_capacity() const { return batch * layout.windows; }
+  size_t target_segments() const { return size_t(sm_count) * tuning.segments_per_sm; }
+  // Level-0 segment length for nnz pairs: at most target_segments() segments.
+  uint32_t first_segment(size_t nnz) const {
+    const size_t t = target_segments();
+    return uint32_t(std::max<size_t>(tuning.min_segment, (nnz + t - 1) / t));
+  }
+  // Each level's carries are at most twice its segments, and no level has more segments than
+  // level 0 (<= target_segments(), and <= pairs / min_segment rounded up).
+  size_t carry_capacity() const {
+    const size_t by_pairs = (pair_capacity() + tuning.min_segment - 1) / tuning.min_segment;
+    return 2 * std::max<size_t>(1, std::min(target_segments(), by_pairs));
+  }
+  // Chunk length of each reduction level; their product is B.
+  std::vector<uint32_t> reduce_chunks() const {
+    std::vector<uint32_t> out;
+    const size_t total = layout.total_buckets();
+    const size_t want = std::max<size_t>(1, size_t(sm_count) * tuning.reduce_threads_per_sm);
+    uint32_t first = 2;
+    while (first < layout.buckets && total / (size_t(first) * 2) >= want) first *= 2;
+    first = std::min(first, layout.buckets);
+    out.push_back(first);
+    for (uint32_t m = layout.buckets / first; m > 1;) {
+      const uint32_t l = std::min(m, tuning.reduce_chunk);
+      out.push_back(l);
+      m /= l;
+    }
+    return out;
+  }
+  size_t reduce_capacity() const { return layout.total_buckets() / reduce_chunks().front(); }
+
+};
+
+// Sizes of the pieces of Buffers, in the order of carve() below.
+inline std::vector<size_t> buffer_sizes(const Plan& p) {
+  const size_t pairs = p.pair_capacity() * 4, carries = p.carry_capacity(),
+               red = p.reduce_capacity() * p.xyzz_bytes;
+  return {pairs, pairs, pairs, pairs, 4, p.layout.total_buckets() * p.xyzz_bytes,
+          carries * 4, carries * 4, carries * p.xyzz_bytes, carries * p.xyzz_bytes,
+          red, red, red, red};
+}
+inline constexpr size_t kAlign = 256;
+inline size_t aligned(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
+inline size_t arena_bytes(const Plan& p) {
+  size_t total = 0;
+  for (size_t b : buffer_sizes(p)) total += aligned(b);
+  return total;
+}
+// What the caller of make_plan decides.
+struct PlanRequest {
+  size_t n = 0;
+  unsigned sm_count = 1;
+  size_t point_bytes = 0;  // sizeof(Affine<C>)
+  size_t xyzz_bytes = 0;   // sizeof(Xyzz<C>)
+  unsigned window_bits = 0;
+  size_t max_batch = 0;                // 0: no limit
+  size_t budget_bytes = SIZE_MAX;      // device memory the plan may use
+  size_t staging_bytes_per_point = 0;  // input buffers for host inputs (both slots)
+  std::function<size_t(size_t pairs)> sort_temp_bytes;  // radix-sort scratch; empty: none
+  Tuning tuning;
+};
+
+// Chooses the window width and the largest batch that fits the budget. Throws
+// MsmOutOfMemory when not even batches of min(n, 4096) points fit, std::invalid_argument for a
+// bad window width or tuning.
+inline Plan make_plan(const PlanRequest& r) {
+  if (r.tuning.carry_segment < 4 || r.tuning.min_segment < 4)
+    throw std::invalid_argument("GPU MSM: segments must hold at least 4 entries");
+  if (r.tuning.reduce_chunk < 2 || !std::has_single_bit(r.tuning.reduce_chunk))
+    throw std::invalid_argument("GPU MSM: reduce_chunk must be a power of two >= 2");
+  if (r.tuning.segments_per_sm == 0 || r.tuning.reduce_threads_per_sm == 0)
+    throw std::invalid_argument("GPU MSM: zero thread targets");
+  Plan p;
+  p.tuning = r.tuning;
+  p.sm_count = std::max(r.sm_count, 1u);
+  p.n = r.n;
+  p.point_bytes = r.point_bytes;
+  p.xyzz_bytes = r.xyzz_bytes;
+  auto mib = [](size_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
+  // Buckets take at most a quarter of the budget when the width is automatic.
+  const size_t bucket_cap = r.budget_bytes / 4 / std::max<size_t>(r.xyzz_bytes, 1);
+  const unsigned c = r.window_bits ? r.window_bits : choose_window_bits(r.n, p.sm_count, bucket_cap);
+  if (c == 0)
+    throw MsmOutOfMemory("GPU MSM: " + mib(r.budget_bytes) +
+                         " of device memory do not hold the buckets of even the narrowest window");
+  p.layout = make_layout(c);
+  const size_t min_batch = std::min<size_t>(std::max<size_t>(r.n, 1), 4096);
+  size_t batch = std::max<size_t>(r.n, 1);
+  if (r.max_batch) batch = std::min(batch, r.max_batch);
+  batch = std::min(batch, kMaxPairs / p.layout.windows);
+  auto need = [&](size_t b) {
+    p.batch = b;
+    const size_t sort = r.sort_temp_bytes ? r.sort_temp_bytes(p.pair_capacity()) : 0;
+    return arena_bytes(p) + b * r.staging_bytes_per_point + sort;
+  };
+  while (need(batch) > r.budget_bytes) {
+    if (batch <= min_batch)
+      throw MsmOutOfMemory("GPU MSM of " + std::to_string(r.n) + " points (window " +
+                           std::to_string(c) + " bits): batches of " + std::to_string(batch) +
+                           " points need " + mib(need(batch)) + " of device memory, " +
+                           mib(r.budget_bytes) + " available");
+    batch = std::max(min_batch, batch - batch / 8 - 1);
+  }
+  p.batch = batch;
+  return p;
+}
+
+// ---- the order of the steps ---------------------------------------------------------------------
+// Exec runs the steps: the CUDA driver's executor launches kernels on a stream, the simulator's
+// loops over every (block, thread). It provides
+//   template <class Step> void launch(const Step&, size_t threads);   // threads 0..threads-1
+//   unsigned sort_pairs(uint32_t* const keys[2], uint32_t* const vals[2], size_t m,
+//                       unsigned end_bit);  // stable by key; returns the buffer holding the result
+//   void zero(void* p, size_t bytes);
+//   uint32_t read_u32(const uint32_t* p);              // waits for the work before it
+//   template <class T> void download(T* host, const T* p, size_t n);  // waits likewise
+
+// Scratch memory of one MSM, laid out by the executor from the plan's sizes.
+template <class C>
+struct Buffers {
+  uint32_t* keys[2];  // pair_capacity() each
+  uint32_t* vals[2];
+  uint32_t* nnz;  // one word
+  Xyzz<C>* buckets;  // total_buckets()
+  uint32_t* carry_keys[2];  // carry_capacity() each
+  Xyzz<C>* carry_vals[2];
+  Xyzz<C>* red_x[2];  // reduce_capacity() each
+  Xyzz<C>* red_y[2];
+};
+
+// Lays the buffers out in one arena of arena_bytes(p) (aligned to kAlign).
+template <class C>
+Buffers<C> carve(const Plan& p, void* arena) {
+  const std::vector<size_t> sizes = buffer_sizes(p);
+  char* at = static_cast<char*>(arena);
+  size_t i = 0;
+  auto next = [&](auto* type_tag) {
+    using T = std::remove_pointer_t<decltype(type_tag)>;
+    T* r = reinterpret_cast<T*>(at);
+    at += aligned(sizes[i++]);
+    return r;
+  };
+  Buffers<C> b;
+  b.keys[0] = next((uint32_t*)nullptr);
+  b.keys[1] = next((uint32_t*)nullptr);
+  b.vals[0] = next((uint32_t*)nullptr);
+  b.vals[1] = next((uint32_t*)nullptr);
+  b.nnz = next((uint32_t*)nullptr);
+  b.buckets = next((Xyzz<C>*)nullptr);
+  b.carry_keys[0] = next((uint32_t*)nullptr);
+  b.carry_keys[1] = next((uint32_t*)nullptr);
+  b.carry_vals[0] = next((Xyzz<C>*)nullptr);
+  b.carry_vals[1] = next((Xyzz<C>*)nullptr);
+  b.red_x[0] = next((Xyzz<C>*)nullptr);
+  b.red_y[0] = next((Xyzz<C>*)nullptr);
+  b.red_x[1] = next((Xyzz<C>*)nullptr);
+  b.red_y[1] = next((Xyzz<C>*)nullptr);
+  return b;
+}
+
+// Before the first batch: every bucket at infinity (all-zero words: ZZ = 0).
+template <class Exec, class C>
+void clear_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
+  ex.zero(b.buckets, p.layout.total_buckets() * sizeof(Xyzz<C>));
+}
+
+// Steps 1-2 for nb scalars; returns which keys/vals buffer holds the sorted pairs. The count of
+// non-zero pairs is left in *b.nnz.
+template <class Exec, class C>
+unsigned sort_batch(Exec& ex, const Plan& p, const Buffers<C>& b, const Fr* scalars, size_t nb) {
+  const size_t m = nb * p.layout.windows;
+  ex.launch(DigitsStep{scalars, nb, p.layout, b.keys[0], b.vals[0]}, nb);
+  const unsigned cur = ex.sort_pairs(b.keys, b.vals, m, p.layout.key_bits);
+  ex.zero(b.nnz, sizeof(uint32_t));
+  ex.launch(CountStep{b.keys[cur], m, p.layout.sentinel(), b.nnz}, m);
+  return cur;
+}
+
+// Step 3 for the nnz sorted pairs in buffer `cur`; points of this batch (indices 0..nb-1).
+template <class Exec, class C>
+void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, unsigned cur, size_t nnz,
+                      const Affine<C>* points) {
+  if (nnz == 0) return;
+  uint32_t seg = p.first_segment(nnz);
+  size_t segs = (nnz + seg - 1) / seg;
+  ex.launch(AccumulateStep<C, PointSource<C>>{b.keys[cur], {b.vals[cur], points}, nnz, seg,
+                                              p.layout, b.buckets, b.carry_keys[0], b.carry_vals[0]},
+            segs);
+  unsigned in = 0;
+  while (segs > 1) {
+    const size_t m = 2 * segs;
+    seg = p.tuning.carry_segment;
+    segs = (m + seg - 1) / seg;
+    ex.launch(AccumulateStep<C, CarrySource<C>>{b.carry_keys[in], {b.carry_vals[in]}, m, seg,
+                                                p.layout, b.buckets, b.carry_keys[in ^ 1],
+                                                b.carry_vals[in ^ 1]},
+              segs);
+    in ^= 1;
+  }
+}
+
+// Steps 4-5.
+template <class Exec, class C>
+Jacobian<C> reduce_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
+  const Layout& l = p.layout;
+  const Xyzz<C>* x = b.buckets;
+  const Xyzz<C>* y = nullptr;
+  size_t m = l.buckets;
+  unsigned shift = 0, out = 0;
+  for (uint32_t chunk : p.reduce_chunks()) {
+    ex.launch(ReduceStep<C>{x, y, chunk, shift, b.red_x[out], b.red_y[out]}, l.windows * (m / chunk));
+    x = b.red_x[out];
+    y = b.red_y[out];
+    out ^= 1;
+    m /= chunk;
+    shift += unsigned(std::countr_zero(chunk));
+  }
+  std::vector<Xyzz<C>> hx(l.windows), hy(l.windows);
+  ex.download(hx.data(), x, l.windows);
+  ex.download(hy.data(), y, l.windows);
+  return combine_windows(hx.data(), hy.data(), l);
+}
+
+// The whole MSM, batch after batch, inputs already where the executor's steps read them. The
+// CUDA driver runs the same phases with input copies in between (msm_driver.cuh).
+template <class Exec, class C>
+Jacobian<C> run(Exec& ex, const Plan& p, const Buffers<C>& b, const Fr* scalars,
+                const Affine<C>* points, size_t n) {
+  if (n == 0) return Jacobian<C>::infinity();
+  clear_buckets(ex, p, b);
+  for (size_t off = 0; off < n; off += p.batch) {
+    const size_t nb = std::min(p.batch, n - off);
+    const unsigned cur = sort_batch(ex, p, b, scalars + off, nb);
+    accumulate_batch(ex, p, b, cur, ex.read_u32(b.nnz), points + off);
+  }
+  return reduce_buckets(ex, p, b);
+}
+
+}  // namespace msm
+}  // namespace zkinfer::gpu

@@ -1,0 +1,354 @@
+// The GPU MSM's steps (kernels/cuda/msm_steps.h) run on the host: a simulator executes every
+// (block, thread) of each launch, blocks in a shuffled order and threads backwards (a step that
+// read another thread's output of the same launch would then go wrong), with std::stable_sort in
+// place of the radix sort, over an arena poisoned before use. Results are compared with the CPU
+// backend on random non-power-of-two sizes, skewed scalars (mostly 0, 1 and small), all-zero
+// scalars, n = 0 and 1, repeated, opposite and infinite points, forced window widths, tiny
+// segments and chunks (many carry and reduction levels), and batches; plus the plan's choices
+// and its out-of-memory error. No CUDA needed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "../support/random_points.h"
+#include "../support/seed.h"
+#include "backend.h"
+#include "cuda/msm_steps.h"
+#include "zkinfer/ff/fp_io.h"
+
+namespace zkinfer {
+namespace {
+
+namespace msm = gpu::msm;
+
+class SimExec {
+ public:
+  explicit SimExec(std::mt19937_64& rng) : rng_(rng) {}
+
+  template <class Step>
+  void launch(const Step& step, size_t threads) {
+    const size_t block = Step::kBlock, grid = (threads + block - 1) / block;
+    std::vector<size_t> order(grid);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::shuffle(order.begin(), order.end(), rng_);
+    for (size_t b : order)
+      for (size_t t = block; t-- > 0;)
+        if (b * block + t < threads) step(b * block + t);
+    ++launches;
+  }
+  unsigned sort_pairs(uint32_t* const keys[2], uint32_t* const vals[2], size_t m, unsigned end_bit) {
+    std::vector<size_t> idx(m);
+    std::iota(idx.begin(), idx.end(), size_t{0});
+    for (size_t i = 0; i < m; ++i)
+      EXPECT_EQ(uint64_t(keys[0][i]) >> end_bit, 0u) << "key above the sort's end bit";
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return keys[0][a] < keys[0][b]; });
+    for (size_t i = 0; i < m; ++i) {
+      keys[1][i] = keys[0][idx[i]];
+      vals[1][i] = vals[0][idx[i]];
+    }
+    return 1;  // as a double-buffered radix sort may
+  }
+  void zero(void* p, size_t bytes) { std::memset(p, 0, bytes); }
+  uint32_t read_u32(const uint32_t* p) { return *p; }
+  template <class T>
+  void download(T* host, const T* p, size_t n) {
+    std::copy(p, p + n, host);
+  }
+
+  size_t launches = 0;
+
+ private:
+  std::mt19937_64& rng_;
+};
+
+struct AlignedFree {
+  void operator()(void* p) const { ::operator delete[](p, std::align_val_t(msm::kAlign)); }
+};
+
+struct SimOptions {
+  unsigned sm_count = 4;
+  unsigned window_bits = 0;
+  size_t max_batch = 0;
+  msm::Tuning tuning{};
+};
+
+// Tiny segments and chunks: many carry and reduction levels even for small n.
+msm::Tuning tiny_tuning() {
+  msm::Tuning t;
+  t.segments_per_sm = 8;
+  t.min_segment = 4;
+  t.carry_segment = 4;
+  t.reduce_threads_per_sm = 4;
+  t.reduce_chunk = 2;
+  return t;
+}
+
+template <class C>
+msm::Plan plan_for(size_t n, const SimOptions& o) {
+  msm::PlanRequest r;
+  r.n = n;
+  r.sm_count = o.sm_count;
+  r.point_bytes = sizeof(Affine<C>);
+  r.xyzz_bytes = sizeof(Xyzz<C>);
+  r.window_bits = o.window_bits;
+  r.max_batch = o.max_batch;
+  r.tuning = o.tuning;
+  return msm::make_plan(r);
+}
+
+template <class C>
+Jacobian<C> simulate(const std::vector<Fr>& s, const std::vector<Affine<C>>& p, const SimOptions& o,
+                     std::mt19937_64& rng, size_t* launches = nullptr) {
+  const msm::Plan plan = plan_for<C>(s.size(), o);
+  const size_t bytes = msm::arena_bytes(plan);
+  std::unique_ptr<unsigned char[], AlignedFree> arena(
+      static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
+  std::memset(arena.get(), 0xa5, bytes);  // garbage: a value read before it is written shows
+  const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
+  SimExec ex(rng);
+  const Jacobian<C> r = msm::run(ex, plan, b, s.data(), p.data(), s.size());
+  if (launches) *launches = ex.launches;
+  return r;
+}
+
+template <class C>
+Jacobian<C> reference(const std::vector<Fr>& s, const std::vector<Affine<C>>& p) {
+  static const std::unique_ptr<Backend> cpu = make_cpu_backend();
+  Jacobian<C> r;
+  if constexpr (std::is_same_v<C, G1Curve>)
+    cpu->msm_g1(r, s.data(), p.data(), s.size());
+  else
+    cpu->msm_g2(r, s.data(), p.data(), s.size());
+  return r;
+}
+
+template <class C>
+Affine<C> random_point(std::mt19937_64& rng) {
+  if constexpr (std::is_same_v<C, G1Curve>)
+    return testing::random_g1(rng);
+  else
+    return testing::random_g2(rng);
+}
+
+// start + i * step: cheap distinct points (one addition each, one shared inversion).
+template <class C>
+std::vector<Affine<C>> make_points(std::mt19937_64& rng, size_t n) {
+  Jacobian<C> at = Jacobian<C>::from_affine(random_point<C>(rng));
+  const Affine<C> step = random_point<C>(rng);
+  std::vector<Jacobian<C>> jac(n);
+  for (size_t i = 0; i < n; ++i, at = at.add_affine(step)) jac[i] = at;
+  std::vector<Affine<C>> out(n);
+  std::vector<typename C::Field> scratch(n);
+  batch_to_affine(jac.data(), out.data(), n, scratch.data());
+  return out;
+}
+
+std::vector<Fr> uniform_scalars(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> s(n);
+  for (Fr& x : s) x = field_random<Fr>(rng);
+  return s;
+}
+
+// Witness-like: mostly 0 and 1, then small values, their negatives, and a few full-width ones.
+std::vector<Fr> skewed_scalars(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> s(n);
+  for (Fr& x : s) {
+    const unsigned kind = unsigned(rng() % 100);
+    if (kind < 45)
+      x = Fr::zero();
+    else if (kind < 80)
+      x = Fr::one();
+    else if (kind < 90)
+      x = Fr::from_u64(rng() % 256);
+    else if (kind < 95)
+      x = -Fr::from_u64(1 + rng() % 4);
+    else
+      x = field_random<Fr>(rng);
+  }
+  return s;
+}
+
+template <class C>
+void expect_matches(const std::vector<Fr>& s, const std::vector<Affine<C>>& p, const SimOptions& o,
+                    std::mt19937_64& rng, const std::string& what) {
+  SCOPED_TRACE(what + ", n=" + std::to_string(s.size()) +
+               ", window_bits=" + std::to_string(plan_for<C>(s.size(), o).layout.c));
+  const Jacobian<C> got = simulate(s, p, o, rng), want = reference(s, p);
+  EXPECT_TRUE(got.is_on_curve());
+  EXPECT_TRUE(got == want);
+}
+
+template <class C>
+class MsmGpuSim : public ::testing::Test {};
+using Curves = ::testing::Types<G1Curve, G2Curve>;
+TYPED_TEST_SUITE(MsmGpuSim, Curves);
+
+TYPED_TEST(MsmGpuSim, UniformScalarsAtNonPowerOfTwoSizes) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const auto points = make_points<C>(rng, 3001);
+  for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{17}, size_t{100}, size_t{1001}, size_t{3001}}) {
+    const std::vector<Affine<C>> p(points.begin(), points.begin() + n);
+    expect_matches(uniform_scalars(rng, n), p, SimOptions{}, rng, "default tuning");
+    if (n >= 100) expect_matches(uniform_scalars(rng, n), p, SimOptions{2, 0, 0, tiny_tuning()}, rng, "tiny");
+  }
+}
+
+TYPED_TEST(MsmGpuSim, SkewedScalarsShareBucketsAcrossSegments) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = std::is_same_v<C, G1Curve> ? 6007 : 2503;
+  const auto p = make_points<C>(rng, n);
+  const auto s = skewed_scalars(rng, n);
+  expect_matches(s, p, SimOptions{}, rng, "default tuning");
+  expect_matches(s, p, SimOptions{3, 0, 0, tiny_tuning()}, rng, "tiny");
+  expect_matches(s, p, SimOptions{3, 0, 611, tiny_tuning()}, rng, "tiny, batches of 611");
+  // All ones: one bucket of window 0 holds every point.
+  expect_matches(std::vector<Fr>(n, Fr::one()), p, SimOptions{2, 0, 0, tiny_tuning()}, rng, "all one");
+  expect_matches(std::vector<Fr>(n, -Fr::one()), p, SimOptions{}, rng, "all minus one");
+}
+
+TYPED_TEST(MsmGpuSim, ZeroScalarsAndEmptyInputGiveInfinity) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const auto p = make_points<C>(rng, 257);
+  const std::vector<Fr> zeros(p.size(), Fr::zero());
+  size_t launches = 0;
+  EXPECT_TRUE(simulate(zeros, p, SimOptions{}, rng).is_infinity());
+  EXPECT_TRUE(simulate(zeros, p, SimOptions{1, 0, 100, tiny_tuning()}, rng).is_infinity());
+  EXPECT_TRUE(simulate(std::vector<Fr>{}, std::vector<Affine<C>>{}, SimOptions{}, rng, &launches).is_infinity());
+  EXPECT_EQ(launches, 0u);
+  // One point, one scalar; and zero times a point.
+  const std::vector<Affine<C>> one(p.begin(), p.begin() + 1);
+  expect_matches(std::vector<Fr>{field_random<Fr>(rng)}, one, SimOptions{}, rng, "n=1");
+  expect_matches(std::vector<Fr>{Fr::one()}, one, SimOptions{}, rng, "n=1, scalar 1");
+  EXPECT_TRUE(simulate(std::vector<Fr>{Fr::zero()}, one, SimOptions{}, rng).is_infinity());
+}
+
+// Equal points in one bucket (the doubling case of the mixed addition), opposite points that
+// cancel, and points at infinity.
+TYPED_TEST(MsmGpuSim, RepeatedOppositeAndInfinitePoints) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = 1203;
+  auto p = make_points<C>(rng, n);
+  for (size_t i = 0; i < n; i += 3) p[i] = p[1];
+  for (size_t i = 2; i < n; i += 7) p[i] = -p[1];
+  for (size_t i = 4; i < n; i += 11) p[i] = Affine<C>::infinity();
+  auto s = skewed_scalars(rng, n);
+  expect_matches(s, p, SimOptions{2, 0, 0, tiny_tuning()}, rng, "skewed");
+  expect_matches(std::vector<Fr>(n, Fr::from_u64(5)), p, SimOptions{2, 0, 0, tiny_tuning()}, rng, "all five");
+  expect_matches(uniform_scalars(rng, n), p, SimOptions{}, rng, "uniform");
+}
+
+TYPED_TEST(MsmGpuSim, ForcedWindowWidths) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = 333;
+  const auto p = make_points<C>(rng, n);
+  for (unsigned c : {2u, 3u, 5u, 8u, 11u, 13u}) {
+    expect_matches(uniform_scalars(rng, n), p, SimOptions{4, c, 0, {}}, rng, "uniform");
+    expect_matches(skewed_scalars(rng, n), p, SimOptions{1, c, 50, tiny_tuning()}, rng, "skewed, tiny, batches of 50");
+  }
+  // Largest scalars: r - 1 and r - 2 everywhere exercise the top window's carry.
+  expect_matches(std::vector<Fr>(n, -Fr::one()), p, SimOptions{4, 16, 0, {}}, rng, "r-1, 16 bits");
+  expect_matches(std::vector<Fr>(n, -Fr::from_u64(2)), p, SimOptions{4, 7, 0, {}}, rng, "r-2, 7 bits");
+}
+
+TEST(MsmGpuPlan, DigitsRecodeEveryScalar) {
+  auto rng = testing::seeded_rng();
+  // sum_w digit_w 2^(c w) == k for every width: checked through the pairs DigitsStep writes.
+  std::vector<Fr> s = uniform_scalars(rng, 64);
+  s.push_back(Fr::zero());
+  s.push_back(Fr::one());
+  s.push_back(-Fr::one());
+  for (unsigned c = msm::kMinWindowBits; c <= msm::kMaxWindowBits; ++c) {
+    const msm::Layout l = msm::make_layout(c);
+    std::vector<uint32_t> keys(s.size() * l.windows), vals(keys.size());
+    const msm::DigitsStep step{s.data(), s.size(), l, keys.data(), vals.data()};
+    for (size_t i = 0; i < s.size(); ++i) step(i);
+    for (size_t i = 0; i < s.size(); ++i) {
+      Fr sum = Fr::zero(), pow = Fr::one();
+      const Fr base = Fr::from_u64(2).pow(c);
+      for (unsigned w = 0; w < l.windows; ++w) {
+        const uint32_t key = keys[w * s.size() + i], val = vals[w * s.size() + i];
+        ASSERT_EQ(val & ~msm::kSignBit, i);
+        if (key != l.sentinel()) {
+          ASSERT_EQ(key >> c, w);
+          const uint32_t mag = key & ((1u << c) - 1);
+          ASSERT_GE(mag, 1u);
+          ASSERT_LE(mag, l.buckets);
+          const Fr d = Fr::from_u64(mag) * pow;
+          sum += (val & msm::kSignBit) ? -d : d;
+        }
+        pow *= base;
+      }
+      ASSERT_EQ(sum, s[i]) << "c=" << c << " scalar " << i;
+    }
+  }
+}
+
+TEST(MsmGpuPlan, WindowWidthGrowsWithSizeAndFitsMemory) {
+  unsigned prev = 0;
+  for (unsigned logn = 0; logn <= 28; ++logn) {
+    const unsigned c = msm::choose_window_bits(size_t{1} << logn, 132, SIZE_MAX);
+    EXPECT_GE(c, prev) << "2^" << logn;
+    EXPECT_GE(c, msm::kMinWindowBits);
+    EXPECT_LE(c, msm::kMaxWindowBits);
+    prev = c;
+  }
+  // A bucket cap forces narrower windows.
+  const unsigned c = msm::choose_window_bits(size_t{1} << 24, 132, size_t{1} << 16);
+  EXPECT_LE(msm::make_layout(c).total_buckets(), size_t{1} << 16);
+  EXPECT_THROW(msm::make_layout(1), std::invalid_argument);
+  EXPECT_THROW(msm::make_layout(25), std::invalid_argument);
+}
+
+TEST(MsmGpuPlan, BatchesShrinkToTheBudgetAndOutOfMemoryIsAnError) {
+  msm::PlanRequest r;
+  r.n = size_t{1} << 24;
+  r.sm_count = 132;
+  r.point_bytes = sizeof(G1Affine);
+  r.xyzz_bytes = sizeof(G1Xyzz);
+  const msm::Plan whole = msm::make_plan(r);
+  EXPECT_EQ(whole.batch, r.n);
+  r.budget_bytes = msm::arena_bytes(whole) / 3;
+  const msm::Plan part = msm::make_plan(r);
+  EXPECT_LT(part.batch, r.n);
+  EXPECT_LE(msm::arena_bytes(part), r.budget_bytes);
+  r.budget_bytes = size_t{1} << 20;
+  EXPECT_THROW(msm::make_plan(r), gpu::MsmOutOfMemory);
+  r.budget_bytes = SIZE_MAX;
+  r.tuning.carry_segment = 3;
+  EXPECT_THROW(msm::make_plan(r), std::invalid_argument);
+}
+
+// Carry capacity bounds every level's output, whatever the count of non-zero pairs.
+TEST(MsmGpuPlan, CarryCapacityHoldsEveryLevel) {
+  for (unsigned sm : {1u, 7u, 132u}) {
+    for (msm::Tuning t : {msm::Tuning{}, tiny_tuning()}) {
+      msm::PlanRequest r;
+      r.n = 100003;
+      r.sm_count = sm;
+      r.point_bytes = sizeof(G1Affine);
+      r.xyzz_bytes = sizeof(G1Xyzz);
+      r.tuning = t;
+      const msm::Plan p = msm::make_plan(r);
+      for (size_t nnz : {size_t{1}, size_t{5}, size_t{4097}, p.pair_capacity() / 3, p.pair_capacity()}) {
+        const size_t seg = p.first_segment(nnz), segs = (nnz + seg - 1) / seg;
+        EXPECT_LE(2 * segs, p.carry_capacity()) << "sm=" << sm << " nnz=" << nnz;
+      }
+      size_t product = 1;
+      for (uint32_t c : p.reduce_chunks()) product *= c;
+      EXPECT_EQ(product, p.layout.buckets);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zkinfer
