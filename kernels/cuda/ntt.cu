@@ -1,0 +1,352 @@
+// The CUDA NTT: thin kernels over the steps in ntt_steps.h, and the driver that owns tables,
+// events and buffers (ntt.h).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cuda/buffer.h"
+#include "cuda/check.h"
+#include "cuda/ntt.h"
+#include "cuda/ntt_steps.h"
+
+namespace zkinfer::gpu {
+namespace {
+
+// ---- kernels ------------------------------------------------------------------------------------
+
+// Each block takes tiles in turn and runs the pass's phases on each, a barrier after every phase.
+__global__ void __launch_bounds__(ntt::kMaxThreads) ntt_pass_kernel(const ntt::PassArgs args) {
+  extern __shared__ ntt::Half smem[];
+  const ntt::SharedTile sh{smem, smem + (1u << args.pass.tile_log())};
+  const uint32_t phases = ntt::pass_phase_count(args.pass);
+  for (uint64_t tile = blockIdx.x; tile < args.tiles; tile += gridDim.x) {
+    for (uint32_t ph = 0; ph < phases; ++ph) {
+      ntt::run_pass_phase(args, ph, tile, threadIdx.x, blockDim.x, sh);
+      __syncthreads();
+    }
+  }
+}
+
+__global__ void __launch_bounds__(ntt::kPermuteThreads)
+    ntt_permute_kernel(const ntt::PermuteArgs args) {
+  __shared__ ntt::Half lo[ntt::kPermuteSlots], hi[ntt::kPermuteSlots];
+  const ntt::SharedTile sh{lo, hi};
+  for (uint64_t item = blockIdx.x; item < args.items; item += gridDim.x) {
+    if (!ntt::permute_active(args, item)) continue;  // the same for every thread of the block
+    for (uint32_t ph = 0; ph < ntt::kPermutePhaseCount; ++ph) {
+      ntt::run_permute_phase(args, ph, item, threadIdx.x, blockDim.x, sh);
+      __syncthreads();
+    }
+  }
+}
+
+// out[i] = scale * base^i for i < count.
+__global__ void ntt_powers_kernel(Fr* out, const Fr base, const Fr scale, uint32_t count) {
+  const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < count) ntt::store(out + i, ntt::power_entry(base, scale, i));
+}
+
+constexpr unsigned kFillThreads = 256;
+
+void fill(Fr* table, const ntt::PowerFill& f, cudaStream_t stream) {
+  if (f.count == 0) return;
+  const unsigned blocks = unsigned((f.count + kFillThreads - 1) / kFillThreads);
+  ntt_powers_kernel<<<blocks, kFillThreads, 0, stream>>>(table + f.offset, f.base, f.scale,
+                                                         uint32_t(f.count));
+  ZK_CUDA_CHECK_LAUNCH();
+}
+
+// Grid for a grid-stride loop over `work` items.
+unsigned grid_for(uint64_t work) { return unsigned(std::min<uint64_t>(work, INT_MAX)); }
+
+// ---- RAII over streams, events and the current device ------------------------------------------
+
+class Event {
+ public:
+  Event() { ZK_CUDA_CHECK(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming)); }
+  ~Event() {
+    if (e_) (void)cudaEventDestroy(e_);
+  }
+  Event(Event&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
+  Event& operator=(Event&&) = delete;
+  cudaEvent_t get() const { return e_; }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+};
+
+class Stream {
+ public:
+  Stream() { ZK_CUDA_CHECK(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
+  ~Stream() {
+    if (s_) (void)cudaStreamDestroy(s_);
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return s_; }
+
+ private:
+  cudaStream_t s_ = nullptr;
+};
+
+// Makes the driver's device current for the length of a call and restores the caller's.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int device) : want_(device) {
+    ZK_CUDA_CHECK(cudaGetDevice(&prev_));
+    if (prev_ != want_) ZK_CUDA_CHECK(cudaSetDevice(want_));
+  }
+  ~DeviceScope() {
+    if (prev_ != want_) (void)cudaSetDevice(prev_);
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int prev_ = -1, want_;
+};
+
+// Coset tables kept per domain and direction: the prover uses one shift per domain (snarkjs's),
+// a second slot spares a rebuild when a caller alternates two.
+constexpr size_t kCosetSlots = 2;
+
+bool is_inverse(NttKind k) { return k == NttKind::kInverse || k == NttKind::kCosetInverse; }
+bool is_coset(NttKind k) { return k == NttKind::kCosetForward || k == NttKind::kCosetInverse; }
+
+void check_args(unsigned log_n, NttKind kind, const Fr& shift, size_t batch, const void* data) {
+  if (log_n > kFrMaxLogDomain)
+    throw std::invalid_argument("NTT of 2^" + std::to_string(log_n) +
+                                " points: Fr allows at most 2^" + std::to_string(kFrMaxLogDomain));
+  if (kind != NttKind::kForward && kind != NttKind::kInverse && kind != NttKind::kCosetForward &&
+      kind != NttKind::kCosetInverse)
+    throw std::invalid_argument("NTT: unknown NttKind");
+  if (is_coset(kind) && shift.is_zero())
+    throw std::invalid_argument("NTT coset shift must be non-zero");
+  // 2^62 bytes at most: offsets stay far from overflow.
+  if (batch > (uint64_t{1} << (62 - 5 - log_n)))
+    throw std::invalid_argument("NTT: batch of " + std::to_string(batch) + " vectors of 2^" +
+                                std::to_string(log_n) + " points is too large");
+  if (batch > 0 && data == nullptr) throw std::invalid_argument("NTT: data is null");
+  if (reinterpret_cast<uintptr_t>(data) % 16 != 0)
+    throw std::invalid_argument("NTT: data is not 16-byte aligned");
+}
+
+}  // namespace
+
+// ---- driver state -------------------------------------------------------------------------------
+
+struct NttDriver::Resources {
+  Stream stream;
+  DeviceBuffer<Fr> stage_fwd, stage_inv;  // 2^tile_log - 1 entries each
+  DeviceBuffer<Fr> staging;               // run_host's device copy, grown as needed
+};
+
+struct NttDriver::Coset {
+  struct Use {
+    cudaStream_t stream;
+    Event done;
+  };
+  bool valid = false;
+  Fr g = Fr::zero();
+  uint64_t last_used = 0;
+  DeviceBuffer<Fr> table;  // lo (2^m entries) then hi
+  Event ready;
+  std::vector<Use> uses;  // one event per stream that read the table since it was filled
+
+  // Blocks until no queued kernel reads the table any more.
+  void wait_unused() {
+    for (Use& u : uses) ZK_CUDA_CHECK(cudaEventSynchronize(u.done.get()));
+    uses.clear();
+  }
+  void used_on(cudaStream_t s) {
+    auto it = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.stream == s; });
+    if (it == uses.end()) {
+      uses.push_back(Use{s, Event()});
+      it = uses.end() - 1;
+    }
+    ZK_CUDA_CHECK(cudaEventRecord(it->done.get(), s));
+  }
+};
+
+struct NttDriver::Domain {
+  unsigned log_n = 0;
+  Fr size_inv = Fr::one();
+  DeviceBuffer<Fr> level;  // forward powers of w, then inverse (ntt::powers_fills)
+  Event ready;
+  std::array<Coset, kCosetSlots> fwd_cosets, inv_cosets;
+  uint64_t tick = 0;
+
+  const Fr* level_table(bool inverse) const {
+    return level.data() + (inverse ? ntt::powers_entries(log_n) : 0);
+  }
+};
+
+NttDriver::NttDriver(const NttDriverConfig& cfg) {
+  ZK_CUDA_CHECK(cudaGetDevice(&device_));
+  int optin = 0;
+  ZK_CUDA_CHECK(
+      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_));
+  unsigned fit = 0;  // largest tile the device's shared memory per block holds
+  while (fit < ntt::kMaxTileLog && (size_t(sizeof(Fr)) << (fit + 1)) <= size_t(optin)) ++fit;
+  if (fit == 0) throw std::runtime_error("NTT: the device has too little shared memory per block");
+  ntt::Shape shape;
+  shape.tile_log = std::min(cfg.tile_log ? cfg.tile_log : ntt::kDefaultTileLog, fit);
+  shape.threads = cfg.threads ? cfg.threads : ntt::kDefaultThreads;
+  shape.min_columns_log = cfg.min_columns_log ? cfg.min_columns_log : ntt::kDefaultMinColumnsLog;
+  shape = ntt::checked(shape);
+  tile_log_ = shape.tile_log;
+  threads_ = shape.threads;
+  min_columns_log_ = shape.min_columns_log;
+
+  ZK_CUDA_CHECK(cudaFuncSetAttribute(ntt_pass_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     int(sizeof(Fr) << tile_log_)));
+  res_ = std::make_unique<Resources>();
+  res_->stage_fwd = DeviceBuffer<Fr>(ntt::stage_entries(tile_log_));
+  res_->stage_inv = DeviceBuffer<Fr>(ntt::stage_entries(tile_log_));
+  const cudaStream_t s = res_->stream.get();
+  for (unsigned k = 1; k <= tile_log_; ++k) {
+    fill(res_->stage_fwd.data(), ntt::stage_fill(k, false), s);
+    fill(res_->stage_inv.data(), ntt::stage_fill(k, true), s);
+  }
+  // Any stream may read the stage tables from now on.
+  ZK_CUDA_CHECK(cudaStreamSynchronize(s));
+}
+
+NttDriver::~NttDriver() {
+  // Kernels on callers' streams may still read the tables; the buffers are freed after them.
+  int prev = -1;
+  (void)cudaGetDevice(&prev);
+  if (prev != device_) (void)cudaSetDevice(device_);
+  (void)cudaDeviceSynchronize();
+  for (auto& d : domains_) d.reset();
+  res_.reset();
+  if (prev != device_ && prev >= 0) (void)cudaSetDevice(prev);
+}
+
+cudaStream_t NttDriver::stream() const { return res_->stream.get(); }
+
+NttDriver::Domain& NttDriver::domain(unsigned log_n, cudaStream_t stream) {
+  std::unique_ptr<Domain>& slot = domains_[log_n];
+  if (slot) {
+    ZK_CUDA_CHECK(cudaStreamWaitEvent(stream, slot->ready.get(), 0));
+    return *slot;
+  }
+  auto d = std::make_unique<Domain>();
+  d->log_n = log_n;
+  const zkinfer::Domain dom(log_n);
+  d->size_inv = dom.size_inv;
+  d->level = DeviceBuffer<Fr>(2 * ntt::powers_entries(log_n));
+  for (const ntt::PowerFill& f : ntt::powers_fills(log_n, dom.omega, Fr::one()))
+    fill(d->level.data(), f, stream);
+  for (const ntt::PowerFill& f : ntt::powers_fills(log_n, dom.omega_inv, Fr::one()))
+    fill(d->level.data() + ntt::powers_entries(log_n), f, stream);
+  ZK_CUDA_CHECK(cudaEventRecord(d->ready.get(), stream));
+  slot = std::move(d);
+  return *slot;
+}
+
+NttDriver::Coset& NttDriver::coset(Domain& d, const Fr& g, bool inverse, cudaStream_t stream) {
+  std::array<Coset, kCosetSlots>& slots = inverse ? d.inv_cosets : d.fwd_cosets;
+  ++d.tick;
+  for (Coset& c : slots) {
+    if (c.valid && c.g == g) {
+      c.last_used = d.tick;
+      ZK_CUDA_CHECK(cudaStreamWaitEvent(stream, c.ready.get(), 0));
+      return c;
+    }
+  }
+  Coset* c = &slots[0];
+  for (Coset& s : slots)
+    if (!s.valid || s.last_used < c->last_used) c = &s;
+  c->wait_unused();
+  c->valid = false;
+  if (c->table.size() == 0) c->table = DeviceBuffer<Fr>(ntt::powers_entries(d.log_n));
+  // Forward: g^i. Inverse: (1/n) * g^-i (ntt::make_inputs).
+  const auto fills = inverse ? ntt::powers_fills(d.log_n, g.inverse(), d.size_inv)
+                             : ntt::powers_fills(d.log_n, g, Fr::one());
+  for (const ntt::PowerFill& f : fills) fill(c->table.data(), f, stream);
+  ZK_CUDA_CHECK(cudaEventRecord(c->ready.get(), stream));
+  c->g = g;
+  c->valid = true;
+  c->last_used = d.tick;
+  return *c;
+}
+
+void NttDriver::prepare(unsigned log_n, cudaStream_t stream) {
+  check_args(log_n, NttKind::kForward, Fr::one(), 0, nullptr);
+  DeviceScope scope(device_);
+  (void)domain(log_n, stream);
+}
+
+void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shift, size_t batch,
+                    cudaStream_t stream) {
+  check_args(log_n, kind, coset_shift, batch, data);
+  // One point: every kind is the identity (1/n = 1, p(g) = a_0).
+  if (batch == 0 || log_n == 0) return;
+  DeviceScope scope(device_);
+  const bool inverse = is_inverse(kind), coset_kind = is_coset(kind);
+  Domain& d = domain(log_n, stream);
+
+  Coset* c = coset_kind ? &coset(d, coset_shift, inverse, stream) : nullptr;
+  const ntt::Inputs in =
+      ntt::make_inputs(data, log_n, batch, inverse,
+                       inverse ? res_->stage_inv.data() : res_->stage_fwd.data(),
+                       d.level_table(inverse), c ? c->table.data() : nullptr, d.size_inv);
+  ntt::Shape shape;
+  shape.tile_log = tile_log_;
+  shape.threads = threads_;
+  shape.min_columns_log = min_columns_log_;
+  const ntt::Schedule sc = ntt::make_schedule(in, shape);
+  for (uint32_t i = 0; i < sc.count; ++i) {
+    const ntt::PassLaunch& pl = sc.passes[i];
+    ntt_pass_kernel<<<grid_for(pl.args.tiles), pl.threads, pl.smem_bytes, stream>>>(pl.args);
+    ZK_CUDA_CHECK_LAUNCH();
+  }
+  if (sc.permute) {
+    ntt_permute_kernel<<<grid_for(sc.perm.items), sc.perm_threads, 0, stream>>>(sc.perm);
+    ZK_CUDA_CHECK_LAUNCH();
+  }
+  if (c) c->used_on(stream);
+}
+
+void NttDriver::run_host(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shift,
+                         size_t batch) {
+  check_args(log_n, kind, coset_shift, batch, data);
+  if (batch == 0) return;
+  DeviceScope scope(device_);
+  const size_t n = size_t{1} << log_n;
+  // As many vectors at a time as device memory takes, halving on allocation failure.
+  size_t group = batch;
+  while (res_->staging.size() < group * n) {
+    try {
+      res_->staging = DeviceBuffer<Fr>();
+      res_->staging = DeviceBuffer<Fr>(group * n);
+    } catch (const CudaError& e) {
+      if (e.code() != cudaErrorMemoryAllocation) throw;
+      (void)cudaGetLastError();
+      if (group == 1)
+        throw std::runtime_error("NTT of 2^" + std::to_string(log_n) + " points: not enough free "
+                                 "device memory for one vector (" +
+                                 std::to_string((n * sizeof(Fr)) >> 20) + " MiB): " + e.what());
+      group = (group + 1) / 2;
+    }
+  }
+  const cudaStream_t s = res_->stream.get();
+  Fr* dev = res_->staging.data();
+  for (size_t v = 0; v < batch; v += group) {
+    const size_t m = std::min(group, batch - v);
+    ZK_CUDA_CHECK(
+        cudaMemcpyAsync(dev, data + v * n, m * n * sizeof(Fr), cudaMemcpyHostToDevice, s));
+    run(dev, log_n, kind, coset_shift, m, s);
+    ZK_CUDA_CHECK(
+        cudaMemcpyAsync(data + v * n, dev, m * n * sizeof(Fr), cudaMemcpyDeviceToHost, s));
+  }
+  ZK_CUDA_CHECK(cudaStreamSynchronize(s));
+}
+
+}  // namespace zkinfer::gpu

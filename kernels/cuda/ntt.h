@@ -1,0 +1,81 @@
+// The CUDA NTT over Fr: forward, inverse and coset transforms of radix-2 domains, natural order
+// in and out, several vectors per call, in place in device memory (algorithm: ntt_steps.h).
+// Same semantics as Backend::ntt (backend.h) and the CPU NTT (cpu/ntt.h):
+//   kForward       a_i -> p(w^i)            kInverse       p(w^i) -> a_i (includes 1/n)
+//   kCosetForward  a_i -> p(g w^i)          kCosetInverse  p(g w^i) -> a_i
+// with w = Domain(log_n).omega, the snarkjs root.
+//
+//   gpu::NttDriver ntt;                       // on the current device
+//   ntt.run(d_data, 20, NttKind::kInverse, Fr::one(), 3, stream);  // 3 vectors of 2^20
+//   ntt.run_host(h_data, 12, NttKind::kCosetForward, g);            // copies in and out
+//
+// One driver owns its stream, events, twiddle tables (built on first use of a domain size and
+// kept) and a staging buffer for host data, and reuses them across calls (DESIGN.md 7). It is
+// not thread-safe: one driver per host thread, or a lock around it.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "backend.h"
+#include "zkinfer/ff/domain.h"
+#include "zkinfer/ff/fields.h"
+
+namespace zkinfer::gpu {
+
+// Defaults are the tuned shape (ntt_steps.h; not yet measured on a GPU). Tests set small tiles
+// to push small sizes through the multi-pass path.
+struct NttDriverConfig {
+  unsigned tile_log = 0;         // elements per shared-memory tile, log2; 0: default (11),
+                                 // lowered where the device's shared memory per block is smaller
+  unsigned threads = 0;          // threads per block of the pass kernel; 0: default (256)
+  unsigned min_columns_log = 0;  // adjacent columns per row in a non-last pass; 0: default (2)
+};
+
+class NttDriver {
+ public:
+  // Binds to the current device. Throws CudaError when no usable device is there.
+  explicit NttDriver(const NttDriverConfig& cfg = {});
+  ~NttDriver();
+  NttDriver(const NttDriver&) = delete;
+  NttDriver& operator=(const NttDriver&) = delete;
+
+  // Transforms batch vectors of 2^log_n elements, back to back from device pointer data (16-byte
+  // aligned, as cudaMalloc returns it), in place. Asynchronous on `stream` (any stream of this
+  // device, 0 included); the tables it needs are built on first use on that stream.
+  // coset_shift is g for the coset kinds (non-zero), ignored otherwise. Throws
+  // std::invalid_argument on bad arguments (log_n > 28, zero shift, null data) and CudaError
+  // when a CUDA call fails.
+  void run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shift, size_t batch,
+           cudaStream_t stream);
+
+  // The same for host data: copies to the device, transforms, copies back, waits. Vectors that
+  // do not fit the device at once go through in smaller groups.
+  void run_host(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shift = Fr::one(),
+                size_t batch = 1);
+
+  // Builds the tables of domain 2^log_n now (on `stream`) rather than on first use.
+  void prepare(unsigned log_n, cudaStream_t stream);
+
+  cudaStream_t stream() const;  // the driver's own stream (run_host uses it)
+  unsigned tile_log() const { return tile_log_; }
+  int device() const { return device_; }
+
+ private:
+  struct Domain;
+  struct Coset;
+  Domain& domain(unsigned log_n, cudaStream_t stream);
+  Coset& coset(Domain& d, const Fr& g, bool inverse, cudaStream_t stream);
+
+  int device_ = -1;
+  unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0;
+  struct Resources;
+  std::unique_ptr<Resources> res_;
+  std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;
+};
+
+}  // namespace zkinfer::gpu

@@ -1,0 +1,526 @@
+// The CUDA NTT's per-thread steps and its launch schedule, shared by the kernels (ntt.cu) and
+// the host simulator test (tests/unit/test_ntt_sim.cpp): every step is __host__ __device__ and
+// this header compiles without nvcc (DESIGN.md 4).
+//
+// Algorithm: decimation in frequency as a chain of passes. A vector of n = 2^L points is seen
+// level by level as rows: at a level with rows of 2^ls points, a pass does the top k bits of
+// the row index: for every column c < 2^(ls-k) it runs a 2^k-point radix-2 DIF over the points
+// c + a * 2^(ls-k) (a < 2^k), in shared memory, which leaves frequency f = bitrev_k(a) at
+// position a, and multiplies that point by w_(2^ls)^(c*f) (the four-step twiddle). The rows of
+// 2^(ls-k) points are then independent transforms, done by the next pass. The last pass has
+// whole rows in shared memory and needs no twiddle. Output position = bitrev_L(frequency), so a
+// final pass swaps tiles of bit-reversed positions back to natural order. A transform that fits
+// one tile (L <= tile_log) is one kernel: it writes natural order straight from shared memory.
+//
+// Per-element factors ride along instead of costing passes: the coset forward multiplies point
+// i by g^i while the first pass loads it; the inverse (computed as the forward transform with
+// inverse roots) multiplies coefficient i by 1/n (and g^-i for the coset) while the last kernel
+// stores it. Powers w^e and g^i come from two small tables, lo[e mod 2^m] * hi[e >> m].
+//
+// A kernel with barriers is a list of phases (phase_count, run_phase): the kernel runs each
+// phase on all its threads with __syncthreads() between them; the simulator runs each phase
+// over every thread in turn. Shared tiles hold an element as two 16-byte halves in separate
+// planes, so a warp reading consecutive slots reads consecutive 16-byte words (no bank
+// conflicts, one 128-bit access per half).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "zkinfer/ff/domain.h"
+#include "zkinfer/ff/fields.h"
+#include "zkinfer/ff/hd.h"
+
+namespace zkinfer::gpu::ntt {
+
+// ---- limits and defaults (none of these has been measured on a GPU yet) -------------------------
+// Largest tile: 2^12 elements = 128 KiB of shared memory. The stage twiddle table covers spans
+// up to 2^(kMaxTileLog-1).
+inline constexpr uint32_t kMaxTileLog = 12;
+// Default tile: 2^11 elements = 64 KiB, so three blocks fit an H100 SM (228 KiB); 2^20 points
+// then take two passes and 2^24 three (plus the reordering pass).
+inline constexpr uint32_t kDefaultTileLog = 11;
+// Threads per block of the pass kernel: 256 threads do the 1024 butterflies of a 2^11 tile's
+// stage in four rounds. The kernel is compiled for at most kMaxThreads.
+inline constexpr uint32_t kDefaultThreads = 256;
+inline constexpr uint32_t kMaxThreads = 512;
+// A pass that is not the last loads at least 2^kDefaultMinColumnsLog adjacent columns per row
+// of its tile: 4 x 32 bytes = one whole 128-byte line per row instead of a lone 32-byte sector.
+inline constexpr uint32_t kDefaultMinColumnsLog = 2;
+// The reordering pass swaps 2^s x 2^s tiles, s <= kPermuteLog: rows of 16 elements are 512
+// contiguous bytes both when read and when written.
+inline constexpr uint32_t kPermuteLog = 4;
+inline constexpr uint32_t kPermuteThreads = 1u << (2 * kPermuteLog);
+// Slots of the reordering tile: two tiles of 2^s rows, each row padded by one element so the
+// transposed reads do not all land in the same banks.
+inline constexpr uint32_t kPermuteSlots = 2 * (1u << kPermuteLog) * ((1u << kPermuteLog) + 1);
+// The most passes one transform can need (tile_log 1: one stage per pass).
+inline constexpr uint32_t kMaxPasses = kFrMaxLogDomain;
+
+// ---- small helpers ------------------------------------------------------------------------------
+
+ZK_HDI uint32_t bitrev(uint32_t x, uint32_t bits) {
+  if (bits == 0) return 0;
+#if defined(__CUDA_ARCH__)
+  return __brev(x) >> (32 - bits);
+#else
+  x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
+  x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+  x = ((x >> 4) & 0x0f0f0f0fu) | ((x & 0x0f0f0f0fu) << 4);
+  x = __builtin_bswap32(x);
+  return x >> (32 - bits);
+#endif
+}
+
+// Global memory: an element as two 16-byte accesses on the device (a warp's loads of adjacent
+// elements cover whole lines). Tables, which no kernel writes, go through the read-only cache.
+ZK_HDI Fr load(const Fr* p) {
+#if defined(__CUDA_ARCH__)
+  const ulonglong2* q = reinterpret_cast<const ulonglong2*>(p);
+  const ulonglong2 a = q[0], b = q[1];
+  return Fr{{a.x, a.y, b.x, b.y}};
+#else
+  return *p;
+#endif
+}
+ZK_HDI Fr load_ro(const Fr* p) {
+#if defined(__CUDA_ARCH__)
+  const ulonglong2* q = reinterpret_cast<const ulonglong2*>(p);
+  const ulonglong2 a = __ldg(q), b = __ldg(q + 1);
+  return Fr{{a.x, a.y, b.x, b.y}};
+#else
+  return *p;
+#endif
+}
+ZK_HDI void store(Fr* p, const Fr& x) {
+#if defined(__CUDA_ARCH__)
+  ulonglong2* q = reinterpret_cast<ulonglong2*>(p);
+  q[0] = make_ulonglong2(x.v[0], x.v[1]);
+  q[1] = make_ulonglong2(x.v[2], x.v[3]);
+#else
+  *p = x;
+#endif
+}
+
+// Half of an element in a shared tile.
+struct alignas(16) Half {
+  uint64_t x, y;
+};
+
+// A tile of shared memory: slot s is (lo[s], hi[s]).
+struct SharedTile {
+  Half* lo;
+  Half* hi;
+  ZK_HDI Fr get(uint32_t s) const {
+    const Half a = lo[s], b = hi[s];
+    return Fr{{a.x, a.y, b.x, b.y}};
+  }
+  ZK_HDI void set(uint32_t s, const Fr& v) const {
+    lo[s] = Half{v.v[0], v.v[1]};
+    hi[s] = Half{v.v[2], v.v[3]};
+  }
+};
+
+// base^e for e < 2^(lo_log + hi entries' bits), as lo[e mod 2^lo_log] * hi[e >> lo_log]; lo may
+// carry a constant factor (lo[x] = scale * base^x), hi[0] is 1.
+struct Powers {
+  const Fr* lo = nullptr;
+  const Fr* hi = nullptr;
+  uint32_t lo_log = 0;
+  ZK_HDI Fr at(uint64_t e) const {
+    const Fr a = load_ro(lo + (e & ((uint64_t{1} << lo_log) - 1)));
+    const uint64_t h = e >> lo_log;
+    return h == 0 ? a : a * load_ro(hi + h);
+  }
+};
+
+// What happens to element i (its position in its vector, natural order) as it is loaded or
+// stored: nothing, times a constant, or times Powers::at(i).
+struct Factor {
+  enum Mode : uint32_t { kNone, kConstant, kPowers };
+  Mode mode = kNone;
+  Fr constant = Fr::one();
+  Powers powers;
+  ZK_HDI Fr apply(const Fr& x, uint64_t i) const {
+    if (mode == kConstant) return x * constant;
+    if (mode == kPowers) return x * powers.at(i);
+    return x;
+  }
+};
+
+// scale * base^i: one entry of a power table (the driver fills tables on the device with this,
+// the simulator on the host).
+// Right-to-left square-and-multiply over a 64-bit exponent: no exponent array for the device
+// to keep in local memory (Fp::pow indexes a 256-bit one).
+ZK_HD inline Fr power_entry(const Fr& base, const Fr& scale, uint64_t i) {
+  Fr r = scale, b = base;
+  for (; i != 0; i >>= 1) {
+    if (i & 1) r = r * b;
+    b = b.sqr();
+  }
+  return r;
+}
+
+// ---- the pass kernel ----------------------------------------------------------------------------
+
+// One pass: rows of 2^ls points, the top k bits of the row index, 2^log_g sub-transforms of 2^k
+// points per tile (a tile is 2^(k + log_g) elements, one thread block's work at a time).
+struct Pass {
+  uint32_t log_n = 0;
+  uint32_t ls = 0;
+  uint32_t k = 0;
+  uint32_t log_g = 0;
+  bool twiddle = false;  // not the last pass: times w_(2^ls)^(c*f) on the way out
+  bool fused = false;    // the only pass (ls = k = log_n): store in natural order
+  ZK_HDI uint32_t tile_log() const { return k + log_g; }
+};
+
+struct PassArgs {
+  Fr* data = nullptr;  // batch vectors of 2^log_n elements, back to back
+  Pass pass;
+  uint64_t tiles = 0;            // tiles in the whole launch
+  const Fr* stage = nullptr;     // stage table: [h-1, 2h-1) holds w_2h^i for i < h
+  Powers level;                  // w_n^e for e < n (non-last passes)
+  Factor pre;                    // on load (the first pass: coset forward)
+  Factor fin;                    // on store (a fused pass: the inverse's scale)
+};
+
+// Where tile element p (p < 2^tile_log, in an order that makes adjacent p adjacent in memory)
+// lives: its shared slot, its global index, its row of the sub-transform (a) and the
+// sub-transform's global number (q).
+struct TileElem {
+  uint32_t slot;
+  uint32_t a;
+  uint64_t idx;
+  uint64_t q;
+};
+
+// Slots are a * 2^log_g + j for row a of sub-transform j. When a tile's sub-transforms are
+// columns of one row (log_g <= ls - k), adjacent j are adjacent in memory, so p = slot; when
+// the tile holds whole rows, the tile is one contiguous range and p is the offset in it.
+ZK_HDI TileElem tile_elem(const Pass& ps, uint64_t tile, uint32_t p) {
+  const uint32_t cl = ps.ls - ps.k;
+  const uint64_t col_mask = (uint64_t{1} << cl) - 1;
+  TileElem e;
+  if (ps.log_g <= cl) {
+    e.a = p >> ps.log_g;
+    const uint32_t j = p & ((1u << ps.log_g) - 1);
+    e.q = (tile << ps.log_g) | j;
+    e.idx = ((e.q >> cl) << ps.ls) | (uint64_t(e.a) << cl) | (e.q & col_mask);
+    e.slot = p;
+  } else {
+    e.idx = (tile << ps.tile_log()) | p;
+    const uint32_t c = p & uint32_t(col_mask);
+    e.a = (p >> cl) & ((1u << ps.k) - 1);
+    const uint32_t j = ((p >> (cl + ps.k)) << cl) | c;
+    e.q = (tile << ps.log_g) | j;
+    e.slot = (e.a << ps.log_g) | j;
+  }
+  return e;
+}
+
+// Phase 0: the tile from global memory into shared memory (times the load factor).
+ZK_HD inline void phase_load(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads,
+                             const SharedTile& sh) {
+  const Pass& ps = A.pass;
+  const uint32_t T = 1u << ps.tile_log();
+  const uint64_t n_mask = (uint64_t{1} << ps.log_n) - 1;
+  for (uint32_t p = tid; p < T; p += nthreads) {
+    const TileElem e = tile_elem(ps, tile, p);
+    sh.set(e.slot, A.pre.apply(load(A.data + e.idx), e.idx & n_mask));
+  }
+}
+
+// Phase 1 + s: radix-2 DIF stage s (span h = 2^(k-1-s)) of every sub-transform in the tile.
+// Adjacent threads take adjacent sub-transforms, then adjacent butterflies.
+ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint32_t nthreads,
+                              const SharedTile& sh) {
+  const Pass& ps = A.pass;
+  const uint32_t half = 1u << (ps.tile_log() - 1);
+  const uint32_t log_h = ps.k - 1 - s, h = 1u << log_h;
+  const uint32_t g_mask = (1u << ps.log_g) - 1;
+  for (uint32_t u = tid; u < half; u += nthreads) {
+    const uint32_t j = u & g_mask, v = u >> ps.log_g;
+    const uint32_t i = v & (h - 1);
+    const uint32_t a = ((v >> log_h) << (log_h + 1)) | i;
+    const uint32_t lo = (a << ps.log_g) | j, hi = lo + (h << ps.log_g);
+    const Fr x = sh.get(lo), y = sh.get(hi);
+    sh.set(lo, x + y);
+    const Fr d = x - y;
+    sh.set(hi, i == 0 ? d : d * load_ro(A.stage + (h - 1 + i)));
+  }
+}
+
+// Phase k + 1: the tile back to global memory, in place. A non-last pass multiplies by the level
+// twiddle; the fused single pass writes natural order and applies the store factor.
+ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads,
+                              const SharedTile& sh) {
+  const Pass& ps = A.pass;
+  const uint32_t T = 1u << ps.tile_log();
+  if (ps.fused) {
+    // ls = k = log_n: the tile is 2^log_g whole vectors, contiguous.
+    const uint32_t n_mask = (1u << ps.k) - 1;
+    for (uint32_t p = tid; p < T; p += nthreads) {
+      const uint32_t j = p >> ps.k, i = p & n_mask;
+      const Fr x = sh.get((bitrev(i, ps.k) << ps.log_g) | j);
+      store(A.data + ((tile << ps.tile_log()) | p), A.fin.apply(x, i));
+    }
+    return;
+  }
+  const uint32_t cl = ps.ls - ps.k;
+  const uint64_t col_mask = (uint64_t{1} << cl) - 1;
+  const uint32_t shift = ps.log_n - ps.ls;  // w_(2^ls) = w_n^(2^shift)
+  for (uint32_t p = tid; p < T; p += nthreads) {
+    const TileElem e = tile_elem(ps, tile, p);
+    Fr x = sh.get(e.slot);
+    if (ps.twiddle) {
+      const uint64_t exp = ((e.q & col_mask) * bitrev(e.a, ps.k)) << shift;
+      if (exp != 0) x = x * A.level.at(exp);
+    }
+    store(A.data + e.idx, x);
+  }
+}
+
+ZK_HDI uint32_t pass_phase_count(const Pass& ps) { return ps.k + 2; }
+
+ZK_HD inline void run_pass_phase(const PassArgs& A, uint32_t phase, uint64_t tile, uint32_t tid,
+                                 uint32_t nthreads, const SharedTile& sh) {
+  if (phase == 0) {
+    phase_load(A, tile, tid, nthreads, sh);
+  } else if (phase <= A.pass.k) {
+    phase_stage(A, phase - 1, tid, nthreads, sh);
+  } else {
+    phase_store(A, tile, tid, nthreads, sh);
+  }
+}
+
+// ---- the reordering kernel ----------------------------------------------------------------------
+// Position i = (A, m, C), A and C of s bits: bitrev(i) = (rev C, rev m, rev A). Item (v, m) of
+// vector v with m <= rev m loads the 2^s x 2^s tiles of m and rev m and writes each to the
+// other's place transposed; m = rev m swaps within its tile.
+
+struct PermuteArgs {
+  Fr* data = nullptr;
+  uint32_t log_n = 0;
+  uint32_t s = 0;        // tile side 2^s, 2s <= log_n, s <= kPermuteLog
+  uint64_t items = 0;    // batch * 2^(log_n - 2s)
+  Factor fin;            // on store, by natural position
+};
+
+// Items with m > rev m have nothing to do (their partner does it); uniform per block.
+ZK_HDI bool permute_active(const PermuteArgs& P, uint64_t item) {
+  const uint32_t mb = P.log_n - 2 * P.s;
+  const uint32_t m = uint32_t(item & ((uint64_t{1} << mb) - 1));
+  return m <= bitrev(m, mb);
+}
+
+ZK_HD inline void run_permute_phase(const PermuteArgs& P, uint32_t phase, uint64_t item,
+                                    uint32_t tid, uint32_t nthreads, const SharedTile& sh) {
+  const uint32_t L = P.log_n, s = P.s, S = 1u << s, mb = L - 2 * s, row = S + 1;
+  const uint32_t m = uint32_t(item & ((uint64_t{1} << mb) - 1)), mr = bitrev(m, mb);
+  Fr* base = P.data + ((item >> mb) << L);
+  const uint32_t other = S * row;  // slot offset of the second tile
+  for (uint32_t e = tid; e < S * S; e += nthreads) {
+    const uint32_t hi = e >> s, lo = e & (S - 1);
+    if (phase == 0) {
+      // Row hi (A), column lo (C).
+      const uint64_t at = (uint64_t(hi) << (L - s)) | (uint64_t(m) << s) | lo;
+      sh.set(hi * row + lo, load(base + at));
+      if (m != mr) {
+        const uint64_t at2 = (uint64_t(hi) << (L - s)) | (uint64_t(mr) << s) | lo;
+        sh.set(other + hi * row + lo, load(base + at2));
+      }
+    } else {
+      // Output row hi (rev C), column lo (rev A): the element from (A, C) = (rev lo, rev hi).
+      const uint32_t src = bitrev(lo, s) * row + bitrev(hi, s);
+      const uint64_t o = (uint64_t(hi) << (L - s)) | (uint64_t(mr) << s) | lo;
+      store(base + o, P.fin.apply(sh.get(src), o));
+      if (m != mr) {
+        const uint64_t o2 = (uint64_t(hi) << (L - s)) | (uint64_t(m) << s) | lo;
+        store(base + o2, P.fin.apply(sh.get(other + src), o2));
+      }
+    }
+  }
+}
+
+inline constexpr uint32_t kPermutePhaseCount = 2;
+
+// ---- schedule (host) ----------------------------------------------------------------------------
+
+// How the driver splits work; the simulator and the GPU tests use small tiles to force the
+// multi-pass path onto small sizes.
+struct Shape {
+  uint32_t tile_log = kDefaultTileLog;
+  uint32_t threads = kDefaultThreads;
+  uint32_t min_columns_log = kDefaultMinColumnsLog;
+};
+
+// A table split for powers of one base: lo has 2^lo_log entries, hi 2^(log_n - lo_log) (at
+// least one), so every exponent below 2^log_n is covered.
+inline uint32_t powers_lo_log(uint32_t log_n) { return (log_n + 1) / 2; }
+inline uint64_t powers_hi_count(uint32_t log_n) {
+  return uint64_t{1} << (log_n - powers_lo_log(log_n));
+}
+
+// Table recipes, shared by the driver (which fills on the device) and the simulator: `count`
+// entries scale * base^i from table + offset.
+struct PowerFill {
+  uint64_t offset = 0;
+  Fr base = Fr::one();
+  Fr scale = Fr::one();
+  uint64_t count = 0;
+};
+
+// Stage table entries of span h = 2^(k-1), k = 1..tile_log: w_(2^k)^i (inverse: w^-i).
+inline PowerFill stage_fill(uint32_t k, bool inverse) {
+  const Fr w = fr_root_of_unity(k);
+  PowerFill f;
+  f.offset = (uint64_t{1} << (k - 1)) - 1;
+  f.base = inverse ? w.inverse() : w;
+  f.count = uint64_t{1} << (k - 1);
+  return f;
+}
+inline uint64_t stage_entries(uint32_t tile_log) { return (uint64_t{1} << tile_log) - 1; }
+
+// scale * base^e for e < 2^log_n as Powers: lo then hi, powers_entries(log_n) in all.
+inline std::array<PowerFill, 2> powers_fills(uint32_t log_n, const Fr& base, const Fr& scale) {
+  const uint64_t lo = uint64_t{1} << powers_lo_log(log_n);
+  std::array<PowerFill, 2> f;
+  f[0].base = base;
+  f[0].scale = scale;
+  f[0].count = lo;
+  f[1].offset = lo;
+  f[1].base = base.pow(lo);
+  f[1].count = powers_hi_count(log_n);
+  return f;
+}
+inline uint64_t powers_entries(uint32_t log_n) {
+  return (uint64_t{1} << powers_lo_log(log_n)) + powers_hi_count(log_n);
+}
+inline Powers powers_at(const Fr* table, uint32_t log_n) {
+  Powers p;
+  p.lo = table;
+  p.hi = table + (uint64_t{1} << powers_lo_log(log_n));
+  p.lo_log = powers_lo_log(log_n);
+  return p;
+}
+
+// The transform's device-side inputs, whatever memory they live in.
+struct Inputs {
+  Fr* data = nullptr;
+  uint32_t log_n = 0;
+  uint64_t batch = 1;
+  const Fr* stage = nullptr;  // stage table of the direction (>= 2^tile_log - 1 entries)
+  Powers level;               // w_n powers of the direction
+  Factor pre;                 // load factor of the first pass
+  Factor fin;                 // store factor at natural positions
+};
+
+struct PassLaunch {
+  PassArgs args;
+  uint32_t threads = 0;
+  uint32_t smem_bytes = 0;  // dynamic shared memory: 2^tile_log elements
+};
+
+struct Schedule {
+  uint32_t count = 0;
+  std::array<PassLaunch, kMaxPasses> passes{};
+  bool permute = false;
+  PermuteArgs perm;
+  uint32_t perm_threads = 0;
+};
+
+// Inputs of one transform from its tables: stage and level tables of the direction (inverse
+// roots for the inverse kinds); for the coset kinds the coset table: g^i (forward) or
+// (1/n) * g^-i (inverse), filled by powers_fills(log_n, g, 1) or (log_n, g^-1, 1/n).
+inline Inputs make_inputs(Fr* data, uint32_t log_n, uint64_t batch, bool inverse,
+                          const Fr* stage, const Fr* level, const Fr* coset, const Fr& size_inv) {
+  Inputs in;
+  in.data = data;
+  in.log_n = log_n;
+  in.batch = batch;
+  in.stage = stage;
+  in.level = powers_at(level, log_n);
+  if (coset && !inverse) {
+    in.pre.mode = Factor::kPowers;
+    in.pre.powers = powers_at(coset, log_n);
+  } else if (coset) {
+    in.fin.mode = Factor::kPowers;
+    in.fin.powers = powers_at(coset, log_n);
+  } else if (inverse) {
+    in.fin.mode = Factor::kConstant;
+    in.fin.constant = size_inv;
+  }
+  return in;
+}
+
+inline Shape checked(Shape sh) {
+  if (sh.tile_log < 1 || sh.tile_log > kMaxTileLog)
+    throw std::invalid_argument("NTT tile_log " + std::to_string(sh.tile_log) + " not in 1.." +
+                                std::to_string(kMaxTileLog));
+  if (sh.threads < 1 || sh.threads > kMaxThreads)
+    throw std::invalid_argument("NTT threads " + std::to_string(sh.threads) + " not in 1.." +
+                                std::to_string(kMaxThreads));
+  sh.min_columns_log = std::min(sh.min_columns_log, sh.tile_log - 1);
+  return sh;
+}
+
+// Passes for one transform: one fused pass when the vector fits a tile; otherwise passes of at
+// most tile_log - min_columns_log bits (as few as possible, of balanced sizes), a last pass of
+// tile_log bits, and the reordering pass. Tiles never span two vectors unless the batch allows
+// whole vectors per tile (the batch's power-of-two factor).
+inline Schedule make_schedule(const Inputs& in, Shape shape) {
+  shape = checked(shape);
+  const uint32_t L = in.log_n, t = shape.tile_log;
+  if (L == 0 || L > kFrMaxLogDomain || in.batch == 0)
+    throw std::invalid_argument("NTT schedule: log_n must be in 1..28 and batch positive");
+  const uint32_t batch_log = uint32_t(std::countr_zero(in.batch));
+  Schedule sc;
+  auto add = [&](uint32_t ls, uint32_t k, bool last) {
+    Pass ps;
+    ps.log_n = L;
+    ps.ls = ls;
+    ps.k = k;
+    ps.log_g = std::min(t - k, L - k + batch_log);
+    ps.twiddle = !last;
+    ps.fused = last && k == L;
+    PassLaunch& pl = sc.passes[sc.count++];
+    pl.args.data = in.data;
+    pl.args.pass = ps;
+    pl.args.tiles = (in.batch << L) >> ps.tile_log();
+    pl.args.stage = in.stage;
+    pl.args.level = in.level;
+    if (sc.count == 1) pl.args.pre = in.pre;
+    if (ps.fused) pl.args.fin = in.fin;
+    pl.threads = std::min(shape.threads, 1u << (ps.tile_log() - 1));
+    pl.smem_bytes = uint32_t(sizeof(Fr)) << ps.tile_log();
+  };
+  if (L <= t) {
+    add(L, L, true);
+    return sc;
+  }
+  const uint32_t rest = L - t, step = t - shape.min_columns_log;
+  const uint32_t count = (rest + step - 1) / step;
+  uint32_t ls = L;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t k = rest / count + (i < rest % count ? 1 : 0);
+    add(ls, k, false);
+    ls -= k;
+  }
+  add(t, t, true);
+  sc.permute = true;
+  sc.perm.data = in.data;
+  sc.perm.log_n = L;
+  sc.perm.s = std::min(kPermuteLog, L / 2);
+  sc.perm.items = in.batch << (L - 2 * sc.perm.s);
+  sc.perm.fin = in.fin;
+  sc.perm_threads = 1u << (2 * sc.perm.s);
+  return sc;
+}
+
+}  // namespace zkinfer::gpu::ntt

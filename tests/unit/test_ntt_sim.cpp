@@ -1,0 +1,336 @@
+// The CUDA NTT's kernels run on the host (DESIGN.md 4): the schedule and steps of
+// kernels/cuda/ntt_steps.h, the same code the GPU runs, executed phase by phase over every
+// (block, thread) with a simulated shared-memory tile, against the CPU backend's NTT. Small
+// tiles push small sizes through the multi-pass path and the reordering pass. Threads of a phase
+// run in a random order and each tile starts from garbage, so a race between threads of one
+// phase or a read of a slot nobody wrote changes the result. No GPU or nvcc needed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../support/seed.h"
+#include "backend.h"
+#include "cuda/ntt_steps.h"
+#include "zkinfer/ff/domain.h"
+#include "zkinfer/ff/fp_io.h"
+
+namespace zkinfer {
+namespace {
+
+namespace ntt = gpu::ntt;
+
+const char* kind_name(NttKind k) {
+  switch (k) {
+    case NttKind::kForward:
+      return "forward";
+    case NttKind::kInverse:
+      return "inverse";
+    case NttKind::kCosetForward:
+      return "coset forward";
+    case NttKind::kCosetInverse:
+      return "coset inverse";
+  }
+  return "?";
+}
+constexpr NttKind kKinds[] = {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
+                              NttKind::kCosetInverse};
+
+std::string describe(const ntt::Shape& s) {
+  return "tile_log=" + std::to_string(s.tile_log) + " threads=" + std::to_string(s.threads) +
+         " min_columns_log=" + std::to_string(s.min_columns_log);
+}
+
+void fill_host(std::vector<Fr>& table, const ntt::PowerFill& f) {
+  for (uint64_t i = 0; i < f.count; ++i) table[f.offset + i] = ntt::power_entry(f.base, f.scale, i);
+}
+
+// The driver's tables, built on the host from the same recipes.
+struct HostTables {
+  std::vector<Fr> stage_fwd, stage_inv, level_fwd, level_inv, coset;
+  Fr size_inv;
+
+  HostTables(uint32_t log_n, uint32_t tile_log, bool coset_kind, bool inverse, const Fr& g) {
+    stage_fwd.resize(ntt::stage_entries(tile_log));
+    stage_inv.resize(ntt::stage_entries(tile_log));
+    for (uint32_t k = 1; k <= tile_log; ++k) {
+      fill_host(stage_fwd, ntt::stage_fill(k, false));
+      fill_host(stage_inv, ntt::stage_fill(k, true));
+    }
+    const Domain d(log_n);
+    size_inv = d.size_inv;
+    level_fwd.resize(ntt::powers_entries(log_n));
+    level_inv.resize(ntt::powers_entries(log_n));
+    for (const auto& f : ntt::powers_fills(log_n, d.omega, Fr::one())) fill_host(level_fwd, f);
+    for (const auto& f : ntt::powers_fills(log_n, d.omega_inv, Fr::one())) fill_host(level_inv, f);
+    if (coset_kind) {
+      coset.resize(ntt::powers_entries(log_n));
+      const auto fills = inverse ? ntt::powers_fills(log_n, g.inverse(), d.size_inv)
+                                 : ntt::powers_fills(log_n, g, Fr::one());
+      for (const auto& f : fills) fill_host(coset, f);
+    }
+  }
+};
+
+// Runs one kernel launch the way the GPU would, threads of a phase in a random order.
+template <class Phase>
+void simulate_block(uint32_t phases, uint32_t threads, std::mt19937_64& rng, Phase&& phase) {
+  std::vector<uint32_t> order(threads);
+  std::iota(order.begin(), order.end(), 0u);
+  for (uint32_t ph = 0; ph < phases; ++ph) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (uint32_t tid : order) phase(ph, tid);
+  }
+}
+
+void poison(std::vector<ntt::Half>& v, std::mt19937_64& rng) {
+  for (auto& h : v) h = ntt::Half{rng(), rng()};
+}
+
+void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
+  for (uint32_t i = 0; i < sc.count; ++i) {
+    const ntt::PassLaunch& pl = sc.passes[i];
+    const uint32_t T = 1u << pl.args.pass.tile_log();
+    ASSERT_EQ(pl.smem_bytes, T * sizeof(Fr));
+    std::vector<ntt::Half> lo(T), hi(T);
+    const ntt::SharedTile sh{lo.data(), hi.data()};
+    // Blocks in a random order too: a pass must not depend on the order of its tiles.
+    std::vector<uint64_t> tiles(pl.args.tiles);
+    std::iota(tiles.begin(), tiles.end(), uint64_t{0});
+    std::shuffle(tiles.begin(), tiles.end(), rng);
+    for (uint64_t tile : tiles) {
+      poison(lo, rng);
+      poison(hi, rng);
+      simulate_block(ntt::pass_phase_count(pl.args.pass), pl.threads, rng,
+                     [&](uint32_t ph, uint32_t tid) {
+                       ntt::run_pass_phase(pl.args, ph, tile, tid, pl.threads, sh);
+                     });
+    }
+  }
+  if (!sc.permute) return;
+  ASSERT_LE(sc.perm_threads, ntt::kPermuteThreads);
+  std::vector<ntt::Half> lo(ntt::kPermuteSlots), hi(ntt::kPermuteSlots);
+  const ntt::SharedTile sh{lo.data(), hi.data()};
+  for (uint64_t item = 0; item < sc.perm.items; ++item) {
+    if (!ntt::permute_active(sc.perm, item)) continue;
+    poison(lo, rng);
+    poison(hi, rng);
+    simulate_block(ntt::kPermutePhaseCount, sc.perm_threads, rng, [&](uint32_t ph, uint32_t tid) {
+      ntt::run_permute_phase(sc.perm, ph, item, tid, sc.perm_threads, sh);
+    });
+  }
+}
+
+// Simulated transform of `batch` vectors in place.
+void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind kind, const Fr& g,
+                   const ntt::Shape& shape, std::mt19937_64& rng) {
+  const bool inverse = kind == NttKind::kInverse || kind == NttKind::kCosetInverse;
+  const bool coset = kind == NttKind::kCosetForward || kind == NttKind::kCosetInverse;
+  const HostTables t(log_n, shape.tile_log, coset, inverse, g);
+  const ntt::Inputs in = ntt::make_inputs(
+      data.data(), log_n, batch, inverse, inverse ? t.stage_inv.data() : t.stage_fwd.data(),
+      inverse ? t.level_inv.data() : t.level_fwd.data(), coset ? t.coset.data() : nullptr,
+      t.size_inv);
+  simulate(ntt::make_schedule(in, shape), rng);
+}
+
+std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> v(n);
+  for (auto& x : v) x = field_random<Fr>(rng);
+  return v;
+}
+
+// The simulated kernels against the CPU backend, vector by vector.
+void check_against_cpu(Backend& cpu, uint32_t log_n, size_t batch, NttKind kind,
+                       const ntt::Shape& shape, std::mt19937_64& rng) {
+  const size_t n = size_t{1} << log_n;
+  const Fr g = field_random<Fr>(rng);
+  std::vector<Fr> data = random_vector(rng, n * batch);
+  std::vector<Fr> want = data;
+  for (size_t v = 0; v < batch; ++v) cpu.ntt(want.data() + v * n, n, kind, g);
+  simulated_ntt(data, log_n, batch, kind, g, shape, rng);
+  size_t bad = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (data[i] == want[i]) continue;
+    if (bad++ < 3)
+      ADD_FAILURE() << kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
+                    << describe(shape) << ": vector " << i / n << " element " << i % n << " is "
+                    << u256_to_hex(data[i].mont()) << ", want " << u256_to_hex(want[i].mont());
+  }
+  ASSERT_EQ(bad, 0u) << kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
+                     << describe(shape);
+}
+
+TEST(NttSim, PowerEntry) {
+  auto rng = testing::seeded_rng();
+  const Fr b = field_random<Fr>(rng), s = field_random<Fr>(rng);
+  for (uint64_t e : {0ull, 1ull, 2ull, 3ull, 255ull, 4096ull, 123456789ull, ~0ull})
+    EXPECT_EQ(ntt::power_entry(b, s, e), s * b.pow(e)) << e;
+}
+
+TEST(NttSim, BitReverse) {
+  for (uint32_t bits = 0; bits <= 28; ++bits)
+    for (uint32_t x : {0u, 1u, 2u, 5u, 0x0abcdefu, 0x0fffffffu}) {
+      const uint32_t v = bits ? (x & ((1u << bits) - 1)) : 0u;
+      uint32_t want = 0;
+      for (uint32_t b = 0; b < bits; ++b) want |= ((v >> b) & 1u) << (bits - 1 - b);
+      EXPECT_EQ(ntt::bitrev(v, bits), want) << v << " " << bits;
+    }
+}
+
+// The default shape's plans for the sizes the prover uses: pass sizes, tiles, shared memory.
+TEST(NttSim, DefaultSchedule) {
+  ntt::Inputs in;
+  in.batch = 1;
+  struct Case {
+    uint32_t log_n;
+    std::vector<uint32_t> ks;
+  };
+  for (const Case& c : {Case{10, {10}}, Case{11, {11}}, Case{12, {1, 11}}, Case{20, {9, 11}},
+                        Case{21, {5, 5, 11}}, Case{24, {7, 6, 11}}, Case{28, {9, 8, 11}}}) {
+    in.log_n = c.log_n;
+    const ntt::Schedule sc = ntt::make_schedule(in, ntt::Shape{});
+    ASSERT_EQ(sc.count, c.ks.size()) << c.log_n;
+    uint32_t ls = c.log_n;
+    for (uint32_t i = 0; i < sc.count; ++i) {
+      const ntt::Pass& p = sc.passes[i].args.pass;
+      EXPECT_EQ(p.k, c.ks[i]) << c.log_n << " pass " << i;
+      EXPECT_EQ(p.ls, ls) << c.log_n << " pass " << i;
+      EXPECT_EQ(p.tile_log(), std::min(c.log_n, ntt::kDefaultTileLog));
+      EXPECT_EQ(sc.passes[i].args.tiles, uint64_t{1} << (c.log_n - p.tile_log()));
+      EXPECT_EQ(sc.passes[i].smem_bytes, sizeof(Fr) << p.tile_log());
+      EXPECT_EQ(sc.passes[i].threads, std::min(ntt::kDefaultThreads, 1u << (p.tile_log() - 1)));
+      // Non-last passes keep at least 4 adjacent columns per tile row.
+      if (i + 1 < sc.count) EXPECT_GE(p.log_g, ntt::kDefaultMinColumnsLog);
+      ls -= p.k;
+    }
+    EXPECT_EQ(sc.permute, c.log_n > ntt::kDefaultTileLog);
+  }
+}
+
+// Every pass loads and stores each element of every vector exactly once, whatever the shape.
+TEST(NttSim, TilesCoverEveryElementOnce) {
+  for (uint32_t tile_log : {1u, 2u, 3u, 5u, 11u})
+    for (uint32_t log_n = 1; log_n <= 13; ++log_n)
+      for (uint64_t batch : {1ull, 2ull, 3ull, 8ull}) {
+        ntt::Inputs in;
+        in.log_n = log_n;
+        in.batch = batch;
+        ntt::Shape shape;
+        shape.tile_log = tile_log;
+        shape.min_columns_log = 1;
+        const ntt::Schedule sc = ntt::make_schedule(in, shape);
+        const uint64_t total = batch << log_n;
+        for (uint32_t i = 0; i < sc.count; ++i) {
+          const ntt::Pass& ps = sc.passes[i].args.pass;
+          std::vector<uint8_t> hits(total, 0);
+          const uint32_t T = 1u << ps.tile_log();
+          for (uint64_t tile = 0; tile < sc.passes[i].args.tiles; ++tile) {
+            std::vector<uint8_t> slots(T, 0);
+            for (uint32_t p = 0; p < T; ++p) {
+              const ntt::TileElem e = ntt::tile_elem(ps, tile, p);
+              ASSERT_LT(e.idx, total);
+              ASSERT_LT(e.slot, T);
+              ++hits[e.idx];
+              ++slots[e.slot];
+            }
+            for (uint32_t s = 0; s < T; ++s) ASSERT_EQ(slots[s], 1) << "slot " << s;
+          }
+          for (uint64_t x = 0; x < total; ++x)
+            ASSERT_EQ(hits[x], 1) << "2^" << log_n << " batch " << batch << " tile_log "
+                                  << tile_log << " pass " << i << " element " << x;
+        }
+      }
+}
+
+// All kinds, all small sizes, several shapes (tiny tiles force up to 13 passes), batches of
+// odd and even counts (even ones put several whole vectors in one tile).
+TEST(NttSim, MatchesCpuBackend) {
+  auto rng = testing::seeded_rng();
+  auto cpu = make_cpu_backend({1});
+  std::vector<ntt::Shape> shapes;
+  auto shape = [](uint32_t tile_log, uint32_t threads, uint32_t min_cols) {
+    ntt::Shape s;
+    s.tile_log = tile_log;
+    s.threads = threads;
+    s.min_columns_log = min_cols;
+    return s;
+  };
+  shapes.push_back(ntt::Shape{});  // the default: one fused pass up to 2^11
+  shapes.push_back(shape(1, 1, 0));
+  shapes.push_back(shape(2, 2, 1));
+  shapes.push_back(shape(3, 3, 1));   // thread count that divides nothing
+  shapes.push_back(shape(4, 8, 2));
+  shapes.push_back(shape(6, 5, 0));
+  shapes.push_back(shape(8, 64, 2));
+  for (const ntt::Shape& s : shapes) {
+    for (uint32_t log_n = 1; log_n <= 14; ++log_n) {
+      // Tiny tiles at the largest sizes take long to simulate and add nothing new.
+      if (log_n > 10 && s.tile_log < 3) continue;
+      for (NttKind kind : kKinds) {
+        const size_t batch = 1 + rng() % 4;
+        check_against_cpu(*cpu, log_n, log_n > 12 ? 1 : batch, kind, s, rng);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+// Random sizes, batches and shapes, the seed printed: whatever corner the fixed cases miss.
+TEST(NttSim, RandomCases) {
+  auto rng = testing::seeded_rng();
+  auto cpu = make_cpu_backend({1});
+  for (int iter = 0; iter < 40; ++iter) {
+    const uint32_t log_n = 1 + uint32_t(rng() % 14);
+    ntt::Shape s;
+    s.tile_log = 1 + uint32_t(rng() % 11);
+    s.threads = 1 + uint32_t(rng() % 300);
+    s.min_columns_log = uint32_t(rng() % 4);
+    const size_t batch = log_n > 11 ? 1 : 1 + rng() % 6;
+    const NttKind kind = kKinds[rng() % 4];
+    check_against_cpu(*cpu, log_n, batch, kind, s, rng);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+// The snarkjs H-polynomial sequence: inverse, then coset forward with snarkjs's shift, then
+// coset inverse back, at a size that needs the reordering pass with the default shape.
+TEST(NttSim, SnarkjsRoundTrip) {
+  auto rng = testing::seeded_rng();
+  const uint32_t log_n = 13;
+  const size_t n = size_t{1} << log_n;
+  const Fr g = snarkjs_coset_shift(log_n);
+  const std::vector<Fr> evals = random_vector(rng, n);
+  std::vector<Fr> x = evals;
+  auto cpu = make_cpu_backend({1});
+  std::vector<Fr> want = evals;
+  cpu->ntt(want.data(), n, NttKind::kInverse);
+  cpu->ntt(want.data(), n, NttKind::kCosetForward, g);
+  simulated_ntt(x, log_n, 1, NttKind::kInverse, g, ntt::Shape{}, rng);
+  simulated_ntt(x, log_n, 1, NttKind::kCosetForward, g, ntt::Shape{}, rng);
+  EXPECT_EQ(x, want);
+  simulated_ntt(x, log_n, 1, NttKind::kCosetInverse, g, ntt::Shape{}, rng);
+  simulated_ntt(x, log_n, 1, NttKind::kForward, g, ntt::Shape{}, rng);
+  EXPECT_EQ(x, evals);
+}
+
+TEST(NttSim, RejectsBadShapes) {
+  ntt::Inputs in;
+  in.log_n = 4;
+  ntt::Shape s;
+  s.tile_log = 0;
+  EXPECT_THROW(ntt::make_schedule(in, s), std::invalid_argument);
+  s.tile_log = ntt::kMaxTileLog + 1;
+  EXPECT_THROW(ntt::make_schedule(in, s), std::invalid_argument);
+  s = ntt::Shape{};
+  s.threads = ntt::kMaxThreads + 1;
+  EXPECT_THROW(ntt::make_schedule(in, s), std::invalid_argument);
+  in.log_n = 0;
+  EXPECT_THROW(ntt::make_schedule(in, ntt::Shape{}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace zkinfer
