@@ -1,0 +1,244 @@
+// The CUDA NTT (cuda/ntt.h) against the CPU backend: every kind, sizes 2^1 .. 2^20 with the
+// default shape and with small tiles (the multi-pass path at small sizes), batches, the
+// host-pointer path, several streams sharing one driver, and 2^22 and 2^24 once.
+// ZKINFER_GPU_TEST_N caps the elements per vector (bench/gpu_check.sh runs a small size under
+// compute-sanitizer). Without a usable GPU every test skips with the reason.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../support/seed.h"
+#include "backend.h"
+#include "cuda/buffer.h"
+#include "cuda/check.h"
+#include "cuda/ntt.h"
+#include "gpu_test_support.h"
+#include "zkinfer/ff/domain.h"
+#include "zkinfer/ff/fp_io.h"
+
+namespace zkinfer {
+namespace {
+
+using gpu::DeviceBuffer;
+using gpu::NttDriver;
+using gpu::NttDriverConfig;
+
+constexpr NttKind kKinds[] = {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
+                              NttKind::kCosetInverse};
+
+const char* kind_name(NttKind k) {
+  switch (k) {
+    case NttKind::kForward:
+      return "forward";
+    case NttKind::kInverse:
+      return "inverse";
+    case NttKind::kCosetForward:
+      return "coset forward";
+    case NttKind::kCosetInverse:
+      return "coset inverse";
+  }
+  return "?";
+}
+
+// min(cap, log2 of ZKINFER_GPU_TEST_N rounded up) when that is set.
+unsigned max_log(unsigned cap) {
+  if (const char* s = std::getenv("ZKINFER_GPU_TEST_N")) {
+    const unsigned long long n = std::strtoull(s, nullptr, 0);
+    unsigned k = 1;
+    while (k < cap && (1ull << k) < n) ++k;
+    return k;
+  }
+  return cap;
+}
+bool small_run() { return std::getenv("ZKINFER_GPU_TEST_N") != nullptr; }
+
+std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> v(n);
+  for (auto& x : v) x = field_random<Fr>(rng);
+  return v;
+}
+
+std::vector<Fr> cpu_reference(Backend& cpu, std::vector<Fr> x, unsigned log_n, size_t batch,
+                              NttKind kind, const Fr& g) {
+  const size_t n = size_t{1} << log_n;
+  for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
+  return x;
+}
+
+// Counts and reports the first few differences.
+void expect_same(const std::vector<Fr>& got, const std::vector<Fr>& want, const std::string& what,
+                 size_t n) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  size_t bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == want[i]) continue;
+    if (bad++ < 3)
+      ADD_FAILURE() << what << ": vector " << i / n << " element " << i % n << " is "
+                    << u256_to_hex(got[i].mont()) << ", want " << u256_to_hex(want[i].mont());
+  }
+  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " elements differ";
+}
+
+// Runs on device data through run() on the driver's stream.
+std::vector<Fr> device_ntt(NttDriver& d, const std::vector<Fr>& x, unsigned log_n, size_t batch,
+                           NttKind kind, const Fr& g) {
+  DeviceBuffer<Fr> buf(x);
+  d.run(buf.data(), log_n, kind, g, batch, d.stream());
+  ZK_CUDA_CHECK(cudaStreamSynchronize(d.stream()));
+  return buf.download();
+}
+
+class GpuNtt : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ZK_SKIP_WITHOUT_GPU();
+    cpu_ = make_cpu_backend();
+  }
+
+  // All kinds at 2^1 .. 2^max_log with a batch drawn per size (odd and even counts).
+  void check_sizes(NttDriver& d, unsigned top, size_t max_batch, std::mt19937_64& rng) {
+    for (unsigned log_n = 1; log_n <= max_log(top); ++log_n) {
+      for (NttKind kind : kKinds) {
+        const size_t n = size_t{1} << log_n;
+        const size_t batch = log_n > 16 ? 1 : 1 + rng() % max_batch;
+        const Fr g = field_random<Fr>(rng);
+        const std::vector<Fr> x = random_vector(rng, n * batch);
+        const std::string what = std::string(kind_name(kind)) + " 2^" + std::to_string(log_n) +
+                                 " batch " + std::to_string(batch) + " tile_log " +
+                                 std::to_string(d.tile_log());
+        expect_same(device_ntt(d, x, log_n, batch, kind, g),
+                    cpu_reference(*cpu_, x, log_n, batch, kind, g), what, n);
+        if (HasFailure()) return;
+      }
+    }
+  }
+
+  std::unique_ptr<Backend> cpu_;
+};
+
+TEST_F(GpuNtt, DefaultShapeMatchesCpu) {
+  auto rng = testing::seeded_rng();
+  NttDriver d;
+  check_sizes(d, 20, 5, rng);
+}
+
+// Small tiles push 2^3 .. 2^14 through several passes and the reordering pass on the device.
+TEST_F(GpuNtt, SmallTilesMatchCpu) {
+  auto rng = testing::seeded_rng();
+  for (unsigned tile_log : {2u, 3u, 5u, 8u}) {
+    NttDriverConfig cfg;
+    cfg.tile_log = tile_log;
+    cfg.threads = tile_log == 5 ? 7 : 0;  // a block size that divides nothing
+    cfg.min_columns_log = 1;
+    NttDriver d(cfg);
+    ASSERT_EQ(d.tile_log(), tile_log);
+    check_sizes(d, 14, 4, rng);
+    if (HasFailure()) return;
+  }
+}
+
+TEST_F(GpuNtt, HostPointerPath) {
+  auto rng = testing::seeded_rng();
+  NttDriver d;
+  for (unsigned log_n : {1u, 7u, 12u, 16u}) {
+    if (log_n > max_log(16)) continue;
+    for (NttKind kind : kKinds) {
+      const size_t n = size_t{1} << log_n, batch = 3;
+      const Fr g = field_random<Fr>(rng);
+      std::vector<Fr> x = random_vector(rng, n * batch);
+      const std::vector<Fr> want = cpu_reference(*cpu_, x, log_n, batch, kind, g);
+      d.run_host(x.data(), log_n, kind, g, batch);
+      expect_same(x, want, std::string("run_host ") + kind_name(kind) + " 2^" +
+                               std::to_string(log_n), n);
+    }
+  }
+}
+
+// Large sizes once: 2^22 and 2^24 (three passes and the reordering pass with the default shape).
+TEST_F(GpuNtt, LargeSizes) {
+  if (small_run()) GTEST_SKIP() << "ZKINFER_GPU_TEST_N is set: large sizes skipped";
+  auto rng = testing::seeded_rng();
+  NttDriver d;
+  for (unsigned log_n : {22u, 24u}) {
+    const size_t n = size_t{1} << log_n;
+    const std::vector<Fr> x = random_vector(rng, n);
+    for (NttKind kind : {NttKind::kForward, NttKind::kCosetInverse}) {
+      const Fr g = snarkjs_coset_shift(log_n);
+      expect_same(device_ntt(d, x, log_n, 1, kind, g), cpu_reference(*cpu_, x, log_n, 1, kind, g),
+                  std::string(kind_name(kind)) + " 2^" + std::to_string(log_n), n);
+    }
+  }
+}
+
+// One driver, three streams, transforms in flight together; more coset shifts than the driver
+// keeps tables for, so tables are replaced while other streams may still read the old ones.
+TEST_F(GpuNtt, StreamsShareOneDriver) {
+  auto rng = testing::seeded_rng();
+  NttDriver d;
+  const unsigned log_n = std::min(14u, max_log(14));
+  const size_t n = size_t{1} << log_n;
+  constexpr int kStreams = 3, kRounds = 4;
+  cudaStream_t streams[kStreams];
+  for (auto& s : streams) ZK_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  std::vector<DeviceBuffer<Fr>> bufs;
+  std::vector<std::vector<Fr>> want;
+  for (int r = 0; r < kRounds; ++r) {
+    for (int i = 0; i < kStreams; ++i) {
+      const NttKind kind = kKinds[(r + i) % 4];
+      const Fr g = field_random<Fr>(rng);
+      const std::vector<Fr> x = random_vector(rng, 2 * n);
+      want.push_back(cpu_reference(*cpu_, x, log_n, 2, kind, g));
+      bufs.emplace_back(x);
+      d.run(bufs.back().data(), log_n, kind, g, 2, streams[i]);
+    }
+  }
+  for (auto& s : streams) ZK_CUDA_CHECK(cudaStreamSynchronize(s));
+  for (size_t i = 0; i < bufs.size(); ++i)
+    expect_same(bufs[i].download(), want[i], "stream job " + std::to_string(i), n);
+  for (auto& s : streams) ZK_CUDA_CHECK(cudaStreamDestroy(s));
+}
+
+// The H-polynomial sequence of the prover: inverse, coset forward with snarkjs's shift.
+TEST_F(GpuNtt, SnarkjsSequence) {
+  auto rng = testing::seeded_rng();
+  NttDriver d;
+  const unsigned log_n = max_log(18);
+  const size_t n = size_t{1} << log_n;
+  const Fr g = snarkjs_coset_shift(log_n);
+  const std::vector<Fr> evals = random_vector(rng, 3 * n);  // A, B, C
+  std::vector<Fr> want = cpu_reference(*cpu_, evals, log_n, 3, NttKind::kInverse, g);
+  want = cpu_reference(*cpu_, want, log_n, 3, NttKind::kCosetForward, g);
+  DeviceBuffer<Fr> buf(evals);
+  d.run(buf.data(), log_n, NttKind::kInverse, g, 3, d.stream());
+  d.run(buf.data(), log_n, NttKind::kCosetForward, g, 3, d.stream());
+  ZK_CUDA_CHECK(cudaStreamSynchronize(d.stream()));
+  expect_same(buf.download(), want, "inverse then coset forward", n);
+}
+
+TEST_F(GpuNtt, EdgeCasesAndErrors) {
+  NttDriver d;
+  DeviceBuffer<Fr> buf(std::vector<Fr>{Fr::from_u64(7), Fr::from_u64(9)});
+  // One point: every kind is the identity; a batch of zero does nothing.
+  for (NttKind kind : kKinds) d.run(buf.data(), 0, kind, Fr::from_u64(3), 2, d.stream());
+  d.run(buf.data(), 5, NttKind::kForward, Fr::one(), 0, d.stream());
+  ZK_CUDA_CHECK(cudaStreamSynchronize(d.stream()));
+  EXPECT_EQ(buf.download(), (std::vector<Fr>{Fr::from_u64(7), Fr::from_u64(9)}));
+  EXPECT_THROW(d.run(buf.data(), 1, NttKind::kCosetForward, Fr::zero(), 1, d.stream()),
+               std::invalid_argument);
+  EXPECT_THROW(d.run(buf.data(), 29, NttKind::kForward, Fr::one(), 1, d.stream()),
+               std::invalid_argument);
+  EXPECT_THROW(d.run(nullptr, 1, NttKind::kForward, Fr::one(), 1, d.stream()),
+               std::invalid_argument);
+  EXPECT_THROW(d.run(reinterpret_cast<Fr*>(reinterpret_cast<char*>(buf.data()) + 8), 1,
+                     NttKind::kForward, Fr::one(), 1, d.stream()),
+               std::invalid_argument);
+  EXPECT_THROW(d.run(buf.data(), 20, NttKind::kForward, Fr::one(), size_t{1} << 40, d.stream()),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace zkinfer
