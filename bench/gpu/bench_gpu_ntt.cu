@@ -1,0 +1,122 @@
+// NTT throughput on the device (cuda/ntt.h), inputs resident: every kind at 2^16 .. 2^24, and
+// batches of smaller vectors. Each measurement first checks one run's full output against the
+// CPU backend, then times repeated in-place runs (the data's values do not change the time).
+// Tables are built during the warm-up runs, so the medians are steady-state figures.
+//
+//   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick]
+// Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "bench_util.h"
+#include "cuda/buffer.h"
+#include "cuda/check.h"
+#include "cuda/device.h"
+#include "cuda/ntt.h"
+#include "zkinfer/ff/domain.h"
+
+namespace zkinfer::bench {
+namespace {
+
+using gpu::DeviceBuffer;
+
+constexpr const char* kUsage =
+    "usage: bench_gpu_ntt [--out results.json] [--reps N] [--warmup N] [--quick]\n";
+
+// Uniform elements drawn directly as Montgomery words below p (no conversion multiply: the
+// inputs have up to 2^24 elements).
+Fr random_fr(std::mt19937_64& rng) {
+  constexpr U256 p = Fr::MOD;
+  for (;;) {
+    U256 w{{rng(), rng(), rng(), rng() & ((uint64_t{1} << (Fr::BITS - 192)) - 1)}};
+    if (u256::less(w, p)) return Fr::from_mont(w);
+  }
+}
+
+const char* kind_name(NttKind k) {
+  switch (k) {
+    case NttKind::kForward:
+      return "forward";
+    case NttKind::kInverse:
+      return "inverse";
+    case NttKind::kCosetForward:
+      return "coset_forward";
+    case NttKind::kCosetInverse:
+      return "coset_inverse";
+  }
+  return "?";
+}
+
+Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
+               const Options& o, std::mt19937_64& rng) {
+  const size_t n = size_t{1} << log_n;
+  std::vector<Fr> x(n * batch);
+  for (Fr& e : x) e = random_fr(rng);
+  const Fr g = snarkjs_coset_shift(log_n);
+  DeviceBuffer<Fr> d(x);
+
+  // Correctness of one run, all elements, against the CPU backend.
+  ntt.run(d.data(), log_n, kind, g, batch, nullptr);
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::vector<Fr> got = d.download();
+  for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
+  const bool ok = got == x;
+
+  auto launch = [&] { ntt.run(d.data(), log_n, kind, g, batch, nullptr); };
+  std::string name = std::string("ntt_") + kind_name(kind) + "_2^" + std::to_string(log_n);
+  if (batch > 1) name += "_x" + std::to_string(batch);
+  // bytes: one read and one write of the data, the least any NTT moves.
+  Result r{name, "butterfly", double(n * batch), double(batch) * double(n / 2) * log_n,
+           2.0 * double(n * batch) * sizeof(Fr), {}, ok};
+  r.t = time_runs(launch, o.warmup, o.reps);
+  return r;
+}
+
+int run(int argc, char** argv) {
+  const Options o = parse_options(argc, argv, kUsage);
+  const gpu::GpuInfo g = gpu::probe_gpu();
+  if (!g.usable) {
+    std::fprintf(stderr, "bench_gpu_ntt: %s\n", g.reason.c_str());
+    return 2;
+  }
+  std::printf("device: %s\n", gpu::describe(g).c_str());
+  std::mt19937_64 rng(20240602);  // fixed: the same inputs every run, so runs compare
+  gpu::NttDriver ntt;
+  std::printf("tile: 2^%u elements\n", ntt.tile_log());
+  auto cpu = make_cpu_backend();
+
+  const unsigned top = o.quick ? 20 : 24;
+  std::vector<Result> rs;
+  for (unsigned log_n = 16; log_n <= top; ++log_n)
+    for (NttKind kind : {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
+                         NttKind::kCosetInverse})
+      rs.push_back(measure(ntt, *cpu, log_n, 1, kind, o, rng));
+  // Batches: the prover transforms A, B and C together; many small vectors stress the
+  // single-pass kernel.
+  rs.push_back(measure(ntt, *cpu, o.quick ? 16 : 20, 3, NttKind::kInverse, o, rng));
+  rs.push_back(measure(ntt, *cpu, o.quick ? 16 : 20, 3, NttKind::kCosetForward, o, rng));
+  rs.push_back(measure(ntt, *cpu, 10, 1024, NttKind::kForward, o, rng));
+
+  print_table(rs);
+  if (!o.out.empty()) write_json(o.out, "bench_gpu_ntt", g, o, rs);
+  bool ok = true;
+  for (const Result& r : rs) ok = ok && r.check_ok;
+  if (!ok) std::fprintf(stderr, "bench_gpu_ntt: a device result differed from the CPU backend\n");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace zkinfer::bench
+
+int main(int argc, char** argv) {
+  try {
+    return zkinfer::bench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_gpu_ntt: %s\n", e.what());
+    return 1;
+  }
+}
