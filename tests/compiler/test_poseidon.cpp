@@ -301,6 +301,14 @@ Built build(const std::vector<Fr>& inputs, MakeInput make_input, Gadget gadget) 
   return out;
 }
 
+// Every row of every matrix names each wire once, in increasing order (no duplicate terms).
+void expect_rows_canonical(const prover::R1cs& cs) {
+  for (const prover::SparseMatrix* m : {&cs.a, &cs.b, &cs.c})
+    for (size_t r = 0; r < m->rows(); ++r)
+      for (uint64_t k = m->row_start[r] + 1; k < m->row_start[r + 1]; ++k)
+        ASSERT_LT(m->wire[k - 1], m->wire[k]) << "constraint " << r;
+}
+
 Lc plain_input(Builder& b, uint32_t i) { return Lc::of(b.private_input_wire(i)); }
 Lc hash_gadget(Builder& b, std::span<const Lc> in) { return poseidon_hash_gadget(b, in); }
 Lc commit_gadget(Builder& b, std::span<const Lc> in) { return poseidon_commit_gadget(b, in); }
@@ -317,6 +325,7 @@ TEST(PoseidonGadget, SatisfiedAndEqualsNativeHash) {
     std::string why;
     EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, c.witness, &why)) << why;
     EXPECT_EQ(c.witness[1], poseidon_hash(in));
+    expect_rows_canonical(c.r1cs);
     // 3 per S-box, less element 0's first (a constant), plus the output's equality.
     const unsigned t = n + 1;
     EXPECT_EQ(c.constraints, 3 * (8 * t + poseidon_partial_rounds(t)) - 3 + 1);
@@ -390,6 +399,7 @@ TEST(PoseidonCommitGadget, EqualsNativeCommit) {
     std::string why;
     EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, c.witness, &why)) << why;
     EXPECT_EQ(c.witness[1], poseidon_commit(v));
+    expect_rows_canonical(c.r1cs);
     // Per Poseidon(16) call 3 * 204 = 612 constraints, less 3 per constant S-box input of the
     // first round: element 0, the chain value h_0 = n of the first call, the zero padding; the
     // empty vector's commitment is a constant (no constraints). Plus the output's equality.
