@@ -70,8 +70,13 @@ Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, 
   std::string name = std::string("ntt_") + kind_name(kind) + "_2^" + std::to_string(log_n);
   if (batch > 1) name += "_x" + std::to_string(batch);
   // bytes: one read and one write of the data, the least any NTT moves.
-  Result r{name, "butterfly", double(n * batch), double(batch) * double(n / 2) * log_n,
-           2.0 * double(n * batch) * sizeof(Fr), {}, ok};
+  Result r;
+  r.name = name;
+  r.unit = "butterfly";
+  r.elements = double(n * batch);
+  r.ops = double(batch) * double(n / 2) * log_n;
+  r.bytes = 2.0 * double(n * batch) * sizeof(Fr);
+  r.check_ok = ok;
   r.t = time_runs(launch, o.warmup, o.reps);
   return r;
 }
@@ -92,8 +97,8 @@ int run(int argc, char** argv) {
   const unsigned top = o.quick ? 20 : 24;
   std::vector<Result> rs;
   for (unsigned log_n = 16; log_n <= top; ++log_n)
-    for (NttKind kind : {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
-                         NttKind::kCosetInverse})
+    for (NttKind kind :
+         {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward, NttKind::kCosetInverse})
       rs.push_back(measure(ntt, *cpu, log_n, 1, kind, o, rng));
   // Batches: the prover transforms A, B and C together; many small vectors stress the
   // single-pass kernel.

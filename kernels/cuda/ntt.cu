@@ -189,8 +189,7 @@ struct NttDriver::Domain {
 NttDriver::NttDriver(const NttDriverConfig& cfg) {
   ZK_CUDA_CHECK(cudaGetDevice(&device_));
   int optin = 0;
-  ZK_CUDA_CHECK(
-      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_));
+  ZK_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_));
   unsigned fit = 0;  // largest tile the device's shared memory per block holds
   while (fit < ntt::kMaxTileLog && (size_t(sizeof(Fr)) << (fit + 1)) <= size_t(optin)) ++fit;
   if (fit == 0) throw std::runtime_error("NTT: the device has too little shared memory per block");
@@ -293,10 +292,9 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
   Domain& d = domain(log_n, stream);
 
   Coset* c = coset_kind ? &coset(d, coset_shift, inverse, stream) : nullptr;
-  const ntt::Inputs in =
-      ntt::make_inputs(data, log_n, batch, inverse,
-                       inverse ? res_->stage_inv.data() : res_->stage_fwd.data(),
-                       d.level_table(inverse), c ? c->table.data() : nullptr, d.size_inv);
+  const ntt::Inputs in = ntt::make_inputs(
+      data, log_n, batch, inverse, inverse ? res_->stage_inv.data() : res_->stage_fwd.data(),
+      d.level_table(inverse), c ? c->table.data() : nullptr, d.size_inv);
   ntt::Shape shape;
   shape.tile_log = tile_log_;
   shape.threads = threads_;
@@ -330,7 +328,8 @@ void NttDriver::run_host(Fr* data, unsigned log_n, NttKind kind, const Fr& coset
       if (e.code() != cudaErrorMemoryAllocation) throw;
       (void)cudaGetLastError();
       if (group == 1)
-        throw std::runtime_error("NTT of 2^" + std::to_string(log_n) + " points: not enough free "
+        throw std::runtime_error("NTT of 2^" + std::to_string(log_n) +
+                                 " points: not enough free "
                                  "device memory for one vector (" +
                                  std::to_string((n * sizeof(Fr)) >> 20) + " MiB): " + e.what());
       group = (group + 1) / 2;

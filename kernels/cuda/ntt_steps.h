@@ -183,11 +183,11 @@ struct Pass {
 struct PassArgs {
   Fr* data = nullptr;  // batch vectors of 2^log_n elements, back to back
   Pass pass;
-  uint64_t tiles = 0;            // tiles in the whole launch
-  const Fr* stage = nullptr;     // stage table: [h-1, 2h-1) holds w_2h^i for i < h
-  Powers level;                  // w_n^e for e < n (non-last passes)
-  Factor pre;                    // on load (the first pass: coset forward)
-  Factor fin;                    // on store (a fused pass: the inverse's scale)
+  uint64_t tiles = 0;         // tiles in the whole launch
+  const Fr* stage = nullptr;  // stage table: [h-1, 2h-1) holds w_2h^i for i < h
+  Powers level;               // w_n^e for e < n (non-last passes)
+  Factor pre;                 // on load (the first pass: coset forward)
+  Factor fin;                 // on store (a fused pass: the inverse's scale)
 };
 
 // Where tile element p (p < 2^tile_log, in an order that makes adjacent p adjacent in memory)
@@ -307,9 +307,9 @@ ZK_HD inline void run_pass_phase(const PassArgs& A, uint32_t phase, uint64_t til
 struct PermuteArgs {
   Fr* data = nullptr;
   uint32_t log_n = 0;
-  uint32_t s = 0;        // tile side 2^s, 2s <= log_n, s <= kPermuteLog
-  uint64_t items = 0;    // batch * 2^(log_n - 2s)
-  Factor fin;            // on store, by natural position
+  uint32_t s = 0;      // tile side 2^s, 2s <= log_n, s <= kPermuteLog
+  uint64_t items = 0;  // batch * 2^(log_n - 2s)
+  Factor fin;          // on store, by natural position
 };
 
 // Items with m > rev m have nothing to do (their partner does it); uniform per block.
@@ -438,8 +438,8 @@ struct Schedule {
 // Inputs of one transform from its tables: stage and level tables of the direction (inverse
 // roots for the inverse kinds); for the coset kinds the coset table: g^i (forward) or
 // (1/n) * g^-i (inverse), filled by powers_fills(log_n, g, 1) or (log_n, g^-1, 1/n).
-inline Inputs make_inputs(Fr* data, uint32_t log_n, uint64_t batch, bool inverse,
-                          const Fr* stage, const Fr* level, const Fr* coset, const Fr& size_inv) {
+inline Inputs make_inputs(Fr* data, uint32_t log_n, uint64_t batch, bool inverse, const Fr* stage,
+                          const Fr* level, const Fr* coset, const Fr& size_inv) {
   Inputs in;
   in.data = data;
   in.log_n = log_n;

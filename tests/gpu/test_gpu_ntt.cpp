@@ -152,8 +152,8 @@ TEST_F(GpuNtt, HostPointerPath) {
       std::vector<Fr> x = random_vector(rng, n * batch);
       const std::vector<Fr> want = cpu_reference(*cpu_, x, log_n, batch, kind, g);
       d.run_host(x.data(), log_n, kind, g, batch);
-      expect_same(x, want, std::string("run_host ") + kind_name(kind) + " 2^" +
-                               std::to_string(log_n), n);
+      expect_same(x, want,
+                  std::string("run_host ") + kind_name(kind) + " 2^" + std::to_string(log_n), n);
     }
   }
 }

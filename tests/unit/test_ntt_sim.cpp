@@ -130,10 +130,10 @@ void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind 
   const bool inverse = kind == NttKind::kInverse || kind == NttKind::kCosetInverse;
   const bool coset = kind == NttKind::kCosetForward || kind == NttKind::kCosetInverse;
   const HostTables t(log_n, shape.tile_log, coset, inverse, g);
-  const ntt::Inputs in = ntt::make_inputs(
-      data.data(), log_n, batch, inverse, inverse ? t.stage_inv.data() : t.stage_fwd.data(),
-      inverse ? t.level_inv.data() : t.level_fwd.data(), coset ? t.coset.data() : nullptr,
-      t.size_inv);
+  const ntt::Inputs in = ntt::make_inputs(data.data(), log_n, batch, inverse,
+                                          inverse ? t.stage_inv.data() : t.stage_fwd.data(),
+                                          inverse ? t.level_inv.data() : t.level_fwd.data(),
+                                          coset ? t.coset.data() : nullptr, t.size_inv);
   simulate(ntt::make_schedule(in, shape), rng);
 }
 
@@ -240,8 +240,8 @@ TEST(NttSim, TilesCoverEveryElementOnce) {
             for (uint32_t s = 0; s < T; ++s) ASSERT_EQ(slots[s], 1) << "slot " << s;
           }
           for (uint64_t x = 0; x < total; ++x)
-            ASSERT_EQ(hits[x], 1) << "2^" << log_n << " batch " << batch << " tile_log "
-                                  << tile_log << " pass " << i << " element " << x;
+            ASSERT_EQ(hits[x], 1) << "2^" << log_n << " batch " << batch << " tile_log " << tile_log
+                                  << " pass " << i << " element " << x;
         }
       }
 }
@@ -262,7 +262,7 @@ TEST(NttSim, MatchesCpuBackend) {
   shapes.push_back(ntt::Shape{});  // the default: one fused pass up to 2^11
   shapes.push_back(shape(1, 1, 0));
   shapes.push_back(shape(2, 2, 1));
-  shapes.push_back(shape(3, 3, 1));   // thread count that divides nothing
+  shapes.push_back(shape(3, 3, 1));  // thread count that divides nothing
   shapes.push_back(shape(4, 8, 2));
   shapes.push_back(shape(6, 5, 0));
   shapes.push_back(shape(8, 64, 2));
