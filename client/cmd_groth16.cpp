@@ -105,51 +105,16 @@ struct ProveArgs {
 };
 
 void run_prove(const ProveArgs& a) {
-  auto be = select_backend(a.backend);
-  std::fprintf(stderr, "zkinfer groth16 prove: %s, backend %s\n", a.zkey.c_str(), be->name().c_str());
-  // Section points are not checked up front (22 ms of a 0.5 s proof at 2^16 here): a bad point
-  // can only make the proof invalid, the proof is checked below, and only then are the points
-  // examined to say which one it was.
-  Step load("load proving key");
-  Zkey key = Zkey::open(a.zkey, ZkeyCheck::kHeader);
-  load.done();
   Step wit("load witness");
   std::vector<Fr> witness = read_wtns(a.wtns);
-  check_witness(key, witness);
   wit.done();
-  const auto& h = key.header();
-  std::fprintf(stderr, "  %u signals, %u public, domain 2^%d\n", h.n_vars, h.n_public,
-               __builtin_ctz(h.domain_size));
-  Step total("prove (total)");
-  Proof proof = prove(key, witness, *be, {progress_line});
-  total.done();
-  Step check("verify the new proof");
-  std::vector<Fr> pub = public_signals(key, witness);
-  std::string why;
-  if (!verify(verification_key(key), pub, proof, &why)) {
-    key.check_section_points();  // throws FormatError naming a bad key point, if there is one
-    throw std::runtime_error("the proof does not verify (" + why + "): the witness " + a.wtns +
-                             " does not satisfy the circuit of " + a.zkey);
-  }
-  check.done();
-  write_json_file(a.proof, proof_to_json(proof));
-  write_json_file(a.pub, public_to_json(pub));
-  std::fprintf(stderr, "wrote %s and %s\n", a.proof.c_str(), a.pub.c_str());
+  prove_and_write(a.zkey, witness, a.wtns, a.proof, a.pub, a.backend);
 }
-
 struct VerifyArgs {
   std::string vk = "verification_key.json", pub = "public.json", proof = "proof.json";
 };
 
-void run_verify(const VerifyArgs& a) {
-  VerificationKey vk = vk_from_json(read_json_file(a.vk), a.vk);
-  std::vector<Fr> pub = public_from_json(read_json_file(a.pub), a.pub);
-  Proof proof = proof_from_json(read_json_file(a.proof), a.proof);
-  std::string why;
-  if (!verify(vk, pub, proof, &why)) throw std::runtime_error("INVALID proof: " + why);
-  std::printf("OK: the proof is valid\n");
-}
-
+void run_verify(const VerifyArgs& a) { verify_files(a.vk, a.pub, a.proof); }
 struct ExportVkArgs {
   std::string zkey, vk = "verification_key.json";
 };
@@ -161,6 +126,46 @@ void run_export_vk(const ExportVkArgs& a) {
 }
 
 }  // namespace
+
+void prove_and_write(const std::string& zkey_path, const std::vector<Fr>& witness, const std::string& witness_name,
+                     const std::string& proof_path, const std::string& public_path, const BackendOptions& backend) {
+  auto be = select_backend(backend);
+  std::fprintf(stderr, "zkinfer groth16 prove: %s, backend %s\n", zkey_path.c_str(), be->name().c_str());
+  // Section points are not checked up front (22 ms of a 0.5 s proof at 2^16 here): a bad point
+  // can only make the proof invalid, the proof is checked below, and only then are the points
+  // examined to say which one it was.
+  Step load("load proving key");
+  Zkey key = Zkey::open(zkey_path, ZkeyCheck::kHeader);
+  load.done();
+  check_witness(key, witness);
+  const auto& h = key.header();
+  std::fprintf(stderr, "  %u signals, %u public, domain 2^%d\n", h.n_vars, h.n_public,
+               __builtin_ctz(h.domain_size));
+  Step total("prove (total)");
+  Proof proof = prove(key, witness, *be, {progress_line});
+  total.done();
+  Step check("verify the new proof");
+  std::vector<Fr> pub = public_signals(key, witness);
+  std::string why;
+  if (!verify(verification_key(key), pub, proof, &why)) {
+    key.check_section_points();  // throws FormatError naming a bad key point, if there is one
+    throw std::runtime_error("the proof does not verify (" + why + "): the witness " + witness_name +
+                             " does not satisfy the circuit of " + zkey_path);
+  }
+  check.done();
+  write_json_file(proof_path, proof_to_json(proof));
+  write_json_file(public_path, public_to_json(pub));
+  std::fprintf(stderr, "wrote %s and %s\n", proof_path.c_str(), public_path.c_str());
+}
+
+void verify_files(const std::string& vk_path, const std::string& public_path, const std::string& proof_path) {
+  VerificationKey vk = vk_from_json(read_json_file(vk_path), vk_path);
+  std::vector<Fr> pub = public_from_json(read_json_file(public_path), public_path);
+  Proof proof = proof_from_json(read_json_file(proof_path), proof_path);
+  std::string why;
+  if (!verify(vk, pub, proof, &why)) throw std::runtime_error("INVALID proof: " + why);
+  std::printf("OK: the proof is valid\n");
+}
 
 void add_groth16_command(CLI::App& app) {
   CLI::App* g = app.add_subcommand("groth16", "Groth16 proofs, drop-in for the snarkjs commands of the same names");

@@ -50,23 +50,25 @@ Lc& Lc::add_term(Wire w, const Fr& c) {
 }
 
 namespace {
-// Merges two sorted term lists, b scaled by `sign` (+1 or -1).
+// Merges two sorted term lists (b negated when `negate_b`), adding the coefficients of a wire
+// present in both and dropping sums that cancel.
 std::vector<Term> merge(const std::vector<Term>& a, const std::vector<Term>& b, bool negate_b) {
   std::vector<Term> out;
   out.reserve(a.size() + b.size());
   size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
-    if (j == b.size() || (i < a.size() && a[i].wire < b[j].wire)) {
-      out.push_back(a[i++]);
+    Term t;
+    if (j == b.size() || (i < a.size() && a[i].wire <= b[j].wire)) {
+      t = a[i++];
     } else {
-      Term t = b[j++];
+      t = b[j++];
       if (negate_b) t.coeff = -t.coeff;
-      if (!out.empty() && out.back().wire == t.wire) {
-        out.back().coeff += t.coeff;
-        if (out.back().coeff == Fr::zero()) out.pop_back();
-      } else {
-        out.push_back(t);
-      }
+    }
+    if (!out.empty() && out.back().wire == t.wire) {
+      out.back().coeff += t.coeff;
+      if (out.back().coeff == Fr::zero()) out.pop_back();
+    } else {
+      out.push_back(t);
     }
   }
   return out;
@@ -139,6 +141,11 @@ void Builder::constrain(const Lc& a, const Lc& b, const Lc& c) {
   ++n_constraints_;
   if (mode_ != Mode::kEmit) return;
   auto add = [](prover::SparseMatrix& m, const Lc& lc) {
+    // circom's readers keep one coefficient per wire (snarkjs lets a repeated wire overwrite
+    // the earlier one), so a row must name each wire once: Lc keeps its terms that way.
+    for (size_t i = 1; i < lc.terms().size(); ++i)
+      if (lc.terms()[i - 1].wire >= lc.terms()[i].wire)
+        throw std::logic_error("circuit: a linear combination is not sorted by wire");
     for (const Term& t : lc.terms()) {
       m.wire.push_back(t.wire);
       m.coeff.push_back(t.coeff);

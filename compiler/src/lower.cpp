@@ -145,7 +145,10 @@ class Lowerer {
     } else {
       // Worst case: the smallest shift after which the rounded bound still fits.
       unsigned k = 0;
-      while (k < 62 && ((t.bound + (k ? uint64_t{1} << (k - 1) : 0)) >> k) + 1 >= limit()) ++k;
+      if (t.bound >= limit()) {
+        k = 1;
+        while (k < 62 && ((t.bound + (uint64_t{1} << (k - 1))) >> k) + 1 >= limit()) ++k;
+      }
       s = t.scale - int(k);
     }
     s = std::min({s, t.scale, spec_.options.max_scale});
