@@ -34,7 +34,8 @@ else
   echo "setup: no nvcc, building without the CUDA backend"
 fi
 
-# Node.js peers for the interop tests (tests/interop: circom2, snarkjs, solc, anvil, ethers).
+# Node.js peers for the interop tests (tests/interop: circom2, snarkjs, solc, anvil, ethers,
+# onnxruntime-node).
 # `npm ci` installs exactly what package-lock.json pins; it runs only when the lockfile (or the
 # node version) changed since the last install, recorded in a stamp inside node_modules.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -53,7 +54,11 @@ if [[ -f "$interop_dir/package-lock.json" ]]; then
     echo "setup: tests/interop node modules up to date"
   else
     echo "setup: npm ci in tests/interop"
-    (cd "$interop_dir" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+    # onnxruntime-node's postinstall would download CUDA provider binaries (a network fetch that
+    # fails offline); ONNXRUNTIME_NODE_INSTALL=skip keeps it to the CPU runtime in the package.
+    # The other install scripts (anvil's binary from its platform package) still run.
+    (cd "$interop_dir" && ONNXRUNTIME_NODE_INSTALL=skip \
+      npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
   fi
 fi

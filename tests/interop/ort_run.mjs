@@ -1,0 +1,42 @@
+// Runs an ONNX model with onnxruntime (onnxruntime-node, CPU execution provider): the float
+// oracle the compiler's op tests compare with.
+//
+//   node ort_run.mjs MODEL.onnx INPUTS.json OUTPUTS.json
+//
+// INPUTS.json maps each model input name to {"shape": [..], "data": [flat numbers]} (float32,
+// or {"type": "int64", ...}). OUTPUTS.json gets every model output in the same form, with
+// "type" (onnxruntime's element type name); int64 values are written as numbers. Exit status 1
+// with the message on stderr when anything fails.
+import { readFileSync, writeFileSync } from 'node:fs';
+import ort from 'onnxruntime-node';
+
+async function main() {
+  const [modelPath, inputsPath, outputsPath] = process.argv.slice(2);
+  if (!outputsPath) throw new Error('usage: node ort_run.mjs MODEL.onnx INPUTS.json OUTPUTS.json');
+  const inputs = JSON.parse(readFileSync(inputsPath, 'utf8'));
+  const session = await ort.InferenceSession.create(modelPath, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'disabled', // evaluate the graph as written, op by op
+    intraOpNumThreads: 1,
+  });
+  const feeds = {};
+  for (const name of session.inputNames) {
+    const v = inputs[name];
+    if (!v) throw new Error(`inputs JSON has no '${name}' (model inputs: ${session.inputNames.join(', ')})`);
+    const type = v.type ?? 'float32';
+    const data = type === 'int64' ? BigInt64Array.from(v.data.map(BigInt)) : Float32Array.from(v.data);
+    feeds[name] = new ort.Tensor(type, data, v.shape);
+  }
+  const results = await session.run(feeds);
+  const out = {};
+  for (const name of session.outputNames) {
+    const t = results[name];
+    out[name] = { type: t.type, shape: t.dims.map(Number), data: Array.from(t.data, Number) };
+  }
+  writeFileSync(outputsPath, JSON.stringify(out));
+}
+
+main().catch((e) => {
+  console.error(`ort_run: ${e?.message ?? e}`);
+  process.exit(1);
+});
