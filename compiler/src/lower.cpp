@@ -174,7 +174,11 @@ class Lowerer {
     const bool check = derived >= limit();
     if (check) derived = limit() - 1;
     out.bound = derived;
-    if (check || want_sign) out.sign.resize(n);
+    // A rescaled q must be range checked even when its bound fits: the remainder constraint
+    // fixes q only modulo r, and for every other remainder value there is a huge field element
+    // q that satisfies it. The decomposition also yields the sign for free.
+    const bool decompose_q = check || k > 0;
+    if (decompose_q || want_sign) out.sign.resize(n);
     const std::string what = range_message(name, s);
     for (size_t e = 0; e < n; ++e) {
       const Lc* acc = emit() ? &t.lc[e] : nullptr;
@@ -208,6 +212,8 @@ class Lowerer {
       const Lc ql = emit() ? Lc::of(q) : Lc();
       if (check) {
         out.sign[e] = decompose(&ql, qv, int64_t(limit()), bits_, what) + (bits_ - 1);
+      } else if (decompose_q) {
+        out.sign[e] = sign_of(&ql, qv, out.bound, what);
       } else if (want_sign) {
         if (t.materialized() && k == 0 && !t.sign.empty()) out.sign[e] = t.sign[e];
         else out.sign[e] = sign_of(&ql, qv, out.bound, what);
