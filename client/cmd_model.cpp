@@ -131,6 +131,12 @@ void run_compile(const CompileArgs& a) {
   for (const auto& o : s.outputs)
     std::printf("output %-20s %-14s scale 2^-%d%s\n", o.name.c_str(), shape_str(o.shape).c_str(), o.scale,
                 o.softmax ? ", softmax applied to the proved logits" : "");
+  std::printf("constraints by node:\n");
+  for (const auto& l : s.layers) {
+    if (l.op.empty()) std::printf("  %-32s %-18s %-16s %10u\n", l.node.c_str(), "", "", l.constraints);
+    else std::printf("  %-32s %-18s %-16s %10u  scale 2^-%d\n", l.node.c_str(), l.op.c_str(), shape_str(l.shape).c_str(),
+                     l.constraints, l.scale);
+  }
   for (const auto& ap : s.approximations)
     std::printf("approximation %s (%s): max abs error %.3g\n", ap.node.c_str(), ap.op.c_str(), ap.max_abs_error);
   print_estimate(c.r1cs);

@@ -1106,6 +1106,7 @@ void Lowerer::run(const TensorMap* inputs) {
     vars_[in.name] = std::move(t);
   }
 
+  if (planning_) spec_.layers.push_back({"(inputs)", "", {}, 0, b_.constraint_count()});
   for (const Node& n : g_.nodes) {
     // Constant folding: a node whose inputs are all constants is evaluated in float.
     const bool all_const = std::all_of(n.inputs.begin(), n.inputs.end(),
@@ -1121,6 +1122,7 @@ void Lowerer::run(const TensorMap* inputs) {
       continue;
     }
     const std::string& op = n.op;
+    const uint32_t before = b_.constraint_count();
     QT out;
     if (op == "Gemm") out = gemm(n);
     else if (op == "MatMul") out = matmul(n);
@@ -1163,12 +1165,14 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "ArgMax") out = argmax(n);
     else if (op == "Softmax") continue;  // proved as its input (see above)
     else throw ModelError(n.where() + ": op is not supported");
+    if (planning_) spec_.layers.push_back({n.name, n.op, out.shape, out.scale, b_.constraint_count() - before});
     vars_[n.outputs.at(0)] = std::move(out);
   }
 
   // Outputs: materialized at their planned scale and copied to the public output wires.
   uint32_t next_out = 0;
   std::vector<OutputSpec> outs;
+  const uint32_t before_outputs = b_.constraint_count();
   for (const auto& o : g_.outputs) {
     const bool sm = softmax_input.count(o.name) != 0;
     const std::string src = sm ? softmax_input[o.name] : o.name;
@@ -1190,6 +1194,8 @@ void Lowerer::run(const TensorMap* inputs) {
     else b_.set(w, b_.value(c));
   }
   if (planning_) {
+    spec_.layers.push_back({"(outputs" + std::string(spec_.options.private_inputs ? ", input commitment)" : ")"), "", {}, 0,
+                            b_.constraint_count() - before_outputs});
     spec_.outputs = outs;
     uint32_t next_pub_in = next_out + (spec_.options.private_inputs ? 1 : 0);
     for (auto& in : spec_.inputs) {

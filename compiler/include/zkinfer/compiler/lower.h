@@ -65,6 +65,14 @@ struct Approximation {
   double max_abs_error = 0;
 };
 
+// Where a circuit's constraints come from, per node (compile report; not in model.json).
+struct LayerStat {
+  std::string node, op;
+  Shape shape;
+  int scale = 0;
+  uint32_t constraints = 0;  // added by this node, including materializing its inputs
+};
+
 // Everything prove time needs besides the ONNX model: written as DIR/model.json.
 struct ModelSpec {
   QuantOptions options;
@@ -75,6 +83,7 @@ struct ModelSpec {
   uint32_t n_wires = 0, n_constraints = 0, n_public = 0;
   std::vector<Approximation> approximations;
   std::string onnx_sha256;
+  std::vector<LayerStat> layers;  // compile only
 };
 nlohmann::ordered_json spec_to_json(const ModelSpec& spec);
 ModelSpec spec_from_json(const nlohmann::json& j);
