@@ -4,9 +4,10 @@
 //   node ort_run.mjs MODEL.onnx INPUTS.json OUTPUTS.json
 //
 // INPUTS.json maps each model input name to {"shape": [..], "data": [flat numbers]} (float32,
-// or {"type": "int64", ...}). OUTPUTS.json gets every model output in the same form, with
-// "type" (onnxruntime's element type name); int64 values are written as numbers. Exit status 1
-// with the message on stderr when anything fails.
+// or {"type": "int64", ...}), or is an array of such maps (one session runs every sample).
+// OUTPUTS.json gets every model output in the same form (an array where the inputs were one),
+// with "type" (onnxruntime's element type name); int64 values are written as numbers. Exit
+// status 1 with the message on stderr when anything fails.
 import { readFileSync, writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 
@@ -19,19 +20,29 @@ async function main() {
     graphOptimizationLevel: 'disabled', // evaluate the graph as written, op by op
     intraOpNumThreads: 1,
   });
-  const feeds = {};
-  for (const name of session.inputNames) {
-    const v = inputs[name];
-    if (!v) throw new Error(`inputs JSON has no '${name}' (model inputs: ${session.inputNames.join(', ')})`);
-    const type = v.type ?? 'float32';
-    const data = type === 'int64' ? BigInt64Array.from(v.data.map(BigInt)) : Float32Array.from(v.data);
-    feeds[name] = new ort.Tensor(type, data, v.shape);
-  }
-  const results = await session.run(feeds);
-  const out = {};
-  for (const name of session.outputNames) {
-    const t = results[name];
-    out[name] = { type: t.type, shape: t.dims.map(Number), data: Array.from(t.data, Number) };
+  const runOne = async (inputs) => {
+    const feeds = {};
+    for (const name of session.inputNames) {
+      const v = inputs[name];
+      if (!v) throw new Error(`inputs JSON has no '${name}' (model inputs: ${session.inputNames.join(', ')})`);
+      const type = v.type ?? 'float32';
+      const data = type === 'int64' ? BigInt64Array.from(v.data.map(BigInt)) : Float32Array.from(v.data);
+      feeds[name] = new ort.Tensor(type, data, v.shape);
+    }
+    const results = await session.run(feeds);
+    const out = {};
+    for (const name of session.outputNames) {
+      const t = results[name];
+      out[name] = { type: t.type, shape: t.dims.map(Number), data: Array.from(t.data, Number) };
+    }
+    return out;
+  };
+  let out;
+  if (Array.isArray(inputs)) {
+    out = [];
+    for (const sample of inputs) out.push(await runOne(sample));
+  } else {
+    out = await runOne(inputs);
   }
   writeFileSync(outputsPath, JSON.stringify(out));
 }

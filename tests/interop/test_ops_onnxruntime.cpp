@@ -1,0 +1,1054 @@
+// Every op the model compiler supports, against onnxruntime (npm onnxruntime-node, CPU, through
+// tests/interop/ort_run.mjs) on random inputs.
+//
+// Each case builds a small ONNX model in memory (tests/support/onnx_builder.h; usually a Gemm or
+// Conv in front so the op sees computed values; random weights and non-square shapes), calibrates
+// on random samples, compiles it (compile_model), and on fresh random samples checks
+//   1. the float reference (evaluate_reference, double) against onnxruntime (float32): within
+//      kRefTol * (1 + |value|);
+//   2. the circuit's dequantized outputs (evaluate_model) against the reference and against
+//      onnxruntime: within the error bound derived below (ErrorModel), element by element;
+//   3. that the witness satisfies the circuit (prover::r1cs_satisfied).
+// Every case runs under two quantisation settings (the defaults, and finer act/weight bits), so
+// the bound is seen to follow the scales.
+//
+// Needs node and tests/interop/node_modules (scripts/setup.sh installs them; CI does): skips,
+// saying so, only where onnxruntime-node is absent. Seeds are printed (ZKINFER_TEST_SEED replays).
+//
+// ---- The error bound ---------------------------------------------------------------------------
+// The circuit holds a tensor t at scale 2^-s_t: integers q standing for q / 2^s_t. ErrorModel
+// carries, for every tensor, an element-wise bound e_t on |circuit value - float value| and a
+// lower bound on s_t, and derives them from the compiled ModelSpec (plan: the scale each
+// materialized tensor is rounded to; approximations: the Sigmoid/Tanh error) and the weight
+// rounding rule, walking the graph as the lowering does:
+//  * Rounding. A tensor in ModelSpec.plan is rounded (half up) to 2^-plan[t] where it is
+//    materialized: error <= r_t = 2^-(plan[t]+1); inputs are rounded to nearest at their planned
+//    scale, the same r_t. Every consumer of t sees e'_t = e_t + r_t (an upper bound whether or not
+//    that consumer saw t before or after rounding, and when no rounding was needed).
+//  * Weights. A constant tensor W used as weights is rounded to weight_bits signed bits at one
+//    power-of-two scale s_W = min(weight_bits - 2 - floor(log2 max|W|), 40): |W - W'| <=
+//    dW = 2^-(s_W+1), and |W'| <= |W| + dW.
+//  * Linear ops with constant weights (Gemm, MatMul, Conv): y - y' = sum (x - x') W' + x (W - W'),
+//    so e_y = op(e'_x, |W| + dW) + op(|x|, dW) + dBias, with op the same node evaluated by the
+//    reference evaluator (so padding, strides, groups, transposes and broadcasting are the op's
+//    own), and dBias = 2^-(s_x + s_W + 1) (the bias is rounded at the product's scale). Gemm's
+//    alpha is part of W; its beta * C is the bias.
+//  * Products of two computed tensors (MatMul, Mul): exact integer products of the rounded
+//    operands: e = op(e'_a, |b|) + op(|a|, e'_b) + op(e'_a, e'_b).
+//  * Add/Sub of a constant: the constant is rounded at the tensor's scale: e = e'_x + 2^-(s_x+1);
+//    of two tensors: aligning scales is exact: e = e'_a + e'_b.
+//  * Mul/Div by a constant: the factor (1/c for Div) is rounded as weights: e = e'_x (|f| + df)
+//    + |x| df.
+//  * Relu, MaxPool (max is 1-Lipschitz in the max norm): e = e'_x, the pool's max over its window.
+//    Clip: bounds rounded at the input's scale: e = max(e'_x, r_x). LeakyRelu: alpha rounded with
+//    1 at one scale (dalpha): e = max(1, alpha + dalpha) e'_x + |x| dalpha.
+//  * AveragePool / GlobalAveragePool: the sum times m', where m' = 1/count exactly (equal power-of-
+//    two counts) or 1/count rounded at 2^-(weight_bits-1) (|m' - 1/count| <= 2^-weight_bits):
+//    e = avg(e'_x) (1 + K 2^-weight_bits) + K 2^-weight_bits |y|, K = the window's area (>= count).
+//  * BatchNormalization: the per-channel factor a = scale / sqrt(var + eps) rounded as weights
+//    (da), the shift rounded at the product's scale: e = (|a| + da) e'_x + da |x| + 2^-(s_x+s_a+1).
+//  * Reshape, Flatten, Transpose, Concat, Identity, Dropout move errors with the values.
+//  * Tanh: the circuit evaluates its approximation A at the rounded input x', with
+//    |A(x') - tanh(x')| <= E (Approximation.max_abs_error, computed exhaustively at compile time,
+//    saturation included), and tanh is 1-Lipschitz: e = E + e'_x. Sigmoid: E (reported in sigmoid
+//    units) + e'_x / 4.
+//  * Outputs are rounded to their planned scale: e'_out. Softmax at the output is applied to the
+//    dequantized logits; its Jacobian's rows sum to at most 2 p (1 - p) <= 1/2 in absolute value,
+//    so e = max e'_logits / 2. ArgMax: the circuit's index c must satisfy
+//    x_c >= max_k (x_k - e'_k) - e'_c (x the float input of the ArgMax).
+// A circuit value outside its bound is a compiler bug (or an error in this derivation), not noise.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../support/onnx_builder.h"
+#include "../support/seed.h"
+#include "zkinfer/compiler/graph.h"
+#include "zkinfer/compiler/lower.h"
+#include "zkinfer/compiler/reference.h"
+#include "zkinfer/prover/r1cs.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace zc = zkinfer::compiler;
+using zc::Shape;
+using zc::Tensor;
+using zc::TensorMap;
+using zkinfer::testing::attr_float;
+using zkinfer::testing::attr_int;
+using zkinfer::testing::attr_ints;
+using zkinfer::testing::attr_string;
+using zkinfer::testing::OnnxBuilder;
+using Rng = std::mt19937_64;
+
+// Float reference (double) against onnxruntime (float32 arithmetic): relative to 1 + |value|.
+constexpr double kRefTol = 1e-5;
+constexpr int kCalibrationSamples = 8, kTestSamples = 4;
+
+const fs::path kInteropDir = ZKINFER_INTEROP_DIR;
+
+bool ort_installed() {
+  return fs::exists(kInteropDir / "node_modules" / "onnxruntime-node" / "package.json");
+}
+
+// ---- onnxruntime through node ----------------------------------------------------------------
+
+nlohmann::json to_json(const TensorMap& m) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, t] : m) j[name] = {{"shape", t.shape}, {"data", t.data}};
+  return j;
+}
+
+TensorMap from_json(const nlohmann::json& j) {
+  TensorMap m;
+  for (const auto& [name, v] : j.items())
+    m[name] = Tensor{v.at("shape").get<Shape>(), v.at("data").get<std::vector<double>>()};
+  return m;
+}
+
+std::vector<TensorMap> run_onnxruntime(const OnnxBuilder& model, const std::vector<TensorMap>& samples) {
+  static int counter = 0;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("zkinfer-ops-ort-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+  fs::create_directories(dir);
+  model.save((dir / "model.onnx").string());
+  nlohmann::json in = nlohmann::json::array();
+  for (const auto& s : samples) in.push_back(to_json(s));
+  std::ofstream(dir / "inputs.json") << in.dump();
+  const std::string cmd = "node '" + (kInteropDir / "ort_run.mjs").string() + "' '" + (dir / "model.onnx").string() +
+                          "' '" + (dir / "inputs.json").string() + "' '" + (dir / "outputs.json").string() + "' 2>&1";
+  std::string log;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run node");
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, p)) > 0) log.append(buf, got);
+  const int rc = pclose(p);
+  if (rc != 0) {
+    fs::remove_all(dir);
+    throw std::runtime_error("onnxruntime (node ort_run.mjs) failed: " + log);
+  }
+  std::ifstream f(dir / "outputs.json");
+  const nlohmann::json out = nlohmann::json::parse(f);
+  fs::remove_all(dir);
+  std::vector<TensorMap> res;
+  for (const auto& o : out) res.push_back(from_json(o));
+  return res;
+}
+
+// ---- tensor helpers --------------------------------------------------------------------------
+
+Tensor filled(const Shape& s, double v) { return Tensor{s, std::vector<double>(zc::element_count(s), v)}; }
+Tensor abs_of(Tensor t) {
+  for (double& v : t.data) v = std::fabs(v);
+  return t;
+}
+Tensor plus(Tensor a, const Tensor& b) {  // same shapes
+  EXPECT_EQ(a.shape, b.shape);
+  for (size_t i = 0; i < a.data.size(); ++i) a.data[i] += b.data[i];
+  return a;
+}
+Tensor plus(Tensor a, double c) {
+  for (double& v : a.data) v += c;
+  return a;
+}
+Tensor times(Tensor a, double c) {
+  for (double& v : a.data) v *= c;
+  return a;
+}
+double max_of(const Tensor& t) {
+  double m = 0;
+  for (double v : t.data) m = std::max(m, v);
+  return m;
+}
+zc::Attribute float_attr(double f) {
+  zc::Attribute a;
+  a.kind = zc::Attribute::Kind::kFloat;
+  a.f = f;
+  return a;
+}
+
+// ---- the error model (see the top of the file) -----------------------------------------------
+
+class ErrorModel {
+ public:
+  ErrorModel(const zc::Graph& g, const zc::ModelSpec& spec, const TensorMap& ref)
+      : g_(g), spec_(spec), ref_(ref), wb_(int(spec.options.weight_bits)) {
+    for (const auto& in : g.inputs) st_[in.name] = {filled(in.shape, 0.0), spec.plan.at(in.name)};
+    for (const zc::Node& n : g.nodes) step(n);
+  }
+
+  // Bound on |circuit - float| for each element of graph output `name` (not for ArgMax outputs).
+  Tensor output_bound(const std::string& name) const {
+    auto sm = softmax_src_.find(name);
+    if (sm != softmax_src_.end()) return filled(ref_.at(name).shape, max_of(view(sm->second).err) / 2);
+    return view(name).err;
+  }
+  // ArgMax outputs: the name of the ArgMax's input, its element bounds and the node.
+  bool is_argmax(const std::string& name) const { return argmax_.count(name) != 0; }
+  const zc::Node& argmax_node(const std::string& name) const { return *argmax_.at(name); }
+  Tensor argmax_input_bound(const std::string& name) const { return view(argmax_.at(name)->inputs.at(0)).err; }
+
+ private:
+  struct State {
+    Tensor err;
+    int scale = 0;  // lower bound on the scale of the (linear) value
+  };
+
+  bool is_const(const std::string& s) const { return g_.constants.count(s) != 0 || folded_.count(s) != 0; }
+  const Tensor& value(const std::string& s) const { return ref_.at(s); }
+  double rounding(const std::string& s) const {
+    auto it = spec_.plan.find(s);
+    return it == spec_.plan.end() ? 0.0 : std::ldexp(1.0, -(it->second + 1));
+  }
+  int plan(const std::string& s) const { return spec_.plan.at(s); }
+  // What a consumer of `s` sees: e'_s = e_s + r_s, and the lowest scale it may have.
+  State view(const std::string& s) const {
+    State v = st_.at(s);
+    v.err = plus(v.err, rounding(s));
+    auto it = spec_.plan.find(s);
+    if (it != spec_.plan.end()) v.scale = std::min(v.scale, it->second);
+    return v;
+  }
+  // Weight scale s_W of a constant tensor rounded to weight_bits signed bits.
+  int weight_scale(const std::vector<double>& w) const {
+    double mx = 0;
+    for (double x : w) mx = std::max(mx, std::fabs(x));
+    if (!(mx > 0)) return wb_ - 2;
+    return std::min(wb_ - 2 - int(std::floor(std::log2(mx))), 40);
+  }
+
+  // Node `n` evaluated by the reference on the given tensors (nullptr: omitted input), with
+  // attribute overrides.
+  Tensor apply(const zc::Node& n, const std::vector<const Tensor*>& ins,
+               const std::map<std::string, zc::Attribute>& attrs = {}) const {
+    zc::Graph one;
+    one.opset = g_.opset;
+    zc::Node m = n;
+    m.inputs.clear();
+    for (size_t i = 0; i < ins.size(); ++i) {
+      if (!ins[i]) {
+        m.inputs.push_back("");
+        continue;
+      }
+      const std::string name = "in" + std::to_string(i);
+      m.inputs.push_back(name);
+      one.constants[name] = *ins[i];
+    }
+    m.outputs = {"out"};
+    for (const auto& [k, a] : attrs) m.attrs[k] = a;
+    one.nodes = {m};
+    one.outputs = {{"out", {}}};
+    return zc::evaluate_reference(one, {}).at("out");
+  }
+  Tensor apply_op(const std::string& op, const Tensor& a, const Tensor& b) const {
+    zc::Node n;
+    n.name = op;
+    n.op = op;
+    return apply(n, {&a, &b});
+  }
+
+  void step(const zc::Node& n) {
+    const bool all_const = std::all_of(n.inputs.begin(), n.inputs.end(),
+                                       [&](const std::string& s) { return s.empty() || is_const(s); });
+    const std::string& out = n.outputs.at(0);
+    if (all_const) {  // folded in float by the compiler, exactly as the reference computes it
+      folded_.insert(out);
+      return;
+    }
+    const std::string& op = n.op;
+    const std::string& in0 = n.inputs.at(0);
+    State r;
+    if (op == "Gemm") {
+      const State a = view(in0);
+      const Tensor& b = value(n.inputs[1]);
+      const double alpha = n.get_float("alpha", 1.0);
+      const Tensor ab = times(b, alpha);
+      const int sw = weight_scale(ab.data);
+      const double dw = std::ldexp(1.0, -(sw + 1));
+      const Tensor wabs = plus(abs_of(ab), dw), wd = filled(b.shape, dw), xabs = abs_of(value(in0));
+      const std::map<std::string, zc::Attribute> one{{"alpha", float_attr(1.0)}};
+      r.err = plus(apply(n, {&a.err, &wabs}, one), apply(n, {&xabs, &wd}, one));
+      if (n.inputs.size() > 2 && !n.inputs[2].empty()) r.err = plus(r.err, std::ldexp(1.0, -(plan(in0) + sw + 1)));
+      r.scale = plan(in0) + sw;
+    } else if (op == "MatMul" || op == "Conv") {
+      const bool c0 = is_const(in0), c1 = is_const(n.inputs.at(1));
+      if (c0 || c1) {
+        const std::string& x = c0 ? n.inputs[1] : in0;
+        const Tensor& w = value(c0 ? in0 : n.inputs[1]);
+        const State xv = view(x);
+        const int sw = weight_scale(w.data);
+        const double dw = std::ldexp(1.0, -(sw + 1));
+        const Tensor wabs = plus(abs_of(w), dw), wd = filled(w.shape, dw), xabs = abs_of(value(x));
+        if (c0) r.err = plus(apply(n, {&wabs, &xv.err}), apply(n, {&wd, &xabs}));
+        else r.err = plus(apply(n, {&xv.err, &wabs}), apply(n, {&xabs, &wd}));
+        if (op == "Conv" && n.inputs.size() > 2 && !n.inputs[2].empty())
+          r.err = plus(r.err, std::ldexp(1.0, -(plan(x) + sw + 1)));
+        r.scale = plan(x) + sw;
+      } else {
+        product_error(n, r);
+      }
+    } else if (op == "Add" || op == "Sub") {
+      const bool c0 = is_const(in0), c1 = is_const(n.inputs.at(1));
+      if (c0 || c1) {
+        const State x = view(c0 ? n.inputs[1] : in0);
+        const Tensor dc = filled(value(c0 ? in0 : n.inputs[1]).shape, std::ldexp(1.0, -(x.scale + 1)));
+        r.err = apply_op("Add", x.err, dc);
+        r.scale = x.scale;
+      } else {
+        const State a = view(in0), b = view(n.inputs[1]);
+        r.err = apply_op("Add", a.err, b.err);
+        r.scale = std::max(a.scale, b.scale);
+      }
+    } else if (op == "Mul" || op == "Div") {
+      const bool c0 = is_const(in0), c1 = is_const(n.inputs.at(1));
+      if (c0 || c1) {
+        const std::string& x = c0 ? n.inputs[1] : in0;
+        const State xv = view(x);
+        Tensor f = value(c0 ? in0 : n.inputs[1]);
+        if (op == "Div")
+          for (double& v : f.data) v = 1.0 / v;
+        const int sf = weight_scale(f.data);
+        const double df = std::ldexp(1.0, -(sf + 1));
+        const Tensor fabs = plus(abs_of(f), df), fd = filled(f.shape, df), xabs = abs_of(value(x));
+        r.err = plus(apply_op("Mul", xv.err, fabs), apply_op("Mul", xabs, fd));
+        r.scale = xv.scale + sf;
+      } else {
+        product_error(n, r);
+      }
+    } else if (op == "Relu") {
+      r = {view(in0).err, plan(in0)};
+    } else if (op == "LeakyRelu") {
+      const double alpha = n.get_float("alpha", 0.01);
+      const int sa = weight_scale({alpha, 1.0});
+      const double da = std::ldexp(1.0, -(sa + 1));
+      r.err = plus(times(view(in0).err, std::max(1.0, std::fabs(alpha) + da)), times(abs_of(value(in0)), da));
+      r.scale = plan(in0) + sa;
+    } else if (op == "Clip") {
+      r = view(in0);
+      for (double& v : r.err.data) v = std::max(v, rounding(in0));
+      r.scale = plan(in0);
+    } else if (op == "MaxPool") {
+      const Tensor e = view(in0).err;
+      r = {apply(n, {&e}), plan(in0)};
+    } else if (op == "AveragePool" || op == "GlobalAveragePool") {
+      const State x = view(in0);
+      double area;
+      if (op == "GlobalAveragePool") {
+        area = double(x.err.shape.at(2) * x.err.shape.at(3));
+      } else {
+        const auto ks = n.get_ints("kernel_shape");
+        area = double(ks.at(0) * ks.at(1));
+      }
+      const double u = area * std::ldexp(1.0, -wb_);
+      r.err = plus(times(apply(n, {&x.err}), 1.0 + u), times(abs_of(value(out)), u));
+      r.scale = x.scale;
+    } else if (op == "Flatten" || op == "Reshape" || op == "Transpose" || op == "Concat" || op == "Identity" ||
+               op == "Dropout") {
+      std::vector<Tensor> errs;
+      errs.reserve(n.inputs.size());
+      std::vector<const Tensor*> ins;
+      r.scale = INT32_MIN;
+      for (const auto& s : n.inputs) {
+        if (s.empty()) errs.push_back({});
+        else if (is_const(s)) errs.push_back(value(s));
+        else {
+          const State v = view(s);
+          errs.push_back(v.err);
+          r.scale = std::max(r.scale, v.scale);
+        }
+      }
+      for (size_t i = 0; i < n.inputs.size(); ++i) ins.push_back(n.inputs[i].empty() ? nullptr : &errs[i]);
+      r.err = apply(n, ins);
+    } else if (op == "BatchNormalization") {
+      const State x = view(in0);
+      const Tensor &sc = value(n.inputs.at(1)), &var = value(n.inputs.at(4));
+      const double eps = n.get_float("epsilon", 1e-5);
+      std::vector<double> a(sc.data.size());
+      for (size_t c = 0; c < a.size(); ++c) a[c] = sc.data[c] / std::sqrt(var.data[c] + eps);
+      const int sa = weight_scale(a);
+      const double da = std::ldexp(1.0, -(sa + 1)), ds = std::ldexp(1.0, -(x.scale + sa + 1));
+      size_t inner = 1;
+      for (size_t d = 2; d < x.err.shape.size(); ++d) inner *= size_t(x.err.shape[d]);
+      r.err = x.err;
+      const Tensor& xv = value(in0);
+      for (size_t e = 0; e < r.err.data.size(); ++e) {
+        const size_t c = (e / inner) % a.size();
+        r.err.data[e] = (std::fabs(a[c]) + da) * x.err.data[e] + da * std::fabs(xv.data[e]) + ds;
+      }
+      r.scale = x.scale + sa;
+    } else if (op == "Sigmoid" || op == "Tanh") {
+      double E = -1;
+      for (const auto& ap : spec_.approximations)
+        if (ap.node == n.name) E = ap.max_abs_error;
+      if (E < 0) throw std::runtime_error(n.where() + ": ModelSpec.approximations has no entry");
+      const bool sig = op == "Sigmoid";
+      r.err = plus(times(view(in0).err, sig ? 0.25 : 1.0), E);
+      r.scale = plan(in0) + wb_ - 2 + (sig ? 2 : 0);
+    } else if (op == "ArgMax") {
+      argmax_[out] = &n;
+      r = {filled(value(out).shape, 0.0), 0};
+    } else if (op == "Softmax") {
+      softmax_src_[out] = in0;
+      r = {filled(value(out).shape, 0.0), 0};
+    } else {
+      throw std::runtime_error(n.where() + ": no error rule for this op");
+    }
+    st_[out] = std::move(r);
+  }
+
+  // a' b' - a b = (a' - a) b + a (b' - b) + (a' - a)(b' - b): exact products of rounded operands.
+  void product_error(const zc::Node& n, State& r) const {
+    const State a = view(n.inputs[0]), b = view(n.inputs[1]);
+    const Tensor aa = abs_of(value(n.inputs[0])), ba = abs_of(value(n.inputs[1]));
+    r.err = plus(plus(apply(n, {&a.err, &ba}), apply(n, {&aa, &b.err})), apply(n, {&a.err, &b.err}));
+    r.scale = plan(n.inputs[0]) + plan(n.inputs[1]);
+  }
+
+  const zc::Graph& g_;
+  const zc::ModelSpec& spec_;
+  const TensorMap& ref_;
+  int wb_;
+  std::map<std::string, State> st_;
+  std::set<std::string> folded_;
+  std::map<std::string, std::string> softmax_src_;
+  std::map<std::string, const zc::Node*> argmax_;
+};
+
+// ---- the harness -----------------------------------------------------------------------------
+
+struct Setting {
+  const char* name;
+  unsigned act_bits, weight_bits;
+  int max_scale;
+};
+constexpr Setting kSettings[] = {{"act16/w12 (defaults)", 16, 12, 16}, {"act20/w16", 20, 16, 18}};
+
+TensorMap random_inputs(const zc::Graph& g, Rng& rng, double range) {
+  TensorMap m;
+  std::uniform_real_distribution<double> u(-range, range);
+  for (const auto& in : g.inputs) {
+    Tensor t{in.shape, std::vector<double>(zc::element_count(in.shape))};
+    for (double& v : t.data) v = double(float(u(rng)));  // float32 values, as onnxruntime gets them
+    m[in.name] = std::move(t);
+  }
+  return m;
+}
+
+// Checks one model: reference vs onnxruntime, circuit vs both within the derived bound, witness
+// satisfies the circuit; prints the measured errors.
+void check_model(const std::string& label, const OnnxBuilder& model, Rng& rng, double input_range = 1.0) {
+  SCOPED_TRACE(label);
+  const std::vector<uint8_t> bytes = model.bytes();
+  const zc::Graph g = zc::parse_onnx(bytes, label);
+  std::vector<TensorMap> cal, test;
+  for (int i = 0; i < kCalibrationSamples; ++i) cal.push_back(random_inputs(g, rng, input_range));
+  for (int i = 0; i < kTestSamples; ++i) test.push_back(random_inputs(g, rng, input_range));
+  const zc::Ranges ranges = zc::calibrate(g, cal);
+  std::vector<TensorMap> ort;
+  ASSERT_NO_THROW(ort = run_onnxruntime(model, test));
+  ASSERT_EQ(ort.size(), test.size());
+
+  for (const Setting& set : kSettings) {
+    SCOPED_TRACE(set.name);
+    zc::QuantOptions opt;
+    opt.act_bits = set.act_bits;
+    opt.weight_bits = set.weight_bits;
+    opt.max_scale = set.max_scale;
+    zc::Compiled compiled;
+    ASSERT_NO_THROW(compiled = zc::compile_model(g, opt, &ranges));
+    double ref_ort = 0, circ_ort = 0, circ_ref = 0, bound_max = 0, ratio = 0;
+    for (size_t s = 0; s < test.size(); ++s) {
+      const TensorMap ref = zc::evaluate_reference(g, test[s]);
+      zc::Evaluation ev;
+      ASSERT_NO_THROW(ev = zc::evaluate_model(g, compiled.spec, test[s])) << "sample " << s;
+      std::string why;
+      EXPECT_TRUE(zkinfer::prover::r1cs_satisfied(compiled.r1cs, ev.witness, &why)) << "sample " << s << ": " << why;
+      const ErrorModel em(g, compiled.spec, ref);
+      for (const auto& o : g.outputs) {
+        SCOPED_TRACE("output " + o.name + ", sample " + std::to_string(s));
+        const Tensor &r = ref.at(o.name), &c = ev.outputs.at(o.name);
+        ASSERT_TRUE(ort[s].count(o.name)) << "onnxruntime gave no " << o.name;
+        const Tensor& x = ort[s].at(o.name);
+        ASSERT_EQ(r.shape, x.shape);
+        ASSERT_EQ(c.shape, x.shape);
+        if (em.is_argmax(o.name)) {
+          // Reference and onnxruntime pick the same index (random values: no ties); the circuit
+          // picks an index whose value is within the errors of the maximum.
+          const zc::Node& n = em.argmax_node(o.name);
+          const std::string& xin = n.inputs.at(0);
+          const Tensor& xv = ref.at(xin);
+          const Tensor eb = em.argmax_input_bound(o.name);
+          int64_t axis = n.get_int("axis", 0);
+          if (axis < 0) axis += int64_t(xv.shape.size());
+          size_t outer = 1, inner = 1;
+          const size_t len = size_t(xv.shape[size_t(axis)]);
+          for (int64_t d = 0; d < axis; ++d) outer *= size_t(xv.shape[size_t(d)]);
+          for (size_t d = size_t(axis) + 1; d < xv.shape.size(); ++d) inner *= size_t(xv.shape[d]);
+          for (size_t oi = 0; oi < outer; ++oi)
+            for (size_t ii = 0; ii < inner; ++ii) {
+              const size_t e = oi * inner + ii;
+              auto at = [&](size_t k) { return (oi * len + k) * inner + ii; };
+              EXPECT_EQ(r.data[e], x.data[e]) << "reference and onnxruntime ArgMax differ at " << e;
+              const size_t ci = size_t(c.data[e]);
+              ASSERT_LT(ci, len);
+              double top = -INFINITY;
+              for (size_t k = 0; k < len; ++k) top = std::max(top, xv.data[at(k)] - eb.data[at(k)]);
+              EXPECT_GE(xv.data[at(ci)], top - eb.data[at(ci)])
+                  << "circuit ArgMax picks " << ci << " (value " << xv.data[at(ci)] << "), reference picks "
+                  << r.data[e] << " (value " << xv.data[at(size_t(r.data[e]))] << ")";
+              if (ci != size_t(r.data[e])) std::cout << "[ note     ] ArgMax near-tie resolved differently at " << e << "\n";
+            }
+          continue;
+        }
+        const Tensor bound = em.output_bound(o.name);
+        ASSERT_EQ(bound.shape, r.shape);
+        for (size_t e = 0; e < r.data.size(); ++e) {
+          const double d_ro = std::fabs(r.data[e] - x.data[e]), tol = kRefTol * (1 + std::fabs(x.data[e]));
+          EXPECT_LE(d_ro, tol) << "reference vs onnxruntime at element " << e << ": " << r.data[e] << " vs "
+                               << x.data[e];
+          const double d_cr = std::fabs(c.data[e] - r.data[e]), d_co = std::fabs(c.data[e] - x.data[e]);
+          const double b = bound.data[e] * (1 + 1e-9) + 1e-15;
+          EXPECT_LE(d_cr, b) << "circuit vs reference at element " << e << ": " << c.data[e] << " vs " << r.data[e]
+                             << " (derived bound " << bound.data[e] << ")";
+          EXPECT_LE(d_co, b + tol) << "circuit vs onnxruntime at element " << e << ": " << c.data[e] << " vs "
+                                   << x.data[e] << " (derived bound " << bound.data[e] << ")";
+          ref_ort = std::max(ref_ort, d_ro);
+          circ_ort = std::max(circ_ort, d_co);
+          circ_ref = std::max(circ_ref, d_cr);
+          bound_max = std::max(bound_max, bound.data[e]);
+          if (bound.data[e] > 0) ratio = std::max(ratio, d_cr / bound.data[e]);
+        }
+      }
+    }
+    std::ostringstream line;
+    line << std::setprecision(3) << label << " [" << set.name << "]: constraints " << compiled.spec.n_constraints
+         << ", max|circuit-ort| " << circ_ort << ", max|circuit-ref| " << circ_ref << ", max bound " << bound_max
+         << ", max err/bound " << ratio << ", max|ref-ort| " << ref_ort;
+    std::cout << "[ error    ] " << line.str() << "\n";
+    ::testing::Test::RecordProperty(label + " " + set.name, line.str());
+  }
+}
+
+// ---- model pieces ----------------------------------------------------------------------------
+
+// `count` distinct sizes in [lo, hi], shuffled (shapes are never square by accident).
+std::vector<int64_t> dims(Rng& rng, size_t count, int64_t lo, int64_t hi) {
+  std::vector<int64_t> all;
+  for (int64_t v = lo; v <= hi; ++v) all.push_back(v);
+  std::shuffle(all.begin(), all.end(), rng);
+  all.resize(count);
+  return all;
+}
+
+// Weights uniform in +-gain/sqrt(fan_in) (outputs of order 1 for inputs of order 1).
+void weights(OnnxBuilder& b, Rng& rng, const std::string& name, const Shape& shape, int64_t fan_in, double gain = 1.5) {
+  const double w = gain / std::sqrt(double(fan_in));
+  b.random_initializer(name, shape, rng, -w, w);
+}
+
+// y = x W^T + c for x [m, k] (Gemm, transB = 1): the usual computed front of a test model.
+void gemm_layer(OnnxBuilder& b, Rng& rng, const std::string& x, const std::string& y, int64_t k, int64_t n,
+                double gain = 1.5) {
+  weights(b, rng, y + ".w", {n, k}, k, gain);
+  weights(b, rng, y + ".b", {n}, k, 0.5);
+  b.node("Gemm", {x, y + ".w", y + ".b"}, {y}, {attr_int("transB", 1)}, y + ".gemm");
+}
+
+// y = Conv(x) with a 3x3 kernel, padding 1, bias: x [n, c, h, w] -> [n, oc, h, w].
+void conv_layer(OnnxBuilder& b, Rng& rng, const std::string& x, const std::string& y, int64_t c, int64_t oc) {
+  weights(b, rng, y + ".w", {oc, c, 3, 3}, c * 9);
+  weights(b, rng, y + ".b", {oc}, c * 9, 0.5);
+  b.node("Conv", {x, y + ".w", y + ".b"}, {y}, {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})},
+         y + ".conv");
+}
+
+std::string shape_label(const Shape& s) { return zc::shape_str(s); }
+
+// ---- the ops ---------------------------------------------------------------------------------
+
+class OpsVsOnnxruntime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!ort_installed())
+      GTEST_SKIP() << "onnxruntime-node is not installed in tests/interop/node_modules (scripts/setup.sh runs "
+                      "npm ci there); skipping the onnxruntime comparison";
+    rng_ = zkinfer::testing::seeded_rng();
+  }
+  Rng rng_;
+};
+
+TEST_F(OpsVsOnnxruntime, Gemm) {
+  const auto d = dims(rng_, 3, 2, 9);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  {  // transB, bias [N]
+    OnnxBuilder b(13);
+    b.input("x", {m, k});
+    weights(b, rng_, "w", {n, k}, k);
+    weights(b, rng_, "c", {n}, k, 0.5);
+    b.node("Gemm", {"x", "w", "c"}, {"y"}, {attr_int("transB", 1)});
+    b.output("y");
+    check_model("Gemm transB=1 C[N] " + shape_label({m, k}) + "x" + shape_label({n, k}), b, rng_);
+  }
+  {  // transA, alpha, beta, C [M, N]; A enters through a Gemm so it is a computed value
+    OnnxBuilder b(11);
+    b.input("x", {k, 3});
+    gemm_layer(b, rng_, "x", "a", 3, m);  // a [k, m]
+    weights(b, rng_, "w", {k, n}, k);
+    weights(b, rng_, "c", {m, n}, k, 0.5);
+    b.node("Gemm", {"a", "w", "c"}, {"y"},
+           {attr_int("transA", 1), attr_float("alpha", 0.75f), attr_float("beta", -1.5f)});
+    b.output("y");
+    check_model("Gemm transA=1 alpha=0.75 beta=-1.5 C[M,N]", b, rng_);
+  }
+  {  // transA and transB, alpha > 1 (weights beyond 1 after alpha), C [M, 1], opset 9
+    OnnxBuilder b(9);
+    b.input("x", {k, m});
+    weights(b, rng_, "w", {n, k}, k);
+    weights(b, rng_, "c", {m, 1}, k, 0.5);
+    b.node("Gemm", {"x", "w", "c"}, {"y"},
+           {attr_int("transA", 1), attr_int("transB", 1), attr_float("alpha", 5.5f), attr_float("beta", 0.5f)});
+    b.output("y");
+    check_model("Gemm opset 9 transA=transB=1 alpha=5.5 beta=0.5 C[M,1]", b, rng_);
+  }
+  {  // no C (opset 13)
+    OnnxBuilder b(13);
+    b.input("x", {m, k});
+    weights(b, rng_, "w", {k, n}, k);
+    b.node("Gemm", {"x", "w"}, {"y"});
+    b.output("y");
+    check_model("Gemm no C", b, rng_);
+  }
+  // A multilayer perceptron (tests/support make_mlp): Gemm, Relu, Gemm, Relu, Gemm.
+  check_model("make_mlp {" + std::to_string(k) + ",12,7," + std::to_string(n) + "} batch " + std::to_string(m),
+              zkinfer::testing::make_mlp({k, 12, 7, n}, rng_(), m), rng_);
+}
+
+TEST_F(OpsVsOnnxruntime, MatMul) {
+  const auto d = dims(rng_, 4, 2, 8);
+  const int64_t m = d[0], k = d[1], n = d[2], bt = d[3];
+  {  // x [M, K] @ W [K, N]
+    OnnxBuilder b(13);
+    b.input("x", {m, k});
+    weights(b, rng_, "w", {k, n}, k);
+    b.node("MatMul", {"x", "w"}, {"y"});
+    b.output("y");
+    check_model("MatMul x@W", b, rng_);
+  }
+  {  // W [M, K] @ computed [K, N]
+    OnnxBuilder b(13);
+    b.input("x", {k, 3});
+    gemm_layer(b, rng_, "x", "h", 3, n);
+    weights(b, rng_, "w", {m, k}, k);
+    b.node("MatMul", {"w", "h"}, {"y"});
+    b.output("y");
+    check_model("MatMul W@h", b, rng_);
+  }
+  {  // batched: x [B, M, K] @ W [K, N], and x [M, K] @ W [B, K, N]; rank-1 W [K]
+    OnnxBuilder b(13);
+    b.input("x", {bt, m, k});
+    b.input("z", {m, k});
+    weights(b, rng_, "w", {k, n}, k);
+    weights(b, rng_, "wb", {bt, k, n}, k);
+    weights(b, rng_, "v", {k}, k);
+    b.node("MatMul", {"x", "w"}, {"y1"});
+    b.node("MatMul", {"z", "wb"}, {"y2"});
+    b.node("MatMul", {"x", "v"}, {"y3"});
+    b.output("y1").output("y2").output("y3");
+    check_model("MatMul batched [B,M,K]@[K,N], [M,K]@[B,K,N], [B,M,K]@[K]", b, rng_);
+  }
+  {  // both computed: (x W1) @ (W2 z)
+    OnnxBuilder b(13);
+    b.input("x", {m, 5});
+    b.input("z", {3, n});
+    weights(b, rng_, "w1", {5, k}, 5);
+    weights(b, rng_, "w2", {k, 3}, 3);
+    b.node("MatMul", {"x", "w1"}, {"a"});
+    b.node("MatMul", {"w2", "z"}, {"c"});
+    b.node("MatMul", {"a", "c"}, {"y"});
+    b.output("y");
+    check_model("MatMul both computed", b, rng_);
+  }
+  {  // both computed, batched with broadcasting: [B, M, K] @ [1, K, N]
+    OnnxBuilder b(13);
+    b.input("x", {bt, m, k});
+    b.input("z", {1, k, n});
+    b.node("MatMul", {"x", "z"}, {"y"});
+    b.output("y");
+    check_model("MatMul both computed batched [B,M,K]@[1,K,N]", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, ArithmeticWithConstants) {
+  const auto d = dims(rng_, 3, 2, 8);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  OnnxBuilder b(13);
+  b.input("x", {m, k});
+  gemm_layer(b, rng_, "x", "h", k, n);
+  b.random_initializer("c_n", {n}, rng_, -1, 1);
+  b.random_initializer("c_1n", {1, n}, rng_, -1, 1);
+  b.random_initializer("c_m1", {m, 1}, rng_, 0.5, 3);
+  b.initializer("s", {}, {-2.75f});
+  b.initializer("big", {1, n}, {std::vector<float>(size_t(n), 37.0f)});
+  b.node("Add", {"h", "c_n"}, {"add_c"});
+  b.node("Sub", {"c_1n", "h"}, {"c_sub"});
+  b.node("Sub", {"h", "s"}, {"sub_s"});
+  b.node("Mul", {"h", "c_m1"}, {"mul_c"});
+  b.node("Mul", {"s", "h"}, {"s_mul"});
+  b.node("Div", {"h", "c_m1"}, {"div_c"});
+  b.node("Div", {"h", "s"}, {"div_s"});
+  b.node("Mul", {"h", "big"}, {"mul_big"});
+  b.node("Add", {"x", "s"}, {"x_add"});  // on the input itself
+  for (const char* o : {"add_c", "c_sub", "sub_s", "mul_c", "s_mul", "div_c", "div_s", "mul_big", "x_add"}) b.output(o);
+  check_model("Add/Sub/Mul/Div by constants (tensor, broadcast, scalar)", b, rng_);
+}
+
+TEST_F(OpsVsOnnxruntime, ArithmeticOfTwoTensors) {
+  const auto d = dims(rng_, 3, 2, 8);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  OnnxBuilder b(13);
+  b.input("x", {m, k});
+  b.input("z", {1, k});
+  gemm_layer(b, rng_, "x", "h1", k, n);
+  gemm_layer(b, rng_, "x", "h2", k, n, 12.0);  // larger values: a coarser scale than h1
+  gemm_layer(b, rng_, "z", "h3", k, n);        // [1, N]: broadcasts over rows
+  b.node("Add", {"h1", "h2"}, {"add"});
+  b.node("Sub", {"h2", "h1"}, {"sub"});
+  b.node("Mul", {"h1", "h2"}, {"mul"});
+  b.node("Add", {"h1", "h3"}, {"add_bc"});
+  b.node("Mul", {"h3", "h1"}, {"mul_bc"});
+  b.node("Sub", {"x", "x"}, {"x_sub_x"});
+  for (const char* o : {"add", "sub", "mul", "add_bc", "mul_bc", "x_sub_x"}) b.output(o);
+  check_model("Add/Sub/Mul of two computed tensors (different scales, broadcast)", b, rng_);
+}
+
+TEST_F(OpsVsOnnxruntime, ReluAndLeakyRelu) {
+  const auto d = dims(rng_, 3, 2, 9);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (int64_t opset : {9, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n);
+    b.node("Relu", {"h"}, {"relu"});
+    b.node("LeakyRelu", {"h"}, {"leaky_default"});
+    b.node("LeakyRelu", {"h"}, {"leaky_02"}, {attr_float("alpha", 0.2f)});
+    b.node("LeakyRelu", {"h"}, {"leaky_3"}, {attr_float("alpha", 3.0f)});
+    for (const char* o : {"relu", "leaky_default", "leaky_02", "leaky_3"}) b.output(o);
+    check_model("Relu, LeakyRelu (alpha 0.01, 0.2, 3) opset " + std::to_string(opset), b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, Clip) {
+  const auto d = dims(rng_, 3, 2, 9);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  {  // opset 9: attributes
+    OnnxBuilder b(9);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n);
+    b.node("Clip", {"h"}, {"both"}, {attr_float("min", -0.3f), attr_float("max", 0.45f)});
+    b.node("Clip", {"h"}, {"lo"}, {attr_float("min", 0.1f)});
+    b.node("Clip", {"h"}, {"hi"}, {attr_float("max", -0.05f)});
+    b.node("Clip", {"h"}, {"none"});
+    for (const char* o : {"both", "lo", "hi", "none"}) b.output(o);
+    check_model("Clip opset 9 (min/max attributes)", b, rng_);
+  }
+  for (int64_t opset : {11, 13}) {  // inputs, optional
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n);
+    b.initializer("lo", {}, {-0.3f});
+    b.initializer("hi", {}, {0.45f});
+    b.initializer("far", {}, {1000.0f});
+    b.node("Clip", {"h", "lo", "hi"}, {"both"});
+    b.node("Clip", {"h", "lo"}, {"lo_only"});
+    b.node("Clip", {"h", "", "hi"}, {"hi_only"});
+    b.node("Clip", {"h", "lo", "far"}, {"far_hi"});
+    for (const char* o : {"both", "lo_only", "hi_only", "far_hi"}) b.output(o);
+    check_model("Clip opset " + std::to_string(opset) + " (min/max inputs)", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, Conv) {
+  const auto d = dims(rng_, 2, 5, 11);
+  const int64_t h = d[0], w = d[1];
+  struct V {
+    std::string label;
+    std::vector<onnx::AttributeProto> attrs;
+    int64_t c, oc, group, kh, kw;
+    bool bias;
+  };
+  const std::vector<V> variants = {
+      {"3x3 pads 1", {attr_ints("pads", {1, 1, 1, 1})}, 3, 4, 1, 3, 3, true},
+      {"3x2 stride (2,1) pads (1,0,2,1) dilation (1,2)",
+       {attr_ints("strides", {2, 1}), attr_ints("pads", {1, 0, 2, 1}), attr_ints("dilations", {1, 2})}, 2, 5, 1, 3,
+       2, true},
+      {"group 2, no bias", {attr_int("group", 2), attr_ints("kernel_shape", {2, 3})}, 4, 6, 2, 2, 3, false},
+      {"depthwise (group = C)", {attr_int("group", 3), attr_ints("pads", {1, 1, 1, 1})}, 3, 3, 3, 3, 3, true},
+      {"auto_pad SAME_UPPER stride 2", {attr_string("auto_pad", "SAME_UPPER"), attr_ints("strides", {2, 2})}, 2, 3, 1,
+       4, 3, true},
+      {"auto_pad SAME_LOWER stride 2", {attr_string("auto_pad", "SAME_LOWER"), attr_ints("strides", {2, 2})}, 2, 3, 1,
+       4, 3, true},
+      {"auto_pad VALID", {attr_string("auto_pad", "VALID")}, 3, 2, 1, 2, 4, true},
+  };
+  for (const V& v : variants) {
+    OnnxBuilder b(11);
+    b.input("x", {2, v.c, h, w});
+    weights(b, rng_, "w", {v.oc, v.c / v.group, v.kh, v.kw}, v.c / v.group * v.kh * v.kw);
+    std::vector<std::string> ins{"x", "w"};
+    if (v.bias) {
+      weights(b, rng_, "bias", {v.oc}, 9, 0.5);
+      ins.push_back("bias");
+    }
+    b.node("Conv", ins, {"y"}, v.attrs);
+    b.output("y");
+    check_model("Conv " + v.label + " on [2," + std::to_string(v.c) + "," + std::to_string(h) + "," +
+                    std::to_string(w) + "]",
+                b, rng_);
+  }
+  {  // Conv on computed values: Conv, Relu, Conv
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c1", 2, 3);
+    b.node("Relu", {"c1"}, {"r1"});
+    weights(b, rng_, "w2", {4, 3, 2, 2}, 12);
+    b.node("Conv", {"r1", "w2"}, {"y"}, {attr_ints("strides", {1, 2})});
+    b.output("y");
+    check_model("Conv, Relu, Conv", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, MaxPool) {
+  const auto d = dims(rng_, 2, 6, 11);
+  const int64_t h = d[0], w = d[1];
+  const std::vector<std::pair<std::string, std::vector<onnx::AttributeProto>>> variants = {
+      {"2x2 stride 2", {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})}},
+      {"3x2 stride (2,1) pads (1,0,1,1)",
+       {attr_ints("kernel_shape", {3, 2}), attr_ints("strides", {2, 1}), attr_ints("pads", {1, 0, 1, 1})}},
+      {"3x3 stride 2 ceil_mode", {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_int("ceil_mode", 1)}},
+      {"2x3 dilations (2,1)", {attr_ints("kernel_shape", {2, 3}), attr_ints("dilations", {2, 1})}},
+      {"3x3 SAME_UPPER stride 2",
+       {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_string("auto_pad", "SAME_UPPER")}},
+  };
+  for (const auto& [label, attrs] : variants) {
+    OnnxBuilder b(12);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.node("MaxPool", {"c"}, {"y"}, attrs);
+    b.output("y");
+    check_model("Conv, MaxPool " + label + " on H,W " + std::to_string(h) + "," + std::to_string(w), b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, AveragePool) {
+  const auto d = dims(rng_, 2, 6, 11);
+  const int64_t h = d[0], w = d[1];
+  const std::vector<std::pair<std::string, std::vector<onnx::AttributeProto>>> variants = {
+      {"2x2 stride 2 (power-of-two count)", {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})}},
+      {"3x3 pads 1 count_include_pad 0", {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})}},
+      {"3x3 pads 1 count_include_pad 1",
+       {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_int("count_include_pad", 1)}},
+      {"3x2 stride 2 pads (0,1,1,0) ceil_mode count_include_pad 0",
+       {attr_ints("kernel_shape", {3, 2}), attr_ints("strides", {2, 2}), attr_ints("pads", {0, 1, 1, 0}),
+        attr_int("ceil_mode", 1)}},
+      {"3x2 stride 2 pads (0,1,1,0) ceil_mode count_include_pad 1",
+       {attr_ints("kernel_shape", {3, 2}), attr_ints("strides", {2, 2}), attr_ints("pads", {0, 1, 1, 0}),
+        attr_int("ceil_mode", 1), attr_int("count_include_pad", 1)}},
+      {"3x3 stride 2 ceil_mode no pads", {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}),
+                                          attr_int("ceil_mode", 1)}},
+      {"2x3 SAME_LOWER", {attr_ints("kernel_shape", {2, 3}), attr_string("auto_pad", "SAME_LOWER")}},
+  };
+  for (const auto& [label, attrs] : variants) {
+    OnnxBuilder b(11);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.node("AveragePool", {"c"}, {"y"}, attrs);
+    b.output("y");
+    check_model("Conv, AveragePool " + label + " on H,W " + std::to_string(h) + "," + std::to_string(w), b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, GlobalAveragePool) {
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{5, 3}, {4, 4}, {7, 9}}) {
+    OnnxBuilder b(13);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 5);
+    b.node("GlobalAveragePool", {"c"}, {"y"});
+    b.output("y");
+    check_model("Conv, GlobalAveragePool on H,W " + std::to_string(h) + "," + std::to_string(w), b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, FlattenReshapeTranspose) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t h = d[0], w = d[1];
+  {
+    OnnxBuilder b(13);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.node("Flatten", {"c"}, {"flat"});  // axis 1: [2, 3 h w]
+    gemm_layer(b, rng_, "flat", "fc", 3 * h * w, 4);
+    b.node("Flatten", {"c"}, {"flat2"}, {attr_int("axis", 2)});  // [6, h w]
+    b.node("Flatten", {"c"}, {"flat0"}, {attr_int("axis", 0)});  // [1, 6 h w]
+    b.initializer_int64("shape1", {3}, {0, -1, w});
+    b.node("Reshape", {"c", "shape1"}, {"resh"});  // [2, 3 h, w]
+    b.node("Transpose", {"c"}, {"tr"}, {attr_ints("perm", {0, 2, 3, 1})});
+    b.node("Transpose", {"resh"}, {"tr_default"});  // reversed axes
+    for (const char* o : {"fc", "flat2", "flat0", "resh", "tr", "tr_default"}) b.output(o);
+    check_model("Conv, Flatten (axis 0,1,2) + Gemm, Reshape [0,-1,W], Transpose", b, rng_);
+  }
+  {  // Reshape then a Gemm on the reshaped values (opset 9 Flatten semantics too)
+    OnnxBuilder b(9);
+    b.input("x", {3, 2 * h});
+    gemm_layer(b, rng_, "x", "g", 2 * h, 2 * w);
+    b.initializer_int64("shape", {2}, {6, -1});
+    b.node("Reshape", {"g", "shape"}, {"r"});  // [6, w]
+    gemm_layer(b, rng_, "r", "y", w, 3);
+    b.node("Transpose", {"y"}, {"yt"}, {attr_ints("perm", {1, 0})});
+    b.output("yt");
+    check_model("Gemm, Reshape [6,-1], Gemm, Transpose (opset 9)", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, Concat) {
+  const auto d = dims(rng_, 3, 2, 8);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  {
+    OnnxBuilder b(13);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h1", k, n);
+    gemm_layer(b, rng_, "x", "h2", k, 3, 20.0);  // a coarser scale
+    b.node("Concat", {"h1", "h2"}, {"cat1"}, {attr_int("axis", 1)});
+    b.node("Concat", {"h1", "x", "h1"}, {"cat_neg"}, {attr_int("axis", -1)});  // computed + input
+    b.node("Relu", {"h1"}, {"r1"});
+    b.node("Concat", {"r1", "h1"}, {"cat0"}, {attr_int("axis", 0)});  // materialized + linear
+    gemm_layer(b, rng_, "cat1", "after", n + 3, 2);
+    for (const char* o : {"cat1", "cat_neg", "cat0", "after"}) b.output(o);
+    check_model("Gemm outputs Concat axis 1, -1, 0, then Gemm", b, rng_);
+  }
+  {  // channels of two convolutions (opset 11)
+    OnnxBuilder b(11);
+    b.input("x", {1, 2, 5, 6});
+    conv_layer(b, rng_, "x", "c1", 2, 3);
+    conv_layer(b, rng_, "x", "c2", 2, 2);
+    b.node("Concat", {"c1", "c2"}, {"y"}, {attr_int("axis", 1)});
+    b.output("y");
+    check_model("Conv outputs Concat on channels", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, BatchNormalization) {
+  const auto d = dims(rng_, 2, 4, 9);
+  const int64_t h = d[0], w = d[1];
+  for (int64_t opset : {9, 15}) {
+    OnnxBuilder b(opset);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 4);
+    b.random_initializer("scale", {4}, rng_, -2, 2);
+    b.random_initializer("bias", {4}, rng_, -1, 1);
+    b.random_initializer("mean", {4}, rng_, -0.5, 0.5);
+    b.random_initializer("var", {4}, rng_, 0.2, 3);
+    b.node("BatchNormalization", {"c", "scale", "bias", "mean", "var"}, {"y"}, {attr_float("epsilon", 1e-3f)});
+    b.output("y");
+    check_model("Conv, BatchNormalization opset " + std::to_string(opset), b, rng_);
+  }
+  {  // on a Gemm output [M, C]
+    OnnxBuilder b(13);
+    b.input("x", {3, 5});
+    gemm_layer(b, rng_, "x", "g", 5, 6);
+    b.random_initializer("scale", {6}, rng_, 0.5, 4);
+    b.random_initializer("bias", {6}, rng_, -1, 1);
+    b.random_initializer("mean", {6}, rng_, -0.5, 0.5);
+    b.random_initializer("var", {6}, rng_, 0.05, 1);
+    b.node("BatchNormalization", {"g", "scale", "bias", "mean", "var"}, {"y"});
+    b.output("y");
+    check_model("Gemm, BatchNormalization on [M,C]", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {
+  const auto d = dims(rng_, 3, 2, 9);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (double gain : {1.5, 8.0}) {  // 8: many values beyond the +-4 where the approximation saturates
+    OnnxBuilder b(13);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n, gain);
+    b.node("Sigmoid", {"h"}, {"sig"});
+    b.node("Tanh", {"h"}, {"tanh"});
+    gemm_layer(b, rng_, "tanh", "after", n, 3);  // a Tanh output feeding a Gemm
+    for (const char* o : {"sig", "tanh", "after"}) b.output(o);
+    check_model("Gemm (gain " + std::to_string(int(gain)) + "), Sigmoid, Tanh", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, SoftmaxAtTheOutput) {
+  const auto d = dims(rng_, 3, 2, 9);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (int64_t opset : {11, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n, 4.0);
+    b.node("Softmax", {"h"}, {"p"}, {attr_int("axis", -1)});
+    b.output("p");
+    check_model("Gemm, Softmax axis -1 opset " + std::to_string(opset), b, rng_);
+  }
+  for (int64_t opset : {11, 13}) {  // 3-D: opset 11 flattens from the axis, 13 normalizes along it
+    OnnxBuilder b(opset);
+    b.input("x", {2, m, k});
+    weights(b, rng_, "w", {k, n}, k, 4.0);
+    b.node("MatMul", {"x", "w"}, {"h"});
+    b.node("Softmax", {"h"}, {"p"}, {attr_int("axis", 1)});
+    b.output("p");
+    check_model("MatMul [2,M,N], Softmax axis 1 opset " + std::to_string(opset), b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, ArgMax) {
+  const auto d = dims(rng_, 3, 2, 9);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  OnnxBuilder b(13);
+  b.input("x", {m, k});
+  gemm_layer(b, rng_, "x", "h", k, n);
+  b.node("ArgMax", {"h"}, {"am1"}, {attr_int("axis", 1)});
+  b.node("ArgMax", {"h"}, {"am0"}, {attr_int("axis", 0), attr_int("keepdims", 0)});
+  b.node("ArgMax", {"h"}, {"am_last"}, {attr_int("axis", -1), attr_int("select_last_index", 1), attr_int("keepdims", 0)});
+  for (const char* o : {"am1", "am0", "am_last"}) b.output(o, nullptr, onnx::TensorProto::INT64);
+  b.output("h");
+  check_model("Gemm, ArgMax (axis 1 keepdims; axis 0; axis -1 select_last_index)", b, rng_);
+}
+
+TEST_F(OpsVsOnnxruntime, IdentityAndDropout) {
+  OnnxBuilder b(13);
+  b.input("x", {3, 4});
+  gemm_layer(b, rng_, "x", "h", 4, 5);
+  b.node("Dropout", {"h"}, {"dr"});
+  b.node("Identity", {"dr"}, {"id"});
+  b.node("Relu", {"id"}, {"y"});
+  b.output("y");
+  check_model("Gemm, Dropout (inference), Identity, Relu", b, rng_);
+}
+
+// The op list this file covers is the compiler's: a new op without a test here fails.
+TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
+  const std::set<std::string> covered = {
+      "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool", "AveragePool",
+      "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
+      "Softmax", "ArgMax", "Identity", "Dropout"};
+  for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
+}
+
+}  // namespace
