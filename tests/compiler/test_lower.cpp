@@ -1,0 +1,1158 @@
+// Robustness of the model compiler (issue 5):
+//  - no unconstrained witness values: for small models covering every gadget, and for samples of
+//    the digits models' wires, the witness satisfies the circuit and adding 1 to any one wire
+//    breaks it;
+//  - the digits MLP and CNN compile (with and without calibration, public and private inputs),
+//    evaluate close to the float reference, and emit and eval agree on the wire layout;
+//  - bad models, bad inputs and bad model directories give ModelError or ProveError with a
+//    message that names the problem.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../support/onnx_builder.h"
+#include "../support/seed.h"
+#include "zkinfer/compiler/circuit.h"
+#include "zkinfer/compiler/graph.h"
+#include "zkinfer/compiler/io_json.h"
+#include "zkinfer/compiler/lower.h"
+#include "zkinfer/compiler/model_dir.h"
+#include "zkinfer/compiler/poseidon.h"
+#include "zkinfer/compiler/reference.h"
+#include "zkinfer/prover/json.h"
+#include "zkinfer/prover/r1cs.h"
+
+namespace zkinfer::compiler {
+namespace {
+
+namespace fs = std::filesystem;
+namespace zt = zkinfer::testing;
+using zt::attr_float;
+using zt::attr_int;
+using zt::attr_ints;
+using zt::OnnxBuilder;
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+fs::path examples_dir() {
+  if (const char* e = std::getenv("ZKINFER_EXAMPLES_DIR")) return e;
+  return ZKINFER_EXAMPLES_DIR;
+}
+fs::path digits(const std::string& file) { return examples_dir() / "digits" / file; }
+
+std::vector<uint8_t> read_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot open " + p.string());
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+void write_bytes(const fs::path& p, const std::vector<uint8_t>& b) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+void write_text(const fs::path& p, const std::string& s) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << s;
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+Graph parse(const OnnxBuilder& b, const std::string& name = "test.onnx") {
+  const auto bytes = b.bytes();
+  return parse_onnx(bytes, name);
+}
+
+// A fresh directory under the system temp directory, removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("zkinfer-test-lower-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// The message of the exception of type E that f throws; a test failure (and "") when f throws
+// nothing or something else.
+template <class E, class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected " << typeid(E).name() << ", got another exception: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "expected " << typeid(E).name() << ", nothing was thrown";
+  return "";
+}
+
+// Every one of `parts` occurs in `msg`.
+::testing::AssertionResult names(const std::string& msg, std::initializer_list<std::string> parts) {
+  for (const auto& p : parts)
+    if (msg.find(p) == std::string::npos)
+      return ::testing::AssertionFailure() << "message does not name '" << p << "': " << msg;
+  return ::testing::AssertionSuccess() << msg;
+}
+#define EXPECT_MODEL_ERROR(stmt, ...) EXPECT_TRUE(names(error_of<ModelError>([&] { stmt; }), {__VA_ARGS__}))
+#define EXPECT_PROVE_ERROR(stmt, ...) EXPECT_TRUE(names(error_of<ProveError>([&] { stmt; }), {__VA_ARGS__}))
+
+// Random inputs for every graph input, uniform in [-r, r].
+TensorMap random_inputs(const Graph& g, std::mt19937_64& rng, double r = 1.0) {
+  std::uniform_real_distribution<double> u(-r, r);
+  TensorMap m;
+  for (const auto& in : g.inputs) {
+    Tensor t{in.shape, std::vector<double>(element_count(in.shape))};
+    for (double& v : t.data) v = u(rng);
+    m[in.name] = t;
+  }
+  return m;
+}
+
+// ---- constraint check by wire -------------------------------------------------------------------
+
+Fr row_dot(const prover::SparseMatrix& m, size_t row, const std::vector<Fr>& w) {
+  Fr s = Fr::zero();
+  for (uint64_t k = m.row_start[row]; k < m.row_start[row + 1]; ++k) s += m.coeff[k] * w[m.wire[k]];
+  return s;
+}
+bool row_ok(const prover::R1cs& cs, size_t row, const std::vector<Fr>& w) {
+  return row_dot(cs.a, row, w) * row_dot(cs.b, row, w) == row_dot(cs.c, row, w);
+}
+
+// For each wire, the constraints that name it (in A, B or C).
+std::vector<std::vector<uint32_t>> rows_by_wire(const prover::R1cs& cs) {
+  std::vector<std::vector<uint32_t>> out(cs.header.n_wires);
+  for (const prover::SparseMatrix* m : {&cs.a, &cs.b, &cs.c})
+    for (size_t r = 0; r < m->rows(); ++r)
+      for (uint64_t k = m->row_start[r]; k < m->row_start[r + 1]; ++k) {
+        auto& v = out[m->wire[k]];
+        if (v.empty() || v.back() != r) v.push_back(uint32_t(r));
+      }
+  for (auto& v : out) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  }
+  return out;
+}
+
+// The wires among `wires` whose value can be increased by one with every constraint still
+// satisfied (an unconstrained witness value: a soundness bug). Only the constraints that name a
+// wire can change when it changes, so those are the ones evaluated; a few wires are also checked
+// with the full r1cs_satisfied as a cross-check of that shortcut.
+std::vector<uint32_t> free_wires(const prover::R1cs& cs, std::vector<Fr> w, const std::vector<uint32_t>& wires) {
+  const auto rows = rows_by_wire(cs);
+  std::vector<uint32_t> free;
+  size_t full_checks = 0;
+  for (uint32_t x : wires) {
+    const Fr old = w[x];
+    w[x] = old + Fr::one();
+    bool ok = true;
+    for (uint32_t r : rows[x])
+      if (!row_ok(cs, r, w)) {
+        ok = false;
+        break;
+      }
+    if (full_checks < 8 || ok) {
+      ++full_checks;
+      EXPECT_EQ(prover::r1cs_satisfied(cs, w), ok) << "row-wise and full checks disagree on wire " << x;
+    }
+    if (ok) free.push_back(x);
+    w[x] = old;
+  }
+  return free;
+}
+
+std::string wire_list(const std::vector<uint32_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < 20; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  if (v.size() > 20) s += ", ... (" + std::to_string(v.size()) + " in all)";
+  return s;
+}
+
+// Where a wire lies in circom's layout.
+std::string wire_kind(const prover::R1csHeader& h, uint32_t w) {
+  if (w == 0) return "constant";
+  if (w <= h.n_pub_out) return "public output";
+  if (w <= h.n_pub_out + h.n_pub_in) return "public input";
+  if (w <= h.n_pub_out + h.n_pub_in + h.n_prv_in) return "private input";
+  return "internal";
+}
+
+// Checks the witness of `inputs` satisfies `c` and that no wire in `wires` (every wire but the
+// constant one when empty) is free.
+void check_witness_and_flips(const Graph& g, const Compiled& c, const TensorMap& inputs, std::vector<uint32_t> wires = {}) {
+  const Evaluation ev = evaluate_model(g, c.spec, inputs);
+  ASSERT_EQ(ev.witness.size(), c.r1cs.header.n_wires);
+  ASSERT_EQ(c.spec.n_wires, c.r1cs.header.n_wires);
+  std::string why;
+  ASSERT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
+  if (wires.empty())
+    for (uint32_t x = 1; x < c.r1cs.header.n_wires; ++x) wires.push_back(x);
+  const auto free = free_wires(c.r1cs, ev.witness, wires);
+  std::string kinds;
+  for (size_t i = 0; i < free.size() && i < 5; ++i) kinds += " " + std::to_string(free[i]) + ":" + wire_kind(c.r1cs.header, free[i]);
+  EXPECT_TRUE(free.empty()) << free.size() << " of " << wires.size() << " wires can change by +1 with every constraint "
+                            << "still satisfied (unconstrained witness values): " << wire_list(free) << " [" << kinds << " ]";
+}
+
+// ---- small models, one per gadget ---------------------------------------------------------------
+
+struct Gadget {
+  std::string name;
+  OnnxBuilder model;
+};
+
+std::vector<float> rnd(std::mt19937_64& rng, size_t n, double lo, double hi) { return zt::random_floats(rng, n, lo, hi); }
+
+// Every gadget in a small model of its own. Weights come from a fixed seed so failures replay;
+// the inputs come from the test's printed seed.
+std::vector<Gadget> gadget_models() {
+  std::mt19937_64 rng(20261126);
+  std::vector<Gadget> out;
+  {  // input range checks, rescale with remainder bits, ReLU, outputs
+    OnnxBuilder b(13);
+    b.input("x", {1, 6});
+    b.initializer("W", {4, 6}, rnd(rng, 24, -1, 1));
+    b.initializer("B", {4}, rnd(rng, 4, -0.5, 0.5));
+    b.node("Gemm", {"x", "W", "B"}, {"h"}, {attr_int("transB", 1)}, "fc");
+    b.node("Relu", {"h"}, {"y"}, {}, "relu");
+    b.output("y");
+    out.push_back({"gemm_relu", b});
+  }
+  {  // LeakyRelu
+    OnnxBuilder b(13);
+    b.input("x", {1, 5});
+    b.initializer("W", {5, 4}, rnd(rng, 20, -1, 1));
+    b.node("Gemm", {"x", "W"}, {"h"}, {}, "fc");
+    b.node("LeakyRelu", {"h"}, {"y"}, {attr_float("alpha", 0.1f)}, "leaky");
+    b.output("y");
+    out.push_back({"leaky_relu", b});
+  }
+  {  // Clip with both bounds (opset 13: bounds as inputs)
+    OnnxBuilder b(13);
+    b.input("x", {1, 6});
+    b.initializer("W", {6, 4}, rnd(rng, 24, -1, 1));
+    b.initializer("lo", {}, {-0.3f});
+    b.initializer("hi", {}, {0.4f});
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.node("Clip", {"h", "lo", "hi"}, {"y"}, {}, "clip");
+    b.output("y");
+    out.push_back({"clip", b});
+  }
+  {  // Clip with one bound (opset 9: bounds as attributes)
+    OnnxBuilder b(9);
+    b.input("x", {1, 6});
+    b.initializer("W", {6, 4}, rnd(rng, 24, -1, 1));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.node("Clip", {"h"}, {"y"}, {attr_float("max", 0.25f)}, "clip");
+    b.output("y");
+    out.push_back({"clip_opset9", b});
+  }
+  {  // MaxPool after a Conv (max by sign bits)
+    OnnxBuilder b(13);
+    b.input("x", {1, 1, 4, 4});
+    b.initializer("W", {2, 1, 3, 3}, rnd(rng, 18, -1, 1));
+    b.initializer("B", {2}, rnd(rng, 2, -0.2, 0.2));
+    b.node("Conv", {"x", "W", "B"}, {"c"}, {attr_ints("pads", {1, 1, 1, 1})}, "conv");
+    b.node("MaxPool", {"c"}, {"y"}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})}, "pool");
+    b.output("y");
+    out.push_back({"maxpool", b});
+  }
+  {  // AveragePool with uneven window counts (multiplier and rescale), GlobalAveragePool
+    OnnxBuilder b(13);
+    b.input("x", {1, 1, 4, 4});
+    b.initializer("W", {2, 1, 3, 3}, rnd(rng, 18, -1, 1));
+    b.node("Conv", {"x", "W"}, {"c"}, {attr_ints("pads", {1, 1, 1, 1})}, "conv");
+    b.node("AveragePool", {"c"}, {"a"}, {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})}, "avg");
+    b.node("Relu", {"a"}, {"r"}, {}, "relu");
+    b.node("GlobalAveragePool", {"r"}, {"gp"}, {}, "gap");
+    b.node("Flatten", {"gp"}, {"y"}, {}, "flat");
+    b.output("y");
+    out.push_back({"averagepool", b});
+  }
+  {  // AveragePool 2x2 (power-of-two count: a scale shift)
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 4, 4});
+    b.node("AveragePool", {"x"}, {"a"}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})}, "avg");
+    b.node("Relu", {"a"}, {"y"}, {}, "relu");
+    b.output("y");
+    out.push_back({"averagepool_pow2", b});
+  }
+  {  // Sigmoid (segment bits, monomial wires); weights large enough to reach both saturations
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 6}, rnd(rng, 24, -3, 3));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.node("Sigmoid", {"h"}, {"y"}, {}, "sigmoid");
+    b.output("y");
+    out.push_back({"sigmoid", b});
+  }
+  {  // Tanh
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 6}, rnd(rng, 24, -3, 3));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.node("Tanh", {"h"}, {"y"}, {}, "tanh");
+    b.output("y");
+    out.push_back({"tanh", b});
+  }
+  {  // ArgMax (selectors), first index on ties, beside its logits as a second output
+    OnnxBuilder b(13);
+    b.input("x", {1, 6});
+    b.initializer("W", {6, 5}, rnd(rng, 30, -1, 1));
+    b.node("MatMul", {"x", "W"}, {"logits"}, {}, "mm");
+    b.node("ArgMax", {"logits"}, {"y"}, {attr_int("axis", 1), attr_int("keepdims", 1)}, "argmax");
+    b.output("logits");
+    b.output("y");
+    out.push_back({"argmax", b});
+  }
+  {  // ArgMax with select_last_index, on a ReLU (ties at zero are common)
+    OnnxBuilder b(13);
+    b.input("x", {2, 4});
+    b.node("Relu", {"x"}, {"r"}, {}, "relu");
+    b.node("ArgMax", {"r"}, {"y"}, {attr_int("axis", 1), attr_int("keepdims", 0), attr_int("select_last_index", 1)},
+           "argmax");
+    b.output("y");
+    out.push_back({"argmax_last", b});
+  }
+  {  // MatMul of two computed tensors (product wires), then Mul of two computed tensors
+    OnnxBuilder b(13);
+    b.input("a", {2, 3});
+    b.input("b", {3, 2});
+    b.input("c", {2, 2});
+    b.node("MatMul", {"a", "b"}, {"p"}, {}, "mm");
+    b.node("Mul", {"p", "c"}, {"y"}, {}, "mul");
+    b.output("y");
+    out.push_back({"matmul_products", b});
+  }
+  {  // linear ops between materializations: Add/Sub/Div of computed and constant tensors,
+     // Concat, Transpose, BatchNormalization, and a Softmax output (proved as its logits)
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 2, 2});
+    b.initializer("s", {2}, {1.5f, 0.5f});
+    b.initializer("bb", {2}, {0.1f, -0.2f});
+    b.initializer("m", {2}, {0.05f, 0.0f});
+    b.initializer("v", {2}, {0.8f, 1.2f});
+    b.initializer("k", {1}, {0.25f});
+    b.initializer("d", {1}, {3.0f});
+    b.initializer("W", {16, 3}, rnd(rng, 48, -1, 1));
+    b.node("BatchNormalization", {"x", "s", "bb", "m", "v"}, {"bn"}, {}, "bn");
+    b.node("Transpose", {"bn"}, {"t"}, {attr_ints("perm", {0, 1, 3, 2})}, "tr");
+    b.node("Add", {"bn", "t"}, {"sum"}, {}, "add");
+    b.node("Relu", {"sum"}, {"r"}, {}, "relu");
+    b.node("Sub", {"r", "k"}, {"sub"}, {}, "sub");
+    b.node("Div", {"sub", "d"}, {"div"}, {}, "div");
+    b.node("Concat", {"div", "x"}, {"cat"}, {attr_int("axis", 1)}, "cat");
+    b.node("Flatten", {"cat"}, {"f"}, {}, "flat");
+    b.node("MatMul", {"f", "W"}, {"logits"}, {}, "mm");
+    b.node("Softmax", {"logits"}, {"y"}, {attr_int("axis", 1)}, "softmax");
+    b.output("y");
+    out.push_back({"linear_mix_softmax", b});
+  }
+  return out;
+}
+
+struct Variant {
+  const char* name;
+  bool calibrated;
+  bool private_inputs;
+};
+constexpr Variant kVariants[] = {
+    {"worst-case bounds, public inputs", false, false},
+    {"calibrated, public inputs", true, false},
+    {"calibrated, private inputs (Poseidon commitment)", true, true},
+};
+
+TEST(LowerSoundness, NoUnconstrainedWitnessValuesInAnyGadget) {
+  auto rng = zt::seeded_rng();
+  for (const Gadget& gm : gadget_models()) {
+    const Graph g = parse(gm.model, gm.name + ".onnx");
+    for (const Variant& var : kVariants) {
+      SCOPED_TRACE(gm.name + ": " + var.name);
+      QuantOptions q;
+      q.private_inputs = var.private_inputs;
+      Ranges ranges;
+      if (var.calibrated) {
+        std::vector<TensorMap> samples;
+        for (int i = 0; i < 8; ++i) samples.push_back(random_inputs(g, rng));
+        ranges = calibrate(g, samples);
+      }
+      const Compiled c = compile_model(g, q, var.calibrated ? &ranges : nullptr);
+      EXPECT_GT(c.spec.n_constraints, 0u);
+      // Inputs drawn from the calibrated range's half (headroom 2 keeps them in range) or, for
+      // worst-case bounds, the whole assumed range.
+      for (int rep = 0; rep < 3; ++rep) {
+        const TensorMap in = random_inputs(g, rng, var.calibrated ? 0.5 : 1.0);
+        check_witness_and_flips(g, c, in);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+}
+
+// A value exactly on the gadgets' edges: zeros (ties in max and ArgMax, ReLU at 0, Clip and
+// Tanh at their bounds' inside) and the largest magnitudes the input range allows.
+TEST(LowerSoundness, NoUnconstrainedWitnessValuesAtEdges) {
+  for (const Gadget& gm : gadget_models()) {
+    const Graph g = parse(gm.model, gm.name + ".onnx");
+    const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+    for (double fill : {0.0, 1.0, -1.0}) {
+      SCOPED_TRACE(gm.name + ": inputs all " + std::to_string(fill));
+      TensorMap in;
+      for (const auto& i : g.inputs) in[i.name] = {i.shape, std::vector<double>(element_count(i.shape), fill)};
+      check_witness_and_flips(g, c, in);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+// ---- rescale quotients --------------------------------------------------------------------------
+
+// A rescale (lower.h) writes acc + half - q 2^k = rem with rem's k bits. That row alone fixes q
+// only modulo r: for every other remainder rem - d there is the quotient q + d / 2^k (a huge
+// field element). Unless q is range checked, a prover could publish such a value as an output,
+// or feed it to a next layer whose weights are multiples of 2^k, which turns it back into a
+// small integer: a wrong rounding the proof would accept. Flipping one wire cannot show this (the
+// remainder row breaks), so these tests find every rescale row of a circuit by its shape (B the
+// constant 1, C empty, A naming q with -2^k and the k wires after q with -2^0 .. -2^(k-1)) and
+//  - check that q also has a range check of its own (a decomposition row q + c = sum 2^i b_i);
+//  - forge q + d / 2^k with remainder rem - d (d = +-1), carried through copy rows (an output
+//    wire equal to q), and check the circuit rejects it.
+struct RescaleRow {
+  uint32_t row;
+  Wire q;
+  unsigned k;
+};
+
+const std::vector<Fr>& neg_pow2() {
+  static const std::vector<Fr> t = [] {
+    std::vector<Fr> v(64);
+    v[0] = -Fr::one();
+    for (size_t i = 1; i < v.size(); ++i) v[i] = v[i - 1] + v[i - 1];
+    return v;
+  }();
+  return t;
+}
+
+// Row r as a linear constraint A = 0 (B the constant 1, C empty), or false.
+bool linear_row(const prover::R1cs& cs, size_t r, std::map<Wire, Fr>& a) {
+  if (cs.c.row_start[r + 1] != cs.c.row_start[r]) return false;
+  if (cs.b.row_start[r + 1] - cs.b.row_start[r] != 1 || cs.b.wire[cs.b.row_start[r]] != kOneWire ||
+      cs.b.coeff[cs.b.row_start[r]] != Fr::one())
+    return false;
+  a.clear();
+  for (uint64_t t = cs.a.row_start[r]; t < cs.a.row_start[r + 1]; ++t) a[cs.a.wire[t]] = cs.a.coeff[t];
+  return true;
+}
+
+// Whether wires first .. first + n - 1 appear in `a` with coefficients -2^0 .. -2^(n-1).
+bool bits_at(const std::map<Wire, Fr>& a, Wire first, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) {
+    auto it = a.find(first + i);
+    if (it == a.end() || it->second != neg_pow2()[i]) return false;
+  }
+  return true;
+}
+
+std::vector<RescaleRow> rescale_rows(const prover::R1cs& cs) {
+  std::vector<RescaleRow> out;
+  std::map<Wire, Fr> a;
+  for (size_t r = 0; r < cs.a.rows(); ++r) {
+    if (!linear_row(cs, r, a)) continue;
+    for (const auto& [w, c] : a) {
+      unsigned k = 1;
+      while (k < 63 && c != neg_pow2()[k]) ++k;
+      if (k < 63 && bits_at(a, w + 1, k)) out.push_back({uint32_t(r), w, k});
+    }
+  }
+  return out;
+}
+
+// Whether some linear row other than `except` decomposes q: q (coefficient 1) plus a constant
+// equal to sum 2^i b_i over at most 62 bits b_i.
+bool range_checked(const prover::R1cs& cs, const std::vector<std::vector<uint32_t>>& by_wire, Wire q, uint32_t except) {
+  std::map<Wire, Fr> a;
+  for (uint32_t r : by_wire[q]) {
+    if (r == except || !linear_row(cs, r, a) || a.at(q) != Fr::one()) continue;
+    size_t others = 0;
+    Wire first = ~Wire{0};
+    for (const auto& [w, c] : a)
+      if (w != q && w != kOneWire) {
+        ++others;
+        if (c == neg_pow2()[0]) first = std::min(first, w);
+      }
+    if (others >= 1 && others <= 62 && first != ~Wire{0} && bits_at(a, first, unsigned(others))) return true;
+  }
+  return false;
+}
+
+void check_rescale_quotients(const Compiled& c, const Evaluation& ev, size_t* found) {
+  const prover::R1cs& cs = c.r1cs;
+  const auto rows = rescale_rows(cs);
+  *found += rows.size();
+  const auto by_wire = rows_by_wire(cs);
+  std::map<Wire, Fr> a;
+  for (const RescaleRow& rr : rows) {
+    EXPECT_TRUE(range_checked(cs, by_wire, rr.q, rr.row))
+        << "rescale row " << rr.row << ": quotient wire " << rr.q << " (" << wire_kind(cs.header, rr.q)
+        << ", remainder bits " << rr.k << ") has no range check of its own";
+    int64_t rem = 0;
+    for (unsigned i = 0; i < rr.k; ++i) rem |= int_of(ev.witness[rr.q + 1 + i]) << i;
+    for (int64_t d : {int64_t{1}, int64_t{-1}}) {
+      if (rem - d < 0 || rem - d >= (int64_t{1} << rr.k)) continue;
+      std::vector<Fr> w = ev.witness;
+      const Fr q2 = w[rr.q] + fr_of(d) * Fr::from_u64(uint64_t{1} << rr.k).inverse();
+      std::vector<Wire> changed{rr.q};
+      w[rr.q] = q2;
+      for (unsigned i = 0; i < rr.k; ++i) {
+        w[rr.q + 1 + i] = fr_of(((rem - d) >> i) & 1);
+        changed.push_back(rr.q + 1 + i);
+      }
+      ASSERT_TRUE(row_ok(cs, rr.row, w)) << "test error: rescale row " << rr.row << " not recognised";
+      // Copy rows y - q = 0 (the output wires): y follows q.
+      for (uint32_t r : by_wire[rr.q]) {
+        if (!linear_row(cs, r, a) || a.size() != 2) continue;
+        for (const auto& [y, cy] : a)
+          if (y != rr.q && y != kOneWire && cy == -a.at(rr.q) && (cy == Fr::one() || cy == -Fr::one())) {
+            w[y] = q2;
+            changed.push_back(y);
+          }
+      }
+      bool rejected = false;
+      for (Wire x : changed)
+        for (uint32_t r : by_wire[x])
+          if (!row_ok(cs, r, w)) rejected = true;
+      EXPECT_TRUE(rejected) << "rescale row " << rr.row << ": quotient wire " << rr.q << " (" << wire_kind(cs.header, rr.q)
+                            << ") accepts q + " << d << "/2^" << rr.k << " (a huge field element) with remainder "
+                            << rem - d;
+    }
+  }
+}
+
+TEST(LowerSoundness, RescaleQuotientsAreRangeChecked) {
+  auto rng = zt::seeded_rng();
+  size_t found = 0;
+  for (const Gadget& gm : gadget_models()) {
+    const Graph g = parse(gm.model, gm.name + ".onnx");
+    for (const Variant& var : kVariants) {
+      SCOPED_TRACE(gm.name + ": " + var.name);
+      QuantOptions q;
+      q.private_inputs = var.private_inputs;
+      Ranges ranges;
+      if (var.calibrated) {
+        std::vector<TensorMap> samples;
+        for (int i = 0; i < 8; ++i) samples.push_back(random_inputs(g, rng));
+        ranges = calibrate(g, samples);
+      }
+      const Compiled c = compile_model(g, q, var.calibrated ? &ranges : nullptr);
+      check_rescale_quotients(c, evaluate_model(g, c.spec, random_inputs(g, rng, var.calibrated ? 0.5 : 1.0)), &found);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(found, 20u) << "the rescale rows were not found: has the lowering changed?";
+}
+
+// ---- the digits models --------------------------------------------------------------------------
+
+struct Digits {
+  std::string name, onnx, input, calibration;
+};
+void PrintTo(const Digits& d, std::ostream* os) { *os << d.name; }
+const Digits kDigits[] = {
+    {"mlp", "mlp.onnx", "input.json", "calibration.json"},
+    {"cnn", "cnn.onnx", "input_cnn.json", "calibration_cnn.json"},
+};
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.data.size(), b.data.size());
+  double m = 0;
+  for (size_t i = 0; i < std::min(a.data.size(), b.data.size()); ++i) m = std::max(m, std::fabs(a.data[i] - b.data[i]));
+  return m;
+}
+size_t argmax_of(const Tensor& t) {
+  return size_t(std::max_element(t.data.begin(), t.data.end()) - t.data.begin());
+}
+
+class DigitsTest : public ::testing::TestWithParam<Digits> {};
+
+TEST_P(DigitsTest, CalibratedCircuitMatchesFloatModel) {
+  const Digits& d = GetParam();
+  const Graph g = load_onnx(digits(d.onnx).string());
+  const auto samples = samples_from_json(read_json_file(digits(d.calibration).string()), g, d.calibration);
+  ASSERT_EQ(samples.size(), 32u);
+  const Ranges ranges = calibrate(g, samples);
+  const Compiled c = compile_model(g, QuantOptions{}, &ranges);
+  EXPECT_EQ(c.r1cs.header.n_wires, c.spec.n_wires);
+  EXPECT_EQ(c.r1cs.header.n_constraints, c.spec.n_constraints);
+  EXPECT_EQ(c.r1cs.header.n_public(), c.spec.n_public);
+  EXPECT_EQ(c.r1cs.header.n_pub_out, 10u);
+  EXPECT_EQ(c.r1cs.header.n_pub_in, 64u);
+
+  const TensorMap in = inputs_from_json(read_json_file(digits(d.input).string()), g, d.input);
+  const Evaluation ev = evaluate_model(g, c.spec, in);
+  // Emit and eval allocate the same wires (evaluate_model checks the count too).
+  EXPECT_EQ(ev.witness.size(), c.r1cs.header.n_wires);
+  std::string why;
+  EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
+
+  const TensorMap ref = evaluate_reference(g, in);
+  const Tensor& want = ref.at("logits");
+  const Tensor& have = ev.outputs.at("logits");
+  double span = 0;
+  for (double v : want.data) span = std::max(span, std::fabs(v));
+  const double err = max_abs_diff(want, have);
+  std::printf("[ digits   ] %s: %u constraints, %u wires, max |circuit - float| %.5f of logits up to %.3f\n", d.name.c_str(),
+              c.spec.n_constraints, c.spec.n_wires, err, span);
+  EXPECT_LT(err, 0.02 * span + 0.05);
+  EXPECT_EQ(argmax_of(have), argmax_of(want));
+  EXPECT_EQ(argmax_of(have), 2u);  // the example image is a "2" both models classify correctly
+
+  // Public signals: the logits as integers at the output scale, then the quantized inputs.
+  ASSERT_EQ(ev.public_signals.size(), c.spec.n_public);
+  const OutputSpec& o = c.spec.outputs.at(0);
+  for (size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(int_of(ev.public_signals[o.first_signal + i]), ev.raw_outputs.at("logits")[i]);
+    EXPECT_DOUBLE_EQ(have.data[i], std::ldexp(double(ev.raw_outputs.at("logits")[i]), -o.scale));
+  }
+  const InputSpec& is = c.spec.inputs.at(0);
+  for (size_t i = 0; i < 64; ++i)
+    EXPECT_EQ(int_of(ev.public_signals[is.first_signal + i]),
+              int64_t(std::nearbyint(std::ldexp(in.at("input").data[i], is.scale))));
+
+  // The circuit agrees with the float model on every calibration sample too.
+  for (const TensorMap& s : samples) {
+    const Evaluation e = evaluate_model(g, c.spec, s);
+    const Tensor w = evaluate_reference(g, s).at("logits");
+    EXPECT_LT(max_abs_diff(w, e.outputs.at("logits")), 0.05 * span + 0.1);
+  }
+}
+
+TEST_P(DigitsTest, SpecJsonRoundTrip) {
+  const Digits& d = GetParam();
+  const Graph g = load_onnx(digits(d.onnx).string());
+  const Ranges ranges = calibrate(g, samples_from_json(read_json_file(digits(d.calibration).string()), g, d.calibration));
+  for (bool priv : {false, true}) {
+    QuantOptions q;
+    q.private_inputs = priv;
+    Compiled c = compile_model(g, q, &ranges);
+    c.spec.onnx_sha256 = sha256_file_hex(digits(d.onnx).string());
+    const auto j = spec_to_json(c.spec);
+    // Through text, as model.json is written and read.
+    const ModelSpec back = spec_from_json(nlohmann::json::parse(j.dump(2)));
+    EXPECT_EQ(spec_to_json(back), j);
+    EXPECT_EQ(back.plan, c.spec.plan);
+    EXPECT_EQ(back.n_wires, c.spec.n_wires);
+    EXPECT_EQ(back.options.private_inputs, priv);
+    EXPECT_EQ(back.input_commitment, priv);
+    // The spec read back proves the same witness.
+    const TensorMap in = inputs_from_json(read_json_file(digits(d.input).string()), g, d.input);
+    EXPECT_EQ(evaluate_model(g, back, in).witness, evaluate_model(g, c.spec, in).witness);
+  }
+}
+
+TEST_P(DigitsTest, UncalibratedAndPrivateInputVariants) {
+  const Digits& d = GetParam();
+  const Graph g = load_onnx(digits(d.onnx).string());
+  const TensorMap in = inputs_from_json(read_json_file(digits(d.input).string()), g, d.input);
+  const Ranges ranges = calibrate(g, samples_from_json(read_json_file(digits(d.calibration).string()), g, d.calibration));
+  const Tensor want = evaluate_reference(g, in).at("logits");
+  for (bool calibrated : {false, true})
+    for (bool priv : {false, true}) {
+      SCOPED_TRACE(std::string(calibrated ? "calibrated" : "uncalibrated") + (priv ? ", private" : ", public"));
+      QuantOptions q;
+      q.private_inputs = priv;
+      const Compiled c = compile_model(g, q, calibrated ? &ranges : nullptr);
+      EXPECT_EQ(c.r1cs.header.n_pub_in, priv ? 0u : 64u);
+      EXPECT_EQ(c.r1cs.header.n_prv_in, priv ? 64u : 0u);
+      EXPECT_EQ(c.r1cs.header.n_pub_out, priv ? 11u : 10u);
+      EXPECT_EQ(c.spec.n_public, priv ? 11u : 74u);
+      const Evaluation ev = evaluate_model(g, c.spec, in);
+      EXPECT_EQ(ev.witness.size(), c.r1cs.header.n_wires);
+      std::string why;
+      EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
+      EXPECT_EQ(argmax_of(ev.outputs.at("logits")), argmax_of(want));
+      if (priv) {
+        // The last public signal is the commitment to the quantized inputs (poseidon.h).
+        std::vector<Fr> qin;
+        for (double v : in.at("input").data) qin.push_back(fr_of(int64_t(std::nearbyint(std::ldexp(v, c.spec.inputs[0].scale)))));
+        EXPECT_EQ(ev.public_signals.back(), poseidon_commit(qin));
+      }
+    }
+}
+
+// Wires to flip: all of a circuit up to kFlipAll wires (checking only the rows that name a wire
+// makes that cheap), otherwise every input and output and a random sample of 400 internal ones.
+constexpr uint32_t kFlipAll = 50000;
+std::vector<uint32_t> wires_to_flip(const prover::R1csHeader& h, std::mt19937_64& rng) {
+  std::vector<uint32_t> wires;
+  if (h.n_wires <= kFlipAll) {
+    for (uint32_t w = 1; w < h.n_wires; ++w) wires.push_back(w);
+    return wires;
+  }
+  const uint32_t io = 1 + h.n_pub_out + h.n_pub_in + h.n_prv_in;
+  for (uint32_t w = 1; w < io; ++w) wires.push_back(w);
+  std::uniform_int_distribution<uint32_t> u(io, h.n_wires - 1);
+  for (int i = 0; i < 400; ++i) wires.push_back(u(rng));
+  return wires;
+}
+
+TEST_P(DigitsTest, EveryWireIsConstrained) {
+  const Digits& d = GetParam();
+  const Graph g = load_onnx(digits(d.onnx).string());
+  const Ranges ranges = calibrate(g, samples_from_json(read_json_file(digits(d.calibration).string()), g, d.calibration));
+  const TensorMap in = inputs_from_json(read_json_file(digits(d.input).string()), g, d.input);
+  auto rng = zt::seeded_rng();
+  for (bool calibrated : {true, false})
+    for (bool priv : {false, true}) {
+      SCOPED_TRACE(std::string(calibrated ? "calibrated" : "uncalibrated") + (priv ? ", private" : ", public"));
+      QuantOptions q;
+      q.private_inputs = priv;
+      const Compiled c = compile_model(g, q, calibrated ? &ranges : nullptr);
+      ASSERT_LE(c.r1cs.header.n_wires, kFlipAll);  // all of them
+      check_witness_and_flips(g, c, in, wires_to_flip(c.r1cs.header, rng));
+      size_t found = 0;
+      check_rescale_quotients(c, evaluate_model(g, c.spec, in), &found);
+      EXPECT_GT(found, 10u);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, DigitsTest, ::testing::ValuesIn(kDigits),
+                         [](const ::testing::TestParamInfo<Digits>& i) { return i.param.name; });
+
+// A model beyond kFlipAll wires: flips of a random sample (seed printed).
+TEST(LowerSoundness, SampledWiresOfALargerMlp) {
+  const Graph g = parse(zt::make_mlp({64, 1024, 1024, 10}, 7), "mlp_64_1024_1024_10.onnx");
+  auto rng = zt::seeded_rng();
+  const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+  ASSERT_GT(c.r1cs.header.n_wires, kFlipAll);
+  check_witness_and_flips(g, c, random_inputs(g, rng), wires_to_flip(c.r1cs.header, rng));
+}
+
+// ---- bad models ---------------------------------------------------------------------------------
+
+OnnxBuilder small_mlp(int64_t opset = 13) {
+  OnnxBuilder b(opset);
+  b.input("x", {1, 4});
+  b.initializer("W", {3, 4}, std::vector<float>(12, 0.5f));
+  b.node("Gemm", {"x", "W"}, {"y"}, {attr_int("transB", 1)}, "fc");
+  b.output("y");
+  return b;
+}
+
+TEST(BadModel, SmallModelIsFine) {
+  // The base of the bad models below is itself accepted, so each error comes from its change.
+  const Graph g = parse(small_mlp());
+  EXPECT_NO_THROW(compile_model(g, QuantOptions{}, nullptr));
+}
+
+TEST(BadModel, UnsupportedOpNamesOpNodeAndOpset) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4});
+  b.node("Erf", {"x"}, {"y"}, {}, "my_erf");
+  b.output("y");
+  EXPECT_MODEL_ERROR(parse(b, "erf.onnx"), "erf.onnx", "'Erf'", "my_erf", "opset 13", "not supported");
+
+  OnnxBuilder u(11);  // an unnamed node is named by op and position
+  u.input("x", {1, 4});
+  u.node("Relu", {"x"}, {"r"}, {}, "r");
+  u.node("Sin", {"r"}, {"y"}, {}, "");
+  u.graph()->mutable_node(1)->clear_name();
+  u.output("y");
+  EXPECT_MODEL_ERROR(parse(u), "'Sin'", "Sin#1", "opset 11");
+}
+
+TEST(BadModel, OpFromAnotherDomain) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4});
+  b.node("Relu", {"x"}, {"y"}, {}, "custom").set_domain("com.microsoft");
+  b.output("y");
+  EXPECT_MODEL_ERROR(parse(b), "custom", "com.microsoft", "domain");
+}
+
+TEST(BadModel, OpsetOutOfRange) {
+  for (int64_t opset : {1, 8, 19, 21}) {
+    SCOPED_TRACE(opset);
+    EXPECT_MODEL_ERROR(parse(small_mlp(opset)), "opset " + std::to_string(opset), "9 to 18");
+  }
+  for (int64_t opset : {9, 18}) EXPECT_NO_THROW(parse(small_mlp(opset)));
+  OnnxBuilder none = small_mlp();
+  none.model().clear_opset_import();
+  EXPECT_MODEL_ERROR(parse(none), "opset", "default ONNX domain");
+}
+
+TEST(BadModel, DynamicInputShape) {
+  OnnxBuilder b(13);
+  b.input("x", {-1, 4}, onnx::TensorProto::FLOAT, "batch_size");
+  b.initializer("W", {3, 4}, std::vector<float>(12, 0.5f));
+  b.node("Gemm", {"x", "W"}, {"y"}, {attr_int("transB", 1)}, "fc");
+  b.output("y");
+  EXPECT_MODEL_ERROR(parse(b), "input 'x'", "dynamic dimension", "batch_size", "fixed shapes");
+
+  OnnxBuilder noshape(13);  // a tensor type with no shape at all
+  noshape.input("x", {1, 4});
+  noshape.graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  noshape.node("Relu", {"x"}, {"y"}, {}, "r");
+  noshape.output("y");
+  EXPECT_MODEL_ERROR(parse(noshape), "input 'x'", "no shape");
+
+  OnnxBuilder zero(13);  // a zero dimension is no static shape either
+  zero.input("x", {0, 4});
+  zero.node("Relu", {"x"}, {"y"}, {}, "r");
+  zero.output("y");
+  EXPECT_MODEL_ERROR(parse(zero), "input 'x'", "dynamic dimension");
+}
+
+TEST(BadModel, MissingInitializerOrUndefinedInput) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4});
+  b.node("Gemm", {"x", "fc.weight"}, {"y"}, {attr_int("transB", 1)}, "fc");
+  b.output("y");
+  EXPECT_MODEL_ERROR(parse(b), "node 'fc' (Gemm)", "'fc.weight'", "not defined", "missing initializer");
+
+  OnnxBuilder order(13);  // nodes out of order
+  order.input("x", {1, 4});
+  order.node("Relu", {"h"}, {"y"}, {}, "second");
+  order.node("Relu", {"x"}, {"h"}, {}, "first");
+  order.output("y");
+  EXPECT_MODEL_ERROR(parse(order), "node 'second' (Relu)", "'h'", "not defined");
+
+  OnnxBuilder out(13);  // an output no node produces
+  out.input("x", {1, 4});
+  out.node("Relu", {"x"}, {"y"}, {}, "r");
+  out.output("z");
+  EXPECT_MODEL_ERROR(parse(out), "graph output 'z'", "not produced");
+}
+
+TEST(BadModel, NoGraphInputsOrOutputs) {
+  OnnxBuilder noin(13);
+  noin.initializer("c", {1}, {1.0f});
+  noin.node("Relu", {"c"}, {"y"}, {}, "r");
+  noin.output("y");
+  EXPECT_MODEL_ERROR(parse(noin), "no inputs");
+
+  OnnxBuilder noout(13);
+  noout.input("x", {1, 4});
+  noout.node("Relu", {"x"}, {"y"}, {}, "r");
+  EXPECT_MODEL_ERROR(parse(noout), "no outputs");
+
+  onnx::ModelProto m = small_mlp().model();
+  m.clear_graph();
+  std::string s;
+  m.SerializeToString(&s);
+  EXPECT_MODEL_ERROR(parse_onnx(std::vector<uint8_t>(s.begin(), s.end()), "nograph.onnx"), "nograph.onnx", "no graph");
+}
+
+TEST(BadModel, BadInitializers) {
+  OnnxBuilder count = small_mlp();  // 11 values for a [3,4] tensor
+  count.graph()->mutable_initializer(0)->mutable_float_data()->RemoveLast();
+  EXPECT_MODEL_ERROR(parse(count), "initializer 'W'", "11 values", "expected 12");
+
+  OnnxBuilder raw = small_mlp();  // raw data of the wrong length
+  {
+    auto* t = raw.graph()->mutable_initializer(0);
+    t->clear_float_data();
+    t->set_raw_data(std::string(47, '\0'));
+  }
+  EXPECT_MODEL_ERROR(parse(raw), "initializer 'W'", "47 bytes", "expected 48");
+
+  OnnxBuilder type = small_mlp();  // float16
+  type.graph()->mutable_initializer(0)->set_data_type(onnx::TensorProto::FLOAT16);
+  EXPECT_MODEL_ERROR(parse(type), "initializer 'W'", "element type 10", "not supported");
+
+  OnnxBuilder nan = small_mlp();
+  nan.graph()->mutable_initializer(0)->set_float_data(3, std::nanf(""));
+  EXPECT_MODEL_ERROR(parse(nan), "initializer 'W'", "non-finite");
+
+  OnnxBuilder ext = small_mlp();
+  ext.graph()->mutable_initializer(0)->set_data_location(onnx::TensorProto::EXTERNAL);
+  EXPECT_MODEL_ERROR(parse(ext), "initializer 'W'", "external");
+
+  OnnxBuilder neg = small_mlp();
+  neg.graph()->mutable_initializer(0)->set_dims(0, -3);
+  EXPECT_MODEL_ERROR(parse(neg), "initializer 'W'", "negative dimension");
+}
+
+TEST(BadModel, BadAttributesAndShapesAtCompile) {
+  // A Gemm whose weight does not fit its input: found by shape inference when compiling.
+  OnnxBuilder b(13);
+  b.input("x", {1, 5});
+  b.initializer("W", {3, 4}, std::vector<float>(12, 0.5f));
+  b.node("Gemm", {"x", "W"}, {"y"}, {attr_int("transB", 1)}, "fc");
+  b.output("y");
+  const Graph g = parse(b);
+  EXPECT_MODEL_ERROR(compile_model(g, QuantOptions{}, nullptr), "node 'fc' (Gemm)");
+
+  OnnxBuilder attr(13);  // an attribute of the wrong type
+  attr.input("x", {1, 4});
+  attr.node("LeakyRelu", {"x"}, {"y"}, {attr_ints("alpha", {1, 2})}, "lr");
+  attr.output("y");
+  EXPECT_MODEL_ERROR(compile_model(parse(attr), QuantOptions{}, nullptr), "node 'lr' (LeakyRelu)", "'alpha'", "not a float");
+
+  OnnxBuilder sm(13);  // Softmax inside the graph, not at an output
+  sm.input("x", {1, 4});
+  sm.node("Softmax", {"x"}, {"s"}, {}, "softmax");
+  sm.node("Relu", {"s"}, {"y"}, {}, "r");
+  sm.output("y");
+  EXPECT_MODEL_ERROR(compile_model(parse(sm), QuantOptions{}, nullptr), "node 'softmax' (Softmax)", "only as a model output");
+}
+
+TEST(BadModel, CorruptAndTruncatedFiles) {
+  const auto mlp = read_bytes(digits("mlp.onnx"));
+  EXPECT_NO_THROW(parse_onnx(mlp, "mlp.onnx"));
+
+  // Random bytes.
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 50; ++i) {
+    std::vector<uint8_t> junk(1 + rng() % 2000);
+    for (auto& c : junk) c = uint8_t(rng());
+    try {
+      parse_onnx(junk, "junk.onnx");
+      ADD_FAILURE() << "random bytes accepted as a model";
+    } catch (const ModelError& e) {
+      EXPECT_NE(std::string(e.what()).find("junk.onnx"), std::string::npos) << e.what();
+    }
+  }
+  // Every truncation: rejected with a ModelError naming the file (never anything else).
+  size_t rejected = 0;
+  for (size_t n = 0; n < mlp.size(); n += 7) {
+    try {
+      parse_onnx(std::span<const uint8_t>(mlp.data(), n), "cut.onnx");
+    } catch (const ModelError& e) {
+      ++rejected;
+      EXPECT_NE(std::string(e.what()).find("cut.onnx"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(rejected, (mlp.size() + 6) / 7) << "a truncated model was accepted";
+  EXPECT_MODEL_ERROR(parse_onnx(std::span<const uint8_t>(mlp.data(), mlp.size() / 2), "half.onnx"), "half.onnx",
+                     "not a valid ONNX model");
+
+  // Files: missing, empty, a text file, a directory.
+  TempDir t;
+  EXPECT_MODEL_ERROR(load_onnx((t.path / "absent.onnx").string()), "absent.onnx", "cannot open");
+  write_bytes(t.path / "empty.onnx", {});
+  EXPECT_MODEL_ERROR(load_onnx((t.path / "empty.onnx").string()), "empty.onnx");
+  write_text(t.path / "text.onnx", "this is not a model\n");
+  EXPECT_MODEL_ERROR(load_onnx((t.path / "text.onnx").string()), "text.onnx");
+  write_bytes(t.path / "trunc.onnx", std::vector<uint8_t>(mlp.begin(), mlp.begin() + long(mlp.size() - 1)));
+  EXPECT_MODEL_ERROR(load_onnx((t.path / "trunc.onnx").string()), "trunc.onnx", "not a valid ONNX model");
+}
+
+// ---- bad inputs (INPUT.json and calibration samples) --------------------------------------------
+
+TEST(BadInput, InputJson) {
+  const Graph g = load_onnx(digits("mlp.onnx").string());
+  auto parse_in = [&](const std::string& text) { return inputs_from_json(nlohmann::json::parse(text), g, "in.json"); };
+  std::string row = "[";
+  for (int i = 0; i < 64; ++i) row += (i ? "," : "") + std::string("0.5");
+  row += "]";
+  // Accepted forms: bare array, with or without the leading 1, and the object form.
+  EXPECT_NO_THROW(parse_in(row));
+  EXPECT_NO_THROW(parse_in("[" + row + "]"));
+  EXPECT_NO_THROW(parse_in("{\"input\": [" + row + "]}"));
+
+  std::string short_row = row.substr(0, row.size() - 5) + "]";  // 63 values
+  EXPECT_MODEL_ERROR(parse_in("[" + short_row + "]"), "in.json", "input 'input'", "[1,63]", "[1,64]");
+  EXPECT_MODEL_ERROR(parse_in("[" + row + "," + row + "]"), "in.json", "[2,64]", "[1,64]");
+  std::string square = "[";  // 8x8 (the CNN's layout) is not [1,64]
+  for (int r = 0; r < 8; ++r) square += (r ? ",[" : "[") + std::string("0,0,0,0,0,0,0,0]");
+  square += "]";
+  EXPECT_MODEL_ERROR(parse_in(square), "in.json", "[8,8]", "[1,64]");
+  EXPECT_MODEL_ERROR(parse_in("[[1,2],[3]]"), "in.json", "ragged");
+  EXPECT_MODEL_ERROR(parse_in("[[1,2],3]"), "in.json", "ragged");
+  EXPECT_MODEL_ERROR(parse_in("[1,[2,3]]"), "in.json", "ragged");
+  EXPECT_MODEL_ERROR(parse_in("[[]]"), "in.json", "empty");
+  EXPECT_MODEL_ERROR(parse_in("[]"), "in.json", "empty");
+  EXPECT_MODEL_ERROR(parse_in("[1, \"2\", 3]"), "in.json", "string", "expected a number");
+  EXPECT_MODEL_ERROR(parse_in("[1, null, 3]"), "in.json", "null", "expected a number");
+  EXPECT_MODEL_ERROR(parse_in("[1, true, 3]"), "in.json", "boolean", "expected a number");
+  EXPECT_MODEL_ERROR(parse_in("[1, {}, 3]"), "in.json", "object", "expected a number");
+  EXPECT_MODEL_ERROR(parse_in("\"hello\""), "in.json", "string");
+  EXPECT_MODEL_ERROR(parse_in("{}"), "in.json", "no value for input 'input'");
+  EXPECT_MODEL_ERROR(parse_in("{\"inputs\": [" + row + "]}"), "in.json", "no value for input 'input'");
+  EXPECT_MODEL_ERROR(parse_in("{\"input\": [" + row + "], \"extra\": [1]}"), "in.json", "no input named 'extra'");
+
+  // Two inputs: a bare array is ambiguous.
+  OnnxBuilder two(13);
+  two.input("a", {2});
+  two.input("b", {2});
+  two.node("Add", {"a", "b"}, {"y"}, {}, "add");
+  two.output("y");
+  const Graph g2 = parse(two);
+  EXPECT_MODEL_ERROR(inputs_from_json(nlohmann::json::parse("[1,2]"), g2, "in.json"), "in.json", "2 inputs",
+                     "object mapping input names");
+  EXPECT_MODEL_ERROR(inputs_from_json(nlohmann::json::parse("{\"a\":[1,2]}"), g2, "in.json"), "no value for input 'b'");
+
+  // Files.
+  TempDir t;
+  write_text(t.path / "broken.json", "{\"input\": [1, 2,");
+  EXPECT_MODEL_ERROR(read_json_file((t.path / "broken.json").string()), "broken.json", "not valid JSON");
+  EXPECT_MODEL_ERROR(read_json_file((t.path / "absent.json").string()), "absent.json", "cannot open");
+  write_text(t.path / "huge.json", "{\"input\": [1e400]}");  // beyond double: nlohmann's out_of_range
+  EXPECT_MODEL_ERROR(read_json_file((t.path / "huge.json").string()), "huge.json", "not valid JSON", "1e400");
+}
+
+TEST(BadInput, CalibrationSamples) {
+  const Graph g = load_onnx(digits("mlp.onnx").string());
+  EXPECT_MODEL_ERROR(samples_from_json(nlohmann::json::parse("[]"), g, "cal.json"), "cal.json", "non-empty array");
+  EXPECT_MODEL_ERROR(samples_from_json(nlohmann::json::parse("{}"), g, "cal.json"), "cal.json", "non-empty array");
+  EXPECT_MODEL_ERROR(samples_from_json(nlohmann::json::parse("[[1,2,3]]"), g, "cal.json"), "cal.json sample 0", "[3]");
+  EXPECT_MODEL_ERROR(calibrate(g, {}), "at least one sample");
+}
+
+TEST(BadInput, ValuesOutsideTheCompiledRangeAtProveTime) {
+  const Graph g = load_onnx(digits("mlp.onnx").string());
+  const Ranges ranges = calibrate(g, samples_from_json(read_json_file(digits("calibration.json").string()), g, "cal"));
+  const Compiled c = compile_model(g, QuantOptions{}, &ranges);
+  TensorMap in = inputs_from_json(read_json_file(digits("input.json").string()), g, "in");
+  ASSERT_NO_THROW(evaluate_model(g, c.spec, in));
+
+  for (double bad : {1000.0, -1000.0, 1e30, std::nan(""), double(INFINITY)}) {
+    SCOPED_TRACE(bad);
+    TensorMap b = in;
+    b["input"].data[17] = bad;
+    EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, b), "input 'input'", "outside the range");
+  }
+  // In range for the input, but the activations leave their calibrated ranges: every input
+  // at the input's limit.
+  const double lim = std::ldexp(1.0, int(c.spec.options.act_bits) - 1 - c.spec.inputs[0].scale);
+  TensorMap big = in;
+  for (double& v : big["input"].data) v = lim * 0.99;
+  EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, big), "does not fit its range", "recompile");
+
+  TensorMap none;
+  EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, none), "input 'input'", "missing");
+  TensorMap shape = in;
+  shape["input"].shape = {64, 1};
+  EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, shape), "input 'input'", "[64,1]", "[1,64]");
+}
+
+// ---- bad model directories ----------------------------------------------------------------------
+
+// A compiled model directory (model.onnx, model.json) of one of the digits models.
+void make_model_dir(const fs::path& dir, const std::string& onnx) {
+  fs::create_directories(dir);
+  fs::copy_file(digits(onnx), dir / "model.onnx", fs::copy_options::overwrite_existing);
+  const Graph g = load_onnx((dir / "model.onnx").string());
+  Compiled c = compile_model(g, QuantOptions{}, nullptr);
+  c.spec.onnx_sha256 = sha256_file_hex((dir / "model.onnx").string());
+  prover::write_json_file((dir / "model.json").string(), spec_to_json(c.spec));
+}
+
+TEST(BadModelDir, ModelJsonFromAnotherModel) {
+  TempDir t;
+  make_model_dir(t.path / "mlp", "mlp.onnx");
+  make_model_dir(t.path / "cnn", "cnn.onnx");
+  EXPECT_NO_THROW(load_model_dir(ModelDir((t.path / "mlp").string())));
+  // The CNN's model.json beside the MLP.
+  fs::copy_file(t.path / "cnn" / "model.json", t.path / "mlp" / "model.json", fs::copy_options::overwrite_existing);
+  EXPECT_MODEL_ERROR(load_model_dir(ModelDir((t.path / "mlp").string())), "model.onnx", "model.json", "SHA-256",
+                     "compile again");
+  // model.onnx missing.
+  fs::remove(t.path / "cnn" / "model.onnx");
+  EXPECT_MODEL_ERROR(load_model_dir(ModelDir((t.path / "cnn").string())), "model.onnx", "cannot open");
+  // model.json missing.
+  fs::remove(t.path / "mlp" / "model.json");
+  EXPECT_MODEL_ERROR(load_model_dir(ModelDir((t.path / "mlp").string())), "model.json", "cannot open");
+}
+
+TEST(BadModelDir, StaleModelJsonWithTheRightHash) {
+  // model.json edited by hand (the hash still matches): evaluation refuses what does not fit.
+  TempDir t;
+  make_model_dir(t.path, "mlp.onnx");
+  const ModelDir d(t.path.string());
+  const TensorMap in = inputs_from_json(read_json_file(digits("input.json").string()), load_onnx(d.onnx()), "in");
+  {
+    LoadedModel m = load_model_dir(d);
+    m.spec.n_wires += 1;
+    EXPECT_PROVE_ERROR(evaluate_model(m.graph, m.spec, in), "does not lower to the compiled circuit", "model.json");
+  }
+  {
+    LoadedModel m = load_model_dir(d);
+    ASSERT_FALSE(m.spec.plan.empty());
+    std::string erased;
+    for (const auto& [name, s] : m.spec.plan)
+      if (name != "input") erased = name;
+    m.spec.plan.erase(erased);
+    EXPECT_PROVE_ERROR(evaluate_model(m.graph, m.spec, in), "model.json", "'" + erased + "'");
+  }
+}
+
+TEST(BadModelDir, MalformedModelJson) {
+  TempDir t;
+  make_model_dir(t.path, "mlp.onnx");
+  const ModelDir d(t.path.string());
+  const nlohmann::json good = read_json_file(d.spec());
+  ASSERT_NO_THROW(spec_from_json(good));
+  auto with = [&](auto&& edit) {
+    nlohmann::json j = good;
+    edit(j);
+    return j;
+  };
+  EXPECT_MODEL_ERROR(spec_from_json(nlohmann::json::array()), "model.json");
+  EXPECT_MODEL_ERROR(spec_from_json(nlohmann::json("text")), "model.json");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["format"] = "something-else"; })), "model.json",
+                     "not a zkinfer model");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["version"] = 99; })), "model.json", "version 99", "compile");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["version"] = "1"; })), "model.json", "malformed");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j.erase("circuit"); })), "model.json", "malformed", "circuit");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j.erase("plan"); })), "model.json", "malformed", "plan");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["circuit"]["wires"] = "many"; })), "model.json", "malformed");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["inputs"] = 3; })), "model.json", "malformed");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["inputs"][0]["shape"] = "[1,64]"; })), "model.json", "malformed");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["quantization"]["input_visibility"] = "secret"; })), "model.json",
+                     "input_visibility");
+  EXPECT_MODEL_ERROR(spec_from_json(with([](auto& j) { j["outputs"][0]["first_signal"] = 1000; })), "model.json",
+                     "output 'logits'", "outside the public signals");
+
+  // The same through the file: not JSON at all, and valid JSON of the wrong kind.
+  write_text(d.spec(), "{ not json");
+  EXPECT_MODEL_ERROR(load_model_dir(d), "model.json", "not valid JSON");
+  write_text(d.spec(), "[1, 2, 3]");
+  EXPECT_MODEL_ERROR(load_model_dir(d), "model.json");
+}
+
+// ---- known issues (run with --gtest_also_run_disabled_tests; enable once fixed) --------------------
+
+// A directory where a file is expected: libstdc++'s filebuf throws std::ios_base::failure
+// ("basic_filebuf::underflow error reading the file: Is a directory"), which names no file,
+// instead of a ModelError. The CLI's ExistingFile checks keep it from `compile` and `--input`;
+// DIR/model.onnx or DIR/model.json being a directory still reaches it.
+TEST(KnownIssues, DISABLED_DirectoryWhereAFileIsExpected) {
+  TempDir t;
+  EXPECT_MODEL_ERROR(load_onnx(t.path.string()), t.path.string());
+  EXPECT_MODEL_ERROR(read_json_file(t.path.string()), t.path.string());
+  EXPECT_MODEL_ERROR(sha256_file_hex(t.path.string()), t.path.string());
+}
+
+// nlohmann's get<uint32_t>() and get<int>() convert silently: a negative wire count or a
+// fractional scale in model.json is accepted (the prove then fails later, less clearly).
+TEST(KnownIssues, DISABLED_ModelJsonNumbersOfTheWrongKind) {
+  TempDir t;
+  make_model_dir(t.path, "mlp.onnx");
+  const nlohmann::json good = read_json_file(ModelDir(t.path.string()).spec());
+  nlohmann::json j = good;
+  j["circuit"]["wires"] = -5;
+  EXPECT_MODEL_ERROR(spec_from_json(j), "model.json");
+  j = good;
+  j["plan"]["input"] = 1.5;
+  EXPECT_MODEL_ERROR(spec_from_json(j), "model.json");
+}
+
+}  // namespace
+}  // namespace zkinfer::compiler
