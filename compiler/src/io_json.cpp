@@ -88,7 +88,7 @@ nlohmann::json read_json_file(const std::string& path) {
   if (!f) throw ModelError(path + ": cannot open");
   try {
     return nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     throw ModelError(path + ": not valid JSON: " + e.what());
   }
 }
