@@ -1154,5 +1154,37 @@ TEST(KnownIssues, DISABLED_ModelJsonNumbersOfTheWrongKind) {
   EXPECT_MODEL_ERROR(spec_from_json(j), "model.json");
 }
 
+// Shapes whose element count overflows size_t are accepted by parse_onnx (element_count wraps):
+// an initializer of dims [4, 2^62] with no data passes the "holds N values" check as 0 values,
+// and `zkinfer compile` then reads past its data (SIGSEGV in the reference Gemm); an input of
+// [2^32, 2^32] compiles to a circuit with no public signals. A large input that does not
+// overflow ([1, 2^40]) fails later as "std::bad_alloc". Expected: a ModelError at load naming
+// the tensor and its shape (a limit of 2^32 elements would match the .r1cs wire limit).
+TEST(KnownIssues, DISABLED_ShapesWhoseElementCountOverflows) {
+  OnnxBuilder init(13);
+  init.input("x", {4, 4});
+  onnx::TensorProto t;
+  t.set_name("W");
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  t.add_dims(4);
+  t.add_dims(int64_t{1} << 62);
+  *init.graph()->add_initializer() = t;
+  init.node("Gemm", {"x", "W"}, {"y"}, {}, "fc");
+  init.output("y");
+  EXPECT_MODEL_ERROR(parse(init), "initializer 'W'");  // do not compile it: that crashes
+
+  OnnxBuilder in(13);
+  in.input("x", {int64_t{1} << 32, int64_t{1} << 32});
+  in.node("Relu", {"x"}, {"y"}, {}, "relu");
+  in.output("y");
+  EXPECT_MODEL_ERROR(parse(in), "input 'x'");
+
+  OnnxBuilder huge(13);
+  huge.input("x", {1, int64_t{1} << 40});
+  huge.node("Relu", {"x"}, {"y"}, {}, "relu");
+  huge.output("y");
+  EXPECT_MODEL_ERROR(compile_model(parse(huge), QuantOptions{}, nullptr), "input 'x'");
+}
+
 }  // namespace
 }  // namespace zkinfer::compiler
