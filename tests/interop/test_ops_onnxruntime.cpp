@@ -53,8 +53,9 @@
 //    saturation included), and tanh is 1-Lipschitz: e = E + e'_x. Sigmoid: E (reported in sigmoid
 //    units) + e'_x / 4.
 //  * Outputs are rounded to their planned scale: e'_out. Softmax at the output is applied to the
-//    dequantized logits; its Jacobian's rows sum to at most 2 p (1 - p) <= 1/2 in absolute value,
-//    so e = max e'_logits / 2. ArgMax: the circuit's index c must satisfy
+//    dequantized logits, each within e = max e'_logits: the Jacobian's rows sum to at most
+//    2 p (1 - p) <= 1/2 in absolute value, and moving every logit by at most e scales each p by a
+//    factor in [exp(-2e), exp(2e)], so the bound is min(e / 2, p (exp(2e) - 1)). ArgMax: the circuit's index c must satisfy
 //    x_c >= max_k (x_k - e'_k) - e'_c (x the float input of the ArgMax).
 // A circuit value outside its bound is a compiler bug (or an error in this derivation), not noise.
 #include <unistd.h>
@@ -196,7 +197,12 @@ class ErrorModel {
   // Bound on |circuit - float| for each element of graph output `name` (not for ArgMax outputs).
   Tensor output_bound(const std::string& name) const {
     auto sm = softmax_src_.find(name);
-    if (sm != softmax_src_.end()) return filled(ref_.at(name).shape, max_of(view(sm->second).err) / 2);
+    if (sm != softmax_src_.end()) {
+      const double e = max_of(view(sm->second).err);
+      Tensor b = ref_.at(name);  // the float probabilities p
+      for (double& p : b.data) p = std::min(e / 2, p * std::expm1(2 * e));
+      return b;
+    }
     return view(name).err;
   }
   // ArgMax outputs: the name of the ArgMax's input, its element bounds and the node.
@@ -473,6 +479,7 @@ void check_model(const std::string& label, const OnnxBuilder& model, Rng& rng, d
     zc::Compiled compiled;
     ASSERT_NO_THROW(compiled = zc::compile_model(g, opt, &ranges));
     double ref_ort = 0, circ_ort = 0, circ_ref = 0, bound_max = 0, ratio = 0;
+    std::string ratio_at;
     for (size_t s = 0; s < test.size(); ++s) {
       const TensorMap ref = zc::evaluate_reference(g, test[s]);
       zc::Evaluation ev;
@@ -532,14 +539,17 @@ void check_model(const std::string& label, const OnnxBuilder& model, Rng& rng, d
           circ_ort = std::max(circ_ort, d_co);
           circ_ref = std::max(circ_ref, d_cr);
           bound_max = std::max(bound_max, bound.data[e]);
-          if (bound.data[e] > 0) ratio = std::max(ratio, d_cr / bound.data[e]);
+          if (bound.data[e] > 0 && d_cr / bound.data[e] > ratio) {
+            ratio = d_cr / bound.data[e];
+            ratio_at = o.name;
+          }
         }
       }
     }
     std::ostringstream line;
     line << std::setprecision(3) << label << " [" << set.name << "]: constraints " << compiled.spec.n_constraints
          << ", max|circuit-ort| " << circ_ort << ", max|circuit-ref| " << circ_ref << ", max bound " << bound_max
-         << ", max err/bound " << ratio << ", max|ref-ort| " << ref_ort;
+         << ", max err/bound " << ratio << " (" << ratio_at << "), max|ref-ort| " << ref_ort;
     std::cout << "[ error    ] " << line.str() << "\n";
     ::testing::Test::RecordProperty(label + " " + set.name, line.str());
   }
@@ -989,8 +999,9 @@ TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {
     gemm_layer(b, rng_, "x", "h", k, n, gain);
     b.node("Sigmoid", {"h"}, {"sig"});
     b.node("Tanh", {"h"}, {"tanh"});
-    gemm_layer(b, rng_, "tanh", "after", n, 3);  // a Tanh output feeding a Gemm
-    for (const char* o : {"sig", "tanh", "after"}) b.output(o);
+    gemm_layer(b, rng_, "tanh", "after", n, 3);      // a Tanh output feeding a Gemm
+    gemm_layer(b, rng_, "sig", "after_sig", n, 2);   // a Sigmoid output (a linear value) feeding one
+    for (const char* o : {"sig", "tanh", "after", "after_sig"}) b.output(o);
     check_model("Gemm (gain " + std::to_string(int(gain)) + "), Sigmoid, Tanh", b, rng_);
   }
 }
@@ -1040,6 +1051,62 @@ TEST_F(OpsVsOnnxruntime, IdentityAndDropout) {
   b.node("Relu", {"id"}, {"y"});
   b.output("y");
   check_model("Gemm, Dropout (inference), Identity, Relu", b, rng_);
+}
+
+// Inputs far from [-1, 1]: coarse input scales (large values) and the max_scale cap (tiny ones).
+TEST_F(OpsVsOnnxruntime, InputRanges) {
+  for (double range : {300.0, 0.003}) {
+    OnnxBuilder b(13);
+    b.input("x", {3, 7});
+    gemm_layer(b, rng_, "x", "h", 7, 5);
+    b.node("Relu", {"h"}, {"r"});
+    b.node("Tanh", {"h"}, {"t"});
+    gemm_layer(b, rng_, "r", "y", 5, 4);
+    for (const char* o : {"y", "t"}) b.output(o);
+    std::ostringstream label;
+    label << "Gemm, Relu, Tanh, Gemm on inputs in +-" << range;
+    check_model(label.str(), b, rng_, range);
+  }
+}
+
+// Nodes on constants only are folded in float at compile time (Constant nodes, a transposed and
+// scaled weight, a computed reshape target), as exporters write them.
+TEST_F(OpsVsOnnxruntime, ConstantFolding) {
+  OnnxBuilder b(13);
+  b.input("x", {2, 6});
+  weights(b, rng_, "w", {4, 6}, 6);
+  b.node("Transpose", {"w"}, {"wt"});  // [6, 4]
+  b.node("Constant", {}, {"two"}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {}, {2.0f}))});
+  b.node("Mul", {"wt", "two"}, {"wt2"});
+  b.node("MatMul", {"x", "wt2"}, {"h"});  // [2, 4]
+  b.node("Constant", {}, {"shape"},
+         {zkinfer::testing::attr_tensor("value", zkinfer::testing::int64_tensor("", {2}, {4, -1}))});
+  b.node("Reshape", {"h", "shape"}, {"y"});  // [4, 2]
+  b.output("y");
+  check_model("Constant nodes, folded Transpose/Mul of weights, MatMul, Reshape", b, rng_);
+}
+
+// A small CNN as exporters write it: Conv, BatchNormalization, Relu, MaxPool, Conv, Relu,
+// GlobalAveragePool, Flatten, Gemm, Softmax.
+TEST_F(OpsVsOnnxruntime, SmallCnn) {
+  OnnxBuilder b(13);
+  b.input("x", {2, 1, 8, 8});
+  conv_layer(b, rng_, "x", "c1", 1, 4);
+  b.random_initializer("bn.scale", {4}, rng_, 0.5, 2);
+  b.random_initializer("bn.bias", {4}, rng_, -0.5, 0.5);
+  b.random_initializer("bn.mean", {4}, rng_, -0.3, 0.3);
+  b.random_initializer("bn.var", {4}, rng_, 0.3, 2);
+  b.node("BatchNormalization", {"c1", "bn.scale", "bn.bias", "bn.mean", "bn.var"}, {"bn"});
+  b.node("Relu", {"bn"}, {"r1"});
+  b.node("MaxPool", {"r1"}, {"p1"}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
+  conv_layer(b, rng_, "p1", "c2", 4, 6);
+  b.node("Relu", {"c2"}, {"r2"});
+  b.node("GlobalAveragePool", {"r2"}, {"gap"});
+  b.node("Flatten", {"gap"}, {"flat"});
+  gemm_layer(b, rng_, "flat", "logits", 6, 10, 4.0);
+  b.node("Softmax", {"logits"}, {"probs"}, {attr_int("axis", 1)});
+  b.output("probs");
+  check_model("small CNN (Conv, BN, Relu, MaxPool, Conv, Relu, GAP, Flatten, Gemm, Softmax)", b, rng_);
 }
 
 // The op list this file covers is the compiler's: a new op without a test here fails.
