@@ -19,6 +19,17 @@ enum class NttKind {
   kCosetInverse,  // evaluations on {g w^i} -> coefficients
 };
 
+// "forward", "inverse", "coset_forward", "coset_inverse": for logs, test names and result keys.
+constexpr const char* ntt_kind_name(NttKind k) {
+  switch (k) {
+    case NttKind::kForward: return "forward";
+    case NttKind::kInverse: return "inverse";
+    case NttKind::kCosetForward: return "coset_forward";
+    case NttKind::kCosetInverse: return "coset_inverse";
+  }
+  return "?";
+}
+
 class Backend {
  public:
   virtual ~Backend() = default;

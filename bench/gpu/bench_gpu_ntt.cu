@@ -37,20 +37,6 @@ Fr random_fr(std::mt19937_64& rng) {
   }
 }
 
-const char* kind_name(NttKind k) {
-  switch (k) {
-    case NttKind::kForward:
-      return "forward";
-    case NttKind::kInverse:
-      return "inverse";
-    case NttKind::kCosetForward:
-      return "coset_forward";
-    case NttKind::kCosetInverse:
-      return "coset_inverse";
-  }
-  return "?";
-}
-
 Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
                const Options& o, std::mt19937_64& rng) {
   const size_t n = size_t{1} << log_n;
@@ -67,7 +53,7 @@ Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, 
   const bool ok = got == x;
 
   auto launch = [&] { ntt.run(d.data(), log_n, kind, g, batch, nullptr); };
-  std::string name = std::string("ntt_") + kind_name(kind) + "_2^" + std::to_string(log_n);
+  std::string name = std::string("ntt_") + ntt_kind_name(kind) + "_2^" + std::to_string(log_n);
   if (batch > 1) name += "_x" + std::to_string(batch);
   // bytes: one read and one write of the data, the least any NTT moves.
   Result r;

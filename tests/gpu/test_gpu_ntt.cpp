@@ -30,20 +30,6 @@ using gpu::NttDriverConfig;
 constexpr NttKind kKinds[] = {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
                               NttKind::kCosetInverse};
 
-const char* kind_name(NttKind k) {
-  switch (k) {
-    case NttKind::kForward:
-      return "forward";
-    case NttKind::kInverse:
-      return "inverse";
-    case NttKind::kCosetForward:
-      return "coset forward";
-    case NttKind::kCosetInverse:
-      return "coset inverse";
-  }
-  return "?";
-}
-
 // min(cap, log2 of ZKINFER_GPU_TEST_N rounded up) when that is set.
 unsigned max_log(unsigned cap) {
   if (const char* s = std::getenv("ZKINFER_GPU_TEST_N")) {
@@ -107,7 +93,7 @@ class GpuNtt : public ::testing::Test {
         const size_t batch = log_n > 16 ? 1 : 1 + rng() % max_batch;
         const Fr g = field_random<Fr>(rng);
         const std::vector<Fr> x = random_vector(rng, n * batch);
-        const std::string what = std::string(kind_name(kind)) + " 2^" + std::to_string(log_n) +
+        const std::string what = std::string(ntt_kind_name(kind)) + " 2^" + std::to_string(log_n) +
                                  " batch " + std::to_string(batch) + " tile_log " +
                                  std::to_string(d.tile_log());
         expect_same(device_ntt(d, x, log_n, batch, kind, g),
@@ -153,7 +139,7 @@ TEST_F(GpuNtt, HostPointerPath) {
       const std::vector<Fr> want = cpu_reference(*cpu_, x, log_n, batch, kind, g);
       d.run_host(x.data(), log_n, kind, g, batch);
       expect_same(x, want,
-                  std::string("run_host ") + kind_name(kind) + " 2^" + std::to_string(log_n), n);
+                  std::string("run_host ") + ntt_kind_name(kind) + " 2^" + std::to_string(log_n), n);
     }
   }
 }
@@ -169,7 +155,7 @@ TEST_F(GpuNtt, LargeSizes) {
     for (NttKind kind : {NttKind::kForward, NttKind::kCosetInverse}) {
       const Fr g = snarkjs_coset_shift(log_n);
       expect_same(device_ntt(d, x, log_n, 1, kind, g), cpu_reference(*cpu_, x, log_n, 1, kind, g),
-                  std::string(kind_name(kind)) + " 2^" + std::to_string(log_n), n);
+                  std::string(ntt_kind_name(kind)) + " 2^" + std::to_string(log_n), n);
     }
   }
 }

@@ -23,19 +23,6 @@ namespace {
 
 namespace ntt = gpu::ntt;
 
-const char* kind_name(NttKind k) {
-  switch (k) {
-    case NttKind::kForward:
-      return "forward";
-    case NttKind::kInverse:
-      return "inverse";
-    case NttKind::kCosetForward:
-      return "coset forward";
-    case NttKind::kCosetInverse:
-      return "coset inverse";
-  }
-  return "?";
-}
 constexpr NttKind kKinds[] = {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
                               NttKind::kCosetInverse};
 
@@ -156,11 +143,11 @@ void check_against_cpu(Backend& cpu, uint32_t log_n, size_t batch, NttKind kind,
   for (size_t i = 0; i < data.size(); ++i) {
     if (data[i] == want[i]) continue;
     if (bad++ < 3)
-      ADD_FAILURE() << kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
+      ADD_FAILURE() << ntt_kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
                     << describe(shape) << ": vector " << i / n << " element " << i % n << " is "
                     << u256_to_hex(data[i].mont()) << ", want " << u256_to_hex(want[i].mont());
   }
-  ASSERT_EQ(bad, 0u) << kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
+  ASSERT_EQ(bad, 0u) << ntt_kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
                      << describe(shape);
 }
 
