@@ -63,6 +63,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -101,7 +102,11 @@ using Rng = std::mt19937_64;
 constexpr double kRefTol = 1e-5;
 constexpr int kCalibrationSamples = 8, kTestSamples = 4;
 
-const fs::path kInteropDir = ZKINFER_INTEROP_DIR;
+// tests/interop (ort_run.mjs and node_modules); ZKINFER_INTEROP_DIR in the environment overrides it.
+const fs::path kInteropDir = [] {
+  const char* env = std::getenv("ZKINFER_INTEROP_DIR");
+  return fs::path(env && *env ? env : ZKINFER_INTEROP_DIR);
+}();
 
 bool ort_installed() {
   return fs::exists(kInteropDir / "node_modules" / "onnxruntime-node" / "package.json");
