@@ -666,6 +666,22 @@ TEST_P(DigitsTest, SpecJsonRoundTrip) {
   }
 }
 
+// The same model and options give the same circuit, row for row (model.json and circuit.r1cs
+// must not depend on map order, addresses or threads).
+TEST_P(DigitsTest, CompileIsDeterministic) {
+  const Digits& d = GetParam();
+  const Graph g = load_onnx(digits(d.onnx).string());
+  const Ranges ranges = calibrate(g, samples_from_json(read_json_file(digits(d.calibration).string()), g, d.calibration));
+  const Compiled a = compile_model(g, QuantOptions{}, &ranges);
+  const Compiled b = compile_model(load_onnx(digits(d.onnx).string()), QuantOptions{}, &ranges);
+  for (auto [x, y] : {std::pair{&a.r1cs.a, &b.r1cs.a}, std::pair{&a.r1cs.b, &b.r1cs.b}, std::pair{&a.r1cs.c, &b.r1cs.c}}) {
+    EXPECT_EQ(x->row_start, y->row_start);
+    EXPECT_EQ(x->wire, y->wire);
+    EXPECT_TRUE(x->coeff == y->coeff);
+  }
+  EXPECT_EQ(spec_to_json(a.spec), spec_to_json(b.spec));
+}
+
 TEST_P(DigitsTest, UncalibratedAndPrivateInputVariants) {
   const Digits& d = GetParam();
   const Graph g = load_onnx(digits(d.onnx).string());
