@@ -22,7 +22,9 @@
 # ZKINFER_GPU_ARCH (default 90); ZKINFER_GPU_CHECK_PROJECT = auto (default), full or gpu-only;
 # ZKINFER_GPU_SANITIZER_N, the array size for the sanitizer run (default 4099);
 # ZKINFER_GPU_CHECK_BUDGET_S (default 480): optional steps (sanitizer, SASS) are skipped once
-# this many seconds have passed, so the results are written inside the device tool's 10 minutes.
+# this many seconds have passed, so the results are written inside the device tool's 10 minutes;
+# ZKINFER_GPU_CHECK_DEADLINE_S (default 560): benchmarks that read ZKINFER_GPU_BENCH_BUDGET_S
+# (bench_gpu_msm) get an even share of the time left before it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,6 +36,7 @@ ARCH=${ZKINFER_GPU_ARCH:-90}
 PROJECT_MODE=${ZKINFER_GPU_CHECK_PROJECT:-auto}
 SANITIZER_N=${ZKINFER_GPU_SANITIZER_N:-4099}
 BUDGET_S=${ZKINFER_GPU_CHECK_BUDGET_S:-480}
+DEADLINE_S=${ZKINFER_GPU_CHECK_DEADLINE_S:-560}
 JOBS=$(nproc)
 DAY=$(date -u +%Y-%m-%d)
 
@@ -207,12 +210,16 @@ fi
 BENCH_JSON=()
 BENCH_TABLES=""
 if ((BUILT)); then
-  for b in "$BUILD"/bin/bench_gpu_*; do
-    [[ -x $b ]] || continue
+  benches=()
+  for b in "$BUILD"/bin/bench_gpu_*; do [[ -x $b ]] && benches+=("$b"); done
+  left=${#benches[@]}
+  for b in "${benches[@]}"; do
     name=$(basename "$b")
     json=$LOGDIR/$name.json
     rm -f "$json"
-    run "$name" 300 "$b" --out "$json" || true
+    share=$(((DEADLINE_S - $(elapsed)) / left))
+    left=$((left - 1))
+    ZKINFER_GPU_BENCH_BUDGET_S=$((share > 20 ? share : 20)) run "$name" 300 "$b" --out "$json" || true
     [[ -s $json ]] && BENCH_JSON+=("$json")
     BENCH_TABLES+="$name:"$'\n'"$(awk -v s="=== $name:" 'index($0, s) == 1 {f=1; next} /^--- /{f=0} f' "$LOG")"$'\n\n'
   done

@@ -106,28 +106,36 @@ inline Layout make_layout(unsigned c) {
 
 // ---- per-thread steps -----------------------------------------------------------------------
 
-// Loads of whole points and field elements. On the device as 16-byte vectors (every type here
-// is a multiple of 16 bytes and the driver checks the alignment of its inputs); `ReadOnly` goes
-// through the read-only data path, for inputs no kernel writes.
-template <class T, bool ReadOnly = false>
-ZK_HDI T load(const T* p) {
+// Loads of field elements and points. On the device each Fp is two 16-byte vector loads (the
+// driver checks the alignment of its inputs), assembled per coordinate so the values stay in
+// registers; `ReadOnly` takes the read-only data path, for inputs no kernel writes.
+template <bool ReadOnly = false, class P>
+ZK_HDI Fp<P> load(const Fp<P>* p) {
 #if defined(__CUDA_ARCH__)
-  static_assert(sizeof(T) % 16 == 0);
-  constexpr int kVecs = sizeof(T) / 16;
   const ulonglong2* src = reinterpret_cast<const ulonglong2*>(p);
-  uint64_t w[2 * kVecs];
-#pragma unroll
-  for (int k = 0; k < kVecs; ++k) {
-    const ulonglong2 q = ReadOnly ? __ldg(src + k) : src[k];
-    w[2 * k] = q.x;
-    w[2 * k + 1] = q.y;
-  }
-  T r;
-  memcpy(&r, w, sizeof(T));
-  return r;
+  const ulonglong2 a = ReadOnly ? __ldg(src) : src[0], b = ReadOnly ? __ldg(src + 1) : src[1];
+  return Fp<P>{{a.x, a.y, b.x, b.y}};
 #else
   return *p;
 #endif
+}
+template <bool ReadOnly = false>
+ZK_HDI Fq2 load(const Fq2* p) {
+  return {load<ReadOnly>(&p->c0), load<ReadOnly>(&p->c1)};
+}
+template <bool ReadOnly = false, class C>
+ZK_HDI Affine<C> load(const Affine<C>* p) {
+  return {load<ReadOnly>(&p->x), load<ReadOnly>(&p->y)};
+}
+template <bool ReadOnly = false, class C>
+ZK_HDI Xyzz<C> load(const Xyzz<C>* p) {
+  return {load<ReadOnly>(&p->x), load<ReadOnly>(&p->y), load<ReadOnly>(&p->zz), load<ReadOnly>(&p->zzz)};
+}
+
+// Word i of k, 0 past the top. Selects instead of indexing: a run-time index into a register
+// array would put the scalar in local memory on the device (HOPPER.md).
+ZK_HDI uint64_t word_of(const U256& k, unsigned i) {
+  return i == 0 ? k.w[0] : i == 1 ? k.w[1] : i == 2 ? k.w[2] : i == 3 ? k.w[3] : 0;
 }
 
 // 1. Signed digits of scalar i: pairs at [w * n + i] (window-major: writes coalesce).
@@ -139,15 +147,15 @@ struct DigitsStep {
   uint32_t* keys;
   uint32_t* vals;
 
-  ZK_HD void operator()(size_t i) const {
-    const U256 k = load<Fr, true>(scalars + i).to_canonical();
+  ZK_HDI void operator()(size_t i) const {
+    const U256 k = load<true>(scalars + i).to_canonical();
     const unsigned c = layout.c;
     const uint32_t half = uint32_t{1} << (c - 1), mask = (uint32_t{1} << c) - 1;
     uint32_t carry = 0;
     for (unsigned w = 0; w < layout.windows; ++w) {
       const unsigned off = w * c, word = off / 64, sh = off % 64;
-      uint64_t bits = k.w[word] >> sh;
-      if (sh + c > 64 && word + 1 < 4) bits |= k.w[word + 1] << (64 - sh);
+      uint64_t bits = word_of(k, word) >> sh;
+      if (sh + c > 64) bits |= word_of(k, word + 1) << (64 - sh);
       const uint32_t v = (uint32_t(bits) & mask) + carry;  // 0..2^c
       const bool neg = v > half;
       carry = neg;
@@ -167,7 +175,7 @@ struct CountStep {
   uint32_t sentinel;
   uint32_t* nnz;
 
-  ZK_HD void operator()(size_t i) const {
+  ZK_HDI void operator()(size_t i) const {
     if (keys[i] != sentinel && (i + 1 == m || keys[i + 1] == sentinel)) *nnz = uint32_t(i + 1);
   }
 };
@@ -183,17 +191,18 @@ struct PointSource {
   const Affine<C>* points;
   ZK_HDI void add_to(Xyzz<C>& acc, size_t i) const {
     const uint32_t v = vals[i];
-    Affine<C> p = load<Affine<C>, true>(points + (v & ~kSignBit));
+    Affine<C> p = load<true>(points + (v & ~kSignBit));
     if (v & kSignBit) p = -p;
     acc = acc.add_affine(p);
   }
 };
 
-// Values of the carry levels: partial bucket sums.
+// Values of the carry levels: partial bucket sums. (Sums are written a = a + b throughout: with
+// Xyzz's operator+=, which returns a reference, nvcc kept G2 accumulators in local memory.)
 template <class C>
 struct CarrySource {
   const Xyzz<C>* vals;
-  ZK_HDI void add_to(Xyzz<C>& acc, size_t i) const { acc += load(vals + i); }
+  ZK_HDI void add_to(Xyzz<C>& acc, size_t i) const { acc = acc + load(vals + i); }
 };
 
 // 3. Segment s of a sorted keyed list of `count` entries (method, step 3).
@@ -209,25 +218,30 @@ struct AccumulateStep {
   uint32_t* carry_keys;  // 2 per segment
   Xyzz<C>* carry_vals;
 
-  ZK_HD void add_to_bucket(uint32_t key, const Xyzz<C>& v) const {
+  ZK_HDI void add_to_bucket(uint32_t key, const Xyzz<C>& v) const {
     if (v.is_infinity()) return;
     Xyzz<C>* b = buckets + bucket_index(key, layout);
     *b = load(b) + v;
   }
 
-  ZK_HD void operator()(size_t s) const {
+  // Carries go out as soon as they are known: only the running sum stays in registers (G2
+  // points are large).
+  ZK_HDI void operator()(size_t s) const {
     using X = Xyzz<C>;
     const size_t begin = s * seg, end = begin + seg < count ? begin + seg : count;
     const bool head_open = begin > 0 && keys[begin - 1] == keys[begin];
     const bool tail_open = end < count && keys[end] == keys[end - 1];
-    X head = X::infinity(), tail = X::infinity(), acc = X::infinity();
+    carry_keys[2 * s] = keys[begin];
+    carry_keys[2 * s + 1] = keys[end - 1];
+    if (!head_open) carry_vals[2 * s] = X::infinity();
+    X acc = X::infinity();
     uint32_t cur = keys[begin];
     bool first = true;
     for (size_t i = begin; i < end; ++i) {
       const uint32_t k = keys[i];
       if (k != cur) {  // the run of `cur` ends inside the segment and is not its last
         if (first && head_open)
-          head = acc;
+          carry_vals[2 * s] = acc;
         else
           add_to_bucket(cur, acc);
         acc = X::infinity();
@@ -237,16 +251,15 @@ struct AccumulateStep {
       src.add_to(acc, i);
     }
     // The last run; a run open at both edges is the head (counted once).
-    if (first && head_open)
-      head = acc;
-    else if (tail_open)
-      tail = acc;
-    else
+    if (first && head_open) {
+      carry_vals[2 * s] = acc;
+      carry_vals[2 * s + 1] = X::infinity();
+    } else if (tail_open) {
+      carry_vals[2 * s + 1] = acc;
+    } else {
       add_to_bucket(cur, acc);
-    carry_keys[2 * s] = keys[begin];
-    carry_vals[2 * s] = head;
-    carry_keys[2 * s + 1] = keys[end - 1];
-    carry_vals[2 * s + 1] = tail;
+      carry_vals[2 * s + 1] = X::infinity();
+    }
   }
 };
 
@@ -263,18 +276,18 @@ struct ReduceStep {
   Xyzz<C>* x_out;
   Xyzz<C>* y_out;
 
-  ZK_HD void operator()(size_t t) const {
+  ZK_HDI void operator()(size_t t) const {
     using X = Xyzz<C>;
     const size_t base = t * chunk;
     X run = X::infinity(), acc = X::infinity();
     for (uint32_t j = chunk; j-- > 0;) {  // acc gains X_{base+j} once for each smaller j
-      acc += run;
-      run += load(x_in + base + j);
+      acc = acc + run;
+      run = run + load(x_in + base + j);
     }
+    x_out[t] = run;  // stored first: one point less in registers from here on
     for (unsigned k = 0; k < shift; ++k) acc = acc.dbl();
     if (y_in)
-      for (uint32_t j = 0; j < chunk; ++j) acc += load(y_in + base + j);
-    x_out[t] = run;
+      for (uint32_t j = 0; j < chunk; ++j) acc = acc + load(y_in + base + j);
     y_out[t] = acc;
   }
 };

@@ -1,0 +1,244 @@
+// MSM throughput on the device (cuda/msm.h), inputs resident: G1 and G2 at 2^16 .. 2^24 with
+// uniform scalars, G1 with witness-like skewed scalars (mostly 0 and 1), and G1 with the scalars
+// copied from host memory each run (the Groth16 case: key resident, witness not). One driver per
+// curve, kept across sizes as a prover would.
+//
+// Points are P_i = P + i Q, made on the device (a chain of additions per thread from starts the
+// host computes, then one inversion per point), so 2^24 points take well under a second. Every
+// result is checked in closed form: sum s_i P_i = (a sum s_i + b sum i s_i) G for P = aG, Q = bG.
+// Timing is host wall-clock around each (synchronous) call, median of the timed runs. Sizes are
+// skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within its
+// 10 minutes (they are listed as skipped).
+//
+//   bench_gpu_msm [--out results.json] [--reps 21] [--warmup 3] [--quick]
+// Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "bench_util.h"
+#include "cuda/buffer.h"
+#include "cuda/check.h"
+#include "cuda/device.h"
+#include "cuda/msm.h"
+
+namespace zkinfer::bench {
+namespace {
+
+using gpu::DeviceBuffer;
+
+constexpr const char* kUsage = "usage: bench_gpu_msm [--out results.json] [--reps N] [--warmup N] [--quick]\n";
+
+// Wall-clock budget for all measurements: ZKINFER_GPU_BENCH_BUDGET_S (bench/gpu_check.sh sets
+// it from the time it has left), else 220 s (gpu_check.sh allows a benchmark 300 s).
+double budget_seconds() {
+  if (const char* s = std::getenv("ZKINFER_GPU_BENCH_BUDGET_S")) return std::max(20.0, std::atof(s));
+  return 220;
+}
+// Points per generating thread.
+constexpr size_t kChain = 256;
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+template <class C>
+__global__ void make_points_kernel(Affine<C>* out, const Affine<C>* starts, const Affine<C> step, size_t n) {
+  const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (t * kChain >= n) return;
+  Jacobian<C> p = Jacobian<C>::from_affine(starts[t]);
+  const size_t end = (t + 1) * kChain < n ? (t + 1) * kChain : n;
+  for (size_t i = t * kChain; i < end; ++i) {
+    out[i] = p.to_affine();
+    p = p.add_affine(step);
+  }
+}
+
+template <class C>
+Affine<C> generator() {
+  if constexpr (std::is_same_v<C, G1Curve>)
+    return g1_generator();
+  else
+    return g2_generator();
+}
+
+Fr random_fr(std::mt19937_64& rng) {
+  for (;;) {
+    const U256 w{{rng(), rng(), rng(), rng() & ((uint64_t{1} << (Fr::BITS - 192)) - 1)}};
+    if (u256::less(w, Fr::MOD)) return Fr::from_mont(w);
+  }
+}
+
+// n points P + iQ on the device; P = aG, Q = bG.
+template <class C>
+DeviceBuffer<Affine<C>> make_points(size_t n, const Fr& a, const Fr& b) {
+  const Jacobian<C> g = Jacobian<C>::from_affine(generator<C>());
+  const Jacobian<C> q = scalar_mul(g, b.to_canonical());
+  const Jacobian<C> stride = scalar_mul(g, (b * Fr::from_u64(kChain)).to_canonical());
+  const size_t threads = (n + kChain - 1) / kChain;
+  std::vector<Jacobian<C>> starts(threads);
+  Jacobian<C> at = scalar_mul(g, a.to_canonical());
+  for (size_t t = 0; t < threads; ++t, at += stride) starts[t] = at;
+  std::vector<Affine<C>> starts_affine(threads);
+  std::vector<typename C::Field> scratch(threads);
+  batch_to_affine(starts.data(), starts_affine.data(), threads, scratch.data());
+  DeviceBuffer<Affine<C>> d_starts(starts_affine), out(n);
+  make_points_kernel<C><<<unsigned((threads + 127) / 128), 128>>>(out.data(), d_starts.data(), q.to_affine(), n);
+  ZK_CUDA_CHECK_LAUNCH();
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  return out;
+}
+
+std::vector<Fr> uniform_scalars(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> s(n);
+  for (Fr& x : s) x = random_fr(rng);
+  return s;
+}
+// Witness-like: 45% zero, 35% one, 15% below 256, 5% full width.
+std::vector<Fr> skewed_scalars(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> s(n);
+  const Fr small[4] = {Fr::from_u64(2), Fr::from_u64(3), Fr::from_u64(100), Fr::from_u64(255)};
+  for (Fr& x : s) {
+    const unsigned k = unsigned(rng() % 100);
+    x = k < 45 ? Fr::zero() : k < 80 ? Fr::one() : k < 95 ? small[k % 4] : random_fr(rng);
+  }
+  return s;
+}
+
+template <class Fn>
+Timing time_host_runs(Fn&& fn, int warmup, int reps) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> ms;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = Clock::now();
+    fn();
+    ms.push_back(seconds_since(t0) * 1e3);
+  }
+  std::sort(ms.begin(), ms.end());
+  Timing t;
+  t.reps = reps;
+  t.min_ms = ms.front();
+  t.max_ms = ms.back();
+  t.median_ms = reps % 2 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
+  return t;
+}
+
+template <class C>
+Jacobian<C> run_msm(gpu::MsmDriver& d, const Fr* s, const Affine<C>* p, size_t n) {
+  Jacobian<C> r;
+  if constexpr (std::is_same_v<C, G1Curve>)
+    d.msm_g1(r, s, p, n);
+  else
+    d.msm_g2(r, s, p, n);
+  return r;
+}
+
+struct Series {
+  const char* name;
+  bool skewed;
+  bool scalars_on_host;
+  unsigned max_log;
+};
+
+class Bench {
+ public:
+  Bench(const Options& o, const gpu::GpuInfo& g) : o_(o), g_(g), t0_(Clock::now()), budget_s_(budget_seconds()) {}
+
+  template <class C>
+  void series(const Series& s, unsigned min_log, std::mt19937_64& rng) {
+    const size_t max_n = size_t{1} << s.max_log;
+    const Fr a = random_fr(rng), b = random_fr(rng);
+    const std::vector<Fr> scalars = s.skewed ? skewed_scalars(rng, max_n) : uniform_scalars(rng, max_n);
+    DeviceBuffer<Affine<C>> points = make_points<C>(max_n, a, b);
+    DeviceBuffer<Fr> d_scalars(s.scalars_on_host ? std::vector<Fr>{} : scalars);
+    gpu::MsmDriver driver;
+    // Prefix sums for the closed-form check: sum s_i and sum i s_i over i < n.
+    Fr sum = Fr::zero(), weighted = Fr::zero();
+    size_t summed = 0;
+    double prev_ms = 0;
+    size_t prev_n = 0;
+    for (unsigned lg = min_log; lg <= s.max_log; ++lg) {
+      const size_t n = size_t{1} << lg;
+      const std::string name = std::string(s.name) + "_2^" + std::to_string(lg);
+      const int reps = n >= (size_t{1} << 22) ? std::min(o_.reps, 5) : o_.reps;
+      const int warmup = std::min(o_.warmup, n >= (size_t{1} << 22) ? 1 : o_.warmup);
+      const double estimate = prev_n ? prev_ms * 1e-3 * double(n) / double(prev_n) * (reps + warmup + 1) : 0;
+      if (seconds_since(t0_) + estimate > budget_s_) {
+        std::printf("%-28s skipped: about %.0f s would pass the %.0f s budget\n", name.c_str(), estimate, budget_s_);
+        skipped_.push_back(name);
+        continue;
+      }
+      for (; summed < n; ++summed) {
+        sum += scalars[summed];
+        weighted += scalars[summed] * Fr::from_u64(summed);
+      }
+      const Fr* sp = s.scalars_on_host ? scalars.data() : d_scalars.data();
+      Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
+      const Jacobian<C> got = run_msm<C>(driver, sp, points.data(), n);
+      const Jacobian<C> want = scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical());
+      r.check_ok = got == want;
+      const gpu::MsmDriver::RunInfo info = driver.last_run();
+      r.t = time_host_runs([&] { run_msm<C>(driver, sp, points.data(), n); }, warmup, reps);
+      std::printf("%-28s %10.3f ms  window %2u bits, %zu batch(es)%s\n", name.c_str(), r.t.median_ms,
+                  info.window_bits, info.batches, r.check_ok ? "" : "  CHECK FAILED");
+      std::fflush(stdout);
+      prev_ms = r.t.median_ms;
+      prev_n = n;
+      results_.push_back(r);
+    }
+  }
+
+  int finish() {
+    print_table(results_);
+    if (!o_.out.empty()) write_json(o_.out, "bench_gpu_msm", g_, o_, results_);
+    bool ok = true;
+    for (const Result& r : results_) ok = ok && r.check_ok;
+    if (!ok) std::fprintf(stderr, "bench_gpu_msm: a device result differed from the closed form\n");
+    if (!skipped_.empty()) std::printf("skipped for time: %zu sizes\n", skipped_.size());
+    std::printf("total %.1f s\n", seconds_since(t0_));
+    return ok ? 0 : 1;
+  }
+
+ private:
+  const Options& o_;
+  const gpu::GpuInfo& g_;
+  Clock::time_point t0_;
+  double budget_s_;
+  std::vector<Result> results_;
+  std::vector<std::string> skipped_;
+};
+
+int run(int argc, char** argv) {
+  const Options o = parse_options(argc, argv, kUsage);
+  const gpu::GpuInfo g = gpu::probe_gpu();
+  if (!g.usable) {
+    std::fprintf(stderr, "bench_gpu_msm: %s\n", g.reason.c_str());
+    return 2;
+  }
+  std::printf("device: %s\n", gpu::describe(g).c_str());
+  std::printf("targets (H100, DESIGN.md 5): G1 2^20 <= 4 ms, 2^24 <= 50 ms, G2 <= 3x G1\n");
+  std::mt19937_64 rng(20240607);  // fixed: the same inputs every run, so runs compare
+  const unsigned top = o.quick ? 20 : 24;
+  Bench b(o, g);
+  b.series<G1Curve>({"g1_msm", false, false, top}, 16, rng);
+  b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
+  b.series<G1Curve>({"g1_msm_skewed", true, false, top}, 20, rng);
+  b.series<G1Curve>({"g1_msm_host_scalars", false, true, top}, 20, rng);
+  return b.finish();
+}
+
+}  // namespace
+}  // namespace zkinfer::bench
+
+int main(int argc, char** argv) {
+  try {
+    return zkinfer::bench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_gpu_msm: %s\n", e.what());
+    return 1;
+  }
+}

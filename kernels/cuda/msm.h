@@ -1,0 +1,82 @@
+// CUDA multi-scalar multiplication for BN254 G1 and G2: out = sum_i scalars[i] * points[i].
+// Pippenger with signed digits, radix-sorted (bucket, point) pairs, segment-balanced XYZZ bucket
+// accumulation (skewed witnesses do not serialise on one bucket) and a chunked bucket reduction;
+// the method is described in msm_steps.h, whose per-thread steps the unit tests also run on the
+// host. Not yet run on a GPU: the tuning constants are estimates.
+//
+// Inputs as for the CPU MSM (kernels/cpu/msm.h): scalars in Montgomery form, any values; affine
+// points, infinity stored as (0, 0), repeats and opposites allowed, not checked to be on the
+// curve; n may be 0. Each of scalars and points may lie in device memory (of this driver's
+// device, 16-byte aligned; then it is read in place and must be complete before the call, e.g.
+// written on stream() or synchronised) or in host memory (then it is copied in batches, the copy
+// of the next batch overlapping the work on the current one; page-locked memory copies faster).
+// The call returns when the result is on the host.
+//
+//   gpu::MsmDriver msm;               // device 0; keep it: its buffers serve every later call
+//   G1Jacobian out;
+//   msm.msm_g1(out, scalars, points, n);
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "cuda/msm_steps.h"  // MsmOutOfMemory, msm::Tuning
+#include "zkinfer/ec/curves.h"
+#include "zkinfer/ff/fields.h"
+
+namespace zkinfer::gpu {
+
+struct MsmConfig {
+  // Window width in bits, 2..24. 0: chosen from n, the SM count and the memory budget
+  // (msm::choose_window_bits).
+  unsigned window_bits = 0;
+  // Most points per batch; 0: as many as the memory budget allows (all of them if they fit).
+  size_t max_batch_points = 0;
+  // Points per batch when an input is in host memory, so that copies overlap work; 0:
+  // max(2^18, n/4).
+  size_t host_batch_points = 0;
+  // Device memory the driver may hold (scratch and input staging), bytes. 0: what is free at
+  // the call plus what the driver already holds, less a reserve of 1/32 of the device.
+  size_t memory_limit_bytes = 0;
+  msm::Tuning tuning{};
+};
+
+class MsmDriver {
+ public:
+  // Throws CudaError when the device cannot be used.
+  explicit MsmDriver(int device = 0, const MsmConfig& cfg = {});
+  ~MsmDriver();
+  MsmDriver(MsmDriver&&) noexcept;
+  MsmDriver& operator=(MsmDriver&&) noexcept;
+  MsmDriver(const MsmDriver&) = delete;
+  MsmDriver& operator=(const MsmDriver&) = delete;
+
+  // Throw MsmOutOfMemory when not even small batches fit the device, std::invalid_argument for
+  // null or misaligned inputs or a device pointer of another device, CudaError for any other
+  // CUDA failure.
+  void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
+  void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n);
+
+  // What the last call did, for logs and benchmarks.
+  struct RunInfo {
+    unsigned window_bits = 0;
+    size_t batch_points = 0, batches = 0;
+    bool scalars_on_device = false, points_on_device = false;
+  };
+  RunInfo last_run() const;
+
+  int device() const;
+  // The stream the MSM kernels run on; device inputs written on it need no other synchronisation.
+  cudaStream_t stream() const;
+  // Device memory held between calls, and giving it back.
+  size_t scratch_bytes() const;
+  void release_scratch();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zkinfer::gpu

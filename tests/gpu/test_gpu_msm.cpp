@@ -1,0 +1,233 @@
+// CUDA MSM (kernels/cuda/msm.h) against the CPU MSM, G1 and G2: many sizes (non-powers of two),
+// uniform, skewed (mostly 0, 1 and small), all-zero, all-one and all-minus-one scalars, inputs
+// in device memory, in host memory (batched copies) and mixed, forced window widths and tiny
+// segments (many carry levels), a memory limit that forces batches, and out-of-memory as an
+// exception the driver survives. ZKINFER_GPU_TEST_N caps the sizes (bench/gpu_check.sh uses a
+// small one under compute-sanitizer). Without a usable GPU every test skips with the reason.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../support/random_points.h"
+#include "../support/seed.h"
+#include "cpu/msm.h"
+#include "cuda/buffer.h"
+#include "cuda/msm.h"
+#include "gpu_test_support.h"
+#include "zkinfer/ff/fp_io.h"
+
+namespace zkinfer {
+namespace {
+
+using gpu::DeviceBuffer;
+using gpu::MsmConfig;
+using gpu::MsmDriver;
+
+size_t size_cap() {
+  if (const char* s = std::getenv("ZKINFER_GPU_TEST_N")) return std::strtoull(s, nullptr, 0);
+  return SIZE_MAX;
+}
+
+template <class C>
+Affine<C> random_point(std::mt19937_64& rng) {
+  if constexpr (std::is_same_v<C, G1Curve>)
+    return testing::random_g1(rng);
+  else
+    return testing::random_g2(rng);
+}
+
+// start + i * step (one addition a point, one shared inversion), with a few points at infinity
+// and repeats so the special cases of the additions are met.
+template <class C>
+std::vector<Affine<C>> make_points(std::mt19937_64& rng, size_t n) {
+  Jacobian<C> at = Jacobian<C>::from_affine(random_point<C>(rng));
+  const Affine<C> step = random_point<C>(rng);
+  std::vector<Jacobian<C>> jac(n);
+  for (size_t i = 0; i < n; ++i, at = at.add_affine(step)) jac[i] = at;
+  std::vector<Affine<C>> out(n);
+  std::vector<typename C::Field> scratch(n);
+  batch_to_affine(jac.data(), out.data(), n, scratch.data());
+  for (size_t i = 5; i < n; i += 1009) out[i] = Affine<C>::infinity();
+  for (size_t i = 7; i < n; i += 997) out[i] = out[0];
+  return out;
+}
+
+std::vector<Fr> uniform_scalars(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> s(n);
+  for (Fr& x : s) x = field_random<Fr>(rng);
+  return s;
+}
+
+std::vector<Fr> skewed_scalars(std::mt19937_64& rng, size_t n) {
+  std::vector<Fr> s(n);
+  for (Fr& x : s) {
+    const unsigned kind = unsigned(rng() % 100);
+    if (kind < 45)
+      x = Fr::zero();
+    else if (kind < 80)
+      x = Fr::one();
+    else if (kind < 90)
+      x = Fr::from_u64(rng() % 256);
+    else if (kind < 95)
+      x = -Fr::from_u64(1 + rng() % 4);
+    else
+      x = field_random<Fr>(rng);
+  }
+  return s;
+}
+
+template <class C>
+Jacobian<C> cpu_msm(const std::vector<Fr>& s, const std::vector<Affine<C>>& p) {
+  Jacobian<C> r;
+  if constexpr (std::is_same_v<C, G1Curve>)
+    cpu::msm_g1(r, s.data(), p.data(), s.size());
+  else
+    cpu::msm_g2(r, s.data(), p.data(), s.size());
+  return r;
+}
+
+template <class C>
+Jacobian<C> gpu_msm(MsmDriver& d, const Fr* s, const Affine<C>* p, size_t n) {
+  Jacobian<C> r;
+  if constexpr (std::is_same_v<C, G1Curve>)
+    d.msm_g1(r, s, p, n);
+  else
+    d.msm_g2(r, s, p, n);
+  return r;
+}
+
+enum class Where { device, host, scalars_on_host };
+
+template <class C>
+Jacobian<C> gpu_msm(MsmDriver& d, const std::vector<Fr>& s, const std::vector<Affine<C>>& p, Where where) {
+  if (where == Where::host) return gpu_msm<C>(d, s.data(), p.data(), s.size());
+  DeviceBuffer<Affine<C>> dp(p);
+  if (where == Where::scalars_on_host) return gpu_msm<C>(d, s.data(), dp.data(), s.size());
+  DeviceBuffer<Fr> ds(s);
+  return gpu_msm<C>(d, ds.data(), dp.data(), s.size());
+}
+
+template <class C>
+class GpuMsm : public ::testing::Test {
+ protected:
+  void SetUp() override { ZK_SKIP_WITHOUT_GPU(); }
+
+  void check(MsmDriver& d, const std::vector<Fr>& s, const std::vector<Affine<C>>& p, Where where,
+             const std::string& what) {
+    SCOPED_TRACE(what + ", n=" + std::to_string(s.size()));
+    const Jacobian<C> got = gpu_msm<C>(d, s, p, where), want = cpu_msm(s, p);
+    const MsmDriver::RunInfo info = d.last_run();
+    EXPECT_TRUE(got.is_on_curve());
+    EXPECT_TRUE(got == want) << "window " << info.window_bits << " bits, " << info.batches << " batches of "
+                             << info.batch_points;
+  }
+  std::vector<size_t> sizes(std::initializer_list<size_t> all) {
+    std::vector<size_t> out;
+    for (size_t n : all)
+      if (n <= size_cap()) out.push_back(n);
+    if (out.empty()) out.push_back(size_cap());
+    return out;
+  }
+};
+
+using Curves = ::testing::Types<G1Curve, G2Curve>;
+TYPED_TEST_SUITE(GpuMsm, Curves);
+
+TYPED_TEST(GpuMsm, UniformScalarsAtManySizes) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  MsmDriver d;
+  const auto sizes = this->sizes({1, 2, 3, 31, 255, 1000, 4099, 65537, 262147});
+  const auto points = make_points<C>(rng, sizes.back());
+  for (size_t n : sizes) {
+    const std::vector<Affine<C>> p(points.begin(), points.begin() + n);
+    this->check(d, uniform_scalars(rng, n), p, Where::device, "device inputs");
+  }
+}
+
+TYPED_TEST(GpuMsm, SkewedZeroOneAndMinusOneScalars) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  MsmDriver d;
+  for (size_t n : this->sizes({3, 1001, 100003})) {
+    const auto p = make_points<C>(rng, n);
+    this->check(d, skewed_scalars(rng, n), p, Where::device, "skewed");
+    this->check(d, std::vector<Fr>(n, Fr::one()), p, Where::device, "all one");
+    this->check(d, std::vector<Fr>(n, -Fr::one()), p, Where::device, "all minus one");
+    DeviceBuffer<Fr> zeros(std::vector<Fr>(n, Fr::zero()));
+    DeviceBuffer<Affine<C>> dp(p);
+    EXPECT_TRUE(gpu_msm<C>(d, zeros.data(), dp.data(), n).is_infinity()) << "all zero, n=" << n;
+  }
+}
+
+TYPED_TEST(GpuMsm, HostAndMixedInputsInBatches) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  MsmConfig cfg;
+  cfg.host_batch_points = 10007;  // several batches: copies overlap work, slots are reused
+  MsmDriver d(0, cfg);
+  const size_t n = std::min<size_t>(size_cap(), 65539);
+  const auto p = make_points<C>(rng, n);
+  this->check(d, uniform_scalars(rng, n), p, Where::host, "host inputs");
+  this->check(d, skewed_scalars(rng, n), p, Where::scalars_on_host, "scalars on the host");
+  this->check(d, uniform_scalars(rng, n), p, Where::device, "device inputs, same driver");
+}
+
+TYPED_TEST(GpuMsm, ForcedWindowsTinySegmentsAndSmallBatches) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = std::min<size_t>(size_cap(), 20011);
+  const auto p = make_points<C>(rng, n);
+  for (unsigned c : {3u, 9u, 13u, 17u}) {
+    MsmConfig cfg;
+    cfg.window_bits = c;
+    cfg.max_batch_points = 7001;
+    cfg.tuning.segments_per_sm = 4;
+    cfg.tuning.min_segment = 4;
+    cfg.tuning.carry_segment = 4;
+    cfg.tuning.reduce_threads_per_sm = 2;
+    cfg.tuning.reduce_chunk = 2;
+    MsmDriver d(0, cfg);
+    this->check(d, skewed_scalars(rng, n), p, Where::device, "skewed, window " + std::to_string(c));
+    this->check(d, uniform_scalars(rng, n), p, Where::device, "uniform, window " + std::to_string(c));
+  }
+}
+
+TYPED_TEST(GpuMsm, MemoryLimitBatchesAndOutOfMemoryIsAnError) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = std::min<size_t>(size_cap(), 200003);
+  const auto p = make_points<C>(rng, n);
+  const auto s = uniform_scalars(rng, n);
+  MsmConfig cfg;
+  cfg.memory_limit_bytes = size_t{96} << 20;
+  MsmDriver limited(0, cfg);
+  this->check(limited, s, p, Where::device, "96 MiB limit");
+  EXPECT_LE(limited.scratch_bytes(), cfg.memory_limit_bytes);
+
+  cfg.memory_limit_bytes = size_t{1} << 20;
+  MsmDriver tiny(0, cfg);
+  EXPECT_THROW(gpu_msm<C>(tiny, s, p, Where::device), gpu::MsmOutOfMemory);
+  // The driver is still usable, and so is the device.
+  MsmDriver d;
+  this->check(d, s, p, Where::device, "after an out-of-memory error");
+}
+
+TYPED_TEST(GpuMsm, EmptyAndBadInputs) {
+  using C = TypeParam;
+  MsmDriver d;
+  EXPECT_TRUE(gpu_msm<C>(d, nullptr, nullptr, 0).is_infinity());
+  EXPECT_THROW(gpu_msm<C>(d, nullptr, nullptr, 5), std::invalid_argument);
+  DeviceBuffer<Fr> s(std::vector<Fr>(9, Fr::one()));
+  DeviceBuffer<Affine<C>> p(std::vector<Affine<C>>(9, Affine<C>::infinity()));
+  const Fr* misaligned = reinterpret_cast<const Fr*>(reinterpret_cast<const char*>(s.data()) + 8);
+  EXPECT_THROW(gpu_msm<C>(d, misaligned, p.data(), 8), std::invalid_argument);
+  EXPECT_TRUE(gpu_msm<C>(d, s.data(), p.data(), 9).is_infinity());
+}
+
+}  // namespace
+}  // namespace zkinfer
