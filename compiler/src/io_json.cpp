@@ -84,6 +84,7 @@ std::vector<TensorMap> samples_from_json(const nlohmann::json& j, const Graph& g
 }
 
 nlohmann::json read_json_file(const std::string& path) {
+  require_regular_file(path);
   std::ifstream f(path);
   if (!f) throw ModelError(path + ": cannot open");
   try {

@@ -10,6 +10,7 @@
 namespace zkinfer::compiler {
 
 std::string sha256_file_hex(const std::string& path) {
+  require_regular_file(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ModelError(path + ": cannot open");
   crypto_hash_sha256_state st;

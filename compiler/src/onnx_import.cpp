@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -57,6 +58,20 @@ std::string Node::where() const { return "node '" + name + "' (" + op + ")"; }
 
 namespace {
 
+// Element count of a shape read from a file, refusing counts no tensor here could have (the
+// product would otherwise wrap around size_t).
+constexpr uint64_t kMaxElements = uint64_t{1} << 32;
+size_t checked_count(const Shape& s, const std::string& what) {
+  uint64_t n = 1;
+  for (int64_t d : s) {
+    if (d < 0) throw ModelError(what + ": negative dimension");
+    if (d != 0 && n > kMaxElements / uint64_t(d))
+      throw ModelError(what + ": shape " + shape_str(s) + " has more than 2^32 elements");
+    n *= uint64_t(d);
+  }
+  return size_t(n);
+}
+
 constexpr const char* kOps[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
@@ -70,11 +85,8 @@ bool is_supported(const std::string& op) {
 // Raw little-endian data, or the typed repeated field, as doubles.
 Tensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
   Tensor out;
-  for (int64_t d : t.dims()) {
-    if (d < 0) throw ModelError(what + ": negative dimension");
-    out.shape.push_back(d);
-  }
-  const size_t n = element_count(out.shape);
+  out.shape.assign(t.dims().begin(), t.dims().end());
+  const size_t n = checked_count(out.shape, what);
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     throw ModelError(what + ": external tensor data is not supported (save the model with the data inside)");
   const std::string& raw = t.raw_data();
@@ -183,12 +195,20 @@ Shape read_shape(const onnx::ValueInfoProto& v, const std::string& what) {
                        ": export the model with fixed shapes (e.g. batch size 1)");
     s.push_back(d.dim_value());
   }
+  checked_count(s, what + " '" + v.name() + "'");
   return s;
 }
 
 }  // namespace
 
 std::span<const char* const> supported_ops() { return kOps; }
+
+void require_regular_file(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw ModelError(path + ": cannot open: no such file");
+  if (std::filesystem::is_directory(st)) throw ModelError(path + ": cannot open: it is a directory, not a file");
+}
 
 Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
   onnx::ModelProto model;
@@ -269,6 +289,7 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
 }
 
 Graph load_onnx(const std::string& path) {
+  require_regular_file(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ModelError(path + ": cannot open");
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

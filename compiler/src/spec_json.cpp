@@ -8,6 +8,33 @@ namespace {
 constexpr int kSpecVersion = 1;
 
 nlohmann::json shape_json(const Shape& s) { return nlohmann::json(s); }
+
+// Integers of model.json, refusing fractions, strings and values out of range (nlohmann's
+// get<>() would convert them silently).
+int64_t get_int(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number_integer()) throw ModelError(std::string("model.json: malformed: '") + key + "' must be an integer");
+  const int64_t x = v.get<int64_t>();
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
+    throw ModelError(std::string("model.json: malformed: '") + key + "' is out of range");
+  if (x < lo || x > hi) throw ModelError(std::string("model.json: malformed: '") + key + "' is out of range");
+  return x;
+}
+int scale_of(const nlohmann::json& v, const std::string& what) {
+  if (!v.is_number_integer() || v.get<int64_t>() < -256 || v.get<int64_t>() > 256)
+    throw ModelError("model.json: malformed: the scale of " + what + " must be an integer in [-256, 256]");
+  return int(v.get<int64_t>());
+}
+Shape shape_of(const nlohmann::json& v, const std::string& what) {
+  if (!v.is_array()) throw ModelError("model.json: malformed: the shape of " + what + " must be an array");
+  Shape s;
+  for (const auto& d : v) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > (int64_t{1} << 32))
+      throw ModelError("model.json: malformed: the shape of " + what + " must hold positive integers");
+    s.push_back(d.get<int64_t>());
+  }
+  return s;
+}
 }  // namespace
 
 nlohmann::ordered_json spec_to_json(const ModelSpec& s) {
@@ -47,29 +74,33 @@ ModelSpec spec_from_json(const nlohmann::json& j) {
     ModelSpec s;
     s.onnx_sha256 = j.at("onnx_sha256").get<std::string>();
     const auto& c = j.at("circuit");
-    s.n_wires = c.at("wires").get<uint32_t>();
-    s.n_constraints = c.at("constraints").get<uint32_t>();
-    s.n_public = c.at("public_signals").get<uint32_t>();
+    s.n_wires = uint32_t(get_int(c, "wires", 1, UINT32_MAX));
+    s.n_constraints = uint32_t(get_int(c, "constraints", 0, UINT32_MAX));
+    s.n_public = uint32_t(get_int(c, "public_signals", 0, UINT32_MAX));
     const auto& q = j.at("quantization");
-    s.options.act_bits = q.at("act_bits").get<unsigned>();
-    s.options.weight_bits = q.at("weight_bits").get<unsigned>();
-    s.options.max_scale = q.at("max_scale").get<int>();
+    s.options.act_bits = unsigned(get_int(q, "act_bits", 4, 40));
+    s.options.weight_bits = unsigned(get_int(q, "weight_bits", 2, 24));
+    s.options.max_scale = int(get_int(q, "max_scale", -256, 256));
     s.options.headroom = q.at("headroom").get<double>();
     s.options.input_range = q.at("input_range").get<double>();
     const std::string vis = q.at("input_visibility").get<std::string>();
     if (vis != "public" && vis != "private") throw ModelError("model.json: input_visibility must be public or private");
     s.options.private_inputs = vis == "private";
     s.input_commitment = s.options.private_inputs;
-    for (const auto& in : j.at("inputs"))
-      s.inputs.push_back({in.at("name").get<std::string>(), in.at("shape").get<Shape>(), in.at("scale").get<int>(),
-                          in.at("first_signal").get<uint32_t>()});
-    for (const auto& o : j.at("outputs"))
-      s.outputs.push_back({o.at("name").get<std::string>(), o.at("shape").get<Shape>(), o.at("scale").get<int>(),
-                           o.at("softmax").get<bool>(), o.at("first_signal").get<uint32_t>()});
+    for (const auto& in : j.at("inputs")) {
+      const std::string name = in.at("name").get<std::string>();
+      s.inputs.push_back({name, shape_of(in.at("shape"), "input '" + name + "'"), scale_of(in.at("scale"), "input '" + name + "'"),
+                          uint32_t(get_int(in, "first_signal", 0, UINT32_MAX))});
+    }
+    for (const auto& o : j.at("outputs")) {
+      const std::string name = o.at("name").get<std::string>();
+      s.outputs.push_back({name, shape_of(o.at("shape"), "output '" + name + "'"), scale_of(o.at("scale"), "output '" + name + "'"),
+                           o.at("softmax").get<bool>(), uint32_t(get_int(o, "first_signal", 0, UINT32_MAX))});
+    }
     for (const auto& a : j.at("approximations"))
       s.approximations.push_back({a.at("node").get<std::string>(), a.at("op").get<std::string>(),
                                   a.at("max_abs_error").get<double>()});
-    for (const auto& [name, scale] : j.at("plan").items()) s.plan[name] = scale.get<int>();
+    for (const auto& [name, scale] : j.at("plan").items()) s.plan[name] = scale_of(scale, "tensor '" + name + "'");
     for (const auto& o : s.outputs)
       if (uint64_t(o.first_signal) + element_count(o.shape) > s.n_public)
         throw ModelError("model.json: output '" + o.name + "' lies outside the public signals");

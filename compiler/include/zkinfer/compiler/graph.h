@@ -76,6 +76,10 @@ struct Graph {
 std::span<const char* const> supported_ops();
 inline constexpr int64_t kMinOpset = 9, kMaxOpset = 18;
 
+// Throws ModelError naming `path` when it does not exist or is a directory (a stream opened on a
+// directory fails with a message that names no file).
+void require_regular_file(const std::string& path);
+
 // Reads an ONNX model file (or bytes): checks the opset range, that every op is supported, that
 // every input has a static shape, that every node input is defined, and folds Constant nodes.
 Graph load_onnx(const std::string& path);
