@@ -183,6 +183,7 @@ TYPED_TEST(GpuMsm, ForcedWindowsTinySegmentsAndSmallBatches) {
   const size_t n = std::min<size_t>(size_cap(), 20011);
   const auto p = make_points<C>(rng, n);
   for (unsigned c : {3u, 9u, 13u, 17u}) {
+    if (c == 17 && n < 20011) continue;  // a small run (compute-sanitizer): skip the 2^16-bucket windows
     MsmConfig cfg;
     cfg.window_bits = c;
     cfg.max_batch_points = 7001;

@@ -206,6 +206,7 @@ TYPED_TEST(MsmGpuSim, SkewedScalarsShareBucketsAcrossSegments) {
   const auto p = make_points<C>(rng, n);
   const auto s = skewed_scalars(rng, n);
   expect_matches(s, p, SimOptions{}, rng, "default tuning");
+  expect_matches(s, p, SimOptions{132, 0, 0, {}}, rng, "the plan of an H100 (132 SMs)");
   expect_matches(s, p, SimOptions{3, 0, 0, tiny_tuning()}, rng, "tiny");
   expect_matches(s, p, SimOptions{3, 0, 611, tiny_tuning()}, rng, "tiny, batches of 611");
   // All ones: one bucket of window 0 holds every point.
