@@ -117,6 +117,9 @@ run_case error "truncated.onnx: not a valid ONNX model" "compile a truncated mod
 run_case error "empty.onnx" "compile an empty file" -- "$zkinfer" compile empty.onnx -o c1
 run_case error "text.onnx" "compile a text file" -- "$zkinfer" compile text.onnx -o c1
 run_case error "op 'Erfx' (opset 13) is not supported" "compile an unsupported op" -- "$zkinfer" compile unsupported.onnx -o c1
+# Element counts that overflowed 64 bits (the first crashed zkinfer compile); from the fuzz corpus.
+run_case error "initializer 'W'" "compile an initializer of 2^64 elements" -- "$zkinfer" compile "$root/tests/fuzz/corpus/onnx/count_overflow_initializer.onnx" -o c1
+run_case error "input 'x'" "compile an input of 2^64 elements" -- "$zkinfer" compile "$root/tests/fuzz/corpus/onnx/count_overflow_input.onnx" -o c1
 run_case error "broken.json: not valid JSON" "compile with broken calibration JSON" -- "$zkinfer" compile "$ex/mlp.onnx" -o c1 --calibration broken.json
 run_case error "huge_number.json" "compile with a calibration number beyond double" -- "$zkinfer" compile "$ex/mlp.onnx" -o c1 --calibration huge_number.json
 run_case error "non-empty array" "compile with no calibration samples" -- "$zkinfer" compile "$ex/mlp.onnx" -o c1 --calibration empty_samples.json

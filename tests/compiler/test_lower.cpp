@@ -1143,13 +1143,13 @@ TEST(BadModelDir, MalformedModelJson) {
   EXPECT_MODEL_ERROR(load_model_dir(d), "model.json");
 }
 
-// ---- known issues (run with --gtest_also_run_disabled_tests; enable once fixed) --------------------
+// ---- former known issues (fixed in compiler/, kept as regression tests) ----------------------------
 
-// A directory where a file is expected: libstdc++'s filebuf throws std::ios_base::failure
-// ("basic_filebuf::underflow error reading the file: Is a directory"), which names no file,
-// instead of a ModelError. The CLI's ExistingFile checks keep it from `compile` and `--input`;
-// DIR/model.onnx or DIR/model.json being a directory still reaches it.
-TEST(KnownIssues, DISABLED_DirectoryWhereAFileIsExpected) {
+// A directory where a file is expected: libstdc++'s filebuf threw std::ios_base::failure
+// ("basic_filebuf::underflow error reading the file: Is a directory"), which names no file. The
+// CLI's ExistingFile checks keep it from `compile` and `--input`; DIR/model.onnx or
+// DIR/model.json being a directory reached it.
+TEST(BadFiles, DirectoryWhereAFileIsExpected) {
   TempDir t;
   EXPECT_MODEL_ERROR(load_onnx(t.path.string()), t.path.string());
   EXPECT_MODEL_ERROR(read_json_file(t.path.string()), t.path.string());
@@ -1157,8 +1157,8 @@ TEST(KnownIssues, DISABLED_DirectoryWhereAFileIsExpected) {
 }
 
 // nlohmann's get<uint32_t>() and get<int>() convert silently: a negative wire count or a
-// fractional scale in model.json is accepted (the prove then fails later, less clearly).
-TEST(KnownIssues, DISABLED_ModelJsonNumbersOfTheWrongKind) {
+// fractional scale in model.json was accepted (the prove then failed later, less clearly).
+TEST(BadModelDir, ModelJsonNumbersOfTheWrongKind) {
   TempDir t;
   make_model_dir(t.path, "mlp.onnx");
   const nlohmann::json good = read_json_file(ModelDir(t.path.string()).spec());
@@ -1170,13 +1170,12 @@ TEST(KnownIssues, DISABLED_ModelJsonNumbersOfTheWrongKind) {
   EXPECT_MODEL_ERROR(spec_from_json(j), "model.json");
 }
 
-// Shapes whose element count overflows size_t are accepted by parse_onnx (element_count wraps):
-// an initializer of dims [4, 2^62] with no data passes the "holds N values" check as 0 values,
-// and `zkinfer compile` then reads past its data (SIGSEGV in the reference Gemm); an input of
-// [2^32, 2^32] compiles to a circuit with no public signals. A large input that does not
-// overflow ([1, 2^40]) fails later as "std::bad_alloc". Expected: a ModelError at load naming
-// the tensor and its shape (a limit of 2^32 elements would match the .r1cs wire limit).
-TEST(KnownIssues, DISABLED_ShapesWhoseElementCountOverflows) {
+// Shapes whose element count overflows size_t were accepted by parse_onnx (element_count
+// wrapped): an initializer of dims [4, 2^62] with no data passed the "holds N values" check as 0
+// values, and `zkinfer compile` then read past its data (SIGSEGV in the reference Gemm); an
+// input of [2^32, 2^32] compiled to a circuit with no public signals; [1, 2^40] failed as
+// "std::bad_alloc". Now a ModelError at load naming the tensor.
+TEST(BadModel, ShapesWhoseElementCountOverflows) {
   OnnxBuilder init(13);
   init.input("x", {4, 4});
   onnx::TensorProto t;
@@ -1187,7 +1186,7 @@ TEST(KnownIssues, DISABLED_ShapesWhoseElementCountOverflows) {
   *init.graph()->add_initializer() = t;
   init.node("Gemm", {"x", "W"}, {"y"}, {}, "fc");
   init.output("y");
-  EXPECT_MODEL_ERROR(parse(init), "initializer 'W'");  // do not compile it: that crashes
+  EXPECT_MODEL_ERROR(parse(init), "initializer 'W'");
 
   OnnxBuilder in(13);
   in.input("x", {int64_t{1} << 32, int64_t{1} << 32});
