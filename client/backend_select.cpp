@@ -1,23 +1,33 @@
 #include "backend_select.h"
 
+#include <cstdio>
 #include <stdexcept>
+
+#ifdef ZKINFER_HAVE_CUDA
+#include "cuda/cuda_backend.h"
+#endif
 
 namespace zkinfer::cli {
 
 void add_backend_options(CLI::App* cmd, BackendOptions& o) {
-  cmd->add_option("--backend", o.backend, "Compute backend: cpu, cuda or auto")
+  cmd->add_option("--backend", o.backend, "Compute backend: cpu, cuda, or auto (cuda where a GPU is usable, else cpu)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "CPU threads (0: all, or ZKINFER_THREADS)")->capture_default_str();
 }
 
 std::unique_ptr<Backend> select_backend(const BackendOptions& o) {
-  if (o.backend == "cuda")
-    throw std::invalid_argument(
-        "--backend cuda: this build has no CUDA MSM/NTT backend yet (the CUDA kernels are being "
-        "built); use --backend cpu or auto");
-  if (o.backend != "cpu" && o.backend != "auto")
+  if (o.backend != "cpu" && o.backend != "cuda" && o.backend != "auto")
     throw std::invalid_argument("unknown backend '" + o.backend + "' (expected cpu, cuda or auto)");
+  if (o.backend == "cpu") return make_cpu_backend({o.threads});
+#ifdef ZKINFER_HAVE_CUDA
+  std::string why_not;
+  if (auto be = gpu::make_cuda_backend({}, &why_not)) return be;
+#else
+  const std::string why_not = "this zkinfer was built without CUDA (no nvcc at build time)";
+#endif
+  if (o.backend == "cuda") throw std::runtime_error("--backend cuda: " + why_not);
+  std::fprintf(stderr, "zkinfer: using the CPU backend (%s)\n", why_not.c_str());
   return make_cpu_backend({o.threads});
 }
 

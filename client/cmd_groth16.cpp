@@ -105,10 +105,11 @@ struct ProveArgs {
 };
 
 void run_prove(const ProveArgs& a) {
+  auto be = select_backend(a.backend);
   Step wit("load witness");
   std::vector<Fr> witness = read_wtns(a.wtns);
   wit.done();
-  prove_and_write(a.zkey, witness, a.wtns, a.proof, a.pub, a.backend);
+  prove_and_write(a.zkey, witness, a.wtns, a.proof, a.pub, *be);
 }
 struct VerifyArgs {
   std::string vk = "verification_key.json", pub = "public.json", proof = "proof.json";
@@ -128,9 +129,8 @@ void run_export_vk(const ExportVkArgs& a) {
 }  // namespace
 
 void prove_and_write(const std::string& zkey_path, const std::vector<Fr>& witness, const std::string& witness_name,
-                     const std::string& proof_path, const std::string& public_path, const BackendOptions& backend) {
-  auto be = select_backend(backend);
-  std::fprintf(stderr, "zkinfer groth16 prove: %s, backend %s\n", zkey_path.c_str(), be->name().c_str());
+                     const std::string& proof_path, const std::string& public_path, Backend& be) {
+  std::fprintf(stderr, "zkinfer groth16 prove: %s, backend %s\n", zkey_path.c_str(), be.name().c_str());
   // Section points are not checked up front (22 ms of a 0.5 s proof at 2^16 here): a bad point
   // can only make the proof invalid, the proof is checked below, and only then are the points
   // examined to say which one it was.
@@ -142,7 +142,7 @@ void prove_and_write(const std::string& zkey_path, const std::vector<Fr>& witnes
   std::fprintf(stderr, "  %u signals, %u public, domain 2^%d\n", h.n_vars, h.n_public,
                __builtin_ctz(h.domain_size));
   Step total("prove (total)");
-  Proof proof = prove(key, witness, *be, {progress_line});
+  Proof proof = prove(key, witness, be, {progress_line});
   total.done();
   Step check("verify the new proof");
   std::vector<Fr> pub = public_signals(key, witness);

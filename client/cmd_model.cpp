@@ -193,6 +193,7 @@ void run_prove(const ProveArgs& a) {
   if (!fs::exists(d.zkey()))
     throw std::runtime_error(d.zkey() + " not found: run `zkinfer setup " + a.dir + " --dev` (or --ptau POT.ptau) first");
   std::fprintf(stderr, "zkinfer prove: model %s, input %s -> %s/\n", a.dir.c_str(), a.input.c_str(), a.out.c_str());
+  auto be = select_backend(a.backend);
   Step load("load model");
   LoadedModel m = load_model_dir(d);
   TensorMap inputs = inputs_from_json(read_json_file(a.input), m.graph, a.input);
@@ -206,7 +207,7 @@ void run_prove(const ProveArgs& a) {
   nlohmann::ordered_json outputs;
   for (const auto& o : m.spec.outputs) outputs[o.name] = tensor_to_json(ev.outputs.at(o.name));
   prover::write_json_file(out_json, outputs);
-  prove_and_write(d.zkey(), ev.witness, "computed from " + a.input, a.out + "/proof.json", a.out + "/public.json", a.backend);
+  prove_and_write(d.zkey(), ev.witness, "computed from " + a.input, a.out + "/proof.json", a.out + "/public.json", *be);
   for (const auto& o : m.spec.outputs) {
     const auto& t = ev.outputs.at(o.name);
     std::string vals;

@@ -26,10 +26,10 @@ void add_powersoftau_command(CLI::App& app);
 // `zkinfer compile|setup|prove|verify`: models (ONNX) to circuits, keys and proofs.
 void add_model_commands(CLI::App& app);
 
-// Proves with a proving key and an in-memory witness on the chosen backend, checks the proof
+// Proves with a proving key and an in-memory witness on a backend, checks the proof
 // against the key's verification key, and writes PROOF.json and PUBLIC.json (snarkjs layout).
 void prove_and_write(const std::string& zkey_path, const std::vector<Fr>& witness, const std::string& witness_name,
-                     const std::string& proof_path, const std::string& public_path, const BackendOptions& backend);
+                     const std::string& proof_path, const std::string& public_path, Backend& backend);
 
 // Checks a proof from its snarkjs JSON files; throws (naming the reason) when it is invalid.
 void verify_files(const std::string& vk_path, const std::string& public_path, const std::string& proof_path);

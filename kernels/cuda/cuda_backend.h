@@ -1,0 +1,20 @@
+// The CUDA implementation of the Backend interface (backend.h): the MSM and NTT drivers of one
+// GPU, created once and kept, so their streams, tables and scratch buffers serve every proof.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend.h"
+
+namespace zkinfer::gpu {
+
+struct CudaBackendConfig {
+  int device = 0;
+};
+
+// The backend on `device`, or nullptr with `why_not` set ("no usable GPU: ...") when the device
+// cannot be used (no driver, no device, no kernel image for it). Never throws for that.
+std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::string* why_not);
+
+}  // namespace zkinfer::gpu
