@@ -777,17 +777,31 @@ QT Lowerer::reorder(const QT& x, const Shape& shape, const std::vector<size_t>& 
 }
 
 QT Lowerer::concat(const Node& n) {
-  std::vector<Shape> shapes;
+  // Computed inputs meet at the highest of their scales; constant inputs (a learned token, say)
+  // are rounded at that scale and enter as constant linear combinations.
   int scale = INT32_MIN;
+  for (const auto& in : n.inputs)
+    if (!is_const(in)) scale = std::max(scale, var(in, n).scale);
+  std::vector<QT> parts;
+  std::vector<Shape> shapes;
   for (const auto& in : n.inputs) {
-    const QT& t = var(in, n);
-    shapes.push_back(t.shape);
-    scale = std::max(scale, t.scale);
+    if (is_const(in)) {
+      const Tensor& c = cst(in, n);
+      QT q = new_linear(c.shape, scale);
+      for (size_t e = 0; e < c.data.size(); ++e) {
+        const int64_t v = round_to_int(std::ldexp(c.data[e], scale), n.where() + " constant input");
+        add_const(q, e, v);
+        q.bound = std::max<uint64_t>(q.bound, uint64_t(std::llabs(v)));
+      }
+      check_bound(n, i128(q.bound));
+      parts.push_back(std::move(q));
+    } else {
+      parts.push_back(rescale_up(var(in, n), scale, n));
+    }
+    shapes.push_back(parts.back().shape);
   }
   Shape shape;
   const int64_t axis = concat_axis(n, shapes, &shape);
-  std::vector<QT> parts;
-  for (const auto& in : n.inputs) parts.push_back(rescale_up(var(in, n), scale, n));
   QT out;
   out.shape = shape;
   out.scale = scale;

@@ -31,7 +31,14 @@ std::string sha256_file_hex(const std::string& path) {
 
 LoadedModel load_model_dir(const ModelDir& d) {
   LoadedModel m;
-  m.spec = spec_from_json(read_json_file(d.spec()));
+  try {
+    m.spec = spec_from_json(read_json_file(d.spec()));
+  } catch (const ModelError& e) {
+    // spec_from_json names "model.json"; say which one.
+    std::string what = e.what();
+    if (what.rfind("model.json", 0) == 0) what = d.spec() + what.substr(10);
+    throw ModelError(what);
+  }
   const std::string have = sha256_file_hex(d.onnx());
   if (have != m.spec.onnx_sha256)
     throw ModelError(d.onnx() + " is not the model " + d.spec() + " was compiled from (SHA-256 differs): compile again");

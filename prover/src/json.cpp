@@ -165,7 +165,7 @@ json read_json_file(const std::string& path) {
   if (!in) throw std::runtime_error(path + ": cannot open");
   try {
     return json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw std::invalid_argument(path + ": not valid JSON: " + e.what());
   }
 }

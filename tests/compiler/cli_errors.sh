@@ -181,7 +181,7 @@ echo '["1e400"]' >string_huge_public.json
 echo '[1e400]' >huge_public.json
 run_case error "string_huge_public.json" "verify a public signal string that is no integer" -- "$zkinfer" verify "$vk" string_huge_public.json "$proof"
 # (the message names no file: prover's read_json_file lets nlohmann's out_of_range through)
-run_case error "1e400" "verify a public signal beyond double" -- "$zkinfer" verify "$vk" huge_public.json "$proof"
+run_case error "huge_public.json" "verify a public signal beyond double" -- "$zkinfer" verify "$vk" huge_public.json "$proof"
 run_case error "" "verify with too few public signals" -- "$zkinfer" verify "$vk" short_public.json "$proof"
 run_case error "" "verify a proof as the key" -- "$zkinfer" verify "$proof" "$pub" "$proof"
 run_case error "" "verify with the key as the proof" -- "$zkinfer" verify "$vk" "$pub" "$vk"

@@ -384,6 +384,11 @@ class ErrorModel {
           r.scale = std::max(r.scale, v.scale);
         }
       }
+      // A constant Concat operand is rounded at the output scale: its error is half a unit there.
+      if (op == "Concat")
+        for (size_t i = 0; i < n.inputs.size(); ++i)
+          if (is_const(n.inputs[i]))
+            std::fill(errs[i].data.begin(), errs[i].data.end(), std::ldexp(1.0, -(r.scale + 1)));
       for (size_t i = 0; i < n.inputs.size(); ++i) ins.push_back(n.inputs[i].empty() ? nullptr : &errs[i]);
       r.err = apply(n, ins);
     } else if (op == "BatchNormalization") {
@@ -965,6 +970,16 @@ TEST_F(OpsVsOnnxruntime, Concat) {
     b.node("Concat", {"c1", "c2"}, {"y"}, {attr_int("axis", 1)});
     b.output("y");
     check_model("Conv outputs Concat on channels", b, rng_);
+  }
+  {  // a constant operand (a learned token), between computed ones
+    OnnxBuilder b(13);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h1", k, n);
+    b.random_initializer("token", {m, 2}, rng_, -3.0, 3.0);
+    b.node("Concat", {"h1", "token", "x"}, {"y"}, {attr_int("axis", 1)});
+    gemm_layer(b, rng_, "y", "after", n + 2 + k, 3);
+    for (const char* o : {"y", "after"}) b.output(o);
+    check_model("Concat with a constant operand, then Gemm", b, rng_);
   }
 }
 
