@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "zkinfer/ec/curves.h"
@@ -30,6 +31,40 @@ constexpr const char* ntt_kind_name(NttKind k) {
   return "?";
 }
 
+// A point array a backend may keep close to its compute units across calls (on a GPU: in device
+// memory), so that repeated MSMs over the same points (a proving key's) do not move them again.
+// Made by Backend::resident_g1 / resident_g2 from host points, which the caller keeps alive and
+// unchanged while the array exists: every resident array remembers them, so any backend can use
+// any resident array (one that did not make it reads the host points, as the plain MSM does).
+template <class A>
+class ResidentPoints {
+ public:
+  ResidentPoints(const A* host, size_t n) : host_(host), n_(n) {
+    if (!host && n) throw std::invalid_argument("resident points: null host array");
+  }
+  virtual ~ResidentPoints() = default;
+  ResidentPoints(const ResidentPoints&) = delete;
+  ResidentPoints& operator=(const ResidentPoints&) = delete;
+
+  const A* host() const { return host_; }
+  size_t size() const { return n_; }
+  // Device memory this array holds, bytes (0 where it only views the host points).
+  virtual size_t device_bytes() const { return 0; }
+
+  // Throws std::out_of_range unless [first, first + n) lies within the array.
+  void check_range(size_t first, size_t n) const {
+    if (first > n_ || n > n_ - first)
+      throw std::out_of_range("resident points: range [" + std::to_string(first) + ", " + std::to_string(first) +
+                              " + " + std::to_string(n) + ") exceeds the " + std::to_string(n_) + " points");
+  }
+
+ private:
+  const A* host_;
+  size_t n_;
+};
+using ResidentG1 = ResidentPoints<G1Affine>;
+using ResidentG2 = ResidentPoints<G2Affine>;
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -38,6 +73,26 @@ class Backend {
   // out = sum scalars[i] * points[i]; scalars in Montgomery form; n may be 0.
   virtual void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) = 0;
   virtual void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n) = 0;
+
+  // Points kept for many MSMs: a GPU backend copies them to device memory once (throwing
+  // std::runtime_error, not crashing, when they do not fit); the CPU backend (these defaults)
+  // views the host array without a copy. n may be 0.
+  virtual std::shared_ptr<const ResidentG1> resident_g1(const G1Affine* points, size_t n) {
+    return std::make_shared<const ResidentG1>(points, n);
+  }
+  virtual std::shared_ptr<const ResidentG2> resident_g2(const G2Affine* points, size_t n) {
+    return std::make_shared<const ResidentG2>(points, n);
+  }
+  // out = sum_{i < n} scalars[i] * points[first + i]: a range, so that a shard can take part of
+  // a key. Throws std::out_of_range when the range exceeds the array.
+  virtual void msm_g1(G1Jacobian& out, const Fr* scalars, const ResidentG1& points, size_t first, size_t n) {
+    points.check_range(first, n);
+    msm_g1(out, scalars, points.host() + first, n);
+  }
+  virtual void msm_g2(G2Jacobian& out, const Fr* scalars, const ResidentG2& points, size_t first, size_t n) {
+    points.check_range(first, n);
+    msm_g2(out, scalars, points.host() + first, n);
+  }
 
   // In-place NTT of n = 2^k elements in natural order. coset_shift is g for the coset kinds
   // (ignored otherwise).

@@ -1,5 +1,6 @@
 // The CPU implementation of the Backend interface: thin forwarding to the multi-threaded
-// MSM and NTT, with the thread count fixed at construction.
+// MSM and NTT, with the thread count fixed at construction. Resident points (backend.h) are the
+// base class's: a view of the caller's host array, as memory-mapped keys need no copy here.
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,9 @@ class CpuBackend final : public Backend {
       : threads_(cfg.threads ? cfg.threads : cpu::default_threads()) {}
 
   std::string name() const override { return "cpu"; }
+
+  using Backend::msm_g1;  // the resident-point overloads
+  using Backend::msm_g2;
 
   void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) override {
     cpu::MsmConfig cfg;

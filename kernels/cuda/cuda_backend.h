@@ -1,5 +1,8 @@
 // The CUDA implementation of the Backend interface (backend.h): the MSM and NTT drivers of one
 // GPU, created once and kept, so their streams, tables and scratch buffers serve every proof.
+// resident_g1/resident_g2 copy points into device memory once (a proving key: see
+// prover/resident_key.h); MSMs over them read the device copy in place and move only scalars.
+// Not yet run on a GPU.
 #pragma once
 
 #include <memory>

@@ -9,6 +9,7 @@
 #include "zkinfer/ff/domain.h"
 #include "zkinfer/ff/fp_io.h"
 #include "zkinfer/prover/csprng.h"
+#include "zkinfer/prover/resident_key.h"
 
 namespace zkinfer::prover {
 
@@ -136,28 +137,76 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
   return a;
 }
 
-ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,
-                       Backend& backend, const ProgressFn& progress) {
+namespace {
+
+enum class KeyPart { kA, kB1, kC, kH };  // indexes the arrays below
+
+// The .zkey's points, read from host memory by every MSM.
+struct ZkeyPoints {
+  const ZkeyParts& p;
+  void g1(Backend& be, G1Jacobian& out, const Fr* s, KeyPart part, size_t n) const {
+    const G1Affine* const pts[] = {p.a.data(), p.b1.data(), p.c.data(), p.h.data()};
+    be.msm_g1(out, s, pts[int(part)], n);
+  }
+  void g2(Backend& be, G2Jacobian& out, const Fr* s, size_t n) const { be.msm_g2(out, s, p.b2.data(), n); }
+};
+
+// A ResidentKey's points, whole arrays.
+struct ResidentPointsOf {
+  const ResidentKey& k;
+  void g1(Backend& be, G1Jacobian& out, const Fr* s, KeyPart part, size_t n) const {
+    const ResidentG1* const pts[] = {&k.a(), &k.b1(), &k.c(), &k.h()};
+    be.msm_g1(out, s, *pts[int(part)], 0, n);
+  }
+  void g2(Backend& be, G2Jacobian& out, const Fr* s, size_t n) const { be.msm_g2(out, s, k.b2(), 0, n); }
+};
+
+// The five MSMs, in the order of the protocol; `points` says where the key's points come from.
+template <class Points>
+ProofMsms run_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h, Backend& backend,
+                   const ProgressFn& progress, const Points& points) {
   check_witness(key, witness);
-  const auto& p = key.parts();
   const auto& hd = key.header();
   if (h.size() != hd.domain_size)
     throw std::invalid_argument("h has " + std::to_string(h.size()) + " values, the domain " +
                                 std::to_string(hd.domain_size));
   StepTimer timer(progress);
   ProofMsms m;
-  backend.msm_g1(m.a, witness.data(), p.a.data(), hd.n_vars);
-  timer.done("MSM A (G1)");
-  backend.msm_g1(m.b1, witness.data(), p.b1.data(), hd.n_vars);
-  timer.done("MSM B1 (G1)");
-  backend.msm_g2(m.b2, witness.data(), p.b2.data(), hd.n_vars);
-  timer.done("MSM B2 (G2)");
   const size_t priv = hd.n_public + 1;
-  backend.msm_g1(m.c, witness.data() + priv, p.c.data(), hd.n_vars - priv);
+  points.g1(backend, m.a, witness.data(), KeyPart::kA, hd.n_vars);
+  timer.done("MSM A (G1)");
+  points.g1(backend, m.b1, witness.data(), KeyPart::kB1, hd.n_vars);
+  timer.done("MSM B1 (G1)");
+  points.g2(backend, m.b2, witness.data(), hd.n_vars);
+  timer.done("MSM B2 (G2)");
+  points.g1(backend, m.c, witness.data() + priv, KeyPart::kC, hd.n_vars - priv);
   timer.done("MSM C (G1)");
-  backend.msm_g1(m.h, h.data(), p.h.data(), hd.domain_size);
+  points.g1(backend, m.h, h.data(), KeyPart::kH, hd.domain_size);
   timer.done("MSM H (G1)");
   return m;
+}
+
+Proof prove_with(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts,
+                 const auto& points) {
+  std::vector<Fr> h = compute_h(key, witness, backend, opts.progress);
+  ProofMsms m = run_msms(key, witness, h, backend, opts.progress, points);
+  Fr r = secure_random_fr(), s = secure_random_fr();
+  Proof proof = assemble_proof(key.header(), m, r, s);
+  secure_wipe(&r, sizeof(r));
+  secure_wipe(&s, sizeof(s));
+  return proof;
+}
+
+}  // namespace
+
+ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,
+                       Backend& backend, const ProgressFn& progress) {
+  return run_msms(key, witness, h, backend, progress, ZkeyPoints{key.parts()});
+}
+
+ProofMsms compute_msms(const ResidentKey& key, std::span<const Fr> witness, std::span<const Fr> h,
+                       Backend& backend, const ProgressFn& progress) {
+  return run_msms(key.key(), witness, h, backend, progress, ResidentPointsOf{key});
 }
 
 Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, const Fr& s) {
@@ -173,13 +222,11 @@ Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, cons
 }
 
 Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
-  std::vector<Fr> h = compute_h(key, witness, backend, opts.progress);
-  ProofMsms m = compute_msms(key, witness, h, backend, opts.progress);
-  Fr r = secure_random_fr(), s = secure_random_fr();
-  Proof proof = assemble_proof(key.header(), m, r, s);
-  secure_wipe(&r, sizeof(r));
-  secure_wipe(&s, sizeof(s));
-  return proof;
+  return prove_with(key, witness, backend, opts, ZkeyPoints{key.parts()});
+}
+
+Proof prove(const ResidentKey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
+  return prove_with(key.key(), witness, backend, opts, ResidentPointsOf{key});
 }
 
 bool verify(const VerificationKey& vk, std::span<const Fr> pub, const Proof& proof, std::string* why) {

@@ -3,6 +3,8 @@
 //   witness -> A, B evaluations on the domain (C = A * B there) -> H on the odd coset ->
 //   five MSMs (A, B1, B2, C, H) -> assemble with fresh r, s.
 // The steps are separate functions so that a cluster can run them on different machines.
+// compute_msms and prove also take a ResidentKey (resident_key.h): the key's points made
+// resident on the backend once, so that repeated proofs move only witness data.
 #pragma once
 
 #include <functional>
@@ -18,6 +20,8 @@
 #include "zkinfer/prover/zkey.h"
 
 namespace zkinfer::prover {
+
+class ResidentKey;
 
 struct Proof {
   G1Affine a;
@@ -59,6 +63,9 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
 // The five MSMs; `h` as returned by compute_h.
 ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,
                        Backend& backend, const ProgressFn& progress = {});
+// The same MSMs over the resident points of key.key(); equal results.
+ProofMsms compute_msms(const ResidentKey& key, std::span<const Fr> witness, std::span<const Fr> h,
+                       Backend& backend, const ProgressFn& progress = {});
 
 // pi_a = alpha1 + A + r delta1; pi_b = beta2 + B2 + s delta2;
 // pi_c = C + H + s pi_a + r (beta1 + B1 + s delta1) - r s delta1.
@@ -66,6 +73,8 @@ Proof assemble_proof(const ZkeyHeader& header, const ProofMsms& m, const Fr& r, 
 
 // All of the above with r and s from the OS CSPRNG.
 Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts = {});
+// The same with the key's points resident (key.key() is the .zkey).
+Proof prove(const ResidentKey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts = {});
 
 // The pairing check e(-A, B) e(alpha1, beta2) e(vk_x, gamma2) e(C, delta2) == 1 with
 // vk_x = IC_0 + sum public_i IC_i. Points are assumed checked when parsed (json.h does that);

@@ -1,0 +1,43 @@
+// A proving key's point arrays made resident on a backend once (backend.h, ResidentPoints), so
+// that every later proof with it moves only witness data: on a GPU the A, B1, B2, C and H points
+// stay in device memory; on the CPU they are views of the memory-mapped .zkey (no copy).
+//
+//   Zkey key = Zkey::open("circuit.zkey");
+//   ResidentKey rk(key, *backend);         // uploads once; `key` must outlive `rk`
+//   for (auto& w : witnesses) proofs.push_back(prove(rk, w, *backend));
+//
+// A ResidentKey may be used with another backend than the one that made it (that backend reads
+// the host points, as prove(Zkey) does); it is immutable, so threads may share it.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "backend.h"
+#include "zkinfer/prover/zkey.h"
+
+namespace zkinfer::prover {
+
+class ResidentKey {
+ public:
+  // Throws what the backend throws when its memory does not hold the points (a clear
+  // std::runtime_error), with nothing left resident.
+  ResidentKey(const Zkey& key, Backend& backend);
+
+  const Zkey& key() const { return *key_; }
+  const ResidentG1& a() const { return *a_; }    // n_vars points
+  const ResidentG1& b1() const { return *b1_; }  // n_vars points
+  const ResidentG2& b2() const { return *b2_; }  // n_vars points
+  const ResidentG1& c() const { return *c_; }    // n_vars - n_public - 1 points
+  const ResidentG1& h() const { return *h_; }    // domain_size points
+
+  // Device memory the five arrays hold together (0 on the CPU backend).
+  size_t device_bytes() const;
+
+ private:
+  const Zkey* key_;
+  std::shared_ptr<const ResidentG1> a_, b1_, c_, h_;
+  std::shared_ptr<const ResidentG2> b2_;
+};
+
+}  // namespace zkinfer::prover
