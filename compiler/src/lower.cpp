@@ -441,6 +441,33 @@ QT Lowerer::conv(const Node& n) {
   }
   check_bound(n, worst);
   out.bound = uint64_t(worst);
+  if (!emit()) {
+    // Witness: for each output row and kernel tap, one multiply-add over the row's valid
+    // columns, a loop the compiler vectorises (contiguous for stride 1).
+    for (int64_t ni = 0; ni < g.n; ++ni)
+      for (int64_t m = 0; m < g.oc; ++m) {
+        const int64_t c0 = (m / opg) * cpg;
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+          int64_t* y = out.v.data() + ((ni * g.oc + m) * g.oh + oy) * g.ow;
+          std::fill(y, y + g.ow, bias[size_t(m)]);
+          for (int64_t c = 0; c < cpg; ++c)
+            for (int64_t ky = 0; ky < g.kh; ++ky) {
+              const int64_t iy = g.in_y(oy, ky);
+              if (iy < 0 || iy >= g.h) continue;
+              const int64_t* xr = x.v.data() + ((ni * g.c + c0 + c) * g.h + iy) * g.w;
+              for (int64_t kx = 0; kx < g.kw; ++kx) {
+                const int64_t w = qw.q[size_t(((m * cpg + c) * g.kh + ky) * g.kw + kx)];
+                // Columns ox with 0 <= ox * sw - pad_left + kx * dw < w.
+                const int64_t off = kx * g.dw - g.pad_left;
+                const int64_t lo = std::max<int64_t>(0, (-off + g.sw - 1) / g.sw);
+                const int64_t hi = std::min<int64_t>(g.ow, (g.w - off + g.sw - 1) / g.sw);
+                for (int64_t ox = lo; ox < hi; ++ox) y[ox] += w * xr[ox * g.sw + off];
+              }
+            }
+        }
+      }
+    return out;
+  }
   size_t e = 0;
   for (int64_t ni = 0; ni < g.n; ++ni)
     for (int64_t m = 0; m < g.oc; ++m)
