@@ -74,6 +74,8 @@ class Lowerer {
     if (bits_ < 4 || bits_ > 40) throw ModelError("act_bits must be between 4 and 40");
     if (spec.options.weight_bits < 2 || spec.options.weight_bits > 24)
       throw ModelError("weight_bits must be between 2 and 24");
+    if (spec.options.segment_bits < 1 || spec.options.segment_bits > 10)
+      throw ModelError("segment_bits must be between 1 and 10");
   }
 
   void run(const TensorMap* inputs);
@@ -891,11 +893,10 @@ QT Lowerer::batch_norm(const Node& n) {
 }
 
 // Tanh (and Sigmoid(x) = (1 + tanh(x / 2)) / 2) as a piecewise-linear interpolation over
-// [-4, 4) in 2^kSegBits segments, saturating outside. The segment is read from the top bits of
+// [-4, 4) in 2^segment_bits segments (QuantOptions), saturating outside. The segment is read from the top bits of
 // the clipped input's bit decomposition; its value and slope are multilinear polynomials in
-// those bits (2^kSegBits - kSegBits - 1 product wires). The error bound is computed exhaustively
+// those bits (2^segment_bits - segment_bits - 1 product wires). The error bound is computed exhaustively
 // over every input integer at compile time.
-constexpr unsigned kSegBits = 5;
 
 QT Lowerer::tanh_like(const Node& n, bool sigmoid) {
   QT& x = materialized(n.inputs.at(0), n);
@@ -905,7 +906,7 @@ QT Lowerer::tanh_like(const Node& n, bool sigmoid) {
   const unsigned p = unsigned(s) + 2;  // T = 4 = 2^p units
   if (p + 1 > 60) throw ModelError(n.where() + ": input scale too fine for the approximation");
   const int64_t T = int64_t{1} << p;
-  const unsigned L = p + 1, gbits = std::min(kSegBits, L), obits = L - gbits;
+  const unsigned L = p + 1, gbits = std::min(spec_.options.segment_bits, L), obits = L - gbits;
   const size_t segs = size_t{1} << gbits;
   const double width = 8.0 / double(segs);
   const int sb = int(spec_.options.weight_bits) - 2;  // slopes <= 1

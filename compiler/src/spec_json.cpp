@@ -44,6 +44,7 @@ nlohmann::ordered_json spec_to_json(const ModelSpec& s) {
   j["onnx_sha256"] = s.onnx_sha256;
   j["circuit"] = {{"wires", s.n_wires}, {"constraints", s.n_constraints}, {"public_signals", s.n_public}};
   j["quantization"] = {{"act_bits", s.options.act_bits},     {"weight_bits", s.options.weight_bits},
+                       {"segment_bits", s.options.segment_bits},
                        {"max_scale", s.options.max_scale},   {"headroom", s.options.headroom},
                        {"input_range", s.options.input_range}, {"input_visibility", s.options.private_inputs ? "private" : "public"}};
   j["inputs"] = nlohmann::ordered_json::array();
@@ -80,6 +81,7 @@ ModelSpec spec_from_json(const nlohmann::json& j) {
     const auto& q = j.at("quantization");
     s.options.act_bits = unsigned(get_int(q, "act_bits", 4, 40));
     s.options.weight_bits = unsigned(get_int(q, "weight_bits", 2, 24));
+    s.options.segment_bits = unsigned(get_int(q, "segment_bits", 1, 10));
     s.options.max_scale = int(get_int(q, "max_scale", -256, 256));
     s.options.headroom = q.at("headroom").get<double>();
     s.options.input_range = q.at("input_range").get<double>();

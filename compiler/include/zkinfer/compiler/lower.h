@@ -28,6 +28,10 @@ struct QuantOptions {
   unsigned act_bits = 16;
   // Constant weights are rounded to weight_bits signed bits at a per-tensor power-of-two scale.
   unsigned weight_bits = 12;
+  // Sigmoid and Tanh are piecewise linear over 2^segment_bits segments of [-4, 4): each step up
+  // roughly quarters the approximation error and doubles the 2^b - b - 1 product constraints
+  // per element (5: about 6e-3 for Tanh, 26 products).
+  unsigned segment_bits = 5;
   // No activation is kept at more than this many fractional bits.
   int max_scale = 16;
   // A calibrated range is widened by this factor before scales are chosen (inputs beyond the
