@@ -1,0 +1,216 @@
+// Groth16 proving with the CUDA backend and the key resident on the device (DESIGN.md 5: 2^20
+// constraints <= 50 ms on an H100): domains 2^16, 2^18 and 2^20 (--quick: 2^12, 2^14). For each,
+// a development key of the chain circuit (tests/support/chain_circuit.h: 2^k - 3 constraints, so
+// the domain is 2^k) is made with groth16_setup_dev (timed: several seconds at 2^20 on 16 cores,
+// extrapolated from 2 cores) and uploaded once into a ResidentKey; then one warm-up proof and the
+// median of several timed proofs, each proof verified (outside the timing). Beside it, the same
+// proof with the key read from host memory each time (the cost a resident key saves), and at the
+// smallest size the CPU backend for a side-by-side ratio. The witness is the chain's for a random
+// x_0: full-width values, the MSMs' worst case. Timing is host wall-clock around prove().
+// Sizes whose estimated time would pass the budget (ZKINFER_GPU_BENCH_BUDGET_S, which
+// bench/gpu_check.sh sets, else 220 s) are skipped and listed.
+//
+//   bench_gpu_groth16 [--out results.json] [--reps N] [--warmup N] [--quick] [--cpu-only]
+// --cpu-only runs the same code with the CPU backend in place of CUDA (no GPU needed), to check
+// the benchmark itself. Exit status: 0 every proof verified, 1 a proof failed or an error, 2 no
+// usable GPU.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../tests/support/chain_circuit.h"
+#include "../../tests/support/chain_witness.h"
+#include "backend.h"
+#include "bench_util.h"
+#include "cuda/cuda_backend.h"
+#include "cuda/device.h"
+#include "zkinfer/prover/groth16.h"
+#include "zkinfer/prover/resident_key.h"
+#include "zkinfer/prover/setup.h"
+#include "zkinfer/prover/zkey.h"
+
+namespace zkinfer::bench {
+namespace {
+
+using namespace zkinfer::prover;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kUsage =
+    "usage: bench_gpu_groth16 [--out results.json] [--reps N] [--warmup N] [--quick] [--cpu-only]\n";
+
+double budget_seconds() {
+  if (const char* s = std::getenv("ZKINFER_GPU_BENCH_BUDGET_S")) return std::max(20.0, std::atof(s));
+  return 220;
+}
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+Timing summarise(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  Timing t;
+  t.reps = int(ms.size());
+  t.min_ms = ms.front();
+  t.max_ms = ms.back();
+  const size_t k = ms.size();
+  t.median_ms = k % 2 ? ms[k / 2] : (ms[k / 2 - 1] + ms[k / 2]) / 2;
+  return t;
+}
+
+// A file in the temporary directory, removed on scope exit.
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& name)
+      : path((std::filesystem::temp_directory_path() / ("zkinfer-bench-" + std::to_string(::getpid()) + "-" + name))
+                 .string()) {}
+  ~TempFile() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+class Bench {
+ public:
+  Bench(const Options& o, Backend& device, Backend& cpu)
+      : o_(o), device_(device), cpu_(cpu), t0_(Clock::now()), budget_s_(budget_seconds()) {}
+
+  void size(unsigned lg, bool with_cpu) {
+    const std::string tag = "2^" + std::to_string(lg);
+    const uint32_t n_c = testing::chain_constraints_for_domain(lg);
+    const int reps = std::max(1, std::min(o_.reps, lg >= 20 ? 5 : 7));
+    const int warmup = std::min(o_.warmup, 1);
+    const int host_reps = std::min(reps, 3);
+    // Setup and proofs grow about linearly: scale the previous size's costs.
+    if (prev_lg_) {
+      const double f = double(uint64_t{1} << (lg - prev_lg_));
+      const double estimate = f * (prev_setup_s_ + prev_proof_s_ * (warmup + reps + host_reps + 2));
+      if (seconds_since(t0_) + estimate > budget_s_) {
+        std::printf("groth16 %-8s skipped: about %.0f s would pass the %.0f s budget\n", tag.c_str(), estimate,
+                    budget_s_);
+        skipped_.push_back(tag);
+        return;
+      }
+    }
+    TempFile file("groth16-" + tag + ".zkey");
+    auto t = Clock::now();
+    groth16_setup_dev(testing::chain_circuit(n_c), file.path);
+    const double setup_s = seconds_since(t);
+    const Zkey key = Zkey::open(file.path, ZkeyCheck::kHeader);  // just written by us
+    const VerificationKey vk = verification_key(key);
+    std::mt19937_64 rng(20240607 + lg);  // fixed: the same witness every run
+    const std::vector<Fr> w = testing::chain_witness(n_c, Fr::from_u64(rng() | 1) * Fr::from_u64(rng()));
+    const std::vector<Fr> pub = public_signals(key, w);
+
+    t = Clock::now();
+    const ResidentKey rk(key, device_);
+    const double upload_s = seconds_since(t);
+    std::printf("groth16 %-8s %u constraints: dev setup %.1f s, key resident in %.3f s (%.0f MiB on the device)\n",
+                tag.c_str(), n_c, setup_s, upload_s, double(rk.device_bytes()) / (1 << 20));
+
+    auto prove_series = [&](const std::string& name, Backend& be, const ResidentKey* resident, int nwarm, int nreps) {
+      bool ok = true;
+      std::vector<double> ms;
+      for (int i = 0; i < nwarm + nreps; ++i) {
+        const auto t1 = Clock::now();
+        const Proof p = resident ? prove(*resident, w, be) : prove(key, w, be);
+        const double elapsed = seconds_since(t1) * 1e3;
+        if (i >= nwarm) ms.push_back(elapsed);
+        ok = verify(vk, pub, p) && ok;  // every proof, warm-up included
+      }
+      Result r{name + "_" + tag, "proof", double(n_c), 1, 0, summarise(ms), ok};
+      std::printf("%-36s %10.3f ms median of %d (min %.3f)%s\n", r.name.c_str(), r.t.median_ms, r.t.reps, r.t.min_ms,
+                  ok ? ", verified" : "  PROOF DID NOT VERIFY");
+      std::fflush(stdout);
+      results_.push_back(r);
+      return r.t.median_ms;
+    };
+    const double resident_ms = prove_series("groth16_resident", device_, &rk, warmup, reps);
+    // Where the time of one resident proof goes.
+    ProveOptions opts;
+    opts.progress = [](std::string_view step, double s) {
+      std::printf("    %-28.*s %9.3f ms\n", int(step.size()), step.data(), s * 1e3);
+    };
+    if (!verify(vk, pub, prove(rk, w, device_, opts))) results_.back().check_ok = false;
+    prove_series("groth16_key_from_host", device_, nullptr, 0, host_reps);
+    if (with_cpu) {
+      const double cpu_ms = prove_series("groth16_cpu", cpu_, nullptr, std::min(warmup, 1), std::min(reps, 3));
+      std::printf("groth16 %-8s resident %s %.3f ms vs cpu %.3f ms: %.1fx\n", tag.c_str(), device_.name().c_str(),
+                  resident_ms, cpu_ms, cpu_ms / resident_ms);
+    }
+    prev_lg_ = lg;
+    prev_setup_s_ = setup_s + upload_s;
+    prev_proof_s_ = resident_ms * 1e-3;
+  }
+
+  int finish(const gpu::GpuInfo& g) {
+    print_table(results_);
+    if (!o_.out.empty()) write_json(o_.out, "bench_gpu_groth16", g, o_, results_);
+    bool ok = !results_.empty();
+    for (const Result& r : results_) ok = ok && r.check_ok;
+    if (!ok) std::fprintf(stderr, "bench_gpu_groth16: a proof did not verify\n");
+    if (!skipped_.empty()) std::printf("skipped for time: %zu sizes\n", skipped_.size());
+    std::printf("total %.1f s\n", seconds_since(t0_));
+    return ok ? 0 : 1;
+  }
+
+ private:
+  const Options& o_;
+  Backend& device_;
+  Backend& cpu_;
+  Clock::time_point t0_;
+  double budget_s_;
+  unsigned prev_lg_ = 0;
+  double prev_setup_s_ = 0, prev_proof_s_ = 0;
+  std::vector<Result> results_;
+  std::vector<std::string> skipped_;
+};
+
+int run(int argc, char** argv) {
+  bool cpu_only = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) == "--cpu-only")
+      cpu_only = true;
+    else
+      args.push_back(argv[i]);
+  }
+  const Options o = parse_options(int(args.size()), args.data(), kUsage);
+  gpu::GpuInfo g;
+  std::unique_ptr<Backend> device;
+  if (cpu_only) {
+    g.name = "none (--cpu-only)";
+    device = make_cpu_backend();
+  } else {
+    g = gpu::probe_gpu();
+    std::string why;
+    if (g.usable) device = gpu::make_cuda_backend({}, &why);
+    if (!device) {
+      std::fprintf(stderr, "bench_gpu_groth16: %s\n", g.usable ? why.c_str() : g.reason.c_str());
+      return 2;
+    }
+    std::printf("device: %s\n", gpu::describe(g).c_str());
+  }
+  std::printf("target (H100, DESIGN.md 5): Groth16 at 2^20 constraints <= 50 ms with the key resident\n");
+  auto cpu = make_cpu_backend();
+  Bench b(o, *device, *cpu);
+  const unsigned first = o.quick ? 12 : 16, last = o.quick ? 14 : 20;
+  for (unsigned lg = first; lg <= last; lg += 2) b.size(lg, lg == first);
+  return b.finish(g);
+}
+
+}  // namespace
+}  // namespace zkinfer::bench
+
+int main(int argc, char** argv) {
+  try {
+    return zkinfer::bench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_gpu_groth16: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,195 @@
+// The CUDA backend (kernels/cuda/cuda_backend.h) against the CPU backend on Groth16 with a real
+// key: a development key of the chain circuit (tests/support/chain_circuit.h), its H vector and
+// five MSMs with the key's points from host memory and resident on the device, several witnesses
+// through one ResidentKey, full proofs that verify, resident point ranges, resident arrays used
+// across backends, and a resident array too large for the device as a clear error. The key's
+// domain is 2^14, or the largest power of two within ZKINFER_GPU_TEST_N (bench/gpu_check.sh's
+// sanitizer run). Without a usable GPU every test skips with the reason.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../support/binfile_testing.h"
+#include "../support/chain_circuit.h"
+#include "../support/chain_witness.h"
+#include "../support/random_points.h"
+#include "../support/seed.h"
+#include "backend.h"
+#include "cuda/cuda_backend.h"
+#include "gpu_test_support.h"
+#include "zkinfer/prover/groth16.h"
+#include "zkinfer/prover/resident_key.h"
+#include "zkinfer/prover/setup.h"
+#include "zkinfer/prover/zkey.h"
+
+namespace zkinfer::prover {
+namespace {
+
+unsigned key_log_domain() {
+  unsigned lg = 14;
+  if (const char* s = std::getenv("ZKINFER_GPU_TEST_N")) {
+    const unsigned long long cap = std::strtoull(s, nullptr, 0);
+    while (lg > 4 && (1ull << lg) > cap) --lg;
+  }
+  return lg;
+}
+
+void expect_same_msms(const ProofMsms& got, const ProofMsms& want, const std::string& what) {
+  EXPECT_EQ(got.a, want.a) << what << ": A";
+  EXPECT_EQ(got.b1, want.b1) << what << ": B1";
+  EXPECT_EQ(got.b2, want.b2) << what << ": B2";
+  EXPECT_EQ(got.c, want.c) << what << ": C";
+  EXPECT_EQ(got.h, want.h) << what << ": H";
+}
+
+// One key, one CUDA and one CPU backend for the whole suite (setup takes a while), made only
+// where a GPU is usable and released before the program's static destructors run.
+class GpuGroth16 : public ::testing::Test {
+ protected:
+  struct Shared {
+    uint32_t constraints = 0;
+    zkinfer::testing::TempPath path{".zkey"};
+    std::unique_ptr<Zkey> key;
+    VerificationKey vk;
+    std::unique_ptr<Backend> cuda, cpu;
+  };
+  static std::unique_ptr<Shared>& shared_ptr() {
+    static std::unique_ptr<Shared> s;
+    return s;
+  }
+  static Shared& shared() { return *shared_ptr(); }
+
+  static void SetUpTestSuite() {
+    if (!zkinfer::testing::gpu_info().usable) return;
+    auto s = std::make_unique<Shared>();
+    s->constraints = zkinfer::testing::chain_constraints_for_domain(key_log_domain());
+    groth16_setup_dev(zkinfer::testing::chain_circuit(s->constraints), s->path.str());
+    s->key = std::make_unique<Zkey>(Zkey::open(s->path.str()));
+    s->vk = verification_key(*s->key);
+    std::string why;
+    s->cuda = gpu::make_cuda_backend({}, &why);
+    if (!s->cuda) throw std::runtime_error(why);
+    s->cpu = make_cpu_backend();
+    shared_ptr() = std::move(s);
+  }
+  static void TearDownTestSuite() { shared_ptr().reset(); }
+
+  void SetUp() override {
+    ZK_SKIP_WITHOUT_GPU();
+    ASSERT_TRUE(shared_ptr()) << "the suite's key or CUDA backend could not be made";
+    std::cout << "[ key      ] chain of " << shared().constraints << " constraints, domain "
+              << shared().key->header().domain_size << ", " << shared().cuda->name() << "\n";
+  }
+  const Zkey& key() { return *shared().key; }
+  Backend& cuda() { return *shared().cuda; }
+  Backend& cpu() { return *shared().cpu; }
+  uint32_t constraints() { return shared().constraints; }
+
+  // x_0 = 0 gives an all-zero witness but for wire 0 (the skewed case); others full-width values.
+  std::vector<std::vector<Fr>> witnesses() {
+    auto rng = zkinfer::testing::seeded_rng();
+    return {zkinfer::testing::chain_witness(constraints(), Fr::zero()),
+            zkinfer::testing::chain_witness(constraints(), Fr::one()),
+            zkinfer::testing::chain_witness(constraints(), field_random<Fr>(rng))};
+  }
+};
+
+TEST_F(GpuGroth16, HEqualsCpu) {
+  for (const auto& w : witnesses()) EXPECT_EQ(compute_h(key(), w, cuda()), compute_h(key(), w, cpu()));
+}
+
+TEST_F(GpuGroth16, MsmsWithKeyFromHostEqualCpu) {
+  for (const auto& w : witnesses()) {
+    const auto h = compute_h(key(), w, cpu());
+    expect_same_msms(compute_msms(key(), w, h, cuda()), compute_msms(key(), w, h, cpu()), "host key");
+  }
+}
+
+TEST_F(GpuGroth16, MsmsWithResidentKeyEqualCpu) {
+  ResidentKey rk(key(), cuda());
+  const ZkeyHeader& hd = key().header();
+  const size_t n_c = hd.n_vars - hd.n_public - 1;
+  EXPECT_EQ(rk.device_bytes(), (2 * size_t{hd.n_vars} + n_c + hd.domain_size) * sizeof(G1Affine) +
+                                   size_t{hd.n_vars} * sizeof(G2Affine));
+  for (const auto& w : witnesses()) {  // one upload, several witnesses
+    const auto h = compute_h(key(), w, cpu());
+    expect_same_msms(compute_msms(rk, w, h, cuda()), compute_msms(key(), w, h, cpu()), "resident key");
+  }
+}
+
+TEST_F(GpuGroth16, ProofsVerify) {
+  ResidentKey rk(key(), cuda());
+  for (const auto& w : witnesses()) {
+    const auto pub = public_signals(key(), w);
+    std::string why;
+    EXPECT_TRUE(verify(shared().vk, pub, prove(rk, w, cuda()), &why)) << "resident: " << why;
+    EXPECT_TRUE(verify(shared().vk, pub, prove(rk, w, cuda()), &why)) << "resident, again: " << why;
+    EXPECT_TRUE(verify(shared().vk, pub, prove(key(), w, cuda()), &why)) << "host key: " << why;
+  }
+  auto bad = zkinfer::testing::chain_witness(constraints(), Fr::from_u64(5));
+  bad[constraints() / 2] += Fr::one();
+  EXPECT_FALSE(verify(shared().vk, public_signals(key(), bad), prove(rk, bad, cuda())));
+}
+
+TEST_F(GpuGroth16, ResidentKeysAcrossBackends) {
+  // Made by the CPU backend (host views) and used by CUDA, and the other way round.
+  const auto w = witnesses()[2];
+  const auto h = compute_h(key(), w, cpu());
+  const ProofMsms want = compute_msms(key(), w, h, cpu());
+  ResidentKey on_cpu(key(), cpu()), on_gpu(key(), cuda());
+  EXPECT_EQ(on_cpu.device_bytes(), 0u);
+  expect_same_msms(compute_msms(on_cpu, w, h, cuda()), want, "CPU-made key on CUDA");
+  expect_same_msms(compute_msms(on_gpu, w, h, cpu()), want, "CUDA-made key on the CPU");
+}
+
+TEST_F(GpuGroth16, ResidentRangesEqualCpu) {
+  auto rng = zkinfer::testing::seeded_rng();
+  const size_t n = std::min<size_t>(3001, key().header().n_vars);
+  const auto& p = key().parts();
+  std::vector<Fr> s(n);
+  for (auto& x : s) x = field_random<Fr>(rng);
+  auto g1 = cuda().resident_g1(p.a.data(), n);
+  auto g2 = cuda().resident_g2(p.b2.data(), n);
+  EXPECT_EQ(g1->device_bytes(), n * sizeof(G1Affine));
+  EXPECT_EQ(g2->device_bytes(), n * sizeof(G2Affine));
+  const std::pair<size_t, size_t> ranges[] = {{0, n}, {0, 0}, {n, 0}, {1, n - 1}, {n / 3, n / 2}, {n - 1, 1}};
+  for (auto [first, len] : ranges) {
+    G1Jacobian a, b;
+    cuda().msm_g1(a, s.data(), *g1, first, len);
+    cpu().msm_g1(b, s.data(), p.a.data() + first, len);
+    EXPECT_EQ(a, b) << "G1 [" << first << ", +" << len << ")";
+    G2Jacobian c, d;
+    cuda().msm_g2(c, s.data(), *g2, first, len);
+    cpu().msm_g2(d, s.data(), p.b2.data() + first, len);
+    EXPECT_EQ(c, d) << "G2 [" << first << ", +" << len << ")";
+  }
+  G1Jacobian o;
+  EXPECT_THROW(cuda().msm_g1(o, s.data(), *g1, 1, n), std::out_of_range);
+}
+
+TEST_F(GpuGroth16, ResidentArrayLargerThanTheDeviceIsAClearError) {
+  // More bytes than the device has in all: the allocation fails before any host point is read.
+  const size_t n = zkinfer::testing::gpu_info().global_mem_bytes / sizeof(G1Affine) + (size_t{1} << 20);
+  std::vector<G1Affine> few(4, g1_generator());
+  try {
+    [[maybe_unused]] auto r = cuda().resident_g1(few.data(), n);
+    FAIL() << "a resident array of " << n << " points was allocated";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("GPU out of memory"), std::string::npos) << e.what();
+  }
+  // The backend still works afterwards (the failed allocation left no error behind).
+  const auto w = witnesses()[1];
+  const auto h = compute_h(key(), w, cuda());
+  ResidentKey rk(key(), cuda());
+  expect_same_msms(compute_msms(rk, w, h, cuda()), compute_msms(key(), w, h, cpu()), "after OOM");
+}
+
+}  // namespace
+}  // namespace zkinfer::prover
