@@ -175,6 +175,9 @@ TEST_F(GpuGroth16, ResidentRangesEqualCpu) {
 }
 
 TEST_F(GpuGroth16, ResidentArrayLargerThanTheDeviceIsAClearError) {
+  // compute-sanitizer (bench/gpu_check.sh sets ZKINFER_GPU_TEST_N for it) reports the failing
+  // cudaMalloc as an API error; the plain run covers this.
+  if (std::getenv("ZKINFER_GPU_TEST_N")) GTEST_SKIP() << "a real out-of-memory error, not run at a capped size";
   // More bytes than the device has in all: the allocation fails before any host point is read.
   const size_t n = zkinfer::testing::gpu_info().global_mem_bytes / sizeof(G1Affine) + (size_t{1} << 20);
   std::vector<G1Affine> few(4, g1_generator());
