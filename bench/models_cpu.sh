@@ -82,8 +82,8 @@ for m in $models; do
   d="$work/$m"
   mkdir -p "$d"
   read -r ct _ < <(measure "$zkinfer" compile "$onnx" -o "$d/model" --calibration "$calibration")
-  constraints=$(sed -n 's/^constraints //p' "$work/last.out")
-  wires=$(sed -n 's/^wires //p' "$work/last.out")
+  constraints=$(sed -n 's/^constraints \([0-9]*\)$/\1/p' "$work/last.out")
+  wires=$(sed -n 's/^wires \([0-9]*\)$/\1/p' "$work/last.out")
   read -r st _ < <(measure "$zkinfer" setup "$d/model" --dev)
   zk_t=() zk_m=() sj_t=() sj_m=()
   for ((i = 0; i < repeats || i < sj_repeats; i++)); do

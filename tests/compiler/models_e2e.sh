@@ -31,7 +31,7 @@ esac
 
 run "$zkinfer" compile "$ex/$model.onnx" -o "$d/model" --calibration "$ex/$calibration" --input-visibility $visibility \
   | tee "$d/compile.txt"
-constraints=$(sed -n 's/^constraints //p' "$d/compile.txt")
+constraints=$(sed -n 's/^constraints \([0-9]*\)$/\1/p' "$d/compile.txt")
 "${snarkjs[@]}" r1cs info "$d/model/circuit.r1cs" | tee "$d/info.txt"
 grep -q "# of Constraints: $constraints\b" "$d/info.txt" || { echo "snarkjs reads another constraint count" >&2; exit 1; }
 
