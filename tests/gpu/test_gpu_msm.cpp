@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../support/random_points.h"
+#include "../support/msm_inputs.h"
 #include "../support/seed.h"
 #include "cpu/msm.h"
 #include "cuda/buffer.h"
@@ -32,53 +32,18 @@ size_t size_cap() {
   return SIZE_MAX;
 }
 
-template <class C>
-Affine<C> random_point(std::mt19937_64& rng) {
-  if constexpr (std::is_same_v<C, G1Curve>)
-    return testing::random_g1(rng);
-  else
-    return testing::random_g2(rng);
-}
-
-// start + i * step (one addition a point, one shared inversion), with a few points at infinity
-// and repeats so the special cases of the additions are met.
+// A progression (testing::progression_points) with a few points at infinity and repeats, so
+// the special cases of the additions are met.
 template <class C>
 std::vector<Affine<C>> make_points(std::mt19937_64& rng, size_t n) {
-  Jacobian<C> at = Jacobian<C>::from_affine(random_point<C>(rng));
-  const Affine<C> step = random_point<C>(rng);
-  std::vector<Jacobian<C>> jac(n);
-  for (size_t i = 0; i < n; ++i, at = at.add_affine(step)) jac[i] = at;
-  std::vector<Affine<C>> out(n);
-  std::vector<typename C::Field> scratch(n);
-  batch_to_affine(jac.data(), out.data(), n, scratch.data());
+  std::vector<Affine<C>> out = testing::progression_points<C>(rng, n);
   for (size_t i = 5; i < n; i += 1009) out[i] = Affine<C>::infinity();
   for (size_t i = 7; i < n; i += 997) out[i] = out[0];
   return out;
 }
 
-std::vector<Fr> uniform_scalars(std::mt19937_64& rng, size_t n) {
-  std::vector<Fr> s(n);
-  for (Fr& x : s) x = field_random<Fr>(rng);
-  return s;
-}
-
-std::vector<Fr> skewed_scalars(std::mt19937_64& rng, size_t n) {
-  std::vector<Fr> s(n);
-  for (Fr& x : s) {
-    const unsigned kind = unsigned(rng() % 100);
-    if (kind < 45)
-      x = Fr::zero();
-    else if (kind < 80)
-      x = Fr::one();
-    else if (kind < 90)
-      x = Fr::from_u64(rng() % 256);
-    else if (kind < 95)
-      x = -Fr::from_u64(1 + rng() % 4);
-    else
-      x = field_random<Fr>(rng);
-  }
-  return s;
-}
+using testing::skewed_scalars;
+using testing::uniform_scalars;
 
 template <class C>
 Jacobian<C> cpu_msm(const std::vector<Fr>& s, const std::vector<Affine<C>>& p) {

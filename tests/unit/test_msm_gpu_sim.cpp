@@ -15,7 +15,7 @@
 #include <random>
 #include <vector>
 
-#include "../support/random_points.h"
+#include "../support/msm_inputs.h"
 #include "../support/seed.h"
 #include "backend.h"
 #include "cuda/msm_steps.h"
@@ -127,51 +127,9 @@ Jacobian<C> reference(const std::vector<Fr>& s, const std::vector<Affine<C>>& p)
   return r;
 }
 
-template <class C>
-Affine<C> random_point(std::mt19937_64& rng) {
-  if constexpr (std::is_same_v<C, G1Curve>)
-    return testing::random_g1(rng);
-  else
-    return testing::random_g2(rng);
-}
-
-// start + i * step: cheap distinct points (one addition each, one shared inversion).
-template <class C>
-std::vector<Affine<C>> make_points(std::mt19937_64& rng, size_t n) {
-  Jacobian<C> at = Jacobian<C>::from_affine(random_point<C>(rng));
-  const Affine<C> step = random_point<C>(rng);
-  std::vector<Jacobian<C>> jac(n);
-  for (size_t i = 0; i < n; ++i, at = at.add_affine(step)) jac[i] = at;
-  std::vector<Affine<C>> out(n);
-  std::vector<typename C::Field> scratch(n);
-  batch_to_affine(jac.data(), out.data(), n, scratch.data());
-  return out;
-}
-
-std::vector<Fr> uniform_scalars(std::mt19937_64& rng, size_t n) {
-  std::vector<Fr> s(n);
-  for (Fr& x : s) x = field_random<Fr>(rng);
-  return s;
-}
-
-// Witness-like: mostly 0 and 1, then small values, their negatives, and a few full-width ones.
-std::vector<Fr> skewed_scalars(std::mt19937_64& rng, size_t n) {
-  std::vector<Fr> s(n);
-  for (Fr& x : s) {
-    const unsigned kind = unsigned(rng() % 100);
-    if (kind < 45)
-      x = Fr::zero();
-    else if (kind < 80)
-      x = Fr::one();
-    else if (kind < 90)
-      x = Fr::from_u64(rng() % 256);
-    else if (kind < 95)
-      x = -Fr::from_u64(1 + rng() % 4);
-    else
-      x = field_random<Fr>(rng);
-  }
-  return s;
-}
+using testing::progression_points;
+using testing::skewed_scalars;
+using testing::uniform_scalars;
 
 template <class C>
 void expect_matches(const std::vector<Fr>& s, const std::vector<Affine<C>>& p, const SimOptions& o,
@@ -191,7 +149,7 @@ TYPED_TEST_SUITE(MsmGpuSim, Curves);
 TYPED_TEST(MsmGpuSim, UniformScalarsAtNonPowerOfTwoSizes) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
-  const auto points = make_points<C>(rng, 3001);
+  const auto points = progression_points<C>(rng, 3001);
   for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{17}, size_t{100}, size_t{1001}, size_t{3001}}) {
     const std::vector<Affine<C>> p(points.begin(), points.begin() + n);
     expect_matches(uniform_scalars(rng, n), p, SimOptions{}, rng, "default tuning");
@@ -203,7 +161,7 @@ TYPED_TEST(MsmGpuSim, SkewedScalarsShareBucketsAcrossSegments) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
   const size_t n = std::is_same_v<C, G1Curve> ? 6007 : 2503;
-  const auto p = make_points<C>(rng, n);
+  const auto p = progression_points<C>(rng, n);
   const auto s = skewed_scalars(rng, n);
   expect_matches(s, p, SimOptions{}, rng, "default tuning");
   expect_matches(s, p, SimOptions{132, 0, 0, {}}, rng, "the plan of an H100 (132 SMs)");
@@ -217,7 +175,7 @@ TYPED_TEST(MsmGpuSim, SkewedScalarsShareBucketsAcrossSegments) {
 TYPED_TEST(MsmGpuSim, ZeroScalarsAndEmptyInputGiveInfinity) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
-  const auto p = make_points<C>(rng, 257);
+  const auto p = progression_points<C>(rng, 257);
   const std::vector<Fr> zeros(p.size(), Fr::zero());
   size_t launches = 0;
   EXPECT_TRUE(simulate(zeros, p, SimOptions{}, rng).is_infinity());
@@ -237,7 +195,7 @@ TYPED_TEST(MsmGpuSim, RepeatedOppositeAndInfinitePoints) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
   const size_t n = 1203;
-  auto p = make_points<C>(rng, n);
+  auto p = progression_points<C>(rng, n);
   for (size_t i = 0; i < n; i += 3) p[i] = p[1];
   for (size_t i = 2; i < n; i += 7) p[i] = -p[1];
   for (size_t i = 4; i < n; i += 11) p[i] = Affine<C>::infinity();
@@ -251,7 +209,7 @@ TYPED_TEST(MsmGpuSim, ForcedWindowWidths) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
   const size_t n = 333;
-  const auto p = make_points<C>(rng, n);
+  const auto p = progression_points<C>(rng, n);
   for (unsigned c : {2u, 3u, 5u, 8u, 11u, 13u}) {
     expect_matches(uniform_scalars(rng, n), p, SimOptions{4, c, 0, {}}, rng, "uniform");
     expect_matches(skewed_scalars(rng, n), p, SimOptions{1, c, 50, tiny_tuning()}, rng, "skewed, tiny, batches of 50");
