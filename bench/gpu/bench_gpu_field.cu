@@ -150,22 +150,12 @@ int run(int argc, char** argv) {
   rs.push_back(
       elementwise<Fr>("fr_inverse_elementwise", "Fr inverse", FieldOp::Inverse, big / 16, o, rng));
 
-  print_table(rs);
-  if (!o.out.empty()) write_json(o.out, "bench_gpu_field", g, o, rs);
-  bool ok = true;
-  for (const Result& r : rs) ok = ok && r.check_ok;
-  if (!ok) std::fprintf(stderr, "bench_gpu_field: a device result differed from the host\n");
-  return ok ? 0 : 1;
+  return report("bench_gpu_field", g, o, rs, "a device result differed from the host");
 }
 
 }  // namespace
 }  // namespace zkinfer::bench
 
 int main(int argc, char** argv) {
-  try {
-    return zkinfer::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_gpu_field: %s\n", e.what());
-    return 1;
-  }
+  return zkinfer::bench::bench_main("bench_gpu_field", zkinfer::bench::run, argc, argv);
 }

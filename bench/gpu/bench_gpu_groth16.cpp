@@ -148,14 +148,10 @@ class Bench {
   }
 
   int finish(const gpu::GpuInfo& g) {
-    print_table(results_);
-    if (!o_.out.empty()) write_json(o_.out, "bench_gpu_groth16", g, o_, results_);
-    bool ok = !results_.empty();
-    for (const Result& r : results_) ok = ok && r.check_ok;
-    if (!ok) std::fprintf(stderr, "bench_gpu_groth16: a proof did not verify\n");
+    const int status = report("bench_gpu_groth16", g, o_, results_, "a proof did not verify", true);
     if (!skipped_.empty()) std::printf("skipped for time: %zu sizes\n", skipped_.size());
     std::printf("total %.1f s\n", seconds_since(t0_));
-    return ok ? 0 : 1;
+    return status;
   }
 
  private:
@@ -207,10 +203,5 @@ int run(int argc, char** argv) {
 }  // namespace zkinfer::bench
 
 int main(int argc, char** argv) {
-  try {
-    return zkinfer::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_gpu_groth16: %s\n", e.what());
-    return 1;
-  }
+  return zkinfer::bench::bench_main("bench_gpu_groth16", zkinfer::bench::run, argc, argv);
 }

@@ -193,14 +193,10 @@ class Bench {
   }
 
   int finish() {
-    print_table(results_);
-    if (!o_.out.empty()) write_json(o_.out, "bench_gpu_msm", g_, o_, results_);
-    bool ok = true;
-    for (const Result& r : results_) ok = ok && r.check_ok;
-    if (!ok) std::fprintf(stderr, "bench_gpu_msm: a device result differed from the closed form\n");
+    const int status = report("bench_gpu_msm", g_, o_, results_, "a device result differed from the closed form");
     if (!skipped_.empty()) std::printf("skipped for time: %zu sizes\n", skipped_.size());
     std::printf("total %.1f s\n", seconds_since(t0_));
-    return ok ? 0 : 1;
+    return status;
   }
 
  private:
@@ -235,10 +231,5 @@ int run(int argc, char** argv) {
 }  // namespace zkinfer::bench
 
 int main(int argc, char** argv) {
-  try {
-    return zkinfer::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_gpu_msm: %s\n", e.what());
-    return 1;
-  }
+  return zkinfer::bench::bench_main("bench_gpu_msm", zkinfer::bench::run, argc, argv);
 }

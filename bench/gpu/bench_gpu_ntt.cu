@@ -92,22 +92,12 @@ int run(int argc, char** argv) {
   rs.push_back(measure(ntt, *cpu, o.quick ? 16 : 20, 3, NttKind::kCosetForward, o, rng));
   rs.push_back(measure(ntt, *cpu, 10, 1024, NttKind::kForward, o, rng));
 
-  print_table(rs);
-  if (!o.out.empty()) write_json(o.out, "bench_gpu_ntt", g, o, rs);
-  bool ok = true;
-  for (const Result& r : rs) ok = ok && r.check_ok;
-  if (!ok) std::fprintf(stderr, "bench_gpu_ntt: a device result differed from the CPU backend\n");
-  return ok ? 0 : 1;
+  return report("bench_gpu_ntt", g, o, rs, "a device result differed from the CPU backend");
 }
 
 }  // namespace
 }  // namespace zkinfer::bench
 
 int main(int argc, char** argv) {
-  try {
-    return zkinfer::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_gpu_ntt: %s\n", e.what());
-    return 1;
-  }
+  return zkinfer::bench::bench_main("bench_gpu_ntt", zkinfer::bench::run, argc, argv);
 }

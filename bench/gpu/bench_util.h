@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -142,6 +143,29 @@ inline void write_json(const std::string& path, const char* program, const gpu::
   }
   f << "  ]\n}\n";
   if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+// Prints the table, writes the JSON file when --out asked for one, and returns the exit status:
+// 0 when every result checked out (and, with require_results, there is at least one), else 1
+// after a line "<program>: <failure>".
+inline int report(const char* program, const gpu::GpuInfo& g, const Options& o,
+                  const std::vector<Result>& rs, const char* failure, bool require_results = false) {
+  print_table(rs);
+  if (!o.out.empty()) write_json(o.out, program, g, o, rs);
+  bool ok = !(require_results && rs.empty());
+  for (const Result& r : rs) ok = ok && r.check_ok;
+  if (!ok) std::fprintf(stderr, "%s: %s\n", program, failure);
+  return ok ? 0 : 1;
+}
+
+// main() of a benchmark: runs it, and turns an exception into one line and exit status 1.
+inline int bench_main(const char* program, int (*run)(int, char**), int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  }
 }
 
 }  // namespace zkinfer::bench
