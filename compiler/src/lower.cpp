@@ -158,12 +158,13 @@ class Lowerer {
     return s;
   }
 
-  // Rescales t to its planned scale with one wire per element, range checked where its bound
-  // does not already guarantee the range; with `want_sign`, each element also gets a sign wire.
-  QT materialize(const QT& t, const std::string& name, bool want_sign) {
+  // Rescales t in place to its planned scale with one wire per element, range checked where its
+  // bound does not already guarantee the range; with `want_sign`, each element also gets a sign
+  // wire. A tensor that already is so is left as it is.
+  void materialize(QT& t, const std::string& name, bool want_sign) {
     const int s = planned_scale(name, t);
     const int k = t.scale - s;
-    if (t.materialized() && k == 0 && t.bound < limit() && (!want_sign || !t.sign.empty())) return t;
+    if (t.materialized() && k == 0 && t.bound < limit() && (!want_sign || !t.sign.empty())) return;
     QT out;
     out.shape = t.shape;
     out.scale = s;
@@ -221,7 +222,7 @@ class Lowerer {
         else out.sign[e] = sign_of(&ql, qv, out.bound, what);
       }
     }
-    return out;
+    t = std::move(out);
   }
 
   QT& var(const std::string& name, const Node& n) {
@@ -238,7 +239,7 @@ class Lowerer {
   // Materializes input `name` in place (later uses reuse it).
   QT& materialized(const std::string& name, const Node& n, bool want_sign = false) {
     QT& t = var(name, n);
-    t = materialize(t, name, want_sign);
+    materialize(t, name, want_sign);
     return t;
   }
 
@@ -1220,7 +1221,7 @@ void Lowerer::run(const TensorMap* inputs) {
     const std::string src = sm ? softmax_input[o.name] : o.name;
     if (is_const(src)) throw ModelError("output '" + o.name + "' is a constant: nothing to prove");
     QT& t = vars_.at(src);
-    t = materialize(t, src, false);
+    materialize(t, src, false);
     OutputSpec os{o.name, t.shape, t.scale, sm, next_out};
     for (size_t e = 0; e < t.size(); ++e, ++next_out) {
       const Wire w = b_.output_wire(next_out);
@@ -1247,15 +1248,10 @@ void Lowerer::run(const TensorMap* inputs) {
   }
 }
 
-// Public-signal counts of a graph: outputs (softmax outputs count their input), commitment,
-// public inputs.
-void count_io(const Graph& g, bool private_inputs, uint32_t& n_out, uint32_t& n_in) {
-  const auto shapes = infer_shapes(g);
-  n_out = 0;
-  for (const auto& o : g.outputs) n_out += uint32_t(element_count(shapes.at(o.name)));
-  if (private_inputs) ++n_out;
-  n_in = 0;
-  for (const auto& in : g.inputs) n_in += uint32_t(element_count(in.shape));
+uint32_t input_count(const Graph& g) {
+  uint64_t n = 0;
+  for (const auto& in : g.inputs) n += element_count(in.shape);
+  return uint32_t(n);
 }
 
 }  // namespace
@@ -1273,8 +1269,12 @@ Ranges calibrate(const Graph& g, const std::vector<TensorMap>& samples) {
 }
 
 Compiled compile_model(const Graph& g, const QuantOptions& options, const Ranges* ranges) {
-  uint32_t n_out, n_in;
-  count_io(g, options.private_inputs, n_out, n_in);
+  // Public outputs: every graph output (a Softmax output counts its input, of the same shape),
+  // then the input commitment.
+  const auto shapes = infer_shapes(g);
+  uint32_t n_out = options.private_inputs ? 1 : 0;
+  for (const auto& o : g.outputs) n_out += uint32_t(element_count(shapes.at(o.name)));
+  const uint32_t n_in = input_count(g);
   Builder b(Builder::Mode::kEmit, n_out, options.private_inputs ? 0 : n_in, options.private_inputs ? n_in : 0);
   Compiled c;
   c.spec.options = options;
@@ -1288,8 +1288,13 @@ Compiled compile_model(const Graph& g, const QuantOptions& options, const Ranges
 }
 
 Evaluation evaluate_model(const Graph& g, const ModelSpec& spec, const TensorMap& inputs) {
-  uint32_t n_out, n_in;
-  count_io(g, spec.options.private_inputs, n_out, n_in);
+  // The public outputs model.json lists, then the input commitment (as compile_model counts them).
+  bool same_outputs = spec.outputs.size() == g.outputs.size();
+  for (size_t i = 0; same_outputs && i < g.outputs.size(); ++i) same_outputs = spec.outputs[i].name == g.outputs[i].name;
+  if (!same_outputs) throw ProveError("model.json does not list this model's outputs: model.onnx or model.json changed since compile");
+  uint32_t n_out = spec.options.private_inputs ? 1 : 0;
+  for (const auto& o : spec.outputs) n_out += uint32_t(element_count(o.shape));
+  const uint32_t n_in = input_count(g);
   Builder b(Builder::Mode::kEval, n_out, spec.options.private_inputs ? 0 : n_in, spec.options.private_inputs ? n_in : 0);
   ModelSpec s = spec;
   Lowerer(g, b, s, nullptr).run(&inputs);
