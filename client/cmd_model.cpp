@@ -55,32 +55,48 @@ struct CompileArgs {
   QuantOptions q;
 };
 
-void report_calibration(const Graph& g, const ModelSpec& spec, const std::vector<TensorMap>& samples) {
-  std::fprintf(stderr, "  circuit vs float model (float reference evaluator) on %zu calibration samples:\n", samples.size());
-  for (const OutputSpec& o : spec.outputs) {
+// Evaluates every calibration sample once, in the circuit and in the float reference: the first
+// sample's witness must satisfy the circuit just built (a self-check; its errors propagate), and
+// each output's largest difference and argmax agreement are reported.
+void check_and_report(const Graph& g, const Compiled& c, const std::vector<TensorMap>& samples) {
+  struct Stat {
     double max_err = 0;
-    size_t agree = 0, failed = 0;
-    for (const TensorMap& s : samples) {
-      Evaluation ev;
+    size_t agree = 0;
+  };
+  std::vector<Stat> stats(c.spec.outputs.size());
+  size_t failed = 0;
+  for (size_t k = 0; k < samples.size(); ++k) {
+    Evaluation ev;
+    if (k == 0) {
+      ev = evaluate_model(g, c.spec, samples[0]);
+      std::string why;
+      if (!prover::r1cs_satisfied(c.r1cs, ev.witness, &why))
+        throw std::logic_error("internal error: the witness of calibration sample 0 does not satisfy the circuit: " + why);
+    } else {
       try {
-        ev = evaluate_model(g, spec, s);
+        ev = evaluate_model(g, c.spec, samples[k]);
       } catch (const ProveError&) {
         ++failed;
         continue;
       }
-      const TensorMap ref = evaluate_reference(g, s);
-      const Tensor& want = ref.at(o.name);
-      const Tensor& have = ev.outputs.at(o.name);
+    }
+    const TensorMap ref = evaluate_reference(g, samples[k]);
+    for (size_t o = 0; o < stats.size(); ++o) {
+      const Tensor& want = ref.at(c.spec.outputs[o].name);
+      const Tensor& have = ev.outputs.at(c.spec.outputs[o].name);
       size_t best_w = 0, best_h = 0;
       for (size_t i = 0; i < want.data.size(); ++i) {
-        max_err = std::max(max_err, std::fabs(want.data[i] - have.data[i]));
+        stats[o].max_err = std::max(stats[o].max_err, std::fabs(want.data[i] - have.data[i]));
         if (want.data[i] > want.data[best_w]) best_w = i;
         if (have.data[i] > have.data[best_h]) best_h = i;
       }
-      agree += best_w == best_h;
+      stats[o].agree += best_w == best_h;
     }
-    std::fprintf(stderr, "    %-20s max |circuit - float| %.6g, same argmax on %zu of %zu", o.name.c_str(), max_err, agree,
-                 samples.size() - failed);
+  }
+  std::fprintf(stderr, "  circuit vs float model (float reference evaluator) on %zu calibration samples:\n", samples.size());
+  for (size_t o = 0; o < stats.size(); ++o) {
+    std::fprintf(stderr, "    %-20s max |circuit - float| %.6g, same argmax on %zu of %zu",
+                 c.spec.outputs[o].name.c_str(), stats[o].max_err, stats[o].agree, samples.size() - failed);
     if (failed) std::fprintf(stderr, ", %zu samples out of range", failed);
     std::fprintf(stderr, "\n");
   }
@@ -140,14 +156,7 @@ void run_compile(const CompileArgs& a) {
   for (const auto& ap : s.approximations)
     std::printf("approximation %s (%s): max abs error %.3g\n", ap.node.c_str(), ap.op.c_str(), ap.max_abs_error);
   print_estimate(c.r1cs);
-  if (!samples.empty()) {
-    // Self-check: the first sample's witness satisfies the circuit just written.
-    Evaluation ev = evaluate_model(g, s, samples[0]);
-    std::string why;
-    if (!prover::r1cs_satisfied(c.r1cs, ev.witness, &why))
-      throw std::logic_error("internal error: the witness of calibration sample 0 does not satisfy the circuit: " + why);
-    report_calibration(g, s, samples);
-  }
+  if (!samples.empty()) check_and_report(g, c, samples);
   std::fprintf(stderr, "wrote %s, %s and %s\n", d.onnx().c_str(), d.spec().c_str(), d.r1cs().c_str());
 }
 
