@@ -1155,13 +1155,7 @@ void Lowerer::run(const TensorMap* inputs) {
     const bool all_const = std::all_of(n.inputs.begin(), n.inputs.end(),
                                        [&](const std::string& s) { return s.empty() || is_const(s); });
     if (all_const) {
-      Graph one;
-      one.opset = g_.opset;
-      one.nodes = {n};
-      for (const auto& in : n.inputs)
-        if (!in.empty()) one.constants[in] = consts_.at(in);
-      one.outputs = {{n.outputs.at(0), {}}};
-      consts_[n.outputs[0]] = evaluate_reference(one, {}).at(n.outputs[0]);
+      consts_[n.outputs.at(0)] = evaluate_node(n, consts_, g_.opset);
       continue;
     }
     const std::string& op = n.op;
@@ -1313,17 +1307,11 @@ Evaluation evaluate_model(const Graph& g, const ModelSpec& spec, const TensorMap
       t.data.push_back(std::ldexp(double(raw.back()), -o.scale));
     }
     if (o.softmax) {
-      Graph one;
-      one.opset = g.opset;
       Node sm;
       for (const Node& n : g.nodes)
         if (n.op == "Softmax" && n.outputs.at(0) == o.name) sm = n;
-      one.constants["x"] = t;
-      sm.inputs = {"x"};
-      sm.outputs = {"y"};
-      one.nodes = {sm};
-      one.outputs = {{"y", {}}};
-      t = evaluate_reference(one, {}).at("y");
+      sm.inputs = {"logits"};
+      t = evaluate_node(sm, {{"logits", t}}, g.opset);
     }
     ev.outputs[o.name] = t;
     ev.raw_outputs[o.name] = raw;

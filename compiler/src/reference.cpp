@@ -270,6 +270,41 @@ Tensor argmax(const Node& n, const Tensor& x) {
 
 }  // namespace
 
+Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
+  const std::string& op = n.op;
+  Tensor out;
+  if (op == "Gemm") out = gemm(n, t);
+  else if (op == "MatMul") out = matmul(n, t);
+  else if (op == "Add") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a + b; });
+  else if (op == "Sub") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a - b; });
+  else if (op == "Mul") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a * b; });
+  else if (op == "Div") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a / b; });
+  else if (op == "Relu") out = unary(input(n, t, 0), [](double v) { return v > 0 ? v : 0.0; });
+  else if (op == "LeakyRelu") {
+    const double alpha = n.get_float("alpha", 0.01);
+    out = unary(input(n, t, 0), [alpha](double v) { return v >= 0 ? v : alpha * v; });
+  } else if (op == "Clip") {
+    double lo, hi;
+    clip_bounds(n, t, opset, lo, hi);
+    out = unary(input(n, t, 0), [lo, hi](double v) { return std::min(std::max(v, lo), hi); });
+  } else if (op == "Sigmoid") out = unary(input(n, t, 0), [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+  else if (op == "Tanh") out = unary(input(n, t, 0), [](double v) { return std::tanh(v); });
+  else if (op == "Conv") out = conv(n, t);
+  else if (op == "MaxPool") out = pool(n, input(n, t, 0), true);
+  else if (op == "AveragePool") out = pool(n, input(n, t, 0), false);
+  else if (op == "GlobalAveragePool") out = global_average_pool(n, input(n, t, 0));
+  else if (op == "Flatten") out = {flatten_shape(n, input(n, t, 0).shape), input(n, t, 0).data};
+  else if (op == "Reshape") out = {reshape_shape(n, input(n, t, 0).shape, input(n, t, 1).data), input(n, t, 0).data};
+  else if (op == "Transpose") out = transpose(n, input(n, t, 0));
+  else if (op == "Concat") out = concat(n, t);
+  else if (op == "BatchNormalization") out = batch_norm(n, t);
+  else if (op == "Softmax") out = softmax(n, input(n, t, 0), opset);
+  else if (op == "ArgMax") out = argmax(n, input(n, t, 0));
+  else if (op == "Identity" || op == "Dropout") out = input(n, t, 0);
+  else fail(n, "op is not supported");
+  return out;
+}
+
 TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs) {
   TensorMap t;
   for (const auto& [name, c] : g.constants) t[name] = c;
@@ -282,39 +317,8 @@ TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs) {
     t[in.name] = it->second;
   }
   for (const Node& n : g.nodes) {
-    const std::string& op = n.op;
-    Tensor out;
-    if (op == "Gemm") out = gemm(n, t);
-    else if (op == "MatMul") out = matmul(n, t);
-    else if (op == "Add") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a + b; });
-    else if (op == "Sub") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a - b; });
-    else if (op == "Mul") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a * b; });
-    else if (op == "Div") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a / b; });
-    else if (op == "Relu") out = unary(input(n, t, 0), [](double v) { return v > 0 ? v : 0.0; });
-    else if (op == "LeakyRelu") {
-      const double alpha = n.get_float("alpha", 0.01);
-      out = unary(input(n, t, 0), [alpha](double v) { return v >= 0 ? v : alpha * v; });
-    } else if (op == "Clip") {
-      double lo, hi;
-      clip_bounds(n, t, g.opset, lo, hi);
-      out = unary(input(n, t, 0), [lo, hi](double v) { return std::min(std::max(v, lo), hi); });
-    } else if (op == "Sigmoid") out = unary(input(n, t, 0), [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
-    else if (op == "Tanh") out = unary(input(n, t, 0), [](double v) { return std::tanh(v); });
-    else if (op == "Conv") out = conv(n, t);
-    else if (op == "MaxPool") out = pool(n, input(n, t, 0), true);
-    else if (op == "AveragePool") out = pool(n, input(n, t, 0), false);
-    else if (op == "GlobalAveragePool") out = global_average_pool(n, input(n, t, 0));
-    else if (op == "Flatten") out = {flatten_shape(n, input(n, t, 0).shape), input(n, t, 0).data};
-    else if (op == "Reshape") out = {reshape_shape(n, input(n, t, 0).shape, input(n, t, 1).data), input(n, t, 0).data};
-    else if (op == "Transpose") out = transpose(n, input(n, t, 0));
-    else if (op == "Concat") out = concat(n, t);
-    else if (op == "BatchNormalization") out = batch_norm(n, t);
-    else if (op == "Softmax") out = softmax(n, input(n, t, 0), g.opset);
-    else if (op == "ArgMax") out = argmax(n, input(n, t, 0));
-    else if (op == "Identity" || op == "Dropout") out = input(n, t, 0);
-    else fail(n, "op is not supported");
     if (n.outputs.empty() || n.outputs[0].empty()) fail(n, "has no output");
-    t[n.outputs[0]] = std::move(out);
+    t[n.outputs[0]] = evaluate_node(n, t, g.opset);
   }
   for (const auto& o : g.outputs)
     if (!t.count(o.name)) throw ModelError("graph output '" + o.name + "' was not computed");

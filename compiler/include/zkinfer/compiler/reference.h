@@ -16,6 +16,9 @@ using TensorMap = std::map<std::string, Tensor>;
 // must match the model's; throws ModelError naming the input or node otherwise.
 TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs);
 
+// One node on the tensors it reads (looked up by name in `tensors`), under the model's opset.
+Tensor evaluate_node(const Node& n, const TensorMap& tensors, int64_t opset);
+
 // Shapes of every tensor, from a reference run on zeros.
 std::map<std::string, Shape> infer_shapes(const Graph& g);
 
