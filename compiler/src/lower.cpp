@@ -121,6 +121,20 @@ class Lowerer {
     return y;
   }
 
+  // Clamps one element from below, c = lo + relu(c - lo), or (upper) from above,
+  // c = hi - relu(hi - c), by the sign of the difference d (|d| <= bound) and one product wire.
+  // Updates c (emit mode) and its value cv (eval mode).
+  void clamp(Lc& c, int64_t& cv, int64_t limit, bool upper, uint64_t bound, const std::string& what) {
+    const Lc lim = Lc::constant(fr_of(limit));
+    const Lc d = emit() ? (upper ? lim - c : c - lim) : Lc();
+    const int64_t dv = upper ? limit - cv : cv - limit;
+    const Lc s = Lc::of(sign_of(&d, dv, bound, what));
+    const Wire t = product(&s, dv >= 0, &d, dv);
+    if (emit()) c = upper ? lim - Lc::of(t) : lim + Lc::of(t);
+    const int64_t relu = dv >= 0 ? dv : 0;
+    cv = upper ? limit - relu : limit + relu;
+  }
+
   std::string range_message(const std::string& tensor, int scale) const {
     return "tensor '" + tensor + "' does not fit its range: " + std::to_string(bits_) +
            " signed bits at scale 2^-" + std::to_string(scale) + " (|value| < " +
@@ -687,22 +701,8 @@ QT Lowerer::clip(const Node& n) {
   for (size_t e = 0; e < x.size(); ++e) {
     Lc c = emit() ? Lc::of(x.wire[e]) : Lc();
     int64_t cv = emit() ? 0 : x.v[e];
-    if (use_lo) {  // c = lq + relu(c - lq)
-      const Lc d = emit() ? c - Lc::constant(fr_of(lq)) : Lc();
-      const int64_t dv = cv - lq;
-      const Lc s = Lc::of(sign_of(&d, dv, x.bound + uint64_t(std::llabs(lq)), what));
-      const Wire t = product(&s, dv >= 0, &d, dv);
-      if (emit()) c = Lc::constant(fr_of(lq)) + Lc::of(t);
-      cv = lq + (dv >= 0 ? dv : 0);
-    }
-    if (use_hi) {  // c = hq - relu(hq - c)
-      const Lc d = emit() ? Lc::constant(fr_of(hq)) - c : Lc();
-      const int64_t dv = hq - cv;
-      const Lc s = Lc::of(sign_of(&d, dv, x.bound + uint64_t(std::llabs(hq)) + uint64_t(std::llabs(lq)), what));
-      const Wire t = product(&s, dv >= 0, &d, dv);
-      if (emit()) c = Lc::constant(fr_of(hq)) - Lc::of(t);
-      cv = hq - (dv >= 0 ? dv : 0);
-    }
+    if (use_lo) clamp(c, cv, lq, false, x.bound + uint64_t(std::llabs(lq)), what);
+    if (use_hi) clamp(c, cv, hq, true, x.bound + uint64_t(std::llabs(hq)) + uint64_t(std::llabs(lq)), what);
     if (emit()) out.lc.push_back(c);
     else out.v.push_back(cv);
   }
@@ -957,22 +957,8 @@ QT Lowerer::tanh_like(const Node& n, bool sigmoid) {
   for (size_t e = 0; e < x.size(); ++e) {
     Lc c = emit() ? Lc::of(x.wire[e]) : Lc();
     int64_t cv = emit() ? 0 : x.v[e];
-    {  // c = -T + relu(c + T)
-      const Lc d = emit() ? c + Lc::constant(fr_of(T)) : Lc();
-      const int64_t dv = cv + T;
-      const Lc sg = Lc::of(sign_of(&d, dv, cbound, what));
-      const Wire t = product(&sg, dv >= 0, &d, dv);
-      if (emit()) c = Lc::constant(fr_of(-T)) + Lc::of(t);
-      cv = -T + (dv >= 0 ? dv : 0);
-    }
-    {  // c = (T - 1) - relu((T - 1) - c)
-      const Lc d = emit() ? Lc::constant(fr_of(T - 1)) - c : Lc();
-      const int64_t dv = T - 1 - cv;
-      const Lc sg = Lc::of(sign_of(&d, dv, 2 * cbound, what));
-      const Wire t = product(&sg, dv >= 0, &d, dv);
-      if (emit()) c = Lc::constant(fr_of(T - 1)) - Lc::of(t);
-      cv = T - 1 - (dv >= 0 ? dv : 0);
-    }
+    clamp(c, cv, -T, false, cbound, what);     // c >= -T
+    clamp(c, cv, T - 1, true, 2 * cbound, what);  // c <= T - 1
     // z = c + T in [0, 2^L): low obits are the offset, top gbits the segment.
     const Lc z = emit() ? c + Lc::constant(fr_of(T)) : Lc();
     const int64_t zv = cv + T;
