@@ -123,16 +123,19 @@ class Lowerer {
 
   // Clamps one element from below, c = lo + relu(c - lo), or (upper) from above,
   // c = hi - relu(hi - c), by the sign of the difference d (|d| <= bound) and one product wire.
-  // Updates c (emit mode) and its value cv (eval mode).
-  void clamp(Lc& c, int64_t& cv, int64_t limit, bool upper, uint64_t bound, const std::string& what) {
-    const Lc lim = Lc::constant(fr_of(limit));
+  // The limit is a linear combination (another element, for max) with value limv; c (emit mode)
+  // and its value cv (eval mode) are updated.
+  void clamp(Lc& c, int64_t& cv, const Lc& lim, int64_t limv, bool upper, uint64_t bound, const std::string& what) {
     const Lc d = emit() ? (upper ? lim - c : c - lim) : Lc();
-    const int64_t dv = upper ? limit - cv : cv - limit;
+    const int64_t dv = upper ? limv - cv : cv - limv;
     const Lc s = Lc::of(sign_of(&d, dv, bound, what));
     const Wire t = product(&s, dv >= 0, &d, dv);
     if (emit()) c = upper ? lim - Lc::of(t) : lim + Lc::of(t);
     const int64_t relu = dv >= 0 ? dv : 0;
-    cv = upper ? limit - relu : limit + relu;
+    cv = upper ? limv - relu : limv + relu;
+  }
+  void clamp(Lc& c, int64_t& cv, int64_t limit, bool upper, uint64_t bound, const std::string& what) {
+    clamp(c, cv, Lc::constant(fr_of(limit)), limit, upper, bound, what);
   }
 
   std::string range_message(const std::string& tensor, int scale) const {
@@ -650,7 +653,7 @@ QT Lowerer::leaky_relu(const Node& n) {
   return out;
 }
 
-// max(a, b) for elements: d = a - b, s = (d >= 0), t = s * d, result b + t.
+// The max of each group of elements: a chain of max(m, b) = b + relu(m - b).
 QT Lowerer::max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape) {
   QT out;
   out.shape = shape;
@@ -660,17 +663,8 @@ QT Lowerer::max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, 
   for (const auto& grp : groups) {
     Lc m = emit() ? Lc::of(x.wire[grp[0]]) : Lc();
     int64_t mv = emit() ? 0 : x.v[grp[0]];
-    for (size_t j = 1; j < grp.size(); ++j) {
-      const Lc bl = emit() ? Lc::of(x.wire[grp[j]]) : Lc();
-      const int64_t bv = emit() ? 0 : x.v[grp[j]];
-      const Lc d = emit() ? m - bl : Lc();
-      const int64_t dv = mv - bv;
-      const Wire s = sign_of(&d, dv, 2 * x.bound, what);
-      const Lc sl = Lc::of(s);
-      const Wire t = product(&sl, dv >= 0, &d, dv);
-      if (emit()) m = bl + Lc::of(t);
-      mv = bv + (dv >= 0 ? dv : 0);
-    }
+    for (size_t j = 1; j < grp.size(); ++j)  // max(m, b) = b + relu(m - b)
+      clamp(m, mv, emit() ? Lc::of(x.wire[grp[j]]) : Lc(), emit() ? 0 : x.v[grp[j]], false, 2 * x.bound, what);
     if (emit()) out.lc.push_back(m);
     else out.v.push_back(mv);
   }
