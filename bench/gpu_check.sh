@@ -15,6 +15,11 @@
 #
 # Device tool, from a checkout where bench/gpu/pack_deps.sh has been run once:
 #   run(command="bash bench/gpu_check.sh", carry=["build-deps"], timeout_s=600)
+# Or, to spend no device time compiling, build here first with bench/gpu/prebuild.sh (same nvcc
+# as the GPU machines, sm_90) and hand its archive over:
+#   run(command="ZKINFER_GPU_PREBUILT=build-gpu-prebuilt.tar.xz bash bench/gpu_check.sh",
+#       carry=["build-gpu-prebuilt.tar.xz"], timeout_s=...)
+# Then steps 2-3 are skipped and step 4 runs each test program directly (GoogleTest's counts).
 # Expected time on one H100 machine with 16 cores (estimated; not yet measured there): about 3
 # minutes: GoogleTest 20 s, build 1-2 min, tests, sanitizer and benchmarks under a minute each.
 #
@@ -23,6 +28,8 @@
 # ZKINFER_GPU_SANITIZER_N, the array size for the sanitizer run (default 4099);
 # ZKINFER_GPU_CHECK_BUDGET_S (default 480): optional steps (sanitizer, SASS) are skipped once
 # this many seconds have passed, so the results are written inside the device tool's 10 minutes;
+# ZKINFER_GPU_PREBUILT, an archive from bench/gpu/prebuild.sh (see above), and
+# ZKINFER_GPU_TEST_TIMEOUT_S (default 300), the limit for each test program it runs;
 # ZKINFER_GPU_CHECK_DEADLINE_S (default 560): benchmarks that read ZKINFER_GPU_BENCH_BUDGET_S
 # (bench_gpu_msm) get an even share of the time left before it.
 set -euo pipefail
@@ -37,6 +44,8 @@ PROJECT_MODE=${ZKINFER_GPU_CHECK_PROJECT:-auto}
 SANITIZER_N=${ZKINFER_GPU_SANITIZER_N:-4099}
 BUDGET_S=${ZKINFER_GPU_CHECK_BUDGET_S:-480}
 DEADLINE_S=${ZKINFER_GPU_CHECK_DEADLINE_S:-560}
+PREBUILT=${ZKINFER_GPU_PREBUILT:-}
+TEST_TIMEOUT_S=${ZKINFER_GPU_TEST_TIMEOUT_S:-300}
 JOBS=$(nproc)
 DAY=$(date -u +%Y-%m-%d)
 
@@ -110,7 +119,9 @@ fi
 
 # ---- 2. GoogleTest --------------------------------------------------------------------------------
 PREFIX_ARGS=()
-if [[ -f build-deps/googletest/CMakeLists.txt ]]; then
+if [[ -n $PREBUILT ]]; then
+  record googletest skipped 0 "prebuilt programs from $PREBUILT"
+elif [[ -f build-deps/googletest/CMakeLists.txt ]]; then
   if [[ ! -d $DEPS/gtest/include/gtest ]]; then
     run googletest 240 bash -c "cmake -S build-deps/googletest -B $DEPS/gtest-build ${GENERATOR[*]@Q} \
         -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$ROOT/$DEPS/gtest -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
@@ -127,11 +138,22 @@ fi
 CONFIG_ARGS=("${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DZKINFER_CUDA=ON
   -DZKINFER_BUILD_BENCH=OFF -DZKINFER_BUILD_GPU_BENCH=ON "${PREFIX_ARGS[@]}")
 PROJECT_USED=none
+[[ -n $PREBUILT ]] && PROJECT_MODE=prebuilt
 configure_full() { rm -rf "$BUILD" && run configure-full 300 cmake -S . -B "$BUILD" "${CONFIG_ARGS[@]}"; }
 configure_gpu_only() {
   rm -rf "$BUILD" && run configure-gpu-only 300 cmake -S bench/gpu/check-project -B "$BUILD" "${CONFIG_ARGS[@]}"
 }
 case $PROJECT_MODE in
+  prebuilt)
+    BUILD=build-gpu-prebuilt
+    rm -rf "$BUILD" && mkdir -p "$BUILD"
+    if run unpack-prebuilt 120 tar -C "$BUILD" -xJf "$PREBUILT"; then
+      PROJECT_USED=prebuilt
+      # Libraries the programs need that GPU machines lack (libsodium), packed beside them.
+      export LD_LIBRARY_PATH=$ROOT/$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+      [[ -f $BUILD/BUILD_INFO ]] && say "prebuilt: $(tr '\n' ' ' <"$BUILD/BUILD_INFO")"
+    fi
+    ;;
   full) configure_full && PROJECT_USED=full || true ;;
   gpu-only) configure_gpu_only && PROJECT_USED=gpu-only || true ;;
   *)
@@ -151,7 +173,10 @@ case $PROJECT_MODE in
 esac
 
 BUILT=0
-if [[ $PROJECT_USED != none ]]; then
+if [[ $PROJECT_USED == prebuilt ]]; then
+  BUILT=1
+  record build skipped 0 "prebuilt"
+elif [[ $PROJECT_USED != none ]]; then
   run build 420 cmake --build "$BUILD" --target zkinfer_gpu_all -j "$JOBS" && BUILT=1 || true
 else
   record build skipped 0 "nothing configured"
@@ -159,7 +184,27 @@ fi
 
 # ---- 4. tests -----------------------------------------------------------------------------------
 CTEST_TOTAL=0 CTEST_FAILED=0 CTEST_SKIPPED=0
-if ((BUILT)); then
+if ((BUILT)) && [[ $PROJECT_USED == prebuilt ]]; then
+  # No ctest tree: each program once, its GoogleTest summary counted.
+  for t in "$BUILD"/bin/test_gpu_*; do
+    [[ -x $t ]] || continue
+    name=$(basename "$t")
+    run "$name" "$TEST_TIMEOUT_S" "$t" --gtest_color=no || true
+    summary=$(awk -v s="=== $name:" 'index($0, s) == 1 {f=1; next} /^--- /{f=0} f' "$LOG")
+    passed=$(echo "$summary" | grep -oE '^\[  PASSED  \] [0-9]+' | grep -oE '[0-9]+$' || echo 0)
+    failed=$(echo "$summary" | grep -oE '^\[  FAILED  \] [0-9]+ test' | grep -oE '[0-9]+' || echo 0)
+    skipped=$(echo "$summary" | grep -oE '^\[  SKIPPED \] [0-9]+ test' | grep -oE '[0-9]+' || echo 0)
+    CTEST_TOTAL=$((CTEST_TOTAL + ${passed:-0} + ${failed:-0} + ${skipped:-0}))
+    CTEST_FAILED=$((CTEST_FAILED + ${failed:-0}))
+    CTEST_SKIPPED=$((CTEST_SKIPPED + ${skipped:-0}))
+    if ((HAVE_GPU && ${skipped:-0} > 0)); then
+      STEP_STATUS[-1]=FAILED
+      STEP_NOTES[-1]="$skipped tests skipped although nvidia-smi sees a GPU"
+      ANY_FAILED=1
+    fi
+  done
+  [[ -x $BUILD/bin/test_mont32_emu ]] && { run carry-emulator 120 "$BUILD/bin/test_mont32_emu" --gtest_color=no || true; }
+elif ((BUILT)); then
   rc=0
   run ctest-gpu 300 ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 180 || rc=$?
   # The counts, from this step's output in the log.

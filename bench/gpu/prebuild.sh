@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the GPU tests and benchmarks here (no GPU needed) for sm_90 and packs them, stripped,
+# with the shared libraries GPU machines lack, into build-gpu-prebuilt.tar.xz at the repository
+# root (git-ignored). bench/gpu_check.sh runs them with ZKINFER_GPU_PREBUILT set, so a GPU lease
+# is spent on the GPU rather than on nvcc (the MSM kernels take minutes to compile).
+# Valid only where this machine's nvcc matches the GPU machine's driver (CUDA 13.0 on both here)
+# and its C library is not newer than theirs; gpu_check.sh's build step is the fallback.
+#   bench/gpu/prebuild.sh [BUILD_DIR]   (default build-gpu-local; ZKINFER_GPU_ARCH, default 90)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build-gpu-local}
+ARCH=${ZKINFER_GPU_ARCH:-90}
+[[ -x /usr/local/cuda/bin/nvcc ]] && ! command -v nvcc >/dev/null && export PATH=/usr/local/cuda/bin:$PATH
+command -v nvcc >/dev/null || { echo "prebuild.sh: nvcc not found" >&2; exit 1; }
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZKINFER_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
+  -DZKINFER_BUILD_GPU_BENCH=ON "${launcher[@]}" >/dev/null
+cmake --build "$BUILD" --target zkinfer_gpu_all -j "$(nproc)"
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/bin" "$stage/lib"
+for f in "$BUILD"/bin/test_gpu_* "$BUILD"/bin/bench_gpu_* "$BUILD"/bin/test_mont32_emu; do
+  [[ -x $f ]] && cp "$f" "$stage/bin/"
+done
+strip "$stage"/bin/*
+# Shared libraries outside the C/C++ runtime (libsodium for the Groth16 programs).
+ldd "$stage"/bin/* 2>/dev/null | awk '/=> \//{print $3}' | sort -u |
+  grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
+  while read -r lib; do cp -L "$lib" "$stage/lib/"; done
+{
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+local changes')"
+  echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ), sm_$ARCH, $(nvcc --version | grep -o 'release [0-9.]*')"
+} >"$stage/BUILD_INFO"
+tar -C "$stage" -cJf build-gpu-prebuilt.tar.xz .
+echo "prebuild.sh: build-gpu-prebuilt.tar.xz ($(du -h build-gpu-prebuilt.tar.xz | cut -f1)): $(ls "$stage/bin" | tr '\n' ' ')"
