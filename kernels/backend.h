@@ -97,6 +97,18 @@ class Backend {
   // In-place NTT of n = 2^k elements in natural order. coset_shift is g for the coset kinds
   // (ignored otherwise).
   virtual void ntt(Fr* data, size_t n, NttKind kind, const Fr& coset_shift = Fr::one()) = 0;
+
+  // Groth16's quotient step (prover/groth16.cpp) on n = 2^k points: a, b and c hold A z, B z and
+  // C z evaluated on the domain <w>; each goes to coefficients and is evaluated on the coset
+  // shift * <w>, and a ends as h_i = a_i b_i - c_i there; b and c are left as scratch. This
+  // default is six ntt() calls and a loop; a GPU backend does it in one round trip.
+  virtual void coset_quotient(Fr* a, Fr* b, Fr* c, size_t n, const Fr& shift) {
+    for (Fr* v : {a, b, c}) {
+      ntt(v, n, NttKind::kInverse);
+      ntt(v, n, NttKind::kCosetForward, shift);
+    }
+    for (size_t i = 0; i < n; ++i) a[i] = a[i] * b[i] - c[i];
+  }
 };
 
 struct CpuBackendConfig {

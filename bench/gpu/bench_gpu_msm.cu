@@ -6,9 +6,12 @@
 // Points are P_i = P + i Q, made on the device (a chain of additions per thread from starts the
 // host computes, then one inversion per point), so 2^24 points take well under a second. Every
 // result is checked in closed form: sum s_i P_i = (a sum s_i + b sum i s_i) G for P = aG, Q = bG.
-// Timing is host wall-clock around each (synchronous) call, median of the timed runs. Sizes are
-// skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within its
-// 10 minutes (they are listed as skipped).
+// Timing is host wall-clock around each (synchronous) call, median of the timed runs; each line
+// also shows the driver's device time per phase (sort, accumulate, reduce) of the last run. Sizes
+// are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
+// its 10 minutes (they are listed as skipped). Then a sweep at 2^20 over window widths and the
+// segment and reduction tuning (msm::Tuning), the data for the plan's constants, and the
+// host-to-device copy rate from pageable and from page-locked memory.
 //
 //   bench_gpu_msm [--out results.json] [--reps 21] [--warmup 3] [--quick]
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
@@ -16,6 +19,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -148,6 +153,74 @@ class Bench {
  public:
   Bench(const Options& o, const gpu::GpuInfo& g) : o_(o), g_(g), t0_(Clock::now()), budget_s_(budget_seconds()) {}
 
+  // One configuration of the driver at n points, device inputs: window widths and tunings.
+  template <class C>
+  void sweep(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+    const size_t n = size_t{1} << lg;
+    const Fr a = random_fr(rng), b = random_fr(rng);
+    const std::vector<Fr> scalars = uniform_scalars(rng, n);
+    Fr sum = Fr::zero(), weighted = Fr::zero();
+    for (size_t i = 0; i < n; ++i) {
+      sum += scalars[i];
+      weighted += scalars[i] * Fr::from_u64(i);
+    }
+    const Jacobian<C> want = scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical());
+    DeviceBuffer<Affine<C>> points = make_points<C>(n, a, b);
+    DeviceBuffer<Fr> d_scalars(scalars);
+    std::vector<std::pair<std::string, gpu::MsmConfig>> configs;
+    for (unsigned c = 12; c <= 18; ++c) {
+      gpu::MsmConfig cfg;
+      cfg.window_bits = c;
+      configs.push_back({"c" + std::to_string(c), cfg});
+    }
+    for (uint32_t seg : {128u, 256u, 4096u}) {
+      gpu::MsmConfig cfg;
+      cfg.tuning.segments_per_sm = seg;
+      configs.push_back({"seg" + std::to_string(seg), cfg});
+    }
+    for (uint32_t red : {128u, 2048u}) {
+      gpu::MsmConfig cfg;
+      cfg.tuning.reduce_threads_per_sm = red;
+      configs.push_back({"red" + std::to_string(red), cfg});
+    }
+    for (const auto& [tag, cfg] : configs) {
+      const std::string name = std::string(prefix) + "_2^" + std::to_string(lg) + "_" + tag;
+      if (seconds_since(t0_) > budget_s_) {
+        skipped_.push_back(name);
+        continue;
+      }
+      gpu::MsmDriver driver(0, cfg);
+      Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
+      r.check_ok = run_msm<C>(driver, d_scalars.data(), points.data(), n) == want;
+      r.t = time_host_runs([&] { run_msm<C>(driver, d_scalars.data(), points.data(), n); }, 1, 5);
+      print_line(name, r, driver.last_run());
+      results_.push_back(r);
+    }
+  }
+
+  // Host-to-device copy rate of `mib` MiB: cudaMemcpyAsync from pageable memory, and from
+  // page-locked memory.
+  void copy_rates(size_t mib) {
+    const size_t bytes = mib << 20;
+    std::vector<char> pageable(bytes, 1);
+    char* pinned = nullptr;
+    ZK_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&pinned), bytes));
+    std::memset(pinned, 1, bytes);
+    DeviceBuffer<char> dst(bytes);
+    for (const bool locked : {false, true}) {
+      const char* src = locked ? pinned : pageable.data();
+      Result r{std::string("h2d_copy_") + (locked ? "pinned_" : "pageable_") + std::to_string(mib) + "MiB", "byte",
+               double(bytes), double(bytes), double(bytes), {}, true};
+      r.t = time_host_runs([&] {
+        ZK_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src, bytes, cudaMemcpyHostToDevice, nullptr));
+        ZK_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+      }, 1, 5);
+      std::printf("%-28s %10.3f ms  %.1f GB/s\n", r.name.c_str(), r.t.median_ms, r.gbytes_per_s());
+      results_.push_back(r);
+    }
+    ZK_CUDA_CHECK(cudaFreeHost(pinned));
+  }
+
   template <class C>
   void series(const Series& s, unsigned min_log, std::mt19937_64& rng) {
     const size_t max_n = size_t{1} << s.max_log;
@@ -181,11 +254,8 @@ class Bench {
       const Jacobian<C> got = run_msm<C>(driver, sp, points.data(), n);
       const Jacobian<C> want = scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical());
       r.check_ok = got == want;
-      const gpu::MsmDriver::RunInfo info = driver.last_run();
       r.t = time_host_runs([&] { run_msm<C>(driver, sp, points.data(), n); }, warmup, reps);
-      std::printf("%-28s %10.3f ms  window %2u bits, %zu batch(es)%s\n", name.c_str(), r.t.median_ms,
-                  info.window_bits, info.batches, r.check_ok ? "" : "  CHECK FAILED");
-      std::fflush(stdout);
+      print_line(name, r, driver.last_run());
       prev_ms = r.t.median_ms;
       prev_n = n;
       results_.push_back(r);
@@ -200,6 +270,14 @@ class Bench {
   }
 
  private:
+  static void print_line(const std::string& name, const Result& r, const gpu::MsmDriver::RunInfo& info) {
+    std::printf("%-28s %10.3f ms  window %2u bits, %zu batch(es); device %.3f ms: sort %.3f, accumulate %.3f, "
+                "reduce %.3f%s\n",
+                name.c_str(), r.t.median_ms, info.window_bits, info.batches, info.device_ms, info.sort_ms,
+                info.accumulate_ms, info.reduce_ms, r.check_ok ? "" : "  CHECK FAILED");
+    std::fflush(stdout);
+  }
+
   const Options& o_;
   const gpu::GpuInfo& g_;
   Clock::time_point t0_;
@@ -224,6 +302,9 @@ int run(int argc, char** argv) {
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
   b.series<G1Curve>({"g1_msm_skewed", true, false, top}, 20, rng);
   b.series<G1Curve>({"g1_msm_host_scalars", false, true, top}, 20, rng);
+  b.sweep<G1Curve>("g1_sweep", o.quick ? 16 : 20, rng);
+  b.sweep<G2Curve>("g2_sweep", o.quick ? 16 : 20, rng);
+  b.copy_rates(64);
   return b.finish();
 }
 

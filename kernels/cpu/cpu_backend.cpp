@@ -46,6 +46,18 @@ class CpuBackend final : public Backend {
     cpu::ntt(data, n, cfg);
   }
 
+  void coset_quotient(Fr* a, Fr* b, Fr* c, size_t n, const Fr& shift) override {
+    for (Fr* v : {a, b, c}) {
+      ntt(v, n, NttKind::kInverse, Fr::one());
+      ntt(v, n, NttKind::kCosetForward, shift);
+    }
+    cpu::parallel_for(
+        n, [&](size_t lo, size_t hi) {
+          for (size_t i = lo; i < hi; ++i) a[i] = a[i] * b[i] - c[i];
+        },
+        threads_);
+  }
+
  private:
   unsigned threads_;
 };

@@ -1,4 +1,6 @@
-// An owned device array (RAII over cudaMalloc/cudaFree) with checked, synchronous copies.
+// An owned device array (RAII over cudaMalloc/cudaFree) with checked, synchronous copies: each
+// upload and fill has landed when it returns, so kernels on any stream (non-blocking ones too)
+// may read the buffer next.
 // Hot paths keep their buffers across calls (DESIGN.md 7); this type only owns and copies.
 #pragma once
 
@@ -43,7 +45,12 @@ class DeviceBuffer {
 
   void upload(const std::vector<T>& host) {
     if (host.size() != n_) throw std::invalid_argument("DeviceBuffer::upload: size mismatch");
-    if (n_) ZK_CUDA_CHECK(cudaMemcpy(p_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+    if (!n_) return;
+    ZK_CUDA_CHECK(cudaMemcpy(p_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+    // From pageable memory cudaMemcpy may return before the DMA lands, and non-blocking streams
+    // do not wait for the default stream: seen on an H100 as the last vector of a batched NTT
+    // read stale (tests/gpu/test_gpu_ntt.cpp).
+    ZK_CUDA_CHECK(cudaDeviceSynchronize());
   }
   std::vector<T> download() const {
     std::vector<T> host(n_);
@@ -52,7 +59,9 @@ class DeviceBuffer {
   }
   // Sets every byte, e.g. to poison an output before a kernel writes it.
   void fill_bytes(uint8_t value) {
-    if (n_) ZK_CUDA_CHECK(cudaMemset(p_, value, n_ * sizeof(T)));
+    if (!n_) return;
+    ZK_CUDA_CHECK(cudaMemset(p_, value, n_ * sizeof(T)));  // asynchronous for device memory
+    ZK_CUDA_CHECK(cudaDeviceSynchronize());
   }
 
  private:

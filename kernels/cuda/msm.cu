@@ -39,6 +39,7 @@ void MsmDriver::Impl::destroy() noexcept {
   arena.release();
   sort_temp.release();
   for (auto& s : staging) s.release();
+  pinned.release();
   for (int i = 0; i < 2; ++i) {
     if (copied[i]) (void)cudaEventDestroy(copied[i]);
     if (consumed[i]) (void)cudaEventDestroy(consumed[i]);
@@ -67,6 +68,7 @@ void MsmDriver::release_scratch() {
   impl_->arena.release();
   impl_->sort_temp.release();
   for (auto& s : impl_->staging) s.release();
+  impl_->pinned.release();
 }
 
 }  // namespace zkinfer::gpu

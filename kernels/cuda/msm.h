@@ -2,14 +2,16 @@
 // Pippenger with signed digits, radix-sorted (bucket, point) pairs, segment-balanced XYZZ bucket
 // accumulation (skewed witnesses do not serialise on one bucket) and a chunked bucket reduction;
 // the method is described in msm_steps.h, whose per-thread steps the unit tests also run on the
-// host. Not yet run on a GPU: the tuning constants are estimates.
+// host. First run on an H100 on 2026-11-26 (bench/results/gpu_check-*): correct, and the tuning
+// constants are still the first estimates (bench_gpu_msm's sweep measures alternatives).
 //
 // Inputs as for the CPU MSM (kernels/cpu/msm.h): scalars in Montgomery form, any values; affine
 // points, infinity stored as (0, 0), repeats and opposites allowed, not checked to be on the
 // curve; n may be 0. Each of scalars and points may lie in device memory (of this driver's
 // device, 16-byte aligned; then it is read in place and must be complete before the call, e.g.
-// written on stream() or synchronised) or in host memory (then it is copied in batches, the copy
-// of the next batch overlapping the work on the current one; page-locked memory copies faster).
+// written on stream() or synchronised) or in host memory (then it is copied in batches through
+// the driver's page-locked chunks, the copy of the next batch overlapping the work on the
+// current one).
 // The call returns when the result is on the host.
 //
 //   gpu::MsmDriver msm;               // device 0; keep it: its buffers serve every later call
@@ -64,6 +66,10 @@ class MsmDriver {
     unsigned window_bits = 0;
     size_t batch_points = 0, batches = 0;
     bool scalars_on_device = false, points_on_device = false;
+    // Device time of the phases, summed over batches (CUDA events on the compute stream):
+    // digits and sort (with any wait for an input copy), accumulation, bucket reduction; and
+    // the whole call from the first step to the result.
+    float sort_ms = 0, accumulate_ms = 0, reduce_ms = 0, device_ms = 0;
   };
   RunInfo last_run() const;
 

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cuda/check.h"
 #include "cuda/msm.h"
 #include "cuda/msm_steps.h"
+#include "cuda/pinned_copy.h"
 
 namespace zkinfer::gpu {
 namespace msm_detail {
@@ -135,6 +137,35 @@ inline bool on_device(const void* p, int device, const char* what) {
   return true;
 }
 
+// Timing events of one call (RunInfo's phase times), destroyed with it.
+class PhaseEvents {
+ public:
+  PhaseEvents() = default;
+  PhaseEvents(const PhaseEvents&) = delete;
+  PhaseEvents& operator=(const PhaseEvents&) = delete;
+  ~PhaseEvents() {
+    for (cudaEvent_t e : ev_) (void)cudaEventDestroy(e);
+  }
+  // Records a new event on `stream`; returns its number.
+  size_t mark(cudaStream_t stream) {
+    cudaEvent_t e = nullptr;
+    ZK_CUDA_CHECK(cudaEventCreate(&e));
+    ev_.push_back(e);
+    ZK_CUDA_CHECK(cudaEventRecord(e, stream));
+    return ev_.size() - 1;
+  }
+  void wait(size_t i) const { ZK_CUDA_CHECK(cudaEventSynchronize(ev_[i])); }
+  // Milliseconds between two recorded events, both complete.
+  float ms(size_t a, size_t b) const {
+    float t = 0;
+    ZK_CUDA_CHECK(cudaEventElapsedTime(&t, ev_[a], ev_[b]));
+    return t;
+  }
+
+ private:
+  std::vector<cudaEvent_t> ev_;
+};
+
 }  // namespace msm_detail
 
 struct MsmDriver::Impl {
@@ -146,6 +177,7 @@ struct MsmDriver::Impl {
   cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
   uint32_t* host_word = nullptr;
   msm_detail::DeviceBytes arena, sort_temp, staging[2];
+  PinnedCopier pinned;
   RunInfo last;
 
   Impl(int dev, const MsmConfig& c);
@@ -229,27 +261,42 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
     const size_t off = k * plan.batch, nb = count(k);
     char* dst = static_cast<char*>(staging[slot].get());
     ZK_CUDA_CHECK(cudaStreamWaitEvent(copy, consumed[slot], 0));
-    if (!s_dev)
-      ZK_CUDA_CHECK(cudaMemcpyAsync(dst, scalars + off, nb * sizeof(Fr), cudaMemcpyHostToDevice, copy));
-    if (!p_dev)
-      ZK_CUDA_CHECK(cudaMemcpyAsync(dst + s_bytes, points + off, nb * sizeof(Affine<C>), cudaMemcpyHostToDevice, copy));
+    if (!s_dev) pinned.upload(dst, scalars + off, nb * sizeof(Fr), copy);
+    if (!p_dev) pinned.upload(dst + s_bytes, points + off, nb * sizeof(Affine<C>), copy);
     ZK_CUDA_CHECK(cudaEventRecord(copied[slot], copy));
   };
 
+  // Phase times (RunInfo): events around each step on the compute stream; a wait for a copy
+  // falls into the sort's time.
+  PhaseEvents ev;
+  const size_t t_start = ev.mark(compute);
   msm::clear_buckets(ex, plan, b);
   stage(0);
+  std::vector<size_t> t_batch;  // per batch: start, sorted, accumulated
   for (size_t k = 0; k < batches; ++k) {
     const unsigned slot = unsigned(k % 2);
+    t_batch.push_back(ev.mark(compute));
     if (staged) ZK_CUDA_CHECK(cudaStreamWaitEvent(compute, copied[slot], 0));
     const unsigned cur = msm::sort_batch(ex, plan, b, batch_scalars(k), count(k));
+    t_batch.push_back(ev.mark(compute));
     const uint32_t nnz = ex.read_u32(b.nnz);
     msm::accumulate_batch(ex, plan, b, cur, nnz, batch_points(k));
+    t_batch.push_back(ev.mark(compute));
     if (staged) ZK_CUDA_CHECK(cudaEventRecord(consumed[slot], compute));
-    // Issued after the accumulation is queued: a copy from pageable memory may hold this thread
-    // until it is done, and the GPU is busy meanwhile.
+    // Issued after the accumulation is queued: the host copies into page-locked memory while
+    // the GPU works.
     if (k + 1 < batches) stage(k + 1);
   }
-  return msm::reduce_buckets(ex, plan, b);
+  const Jacobian<C> result = msm::reduce_buckets(ex, plan, b);  // waits for the stream
+  const size_t t_end = ev.mark(compute);
+  ev.wait(t_end);
+  for (size_t k = 0; k < batches; ++k) {
+    last.sort_ms += ev.ms(t_batch[3 * k], t_batch[3 * k + 1]);
+    last.accumulate_ms += ev.ms(t_batch[3 * k + 1], t_batch[3 * k + 2]);
+  }
+  last.reduce_ms = ev.ms(t_batch.back(), t_end);
+  last.device_ms = ev.ms(t_start, t_end);
+  return result;
 }
 
 }  // namespace zkinfer::gpu

@@ -13,6 +13,7 @@
 #include "cuda/check.h"
 #include "cuda/ntt.h"
 #include "cuda/ntt_steps.h"
+#include "cuda/pinned_copy.h"
 
 namespace zkinfer::gpu {
 namespace {
@@ -49,6 +50,12 @@ __global__ void __launch_bounds__(ntt::kPermuteThreads)
 __global__ void ntt_powers_kernel(Fr* out, const Fr base, const Fr scale, uint32_t count) {
   const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < count) ntt::store(out + i, ntt::power_entry(base, scale, i));
+}
+
+// abc[i] = a_i b_i - c_i for the three vectors a, b, c of n elements at abc.
+__global__ void ntt_quotient_kernel(Fr* abc, uint64_t n) {
+  for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += uint64_t(gridDim.x) * blockDim.x)
+    ntt::store(abc + i, ntt::quotient_entry(ntt::load(abc + i), ntt::load(abc + n + i), ntt::load(abc + 2 * n + i)));
 }
 
 constexpr unsigned kFillThreads = 256;
@@ -144,6 +151,7 @@ struct NttDriver::Resources {
   Stream stream;
   DeviceBuffer<Fr> stage_fwd, stage_inv;  // 2^tile_log - 1 entries each
   DeviceBuffer<Fr> staging;               // run_host's device copy, grown as needed
+  PinnedCopier pinned;                    // run_host's and coset_quotient_host's copies
 };
 
 struct NttDriver::Coset {
@@ -339,13 +347,46 @@ void NttDriver::run_host(Fr* data, unsigned log_n, NttKind kind, const Fr& coset
   Fr* dev = res_->staging.data();
   for (size_t v = 0; v < batch; v += group) {
     const size_t m = std::min(group, batch - v);
-    ZK_CUDA_CHECK(
-        cudaMemcpyAsync(dev, data + v * n, m * n * sizeof(Fr), cudaMemcpyHostToDevice, s));
+    res_->pinned.upload(dev, data + v * n, m * n * sizeof(Fr), s);
     run(dev, log_n, kind, coset_shift, m, s);
-    ZK_CUDA_CHECK(
-        cudaMemcpyAsync(data + v * n, dev, m * n * sizeof(Fr), cudaMemcpyDeviceToHost, s));
+    res_->pinned.download(data + v * n, dev, m * n * sizeof(Fr), s);
   }
-  ZK_CUDA_CHECK(cudaStreamSynchronize(s));
+}
+
+void NttDriver::coset_quotient(Fr* abc, unsigned log_n, const Fr& shift, cudaStream_t stream) {
+  run(abc, log_n, NttKind::kInverse, Fr::one(), 3, stream);
+  run(abc, log_n, NttKind::kCosetForward, shift, 3, stream);
+  DeviceScope scope(device_);
+  const uint64_t n = uint64_t{1} << log_n;
+  constexpr unsigned kThreads = 256;
+  ntt_quotient_kernel<<<grid_for((n + kThreads - 1) / kThreads), kThreads, 0, stream>>>(abc, n);
+  ZK_CUDA_CHECK_LAUNCH();
+}
+
+void NttDriver::coset_quotient_host(Fr* a, const Fr* b, const Fr* c, unsigned log_n, const Fr& shift) {
+  check_args(log_n, NttKind::kCosetForward, shift, 3, a);
+  if (!b || !c) throw std::invalid_argument("NTT quotient: null input");
+  DeviceScope scope(device_);
+  const size_t n = size_t{1} << log_n;
+  if (res_->staging.size() < 3 * n) {
+    try {
+      res_->staging = DeviceBuffer<Fr>();
+      res_->staging = DeviceBuffer<Fr>(3 * n);
+    } catch (const CudaError& e) {
+      if (e.code() != cudaErrorMemoryAllocation) throw;
+      (void)cudaGetLastError();
+      throw std::runtime_error("Groth16 quotient of 2^" + std::to_string(log_n) + " points: not enough free device "
+                               "memory for its three vectors (" + std::to_string((3 * n * sizeof(Fr)) >> 20) +
+                               " MiB): " + e.what());
+    }
+  }
+  const cudaStream_t s = res_->stream.get();
+  Fr* dev = res_->staging.data();
+  res_->pinned.upload(dev, a, n * sizeof(Fr), s);
+  res_->pinned.upload(dev + n, b, n * sizeof(Fr), s);
+  res_->pinned.upload(dev + 2 * n, c, n * sizeof(Fr), s);
+  coset_quotient(dev, log_n, shift, s);
+  res_->pinned.download(a, dev, n * sizeof(Fr), s);
 }
 
 }  // namespace zkinfer::gpu

@@ -53,10 +53,18 @@ class NttDriver {
   void run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shift, size_t batch,
            cudaStream_t stream);
 
-  // The same for host data: copies to the device, transforms, copies back, waits. Vectors that
-  // do not fit the device at once go through in smaller groups.
+  // The same for host data: copies to the device (through page-locked chunks), transforms,
+  // copies back, waits. Vectors that do not fit the device at once go through in smaller groups.
   void run_host(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shift = Fr::one(),
                 size_t batch = 1);
+
+  // Groth16's quotient step (Backend::coset_quotient) on device data: abc holds a, b and c, three
+  // vectors of 2^log_n evaluations on the domain, back to back. Each goes to coefficients and is
+  // evaluated on the coset shift * <w> (two batched transforms), then the first vector becomes
+  // h_i = a_i b_i - c_i; the other two are left as scratch. Asynchronous on `stream`.
+  void coset_quotient(Fr* abc, unsigned log_n, const Fr& shift, cudaStream_t stream);
+  // The same for host vectors: copies a, b and c in, h back into a, and waits.
+  void coset_quotient_host(Fr* a, const Fr* b, const Fr* c, unsigned log_n, const Fr& shift);
 
   // Builds the tables of domain 2^log_n now (on `stream`) rather than on first use.
   void prepare(unsigned log_n, cudaStream_t stream);

@@ -166,6 +166,9 @@ ZK_HD inline Fr power_entry(const Fr& base, const Fr& scale, uint64_t i) {
   return r;
 }
 
+// Groth16's quotient at one point of the coset: h = a b - c (NttDriver::coset_quotient).
+ZK_HDI Fr quotient_entry(const Fr& a, const Fr& b, const Fr& c) { return a * b - c; }
+
 // ---- the pass kernel ----------------------------------------------------------------------------
 
 // One pass: rows of 2^ls points, the top k bits of the row index, 2^log_g sub-transforms of 2^k

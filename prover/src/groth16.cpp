@@ -1,6 +1,7 @@
 #include "zkinfer/prover/groth16.h"
 
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "cpu/msm.h"
@@ -83,38 +84,39 @@ std::vector<Fr> public_signals(const Zkey& key, std::span<const Fr> witness) {
   return {witness.begin() + 1, witness.begin() + 1 + key.header().n_public};
 }
 
+ConstraintRows::ConstraintRows(const Zkey& key) {
+  const size_t n = key.header().domain_size;
+  const auto coefs = key.parts().coefs;
+  row_start_.assign(2 * n + 1, 0);
+  order_.resize(coefs.size());
+  for (const auto& c : coefs) ++row_start_[size_t(c.matrix) * n + c.constraint + 1];
+  for (size_t i = 1; i < row_start_.size(); ++i) row_start_[i] += row_start_[i - 1];
+  std::vector<uint32_t> fill(row_start_.begin(), row_start_.end() - 1);
+  for (uint32_t i = 0; i < coefs.size(); ++i) order_[fill[size_t(coefs[i].matrix) * n + coefs[i].constraint]++] = i;
+}
+
 std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend& backend,
-                          const ProgressFn& progress) {
+                          const ProgressFn& progress, const ConstraintRows* rows) {
   check_witness(key, witness);
   StepTimer timer(progress);
   const uint32_t n = key.header().domain_size;
   const unsigned log_n = log2_exact(n);
-  auto coefs = key.parts().coefs;
-
-  // Group the coefficients by (matrix, constraint) so that threads own disjoint rows: the file
-  // order is snarkjs's (by constraint), but nothing in the format promises it.
-  std::vector<uint32_t> row_start(2 * (size_t)n + 1, 0), order(coefs.size());
-  for (const auto& c : coefs) ++row_start[(size_t)c.matrix * n + c.constraint + 1];
-  for (size_t i = 1; i < row_start.size(); ++i) row_start[i] += row_start[i - 1];
-  {
-    std::vector<uint32_t> fill(row_start.begin(), row_start.end() - 1);
-    for (uint32_t i = 0; i < coefs.size(); ++i) {
-      const auto& c = coefs[i];
-      order[fill[(size_t)c.matrix * n + c.constraint]++] = i;
-    }
+  const auto coefs = key.parts().coefs;
+  std::optional<ConstraintRows> own;
+  if (!rows) {
+    own.emplace(key);
+    rows = &*own;
+    timer.done("coefficients grouped by constraint");
   }
+  if (rows->rows() != 2 * size_t(n))
+    throw std::invalid_argument("compute_h: the constraint rows were built for another key");
+
   std::vector<Fr> a(n), b(n), c(n);
   cpu::parallel_for(n, [&](size_t lo, size_t hi) {
     for (size_t row = lo; row < hi; ++row) {
       Fr sa = Fr::zero(), sb = Fr::zero();
-      for (uint32_t k = row_start[row]; k < row_start[row + 1]; ++k) {
-        const auto& t = coefs[order[k]];
-        sa += t.value * witness[t.signal];
-      }
-      for (uint32_t k = row_start[n + row]; k < row_start[n + row + 1]; ++k) {
-        const auto& t = coefs[order[k]];
-        sb += t.value * witness[t.signal];
-      }
+      for (uint32_t k : rows->row(row)) sa += coefs[k].value * witness[coefs[k].signal];
+      for (uint32_t k : rows->row(n + row)) sb += coefs[k].value * witness[coefs[k].signal];
       a[row] = sa;
       b[row] = sb;
       c[row] = sa * sb;  // C z = (A z)(B z) on the domain for a satisfying witness
@@ -122,18 +124,9 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
   });
   timer.done("A, B, C evaluations");
 
-  // To coefficients, then to evaluations on the coset shift * <w> snarkjs uses.
-  const Fr shift = snarkjs_coset_shift(log_n);
-  for (auto* v : {&a, &b, &c}) {
-    backend.ntt(v->data(), n, NttKind::kInverse);
-    backend.ntt(v->data(), n, NttKind::kCosetForward, shift);
-  }
-  timer.done("NTTs (3 inverse, 3 coset)");
-
-  cpu::parallel_for(n, [&](size_t lo, size_t hi) {
-    for (size_t i = lo; i < hi; ++i) a[i] = a[i] * b[i] - c[i];
-  });
-  timer.done("H evaluations");
+  // To coefficients, then to evaluations on the coset shift * <w> snarkjs uses, and a b - c.
+  backend.coset_quotient(a.data(), b.data(), c.data(), n, snarkjs_coset_shift(log_n));
+  timer.done("H (3 inverse NTTs, 3 coset NTTs, a b - c)");
   return a;
 }
 
@@ -187,8 +180,8 @@ ProofMsms run_msms(const Zkey& key, std::span<const Fr> witness, std::span<const
 }
 
 Proof prove_with(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts,
-                 const auto& points) {
-  std::vector<Fr> h = compute_h(key, witness, backend, opts.progress);
+                 const auto& points, const ConstraintRows* rows) {
+  std::vector<Fr> h = compute_h(key, witness, backend, opts.progress, rows);
   ProofMsms m = run_msms(key, witness, h, backend, opts.progress, points);
   Fr r = secure_random_fr(), s = secure_random_fr();
   Proof proof = assemble_proof(key.header(), m, r, s);
@@ -222,11 +215,11 @@ Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, cons
 }
 
 Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
-  return prove_with(key, witness, backend, opts, ZkeyPoints{key.parts()});
+  return prove_with(key, witness, backend, opts, ZkeyPoints{key.parts()}, nullptr);
 }
 
 Proof prove(const ResidentKey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
-  return prove_with(key.key(), witness, backend, opts, ResidentPointsOf{key});
+  return prove_with(key.key(), witness, backend, opts, ResidentPointsOf{key}, &key.rows());
 }
 
 bool verify(const VerificationKey& vk, std::span<const Fr> pub, const Proof& proof, std::string* why) {

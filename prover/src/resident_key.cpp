@@ -2,7 +2,7 @@
 
 namespace zkinfer::prover {
 
-ResidentKey::ResidentKey(const Zkey& key, Backend& backend) : key_(&key) {
+ResidentKey::ResidentKey(const Zkey& key, Backend& backend) : key_(&key), rows_(key) {
   // Largest first: if the device runs out of memory it does so before the small arrays are
   // copied (members made so far are freed by the throw).
   const ZkeyParts& p = key.parts();

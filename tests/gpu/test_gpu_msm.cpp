@@ -142,6 +142,22 @@ TYPED_TEST(GpuMsm, HostAndMixedInputsInBatches) {
   this->check(d, uniform_scalars(rng, n), p, Where::device, "device inputs, same driver");
 }
 
+// Host inputs larger than the driver's page-locked copy chunks (8 MiB: cuda/pinned_copy.h), in
+// one batch and in several.
+TYPED_TEST(GpuMsm, HostInputsLargerThanACopyChunk) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = std::min<size_t>(size_cap(), 300007);
+  const auto p = make_points<C>(rng, n);
+  MsmDriver whole;
+  this->check(whole, uniform_scalars(rng, n), p, Where::host, "host inputs");
+  this->check(whole, uniform_scalars(rng, n), p, Where::scalars_on_host, "scalars on the host");
+  MsmConfig cfg;
+  cfg.host_batch_points = 100003;
+  MsmDriver batched(0, cfg);
+  this->check(batched, skewed_scalars(rng, n), p, Where::host, "host inputs, batches of 100003");
+}
+
 TYPED_TEST(GpuMsm, ForcedWindowsTinySegmentsAndSmallBatches) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();

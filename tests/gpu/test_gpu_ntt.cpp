@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "cuda/buffer.h"
 #include "cuda/check.h"
+#include "cuda/cuda_backend.h"
 #include "cuda/ntt.h"
 #include "gpu_test_support.h"
 #include "zkinfer/ff/domain.h"
@@ -142,6 +143,50 @@ TEST_F(GpuNtt, HostPointerPath) {
                   std::string("run_host ") + ntt_kind_name(kind) + " 2^" + std::to_string(log_n), n);
     }
   }
+}
+
+// Groth16's quotient (Backend::coset_quotient) against the CPU backend: through the CUDA
+// backend (host vectors, copied through page-locked chunks) and on device data.
+TEST_F(GpuNtt, CosetQuotientMatchesCpu) {
+  auto rng = testing::seeded_rng();
+  std::string why;
+  std::unique_ptr<Backend> cuda = gpu::make_cuda_backend({}, &why);
+  ASSERT_TRUE(cuda) << why;
+  NttDriver d;
+  for (unsigned log_n : {0u, 1u, 5u, 11u, 12u, 17u, 20u}) {
+    if (log_n > max_log(20)) continue;
+    const size_t n = size_t{1} << log_n;
+    const Fr g = log_n ? snarkjs_coset_shift(log_n) : Fr::from_u64(5);
+    const std::vector<Fr> a = random_vector(rng, n), b = random_vector(rng, n), c = random_vector(rng, n);
+    std::vector<Fr> want = a, wb = b, wc = c;
+    cpu_->coset_quotient(want.data(), wb.data(), wc.data(), n, g);
+    std::vector<Fr> got = a, gb = b, gc = c;
+    cuda->coset_quotient(got.data(), gb.data(), gc.data(), n, g);
+    expect_same(got, want, "cuda backend quotient 2^" + std::to_string(log_n), n);
+    std::vector<Fr> abc = a;
+    abc.insert(abc.end(), b.begin(), b.end());
+    abc.insert(abc.end(), c.begin(), c.end());
+    DeviceBuffer<Fr> buf(abc);
+    d.coset_quotient(buf.data(), log_n, g, d.stream());
+    ZK_CUDA_CHECK(cudaStreamSynchronize(d.stream()));
+    std::vector<Fr> dev = buf.download();
+    dev.resize(n);
+    expect_same(dev, want, "device quotient 2^" + std::to_string(log_n), n);
+    if (HasFailure()) return;
+  }
+}
+
+// run_host with more data than one page-locked copy chunk (8 MiB).
+TEST_F(GpuNtt, HostPathLargerThanACopyChunk) {
+  auto rng = testing::seeded_rng();
+  NttDriver d;
+  const unsigned log_n = max_log(18);
+  const size_t n = size_t{1} << log_n, batch = 3;
+  const Fr g = snarkjs_coset_shift(log_n);
+  std::vector<Fr> x = random_vector(rng, n * batch);
+  const std::vector<Fr> want = cpu_reference(*cpu_, x, log_n, batch, NttKind::kCosetInverse, g);
+  d.run_host(x.data(), log_n, NttKind::kCosetInverse, g, batch);
+  expect_same(x, want, "run_host coset_inverse 2^" + std::to_string(log_n) + " x3", n);
 }
 
 // Large sizes once: 2^22 and 2^24 (three passes and the reordering pass with the default shape).

@@ -7,6 +7,7 @@
 // resident on the backend once, so that repeated proofs move only witness data.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -56,9 +57,27 @@ void check_witness(const Zkey& key, std::span<const Fr> witness);
 // The public signals of a witness: witness[1 .. n_public].
 std::vector<Fr> public_signals(const Zkey& key, std::span<const Fr> witness);
 
+// The key's A and B coefficients grouped by row (matrix, constraint), so that threads evaluate
+// disjoint rows: built from the .zkey once per key (ResidentKey keeps one; compute_h builds one
+// per call where none is given). The file order is snarkjs's, but nothing in the format
+// promises it, so the grouping does not rely on it.
+class ConstraintRows {
+ public:
+  explicit ConstraintRows(const Zkey& key);
+  // Coefficient numbers of row r (r = matrix * domain_size + constraint), in file order.
+  std::span<const uint32_t> row(size_t r) const {
+    return {order_.data() + row_start_[r], order_.data() + row_start_[r + 1]};
+  }
+  size_t rows() const { return row_start_.size() - 1; }
+
+ private:
+  std::vector<uint32_t> row_start_, order_;
+};
+
 // h: evaluations of (A*B - C) on snarkjs's odd coset of the domain (domain_size values).
+// `rows` must have been built from `key` (null: built here).
 std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend& backend,
-                          const ProgressFn& progress = {});
+                          const ProgressFn& progress = {}, const ConstraintRows* rows = nullptr);
 
 // The five MSMs; `h` as returned by compute_h.
 ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,

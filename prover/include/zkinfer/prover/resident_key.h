@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "backend.h"
+#include "zkinfer/prover/groth16.h"
 #include "zkinfer/prover/zkey.h"
 
 namespace zkinfer::prover {
@@ -30,12 +31,15 @@ class ResidentKey {
   const ResidentG2& b2() const { return *b2_; }  // n_vars points
   const ResidentG1& c() const { return *c_; }    // n_vars - n_public - 1 points
   const ResidentG1& h() const { return *h_; }    // domain_size points
+  // The key's coefficients grouped by constraint, for compute_h (built once, on the host).
+  const ConstraintRows& rows() const { return rows_; }
 
   // Device memory the five arrays hold together (0 on the CPU backend).
   size_t device_bytes() const;
 
  private:
   const Zkey* key_;
+  ConstraintRows rows_;
   std::shared_ptr<const ResidentG1> a_, b1_, c_, h_;
   std::shared_ptr<const ResidentG2> b2_;
 };
