@@ -178,10 +178,20 @@ class Bench {
       cfg.tuning.segments_per_sm = seg;
       configs.push_back({"seg" + std::to_string(seg), cfg});
     }
+    for (const size_t hb : {size_t{0}, n / 4}) {  // host scalars: one batch, four overlapped
+      gpu::MsmConfig cfg;
+      cfg.host_batch_points = hb;
+      configs.push_back({hb ? "host_4batches" : "host_1batch", cfg});
+    }
     for (uint32_t red : {128u, 2048u}) {
       gpu::MsmConfig cfg;
       cfg.tuning.reduce_threads_per_sm = red;
       configs.push_back({"red" + std::to_string(red), cfg});
+    }
+    {  // four batches with device inputs: is the batch loop itself slow?
+      gpu::MsmConfig cfg;
+      cfg.max_batch_points = n / 4;
+      configs.push_back({"4batches", cfg});
     }
     for (const auto& [tag, cfg] : configs) {
       const std::string name = std::string(prefix) + "_2^" + std::to_string(lg) + "_" + tag;
@@ -191,8 +201,9 @@ class Bench {
       }
       gpu::MsmDriver driver(0, cfg);
       Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
-      r.check_ok = run_msm<C>(driver, d_scalars.data(), points.data(), n) == want;
-      r.t = time_host_runs([&] { run_msm<C>(driver, d_scalars.data(), points.data(), n); }, 1, 5);
+      const Fr* sp = tag.starts_with("host") ? scalars.data() : d_scalars.data();
+      r.check_ok = run_msm<C>(driver, sp, points.data(), n) == want;
+      r.t = time_host_runs([&] { run_msm<C>(driver, sp, points.data(), n); }, 1, 5);
       print_line(name, r, driver.last_run());
       results_.push_back(r);
     }

@@ -215,10 +215,8 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   req.xyzz_bytes = sizeof(Xyzz<C>);
   req.window_bits = cfg.window_bits;
   req.max_batch = cfg.max_batch_points;
-  if (staged) {
-    const size_t hb = cfg.host_batch_points ? cfg.host_batch_points : std::max<size_t>(size_t{1} << 18, (n + 3) / 4);
-    req.max_batch = req.max_batch ? std::min(req.max_batch, hb) : hb;
-  }
+  if (staged && cfg.host_batch_points)
+    req.max_batch = req.max_batch ? std::min(req.max_batch, cfg.host_batch_points) : cfg.host_batch_points;
   req.budget_bytes = budget_bytes();
   req.staging_bytes_per_point = 2 * ((s_dev ? 0 : sizeof(Fr)) + (p_dev ? 0 : sizeof(Affine<C>)));
   req.sort_temp_bytes = sort_temp_bytes;

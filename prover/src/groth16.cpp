@@ -88,11 +88,11 @@ ConstraintRows::ConstraintRows(const Zkey& key) {
   const size_t n = key.header().domain_size;
   const auto coefs = key.parts().coefs;
   row_start_.assign(2 * n + 1, 0);
-  order_.resize(coefs.size());
+  terms_.resize(coefs.size());
   for (const auto& c : coefs) ++row_start_[size_t(c.matrix) * n + c.constraint + 1];
   for (size_t i = 1; i < row_start_.size(); ++i) row_start_[i] += row_start_[i - 1];
   std::vector<uint32_t> fill(row_start_.begin(), row_start_.end() - 1);
-  for (uint32_t i = 0; i < coefs.size(); ++i) order_[fill[size_t(coefs[i].matrix) * n + coefs[i].constraint]++] = i;
+  for (const auto& c : coefs) terms_[fill[size_t(c.matrix) * n + c.constraint]++] = Term{c.value, c.signal};
 }
 
 std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend& backend,
@@ -101,7 +101,6 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
   StepTimer timer(progress);
   const uint32_t n = key.header().domain_size;
   const unsigned log_n = log2_exact(n);
-  const auto coefs = key.parts().coefs;
   std::optional<ConstraintRows> own;
   if (!rows) {
     own.emplace(key);
@@ -115,8 +114,8 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
   cpu::parallel_for(n, [&](size_t lo, size_t hi) {
     for (size_t row = lo; row < hi; ++row) {
       Fr sa = Fr::zero(), sb = Fr::zero();
-      for (uint32_t k : rows->row(row)) sa += coefs[k].value * witness[coefs[k].signal];
-      for (uint32_t k : rows->row(n + row)) sb += coefs[k].value * witness[coefs[k].signal];
+      for (const auto& t : rows->row(row)) sa += t.value * witness[t.signal];
+      for (const auto& t : rows->row(n + row)) sb += t.value * witness[t.signal];
       a[row] = sa;
       b[row] = sb;
       c[row] = sa * sb;  // C z = (A z)(B z) on the domain for a satisfying witness

@@ -57,21 +57,27 @@ void check_witness(const Zkey& key, std::span<const Fr> witness);
 // The public signals of a witness: witness[1 .. n_public].
 std::vector<Fr> public_signals(const Zkey& key, std::span<const Fr> witness);
 
-// The key's A and B coefficients grouped by row (matrix, constraint), so that threads evaluate
-// disjoint rows: built from the .zkey once per key (ResidentKey keeps one; compute_h builds one
-// per call where none is given). The file order is snarkjs's, but nothing in the format
-// promises it, so the grouping does not rely on it.
+// The key's A and B coefficients grouped by row (matrix, constraint) and copied out in that
+// order, so that threads evaluate disjoint rows reading memory front to back: built from the
+// .zkey once per key (ResidentKey keeps one; compute_h builds one per call where none is given).
+// The file order is snarkjs's, but nothing in the format promises it, so this does not rely on
+// it. About 40 bytes per coefficient.
 class ConstraintRows {
  public:
+  struct Term {
+    Fr value;
+    uint32_t signal;
+  };
   explicit ConstraintRows(const Zkey& key);
-  // Coefficient numbers of row r (r = matrix * domain_size + constraint), in file order.
-  std::span<const uint32_t> row(size_t r) const {
-    return {order_.data() + row_start_[r], order_.data() + row_start_[r + 1]};
+  // Row r = matrix * domain_size + constraint, its terms in file order.
+  std::span<const Term> row(size_t r) const {
+    return {terms_.data() + row_start_[r], terms_.data() + row_start_[r + 1]};
   }
   size_t rows() const { return row_start_.size() - 1; }
 
  private:
-  std::vector<uint32_t> row_start_, order_;
+  std::vector<uint32_t> row_start_;
+  std::vector<Term> terms_;
 };
 
 // h: evaluations of (A*B - C) on snarkjs's odd coset of the domain (domain_size values).
