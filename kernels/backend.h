@@ -3,10 +3,14 @@
 // same interface, so the prover and the tests can run either and compare them.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
@@ -31,39 +35,80 @@ constexpr const char* ntt_kind_name(NttKind k) {
   return "?";
 }
 
-// A point array a backend may keep close to its compute units across calls (on a GPU: in device
-// memory), so that repeated MSMs over the same points (a proving key's) do not move them again.
-// Made by Backend::resident_g1 / resident_g2 from host points, which the caller keeps alive and
-// unchanged while the array exists: every resident array remembers them, so any backend can use
-// any resident array (one that did not make it reads the host points, as the plain MSM does).
-template <class A>
-class ResidentPoints {
+// An array a backend may keep close to its compute units across calls (on a GPU: in device
+// memory), so that repeated operations over the same data (a proving key's points, a proof's
+// witness) do not move it again. Made by Backend::resident_g1 / resident_g2 / resident_fr from a
+// host array, which the caller keeps alive and unchanged while the array exists: every resident
+// array remembers it, so any backend can use any resident array (one that did not make it reads
+// the host array, as the plain operations do).
+template <class T>
+class ResidentArray {
  public:
-  ResidentPoints(const A* host, size_t n) : host_(host), n_(n) {
-    if (!host && n) throw std::invalid_argument("resident points: null host array");
+  ResidentArray(const T* host, size_t n) : host_(host), n_(n) {
+    if (!host && n) throw std::invalid_argument("resident array: null host array");
   }
-  virtual ~ResidentPoints() = default;
-  ResidentPoints(const ResidentPoints&) = delete;
-  ResidentPoints& operator=(const ResidentPoints&) = delete;
+  virtual ~ResidentArray() = default;
+  ResidentArray(const ResidentArray&) = delete;
+  ResidentArray& operator=(const ResidentArray&) = delete;
 
-  const A* host() const { return host_; }
+  const T* host() const { return host_; }
   size_t size() const { return n_; }
-  // Device memory this array holds, bytes (0 where it only views the host points).
+  // Device memory this array holds, bytes (0 where it only views the host array).
   virtual size_t device_bytes() const { return 0; }
 
   // Throws std::out_of_range unless [first, first + n) lies within the array.
   void check_range(size_t first, size_t n) const {
     if (first > n_ || n > n_ - first)
-      throw std::out_of_range("resident points: range [" + std::to_string(first) + ", " + std::to_string(first) +
-                              " + " + std::to_string(n) + ") exceeds the " + std::to_string(n_) + " points");
+      throw std::out_of_range("resident array: range [" + std::to_string(first) + ", " + std::to_string(first) +
+                              " + " + std::to_string(n) + ") exceeds its " + std::to_string(n_) + " entries");
   }
 
  private:
-  const A* host_;
+  const T* host_;
   size_t n_;
 };
-using ResidentG1 = ResidentPoints<G1Affine>;
-using ResidentG2 = ResidentPoints<G2Affine>;
+template <class A>
+using ResidentPoints = ResidentArray<A>;
+using ResidentG1 = ResidentArray<G1Affine>;
+using ResidentG2 = ResidentArray<G2Affine>;
+using ResidentFr = ResidentArray<Fr>;
+
+// A sparse matrix by rows (CSR): row r is sum_k values[k] * z[cols[k]] over k in
+// [row_start[r], row_start[r + 1]).
+struct SparseRows {
+  std::span<const uint32_t> row_start;  // rows() + 1 entries, non-decreasing, last = cols.size()
+  std::span<const uint32_t> cols;
+  std::span<const Fr> values;  // as many as cols
+  size_t rows() const { return row_start.empty() ? 0 : row_start.size() - 1; }
+  Fr row_times(size_t r, const Fr* z) const {
+    Fr acc = Fr::zero();
+    for (uint32_t k = row_start[r]; k < row_start[r + 1]; ++k) acc += values[k] * z[cols[k]];
+    return acc;
+  }
+};
+
+// Rows kept for many products (a proving key's A and B matrices), like ResidentArray: it
+// remembers the host view, which the caller keeps alive. Checks the shape once.
+class ResidentRows {
+ public:
+  explicit ResidentRows(const SparseRows& host) : host_(host) {
+    if (host.cols.size() != host.values.size() || host.row_start.empty() || host.row_start.back() != host.cols.size())
+      throw std::invalid_argument("sparse rows: row starts, columns and values do not agree");
+    for (size_t r = 0; r + 1 < host.row_start.size(); ++r)
+      if (host.row_start[r] > host.row_start[r + 1]) throw std::invalid_argument("sparse rows: row starts decrease");
+    for (uint32_t c : host.cols) columns_ = std::max<size_t>(columns_, size_t{c} + 1);
+  }
+  virtual ~ResidentRows() = default;
+  ResidentRows(const ResidentRows&) = delete;
+  ResidentRows& operator=(const ResidentRows&) = delete;
+  const SparseRows& host() const { return host_; }
+  size_t columns() const { return columns_; }  // 1 + the largest column (0 when empty)
+  virtual size_t device_bytes() const { return 0; }
+
+ private:
+  SparseRows host_;
+  size_t columns_ = 0;
+};
 
 class Backend {
  public:
@@ -98,6 +143,29 @@ class Backend {
   // (ignored otherwise).
   virtual void ntt(Fr* data, size_t n, NttKind kind, const Fr& coset_shift = Fr::one()) = 0;
 
+  // Scalars kept for several MSMs of one proof (its witness): a GPU backend copies them to
+  // device memory once; the CPU backend (this default) views the host array.
+  virtual std::shared_ptr<const ResidentFr> resident_fr(const Fr* values, size_t n) {
+    return std::make_shared<const ResidentFr>(values, n);
+  }
+  // out = sum_{i < n} s[s_first + i] * points[first + i]. Throws std::out_of_range when a range
+  // exceeds its array.
+  virtual void msm_g1(G1Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG1& points, size_t first,
+                      size_t n) {
+    s.check_range(s_first, n);
+    msm_g1(out, s.host() + s_first, points, first, n);
+  }
+  virtual void msm_g2(G2Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG2& points, size_t first,
+                      size_t n) {
+    s.check_range(s_first, n);
+    msm_g2(out, s.host() + s_first, points, first, n);
+  }
+  // A sparse matrix kept for many products (a proving key's constraint rows); the default views
+  // the host arrays.
+  virtual std::shared_ptr<const ResidentRows> resident_rows(const SparseRows& m) {
+    return std::make_shared<const ResidentRows>(m);
+  }
+
   // Groth16's quotient step (prover/groth16.cpp) on n = 2^k points: a, b and c hold A z, B z and
   // C z evaluated on the domain <w>; each goes to coefficients and is evaluated on the coset
   // shift * <w>, and a ends as h_i = a_i b_i - c_i there; b and c are left as scratch. This
@@ -108,6 +176,32 @@ class Backend {
       ntt(v, n, NttKind::kCosetForward, shift);
     }
     for (size_t i = 0; i < n; ++i) a[i] = a[i] * b[i] - c[i];
+  }
+
+  // Groth16's H from the constraint rows (rows [0, n) of A, then [n, 2n) of B) and the witness
+  // z: a = A z, b = B z and c = a b on the domain, then coset_quotient; h (n values) goes to
+  // h_out. A GPU backend with rows and z resident moves only h. Throws std::invalid_argument
+  // when the shapes disagree. This default evaluates on the host, one thread.
+  virtual void constraint_quotient(Fr* h_out, const ResidentRows& rows, const ResidentFr& z, size_t n,
+                                   const Fr& shift) {
+    check_quotient_shapes(rows, z, n);
+    std::vector<Fr> b(n), c(n);
+    for (size_t r = 0; r < n; ++r) {
+      h_out[r] = rows.host().row_times(r, z.host());
+      b[r] = rows.host().row_times(n + r, z.host());
+      c[r] = h_out[r] * b[r];
+    }
+    coset_quotient(h_out, b.data(), c.data(), n, shift);
+  }
+
+ protected:
+  static void check_quotient_shapes(const ResidentRows& rows, const ResidentFr& z, size_t n) {
+    if (rows.host().rows() != 2 * n)
+      throw std::invalid_argument("constraint quotient: " + std::to_string(rows.host().rows()) +
+                                  " rows, a domain of " + std::to_string(n) + " needs " + std::to_string(2 * n));
+    if (rows.columns() > z.size())
+      throw std::invalid_argument("constraint quotient: the rows read " + std::to_string(rows.columns()) +
+                                  " witness values, " + std::to_string(z.size()) + " were given");
   }
 };
 

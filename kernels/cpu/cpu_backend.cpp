@@ -3,6 +3,7 @@
 // base class's: a view of the caller's host array, as memory-mapped keys need no copy here.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "backend.h"
 #include "cpu/msm.h"
@@ -56,6 +57,23 @@ class CpuBackend final : public Backend {
           for (size_t i = lo; i < hi; ++i) a[i] = a[i] * b[i] - c[i];
         },
         threads_);
+  }
+
+  void constraint_quotient(Fr* h_out, const ResidentRows& rows, const ResidentFr& z, size_t n,
+                           const Fr& shift) override {
+    check_quotient_shapes(rows, z, n);
+    std::vector<Fr> b(n), c(n);
+    const SparseRows& m = rows.host();
+    cpu::parallel_for(
+        n, [&](size_t lo, size_t hi) {
+          for (size_t r = lo; r < hi; ++r) {
+            h_out[r] = m.row_times(r, z.host());
+            b[r] = m.row_times(n + r, z.host());
+            c[r] = h_out[r] * b[r];
+          }
+        },
+        threads_);
+    coset_quotient(h_out, b.data(), c.data(), n, shift);
   }
 
  private:

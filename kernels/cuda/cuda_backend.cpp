@@ -2,6 +2,7 @@
 #include "cuda/cuda_backend.h"
 
 #include <bit>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -10,45 +11,85 @@
 #include "cuda/device.h"
 #include "cuda/msm.h"
 #include "cuda/ntt.h"
+#include "cuda/pinned_copy.h"
+#include "cuda/rows.h"
 
 namespace zkinfer::gpu {
 namespace {
 
 std::string mib(size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
-// Points copied once into device memory of `device`; the MSMs read them in place.
+// A device array of n T, or a clear std::runtime_error naming `what` when the device lacks the
+// memory (the failed allocation leaves no CUDA error behind).
+template <class T>
+DeviceBuffer<T> allocate_or_explain(size_t n, const std::string& what) {
+  try {
+    return DeviceBuffer<T>(n);
+  } catch (const CudaError& e) {
+    if (e.code() != cudaErrorMemoryAllocation) throw;
+    (void)cudaGetLastError();  // else the next launch check would report this failure
+    size_t free = 0, total = 0;
+    (void)cudaMemGetInfo(&free, &total);
+    throw std::runtime_error("GPU out of memory: " + what + " need " + mib(n * sizeof(T)) + ", " + mib(free) +
+                             " of " + mib(total) + " are free (a smaller key, or the CPU backend)");
+  }
+}
+
+// Host data copied into a device array through `stream`, then waited for: that stream does not
+// synchronise with others, and a copy from pageable memory (the mapped .zkey) may return before
+// it lands.
+template <class T>
+void upload_now(DeviceBuffer<T>& dst, const T* host, size_t n, cudaStream_t stream) {
+  if (!n) return;
+  ZK_CUDA_CHECK(cudaMemcpyAsync(dst.data(), host, n * sizeof(T), cudaMemcpyHostToDevice, stream));
+  ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+// An array (points, or a proof's scalars) copied once into device memory of `device`; MSMs read
+// it in place.
 template <class A>
-class DeviceResident final : public ResidentPoints<A> {
+class DeviceResident final : public ResidentArray<A> {
  public:
   DeviceResident(const A* host, size_t n, int device, cudaStream_t stream, const char* what)
-      : ResidentPoints<A>(host, n), device_(device), buf_(allocate(n, what)) {
-    if (!n) return;
-    // Through the MSM stream, then waited for: that stream does not synchronise with others,
-    // and a copy from pageable memory (the mapped .zkey) may return before it lands.
-    ZK_CUDA_CHECK(cudaMemcpyAsync(buf_.data(), host, n * sizeof(A), cudaMemcpyHostToDevice, stream));
-    ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
+      : ResidentArray<A>(host, n),
+        device_(device),
+        buf_(allocate_or_explain<A>(n, std::to_string(n) + " resident " + what + " values")) {
+    upload_now(buf_, host, n, stream);
   }
   size_t device_bytes() const override { return buf_.size() * sizeof(A); }
   const A* device_data() const { return buf_.data(); }
   int device() const { return device_; }
 
  private:
-  static DeviceBuffer<A> allocate(size_t n, const char* what) {
-    try {
-      return DeviceBuffer<A>(n);
-    } catch (const CudaError& e) {
-      if (e.code() != cudaErrorMemoryAllocation) throw;
-      (void)cudaGetLastError();  // else the next launch check would report this failure
-      size_t free = 0, total = 0;
-      (void)cudaMemGetInfo(&free, &total);
-      throw std::runtime_error("GPU out of memory: " + std::to_string(n) + " resident " + what + " points need " +
-                               mib(n * sizeof(A)) + ", " + mib(free) + " of " + mib(total) +
-                               " are free (a smaller key, or the CPU backend)");
-    }
-  }
-
   int device_;
   DeviceBuffer<A> buf_;
+};
+
+// Constraint rows (CSR) copied once into device memory.
+class DeviceRows final : public ResidentRows {
+ public:
+  DeviceRows(const SparseRows& m, int device, cudaStream_t stream)
+      : ResidentRows(m),
+        device_(device),
+        row_start_(allocate_or_explain<uint32_t>(m.row_start.size(), "the constraint rows' starts")),
+        cols_(allocate_or_explain<uint32_t>(m.cols.size(), "the constraint rows' signals")),
+        values_(allocate_or_explain<Fr>(m.values.size(), "the constraint rows' coefficients")) {
+    upload_now(row_start_, m.row_start.data(), m.row_start.size(), stream);
+    upload_now(cols_, m.cols.data(), m.cols.size(), stream);
+    upload_now(values_, m.values.data(), m.values.size(), stream);
+  }
+  size_t device_bytes() const override {
+    return row_start_.size() * sizeof(uint32_t) + cols_.size() * sizeof(uint32_t) + values_.size() * sizeof(Fr);
+  }
+  int device() const { return device_; }
+  const uint32_t* row_start() const { return row_start_.data(); }
+  const uint32_t* cols() const { return cols_.data(); }
+  const Fr* values() const { return values_.data(); }
+
+ private:
+  int device_;
+  DeviceBuffer<uint32_t> row_start_, cols_;
+  DeviceBuffer<Fr> values_;
 };
 
 class CudaBackend final : public Backend {
@@ -85,6 +126,50 @@ class CudaBackend final : public Backend {
     msm_.msm_g2(out, scalars, points_for_msm(points) + first, n);
   }
 
+  std::shared_ptr<const ResidentFr> resident_fr(const Fr* values, size_t n) override {
+    return make_resident(values, n, "scalar");
+  }
+  void msm_g1(G1Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG1& points, size_t first,
+              size_t n) override {
+    s.check_range(s_first, n);
+    points.check_range(first, n);
+    msm_.msm_g1(out, points_for_msm(s) + s_first, points_for_msm(points) + first, n);
+  }
+  void msm_g2(G2Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG2& points, size_t first,
+              size_t n) override {
+    s.check_range(s_first, n);
+    points.check_range(first, n);
+    msm_.msm_g2(out, points_for_msm(s) + s_first, points_for_msm(points) + first, n);
+  }
+
+  std::shared_ptr<const ResidentRows> resident_rows(const SparseRows& m) override {
+    DeviceScope scope(device_);
+    return std::make_shared<const DeviceRows>(m, device_, msm_.stream());
+  }
+
+  // Rows and witness on the device (copied in here when they were made elsewhere): the
+  // evaluation, both transforms and the quotient run there, and only h comes back.
+  void constraint_quotient(Fr* h_out, const ResidentRows& rows, const ResidentFr& z, size_t n,
+                           const Fr& shift) override {
+    check_quotient_shapes(rows, z, n);
+    if (!std::has_single_bit(n)) throw std::invalid_argument("NTT size must be a power of two");
+    DeviceScope scope(device_);
+    std::optional<DeviceRows> own_rows;
+    const auto* dr = dynamic_cast<const DeviceRows*>(&rows);
+    if (!dr || dr->device() != device_) dr = &own_rows.emplace(rows.host(), device_, msm_.stream());
+    std::optional<DeviceResident<Fr>> own_z;
+    const auto* dz = dynamic_cast<const DeviceResident<Fr>*>(&z);
+    if (!dz || dz->device() != device_) dz = &own_z.emplace(z.host(), z.size(), device_, msm_.stream(), "witness");
+    if (abc_.size() < 3 * n) {
+      abc_ = DeviceBuffer<Fr>();
+      abc_ = allocate_or_explain<Fr>(3 * n, "Groth16's A z, B z and C z vectors");
+    }
+    const cudaStream_t s = ntt_->stream();
+    eval_constraint_rows(dr->row_start(), dr->cols(), dr->values(), dz->device_data(), n, abc_.data(), s);
+    ntt_->coset_quotient(abc_.data(), unsigned(std::countr_zero(n)), shift, s);
+    pinned_.download(h_out, abc_.data(), n * sizeof(Fr), s);
+  }
+
   void ntt(Fr* data, size_t n, NttKind kind, const Fr& coset_shift) override {
     if (!std::has_single_bit(n)) throw std::invalid_argument("NTT size must be a power of two");
     ntt_->run_host(data, unsigned(std::countr_zero(n)), kind, coset_shift, 1);
@@ -96,22 +181,23 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  struct DeviceScope {  // this backend's device for a call, the caller's again after it
+    int prev = 0;
+    explicit DeviceScope(int dev) {
+      ZK_CUDA_CHECK(cudaGetDevice(&prev));
+      ZK_CUDA_CHECK(cudaSetDevice(dev));
+    }
+    ~DeviceScope() { (void)cudaSetDevice(prev); }
+  };
   template <class A>
-  std::shared_ptr<const ResidentPoints<A>> make_resident(const A* points, size_t n, const char* what) {
-    struct Scope {  // this backend's device for the allocation, the caller's again after it
-      int prev = 0;
-      explicit Scope(int dev) {
-        ZK_CUDA_CHECK(cudaGetDevice(&prev));
-        ZK_CUDA_CHECK(cudaSetDevice(dev));
-      }
-      ~Scope() { (void)cudaSetDevice(prev); }
-    } scope(device_);
-    return std::make_shared<const DeviceResident<A>>(points, n, device_, msm_.stream(), what);
+  std::shared_ptr<const ResidentArray<A>> make_resident(const A* values, size_t n, const char* what) {
+    DeviceScope scope(device_);
+    return std::make_shared<const DeviceResident<A>>(values, n, device_, msm_.stream(), what);
   }
-  // This backend's device copy, or the host points of a resident array made elsewhere (the
-  // CPU backend's, another device's): the MSM driver copies those in as for any host input.
+  // This backend's device copy, or the host array of a resident array made elsewhere (the CPU
+  // backend's, another device's): the MSM driver copies those in as for any host input.
   template <class A>
-  const A* points_for_msm(const ResidentPoints<A>& p) const {
+  const A* points_for_msm(const ResidentArray<A>& p) const {
     const auto* d = dynamic_cast<const DeviceResident<A>*>(&p);
     return d && d->device() == device_ ? d->device_data() : p.host();
   }
@@ -120,6 +206,8 @@ class CudaBackend final : public Backend {
   int device_;
   MsmDriver msm_;
   std::unique_ptr<NttDriver> ntt_;
+  DeviceBuffer<Fr> abc_;  // constraint_quotient's three vectors, grown as needed
+  PinnedCopier pinned_;   // h back to the host
 };
 
 }  // namespace

@@ -88,11 +88,16 @@ ConstraintRows::ConstraintRows(const Zkey& key) {
   const size_t n = key.header().domain_size;
   const auto coefs = key.parts().coefs;
   row_start_.assign(2 * n + 1, 0);
-  terms_.resize(coefs.size());
+  signals_.resize(coefs.size());
+  values_.resize(coefs.size());
   for (const auto& c : coefs) ++row_start_[size_t(c.matrix) * n + c.constraint + 1];
   for (size_t i = 1; i < row_start_.size(); ++i) row_start_[i] += row_start_[i - 1];
   std::vector<uint32_t> fill(row_start_.begin(), row_start_.end() - 1);
-  for (const auto& c : coefs) terms_[fill[size_t(c.matrix) * n + c.constraint]++] = Term{c.value, c.signal};
+  for (const auto& c : coefs) {
+    const uint32_t at = fill[size_t(c.matrix) * n + c.constraint]++;
+    signals_[at] = c.signal;
+    values_[at] = c.value;
+  }
 }
 
 std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend& backend,
@@ -107,18 +112,16 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
     rows = &*own;
     timer.done("coefficients grouped by constraint");
   }
-  if (rows->rows() != 2 * size_t(n))
+  const SparseRows m = rows->view();
+  if (m.rows() != 2 * size_t(n))
     throw std::invalid_argument("compute_h: the constraint rows were built for another key");
 
   std::vector<Fr> a(n), b(n), c(n);
   cpu::parallel_for(n, [&](size_t lo, size_t hi) {
     for (size_t row = lo; row < hi; ++row) {
-      Fr sa = Fr::zero(), sb = Fr::zero();
-      for (const auto& t : rows->row(row)) sa += t.value * witness[t.signal];
-      for (const auto& t : rows->row(n + row)) sb += t.value * witness[t.signal];
-      a[row] = sa;
-      b[row] = sb;
-      c[row] = sa * sb;  // C z = (A z)(B z) on the domain for a satisfying witness
+      a[row] = m.row_times(row, witness.data());
+      b[row] = m.row_times(n + row, witness.data());
+      c[row] = a[row] * b[row];  // C z = (A z)(B z) on the domain for a satisfying witness
     }
   });
   timer.done("A, B, C evaluations");
@@ -133,57 +136,61 @@ namespace {
 
 enum class KeyPart { kA, kB1, kC, kH };  // indexes the arrays below
 
-// The .zkey's points, read from host memory by every MSM.
+// The .zkey's points, read from host memory by every MSM, with host scalars.
 struct ZkeyPoints {
   const ZkeyParts& p;
-  void g1(Backend& be, G1Jacobian& out, const Fr* s, KeyPart part, size_t n) const {
+  using Scalars = const Fr*;
+  void g1(Backend& be, G1Jacobian& out, Scalars s, size_t off, KeyPart part, size_t n) const {
     const G1Affine* const pts[] = {p.a.data(), p.b1.data(), p.c.data(), p.h.data()};
-    be.msm_g1(out, s, pts[int(part)], n);
+    be.msm_g1(out, s + off, pts[int(part)], n);
   }
-  void g2(Backend& be, G2Jacobian& out, const Fr* s, size_t n) const { be.msm_g2(out, s, p.b2.data(), n); }
+  void g2(Backend& be, G2Jacobian& out, Scalars s, size_t off, size_t n) const {
+    be.msm_g2(out, s + off, p.b2.data(), n);
+  }
 };
 
-// A ResidentKey's points, whole arrays.
+// A ResidentKey's points, whole arrays, with scalars resident on the backend too (a GPU copies
+// the witness once for the A, B1, B2 and C MSMs).
 struct ResidentPointsOf {
   const ResidentKey& k;
-  void g1(Backend& be, G1Jacobian& out, const Fr* s, KeyPart part, size_t n) const {
+  using Scalars = const ResidentFr&;
+  void g1(Backend& be, G1Jacobian& out, Scalars s, size_t off, KeyPart part, size_t n) const {
     const ResidentG1* const pts[] = {&k.a(), &k.b1(), &k.c(), &k.h()};
-    be.msm_g1(out, s, *pts[int(part)], 0, n);
+    be.msm_g1(out, s, off, *pts[int(part)], 0, n);
   }
-  void g2(Backend& be, G2Jacobian& out, const Fr* s, size_t n) const { be.msm_g2(out, s, k.b2(), 0, n); }
+  void g2(Backend& be, G2Jacobian& out, Scalars s, size_t off, size_t n) const { be.msm_g2(out, s, off, k.b2(), 0, n); }
 };
 
-// The five MSMs, in the order of the protocol; `points` says where the key's points come from.
+void check_h(const Zkey& key, size_t h_size) {
+  if (h_size != key.header().domain_size)
+    throw std::invalid_argument("h has " + std::to_string(h_size) + " values, the domain " +
+                                std::to_string(key.header().domain_size));
+}
+
+// The five MSMs, in the order of the protocol; `points` says where the key's points come from
+// and what the scalars z (the witness) and h are.
 template <class Points>
-ProofMsms run_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h, Backend& backend,
-                   const ProgressFn& progress, const Points& points) {
-  check_witness(key, witness);
+ProofMsms run_msms(const Zkey& key, typename Points::Scalars z, typename Points::Scalars h, Backend& backend,
+                   StepTimer& timer, const Points& points) {
   const auto& hd = key.header();
-  if (h.size() != hd.domain_size)
-    throw std::invalid_argument("h has " + std::to_string(h.size()) + " values, the domain " +
-                                std::to_string(hd.domain_size));
-  StepTimer timer(progress);
   ProofMsms m;
   const size_t priv = hd.n_public + 1;
-  points.g1(backend, m.a, witness.data(), KeyPart::kA, hd.n_vars);
+  points.g1(backend, m.a, z, 0, KeyPart::kA, hd.n_vars);
   timer.done("MSM A (G1)");
-  points.g1(backend, m.b1, witness.data(), KeyPart::kB1, hd.n_vars);
+  points.g1(backend, m.b1, z, 0, KeyPart::kB1, hd.n_vars);
   timer.done("MSM B1 (G1)");
-  points.g2(backend, m.b2, witness.data(), hd.n_vars);
+  points.g2(backend, m.b2, z, 0, hd.n_vars);
   timer.done("MSM B2 (G2)");
-  points.g1(backend, m.c, witness.data() + priv, KeyPart::kC, hd.n_vars - priv);
+  points.g1(backend, m.c, z, priv, KeyPart::kC, hd.n_vars - priv);
   timer.done("MSM C (G1)");
-  points.g1(backend, m.h, h.data(), KeyPart::kH, hd.domain_size);
+  points.g1(backend, m.h, h, 0, KeyPart::kH, hd.domain_size);
   timer.done("MSM H (G1)");
   return m;
 }
 
-Proof prove_with(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts,
-                 const auto& points, const ConstraintRows* rows) {
-  std::vector<Fr> h = compute_h(key, witness, backend, opts.progress, rows);
-  ProofMsms m = run_msms(key, witness, h, backend, opts.progress, points);
+Proof assemble_fresh(const ZkeyHeader& hd, const ProofMsms& m) {
   Fr r = secure_random_fr(), s = secure_random_fr();
-  Proof proof = assemble_proof(key.header(), m, r, s);
+  Proof proof = assemble_proof(hd, m, r, s);
   secure_wipe(&r, sizeof(r));
   secure_wipe(&s, sizeof(s));
   return proof;
@@ -193,12 +200,21 @@ Proof prove_with(const Zkey& key, std::span<const Fr> witness, Backend& backend,
 
 ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,
                        Backend& backend, const ProgressFn& progress) {
-  return run_msms(key, witness, h, backend, progress, ZkeyPoints{key.parts()});
+  check_witness(key, witness);
+  check_h(key, h.size());
+  StepTimer timer(progress);
+  return run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.parts()});
 }
 
 ProofMsms compute_msms(const ResidentKey& key, std::span<const Fr> witness, std::span<const Fr> h,
                        Backend& backend, const ProgressFn& progress) {
-  return run_msms(key.key(), witness, h, backend, progress, ResidentPointsOf{key});
+  check_witness(key.key(), witness);
+  check_h(key.key(), h.size());
+  StepTimer timer(progress);
+  const auto z = backend.resident_fr(witness.data(), witness.size());
+  const auto hr = backend.resident_fr(h.data(), h.size());
+  timer.done("witness and h to the backend");
+  return run_msms(key.key(), *z, *hr, backend, timer, ResidentPointsOf{key});
 }
 
 Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, const Fr& s) {
@@ -214,11 +230,26 @@ Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, cons
 }
 
 Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
-  return prove_with(key, witness, backend, opts, ZkeyPoints{key.parts()}, nullptr);
+  const std::vector<Fr> h = compute_h(key, witness, backend, opts.progress);
+  StepTimer timer(opts.progress);
+  return assemble_fresh(key.header(), run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.parts()}));
 }
 
+// The witness goes to the backend once; H comes from the resident constraint rows (on a GPU the
+// evaluations, NTTs and quotient stay on the device and only h comes back).
 Proof prove(const ResidentKey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
-  return prove_with(key.key(), witness, backend, opts, ResidentPointsOf{key}, &key.rows());
+  const Zkey& zk = key.key();
+  check_witness(zk, witness);
+  StepTimer timer(opts.progress);
+  const uint32_t n = zk.header().domain_size;
+  const auto z = backend.resident_fr(witness.data(), witness.size());
+  timer.done("witness to the backend");
+  std::vector<Fr> h(n);
+  backend.constraint_quotient(h.data(), key.resident_rows(), *z, n, snarkjs_coset_shift(log2_exact(n)));
+  timer.done("H (A z, B z, 3 inverse NTTs, 3 coset NTTs, a b - c)");
+  const auto hr = backend.resident_fr(h.data(), h.size());
+  timer.done("h to the backend");
+  return assemble_fresh(zk.header(), run_msms(zk, *z, *hr, backend, timer, ResidentPointsOf{key}));
 }
 
 bool verify(const VerificationKey& vk, std::span<const Fr> pub, const Proof& proof, std::string* why) {

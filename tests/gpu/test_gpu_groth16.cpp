@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "backend.h"
 #include "cuda/cuda_backend.h"
 #include "gpu_test_support.h"
+#include "zkinfer/ff/domain.h"
 #include "zkinfer/prover/groth16.h"
 #include "zkinfer/prover/resident_key.h"
 #include "zkinfer/prover/setup.h"
@@ -116,8 +118,11 @@ TEST_F(GpuGroth16, MsmsWithResidentKeyEqualCpu) {
   ResidentKey rk(key(), cuda());
   const ZkeyHeader& hd = key().header();
   const size_t n_c = hd.n_vars - hd.n_public - 1;
+  const SparseRows rows = rk.rows().view();
   EXPECT_EQ(rk.device_bytes(), (2 * size_t{hd.n_vars} + n_c + hd.domain_size) * sizeof(G1Affine) +
-                                   size_t{hd.n_vars} * sizeof(G2Affine));
+                                   size_t{hd.n_vars} * sizeof(G2Affine) +
+                                   (rows.row_start.size() + rows.cols.size()) * sizeof(uint32_t) +
+                                   rows.values.size() * sizeof(Fr));
   for (const auto& w : witnesses()) {  // one upload, several witnesses
     const auto h = compute_h(key(), w, cpu());
     expect_same_msms(compute_msms(rk, w, h, cuda()), compute_msms(key(), w, h, cpu()), "resident key");
@@ -172,6 +177,44 @@ TEST_F(GpuGroth16, ResidentRangesEqualCpu) {
   }
   G1Jacobian o;
   EXPECT_THROW(cuda().msm_g1(o, s.data(), *g1, 1, n), std::out_of_range);
+}
+
+// H on the device from resident rows and witness (prove(ResidentKey)'s path), from rows and a
+// witness made resident by the CPU backend (copied in for the call), against compute_h on the
+// CPU; and MSMs over resident scalar ranges.
+TEST_F(GpuGroth16, ConstraintQuotientAndResidentScalarsEqualCpu) {
+  ResidentKey on_gpu(key(), cuda()), on_cpu(key(), cpu());
+  const uint32_t n = key().header().domain_size;
+  const Fr shift = snarkjs_coset_shift(unsigned(std::countr_zero(n)));
+  for (const auto& w : witnesses()) {
+    const std::vector<Fr> want = compute_h(key(), w, cpu());
+    auto z_gpu = cuda().resident_fr(w.data(), w.size());
+    auto z_cpu = cpu().resident_fr(w.data(), w.size());
+    EXPECT_EQ(z_gpu->device_bytes(), w.size() * sizeof(Fr));
+    std::vector<Fr> h(n);
+    cuda().constraint_quotient(h.data(), on_gpu.resident_rows(), *z_gpu, n, shift);
+    EXPECT_EQ(h, want) << "rows and witness resident on the GPU";
+    std::fill(h.begin(), h.end(), Fr::zero());
+    cuda().constraint_quotient(h.data(), on_cpu.resident_rows(), *z_cpu, n, shift);
+    EXPECT_EQ(h, want) << "rows and witness made by the CPU backend";
+  }
+  const auto w = witnesses()[2];
+  auto z = cuda().resident_fr(w.data(), w.size());
+  const auto& p = key().parts();
+  const size_t m = std::min<size_t>(key().header().n_vars, 5000);
+  const std::pair<size_t, size_t> ranges[] = {{0, m}, {1, m - 1}, {m / 3, m / 2}, {m, 0}};
+  for (auto [first, len] : ranges) {
+    G1Jacobian a, b;
+    cuda().msm_g1(a, *z, first, on_gpu.a(), first, len);
+    cpu().msm_g1(b, w.data() + first, p.a.data() + first, len);
+    EXPECT_EQ(a, b) << "G1 [" << first << ", +" << len << ")";
+    G2Jacobian c, d;
+    cuda().msm_g2(c, *z, first, on_gpu.b2(), first, len);
+    cpu().msm_g2(d, w.data() + first, p.b2.data() + first, len);
+    EXPECT_EQ(c, d) << "G2 [" << first << ", +" << len << ")";
+  }
+  G1Jacobian o;
+  EXPECT_THROW(cuda().msm_g1(o, *z, w.size(), on_gpu.a(), 0, 1), std::out_of_range);
 }
 
 TEST_F(GpuGroth16, ResidentArrayLargerThanTheDeviceIsAClearError) {

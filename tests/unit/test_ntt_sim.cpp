@@ -15,6 +15,7 @@
 #include "../support/seed.h"
 #include "backend.h"
 #include "cuda/ntt_steps.h"
+#include "cuda/rows_steps.h"
 #include "zkinfer/ff/domain.h"
 #include "zkinfer/ff/fp_io.h"
 
@@ -317,6 +318,41 @@ TEST(NttSim, RejectsBadShapes) {
   EXPECT_THROW(ntt::make_schedule(in, s), std::invalid_argument);
   in.log_n = 0;
   EXPECT_THROW(ntt::make_schedule(in, ntt::Shape{}), std::invalid_argument);
+}
+
+// Groth16's constraint evaluation (rows_steps.h) and quotient step, threads in random order,
+// against SparseRows (backend.h) on the host.
+TEST(NttSim, ConstraintRowsAndQuotientSteps) {
+  auto rng = testing::seeded_rng();
+  for (uint64_t n : {1u, 2u, 16u, 1024u}) {
+    const size_t vars = 37;
+    std::vector<uint32_t> starts{0}, cols;
+    std::vector<Fr> values;
+    for (uint64_t r = 0; r < 2 * n; ++r) {
+      const unsigned terms = unsigned(rng() % 4);  // empty rows too
+      for (unsigned t = 0; t < terms; ++t) {
+        cols.push_back(uint32_t(rng() % vars));
+        values.push_back(field_random<Fr>(rng));
+      }
+      starts.push_back(uint32_t(cols.size()));
+    }
+    std::vector<Fr> z(vars);
+    for (auto& x : z) x = field_random<Fr>(rng);
+    std::vector<Fr> abc(3 * n, Fr::from_u64(12345));  // garbage a missed row would leave
+    const gpu::RowEvalStep step{starts.data(), cols.data(), values.data(), z.data(), n, abc.data()};
+    std::vector<uint64_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (uint64_t r : order) step(r);
+    const SparseRows m{starts, cols, values};
+    for (uint64_t r = 0; r < n; ++r) {
+      const Fr a = m.row_times(r, z.data()), b = m.row_times(n + r, z.data());
+      ASSERT_EQ(abc[r], a) << "a, row " << r << " of " << n;
+      ASSERT_EQ(abc[n + r], b) << "b, row " << r << " of " << n;
+      ASSERT_EQ(abc[2 * n + r], a * b) << "c, row " << r << " of " << n;
+      ASSERT_EQ(ntt::quotient_entry(a, b, abc[2 * n + r]), Fr::zero());
+    }
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // tests/gpu/test_gpu_groth16.cpp runs the same comparisons with the CUDA backend.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "zkinfer/prover/resident_key.h"
 #include "zkinfer/prover/setup.h"
 #include "zkinfer/prover/wtns.h"
+#include "zkinfer/ff/domain.h"
 #include "zkinfer/prover/zkey.h"
 
 namespace zkinfer::prover {
@@ -114,7 +116,7 @@ TEST(ResidentPoints, RangesPastTheEndAreRefused) {
     be->msm_g1(o1, s.data(), *r1, 4, 7);
     FAIL() << "range past the end accepted";
   } catch (const std::out_of_range& e) {
-    EXPECT_NE(std::string(e.what()).find("10 points"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("10 entries"), std::string::npos) << e.what();
   }
 }
 
@@ -246,6 +248,66 @@ TEST(ResidentKey, ProveTakesTheKeysPointsOnlyFromTheResidentArrays) {
   EXPECT_TRUE(verify(f.vk, f.pub, prove(f.key, f.witness, be)));
   EXPECT_EQ(be.host_msms, 5);
   EXPECT_EQ(be.resident_msms, 10);
+}
+
+// ---- resident scalars and constraint rows ---------------------------------------------------
+
+TEST(ResidentFr, MsmsOverScalarRangesEqualTheNaiveSum) {
+  auto rng = zkinfer::testing::seeded_rng();
+  auto be = make_cpu_backend({1});
+  std::vector<G1Affine> p1(9);
+  std::vector<G2Affine> p2(9);
+  for (auto& p : p1) p = zkinfer::testing::random_g1(rng);
+  for (auto& p : p2) p = zkinfer::testing::random_g2(rng);
+  std::vector<Fr> s(12);
+  for (auto& x : s) x = field_random<Fr>(rng);
+  auto rs = be->resident_fr(s.data(), s.size());
+  auto r1 = be->resident_g1(p1.data(), p1.size());
+  auto r2 = be->resident_g2(p2.data(), p2.size());
+  EXPECT_EQ(rs->host(), s.data());
+  EXPECT_EQ(rs->device_bytes(), 0u);
+  G1Jacobian o1;
+  G2Jacobian o2;
+  be->msm_g1(o1, *rs, 3, *r1, 2, 7);
+  EXPECT_EQ(o1, naive_msm<G1Curve>(s.data() + 3, p1.data() + 2, 7));
+  be->msm_g2(o2, *rs, 0, *r2, 0, 9);
+  EXPECT_EQ(o2, naive_msm<G2Curve>(s.data(), p2.data(), 9));
+  EXPECT_THROW(be->msm_g1(o1, *rs, 4, *r1, 0, 9), std::out_of_range);  // 4 + 9 > 12 scalars
+  EXPECT_THROW(be->msm_g2(o2, *rs, 0, *r2, 1, 9), std::out_of_range);  // 1 + 9 > 9 points
+}
+
+TEST(ResidentRows, BadShapesAreRefused) {
+  const std::vector<uint32_t> starts{0, 2, 3}, cols{0, 4, 1}, decreasing{0, 3, 2};
+  const std::vector<Fr> values(3, Fr::one()), two(2, Fr::one());
+  const ResidentRows ok(SparseRows{starts, cols, values});
+  EXPECT_EQ(ok.columns(), 5u);
+  EXPECT_EQ(ok.host().rows(), 2u);
+  EXPECT_THROW(ResidentRows(SparseRows{starts, cols, two}), std::invalid_argument);
+  EXPECT_THROW(ResidentRows(SparseRows{decreasing, cols, values}), std::invalid_argument);
+  EXPECT_THROW(ResidentRows(SparseRows{std::vector<uint32_t>{0, 2}, cols, values}), std::invalid_argument);
+}
+
+// compute_h (host evaluation, then Backend::coset_quotient), the CPU backend's
+// constraint_quotient and Backend's default one give the same h, which proves and verifies.
+TEST(ConstraintQuotient, EqualsComputeHOnEveryPath) {
+  SnarkjsFixture f;
+  auto be = make_cpu_backend();
+  CountingBackend plain;  // Backend's defaults for constraint_quotient and coset_quotient
+  ResidentKey rk(f.key, *be);
+  const uint32_t n = f.key.header().domain_size;
+  const Fr shift = snarkjs_coset_shift(unsigned(std::countr_zero(n)));
+  const std::vector<Fr> want = compute_h(f.key, f.witness, *be);
+  auto z = be->resident_fr(f.witness.data(), f.witness.size());
+  std::vector<Fr> h(n), h_default(n);
+  be->constraint_quotient(h.data(), rk.resident_rows(), *z, n, shift);
+  plain.constraint_quotient(h_default.data(), rk.resident_rows(), *z, n, shift);
+  EXPECT_EQ(h, want);
+  EXPECT_EQ(h_default, want);
+  EXPECT_EQ(compute_h(f.key, f.witness, *be, {}, &rk.rows()), want);
+  // Shapes: rows of another domain, a witness shorter than the rows read.
+  EXPECT_THROW(be->constraint_quotient(h.data(), rk.resident_rows(), *z, n / 2, shift), std::invalid_argument);
+  auto short_z = be->resident_fr(f.witness.data(), 1);
+  EXPECT_THROW(be->constraint_quotient(h.data(), rk.resident_rows(), *short_z, n, shift), std::invalid_argument);
 }
 
 TEST(ResidentKey, UsableWithAnotherBackend) {

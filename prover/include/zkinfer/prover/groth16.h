@@ -58,26 +58,22 @@ void check_witness(const Zkey& key, std::span<const Fr> witness);
 std::vector<Fr> public_signals(const Zkey& key, std::span<const Fr> witness);
 
 // The key's A and B coefficients grouped by row (matrix, constraint) and copied out in that
-// order, so that threads evaluate disjoint rows reading memory front to back: built from the
-// .zkey once per key (ResidentKey keeps one; compute_h builds one per call where none is given).
-// The file order is snarkjs's, but nothing in the format promises it, so this does not rely on
-// it. About 40 bytes per coefficient.
+// order, so that threads evaluate disjoint rows reading memory front to back (a backend may also
+// keep them on its device: Backend::resident_rows): built from the .zkey once per key
+// (ResidentKey keeps one; compute_h builds one per call where none is given). The file order is
+// snarkjs's, but nothing in the format promises it, so this does not rely on it. 36 bytes per
+// coefficient.
 class ConstraintRows {
  public:
-  struct Term {
-    Fr value;
-    uint32_t signal;
-  };
   explicit ConstraintRows(const Zkey& key);
-  // Row r = matrix * domain_size + constraint, its terms in file order.
-  std::span<const Term> row(size_t r) const {
-    return {terms_.data() + row_start_[r], terms_.data() + row_start_[r + 1]};
-  }
-  size_t rows() const { return row_start_.size() - 1; }
+  ConstraintRows(const ConstraintRows&) = delete;  // view() points into the members
+  ConstraintRows& operator=(const ConstraintRows&) = delete;
+  // Rows 0 .. n-1 are A's constraints, n .. 2n-1 B's (n = domain_size); columns are signals.
+  SparseRows view() const { return {row_start_, signals_, values_}; }
 
  private:
-  std::vector<uint32_t> row_start_;
-  std::vector<Term> terms_;
+  std::vector<uint32_t> row_start_, signals_;
+  std::vector<Fr> values_;
 };
 
 // h: evaluations of (A*B - C) on snarkjs's odd coset of the domain (domain_size values).

@@ -1,6 +1,7 @@
-// A proving key's point arrays made resident on a backend once (backend.h, ResidentPoints), so
-// that every later proof with it moves only witness data: on a GPU the A, B1, B2, C and H points
-// stay in device memory; on the CPU they are views of the memory-mapped .zkey (no copy).
+// A proving key's point arrays and constraint rows made resident on a backend once (backend.h,
+// ResidentArray, ResidentRows), so that every later proof with it moves only witness data: on a
+// GPU the A, B1, B2, C and H points and the A and B rows stay in device memory; on the CPU the
+// points are views of the memory-mapped .zkey (no copy) and the rows one copy in row order.
 //
 //   Zkey key = Zkey::open("circuit.zkey");
 //   ResidentKey rk(key, *backend);         // uploads once; `key` must outlive `rk`
@@ -31,10 +32,12 @@ class ResidentKey {
   const ResidentG2& b2() const { return *b2_; }  // n_vars points
   const ResidentG1& c() const { return *c_; }    // n_vars - n_public - 1 points
   const ResidentG1& h() const { return *h_; }    // domain_size points
-  // The key's coefficients grouped by constraint, for compute_h (built once, on the host).
+  // The key's coefficients grouped by constraint (built once, on the host), and those rows made
+  // resident on the backend (prove's H step reads them there).
   const ConstraintRows& rows() const { return rows_; }
+  const ResidentRows& resident_rows() const { return *rows_resident_; }
 
-  // Device memory the five arrays hold together (0 on the CPU backend).
+  // Device memory the five point arrays and the rows hold together (0 on the CPU backend).
   size_t device_bytes() const;
 
  private:
@@ -42,6 +45,7 @@ class ResidentKey {
   ConstraintRows rows_;
   std::shared_ptr<const ResidentG1> a_, b1_, c_, h_;
   std::shared_ptr<const ResidentG2> b2_;
+  std::shared_ptr<const ResidentRows> rows_resident_;
 };
 
 }  // namespace zkinfer::prover
