@@ -5,7 +5,8 @@
 // extrapolated from 2 cores) and uploaded once into a ResidentKey; then one warm-up proof and the
 // median of several timed proofs, each proof verified (outside the timing). Beside it, the same
 // proof with the key read from host memory each time (the cost a resident key saves), and at the
-// smallest size the CPU backend for a side-by-side ratio. The witness is the chain's for a random
+// smallest size the CPU backend for a side-by-side ratio, and the H step's device parts timed
+// apart. The witness is the chain's for a random
 // x_0: full-width values, the MSMs' worst case. Timing is host wall-clock around prove().
 // Sizes whose estimated time would pass the budget (ZKINFER_GPU_BENCH_BUDGET_S, which
 // bench/gpu_check.sh sets, else 220 s) are skipped and listed.
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,8 +31,13 @@
 #include "../../tests/support/chain_witness.h"
 #include "backend.h"
 #include "bench_util.h"
+#include "cuda/buffer.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/device.h"
+#include "cuda/ntt.h"
+#include "cuda/pinned_copy.h"
+#include "cuda/rows.h"
+#include "zkinfer/ff/domain.h"
 #include "zkinfer/prover/groth16.h"
 #include "zkinfer/prover/resident_key.h"
 #include "zkinfer/prover/setup.h"
@@ -76,8 +83,8 @@ struct TempFile {
 
 class Bench {
  public:
-  Bench(const Options& o, Backend& device, Backend& cpu)
-      : o_(o), device_(device), cpu_(cpu), t0_(Clock::now()), budget_s_(budget_seconds()) {}
+  Bench(const Options& o, Backend& device, Backend& cpu, bool on_gpu)
+      : o_(o), device_(device), cpu_(cpu), on_gpu_(on_gpu), t0_(Clock::now()), budget_s_(budget_seconds()) {}
 
   void size(unsigned lg, bool with_cpu) {
     const std::string tag = "2^" + std::to_string(lg);
@@ -136,6 +143,7 @@ class Bench {
       std::printf("    %-28.*s %9.3f ms\n", int(step.size()), step.data(), s * 1e3);
     };
     if (!verify(vk, pub, prove(rk, w, device_, opts))) results_.back().check_ok = false;
+    if (on_gpu_) h_parts(key, rk, w);
     prove_series("groth16_key_from_host", device_, nullptr, 0, host_reps);
     if (with_cpu) {
       const double cpu_ms = prove_series("groth16_cpu", cpu_, nullptr, std::min(warmup, 1), std::min(reps, 3));
@@ -145,6 +153,45 @@ class Bench {
     prev_lg_ = lg;
     prev_setup_s_ = setup_s + upload_s;
     prev_proof_s_ = resident_ms * 1e-3;
+  }
+
+  // The H step's parts on the device, each the median of 5 (CUDA events on one stream): the
+  // constraint rows' evaluation, the two batched NTTs with the quotient, and h's copy back.
+  void h_parts(const Zkey& key, const ResidentKey& rk, const std::vector<Fr>& w) {
+    const SparseRows m = rk.rows().view();
+    const uint32_t n = key.header().domain_size;
+    gpu::DeviceBuffer<uint32_t> starts(std::vector<uint32_t>(m.row_start.begin(), m.row_start.end()));
+    gpu::DeviceBuffer<uint32_t> cols(std::vector<uint32_t>(m.cols.begin(), m.cols.end()));
+    gpu::DeviceBuffer<Fr> values(std::vector<Fr>(m.values.begin(), m.values.end())), z(w), abc(3 * size_t{n});
+    gpu::NttDriver ntt;
+    gpu::PinnedCopier pinned;
+    std::vector<Fr> h(n);
+    const cudaStream_t st = ntt.stream();
+    const Fr shift = snarkjs_coset_shift(unsigned(std::countr_zero(n)));
+    auto timed = [&](const char* what, auto&& fn) {
+      cudaEvent_t a, b;
+      ZK_CUDA_CHECK(cudaEventCreate(&a));
+      ZK_CUDA_CHECK(cudaEventCreate(&b));
+      std::vector<double> ms;
+      for (int i = 0; i < 6; ++i) {
+        ZK_CUDA_CHECK(cudaEventRecord(a, st));
+        fn();
+        ZK_CUDA_CHECK(cudaEventRecord(b, st));
+        ZK_CUDA_CHECK(cudaEventSynchronize(b));
+        float t = 0;
+        ZK_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
+        if (i > 0) ms.push_back(t);  // the first run builds tables
+      }
+      ZK_CUDA_CHECK(cudaEventDestroy(a));
+      ZK_CUDA_CHECK(cudaEventDestroy(b));
+      std::printf("      H part: %-34s %9.3f ms\n", what, summarise(ms).median_ms);
+    };
+    timed("A z, B z, a b (rows.cu)", [&] {
+      gpu::eval_constraint_rows(starts.data(), cols.data(), values.data(), z.data(), n, abc.data(), st);
+    });
+    timed("NTTs and quotient (ntt.cu)", [&] { ntt.coset_quotient(abc.data(), unsigned(std::countr_zero(n)), shift, st); });
+    timed("h to the host (page-locked chunks)", [&] { pinned.download(h.data(), abc.data(), n * sizeof(Fr), st); });
+    std::fflush(stdout);
   }
 
   int finish(const gpu::GpuInfo& g) {
@@ -158,6 +205,7 @@ class Bench {
   const Options& o_;
   Backend& device_;
   Backend& cpu_;
+  bool on_gpu_;
   Clock::time_point t0_;
   double budget_s_;
   unsigned prev_lg_ = 0;
@@ -193,7 +241,7 @@ int run(int argc, char** argv) {
   }
   std::printf("target (H100, DESIGN.md 5): Groth16 at 2^20 constraints <= 50 ms with the key resident\n");
   auto cpu = make_cpu_backend();
-  Bench b(o, *device, *cpu);
+  Bench b(o, *device, *cpu, !cpu_only);
   const unsigned first = o.quick ? 12 : 16, last = o.quick ? 14 : 20;
   for (unsigned lg = first; lg <= last; lg += 2) b.size(lg, lg == first);
   return b.finish(g);

@@ -282,10 +282,10 @@ class Bench {
 
  private:
   static void print_line(const std::string& name, const Result& r, const gpu::MsmDriver::RunInfo& info) {
-    std::printf("%-28s %10.3f ms  window %2u bits, %zu batch(es); device %.3f ms: sort %.3f, accumulate %.3f, "
-                "reduce %.3f%s\n",
+    std::printf("%-28s %10.3f ms  window %2u bits, %zu batch(es); device %.3f ms: sort %.3f, accumulate %.3f "
+                "(carry levels %.3f), reduce %.3f%s\n",
                 name.c_str(), r.t.median_ms, info.window_bits, info.batches, info.device_ms, info.sort_ms,
-                info.accumulate_ms, info.reduce_ms, r.check_ok ? "" : "  CHECK FAILED");
+                info.accumulate_ms, info.carry_levels_ms, info.reduce_ms, r.check_ok ? "" : "  CHECK FAILED");
     std::fflush(stdout);
   }
 

@@ -35,12 +35,43 @@ inline size_t sort_temp_bytes(size_t pairs) {
   return bytes;
 }
 
+// Timing events of one call (RunInfo's phase times), destroyed with it.
+class PhaseEvents {
+ public:
+  PhaseEvents() = default;
+  PhaseEvents(const PhaseEvents&) = delete;
+  PhaseEvents& operator=(const PhaseEvents&) = delete;
+  ~PhaseEvents() {
+    for (cudaEvent_t e : ev_) (void)cudaEventDestroy(e);
+  }
+  // Records a new event on `stream`; returns its number.
+  size_t mark(cudaStream_t stream) {
+    cudaEvent_t e = nullptr;
+    ZK_CUDA_CHECK(cudaEventCreate(&e));
+    ev_.push_back(e);
+    ZK_CUDA_CHECK(cudaEventRecord(e, stream));
+    return ev_.size() - 1;
+  }
+  void wait(size_t i) const { ZK_CUDA_CHECK(cudaEventSynchronize(ev_[i])); }
+  // Milliseconds between two recorded events, both complete.
+  float ms(size_t a, size_t b) const {
+    float t = 0;
+    ZK_CUDA_CHECK(cudaEventElapsedTime(&t, ev_[a], ev_[b]));
+    return t;
+  }
+
+ private:
+  std::vector<cudaEvent_t> ev_;
+};
+
 // The executor msm_steps.h's run order expects, on one stream.
 struct CudaExec {
   cudaStream_t stream;
   void* sort_temp;
   size_t sort_temp_bytes;
   uint32_t* host_word;  // page-locked
+  PhaseEvents* events = nullptr;       // where first_level_queued() marks, if anywhere
+  std::vector<size_t>* marks = nullptr;
 
   template <class Step>
   void launch(const Step& step, size_t threads) {
@@ -57,6 +88,9 @@ struct CudaExec {
     return unsigned(k.selector);
   }
   void zero(void* p, size_t bytes) { ZK_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream)); }
+  void first_level_queued() {
+    if (events) marks->push_back(events->mark(stream));
+  }
   uint32_t read_u32(const uint32_t* p) {
     ZK_CUDA_CHECK(cudaMemcpyAsync(host_word, p, sizeof(uint32_t), cudaMemcpyDeviceToHost, stream));
     ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -136,35 +170,6 @@ inline bool on_device(const void* p, int device, const char* what) {
     throw std::invalid_argument(std::string("GPU MSM: ") + what + " in device memory are not 16-byte aligned");
   return true;
 }
-
-// Timing events of one call (RunInfo's phase times), destroyed with it.
-class PhaseEvents {
- public:
-  PhaseEvents() = default;
-  PhaseEvents(const PhaseEvents&) = delete;
-  PhaseEvents& operator=(const PhaseEvents&) = delete;
-  ~PhaseEvents() {
-    for (cudaEvent_t e : ev_) (void)cudaEventDestroy(e);
-  }
-  // Records a new event on `stream`; returns its number.
-  size_t mark(cudaStream_t stream) {
-    cudaEvent_t e = nullptr;
-    ZK_CUDA_CHECK(cudaEventCreate(&e));
-    ev_.push_back(e);
-    ZK_CUDA_CHECK(cudaEventRecord(e, stream));
-    return ev_.size() - 1;
-  }
-  void wait(size_t i) const { ZK_CUDA_CHECK(cudaEventSynchronize(ev_[i])); }
-  // Milliseconds between two recorded events, both complete.
-  float ms(size_t a, size_t b) const {
-    float t = 0;
-    ZK_CUDA_CHECK(cudaEventElapsedTime(&t, ev_[a], ev_[b]));
-    return t;
-  }
-
- private:
-  std::vector<cudaEvent_t> ev_;
-};
 
 }  // namespace msm_detail
 
@@ -267,6 +272,9 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   // Phase times (RunInfo): events around each step on the compute stream; a wait for a copy
   // falls into the sort's time.
   PhaseEvents ev;
+  std::vector<size_t> t_first, first_of_batch;  // the point additions queued (carry levels after)
+  ex.events = &ev;
+  ex.marks = &t_first;
   const size_t t_start = ev.mark(compute);
   msm::clear_buckets(ex, plan, b);
   stage(0);
@@ -278,8 +286,11 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
     const unsigned cur = msm::sort_batch(ex, plan, b, batch_scalars(k), count(k));
     t_batch.push_back(ev.mark(compute));
     const uint32_t nnz = ex.read_u32(b.nnz);
+    const size_t marks_before = t_first.size();
     msm::accumulate_batch(ex, plan, b, cur, nnz, batch_points(k));
     t_batch.push_back(ev.mark(compute));
+    // A batch with no non-zero digit queues no accumulation, hence no mark.
+    first_of_batch.push_back(t_first.size() > marks_before ? t_first.back() : SIZE_MAX);
     if (staged) ZK_CUDA_CHECK(cudaEventRecord(consumed[slot], compute));
     // Issued after the accumulation is queued: the host copies into page-locked memory while
     // the GPU works.
@@ -292,6 +303,8 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
     last.sort_ms += ev.ms(t_batch[3 * k], t_batch[3 * k + 1]);
     last.accumulate_ms += ev.ms(t_batch[3 * k + 1], t_batch[3 * k + 2]);
   }
+  for (size_t k = 0; k < batches; ++k)
+    if (first_of_batch[k] != SIZE_MAX) last.carry_levels_ms += ev.ms(first_of_batch[k], t_batch[3 * k + 2]);
   last.reduce_ms = ev.ms(t_batch.back(), t_end);
   last.device_ms = ev.ms(t_start, t_end);
   return result;

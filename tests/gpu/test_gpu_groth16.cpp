@@ -2,9 +2,10 @@
 // key: a development key of the chain circuit (tests/support/chain_circuit.h), its H vector and
 // five MSMs with the key's points from host memory and resident on the device, several witnesses
 // through one ResidentKey, full proofs that verify, resident point ranges, resident arrays used
-// across backends, and a resident array too large for the device as a clear error. The key's
-// domain is 2^14, or the largest power of two within ZKINFER_GPU_TEST_N (bench/gpu_check.sh's
-// sanitizer run). Without a usable GPU every test skips with the reason.
+// across backends, H from resident constraint rows and witness (constraint_quotient) and MSMs
+// over resident scalar ranges, and a resident array too large for the device as a clear error.
+// The key's domain is 2^14, or the largest power of two within ZKINFER_GPU_TEST_N
+// (bench/gpu_check.sh's sanitizer run). Without a usable GPU every test skips with the reason.
 #include <gtest/gtest.h>
 
 #include <algorithm>

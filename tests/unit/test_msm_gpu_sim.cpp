@@ -55,6 +55,7 @@ class SimExec {
   }
   void zero(void* p, size_t bytes) { std::memset(p, 0, bytes); }
   uint32_t read_u32(const uint32_t* p) { return *p; }
+  void first_level_queued() {}
   template <class T>
   void download(T* host, const T* p, size_t n) {
     std::copy(p, p + n, host);
