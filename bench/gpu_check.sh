@@ -151,7 +151,12 @@ case $PROJECT_MODE in
       PROJECT_USED=prebuilt
       # Libraries the programs need that GPU machines lack (libsodium), packed beside them.
       export LD_LIBRARY_PATH=$ROOT/$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-      [[ -f $BUILD/BUILD_INFO ]] && say "prebuilt: $(tr '\n' ' ' <"$BUILD/BUILD_INFO")"
+      if [[ -f $BUILD/BUILD_INFO ]]; then
+        say "prebuilt: $(tr '\n' ' ' <"$BUILD/BUILD_INFO")"
+        # The programs' commit is what the results describe, not the state of this copy.
+        GIT_COMMIT=$(awk '/^commit /{sub(/[+].*/, "", $2); print $2; exit}' "$BUILD/BUILD_INFO")
+        GIT_DIRTY=$(grep -q '+local changes' "$BUILD/BUILD_INFO" && echo true || echo false)
+      fi
     fi
     ;;
   full) configure_full && PROJECT_USED=full || true ;;
