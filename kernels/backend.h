@@ -67,8 +67,6 @@ class ResidentArray {
   const T* host_;
   size_t n_;
 };
-template <class A>
-using ResidentPoints = ResidentArray<A>;
 using ResidentG1 = ResidentArray<G1Affine>;
 using ResidentG2 = ResidentArray<G2Affine>;
 using ResidentFr = ResidentArray<Fr>;

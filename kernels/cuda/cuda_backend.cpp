@@ -119,11 +119,11 @@ class CudaBackend final : public Backend {
   }
   void msm_g1(G1Jacobian& out, const Fr* scalars, const ResidentG1& points, size_t first, size_t n) override {
     points.check_range(first, n);
-    msm_.msm_g1(out, scalars, points_for_msm(points) + first, n);
+    msm_.msm_g1(out, scalars, device_or_host(points) + first, n);
   }
   void msm_g2(G2Jacobian& out, const Fr* scalars, const ResidentG2& points, size_t first, size_t n) override {
     points.check_range(first, n);
-    msm_.msm_g2(out, scalars, points_for_msm(points) + first, n);
+    msm_.msm_g2(out, scalars, device_or_host(points) + first, n);
   }
 
   std::shared_ptr<const ResidentFr> resident_fr(const Fr* values, size_t n) override {
@@ -133,13 +133,13 @@ class CudaBackend final : public Backend {
               size_t n) override {
     s.check_range(s_first, n);
     points.check_range(first, n);
-    msm_.msm_g1(out, points_for_msm(s) + s_first, points_for_msm(points) + first, n);
+    msm_.msm_g1(out, device_or_host(s) + s_first, device_or_host(points) + first, n);
   }
   void msm_g2(G2Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG2& points, size_t first,
               size_t n) override {
     s.check_range(s_first, n);
     points.check_range(first, n);
-    msm_.msm_g2(out, points_for_msm(s) + s_first, points_for_msm(points) + first, n);
+    msm_.msm_g2(out, device_or_host(s) + s_first, device_or_host(points) + first, n);
   }
 
   std::shared_ptr<const ResidentRows> resident_rows(const SparseRows& m) override {
@@ -197,7 +197,7 @@ class CudaBackend final : public Backend {
   // This backend's device copy, or the host array of a resident array made elsewhere (the CPU
   // backend's, another device's): the MSM driver copies those in as for any host input.
   template <class A>
-  const A* points_for_msm(const ResidentArray<A>& p) const {
+  const A* device_or_host(const ResidentArray<A>& p) const {
     const auto* d = dynamic_cast<const DeviceResident<A>*>(&p);
     return d && d->device() == device_ ? d->device_data() : p.host();
   }
