@@ -22,7 +22,9 @@ std::unique_ptr<Backend> select_backend(const BackendOptions& o) {
   if (o.backend == "cpu") return make_cpu_backend({o.threads});
 #ifdef ZKINFER_HAVE_CUDA
   std::string why_not;
-  if (auto be = gpu::make_cuda_backend({}, &why_not)) return be;
+  gpu::CudaBackendConfig cfg;
+  cfg.all_devices = true;  // several GPUs: each MSM spread over them
+  if (auto be = gpu::make_cuda_backend(cfg, &why_not)) return be;
 #else
   const std::string why_not = "this zkinfer was built without CUDA (no nvcc at build time)";
 #endif

@@ -1,8 +1,11 @@
 // Tested where tests/gpu runs on a device (first on an H100, 2026-11-26).
 #include "cuda/cuda_backend.h"
 
+#include <algorithm>
 #include <bit>
 #include <optional>
+#include <utility>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
@@ -13,6 +16,7 @@
 #include "cuda/ntt.h"
 #include "cuda/pinned_copy.h"
 #include "cuda/rows.h"
+#include "split_backend.h"
 
 namespace zkinfer::gpu {
 namespace {
@@ -213,6 +217,27 @@ class CudaBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::string* why_not) {
+  if (cfg.all_devices) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+      (void)cudaGetLastError();
+      count = 0;
+    }
+    std::vector<std::unique_ptr<Backend>> parts;
+    std::string first_reason;
+    for (int d = 0; d < std::max(count, 1); ++d) {
+      const GpuInfo info = probe_gpu(d);
+      if (info.usable)
+        parts.push_back(std::make_unique<CudaBackend>(info, d));
+      else if (first_reason.empty())
+        first_reason = info.reason;
+    }
+    if (parts.empty()) {
+      if (why_not) *why_not = first_reason;
+      return nullptr;
+    }
+    return make_split_backend(std::move(parts));
+  }
   const GpuInfo info = probe_gpu(cfg.device);
   if (!info.usable) {
     if (why_not) *why_not = info.reason;

@@ -14,10 +14,15 @@ namespace zkinfer::gpu {
 
 struct CudaBackendConfig {
   int device = 0;
+  // Every usable visible GPU instead of `device`: with more than one, a split backend
+  // (split_backend.h) that spreads each MSM over them and keeps a slice of each resident key
+  // array on each.
+  bool all_devices = false;
 };
 
-// The backend on `device`, or nullptr with `why_not` set ("no usable GPU: ...") when the device
-// cannot be used (no driver, no device, no kernel image for it). Never throws for that.
+// The backend on `device` (or on every usable GPU), or nullptr with `why_not` set ("no usable
+// GPU: ...") when no device can be used (no driver, no device, no kernel image for it). Never
+// throws for that.
 std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::string* why_not);
 
 }  // namespace zkinfer::gpu

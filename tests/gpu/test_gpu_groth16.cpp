@@ -3,7 +3,8 @@
 // five MSMs with the key's points from host memory and resident on the device, several witnesses
 // through one ResidentKey, full proofs that verify, resident point ranges, resident arrays used
 // across backends, H from resident constraint rows and witness (constraint_quotient) and MSMs
-// over resident scalar ranges, and a resident array too large for the device as a clear error.
+// over resident scalar ranges, the split backend over a CUDA and a CPU backend, and a resident
+// array too large for the device as a clear error.
 // The key's domain is 2^14, or the largest power of two within ZKINFER_GPU_TEST_N
 // (bench/gpu_check.sh's sanitizer run). Without a usable GPU every test skips with the reason.
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@
 #include "backend.h"
 #include "cuda/cuda_backend.h"
 #include "gpu_test_support.h"
+#include "split_backend.h"
 #include "zkinfer/ff/domain.h"
 #include "zkinfer/prover/groth16.h"
 #include "zkinfer/prover/resident_key.h"
@@ -216,6 +218,27 @@ TEST_F(GpuGroth16, ConstraintQuotientAndResidentScalarsEqualCpu) {
   }
   G1Jacobian o;
   EXPECT_THROW(cuda().msm_g1(o, *z, w.size(), on_gpu.a(), 0, 1), std::out_of_range);
+}
+
+// The split backend (split_backend.h) over a CUDA and a CPU backend, as over two GPUs: each
+// holds half of every key array; the MSMs and proofs equal the CPU backend's.
+TEST_F(GpuGroth16, SplitOverCudaAndCpuEqualsCpu) {
+  std::vector<std::unique_ptr<Backend>> parts;
+  std::string why;
+  parts.push_back(gpu::make_cuda_backend({}, &why));
+  ASSERT_TRUE(parts.back()) << why;
+  parts.push_back(make_cpu_backend());
+  auto split = make_split_backend(std::move(parts));
+  ResidentKey rk(key(), *split);
+  const ZkeyHeader& hd = key().header();
+  EXPECT_GT(rk.device_bytes(), size_t{hd.n_vars} / 2 * sizeof(G2Affine));  // the GPU's halves
+  for (const auto& w : witnesses()) {
+    const auto h = compute_h(key(), w, cpu());
+    EXPECT_EQ(compute_h(key(), w, *split), h);
+    expect_same_msms(compute_msms(rk, w, h, *split), compute_msms(key(), w, h, cpu()), "split");
+    std::string why_bad;
+    EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, *split), &why_bad)) << why_bad;
+  }
 }
 
 TEST_F(GpuGroth16, ResidentArrayLargerThanTheDeviceIsAClearError) {
