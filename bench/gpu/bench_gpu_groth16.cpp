@@ -58,17 +58,6 @@ double budget_seconds() {
 }
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-Timing summarise(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  Timing t;
-  t.reps = int(ms.size());
-  t.min_ms = ms.front();
-  t.max_ms = ms.back();
-  const size_t k = ms.size();
-  t.median_ms = k % 2 ? ms[k / 2] : (ms[k / 2 - 1] + ms[k / 2]) / 2;
-  return t;
-}
-
 // A file in the temporary directory, removed on scope exit.
 struct TempFile {
   std::string path;

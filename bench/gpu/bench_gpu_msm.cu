@@ -123,13 +123,7 @@ Timing time_host_runs(Fn&& fn, int warmup, int reps) {
     fn();
     ms.push_back(seconds_since(t0) * 1e3);
   }
-  std::sort(ms.begin(), ms.end());
-  Timing t;
-  t.reps = reps;
-  t.min_ms = ms.front();
-  t.max_ms = ms.back();
-  t.median_ms = reps % 2 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
-  return t;
+  return summarise(std::move(ms));
 }
 
 template <class C>

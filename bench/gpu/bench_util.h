@@ -11,6 +11,7 @@
 #include <exception>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda/check.h"
@@ -22,6 +23,18 @@ struct Timing {
   double median_ms = 0, min_ms = 0, max_ms = 0;
   int reps = 0;
 };
+
+// Median, min and max of timed runs (at least one).
+inline Timing summarise(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  Timing t;
+  const size_t k = ms.size();
+  t.reps = int(k);
+  t.min_ms = ms.front();
+  t.max_ms = ms.back();
+  t.median_ms = k % 2 ? ms[k / 2] : (ms[k / 2 - 1] + ms[k / 2]) / 2;
+  return t;
+}
 
 // Runs `launch` (which enqueues work on the default stream) `warmup` times untimed, then `reps`
 // times each between two events; every run is waited for, so runs do not overlap.
@@ -44,13 +57,7 @@ Timing time_runs(Launch&& launch, int warmup, int reps) {
   }
   ZK_CUDA_CHECK(cudaEventDestroy(start));
   ZK_CUDA_CHECK(cudaEventDestroy(stop));
-  std::sort(ms.begin(), ms.end());
-  Timing r;
-  r.reps = reps;
-  r.min_ms = ms.front();
-  r.max_ms = ms.back();
-  r.median_ms = reps % 2 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
-  return r;
+  return summarise(std::move(ms));
 }
 
 struct Options {
