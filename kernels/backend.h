@@ -83,6 +83,16 @@ struct SparseRows {
     for (uint32_t k = row_start[r]; k < row_start[r + 1]; ++k) acc += values[k] * z[cols[k]];
     return acc;
   }
+  // Groth16's evaluations for constraints r in [lo, hi) of 2n rows (A's, then B's): a[r] = A z,
+  // b[r] = B z and c[r] = a[r] b[r] (C z on the domain, for a satisfying witness). The device
+  // runs the same per constraint in kernels/cuda/rows_steps.h.
+  void eval_constraints(const Fr* z, size_t n, size_t lo, size_t hi, Fr* a, Fr* b, Fr* c) const {
+    for (size_t r = lo; r < hi; ++r) {
+      a[r] = row_times(r, z);
+      b[r] = row_times(n + r, z);
+      c[r] = a[r] * b[r];
+    }
+  }
 };
 
 // Rows kept for many products (a proving key's A and B matrices), like ResidentArray: it
@@ -184,11 +194,7 @@ class Backend {
                                    const Fr& shift) {
     check_quotient_shapes(rows, z, n);
     std::vector<Fr> b(n), c(n);
-    for (size_t r = 0; r < n; ++r) {
-      h_out[r] = rows.host().row_times(r, z.host());
-      b[r] = rows.host().row_times(n + r, z.host());
-      c[r] = h_out[r] * b[r];
-    }
+    rows.host().eval_constraints(z.host(), n, 0, n, h_out, b.data(), c.data());
     coset_quotient(h_out, b.data(), c.data(), n, shift);
   }
 

@@ -63,15 +63,8 @@ class CpuBackend final : public Backend {
                            const Fr& shift) override {
     check_quotient_shapes(rows, z, n);
     std::vector<Fr> b(n), c(n);
-    const SparseRows& m = rows.host();
     cpu::parallel_for(
-        n, [&](size_t lo, size_t hi) {
-          for (size_t r = lo; r < hi; ++r) {
-            h_out[r] = m.row_times(r, z.host());
-            b[r] = m.row_times(n + r, z.host());
-            c[r] = h_out[r] * b[r];
-          }
-        },
+        n, [&](size_t lo, size_t hi) { rows.host().eval_constraints(z.host(), n, lo, hi, h_out, b.data(), c.data()); },
         threads_);
     coset_quotient(h_out, b.data(), c.data(), n, shift);
   }
