@@ -12,6 +12,7 @@
 #include "cuda/buffer.h"
 #include "cuda/check.h"
 #include "cuda/device.h"
+#include "cuda/device_scope.h"
 #include "cuda/msm.h"
 #include "cuda/ntt.h"
 #include "cuda/pinned_copy.h"
@@ -185,14 +186,6 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  struct DeviceScope {  // this backend's device for a call, the caller's again after it
-    int prev = 0;
-    explicit DeviceScope(int dev) {
-      ZK_CUDA_CHECK(cudaGetDevice(&prev));
-      ZK_CUDA_CHECK(cudaSetDevice(dev));
-    }
-    ~DeviceScope() { (void)cudaSetDevice(prev); }
-  };
   template <class A>
   std::shared_ptr<const ResidentArray<A>> make_resident(const A* values, size_t n, const char* what) {
     DeviceScope scope(device_);

@@ -5,7 +5,7 @@
 namespace zkinfer::gpu {
 
 MsmDriver::Impl::Impl(int dev, const MsmConfig& c) : device(dev), cfg(c) {
-  msm_detail::DeviceScope scope(device);
+  DeviceScope scope(device);
   try {
     cudaDeviceProp prop{};
     ZK_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
@@ -62,7 +62,7 @@ int MsmDriver::device() const { return impl_->device; }
 cudaStream_t MsmDriver::stream() const { return impl_->compute; }
 size_t MsmDriver::scratch_bytes() const { return impl_->held_bytes(); }
 void MsmDriver::release_scratch() {
-  msm_detail::DeviceScope scope(impl_->device);
+  DeviceScope scope(impl_->device);
   ZK_CUDA_CHECK(cudaStreamSynchronize(impl_->compute));
   ZK_CUDA_CHECK(cudaStreamSynchronize(impl_->copy));
   impl_->arena.release();

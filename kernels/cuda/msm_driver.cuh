@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cuda/check.h"
+#include "cuda/device_scope.h"
 #include "cuda/msm.h"
 #include "cuda/msm_steps.h"
 #include "cuda/pinned_copy.h"
@@ -138,21 +139,6 @@ class DeviceBytes {
  private:
   void* p_ = nullptr;
   size_t cap_ = 0;
-};
-
-// Makes `device` current for the scope of a call, restoring the caller's.
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) {
-    ZK_CUDA_CHECK(cudaGetDevice(&prev_));
-    if (prev_ != device) ZK_CUDA_CHECK(cudaSetDevice(device));
-  }
-  ~DeviceScope() { (void)cudaSetDevice(prev_); }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int prev_ = 0;
 };
 
 // Device (or managed) memory of `device`: read in place. Anything else is copied in.

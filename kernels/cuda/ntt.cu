@@ -11,6 +11,7 @@
 
 #include "cuda/buffer.h"
 #include "cuda/check.h"
+#include "cuda/device_scope.h"
 #include "cuda/ntt.h"
 #include "cuda/ntt_steps.h"
 #include "cuda/pinned_copy.h"
@@ -101,22 +102,6 @@ class Stream {
   cudaStream_t s_ = nullptr;
 };
 
-// Makes the driver's device current for the length of a call and restores the caller's.
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) : want_(device) {
-    ZK_CUDA_CHECK(cudaGetDevice(&prev_));
-    if (prev_ != want_) ZK_CUDA_CHECK(cudaSetDevice(want_));
-  }
-  ~DeviceScope() {
-    if (prev_ != want_) (void)cudaSetDevice(prev_);
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int prev_ = -1, want_;
-};
 
 // Coset tables kept per domain and direction: the prover uses one shift per domain (snarkjs's),
 // a second slot spares a rebuild when a caller alternates two.
