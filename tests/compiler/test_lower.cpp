@@ -379,21 +379,26 @@ constexpr Variant kVariants[] = {
     {"calibrated, private inputs (Poseidon commitment)", true, true},
 };
 
+// The model compiled as `var` says: calibrated on 8 random samples, or from worst-case bounds.
+Compiled compile_variant(const Graph& g, const Variant& var, std::mt19937_64& rng) {
+  QuantOptions q;
+  q.private_inputs = var.private_inputs;
+  Ranges ranges;
+  if (var.calibrated) {
+    std::vector<TensorMap> samples;
+    for (int i = 0; i < 8; ++i) samples.push_back(random_inputs(g, rng));
+    ranges = calibrate(g, samples);
+  }
+  return compile_model(g, q, var.calibrated ? &ranges : nullptr);
+}
+
 TEST(LowerSoundness, NoUnconstrainedWitnessValuesInAnyGadget) {
   auto rng = zt::seeded_rng();
   for (const Gadget& gm : gadget_models()) {
     const Graph g = parse(gm.model, gm.name + ".onnx");
     for (const Variant& var : kVariants) {
       SCOPED_TRACE(gm.name + ": " + var.name);
-      QuantOptions q;
-      q.private_inputs = var.private_inputs;
-      Ranges ranges;
-      if (var.calibrated) {
-        std::vector<TensorMap> samples;
-        for (int i = 0; i < 8; ++i) samples.push_back(random_inputs(g, rng));
-        ranges = calibrate(g, samples);
-      }
-      const Compiled c = compile_model(g, q, var.calibrated ? &ranges : nullptr);
+      const Compiled c = compile_variant(g, var, rng);
       EXPECT_GT(c.spec.n_constraints, 0u);
       // Inputs drawn from the calibrated range's half (headroom 2 keeps them in range) or, for
       // worst-case bounds, the whole assumed range.
@@ -552,15 +557,7 @@ TEST(LowerSoundness, RescaleQuotientsAreRangeChecked) {
     const Graph g = parse(gm.model, gm.name + ".onnx");
     for (const Variant& var : kVariants) {
       SCOPED_TRACE(gm.name + ": " + var.name);
-      QuantOptions q;
-      q.private_inputs = var.private_inputs;
-      Ranges ranges;
-      if (var.calibrated) {
-        std::vector<TensorMap> samples;
-        for (int i = 0; i < 8; ++i) samples.push_back(random_inputs(g, rng));
-        ranges = calibrate(g, samples);
-      }
-      const Compiled c = compile_model(g, q, var.calibrated ? &ranges : nullptr);
+      const Compiled c = compile_variant(g, var, rng);
       check_rescale_quotients(c, evaluate_model(g, c.spec, random_inputs(g, rng, var.calibrated ? 0.5 : 1.0)), &found);
       if (::testing::Test::HasFailure()) return;
     }
