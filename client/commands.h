@@ -26,6 +26,10 @@ void add_powersoftau_command(CLI::App& app);
 // `zkinfer compile|setup|prove|verify`: models (ONNX) to circuits, keys and proofs.
 void add_model_commands(CLI::App& app);
 
+// `zkinfer model add|submit|status|wait|result|cancel|jobs|models`: a coordinator's client;
+// `zkinfer cluster up|down`: a local coordinator and workers; `zkinfer keygen`: a CURVE keypair.
+void add_cluster_commands(CLI::App& app);
+
 // Proves with a proving key and an in-memory witness on a backend, checks the proof
 // against the key's verification key, and writes PROOF.json and PUBLIC.json (snarkjs layout).
 void prove_and_write(const std::string& zkey_path, const std::vector<Fr>& witness, const std::string& witness_name,

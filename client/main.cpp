@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   zkinfer::cli::add_zkey_command(app);
   zkinfer::cli::add_powersoftau_command(app);
   zkinfer::cli::add_model_commands(app);
+  zkinfer::cli::add_cluster_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
