@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -237,7 +238,8 @@ void run_wait(const JobArgs& a) {
   JobInfo j;
   for (;;) {
     // Short waits, so progress shows while the job runs.
-    const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+    const auto asked = Clock::now();
+    const auto left = std::chrono::duration_cast<Millis>(deadline - asked);
     j = c.wait(a.job, std::clamp(left, Millis(0), Millis(2000)));
     const std::string now = state_name(j.state()) + " " + shards_text(j);
     if (now != shown) {
@@ -246,6 +248,8 @@ void run_wait(const JobArgs& a) {
       shown = now;
     }
     if (ended(j.state()) || Clock::now() >= deadline) break;
+    // A coordinator that answers at once without the job having ended is not asked in a busy loop.
+    std::this_thread::sleep_until(std::min(deadline, asked + Millis(250)));
   }
   std::printf("%s\n", state_name(j.state()).c_str());
   switch (j.state()) {
@@ -310,7 +314,28 @@ struct ClusterArgs {
 struct Proc {
   std::string name, log;
   pid_t pid = -1;
+  uint64_t start = 0;  // start time (/proc), so a reused pid is not taken for it
 };
+
+struct ProcStat {
+  char state;
+  uint64_t start;  // clock ticks after boot
+};
+
+// From /proc/PID/stat; nullopt when there is no such process.
+std::optional<ProcStat> proc_stat(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(in, text)) return std::nullopt;
+  // The command name in parentheses may hold spaces; the fields after it do not.
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream rest(text.substr(paren + 1));
+  std::vector<std::string> f;
+  for (std::string t; rest >> t && f.size() < 20;) f.push_back(t);
+  if (f.size() < 20) return std::nullopt;
+  return ProcStat{f[0][0], std::stoull(f[19])};
+}
 
 // "HOST:PORT" -> host and port.
 std::pair<std::string, int> split_host_port(const std::string& hp, const char* what) {
@@ -376,7 +401,8 @@ bool gone(pid_t pid, bool child) {
     const pid_t r = waitpid(pid, nullptr, WNOHANG);
     return r == pid || (r < 0 && errno == ECHILD);
   }
-  return kill(pid, 0) != 0 && errno == ESRCH;
+  const auto st = proc_stat(pid);
+  return !st || st->state == 'Z';  // a zombie has exited; its parent has yet to reap it
 }
 
 // SIGTERM to each, then up to `grace` for them to exit, then SIGKILL.
@@ -424,17 +450,15 @@ std::vector<Proc> read_pids(const fs::path& file) {
   if (!in) throw std::runtime_error("no detached cluster: cannot read " + file.string());
   std::vector<Proc> ps;
   Proc p;
-  while (in >> p.name >> p.pid) ps.push_back(p);
+  while (in >> p.name >> p.pid >> p.start) ps.push_back(p);
   if (ps.empty()) throw std::runtime_error(file.string() + " names no processes");
   return ps;
 }
 
-// The process is still the program the file names (a pid may have been reused since).
-bool is_program(const Proc& p) {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/" + std::to_string(p.pid) + "/exe", ec);
-  const std::string base = p.name.starts_with("worker-") ? "zkinfer-worker" : "zkinfer-coordinator";
-  return !ec && exe.filename() == base;
+// The process cluster up started is still running (its pid may have been reused since).
+bool still_running(const Proc& p) {
+  const auto st = proc_stat(p.pid);
+  return st && st->state != 'Z' && st->start == p.start;
 }
 
 bool ready(const std::string& host, int port) {
@@ -450,7 +474,7 @@ int run_cluster_up(const ClusterArgs& a) {
   const auto [mhost, mport] = split_host_port(a.metrics, "--metrics");
   if (fs::exists(pids)) {
     for (const auto& p : read_pids(pids))
-      if (!gone(p.pid, false) && is_program(p))
+      if (still_running(p))
         throw std::runtime_error("a detached cluster is running from " + data.string() + " (" + p.name + ", pid " +
                                  std::to_string(p.pid) + "): `zkinfer cluster down --data " + a.data + "` stops it");
     fs::remove(pids);
@@ -470,7 +494,9 @@ int run_cluster_up(const ClusterArgs& a) {
   std::vector<Proc> ps;
   auto start = [&](const std::string& name, const std::vector<std::string>& argv) {
     const std::string log = (logs / (name + ".log")).string();
-    ps.push_back(Proc{name, log, spawn(argv, log)});
+    const pid_t pid = spawn(argv, log);
+    const auto st = proc_stat(pid);
+    ps.push_back(Proc{name, log, pid, st ? st->start : 0});
   };
   try {
     start("coordinator", {coord_bin.string(), "--data", data.string(), "--clients", a.clients, "--workers", a.workers_ep,
@@ -516,7 +542,7 @@ int run_cluster_up(const ClusterArgs& a) {
 
   if (a.detach) {
     std::ofstream out(pids);
-    for (const auto& p : ps) out << p.name << ' ' << p.pid << '\n';
+    for (const auto& p : ps) out << p.name << ' ' << p.pid << ' ' << p.start << '\n';
     if (!out.flush()) return fail(ps[0], "is up, but " + pids.string() + " cannot be written");
     std::printf("cluster up (detached); `zkinfer cluster down --data %s` stops it\n", a.data.c_str());
     return 0;
@@ -547,7 +573,7 @@ void run_cluster_down(const std::string& data) {
   const fs::path pids = fs::absolute(data) / "cluster.pids";
   std::vector<Proc> ps = read_pids(pids);
   for (auto& p : ps)
-    if (gone(p.pid, false) || !is_program(p)) {
+    if (!still_running(p)) {
       std::fprintf(stderr, "  %s (pid %d) is not running\n", p.name.c_str(), int(p.pid));
       p.pid = -1;
     }
