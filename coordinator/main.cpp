@@ -1,0 +1,65 @@
+// zkinfer-coordinator: the broker of a zkinfer prover cluster (DESIGN.md 2-3).
+#include <csignal>
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "zkinfer/common/log.h"
+#include "zkinfer/coordinator/coordinator.h"
+
+namespace {
+zkinfer::coordinator::Coordinator* g_coordinator = nullptr;
+// stop() only stores an atomic flag, which is safe in a signal handler.
+void on_signal(int) {
+  if (g_coordinator) g_coordinator->stop();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  zkinfer::coordinator::CoordinatorConfig cfg;
+  std::string log_level = "info";
+  double lease_s = cfg.lease_ms / 1000.0;
+  CLI::App app{"zkinfer-coordinator: accepts proof jobs from clients, shards them over workers, checks and keeps the proofs"};
+  app.add_option("--data", cfg.data_dir, "Directory of the job store (zkinfer.db) and the artifacts")->capture_default_str();
+  app.add_option("--clients", cfg.clients_endpoint, "ZeroMQ endpoint clients connect to")->capture_default_str();
+  app.add_option("--workers", cfg.workers_endpoint, "ZeroMQ endpoint workers connect to")->capture_default_str();
+  app.add_option("--metrics", cfg.metrics_address, "HOST:PORT for /metrics, /healthz and /readyz (empty: off)");
+  app.add_option("--heartbeat-ms", cfg.heartbeat_interval_ms, "Heartbeat interval to and from workers")
+      ->capture_default_str()
+      ->check(CLI::Range(50, 60000));
+  app.add_option("--liveness", cfg.heartbeat_liveness, "Missed heartbeats after which a worker is dead")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100));
+  app.add_option("--lease-seconds", lease_s, "A shard its worker does not name for this long is queued again")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--max-lost-retries", cfg.max_lost_retries, "Per shard: times its worker may be lost")->capture_default_str();
+  app.add_option("--max-failed-retries", cfg.max_failed_retries, "Per shard: times a worker may report it failed")
+      ->capture_default_str();
+  app.add_option("--max-queued-jobs", cfg.max_queued_jobs, "Unfinished jobs beyond which submissions are refused")
+      ->capture_default_str();
+  app.add_option("--curve-key", cfg.curve_key_file, "CURVE: this coordinator's key pair file (zkinfer keygen)")->check(CLI::ExistingFile);
+  app.add_option("--client-keys", cfg.client_keys_file, "CURVE: allowlist of client public keys, one per line")
+      ->check(CLI::ExistingFile);
+  app.add_option("--worker-keys", cfg.worker_keys_file, "CURVE: allowlist of worker public keys, one per line")
+      ->check(CLI::ExistingFile);
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  cfg.lease_ms = uint32_t(lease_s * 1000.0);
+  try {
+    zkinfer::common::init_logging("coordinator", log_level);
+    zkinfer::coordinator::Coordinator c(cfg);
+    g_coordinator = &c;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    if (c.metrics_port()) spdlog::info("metrics on port {}", c.metrics_port());
+    c.run();
+    g_coordinator = nullptr;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "zkinfer-coordinator: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
