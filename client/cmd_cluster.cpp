@@ -540,6 +540,14 @@ int run_cluster_up(const ClusterArgs& a) {
     }
   }
 
+  // A worker that could not start (a bad flag, no GPU for --backend cuda) has exited by now.
+  for (auto& p : ps) {
+    int st = 0;
+    if (&p == &ps[0] || waitpid(p.pid, &st, WNOHANG) != p.pid) continue;
+    p.pid = -1;
+    return fail(p, exit_text(st));
+  }
+
   if (a.detach) {
     std::ofstream out(pids);
     for (const auto& p : ps) out << p.name << ' ' << p.pid << ' ' << p.start << '\n';

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "fake_coordinator.h"
+#include "zkinfer/common/curve.h"
 #include "zkinfer/common/sha256.h"
 
 extern char** environ;
@@ -219,6 +220,26 @@ TEST_F(Cli, ACoordinatorErrorIsOneClearLine) {
   EXPECT_EQ(r.err, "zkinfer: error: NOT_FOUND: no job nope\n");
 }
 
+TEST_F(Cli, KeygenWritesAKeyFileThatCurveOptionsUse) {
+  if (!common::curve_available()) GTEST_SKIP() << "libzmq without CURVE";
+  const fs::path key = dir_ / "client.key";
+  const Outcome k = run({"keygen", "-o", key.string()});
+  ASSERT_EQ(k.rc, 0) << k.err;
+  const common::Keypair mine = common::read_keypair(key.string());
+  EXPECT_EQ(last_line(k.out), mine.public_z85);
+  EXPECT_EQ(fs::status(key).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+
+  const common::Keypair server = common::generate_keypair();
+  FakeCoordinator fake(job_script, {.curve = &server});
+  const Outcome r = run({"status", "job-1", "--coordinator", fake.endpoint(), "--curve-key", key.string(), "--server-key",
+                         server.public_z85});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("RUNNING"), std::string::npos) << r.out;
+  const Outcome half = run({"status", "job-1", "--coordinator", fake.endpoint(), "--curve-key", key.string()});
+  EXPECT_NE(half.rc, 0);
+  EXPECT_NE(half.err.find("CURVE needs both"), std::string::npos) << half.err;
+}
+
 // ---- cluster up / down, with stand-ins -----------------------------------------------------------
 
 int free_port() {
@@ -364,6 +385,16 @@ TEST_F(Cluster, ACoordinatorThatDiesShowsItsLog) {
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("coordinator exited with status 3"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("disk full"), std::string::npos) << r.err;
+}
+
+TEST_F(Cluster, AWorkerThatCannotStartStopsTheCluster) {
+  write_script("zkinfer-worker", "echo $$ >> \"$here/pids\"\necho 'no usable GPU' >&2\nexit 2\n");
+  const Outcome r = run(up_args(), "", bin_ / "zkinfer");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("worker-0 exited with status 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no usable GPU"), std::string::npos) << r.err;
+  std::ifstream pids(bin_ / "pids");
+  for (pid_t p; pids >> p;) EXPECT_FALSE(alive(p)) << "stand-in " << p << " still runs";
 }
 
 }  // namespace
