@@ -534,7 +534,8 @@ int run_cluster_up(const ClusterArgs& a) {
     if (Clock::now() >= ready_deadline)
       return fail(ps[0], "did not answer http://" + a.metrics + "/readyz with 200 within " +
                              std::to_string(int64_t(a.ready_timeout_s)) + " s");
-    if (sigtimedwait(&stop, nullptr, &poll) > 0) {
+    if (const int sig = sigtimedwait(&stop, nullptr, &poll); sig > 0) {
+      std::fprintf(stderr, "zkinfer cluster up: %s while starting, stopping everything\n", strsignal(sig));
       stop_cluster(ps, true);
       return 1;
     }

@@ -75,6 +75,8 @@ CoordinatorClient::CoordinatorClient(ClientOptions opts) : opts_(std::move(opts)
 }
 
 CoordinatorClient::~CoordinatorClient() = default;
+CoordinatorClient::CoordinatorClient(CoordinatorClient&&) noexcept = default;
+CoordinatorClient& CoordinatorClient::operator=(CoordinatorClient&&) noexcept = default;
 
 v1::ClientResponse CoordinatorClient::call(v1::ClientRequest req, Millis timeout, const WaitingFn& waiting) {
   const uint64_t id = next_request_id_++;

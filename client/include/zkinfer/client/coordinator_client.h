@@ -62,8 +62,8 @@ class CoordinatorClient {
  public:
   explicit CoordinatorClient(ClientOptions opts);
   ~CoordinatorClient();
-  CoordinatorClient(const CoordinatorClient&) = delete;
-  CoordinatorClient& operator=(const CoordinatorClient&) = delete;
+  CoordinatorClient(CoordinatorClient&&) noexcept;
+  CoordinatorClient& operator=(CoordinatorClient&&) noexcept;
 
   const std::string& endpoint() const { return opts_.endpoint; }
 
