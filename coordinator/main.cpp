@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-lost-retries", cfg.max_lost_retries, "Per shard: times its worker may be lost")->capture_default_str();
   app.add_option("--max-failed-retries", cfg.max_failed_retries, "Per shard: times a worker may report it failed")
       ->capture_default_str();
+  app.add_option("--max-message-bytes", cfg.max_message_bytes, "Largest message accepted; a peer sending more is disconnected (at least 8 MiB: artifacts move in 4 MiB chunks)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{8} << 20, int64_t{1} << 31));
   app.add_option("--max-queued-jobs", cfg.max_queued_jobs, "Unfinished jobs beyond which submissions are refused")
       ->capture_default_str();
   app.add_option("--curve-key", cfg.curve_key_file, "CURVE: this coordinator's key pair file (zkinfer keygen)")->check(CLI::ExistingFile);
