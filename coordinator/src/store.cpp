@@ -163,7 +163,8 @@ struct Db {
     auto& s = statements[sql];
     if (!s) {
       sqlite3_stmt* raw = nullptr;
-      if (sqlite3_prepare_v3(db.get(), sql.c_str(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK) {
+      const int rc = sqlite3_prepare_v3(db.get(), sql.c_str(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+      if (rc != SQLITE_OK) {
         statements.erase(sql);
         fail("cannot prepare \"" + sql.substr(0, 60) + "...\"");
       }
@@ -185,7 +186,9 @@ class Query {
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
 
-  Query& text(std::string_view v) { return check(sqlite3_bind_text64(st_, ++bound_, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT, SQLITE_UTF8)); }
+  Query& text(std::string_view v) {
+    return check(sqlite3_bind_text64(st_, ++bound_, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
   // An empty blob binds as a zero-length blob, not NULL.
   Query& blob(std::string_view v) {
     return check(v.empty() ? sqlite3_bind_zeroblob(st_, ++bound_, 0)
