@@ -132,7 +132,7 @@ ShardRow shard(const std::string& job_id, int index) {
   return s;
 }
 
-TEST(Store, ModelRoundTripAndReplace) {
+TEST(JobStore, ModelRoundTripAndReplace) {
   DataDir dir;
   Store st(dir.str());
   EXPECT_FALSE(st.get_model("m1").has_value());
@@ -150,7 +150,7 @@ TEST(Store, ModelRoundTripAndReplace) {
   EXPECT_EQ(st.list_models(0, "").size(), 1u);
 }
 
-TEST(Store, ListModelsByCreatedThenIdWithPaging) {
+TEST(JobStore, ListModelsByCreatedThenIdWithPaging) {
   DataDir dir;
   Store st(dir.str());
   st.put_model(model("c", 20));
@@ -175,7 +175,7 @@ TEST(Store, ListModelsByCreatedThenIdWithPaging) {
   }
 }
 
-TEST(Store, InsertJobAssignsSeqAndRoundTrips) {
+TEST(JobStore, InsertJobAssignsSeqAndRoundTrips) {
   DataDir dir;
   Store st(dir.str());
   JobRow a = job("a");
@@ -221,7 +221,7 @@ TEST(Store, InsertJobAssignsSeqAndRoundTrips) {
   EXPECT_EQ(st.insert_job(job("d")).seq, 4u);  // a failed insert uses up no seq
 }
 
-TEST(Store, ListJobsFiltersAndPages) {
+TEST(JobStore, ListJobsFiltersAndPages) {
   DataDir dir;
   Store st(dir.str());
   st.insert_job(job("j1", v1::JOB_STATE_QUEUED, "alice"));
@@ -254,7 +254,7 @@ TEST(Store, ListJobsFiltersAndPages) {
   }
 }
 
-TEST(Store, UnfinishedJobsAndCounts) {
+TEST(JobStore, UnfinishedJobsAndCounts) {
   DataDir dir;
   Store st(dir.str());
   st.insert_job(job("j1", v1::JOB_STATE_SUCCEEDED));
@@ -272,7 +272,7 @@ TEST(Store, UnfinishedJobsAndCounts) {
   EXPECT_EQ(st.count_jobs(0), 6u);
 }
 
-TEST(Store, PlanJobAndUpdateShards) {
+TEST(JobStore, PlanJobAndUpdateShards) {
   DataDir dir;
   Store st(dir.str());
   JobRow j = st.insert_job(job("j"));
@@ -306,7 +306,7 @@ TEST(Store, PlanJobAndUpdateShards) {
   EXPECT_THROW(st.update_shard(shard("j", 7)), std::invalid_argument);
 }
 
-TEST(Store, PlanJobIsAtomic) {
+TEST(JobStore, PlanJobIsAtomic) {
   DataDir dir;
   Store st(dir.str());
   const JobRow before = st.insert_job(job("j"));
@@ -335,7 +335,7 @@ TEST(Store, PlanJobIsAtomic) {
   EXPECT_EQ(st.shards_of("j").size(), 1u);
 }
 
-TEST(Store, UpdateShardAndJobIsAtomic) {
+TEST(JobStore, UpdateShardAndJobIsAtomic) {
   DataDir dir;
   Store st(dir.str());
   JobRow j = st.insert_job(job("j"));
@@ -347,7 +347,7 @@ TEST(Store, UpdateShardAndJobIsAtomic) {
   EXPECT_EQ(st.shards_of("j")[0].state, kShardLeased);  // the shard update was rolled back
 }
 
-TEST(Store, ReopenSeesEverything) {
+TEST(JobStore, ReopenSeesEverything) {
   DataDir dir;
   {
     Store st(dir.str());
@@ -371,7 +371,7 @@ TEST(Store, ReopenSeesEverything) {
   EXPECT_EQ(st.insert_job(job("j3")).seq, 3u);  // seq continues
 }
 
-TEST(Store, WalModeAndSchemaVersionOnDisk) {
+TEST(JobStore, WalModeAndSchemaVersionOnDisk) {
   DataDir dir;
   Store st(dir.str());
   st.insert_job(job("j"));
@@ -393,7 +393,7 @@ TEST(Store, WalModeAndSchemaVersionOnDisk) {
   EXPECT_TRUE(fs::exists(dir.db() + "-wal"));
 }
 
-TEST(Store, NewerSchemaIsRefused) {
+TEST(JobStore, NewerSchemaIsRefused) {
   DataDir dir;
   { Store st(dir.str()); }
   sqlite3* db = nullptr;
@@ -409,7 +409,7 @@ TEST(Store, NewerSchemaIsRefused) {
   }
 }
 
-TEST(Store, GarbageFileGivesClearError) {
+TEST(JobStore, GarbageFileGivesClearError) {
   for (size_t size : {size_t(5), size_t(8192)}) {
     DataDir dir;
     fs::create_directories(dir.str());
@@ -427,7 +427,7 @@ TEST(Store, GarbageFileGivesClearError) {
   }
 }
 
-TEST(Store, UnwritableDataDirGivesClearError) {
+TEST(JobStore, UnwritableDataDirGivesClearError) {
   DataDir dir;
   fs::create_directories(dir.str());
   { std::ofstream(dir.str() + "/file") << "x"; }
