@@ -198,6 +198,7 @@ void ZapAuthenticator::serve() {
       if (items[0].revents & ZMQ_POLLIN) answer_one();
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) break;
+      if (e.num() == EINTR) continue;  // a signal for someone else
       // Keep serving: with no handler bound libzmq would admit every CURVE client.
       spdlog::error("ZAP handler: {}", e.what());
     }

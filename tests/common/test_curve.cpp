@@ -96,14 +96,14 @@ zmq::socket_t make_socket(zmq::context_t& ctx, zmq::socket_type type) {
 
 }  // namespace
 
-class Curve : public testing::Test {
+class ZmqCurve : public testing::Test {
  protected:
   void SetUp() override {
     if (!zc::curve_available()) GTEST_SKIP() << "libzmq built without CURVE";
   }
 };
 
-TEST_F(Curve, KeypairsAreZ85AndDistinct) {
+TEST_F(ZmqCurve, KeypairsAreZ85AndDistinct) {
   auto a = zc::generate_keypair(), b = zc::generate_keypair();
   EXPECT_EQ(a.public_z85.size(), 40u);
   EXPECT_TRUE(zc::valid_z85_key(a.public_z85));
@@ -114,7 +114,7 @@ TEST_F(Curve, KeypairsAreZ85AndDistinct) {
   EXPECT_FALSE(zc::valid_z85_key(std::string(39, 'a') + " "));
 }
 
-TEST_F(Curve, KeyFileRoundTripsAndIsPrivate) {
+TEST_F(ZmqCurve, KeyFileRoundTripsAndIsPrivate) {
   TempDir dir;
   auto keys = zc::generate_keypair();
   std::string path = dir.file("worker.key");
@@ -133,7 +133,7 @@ TEST_F(Curve, KeyFileRoundTripsAndIsPrivate) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST_F(Curve, MalformedKeyFilesThrowNamingTheFile) {
+TEST_F(ZmqCurve, MalformedKeyFilesThrowNamingTheFile) {
   TempDir dir;
   auto a = zc::generate_keypair(), b = zc::generate_keypair();
   const std::string cases[] = {
@@ -157,7 +157,7 @@ TEST_F(Curve, MalformedKeyFilesThrowNamingTheFile) {
   EXPECT_EQ(zc::read_keypair(ok).public_z85, a.public_z85);
 }
 
-TEST_F(Curve, AllowlistFileKeysAndComments) {
+TEST_F(ZmqCurve, AllowlistFileKeysAndComments) {
   TempDir dir;
   auto a = zc::generate_keypair(), b = zc::generate_keypair();
   std::string path = dir.file("allow", "# workers\n\n  " + a.public_z85 + "  # worker-1\n#" + b.public_z85 +
@@ -175,7 +175,7 @@ TEST_F(Curve, AllowlistFileKeysAndComments) {
   EXPECT_NE(msg.find("line 2"), std::string::npos) << msg;
 }
 
-TEST_F(Curve, AllowedClientIsAdmittedWithItsKeyAsUserId) {
+TEST_F(ZmqCurve, AllowedClientIsAdmittedWithItsKeyAsUserId) {
   auto server_keys = zc::generate_keypair(), client_keys = zc::generate_keypair();
   zmq::context_t ctx;
   zc::ZapAuthenticator auth(ctx, {client_keys.public_z85});
@@ -197,7 +197,7 @@ TEST_F(Curve, AllowedClientIsAdmittedWithItsKeyAsUserId) {
   EXPECT_TRUE(server_events.wait_for(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 1s));
 }
 
-TEST_F(Curve, ClientNotOnTheListGetsNothingThrough) {
+TEST_F(ZmqCurve, ClientNotOnTheListGetsNothingThrough) {
   auto server_keys = zc::generate_keypair(), allowed = zc::generate_keypair(), stranger = zc::generate_keypair();
   zmq::context_t ctx;
   zc::ZapAuthenticator auth(ctx, {allowed.public_z85});
@@ -215,7 +215,7 @@ TEST_F(Curve, ClientNotOnTheListGetsNothingThrough) {
   EXPECT_FALSE(receive(router, 500ms));
 }
 
-TEST_F(Curve, PlainClientIsRefusedByACurveServer) {
+TEST_F(ZmqCurve, PlainClientIsRefusedByACurveServer) {
   auto server_keys = zc::generate_keypair(), allowed = zc::generate_keypair();
   zmq::context_t ctx;
   zc::ZapAuthenticator auth(ctx, {allowed.public_z85});
@@ -233,7 +233,7 @@ TEST_F(Curve, PlainClientIsRefusedByACurveServer) {
   EXPECT_FALSE(receive(router, 500ms));
 }
 
-TEST_F(Curve, HandlerRefusesNullMechanismRequests) {
+TEST_F(ZmqCurve, HandlerRefusesNullMechanismRequests) {
   // A NULL socket with a ZAP domain asks the handler too; it must say no.
   zmq::context_t ctx;
   zc::ZapAuthenticator auth(ctx, {zc::generate_keypair().public_z85});
@@ -249,14 +249,14 @@ TEST_F(Curve, HandlerRefusesNullMechanismRequests) {
   EXPECT_FALSE(receive(router, 500ms));
 }
 
-TEST_F(Curve, AuthenticatorRejectsBadKeysAndASecondHandler) {
+TEST_F(ZmqCurve, AuthenticatorRejectsBadKeysAndASecondHandler) {
   zmq::context_t ctx;
   EXPECT_THROW(zc::ZapAuthenticator(ctx, {"not a key"}), std::invalid_argument);
   zc::ZapAuthenticator first(ctx, {});
   EXPECT_THROW(zc::ZapAuthenticator(ctx, {}), std::runtime_error);
 }
 
-TEST_F(Curve, AuthenticatorStopsPromptly) {
+TEST_F(ZmqCurve, AuthenticatorStopsPromptly) {
   auto t0 = std::chrono::steady_clock::now();
   {
     zmq::context_t ctx;
@@ -272,12 +272,12 @@ TEST_F(Curve, AuthenticatorStopsPromptly) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
 }
 
-TEST(CurveSockets, PeerUserIdIsEmptyWithoutZap) {
+TEST(ZmqCurveSockets, PeerUserIdIsEmptyWithoutZap) {
   zmq::message_t msg(std::string("x"));
   EXPECT_EQ(zc::peer_user_id(msg), "");
 }
 
-TEST(CurveSockets, SocketSetupRejectsBadKeys) {
+TEST(ZmqCurveSockets, SocketSetupRejectsBadKeys) {
   zmq::context_t ctx;
   auto s = make_socket(ctx, zmq::socket_type::dealer);
   zc::Keypair bad{"short", "short"};

@@ -6,7 +6,7 @@
 
 #include "zkinfer/common/log.h"
 
-TEST(Log, LinesCarryComponentAndLevel) {
+TEST(Logging, LinesCarryComponentAndLevel) {
   zkinfer::common::init_logging("coordinator", "info");
   testing::internal::CaptureStderr();
   spdlog::debug("hidden below info");
@@ -18,7 +18,7 @@ TEST(Log, LinesCarryComponentAndLevel) {
   EXPECT_TRUE(out.size() > 4 && out.starts_with("20")) << out;  // ISO date first
 }
 
-TEST(Log, UnknownLevelThrows) {
+TEST(Logging, UnknownLevelThrows) {
   EXPECT_THROW(zkinfer::common::init_logging("worker", "loud"), std::invalid_argument);
   EXPECT_NO_THROW(zkinfer::common::init_logging("worker", "off"));
   EXPECT_NO_THROW(zkinfer::common::init_logging("worker", "warn"));
