@@ -1,5 +1,10 @@
 // The worker against a fake coordinator (fake_coordinator.h): its session (Hello, heartbeats,
 // reconnection, drain) and every shard kind, checked against the prover run directly.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -377,6 +382,68 @@ TEST(WorkerSession, StopDrainsTheShardInHandThenGoodbye) {
   EXPECT_TRUE(draining);
   EXPECT_TRUE(rw.finished(5s));
   EXPECT_FALSE(c.expect(WM::kReady, 300ms, false));
+}
+
+// GET http://127.0.0.1:PORT/PATH: the status line and body ("" when nothing answers).
+std::string http_get(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(uint16_t(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if (write(fd, req.data(), req.size()) == ssize_t(req.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
+    }
+  }
+  close(fd);
+  return out;
+}
+
+TEST(WorkerSession, MetricsAndReadiness) {
+  TempDir dir;
+  FakeCoordinator c((dir.path / "coord").string());
+  SmallCircuit s(c);
+  WorkerConfig cfg = config(c, dir);
+  cfg.metrics_address = "127.0.0.1:0";
+  RunningWorker rw(cfg);
+  ASSERT_TRUE(c.expect(WM::kHello));
+  for (int i = 0; i < 200 && rw.w.metrics_port() == 0; ++i) std::this_thread::sleep_for(10ms);
+  const int port = rw.w.metrics_port();
+  ASSERT_NE(port, 0);
+  EXPECT_NE(http_get(port, "/readyz").find(" 503 "), std::string::npos);  // not welcomed yet
+  c.welcome();
+  v1::ShardAssignment a = shard("job1/msm/0", v1::SHARD_KIND_MSM);
+  a.set_zkey_sha256(s.zkey_sha);
+  a.set_msm(v1::MSM_KIND_B1);
+  a.set_first(2);
+  a.set_count(9);
+  a.set_scalars_sha256(s.wtns_sha);
+  const v1::ShardResult r = c.run_shard(a);
+  ASSERT_FALSE(r.has_failure()) << r.failure().message();
+  ASSERT_TRUE(c.expect(WM::kReady));
+  EXPECT_NE(http_get(port, "/readyz").find(" 200 "), std::string::npos);
+  const std::string m = http_get(port, "/metrics");
+  for (const char* line : {"zkinfer_worker_shards_total{kind=\"msm\",outcome=\"succeeded\"} 1",
+                           "zkinfer_worker_msm_points_total 9", "zkinfer_worker_state{state=\"idle\"} 1",
+                           "zkinfer_worker_state{state=\"busy\"} 0", "zkinfer_worker_reconnects_total 0",
+                           "zkinfer_worker_shard_duration_seconds_count{kind=\"msm\",phase=\"msm\"} 1",
+                           "zkinfer_worker_shard_duration_seconds_count{kind=\"msm\",phase=\"total\"} 1",
+                           "zkinfer_worker_device_memory_used_bytes 0"})
+    EXPECT_NE(m.find(line), std::string::npos) << line << " not in\n" << m;
+  const uint64_t fetched = c.store.size(s.zkey_sha) + c.store.size(s.wtns_sha);
+  EXPECT_NE(m.find("zkinfer_worker_artifact_fetched_bytes_total " + std::to_string(fetched)), std::string::npos) << m;
+  // The range is reported resident in a heartbeat.
+  c.expect(WM::kGoodbye, 300ms, false);
+  bool reported = false;
+  for (const auto& hb : c.heartbeats)
+    for (const auto& kr : hb.resident()) reported |= kr.msm() == v1::MSM_KIND_B1 && kr.first() == 2 && kr.count() == 9;
+  EXPECT_TRUE(reported);
 }
 
 // ---- ONNX: WITNESS, then WHOLE --------------------------------------------------------------

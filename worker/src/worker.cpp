@@ -143,7 +143,12 @@ class Worker::Session {
       zmq::pollitem_t items[3] = {{nullptr, w_.stop_fd_, ZMQ_POLLIN, 0}, {nullptr, done_fd_, ZMQ_POLLIN, 0}, {}};
       size_t n = 2;
       if (sock_) items[n++] = {sock_->handle(), 0, short(ZMQ_POLLIN | (want_send() ? ZMQ_POLLOUT : 0)), 0};
-      zmq::poll(items, n, timeout);
+      try {
+        zmq::poll(items, n, timeout);
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+        continue;  // a signal: its handler has written the stop eventfd, seen on the next poll
+      }
       if (items[0].revents & ZMQ_POLLIN) {
         clear_fd(w_.stop_fd_);
         on_stop();
