@@ -384,6 +384,42 @@ TEST(WorkerSession, StopDrainsTheShardInHandThenGoodbye) {
   EXPECT_FALSE(c.expect(WM::kReady, 300ms, false));
 }
 
+// A coordinator restart in the middle of a fetch: the shard in hand goes on after the new Welcome.
+TEST(WorkerSession, ShardInHandSurvivesHelloAgain) {
+  TempDir dir;
+  FakeCoordinator c((dir.path / "coord").string());
+  SmallCircuit s(c);
+  RunningWorker rw(config(c, dir));
+  c.handshake();
+  ASSERT_TRUE(c.expect(WM::kReady));
+  v1::ShardAssignment a = shard("job1/whole/0", v1::SHARD_KIND_WHOLE);
+  a.set_zkey_sha256(s.zkey_sha);
+  a.set_witness_sha256(s.wtns_sha);
+  c.assign(a);
+  const auto f = c.expect(WM::kFetch);
+  ASSERT_TRUE(f);
+  c.serve(f->fetch());
+  ASSERT_TRUE(c.expect(WM::kFetch));  // the second chunk's request, left unanswered
+  v1::CoordinatorMessage e;
+  *e.mutable_error() = wire::make_error(v1::ERROR_CODE_FAILED_PRECONDITION, "unknown worker");
+  c.send(e);
+  const auto h = c.expect(WM::kHello, 3s);
+  ASSERT_TRUE(h);
+  c.welcome();
+  const auto again = c.expect(WM::kFetch);  // the same chunk asked for again
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->fetch().sha256(), f->fetch().sha256());
+  EXPECT_EQ(again->fetch().offset(), c.max_chunk);
+  EXPECT_FALSE(c.expect(WM::kResult, 350ms, false));  // heartbeats meanwhile
+  c.serve(again->fetch());
+  const auto r = c.expect(WM::kResult, 60s);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->result().has_failure()) << r->result().failure().message();
+  bool busy = false;
+  for (const auto& hb : c.heartbeats) busy |= hb.state() == v1::WORKER_STATE_BUSY && hb.shard_in_hand() == "job1/whole/0";
+  EXPECT_TRUE(busy);
+}
+
 // GET http://127.0.0.1:PORT/PATH: the status line and body ("" when nothing answers).
 std::string http_get(int port, const std::string& path) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
