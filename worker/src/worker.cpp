@@ -276,10 +276,9 @@ class Worker::Session {
 
   // ---- sending -----------------------------------------------------------------------------
 
-  void push(const v1::WorkerMessage& m) {
-    v1::WorkerMessage copy = m;
-    copy.set_protocol_version(wire::kProtocolVersion);
-    outbox_.push_back(wire::to_frame(copy));
+  void push(v1::WorkerMessage& m) {
+    m.set_protocol_version(wire::kProtocolVersion);
+    outbox_.push_back(wire::to_frame(m));
   }
 
   bool want_send() const {
