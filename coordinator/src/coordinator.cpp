@@ -551,7 +551,11 @@ struct Coordinator::Impl {
     } catch (const nlohmann::json::exception& e) {
       throw std::invalid_argument(std::string("input is not valid JSON: ") + e.what());
     }
-    compiler::inputs_from_json(j, *it->second, "input");
+    try {
+      compiler::inputs_from_json(j, *it->second, "input");
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(e.what());  // names the input and what is wrong with it
+    }
   }
 
   void on_submit(const PendingReply& to, const std::string& owner, const v1::SubmitJobRequest& s) {

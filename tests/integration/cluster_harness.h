@@ -4,9 +4,7 @@
 // and the logs' tails are printed when the test failed.
 #pragma once
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,28 +20,14 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include "../support/prometheus_harness.h"  // free_tcp_port
 #include "zkinfer/client/coordinator_client.h"
 
 namespace zkinfer::testing {
 
 namespace fs = std::filesystem;
-
-inline int free_tcp_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(s);
-    throw std::runtime_error("free_tcp_port: cannot bind");
-  }
-  const int port = ntohs(a.sin_port);
-  ::close(s);
-  return port;
-}
 
 // A child process with stdout and stderr in a log file.
 struct Process {
@@ -124,6 +108,7 @@ class LocalCluster {
     metrics_port_ = free_tcp_port();
     start_coordinator();
     workers_.resize(opts_.workers);
+    for (unsigned i = 0; i < opts_.workers; ++i) worker_metrics_ports_.push_back(free_tcp_port());
     for (unsigned i = 0; i < opts_.workers; ++i) start_worker(i);
   }
 
@@ -142,6 +127,23 @@ class LocalCluster {
   std::string client_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(clients_port_); }
   std::string worker_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(workers_port_); }
   int metrics_port() const { return metrics_port_; }
+  int worker_metrics_port(unsigned i) const { return worker_metrics_ports_.at(i); }
+
+  // One sample from an HTTP /metrics page ("name" or "name{labels}" exactly as exposed); -1
+  // when the page or the sample is not there.
+  static double scrape(int port, const std::string& series) {
+    httplib::Client cli("127.0.0.1", port);
+    cli.set_connection_timeout(2);
+    cli.set_read_timeout(5);
+    auto res = cli.Get("/metrics");
+    if (!res || res->status != 200) return -1;
+    std::istringstream in(res->body);
+    for (std::string line; std::getline(in, line);)
+      if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
+        return std::stod(line.substr(series.size() + 1));
+    return -1;
+  }
+  double coordinator_metric(const std::string& series) const { return scrape(metrics_port_, series); }
   const fs::path& dir() const { return dir_; }
 
   client::ClientOptions client_options() const {
@@ -169,7 +171,8 @@ class LocalCluster {
   void start_worker(unsigned i) {
     std::vector<std::string> args{"--coordinator", worker_endpoint(), "--backend", "cpu", "--threads", "1",
                                   "--cache", (dir_ / ("worker-" + std::to_string(i))).string(), "--name",
-                                  "worker-" + std::to_string(i)};
+                                  "worker-" + std::to_string(i), "--metrics",
+                                  "127.0.0.1:" + std::to_string(worker_metrics_ports_.at(i))};
     args.insert(args.end(), opts_.worker_args.begin(), opts_.worker_args.end());
     workers_[i].name = "worker-" + std::to_string(i);
     workers_[i].start(ZKINFER_WORKER_BIN, args, (dir_ / "logs" / (workers_[i].name + ".log")).string());
@@ -202,6 +205,7 @@ class LocalCluster {
   ClusterOptions opts_;
   fs::path dir_;
   int clients_port_ = 0, workers_port_ = 0, metrics_port_ = 0;
+  std::vector<int> worker_metrics_ports_;
   Process coordinator_;
   std::vector<Process> workers_;
 };

@@ -149,7 +149,7 @@ TEST(Cluster, OnnxModelWholeAndSplitProofsCarryTheOutputs) {
   EXPECT_GT(m.constraints(), 0u);
   EXPECT_FALSE(m.model_json().empty());
 
-  const std::string input = R"({"x": [[0.5, -0.25, 0.125, 1.0]]})";
+  const std::string input = R"({"input": [[0.5, -0.25, 0.125, 1.0]]})";
   std::vector<std::string> jobs;
   for (uint32_t split : {0u, 2u}) {
     v1::SubmitJobRequest s;
@@ -166,9 +166,9 @@ TEST(Cluster, OnnxModelWholeAndSplitProofsCarryTheOutputs) {
   const auto ref = compiler::evaluate_reference(g, compiler::inputs_from_json(nlohmann::json::parse(input), g, "input"));
   for (const auto& id : jobs) {
     const auto out = nlohmann::json::parse(c.result(id).output_json());
-    ASSERT_TRUE(out.contains(ref.begin()->first)) << out.dump();
-    const auto& want = ref.begin()->second.data;
-    const auto have = out[ref.begin()->first].flatten();
+    ASSERT_EQ(out.size(), 1u) << out.dump();
+    const auto& want = ref.at(out.begin().key()).data;
+    const auto have = out.begin().value().flatten();
     ASSERT_EQ(have.size(), want.size());
     size_t i = 0;
     for (const auto& [k, v] : have.items()) EXPECT_NEAR(v.get<double>(), want[i++], 0.05) << k;
@@ -177,13 +177,13 @@ TEST(Cluster, OnnxModelWholeAndSplitProofsCarryTheOutputs) {
   // A wrong tensor shape is refused at submission, naming the problem.
   v1::SubmitJobRequest bad;
   bad.set_model_id(m.model_id());
-  bad.set_input_json(R"({"x": [[0.5, -0.25, 0.125]]})");
+  bad.set_input_json(R"({"input": [[0.5, -0.25, 0.125]]})");
   try {
     c.submit(bad);
     ADD_FAILURE() << "a wrong input shape was accepted";
   } catch (const client::CoordinatorError& e) {
     EXPECT_EQ(e.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
-    EXPECT_NE(std::string(e.what()).find("x"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("input"), std::string::npos) << e.what();
   }
 
   // An unsupported op is refused when the model is added, naming the op.
@@ -226,6 +226,12 @@ TEST(Cluster, KilledWorkerMidShardEveryJobStillFinishes) {
   wait_running(c, 3, seconds(60));
   ::kill(cluster.worker(0).pid, SIGKILL);
   expect_all_succeed(c, jobs, seconds(180));
+  // The dead worker was noticed (heartbeats stopped) and evicted.
+  const auto until = std::chrono::steady_clock::now() + seconds(10);
+  while (cluster.coordinator_metric("zkinfer_worker_evictions_total") < 1 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(cluster.coordinator_metric("zkinfer_worker_evictions_total"), 1);
+  std::printf("shards queued again after the kill: %g\n", cluster.coordinator_metric("zkinfer_retries_total{reason=\"worker_lost\"}"));
 }
 
 TEST(Cluster, RestartedCoordinatorFinishesEveryAcceptedJob) {
@@ -391,6 +397,43 @@ TEST(Cluster, CurveAdmitsOnlyAllowlistedKeysAndClientsSeeOnlyTheirJobs) {
   EXPECT_THROW(client::CoordinatorClient(plain).list_models(1), client::TimeoutError);
   EXPECT_TRUE(cluster.coordinator().running());
   fs::remove_all(keys);
+}
+
+// A real Prometheus scrapes the coordinator and both workers while jobs run; the figures it
+// reports are the cluster's.
+TEST(Cluster, PrometheusScrapesCoordinatorAndWorkers) {
+  LocalCluster cluster({.workers = 2});
+  cluster.wait_ready();
+  testing::PrometheusHarness prom({"127.0.0.1:" + std::to_string(cluster.metrics_port()),
+                                   "127.0.0.1:" + std::to_string(cluster.worker_metrics_port(0)),
+                                   "127.0.0.1:" + std::to_string(cluster.worker_metrics_port(1))});
+  ASSERT_TRUE(prom.available()) << prom.log_tail();
+  auto c = cluster.client();
+  const CircuitFiles f = small_files();
+  const std::string model = add_circuit(c, f);
+  const std::string w = c.upload(f.wtns);
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 5; ++i) jobs.push_back(submit_witness(c, model, w, i == 0 ? 2 : 0));
+  expect_all_succeed(c, jobs, seconds(60));
+  const auto until = std::chrono::steady_clock::now() + seconds(30);
+  auto eventually = [&](const std::string& q, double want) {
+    double got = -1;
+    while (std::chrono::steady_clock::now() < until) {
+      if (auto v = prom.query(q); v && (got = *v) == want) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ADD_FAILURE() << q << " = " << got << ", expected " << want;
+  };
+  eventually("sum(up)", 3);
+  eventually(R"(zkinfer_jobs_completed_total{status="succeeded"})", 5);
+  eventually("zkinfer_jobs_submitted_total", 5);
+  eventually(R"(sum(zkinfer_workers))", 2);
+  eventually("zkinfer_queue_depth", 0);
+  eventually(R"(zkinfer_job_duration_seconds_count)", 5);
+  // The split job's 11 shards and the 4 whole proofs, as the workers count them.
+  eventually(R"(sum(zkinfer_worker_shards_total))", 4 + 11);
+  eventually(R"(sum(zkinfer_shard_results_total{outcome="done"}))", 4 + 11);
+  EXPECT_GT(prom.wait_for_value(R"(sum(zkinfer_msm_points_total))", seconds(10)), 0);
 }
 
 }  // namespace
