@@ -15,8 +15,7 @@ function instructions(text) {
   const out = [];
   let cur = "";
   for (const line of text.split("\n")) {
-    if (!cur && /^\s*#/.test(line)) continue;
-    if (cur && /^\s*#/.test(line)) continue;
+    if (/^\s*#/.test(line)) continue;
     cur += line.replace(/\\$/, " ");
     if (line.endsWith("\\")) continue;
     if (cur.trim()) {

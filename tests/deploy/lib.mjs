@@ -64,7 +64,6 @@ export function metricNames(expr) {
 export function grafanaExpr(expr) {
   return expr
     .replaceAll("$__rate_interval", "1m")
-    .replaceAll("$__interval", "15s")
     .replaceAll("$__range", "1h")
     .replaceAll("$namespace", ".*");
 }
