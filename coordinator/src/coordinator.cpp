@@ -852,14 +852,17 @@ struct Coordinator::Impl {
       return worker_error(peer, v1::ERROR_CODE_FAILED_PRECONDITION, "unknown worker: send Hello");
     WorkerEntry& w = it->second;
     w.last_seen = Clock::now();
-    renew_lease(w);
     try {
       switch (m.body_case()) {
         case v1::WorkerMessage::kHeartbeat: return on_heartbeat(w, m.heartbeat());
         case v1::WorkerMessage::kReady: return on_ready(peer, w);
         case v1::WorkerMessage::kResult: return on_result(peer, w, m.result());
-        case v1::WorkerMessage::kFetch: return on_fetch(peer, m.fetch());
-        case v1::WorkerMessage::kUpload: return on_worker_upload(w, m.upload());
+        case v1::WorkerMessage::kFetch:
+          renew_lease(w);  // fetching the shard's inputs is working on it
+          return on_fetch(peer, m.fetch());
+        case v1::WorkerMessage::kUpload:
+          renew_lease(w);
+          return on_worker_upload(w, m.upload());
         case v1::WorkerMessage::kGoodbye: return on_goodbye(peer, m.goodbye().reason());
         default: return worker_error(peer, v1::ERROR_CODE_INVALID_ARGUMENT, "message has no body");
       }
@@ -898,6 +901,8 @@ struct Coordinator::Impl {
   }
 
   void on_heartbeat(WorkerEntry& w, const v1::Heartbeat& h) {
+    // A lease lives while heartbeats name its shard; a worker that forgot it lets it run out.
+    if (!w.shard.empty() && h.shard_in_hand() == w.shard) renew_lease(w);
     w.state = h.state();
     if (h.state() == v1::WORKER_STATE_DRAINING) w.draining = true;
     w.gpu_memory_used = h.gpu_memory_used_bytes();
