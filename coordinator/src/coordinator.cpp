@@ -722,6 +722,18 @@ struct Coordinator::Impl {
     if (a.shards.size() > 1) spdlog::info("job {}: split into {} shards", a.row.job_id, a.shards.size());
   }
 
+  // Whether a worker reported the points a shard reads as resident: the whole key for a WHOLE or
+  // H shard, a covering range of the same section for an MSM shard.
+  static bool holds_resident(const WorkerEntry& w, const ModelRow& m, const ShardRow& s) {
+    for (const auto& r : w.resident) {
+      if (r.zkey_sha256() != m.zkey_sha256) continue;
+      if (s.kind != v1::SHARD_KIND_MSM) {
+        if (r.msm() == v1::MSM_KIND_A && r.first() == 0 && r.count() >= m.wires) return true;
+      } else if (r.msm() == s.msm && r.first() <= s.first && r.first() + r.count() >= s.first + s.count) return true;
+    }
+    return false;
+  }
+
   // Gives waiting workers the most urgent ready shards: higher priority first, then submission
   // order; a job is planned when it first reaches a worker.
   void dispatch() {
@@ -734,10 +746,9 @@ struct Coordinator::Impl {
     std::sort(order.begin(), order.end(), [](const ActiveJob* x, const ActiveJob* y) {
       return x->row.priority != y->row.priority ? x->row.priority > y->row.priority : x->row.seq < y->row.seq;
     });
-    size_t next_worker = 0;
     std::vector<std::string> failed_jobs;
     for (ActiveJob* a : order) {
-      if (next_worker == idle.size()) break;
+      if (idle.empty()) break;
       std::optional<ModelRow> m = store.get_model(a->row.model_id);
       if (!m) {
         failed_jobs.push_back(a->row.job_id);
@@ -753,9 +764,16 @@ struct Coordinator::Impl {
         }
       }
       for (auto& s : a->shards) {
-        if (next_worker == idle.size()) break;
+        if (idle.empty()) break;
         if (s.state != kShardPending || !shard_ready(s, a->shards)) continue;
-        assign(idle[next_worker++], *a, s, *m);
+        // Prefer a worker that already holds the shard's key (range) resident.
+        auto pick = std::find_if(idle.begin(), idle.end(), [&](const std::string& peer) {
+          return holds_resident(workers_by_id.at(peer), *m, s);
+        });
+        if (pick == idle.end()) pick = idle.begin();
+        const std::string peer = *pick;
+        idle.erase(pick);
+        assign(peer, *a, s, *m);
       }
     }
     for (const auto& id : failed_jobs)

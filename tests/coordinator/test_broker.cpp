@@ -74,13 +74,14 @@ struct Running {
 struct ScriptedWorker {
   zmq::context_t ctx;
   zmq::socket_t s{ctx, zmq::socket_type::dealer};
-  explicit ScriptedWorker(const std::string& endpoint, const std::string& name) {
+  explicit ScriptedWorker(const std::string& endpoint, const std::string& name, const std::vector<v1::KeyRange>& resident = {}) {
     s.set(zmq::sockopt::linger, 0);
     s.connect(endpoint);
     v1::WorkerMessage m;
     m.mutable_hello()->set_worker_name(name);
     m.mutable_hello()->mutable_capacity()->set_backend(v1::BACKEND_KIND_CPU);
     m.mutable_hello()->mutable_capacity()->set_host_memory_bytes(uint64_t{1} << 34);
+    for (const auto& r : resident) *m.mutable_hello()->add_resident() = r;
     send(m);
     EXPECT_TRUE(next().has_welcome());
   }
@@ -247,6 +248,36 @@ TEST(Broker, ALeaseNotNamedInHeartbeatsRunsOut) {
   EXPECT_EQ(again.shard_id(), first.shard_id());
   forgetful.result(again.shard_id(), read_text(kData / "small_proof.json"), read_text(kData / "small_public.json"));
   EXPECT_EQ(wait_end(c, job).state(), v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST(Broker, AWorkerHoldingTheKeyResidentGetsTheShard) {
+  Running r({});
+  auto c = r.client();
+  v1::CircuitSource src;
+  src.set_r1cs_sha256(c.upload((kData / "small.r1cs").string()));
+  src.set_zkey_sha256(c.upload((kData / "small.zkey").string()));
+  const auto m = c.add_model("small", src, 60s);
+  v1::KeyRange whole;
+  whole.set_zkey_sha256(m.zkey_sha256());
+  whole.set_msm(v1::MSM_KIND_A);
+  whole.set_count(m.wires());
+  // Several cold workers and one warm one, all waiting before the job arrives.
+  std::vector<std::unique_ptr<ScriptedWorker>> cold;
+  for (int i = 0; i < 3; ++i) cold.push_back(std::make_unique<ScriptedWorker>(r.c->workers_endpoint(), "cold" + std::to_string(i)));
+  ScriptedWorker warm(r.c->workers_endpoint(), "warm", {whole});
+  v1::WorkerMessage ready;
+  ready.mutable_ready();
+  for (auto& w : cold) w->send(ready);
+  warm.send(ready);
+  std::this_thread::sleep_for(100ms);
+  v1::SubmitJobRequest s;
+  s.set_model_id(m.model_id());
+  s.set_witness_sha256(c.upload((kData / "small.wtns").string()));
+  const std::string job = c.submit(s).job_id();
+  const auto got = warm.next(5s);
+  ASSERT_TRUE(got.has_assign()) << "the worker holding the key did not get the shard";
+  EXPECT_EQ(got.assign().shard_id(), job + "/whole/0");
+  for (auto& w : cold) EXPECT_FALSE(w->next(50ms).has_assign());
 }
 
 TEST(Broker, BindErrorsNameTheEndpoint) {
