@@ -307,6 +307,7 @@ struct ClusterArgs {
   std::string data = "zkinfer-cluster", clients = kDefaultEndpoint, workers_ep = "tcp://127.0.0.1:7701",
               metrics = "127.0.0.1:9700", backend = "auto";
   unsigned workers = 2;
+  unsigned worker_threads = 0;  // 0: each worker uses every core
   bool detach = false;
   double ready_timeout_s = 30;
 };
@@ -504,7 +505,8 @@ int run_cluster_up(const ClusterArgs& a) {
     for (unsigned k = 0; k < a.workers; ++k)
       start("worker-" + std::to_string(k),
             {worker_bin.string(), "--coordinator", a.workers_ep, "--backend", a.backend, "--cache",
-             (data / ("worker-" + std::to_string(k))).string(), "--metrics", mhost + ":" + std::to_string(mport + 1 + int(k))});
+             (data / ("worker-" + std::to_string(k))).string(), "--metrics", mhost + ":" + std::to_string(mport + 1 + int(k)),
+             "--threads", std::to_string(a.worker_threads)});
   } catch (...) {
     stop_cluster(ps, true);
     throw;
@@ -698,6 +700,7 @@ void add_cluster_commands(CLI::App& app) {
   up->add_option("--backend", ca->backend, "The workers' proving backend")
       ->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  up->add_option("--worker-threads", ca->worker_threads, "CPU threads per worker (0: all cores each)")->capture_default_str();
   up->add_option("--ready-timeout", ca->ready_timeout_s, "Seconds to wait for the coordinator's /readyz")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -7,6 +7,7 @@
 //                                                   reproducible, for tests only
 //   setup_tool chain-r1cs OUT.r1cs N                 the test chain circuit of N constraints
 //                                                   (chain_circuit, tests/support/chain_circuit.h)
+//   setup_tool chain-wtns OUT.wtns N X0              a witness of it from x_0 = X0 (chain_witness.h)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,12 +19,15 @@
 #include "zkinfer/prover/ptau.h"
 #include "zkinfer/prover/r1cs.h"
 #include "zkinfer/prover/setup.h"
+#include "zkinfer/prover/wtns.h"
 #include "../support/chain_circuit.h"
+#include "../support/chain_witness.h"
 
 namespace {
 
 using namespace zkinfer::prover;
 using zkinfer::testing::chain_circuit;
+using zkinfer::testing::chain_witness;
 
 void progress(std::string_view step, double seconds) {
   std::fprintf(stderr, "  %-28.*s %9.3f s\n", (int)step.size(), step.data(), seconds);
@@ -45,7 +49,8 @@ int usage() {
                "       setup_tool setup CIRCUIT.r1cs IN.ptau OUT.zkey\n"
                "       setup_tool setup-dev CIRCUIT.r1cs OUT.zkey\n"
                "       setup_tool known-ptau OUT.ptau POWER TAU ALPHA BETA\n"
-               "       setup_tool chain-r1cs OUT.r1cs N\n");
+               "       setup_tool chain-r1cs OUT.r1cs N\n"
+               "       setup_tool chain-wtns OUT.wtns N X0\n");
   return 2;
 }
 
@@ -85,6 +90,8 @@ int main(int argc, char** argv) {
       std::printf("known-ptau power %s: %.3f s\n", argv[3], since(t0));
     } else if (cmd == "chain-r1cs" && argc == 4) {
       write_r1cs(argv[2], chain_circuit((uint32_t)std::stoul(argv[3])));
+    } else if (cmd == "chain-wtns" && argc == 5) {
+      write_wtns(argv[2], chain_witness((uint32_t)std::stoul(argv[3]), zkinfer::field_from_decimal<zkinfer::Fr>(argv[4])));
     } else {
       return usage();
     }
