@@ -8,7 +8,9 @@
 #      parts alone); only the target zkinfer_gpu_all (GPU tests, GPU benchmarks) is built
 #   4. ctest -L gpu (and the host carry-emulator test, to tell algorithm bugs from PTX ones)
 #   5. the GPU tests again at a small size under compute-sanitizer (memcheck, initcheck)
-#   6. every GPU benchmark (build-gpu/bin/bench_gpu_*), and a SASS summary of the field kernels
+#   6. every GPU benchmark (build-gpu/bin/bench_gpu_*), the cluster with a CUDA worker
+#      (bench/gpu/cluster_gpu.sh, where the cluster programs were built), and a SASS summary of
+#      the field kernels
 #   7. bench/results/gpu_check-<date>-<gpu>.{json,md}, copied into $OUT when it is set; the
 #      summary table is printed last
 # A failing step does not stop the others; the exit status is 1 if any step failed.
@@ -28,7 +30,10 @@
 # ZKINFER_GPU_SANITIZER_N, the array size for the sanitizer run (default 4099);
 # ZKINFER_GPU_CHECK_BUDGET_S (default 480): optional steps (sanitizer, SASS) are skipped once
 # this many seconds have passed, so the results are written inside the device tool's 10 minutes;
-# ZKINFER_GPU_PREBUILT, an archive from bench/gpu/prebuild.sh (see above), and
+# ZKINFER_GPU_PREBUILT, an archive from bench/gpu/prebuild.sh (see above), with
+# ZKINFER_GPU_CLUSTER_PREBUILT, its archive of the cluster programs (the two together exceed the
+# device tool's 64 MiB of carried files: one call each, or the cluster alone as
+# bench/gpu/cluster_gpu.sh says), and
 # ZKINFER_GPU_TEST_TIMEOUT_S (default 300), the limit for each test program it runs;
 # ZKINFER_GPU_CHECK_DEADLINE_S (default 560): benchmarks that read ZKINFER_GPU_BENCH_BUDGET_S
 # (bench_gpu_msm) get an even share of the time left before it.
@@ -158,6 +163,10 @@ case $PROJECT_MODE in
         GIT_DIRTY=$(grep -q '+local changes' "$BUILD/BUILD_INFO" && echo true || echo false)
       fi
     fi
+    # The cluster programs, in their own archive (each CUDA program carries every kernel).
+    if [[ -n ${ZKINFER_GPU_CLUSTER_PREBUILT:-} ]]; then
+      run unpack-cluster 120 tar -C "$BUILD" --exclude=./BUILD_INFO -xJf "$ZKINFER_GPU_CLUSTER_PREBUILT" || true
+    fi
     ;;
   full) configure_full && PROJECT_USED=full || true ;;
   gpu-only) configure_gpu_only && PROJECT_USED=gpu-only || true ;;
@@ -275,6 +284,15 @@ if ((BUILT)); then
   done
 else
   record benchmarks skipped 0 "not built"
+fi
+
+# The cluster with a CUDA worker and a CPU worker (bench/gpu/cluster_gpu.sh), where the cluster
+# programs were built (prebuilt archives carry them; the GPU-only project build has none).
+if ((BUILT)) && [[ -x $BUILD/bin/zkinfer-worker && -x $BUILD/bin/zkinfer ]]; then
+  run cluster 240 bash bench/gpu/cluster_gpu.sh "$BUILD/bin" || true
+  BENCH_TABLES+="cluster:"$'\n'"$(awk 'index($0, "=== cluster:") == 1 {f=1; next} /^--- /{f=0} f' "$LOG")"$'\n\n'
+else
+  record cluster skipped 0 "cluster programs not built"
 fi
 
 # SASS instruction counts of the field kernels: what the PTX carry chains became on this chip.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the GPU tests and benchmarks here (no GPU needed) for sm_90 and packs them, stripped,
 # with the shared libraries GPU machines lack, into build-gpu-prebuilt.tar.xz at the repository
-# root (git-ignored). bench/gpu_check.sh runs them with ZKINFER_GPU_PREBUILT set, so a GPU lease
-# is spent on the GPU rather than on nvcc (the MSM kernels take minutes to compile).
+# root (git-ignored); the cluster programs (zkinfer, zkinfer-coordinator, zkinfer-worker,
+# setup_tool) likewise into build-gpu-cluster.tar.xz. bench/gpu_check.sh runs them with
+# ZKINFER_GPU_PREBUILT (and ZKINFER_GPU_CLUSTER_PREBUILT) set, so a GPU lease is spent on the GPU
+# rather than on nvcc (the MSM kernels take minutes to compile).
 # Valid only where this machine's nvcc matches the GPU machine's driver (CUDA 13.0 on both here)
 # and its C library is not newer than theirs; gpu_check.sh's build step is the fallback.
 #   bench/gpu/prebuild.sh [BUILD_DIR]   (default build-gpu-local; ZKINFER_GPU_ARCH, default 90)
@@ -16,22 +18,33 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZKINFER_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
   -DZKINFER_BUILD_GPU_BENCH=ON "${launcher[@]}" >/dev/null
-cmake --build "$BUILD" --target zkinfer_gpu_all -j "$(nproc)"
+# The GPU tests and benchmarks, and the cluster programs for bench/gpu/cluster_gpu.sh.
+cmake --build "$BUILD" --target zkinfer_gpu_all zkinfer zkinfer-coordinator zkinfer-worker setup_tool -j "$(nproc)"
 
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/bin" "$stage/lib"
-for f in "$BUILD"/bin/test_gpu_* "$BUILD"/bin/bench_gpu_* "$BUILD"/bin/test_mont32_emu; do
-  [[ -x $f ]] && cp "$f" "$stage/bin/"
-done
-strip "$stage"/bin/*
-# Shared libraries outside the C/C++ runtime (libsodium for the Groth16 programs).
-ldd "$stage"/bin/* 2>/dev/null | awk '/=> \//{print $3}' | sort -u |
-  grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
-  while read -r lib; do cp -L "$lib" "$stage/lib/"; done
-{
-  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+local changes')"
-  echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ), sm_$ARCH, $(nvcc --version | grep -o 'release [0-9.]*')"
-} >"$stage/BUILD_INFO"
-tar -C "$stage" -cJf build-gpu-prebuilt.tar.xz .
-echo "prebuild.sh: build-gpu-prebuilt.tar.xz ($(du -h build-gpu-prebuilt.tar.xz | cut -f1)): $(ls "$stage/bin" | tr '\n' ' ')"
+# pack ARCHIVE PROGRAM...: the programs, stripped, with the shared libraries outside the C/C++
+# runtime that they load (libsodium; ZeroMQ, protobuf, SQLite and the like for the cluster), and
+# BUILD_INFO. Two archives, because each CUDA program carries every kernel (about 20 MB) and the
+# device tool carries at most 64 MiB a call.
+pack() {
+  local archive=$1 stage
+  shift
+  stage=$(mktemp -d)
+  mkdir -p "$stage/bin" "$stage/lib"
+  for f in "$@"; do
+    [[ -x $f ]] && cp "$f" "$stage/bin/"
+  done
+  strip "$stage"/bin/*
+  ldd "$stage"/bin/* 2>/dev/null | awk '/=> \//{print $3}' | sort -u |
+    grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
+    while read -r lib; do cp -L "$lib" "$stage/lib/"; done
+  {
+    echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+local changes')"
+    echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ), sm_$ARCH, $(nvcc --version | grep -o 'release [0-9.]*')"
+  } >"$stage/BUILD_INFO"
+  tar -C "$stage" -cJf "$archive" .
+  echo "prebuild.sh: $archive ($(du -h "$archive" | cut -f1)): $(ls "$stage/bin" | tr '\n' ' ')"
+  rm -rf "$stage"
+}
+pack build-gpu-prebuilt.tar.xz "$BUILD"/bin/test_gpu_* "$BUILD"/bin/bench_gpu_* "$BUILD"/bin/test_mont32_emu
+pack build-gpu-cluster.tar.xz "$BUILD"/bin/zkinfer "$BUILD"/bin/zkinfer-coordinator "$BUILD"/bin/zkinfer-worker \
+  "$BUILD"/bin/setup_tool

@@ -56,9 +56,7 @@ CREATE TABLE jobs (
   shards_done INTEGER NOT NULL,
   output_json TEXT NOT NULL,
   proof_json TEXT NOT NULL,
-  public_json TEXT NOT NULL,
-  r_bytes BLOB NOT NULL,
-  s_bytes BLOB NOT NULL
+  public_json TEXT NOT NULL
 );
 CREATE INDEX jobs_by_state ON jobs (state, seq);
 CREATE TABLE shards (
@@ -93,7 +91,7 @@ const std::vector<std::string_view> kModelFields = {
 const std::vector<std::string_view> kJobFields = {
     "model_id", "owner", "state", "error", "priority", "deadline_unix_ms", "split_into", "input_json",
     "witness_sha256", "submitted_unix_ms", "started_unix_ms", "finished_unix_ms", "shards_total",
-    "shards_done", "output_json", "proof_json", "public_json", "r_bytes", "s_bytes"};
+    "shards_done", "output_json", "proof_json", "public_json"};
 const std::vector<std::string_view> kShardFields = {
     "job_id", "kind", "msm", "range_first", "range_count", "state", "lost_retries", "failed_retries",
     "last_error", "proof_json", "public_json", "output_json", "witness_sha256", "h_sha256", "point",
@@ -285,7 +283,7 @@ void bind_fields(Query& q, const JobRow& j) {
   q.text(j.model_id).text(j.owner).integer(j.state).text(j.error).integer(j.priority).integer(i64(j.deadline_unix_ms));
   q.integer(j.split_into).text(j.input_json).text(j.witness_sha256).integer(i64(j.submitted_unix_ms));
   q.integer(i64(j.started_unix_ms)).integer(i64(j.finished_unix_ms)).integer(j.shards_total).integer(j.shards_done);
-  q.text(j.output_json).text(j.proof_json).text(j.public_json).blob(j.r_bytes).blob(j.s_bytes);
+  q.text(j.output_json).text(j.proof_json).text(j.public_json);
 }
 JobRow read_job(Query& q) {
   JobRow j;
@@ -308,8 +306,6 @@ JobRow read_job(Query& q) {
   j.output_json = q.col_text();
   j.proof_json = q.col_text();
   j.public_json = q.col_text();
-  j.r_bytes = q.col_blob();
-  j.s_bytes = q.col_blob();
   return j;
 }
 

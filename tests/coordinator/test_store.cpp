@@ -49,7 +49,7 @@ auto columns(const ModelRow& m) {
 auto columns(const JobRow& j) {
   return std::tie(j.job_id, j.seq, j.model_id, j.owner, j.state, j.error, j.priority, j.deadline_unix_ms, j.split_into,
                   j.input_json, j.witness_sha256, j.submitted_unix_ms, j.started_unix_ms, j.finished_unix_ms,
-                  j.shards_total, j.shards_done, j.output_json, j.proof_json, j.public_json, j.r_bytes, j.s_bytes);
+                  j.shards_total, j.shards_done, j.output_json, j.proof_json, j.public_json);
 }
 auto columns(const ShardRow& s) {
   return std::tie(s.shard_id, s.job_id, s.kind, s.msm, s.first, s.count, s.state, s.lost_retries, s.failed_retries,
@@ -105,8 +105,6 @@ JobRow job(const std::string& id, int state = v1::JOB_STATE_QUEUED, const std::s
   j.output_json = R"({"y":[0.5]})";
   j.proof_json = R"({"pi_a":[]})";
   j.public_json = R"(["1"])";
-  j.r_bytes = binary(32, 1);
-  j.s_bytes = binary(32, 2);
   return j;
 }
 
@@ -211,8 +209,6 @@ TEST(JobStore, InsertJobAssignsSeqAndRoundTrips) {
   u.output_json = "[1]";
   u.proof_json = "[2]";
   u.public_json = "[3]";
-  u.r_bytes = binary(32, 3);
-  u.s_bytes.clear();
   st.update_job(u);
   EXPECT_EQ(columns(*st.get_job("b")), columns(u));
 

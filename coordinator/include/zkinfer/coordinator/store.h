@@ -42,11 +42,9 @@ struct JobRow {
   std::string input_json, witness_sha256;
   uint64_t submitted_unix_ms = 0, started_unix_ms = 0, finished_unix_ms = 0;
   uint32_t shards_total = 0, shards_done = 0;
-  // Filled when the job succeeds.
+  // Filled when the job succeeds (output_json already when a witness shard reports it). A split
+  // job's randomisers r and s are drawn when its proof is assembled and never stored.
   std::string output_json, proof_json, public_json;
-  // The proof's randomisers r and s (32 bytes each) for split jobs, drawn once when the job is
-  // planned so that a restarted coordinator assembles the same proof. Empty for whole jobs.
-  std::string r_bytes, s_bytes;
 };
 
 struct ShardRow {
