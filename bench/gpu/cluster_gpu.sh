@@ -12,7 +12,8 @@
 #     LD_LIBRARY_PATH=/tmp/c/lib bash bench/gpu/cluster_gpu.sh /tmp/c/bin
 # Environment: ZKINFER_CLUSTER_JOBS (default 40), ZKINFER_CLUSTER_LOG_DOMAIN (default 20),
 # ZKINFER_CLUSTER_REPEATS (default 3), ZKINFER_CLUSTER_PORT (default 17800),
-# ZKINFER_CLUSTER_BACKENDS (default "cuda cpu").
+# ZKINFER_CLUSTER_BACKENDS (default "cuda cpu"), ZKINFER_CLUSTER_LOGS (a directory that gets the
+# coordinator's and workers' logs, with their per-shard phase times).
 set -euo pipefail
 bin=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,7 +26,13 @@ zkinfer=$bin/zkinfer
 work=$(mktemp -d)
 export ZKINFER_COORDINATOR=tcp://127.0.0.1:$port
 current=""
-trap '[ -n "$current" ] && "$zkinfer" cluster down --data "$current" >/dev/null 2>&1; rm -rf "$work"' EXIT
+keep_logs() {
+  [ -n "${ZKINFER_CLUSTER_LOGS:-}" ] || return 0
+  mkdir -p "$ZKINFER_CLUSTER_LOGS"
+  for f in "$work"/*/logs/*.log; do [ -f "$f" ] && cp "$f" "$ZKINFER_CLUSTER_LOGS/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f")"; done
+  return 0
+}
+trap '[ -n "$current" ] && "$zkinfer" cluster down --data "$current" >/dev/null 2>&1; keep_logs; rm -rf "$work"' EXIT
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
