@@ -238,8 +238,14 @@ struct Coordinator::Impl {
           ++leased;
         }
       a.row = std::move(j);
-      active.emplace(a.row.job_id, std::move(a));
+      const std::string id = a.row.job_id;
+      active.emplace(id, std::move(a));
       ++n;
+      ActiveJob& aj = active.at(id);
+      const bool all_done = !aj.shards.empty() &&
+                            std::all_of(aj.shards.begin(), aj.shards.end(), [](const ShardRow& s) { return s.state == kShardDone; });
+      if (all_done)
+        if (auto m = store.get_model(aj.row.model_id)) complete(aj, *m, aj.shards.back());
     }
     if (n) spdlog::info("resumed {} unfinished jobs from {} ({} shards were leased and are queued again)", n, cfg.data_dir, leased);
     metrics->jobs_resumed(n);
@@ -669,12 +675,15 @@ struct Coordinator::Impl {
 
   // ---- jobs -------------------------------------------------------------------------------------
 
-  void finish_job(ActiveJob& a, int state, std::string error) {
+  // Ends a job. `settled`, the shard whose result or failure ended it, is written in the same
+  // transaction, so a restart never finds a job whose every shard is done but which is not.
+  void finish_job(ActiveJob& a, int state, std::string error, const ShardRow* settled = nullptr) {
     JobRow& j = a.row;
     j.state = state;
     j.error = std::move(error);
     j.finished_unix_ms = unix_ms();
-    store.update_job(j);
+    if (settled) store.update_shard_and_job(*settled, j);
+    else store.update_job(j);
     for (auto& [sid, lease] : a.leases)
       if (auto w = workers_by_id.find(lease.worker); w != workers_by_id.end() && w->second.shard == sid) w->second.shard.clear();
     const double seconds = double(j.finished_unix_ms - j.submitted_unix_ms) / 1000.0;
@@ -830,9 +839,8 @@ struct Coordinator::Impl {
     metrics->retry(lost ? "worker_lost" : "shard_failed");
     if (n > budget) {
       s.state = kShardFailed;
-      store.update_shard(s);
       finish_job(a, v1::JOB_STATE_FAILED,
-                 "shard " + s.shard_id + " " + (lost ? "lost" : "failed") + " " + std::to_string(n) + " times; last: " + why);
+                 "shard " + s.shard_id + " " + (lost ? "lost" : "failed") + " " + std::to_string(n) + " times; last: " + why, &s);
       return;
     }
     s.state = kShardPending;
@@ -1016,8 +1024,7 @@ struct Coordinator::Impl {
       if (r.failure().code() == v1::ERROR_CODE_INVALID_ARGUMENT) {
         s->state = kShardFailed;
         s->last_error = why;
-        store.update_shard(*s);
-        return finish_job(*a, v1::JOB_STATE_FAILED, "shard " + s->shard_id + ": " + r.failure().message());
+        return finish_job(*a, v1::JOB_STATE_FAILED, "shard " + s->shard_id + ": " + r.failure().message(), s);
       }
       requeue(*a, *s, false, why);
       return dispatch();
@@ -1045,9 +1052,6 @@ struct Coordinator::Impl {
         s.proof_json = p.proof_json;
         s.public_json = p.public_json;
         s.output_json = r.output_json();
-        a.row.output_json = r.output_json();
-        a.row.proof_json = p.proof_json;
-        a.row.public_json = p.public_json;
         break;
       }
       case v1::SHARD_KIND_WITNESS:
@@ -1080,38 +1084,47 @@ struct Coordinator::Impl {
       store.update_shard_and_job(s, a.row);
       return;
     }
-    if (s.kind != v1::SHARD_KIND_WHOLE) {
-      try {
-        CheckedProof p = aggregate_split(artifacts, m, job_witness(a.row, a.shards), a.shards);
-        a.row.proof_json = p.proof_json;
-        a.row.public_json = p.public_json;
-      } catch (const std::invalid_argument& e) {
-        // One partial point is wrong, and nothing says which: run every MSM range again, within
-        // the ranges' failure budget.
-        metrics->verification_failed();
-        const std::string why = std::string("the aggregated proof does not verify: ") + e.what();
-        spdlog::warn("job {}: {}", a.row.job_id, why);
-        for (auto& x : a.shards)
-          if (x.kind == v1::SHARD_KIND_MSM && x.failed_retries + 1 > cfg.max_failed_retries) {
-            store.update_shard(s);
-            return finish_job(a, v1::JOB_STATE_FAILED, why);
-          }
-        for (auto& x : a.shards) {
-          if (x.kind != v1::SHARD_KIND_MSM) continue;
-          x.state = kShardPending;
-          ++x.failed_retries;
-          x.last_error = why;
-          x.point.clear();
-          --a.row.shards_done;
-          metrics->retry("shard_failed");
-        }
-        store.update_job(a.row);
-        for (const auto& x : a.shards) store.update_shard(x);
-        return;
-      }
+    complete(a, m, s);
+  }
+
+  // Every shard of a job is done: its proof is the whole shard's, or the partial points added up
+  // and checked; then the job succeeds. `last` is the shard that finished last.
+  void complete(ActiveJob& a, const ModelRow& m, const ShardRow& last) {
+    if (a.shards.size() == 1 && a.shards[0].kind == v1::SHARD_KIND_WHOLE) {
+      const ShardRow& w = a.shards[0];
+      a.row.proof_json = w.proof_json;
+      a.row.public_json = w.public_json;
+      a.row.output_json = w.output_json;
+      return finish_job(a, v1::JOB_STATE_SUCCEEDED, "", &last);
     }
-    store.update_shard(s);
-    finish_job(a, v1::JOB_STATE_SUCCEEDED, "");
+    try {
+      CheckedProof p = aggregate_split(artifacts, m, job_witness(a.row, a.shards), a.shards);
+      a.row.proof_json = p.proof_json;
+      a.row.public_json = p.public_json;
+    } catch (const std::invalid_argument& e) {
+      // One partial point is wrong, and nothing says which: run every MSM range again, within
+      // the ranges' failure budget.
+      metrics->verification_failed();
+      const std::string why = std::string("the aggregated proof does not verify: ") + e.what();
+      spdlog::warn("job {}: {}", a.row.job_id, why);
+      for (const auto& x : a.shards)
+        if (x.kind == v1::SHARD_KIND_MSM && x.failed_retries + 1 > cfg.max_failed_retries)
+          return finish_job(a, v1::JOB_STATE_FAILED, why, &last);
+      for (auto& x : a.shards) {
+        if (x.kind != v1::SHARD_KIND_MSM) continue;
+        x.state = kShardPending;
+        ++x.failed_retries;
+        x.last_error = why;
+        x.point.clear();
+        --a.row.shards_done;
+        metrics->retry("shard_failed");
+      }
+      store.update_shard_and_job(last, a.row);
+      for (const auto& x : a.shards)
+        if (x.kind == v1::SHARD_KIND_MSM) store.update_shard_and_job(x, a.row);
+      return;
+    }
+    finish_job(a, v1::JOB_STATE_SUCCEEDED, "", &last);
   }
 
   // ---- timers -----------------------------------------------------------------------------------

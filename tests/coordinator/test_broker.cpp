@@ -14,6 +14,8 @@
 
 #include "zkinfer/client/coordinator_client.h"
 #include "zkinfer/coordinator/coordinator.h"
+#include "zkinfer/coordinator/models.h"
+#include "zkinfer/coordinator/store.h"
 #include "zkinfer/prover/json.h"
 #include "zkinfer/proto/wire.h"
 
@@ -33,9 +35,11 @@ struct Running {
   fs::path dir;
   std::unique_ptr<Coordinator> c;
   std::thread t;
-  explicit Running(CoordinatorConfig cfg) {
-    dir = fs::temp_directory_path() / ("zkinfer-broker-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-    fs::remove_all(dir);
+  // A fresh data directory, or `existing` as it is.
+  explicit Running(CoordinatorConfig cfg, fs::path existing = {}) {
+    dir = existing.empty() ? fs::temp_directory_path() / ("zkinfer-broker-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++))
+                           : existing;
+    if (existing.empty()) fs::remove_all(dir);
     cfg.data_dir = dir.string();
     cfg.clients_endpoint = "tcp://127.0.0.1:0";
     cfg.workers_endpoint = "tcp://127.0.0.1:0";
@@ -278,6 +282,38 @@ TEST(Broker, AWorkerHoldingTheKeyResidentGetsTheShard) {
   ASSERT_TRUE(got.has_assign()) << "the worker holding the key did not get the shard";
   EXPECT_EQ(got.assign().shard_id(), job + "/whole/0");
   for (auto& w : cold) EXPECT_FALSE(w->next(50ms).has_assign());
+}
+
+// A job whose every shard was done when the previous coordinator stopped is finished on start.
+TEST(Broker, AJobWithEveryShardDoneSucceedsWhenResumed) {
+  const fs::path dir = fs::temp_directory_path() / ("zkinfer-broker-resume-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string pub = read_text(kData / "small_public.json");
+  {
+    Store st(dir.string());
+    common::ArtifactStore art((dir / "artifacts").string());
+    const ModelRow m = prepare_circuit_model(art, "small", art.put_file((kData / "small.r1cs").string()),
+                                             art.put_file((kData / "small.zkey").string()));
+    st.put_model(m);
+    JobRow j;
+    j.job_id = "resume1";
+    j.model_id = m.model_id;
+    j.state = v1::JOB_STATE_RUNNING;
+    j.shards_total = j.shards_done = 1;
+    j = st.insert_job(j);
+    ShardRow s;
+    s.shard_id = "resume1/whole/0";
+    s.job_id = j.job_id;
+    s.kind = v1::SHARD_KIND_WHOLE;
+    s.state = kShardDone;
+    s.proof_json = read_text(kData / "small_proof.json");
+    s.public_json = pub;
+    st.plan_job(j, {s});
+  }
+  Running r({}, dir);
+  auto c = r.client();
+  EXPECT_EQ(c.status("resume1").state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(nlohmann::json::parse(c.result("resume1").public_json()), nlohmann::json::parse(pub));
 }
 
 TEST(Broker, BindErrorsNameTheEndpoint) {
