@@ -4,6 +4,7 @@
 #include <exception>
 
 #include <CLI/CLI.hpp>
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
 
 #include "zkinfer/common/log.h"
@@ -53,6 +54,12 @@ int main(int argc, char** argv) {
   cfg.lease_ms = uint32_t(lease_s * 1000.0);
   try {
     zkinfer::common::init_logging("coordinator", log_level);
+    // Protobuf logs an error for every string field that is not UTF-8 before refusing the
+    // message; from the network that is a peer's malformed message (counted and answered), not
+    // ours, so it goes to the debug level rather than flooding the log.
+    google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char* file, int line, const std::string& msg) {
+      spdlog::debug("protobuf ({}:{}): {}", file, line, msg);
+    });
     zkinfer::coordinator::Coordinator c(cfg);
     g_coordinator = &c;
     std::signal(SIGINT, on_signal);
