@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   zkinfer::coordinator::CoordinatorConfig cfg;
   std::string log_level = "info";
   double lease_s = cfg.lease_ms / 1000.0;
+  unsigned keep_uploads_h = unsigned(cfg.keep_uploads.count());
   CLI::App app{"zkinfer-coordinator: accepts proof jobs from clients, shards them over workers, checks and keeps the proofs"};
   app.add_option("--data", cfg.data_dir, "Directory of the job store (zkinfer.db) and the artifacts")->capture_default_str();
   app.add_option("--clients", cfg.clients_endpoint, "ZeroMQ endpoint clients connect to")->capture_default_str();
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{8} << 20, int64_t{1} << 31));
   app.add_option("--max-queued-jobs", cfg.max_queued_jobs, "Unfinished jobs beyond which submissions are refused")
       ->capture_default_str();
+  app.add_option("--keep-uploads-hours", keep_uploads_h,
+                 "Uploads no job or model needs are removed after this long unused (witnesses, samples)")
+      ->capture_default_str();
   app.add_option("--curve-key", cfg.curve_key_file, "CURVE: this coordinator's key pair file (zkinfer keygen)")->check(CLI::ExistingFile);
   app.add_option("--client-keys", cfg.client_keys_file, "CURVE: allowlist of client public keys, one per line")
       ->check(CLI::ExistingFile);
@@ -52,6 +56,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   cfg.lease_ms = uint32_t(lease_s * 1000.0);
+  cfg.keep_uploads = std::chrono::hours(keep_uploads_h);
   try {
     zkinfer::common::init_logging("coordinator", log_level);
     // Protobuf logs an error for every string field that is not UTF-8 before refusing the

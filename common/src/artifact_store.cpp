@@ -111,6 +111,11 @@ uint64_t ArtifactStore::total_bytes() const {
   return n;
 }
 
+void ArtifactStore::touch(std::string_view sha) {
+  std::error_code ec;
+  fs::last_write_time(path(sha), fs::file_time_type::clock::now(), ec);
+}
+
 void ArtifactStore::remove(std::string_view sha) {
   std::error_code ec;
   fs::remove(path(sha), ec);

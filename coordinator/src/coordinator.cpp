@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -173,6 +174,7 @@ struct Coordinator::Impl {
   std::map<std::string, std::unique_ptr<compiler::Graph>> graphs;  // ONNX graphs by model id (input checks)
   uint64_t worker_counter = 0;
   Clock::time_point next_tick = Clock::now();
+  Clock::time_point next_sweep = Clock::now();
 
   // Model preparation thread.
   std::mutex prep_mu;
@@ -404,6 +406,8 @@ struct Coordinator::Impl {
       u.total = c.total_size();
       if (!artifacts.has(c.sha256()))
         u.upload = std::make_unique<common::ArtifactUpload>(artifacts, c.sha256(), c.total_size(), cfg.max_artifact_bytes);
+      else
+        artifacts.touch(c.sha256());  // used again: its retention starts over
       client_uploads[key] = std::move(u);
     }
     auto it = client_uploads.find(key);
@@ -693,8 +697,58 @@ struct Coordinator::Impl {
     else
       spdlog::info("job {} {}: {}", j.job_id, job_state_name(state), j.error);
     const JobRow row = j;
+    const std::vector<std::string> scratch = job_scratch(a);
     active.erase(row.job_id);
+    remove_unreferenced(scratch);
     notify_waiters(row);
+  }
+
+  // What a job made on the way, the witness of a witness shard and h: once the job ends only
+  // its result (in the store) matters. What a client uploaded goes later, by age (sweep_uploads).
+  static std::vector<std::string> job_scratch(const ActiveJob& a) {
+    std::vector<std::string> out;
+    for (const auto& s : a.shards) {
+      if (!s.witness_sha256.empty()) out.push_back(s.witness_sha256);
+      if (!s.h_sha256.empty()) out.push_back(s.h_sha256);
+    }
+    return out;
+  }
+
+  // Every artifact an unfinished job or a model needs.
+  std::set<std::string> needed_artifacts() {
+    std::set<std::string> needed;
+    for (const auto& [id, a] : active) {
+      needed.insert(a.row.witness_sha256);
+      for (auto& sha : job_scratch(a)) needed.insert(std::move(sha));
+    }
+    for (const auto& m : store.list_models(0, "")) needed.insert({m.onnx_sha256, m.r1cs_sha256, m.zkey_sha256});
+    return needed;
+  }
+
+  void remove_unreferenced(const std::vector<std::string>& shas) {
+    if (shas.empty()) return;
+    const std::set<std::string> needed = needed_artifacts();
+    for (const auto& sha : shas)
+      if (!needed.count(sha) && artifacts.has(sha)) artifacts.remove(sha);
+  }
+
+  // Uploads no unfinished job or model needs, unused for cfg.keep_uploads (a witness submitted
+  // again within it is not uploaded twice; a re-upload counts as a use).
+  void sweep_uploads() {
+    const std::set<std::string> needed = needed_artifacts();
+    const auto cutoff = std::filesystem::file_time_type::clock::now() - cfg.keep_uploads;
+    uint64_t bytes = 0;
+    size_t n = 0;
+    for (const auto& sha : artifacts.list()) {
+      if (needed.count(sha)) continue;
+      std::error_code ec;
+      const auto t = std::filesystem::last_write_time(artifacts.path(sha), ec);
+      if (ec || t > cutoff) continue;
+      bytes += artifacts.size(sha);
+      artifacts.remove(sha);
+      ++n;
+    }
+    if (n) spdlog::info("removed {} unused uploads ({} MiB) older than {} h", n, bytes >> 20, cfg.keep_uploads.count());
   }
 
   void notify_waiters(const JobRow& j) {
@@ -1178,6 +1232,12 @@ struct Coordinator::Impl {
       } else {
         ++it;
       }
+    }
+    if (now >= next_sweep) {
+      sweep_uploads();
+      // Once a minute, or as often as the retention itself where that is shorter (tests).
+      next_sweep = now + std::clamp<Clock::duration>(cfg.keep_uploads, std::chrono::milliseconds(cfg.heartbeat_interval_ms),
+                                                     std::chrono::minutes(1));
     }
     // Client uploads abandoned for ten minutes.
     for (auto it = client_uploads.begin(); it != client_uploads.end();)

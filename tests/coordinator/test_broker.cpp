@@ -284,6 +284,36 @@ TEST(Broker, AWorkerHoldingTheKeyResidentGetsTheShard) {
   for (auto& w : cold) EXPECT_FALSE(w->next(50ms).has_assign());
 }
 
+// Artifacts: a model's stay; a job's uploaded witness stays while the job runs; unused uploads go
+// after the retention (here zero, so at the next sweep).
+TEST(Broker, UnusedUploadsAreRemovedAndWhatJobsAndModelsNeedStays) {
+  CoordinatorConfig cfg;
+  cfg.heartbeat_interval_ms = 100;
+  cfg.keep_uploads = std::chrono::hours(0);
+  Running r(cfg);
+  auto c = r.client();
+  const fs::path art = r.dir / "artifacts";
+  const std::string job = submit_small(c);
+  const auto m = c.get_model(c.status(job).model_id());
+  const std::string witness = c.upload((kData / "small.wtns").string());  // the job's, uploaded again
+  const std::string stray = c.upload_bytes("an upload nothing refers to");
+  auto gone = [&](const std::string& sha) {
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (fs::exists(art / sha) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+    return !fs::exists(art / sha);
+  };
+  EXPECT_TRUE(gone(stray));
+  EXPECT_TRUE(fs::exists(art / witness));  // its job is queued
+  ScriptedWorker w(r.c->workers_endpoint(), "w");
+  const auto a = w.ready();
+  w.result(a.shard_id(), read_text(kData / "small_proof.json"), read_text(kData / "small_public.json"));
+  EXPECT_EQ(wait_end(c, job).state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_TRUE(gone(witness));
+  EXPECT_TRUE(fs::exists(art / m.r1cs_sha256()));
+  EXPECT_TRUE(fs::exists(art / m.zkey_sha256()));
+  EXPECT_EQ(nlohmann::json::parse(c.result(job).public_json()), nlohmann::json::parse(read_text(kData / "small_public.json")));
+}
+
 // A job whose every shard was done when the previous coordinator stopped is finished on start.
 TEST(Broker, AJobWithEveryShardDoneSucceedsWhenResumed) {
   const fs::path dir = fs::temp_directory_path() / ("zkinfer-broker-resume-" + std::to_string(::getpid()));

@@ -17,6 +17,7 @@
 #include "../support/onnx_builder.h"
 #include "cluster_harness.h"
 #include "zkinfer/common/curve.h"
+#include "zkinfer/common/sha256.h"
 #include "zkinfer/compiler/graph.h"
 #include "zkinfer/compiler/io_json.h"
 #include "zkinfer/compiler/reference.h"
@@ -132,6 +133,12 @@ TEST(Cluster, SplitJobAcrossWorkersVerifies) {
   const auto info = c.status(job);
   EXPECT_EQ(info.shards_total(), 1u + 5u * 3u);  // h, then 5 MSMs in 3 ranges each
   EXPECT_EQ(info.shards_done(), info.shards_total());
+  // h went with the job; the model and the uploaded witness (kept for reuse) remain.
+  const auto m = c.get_model(model);
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(cluster.dir() / "coordinator" / "artifacts"))
+    if (e.is_regular_file()) left.insert(e.path().filename().string());
+  EXPECT_EQ(left, (std::set<std::string>{m.r1cs_sha256(), m.zkey_sha256(), common::sha256_file_hex(f.wtns)}));
 }
 
 // A two-layer perceptron compiled and set up by the coordinator; its proofs carry the outputs.

@@ -36,6 +36,8 @@ class ArtifactStore {
   std::string put_file(const std::string& file);
 
   std::vector<std::string> list() const;  // hashes, sorted
+  // Marks the artifact as just used (its modification time), for retention by age.
+  void touch(std::string_view sha);
   uint64_t total_bytes() const;
   void remove(std::string_view sha);
 

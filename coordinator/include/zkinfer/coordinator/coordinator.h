@@ -6,6 +6,7 @@
 // Compile and setup of new models run on a background thread so the loop never blocks on them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,10 @@ struct CoordinatorConfig {
   uint64_t max_artifact_bytes = wire::kDefaultMaxArtifactBytes;
   uint32_t max_queued_jobs = 100000;   // submissions beyond are refused RESOURCE_EXHAUSTED
   uint32_t max_split = 64;             // largest split_into a job may ask for
+  // Uploads (witnesses, calibration samples, .ptau) that no unfinished job or model needs are
+  // removed once unused this long; what jobs make on the way (h, witnesses of witness shards)
+  // goes when the job ends.
+  std::chrono::hours keep_uploads{24};
   // CURVE (all three, or none): the coordinator's key pair file (zkinfer keygen), and the
   // allowlists of client and worker public keys (one Z85 key per line).
   std::string curve_key_file, client_keys_file, worker_keys_file;
