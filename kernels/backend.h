@@ -10,6 +10,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "zkinfer/ec/curves.h"
@@ -41,6 +42,10 @@ constexpr const char* ntt_kind_name(NttKind k) {
 // host array, which the caller keeps alive and unchanged while the array exists: every resident
 // array remembers it, so any backend can use any resident array (one that did not make it reads
 // the host array, as the plain operations do).
+//
+// The one exception: an array a backend computed on its device and never copied out (h from
+// constraint_quotient_resident on a GPU) has no host array; only that backend can read it, and
+// host() says so.
 template <class T>
 class ResidentArray {
  public:
@@ -51,7 +56,13 @@ class ResidentArray {
   ResidentArray(const ResidentArray&) = delete;
   ResidentArray& operator=(const ResidentArray&) = delete;
 
-  const T* host() const { return host_; }
+  // Throws std::logic_error for an array that lives only on the device that computed it.
+  const T* host() const {
+    if (!host_ && n_)
+      throw std::logic_error("resident array of " + std::to_string(n_) +
+                             " values lives only on the device that computed it: use that backend");
+    return host_;
+  }
   size_t size() const { return n_; }
   // Device memory this array holds, bytes (0 where it only views the host array).
   virtual size_t device_bytes() const { return 0; }
@@ -62,6 +73,12 @@ class ResidentArray {
       throw std::out_of_range("resident array: range [" + std::to_string(first) + ", " + std::to_string(first) +
                               " + " + std::to_string(n) + ") exceeds its " + std::to_string(n_) + " entries");
   }
+
+  // Tag of the constructor for arrays without a host array (the exception above).
+  struct DeviceOnly {};
+
+ protected:
+  ResidentArray(DeviceOnly, size_t n) : host_(nullptr), n_(n) {}
 
  private:
   const T* host_;
@@ -196,6 +213,19 @@ class Backend {
     std::vector<Fr> b(n), c(n);
     rows.host().eval_constraints(z.host(), n, 0, n, h_out, b.data(), c.data());
     coset_quotient(h_out, b.data(), c.data(), n, shift);
+  }
+
+  // The same H, left where the MSM over the key's H points reads it: this default computes h
+  // into a host array owned by the result and makes it resident (resident_fr); a GPU backend
+  // keeps it in device memory and moves nothing (the result then has no host array).
+  virtual std::shared_ptr<const ResidentFr> constraint_quotient_resident(const ResidentRows& rows, const ResidentFr& z,
+                                                                         size_t n, const Fr& shift) {
+    auto h = std::make_shared<std::vector<Fr>>(n);
+    constraint_quotient(h->data(), rows, z, n, shift);
+    auto r = resident_fr(h->data(), n);
+    // The resident array views *h: one owner keeps both alive.
+    auto both = std::make_shared<std::pair<std::shared_ptr<std::vector<Fr>>, std::shared_ptr<const ResidentFr>>>(h, r);
+    return std::shared_ptr<const ResidentFr>(both, r.get());
   }
 
  protected:

@@ -232,7 +232,7 @@ Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, cons
 }
 
 // The witness goes to the backend once; H comes from the resident constraint rows (on a GPU the
-// evaluations, NTTs and quotient stay on the device and only h comes back).
+// evaluations, NTTs and quotient run on the device, and h stays there for the H MSM).
 Proof prove(const ResidentKey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
   const Zkey& zk = key.key();
   check_witness(zk, witness);
@@ -240,11 +240,9 @@ Proof prove(const ResidentKey& key, std::span<const Fr> witness, Backend& backen
   const uint32_t n = zk.header().domain_size;
   const auto z = backend.resident_fr(witness.data(), witness.size());
   timer.done("witness to the backend");
-  std::vector<Fr> h(n);
-  backend.constraint_quotient(h.data(), key.resident_rows(), *z, n, snarkjs_coset_shift(log2_exact(n)));
+  // h stays where the backend computed it (on a GPU: in device memory).
+  const auto hr = backend.constraint_quotient_resident(key.resident_rows(), *z, n, snarkjs_coset_shift(log2_exact(n)));
   timer.done("H (A z, B z, 3 inverse NTTs, 3 coset NTTs, a b - c)");
-  const auto hr = backend.resident_fr(h.data(), h.size());
-  timer.done("h to the backend");
   return assemble_fresh(zk.header(), run_msms(zk, *z, *hr, backend, timer, ResidentPointsOf{key}));
 }
 

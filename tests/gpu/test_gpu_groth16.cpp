@@ -220,6 +220,28 @@ TEST_F(GpuGroth16, ConstraintQuotientAndResidentScalarsEqualCpu) {
   EXPECT_THROW(cuda().msm_g1(o, *z, w.size(), on_gpu.a(), 0, 1), std::out_of_range);
 }
 
+// h left on the device (constraint_quotient_resident): no host array, and the H MSM over it
+// equals the CPU's over compute_h; the proofs that use it verify.
+TEST_F(GpuGroth16, ResidentQuotientStaysOnTheDevice) {
+  ResidentKey rk(key(), cuda());
+  const uint32_t n = key().header().domain_size;
+  const Fr shift = snarkjs_coset_shift(unsigned(std::countr_zero(n)));
+  for (const auto& w : witnesses()) {
+    const std::vector<Fr> want = compute_h(key(), w, cpu());
+    auto z = cuda().resident_fr(w.data(), w.size());
+    const auto h = cuda().constraint_quotient_resident(rk.resident_rows(), *z, n, shift);
+    ASSERT_EQ(h->size(), n);
+    EXPECT_EQ(h->device_bytes(), size_t{n} * sizeof(Fr));
+    EXPECT_THROW(h->host(), std::logic_error);
+    G1Jacobian got, expect;
+    cuda().msm_g1(got, *h, 0, rk.h(), 0, n);
+    cpu().msm_g1(expect, want.data(), key().parts().h.data(), n);
+    EXPECT_EQ(got, expect);
+    std::string why;
+    EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, cuda()), &why)) << why;
+  }
+}
+
 // The split backend (split_backend.h) over a CUDA and a CPU backend, as over two GPUs: each
 // holds half of every key array; the MSMs and proofs equal the CPU backend's.
 TEST_F(GpuGroth16, SplitOverCudaAndCpuEqualsCpu) {

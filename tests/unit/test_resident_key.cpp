@@ -310,6 +310,39 @@ TEST(ConstraintQuotient, EqualsComputeHOnEveryPath) {
   EXPECT_THROW(be->constraint_quotient(h.data(), rk.resident_rows(), *short_z, n, shift), std::invalid_argument);
 }
 
+// constraint_quotient_resident's default: h in a host array the result owns, made resident by
+// the backend; it outlives everything it was computed from and reads as compute_h's h.
+TEST(ConstraintQuotient, ResidentDefaultOwnsItsHostArray) {
+  SnarkjsFixture f;
+  auto be = make_cpu_backend();
+  ResidentKey rk(f.key, *be);
+  const uint32_t n = f.key.header().domain_size;
+  const std::vector<Fr> want = compute_h(f.key, f.witness, *be);
+  std::shared_ptr<const ResidentFr> h;
+  {
+    auto z = be->resident_fr(f.witness.data(), f.witness.size());
+    h = be->constraint_quotient_resident(rk.resident_rows(), *z, n, snarkjs_coset_shift(unsigned(std::countr_zero(n))));
+  }
+  ASSERT_EQ(h->size(), n);
+  EXPECT_EQ(std::vector<Fr>(h->host(), h->host() + n), want);
+}
+
+// An array held only on a device says so instead of handing out a null host pointer.
+TEST(ResidentFr, DeviceOnlyArraysHaveNoHostArray) {
+  struct OnDevice : ResidentFr {
+    explicit OnDevice(size_t n) : ResidentFr(DeviceOnly{}, n) {}
+  };
+  const OnDevice d(4);
+  EXPECT_EQ(d.size(), 4u);
+  EXPECT_THROW(d.host(), std::logic_error);
+  CountingBackend plain;
+  G1Jacobian out;
+  const std::vector<G1Affine> pts(4, g1_generator());
+  const ResidentG1 p(pts.data(), pts.size());
+  EXPECT_THROW(static_cast<Backend&>(plain).msm_g1(out, d, 0, p, 0, 4), std::logic_error);
+  EXPECT_NO_THROW(OnDevice(0).host());
+}
+
 TEST(ResidentKey, UsableWithAnotherBackend) {
   // Made by one backend, used by another (which reads the host points): same MSMs.
   SnarkjsFixture f;
