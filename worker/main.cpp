@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", cfg.metrics_address, "HOST:PORT serving /metrics, /healthz, /readyz (empty: none)");
   app.add_option("--name", cfg.name, "Worker name reported to the coordinator (default: HOSTNAME-PID)");
   app.add_option("--threads", cfg.cpu_threads, "CPU threads (0: all, or ZKINFER_THREADS)")->capture_default_str();
+  uint64_t job_cache_mib = cfg.job_cache_bytes >> 20;
+  app.add_option("--job-cache-mib", job_cache_mib,
+                 "Job data (witnesses, h) kept in the cache beyond the last two, MiB; keys and models always stay")
+      ->capture_default_str();
   auto* key_opt = app.add_option("--curve-key", curve_key, "CURVE key file of this worker (public/secret lines)")
                       ->check(CLI::ExistingFile);
   app.add_option("--server-key", server, "The coordinator's CURVE public key: Z85, or a file holding it")
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
   key_opt->needs("--server-key");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  cfg.job_cache_bytes = job_cache_mib << 20;
 
   try {
     zkinfer::common::init_logging("worker", log_level);

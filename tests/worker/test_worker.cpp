@@ -293,6 +293,38 @@ TEST(WorkerShards, MsmRangesAddUpToTheWholeMsm) {
   }
 }
 
+// Job data beyond the limit leaves the cache, oldest first; the two most recent and the key stay.
+TEST(WorkerShards, OldJobDataLeavesTheCache) {
+  TempDir dir;
+  FakeCoordinator c((dir.path / "coord").string());
+  SmallCircuit s(c);
+  const uint32_t n = s.key.header().domain_size;
+  std::vector<std::string> scalars;
+  for (uint64_t k = 0; k < 4; ++k) {  // four jobs' h vectors (any values will do for an MSM)
+    std::vector<Fr> w(n, Fr::from_u64(k + 2));
+    scalars.push_back(c.store.put(wire::encode_scalars(w)));
+  }
+  auto cfg = config(c, dir);
+  cfg.job_cache_bytes = 1;  // keep only the two most recent
+  RunningWorker rw(cfg);
+  c.handshake();
+  for (size_t k = 0; k < scalars.size(); ++k) {
+    v1::ShardAssignment a = shard("job" + std::to_string(k) + "/msm/0", v1::SHARD_KIND_MSM);
+    a.set_zkey_sha256(s.zkey_sha);
+    a.set_msm(v1::MSM_KIND_H);  // h-style scalars: raw 32-byte values
+    a.set_count(n);
+    a.set_scalars_sha256(scalars[k]);
+    const v1::ShardResult r = c.run_shard(a);
+    ASSERT_FALSE(r.has_failure()) << r.failure().message();
+  }
+  auto cached = [&](const std::string& sha) { return fs::exists(fs::path(cfg.cache_dir) / sha); };
+  EXPECT_FALSE(cached(scalars[0]));
+  EXPECT_FALSE(cached(scalars[1]));
+  EXPECT_TRUE(cached(scalars[2]));
+  EXPECT_TRUE(cached(scalars[3]));
+  EXPECT_TRUE(cached(s.zkey_sha));
+}
+
 TEST(WorkerShards, HShardUploadsH) {
   TempDir dir;
   FakeCoordinator c((dir.path / "coord").string());

@@ -549,6 +549,29 @@ class Worker::Session {
     begin_upload();
   }
 
+  // A finished shard's job data joins the list of it; beyond the byte limit, the oldest leaves
+  // the cache, so a long-running worker's disk holds keys and models, not every proof's vectors.
+  void retire_job_data(const v1::ShardAssignment& a, const std::vector<std::string>& made) {
+    auto add = [&](const std::string& sha) {
+      if (sha.empty() || !w_.cache_.has(sha)) return;
+      job_data_.erase(std::remove(job_data_.begin(), job_data_.end(), sha), job_data_.end());
+      job_data_.push_back(sha);  // most recent last
+    };
+    add(a.witness_sha256());
+    add(a.scalars_sha256());
+    for (const auto& sha : made) add(sha);
+    uint64_t bytes = 0;
+    for (const auto& sha : job_data_) bytes += w_.cache_.has(sha) ? w_.cache_.size(sha) : 0;
+    while (job_data_.size() > 2 && bytes > cfg_.job_cache_bytes) {
+      const std::string old = job_data_.front();
+      job_data_.pop_front();
+      if (!w_.cache_.has(old)) continue;
+      bytes -= w_.cache_.size(old);
+      w_.cache_.remove(old);
+      spdlog::debug("cache: removed job data {}", old);
+    }
+  }
+
   void begin_upload() {
     task_ = Task::kUploading;
     upload_index_ = 0;
@@ -589,6 +612,7 @@ class Worker::Session {
     const double total = seconds_since(shard_started_);
     if (metrics_) metrics_->shard_done(shard_->kind(), ok, outcome_.result, total);
     spdlog::info("shard {} {} in {:.3f} s", shard_->shard_id(), ok ? "done" : "reported failed", total);
+    retire_job_data(*shard_, outcome_.uploads);
     shard_.reset();
     outcome_ = {};
     task_ = Task::kIdle;
@@ -641,6 +665,7 @@ class Worker::Session {
   bool ready_sent_ = false, draining_ = false, finished_ = false;
 
   Task task_ = Task::kIdle;
+  std::deque<std::string> job_data_;  // job data in the cache, oldest first (retire_job_data)
   std::optional<v1::ShardAssignment> shard_;
   Clock::time_point shard_started_;
   double fetch_seconds_ = 0;

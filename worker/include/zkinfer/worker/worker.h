@@ -54,6 +54,10 @@ struct WorkerConfig {
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
   size_t max_resident_keys = 2;
+  // Job data in the cache (witnesses, h vectors, fetched or made here) beyond this many bytes
+  // goes, oldest first; the two most recent always stay (the next shard of a job usually needs
+  // them). Keys and models stay: they are what makes the next proof cheap.
+  uint64_t job_cache_bytes = uint64_t{4} << 30;
   int64_t max_message_bytes = wire::kDefaultMaxMessageBytes;
   uint64_t max_artifact_bytes = wire::kDefaultMaxArtifactBytes;
 };
