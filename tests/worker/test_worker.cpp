@@ -193,6 +193,13 @@ struct SmallCircuit {
   std::vector<Fr> witness = prover::read_wtns(kData + "/small.wtns");
   explicit SmallCircuit(FakeCoordinator& c)
       : zkey_sha(c.store.put_file(kData + "/small.zkey")), wtns_sha(c.store.put_file(kData + "/small.wtns")) {}
+  // The whole proof of small.wtns, as job1's only shard.
+  v1::ShardAssignment whole() const {
+    v1::ShardAssignment a = shard("job1/whole/0", v1::SHARD_KIND_WHOLE);
+    a.set_zkey_sha256(zkey_sha);
+    a.set_witness_sha256(wtns_sha);
+    return a;
+  }
 };
 
 TEST(WorkerShards, WholeCircuitProofVerifies) {
@@ -201,9 +208,7 @@ TEST(WorkerShards, WholeCircuitProofVerifies) {
   SmallCircuit s(c);
   RunningWorker rw(config(c, dir));
   c.handshake();
-  v1::ShardAssignment a = shard("job1/whole/0", v1::SHARD_KIND_WHOLE);
-  a.set_zkey_sha256(s.zkey_sha);
-  a.set_witness_sha256(s.wtns_sha);
+  v1::ShardAssignment a = s.whole();
   const v1::ShardResult r = c.run_shard(a);
   ASSERT_FALSE(r.has_failure()) << r.failure().message();
   EXPECT_EQ(r.shard_id(), "job1/whole/0");
@@ -397,9 +402,7 @@ TEST(WorkerSession, StopDrainsTheShardInHandThenGoodbye) {
   RunningWorker rw(config(c, dir));
   c.handshake();
   ASSERT_TRUE(c.expect(WM::kReady));
-  v1::ShardAssignment a = shard("job1/whole/0", v1::SHARD_KIND_WHOLE);
-  a.set_zkey_sha256(s.zkey_sha);
-  a.set_witness_sha256(s.wtns_sha);
+  v1::ShardAssignment a = s.whole();
   c.assign(a);
   const auto f = c.expect(WM::kFetch);  // the shard is in hand
   ASSERT_TRUE(f);
@@ -424,9 +427,7 @@ TEST(WorkerSession, ShardInHandSurvivesHelloAgain) {
   RunningWorker rw(config(c, dir));
   c.handshake();
   ASSERT_TRUE(c.expect(WM::kReady));
-  v1::ShardAssignment a = shard("job1/whole/0", v1::SHARD_KIND_WHOLE);
-  a.set_zkey_sha256(s.zkey_sha);
-  a.set_witness_sha256(s.wtns_sha);
+  v1::ShardAssignment a = s.whole();
   c.assign(a);
   const auto f = c.expect(WM::kFetch);
   ASSERT_TRUE(f);
