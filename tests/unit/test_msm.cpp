@@ -131,6 +131,22 @@ TEST(Glv, EndomorphismIsMultiplicationByLambda) {
   }
 }
 
+// On G2 the cube root that acts as [lambda] is the other one (kG2GlvBeta = beta^2); beta itself
+// acts as [lambda^2], which this also checks, so a swapped constant fails here.
+TEST(Glv, G2EndomorphismIsMultiplicationByLambda) {
+  auto rng = testing::seeded_rng();
+  constexpr Fq beta1 = Fq::from_canonical(bn254::kG1GlvBeta);
+  constexpr Fq beta2 = Fq::from_canonical(bn254::kG2GlvBeta);
+  EXPECT_EQ(beta2, beta1.sqr());
+  for (const G2Affine& p : random_points(rng, g2_generator(), 4)) {
+    const G2Affine phi{p.x * beta2, p.y};
+    ASSERT_TRUE(phi.is_on_curve());
+    ASSERT_EQ(G2Jacobian::from_affine(phi), scalar_mul(G2Jacobian::from_affine(p), bn254::kG1GlvLambda));
+    ASSERT_NE(G2Jacobian::from_affine(G2Affine{p.x * beta1, p.y}),
+              scalar_mul(G2Jacobian::from_affine(p), bn254::kG1GlvLambda));
+  }
+}
+
 TEST(Glv, DecompositionRecomposesWithinBound) {
   auto rng = testing::seeded_rng();
   constexpr Fr lambda = Fr::from_canonical(bn254::kG1GlvLambda);

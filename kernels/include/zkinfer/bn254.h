@@ -70,6 +70,12 @@ inline constexpr U256 kG1GlvBeta =
     u256::from_dec("2203960485148121921418603742825762020974279258880205651966");
 inline constexpr U256 kG1GlvLambda =
     u256::from_dec("4407920970296243842393367215006156084916469457145843978461");
+// The same on G2: on the twist y^2 = x^3 + b', (beta' x, y) with beta' in Fq scaling both
+// coordinates of x is an endomorphism too; with the other cube root, beta' = beta^2 = q - 1 -
+// beta, it is [lambda] on G2 (beta itself gives [lambda^2]; tests/unit/test_msm.cpp checks it),
+// so the G1 decomposition below serves both groups.
+inline constexpr U256 kG2GlvBeta =
+    u256::from_dec("21888242871839275220042445260109153167277707414472061641714758635765020556616");
 
 // Short basis of the lattice {(a, b) : a + b lambda = 0 mod r} (extended Euclid on r and lambda):
 // v1 = (a1, -b1n), v2 = (a2, b2), with a1 b2 + a2 b1n = r. Here a1 = b2.
