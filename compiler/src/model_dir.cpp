@@ -1,32 +1,19 @@
 #include "zkinfer/compiler/model_dir.h"
 
-#include <sodium.h>
+#include <stdexcept>
 
-#include <fstream>
-#include <vector>
-
+#include "zkinfer/common/sha256.h"
 #include "zkinfer/compiler/io_json.h"
 
 namespace zkinfer::compiler {
 
 std::string sha256_file_hex(const std::string& path) {
   require_regular_file(path);
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ModelError(path + ": cannot open");
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  std::vector<char> buf(1 << 16);
-  while (f) {
-    f.read(buf.data(), std::streamsize(buf.size()));
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), size_t(f.gcount()));
+  try {
+    return common::sha256_file_hex(path);
+  } catch (const std::runtime_error& e) {  // cannot open or read: the compiler's error type, naming the file
+    throw ModelError(e.what());
   }
-  if (f.bad()) throw ModelError(path + ": read error");
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&st, h);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : h) out += hex[c >> 4], out += hex[c & 15];
-  return out;
 }
 
 LoadedModel load_model_dir(const ModelDir& d) {

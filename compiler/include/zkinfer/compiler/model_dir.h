@@ -23,7 +23,8 @@ struct ModelDir {
   std::string vk() const { return dir + "/verification_key.json"; }
 };
 
-// Hex SHA-256 of a file's bytes.
+// Hex SHA-256 of a file's bytes (common/sha256.h), with the compiler's ModelError naming the file
+// when it is not a readable regular file.
 std::string sha256_file_hex(const std::string& path);
 
 // Loads DIR/model.onnx and DIR/model.json and checks they belong together (the hash recorded at
