@@ -42,7 +42,7 @@ struct Windows {
 bool top_fits(const U256& max, unsigned below, unsigned top) {
   if (below >= 256) return true;
   U256 v = u256::shr(max, below);
-  return (v.w[1] | v.w[2] | v.w[3]) == 0 && v.w[0] + 1 < (uint64_t{1} << (top - 1));
+  return (v.w[1] | v.w[2] | v.w[3]) == 0 && v.w[0] < (uint64_t{1} << (top - 1)) - 1;  // no wrap at 2^64 - 1
 }
 
 // As many windows as c-bit ones would need, but with the fewest bits in total, spread evenly
@@ -93,22 +93,26 @@ void write_digits(const uint64_t* mag, unsigned words, bool neg, const Windows& 
 }
 
 // ---- point sources ---------------------------------------------------------------------------
-// A source maps a virtual point index j to an affine point. With GLV, j = 2i is P_i and
+// A source maps a virtual point index j to an affine point. Points are those of the call, or the
+// subset listed in `index` (a class of scalars, see msm()). With GLV, j = 2i is P_i and
 // j = 2i + 1 is phi(P_i) = (beta x_i, y_i); only beta x_i is stored.
 
 template <class C>
 struct PlainPoints {
   const Affine<C>* p;
-  Affine<C> load(size_t j) const { return p[j]; }
+  const size_t* index = nullptr;  // null: all points in order
+  Affine<C> load(size_t j) const { return p[index ? index[j] : j]; }
 };
 
 template <class C>
 struct GlvPoints {
   const Affine<C>* p;
-  const typename C::Field* phix;
+  const size_t* index;
+  const typename C::Field* phix;  // by position in the subset
   Affine<C> load(size_t j) const {
-    size_t i = j >> 1;
-    return {(j & 1) ? phix[i] : p[i].x, p[i].y};
+    const size_t i = j >> 1;
+    const Affine<C>& q = p[index ? index[i] : i];
+    return {(j & 1) ? phix[i] : q.x, q.y};
   }
 };
 
@@ -180,6 +184,86 @@ inline void mul_many(Fq2* out, const Fq2* a, const Fq2* b, size_t n) {
 // three products after the chains batched alone: 162 ms and 2.15 s).
 constexpr unsigned kLanes = 8;
 
+// inv[i] = 1 / den[i] for i < padded (a multiple of kLanes, no zero in den) by Montgomery's
+// trick in kLanes interleaved chains (element i in chain i % kLanes), so that every product is
+// an array product.
+template <class F>
+void invert_chains(F* inv, const F* den, F* prefix, size_t padded) {
+  F acc[kLanes];
+  for (auto& a : acc) a = F::one();
+  for (size_t i = 0; i < padded; i += kLanes) {
+    std::copy(acc, acc + kLanes, &prefix[i]);
+    mul_many(acc, acc, &den[i], kLanes);
+  }
+  // 1 / acc[l] = (prod of all lanes)^-1 * (prod of the other lanes)
+  F before[kLanes], after = F::one();
+  before[0] = F::one();
+  for (unsigned l = 1; l < kLanes; ++l) before[l] = before[l - 1] * acc[l - 1];
+  F inv_all = (before[kLanes - 1] * acc[kLanes - 1]).inverse();
+  for (unsigned l = kLanes; l-- > 0;) {
+    F others = before[l] * after;
+    after *= acc[l];
+    acc[l] = inv_all * others;
+  }
+  for (size_t i = padded; i > 0;) {
+    i -= kLanes;
+    mul_many(&inv[i], acc, &prefix[i], kLanes);
+    mul_many(acc, acc, &den[i], kLanes);
+  }
+}
+
+// out[i] = a[i]^2. On Fq2, (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u: two Fq products
+// where the general product takes three.
+inline void sqr_many(Fq* out, const Fq* a, size_t n) { mul_batch(out, a, a, n); }
+inline void sqr_many(Fq2* out, const Fq2* a, size_t n) {
+  constexpr size_t kChunk = 64;
+  Fq s[kChunk], d[kChunk], a0[kChunk], a1[kChunk];
+  for (size_t base = 0; base < n; base += kChunk) {
+    const size_t m = std::min(kChunk, n - base);
+    for (size_t i = 0; i < m; ++i) {
+      a0[i] = a[base + i].c0, a1[i] = a[base + i].c1;
+      s[i] = a0[i] + a1[i], d[i] = a0[i] - a1[i];
+    }
+    mul_batch(s, s, d, m);
+    mul_batch(a0, a0, a1, m);
+    for (size_t i = 0; i < m; ++i) out[base + i] = {s[i], a0[i].dbl()};
+  }
+}
+
+// Fq scratch of the Fq2 inversion below: norms, their inverses, chain prefixes.
+struct NormScratch {
+  std::unique_ptr<Fq[]> norm, norm_inv, prefix;
+  explicit NormScratch(size_t n) : norm(new Fq[n]), norm_inv(new Fq[n]), prefix(new Fq[n]) {}
+};
+
+inline void invert_many(Fq* inv, const Fq* den, Fq* prefix, NormScratch*, size_t padded) {
+  invert_chains(inv, den, prefix, padded);
+}
+// 1 / d = conj(d) / N(d) with the norm N(d) = d0^2 + d1^2 in Fq (non-zero for d != 0: -1 is
+// not a square in Fq). The chains run over the norms: 2 + 3 + 2 = 7 Fq products an element,
+// against 9 for chains over Fq2 (three Fq2 products of three).
+inline void invert_many(Fq2* inv, const Fq2* den, Fq2*, NormScratch* scratch, size_t padded) {
+  constexpr size_t kChunk = 64;
+  Fq d0[kChunk], d1[kChunk];
+  Fq* norm = scratch->norm.get();
+  for (size_t base = 0; base < padded; base += kChunk) {
+    const size_t m = std::min(kChunk, padded - base);
+    for (size_t i = 0; i < m; ++i) d0[i] = den[base + i].c0, d1[i] = den[base + i].c1;
+    mul_batch(d0, d0, d0, m);
+    mul_batch(d1, d1, d1, m);
+    for (size_t i = 0; i < m; ++i) norm[base + i] = d0[i] + d1[i];
+  }
+  Fq* norm_inv = scratch->norm_inv.get();
+  invert_chains(norm_inv, norm, scratch->prefix.get(), padded);
+  for (size_t base = 0; base < padded; base += kChunk) {
+    const size_t m = std::min(kChunk, padded - base);
+    for (size_t i = 0; i < m; ++i) d0[i] = den[base + i].c0, d1[i] = den[base + i].c1;
+    mul_batch(d0, d0, &norm_inv[base], m);
+    mul_batch(d1, d1, &norm_inv[base], m);
+    for (size_t i = 0; i < m; ++i) inv[base + i] = {d0[i], -d1[i]};
+  }
+}
+
 template <class C>
 class Buckets {
  public:
@@ -227,7 +311,7 @@ class Buckets {
     allocate_affine();
     for (size_t i = 0; i < m; ++i) {
       unsigned k = (unsigned)(i % slots);
-      schedule(k, flags_[k], load(src, list[i].j, list[i].neg ? -1 : 1));
+      schedule(k, flags_[k], load(src, list[i].i, list[i].neg ? -1 : 1));
       if (nops_ == batch_ || k == slots - 1) execute();
     }
     if (nops_) execute();
@@ -264,6 +348,7 @@ class Buckets {
     num_.reset(new F[kBatch]);
     inv_.reset(new F[kBatch]);
     lambda_.reset(new F[kBatch]);
+    if constexpr (std::is_same_v<F, Fq2>) norm_scratch_ = std::make_unique<NormScratch>(kBatch);
   }
 
   struct Op {
@@ -355,8 +440,8 @@ class Buckets {
 
   // bucket += p for every op: lambda = (y2 - y1) / (x2 - x1) (or 3x^2 / 2y when doubling),
   // x3 = lambda^2 - x1 - x2, y3 = lambda (x1 - x3) - y1, all denominators inverted at once.
-  // Montgomery's trick runs as kLanes interleaved chains (op i in lane i % kLanes), so that
-  // every product, in the chains and after them, is an array product (mul_many).
+  // The inversions run as interleaved chains (invert_many) and every product, in the chains and
+  // after them, is an array product (mul_many, sqr_many).
   void execute() {
     const size_t n = nops_, padded = (n + kLanes - 1) / kLanes * kLanes;
     for (size_t i = 0; i < n; ++i) {
@@ -381,29 +466,9 @@ class Buckets {
       den_[i] = dx;
     }
     for (size_t i = n; i < padded; ++i) den_[i] = F::one(), num_[i] = F::zero();
-    F acc[kLanes];
-    for (auto& a : acc) a = F::one();
-    for (size_t i = 0; i < padded; i += kLanes) {
-      std::copy(acc, acc + kLanes, &prefix_[i]);
-      mul_many(acc, acc, &den_[i], kLanes);
-    }
-    // 1 / acc[l] = (prod of all lanes)^-1 * (prod of the other lanes)
-    F before[kLanes], after = F::one();
-    before[0] = F::one();
-    for (unsigned l = 1; l < kLanes; ++l) before[l] = before[l - 1] * acc[l - 1];
-    F inv_all = (before[kLanes - 1] * acc[kLanes - 1]).inverse();
-    for (unsigned l = kLanes; l-- > 0;) {
-      F others = before[l] * after;
-      after *= acc[l];
-      acc[l] = inv_all * others;
-    }
-    for (size_t i = padded; i > 0;) {
-      i -= kLanes;
-      mul_many(&inv_[i], acc, &prefix_[i], kLanes);
-      mul_many(acc, acc, &den_[i], kLanes);
-    }
+    invert_many(inv_.get(), den_.get(), prefix_.get(), norm_scratch_.get(), padded);
     mul_many(lambda_.get(), num_.get(), inv_.get(), padded);
-    mul_many(inv_.get(), lambda_.get(), lambda_.get(), padded);  // lambda^2
+    sqr_many(inv_.get(), lambda_.get(), padded);  // lambda^2
     for (size_t i = 0; i < n; ++i) {
       const Op& op = ops_[i];
       if (op.kind == kInf) continue;
@@ -528,6 +593,7 @@ class Buckets {
   std::unique_ptr<Deferred[]> deferred_;
   std::unique_ptr<uint32_t[]> pending_;
   std::unique_ptr<F[]> prefix_, den_, num_, inv_, lambda_;  // per op of a batch, see execute()
+  std::unique_ptr<NormScratch> norm_scratch_;                // G2 only
   size_t nops_ = 0, nq_ = 0;
 };
 
@@ -619,9 +685,9 @@ std::vector<Task> plan_windows(const std::vector<uint64_t>& nonzero, size_t nv, 
 
 // ---- driver ----------------------------------------------------------------------------------
 
-// A point whose scalar is +-1, summed outside the windows: virtual index and sign.
+// A point whose scalar is +-1, summed outside the windows: index into the call's points, sign.
 struct Unit {
-  size_t j;
+  size_t i;
   bool neg;
 };
 
@@ -630,16 +696,19 @@ struct Prepared {
   Windows win;
   std::unique_ptr<int16_t[]> digits;  // digits[w * nv + j]
   std::vector<uint64_t> nonzero;      // per window
-  std::vector<Unit> units;
 };
 
+// The windows of `prep` over `src`, and the units (scalars +-1) over the call's `points`, as one
+// pool of tasks for the threads.
 template <class C, class Src>
-Xyzz<C> pippenger(const Src& src, const Prepared& prep, unsigned threads, Accumulation mode) {
+Xyzz<C> pippenger(const Src& src, const Prepared& prep, const Affine<C>* points,
+                  const std::vector<Unit>& units, unsigned threads, Accumulation mode) {
   using X = Xyzz<C>;
   const size_t nv = prep.nv;
-  const unsigned windows = prep.win.count, capacity = 1u << (prep.win.max_width - 1);
+  const unsigned windows = prep.win.count;
+  const unsigned capacity = windows ? 1u << (prep.win.max_width - 1) : 0;
   std::vector<Task> tasks = plan_windows(prep.nonzero, nv, threads);
-  const size_t nu = prep.units.size();
+  const size_t nu = units.size();
   const unsigned unit_parts = (unsigned)std::min<size_t>(threads, nu);
   for (unsigned r = 0; r < unit_parts; ++r)
     tasks.push_back({Task::kUnits, nu * r / unit_parts, nu * (r + 1) / unit_parts, nu / unit_parts});
@@ -649,32 +718,33 @@ Xyzz<C> pippenger(const Src& src, const Prepared& prep, unsigned threads, Accumu
   std::atomic<size_t> next{0};
   const unsigned workers = (unsigned)std::min<size_t>(threads, tasks.size());
   parallel_chunks(workers, workers, [&](size_t, size_t, unsigned) {
-    Buckets<C> buckets(capacity);
-    std::unique_ptr<Buckets<C>> unit_slots;
+    std::unique_ptr<Buckets<C>> buckets, unit_slots;
     for (size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks.size();) {
       const Task& task = tasks[t];
       if (task.window == Task::kUnits) {
         if (!unit_slots) unit_slots = std::make_unique<Buckets<C>>(kUnitSlots);
-        partial[t] = unit_slots->sum(src, prep.units.data() + task.begin, task.end - task.begin);
+        partial[t] = unit_slots->sum(PlainPoints<C>{points}, units.data() + task.begin,
+                                     task.end - task.begin);
         continue;
       }
+      if (!buckets) buckets = std::make_unique<Buckets<C>>(capacity);
       bool batch = mode == Accumulation::batch_affine ||
                    (mode == Accumulation::automatic && task.cost >= Tuning<C>::min_batch_affine_ops);
-      partial[t] = buckets.accumulate(src, prep.digits.get() + (size_t)task.window * nv,
-                                      task.begin, task.end, 1u << (prep.win.width[task.window] - 1),
-                                      batch);
+      partial[t] = buckets->accumulate(src, prep.digits.get() + (size_t)task.window * nv, task.begin,
+                                       task.end, 1u << (prep.win.width[task.window] - 1), batch);
     }
   });
   std::vector<X> window_sum(windows, X::infinity());
-  X units = X::infinity();
+  X acc = X::infinity();
   for (size_t t = 0; t < tasks.size(); ++t)
-    (tasks[t].window == Task::kUnits ? units : window_sum[tasks[t].window]) += partial[t];
-  X acc = window_sum[windows - 1];
-  for (unsigned w = windows - 1; w-- > 0;) {
-    for (unsigned i = 0; i < prep.win.width[w]; ++i) acc = acc.dbl();
-    acc += window_sum[w];
+    (tasks[t].window == Task::kUnits ? acc : window_sum[tasks[t].window]) += partial[t];
+  X combined = X::infinity();
+  for (unsigned w = windows; w-- > 0;) {
+    combined += window_sum[w];
+    if (w > 0)
+      for (unsigned i = 0; i < prep.win.width[w - 1]; ++i) combined = combined.dbl();
   }
-  return acc + units;
+  return acc + combined;
 }
 
 // A thread costs tens of microseconds to start, about what a few points cost over all windows.
@@ -685,52 +755,113 @@ unsigned resolve_threads(const MsmConfig& cfg, size_t n) {
   return (unsigned)std::max<size_t>(1, std::min<size_t>(t, n / kMinPointsPerThread));
 }
 
-// Writes the digits of every scalar in parallel: `split` maps point i and its canonical scalar
-// to the digits of its `per_point` virtual points (virtual index i * per_point + h), each given
-// as little-endian words. Scalars +-1 become units instead when there are enough of them to
-// fill batches.
-template <class C, class Split>
-Prepared prepare(const Fr* scalars, const Affine<C>* points, size_t n, unsigned per_point,
-                 const U256& max, const MsmConfig& cfg, unsigned threads, Split&& split) {
-  if (cfg.window_bits != 0 && (cfg.window_bits < 2 || cfg.window_bits > kMaxWindowBits))
-    throw std::invalid_argument("MsmConfig::window_bits must be 0 (automatic) or 2..16, got " +
-                                std::to_string(cfg.window_bits));
-  const Fr one = Fr::one(), minus_one = -Fr::one();
-  // First pass: how many scalars are 0 or +-1 (compared in Montgomery form, no conversion).
-  std::vector<size_t> zeros(threads, 0), units(threads, 0);
-  parallel_chunks(n, threads, [&](size_t b, size_t e, unsigned t) {
-    for (size_t i = b; i < e; ++i) {
-      const Fr& k = scalars[i];
-      if (k.is_zero() || points[i].is_infinity())
-        ++zeros[t];
-      else if (k == one || k == minus_one)
-        ++units[t];
-    }
-  });
-  size_t nzero = 0, nunit = 0;
-  for (unsigned t = 0; t < threads; ++t) nzero += zeros[t], nunit += units[t];
-  const bool split_units = cfg.accumulation != Accumulation::xyzz && nunit >= kMinUnits;
-  const size_t dense = n - nzero - (split_units ? nunit : 0);
+// ---- scalar classes --------------------------------------------------------------------------
+// A scalar k is taken as the signed magnitude min(k, r - k): the small negative values of
+// quantized witnesses are as cheap as the small positive ones. Those of at most kSmallBits bits
+// go through the plain method with windows covering only the bits they use; GLV would split
+// them into two halves of about 127 bits each and double the points for nothing. Wider ones go
+// through GLV (or the plain method over 253 bits without it). Before this, every scalar got the
+// windows of a full one: a witness of bits and 32-bit values spent a fifth of a 2^16 prove
+// writing digits that were zero.
+constexpr unsigned kSmallBits = 128;
 
+struct Signed {
+  U256 mag;
+  bool neg;
+};
+
+inline Signed signed_scalar(const Fr& s) {
+  U256 k = s.to_canonical();
+  if (!u256::less(Fr::P_MINUS_1_HALF, k)) return {k, false};
+  uint64_t borrow = 0;
+  return {u256::sub(Fr::MOD, k, borrow), true};
+}
+
+// What a scalar costs. Units (+-1) are summed apart only when there are enough of them
+// (kMinUnits); the others count as small.
+enum Kind : uint8_t { kZero, kUnitPlus, kUnitMinus, kSmall, kBig };
+
+struct Scan {
+  std::unique_ptr<uint8_t[]> kind;  // per scalar
+  size_t zeros = 0, units = 0, small = 0, big = 0;
+  unsigned small_bits = 0;  // widest small magnitude
+};
+
+// Kinds of all scalars, and their counts; a point at infinity counts as a zero scalar.
+template <class C>
+Scan scan(const Fr* scalars, const Affine<C>* points, size_t n, bool may_split_units,
+          unsigned threads) {
+  struct Part {
+    size_t zeros = 0, units = 0, small = 0, big = 0;
+    uint64_t small_or[4] = {0, 0, 0, 0};
+  };
+  Scan sc;
+  sc.kind.reset(new uint8_t[n]);
+  std::vector<Part> part(threads);
+  parallel_chunks(n, threads, [&](size_t b, size_t e, unsigned t) {
+    Part s;
+    for (size_t i = b; i < e; ++i) {
+      uint8_t kind;
+      if (points[i].is_infinity() || scalars[i].is_zero()) {
+        kind = kZero, ++s.zeros;
+      } else {
+        Signed k = signed_scalar(scalars[i]);
+        if (may_split_units && k.mag == u256::from_u64(1)) {
+          kind = k.neg ? kUnitMinus : kUnitPlus, ++s.units;
+        } else if (k.mag.bit_length() > kSmallBits) {
+          kind = kBig, ++s.big;
+        } else {
+          kind = kSmall, ++s.small;
+          for (int w = 0; w < 4; ++w) s.small_or[w] |= k.mag.w[w];
+        }
+      }
+      sc.kind[i] = kind;
+    }
+    part[t] = s;
+  });
+  uint64_t small_or[4] = {0, 0, 0, 0};
+  for (const Part& s : part) {
+    sc.zeros += s.zeros, sc.units += s.units, sc.small += s.small, sc.big += s.big;
+    for (int w = 0; w < 4; ++w) small_or[w] |= s.small_or[w];
+  }
+  sc.small_bits = U256{{small_or[0], small_or[1], small_or[2], small_or[3]}}.bit_length();
+  if (sc.units > 0 && sc.units < kMinUnits) {  // too few to sum apart: they join the small ones
+    sc.small += sc.units, sc.units = 0;
+    sc.small_bits = std::max(sc.small_bits, 1u);
+    for (size_t i = 0; i < n; ++i)
+      if (sc.kind[i] == kUnitPlus || sc.kind[i] == kUnitMinus) sc.kind[i] = kSmall;
+  }
+  return sc;
+}
+
+// The largest value of `bits` bits.
+U256 max_of_bits(unsigned bits) {
+  U256 m{};
+  for (unsigned w = 0; w < 4; ++w) {
+    const unsigned b = bits > 64 * w ? std::min(bits - 64 * w, 64u) : 0;
+    m.w[w] = b == 64 ? ~uint64_t{0} : (uint64_t{1} << b) - 1;
+  }
+  return m;
+}
+
+// Writes the digits of the scalars at positions [0, m) of a class (point index[t], or t when
+// index is null) in parallel: `split` maps position t and its scalar to the digits of its
+// `per_point` virtual points (virtual index t * per_point + h), each given as little-endian words
+// of a magnitude and a sign. Scalars outside the class (zeros, units) get zero digits.
+template <class Split>
+Prepared prepare(const size_t* index, size_t m, unsigned per_point, const U256& max, unsigned window,
+                 unsigned threads, Split&& split) {
   Prepared prep;
-  prep.nv = n * per_point;
-  prep.win = make_windows(max, cfg.window_bits ? cfg.window_bits : choose_window<C>(dense * per_point));
+  prep.nv = m * per_point;
+  prep.win = make_windows(max, window);
   const unsigned windows = prep.win.count;
   prep.digits.reset(new int16_t[(size_t)windows * prep.nv]);
   std::vector<std::vector<uint64_t>> counts(threads, std::vector<uint64_t>(windows, 0));
-  std::vector<std::vector<Unit>> unit_lists(threads);
-  parallel_chunks(n, threads, [&](size_t b, size_t e, unsigned t) {
+  parallel_chunks(m, threads, [&](size_t b, size_t e, unsigned t) {
     uint64_t* cnt = counts[t].data();
-    for (size_t i = b; i < e; ++i) {
-      const Fr& s = scalars[i];
-      U256 k{};  // stays zero for a point at infinity, a zero scalar and a unit
-      const bool live = !points[i].is_infinity() && !s.is_zero();
-      if (live && split_units && (s == one || s == minus_one))
-        unit_lists[t].push_back({i * per_point, s != one});
-      else if (live)
-        k = s.to_canonical();
-      split(i, k, [&](unsigned h, const uint64_t* words, unsigned nwords, bool neg) {
-        write_digits(words, nwords, neg, prep.win, prep.digits.get() + i * per_point + h, prep.nv,
+    for (size_t p = b; p < e; ++p) {
+      split(p, index ? index[p] : p, [&](unsigned h, const uint64_t* words, unsigned nwords, bool neg) {
+        write_digits(words, nwords, neg, prep.win, prep.digits.get() + p * per_point + h, prep.nv,
                      cnt);
       });
     }
@@ -738,52 +869,99 @@ Prepared prepare(const Fr* scalars, const Affine<C>* points, size_t n, unsigned 
   prep.nonzero.assign(windows, 0);
   for (const auto& cnt : counts)
     for (unsigned w = 0; w < windows; ++w) prep.nonzero[w] += cnt[w];
-  prep.units.reserve(split_units ? nunit : 0);
-  for (const auto& list : unit_lists) prep.units.insert(prep.units.end(), list.begin(), list.end());
   return prep;
 }
 
 template <class C>
-Jacobian<C> msm_plain(const Fr* scalars, const Affine<C>* points, size_t n, const MsmConfig& cfg) {
+Jacobian<C> msm(const Fr* scalars, const Affine<C>* points, size_t n, const MsmConfig& cfg) {
+  if (cfg.window_bits != 0 && (cfg.window_bits < 2 || cfg.window_bits > kMaxWindowBits))
+    throw std::invalid_argument("MsmConfig::window_bits must be 0 (automatic) or 2..16, got " +
+                                std::to_string(cfg.window_bits));
   if (n == 0) return Jacobian<C>::infinity();
-  unsigned threads = resolve_threads(cfg, n);
-  constexpr U256 max = Fr::P_MINUS_1;
-  auto prep = prepare(scalars, points, n, 1, max, cfg, threads,
-                      [](size_t, const U256& k, auto&& emit) { emit(0, k.w, 4, false); });
-  return pippenger<C>(PlainPoints<C>{points}, prep, threads, cfg.accumulation).to_jacobian();
-}
+  const unsigned threads = resolve_threads(cfg, n);
+  const Scan sc = scan(scalars, points, n, cfg.accumulation != Accumulation::xyzz, threads);
+  const uint8_t* kind = sc.kind.get();
 
-// GLV on either group: phi(x, y) = (beta x, y) = [lambda](x, y), with beta in Fq (kG1GlvBeta on
-// G1, kG2GlvBeta on G2, where it scales both coordinates of x).
-template <class C>
-Jacobian<C> msm_glv(const Fr* scalars, const Affine<C>* points, size_t n, const MsmConfig& cfg) {
-  if (n == 0) return Jacobian<C>::infinity();
-  unsigned threads = resolve_threads(cfg, n);
-  constexpr U256 max = {{(uint64_t)kGlvMagnitudeBound, (uint64_t)(kGlvMagnitudeBound >> 64), 0, 0}};
-  constexpr Fq beta = Fq::from_canonical(std::is_same_v<C, G1Curve> ? bn254::kG1GlvBeta : bn254::kG2GlvBeta);
-  using F = typename C::Field;
-  std::unique_ptr<F[]> phix(new F[n]);
-  auto prep = prepare(scalars, points, n, 2, max, cfg, threads, [&](size_t i, const U256& k, auto&& emit) {
-    phix[i] = points[i].x * beta;
-    GlvSplit s = glv_decompose(k);
-    uint64_t k1[2] = {(uint64_t)s.k1.mag, (uint64_t)(s.k1.mag >> 64)};
-    uint64_t k2[2] = {(uint64_t)s.k2.mag, (uint64_t)(s.k2.mag >> 64)};
-    emit(0, k1, 2, s.k1.neg);
-    emit(1, k2, 2, s.k2.neg);
-  });
-  return pippenger<C>(GlvPoints<C>{points, phix.get()}, prep, threads, cfg.accumulation).to_jacobian();
+  // The classes: one over all the points (no index list) when the other is empty, else two
+  // index lists. Units are listed apart either way.
+  const bool glv = cfg.glv && sc.big > 0, two_classes = glv && sc.small > 0;
+  std::vector<Unit> units;
+  std::vector<size_t> small_index, big_index;
+  if (sc.units > 0 || two_classes) {
+    units.reserve(sc.units);
+    small_index.reserve(two_classes ? sc.small : 0);
+    big_index.reserve(two_classes ? sc.big : 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (kind[i] == kUnitPlus || kind[i] == kUnitMinus)
+        units.push_back({i, kind[i] == kUnitMinus});
+      else if (two_classes && kind[i] == kSmall)
+        small_index.push_back(i);
+      else if (two_classes && kind[i] == kBig)
+        big_index.push_back(i);
+    }
+  }
+  auto window_for = [&](size_t dense_virtual) {
+    return cfg.window_bits ? cfg.window_bits : choose_window<C>(dense_virtual);
+  };
+  // Plain method over a class: signed magnitudes in windows up to `bits`.
+  auto run_plain = [&](const size_t* index, size_t m, size_t dense, unsigned bits,
+                       const std::vector<Unit>& with_units) {
+    Prepared prep;
+    if (dense > 0)
+      prep = prepare(index, m, 1, max_of_bits(bits), window_for(dense), threads,
+                     [&](size_t, size_t i, auto&& emit) {
+                       Signed k{};
+                       if (kind[i] == kSmall || kind[i] == kBig) k = signed_scalar(scalars[i]);
+                       emit(0, k.mag.w, 4, k.neg);
+                     });
+    return pippenger<C>(PlainPoints<C>{points, index}, prep, points, with_units, threads,
+                        cfg.accumulation);
+  };
+  // GLV over a class: phi(x, y) = (beta x, y) = [lambda](x, y), with beta in Fq (kG1GlvBeta on
+  // G1, kG2GlvBeta on G2, where it scales both coordinates of x).
+  auto run_glv = [&](const size_t* index, size_t m, size_t dense, const std::vector<Unit>& with_units) {
+    constexpr U256 max = {{(uint64_t)kGlvMagnitudeBound, (uint64_t)(kGlvMagnitudeBound >> 64), 0, 0}};
+    constexpr Fq beta =
+        Fq::from_canonical(std::is_same_v<C, G1Curve> ? bn254::kG1GlvBeta : bn254::kG2GlvBeta);
+    std::unique_ptr<typename C::Field[]> phix(new typename C::Field[m]);
+    auto prep = prepare(index, m, 2, max, window_for(2 * dense), threads,
+                        [&](size_t p, size_t i, auto&& emit) {
+                          phix[p] = points[i].x * beta;
+                          U256 k{};
+                          if (kind[i] == kSmall || kind[i] == kBig) k = scalars[i].to_canonical();
+                          GlvSplit s = glv_decompose(k);
+                          uint64_t k1[2] = {(uint64_t)s.k1.mag, (uint64_t)(s.k1.mag >> 64)};
+                          uint64_t k2[2] = {(uint64_t)s.k2.mag, (uint64_t)(s.k2.mag >> 64)};
+                          emit(0, k1, 2, s.k1.neg);
+                          emit(1, k2, 2, s.k2.neg);
+                        });
+    return pippenger<C>(GlvPoints<C>{points, index, phix.get()}, prep, points, with_units, threads,
+                        cfg.accumulation);
+  };
+  Xyzz<C> total;
+  if (two_classes) {
+    total = run_glv(big_index.data(), big_index.size(), sc.big, units) +
+            run_plain(small_index.data(), small_index.size(), sc.small, sc.small_bits, {});
+  } else if (glv) {
+    total = run_glv(nullptr, n, sc.big, units);
+  } else {
+    // Without GLV a big scalar needs 253 bits: the largest signed magnitude is (r - 1) / 2.
+    const unsigned bits = sc.big > 0 ? Fr::P_MINUS_1_HALF.bit_length() : sc.small_bits;
+    total = run_plain(nullptr, n, sc.small + sc.big, bits, units);
+  }
+  return total.to_jacobian();
 }
 
 }  // namespace
 
 void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n,
             const MsmConfig& cfg) {
-  out = cfg.glv ? msm_glv(scalars, points, n, cfg) : msm_plain(scalars, points, n, cfg);
+  out = msm(scalars, points, n, cfg);
 }
 
 void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n,
             const MsmConfig& cfg) {
-  out = cfg.glv ? msm_glv(scalars, points, n, cfg) : msm_plain(scalars, points, n, cfg);
+  out = msm(scalars, points, n, cfg);
 }
 
 }  // namespace zkinfer::cpu

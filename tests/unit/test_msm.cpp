@@ -232,6 +232,59 @@ TEST(MsmG1, EdgeScalars) {
   EXPECT_TRUE(g1_msm(cases[0], pts).is_infinity());
 }
 
+// Scalars by signed magnitude min(k, r - k): small positive and negative ones (the plain method
+// over only the bits they use), big ones (GLV), and both in one call (two classes summed), with
+// the boundaries between them: 2^128 - 1 is small, 2^128 big; (r - 1) / 2 is positive,
+// (r + 1) / 2 negative.
+TEST(MsmG1, SignedMagnitudeClasses) {
+  auto rng = testing::seeded_rng();
+  const size_t n = 2500;
+  auto pts = random_points(rng, g1_generator(), n, 97);
+  const U256 half = Fr::P_MINUS_1_HALF;
+  uint64_t carry = 0;
+  const U256 half_plus_one = u256::add(half, u256::from_u64(1), carry);
+  const Fr two128 = Fr::from_canonical(U256{{0, 0, 1, 0}});
+  const Fr two128_minus_one = Fr::from_canonical(U256{{~0ull, ~0ull, 0, 0}});
+  auto small_signed = [&](unsigned bits) {
+    Fr v = Fr::from_canonical(U256{{rng() >> (64 - std::min(bits, 64u)), bits > 64 ? rng() >> (128 - bits) : 0, 0, 0}});
+    return rng() % 2 ? -v : v;
+  };
+  std::vector<std::vector<Fr>> cases;
+  std::vector<Fr> neg_small(n), wide_small(n), mostly_small(n), boundaries(n);
+  for (size_t i = 0; i < n; ++i) {
+    neg_small[i] = -Fr::from_u64(rng() % 1000 + 2);
+    wide_small[i] = small_signed(i % 2 ? 128 : 40);
+    uint64_t sel = rng() % 20;
+    mostly_small[i] = sel == 0   ? field_random<Fr>(rng)
+                      : sel < 4  ? Fr::zero()
+                      : sel < 10 ? (sel % 2 ? Fr::one() : -Fr::one())
+                                 : small_signed(1 + rng() % 32);
+    const Fr edge[] = {two128, two128_minus_one, -two128, -two128_minus_one,
+                       Fr::from_canonical(half), Fr::from_canonical(half_plus_one), Fr::from_u64(2)};
+    boundaries[i] = edge[rng() % std::size(edge)];
+  }
+  cases = {neg_small, wide_small, mostly_small, boundaries};
+  for (size_t c = 0; c < cases.size(); ++c) {
+    G1Jacobian want = oracle_msm(cases[c], pts);
+    for (const MsmConfig& cfg : configs())
+      ASSERT_EQ(g1_msm(cases[c], pts, cfg), want) << "case " << c << " " << describe(cfg);
+  }
+}
+
+TEST(MsmG2, SignedMagnitudeClasses) {
+  auto rng = testing::seeded_rng();
+  const size_t n = 700;
+  auto pts = random_points(rng, g2_generator(), n, 31);
+  std::vector<Fr> sc(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t sel = rng() % 6;
+    sc[i] = sel == 0 ? field_random<Fr>(rng) : sel == 1 ? Fr::one() : -Fr::from_u64(rng() % 100000);
+  }
+  G2Jacobian want = naive_msm(sc, pts);
+  for (const MsmConfig& cfg : configs())
+    ASSERT_EQ(g2_msm(sc, pts, cfg), want) << describe(cfg);
+}
+
 // Repeated points land in the same bucket of the same batch: P + P needs the doubling formula,
 // P + (-P) gives the point at infinity inside the batch-affine step.
 TEST(MsmG1, DuplicatedAndOppositePoints) {
