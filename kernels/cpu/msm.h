@@ -6,10 +6,13 @@
 // additions (one field inversion shared by a batch of independent additions, the products eight
 // at a time in AVX-512 IFMA lanes where the CPU has them; an update to a bucket already in the
 // batch waits for a later one), bucket sums reduced by running sums (batched the same way),
-// windows combined by doubling. On G1 every scalar is first split by the GLV endomorphism into
-// two 127-bit halves. Scalars 0 cost nothing; scalars +-1, common in witnesses, are summed apart
-// instead of piling into one bucket. Windows, and point ranges of the windows that do not divide
-// evenly, are spread over the threads.
+// windows combined by doubling. A scalar k counts as the signed magnitude min(k, r - k); those
+// of more than 128 bits are split by the GLV endomorphism (G1 and G2) into two 127-bit halves,
+// the others go through the plain method with windows covering only the bits they use (small
+// positive and negative witness values), and a call holding both kinds runs the two classes
+// apart and adds them. Scalars 0 cost nothing; scalars +-1, common in witnesses, are summed
+// apart instead of piling into one bucket. Windows, and point ranges of the windows that do not
+// divide evenly, are spread over the threads.
 //
 // Inputs: scalars in Montgomery form (as they lie in memory), any values including 0, 1 and
 // r-1; points in affine form, the point at infinity stored as (0, 0), repeated and opposite
@@ -31,8 +34,8 @@ struct MsmConfig {
   // Worker threads. 0: default_threads() (hardware concurrency or ZKINFER_THREADS). Fewer are
   // used for tiny inputs.
   unsigned threads = 0;
-  // Split scalars with the GLV endomorphism (G1 and G2). Off gives the plain 254-bit method
-  // (for comparison; on G1 4-10% slower, on G2 1-4%).
+  // Split scalars of more than 128 bits with the GLV endomorphism (G1 and G2). Off gives the
+  // plain method over 253-bit signed magnitudes (for comparison; on G1 4-10% slower, on G2 1-4%).
   bool glv = true;
   // How buckets are filled. Automatic uses batch-affine additions wherever a window sees
   // enough points to amortise the shared inversions, XYZZ mixed additions otherwise.
