@@ -1,6 +1,7 @@
 // Host field arithmetic per implementation (fp_x86.h): mul, sqr, add, sub on Fr and Fq, as
 // latency (each result feeds the next operation) and throughput (8 independent chains), and
-// cpu::mul_batch over 1024 independent products (AVX-512 IFMA at adx where the CPU has it).
+// cpu::mul_batch over 1024 independent products (AVX-512 IFMA at adx where the CPU has it), and
+// inverse() (Fermat) against inverse_vartime() (safegcd) over 256 different values.
 // The counter ns_per_op is the figure to compare; variants the CPU cannot run are left out.
 //
 //   build/bin/bench_field --benchmark_out=bench_field.json --benchmark_out_format=json
@@ -113,6 +114,24 @@ void mul_batch(benchmark::State& state, Isa isa) {
       double(state.iterations()) * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+// One inversion per value of a fixed set: inverse_vartime's time depends on the value, so a
+// chain x -> 1/x (two values) would not be representative.
+template <class F, bool Vartime, class Isa>
+void inverse(benchmark::State& state, Isa isa) {
+  IsaScope scope(isa);
+  constexpr size_t n = 256;
+  std::vector<F> xs(n);
+  for (size_t i = 0; i < n; ++i) xs[i] = sample<F>(i);
+  for (auto _ : state) {
+    for (const F& x : xs) {
+      F r = Vartime ? x.inverse_vartime() : x.inverse();
+      benchmark::DoNotOptimize(r);
+    }
+  }
+  state.counters["ns_per_op"] = benchmark::Counter(
+      double(state.iterations()) * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 template <class F, class Op, class Isa>
 void register_op(const std::string& field, const std::string& op, const std::string& isa_name,
                  Isa isa) {
@@ -128,6 +147,10 @@ void register_field(const std::string& field, const std::string& isa_name, Isa i
   register_op<F, Add>(field, "add", isa_name, isa);
   register_op<F, Sub>(field, "sub", isa_name, isa);
   benchmark::RegisterBenchmark((field + "/mul_batch/" + isa_name).c_str(), mul_batch<F, Isa>, isa);
+  benchmark::RegisterBenchmark((field + "/inverse/" + isa_name).c_str(), inverse<F, false, Isa>,
+                               isa);
+  benchmark::RegisterBenchmark((field + "/inverse_vartime/" + isa_name).c_str(),
+                               inverse<F, true, Isa>, isa);
 }
 
 }  // namespace

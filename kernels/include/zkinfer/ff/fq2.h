@@ -37,6 +37,12 @@ struct Fq2 {
     Fq t = norm().inverse();
     return {c0 * t, -(c1 * t)};
   }
+  // The same in variable time (the norm's inverse by Fq::inverse_vartime, fp.h): only for data
+  // whose timing does not matter, never for secrets.
+  ZK_HD constexpr Fq2 inverse_vartime() const {
+    Fq t = norm().inverse_vartime();
+    return {c0 * t, -(c1 * t)};
+  }
   // Multiplication by the sextic non-residue xi = 9 + u (used by Fq6 and the twist).
   ZK_HDI constexpr Fq2 mul_by_xi() const {
     Fq2 t = dbl().dbl().dbl();  // 8a
