@@ -128,6 +128,106 @@ ZK_IFMA_INLINE void mont_mul(const __m512i a[5], const __m512i b16[5], __m512i r
   for (int j = 0; j < 5; ++j) r[j] = _mm512_mask_blend_epi64(no_borrow, t[j], d[j]);
 }
 
+// 16 a in limbs from the limbs of a (a 4-bit shift across the limbs; a < 2^256).
+ZK_IFMA_INLINE void times16(const __m512i l[5], __m512i r[5]) {
+  const __m512i m = _mm512_set1_epi64(kMask52);
+  r[0] = _mm512_and_si512(_mm512_slli_epi64(l[0], 4), m);
+  for (int j = 1; j < 4; ++j)
+    r[j] = _mm512_and_si512(_mm512_or_si512(_mm512_slli_epi64(l[j], 4), _mm512_srli_epi64(l[j - 1], 48)), m);
+  r[4] = _mm512_or_si512(_mm512_slli_epi64(l[4], 4), _mm512_srli_epi64(l[3], 48));  // < 2^52
+}
+
+// a - b mod p on normalised limbs of values below p.
+template <class P>
+ZK_IFMA_INLINE void sub_mod(const __m512i a[5], const __m512i b[5], __m512i r[5]) {
+  using C = Ifma<P>;
+  const __m512i mask = _mm512_set1_epi64(kMask52), zero = _mm512_setzero_si512();
+  __m512i d[5], borrow = zero;
+  for (int j = 0; j < 5; ++j) {
+    d[j] = _mm512_add_epi64(_mm512_sub_epi64(a[j], b[j]), borrow);
+    borrow = _mm512_srai_epi64(d[j], 52);
+    d[j] = _mm512_and_si512(d[j], mask);
+  }
+  // Lanes that borrowed out of the top limb went below zero: add p back.
+  const __mmask8 negative = _mm512_cmpneq_epi64_mask(borrow, zero);
+  __m512i carry = zero;
+  for (int j = 0; j < 5; ++j) {
+    __m512i t = _mm512_add_epi64(_mm512_add_epi64(d[j], _mm512_set1_epi64(C::p[j])), carry);
+    carry = _mm512_srli_epi64(t, 52);
+    r[j] = _mm512_mask_blend_epi64(negative, d[j], _mm512_and_si512(t, mask));
+  }
+}
+
+template <class F, int shift = 0>
+ZK_IFMA_INLINE void load_limbs(const F* src, __m512i l[5]) {
+  __m512i w[4];
+  load8(src->v, w);
+  to_limbs<shift>(w, l);
+}
+
+template <class F>
+ZK_IFMA_INLINE void store_limbs(F* dst, const __m512i l[5]) {
+  __m512i w[4];
+  from_limbs(l, w);
+  store8(dst->v, w);
+}
+
+// AffineAddBatch on Fq in IFMA lanes; see field_batch.h. Values stay in limbs from the load of
+// an input to the store of a result: no transposition or conversion per product.
+ZK_IFMA_TARGET void affine_add_batch_ifma(const AffineAddBatch& b) {
+  using P = Fq::Params;
+  const size_t blocks = b.n / 8;
+  __m512i* den16 = reinterpret_cast<__m512i*>(b.scratch);      // 16 den, 5 vectors a block
+  __m512i* prefix = den16 + 5 * blocks;                         // chain values before each block
+  __m512i acc[5], t[5], u[5];
+  {
+    Fq one[8];
+    for (auto& o : one) o = Fq::one();
+    load_limbs(one, acc);
+  }
+  for (size_t k = 0; k < blocks; ++k) {
+    load_limbs<Fq, 4>(b.den + 8 * k, den16 + 5 * k);
+    for (int j = 0; j < 5; ++j) prefix[5 * k + j] = acc[j];
+    mont_mul<P>(acc, den16 + 5 * k, t);
+    for (int j = 0; j < 5; ++j) acc[j] = t[j];
+  }
+  // One inversion for the eight lanes: 1 / acc[l] = (prod of all)^-1 * (prod of the others).
+  {
+    Fq lane[8], before[8], after = Fq::one();
+    store_limbs(lane, acc);
+    before[0] = Fq::one();
+    for (int l = 1; l < 8; ++l) before[l] = before[l - 1] * lane[l - 1];
+    Fq inv_all = (before[7] * lane[7]).inverse_vartime();
+    for (int l = 8; l-- > 0;) {
+      Fq others = before[l] * after;
+      after *= lane[l];
+      lane[l] = inv_all * others;
+    }
+    load_limbs(lane, acc);
+  }
+  for (size_t k = blocks; k-- > 0;) {
+    __m512i inv[5], lambda[5], lambda16[5], x3[5], y3[5], bx[5];
+    times16(acc, t);
+    mont_mul<P>(prefix + 5 * k, t, inv);                 // 1 / den
+    mont_mul<P>(acc, den16 + 5 * k, u);                  // the chain without this block
+    for (int j = 0; j < 5; ++j) acc[j] = u[j];
+    load_limbs<Fq, 4>(b.num + 8 * k, t);
+    mont_mul<P>(inv, t, lambda);                          // lambda = num / den
+    times16(lambda, lambda16);
+    mont_mul<P>(lambda, lambda16, u);                     // lambda^2
+    load_limbs(b.bx + 8 * k, bx);
+    sub_mod<P>(u, bx, t);
+    load_limbs(b.px + 8 * k, u);
+    sub_mod<P>(t, u, x3);                                 // x3 = lambda^2 - bx - px
+    sub_mod<P>(bx, x3, t);
+    mont_mul<P>(t, lambda16, u);                          // lambda (bx - x3)
+    load_limbs(b.by + 8 * k, t);
+    sub_mod<P>(u, t, y3);                                 // y3 = lambda (bx - x3) - by
+    store_limbs(b.x3 + 8 * k, x3);
+    store_limbs(b.y3 + 8 * k, y3);
+  }
+}
+
 template <class F>
 ZK_IFMA_TARGET void mul_batch_ifma(F* out, const F* a, const F* b, size_t n) {
   for (size_t i = 0; i < n; i += 8) {
@@ -159,5 +259,16 @@ void mul_batch_any(F* out, const F* a, const F* b, size_t n) {
 
 void mul_batch(Fr* out, const Fr* a, const Fr* b, size_t n) { mul_batch_any(out, a, b, n); }
 void mul_batch(Fq* out, const Fq* a, const Fq* b, size_t n) { mul_batch_any(out, a, b, n); }
+
+bool affine_add_batch(const AffineAddBatch& batch) {
+#if ZKINFER_X86_64_HOST
+  if (x86::host_isa == HostIsa::adx && x86::cpu_has_avx512ifma()) {
+    affine_add_batch_ifma(batch);
+    return true;
+  }
+#endif
+  (void)batch;
+  return false;
+}
 
 }  // namespace zkinfer::cpu

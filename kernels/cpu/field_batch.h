@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "zkinfer/ff/fields.h"
 
@@ -14,5 +15,20 @@ namespace zkinfer::cpu {
 
 void mul_batch(Fr* out, const Fr* a, const Fr* b, size_t n);
 void mul_batch(Fq* out, const Fq* a, const Fq* b, size_t n);
+
+// The field work of n affine additions (x3, y3) = (bx, by) + (px, .) on G1 whose slopes have
+// numerators num and denominators den (none zero): lambda = num / den with one inversion for
+// the batch (Montgomery's trick in eight interleaved chains), x3 = lambda^2 - bx - px,
+// y3 = lambda (bx - x3) - by. n a multiple of 8; scratch holds affine_add_scratch_words(n).
+struct AffineAddBatch {
+  Fq *x3, *y3;
+  const Fq *den, *num, *bx, *by, *px;
+  size_t n;
+  uint64_t* scratch;
+};
+constexpr size_t affine_add_scratch_words(size_t n) { return n / 8 * 2 * 5 * 8; }
+// Runs it in AVX-512 IFMA lanes and returns true where the CPU has them (as for mul_batch);
+// returns false, doing nothing, elsewhere.
+bool affine_add_batch(const AffineAddBatch& batch);
 
 }  // namespace zkinfer::cpu

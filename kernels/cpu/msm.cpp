@@ -351,6 +351,12 @@ class Buckets {
     inv_.reset(new F[kBatch]);
     lambda_.reset(new F[kBatch]);
     if constexpr (std::is_same_v<F, Fq2>) norm_scratch_ = std::make_unique<NormScratch>(kBatch);
+    if constexpr (std::is_same_v<F, Fq>) {
+      bx_.reset(new F[kBatch]);
+      by_.reset(new F[kBatch]);
+      px_.reset(new F[kBatch]);
+      fused_scratch_ = aligned_array<uint64_t>(affine_add_scratch_words(kBatch));
+    }
   }
 
   struct Op {
@@ -446,9 +452,14 @@ class Buckets {
   // after them, is an array product (mul_many, sqr_many).
   void execute() {
     const size_t n = nops_, padded = (n + kLanes - 1) / kLanes * kLanes;
+    // G1 where the CPU has IFMA: everything after the first loop in one pass of vector code that
+    // keeps its values in IFMA limbs (affine_add_batch), from arrays of the coordinates.
+    constexpr bool kFused = std::is_same_v<F, Fq>;
+    const bool fused = kFused && fused_;
     for (size_t i = 0; i < n; ++i) {
       Op& op = ops_[i];
       const A& bk = affine_[op.k];
+      if (fused) bx_[i] = bk.x, by_[i] = bk.y, px_[i] = op.p.x;
       F dx = op.p.x - bk.x;
       op.kind = kAdd;
       if (dx.is_zero()) {
@@ -468,6 +479,24 @@ class Buckets {
       den_[i] = dx;
     }
     for (size_t i = n; i < padded; ++i) den_[i] = F::one(), num_[i] = F::zero();
+    if constexpr (kFused) {
+      if (fused) {
+        for (size_t i = n; i < padded; ++i) bx_[i] = by_[i] = px_[i] = F::zero();
+        // x3 into inv_, y3 into lambda_.
+        fused_ = affine_add_batch({inv_.get(), lambda_.get(), den_.get(), num_.get(), bx_.get(),
+                                   by_.get(), px_.get(), padded, fused_scratch_.get()});
+        if (fused_) {
+          for (size_t i = 0; i < n; ++i) {
+            const Op& op = ops_[i];
+            uint8_t& f = flags_[op.k];
+            f &= (uint8_t)~(op.kind == kInf ? kBusy | kFull : kBusy);
+            if (op.kind != kInf) affine_[op.k] = {inv_[i], lambda_[i]};
+          }
+          nops_ = 0;
+          return;
+        }
+      }
+    }
     invert_many(inv_.get(), den_.get(), prefix_.get(), norm_scratch_.get(), padded);
     mul_many(lambda_.get(), num_.get(), inv_.get(), padded);
     sqr_many(inv_.get(), lambda_.get(), padded);  // lambda^2
@@ -596,6 +625,9 @@ class Buckets {
   std::unique_ptr<uint32_t[]> pending_;
   std::unique_ptr<F[]> prefix_, den_, num_, inv_, lambda_;  // per op of a batch, see execute()
   std::unique_ptr<NormScratch> norm_scratch_;                // G2 only
+  std::unique_ptr<F[]> bx_, by_, px_;                         // G1 only: affine_add_batch inputs
+  AlignedArray<uint64_t> fused_scratch_;
+  bool fused_ = true;  // until affine_add_batch says the CPU lacks IFMA
   size_t nops_ = 0, nq_ = 0;
 };
 
