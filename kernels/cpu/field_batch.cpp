@@ -158,6 +158,26 @@ ZK_IFMA_INLINE void sub_mod(const __m512i a[5], const __m512i b[5], __m512i r[5]
   }
 }
 
+// a + b mod p on normalised limbs of values below p.
+template <class P>
+ZK_IFMA_INLINE void add_mod(const __m512i a[5], const __m512i b[5], __m512i r[5]) {
+  using C = Ifma<P>;
+  const __m512i mask = _mm512_set1_epi64(kMask52), zero = _mm512_setzero_si512();
+  __m512i s[5], d[5], carry = zero, borrow = zero;
+  for (int j = 0; j < 5; ++j) {
+    s[j] = _mm512_add_epi64(_mm512_add_epi64(a[j], b[j]), carry);
+    carry = _mm512_srli_epi64(s[j], 52);
+    s[j] = _mm512_and_si512(s[j], mask);
+  }
+  for (int j = 0; j < 5; ++j) {
+    d[j] = _mm512_add_epi64(_mm512_sub_epi64(s[j], _mm512_set1_epi64(C::p[j])), borrow);
+    borrow = _mm512_srai_epi64(d[j], 52);
+    d[j] = _mm512_and_si512(d[j], mask);
+  }
+  const __mmask8 at_least_p = _mm512_cmpeq_epi64_mask(borrow, zero);
+  for (int j = 0; j < 5; ++j) r[j] = _mm512_mask_blend_epi64(at_least_p, s[j], d[j]);
+}
+
 template <class F, int shift = 0>
 ZK_IFMA_INLINE void load_limbs(const F* src, __m512i l[5]) {
   __m512i w[4];
@@ -172,6 +192,28 @@ ZK_IFMA_INLINE void store_limbs(F* dst, const __m512i l[5]) {
   store8(dst->v, w);
 }
 
+ZK_IFMA_INLINE void set_one(__m512i l[5]) {
+  Fq one[8];
+  for (auto& o : one) o = Fq::one();
+  load_limbs(one, l);
+}
+
+// The end of Montgomery's trick over eight chains: 1 / acc[l] = (prod of all)^-1 * (prod of the
+// others), with one inversion.
+ZK_IFMA_TARGET void invert_lanes(__m512i acc[5]) {
+  Fq lane[8], before[8], after = Fq::one();
+  store_limbs(lane, acc);
+  before[0] = Fq::one();
+  for (int l = 1; l < 8; ++l) before[l] = before[l - 1] * lane[l - 1];
+  Fq inv_all = (before[7] * lane[7]).inverse_vartime();
+  for (int l = 8; l-- > 0;) {
+    Fq others = before[l] * after;
+    after *= lane[l];
+    lane[l] = inv_all * others;
+  }
+  load_limbs(lane, acc);
+}
+
 // AffineAddBatch on Fq in IFMA lanes; see field_batch.h. Values stay in limbs from the load of
 // an input to the store of a result: no transposition or conversion per product.
 ZK_IFMA_TARGET void affine_add_batch_ifma(const AffineAddBatch& b) {
@@ -180,31 +222,14 @@ ZK_IFMA_TARGET void affine_add_batch_ifma(const AffineAddBatch& b) {
   __m512i* den16 = reinterpret_cast<__m512i*>(b.scratch);      // 16 den, 5 vectors a block
   __m512i* prefix = den16 + 5 * blocks;                         // chain values before each block
   __m512i acc[5], t[5], u[5];
-  {
-    Fq one[8];
-    for (auto& o : one) o = Fq::one();
-    load_limbs(one, acc);
-  }
+  set_one(acc);
   for (size_t k = 0; k < blocks; ++k) {
     load_limbs<Fq, 4>(b.den + 8 * k, den16 + 5 * k);
     for (int j = 0; j < 5; ++j) prefix[5 * k + j] = acc[j];
     mont_mul<P>(acc, den16 + 5 * k, t);
     for (int j = 0; j < 5; ++j) acc[j] = t[j];
   }
-  // One inversion for the eight lanes: 1 / acc[l] = (prod of all)^-1 * (prod of the others).
-  {
-    Fq lane[8], before[8], after = Fq::one();
-    store_limbs(lane, acc);
-    before[0] = Fq::one();
-    for (int l = 1; l < 8; ++l) before[l] = before[l - 1] * lane[l - 1];
-    Fq inv_all = (before[7] * lane[7]).inverse_vartime();
-    for (int l = 8; l-- > 0;) {
-      Fq others = before[l] * after;
-      after *= lane[l];
-      lane[l] = inv_all * others;
-    }
-    load_limbs(lane, acc);
-  }
+  invert_lanes(acc);
   for (size_t k = blocks; k-- > 0;) {
     __m512i inv[5], lambda[5], lambda16[5], x3[5], y3[5], bx[5];
     times16(acc, t);
@@ -225,6 +250,97 @@ ZK_IFMA_TARGET void affine_add_batch_ifma(const AffineAddBatch& b) {
     sub_mod<P>(u, t, y3);                                 // y3 = lambda (bx - x3) - by
     store_limbs(b.x3 + 8 * k, x3);
     store_limbs(b.y3 + 8 * k, y3);
+  }
+}
+
+// Fq2 = Fq[u] / (u^2 + 1) in limbs: c[0] + c[1] u.
+struct V2 {
+  __m512i c[2][5];
+};
+
+// a * b by Karatsuba: three products.
+ZK_IFMA_INLINE void fq2_mul(const V2& a, const V2& b, V2& r) {
+  using P = Fq::Params;
+  __m512i b16[5], v0[5], v1[5], v2[5], sa[5], sb[5];
+  times16(b.c[0], b16);
+  mont_mul<P>(a.c[0], b16, v0);
+  times16(b.c[1], b16);
+  mont_mul<P>(a.c[1], b16, v1);
+  add_mod<P>(a.c[0], a.c[1], sa);
+  add_mod<P>(b.c[0], b.c[1], sb);
+  times16(sb, b16);
+  mont_mul<P>(sa, b16, v2);
+  sub_mod<P>(v0, v1, r.c[0]);
+  sub_mod<P>(v2, v0, sa);
+  sub_mod<P>(sa, v1, r.c[1]);
+}
+
+template <int shift = 0>
+ZK_IFMA_INLINE void load_v2(const Fq* const src[2], size_t at, V2& v) {
+  load_limbs<Fq, shift>(src[0] + at, v.c[0]);
+  load_limbs<Fq, shift>(src[1] + at, v.c[1]);
+}
+
+// AffineAddBatch2 (G2) in IFMA lanes; see field_batch.h. 1 / d = conj(d) / N(d) with the norm
+// N(d) = d0^2 + d1^2, so the chains run over Fq.
+ZK_IFMA_TARGET void affine_add_batch_fq2_ifma(const AffineAddBatch2& b) {
+  using P = Fq::Params;
+  const size_t blocks = b.n / 8;
+  __m512i* norm16 = reinterpret_cast<__m512i*>(b.scratch);  // 16 N(den), 5 vectors a block
+  __m512i* prefix = norm16 + 5 * blocks;
+  __m512i acc[5], t[5], u[5];
+  set_one(acc);
+  for (size_t k = 0; k < blocks; ++k) {
+    V2 d;
+    load_v2(b.den, 8 * k, d);
+    times16(d.c[0], t);
+    mont_mul<P>(d.c[0], t, u);
+    times16(d.c[1], t);
+    mont_mul<P>(d.c[1], t, d.c[0]);
+    add_mod<P>(u, d.c[0], t);
+    times16(t, norm16 + 5 * k);
+    for (int j = 0; j < 5; ++j) prefix[5 * k + j] = acc[j];
+    mont_mul<P>(acc, norm16 + 5 * k, t);
+    for (int j = 0; j < 5; ++j) acc[j] = t[j];
+  }
+  invert_lanes(acc);
+  const __m512i zero[5] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                           _mm512_setzero_si512(), _mm512_setzero_si512()};
+  for (size_t k = blocks; k-- > 0;) {
+    V2 d, inv, num, lambda, sq, bx, px, x3, y3;
+    times16(acc, t);
+    mont_mul<P>(prefix + 5 * k, t, u);  // 1 / N(den)
+    mont_mul<P>(acc, norm16 + 5 * k, t);
+    for (int j = 0; j < 5; ++j) acc[j] = t[j];
+    times16(u, t);
+    load_v2(b.den, 8 * k, d);
+    mont_mul<P>(d.c[0], t, inv.c[0]);
+    mont_mul<P>(d.c[1], t, u);
+    sub_mod<P>(zero, u, inv.c[1]);  // conj(den) / N(den)
+    load_v2(b.num, 8 * k, num);
+    fq2_mul(num, inv, lambda);
+    // lambda^2 = (l0 + l1)(l0 - l1) + 2 l0 l1 u
+    add_mod<P>(lambda.c[0], lambda.c[1], t);
+    sub_mod<P>(lambda.c[0], lambda.c[1], u);
+    times16(u, d.c[0]);
+    mont_mul<P>(t, d.c[0], sq.c[0]);
+    times16(lambda.c[1], d.c[0]);
+    mont_mul<P>(lambda.c[0], d.c[0], t);
+    add_mod<P>(t, t, sq.c[1]);
+    load_v2(b.bx, 8 * k, bx);
+    load_v2(b.px, 8 * k, px);
+    for (int c = 0; c < 2; ++c) {
+      sub_mod<P>(sq.c[c], bx.c[c], t);
+      sub_mod<P>(t, px.c[c], x3.c[c]);   // x3 = lambda^2 - bx - px
+      sub_mod<P>(bx.c[c], x3.c[c], d.c[c]);
+    }
+    fq2_mul(lambda, d, sq);              // lambda (bx - x3)
+    load_v2(b.by, 8 * k, y3);
+    for (int c = 0; c < 2; ++c) {
+      sub_mod<P>(sq.c[c], y3.c[c], t);   // y3 = lambda (bx - x3) - by
+      store_limbs(b.x3[c] + 8 * k, x3.c[c]);
+      store_limbs(b.y3[c] + 8 * k, t);
+    }
   }
 }
 
@@ -264,6 +380,17 @@ bool affine_add_batch(const AffineAddBatch& batch) {
 #if ZKINFER_X86_64_HOST
   if (x86::host_isa == HostIsa::adx && x86::cpu_has_avx512ifma()) {
     affine_add_batch_ifma(batch);
+    return true;
+  }
+#endif
+  (void)batch;
+  return false;
+}
+
+bool affine_add_batch(const AffineAddBatch2& batch) {
+#if ZKINFER_X86_64_HOST
+  if (x86::host_isa == HostIsa::adx && x86::cpu_has_avx512ifma()) {
+    affine_add_batch_fq2_ifma(batch);
     return true;
   }
 #endif

@@ -31,4 +31,13 @@ constexpr size_t affine_add_scratch_words(size_t n) { return n / 8 * 2 * 5 * 8; 
 // returns false, doing nothing, elsewhere.
 bool affine_add_batch(const AffineAddBatch& batch);
 
+// The same on G2 over Fq2, each coordinate array given as its two Fq halves (c0, c1) apart.
+struct AffineAddBatch2 {
+  Fq *x3[2], *y3[2];
+  const Fq *den[2], *num[2], *bx[2], *by[2], *px[2];
+  size_t n;
+  uint64_t* scratch;  // affine_add_scratch_words(n)
+};
+bool affine_add_batch(const AffineAddBatch2& batch);
+
 }  // namespace zkinfer::cpu

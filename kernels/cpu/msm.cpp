@@ -351,12 +351,11 @@ class Buckets {
     inv_.reset(new F[kBatch]);
     lambda_.reset(new F[kBatch]);
     if constexpr (std::is_same_v<F, Fq2>) norm_scratch_ = std::make_unique<NormScratch>(kBatch);
-    if constexpr (std::is_same_v<F, Fq>) {
-      bx_.reset(new F[kBatch]);
-      by_.reset(new F[kBatch]);
-      px_.reset(new F[kBatch]);
-      fused_scratch_ = aligned_array<uint64_t>(affine_add_scratch_words(kBatch));
-    }
+    bx_.reset(new F[kBatch]);
+    by_.reset(new F[kBatch]);
+    px_.reset(new F[kBatch]);
+    fused_scratch_ = aligned_array<uint64_t>(affine_add_scratch_words(kBatch));
+    if constexpr (std::is_same_v<F, Fq2>) halves_.reset(new Fq[kHalves * kBatch]);
   }
 
   struct Op {
@@ -452,10 +451,9 @@ class Buckets {
   // after them, is an array product (mul_many, sqr_many).
   void execute() {
     const size_t n = nops_, padded = (n + kLanes - 1) / kLanes * kLanes;
-    // G1 where the CPU has IFMA: everything after the first loop in one pass of vector code that
+    // Where the CPU has IFMA: everything after the first loop in one pass of vector code that
     // keeps its values in IFMA limbs (affine_add_batch), from arrays of the coordinates.
-    constexpr bool kFused = std::is_same_v<F, Fq>;
-    const bool fused = kFused && fused_;
+    const bool fused = fused_;
     for (size_t i = 0; i < n; ++i) {
       Op& op = ops_[i];
       const A& bk = affine_[op.k];
@@ -479,22 +477,18 @@ class Buckets {
       den_[i] = dx;
     }
     for (size_t i = n; i < padded; ++i) den_[i] = F::one(), num_[i] = F::zero();
-    if constexpr (kFused) {
-      if (fused) {
-        for (size_t i = n; i < padded; ++i) bx_[i] = by_[i] = px_[i] = F::zero();
-        // x3 into inv_, y3 into lambda_.
-        fused_ = affine_add_batch({inv_.get(), lambda_.get(), den_.get(), num_.get(), bx_.get(),
-                                   by_.get(), px_.get(), padded, fused_scratch_.get()});
-        if (fused_) {
-          for (size_t i = 0; i < n; ++i) {
-            const Op& op = ops_[i];
-            uint8_t& f = flags_[op.k];
-            f &= (uint8_t)~(op.kind == kInf ? kBusy | kFull : kBusy);
-            if (op.kind != kInf) affine_[op.k] = {inv_[i], lambda_[i]};
-          }
-          nops_ = 0;
-          return;
+    if (fused) {
+      for (size_t i = n; i < padded; ++i) bx_[i] = by_[i] = px_[i] = F::zero();
+      fused_ = run_fused(padded);
+      if (fused_) {
+        for (size_t i = 0; i < n; ++i) {
+          const Op& op = ops_[i];
+          uint8_t& f = flags_[op.k];
+          f &= (uint8_t)~(op.kind == kInf ? kBusy | kFull : kBusy);
+          if (op.kind != kInf) affine_[op.k] = fused_result(i);
         }
+        nops_ = 0;
+        return;
       }
     }
     invert_many(inv_.get(), den_.get(), prefix_.get(), norm_scratch_.get(), padded);
@@ -521,6 +515,38 @@ class Buckets {
       bk.y = num_[i] - bk.y;
     }
     nops_ = 0;
+  }
+
+  // affine_add_batch over the first `padded` ops; false where the CPU lacks IFMA. G1 writes x3
+  // to inv_ and y3 to lambda_; G2 takes its arrays as Fq halves (halves_, kHalf* slots).
+  enum { kDen0, kDen1, kNum0, kNum1, kBx0, kBx1, kBy0, kBy1, kPx0, kPx1, kX0, kX1, kY0, kY1, kHalves };
+  Fq* half(int slot) const { return halves_.get() + (size_t)slot * kBatch; }
+  bool run_fused(size_t padded) {
+    if constexpr (std::is_same_v<F, Fq>) {
+      return affine_add_batch({inv_.get(), lambda_.get(), den_.get(), num_.get(), bx_.get(),
+                               by_.get(), px_.get(), padded, fused_scratch_.get()});
+    } else {
+      const F* from[] = {den_.get(), num_.get(), bx_.get(), by_.get(), px_.get()};
+      for (int a = 0; a < 5; ++a) {
+        Fq *c0 = half(2 * a), *c1 = half(2 * a + 1);
+        for (size_t i = 0; i < padded; ++i) c0[i] = from[a][i].c0, c1[i] = from[a][i].c1;
+      }
+      return affine_add_batch(AffineAddBatch2{{half(kX0), half(kX1)},
+                                              {half(kY0), half(kY1)},
+                                              {half(kDen0), half(kDen1)},
+                                              {half(kNum0), half(kNum1)},
+                                              {half(kBx0), half(kBx1)},
+                                              {half(kBy0), half(kBy1)},
+                                              {half(kPx0), half(kPx1)},
+                                              padded,
+                                              fused_scratch_.get()});
+    }
+  }
+  A fused_result(size_t i) const {
+    if constexpr (std::is_same_v<F, Fq>)
+      return {inv_[i], lambda_[i]};
+    else
+      return {{half(kX0)[i], half(kX1)[i]}, {half(kY0)[i], half(kY1)[i]}};
   }
 
   void side_add(unsigned k, const A& p) {
@@ -625,7 +651,8 @@ class Buckets {
   std::unique_ptr<uint32_t[]> pending_;
   std::unique_ptr<F[]> prefix_, den_, num_, inv_, lambda_;  // per op of a batch, see execute()
   std::unique_ptr<NormScratch> norm_scratch_;                // G2 only
-  std::unique_ptr<F[]> bx_, by_, px_;                         // G1 only: affine_add_batch inputs
+  std::unique_ptr<F[]> bx_, by_, px_;                         // affine_add_batch inputs
+  std::unique_ptr<Fq[]> halves_;                              // G2: its arrays in Fq halves
   AlignedArray<uint64_t> fused_scratch_;
   bool fused_ = true;  // until affine_add_batch says the CPU lacks IFMA
   size_t nops_ = 0, nq_ = 0;

@@ -271,7 +271,7 @@ TEST(MsmG1, SignedMagnitudeClasses) {
   }
 }
 
-// G1 batches run in IFMA vector code where the CPU has it (affine_add_batch) and in array
+// G1 and G2 batches run in IFMA vector code where the CPU has it (affine_add_batch) and in array
 // products elsewhere: both give the oracle's result. The second is forced here through the
 // portable arithmetic, which makes affine_add_batch decline.
 TEST(MsmG1, VectorAndScalarBatchesAgree) {
@@ -287,6 +287,24 @@ TEST(MsmG1, VectorAndScalarBatchesAgree) {
   const HostIsa saved = x86::host_isa;
   x86::host_isa = HostIsa::portable;
   G1Jacobian scalar = g1_msm(sc, pts, {0, 2, true, Acc::batch_affine});
+  x86::host_isa = saved;
+  EXPECT_EQ(scalar, want);
+#endif
+}
+
+TEST(MsmG2, VectorAndScalarBatchesAgree) {
+  auto rng = testing::seeded_rng();
+  const size_t n = 3001;
+  auto pts = random_points(rng, g2_generator(), n, 59);
+  auto sc = random_scalars(rng, n);
+  for (size_t i = 0; i < n; i += 4) sc[i] = -Fr::from_u64(rng() % 50);
+  for (size_t i = 0; i + 1 < n; i += 89) pts[i + 1] = rng() % 2 ? pts[i] : -pts[i];
+  const G2Jacobian want = oracle_msm(sc, pts);
+  EXPECT_EQ(g2_msm(sc, pts, {0, 2, true, Acc::batch_affine}), want);
+#if ZKINFER_X86_64_HOST
+  const HostIsa saved = x86::host_isa;
+  x86::host_isa = HostIsa::portable;
+  G2Jacobian scalar = g2_msm(sc, pts, {0, 2, true, Acc::batch_affine});
   x86::host_isa = saved;
   EXPECT_EQ(scalar, want);
 #endif
