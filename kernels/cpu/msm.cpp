@@ -698,8 +698,11 @@ struct Tuning<G2Curve> {
   //   n = 2^10  c=8 22.5, [10] 18.8, 11 20.0     n = 2^12  c=10 44.0, [11] 42.4, 12 45.4
   //   n = 2^14  c=11 133, [12] 128, 13 145       n = 2^16  c=12 452, [13] 422, 14 427
   //   n = 2^18  c=14 1551, [15] 1482, 16 1564: 16 takes 4 MiB of 128-byte buckets per thread.
+  // Retuned at the top with GLV and the IFMA batch step (2026-11-26, two threads, wall ms,
+  // medians of 5, two rounds each, noisy): 2^16 points c=13 136-143, [14] 129-144, 15 131-155;
+  // 2^17 c=14 254-298, [15] 253-265, 16 253-299; 2^18 c=15 503-510, [16] 458-499.
   static constexpr unsigned window_by_log2[] = {2, 2, 3, 3, 4,  4,  5,  5,  6, 10,
-                                                10, 10, 11, 12, 12, 13, 13, 15};
+                                                10, 10, 11, 12, 12, 13, 13, 14, 15, 16};
   // At 256 digits a window XYZZ wins, at 512 batch-affine does (figures above).
   static constexpr uint64_t min_batch_affine_ops = 384;
 };
