@@ -269,20 +269,6 @@ TYPED_TEST(FieldVsGmp, InverseVartimeInConstantEvaluation) {
   EXPECT_EQ(inv, three.inverse());
 }
 
-TYPED_TEST(FieldVsGmp, BatchInverseVartime) {
-  using F = TypeParam;
-  auto rng = testing::seeded_rng();
-  std::vector<F> xs = this->samples(rng, 41);
-  xs.insert(xs.begin() + 3, F::zero());
-  std::vector<F> scratch(xs.size()), inv = xs, inv_vt = xs;
-  batch_inverse(inv.data(), inv.size(), scratch.data());
-  batch_inverse_vartime(inv_vt.data(), inv_vt.size(), scratch.data());
-  for (size_t i = 0; i < xs.size(); ++i) {
-    ASSERT_EQ(inv_vt[i], inv[i]) << i;
-    ASSERT_EQ(inv_vt[i], xs[i].inverse_vartime()) << i;
-  }
-}
-
 TEST(Fq2Inverse, VartimeMatchesFermat) {
   auto rng = testing::seeded_rng();
   EXPECT_TRUE(Fq2::zero().inverse_vartime().is_zero());

@@ -293,40 +293,22 @@ struct FpConsts {
   static constexpr U256 nonresidue_t = Fp<P>::from_u64(P::generator).pow(Fp<P>::T).mont();
 };
 
-namespace detail {
-template <bool Vartime, class F>
-void batch_inverse_impl(F* a, size_t n, F* scratch) {
+// Montgomery's trick: one inversion for the whole array; zeros stay zero.
+// scratch must hold n elements.
+template <class F>
+void batch_inverse(F* a, size_t n, F* scratch) {
   F acc = F::one();
   for (size_t i = 0; i < n; ++i) {
     scratch[i] = acc;
     if (!a[i].is_zero()) acc *= a[i];
   }
-  F inv;
-  if constexpr (Vartime)
-    inv = acc.inverse_vartime();
-  else
-    inv = acc.inverse();
+  F inv = acc.inverse();
   for (size_t i = n; i-- > 0;) {
     if (a[i].is_zero()) continue;
     F t = inv * scratch[i];
     inv *= a[i];
     a[i] = t;
   }
-}
-}  // namespace detail
-
-// Montgomery's trick: one inversion for the whole array; zeros stay zero.
-// scratch must hold n elements.
-template <class F>
-void batch_inverse(F* a, size_t n, F* scratch) {
-  detail::batch_inverse_impl<false>(a, n, scratch);
-}
-
-// The same with the one inversion in variable time (F::inverse_vartime): only for data whose
-// timing does not matter.
-template <class F>
-void batch_inverse_vartime(F* a, size_t n, F* scratch) {
-  detail::batch_inverse_impl<true>(a, n, scratch);
 }
 
 }  // namespace zkinfer
