@@ -19,7 +19,8 @@ void mul_batch(Fq* out, const Fq* a, const Fq* b, size_t n);
 // The field work of n affine additions (x3, y3) = (bx, by) + (px, .) on G1 whose slopes have
 // numerators num and denominators den (none zero): lambda = num / den with one inversion for
 // the batch (Montgomery's trick in eight interleaved chains), x3 = lambda^2 - bx - px,
-// y3 = lambda (bx - x3) - by. n a multiple of 8; scratch holds affine_add_scratch_words(n).
+// y3 = lambda (bx - x3) - by. n a multiple of 8; scratch holds affine_add_scratch_words(n)
+// words and starts on a 64-byte boundary (vector stores).
 struct AffineAddBatch {
   Fq *x3, *y3;
   const Fq *den, *num, *bx, *by, *px;
@@ -36,7 +37,7 @@ struct AffineAddBatch2 {
   Fq *x3[2], *y3[2];
   const Fq *den[2], *num[2], *bx[2], *by[2], *px[2];
   size_t n;
-  uint64_t* scratch;  // affine_add_scratch_words(n)
+  uint64_t* scratch;  // affine_add_scratch_words(n), 64-byte aligned
 };
 bool affine_add_batch(const AffineAddBatch2& batch);
 
