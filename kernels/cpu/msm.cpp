@@ -74,6 +74,23 @@ Windows make_windows(const U256& max, unsigned c) {
 // scalar), so after the negation every digit lies in [-2^(b-1), 2^(b-1) - 1]: int16_t for b <= 16.
 void write_digits(const uint64_t* mag, unsigned words, bool neg, const Windows& win, int16_t* out,
                   size_t stride, uint64_t* counts) {
+  if (words <= 2) {
+    // GLV halves: the magnitude in one 128-bit integer shifted along, branch-free sign.
+    u128 m = (u128)mag[0] | (words > 1 ? (u128)mag[1] << 64 : 0);
+    const uint64_t sign = neg, flip = uint64_t{0} - sign;
+    uint64_t carry = 0;
+    for (unsigned w = 0; w < win.count; ++w) {
+      const unsigned bits = win.width[w];
+      const uint64_t half = uint64_t{1} << (bits - 1), full = uint64_t{1} << bits;
+      const uint64_t v = ((uint64_t)m & (full - 1)) + carry;
+      m >>= bits;
+      carry = v >= half + sign;
+      const int64_t d = (int64_t)((((v - (carry ? full : 0)) ^ flip) + sign));
+      out[w * stride] = (int16_t)d;
+      counts[w] += d != 0;
+    }
+    return;
+  }
   uint64_t carry = 0;
   for (unsigned w = 0; w < win.count; ++w) {
     const unsigned bits = win.width[w], word = win.offset[w] / 64, off = win.offset[w] % 64;
@@ -828,6 +845,8 @@ unsigned resolve_threads(const MsmConfig& cfg, size_t n) {
 // windows of a full one: a witness of bits and 32-bit values spent a fifth of a 2^16 prove
 // writing digits that were zero.
 constexpr unsigned kSmallBits = 128;
+// Fewer small scalars than this beside big ones go through GLV with them.
+constexpr size_t kMinSmallClass = 64;
 
 struct Signed {
   U256 mag;
@@ -948,7 +967,9 @@ Jacobian<C> msm(const Fr* scalars, const Affine<C>* points, size_t n, const MsmC
 
   // The classes: one over all the points (no index list) when the other is empty, else two
   // index lists. Units are listed apart either way.
-  const bool glv = cfg.glv && sc.big > 0, two_classes = glv && sc.small > 0;
+  // A few small scalars among big ones (a witness's constants and inputs) ride with the big
+  // ones: a class of their own would cost its own passes and bucket reductions.
+  const bool glv = cfg.glv && sc.big > 0, two_classes = glv && sc.small >= kMinSmallClass;
   std::vector<Unit> units;
   std::vector<size_t> small_index, big_index;
   if (sc.units > 0 || two_classes) {
@@ -1007,7 +1028,7 @@ Jacobian<C> msm(const Fr* scalars, const Affine<C>* points, size_t n, const MsmC
     total = run_glv(big_index.data(), big_index.size(), sc.big, units) +
             run_plain(small_index.data(), small_index.size(), sc.small, sc.small_bits, {});
   } else if (glv) {
-    total = run_glv(nullptr, n, sc.big, units);
+    total = run_glv(nullptr, n, sc.big + sc.small, units);
   } else {
     // Without GLV a big scalar needs 253 bits: the largest signed magnitude is (r - 1) / 2.
     const unsigned bits = sc.big > 0 ? Fr::P_MINUS_1_HALF.bit_length() : sc.small_bits;

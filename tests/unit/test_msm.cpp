@@ -235,7 +235,7 @@ TEST(MsmG1, EdgeScalars) {
 // Scalars by signed magnitude min(k, r - k): small positive and negative ones (the plain method
 // over only the bits they use), big ones (GLV), and both in one call (two classes summed), with
 // the boundaries between them: 2^128 - 1 is small, 2^128 big; (r - 1) / 2 is positive,
-// (r + 1) / 2 negative.
+// (r + 1) / 2 negative; and a few small ones among big ones, which go with them.
 TEST(MsmG1, SignedMagnitudeClasses) {
   auto rng = testing::seeded_rng();
   const size_t n = 2500;
@@ -250,7 +250,7 @@ TEST(MsmG1, SignedMagnitudeClasses) {
     return rng() % 2 ? -v : v;
   };
   std::vector<std::vector<Fr>> cases;
-  std::vector<Fr> neg_small(n), wide_small(n), mostly_small(n), boundaries(n);
+  std::vector<Fr> neg_small(n), wide_small(n), mostly_small(n), boundaries(n), few_small(n);
   for (size_t i = 0; i < n; ++i) {
     neg_small[i] = -Fr::from_u64(rng() % 1000 + 2);
     wide_small[i] = small_signed(i % 2 ? 128 : 40);
@@ -262,8 +262,10 @@ TEST(MsmG1, SignedMagnitudeClasses) {
     const Fr edge[] = {two128, two128_minus_one, -two128, -two128_minus_one,
                        Fr::from_canonical(half), Fr::from_canonical(half_plus_one), Fr::from_u64(2)};
     boundaries[i] = edge[rng() % std::size(edge)];
+    // Big scalars with a few small ones, too few for a class of their own.
+    few_small[i] = i % 97 == 5 ? small_signed(20) : field_random<Fr>(rng);
   }
-  cases = {neg_small, wide_small, mostly_small, boundaries};
+  cases = {neg_small, wide_small, mostly_small, boundaries, few_small};
   for (size_t c = 0; c < cases.size(); ++c) {
     G1Jacobian want = oracle_msm(cases[c], pts);
     for (const MsmConfig& cfg : configs())
