@@ -198,19 +198,11 @@ ZK_IFMA_INLINE void set_one(__m512i l[5]) {
   load_limbs(one, l);
 }
 
-// The end of Montgomery's trick over eight chains: 1 / acc[l] = (prod of all)^-1 * (prod of the
-// others), with one inversion.
+// The end of Montgomery's trick over eight chains (invert_lanes_vartime in field_batch.h).
 ZK_IFMA_TARGET void invert_lanes(__m512i acc[5]) {
-  Fq lane[8], before[8], after = Fq::one();
+  Fq lane[8];
   store_limbs(lane, acc);
-  before[0] = Fq::one();
-  for (int l = 1; l < 8; ++l) before[l] = before[l - 1] * lane[l - 1];
-  Fq inv_all = (before[7] * lane[7]).inverse_vartime();
-  for (int l = 8; l-- > 0;) {
-    Fq others = before[l] * after;
-    after *= lane[l];
-    lane[l] = inv_all * others;
-  }
+  invert_lanes_vartime(lane);
   load_limbs(lane, acc);
 }
 
@@ -359,11 +351,20 @@ ZK_IFMA_TARGET void mul_batch_ifma(F* out, const F* a, const F* b, size_t n) {
 }
 #endif  // ZKINFER_X86_64_HOST
 
+// Whether the IFMA paths run: the adx arithmetic is selected and the CPU has IFMA.
+bool use_ifma() {
+#if ZKINFER_X86_64_HOST
+  return x86::host_isa == HostIsa::adx && x86::cpu_has_avx512ifma();
+#else
+  return false;
+#endif
+}
+
 template <class F>
 void mul_batch_any(F* out, const F* a, const F* b, size_t n) {
   size_t done = 0;
 #if ZKINFER_X86_64_HOST
-  if (x86::host_isa == HostIsa::adx && x86::cpu_has_avx512ifma()) {
+  if (use_ifma()) {
     done = n & ~size_t{7};
     mul_batch_ifma(out, a, b, done);
   }
@@ -376,26 +377,38 @@ void mul_batch_any(F* out, const F* a, const F* b, size_t n) {
 void mul_batch(Fr* out, const Fr* a, const Fr* b, size_t n) { mul_batch_any(out, a, b, n); }
 void mul_batch(Fq* out, const Fq* a, const Fq* b, size_t n) { mul_batch_any(out, a, b, n); }
 
-bool affine_add_batch(const AffineAddBatch& batch) {
-#if ZKINFER_X86_64_HOST
-  if (x86::host_isa == HostIsa::adx && x86::cpu_has_avx512ifma()) {
-    affine_add_batch_ifma(batch);
-    return true;
+void invert_lanes_vartime(Fq lane[8]) {
+  Fq before[8], after = Fq::one();
+  before[0] = Fq::one();
+  for (int l = 1; l < 8; ++l) before[l] = before[l - 1] * lane[l - 1];
+  // Variable time (safegcd, 1 us against 7 for Fermat): the MSM's memory accesses depend on the
+  // scalars already.
+  Fq inv_all = (before[7] * lane[7]).inverse_vartime();
+  for (int l = 8; l-- > 0;) {
+    Fq others = before[l] * after;
+    after *= lane[l];
+    lane[l] = inv_all * others;
   }
-#endif
+}
+
+bool affine_add_batch(const AffineAddBatch& batch) {
+  if (!use_ifma()) return false;
+#if ZKINFER_X86_64_HOST
+  affine_add_batch_ifma(batch);
+#else
   (void)batch;
-  return false;
+#endif
+  return true;
 }
 
 bool affine_add_batch(const AffineAddBatch2& batch) {
+  if (!use_ifma()) return false;
 #if ZKINFER_X86_64_HOST
-  if (x86::host_isa == HostIsa::adx && x86::cpu_has_avx512ifma()) {
-    affine_add_batch_fq2_ifma(batch);
-    return true;
-  }
-#endif
+  affine_add_batch_fq2_ifma(batch);
+#else
   (void)batch;
-  return false;
+#endif
+  return true;
 }
 
 }  // namespace zkinfer::cpu

@@ -16,6 +16,10 @@ namespace zkinfer::cpu {
 void mul_batch(Fr* out, const Fr* a, const Fr* b, size_t n);
 void mul_batch(Fq* out, const Fq* a, const Fq* b, size_t n);
 
+// lane[l] = 1 / lane[l] for eight non-zero values with one inversion (the end of Montgomery's
+// trick run as eight interleaved chains), in variable time: for the MSM only, never secrets.
+void invert_lanes_vartime(Fq lane[8]);
+
 // The field work of n affine additions (x3, y3) = (bx, by) + (px, .) on G1 whose slopes have
 // numerators num and denominators den (none zero): lambda = num / den with one inversion for
 // the batch (Montgomery's trick in eight interleaved chains), x3 = lambda^2 - bx - px,

@@ -204,26 +204,15 @@ constexpr unsigned kLanes = 8;
 // inv[i] = 1 / den[i] for i < padded (a multiple of kLanes, no zero in den) by Montgomery's
 // trick in kLanes interleaved chains (element i in chain i % kLanes), so that every product is
 // an array product.
-template <class F>
-void invert_chains(F* inv, const F* den, F* prefix, size_t padded) {
-  F acc[kLanes];
-  for (auto& a : acc) a = F::one();
+static_assert(kLanes == 8, "invert_lanes_vartime ends eight chains");
+inline void invert_chains(Fq* inv, const Fq* den, Fq* prefix, size_t padded) {
+  Fq acc[kLanes];
+  for (auto& a : acc) a = Fq::one();
   for (size_t i = 0; i < padded; i += kLanes) {
     std::copy(acc, acc + kLanes, &prefix[i]);
     mul_many(acc, acc, &den[i], kLanes);
   }
-  // 1 / acc[l] = (prod of all lanes)^-1 * (prod of the other lanes)
-  F before[kLanes], after = F::one();
-  before[0] = F::one();
-  for (unsigned l = 1; l < kLanes; ++l) before[l] = before[l - 1] * acc[l - 1];
-  // Variable time (safegcd, 1 us against 7 for Fermat): the MSM's memory accesses depend on the
-  // scalars already.
-  F inv_all = (before[kLanes - 1] * acc[kLanes - 1]).inverse_vartime();
-  for (unsigned l = kLanes; l-- > 0;) {
-    F others = before[l] * after;
-    after *= acc[l];
-    acc[l] = inv_all * others;
-  }
+  invert_lanes_vartime(acc);
   for (size_t i = padded; i > 0;) {
     i -= kLanes;
     mul_many(&inv[i], acc, &prefix[i], kLanes);
