@@ -28,25 +28,24 @@ struct Ifma {
   static constexpr uint64_t k0 = u256::neg_inv64(P::modulus.w[0]) & kMask52;
 };
 
-// Eight consecutive elements (32 words) -> w[k] = word k of each element, and back.
-ZK_IFMA_INLINE void load8(const uint64_t* src, __m512i w[4]) {
-  const __m512i z0 = _mm512_loadu_si512(src), z1 = _mm512_loadu_si512(src + 8);
-  const __m512i z2 = _mm512_loadu_si512(src + 16), z3 = _mm512_loadu_si512(src + 24);
+// Four vectors of two elements each (z[e / 2] holds element e's four words in its half e % 2)
+// -> w[k] = word k of each element, and back.
+ZK_IFMA_INLINE void transpose_in(const __m512i z[4], __m512i w[4]) {
   const __m512i words01 = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13);
   const __m512i words23 = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
   const __m512i low_halves = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
   const __m512i high_halves = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
-  const __m512i a01 = _mm512_permutex2var_epi64(z0, words01, z1);  // elements 0-3: words 0 | 1
-  const __m512i b01 = _mm512_permutex2var_epi64(z2, words01, z3);  // elements 4-7: words 0 | 1
-  const __m512i a23 = _mm512_permutex2var_epi64(z0, words23, z1);
-  const __m512i b23 = _mm512_permutex2var_epi64(z2, words23, z3);
+  const __m512i a01 = _mm512_permutex2var_epi64(z[0], words01, z[1]);  // elements 0-3: words 0 | 1
+  const __m512i b01 = _mm512_permutex2var_epi64(z[2], words01, z[3]);  // elements 4-7: words 0 | 1
+  const __m512i a23 = _mm512_permutex2var_epi64(z[0], words23, z[1]);
+  const __m512i b23 = _mm512_permutex2var_epi64(z[2], words23, z[3]);
   w[0] = _mm512_permutex2var_epi64(a01, low_halves, b01);
   w[1] = _mm512_permutex2var_epi64(a01, high_halves, b01);
   w[2] = _mm512_permutex2var_epi64(a23, low_halves, b23);
   w[3] = _mm512_permutex2var_epi64(a23, high_halves, b23);
 }
 
-ZK_IFMA_INLINE void store8(uint64_t* dst, const __m512i w[4]) {
+ZK_IFMA_INLINE void transpose_out(const __m512i w[4], __m512i z[4]) {
   const __m512i words01 = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13);
   const __m512i words23 = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
   const __m512i low_halves = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
@@ -55,10 +54,48 @@ ZK_IFMA_INLINE void store8(uint64_t* dst, const __m512i w[4]) {
   const __m512i b01 = _mm512_permutex2var_epi64(w[0], high_halves, w[1]);
   const __m512i a23 = _mm512_permutex2var_epi64(w[2], low_halves, w[3]);
   const __m512i b23 = _mm512_permutex2var_epi64(w[2], high_halves, w[3]);
-  _mm512_storeu_si512(dst, _mm512_permutex2var_epi64(a01, words01, a23));
-  _mm512_storeu_si512(dst + 8, _mm512_permutex2var_epi64(a01, words23, a23));
-  _mm512_storeu_si512(dst + 16, _mm512_permutex2var_epi64(b01, words01, b23));
-  _mm512_storeu_si512(dst + 24, _mm512_permutex2var_epi64(b01, words23, b23));
+  z[0] = _mm512_permutex2var_epi64(a01, words01, a23);
+  z[1] = _mm512_permutex2var_epi64(a01, words23, a23);
+  z[2] = _mm512_permutex2var_epi64(b01, words01, b23);
+  z[3] = _mm512_permutex2var_epi64(b01, words23, b23);
+}
+
+// Eight consecutive elements (32 words) -> w[k] = word k of each element, and back.
+ZK_IFMA_INLINE void load8(const uint64_t* src, __m512i w[4]) {
+  const __m512i z[4] = {_mm512_loadu_si512(src), _mm512_loadu_si512(src + 8),
+                        _mm512_loadu_si512(src + 16), _mm512_loadu_si512(src + 24)};
+  transpose_in(z, w);
+}
+
+ZK_IFMA_INLINE void store8(uint64_t* dst, const __m512i w[4]) {
+  __m512i z[4];
+  transpose_out(w, z);
+  for (int j = 0; j < 4; ++j) _mm512_storeu_si512(dst + 8 * j, z[j]);
+}
+
+// The same for eight elements anywhere: element e at src[e] + offset (words).
+template <class T>
+ZK_IFMA_INLINE void gather8(const T* const* src, size_t offset, __m512i w[4]) {
+  __m512i z[4];
+  for (int j = 0; j < 4; ++j) {
+    const auto* lo = reinterpret_cast<const uint64_t*>(src[2 * j]) + offset;
+    const auto* hi = reinterpret_cast<const uint64_t*>(src[2 * j + 1]) + offset;
+    z[j] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)lo)),
+                              _mm256_loadu_si256((const __m256i*)hi), 1);
+  }
+  transpose_in(z, w);
+}
+
+template <class T>
+ZK_IFMA_INLINE void scatter8(T* const* dst, size_t offset, const __m512i w[4]) {
+  __m512i z[4];
+  transpose_out(w, z);
+  for (int j = 0; j < 4; ++j) {
+    _mm256_storeu_si256((__m256i*)(reinterpret_cast<uint64_t*>(dst[2 * j]) + offset),
+                        _mm512_castsi512_si256(z[j]));
+    _mm256_storeu_si256((__m256i*)(reinterpret_cast<uint64_t*>(dst[2 * j + 1]) + offset),
+                        _mm512_extracti64x4_epi64(z[j], 1));
+  }
 }
 
 // 4 x 64-bit words -> 5 x 52-bit limbs; `shift` = 4 gives the limbs of 16x the value (< 2^258).
@@ -206,43 +243,74 @@ ZK_IFMA_TARGET void invert_lanes(__m512i acc[5]) {
   load_limbs(lane, acc);
 }
 
-// AffineAddBatch on Fq in IFMA lanes; see field_batch.h. Values stay in limbs from the load of
-// an input to the store of a result: no transposition or conversion per product.
-ZK_IFMA_TARGET void affine_add_batch_ifma(const AffineAddBatch& b) {
+template <class T>
+ZK_IFMA_INLINE void gather_limbs(const T* const* src, size_t offset, __m512i l[5]) {
+  __m512i w[4];
+  gather8(src, offset, w);
+  to_limbs<0>(w, l);
+}
+
+template <class T>
+ZK_IFMA_INLINE void scatter_limbs(T* const* dst, size_t offset, const __m512i l[5]) {
+  __m512i w[4];
+  from_limbs(l, w);
+  scatter8(dst, offset, w);
+}
+
+// The lanes whose normalised limbs are all zero.
+ZK_IFMA_INLINE __mmask8 zero_lanes(const __m512i l[5]) {
+  const __m512i any = _mm512_or_si512(_mm512_or_si512(_mm512_or_si512(l[0], l[1]), _mm512_or_si512(l[2], l[3])), l[4]);
+  return _mm512_cmpeq_epi64_mask(any, _mm512_setzero_si512());
+}
+
+// AffineAddInPlace on G1 in IFMA lanes; see field_batch.h. Values stay in limbs from the gather
+// of an input to the scatter of a result. The first pass checks every denominator before the
+// second writes anything, so a batch with a doubling is left whole to the caller.
+ZK_IFMA_TARGET BatchStatus affine_add_in_place_ifma(const AffineAddInPlace& b) {
   using P = Fq::Params;
+  constexpr size_t kX = 0, kY = 4;  // words into a G1Affine
   const size_t blocks = b.n / 8;
-  __m512i* den16 = reinterpret_cast<__m512i*>(b.scratch);      // 16 den, 5 vectors a block
-  __m512i* prefix = den16 + 5 * blocks;                         // chain values before each block
+  __m512i* den16 = reinterpret_cast<__m512i*>(b.scratch);  // 16 den, 5 vectors a block
+  __m512i* prefix = den16 + 5 * blocks;                     // chain values before each block
   __m512i acc[5], t[5], u[5];
+  __mmask8 equal_x = 0;
   set_one(acc);
   for (size_t k = 0; k < blocks; ++k) {
-    load_limbs<Fq, 4>(b.den + 8 * k, den16 + 5 * k);
+    gather_limbs(b.point + 8 * k, kX, t);
+    gather_limbs(b.bucket + 8 * k, kX, u);
+    sub_mod<P>(t, u, t);  // den = px - bx
+    equal_x |= zero_lanes(t);
+    times16(t, den16 + 5 * k);
     for (int j = 0; j < 5; ++j) prefix[5 * k + j] = acc[j];
     mont_mul<P>(acc, den16 + 5 * k, t);
     for (int j = 0; j < 5; ++j) acc[j] = t[j];
   }
+  if (equal_x) return BatchStatus::equal_x;
   invert_lanes(acc);
   for (size_t k = blocks; k-- > 0;) {
-    __m512i inv[5], lambda[5], lambda16[5], x3[5], y3[5], bx[5];
+    __m512i inv[5], lambda[5], lambda16[5], x3[5], by[5], y3[5], bx[5];
     times16(acc, t);
     mont_mul<P>(prefix + 5 * k, t, inv);                 // 1 / den
     mont_mul<P>(acc, den16 + 5 * k, u);                  // the chain without this block
     for (int j = 0; j < 5; ++j) acc[j] = u[j];
-    load_limbs<Fq, 4>(b.num + 8 * k, t);
+    gather_limbs(b.point + 8 * k, kY, t);
+    gather_limbs(b.bucket + 8 * k, kY, by);
+    sub_mod<P>(t, by, u);                                 // num = py - by
+    times16(u, t);
     mont_mul<P>(inv, t, lambda);                          // lambda = num / den
     times16(lambda, lambda16);
     mont_mul<P>(lambda, lambda16, u);                     // lambda^2
-    load_limbs(b.bx + 8 * k, bx);
+    gather_limbs(b.bucket + 8 * k, kX, bx);
     sub_mod<P>(u, bx, t);
-    load_limbs(b.px + 8 * k, u);
+    gather_limbs(b.point + 8 * k, kX, u);
     sub_mod<P>(t, u, x3);                                 // x3 = lambda^2 - bx - px
     sub_mod<P>(bx, x3, t);
     mont_mul<P>(t, lambda16, u);                          // lambda (bx - x3)
-    load_limbs(b.by + 8 * k, t);
-    sub_mod<P>(u, t, y3);                                 // y3 = lambda (bx - x3) - by
-    store_limbs(b.x3 + 8 * k, x3);
-    store_limbs(b.y3 + 8 * k, y3);
+    sub_mod<P>(u, by, y3);                                // y3 = lambda (bx - x3) - by
+    scatter_limbs(b.bucket + 8 * k, kX, x3);
+    scatter_limbs(b.bucket + 8 * k, kY, y3);
   }
+  return BatchStatus::done;
 }
 
 // Fq2 = Fq[u] / (u^2 + 1) in limbs: c[0] + c[1] u.
@@ -267,24 +335,29 @@ ZK_IFMA_INLINE void fq2_mul(const V2& a, const V2& b, V2& r) {
   sub_mod<P>(sa, v1, r.c[1]);
 }
 
-template <int shift = 0>
-ZK_IFMA_INLINE void load_v2(const Fq* const src[2], size_t at, V2& v) {
-  load_limbs<Fq, shift>(src[0] + at, v.c[0]);
-  load_limbs<Fq, shift>(src[1] + at, v.c[1]);
+template <class T>
+ZK_IFMA_INLINE void gather_v2(const T* const* src, size_t offset, V2& v) {
+  gather_limbs(src, offset, v.c[0]);
+  gather_limbs(src, offset + 4, v.c[1]);
 }
 
-// AffineAddBatch2 (G2) in IFMA lanes; see field_batch.h. 1 / d = conj(d) / N(d) with the norm
+// AffineAddInPlace2 (G2) in IFMA lanes; see field_batch.h. 1 / d = conj(d) / N(d) with the norm
 // N(d) = d0^2 + d1^2, so the chains run over Fq.
-ZK_IFMA_TARGET void affine_add_batch_fq2_ifma(const AffineAddBatch2& b) {
+ZK_IFMA_TARGET BatchStatus affine_add_in_place_fq2_ifma(const AffineAddInPlace2& b) {
   using P = Fq::Params;
+  constexpr size_t kX = 0, kY = 8;  // words into a G2Affine
   const size_t blocks = b.n / 8;
   __m512i* norm16 = reinterpret_cast<__m512i*>(b.scratch);  // 16 N(den), 5 vectors a block
   __m512i* prefix = norm16 + 5 * blocks;
   __m512i acc[5], t[5], u[5];
+  __mmask8 equal_x = 0;
   set_one(acc);
   for (size_t k = 0; k < blocks; ++k) {
-    V2 d;
-    load_v2(b.den, 8 * k, d);
+    V2 d, bx;
+    gather_v2(b.point + 8 * k, kX, d);
+    gather_v2(b.bucket + 8 * k, kX, bx);
+    for (int c = 0; c < 2; ++c) sub_mod<P>(d.c[c], bx.c[c], d.c[c]);  // den = px - bx
+    equal_x |= zero_lanes(d.c[0]) & zero_lanes(d.c[1]);
     times16(d.c[0], t);
     mont_mul<P>(d.c[0], t, u);
     times16(d.c[1], t);
@@ -295,21 +368,26 @@ ZK_IFMA_TARGET void affine_add_batch_fq2_ifma(const AffineAddBatch2& b) {
     mont_mul<P>(acc, norm16 + 5 * k, t);
     for (int j = 0; j < 5; ++j) acc[j] = t[j];
   }
+  if (equal_x) return BatchStatus::equal_x;
   invert_lanes(acc);
   const __m512i zero[5] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                            _mm512_setzero_si512(), _mm512_setzero_si512()};
   for (size_t k = blocks; k-- > 0;) {
-    V2 d, inv, num, lambda, sq, bx, px, x3, y3;
+    V2 d, inv, num, lambda, sq, bx, px, by, x3;
     times16(acc, t);
     mont_mul<P>(prefix + 5 * k, t, u);  // 1 / N(den)
     mont_mul<P>(acc, norm16 + 5 * k, t);
     for (int j = 0; j < 5; ++j) acc[j] = t[j];
     times16(u, t);
-    load_v2(b.den, 8 * k, d);
+    gather_v2(b.point + 8 * k, kX, px);
+    gather_v2(b.bucket + 8 * k, kX, bx);
+    for (int c = 0; c < 2; ++c) sub_mod<P>(px.c[c], bx.c[c], d.c[c]);
     mont_mul<P>(d.c[0], t, inv.c[0]);
     mont_mul<P>(d.c[1], t, u);
     sub_mod<P>(zero, u, inv.c[1]);  // conj(den) / N(den)
-    load_v2(b.num, 8 * k, num);
+    gather_v2(b.point + 8 * k, kY, num);
+    gather_v2(b.bucket + 8 * k, kY, by);
+    for (int c = 0; c < 2; ++c) sub_mod<P>(num.c[c], by.c[c], num.c[c]);  // py - by
     fq2_mul(num, inv, lambda);
     // lambda^2 = (l0 + l1)(l0 - l1) + 2 l0 l1 u
     add_mod<P>(lambda.c[0], lambda.c[1], t);
@@ -319,21 +397,19 @@ ZK_IFMA_TARGET void affine_add_batch_fq2_ifma(const AffineAddBatch2& b) {
     times16(lambda.c[1], d.c[0]);
     mont_mul<P>(lambda.c[0], d.c[0], t);
     add_mod<P>(t, t, sq.c[1]);
-    load_v2(b.bx, 8 * k, bx);
-    load_v2(b.px, 8 * k, px);
     for (int c = 0; c < 2; ++c) {
       sub_mod<P>(sq.c[c], bx.c[c], t);
       sub_mod<P>(t, px.c[c], x3.c[c]);   // x3 = lambda^2 - bx - px
       sub_mod<P>(bx.c[c], x3.c[c], d.c[c]);
     }
     fq2_mul(lambda, d, sq);              // lambda (bx - x3)
-    load_v2(b.by, 8 * k, y3);
     for (int c = 0; c < 2; ++c) {
-      sub_mod<P>(sq.c[c], y3.c[c], t);   // y3 = lambda (bx - x3) - by
-      store_limbs(b.x3[c] + 8 * k, x3.c[c]);
-      store_limbs(b.y3[c] + 8 * k, t);
+      sub_mod<P>(sq.c[c], by.c[c], t);   // y3 = lambda (bx - x3) - by
+      scatter_limbs(b.bucket + 8 * k, kX + 4 * c, x3.c[c]);
+      scatter_limbs(b.bucket + 8 * k, kY + 4 * c, t);
     }
   }
+  return BatchStatus::done;
 }
 
 template <class F>
@@ -391,24 +467,24 @@ void invert_lanes_vartime(Fq lane[8]) {
   }
 }
 
-bool affine_add_batch(const AffineAddBatch& batch) {
-  if (!use_ifma()) return false;
+BatchStatus affine_add_in_place(const AffineAddInPlace& batch) {
+  if (!use_ifma()) return BatchStatus::no_ifma;
 #if ZKINFER_X86_64_HOST
-  affine_add_batch_ifma(batch);
+  return affine_add_in_place_ifma(batch);
 #else
   (void)batch;
+  return BatchStatus::no_ifma;
 #endif
-  return true;
 }
 
-bool affine_add_batch(const AffineAddBatch2& batch) {
-  if (!use_ifma()) return false;
+BatchStatus affine_add_in_place(const AffineAddInPlace2& batch) {
+  if (!use_ifma()) return BatchStatus::no_ifma;
 #if ZKINFER_X86_64_HOST
-  affine_add_batch_fq2_ifma(batch);
+  return affine_add_in_place_fq2_ifma(batch);
 #else
   (void)batch;
+  return BatchStatus::no_ifma;
 #endif
-  return true;
 }
 
 }  // namespace zkinfer::cpu

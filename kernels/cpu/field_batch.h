@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
 
 namespace zkinfer::cpu {
@@ -20,29 +21,34 @@ void mul_batch(Fq* out, const Fq* a, const Fq* b, size_t n);
 // trick run as eight interleaved chains), in variable time: for the MSM only, never secrets.
 void invert_lanes_vartime(Fq lane[8]);
 
-// The field work of n affine additions (x3, y3) = (bx, by) + (px, .) on G1 whose slopes have
-// numerators num and denominators den (none zero): lambda = num / den with one inversion for
-// the batch (Montgomery's trick in eight interleaved chains), x3 = lambda^2 - bx - px,
-// y3 = lambda (bx - x3) - by. n a multiple of 8; scratch holds affine_add_scratch_words(n)
-// words and starts on a 64-byte boundary (vector stores).
-struct AffineAddBatch {
-  Fq *x3, *y3;
-  const Fq *den, *num, *bx, *by, *px;
+// n affine additions bucket[i] += point[i] on G1, each sum written over its bucket: lambda =
+// (py - by) / (px - bx) with one inversion for the batch (Montgomery's trick in eight
+// interleaved chains), x3 = lambda^2 - bx - px, y3 = lambda (bx - x3) - by. The coordinates are
+// read and written through the pointers, so the caller gathers nothing. The buckets must be
+// distinct, and no bucket or point at infinity; n a multiple of 8; scratch holds
+// affine_add_scratch_words(n) words and starts on a 64-byte boundary (vector stores).
+struct AffineAddInPlace {
+  G1Affine* const* bucket;
+  const G1Affine* const* point;
   size_t n;
   uint64_t* scratch;
 };
 constexpr size_t affine_add_scratch_words(size_t n) { return n / 8 * 2 * 5 * 8; }
-// Runs it in AVX-512 IFMA lanes and returns true where the CPU has them (as for mul_batch);
-// returns false, doing nothing, elsewhere.
-bool affine_add_batch(const AffineAddBatch& batch);
+enum class BatchStatus {
+  done,
+  no_ifma,  // the CPU lacks AVX-512 IFMA (as for mul_batch): nothing done
+  equal_x,  // some px == bx (a doubling, or P + -P), which needs the caller: nothing written
+};
+// Runs it in AVX-512 IFMA lanes where the CPU has them.
+BatchStatus affine_add_in_place(const AffineAddInPlace& batch);
 
-// The same on G2 over Fq2, each coordinate array given as its two Fq halves (c0, c1) apart.
-struct AffineAddBatch2 {
-  Fq *x3[2], *y3[2];
-  const Fq *den[2], *num[2], *bx[2], *by[2], *px[2];
+// The same on G2 over Fq2.
+struct AffineAddInPlace2 {
+  G2Affine* const* bucket;
+  const G2Affine* const* point;
   size_t n;
   uint64_t* scratch;  // affine_add_scratch_words(n), 64-byte aligned
 };
-bool affine_add_batch(const AffineAddBatch2& batch);
+BatchStatus affine_add_in_place(const AffineAddInPlace2& batch);
 
 }  // namespace zkinfer::cpu

@@ -357,11 +357,10 @@ class Buckets {
     inv_.reset(new F[kBatch]);
     lambda_.reset(new F[kBatch]);
     if constexpr (std::is_same_v<F, Fq2>) norm_scratch_ = std::make_unique<NormScratch>(kBatch);
-    bx_.reset(new F[kBatch]);
-    by_.reset(new F[kBatch]);
-    px_.reset(new F[kBatch]);
-    fused_scratch_ = aligned_array<uint64_t>(affine_add_scratch_words(kBatch));
-    if constexpr (std::is_same_v<F, Fq2>) halves_.reset(new Fq[kHalves * kBatch]);
+    bucket_at_.reset(new A*[kBatch + kLanes]);
+    point_at_.reset(new const A*[kBatch + kLanes]);
+    for (size_t i = 0; i < kBatch; ++i) point_at_[i] = &ops_[i].p;
+    fused_scratch_ = aligned_array<uint64_t>(affine_add_scratch_words(kBatch + kLanes));
   }
 
   struct Op {
@@ -414,6 +413,7 @@ class Buckets {
     prefetch_lines(&affine_[k]);
     ops_[nops_].p = p;
     ops_[nops_].k = k;
+    bucket_at_[nops_] = &affine_[k];
     ++nops_;
     flags_[k] = f | kBusy;
   }
@@ -453,17 +453,14 @@ class Buckets {
 
   // bucket += p for every op: lambda = (y2 - y1) / (x2 - x1) (or 3x^2 / 2y when doubling),
   // x3 = lambda^2 - x1 - x2, y3 = lambda (x1 - x3) - y1, all denominators inverted at once.
-  // The inversions run as interleaved chains (invert_many) and every product, in the chains and
-  // after them, is an array product (mul_many, sqr_many).
   void execute() {
+    if (fused_ && execute_fused()) return;
+    // The inversions run as interleaved chains (invert_many) and every product, in the chains
+    // and after them, is an array product (mul_many, sqr_many).
     const size_t n = nops_, padded = (n + kLanes - 1) / kLanes * kLanes;
-    // Where the CPU has IFMA: everything after the first loop in one pass of vector code that
-    // keeps its values in IFMA limbs (affine_add_batch), from arrays of the coordinates.
-    const bool fused = fused_;
     for (size_t i = 0; i < n; ++i) {
       Op& op = ops_[i];
       const A& bk = affine_[op.k];
-      if (fused) bx_[i] = bk.x, by_[i] = bk.y, px_[i] = op.p.x;
       F dx = op.p.x - bk.x;
       op.kind = kAdd;
       if (dx.is_zero()) {
@@ -483,20 +480,6 @@ class Buckets {
       den_[i] = dx;
     }
     for (size_t i = n; i < padded; ++i) den_[i] = F::one(), num_[i] = F::zero();
-    if (fused) {
-      for (size_t i = n; i < padded; ++i) bx_[i] = by_[i] = px_[i] = F::zero();
-      fused_ = run_fused(padded);
-      if (fused_) {
-        for (size_t i = 0; i < n; ++i) {
-          const Op& op = ops_[i];
-          uint8_t& f = flags_[op.k];
-          f &= (uint8_t)~(op.kind == kInf ? kBusy | kFull : kBusy);
-          if (op.kind != kInf) affine_[op.k] = fused_result(i);
-        }
-        nops_ = 0;
-        return;
-      }
-    }
     invert_many(inv_.get(), den_.get(), prefix_.get(), norm_scratch_.get(), padded);
     mul_many(lambda_.get(), num_.get(), inv_.get(), padded);
     sqr_many(inv_.get(), lambda_.get(), padded);  // lambda^2
@@ -523,36 +506,29 @@ class Buckets {
     nops_ = 0;
   }
 
-  // affine_add_batch over the first `padded` ops; false where the CPU lacks IFMA. G1 writes x3
-  // to inv_ and y3 to lambda_; G2 takes its arrays as Fq halves (halves_, kHalf* slots).
-  enum { kDen0, kDen1, kNum0, kNum1, kBx0, kBx1, kBy0, kBy1, kPx0, kPx1, kX0, kX1, kY0, kY1, kHalves };
-  Fq* half(int slot) const { return halves_.get() + (size_t)slot * kBatch; }
-  bool run_fused(size_t padded) {
-    if constexpr (std::is_same_v<F, Fq>) {
-      return affine_add_batch({inv_.get(), lambda_.get(), den_.get(), num_.get(), bx_.get(),
-                               by_.get(), px_.get(), padded, fused_scratch_.get()});
-    } else {
-      const F* from[] = {den_.get(), num_.get(), bx_.get(), by_.get(), px_.get()};
-      for (int a = 0; a < 5; ++a) {
-        Fq *c0 = half(2 * a), *c1 = half(2 * a + 1);
-        for (size_t i = 0; i < padded; ++i) c0[i] = from[a][i].c0, c1[i] = from[a][i].c1;
-      }
-      return affine_add_batch(AffineAddBatch2{{half(kX0), half(kX1)},
-                                              {half(kY0), half(kY1)},
-                                              {half(kDen0), half(kDen1)},
-                                              {half(kNum0), half(kNum1)},
-                                              {half(kBx0), half(kBx1)},
-                                              {half(kBy0), half(kBy1)},
-                                              {half(kPx0), half(kPx1)},
-                                              padded,
-                                              fused_scratch_.get()});
-    }
-  }
-  A fused_result(size_t i) const {
+  // Where the CPU has IFMA, the batch in one pass of vector code that reads the buckets and the
+  // points where they are and writes the sums over the buckets (affine_add_in_place). False,
+  // with nothing done, where it declines: a batch holding a doubling or P + (-P) (rare but for
+  // repeated points), or a CPU without IFMA (then never asked again).
+  bool execute_fused() {
+    const size_t n = nops_, padded = (n + kLanes - 1) / kLanes * kLanes;
+    // Padding lanes add a point to a bucket of another x, both thrown away.
+    pad_bucket_ = A{F::zero(), F::zero()};
+    pad_point_ = A{F::one(), F::zero()};
+    for (size_t i = n; i < padded; ++i) bucket_at_[i] = &pad_bucket_, point_at_[i] = &pad_point_;
+    BatchStatus status;
     if constexpr (std::is_same_v<F, Fq>)
-      return {inv_[i], lambda_[i]};
+      status = affine_add_in_place(AffineAddInPlace{bucket_at_.get(), point_at_.get(), padded,
+                                                    fused_scratch_.get()});
     else
-      return {{half(kX0)[i], half(kX1)[i]}, {half(kY0)[i], half(kY1)[i]}};
+      status = affine_add_in_place(AffineAddInPlace2{bucket_at_.get(), point_at_.get(), padded,
+                                                     fused_scratch_.get()});
+    for (size_t i = n; i < padded; ++i) point_at_[i] = &ops_[i].p;
+    if (status == BatchStatus::no_ifma) fused_ = false;
+    if (status != BatchStatus::done) return false;
+    for (size_t i = 0; i < n; ++i) flags_[ops_[i].k] &= (uint8_t)~kBusy;
+    nops_ = 0;
+    return true;
   }
 
   void side_add(unsigned k, const A& p) {
@@ -657,10 +633,13 @@ class Buckets {
   std::unique_ptr<uint32_t[]> pending_;
   std::unique_ptr<F[]> prefix_, den_, num_, inv_, lambda_;  // per op of a batch, see execute()
   std::unique_ptr<NormScratch> norm_scratch_;                // G2 only
-  std::unique_ptr<F[]> bx_, by_, px_;                         // affine_add_batch inputs
-  std::unique_ptr<Fq[]> halves_;                              // G2: its arrays in Fq halves
+  // execute_fused: where op i's bucket and point are (then padding), its scratch, and the
+  // padding lanes' operands.
+  std::unique_ptr<A*[]> bucket_at_;
+  std::unique_ptr<const A*[]> point_at_;
   AlignedArray<uint64_t> fused_scratch_;
-  bool fused_ = true;  // until affine_add_batch says the CPU lacks IFMA
+  A pad_bucket_, pad_point_;
+  bool fused_ = true;  // until affine_add_in_place says the CPU lacks IFMA
   size_t nops_ = 0, nq_ = 0;
 };
 

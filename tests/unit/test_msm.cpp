@@ -5,9 +5,12 @@
 #include <gmp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "../support/seed.h"
+#include "cpu/field_batch.h"
 #include "cpu/msm.h"
 #include "cpu/msm_glv.h"
 #include "zkinfer/ec/curves.h"
@@ -273,9 +276,9 @@ TEST(MsmG1, SignedMagnitudeClasses) {
   }
 }
 
-// G1 and G2 batches run in IFMA vector code where the CPU has it (affine_add_batch) and in array
-// products elsewhere: both give the oracle's result. The second is forced here through the
-// portable arithmetic, which makes affine_add_batch decline.
+// G1 and G2 batches run in IFMA vector code where the CPU has it (affine_add_in_place) and in
+// array products elsewhere: both give the oracle's result. The second is forced here through the
+// portable arithmetic, which makes affine_add_in_place decline.
 template <class C>
 void vector_and_scalar_batches_agree(const Affine<C>& gen, size_t n, size_t inf_every, size_t dup_step) {
   auto rng = testing::seeded_rng();
@@ -320,6 +323,45 @@ TEST(MsmG2, SignedMagnitudeClasses) {
   for (const MsmConfig& cfg : configs())
     ASSERT_EQ(g2_msm(sc, pts, cfg), want) << describe(cfg);
 }
+
+// The vector batch step on its own: sums written over buckets reached through pointers in
+// shuffled order, against Jacobian additions; then a batch with one op whose x matches its
+// bucket's (P + P, then P + (-P)) must be declined with every bucket left as it was.
+template <class C, class Batch>
+void affine_add_in_place_agrees(const Affine<C>& gen) {
+  auto rng = testing::seeded_rng();
+  const size_t n = 48;
+  auto buckets = random_points(rng, gen, n), points = random_points(rng, gen, n);
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<Affine<C>*> bucket_at(n);
+  std::vector<const Affine<C>*> point_at(n);
+  for (size_t i = 0; i < n; ++i) bucket_at[i] = &buckets[order[i]], point_at[i] = &points[order[i]];
+  std::vector<uint64_t> raw(cpu::affine_add_scratch_words(n) + 8);
+  uint64_t* scratch = raw.data() + (8 - (reinterpret_cast<uintptr_t>(raw.data()) / 8) % 8) % 8;
+  const Batch batch{bucket_at.data(), point_at.data(), n, scratch};
+  const auto before = buckets;
+  const cpu::BatchStatus status = cpu::affine_add_in_place(batch);
+  if (status == cpu::BatchStatus::no_ifma) GTEST_SKIP() << "this CPU has no AVX-512 IFMA";
+  ASSERT_EQ(status, cpu::BatchStatus::done);
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_EQ(Jacobian<C>::from_affine(buckets[i]),
+              Jacobian<C>::from_affine(before[i]).add_affine(points[i]))
+        << "bucket " << i;
+  for (const bool opposite : {false, true}) {
+    auto points2 = points;
+    points2[order[29]] = opposite ? -buckets[order[29]] : buckets[order[29]];  // block 3, lane 5
+    for (size_t i = 0; i < n; ++i) point_at[i] = &points2[order[i]];
+    const auto kept = buckets;
+    EXPECT_EQ(cpu::affine_add_in_place(batch), cpu::BatchStatus::equal_x) << "opposite " << opposite;
+    EXPECT_EQ(buckets, kept) << "opposite " << opposite;
+  }
+}
+
+TEST(MsmG1, AffineAddInPlace) { affine_add_in_place_agrees<G1Curve, cpu::AffineAddInPlace>(g1_generator()); }
+
+TEST(MsmG2, AffineAddInPlace) { affine_add_in_place_agrees<G2Curve, cpu::AffineAddInPlace2>(g2_generator()); }
 
 // Repeated points land in the same bucket of the same batch: P + P needs the doubling formula,
 // P + (-P) gives the point at infinity inside the batch-affine step.
