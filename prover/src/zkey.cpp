@@ -172,7 +172,7 @@ void Zkey::load(ZkeyCheck check) {
       r.fail("size " + std::to_string(r.remaining() + 4) + " bytes does not hold " + std::to_string(count) +
              " coefficients of " + std::to_string(kCoefBytes) + " bytes after the count");
     const uint8_t* base = r.bytes(r.remaining()).data();
-    coefs_.resize(count);
+    coefs_ = std::make_unique_for_overwrite<ZkeyCoef[]>(count);
     fmt::FirstFailure failure;
     cpu::parallel_for(count, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) {
@@ -192,7 +192,7 @@ void Zkey::load(ZkeyCheck check) {
       }
     });
     failure.throw_if_any();
-    parts_.coefs = coefs_;
+    parts_.coefs = {coefs_.get(), count};
   }
 
   if (check == ZkeyCheck::kPoints) check_section_points();

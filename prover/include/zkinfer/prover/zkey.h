@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -86,7 +87,9 @@ class Zkey {
 
   BinFile file_;
   ZkeyParts parts_;
-  std::vector<ZkeyCoef> coefs_;
+  // Not a vector: a vector would clear it (one thread, ~10 MB at 2^16) before the parallel
+  // decode writes every entry.
+  std::unique_ptr<ZkeyCoef[]> coefs_;
   std::vector<G1Affine> ic_store_, a_store_, b1_store_, c_store_, h_store_;
   std::vector<G2Affine> b2_store_;
 };
