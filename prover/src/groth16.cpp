@@ -1,9 +1,13 @@
 #include "zkinfer/prover/groth16.h"
 
+#include <algorithm>
+#include <atomic>
+
 #include <cstring>
 #include <optional>
 #include <stdexcept>
 
+#include "cpu/field_batch.h"
 #include "cpu/msm.h"
 #include "cpu/parallel.h"
 #include "zkinfer/ec/pairing.h"
@@ -65,7 +69,7 @@ VerificationKey verification_key(const Zkey& key) {
   vk.beta2 = h.beta2;
   vk.gamma2 = h.gamma2;
   vk.delta2 = h.delta2;
-  vk.ic.assign(key.parts().ic.begin(), key.parts().ic.end());
+  vk.ic.assign(key.point_parts().ic.begin(), key.point_parts().ic.end());
   return vk;
 }
 
@@ -86,18 +90,36 @@ std::vector<Fr> public_signals(const Zkey& key, std::span<const Fr> witness) {
 
 ConstraintRows::ConstraintRows(const Zkey& key) {
   const size_t n = key.header().domain_size;
-  const auto coefs = key.parts().coefs;
+  const ZkeyCoefRecords& recs = key.coef_records();
+  terms_ = recs.size();
+  signals_ = std::make_unique_for_overwrite<uint32_t[]>(terms_);
+  values_ = std::make_unique_for_overwrite<Fr[]>(terms_);
+  // A counting sort by row (matrix * n + constraint) straight from the key's records, both
+  // passes on all threads: counts, then each record takes the next place of its row. Terms of a
+  // row may so land in any order, which its sum (exact field additions) does not notice. A
+  // 1.2M-parameter model's 1.4M terms: 40 ms serial through a decoded array, now a few ms.
   row_start_.assign(2 * n + 1, 0);
-  signals_.resize(coefs.size());
-  values_.resize(coefs.size());
-  for (const auto& c : coefs) ++row_start_[size_t(c.matrix) * n + c.constraint + 1];
+  auto row_of = [&](size_t i) { return size_t(recs.matrix(i)) * n + recs.constraint(i); };
+  cpu::parallel_for(terms_, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) std::atomic_ref<uint32_t>(row_start_[row_of(i) + 1]).fetch_add(1, std::memory_order_relaxed);
+  });
   for (size_t i = 1; i < row_start_.size(); ++i) row_start_[i] += row_start_[i - 1];
-  std::vector<uint32_t> fill(row_start_.begin(), row_start_.end() - 1);
-  for (const auto& c : coefs) {
-    const uint32_t at = fill[size_t(c.matrix) * n + c.constraint]++;
-    signals_[at] = c.signal;
-    values_[at] = c.value;
-  }
+  std::vector<uint32_t> next(row_start_.begin(), row_start_.end() - 1);
+  cpu::parallel_for(terms_, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      const uint32_t at = std::atomic_ref<uint32_t>(next[row_of(i)]).fetch_add(1, std::memory_order_relaxed);
+      signals_[at] = recs.signal(i);
+      values_[at] = recs.stored_value(i);
+    }
+  });
+  // Stored values to Montgomery form, as array products (IFMA lanes where the CPU has them).
+  constexpr size_t kChunk = 256;
+  cpu::parallel_for(terms_, [&](size_t b, size_t e) {
+    Fr factor[kChunk];
+    std::fill(factor, factor + kChunk, ZkeyCoefRecords::stored_factor());
+    for (size_t i = b; i < e; i += kChunk)
+      cpu::mul_batch(&values_[i], &values_[i], factor, std::min(kChunk, e - i));
+  });
 }
 
 std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend& backend,
@@ -199,7 +221,7 @@ ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<c
   check_witness(key, witness);
   check_h(key, h.size());
   StepTimer timer(progress);
-  return run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.parts()});
+  return run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.point_parts()});
 }
 
 ProofMsms compute_msms(const ResidentKey& key, std::span<const Fr> witness, std::span<const Fr> h,
@@ -228,7 +250,7 @@ Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, cons
 Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
   const std::vector<Fr> h = compute_h(key, witness, backend, opts.progress);
   StepTimer timer(opts.progress);
-  return assemble_fresh(key.header(), run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.parts()}));
+  return assemble_fresh(key.header(), run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.point_parts()}));
 }
 
 // The witness goes to the backend once; H comes from the resident constraint rows (on a GPU the

@@ -5,7 +5,7 @@ namespace zkinfer::prover {
 ResidentKey::ResidentKey(const Zkey& key, Backend& backend) : key_(&key), rows_(key) {
   // Largest first: if the device runs out of memory it does so before the small arrays are
   // copied (members made so far are freed by the throw).
-  const ZkeyParts& p = key.parts();
+  const ZkeyParts& p = key.point_parts();
   b2_ = backend.resident_g2(p.b2.data(), p.b2.size());
   h_ = backend.resident_g1(p.h.data(), p.h.size());
   a_ = backend.resident_g1(p.a.data(), p.a.size());

@@ -1,6 +1,7 @@
 #include "zkinfer/prover/zkey.h"
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 #include <type_traits>
 
@@ -16,7 +17,7 @@ namespace {
 constexpr uint32_t kProtocolGroth16 = 1;
 constexpr size_t kG1Bytes = sizeof(G1Affine), kG2Bytes = sizeof(G2Affine);
 static_assert(kG1Bytes == 64 && kG2Bytes == 128, "points must have the file layout in memory");
-constexpr size_t kCoefBytes = 44;               // matrix u32 | constraint u32 | signal u32 | value
+constexpr size_t kCoefBytes = ZkeyCoefRecords::kBytes;
 constexpr size_t kGroth16HeaderBytes = 660;     // 4 + 32 + 4 + 32 + 3 x 4 + 3 x 64 + 3 x 128
 constexpr size_t kContributionFixedBytes = 3 * 64 + 128 + 64 + 4 + 4;  // up to the params
 constexpr uint32_t kMaxDomainSize = uint32_t{1} << Fr::S;  // largest power-of-two NTT domain of r
@@ -81,7 +82,7 @@ void check_contributions(ByteReader r) {
 
 // Stored coefficient words are v * R^2 mod r; multiplying by the Montgomery word 1 (the value
 // R^-1) gives v * R, the ordinary Montgomery form of v, and multiplying by R^2 goes back.
-Fr coef_from_stored(const U256& c) { return Fr::from_mont(c) * Fr::from_mont(U256{{1, 0, 0, 0}}); }
+Fr coef_from_stored(const U256& c) { return Fr::from_mont(c) * ZkeyCoefRecords::stored_factor(); }
 U256 coef_to_stored(const Fr& v) { return (v * Fr::from_mont(Fr::R2)).mont(); }
 
 template <class P>
@@ -172,30 +173,55 @@ void Zkey::load(ZkeyCheck check) {
       r.fail("size " + std::to_string(r.remaining() + 4) + " bytes does not hold " + std::to_string(count) +
              " coefficients of " + std::to_string(kCoefBytes) + " bytes after the count");
     const uint8_t* base = r.bytes(r.remaining()).data();
-    coefs_ = std::make_unique_for_overwrite<ZkeyCoef[]>(count);
     fmt::FirstFailure failure;
     cpu::parallel_for(count, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) {
         const uint8_t* p = base + kCoefBytes * i;
-        ZkeyCoef& k = coefs_[i];
-        k.matrix = fmt::le32(p);
-        k.constraint = fmt::le32(p + 4);
-        k.signal = fmt::le32(p + 8);
-        U256 stored = u256_from_le_bytes(p + 12);
-        std::string why = coef_problem(h, k.matrix, k.constraint, k.signal);
-        if (why.empty() && !fmt::below_r(stored)) why = "value is not below r";
+        std::string why = coef_problem(h, fmt::le32(p), fmt::le32(p + 4), fmt::le32(p + 8));
+        if (why.empty() && !fmt::below_r(u256_from_le_bytes(p + 12))) why = "value is not below r";
         if (!why.empty()) {
           failure.record(i, where + ": coefficient " + std::to_string(i) + ": " + why);
           return;
         }
-        k.value = coef_from_stored(stored);
       }
     });
     failure.throw_if_any();
-    parts_.coefs = {coefs_.get(), count};
+    records_ = ZkeyCoefRecords(base, count);
   }
 
   if (check == ZkeyCheck::kPoints) check_section_points();
+}
+
+ZkeyCoef ZkeyCoefRecords::operator[](size_t i) const {
+  const uint8_t* p = base_ + kBytes * i;
+  return {fmt::le32(p), fmt::le32(p + 4), fmt::le32(p + 8), coef_from_stored(u256_from_le_bytes(p + 12))};
+}
+
+Fr ZkeyCoefRecords::stored_value(size_t i) const { return Fr::from_mont(u256_from_le_bytes(base_ + kBytes * i + 12)); }
+
+struct Zkey::Decoded {
+  std::once_flag once;
+  std::unique_ptr<ZkeyCoef[]> coefs;
+  ZkeyParts parts;
+};
+
+Zkey::Zkey(BinFile file) : file_(std::move(file)), decoded_(std::make_unique<Decoded>()) {}
+Zkey::Zkey(Zkey&&) noexcept = default;
+Zkey& Zkey::operator=(Zkey&&) noexcept = default;
+Zkey::~Zkey() = default;
+
+const ZkeyParts& Zkey::parts() const {
+  Decoded& d = *decoded_;
+  std::call_once(d.once, [&] {
+    const size_t n = records_.size();
+    d.coefs = std::make_unique_for_overwrite<ZkeyCoef[]>(n);
+    cpu::parallel_for(n, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) d.coefs[i] = records_[i];
+    });
+    d.parts = parts_;
+    d.parts.coefs = {d.coefs.get(), n};
+  });
+  return d.parts;
 }
 
 void Zkey::check_section_points() const {

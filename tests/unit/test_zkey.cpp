@@ -16,6 +16,7 @@
 #include "../support/seed.h"
 #include "zkinfer/ec/serialize.h"
 #include "zkinfer/ff/fp_io.h"
+#include "zkinfer/prover/groth16.h"
 #include "zkinfer/prover/r1cs.h"
 
 namespace zkinfer::prover {
@@ -153,6 +154,46 @@ TEST_F(ZkeyTest, RoundTripThroughFile) {
     expect_same(z.parts(), k.parts());
     Zkey moved = std::move(z);  // views survive a move
     expect_same(moved.parts(), k.parts());
+  }
+}
+
+// The prover reads coefficients as records straight from the file and sorts them into
+// constraint rows on all threads (ConstraintRows); the decoded array comes only from parts().
+// Records in random order with repeated rows: every row holds exactly its terms.
+TEST_F(ZkeyTest, RecordsAndConstraintRowsMatchTheCoefficients) {
+  const uint32_t domain = 64;
+  KeyData k = random_key(rng, 300, 3, domain, 20000);
+  zkinfer::testing::TempPath path(".zkey");
+  write_zkey(path.str(), k.parts());
+  Zkey z = Zkey::open(path.str());
+  Zkey key = std::move(z);  // records survive a move
+  EXPECT_TRUE(key.point_parts().coefs.empty());
+  const ZkeyCoefRecords& recs = key.coef_records();
+  ASSERT_EQ(recs.size(), k.coefs.size());
+  using Term = std::pair<uint32_t, U256>;  // signal, Montgomery words of the value
+  std::vector<std::vector<Term>> want(2 * domain), got(2 * domain);
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const ZkeyCoef& c = k.coefs[i];
+    ASSERT_EQ(recs.matrix(i), c.matrix) << i;
+    ASSERT_EQ(recs.constraint(i), c.constraint) << i;
+    ASSERT_EQ(recs.signal(i), c.signal) << i;
+    ASSERT_EQ((recs.stored_value(i) * ZkeyCoefRecords::stored_factor()).mont(), c.value.mont()) << i;
+    ASSERT_EQ(key.parts().coefs[i].value.mont(), c.value.mont()) << i;
+    want[size_t(c.matrix) * domain + c.constraint].emplace_back(c.signal, c.value.mont());
+  }
+  ConstraintRows rows(key);
+  const SparseRows v = rows.view();
+  ASSERT_EQ(v.rows(), 2u * domain);
+  for (size_t r = 0; r < v.rows(); ++r)
+    for (uint32_t t = v.row_start[r]; t < v.row_start[r + 1]; ++t) got[r].emplace_back(v.cols[t], v.values[t].mont());
+  auto less = [](const Term& a, const Term& b) {
+    const uint64_t *x = a.second.w, *y = b.second.w;
+    return std::tie(a.first, x[3], x[2], x[1], x[0]) < std::tie(b.first, y[3], y[2], y[1], y[0]);
+  };
+  for (size_t r = 0; r < v.rows(); ++r) {
+    std::sort(want[r].begin(), want[r].end(), less);
+    std::sort(got[r].begin(), got[r].end(), less);
+    EXPECT_TRUE(got[r] == want[r]) << "row " << r;
   }
 }
 

@@ -368,7 +368,7 @@ void ShardExecutor::run_h(const v1::ShardAssignment& a, ShardOutcome& out, Phase
 void ShardExecutor::run_msm(const v1::ShardAssignment& a, ShardOutcome& out, Phases& ph) {
   const auto key = open_key(a.zkey_sha256());
   const prover::ZkeyHeader& hd = key->zkey.header();
-  const prover::ZkeyParts& parts = key->zkey.parts();
+  const prover::ZkeyParts& parts = key->zkey.point_parts();
   const v1::MsmKind kind = a.msm();
   const bool h_kind = kind == v1::MSM_KIND_H;
   const std::string name = v1::MsmKind_Name(kind).substr(9);  // without "MSM_KIND_"

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,11 +70,13 @@ class ConstraintRows {
   ConstraintRows(const ConstraintRows&) = delete;  // view() points into the members
   ConstraintRows& operator=(const ConstraintRows&) = delete;
   // Rows 0 .. n-1 are A's constraints, n .. 2n-1 B's (n = domain_size); columns are signals.
-  SparseRows view() const { return {row_start_, signals_, values_}; }
+  SparseRows view() const { return {row_start_, {signals_.get(), terms_}, {values_.get(), terms_}}; }
 
  private:
-  std::vector<uint32_t> row_start_, signals_;
-  std::vector<Fr> values_;
+  std::vector<uint32_t> row_start_;
+  size_t terms_ = 0;
+  std::unique_ptr<uint32_t[]> signals_;  // filled whole by the constructor, never cleared first
+  std::unique_ptr<Fr[]> values_;
 };
 
 // h: evaluations of (A*B - C) on snarkjs's odd coset of the domain (domain_size values).
