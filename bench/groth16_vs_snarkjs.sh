@@ -10,7 +10,7 @@
 # Each is compiled with circom2; the witness comes from circom's wasm generator through snarkjs; the key
 # from `zkinfer groth16 setup` on a development .ptau (the same bytes `snarkjs groth16 setup`
 # writes). Then, R times, snarkjs and zkinfer prove alternately (so load drift hits both), each
-# under /usr/bin/time for peak memory and between clock reads for wall time; every proof is checked by
+# timed by bench/timed_run.sh (wall time, peak RSS); every proof is checked by
 # `snarkjs groth16 verify`. Medians and the ratio go to
 # bench/results/groth16-vs-snarkjs-<date>-<cpu>-<cores>cores.{md,json}.
 #
@@ -49,21 +49,11 @@ circom2=(node "$nm/circom2/cli.js")
 
 # Machine label for the result file names (cpu, cpu_slug, cores, day).
 source "$root/bench/machine.sh"
+source "$root/bench/timed_run.sh"
 base="$out_dir/groth16-vs-snarkjs-$day-$cpu_slug-${cores}cores"
 mkdir -p "$work" "$out_dir"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-
-# Runs "$@" under /usr/bin/time; prints "seconds peak_kib". The wall time comes from the clock
-# around it: /usr/bin/time's %e has 10 ms steps, 7% of a 0.14 s proof.
-measure() {
-  local t="$work/time.out" start end
-  start=$(date +%s%N)
-  /usr/bin/time -o "$t" -f "%M" "$@" >/dev/null 2>"$work/last.err" ||
-    { echo "groth16_vs_snarkjs.sh: failed: $*" >&2; cat "$work/last.err" >&2; exit 1; }
-  end=$(date +%s%N)
-  echo "$(awk -v ns=$((end - start)) 'BEGIN { printf "%.4f", ns / 1e9 }') $(cat "$t")"
-}
 
 # Writes DIR/circuit.circom and DIR/input.json for family $1 at 2^$2, with what circom2's sandbox
 # needs beside them; prints the number of constraints.
@@ -118,9 +108,9 @@ for k in $sizes; do
   sj_t=() sj_m=() zk_t=() zk_m=()
   for r in $(seq "$repeats"); do
     echo "$family 2^$k: run $r of $repeats" >&2
-    read -r t m < <(measure "${snarkjs[@]}" groth16 prove "$d/circuit.zkey" "$d/circuit.wtns" "$d/sj_proof.json" "$d/sj_public.json")
+    read -r t m < <(timed_run "$work" "${snarkjs[@]}" groth16 prove "$d/circuit.zkey" "$d/circuit.wtns" "$d/sj_proof.json" "$d/sj_public.json")
     sj_t+=("$t") sj_m+=("$m")
-    read -r t m < <(measure "$zkinfer" groth16 prove "$d/circuit.zkey" "$d/circuit.wtns" "$d/zk_proof.json" "$d/zk_public.json")
+    read -r t m < <(timed_run "$work" "$zkinfer" groth16 prove "$d/circuit.zkey" "$d/circuit.wtns" "$d/zk_proof.json" "$d/zk_public.json")
     zk_t+=("$t") zk_m+=("$m")
     for who in sj zk; do
       "${snarkjs[@]}" groth16 verify "$d/vk.json" "$d/${who}_public.json" "$d/${who}_proof.json" >/dev/null ||

@@ -10,7 +10,7 @@
 # study), made by build/bin/make_mlp. For each: `zkinfer compile` with calibration, `zkinfer setup
 # --dev`, then R times `zkinfer prove` (whole command: reading the model and key, witness, proof,
 # its self-check, JSON) and S times `snarkjs groth16 prove` on the key and witness zkinfer wrote,
-# alternately, each under /usr/bin/time (wall time, peak RSS); every proof is verified by
+# alternately, each timed by bench/timed_run.sh (wall time, peak RSS); every proof is verified by
 # snarkjs. Writes bench/results/models-cpu-<date>-<cpu>-<cores>cores.{md,json}. Defaults take
 # about 5 minutes on 2 cores.
 set -euo pipefail
@@ -45,17 +45,11 @@ done
 snarkjs=(node "$nm/snarkjs/build/cli.cjs")
 
 source "$root/bench/machine.sh"
+source "$root/bench/timed_run.sh"
 base="$out_dir/models-cpu-$day-$cpu_slug-${cores}cores"
 mkdir -p "$work" "$out_dir"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-measure() {  # prints "seconds peak_kib"
-  local t="$work/time.out"
-  /usr/bin/time -o "$t" -f "%e %M" "$@" >"$work/last.out" 2>"$work/last.err" ||
-    { echo "models_cpu.sh: failed: $*" >&2; cat "$work/last.err" >&2; exit 1; }
-  cat "$t"
-}
-
 # Sets onnx, input, calibration and params for model $1.
 model_files() {
   local sizes=""
@@ -81,20 +75,20 @@ for m in $models; do
   model_files "$m"
   d="$work/$m"
   mkdir -p "$d"
-  read -r ct _ < <(measure "$zkinfer" compile "$onnx" -o "$d/model" --calibration "$calibration")
+  read -r ct _ < <(timed_run "$work" "$zkinfer" compile "$onnx" -o "$d/model" --calibration "$calibration")
   constraints=$(sed -n 's/^constraints \([0-9]*\)$/\1/p' "$work/last.out")
   wires=$(sed -n 's/^wires \([0-9]*\)$/\1/p' "$work/last.out")
-  read -r st _ < <(measure "$zkinfer" setup "$d/model" --dev)
+  read -r st _ < <(timed_run "$work" "$zkinfer" setup "$d/model" --dev)
   zk_t=() zk_m=() sj_t=() sj_m=()
   for ((i = 0; i < repeats || i < sj_repeats; i++)); do
     if ((i < repeats)); then
-      read -r t mem < <(measure "$zkinfer" prove "$d/model" --input "$input" -o "$d/out")
+      read -r t mem < <(timed_run "$work" "$zkinfer" prove "$d/model" --input "$input" -o "$d/out")
       zk_t+=("$t") zk_m+=("$mem")
       witness_s=$(sed -n 's/^  witness  *\([0-9.]*\) s$/\1/p' "$work/last.err")
       domain=$(sed -n 's/.*public, domain 2^\([0-9]*\)$/\1/p' "$work/last.err")
     fi
     if ((i < sj_repeats)); then
-      read -r t mem < <(measure "${snarkjs[@]}" groth16 prove "$d/model/circuit.zkey" "$d/out/witness.wtns" "$d/sj_proof.json" "$d/sj_public.json")
+      read -r t mem < <(timed_run "$work" "${snarkjs[@]}" groth16 prove "$d/model/circuit.zkey" "$d/out/witness.wtns" "$d/sj_proof.json" "$d/sj_public.json")
       sj_t+=("$t") sj_m+=("$mem")
       "${snarkjs[@]}" groth16 verify "$d/model/verification_key.json" "$d/sj_public.json" "$d/sj_proof.json" >/dev/null ||
         { echo "models_cpu.sh: snarkjs's proof of $m does not verify" >&2; exit 1; }
@@ -123,7 +117,7 @@ done
   for row in "${rows[@]}"; do
     read -r m p c w k ct st ws zt zm sjt sjm <<<"$row"
     awk -v m="$m" -v p="$p" -v c="$c" -v k="$k" -v ct="$ct" -v st="$st" -v ws="$ws" -v zt="$zt" -v zm="$zm" -v sjt="$sjt" -v sjm="$sjm" 'BEGIN {
-      printf "| %s | %d | %d | 2^%d | %.2f | %.2f | %.3f | %.2f | %.2f | %.1fx | %.0f | %.0f |\n", m, p, c, k, ct, st, ws, zt, sjt, sjt / zt, zm / 1024, sjm / 1024 }'
+      printf "| %s | %d | %d | 2^%d | %.2f | %.2f | %.3f | %.3f | %.2f | %.1fx | %.0f | %.0f |\n", m, p, c, k, ct, st, ws, zt, sjt, sjt / zt, zm / 1024, sjm / 1024 }'
   done
 } >"$base.md"
 {
