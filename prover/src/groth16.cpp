@@ -97,7 +97,8 @@ ConstraintRows::ConstraintRows(const Zkey& key) {
   // A counting sort by row (matrix * n + constraint) straight from the key's records, both
   // passes on all threads: counts, then each record takes the next place of its row. Terms of a
   // row may so land in any order, which its sum (exact field additions) does not notice. A
-  // 1.2M-parameter model's 1.4M terms: 40 ms serial through a decoded array, now a few ms.
+  // 1.2M-parameter model's 1.44M terms, 2 cores: 32-41 ms, against 42-51 ms for the same sort on
+  // one thread; memory bound (63 MB of records read twice, 52 MB of rows written first time).
   row_start_.assign(2 * n + 1, 0);
   auto row_of = [&](size_t i) { return size_t(recs.matrix(i)) * n + recs.constraint(i); };
   cpu::parallel_for(terms_, [&](size_t b, size_t e) {
