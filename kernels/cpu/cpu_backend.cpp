@@ -9,6 +9,7 @@
 #include "cpu/msm.h"
 #include "cpu/ntt.h"
 #include "cpu/parallel.h"
+#include "cpu/rows.h"
 
 namespace zkinfer {
 namespace {
@@ -64,7 +65,7 @@ class CpuBackend final : public Backend {
     check_quotient_shapes(rows, z, n);
     std::vector<Fr> b(n), c(n);
     cpu::parallel_for(
-        n, [&](size_t lo, size_t hi) { rows.host().eval_constraints(z.host(), n, lo, hi, h_out, b.data(), c.data()); },
+        n, [&](size_t lo, size_t hi) { cpu::eval_constraints(rows.host(), z.host(), n, lo, hi, h_out, b.data(), c.data()); },
         threads_);
     coset_quotient(h_out, b.data(), c.data(), n, shift);
   }

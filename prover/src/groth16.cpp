@@ -10,6 +10,7 @@
 #include "cpu/field_batch.h"
 #include "cpu/msm.h"
 #include "cpu/parallel.h"
+#include "cpu/rows.h"
 #include "zkinfer/ec/pairing.h"
 #include "zkinfer/ff/domain.h"
 #include "zkinfer/ff/fp_io.h"
@@ -141,7 +142,7 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
 
   std::vector<Fr> a(n), b(n), c(n);
   cpu::parallel_for(n, [&](size_t lo, size_t hi) {
-    m.eval_constraints(witness.data(), n, lo, hi, a.data(), b.data(), c.data());
+    cpu::eval_constraints(m, witness.data(), n, lo, hi, a.data(), b.data(), c.data());
   });
   timer.done("A, B, C evaluations");
 

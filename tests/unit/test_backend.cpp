@@ -1,11 +1,13 @@
 // The Backend interface as the prover sees it, on the CPU backend: MSMs against points with
-// known discrete logs, every NTT kind against direct polynomial evaluation, bad arguments.
+// known discrete logs, every NTT kind against direct polynomial evaluation, bad arguments; and
+// the CPU's batched constraint evaluation against SparseRows's one product at a time.
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "../support/seed.h"
 #include "backend.h"
+#include "cpu/rows.h"
 #include "zkinfer/ff/domain.h"
 #include "zkinfer/ff/fp_io.h"
 
@@ -28,6 +30,36 @@ void check_msm(const Affine<C>& gen, size_t n, std::mt19937_64& rng, Msm&& msm) 
   Jacobian<C> out;
   msm(out, scalars.data(), points.data(), n);
   EXPECT_EQ(out, scalar_mul(g, expected_log.to_canonical())) << "n = " << n;
+}
+
+// Rows of 0 to 700 terms (so one row fills several 256-term chunks and chunks hold many rows),
+// evaluated over ranges that start and end inside the matrix.
+TEST(CpuRows, BatchedEvaluationMatchesTheReference) {
+  auto rng = testing::seeded_rng();
+  const size_t n = 97, vars = 50;
+  std::vector<uint32_t> row_start{0}, cols;
+  std::vector<Fr> values;
+  for (size_t r = 0; r < 2 * n; ++r) {
+    const size_t len = r % 31 == 5 ? 300 + rng() % 400 : rng() % 6;
+    for (size_t t = 0; t < len; ++t) {
+      cols.push_back((uint32_t)(rng() % vars));
+      values.push_back(field_random<Fr>(rng));
+    }
+    row_start.push_back((uint32_t)cols.size());
+  }
+  std::vector<Fr> z(vars);
+  for (auto& v : z) v = field_random<Fr>(rng);
+  const SparseRows m{row_start, cols, values};
+  std::vector<Fr> a(n), b(n), c(n), wa(n), wb(n), wc(n);
+  for (auto [lo, hi] : {std::pair<size_t, size_t>{0, n}, {3, 60}, {60, 61}, {40, 40}}) {
+    m.eval_constraints(z.data(), n, lo, hi, wa.data(), wb.data(), wc.data());
+    cpu::eval_constraints(m, z.data(), n, lo, hi, a.data(), b.data(), c.data());
+    for (size_t r = lo; r < hi; ++r) {
+      ASSERT_EQ(a[r], wa[r]) << "row " << r;
+      ASSERT_EQ(b[r], wb[r]) << "row " << r;
+      ASSERT_EQ(c[r], wc[r]) << "row " << r;
+    }
+  }
 }
 
 TEST(CpuBackend, MsmMatchesKnownDiscreteLogs) {
