@@ -120,6 +120,28 @@ ZK_IFMA_INLINE void from_limbs(const __m512i l[5], __m512i w[4]) {
   w[3] = _mm512_or_si512(_mm512_srli_epi64(l[3], 36), _mm512_slli_epi64(l[4], 16));
 }
 
+// d = a - b limb by limb, borrows passed up, limbs normalised; returns the lanes that did not
+// borrow out of the top limb (a >= b there).
+ZK_IFMA_INLINE __mmask8 sub_limbs(const __m512i a[5], const __m512i b[5], __m512i d[5]) {
+  const __m512i mask = _mm512_set1_epi64(kMask52);
+  __m512i borrow = _mm512_setzero_si512();
+  for (int j = 0; j < 5; ++j) {
+    d[j] = _mm512_add_epi64(_mm512_sub_epi64(a[j], b[j]), borrow);
+    borrow = _mm512_srai_epi64(d[j], 52);
+    d[j] = _mm512_and_si512(d[j], mask);
+  }
+  return _mm512_cmpeq_epi64_mask(borrow, _mm512_setzero_si512());
+}
+
+// r = x - p in the lanes where that does not borrow, else x (x normalised, below 2p).
+template <class P>
+ZK_IFMA_INLINE void reduce_once(const __m512i x[5], __m512i r[5]) {
+  __m512i p[5], d[5];
+  for (int j = 0; j < 5; ++j) p[j] = _mm512_set1_epi64(Ifma<P>::p[j]);
+  const __mmask8 at_least_p = sub_limbs(x, p, d);
+  for (int j = 0; j < 5; ++j) r[j] = _mm512_mask_blend_epi64(at_least_p, x[j], d[j]);
+}
+
 // a * b16 / 2^260 mod p for a < p and b16 = 16 b < 16 p: that is a * b / 2^256, the product of
 // fp.h. Operand scanning over the five limbs of b16; the result before the final subtraction is
 // below (16 p^2 + 2^260 p) / 2^260 < 1.2 p. Lanes stay below 2^58: each takes at most four
@@ -154,15 +176,7 @@ ZK_IFMA_INLINE void mont_mul(const __m512i a[5], const __m512i b16[5], __m512i r
     t[j + 1] = _mm512_add_epi64(t[j + 1], _mm512_srli_epi64(t[j], 52));
     t[j] = _mm512_and_si512(t[j], mask);
   }
-  // Subtract p in the lanes where that does not borrow.
-  __m512i d[5], borrow = zero;
-  for (int j = 0; j < 5; ++j) {
-    d[j] = _mm512_add_epi64(_mm512_sub_epi64(t[j], p[j]), borrow);
-    borrow = _mm512_srai_epi64(d[j], 52);
-    d[j] = _mm512_and_si512(d[j], mask);
-  }
-  const __mmask8 no_borrow = _mm512_cmpeq_epi64_mask(borrow, zero);
-  for (int j = 0; j < 5; ++j) r[j] = _mm512_mask_blend_epi64(no_borrow, t[j], d[j]);
+  reduce_once<P>(t, r);
 }
 
 // 16 a in limbs from the limbs of a (a 4-bit shift across the limbs; a < 2^256).
@@ -179,14 +193,9 @@ template <class P>
 ZK_IFMA_INLINE void sub_mod(const __m512i a[5], const __m512i b[5], __m512i r[5]) {
   using C = Ifma<P>;
   const __m512i mask = _mm512_set1_epi64(kMask52), zero = _mm512_setzero_si512();
-  __m512i d[5], borrow = zero;
-  for (int j = 0; j < 5; ++j) {
-    d[j] = _mm512_add_epi64(_mm512_sub_epi64(a[j], b[j]), borrow);
-    borrow = _mm512_srai_epi64(d[j], 52);
-    d[j] = _mm512_and_si512(d[j], mask);
-  }
+  __m512i d[5];
   // Lanes that borrowed out of the top limb went below zero: add p back.
-  const __mmask8 negative = _mm512_cmpneq_epi64_mask(borrow, zero);
+  const __mmask8 negative = (__mmask8)~sub_limbs(a, b, d);
   __m512i carry = zero;
   for (int j = 0; j < 5; ++j) {
     __m512i t = _mm512_add_epi64(_mm512_add_epi64(d[j], _mm512_set1_epi64(C::p[j])), carry);
@@ -198,21 +207,14 @@ ZK_IFMA_INLINE void sub_mod(const __m512i a[5], const __m512i b[5], __m512i r[5]
 // a + b mod p on normalised limbs of values below p.
 template <class P>
 ZK_IFMA_INLINE void add_mod(const __m512i a[5], const __m512i b[5], __m512i r[5]) {
-  using C = Ifma<P>;
-  const __m512i mask = _mm512_set1_epi64(kMask52), zero = _mm512_setzero_si512();
-  __m512i s[5], d[5], carry = zero, borrow = zero;
+  const __m512i mask = _mm512_set1_epi64(kMask52);
+  __m512i s[5], carry = _mm512_setzero_si512();
   for (int j = 0; j < 5; ++j) {
     s[j] = _mm512_add_epi64(_mm512_add_epi64(a[j], b[j]), carry);
     carry = _mm512_srli_epi64(s[j], 52);
     s[j] = _mm512_and_si512(s[j], mask);
   }
-  for (int j = 0; j < 5; ++j) {
-    d[j] = _mm512_add_epi64(_mm512_sub_epi64(s[j], _mm512_set1_epi64(C::p[j])), borrow);
-    borrow = _mm512_srai_epi64(d[j], 52);
-    d[j] = _mm512_and_si512(d[j], mask);
-  }
-  const __mmask8 at_least_p = _mm512_cmpeq_epi64_mask(borrow, zero);
-  for (int j = 0; j < 5; ++j) r[j] = _mm512_mask_blend_epi64(at_least_p, s[j], d[j]);
+  reduce_once<P>(s, r);
 }
 
 template <class F, int shift = 0>
