@@ -1,6 +1,5 @@
 #include "cpu/rows.h"
 
-#include <algorithm>
 #include <cstdint>
 
 #include "cpu/field_batch.h"

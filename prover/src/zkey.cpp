@@ -80,9 +80,7 @@ void check_contributions(ByteReader r) {
   r.expect_end();
 }
 
-// Stored coefficient words are v * R^2 mod r; multiplying by the Montgomery word 1 (the value
-// R^-1) gives v * R, the ordinary Montgomery form of v, and multiplying by R^2 goes back.
-Fr coef_from_stored(const U256& c) { return Fr::from_mont(c) * ZkeyCoefRecords::stored_factor(); }
+// Stored coefficient words are v * R^2 mod r, read back by ZkeyCoefRecords::operator[].
 U256 coef_to_stored(const Fr& v) { return (v * Fr::from_mont(Fr::R2)).mont(); }
 
 template <class P>
@@ -172,13 +170,12 @@ void Zkey::load(ZkeyCheck check) {
     if (r.remaining() != uint64_t{count} * kCoefBytes)
       r.fail("size " + std::to_string(r.remaining() + 4) + " bytes does not hold " + std::to_string(count) +
              " coefficients of " + std::to_string(kCoefBytes) + " bytes after the count");
-    const uint8_t* base = r.bytes(r.remaining()).data();
+    const ZkeyCoefRecords recs(r.bytes(r.remaining()).data(), count);
     fmt::FirstFailure failure;
     cpu::parallel_for(count, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) {
-        const uint8_t* p = base + kCoefBytes * i;
-        std::string why = coef_problem(h, fmt::le32(p), fmt::le32(p + 4), fmt::le32(p + 8));
-        if (why.empty() && !fmt::below_r(u256_from_le_bytes(p + 12))) why = "value is not below r";
+        std::string why = coef_problem(h, recs.matrix(i), recs.constraint(i), recs.signal(i));
+        if (why.empty() && !fmt::below_r(recs.stored_value(i).mont())) why = "value is not below r";
         if (!why.empty()) {
           failure.record(i, where + ": coefficient " + std::to_string(i) + ": " + why);
           return;
@@ -186,15 +183,14 @@ void Zkey::load(ZkeyCheck check) {
       }
     });
     failure.throw_if_any();
-    records_ = ZkeyCoefRecords(base, count);
+    records_ = recs;
   }
 
   if (check == ZkeyCheck::kPoints) check_section_points();
 }
 
 ZkeyCoef ZkeyCoefRecords::operator[](size_t i) const {
-  const uint8_t* p = base_ + kBytes * i;
-  return {fmt::le32(p), fmt::le32(p + 4), fmt::le32(p + 8), coef_from_stored(u256_from_le_bytes(p + 12))};
+  return {matrix(i), constraint(i), signal(i), stored_value(i) * stored_factor()};
 }
 
 Fr ZkeyCoefRecords::stored_value(size_t i) const { return Fr::from_mont(u256_from_le_bytes(base_ + kBytes * i + 12)); }

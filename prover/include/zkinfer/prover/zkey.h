@@ -56,9 +56,10 @@ class ZkeyCoefRecords {
   uint32_t constraint(size_t i) const { return word(i, 1); }
   uint32_t signal(size_t i) const { return word(i, 2); }
   ZkeyCoef operator[](size_t i) const;
-  // Value i as stored, v * R^2 mod r, read as Montgomery words; times stored_factor() it is v.
+  // Value i as stored, v * R^2 mod r, read as Montgomery words (the value v * R); times
+  // stored_factor(), the Montgomery word 1 (the value R^-1), it is v.
   Fr stored_value(size_t i) const;
-  static Fr stored_factor() { return Fr::from_mont(U256{{1, 0, 0, 0}}); }  // R^-1
+  static Fr stored_factor() { return Fr::from_mont(U256{{1, 0, 0, 0}}); }
 
  private:
   uint32_t word(size_t i, size_t k) const {  // little-endian, as stored
