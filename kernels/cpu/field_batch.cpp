@@ -345,7 +345,7 @@ ZK_IFMA_INLINE void gather_v2(const T* const* src, size_t offset, V2& v) {
 
 // AffineAddInPlace2 (G2) in IFMA lanes; see field_batch.h. 1 / d = conj(d) / N(d) with the norm
 // N(d) = d0^2 + d1^2, so the chains run over Fq.
-ZK_IFMA_TARGET BatchStatus affine_add_in_place_fq2_ifma(const AffineAddInPlace2& b) {
+ZK_IFMA_TARGET BatchStatus affine_add_in_place_ifma(const AffineAddInPlace2& b) {
   using P = Fq::Params;
   constexpr size_t kX = 0, kY = 8;  // words into a G2Affine
   const size_t blocks = b.n / 8;
@@ -469,7 +469,10 @@ void invert_lanes_vartime(Fq lane[8]) {
   }
 }
 
-BatchStatus affine_add_in_place(const AffineAddInPlace& batch) {
+namespace {
+// The IFMA kernel for the batch's group where the CPU runs it.
+template <class Batch>
+BatchStatus run_in_place(const Batch& batch) {
   if (!use_ifma()) return BatchStatus::no_ifma;
 #if ZKINFER_X86_64_HOST
   return affine_add_in_place_ifma(batch);
@@ -478,15 +481,9 @@ BatchStatus affine_add_in_place(const AffineAddInPlace& batch) {
   return BatchStatus::no_ifma;
 #endif
 }
+}  // namespace
 
-BatchStatus affine_add_in_place(const AffineAddInPlace2& batch) {
-  if (!use_ifma()) return BatchStatus::no_ifma;
-#if ZKINFER_X86_64_HOST
-  return affine_add_in_place_fq2_ifma(batch);
-#else
-  (void)batch;
-  return BatchStatus::no_ifma;
-#endif
-}
+BatchStatus affine_add_in_place(const AffineAddInPlace& batch) { return run_in_place(batch); }
+BatchStatus affine_add_in_place(const AffineAddInPlace2& batch) { return run_in_place(batch); }
 
 }  // namespace zkinfer::cpu
