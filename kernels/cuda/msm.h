@@ -71,7 +71,8 @@ class MsmDriver {
     bool scalars_on_device = false, points_on_device = false;
     // Device time of the phases, summed over batches (CUDA events on the compute stream):
     // digits and sort (with any wait for an input copy), accumulation (carry_levels_ms of it
-    // after the point additions), bucket reduction; and the whole call from the first step to
+    // after the point additions: the carry levels, and for a batch after the first the merge
+    // into the buckets), bucket reduction; and the whole call from the first step to
     // the result.
     float sort_ms = 0, accumulate_ms = 0, carry_levels_ms = 0, reduce_ms = 0, device_ms = 0;
   };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -141,6 +142,12 @@ class DeviceBytes {
   size_t cap_ = 0;
 };
 
+// Held while a driver sizes its plan by the free device memory and allocates.
+inline std::mutex& allocation_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 // Device (or managed) memory of `device`: read in place. Anything else is copied in.
 inline bool on_device(const void* p, int device, const char* what) {
   cudaPointerAttributes a{};
@@ -208,6 +215,9 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   req.max_batch = cfg.max_batch_points;
   if (staged && cfg.host_batch_points)
     req.max_batch = req.max_batch ? std::min(req.max_batch, cfg.host_batch_points) : cfg.host_batch_points;
+  // Two drivers of one process (the CUDA backend's msm_jobs) must not both count the same free
+  // memory: the budget and the allocations below are taken under one lock.
+  std::unique_lock<std::mutex> allocating(allocation_mutex());
   req.budget_bytes = budget_bytes();
   req.staging_bytes_per_point = 2 * ((s_dev ? 0 : sizeof(Fr)) + (p_dev ? 0 : sizeof(Affine<C>)));
   req.sort_temp_bytes = sort_temp_bytes;
@@ -230,6 +240,7 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   sort_temp.ensure(sort_need, "the radix sort");
   if (staged)
     for (auto& s : staging) s.ensure(slot_bytes, "input staging");
+  allocating.unlock();
   const msm::Buffers<C> b = msm::carve<C>(plan, a);
   CudaExec ex{compute, sort_temp.get(), sort_temp.capacity(), host_word};
 
@@ -273,7 +284,7 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
     t_batch.push_back(ev.mark(compute));
     const uint32_t nnz = ex.read_u32(b.nnz);
     const size_t marks_before = t_first.size();
-    msm::accumulate_batch(ex, plan, b, cur, nnz, batch_points(k));
+    msm::accumulate_batch(ex, plan, b, k, cur, nnz, batch_points(k));
     t_batch.push_back(ev.mark(compute));
     // A batch with no non-zero digit queues no accumulation, hence no mark.
     first_of_batch.push_back(t_first.size() > marks_before ? t_first.back() : SIZE_MAX);

@@ -20,8 +20,11 @@
 //     is partial: it becomes a carry, slot 2s (head) or 2s+1 (tail) of segment s, keyed by the
 //     segment's first or last key, so the carries are again a sorted keyed list (unused slots
 //     hold the point at infinity). Carries are reduced the same way, level by level, until one
-//     segment remains. Every bucket is written by exactly one thread per level, so there are no
-//     atomics; buckets start at infinity and keep accumulating over batches.
+//     segment remains. The keys of a bucket are contiguous, so its sum is complete in exactly one
+//     thread of one level: that thread stores it, and nothing else writes the bucket in that
+//     batch (no atomics, and no load or addition on the branch where runs end). Buckets start
+//     at infinity; a batch after the first accumulates into a second, cleared array, which an
+//     elementwise step then adds into the buckets.
 //  4. reduce: per window, sum_b b * B_b. Buckets b = 1..2^(c-1) are values X_i, i = b - 1, and
 //     the target is plain(X) + weighted(X) with plain = sum X_i, weighted = sum i X_i. A level
 //     cuts X into chunks of L (P_k = chunk sum, Q_k = sum of j X_{kL+j}); then plain(X) =
@@ -32,12 +35,15 @@
 //  5. combine (host): sum_w 2^(c w) S_w by doubling, on the host: W points, a few hundred
 //     doublings, not worth a kernel of one thread.
 //
-// Measured on an H100 (bench_gpu_msm, 2026-11-26; bench/results/gpu_check-2026-11-26-*): G1
-// 2^20 in 10 ms, of which the level-0 accumulation is about 7 ms, at about 60% of the device's
-// field-multiplication rate; the tuning constants below were swept at 2^20 and are kept where
-// the sweep found nothing better. Batches cost about as much each as one whole-size batch (four
-// batches of 2^18 took 4x one of 2^20, with device inputs too): not yet understood, so the
-// driver batches only when memory is short.
+// Measured on an H200 (bench_gpu_msm, 2026-11-26; bench/results/gpu_check-2026-11-26-NVIDIA-H200.md),
+// when a run's end added its sum into the bucket (load, XYZZ addition, store): G1 2^20 in
+// 5.4 ms, of which the level-0 accumulation 3.5 ms; the tuning constants below were swept at
+// 2^20 and are kept where the sweep found nothing better. Four batches of 2^18 cost about 2.4x
+// one batch of 2^20 in the accumulation (G1 9.1 ms against 3.8; G2 54 against 14). A batch of
+// 2^18 has as many runs as one of 2^20 (every bucket is hit) but a quarter of the points, so
+// the cost of a run's end, an addition on a branch that diverges within the warp, dominated.
+// Storing the sum instead (step 3) takes the addition off that branch; not yet measured on a
+// GPU. The driver batches only when memory is short.
 #pragma once
 
 #include <algorithm>
@@ -137,6 +143,29 @@ ZK_HDI Xyzz<C> load(const Xyzz<C>* p) {
   return {load<ReadOnly>(&p->x), load<ReadOnly>(&p->y), load<ReadOnly>(&p->zz), load<ReadOnly>(&p->zzz)};
 }
 
+// Stores to match: two 16-byte vector stores per Fp on the device.
+template <class P>
+ZK_HDI void store(Fp<P>* p, const Fp<P>& v) {
+#if defined(__CUDA_ARCH__)
+  ulonglong2* dst = reinterpret_cast<ulonglong2*>(p);
+  dst[0] = make_ulonglong2(v.v[0], v.v[1]);
+  dst[1] = make_ulonglong2(v.v[2], v.v[3]);
+#else
+  *p = v;
+#endif
+}
+ZK_HDI void store(Fq2* p, const Fq2& v) {
+  store(&p->c0, v.c0);
+  store(&p->c1, v.c1);
+}
+template <class C>
+ZK_HDI void store(Xyzz<C>* p, const Xyzz<C>& v) {
+  store(&p->x, v.x);
+  store(&p->y, v.y);
+  store(&p->zz, v.zz);
+  store(&p->zzz, v.zzz);
+}
+
 // Word i of k, 0 past the top. Selects instead of indexing: a run-time index into a register
 // array would put the scalar in local memory on the device (HOPPER.md).
 ZK_HDI uint64_t word_of(const U256& k, unsigned i) {
@@ -219,14 +248,15 @@ struct AccumulateStep {
   size_t count;
   uint32_t seg;
   Layout layout;
-  Xyzz<C>* buckets;
+  Xyzz<C>* buckets;      // all at infinity before level 0 (method, step 3)
   uint32_t* carry_keys;  // 2 per segment
   Xyzz<C>* carry_vals;
 
-  ZK_HDI void add_to_bucket(uint32_t key, const Xyzz<C>& v) const {
-    if (v.is_infinity()) return;
-    Xyzz<C>* b = buckets + bucket_index(key, layout);
-    *b = load(b) + v;
+  // A bucket's whole sum for this batch: no other thread or level writes it, so it is stored,
+  // not added. Empty sums are skipped: a key's empty carry slots (a run that ended inside its
+  // segment leaves one) reach later levels after the bucket was written.
+  ZK_HDI void store_bucket(uint32_t key, const Xyzz<C>& v) const {
+    if (!v.is_infinity()) store(buckets + bucket_index(key, layout), v);
   }
 
   // Carries go out as soon as they are known: only the running sum stays in registers (G2
@@ -248,7 +278,7 @@ struct AccumulateStep {
         if (first && head_open)
           carry_vals[2 * s] = acc;
         else
-          add_to_bucket(cur, acc);
+          store_bucket(cur, acc);
         acc = X::infinity();
         cur = k;
         first = false;
@@ -262,9 +292,22 @@ struct AccumulateStep {
     } else if (tail_open) {
       carry_vals[2 * s + 1] = acc;
     } else {
-      add_to_bucket(cur, acc);
+      store_bucket(cur, acc);
       carry_vals[2 * s + 1] = X::infinity();
     }
+  }
+};
+
+// 3b. After the levels of a batch other than the first: buckets[i] += batch[i].
+template <class C>
+struct MergeStep {
+  static constexpr unsigned kBlock = 128;
+  const Xyzz<C>* batch;
+  Xyzz<C>* buckets;
+
+  ZK_HDI void operator()(size_t i) const {
+    const Xyzz<C> v = load(batch + i);
+    if (!v.is_infinity()) store(buckets + i, load(buckets + i) + v);
   }
 };
 
@@ -354,6 +397,8 @@ struct Plan {
   size_t point_bytes = 0, xyzz_bytes = 0;
 
   size_t pair_capacity() const { return batch * layout.windows; }
+  // More than one batch: later batches need their own bucket array (method, step 3).
+  bool batched() const { return batch < n; }
   size_t target_segments() const { return size_t(sm_count) * tuning.segments_per_sm; }
   // Level-0 segment length for nnz pairs: at most target_segments() segments.
   uint32_t first_segment(size_t nnz) const {
@@ -390,7 +435,8 @@ struct Plan {
 inline std::vector<size_t> buffer_sizes(const Plan& p) {
   const size_t pairs = p.pair_capacity() * 4, carries = p.carry_capacity(),
                red = p.reduce_capacity() * p.xyzz_bytes;
-  return {pairs, pairs, pairs, pairs, 4, p.layout.total_buckets() * p.xyzz_bytes,
+  const size_t buckets = p.layout.total_buckets() * p.xyzz_bytes;
+  return {pairs, pairs, pairs, pairs, 4, buckets, p.batched() ? buckets : 0,
           carries * 4, carries * 4, carries * p.xyzz_bytes, carries * p.xyzz_bytes,
           red, red, red, red};
 }
@@ -478,6 +524,7 @@ struct Buffers {
   uint32_t* vals[2];
   uint32_t* nnz;  // one word
   Xyzz<C>* buckets;  // total_buckets()
+  Xyzz<C>* batch_buckets;  // total_buckets() when the plan is batched(), else null
   uint32_t* carry_keys[2];  // carry_capacity() each
   Xyzz<C>* carry_vals[2];
   Xyzz<C>* red_x[2];  // reduce_capacity() each
@@ -503,6 +550,8 @@ Buffers<C> carve(const Plan& p, void* arena) {
   b.vals[1] = next((uint32_t*)nullptr);
   b.nnz = next((uint32_t*)nullptr);
   b.buckets = next((Xyzz<C>*)nullptr);
+  b.batch_buckets = next((Xyzz<C>*)nullptr);
+  if (!p.batched()) b.batch_buckets = nullptr;
   b.carry_keys[0] = next((uint32_t*)nullptr);
   b.carry_keys[1] = next((uint32_t*)nullptr);
   b.carry_vals[0] = next((Xyzz<C>*)nullptr);
@@ -532,15 +581,19 @@ unsigned sort_batch(Exec& ex, const Plan& p, const Buffers<C>& b, const Fr* scal
   return cur;
 }
 
-// Step 3 for the nnz sorted pairs in buffer `cur`; points of this batch (indices 0..nb-1).
+// Step 3 for batch number `batch`: the nnz sorted pairs in buffer `cur`, points of this batch
+// (indices 0..nb-1). The first batch sums into the buckets, which clear_buckets left at
+// infinity; a later one into the cleared batch array, then added into the buckets.
 template <class Exec, class C>
-void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, unsigned cur, size_t nnz,
-                      const Affine<C>* points) {
+void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, size_t batch, unsigned cur,
+                      size_t nnz, const Affine<C>* points) {
   if (nnz == 0) return;
+  Xyzz<C>* const sums = batch == 0 ? b.buckets : b.batch_buckets;
+  if (batch > 0) ex.zero(sums, p.layout.total_buckets() * sizeof(Xyzz<C>));
   uint32_t seg = p.first_segment(nnz);
   size_t segs = (nnz + seg - 1) / seg;
   ex.launch(AccumulateStep<C, PointSource<C>>{b.keys[cur], {b.vals[cur], points}, nnz, seg,
-                                              p.layout, b.buckets, b.carry_keys[0], b.carry_vals[0]},
+                                              p.layout, sums, b.carry_keys[0], b.carry_vals[0]},
             segs);
   ex.first_level_queued();
   unsigned in = 0;
@@ -549,11 +602,12 @@ void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, unsigned cur
     seg = p.tuning.carry_segment;
     segs = (m + seg - 1) / seg;
     ex.launch(AccumulateStep<C, CarrySource<C>>{b.carry_keys[in], {b.carry_vals[in]}, m, seg,
-                                                p.layout, b.buckets, b.carry_keys[in ^ 1],
+                                                p.layout, sums, b.carry_keys[in ^ 1],
                                                 b.carry_vals[in ^ 1]},
               segs);
     in ^= 1;
   }
+  if (batch > 0) ex.launch(MergeStep<C>{sums, b.buckets}, p.layout.total_buckets());
 }
 
 // Steps 4-5.
@@ -588,7 +642,7 @@ Jacobian<C> run(Exec& ex, const Plan& p, const Buffers<C>& b, const Fr* scalars,
   for (size_t off = 0; off < n; off += p.batch) {
     const size_t nb = std::min(p.batch, n - off);
     const unsigned cur = sort_batch(ex, p, b, scalars + off, nb);
-    accumulate_batch(ex, p, b, cur, ex.read_u32(b.nnz), points + off);
+    accumulate_batch(ex, p, b, off / p.batch, cur, ex.read_u32(b.nnz), points + off);
   }
   return reduce_buckets(ex, p, b);
 }
