@@ -45,6 +45,13 @@ void parallel_chunks(size_t n, unsigned chunks, Fn&& fn) {
   if (error) std::rethrow_exception(error);
 }
 
+// dst[0, bytes) = src[0, bytes), split into contiguous pieces of at least min_piece bytes over
+// up to `threads` threads (0: the default count). One core copies at a fraction of what the
+// memory system moves: the CUDA backend's uploads through page-locked chunks were bound by
+// this copy (kernels/cuda/pinned_copy.h).
+void parallel_memcpy(void* dst, const void* src, size_t bytes, unsigned threads = 0,
+                     size_t min_piece = size_t{1} << 20);
+
 // parallel_for over indices with the default thread count; fn(begin, end).
 template <class Fn>
 void parallel_for(size_t n, Fn&& fn, unsigned threads = 0) {
