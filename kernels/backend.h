@@ -135,6 +135,23 @@ class ResidentRows {
   size_t columns_ = 0;
 };
 
+// One MSM over resident scalars and points for Backend::msm_jobs: *out = sum_{i < n}
+// scalars[s_first + i] * points[first + i].
+struct MsmG1Job {
+  G1Jacobian* out;
+  const ResidentFr* scalars;
+  size_t s_first;
+  const ResidentG1* points;
+  size_t first, n;
+};
+struct MsmG2Job {
+  G2Jacobian* out;
+  const ResidentFr* scalars;
+  size_t s_first;
+  const ResidentG2* points;
+  size_t first, n;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -185,6 +202,15 @@ class Backend {
     s.check_range(s_first, n);
     msm_g2(out, s.host() + s_first, points, first, n);
   }
+  // Independent MSMs (a proof's A, B1, C, H and B2), which a backend may run at the same time:
+  // the CUDA backend runs the G2 ones on a second stream beside the G1 ones, filling each other's
+  // idle stretches (host round trips, the narrow last levels of a bucket reduction). This default
+  // runs them one after another, in order. Each job throws as its msm_g1 / msm_g2 would.
+  virtual void msm_jobs(std::span<const MsmG1Job> g1, std::span<const MsmG2Job> g2) {
+    for (const MsmG1Job& j : g1) msm_g1(*j.out, *j.scalars, j.s_first, *j.points, j.first, j.n);
+    for (const MsmG2Job& j : g2) msm_g2(*j.out, *j.scalars, j.s_first, *j.points, j.first, j.n);
+  }
+
   // A sparse matrix kept for many products (a proving key's constraint rows); the default views
   // the host arrays.
   virtual std::shared_ptr<const ResidentRows> resident_rows(const SparseRows& m) {

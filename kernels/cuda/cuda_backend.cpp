@@ -3,11 +3,15 @@
 
 #include <algorithm>
 #include <bit>
+#include <exception>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <type_traits>
 
 #include "cuda/buffer.h"
 #include "cuda/check.h"
@@ -110,7 +114,7 @@ class DeviceRows final : public ResidentRows {
 class CudaBackend final : public Backend {
  public:
   CudaBackend(const GpuInfo& info, int device)
-      : name_("cuda (" + info.name + ")"), device_(device), msm_(device) {
+      : name_("cuda (" + info.name + ")"), device_(device), msm_(device), msm_g2_side_(device) {
     ZK_CUDA_CHECK(cudaSetDevice(device));
     ntt_ = std::make_unique<NttDriver>();
   }
@@ -146,15 +150,41 @@ class CudaBackend final : public Backend {
   }
   void msm_g1(G1Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG1& points, size_t first,
               size_t n) override {
-    s.check_range(s_first, n);
-    points.check_range(first, n);
-    msm_.msm_g1(out, device_or_host(s) + s_first, device_or_host(points) + first, n);
+    run_job(msm_, MsmG1Job{&out, &s, s_first, &points, first, n});
   }
   void msm_g2(G2Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG2& points, size_t first,
               size_t n) override {
-    s.check_range(s_first, n);
-    points.check_range(first, n);
-    msm_.msm_g2(out, device_or_host(s) + s_first, device_or_host(points) + first, n);
+    run_job(msm_, MsmG2Job{&out, &s, s_first, &points, first, n});
+  }
+
+  // The G2 jobs run on a second driver (its own stream and buffers) on a host thread of their
+  // own, while this thread runs the G1 jobs: each side's host round trips and narrow reduction
+  // levels leave the GPU to the other. Where the device lacks the memory for both at once, the
+  // G2 jobs run afterwards on the first driver.
+  void msm_jobs(std::span<const MsmG1Job> g1, std::span<const MsmG2Job> g2) override {
+    if (g1.empty() || g2.empty()) return Backend::msm_jobs(g1, g2);
+    // Each side stops at its first failure; out of memory is retried below, anything else thrown.
+    size_t g1_done = 0, g2_done = 0;
+    std::exception_ptr g1_error, g2_error;
+    auto run_side = [this](MsmDriver& driver, auto jobs, size_t& done, std::exception_ptr& error) {
+      try {
+        for (; done < jobs.size(); ++done) run_job(driver, jobs[done]);
+      } catch (const MsmOutOfMemory&) {
+      } catch (...) {
+        error = std::current_exception();
+      }
+    };
+    std::thread side([&] { run_side(msm_g2_side_, g2, g2_done, g2_error); });
+    run_side(msm_, g1, g1_done, g1_error);
+    side.join();
+    if (g1_error) std::rethrow_exception(g1_error);
+    if (g2_error) std::rethrow_exception(g2_error);
+    if (g1_done < g1.size() || g2_done < g2.size()) {
+      // Out of memory with two drivers' buffers: the rest one after another, on one driver.
+      msm_g2_side_.release_scratch();
+      for (; g1_done < g1.size(); ++g1_done) run_job(msm_, g1[g1_done]);
+      for (; g2_done < g2.size(); ++g2_done) run_job(msm_, g2[g2_done]);
+    }
   }
 
   std::shared_ptr<const ResidentRows> resident_rows(const SparseRows& m) override {
@@ -212,6 +242,17 @@ class CudaBackend final : public Backend {
     ntt_->coset_quotient(abc_.data(), unsigned(std::countr_zero(n)), shift, s);
   }
 
+  template <class Job>
+  void run_job(MsmDriver& driver, const Job& j) {
+    j.scalars->check_range(j.s_first, j.n);
+    j.points->check_range(j.first, j.n);
+    const Fr* s = device_or_host(*j.scalars) + j.s_first;
+    if constexpr (std::is_same_v<Job, MsmG1Job>)
+      driver.msm_g1(*j.out, s, device_or_host(*j.points) + j.first, j.n);
+    else
+      driver.msm_g2(*j.out, s, device_or_host(*j.points) + j.first, j.n);
+  }
+
   template <class A>
   std::shared_ptr<const ResidentArray<A>> make_resident(const A* values, size_t n, const char* what) {
     DeviceScope scope(device_);
@@ -228,6 +269,7 @@ class CudaBackend final : public Backend {
   std::string name_;
   int device_;
   MsmDriver msm_;
+  MsmDriver msm_g2_side_;  // msm_jobs' G2 MSMs, beside msm_'s G1 ones
   std::unique_ptr<NttDriver> ntt_;
   DeviceBuffer<Fr> abc_;  // constraint_quotient's three vectors, grown as needed
   PinnedCopier pinned_;   // resident arrays in, h out (when asked for on the host)

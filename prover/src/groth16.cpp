@@ -154,57 +154,46 @@ std::vector<Fr> compute_h(const Zkey& key, std::span<const Fr> witness, Backend&
 
 namespace {
 
-enum class KeyPart { kA, kB1, kC, kH };  // indexes the arrays below
-
-// The .zkey's points, read from host memory by every MSM, with host scalars.
-struct ZkeyPoints {
-  const ZkeyParts& p;
-  using Scalars = const Fr*;
-  void g1(Backend& be, G1Jacobian& out, Scalars s, size_t off, KeyPart part, size_t n) const {
-    const G1Affine* const pts[] = {p.a.data(), p.b1.data(), p.c.data(), p.h.data()};
-    be.msm_g1(out, s + off, pts[int(part)], n);
-  }
-  void g2(Backend& be, G2Jacobian& out, Scalars s, size_t off, size_t n) const {
-    be.msm_g2(out, s + off, p.b2.data(), n);
-  }
-};
-
-// A ResidentKey's points, whole arrays, with scalars resident on the backend too (a GPU copies
-// the witness once for the A, B1, B2 and C MSMs).
-struct ResidentPointsOf {
-  const ResidentKey& k;
-  using Scalars = const ResidentFr&;
-  void g1(Backend& be, G1Jacobian& out, Scalars s, size_t off, KeyPart part, size_t n) const {
-    const ResidentG1* const pts[] = {&k.a(), &k.b1(), &k.c(), &k.h()};
-    be.msm_g1(out, s, off, *pts[int(part)], 0, n);
-  }
-  void g2(Backend& be, G2Jacobian& out, Scalars s, size_t off, size_t n) const { be.msm_g2(out, s, off, k.b2(), 0, n); }
-};
-
 void check_h(const Zkey& key, size_t h_size) {
   if (h_size != key.header().domain_size)
     throw std::invalid_argument("h has " + std::to_string(h_size) + " values, the domain " +
                                 std::to_string(key.header().domain_size));
 }
 
-// The five MSMs, in the order of the protocol; `points` says where the key's points come from
-// and what the scalars z (the witness) and h are.
-template <class Points>
-ProofMsms run_msms(const Zkey& key, typename Points::Scalars z, typename Points::Scalars h, Backend& backend,
-                   StepTimer& timer, const Points& points) {
+// The five MSMs, in the order of the protocol, with the .zkey's points and the scalars z (the
+// witness) and h in host memory.
+ProofMsms run_msms(const Zkey& key, const Fr* z, const Fr* h, Backend& backend, StepTimer& timer) {
   const auto& hd = key.header();
+  const ZkeyParts& p = key.point_parts();
   ProofMsms m;
   const size_t priv = hd.n_public + 1;
-  points.g1(backend, m.a, z, 0, KeyPart::kA, hd.n_vars);
+  backend.msm_g1(m.a, z, p.a.data(), hd.n_vars);
   timer.done("MSM A (G1)");
-  points.g1(backend, m.b1, z, 0, KeyPart::kB1, hd.n_vars);
+  backend.msm_g1(m.b1, z, p.b1.data(), hd.n_vars);
   timer.done("MSM B1 (G1)");
-  points.g2(backend, m.b2, z, 0, hd.n_vars);
+  backend.msm_g2(m.b2, z, p.b2.data(), hd.n_vars);
   timer.done("MSM B2 (G2)");
-  points.g1(backend, m.c, z, priv, KeyPart::kC, hd.n_vars - priv);
+  backend.msm_g1(m.c, z + priv, p.c.data(), hd.n_vars - priv);
   timer.done("MSM C (G1)");
-  points.g1(backend, m.h, h, 0, KeyPart::kH, hd.domain_size);
+  backend.msm_g1(m.h, h, p.h.data(), hd.domain_size);
   timer.done("MSM H (G1)");
+  return m;
+}
+
+// The same over a ResidentKey's points with z and h resident, as one set of jobs: a GPU backend
+// runs B2 beside the four G1 MSMs (Backend::msm_jobs), so they are timed as one step.
+ProofMsms run_msms(const ResidentKey& key, const ResidentFr& z, const ResidentFr& h, Backend& backend,
+                   StepTimer& timer) {
+  const auto& hd = key.key().header();
+  ProofMsms m;
+  const size_t priv = hd.n_public + 1;
+  const MsmG1Job g1[] = {{&m.a, &z, 0, &key.a(), 0, hd.n_vars},
+                         {&m.b1, &z, 0, &key.b1(), 0, hd.n_vars},
+                         {&m.c, &z, priv, &key.c(), 0, hd.n_vars - priv},
+                         {&m.h, &h, 0, &key.h(), 0, hd.domain_size}};
+  const MsmG2Job g2[] = {{&m.b2, &z, 0, &key.b2(), 0, hd.n_vars}};
+  backend.msm_jobs(g1, g2);
+  timer.done("MSMs A, B1, C, H (G1) and B2 (G2)");
   return m;
 }
 
@@ -223,7 +212,7 @@ ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<c
   check_witness(key, witness);
   check_h(key, h.size());
   StepTimer timer(progress);
-  return run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.point_parts()});
+  return run_msms(key, witness.data(), h.data(), backend, timer);
 }
 
 ProofMsms compute_msms(const ResidentKey& key, std::span<const Fr> witness, std::span<const Fr> h,
@@ -234,7 +223,7 @@ ProofMsms compute_msms(const ResidentKey& key, std::span<const Fr> witness, std:
   const auto z = backend.resident_fr(witness.data(), witness.size());
   const auto hr = backend.resident_fr(h.data(), h.size());
   timer.done("witness and h to the backend");
-  return run_msms(key.key(), *z, *hr, backend, timer, ResidentPointsOf{key});
+  return run_msms(key, *z, *hr, backend, timer);
 }
 
 Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, const Fr& s) {
@@ -252,7 +241,7 @@ Proof assemble_proof(const ZkeyHeader& hd, const ProofMsms& m, const Fr& r, cons
 Proof prove(const Zkey& key, std::span<const Fr> witness, Backend& backend, const ProveOptions& opts) {
   const std::vector<Fr> h = compute_h(key, witness, backend, opts.progress);
   StepTimer timer(opts.progress);
-  return assemble_fresh(key.header(), run_msms(key, witness.data(), h.data(), backend, timer, ZkeyPoints{key.point_parts()}));
+  return assemble_fresh(key.header(), run_msms(key, witness.data(), h.data(), backend, timer));
 }
 
 // The witness goes to the backend once; H comes from the resident constraint rows (on a GPU the
@@ -267,7 +256,7 @@ Proof prove(const ResidentKey& key, std::span<const Fr> witness, Backend& backen
   // h stays where the backend computed it (on a GPU: in device memory).
   const auto hr = backend.constraint_quotient_resident(key.resident_rows(), *z, n, snarkjs_coset_shift(log2_exact(n)));
   timer.done("H (A z, B z, 3 inverse NTTs, 3 coset NTTs, a b - c)");
-  return assemble_fresh(zk.header(), run_msms(zk, *z, *hr, backend, timer, ResidentPointsOf{key}));
+  return assemble_fresh(zk.header(), run_msms(key, *z, *hr, backend, timer));
 }
 
 bool verify(const VerificationKey& vk, std::span<const Fr> pub, const Proof& proof, std::string* why) {

@@ -3,8 +3,8 @@
 // five MSMs with the key's points from host memory and resident on the device, several witnesses
 // through one ResidentKey, full proofs that verify, resident point ranges, resident arrays used
 // across backends, H from resident constraint rows and witness (constraint_quotient) and MSMs
-// over resident scalar ranges, the split backend over a CUDA and a CPU backend, and a resident
-// array too large for the device as a clear error.
+// over resident scalar ranges, overlapped MSM jobs (G2 beside G1), the split backend over a CUDA
+// and a CPU backend, and a resident array too large for the device as a clear error.
 // The key's domain is 2^14, or the largest power of two within ZKINFER_GPU_TEST_N
 // (bench/gpu_check.sh's sanitizer run). Without a usable GPU every test skips with the reason.
 #include <gtest/gtest.h>
@@ -180,6 +180,43 @@ TEST_F(GpuGroth16, ResidentRangesEqualCpu) {
   }
   G1Jacobian o;
   EXPECT_THROW(cuda().msm_g1(o, s.data(), *g1, 1, n), std::out_of_range);
+}
+
+// Backend::msm_jobs: on CUDA the G2 jobs run on a second driver and stream beside the G1 jobs;
+// several of each, over ranges of resident scalars and points, and a job out of range throws.
+TEST_F(GpuGroth16, OverlappedMsmJobsEqualCpu) {
+  auto rng = zkinfer::testing::seeded_rng();
+  const size_t n = std::min<size_t>(3001, key().header().n_vars);
+  const auto& p = key().parts();
+  std::vector<Fr> s(n);
+  for (auto& x : s) x = field_random<Fr>(rng);
+  for (Backend* be : {&cuda(), &cpu()}) {
+    SCOPED_TRACE(be->name());
+    auto sr = be->resident_fr(s.data(), n);
+    auto g1a = be->resident_g1(p.a.data(), n), g1b = be->resident_g1(p.b1.data(), n);
+    auto g2 = be->resident_g2(p.b2.data(), n);
+    G1Jacobian r1[3];
+    G2Jacobian r2[2];
+    const MsmG1Job j1[] = {{&r1[0], sr.get(), 0, g1a.get(), 0, n},
+                           {&r1[1], sr.get(), 5, g1b.get(), 0, n - 5},
+                           {&r1[2], sr.get(), 0, g1a.get(), n / 2, n / 3}};
+    const MsmG2Job j2[] = {{&r2[0], sr.get(), 0, g2.get(), 0, n}, {&r2[1], sr.get(), 1, g2.get(), 2, n - 2}};
+    be->msm_jobs(j1, j2);
+    G1Jacobian w1;
+    cpu().msm_g1(w1, s.data(), p.a.data(), n);
+    EXPECT_EQ(r1[0], w1);
+    cpu().msm_g1(w1, s.data() + 5, p.b1.data(), n - 5);
+    EXPECT_EQ(r1[1], w1);
+    cpu().msm_g1(w1, s.data(), p.a.data() + n / 2, n / 3);
+    EXPECT_EQ(r1[2], w1);
+    G2Jacobian w2;
+    cpu().msm_g2(w2, s.data(), p.b2.data(), n);
+    EXPECT_EQ(r2[0], w2);
+    cpu().msm_g2(w2, s.data() + 1, p.b2.data() + 2, n - 2);
+    EXPECT_EQ(r2[1], w2);
+    const MsmG2Job bad[] = {{&r2[0], sr.get(), 1, g2.get(), 0, n}};
+    EXPECT_THROW(be->msm_jobs(j1, bad), std::out_of_range);
+  }
 }
 
 // H on the device from resident rows and witness (prove(ResidentKey)'s path), from rows and a
