@@ -1,7 +1,8 @@
 // NTT throughput on the device (cuda/ntt.h), inputs resident: every kind at 2^16 .. 2^24, and
 // batches of smaller vectors. Each measurement first checks one run's full output against the
 // CPU backend, then times repeated in-place runs (the data's values do not change the time).
-// Tables are built during the warm-up runs, so the medians are steady-state figures.
+// Tables are built during the warm-up runs, so the medians are steady-state figures. Without
+// --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row).
 //
 //   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick]
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
@@ -91,6 +92,24 @@ int run(int argc, char** argv) {
   rs.push_back(measure(ntt, *cpu, o.quick ? 16 : 20, 3, NttKind::kInverse, o, rng));
   rs.push_back(measure(ntt, *cpu, o.quick ? 16 : 20, 3, NttKind::kCosetForward, o, rng));
   rs.push_back(measure(ntt, *cpu, 10, 1024, NttKind::kForward, o, rng));
+  // The shape (NttDriverConfig) at 2^20 and 2^24, forward: only the defaults were measured
+  // before. Each result is named ntt_sweep_<shape>_forward_2^k.
+  if (!o.quick) {
+    struct Sweep {
+      unsigned tile_log, threads, min_columns_log;
+    };
+    for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
+                           Sweep{11, 512, 2}, Sweep{11, 256, 1}, Sweep{11, 256, 3}, Sweep{12, 256, 1}}) {
+      gpu::NttDriver shaped({sw.tile_log, sw.threads, sw.min_columns_log});
+      const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
+                              "_mc" + std::to_string(sw.min_columns_log);
+      for (unsigned log_n : {20u, 24u}) {
+        Result r = measure(shaped, *cpu, log_n, 1, NttKind::kForward, o, rng);
+        r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"
+        rs.push_back(r);
+      }
+    }
+  }
 
   return report("bench_gpu_ntt", g, o, rs, "a device result differed from the CPU backend");
 }
