@@ -177,7 +177,7 @@ class Bench {
       cfg.host_batch_points = hb;
       configs.push_back({hb ? "host_4batches" : "host_1batch", cfg});
     }
-    for (uint32_t red : {128u, 2048u}) {
+    for (uint32_t red : {32u, 64u, 512u, 2048u}) {  // the default is 128
       gpu::MsmConfig cfg;
       cfg.tuning.reduce_threads_per_sm = red;
       configs.push_back({"red" + std::to_string(red), cfg});
