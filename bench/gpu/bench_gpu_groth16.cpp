@@ -5,8 +5,9 @@
 // extrapolated from 2 cores) and uploaded once into a ResidentKey; then one warm-up proof and the
 // median of several timed proofs, each proof verified (outside the timing). Beside it, the same
 // proof with the key read from host memory each time (the cost a resident key saves), and at the
-// smallest size the CPU backend for a side-by-side ratio, and the H step's device parts timed
-// apart. The witness is the chain's for a random
+// smallest size the CPU backend for a side-by-side ratio, the H step's device parts timed
+// apart, and the five MSMs as one set of jobs (G2 beside G1) against one after another. The
+// witness is the chain's for a random
 // x_0: full-width values, the MSMs' worst case. Timing is host wall-clock around prove().
 // Sizes whose estimated time would pass the budget (ZKINFER_GPU_BENCH_BUDGET_S, which
 // bench/gpu_check.sh sets, else 220 s) are skipped and listed.
@@ -133,6 +134,7 @@ class Bench {
     };
     if (!verify(vk, pub, prove(rk, w, device_, opts))) results_.back().check_ok = false;
     if (on_gpu_) h_parts(key, rk, w);
+    msm_jobs_overlap(key, rk, w);
     prove_series("groth16_key_from_host", device_, nullptr, 0, host_reps);
     if (with_cpu) {
       const double cpu_ms = prove_series("groth16_cpu", cpu_, nullptr, std::min(warmup, 1), std::min(reps, 3));
@@ -180,6 +182,44 @@ class Bench {
     });
     timed("NTTs and quotient (ntt.cu)", [&] { ntt.coset_quotient(abc.data(), unsigned(std::countr_zero(n)), shift, st); });
     timed("h to the host (page-locked chunks)", [&] { pinned.download(h.data(), abc.data(), n * sizeof(Fr), st); });
+    std::fflush(stdout);
+  }
+
+  // The proof's five MSMs as one set of jobs (Backend::msm_jobs: on CUDA, G2 beside the G1 ones)
+  // against the same jobs one after another (the interface's default), each the median of 5
+  // (host wall-clock); the results must agree.
+  void msm_jobs_overlap(const Zkey& key, const ResidentKey& rk, const std::vector<Fr>& w) {
+    const ZkeyHeader& hd = key.header();
+    const auto z = device_.resident_fr(w.data(), w.size());
+    const auto h = device_.constraint_quotient_resident(rk.resident_rows(), *z, hd.domain_size,
+                                                        snarkjs_coset_shift(unsigned(std::countr_zero(hd.domain_size))));
+    const size_t priv = hd.n_public + 1;
+    ProofMsms m[2];
+    auto jobs = [&](ProofMsms& o, bool together) {
+      const MsmG1Job g1[] = {{&o.a, z.get(), 0, &rk.a(), 0, hd.n_vars},
+                             {&o.b1, z.get(), 0, &rk.b1(), 0, hd.n_vars},
+                             {&o.c, z.get(), priv, &rk.c(), 0, hd.n_vars - priv},
+                             {&o.h, h.get(), 0, &rk.h(), 0, hd.domain_size}};
+      const MsmG2Job g2[] = {{&o.b2, z.get(), 0, &rk.b2(), 0, hd.n_vars}};
+      if (together)
+        device_.msm_jobs(g1, g2);
+      else
+        device_.Backend::msm_jobs(g1, g2);
+    };
+    double med[2];
+    for (int together = 0; together < 2; ++together) {
+      std::vector<double> ms;
+      for (int i = 0; i < 6; ++i) {
+        const auto t1 = Clock::now();
+        jobs(m[together], together);
+        if (i > 0) ms.push_back(seconds_since(t1) * 1e3);
+      }
+      med[together] = summarise(ms).median_ms;
+    }
+    const bool same = m[0].a == m[1].a && m[0].b1 == m[1].b1 && m[0].b2 == m[1].b2 && m[0].c == m[1].c && m[0].h == m[1].h;
+    std::printf("    five MSMs one after another %9.3f ms, as jobs (G2 beside G1) %9.3f ms: %.2fx%s\n", med[0], med[1],
+                med[0] / med[1], same ? "" : "  RESULTS DIFFER");
+    if (!same) results_.back().check_ok = false;
     std::fflush(stdout);
   }
 

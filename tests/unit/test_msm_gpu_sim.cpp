@@ -281,6 +281,13 @@ TEST(MsmGpuPlan, BatchesShrinkToTheBudgetAndOutOfMemoryIsAnError) {
   const msm::Plan part = msm::make_plan(r);
   EXPECT_LT(part.batch, r.n);
   EXPECT_LE(msm::arena_bytes(part), r.budget_bytes);
+  // A batched plan holds a second bucket array for the batches after the first; one batch none.
+  EXPECT_FALSE(whole.batched());
+  EXPECT_TRUE(part.batched());
+  msm::Plan unbatched = part;
+  unbatched.n = part.batch;
+  EXPECT_EQ(msm::arena_bytes(part),
+            msm::arena_bytes(unbatched) + msm::aligned(part.layout.total_buckets() * sizeof(G1Xyzz)));
   r.budget_bytes = size_t{1} << 20;
   EXPECT_THROW(msm::make_plan(r), gpu::MsmOutOfMemory);
   r.budget_bytes = SIZE_MAX;
