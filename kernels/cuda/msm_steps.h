@@ -316,11 +316,12 @@ struct MergeStep {
 // 4. One reduction level, thread t = chunk t of all windows' arrays (windows are contiguous and
 // the chunk divides the per-window length, so chunk t starts at t * chunk). y_in is null on the
 // first level.
-// Register use (ptxas, sm_90, nvcc 13.0): G1 168 registers, no spills. G2 needs three XYZZ
-// points live in the running-sum loop and spills (about 730 bytes of spill stores); so does a
-// plain G2 XYZZ + XYZZ loop (about 170 bytes), which the G2 carry levels see (about 35). The
-// hot level-0 G2 kernel (mixed additions) does not spill. Whether a reduction with two live
-// points (more additions) pays for G2 is for measurement.
+// Register use (ptxas, sm_90, nvcc 13.0, with the 32-bit multiplication of mont32.h): G1 no
+// spills. G2 needs three XYZZ points live in the running-sum loop and spills 1816 bytes (spill
+// stores; 730 with the first multiplication). The G2 accumulation spills too, less since run
+// sums are stored rather than added into their buckets: level 0 (mixed additions) 50 bytes
+// (248 before), the carry levels 142 (256), the merge of later batches 20. Whether a reduction
+// with two live points (more additions) pays for G2 is for measurement.
 template <class C>
 struct ReduceStep {
   static constexpr unsigned kBlock = 128;  // not tuned
