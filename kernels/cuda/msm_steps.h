@@ -38,10 +38,11 @@
 // Measured on an H200 (bench_gpu_msm, 2026-11-26; bench/results/gpu_check-2026-11-26-NVIDIA-H200.md),
 // when a run's end added its sum into the bucket (load, XYZZ addition, store): G1 2^20 in
 // 5.4 ms, of which the level-0 accumulation 3.5 ms; the tuning constants below were swept at
-// 2^20 and are kept where the sweep found nothing better. Four batches of 2^18 cost about 2.4x
-// one batch of 2^20 in the accumulation (G1 9.1 ms against 3.8; G2 54 against 14). A batch of
-// 2^18 has as many runs as one of 2^20 (every bucket is hit) but a quarter of the points, so
-// the cost of a run's end, an addition on a branch that diverges within the warp, dominated.
+// 2^20 and are kept where the sweep found nothing better. Four batches of 2^18 took 2.4x as
+// long as one batch of 2^20 in the accumulation for G1 (9.1 ms against 3.8) and 3.9x for G2 (54
+// against 14). A batch of 2^18 has as many runs as one of 2^20 (every bucket is hit) but a
+// quarter of the points, so the cost of a run's end, an addition on a branch that diverges
+// within the warp, dominated.
 // Storing the sum instead (step 3) takes the addition off that branch; not yet measured on a
 // GPU. The driver batches only when memory is short.
 #pragma once
