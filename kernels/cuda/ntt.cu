@@ -189,7 +189,7 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   ntt::Shape shape;
   shape.tile_log = std::min(cfg.tile_log ? cfg.tile_log : ntt::kDefaultTileLog, fit);
   shape.threads = cfg.threads ? cfg.threads : ntt::kDefaultThreads;
-  shape.min_columns_log = cfg.min_columns_log ? cfg.min_columns_log : ntt::kDefaultMinColumnsLog;
+  shape.min_columns_log = cfg.min_columns_log >= 0 ? uint32_t(cfg.min_columns_log) : ntt::kDefaultMinColumnsLog;
   shape = ntt::checked(shape);
   tile_log_ = shape.tile_log;
   threads_ = shape.threads;

@@ -33,7 +33,9 @@ struct NttDriverConfig {
   unsigned tile_log = 0;         // elements per shared-memory tile, log2; 0: default (11),
                                  // lowered where the device's shared memory per block is smaller
   unsigned threads = 0;          // threads per block of the pass kernel; 0: default (256)
-  unsigned min_columns_log = 0;  // adjacent columns per row in a non-last pass; 0: default (2)
+  int min_columns_log = -1;      // adjacent columns per row in a non-last pass, log2 (0: one
+                                 // column, so a 2^24 transform in two passes of 2^12 tiles);
+                                 // negative: default (2)
 };
 
 class NttDriver {
