@@ -317,12 +317,14 @@ struct MergeStep {
 // 4. One reduction level, thread t = chunk t of all windows' arrays (windows are contiguous and
 // the chunk divides the per-window length, so chunk t starts at t * chunk). y_in is null on the
 // first level.
-// Register use (ptxas, sm_90, nvcc 13.0, with the 32-bit multiplication of mont32.h): G1 no
-// spills. G2 needs three XYZZ points live in the running-sum loop and spills 1816 bytes (spill
-// stores; 730 with the first multiplication). The G2 accumulation spills too, less since run
-// sums are stored rather than added into their buckets: level 0 (mixed additions) 50 bytes
-// (248 before), the carry levels 142 (256), the merge of later batches 20. Whether a reduction
-// with two live points (more additions) pays for G2 is for measurement.
+// Register use (ptxas -v, sm_90, nvcc 13.0): G1 no spills. Every G2 kernel uses all 255
+// registers and spills some (bytes of spill stores): the reduction, with three XYZZ points live
+// in the running-sum loop, 2620; level 0 of the accumulation (mixed additions) 98, the carry
+// levels 130, the merge of later batches 28. The history: 730 for the reduction with the first
+// 64-bit-row multiplication; with the 32-bit one 1816, and 248 / 256 at level 0 / the carry
+// levels while a run's end still added into its bucket; storing run sums made those 50 / 142,
+// and the Fq2 products with lazy reduction (mont32::fq2_mul) the figures above. Whether a
+// reduction with two live points (more additions) pays for G2 is for measurement.
 template <class C>
 struct ReduceStep {
   static constexpr unsigned kBlock = 128;  // not tuned

@@ -7,10 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include <gmp.h>
+
 #include "../support/seed.h"
 #include "carry_emu.h"
 #include "field_samples.h"
 #include "zkinfer/ff/fields.h"
+#include "zkinfer/ff/fq2.h"
 #include "zkinfer/ff/mont32.h"
 
 namespace zkinfer {
@@ -153,7 +156,7 @@ std::vector<F> limb_pattern_values(std::mt19937_64& rng, size_t n) {
 // instruction sequence (mul runs the same straight-line sequence for every input).
 class TracingEmu : public CarryEmu {
  public:
-  static constexpr size_t kMaxSteps = 1024;
+  static constexpr size_t kMaxSteps = 2048;
   struct Seen {
     bool reads = false;
     bool zero = false;
@@ -235,6 +238,232 @@ TYPED_TEST(Mont32Emu, MulCarriesAllTaken) {
     if (!seen[k].reads) continue;
     EXPECT_TRUE(seen[k].one) << "chain step " << k << " never saw a carry of 1";
     EXPECT_TRUE(seen[k].zero) << "chain step " << k << " never saw a carry of 0";
+  }
+}
+
+// ---- Fq2 with lazy reduction: mul_wide, redc, fq2_mul, fq2_sqr -------------------------------
+
+// GMP as the oracle for the 512-bit steps.
+struct Mpz {
+  mpz_t v;
+  Mpz() { mpz_init(v); }
+  ~Mpz() { mpz_clear(v); }
+  Mpz(const Mpz&) = delete;
+  Mpz& operator=(const Mpz&) = delete;
+};
+void mpz_from_limbs(mpz_t out, const uint32_t* x, int limbs) {
+  mpz_import(out, size_t(limbs), -1, sizeof(uint32_t), 0, 0, x);
+}
+std::array<uint32_t, 16> limbs_from_mpz(const mpz_t x) {
+  std::array<uint32_t, 16> out{};
+  size_t count = 0;
+  EXPECT_LE(mpz_sizeinbase(x, 2), 512u);
+  mpz_export(out.data(), &count, -1, sizeof(uint32_t), 0, 0, x);
+  return out;
+}
+
+// Values below 2^255 as mul_wide takes them: field elements and unreduced sums of two.
+template <class F>
+std::vector<std::array<uint32_t, 8>> wide_operands(std::mt19937_64& rng, size_t n) {
+  std::vector<F> xs = limb_pattern_values<F>(rng, n / 2);
+  const std::vector<F> edges = testing::edge_values<F>();
+  xs.insert(xs.end(), edges.begin(), edges.end());
+  std::vector<std::array<uint32_t, 8>> out;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    std::array<uint32_t, 8> x, y;
+    to_limbs(x.data(), xs[i].mont());
+    out.push_back(x);
+    to_limbs(y.data(), xs[(i * 31 + 7) % xs.size()].mont());
+    std::array<uint32_t, 8> s;
+    CarryEmu c(0);
+    mont32::add_unreduced(c, s.data(), x.data(), y.data());
+    out.push_back(s);
+  }
+  return out;
+}
+
+TYPED_TEST(Mont32Emu, MulWideEqualsGmp) {
+  using F = TypeParam;
+  auto rng = testing::seeded_rng();
+  const auto xs = wide_operands<F>(rng, 4000);
+  Mpz a, b, want;
+  int reported = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const auto& x = xs[i];
+    const auto& y = xs[(i * 7919 + 13) % xs.size()];
+    mpz_from_limbs(a.v, x.data(), 8);
+    mpz_from_limbs(b.v, y.data(), 8);
+    mpz_mul(want.v, a.v, b.v);
+    for (uint32_t flag : {0u, 1u}) {
+      std::array<uint32_t, 16> w;
+      CarryEmu c(flag);
+      mont32::mul_wide(c, w.data(), x.data(), y.data());
+      if (w != limbs_from_mpz(want.v) && reported++ < 5) ADD_FAILURE() << "operand pair " << i << ", flag " << flag;
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
+// redc(t) = t / 2^256 mod p, below p, for t < p 2^256: random t, products of carry-prone
+// operands, and the edges 0, 1, p^2 - 1, p^2, 2 p^2 and p 2^256 - 1. (Not a carry-coverage test
+// like MulCarriesAllTaken: with no product rows, some of redc's carries are ruled out by the
+// moduli's limbs, e.g. a first-step pair m_0 p_3 + m_1 p_2 stays below 2^64 for both.)
+TYPED_TEST(Mont32Emu, RedcEqualsGmp) {
+  using F = TypeParam;
+  using P = typename F::Params;
+  auto rng = testing::seeded_rng();
+  uint32_t pl[8];
+  to_limbs(pl, F::MOD);
+  Mpz p, bound, r_inv, t, want, two256;
+  mpz_from_limbs(p.v, pl, 8);
+  mpz_ui_pow_ui(two256.v, 2, 256);
+  mpz_mul(bound.v, p.v, two256.v);  // p 2^256
+  ASSERT_NE(mpz_invert(r_inv.v, two256.v, p.v), 0);
+  std::vector<std::array<uint32_t, 16>> ts;
+  auto add_mpz = [&](const mpz_t x) { ts.push_back(limbs_from_mpz(x)); };
+  for (unsigned long k : {0ul, 1ul}) {
+    mpz_set_ui(t.v, k);
+    add_mpz(t.v);
+  }
+  mpz_mul(t.v, p.v, p.v);
+  add_mpz(t.v);
+  mpz_sub_ui(want.v, t.v, 1);
+  add_mpz(want.v);
+  mpz_mul_ui(t.v, t.v, 2);
+  add_mpz(t.v);
+  mpz_sub_ui(t.v, bound.v, 1);
+  add_mpz(t.v);
+  gmp_randstate_t st;
+  gmp_randinit_mt(st);
+  gmp_randseed_ui(st, (unsigned long)rng());
+  for (int i = 0; i < 20000; ++i) {
+    mpz_urandomm(t.v, st, bound.v);
+    if (i % 4 == 1) mpz_fdiv_q_2exp(t.v, t.v, unsigned(rng() % 300));  // small values too
+    add_mpz(t.v);
+  }
+  gmp_randclear(st);
+  // Products of carry-prone operands, as fq2_mul reduces them.
+  const auto xs = wide_operands<F>(rng, 20000);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    std::array<uint32_t, 16> w;
+    CarryEmu c(0);
+    mont32::mul_wide(c, w.data(), xs[i].data(), xs[(i * 7919 + 13) % xs.size()].data());
+    ts.push_back(w);
+  }
+  int reported = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    mpz_from_limbs(t.v, ts[i].data(), 16);
+    mpz_mul(want.v, t.v, r_inv.v);
+    mpz_mod(want.v, want.v, p.v);
+    for (uint32_t flag : {0u, 1u}) {
+      uint32_t r[8];
+      CarryEmu c(flag);
+      mont32::redc<P>(c, r, ts[i].data());
+      const auto got = limbs_from_mpz(want.v);
+      bool same = true;
+      for (int j = 0; j < 8; ++j) same = same && r[j] == got[j];
+      if (!same && reported++ < 5) ADD_FAILURE() << "t number " << i << ", flag " << flag;
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
+void fq2_limbs(uint32_t x0[8], uint32_t x1[8], const Fq2& a) {
+  to_limbs(x0, a.c0.mont());
+  to_limbs(x1, a.c1.mont());
+}
+Fq2 fq2_from(const uint32_t x0[8], const uint32_t x1[8]) {
+  return {Fq::from_mont(from_limbs(x0)), Fq::from_mont(from_limbs(x1))};
+}
+
+// Fq2 elements with coefficients from limb patterns (carries likely) and the edge values.
+std::vector<Fq2> fq2_values(std::mt19937_64& rng, size_t n) {
+  std::vector<Fq> xs = limb_pattern_values<Fq>(rng, n);
+  const std::vector<Fq> edges = testing::edge_values<Fq>();
+  xs.insert(xs.end(), edges.begin(), edges.end());
+  std::vector<Fq2> out;
+  for (size_t i = 0; i < xs.size(); ++i) out.push_back({xs[i], xs[(i * 104729 + 1) % xs.size()]});
+  for (const Fq& e : edges)
+    for (const Fq& f : edges) out.push_back({e, f});
+  return out;
+}
+
+// Runs `op(chain)` over every case with a TracingEmu; op returns whether the case's result was
+// right. Checks that the sequence is straight-line, every result right, and every
+// carry-reading step saw a carry of 0 and of 1 for some case (as MulCarriesAllTaken does for
+// mul): a step that dropped or misplaced its carry would change some result.
+template <class Op>
+void expect_all_carries_taken(size_t cases, Op op) {
+  std::array<TracingEmu::Seen, TracingEmu::kMaxSteps> seen{};
+  size_t steps = 0;
+  int wrong = 0;
+  for (size_t i = 0; i < cases; ++i) {
+    TracingEmu c(seen);
+    if (!op(c, i) && wrong++ < 5) ADD_FAILURE() << "case " << i << " gave a wrong result";
+    if (i == 0) steps = c.steps();
+    ASSERT_EQ(c.steps(), steps) << "not straight-line";
+  }
+  EXPECT_EQ(wrong, 0);
+  int never = 0;
+  for (size_t k = 0; k < steps; ++k) {
+    if (!seen[k].reads) continue;
+    if ((!seen[k].one || !seen[k].zero) && never++ < 10)
+      ADD_FAILURE() << "chain step " << k << " of " << steps << " never saw a carry of " << (seen[k].one ? 0 : 1);
+  }
+}
+
+TYPED_TEST(Mont32Emu, MulWideCarriesAllTaken) {
+  using F = TypeParam;
+  auto rng = testing::seeded_rng();
+  const auto xs = wide_operands<F>(rng, 40000);
+  Mpz a, b, want;
+  expect_all_carries_taken(xs.size(), [&](TracingEmu& c, size_t i) {
+    const auto& x = xs[i];
+    const auto& y = xs[(i * 7919 + 13) % xs.size()];
+    std::array<uint32_t, 16> w;
+    mont32::mul_wide(c, w.data(), x.data(), y.data());
+    mpz_from_limbs(a.v, x.data(), 8);
+    mpz_from_limbs(b.v, y.data(), 8);
+    mpz_mul(want.v, a.v, b.v);
+    return w == limbs_from_mpz(want.v);
+  });
+}
+
+// fq2_mul and fq2_sqr against the host's Fq2 (three reduced products), both initial carry
+// flags, as one fixed instruction sequence. Their products and reductions are the steps tested
+// above; what they add are plain chains whose carries any operands exercise.
+TEST(Mont32EmuFq2, MulAndSqrEqualHost) {
+  using P = bn254::FqParams;
+  auto rng = testing::seeded_rng();
+  const std::vector<Fq2> xs = fq2_values(rng, 20000);
+  for (bool square : {false, true}) {
+    SCOPED_TRACE(square ? "fq2_sqr" : "fq2_mul");
+    std::array<TracingEmu::Seen, TracingEmu::kMaxSteps> seen{};
+    size_t steps = 0;
+    int reported = 0;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const Fq2& a = xs[i];
+      const Fq2& b = square ? a : xs[(i * 7919 + 13) % xs.size()];
+      const Fq2 want = square ? a.sqr() : a * b;
+      uint32_t a0[8], a1[8], b0[8], b1[8], r0[8], r1[8];
+      fq2_limbs(a0, a1, a);
+      fq2_limbs(b0, b1, b);
+      TracingEmu c(seen);
+      if (square)
+        mont32::fq2_sqr<P>(c, r0, r1, a0, a1);
+      else
+        mont32::fq2_mul<P>(c, r0, r1, a0, a1, b0, b1);
+      if (i == 0) steps = c.steps();
+      ASSERT_EQ(c.steps(), steps) << "not straight-line";
+      if (fq2_from(r0, r1) != want && reported++ < 5) ADD_FAILURE() << "element " << i;
+      CarryEmu one(1);  // the flag left set by an earlier chain must not matter
+      if (square)
+        mont32::fq2_sqr<P>(one, r0, r1, a0, a1);
+      else
+        mont32::fq2_mul<P>(one, r0, r1, a0, a1, b0, b1);
+      if (fq2_from(r0, r1) != want && reported++ < 5) ADD_FAILURE() << "element " << i << ", initial carry 1";
+    }
+    EXPECT_EQ(reported, 0);
   }
 }
 

@@ -140,6 +140,33 @@ __device__ __forceinline__ void mul(uint64_t r[4], const uint64_t a[4], const ui
   join(r, z);
 }
 
+// Fq2 product and square with lazy reduction (mont32::fq2_mul, fq2_sqr): each element of Fq2
+// as its two coefficients' 64-bit words.
+template <class P>
+__device__ __forceinline__ void fq2_mul(uint64_t r0[4], uint64_t r1[4], const uint64_t a0[4], const uint64_t a1[4],
+                                        const uint64_t b0[4], const uint64_t b1[4]) {
+  uint32_t x0[mont32::kLimbs], x1[mont32::kLimbs], y0[mont32::kLimbs], y1[mont32::kLimbs];
+  uint32_t z0[mont32::kLimbs], z1[mont32::kLimbs];
+  split(x0, a0);
+  split(x1, a1);
+  split(y0, b0);
+  split(y1, b1);
+  ptx::Chain c;
+  mont32::fq2_mul<P>(c, z0, z1, x0, x1, y0, y1);
+  join(r0, z0);
+  join(r1, z1);
+}
+template <class P>
+__device__ __forceinline__ void fq2_sqr(uint64_t r0[4], uint64_t r1[4], const uint64_t a0[4], const uint64_t a1[4]) {
+  uint32_t x0[mont32::kLimbs], x1[mont32::kLimbs], z0[mont32::kLimbs], z1[mont32::kLimbs];
+  split(x0, a0);
+  split(x1, a1);
+  ptx::Chain c;
+  mont32::fq2_sqr<P>(c, z0, z1, x0, x1);
+  join(r0, z0);
+  join(r1, z1);
+}
+
 }  // namespace zkinfer::fp_device
 
 #endif  // __CUDACC__

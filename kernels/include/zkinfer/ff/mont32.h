@@ -1,4 +1,5 @@
-// Montgomery arithmetic on eight 32-bit limbs: the device implementation of Fp<P>'s +, - and *.
+// Montgomery arithmetic on eight 32-bit limbs: the device implementation of Fp<P>'s +, - and *,
+// and of Fq2's * and square (512-bit products, lazy reduction; at the end).
 //
 // The algorithms are written once over a "carry chain": an object whose member functions are
 // the eleven PTX integer instructions that read or write the carry flag (add.cc, addc, sub.cc,
@@ -215,6 +216,250 @@ ZK_HDI void mul(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const ui
   const uint32_t keep = c.subc(0, 0);
   ZK_MONT32_UNROLL
   for (int j = 0; j < kLimbs; ++j) r[j] = (t[j] & keep) | (d[j] & ~keep);
+}
+
+// ---- Fq2 products with lazy reduction ----------------------------------------------------------
+// Karatsuba over Fq2 = Fq[u]/(u^2 + 1) needs three base products but only two reductions when
+// the products are kept whole (512 bits) and combined before reducing: c0 = a0 b0 - a1 b1 and
+// c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 are each one Montgomery reduction of a 512-bit value.
+// Spare bits make it safe: p < 2^254, so sums of two elements below p fit eight limbs unreduced,
+// and every 512-bit value reduced below is under p * 2^256 (the bound redc needs).
+
+inline constexpr int kWideLimbs = 2 * kLimbs;
+
+// Limbs of p^2, computed at compile time (a local constexpr copy, like modulus_limb, so device
+// code folds them to immediates).
+struct WideLimbs {
+  uint32_t v[kWideLimbs];
+};
+template <class P>
+ZK_HD constexpr WideLimbs modulus_squared() {
+  uint32_t m[kLimbs];
+  for (int j = 0; j < kLimbs; ++j) m[j] = uint32_t(P::modulus.w[j / 2] >> (32 * (j % 2)));
+  WideLimbs r{};
+  for (int i = 0; i < kLimbs; ++i) {
+    uint64_t carry = 0;
+    for (int j = 0; j < kLimbs; ++j) {
+      const uint64_t t = uint64_t(m[i]) * m[j] + r.v[i + j] + carry;
+      r.v[i + j] = uint32_t(t);
+      carry = t >> 32;
+    }
+    r.v[i + kLimbs] = uint32_t(carry);
+  }
+  return r;
+}
+template <class P>
+ZK_HDI constexpr uint32_t modulus_squared_limb(int j) {
+  constexpr WideLimbs m = modulus_squared<P>();
+  return m.v[j];
+}
+
+// r = a + b without reduction, for a + b < 2^256 (two values below p, with the spare bits).
+template <class Chain>
+ZK_HDI void add_unreduced(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  r[0] = c.add_cc(a[0], b[0]);
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
+  r[kLimbs - 1] = c.addc(a[kLimbs - 1], b[kLimbs - 1]);
+}
+
+// w = a * b, all 512 bits, for a, b < 2^255 (so w < 2^510).
+//
+// Row i adds a_j * b_i at limb i + j as whole 64-bit products (one fused IMAD.WIDE each, as in
+// mul), split between two accumulators so every product's limb pair is an aligned register
+// pair: e holds limbs 0..15 and takes the products landing at even limbs, o holds limbs 1..15
+// (o[k] is limb k + 1) and takes those landing at odd limbs. Per row each gets one chain of four
+// products. Where a chain's top pair of limbs is new to its accumulator (the odd rows' e chains,
+// the even rows' o chains: the pair holds at most an earlier catch, 0 or 1, so pair + product +
+// carry-in < 2^64) it cannot carry out; the others catch their carry in the limb above, which
+// is still zero then. Row 7's o chain needs no catch either: its top pair (limbs 13 and 14)
+// holds a_7 b_6 plus at most 2 and gains a_6 b_7 plus a carry, and with a_7, b_7 < 2^31 each
+// product is below 2^63 - 2^32, so the sum stays below 2^64. So o ends at limb 14.
+template <class Chain>
+ZK_HDI void mul_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  uint32_t e[kWideLimbs], o[kWideLimbs - 2];
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kWideLimbs; ++k) e[k] = 0;
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kWideLimbs - 2; ++k) o[k] = 0;
+  // Row 0: disjoint limb pairs, plain 32x32->64 products.
+  ZK_MONT32_UNROLL
+  for (int j = 0; j < kLimbs; j += 2) {
+    const uint64_t pe = uint64_t(a[j]) * b[0], po = uint64_t(a[j + 1]) * b[0];
+    e[j] = uint32_t(pe);
+    e[j + 1] = uint32_t(pe >> 32);
+    o[j] = uint32_t(po);  // limbs j + 1, j + 2
+    o[j + 1] = uint32_t(po >> 32);
+  }
+  ZK_MONT32_UNROLL
+  for (int i = 1; i < kLimbs; ++i) {
+    // Into e: products at even limbs s, s + 2, s + 4, s + 6 (j = s - i + 2t).
+    const int se = (i % 2 == 0) ? i : i + 1;
+    e[se] = c.mad_lo_cc(a[se - i], b[i], e[se]);
+    e[se + 1] = c.madc_hi_cc(a[se - i], b[i], e[se + 1]);
+    ZK_MONT32_UNROLL
+    for (int t = 1; t < 4; ++t) {
+      e[se + 2 * t] = c.madc_lo_cc(a[se - i + 2 * t], b[i], e[se + 2 * t]);
+      e[se + 2 * t + 1] = c.madc_hi_cc(a[se - i + 2 * t], b[i], e[se + 2 * t + 1]);
+    }
+    if (i % 2 == 0) e[se + 8] = c.addc(e[se + 8], 0);  // limb i + 8 <= 14
+    // Into o: products at odd limbs s, ..., s + 6 (o index = limb - 1).
+    const int so = (i % 2 == 0) ? i + 1 : i;
+    o[so - 1] = c.mad_lo_cc(a[so - i], b[i], o[so - 1]);
+    o[so] = c.madc_hi_cc(a[so - i], b[i], o[so]);
+    ZK_MONT32_UNROLL
+    for (int t = 1; t < 4; ++t) {
+      o[so - 1 + 2 * t] = c.madc_lo_cc(a[so - i + 2 * t], b[i], o[so - 1 + 2 * t]);
+      o[so + 2 * t] = c.madc_hi_cc(a[so - i + 2 * t], b[i], o[so + 2 * t]);
+    }
+    if (i % 2 == 1 && i < kLimbs - 1) o[so + 7] = c.addc(o[so + 7], 0);  // limb i + 8 <= 13
+  }
+  // w = e + o (o one limb up, limbs 1..14); below 2^510, so no carry out of limb 15.
+  w[0] = e[0];
+  w[1] = c.add_cc(e[1], o[0]);
+  ZK_MONT32_UNROLL
+  for (int k = 2; k < kWideLimbs - 1; ++k) w[k] = c.addc_cc(e[k], o[k - 1]);
+  w[kWideLimbs - 1] = c.addc(e[kWideLimbs - 1], 0);
+}
+
+// r = a + b and r = a - b on 512-bit values, where the result is known to lie in [0, 2^512).
+template <class Chain>
+ZK_HDI void add_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
+  r[0] = c.add_cc(a[0], b[0]);
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
+  r[kWideLimbs - 1] = c.addc(a[kWideLimbs - 1], b[kWideLimbs - 1]);
+}
+template <class Chain>
+ZK_HDI void sub_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
+  r[0] = c.sub_cc(a[0], b[0]);
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.subc_cc(a[j], b[j]);
+  r[kWideLimbs - 1] = c.subc(a[kWideLimbs - 1], b[kWideLimbs - 1]);
+}
+// r = a + p^2 (the constant as immediates), for a + p^2 < 2^512.
+template <class P, class Chain>
+ZK_HDI void add_modulus_squared(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs]) {
+  r[0] = c.add_cc(a[0], modulus_squared_limb<P>(0));
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.addc_cc(a[j], modulus_squared_limb<P>(j));
+  r[kWideLimbs - 1] = c.addc(a[kWideLimbs - 1], modulus_squared_limb<P>(kWideLimbs - 1));
+}
+
+// r = t / 2^256 mod p (Montgomery reduction), for t < p * 2^256; the result is below p.
+//
+// The low half goes through the reduction steps of mul with no product rows: S starts as
+// t_lo, and each step adds m * p (m = -S_0 / p mod 2^32) and shifts S down one limb, with the
+// same e/o accumulators and renaming shift as mul. S stays below 2^256 / 2^(32 k) + 2p after
+// step k, so nine limbs hold it within a step, and after eight steps S <= p. Then S + t_hi,
+// where t_hi = t / 2^256 < p, is below 2p: one conditional subtraction of p.
+// The carry of e[0] + o[0] (the shift's limb 0) enters the o chain of the same step, which runs
+// before the e chain for that reason (mul lets its product row take it).
+template <class P, class Chain>
+ZK_HDI void redc(Chain& c, uint32_t r[kLimbs], const uint32_t t[kWideLimbs]) {
+  static_assert(kHasSpareBits<P>);
+  static_assert(modulus_limb<P>(kLimbs - 1) % 2 == 0, "the o chain's end below relies on an even top limb");
+  constexpr uint32_t inv = NegInv32<P>::value;
+  uint32_t e[kLimbs], o[kLimbs + 1];
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kLimbs; ++k) e[k] = t[k];
+  ZK_MONT32_UNROLL
+  for (int k = 0; k <= kLimbs; ++k) o[k] = 0;
+  ZK_MONT32_UNROLL
+  for (int i = 0; i < kLimbs; ++i) {
+    uint32_t m;
+    if (i == 0) {
+      // o is empty: m * p_odd as plain 64-bit products in disjoint limb pairs, no carries.
+      m = e[0] * inv;
+      ZK_MONT32_UNROLL
+      for (int j = 1; j < kLimbs; j += 2) {
+        const uint64_t pr = uint64_t(m) * modulus_limb<P>(j);
+        o[j] = uint32_t(pr);
+        o[j + 1] = uint32_t(pr >> 32);
+      }
+    } else {
+      // Shift: e <- o[1..8], o[0..6] <- e[1..7], o[7] = o[8] = 0; limb 0 into e, carry pending.
+      uint32_t ne[kLimbs];
+      ZK_MONT32_UNROLL
+      for (int k = 0; k < kLimbs; ++k) ne[k] = o[k + 1];
+      ZK_MONT32_UNROLL
+      for (int k = 0; k < kLimbs - 1; ++k) o[k] = e[k + 1];
+      o[kLimbs - 1] = o[kLimbs] = 0;
+      ZK_MONT32_UNROLL
+      for (int k = 0; k < kLimbs; ++k) e[k] = ne[k];
+      e[0] = c.add_cc(e[0], o[0]);
+      m = e[0] * inv;  // mul.lo: leaves the carry flag alone
+      // m * p_odd into o[1..8], taking that carry at limb 1. Limbs 7 and 8 are fresh (zero
+      // after the shift) and p_7 is even, so limb 7 = lo(m p_7) + carry-in <= 2^32 - 1: the
+      // chain ends there with no carry, and limb 8 is the plain high half.
+      o[1] = c.madc_lo_cc(m, modulus_limb<P>(1), o[1]);
+      o[2] = c.madc_hi_cc(m, modulus_limb<P>(1), o[2]);
+      ZK_MONT32_UNROLL
+      for (int j = 3; j < kLimbs - 1; j += 2) {
+        o[j] = c.madc_lo_cc(m, modulus_limb<P>(j), o[j]);
+        o[j + 1] = c.madc_hi_cc(m, modulus_limb<P>(j), o[j + 1]);
+      }
+      o[kLimbs - 1] = c.madc_lo_cc(m, modulus_limb<P>(kLimbs - 1), 0);
+      o[kLimbs] = uint32_t((uint64_t(m) * modulus_limb<P>(kLimbs - 1)) >> 32);
+    }
+    mad_even_p<P>(c, e, m);  // e[0] becomes zero; its carry goes up the even pairs
+    o[kLimbs] = c.addc(o[kLimbs], 0);
+  }
+  // S = o[1..8] + e[1..7] (limbs 0..7 after the last shift) <= p, plus t_hi < p.
+  uint32_t u[kLimbs];
+  u[0] = c.add_cc(o[1], e[1]);
+  ZK_MONT32_UNROLL
+  for (int k = 1; k < kLimbs - 1; ++k) u[k] = c.addc_cc(o[k + 1], e[k + 1]);
+  u[kLimbs - 1] = c.addc(o[kLimbs], 0);
+  u[0] = c.add_cc(u[0], t[kLimbs]);
+  ZK_MONT32_UNROLL
+  for (int k = 1; k < kLimbs - 1; ++k) u[k] = c.addc_cc(u[k], t[kLimbs + k]);
+  u[kLimbs - 1] = c.addc(u[kLimbs - 1], t[kWideLimbs - 1]);
+  uint32_t d[kLimbs];
+  d[0] = c.sub_cc(u[0], modulus_limb<P>(0));
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(u[j], modulus_limb<P>(j));
+  const uint32_t keep = c.subc(0, 0);
+  ZK_MONT32_UNROLL
+  for (int j = 0; j < kLimbs; ++j) r[j] = (u[j] & keep) | (d[j] & ~keep);
+}
+
+// (r0 + r1 u) = (a0 + a1 u)(b0 + b1 u) in Fq2, inputs below p (Montgomery forms), results below
+// p: three 512-bit products, two reductions.
+//   c1: (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 = a0 b1 + a1 b0 < 2 p^2;
+//   c0: a0 b0 + p^2 - a1 b1, in (0, 2 p^2): p^2 keeps it non-negative and vanishes mod p.
+// Both are below p * 2^256 (2p < 2^256), as redc needs.
+template <class P, class Chain>
+ZK_HDI void fq2_mul(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const uint32_t a0[kLimbs],
+                    const uint32_t a1[kLimbs], const uint32_t b0[kLimbs], const uint32_t b1[kLimbs]) {
+  uint32_t sa[kLimbs], sb[kLimbs];
+  add_unreduced(c, sa, a0, a1);
+  add_unreduced(c, sb, b0, b1);
+  uint32_t t1[kWideLimbs], t0[kWideLimbs], w[kWideLimbs];
+  mul_wide(c, t1, sa, sb);  // < 4 p^2
+  mul_wide(c, w, a0, b0);
+  sub_wide(c, t1, t1, w);
+  add_modulus_squared<P>(c, t0, w);
+  mul_wide(c, w, a1, b1);
+  sub_wide(c, t1, t1, w);
+  sub_wide(c, t0, t0, w);
+  redc<P>(c, r0, t0);
+  redc<P>(c, r1, t1);
+}
+
+// (r0 + r1 u) = (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u: two 512-bit products, each
+// below 2 p^2, two reductions.
+template <class P, class Chain>
+ZK_HDI void fq2_sqr(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const uint32_t a0[kLimbs],
+                    const uint32_t a1[kLimbs]) {
+  uint32_t s[kLimbs], d[kLimbs], w[kWideLimbs];
+  add_unreduced(c, s, a0, a1);
+  sub<P>(c, d, a0, a1);
+  mul_wide(c, w, s, d);
+  redc<P>(c, r0, w);
+  add_unreduced(c, s, a0, a0);
+  mul_wide(c, w, s, a1);
+  redc<P>(c, r1, w);
 }
 
 }  // namespace zkinfer::mont32
