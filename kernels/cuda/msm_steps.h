@@ -91,6 +91,12 @@ struct Tuning {
   // 32-bit multiplication rework): 128 against 512 made the reduction 9% faster for G1 (1.00
   // against 1.10 ms) and 15% for G2 (3.75 against 4.43 ms); 2048 was no better than 512.
   uint32_t reduce_threads_per_sm = 128;
+  // ... but a first chunk of at most this many buckets. At 2^20 (window 16) 128 threads per SM
+  // give chunks of 16; at 2^24 (window 20) they would give 256: 512 dependent additions per
+  // thread on a level whose 13.6 million additions need every warp the SM can hold. The cap (a
+  // power of two) keeps the measured 2^20 shape and gives large sizes more threads instead (not
+  // yet measured).
+  uint32_t reduce_max_first_chunk = 16;
   uint32_t reduce_chunk = 8;
 };
 
@@ -423,7 +429,8 @@ struct Plan {
     const size_t total = layout.total_buckets();
     const size_t want = std::max<size_t>(1, size_t(sm_count) * tuning.reduce_threads_per_sm);
     uint32_t first = 2;
-    while (first < layout.buckets && total / (size_t(first) * 2) >= want) first *= 2;
+    while (first < layout.buckets && first < tuning.reduce_max_first_chunk && total / (size_t(first) * 2) >= want)
+      first *= 2;
     first = std::min(first, layout.buckets);
     out.push_back(first);
     for (uint32_t m = layout.buckets / first; m > 1;) {
@@ -475,6 +482,8 @@ inline Plan make_plan(const PlanRequest& r) {
     throw std::invalid_argument("GPU MSM: segments must hold at least 4 entries");
   if (r.tuning.reduce_chunk < 2 || !std::has_single_bit(r.tuning.reduce_chunk))
     throw std::invalid_argument("GPU MSM: reduce_chunk must be a power of two >= 2");
+  if (r.tuning.reduce_max_first_chunk < 2 || !std::has_single_bit(r.tuning.reduce_max_first_chunk))
+    throw std::invalid_argument("GPU MSM: reduce_max_first_chunk must be a power of two >= 2");
   if (r.tuning.segments_per_sm == 0 || r.tuning.reduce_threads_per_sm == 0)
     throw std::invalid_argument("GPU MSM: zero thread targets");
   Plan p;

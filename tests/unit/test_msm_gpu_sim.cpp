@@ -295,6 +295,30 @@ TEST(MsmGpuPlan, BatchesShrinkToTheBudgetAndOutOfMemoryIsAnError) {
   EXPECT_THROW(msm::make_plan(r), std::invalid_argument);
 }
 
+// The first reduction level: 128 threads per SM, chunks of at most 16 buckets (msm::Tuning).
+TEST(MsmGpuPlan, FirstReductionChunkIsCapped) {
+  for (unsigned lg : {16u, 20u, 24u}) {
+    msm::PlanRequest r;
+    r.n = size_t{1} << lg;
+    r.sm_count = 132;
+    r.point_bytes = sizeof(G1Affine);
+    r.xyzz_bytes = sizeof(G1Xyzz);
+    const msm::Plan p = msm::make_plan(r);
+    const std::vector<uint32_t> chunks = p.reduce_chunks();
+    EXPECT_LE(chunks.front(), 16u) << "2^" << lg;
+    if (lg >= 20) EXPECT_EQ(chunks.front(), 16u) << "2^" << lg;
+    size_t product = 1;
+    for (uint32_t c : chunks) product *= c;
+    EXPECT_EQ(product, p.layout.buckets);
+  }
+  msm::PlanRequest r;
+  r.n = 1000;
+  r.point_bytes = sizeof(G1Affine);
+  r.xyzz_bytes = sizeof(G1Xyzz);
+  r.tuning.reduce_max_first_chunk = 12;
+  EXPECT_THROW(msm::make_plan(r), std::invalid_argument);
+}
+
 // Carry capacity bounds every level's output, whatever the count of non-zero pairs.
 TEST(MsmGpuPlan, CarryCapacityHoldsEveryLevel) {
   for (unsigned sm : {1u, 7u, 132u}) {
