@@ -267,7 +267,7 @@ ZK_HDI void add_unreduced(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs]
 //
 // Row i adds a_j * b_i at limb i + j as whole 64-bit products (one fused IMAD.WIDE each, as in
 // mul), split between two accumulators so every product's limb pair is an aligned register
-// pair: e holds limbs 0..15 and takes the products landing at even limbs, o holds limbs 1..15
+// pair: e holds limbs 0..15 and takes the products landing at even limbs, o holds limbs 1..14
 // (o[k] is limb k + 1) and takes those landing at odd limbs. Per row each gets one chain of four
 // products. Where a chain's top pair of limbs is new to its accumulator (the odd rows' e chains,
 // the even rows' o chains: the pair holds at most an earlier catch, 0 or 1, so pair + product +
@@ -322,14 +322,7 @@ ZK_HDI void mul_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs],
   w[kWideLimbs - 1] = c.addc(e[kWideLimbs - 1], 0);
 }
 
-// r = a + b and r = a - b on 512-bit values, where the result is known to lie in [0, 2^512).
-template <class Chain>
-ZK_HDI void add_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
-  r[0] = c.add_cc(a[0], b[0]);
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
-  r[kWideLimbs - 1] = c.addc(a[kWideLimbs - 1], b[kWideLimbs - 1]);
-}
+// r = a - b on 512-bit values, where a >= b is known.
 template <class Chain>
 ZK_HDI void sub_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
   r[0] = c.sub_cc(a[0], b[0]);
@@ -350,9 +343,10 @@ ZK_HDI void add_modulus_squared(Chain& c, uint32_t r[kWideLimbs], const uint32_t
 //
 // The low half goes through the reduction steps of mul with no product rows: S starts as
 // t_lo, and each step adds m * p (m = -S_0 / p mod 2^32) and shifts S down one limb, with the
-// same e/o accumulators and renaming shift as mul. S stays below 2^256 / 2^(32 k) + 2p after
-// step k, so nine limbs hold it within a step, and after eight steps S <= p. Then S + t_hi,
-// where t_hi = t / 2^256 < p, is below 2p: one conditional subtraction of p.
+// same e/o accumulators and renaming shift as mul. After step k, S = (t_lo + M p) / 2^(32 k)
+// for some M < 2^(32 k), so S < 2^(256 - 32 k) + p: nine limbs hold it within a step, and after
+// eight steps S <= p. Then S + t_hi, where t_hi = t / 2^256 < p, is below 2p: one conditional
+// subtraction of p.
 // The carry of e[0] + o[0] (the shift's limb 0) enters the o chain of the same step, which runs
 // before the e chain for that reason (mul lets its product row take it).
 template <class P, class Chain>
