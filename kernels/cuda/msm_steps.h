@@ -16,15 +16,17 @@
 //     buckets begin, so a bucket that holds most of the points (witnesses are full of 0, 1 and
 //     small values) is shared by many threads instead of serialising one. A thread sums each run
 //     of equal keys in its segment with XYZZ mixed additions. A run inside its segment is
-//     complete and is added to its bucket. A run that crosses the segment's first or last edge
-//     is partial: it becomes a carry, slot 2s (head) or 2s+1 (tail) of segment s, keyed by the
+//     complete and goes to its bucket. A run that crosses the segment's first or last edge is
+//     partial: it becomes a carry, slot 2s (head) or 2s+1 (tail) of segment s, keyed by the
 //     segment's first or last key, so the carries are again a sorted keyed list (unused slots
-//     hold the point at infinity). Carries are reduced the same way, level by level, until one
-//     segment remains. The keys of a bucket are contiguous, so its sum is complete in exactly one
-//     thread of one level: that thread stores it, and nothing else writes the bucket in that
-//     batch (no atomics, and no load or addition on the branch where runs end). Buckets start
-//     at infinity; a batch after the first accumulates into a second, cleared array, which an
-//     elementwise step then adds into the buckets.
+//     hold the point at infinity). A run crossing just one edge (tail of s, head of s + 1) is
+//     summed by one thread right after level 0 (step 3a); the other carries are reduced the way
+//     the pairs were, level by level, until one segment remains. The keys of a bucket are
+//     contiguous, so its sum is complete in exactly one thread of one step: that thread stores
+//     it, and nothing else writes the bucket in that batch (no atomics, and no load or addition
+//     on the branch where runs end). Buckets start at infinity; a batch after the first
+//     accumulates into a second, cleared array, which an elementwise step then adds into the
+//     buckets.
 //  4. reduce: per window, sum_b b * B_b. Buckets b = 1..2^(c-1) are values X_i, i = b - 1, and
 //     the target is plain(X) + weighted(X) with plain = sum X_i, weighted = sum i X_i. A level
 //     cuts X into chunks of L (P_k = chunk sum, Q_k = sum of j X_{kL+j}); then plain(X) =
@@ -304,6 +306,32 @@ struct AccumulateStep {
       store_bucket(cur, acc);
       carry_vals[2 * s + 1] = X::infinity();
     }
+  }
+};
+
+// 3a. Between level 0 and the carry levels: a run that crosses exactly one segment edge (it
+// starts inside segment s and ends inside s + 1, the common case when buckets are small) has
+// two carries, s's tail and s + 1's head; thread s adds them, stores the bucket and leaves both
+// slots at infinity. The carry levels, whose dependent additions are few threads' work, then
+// see mostly empty slots and only the runs that span whole segments (skewed buckets).
+template <class C>
+struct PairCarryStep {
+  static constexpr unsigned kBlock = 128;
+  const uint32_t* carry_keys;  // level 0's: 2 per segment
+  Xyzz<C>* carry_vals;
+  size_t segs;
+  Layout layout;
+  Xyzz<C>* buckets;
+
+  ZK_HDI void operator()(size_t s) const {
+    if (s + 1 >= segs) return;
+    const uint32_t head = carry_keys[2 * s], key = carry_keys[2 * s + 1];
+    // Starts inside s (s's first key differs), crosses into s + 1, ends inside s + 1.
+    if (head == key || carry_keys[2 * s + 2] != key || carry_keys[2 * s + 3] == key) return;
+    const Xyzz<C> sum = load(carry_vals + 2 * s + 1) + load(carry_vals + 2 * s + 2);
+    if (!sum.is_infinity()) store(buckets + bucket_index(key, layout), sum);
+    carry_vals[2 * s + 1] = Xyzz<C>::infinity();
+    carry_vals[2 * s + 2] = Xyzz<C>::infinity();
   }
 };
 
@@ -611,6 +639,7 @@ void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, size_t batch
                                               p.layout, sums, b.carry_keys[0], b.carry_vals[0]},
             segs);
   ex.first_level_queued();
+  if (segs > 1) ex.launch(PairCarryStep<C>{b.carry_keys[0], b.carry_vals[0], segs, p.layout, sums}, segs);
   unsigned in = 0;
   while (segs > 1) {
     const size_t m = 2 * segs;
