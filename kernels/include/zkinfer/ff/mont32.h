@@ -58,24 +58,35 @@ struct NegInv32 {
 template <class P>
 inline constexpr bool kHasSpareBits = P::modulus.w[3] < (~uint64_t{0} >> 2);
 
-// r = a + b mod p, for a, b < p.
+// r = a + b without reduction, for a + b < 2^256 (two values below p, with the spare bits).
+template <class Chain>
+ZK_HDI void add_unreduced(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  r[0] = c.add_cc(a[0], b[0]);
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
+  r[kLimbs - 1] = c.addc(a[kLimbs - 1], b[kLimbs - 1]);
+}
+
+// r = t mod p for t < 2p: t - p unless that borrows (the final borrow, as an all-ones mask, says
+// t < p, i.e. keep t).
+template <class P, class Chain>
+ZK_HDI void reduce_once(Chain& c, uint32_t r[kLimbs], const uint32_t t[kLimbs]) {
+  uint32_t d[kLimbs];
+  d[0] = c.sub_cc(t[0], modulus_limb<P>(0));
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(t[j], modulus_limb<P>(j));
+  const uint32_t keep = c.subc(0, 0);
+  ZK_MONT32_UNROLL
+  for (int j = 0; j < kLimbs; ++j) r[j] = (t[j] & keep) | (d[j] & ~keep);
+}
+
+// r = a + b mod p, for a, b < p: a + b < 2p < 2^255 fits eight limbs, then one subtraction.
 template <class P, class Chain>
 ZK_HDI void add(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
   static_assert(kHasSpareBits<P>);
   uint32_t s[kLimbs];
-  // a + b < 2p < 2^255: the sum fits in eight limbs, the last carry-out is zero.
-  s[0] = c.add_cc(a[0], b[0]);
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kLimbs - 1; ++j) s[j] = c.addc_cc(a[j], b[j]);
-  s[kLimbs - 1] = c.addc(a[kLimbs - 1], b[kLimbs - 1]);
-  // s - p; the final borrow (as an all-ones mask) says s < p, i.e. keep s.
-  uint32_t d[kLimbs];
-  d[0] = c.sub_cc(s[0], modulus_limb<P>(0));
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(s[j], modulus_limb<P>(j));
-  const uint32_t keep = c.subc(0, 0);
-  ZK_MONT32_UNROLL
-  for (int j = 0; j < kLimbs; ++j) r[j] = (s[j] & keep) | (d[j] & ~keep);
+  add_unreduced(c, s, a, b);
+  reduce_once<P>(c, r, s);
 }
 
 // r = a - b mod p, for a, b < p.
@@ -126,6 +137,16 @@ ZK_HDI void mad_even_p(Chain& c, uint32_t acc[kLimbs], uint32_t y) {
     acc[j] = c.madc_lo_cc(y, modulus_limb<P>(j), acc[j]);
     acc[j + 1] = c.madc_hi_cc(y, modulus_limb<P>(j), acc[j + 1]);
   }
+}
+
+// The e/o state of mul's (and redc's) steps after the last one as one value: T = o[1..8] +
+// e[1..7] (limbs 0..7 once the last shift is done); each caller bounds T below 2^256.
+template <class Chain>
+ZK_HDI void final_state(Chain& c, uint32_t t[kLimbs], const uint32_t e[kLimbs], const uint32_t o[kLimbs + 1]) {
+  t[0] = c.add_cc(o[1], e[1]);
+  ZK_MONT32_UNROLL
+  for (int k = 1; k < kLimbs - 1; ++k) t[k] = c.addc_cc(o[k + 1], e[k + 1]);
+  t[kLimbs - 1] = c.addc(o[kLimbs], 0);
 }
 
 // r = a * b / 2^256 mod p (Montgomery product), for a, b < p; the result is below p.
@@ -202,20 +223,10 @@ ZK_HDI void mul(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const ui
                                 : c.madc_hi(m, modulus_limb<P>(j), o[j + 1]);  // top: no carry-out
     }
   }
-  // T = o[1..8] + e[1..7] (limbs 0..7 after the last shift) < 2p < 2^255: eight limbs.
+  // T < 2p < 2^255: eight limbs, then one subtraction.
   uint32_t t[kLimbs];
-  t[0] = c.add_cc(o[1], e[1]);
-  ZK_MONT32_UNROLL
-  for (int k = 1; k < kLimbs - 1; ++k) t[k] = c.addc_cc(o[k + 1], e[k + 1]);
-  t[kLimbs - 1] = c.addc(o[kLimbs], 0);
-  // t < 2p: subtract p once unless that borrows.
-  uint32_t d[kLimbs];
-  d[0] = c.sub_cc(t[0], modulus_limb<P>(0));
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(t[j], modulus_limb<P>(j));
-  const uint32_t keep = c.subc(0, 0);
-  ZK_MONT32_UNROLL
-  for (int j = 0; j < kLimbs; ++j) r[j] = (t[j] & keep) | (d[j] & ~keep);
+  final_state(c, t, e, o);
+  reduce_once<P>(c, r, t);
 }
 
 // ---- Fq2 products with lazy reduction ----------------------------------------------------------
@@ -252,15 +263,6 @@ template <class P>
 ZK_HDI constexpr uint32_t modulus_squared_limb(int j) {
   constexpr WideLimbs m = modulus_squared<P>();
   return m.v[j];
-}
-
-// r = a + b without reduction, for a + b < 2^256 (two values below p, with the spare bits).
-template <class Chain>
-ZK_HDI void add_unreduced(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
-  r[0] = c.add_cc(a[0], b[0]);
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
-  r[kLimbs - 1] = c.addc(a[kLimbs - 1], b[kLimbs - 1]);
 }
 
 // w = a * b, all 512 bits, for a, b < 2^255 (so w < 2^510).
@@ -399,23 +401,11 @@ ZK_HDI void redc(Chain& c, uint32_t r[kLimbs], const uint32_t t[kWideLimbs]) {
     mad_even_p<P>(c, e, m);  // e[0] becomes zero; its carry goes up the even pairs
     o[kLimbs] = c.addc(o[kLimbs], 0);
   }
-  // S = o[1..8] + e[1..7] (limbs 0..7 after the last shift) <= p, plus t_hi < p.
+  // S <= p, plus t_hi < p: below 2p, then one subtraction.
   uint32_t u[kLimbs];
-  u[0] = c.add_cc(o[1], e[1]);
-  ZK_MONT32_UNROLL
-  for (int k = 1; k < kLimbs - 1; ++k) u[k] = c.addc_cc(o[k + 1], e[k + 1]);
-  u[kLimbs - 1] = c.addc(o[kLimbs], 0);
-  u[0] = c.add_cc(u[0], t[kLimbs]);
-  ZK_MONT32_UNROLL
-  for (int k = 1; k < kLimbs - 1; ++k) u[k] = c.addc_cc(u[k], t[kLimbs + k]);
-  u[kLimbs - 1] = c.addc(u[kLimbs - 1], t[kWideLimbs - 1]);
-  uint32_t d[kLimbs];
-  d[0] = c.sub_cc(u[0], modulus_limb<P>(0));
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kLimbs; ++j) d[j] = c.subc_cc(u[j], modulus_limb<P>(j));
-  const uint32_t keep = c.subc(0, 0);
-  ZK_MONT32_UNROLL
-  for (int j = 0; j < kLimbs; ++j) r[j] = (u[j] & keep) | (d[j] & ~keep);
+  final_state(c, u, e, o);
+  add_unreduced(c, u, u, t + kLimbs);
+  reduce_once<P>(c, r, u);
 }
 
 // (r0 + r1 u) = (a0 + a1 u)(b0 + b1 u) in Fq2, inputs below p (Montgomery forms), results below
