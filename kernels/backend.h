@@ -137,20 +137,16 @@ class ResidentRows {
 
 // One MSM over resident scalars and points for Backend::msm_jobs: *out = sum_{i < n}
 // scalars[s_first + i] * points[first + i].
-struct MsmG1Job {
-  G1Jacobian* out;
+template <class C>
+struct MsmJob {
+  Jacobian<C>* out;
   const ResidentFr* scalars;
   size_t s_first;
-  const ResidentG1* points;
+  const ResidentArray<Affine<C>>* points;
   size_t first, n;
 };
-struct MsmG2Job {
-  G2Jacobian* out;
-  const ResidentFr* scalars;
-  size_t s_first;
-  const ResidentG2* points;
-  size_t first, n;
-};
+using MsmG1Job = MsmJob<G1Curve>;
+using MsmG2Job = MsmJob<G2Curve>;
 
 class Backend {
  public:
