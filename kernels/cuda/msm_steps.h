@@ -60,6 +60,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cuda/fp_access.h"
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/ff/hd.h"
@@ -128,19 +129,11 @@ inline Layout make_layout(unsigned c) {
 
 // ---- per-thread steps -----------------------------------------------------------------------
 
-// Loads of field elements and points. On the device each Fp is two 16-byte vector loads (the
-// driver checks the alignment of its inputs), assembled per coordinate so the values stay in
-// registers; `ReadOnly` takes the read-only data path, for inputs no kernel writes.
-template <bool ReadOnly = false, class P>
-ZK_HDI Fp<P> load(const Fp<P>* p) {
-#if defined(__CUDA_ARCH__)
-  const ulonglong2* src = reinterpret_cast<const ulonglong2*>(p);
-  const ulonglong2 a = ReadOnly ? __ldg(src) : src[0], b = ReadOnly ? __ldg(src + 1) : src[1];
-  return Fp<P>{{a.x, a.y, b.x, b.y}};
-#else
-  return *p;
-#endif
-}
+// Loads and stores of field elements and points, built on fp_access.h's (two 16-byte vector
+// accesses per Fp on the device; the driver checks the alignment of its inputs), assembled per
+// coordinate so the values stay in registers.
+using gpu::load;
+using gpu::store;
 template <bool ReadOnly = false>
 ZK_HDI Fq2 load(const Fq2* p) {
   return {load<ReadOnly>(&p->c0), load<ReadOnly>(&p->c1)};
@@ -154,17 +147,6 @@ ZK_HDI Xyzz<C> load(const Xyzz<C>* p) {
   return {load<ReadOnly>(&p->x), load<ReadOnly>(&p->y), load<ReadOnly>(&p->zz), load<ReadOnly>(&p->zzz)};
 }
 
-// Stores to match: two 16-byte vector stores per Fp on the device.
-template <class P>
-ZK_HDI void store(Fp<P>* p, const Fp<P>& v) {
-#if defined(__CUDA_ARCH__)
-  ulonglong2* dst = reinterpret_cast<ulonglong2*>(p);
-  dst[0] = make_ulonglong2(v.v[0], v.v[1]);
-  dst[1] = make_ulonglong2(v.v[2], v.v[3]);
-#else
-  *p = v;
-#endif
-}
 ZK_HDI void store(Fq2* p, const Fq2& v) {
   store(&p->c0, v.c0);
   store(&p->c1, v.c1);

@@ -32,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cuda/fp_access.h"
 #include "zkinfer/ff/domain.h"
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/ff/hd.h"
@@ -80,35 +81,11 @@ ZK_HDI uint32_t bitrev(uint32_t x, uint32_t bits) {
 #endif
 }
 
-// Global memory: an element as two 16-byte accesses on the device (a warp's loads of adjacent
-// elements cover whole lines). Tables, which no kernel writes, go through the read-only cache.
-ZK_HDI Fr load(const Fr* p) {
-#if defined(__CUDA_ARCH__)
-  const ulonglong2* q = reinterpret_cast<const ulonglong2*>(p);
-  const ulonglong2 a = q[0], b = q[1];
-  return Fr{{a.x, a.y, b.x, b.y}};
-#else
-  return *p;
-#endif
-}
-ZK_HDI Fr load_ro(const Fr* p) {
-#if defined(__CUDA_ARCH__)
-  const ulonglong2* q = reinterpret_cast<const ulonglong2*>(p);
-  const ulonglong2 a = __ldg(q), b = __ldg(q + 1);
-  return Fr{{a.x, a.y, b.x, b.y}};
-#else
-  return *p;
-#endif
-}
-ZK_HDI void store(Fr* p, const Fr& x) {
-#if defined(__CUDA_ARCH__)
-  ulonglong2* q = reinterpret_cast<ulonglong2*>(p);
-  q[0] = make_ulonglong2(x.v[0], x.v[1]);
-  q[1] = make_ulonglong2(x.v[2], x.v[3]);
-#else
-  *p = x;
-#endif
-}
+// Global memory: an element as two 16-byte accesses on the device (fp_access.h; a warp's loads
+// of adjacent elements cover whole lines). Tables, which no kernel writes, are read with
+// load<true> (the read-only cache).
+using gpu::load;
+using gpu::store;
 
 // Half of an element in a shared tile.
 struct alignas(16) Half {
@@ -136,9 +113,9 @@ struct Powers {
   const Fr* hi = nullptr;
   uint32_t lo_log = 0;
   ZK_HDI Fr at(uint64_t e) const {
-    const Fr a = load_ro(lo + (e & ((uint64_t{1} << lo_log) - 1)));
+    const Fr a = load<true>(lo + (e & ((uint64_t{1} << lo_log) - 1)));
     const uint64_t h = e >> lo_log;
-    return h == 0 ? a : a * load_ro(hi + h);
+    return h == 0 ? a : a * load<true>(hi + h);
   }
 };
 
@@ -258,7 +235,7 @@ ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint3
     const Fr x = sh.get(lo), y = sh.get(hi);
     sh.set(lo, x + y);
     const Fr d = x - y;
-    sh.set(hi, i == 0 ? d : d * load_ro(A.stage + (h - 1 + i)));
+    sh.set(hi, i == 0 ? d : d * load<true>(A.stage + (h - 1 + i)));
   }
 }
 
