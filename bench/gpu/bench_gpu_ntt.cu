@@ -2,7 +2,8 @@
 // batches of smaller vectors. Each measurement first checks one run's full output against the
 // CPU backend, then times repeated in-place runs (the data's values do not change the time).
 // Tables are built during the warm-up runs, so the medians are steady-state figures. Without
-// --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row).
+// --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row, the
+// reordering pass instead of the scratch vector).
 //
 //   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick]
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
@@ -98,14 +99,22 @@ int run(int argc, char** argv) {
     struct Sweep {
       unsigned tile_log, threads;
       int min_columns_log;
+      bool reorder_pass = false;
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
+    // "_reorder": in place with the reordering pass, against the default's scratch vector.
     for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
                            Sweep{11, 512, 2}, Sweep{11, 256, 1}, Sweep{11, 256, 3}, Sweep{11, 256, 0},
-                           Sweep{12, 256, 0}, Sweep{12, 512, 0}}) {
-      gpu::NttDriver shaped({sw.tile_log, sw.threads, sw.min_columns_log});
+                           Sweep{12, 256, 0}, Sweep{12, 512, 0}, Sweep{11, 256, 2, true},
+                           Sweep{12, 256, 0, true}}) {
+      gpu::NttDriverConfig cfg;
+      cfg.tile_log = sw.tile_log;
+      cfg.threads = sw.threads;
+      cfg.min_columns_log = sw.min_columns_log;
+      cfg.reorder_pass = sw.reorder_pass;
+      gpu::NttDriver shaped(cfg);
       const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
-                              "_mc" + std::to_string(sw.min_columns_log);
+                              "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "");
       for (unsigned log_n : {20u, 24u}) {
         Result r = measure(shaped, *cpu, log_n, 1, NttKind::kForward, o, rng);
         r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"

@@ -180,8 +180,10 @@ class CudaBackend final : public Backend {
     if (g1_error) std::rethrow_exception(g1_error);
     if (g2_error) std::rethrow_exception(g2_error);
     if (g1_done < g1.size() || g2_done < g2.size()) {
-      // Out of memory with two drivers' buffers: the rest one after another, on one driver.
+      // Out of memory with two drivers' buffers: the rest one after another, on one driver,
+      // with the NTT's scratch vectors (the quotient is done) freed too.
       msm_g2_side_.release_scratch();
+      ntt_->release_scratch();
       for (; g1_done < g1.size(); ++g1_done) run_job(msm_, g1[g1_done]);
       for (; g2_done < g2.size(); ++g2_done) run_job(msm_, g2[g2_done]);
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -103,6 +104,10 @@ class Stream {
 };
 
 
+// Scratch vectors of the out-of-place schedule, one per stream that runs transforms, so streams
+// still overlap; past this many streams the least recently used one is shared (in turn).
+constexpr size_t kScratchSlots = 4;
+
 // Coset tables kept per domain and direction: the prover uses one shift per domain (snarkjs's),
 // a second slot spares a rebuild when a caller alternates two.
 constexpr size_t kCosetSlots = 2;
@@ -132,11 +137,20 @@ void check_args(unsigned log_n, NttKind kind, const Fr& shift, size_t batch, con
 
 // ---- driver state -------------------------------------------------------------------------------
 
+struct NttDriver::Scratch {
+  cudaStream_t stream = nullptr;  // the stream of its latest transform
+  DeviceBuffer<Fr> buf;           // grown as needed
+  Event done;                     // recorded after its latest transform
+  uint64_t last_used = 0;
+};
+
 struct NttDriver::Resources {
   Stream stream;
   DeviceBuffer<Fr> stage_fwd, stage_inv;  // 2^tile_log - 1 entries each
   DeviceBuffer<Fr> staging;               // run_host's device copy, grown as needed
   PinnedCopier pinned;                    // run_host's and coset_quotient_host's copies
+  std::vector<std::unique_ptr<Scratch>> scratch;
+  uint64_t scratch_tick = 0;
 };
 
 struct NttDriver::Coset {
@@ -194,6 +208,7 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   tile_log_ = shape.tile_log;
   threads_ = shape.threads;
   min_columns_log_ = shape.min_columns_log;
+  reorder_pass_ = cfg.reorder_pass;
 
   ZK_CUDA_CHECK(cudaFuncSetAttribute(ntt_pass_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      int(sizeof(Fr) << tile_log_)));
@@ -269,6 +284,47 @@ NttDriver::Coset& NttDriver::coset(Domain& d, const Fr& g, bool inverse, cudaStr
   return *c;
 }
 
+NttDriver::Scratch* NttDriver::scratch(size_t elements, cudaStream_t stream) {
+  auto& slots = res_->scratch;
+  Scratch* sl = nullptr;
+  for (auto& x : slots)
+    if (x->stream == stream) sl = x.get();
+  if (!sl && slots.size() < kScratchSlots) sl = slots.emplace_back(std::make_unique<Scratch>()).get();
+  if (!sl) {
+    sl = slots.front().get();
+    for (auto& x : slots)
+      if (x->last_used < sl->last_used) sl = x.get();
+  }
+  // The buffer's earlier transforms come first, also when they ran on another stream (or on a
+  // destroyed stream whose handle was reused).
+  ZK_CUDA_CHECK(cudaStreamWaitEvent(stream, sl->done.get(), 0));
+  sl->stream = stream;
+  sl->last_used = ++res_->scratch_tick;
+  if (sl->buf.size() >= elements) return sl;
+  ZK_CUDA_CHECK(cudaEventSynchronize(sl->done.get()));
+  sl->buf = DeviceBuffer<Fr>();
+  try {
+    sl->buf = DeviceBuffer<Fr>(elements);
+  } catch (const CudaError& e) {
+    if (e.code() != cudaErrorMemoryAllocation) throw;
+    (void)cudaGetLastError();
+    return nullptr;  // the in-place schedule needs no scratch
+  }
+  return sl;
+}
+
+void NttDriver::release_scratch() {
+  DeviceScope scope(device_);
+  for (auto& x : res_->scratch) ZK_CUDA_CHECK(cudaEventSynchronize(x->done.get()));
+  res_->scratch.clear();
+}
+
+size_t NttDriver::scratch_bytes() const {
+  size_t bytes = 0;
+  for (const auto& x : res_->scratch) bytes += x->buf.size() * sizeof(Fr);
+  return bytes;
+}
+
 void NttDriver::prepare(unsigned log_n, cudaStream_t stream) {
   check_args(log_n, NttKind::kForward, Fr::one(), 0, nullptr);
   DeviceScope scope(device_);
@@ -285,9 +341,11 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
   Domain& d = domain(log_n, stream);
 
   Coset* c = coset_kind ? &coset(d, coset_shift, inverse, stream) : nullptr;
-  const ntt::Inputs in = ntt::make_inputs(
+  ntt::Inputs in = ntt::make_inputs(
       data, log_n, batch, inverse, inverse ? res_->stage_inv.data() : res_->stage_fwd.data(),
       d.level_table(inverse), c ? c->table.data() : nullptr, d.size_inv);
+  Scratch* scr = !reorder_pass_ && log_n > tile_log_ ? scratch(batch << log_n, stream) : nullptr;
+  if (scr) in.scratch = scr->buf.data();
   ntt::Shape shape;
   shape.tile_log = tile_log_;
   shape.threads = threads_;
@@ -303,6 +361,7 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
     ZK_CUDA_CHECK_LAUNCH();
   }
   if (c) c->used_on(stream);
+  if (scr) ZK_CUDA_CHECK(cudaEventRecord(scr->done.get(), stream));
 }
 
 void NttDriver::run_host(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shift,

@@ -36,6 +36,11 @@ struct NttDriverConfig {
   int min_columns_log = -1;      // adjacent columns per row in a non-last pass, log2 (0: one
                                  // column, so a 2^24 transform in two passes of 2^12 tiles);
                                  // negative: default (2)
+  bool reorder_pass = false;     // true: transforms larger than a tile run in place and end with
+                                 // a separate reordering pass. false: their passes go through a
+                                 // scratch vector (batch x 2^log_n elements per stream, kept) and
+                                 // the last writes natural order; the reordering pass is then
+                                 // only the fallback when the scratch cannot be allocated
 };
 
 class NttDriver {
@@ -71,6 +76,12 @@ class NttDriver {
   // Builds the tables of domain 2^log_n now (on `stream`) rather than on first use.
   void prepare(unsigned log_n, cudaStream_t stream);
 
+  // Frees the scratch vectors of the out-of-place schedule (after the transforms that use them),
+  // for a caller that needs the device memory back; later transforms allocate again.
+  void release_scratch();
+  // Device memory the scratch vectors hold now, in bytes.
+  size_t scratch_bytes() const;
+
   cudaStream_t stream() const;  // the driver's own stream (run_host uses it)
   unsigned tile_log() const { return tile_log_; }
   int device() const { return device_; }
@@ -78,11 +89,14 @@ class NttDriver {
  private:
   struct Domain;
   struct Coset;
+  struct Scratch;
   Domain& domain(unsigned log_n, cudaStream_t stream);
   Coset& coset(Domain& d, const Fr& g, bool inverse, cudaStream_t stream);
+  Scratch* scratch(size_t elements, cudaStream_t stream);
 
   int device_ = -1;
   unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0;
+  bool reorder_pass_ = false;
   struct Resources;
   std::unique_ptr<Resources> res_;
   std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;

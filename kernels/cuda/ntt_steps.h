@@ -8,9 +8,17 @@
 // c + a * 2^(ls-k) (a < 2^k), in shared memory, which leaves frequency f = bitrev_k(a) at
 // position a, and multiplies that point by w_(2^ls)^(c*f) (the four-step twiddle). The rows of
 // 2^(ls-k) points are then independent transforms, done by the next pass. The last pass has
-// whole rows in shared memory and needs no twiddle. Output position = bitrev_L(frequency), so a
-// final pass swaps tiles of bit-reversed positions back to natural order. A transform that fits
-// one tile (L <= tile_log) is one kernel: it writes natural order straight from shared memory.
+// whole rows in shared memory and needs no twiddle. Row R of the last pass, position a, holds
+// frequency bitrev_t(a) * 2^(L-t) + bitrev_(L-t)(R) (t = tile_log). Two ways back to natural
+// order:
+// - out of place (the default): the first pass reads the data and writes a scratch vector, the
+//   last reads the scratch and writes each element straight to its natural position in the data.
+//   Its tile number is bitrev(R), so blocks that run together write neighbouring elements and
+//   L2 gathers their 32-byte stores into whole lines. This costs no pass, only scratch memory;
+// - in place: a final pass swaps tiles of bit-reversed positions (the fallback when no scratch
+//   memory can be had).
+// A transform that fits one tile (L <= tile_log) is one kernel: it writes natural order straight
+// from shared memory.
 //
 // Per-element factors ride along instead of costing passes: the coset forward multiplies point
 // i by g^i while the first pass loads it; the inverse (computed as the forward transform with
@@ -40,14 +48,15 @@
 namespace zkinfer::gpu::ntt {
 
 // ---- limits and defaults ------------------------------------------------------------------------
-// With these, on an H100 (bench_gpu_ntt, 2026-11-26): 2^20 in 0.43 ms, 2^24 in 8.0 ms, close to
-// what the field multiplications alone take at the measured 3.9e10 per second (about 2.5e8 of
-// them at 2^24); other shapes are not yet swept.
+// With these, on an H200 (bench_gpu_ntt, 2026-11-26, before the scratch vector): 2^20 in
+// 0.30 ms, 2^24 in 5.4 ms, of which the field multiplications alone take about 4.2 ms (some
+// 2.5e8 of them at 2^24, at the measured 6.0e10 per second); other shapes are not yet measured.
 // Largest tile: 2^12 elements = 128 KiB of shared memory. The stage twiddle table covers spans
 // up to 2^(kMaxTileLog-1).
 inline constexpr uint32_t kMaxTileLog = 12;
 // Default tile: 2^11 elements = 64 KiB, so three blocks fit an H100 SM (228 KiB); 2^20 points
-// then take two passes and 2^24 three (plus the reordering pass).
+// then take two passes and 2^24 three (plus the reordering pass when there is no
+// scratch vector).
 inline constexpr uint32_t kDefaultTileLog = 11;
 // Threads per block of the pass kernel: 256 threads do the 1024 butterflies of a 2^11 tile's
 // stage in four rounds. The kernel is compiled for at most kMaxThreads.
@@ -160,11 +169,16 @@ struct Pass {
   uint32_t log_g = 0;
   bool twiddle = false;  // not the last pass: times w_(2^ls)^(c*f) on the way out
   bool fused = false;    // the only pass (ls = k = log_n): store in natural order
+  bool ordered = false;  // last of an out-of-place schedule: tile bitrev(R) takes row R and
+                         // stores every element at its natural position
   ZK_HDI uint32_t tile_log() const { return k + log_g; }
 };
 
 struct PassArgs {
-  Fr* data = nullptr;  // batch vectors of 2^log_n elements, back to back
+  // batch vectors of 2^log_n elements, back to back: read from src, written to dst (the same
+  // memory for an in-place pass; a tile stores only after all of it is loaded)
+  const Fr* src = nullptr;
+  Fr* dst = nullptr;
   Pass pass;
   uint64_t tiles = 0;         // tiles in the whole launch
   const Fr* stage = nullptr;  // stage table: [h-1, 2h-1) holds w_2h^i for i < h
@@ -207,15 +221,32 @@ ZK_HDI TileElem tile_elem(const Pass& ps, uint64_t tile, uint32_t p) {
   return e;
 }
 
+// An ordered pass has one row per tile (k = ls = tile_log, log_g = 0). Tile tile of vector v
+// takes row R = bitrev(tile mod 2^(L-k)): the row that tile_elem numbers (v, R).
+ZK_HDI uint64_t ordered_row(const Pass& ps, uint64_t tile) {
+  const uint32_t rb = ps.log_n - ps.k;
+  const uint64_t r_mask = (uint64_t{1} << rb) - 1;
+  return (tile & ~r_mask) | bitrev(uint32_t(tile & r_mask), rb);
+}
+
+// Where an ordered pass stores slot a of its tile: slot a of row R = bitrev(r) holds frequency
+// bitrev_k(a) * 2^(L-k) + r of vector v, its natural position.
+ZK_HDI uint64_t ordered_store_index(const Pass& ps, uint64_t tile, uint32_t a) {
+  const uint32_t rb = ps.log_n - ps.k;
+  const uint64_t r_mask = (uint64_t{1} << rb) - 1;
+  return ((tile >> rb) << ps.log_n) | (uint64_t(bitrev(a, ps.k)) << rb) | (tile & r_mask);
+}
+
 // Phase 0: the tile from global memory into shared memory (times the load factor).
 ZK_HD inline void phase_load(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads,
                              const SharedTile& sh) {
   const Pass& ps = A.pass;
   const uint32_t T = 1u << ps.tile_log();
   const uint64_t n_mask = (uint64_t{1} << ps.log_n) - 1;
+  const uint64_t t = ps.ordered ? ordered_row(ps, tile) : tile;
   for (uint32_t p = tid; p < T; p += nthreads) {
-    const TileElem e = tile_elem(ps, tile, p);
-    sh.set(e.slot, A.pre.apply(load(A.data + e.idx), e.idx & n_mask));
+    const TileElem e = tile_elem(ps, t, p);
+    sh.set(e.slot, A.pre.apply(load(A.src + e.idx), e.idx & n_mask));
   }
 }
 
@@ -251,7 +282,17 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
     for (uint32_t p = tid; p < T; p += nthreads) {
       const uint32_t j = p >> ps.k, i = p & n_mask;
       const Fr x = sh.get((bitrev(i, ps.k) << ps.log_g) | j);
-      store(A.data + ((tile << ps.tile_log()) | p), A.fin.apply(x, i));
+      store(A.dst + ((tile << ps.tile_log()) | p), A.fin.apply(x, i));
+    }
+    return;
+  }
+  if (ps.ordered) {
+    // Slots in order (no bank conflicts); each store lands 2^(L-k) elements from the previous
+    // one, and the blocks of the neighbouring tiles fill in between.
+    const uint64_t n_mask = (uint64_t{1} << ps.log_n) - 1;
+    for (uint32_t p = tid; p < T; p += nthreads) {
+      const uint64_t o = ordered_store_index(ps, tile, p);
+      store(A.dst + o, A.fin.apply(sh.get(p), o & n_mask));
     }
     return;
   }
@@ -265,7 +306,7 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
       const uint64_t exp = ((e.q & col_mask) * bitrev(e.a, ps.k)) << shift;
       if (exp != 0) x = x * A.level.at(exp);
     }
-    store(A.data + e.idx, x);
+    store(A.dst + e.idx, x);
   }
 }
 
@@ -396,6 +437,7 @@ inline Powers powers_at(const Fr* table, uint32_t log_n) {
 // The transform's device-side inputs, whatever memory they live in.
 struct Inputs {
   Fr* data = nullptr;
+  Fr* scratch = nullptr;  // batch << log_n elements for the out-of-place schedule; null: in place
   uint32_t log_n = 0;
   uint64_t batch = 1;
   const Fr* stage = nullptr;  // stage table of the direction (>= 2^tile_log - 1 entries)
@@ -454,9 +496,10 @@ inline Shape checked(Shape sh) {
 }
 
 // Passes for one transform: one fused pass when the vector fits a tile; otherwise passes of at
-// most tile_log - min_columns_log bits (as few as possible, of balanced sizes), a last pass of
-// tile_log bits, and the reordering pass. Tiles never span two vectors unless the batch allows
-// whole vectors per tile (the batch's power-of-two factor).
+// most tile_log - min_columns_log bits (as few as possible, of balanced sizes) and a last pass of
+// tile_log bits, then natural order: through in.scratch when there is one (data -> scratch ->
+// ordered last pass -> data), else with the reordering pass. Tiles never span two vectors unless
+// the batch allows whole vectors per tile (the batch's power-of-two factor).
 inline Schedule make_schedule(const Inputs& in, Shape shape) {
   shape = checked(shape);
   const uint32_t L = in.log_n, t = shape.tile_log;
@@ -472,14 +515,18 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     ps.log_g = std::min(t - k, L - k + batch_log);
     ps.twiddle = !last;
     ps.fused = last && k == L;
+    ps.ordered = last && !ps.fused && in.scratch != nullptr;
     PassLaunch& pl = sc.passes[sc.count++];
-    pl.args.data = in.data;
+    // Out of place: the first pass reads the data, the last writes it, the rest use the scratch.
+    const bool first = sc.count == 1;
+    pl.args.src = in.scratch && !first ? in.scratch : in.data;
+    pl.args.dst = in.scratch && !last ? in.scratch : in.data;
     pl.args.pass = ps;
     pl.args.tiles = (in.batch << L) >> ps.tile_log();
     pl.args.stage = in.stage;
     pl.args.level = in.level;
-    if (sc.count == 1) pl.args.pre = in.pre;
-    if (ps.fused) pl.args.fin = in.fin;
+    if (first) pl.args.pre = in.pre;
+    if (ps.fused || ps.ordered) pl.args.fin = in.fin;
     pl.threads = std::min(shape.threads, 1u << (ps.tile_log() - 1));
     pl.smem_bytes = uint32_t(sizeof(Fr)) << ps.tile_log();
   };
@@ -496,6 +543,7 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     ls -= k;
   }
   add(t, t, true);
+  if (in.scratch) return sc;
   sc.permute = true;
   sc.perm.data = in.data;
   sc.perm.log_n = L;

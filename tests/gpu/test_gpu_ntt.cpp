@@ -1,6 +1,7 @@
 // The CUDA NTT (cuda/ntt.h) against the CPU backend: every kind, sizes 2^1 .. 2^20 with the
-// default shape and with small tiles (the multi-pass path at small sizes), batches, the
-// host-pointer path, several streams sharing one driver, and 2^22 and 2^24 once.
+// default shape and with small tiles (the multi-pass path at small sizes, with and without the
+// scratch vector), batches, the host-pointer path, several streams sharing one driver, and 2^22
+// and 2^24 once.
 // ZKINFER_GPU_TEST_N caps the elements per vector (bench/gpu_check.sh runs a small size under
 // compute-sanitizer). Without a usable GPU every test skips with the reason.
 #include <gtest/gtest.h>
@@ -113,19 +114,47 @@ TEST_F(GpuNtt, DefaultShapeMatchesCpu) {
   check_sizes(d, 20, 5, rng);
 }
 
-// Small tiles push 2^3 .. 2^14 through several passes and the reordering pass on the device.
+// Small tiles push 2^3 .. 2^14 through several passes on the device, both ways back to natural
+// order: the scratch vector and ordered last pass (default), and the reordering pass.
 TEST_F(GpuNtt, SmallTilesMatchCpu) {
   auto rng = testing::seeded_rng();
-  for (unsigned tile_log : {2u, 3u, 5u, 8u}) {
-    NttDriverConfig cfg;
-    cfg.tile_log = tile_log;
-    cfg.threads = tile_log == 5 ? 7 : 0;  // a block size that divides nothing
-    cfg.min_columns_log = tile_log == 3 ? 0 : 1;  // 0: one column per row, the fewest passes
-    NttDriver d(cfg);
-    ASSERT_EQ(d.tile_log(), tile_log);
-    check_sizes(d, 14, 4, rng);
-    if (HasFailure()) return;
-  }
+  for (bool reorder_pass : {false, true})
+    for (unsigned tile_log : {2u, 3u, 5u, 8u}) {
+      NttDriverConfig cfg;
+      cfg.tile_log = tile_log;
+      cfg.threads = tile_log == 5 ? 7 : 0;          // a block size that divides nothing
+      cfg.min_columns_log = tile_log == 3 ? 0 : 1;  // 0: one column per row, the fewest passes
+      cfg.reorder_pass = reorder_pass;
+      NttDriver d(cfg);
+      ASSERT_EQ(d.tile_log(), tile_log);
+      check_sizes(d, 14, 4, rng);
+      // The scratch vector is used exactly when asked for.
+      EXPECT_EQ(d.scratch_bytes() > 0, !reorder_pass) << "tile_log " << tile_log;
+      if (HasFailure()) return;
+    }
+}
+
+// The scratch vector: sized for the largest transform so far, freed on request, allocated again
+// by the next transform that needs it; transforms that fit one tile need none.
+TEST_F(GpuNtt, ScratchIsReleasedAndRegrown) {
+  auto rng = testing::seeded_rng();
+  NttDriverConfig cfg;
+  cfg.tile_log = 4;
+  NttDriver d(cfg);
+  const Fr g = field_random<Fr>(rng);
+  const std::vector<Fr> small = random_vector(rng, 16 * 3);
+  expect_same(device_ntt(d, small, 4, 3, NttKind::kForward, g),
+              cpu_reference(*cpu_, small, 4, 3, NttKind::kForward, g), "one tile", 16);
+  EXPECT_EQ(d.scratch_bytes(), 0u);
+  const std::vector<Fr> x = random_vector(rng, 1024 * 2);
+  const std::vector<Fr> want = cpu_reference(*cpu_, x, 10, 2, NttKind::kCosetInverse, g);
+  expect_same(device_ntt(d, x, 10, 2, NttKind::kCosetInverse, g), want, "2^10 x2", 1024);
+  EXPECT_EQ(d.scratch_bytes(), 2 * 1024 * sizeof(Fr));
+  d.release_scratch();
+  EXPECT_EQ(d.scratch_bytes(), 0u);
+  expect_same(device_ntt(d, x, 10, 2, NttKind::kCosetInverse, g), want, "2^10 x2 after release",
+              1024);
+  EXPECT_EQ(d.scratch_bytes(), 2 * 1024 * sizeof(Fr));
 }
 
 TEST_F(GpuNtt, HostPointerPath) {
@@ -189,7 +218,7 @@ TEST_F(GpuNtt, HostPathLargerThanACopyChunk) {
   expect_same(x, want, "run_host coset_inverse 2^" + std::to_string(log_n) + " x3", n);
 }
 
-// Large sizes once: 2^22 and 2^24 (three passes and the reordering pass with the default shape).
+// Large sizes once: 2^22 and 2^24 (three passes with the default shape).
 TEST_F(GpuNtt, LargeSizes) {
   if (small_run()) GTEST_SKIP() << "ZKINFER_GPU_TEST_N is set: large sizes skipped";
   auto rng = testing::seeded_rng();
@@ -205,14 +234,15 @@ TEST_F(GpuNtt, LargeSizes) {
   }
 }
 
-// One driver, three streams, transforms in flight together; more coset shifts than the driver
-// keeps tables for, so tables are replaced while other streams may still read the old ones.
+// One driver, five streams, transforms in flight together; more coset shifts than the driver
+// keeps tables for, so tables are replaced while other streams may still read the old ones, and
+// more streams than scratch vectors, so streams take turns with one.
 TEST_F(GpuNtt, StreamsShareOneDriver) {
   auto rng = testing::seeded_rng();
   NttDriver d;
   const unsigned log_n = std::min(14u, max_log(14));
   const size_t n = size_t{1} << log_n;
-  constexpr int kStreams = 3, kRounds = 4;
+  constexpr int kStreams = 5, kRounds = 4;
   cudaStream_t streams[kStreams];
   for (auto& s : streams) ZK_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   std::vector<DeviceBuffer<Fr>> bufs;

@@ -1,8 +1,9 @@
 // The CUDA NTT's kernels run on the host (DESIGN.md 4): the schedule and steps of
 // kernels/cuda/ntt_steps.h, the same code the GPU runs, executed phase by phase over every
 // (block, thread) with a simulated shared-memory tile, against the CPU backend's NTT. Small
-// tiles push small sizes through the multi-pass path and the reordering pass. Threads of a phase
-// run in a random order and each tile starts from garbage, so a race between threads of one
+// tiles push small sizes through the multi-pass path, both ways back to natural order (a scratch
+// vector and an ordered last pass, or the reordering pass). Threads of a phase run in a random
+// order and each tile (and the scratch) starts from garbage, so a race between threads of one
 // phase or a read of a slot nobody wrote changes the result. No GPU or nvcc needed.
 #include <gtest/gtest.h>
 
@@ -112,16 +113,27 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
   }
 }
 
-// Simulated transform of `batch` vectors in place.
+// How a schedule gets back to natural order (ntt_steps.h).
+enum class Order { kScratch, kReorderPass };
+const char* order_name(Order o) { return o == Order::kScratch ? "scratch" : "reorder-pass"; }
+
+// Simulated transform of `batch` vectors in place; with Order::kScratch through a scratch vector
+// that starts as garbage.
 void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind kind, const Fr& g,
-                   const ntt::Shape& shape, std::mt19937_64& rng) {
+                   const ntt::Shape& shape, Order order, std::mt19937_64& rng) {
   const bool inverse = kind == NttKind::kInverse || kind == NttKind::kCosetInverse;
   const bool coset = kind == NttKind::kCosetForward || kind == NttKind::kCosetInverse;
   const HostTables t(log_n, shape.tile_log, coset, inverse, g);
-  const ntt::Inputs in = ntt::make_inputs(data.data(), log_n, batch, inverse,
-                                          inverse ? t.stage_inv.data() : t.stage_fwd.data(),
-                                          inverse ? t.level_inv.data() : t.level_fwd.data(),
-                                          coset ? t.coset.data() : nullptr, t.size_inv);
+  ntt::Inputs in = ntt::make_inputs(data.data(), log_n, batch, inverse,
+                                    inverse ? t.stage_inv.data() : t.stage_fwd.data(),
+                                    inverse ? t.level_inv.data() : t.level_fwd.data(),
+                                    coset ? t.coset.data() : nullptr, t.size_inv);
+  std::vector<Fr> scratch;
+  if (order == Order::kScratch) {
+    scratch.resize(data.size());
+    for (Fr& x : scratch) x = Fr::from_mont(U256{{rng(), rng(), rng(), rng() >> 3}});
+    in.scratch = scratch.data();
+  }
   simulate(ntt::make_schedule(in, shape), rng);
 }
 
@@ -133,23 +145,24 @@ std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
 
 // The simulated kernels against the CPU backend, vector by vector.
 void check_against_cpu(Backend& cpu, uint32_t log_n, size_t batch, NttKind kind,
-                       const ntt::Shape& shape, std::mt19937_64& rng) {
+                       const ntt::Shape& shape, Order order, std::mt19937_64& rng) {
   const size_t n = size_t{1} << log_n;
   const Fr g = field_random<Fr>(rng);
   std::vector<Fr> data = random_vector(rng, n * batch);
   std::vector<Fr> want = data;
   for (size_t v = 0; v < batch; ++v) cpu.ntt(want.data() + v * n, n, kind, g);
-  simulated_ntt(data, log_n, batch, kind, g, shape, rng);
+  simulated_ntt(data, log_n, batch, kind, g, shape, order, rng);
+  const std::string what = std::string(ntt_kind_name(kind)) + " 2^" + std::to_string(log_n) +
+                           " batch " + std::to_string(batch) + " " + describe(shape) + " " +
+                           order_name(order);
   size_t bad = 0;
   for (size_t i = 0; i < data.size(); ++i) {
     if (data[i] == want[i]) continue;
     if (bad++ < 3)
-      ADD_FAILURE() << ntt_kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
-                    << describe(shape) << ": vector " << i / n << " element " << i % n << " is "
+      ADD_FAILURE() << what << ": vector " << i / n << " element " << i % n << " is "
                     << u256_to_hex(data[i].mont()) << ", want " << u256_to_hex(want[i].mont());
   }
-  ASSERT_EQ(bad, 0u) << ntt_kind_name(kind) << " 2^" << log_n << " batch " << batch << " "
-                     << describe(shape);
+  ASSERT_EQ(bad, 0u) << what;
 }
 
 TEST(NttSim, PowerEntry) {
@@ -169,42 +182,59 @@ TEST(NttSim, BitReverse) {
     }
 }
 
-// The default shape's plans for the sizes the prover uses: pass sizes, tiles, shared memory.
+// The default shape's plans for the sizes the prover uses: pass sizes, tiles, shared memory,
+// and which memory each pass reads and writes, with and without a scratch vector.
 TEST(NttSim, DefaultSchedule) {
+  Fr data_word, scratch_word;  // addresses only: nothing is run
   ntt::Inputs in;
   in.batch = 1;
+  in.data = &data_word;
   struct Case {
     uint32_t log_n;
     std::vector<uint32_t> ks;
   };
-  for (const Case& c : {Case{10, {10}}, Case{11, {11}}, Case{12, {1, 11}}, Case{20, {9, 11}},
-                        Case{21, {5, 5, 11}}, Case{24, {7, 6, 11}}, Case{28, {9, 8, 11}}}) {
-    in.log_n = c.log_n;
-    const ntt::Schedule sc = ntt::make_schedule(in, ntt::Shape{});
-    ASSERT_EQ(sc.count, c.ks.size()) << c.log_n;
-    uint32_t ls = c.log_n;
-    for (uint32_t i = 0; i < sc.count; ++i) {
-      const ntt::Pass& p = sc.passes[i].args.pass;
-      EXPECT_EQ(p.k, c.ks[i]) << c.log_n << " pass " << i;
-      EXPECT_EQ(p.ls, ls) << c.log_n << " pass " << i;
-      EXPECT_EQ(p.tile_log(), std::min(c.log_n, ntt::kDefaultTileLog));
-      EXPECT_EQ(sc.passes[i].args.tiles, uint64_t{1} << (c.log_n - p.tile_log()));
-      EXPECT_EQ(sc.passes[i].smem_bytes, sizeof(Fr) << p.tile_log());
-      EXPECT_EQ(sc.passes[i].threads, std::min(ntt::kDefaultThreads, 1u << (p.tile_log() - 1)));
-      // Non-last passes keep at least 4 adjacent columns per tile row.
-      if (i + 1 < sc.count) EXPECT_GE(p.log_g, ntt::kDefaultMinColumnsLog);
-      ls -= p.k;
+  for (Order order : {Order::kScratch, Order::kReorderPass}) {
+    in.scratch = order == Order::kScratch ? &scratch_word : nullptr;
+    for (const Case& c : {Case{10, {10}}, Case{11, {11}}, Case{12, {1, 11}}, Case{20, {9, 11}},
+                          Case{21, {5, 5, 11}}, Case{24, {7, 6, 11}}, Case{28, {9, 8, 11}}}) {
+      in.log_n = c.log_n;
+      const std::string what = std::to_string(c.log_n) + " " + order_name(order);
+      const ntt::Schedule sc = ntt::make_schedule(in, ntt::Shape{});
+      ASSERT_EQ(sc.count, c.ks.size()) << what;
+      const bool multi = c.log_n > ntt::kDefaultTileLog;
+      uint32_t ls = c.log_n;
+      for (uint32_t i = 0; i < sc.count; ++i) {
+        const ntt::PassArgs& a = sc.passes[i].args;
+        const ntt::Pass& p = a.pass;
+        const bool first = i == 0, last = i + 1 == sc.count;
+        EXPECT_EQ(p.k, c.ks[i]) << what << " pass " << i;
+        EXPECT_EQ(p.ls, ls) << what << " pass " << i;
+        EXPECT_EQ(p.tile_log(), std::min(c.log_n, ntt::kDefaultTileLog));
+        EXPECT_EQ(a.tiles, uint64_t{1} << (c.log_n - p.tile_log()));
+        EXPECT_EQ(sc.passes[i].smem_bytes, sizeof(Fr) << p.tile_log());
+        EXPECT_EQ(sc.passes[i].threads, std::min(ntt::kDefaultThreads, 1u << (p.tile_log() - 1)));
+        // Non-last passes keep at least 4 adjacent columns per tile row.
+        if (!last) EXPECT_GE(p.log_g, ntt::kDefaultMinColumnsLog);
+        EXPECT_EQ(p.fused, !multi) << what;
+        EXPECT_EQ(p.ordered, multi && last && in.scratch) << what << " pass " << i;
+        const Fr* src = first || !in.scratch ? in.data : in.scratch;
+        const Fr* dst = last || !in.scratch ? in.data : in.scratch;
+        EXPECT_EQ(a.src, src) << what << " pass " << i;
+        EXPECT_EQ(a.dst, dst) << what << " pass " << i;
+        ls -= p.k;
+      }
+      EXPECT_EQ(sc.permute, multi && !in.scratch) << what;
     }
-    EXPECT_EQ(sc.permute, c.log_n > ntt::kDefaultTileLog);
   }
 }
 
 // Every pass loads and stores each element of every vector exactly once, whatever the shape.
 TEST(NttSim, TilesCoverEveryElementOnce) {
+  Fr scratch_word;
   for (uint32_t tile_log : {1u, 2u, 3u, 5u, 11u})
     for (uint32_t log_n = 1; log_n <= 13; ++log_n)
       for (uint64_t batch : {1ull, 2ull, 3ull, 8ull}) {
-        ntt::Inputs in;
+        ntt::Inputs in;  // in place first
         in.log_n = log_n;
         in.batch = batch;
         ntt::Shape shape;
@@ -230,6 +260,34 @@ TEST(NttSim, TilesCoverEveryElementOnce) {
           for (uint64_t x = 0; x < total; ++x)
             ASSERT_EQ(hits[x], 1) << "2^" << log_n << " batch " << batch << " tile_log " << tile_log
                                   << " pass " << i << " element " << x;
+        }
+        // The last pass of the out-of-place schedule: its tiles load every row once (one row
+        // each) and store every natural position once, within the tile's own vector.
+        in.scratch = &scratch_word;
+        const ntt::Schedule out = ntt::make_schedule(in, shape);
+        const ntt::PassArgs& last = out.passes[out.count - 1].args;
+        if (!last.pass.ordered) {
+          ASSERT_LE(log_n, tile_log);
+          continue;
+        }
+        ASSERT_EQ(last.pass.log_g, 0u);
+        std::vector<uint8_t> loads(total, 0), stores(total, 0);
+        const uint32_t T = 1u << last.pass.tile_log();
+        for (uint64_t tile = 0; tile < last.tiles; ++tile)
+          for (uint32_t p = 0; p < T; ++p) {
+            const uint64_t from = ntt::tile_elem(last.pass, ntt::ordered_row(last.pass, tile), p).idx;
+            const uint64_t to = ntt::ordered_store_index(last.pass, tile, p);
+            ASSERT_LT(from, total);
+            ASSERT_LT(to, total);
+            ASSERT_EQ(from >> log_n, to >> log_n) << "tile " << tile << " slot " << p;
+            ++loads[from];
+            ++stores[to];
+          }
+        for (uint64_t x = 0; x < total; ++x) {
+          ASSERT_EQ(loads[x], 1) << "2^" << log_n << " batch " << batch << " tile_log "
+                                 << tile_log << " ordered pass loads " << x;
+          ASSERT_EQ(stores[x], 1) << "2^" << log_n << " batch " << batch << " tile_log "
+                                  << tile_log << " ordered pass stores " << x;
         }
       }
 }
@@ -260,8 +318,12 @@ TEST(NttSim, MatchesCpuBackend) {
       if (log_n > 10 && s.tile_log < 3) continue;
       for (NttKind kind : kKinds) {
         const size_t batch = 1 + rng() % 4;
-        check_against_cpu(*cpu, log_n, log_n > 12 ? 1 : batch, kind, s, rng);
-        if (::testing::Test::HasFatalFailure()) return;
+        // Both ways back to natural order; one drawn per case past 2^12, to keep the time.
+        for (Order order : {Order::kScratch, Order::kReorderPass}) {
+          if (log_n > 12 && (order == Order::kScratch) != (rng() % 2 == 0)) continue;
+          check_against_cpu(*cpu, log_n, log_n > 12 ? 1 : batch, kind, s, order, rng);
+          if (::testing::Test::HasFatalFailure()) return;
+        }
       }
     }
   }
@@ -279,30 +341,34 @@ TEST(NttSim, RandomCases) {
     s.min_columns_log = uint32_t(rng() % 4);
     const size_t batch = log_n > 11 ? 1 : 1 + rng() % 6;
     const NttKind kind = kKinds[rng() % 4];
-    check_against_cpu(*cpu, log_n, batch, kind, s, rng);
+    const Order order = rng() % 2 ? Order::kScratch : Order::kReorderPass;
+    check_against_cpu(*cpu, log_n, batch, kind, s, order, rng);
     if (::testing::Test::HasFatalFailure()) return;
   }
 }
 
 // The snarkjs H-polynomial sequence: inverse, then coset forward with snarkjs's shift, then
-// coset inverse back, at a size that needs the reordering pass with the default shape.
+// coset inverse back, at a size that needs several passes with the default shape, both ways back
+// to natural order.
 TEST(NttSim, SnarkjsRoundTrip) {
   auto rng = testing::seeded_rng();
   const uint32_t log_n = 13;
   const size_t n = size_t{1} << log_n;
   const Fr g = snarkjs_coset_shift(log_n);
   const std::vector<Fr> evals = random_vector(rng, n);
-  std::vector<Fr> x = evals;
   auto cpu = make_cpu_backend({1});
   std::vector<Fr> want = evals;
   cpu->ntt(want.data(), n, NttKind::kInverse);
   cpu->ntt(want.data(), n, NttKind::kCosetForward, g);
-  simulated_ntt(x, log_n, 1, NttKind::kInverse, g, ntt::Shape{}, rng);
-  simulated_ntt(x, log_n, 1, NttKind::kCosetForward, g, ntt::Shape{}, rng);
-  EXPECT_EQ(x, want);
-  simulated_ntt(x, log_n, 1, NttKind::kCosetInverse, g, ntt::Shape{}, rng);
-  simulated_ntt(x, log_n, 1, NttKind::kForward, g, ntt::Shape{}, rng);
-  EXPECT_EQ(x, evals);
+  for (Order order : {Order::kScratch, Order::kReorderPass}) {
+    std::vector<Fr> x = evals;
+    simulated_ntt(x, log_n, 1, NttKind::kInverse, g, ntt::Shape{}, order, rng);
+    simulated_ntt(x, log_n, 1, NttKind::kCosetForward, g, ntt::Shape{}, order, rng);
+    EXPECT_EQ(x, want) << order_name(order);
+    simulated_ntt(x, log_n, 1, NttKind::kCosetInverse, g, ntt::Shape{}, order, rng);
+    simulated_ntt(x, log_n, 1, NttKind::kForward, g, ntt::Shape{}, order, rng);
+    EXPECT_EQ(x, evals) << order_name(order);
+  }
 }
 
 TEST(NttSim, RejectsBadShapes) {
