@@ -3,7 +3,7 @@
 // CPU backend, then times repeated in-place runs (the data's values do not change the time).
 // Tables are built during the warm-up runs, so the medians are steady-state figures. Without
 // --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row, the
-// reordering pass instead of the scratch vector).
+// reordering pass instead of the scratch vector, twiddles computed instead of read from tables).
 //
 //   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick]
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
@@ -100,21 +100,26 @@ int run(int argc, char** argv) {
       unsigned tile_log, threads;
       int min_columns_log;
       bool reorder_pass = false;
+      bool computed_twiddles = false;
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
-    // "_reorder": in place with the reordering pass, against the default's scratch vector.
+    // "_reorder": in place with the reordering pass, against the default's scratch vector;
+    // "_computed": the non-last passes' twiddles computed, against the default's tables.
     for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
                            Sweep{11, 512, 2}, Sweep{11, 256, 1}, Sweep{11, 256, 3}, Sweep{11, 256, 0},
                            Sweep{12, 256, 0}, Sweep{12, 512, 0}, Sweep{11, 256, 2, true},
-                           Sweep{12, 256, 0, true}}) {
+                           Sweep{12, 256, 0, true}, Sweep{11, 256, 2, false, true},
+                           Sweep{12, 256, 0, false, true}, Sweep{11, 256, 2, true, true}}) {
       gpu::NttDriverConfig cfg;
       cfg.tile_log = sw.tile_log;
       cfg.threads = sw.threads;
       cfg.min_columns_log = sw.min_columns_log;
       cfg.reorder_pass = sw.reorder_pass;
+      cfg.pass_twiddle_tables = !sw.computed_twiddles;
       gpu::NttDriver shaped(cfg);
       const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
-                              "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "");
+                              "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "") +
+                              (sw.computed_twiddles ? "_computed" : "");
       for (unsigned log_n : {20u, 24u}) {
         Result r = measure(shaped, *cpu, log_n, 1, NttKind::kForward, o, rng);
         r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"

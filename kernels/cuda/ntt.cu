@@ -54,6 +54,13 @@ __global__ void ntt_powers_kernel(Fr* out, const Fr base, const Fr scale, uint32
   if (i < count) ntt::store(out + i, ntt::power_entry(base, scale, i));
 }
 
+// A non-last pass's twiddle table: out[i] = ntt::pass_twiddle_entry(ps, level, i), i < 2^ls.
+__global__ void ntt_pass_twiddles_kernel(Fr* out, const ntt::Pass ps, const ntt::Powers level) {
+  const uint64_t count = uint64_t{1} << ps.ls;
+  for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += uint64_t(gridDim.x) * blockDim.x)
+    ntt::store(out + i, ntt::pass_twiddle_entry(ps, level, i));
+}
+
 // abc[i] = a_i b_i - c_i for the three vectors a, b, c of n elements at abc.
 __global__ void ntt_quotient_kernel(Fr* abc, uint64_t n) {
   for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += uint64_t(gridDim.x) * blockDim.x)
@@ -184,12 +191,20 @@ struct NttDriver::Domain {
   unsigned log_n = 0;
   Fr size_inv = Fr::one();
   DeviceBuffer<Fr> level;  // forward powers of w, then inverse (ntt::powers_fills)
+  // The non-last passes' twiddle tables (ntt::pass_tables), forward then inverse; empty when
+  // switched off, not needed (one tile) or not allocatable.
+  DeviceBuffer<Fr> pass_twiddles;
+  uint64_t pass_twiddle_entries = 0;
   Event ready;
   std::array<Coset, kCosetSlots> fwd_cosets, inv_cosets;
   uint64_t tick = 0;
 
   const Fr* level_table(bool inverse) const {
     return level.data() + (inverse ? ntt::powers_entries(log_n) : 0);
+  }
+  const Fr* pass_twiddle_table(bool inverse) const {
+    if (pass_twiddles.size() == 0) return nullptr;
+    return pass_twiddles.data() + (inverse ? pass_twiddle_entries : 0);
   }
 };
 
@@ -209,6 +224,7 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   threads_ = shape.threads;
   min_columns_log_ = shape.min_columns_log;
   reorder_pass_ = cfg.reorder_pass;
+  pass_twiddle_tables_ = cfg.pass_twiddle_tables;
 
   ZK_CUDA_CHECK(cudaFuncSetAttribute(ntt_pass_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      int(sizeof(Fr) << tile_log_)));
@@ -252,6 +268,30 @@ NttDriver::Domain& NttDriver::domain(unsigned log_n, cudaStream_t stream) {
     fill(d->level.data(), f, stream);
   for (const ntt::PowerFill& f : ntt::powers_fills(log_n, dom.omega_inv, Fr::one()))
     fill(d->level.data() + ntt::powers_entries(log_n), f, stream);
+  // Transforms that fit one tile have no non-last pass.
+  const ntt::PassTables pt =
+      pass_twiddle_tables_ && log_n > tile_log_ ? ntt::pass_tables(log_n, shape()) : ntt::PassTables{};
+  if (pt.count > 0) {
+    try {
+      d->pass_twiddles = DeviceBuffer<Fr>(2 * pt.entries);
+    } catch (const CudaError& e) {
+      if (e.code() != cudaErrorMemoryAllocation) throw;
+      (void)cudaGetLastError();  // the passes compute their twiddles instead
+    }
+  }
+  if (d->pass_twiddles.size() != 0) {
+    d->pass_twiddle_entries = pt.entries;
+    for (const bool inverse : {false, true}) {
+      const ntt::Powers level = ntt::powers_at(d->level_table(inverse), log_n);
+      Fr* const table = d->pass_twiddles.data() + (inverse ? pt.entries : 0);
+      for (uint32_t i = 0; i < pt.count; ++i) {
+        const uint64_t count = uint64_t{1} << pt.passes[i].ls;
+        ntt_pass_twiddles_kernel<<<grid_for((count + kFillThreads - 1) / kFillThreads), kFillThreads, 0, stream>>>(
+            table + pt.offset[i], pt.passes[i], level);
+        ZK_CUDA_CHECK_LAUNCH();
+      }
+    }
+  }
   ZK_CUDA_CHECK(cudaEventRecord(d->ready.get(), stream));
   slot = std::move(d);
   return *slot;
@@ -319,6 +359,18 @@ void NttDriver::release_scratch() {
   res_->scratch.clear();
 }
 
+ntt::Shape NttDriver::shape() const {
+  ntt::Shape sh;
+  sh.tile_log = tile_log_;
+  sh.threads = threads_;
+  sh.min_columns_log = min_columns_log_;
+  return sh;
+}
+
+bool NttDriver::has_pass_twiddle_tables(unsigned log_n) const {
+  return log_n < domains_.size() && domains_[log_n] && domains_[log_n]->pass_twiddles.size() != 0;
+}
+
 size_t NttDriver::scratch_bytes() const {
   size_t bytes = 0;
   for (const auto& x : res_->scratch) bytes += x->buf.size() * sizeof(Fr);
@@ -346,11 +398,8 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
       d.level_table(inverse), c ? c->table.data() : nullptr, d.size_inv);
   Scratch* scr = !reorder_pass_ && log_n > tile_log_ ? scratch(batch << log_n, stream) : nullptr;
   if (scr) in.scratch = scr->buf.data();
-  ntt::Shape shape;
-  shape.tile_log = tile_log_;
-  shape.threads = threads_;
-  shape.min_columns_log = min_columns_log_;
-  const ntt::Schedule sc = ntt::make_schedule(in, shape);
+  in.pass_twiddles = d.pass_twiddle_table(inverse);
+  const ntt::Schedule sc = ntt::make_schedule(in, shape());
   for (uint32_t i = 0; i < sc.count; ++i) {
     const ntt::PassLaunch& pl = sc.passes[i];
     ntt_pass_kernel<<<grid_for(pl.args.tiles), pl.threads, pl.smem_bytes, stream>>>(pl.args);

@@ -26,6 +26,9 @@
 #include "zkinfer/ff/fields.h"
 
 namespace zkinfer::gpu {
+namespace ntt {
+struct Shape;  // ntt_steps.h
+}
 
 // Defaults are the tuned shape (ntt_steps.h; not yet measured on a GPU). Tests set small tiles
 // to push small sizes through the multi-pass path.
@@ -41,6 +44,11 @@ struct NttDriverConfig {
                                  // scratch vector (batch x 2^log_n elements per stream, kept) and
                                  // the last writes natural order; the reordering pass is then
                                  // only the fallback when the scratch cannot be allocated
+  bool pass_twiddle_tables = true;  // true: each domain past one tile keeps the twiddles of its
+                                    // non-last passes (about 2^log_n elements per direction):
+                                    // one multiplication per element and pass instead of two.
+                                    // false, or when that memory cannot be had: computed from
+                                    // two small power tables
 };
 
 class NttDriver {
@@ -81,6 +89,8 @@ class NttDriver {
   void release_scratch();
   // Device memory the scratch vectors hold now, in bytes.
   size_t scratch_bytes() const;
+  // Whether domain 2^log_n has its pass twiddle tables (built on its first transform).
+  bool has_pass_twiddle_tables(unsigned log_n) const;
 
   cudaStream_t stream() const;  // the driver's own stream (run_host uses it)
   unsigned tile_log() const { return tile_log_; }
@@ -93,10 +103,11 @@ class NttDriver {
   Domain& domain(unsigned log_n, cudaStream_t stream);
   Coset& coset(Domain& d, const Fr& g, bool inverse, cudaStream_t stream);
   Scratch* scratch(size_t elements, cudaStream_t stream);
+  ntt::Shape shape() const;
 
   int device_ = -1;
   unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0;
-  bool reorder_pass_ = false;
+  bool reorder_pass_ = false, pass_twiddle_tables_ = true;
   struct Resources;
   std::unique_ptr<Resources> res_;
   std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;

@@ -20,6 +20,10 @@
 // A transform that fits one tile (L <= tile_log) is one kernel: it writes natural order straight
 // from shared memory.
 //
+// The four-step twiddles of a non-last pass come from a table of the pass's 2^ls values, read by
+// position in the row like the data (one multiplication per element), or where the driver has no
+// table from the two small power tables (two multiplications).
+//
 // Per-element factors ride along instead of costing passes: the coset forward multiplies point
 // i by g^i while the first pass loads it; the inverse (computed as the forward transform with
 // inverse roots) multiplies coefficient i by 1/n (and g^-i for the coset) while the last kernel
@@ -174,6 +178,19 @@ struct Pass {
   ZK_HDI uint32_t tile_log() const { return k + log_g; }
 };
 
+// The four-step twiddle of row element a * 2^(ls-k) + c of a non-last pass, w_(2^ls)^(c *
+// bitrev_k(a)), as an exponent of w_n (c < 2^(ls-k), so the exponent is below 2^log_n).
+ZK_HDI uint64_t pass_twiddle_exponent(const Pass& ps, uint32_t a, uint64_t c) {
+  return (c * bitrev(a, ps.k)) << (ps.log_n - ps.ls);
+}
+
+// Entry i of a non-last pass's twiddle table: the twiddle of position i of a row.
+ZK_HDI Fr pass_twiddle_entry(const Pass& ps, const Powers& level, uint64_t i) {
+  const uint32_t cl = ps.ls - ps.k;
+  const uint64_t e = pass_twiddle_exponent(ps, uint32_t(i >> cl), i & ((uint64_t{1} << cl) - 1));
+  return e == 0 ? Fr::one() : level.at(e);
+}
+
 struct PassArgs {
   // batch vectors of 2^log_n elements, back to back: read from src, written to dst (the same
   // memory for an in-place pass; a tile stores only after all of it is loaded)
@@ -183,6 +200,7 @@ struct PassArgs {
   uint64_t tiles = 0;         // tiles in the whole launch
   const Fr* stage = nullptr;  // stage table: [h-1, 2h-1) holds w_2h^i for i < h
   Powers level;               // w_n^e for e < n (non-last passes)
+  const Fr* twiddles = nullptr;  // non-last pass: its twiddle table (2^ls entries), or null
   Factor pre;                 // on load (the first pass: coset forward)
   Factor fin;                 // on store (a fused pass: the inverse's scale)
 };
@@ -296,15 +314,15 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
     }
     return;
   }
-  const uint32_t cl = ps.ls - ps.k;
-  const uint64_t col_mask = (uint64_t{1} << cl) - 1;
-  const uint32_t shift = ps.log_n - ps.ls;  // w_(2^ls) = w_n^(2^shift)
+  const uint64_t col_mask = (uint64_t{1} << (ps.ls - ps.k)) - 1;
+  const uint64_t row_mask = (uint64_t{1} << ps.ls) - 1;
   for (uint32_t p = tid; p < T; p += nthreads) {
     const TileElem e = tile_elem(ps, tile, p);
     Fr x = sh.get(e.slot);
     if (ps.twiddle) {
-      const uint64_t exp = ((e.q & col_mask) * bitrev(e.a, ps.k)) << shift;
-      if (exp != 0) x = x * A.level.at(exp);
+      const uint64_t exp = pass_twiddle_exponent(ps, e.a, e.q & col_mask);
+      if (exp != 0)
+        x = x * (A.twiddles ? load<true>(A.twiddles + (e.idx & row_mask)) : A.level.at(exp));
     }
     store(A.dst + e.idx, x);
   }
@@ -438,6 +456,7 @@ inline Powers powers_at(const Fr* table, uint32_t log_n) {
 struct Inputs {
   Fr* data = nullptr;
   Fr* scratch = nullptr;  // batch << log_n elements for the out-of-place schedule; null: in place
+  const Fr* pass_twiddles = nullptr;  // the non-last passes' tables (pass_tables), or null
   uint32_t log_n = 0;
   uint64_t batch = 1;
   const Fr* stage = nullptr;  // stage table of the direction (>= 2^tile_log - 1 entries)
@@ -507,6 +526,7 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     throw std::invalid_argument("NTT schedule: log_n must be in 1..28 and batch positive");
   const uint32_t batch_log = uint32_t(std::countr_zero(in.batch));
   Schedule sc;
+  uint64_t twiddle_offset = 0;
   auto add = [&](uint32_t ls, uint32_t k, bool last) {
     Pass ps;
     ps.log_n = L;
@@ -525,6 +545,10 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     pl.args.tiles = (in.batch << L) >> ps.tile_log();
     pl.args.stage = in.stage;
     pl.args.level = in.level;
+    if (!last && in.pass_twiddles) {
+      pl.args.twiddles = in.pass_twiddles + twiddle_offset;
+      twiddle_offset += uint64_t{1} << ls;
+    }
     if (first) pl.args.pre = in.pre;
     if (ps.fused || ps.ordered) pl.args.fin = in.fin;
     pl.threads = std::min(shape.threads, 1u << (ps.tile_log() - 1));
@@ -552,6 +576,31 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
   sc.perm.fin = in.fin;
   sc.perm_threads = 1u << (2 * sc.perm.s);
   return sc;
+}
+
+// The twiddle tables of a transform's non-last passes, back to back in pass order (as
+// make_schedule reads Inputs::pass_twiddles): pass i's table of 2^ls entries starts at
+// offset[i]. Which passes there are depends only on log_n and the shape.
+struct PassTables {
+  uint32_t count = 0;
+  std::array<Pass, kMaxPasses> passes{};
+  std::array<uint64_t, kMaxPasses> offset{};
+  uint64_t entries = 0;
+};
+
+inline PassTables pass_tables(uint32_t log_n, const Shape& shape) {
+  Inputs in;
+  in.log_n = log_n;
+  const Schedule sc = make_schedule(in, shape);
+  PassTables t;
+  for (uint32_t i = 0; i < sc.count; ++i) {
+    const Pass& ps = sc.passes[i].args.pass;
+    if (!ps.twiddle) continue;
+    t.passes[t.count] = ps;
+    t.offset[t.count++] = t.entries;
+    t.entries += uint64_t{1} << ps.ls;
+  }
+  return t;
 }
 
 }  // namespace zkinfer::gpu::ntt

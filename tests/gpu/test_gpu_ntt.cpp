@@ -1,6 +1,6 @@
 // The CUDA NTT (cuda/ntt.h) against the CPU backend: every kind, sizes 2^1 .. 2^20 with the
 // default shape and with small tiles (the multi-pass path at small sizes, with and without the
-// scratch vector), batches, the host-pointer path, several streams sharing one driver, and 2^22
+// scratch vector and the twiddle tables), batches, the host-pointer path, several streams sharing one driver, and 2^22
 // and 2^24 once.
 // ZKINFER_GPU_TEST_N caps the elements per vector (bench/gpu_check.sh runs a small size under
 // compute-sanitizer). Without a usable GPU every test skips with the reason.
@@ -115,23 +115,31 @@ TEST_F(GpuNtt, DefaultShapeMatchesCpu) {
 }
 
 // Small tiles push 2^3 .. 2^14 through several passes on the device, both ways back to natural
-// order: the scratch vector and ordered last pass (default), and the reordering pass.
+// order (the scratch vector and ordered last pass, the default, or the reordering pass), with the
+// non-last passes' twiddles from tables (default) or computed.
 TEST_F(GpuNtt, SmallTilesMatchCpu) {
   auto rng = testing::seeded_rng();
   for (bool reorder_pass : {false, true})
-    for (unsigned tile_log : {2u, 3u, 5u, 8u}) {
-      NttDriverConfig cfg;
-      cfg.tile_log = tile_log;
-      cfg.threads = tile_log == 5 ? 7 : 0;          // a block size that divides nothing
-      cfg.min_columns_log = tile_log == 3 ? 0 : 1;  // 0: one column per row, the fewest passes
-      cfg.reorder_pass = reorder_pass;
-      NttDriver d(cfg);
-      ASSERT_EQ(d.tile_log(), tile_log);
-      check_sizes(d, 14, 4, rng);
-      // The scratch vector is used exactly when asked for.
-      EXPECT_EQ(d.scratch_bytes() > 0, !reorder_pass) << "tile_log " << tile_log;
-      if (HasFailure()) return;
-    }
+    for (bool tables : {true, false})
+      for (unsigned tile_log : {2u, 3u, 5u, 8u}) {
+        NttDriverConfig cfg;
+        cfg.tile_log = tile_log;
+        cfg.threads = tile_log == 5 ? 7 : 0;          // a block size that divides nothing
+        cfg.min_columns_log = tile_log == 3 ? 0 : 1;  // 0: one column per row, the fewest passes
+        cfg.reorder_pass = reorder_pass;
+        cfg.pass_twiddle_tables = tables;
+        NttDriver d(cfg);
+        ASSERT_EQ(d.tile_log(), tile_log);
+        check_sizes(d, 14, 4, rng);
+        // Scratch and tables are used exactly when asked for.
+        const std::string what = "tile_log " + std::to_string(tile_log) +
+                                 (reorder_pass ? " reorder pass" : " scratch") +
+                                 (tables ? " tables" : " computed twiddles");
+        EXPECT_EQ(d.scratch_bytes() > 0, !reorder_pass && max_log(14) > tile_log) << what;
+        EXPECT_EQ(d.has_pass_twiddle_tables(max_log(14)), tables && max_log(14) > tile_log) << what;
+        EXPECT_FALSE(d.has_pass_twiddle_tables(tile_log)) << what << ": one tile needs no table";
+        if (HasFailure()) return;
+      }
 }
 
 // The scratch vector: sized for the largest transform so far, freed on request, allocated again

@@ -2,7 +2,8 @@
 // kernels/cuda/ntt_steps.h, the same code the GPU runs, executed phase by phase over every
 // (block, thread) with a simulated shared-memory tile, against the CPU backend's NTT. Small
 // tiles push small sizes through the multi-pass path, both ways back to natural order (a scratch
-// vector and an ordered last pass, or the reordering pass). Threads of a phase run in a random
+// vector and an ordered last pass, or the reordering pass), with the four-step twiddles from
+// tables or computed. Threads of a phase run in a random
 // order and each tile (and the scratch) starts from garbage, so a race between threads of one
 // phase or a read of a slot nobody wrote changes the result. No GPU or nvcc needed.
 #include <gtest/gtest.h>
@@ -113,26 +114,40 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
   }
 }
 
-// How a schedule gets back to natural order (ntt_steps.h).
-enum class Order { kScratch, kReorderPass };
-const char* order_name(Order o) { return o == Order::kScratch ? "scratch" : "reorder-pass"; }
+// The driver's choices beyond the shape (ntt_steps.h): back to natural order through a scratch
+// vector or with the reordering pass; the non-last passes' twiddles from tables or computed.
+struct Variant {
+  bool scratch = true;
+  bool tables = true;
+  std::string name() const {
+    return std::string(scratch ? "scratch" : "reorder-pass") + (tables ? "+tables" : "+computed");
+  }
+};
+constexpr Variant kVariants[] = {{true, true}, {true, false}, {false, true}, {false, false}};
 
-// Simulated transform of `batch` vectors in place; with Order::kScratch through a scratch vector
-// that starts as garbage.
+// Simulated transform of `batch` vectors in place; the scratch vector starts as garbage.
 void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind kind, const Fr& g,
-                   const ntt::Shape& shape, Order order, std::mt19937_64& rng) {
+                   const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng) {
   const bool inverse = kind == NttKind::kInverse || kind == NttKind::kCosetInverse;
   const bool coset = kind == NttKind::kCosetForward || kind == NttKind::kCosetInverse;
   const HostTables t(log_n, shape.tile_log, coset, inverse, g);
+  const Fr* level = inverse ? t.level_inv.data() : t.level_fwd.data();
   ntt::Inputs in = ntt::make_inputs(data.data(), log_n, batch, inverse,
-                                    inverse ? t.stage_inv.data() : t.stage_fwd.data(),
-                                    inverse ? t.level_inv.data() : t.level_fwd.data(),
+                                    inverse ? t.stage_inv.data() : t.stage_fwd.data(), level,
                                     coset ? t.coset.data() : nullptr, t.size_inv);
-  std::vector<Fr> scratch;
-  if (order == Order::kScratch) {
+  std::vector<Fr> scratch, twiddles;
+  if (v.scratch) {
     scratch.resize(data.size());
     for (Fr& x : scratch) x = Fr::from_mont(U256{{rng(), rng(), rng(), rng() >> 3}});
     in.scratch = scratch.data();
+  }
+  if (v.tables && log_n > ntt::checked(shape).tile_log) {
+    const ntt::PassTables pt = ntt::pass_tables(log_n, shape);
+    twiddles.resize(pt.entries);
+    for (uint32_t i = 0; i < pt.count; ++i)
+      for (uint64_t e = 0; e < (uint64_t{1} << pt.passes[i].ls); ++e)
+        twiddles[pt.offset[i] + e] = ntt::pass_twiddle_entry(pt.passes[i], ntt::powers_at(level, log_n), e);
+    in.pass_twiddles = twiddles.data();
   }
   simulate(ntt::make_schedule(in, shape), rng);
 }
@@ -145,16 +160,16 @@ std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
 
 // The simulated kernels against the CPU backend, vector by vector.
 void check_against_cpu(Backend& cpu, uint32_t log_n, size_t batch, NttKind kind,
-                       const ntt::Shape& shape, Order order, std::mt19937_64& rng) {
+                       const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng) {
   const size_t n = size_t{1} << log_n;
   const Fr g = field_random<Fr>(rng);
   std::vector<Fr> data = random_vector(rng, n * batch);
   std::vector<Fr> want = data;
   for (size_t v = 0; v < batch; ++v) cpu.ntt(want.data() + v * n, n, kind, g);
-  simulated_ntt(data, log_n, batch, kind, g, shape, order, rng);
+  simulated_ntt(data, log_n, batch, kind, g, shape, v, rng);
   const std::string what = std::string(ntt_kind_name(kind)) + " 2^" + std::to_string(log_n) +
                            " batch " + std::to_string(batch) + " " + describe(shape) + " " +
-                           order_name(order);
+                           v.name();
   size_t bad = 0;
   for (size_t i = 0; i < data.size(); ++i) {
     if (data[i] == want[i]) continue;
@@ -183,9 +198,9 @@ TEST(NttSim, BitReverse) {
 }
 
 // The default shape's plans for the sizes the prover uses: pass sizes, tiles, shared memory,
-// and which memory each pass reads and writes, with and without a scratch vector.
+// and which memory each pass reads and writes, with and without a scratch vector and tables.
 TEST(NttSim, DefaultSchedule) {
-  Fr data_word, scratch_word;  // addresses only: nothing is run
+  Fr data_word, scratch_word, table_word;  // addresses only: nothing is run
   ntt::Inputs in;
   in.batch = 1;
   in.data = &data_word;
@@ -193,16 +208,20 @@ TEST(NttSim, DefaultSchedule) {
     uint32_t log_n;
     std::vector<uint32_t> ks;
   };
-  for (Order order : {Order::kScratch, Order::kReorderPass}) {
-    in.scratch = order == Order::kScratch ? &scratch_word : nullptr;
+  for (const Variant& v : kVariants) {
+    in.scratch = v.scratch ? &scratch_word : nullptr;
+    in.pass_twiddles = v.tables ? &table_word : nullptr;
     for (const Case& c : {Case{10, {10}}, Case{11, {11}}, Case{12, {1, 11}}, Case{20, {9, 11}},
                           Case{21, {5, 5, 11}}, Case{24, {7, 6, 11}}, Case{28, {9, 8, 11}}}) {
       in.log_n = c.log_n;
-      const std::string what = std::to_string(c.log_n) + " " + order_name(order);
+      const std::string what = std::to_string(c.log_n) + " " + v.name();
       const ntt::Schedule sc = ntt::make_schedule(in, ntt::Shape{});
       ASSERT_EQ(sc.count, c.ks.size()) << what;
+      const ntt::PassTables pt = ntt::pass_tables(c.log_n, ntt::Shape{});
+      ASSERT_EQ(pt.count, sc.count - 1) << what;
       const bool multi = c.log_n > ntt::kDefaultTileLog;
       uint32_t ls = c.log_n;
+      uint64_t table_entries = 0;
       for (uint32_t i = 0; i < sc.count; ++i) {
         const ntt::PassArgs& a = sc.passes[i].args;
         const ntt::Pass& p = a.pass;
@@ -221,8 +240,18 @@ TEST(NttSim, DefaultSchedule) {
         const Fr* dst = last || !in.scratch ? in.data : in.scratch;
         EXPECT_EQ(a.src, src) << what << " pass " << i;
         EXPECT_EQ(a.dst, dst) << what << " pass " << i;
+        // A non-last pass reads its table where pass_tables puts it.
+        if (last || !v.tables) {
+          EXPECT_EQ(a.twiddles, nullptr) << what << " pass " << i;
+        } else {
+          EXPECT_EQ(a.twiddles, &table_word + pt.offset[i]) << what << " pass " << i;
+          EXPECT_EQ(pt.passes[i].ls, p.ls) << what << " pass " << i;
+          EXPECT_EQ(pt.passes[i].k, p.k) << what << " pass " << i;
+          table_entries += uint64_t{1} << p.ls;
+        }
         ls -= p.k;
       }
+      if (v.tables) EXPECT_EQ(pt.entries, table_entries) << what;
       EXPECT_EQ(sc.permute, multi && !in.scratch) << what;
     }
   }
@@ -318,10 +347,11 @@ TEST(NttSim, MatchesCpuBackend) {
       if (log_n > 10 && s.tile_log < 3) continue;
       for (NttKind kind : kKinds) {
         const size_t batch = 1 + rng() % 4;
-        // Both ways back to natural order; one drawn per case past 2^12, to keep the time.
-        for (Order order : {Order::kScratch, Order::kReorderPass}) {
-          if (log_n > 12 && (order == Order::kScratch) != (rng() % 2 == 0)) continue;
-          check_against_cpu(*cpu, log_n, log_n > 12 ? 1 : batch, kind, s, order, rng);
+        // Every variant up to 2^12; past that one drawn per case, to keep the time.
+        const size_t drawn = rng() % std::size(kVariants);
+        for (size_t vi = 0; vi < std::size(kVariants); ++vi) {
+          if (log_n > 12 && vi != drawn) continue;
+          check_against_cpu(*cpu, log_n, log_n > 12 ? 1 : batch, kind, s, kVariants[vi], rng);
           if (::testing::Test::HasFatalFailure()) return;
         }
       }
@@ -341,15 +371,14 @@ TEST(NttSim, RandomCases) {
     s.min_columns_log = uint32_t(rng() % 4);
     const size_t batch = log_n > 11 ? 1 : 1 + rng() % 6;
     const NttKind kind = kKinds[rng() % 4];
-    const Order order = rng() % 2 ? Order::kScratch : Order::kReorderPass;
-    check_against_cpu(*cpu, log_n, batch, kind, s, order, rng);
+    const Variant& v = kVariants[rng() % std::size(kVariants)];
+    check_against_cpu(*cpu, log_n, batch, kind, s, v, rng);
     if (::testing::Test::HasFatalFailure()) return;
   }
 }
 
 // The snarkjs H-polynomial sequence: inverse, then coset forward with snarkjs's shift, then
-// coset inverse back, at a size that needs several passes with the default shape, both ways back
-// to natural order.
+// coset inverse back, at a size that needs several passes with the default shape, every variant.
 TEST(NttSim, SnarkjsRoundTrip) {
   auto rng = testing::seeded_rng();
   const uint32_t log_n = 13;
@@ -360,14 +389,14 @@ TEST(NttSim, SnarkjsRoundTrip) {
   std::vector<Fr> want = evals;
   cpu->ntt(want.data(), n, NttKind::kInverse);
   cpu->ntt(want.data(), n, NttKind::kCosetForward, g);
-  for (Order order : {Order::kScratch, Order::kReorderPass}) {
+  for (const Variant& v : kVariants) {
     std::vector<Fr> x = evals;
-    simulated_ntt(x, log_n, 1, NttKind::kInverse, g, ntt::Shape{}, order, rng);
-    simulated_ntt(x, log_n, 1, NttKind::kCosetForward, g, ntt::Shape{}, order, rng);
-    EXPECT_EQ(x, want) << order_name(order);
-    simulated_ntt(x, log_n, 1, NttKind::kCosetInverse, g, ntt::Shape{}, order, rng);
-    simulated_ntt(x, log_n, 1, NttKind::kForward, g, ntt::Shape{}, order, rng);
-    EXPECT_EQ(x, evals) << order_name(order);
+    simulated_ntt(x, log_n, 1, NttKind::kInverse, g, ntt::Shape{}, v, rng);
+    simulated_ntt(x, log_n, 1, NttKind::kCosetForward, g, ntt::Shape{}, v, rng);
+    EXPECT_EQ(x, want) << v.name();
+    simulated_ntt(x, log_n, 1, NttKind::kCosetInverse, g, ntt::Shape{}, v, rng);
+    simulated_ntt(x, log_n, 1, NttKind::kForward, g, ntt::Shape{}, v, rng);
+    EXPECT_EQ(x, evals) << v.name();
   }
 }
 
