@@ -10,7 +10,8 @@
 #   5. the GPU tests again at a small size under compute-sanitizer (memcheck, initcheck)
 #   6. every GPU benchmark (build-gpu/bin/bench_gpu_*), the cluster with a CUDA worker
 #      (bench/gpu/cluster_gpu.sh, where the cluster programs were built), and a SASS summary of
-#      the field kernels
+#      the field kernels, and a side-by-side table of each timed change against what it replaced
+#      and a side-by-side table of each timed change against what it replaced (ratios of medians)
 #   7. bench/results/gpu_check-<date>-<gpu>.{json,md}, copied into $OUT when it is set; the
 #      summary table is printed last
 # A failing step does not stop the others; the exit status is 1 if any step failed.
@@ -286,6 +287,43 @@ else
   record benchmarks skipped 0 "not built"
 fi
 
+# Side by side: each change that the benchmarks time against what it replaced, as the ratio of
+# the medians (below 1: the change is faster), from the JSON files of this run. A pair is listed
+# only when both results are there.
+AB_PAIRS=(
+  "fq2_mul_chain_ilp4|fq2_mul_three_reductions_chain_ilp4|Fq2 product: two reductions (lazy) vs three"
+  "ntt_sweep_t11_th256_mc2_forward_2^20|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^20|NTT 2^20: scratch + twiddle tables vs reordering pass + computed twiddles"
+  "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^24|NTT 2^24: scratch + twiddle tables vs reordering pass + computed twiddles"
+  "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_forward_2^24|NTT 2^24: scratch vector vs reordering pass (tables both)"
+  "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_computed_forward_2^24|NTT 2^24: twiddle tables vs computed (scratch both)"
+  "ntt_sweep_t12_th256_mc0_forward_2^24|ntt_sweep_t11_th256_mc2_forward_2^24|NTT 2^24: two passes of 2^12 tiles vs the default three"
+  "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
+  "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
+)
+AB_TABLE=""
+if ((${#BENCH_JSON[@]})); then
+  AB_TABLE=$(
+    for pair in "${AB_PAIRS[@]}"; do echo "pair|$pair"; done |
+      cat - "${BENCH_JSON[@]}" |
+      awk -F'|' '
+        /^pair\|/ { np++; a[np] = $2; b[np] = $3; what[np] = $4; next }
+        /"name": "/ && /"median_ms": / {
+          n = $0; sub(/.*"name": "/, "", n); sub(/".*/, "", n)
+          m = $0; sub(/.*"median_ms": /, "", m); sub(/[,}].*/, "", m)
+          med[n] = m + 0
+        }
+        END {
+          for (i = 1; i <= np; i++)
+            if ((a[i] in med) && (b[i] in med) && med[b[i]] > 0)
+              printf "%-78s %9.3f ms vs %9.3f ms: %.3f\n", what[i], med[a[i]], med[b[i]], med[a[i]] / med[b[i]]
+        }'
+  )
+  if [[ -n $AB_TABLE ]]; then
+    say "side by side (new vs old, ratio of medians):"
+    say "$AB_TABLE"
+  fi
+fi
+
 # The cluster with a CUDA worker and a CPU worker (bench/gpu/cluster_gpu.sh), where the cluster
 # programs were built (prebuilt archives carry them; the GPU-only project build has none).
 if ((BUILT)) && [[ -x $BUILD/bin/zkinfer-worker && -x $BUILD/bin/zkinfer ]]; then
@@ -376,6 +414,14 @@ STEP_TABLE=$(
   echo '```'
   printf '%s' "$BENCH_TABLES"
   echo '```'
+  if [[ -n $AB_TABLE ]]; then
+    echo
+    echo "## Side by side (new vs old, ratio of the medians; below 1: the new one is faster)"
+    echo
+    echo '```'
+    echo "$AB_TABLE"
+    echo '```'
+  fi
   if [[ -n $SASS_SUMMARY ]]; then
     echo
     echo "## SASS per kernel (bench_gpu_field)"
