@@ -11,7 +11,7 @@
 #   6. every GPU benchmark (build-gpu/bin/bench_gpu_*), the cluster with a CUDA worker
 #      (bench/gpu/cluster_gpu.sh, where the cluster programs were built), and a SASS summary of
 #      the field kernels, and a side-by-side table of each timed change against what it replaced
-#      and a side-by-side table of each timed change against what it replaced (ratios of medians)
+#      (ratios of medians)
 #   7. bench/results/gpu_check-<date>-<gpu>.{json,md}, copied into $OUT when it is set; the
 #      summary table is printed last
 # A failing step does not stop the others; the exit status is 1 if any step failed.
