@@ -11,7 +11,8 @@
 #   6. every GPU benchmark (build-gpu/bin/bench_gpu_*), the cluster with a CUDA worker
 #      (bench/gpu/cluster_gpu.sh, where the cluster programs were built), and a SASS summary of
 #      the field kernels, and a side-by-side table of each timed change against what it replaced
-#      (ratios of medians)
+#      (ratios of medians); then, with time left, the MSM and NTT kernels under Nsight Compute
+#      (bench/gpu/profile.sh: one line per kernel launch in the results, the CSV beside them)
 #   7. bench/results/gpu_check-<date>-<gpu>.{json,md}, copied into $OUT when it is set; the
 #      summary table is printed last
 # A failing step does not stop the others; the exit status is 1 if any step failed.
@@ -362,6 +363,30 @@ else
   record sass skipped 0 "needs a build, cuobjdump and time left"
 fi
 
+# Hardware counters of the MSM and NTT kernels (bench/gpu/profile.sh, Nsight Compute), when time
+# is left: one line per kernel launch in the results, the full CSV in $LOGDIR (and $OUT).
+PROFILE_SUMMARY=""
+PROFILE_DIR=$LOGDIR/profile
+PROFILE_LIMIT=$((DEADLINE_S - $(elapsed)))  # the results must still be written in time
+((PROFILE_LIMIT > 240)) && PROFILE_LIMIT=240
+if ((BUILT)) && (($(elapsed) <= BUDGET_S)) && ((PROFILE_LIMIT >= 60)); then
+  t0=$(date +%s)
+  say "=== profile: bench/gpu/profile.sh $BUILD/bin $PROFILE_DIR (limit ${PROFILE_LIMIT}s)"
+  prc=0
+  timeout --kill-after=10 "$PROFILE_LIMIT" bash bench/gpu/profile.sh "$BUILD/bin" "$PROFILE_DIR" \
+    >"$LOGDIR/profile.out" 2>&1 || prc=$?
+  cat "$LOGDIR/profile.out" >>"$LOG"
+  case $prc in
+    0) record profile ok $(($(date +%s) - t0)) "" ;;
+    3) record profile skipped $(($(date +%s) - t0)) "$(head -1 "$LOGDIR/profile.out")" ;;
+    124) record profile FAILED $(($(date +%s) - t0)) "timed out after ${PROFILE_LIMIT}s" ;;
+    *) record profile FAILED $(($(date +%s) - t0)) "exit status $prc" ;;
+  esac
+  [[ -s $PROFILE_DIR/ncu-summary.txt ]] && PROFILE_SUMMARY=$(cat "$PROFILE_DIR/ncu-summary.txt")
+else
+  record profile skipped 0 "needs a build and time left"
+fi
+
 # ---- 7. results ---------------------------------------------------------------------------------
 TOTAL_S=$(elapsed)
 BASE=bench/results/gpu_check-$DAY-$GPU_SLUG
@@ -422,6 +447,14 @@ STEP_TABLE=$(
     echo "$AB_TABLE"
     echo '```'
   fi
+  if [[ -n $PROFILE_SUMMARY ]]; then
+    echo
+    echo "## Kernels under Nsight Compute (bench/gpu/profile.sh; one steady-state call each)"
+    echo
+    echo '```'
+    echo "$PROFILE_SUMMARY"
+    echo '```'
+  fi
   if [[ -n $SASS_SUMMARY ]]; then
     echo
     echo "## SASS per kernel (bench_gpu_field)"
@@ -435,6 +468,9 @@ STEP_TABLE=$(
 if [[ -n ${OUT:-} ]]; then
   cp "$BASE.json" "$BASE.md" "$OUT/"
   [[ -f $LOGDIR/sass_bench_gpu_field.txt ]] && cp "$LOGDIR/sass_bench_gpu_field.txt" "$OUT/"
+  for f in "$PROFILE_DIR"/ncu-*.csv "$PROFILE_DIR"/ncu-*.log "$PROFILE_DIR"/ncu-summary.txt; do
+    [[ -f $f ]] && cp "$f" "$OUT/"
+  done
 fi
 
 echo

@@ -13,7 +13,9 @@
 // segment and reduction tuning (msm::Tuning), the data for the plan's constants, and the
 // host-to-device copy rate from pageable and from page-locked memory.
 //
-//   bench_gpu_msm [--out results.json] [--reps 21] [--warmup 3] [--quick]
+//   bench_gpu_msm [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
+// --profile: only G1 (uniform and skewed scalars) and G2 at 2^20 with device inputs, each once
+// inside cudaProfilerStart/Stop and checked, nothing timed (bench/gpu/profile.sh runs it under ncu).
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
 #include <algorithm>
 #include <chrono>
@@ -37,7 +39,8 @@ namespace {
 
 using gpu::DeviceBuffer;
 
-constexpr const char* kUsage = "usage: bench_gpu_msm [--out results.json] [--reps N] [--warmup N] [--quick]\n";
+constexpr const char* kUsage =
+    "usage: bench_gpu_msm [--out results.json] [--reps N] [--warmup N] [--quick] [--profile]\n";
 
 // Wall-clock budget for all measurements: ZKINFER_GPU_BENCH_BUDGET_S (bench/gpu_check.sh sets
 // it from the time it has left), else 220 s (gpu_check.sh allows a benchmark 300 s).
@@ -267,6 +270,28 @@ class Bench {
     }
   }
 
+  // --profile: one MSM at 2^lg inside profiled(), with the closed-form check.
+  template <class C>
+  bool profile_one(const char* name, unsigned lg, bool skewed, std::mt19937_64& rng) {
+    const size_t n = size_t{1} << lg;
+    const Fr a = random_fr(rng), b = random_fr(rng);
+    const std::vector<Fr> scalars = skewed ? skewed_scalars(rng, n) : uniform_scalars(rng, n);
+    Fr sum = Fr::zero(), weighted = Fr::zero();
+    for (size_t i = 0; i < n; ++i) {
+      sum += scalars[i];
+      weighted += scalars[i] * Fr::from_u64(i);
+    }
+    const Jacobian<C> want = scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical());
+    DeviceBuffer<Affine<C>> points = make_points<C>(n, a, b);
+    DeviceBuffer<Fr> d_scalars(scalars);
+    gpu::MsmDriver driver(0);
+    Jacobian<C> got;
+    profiled(name, [&] { got = run_msm<C>(driver, d_scalars.data(), points.data(), n); });
+    const bool ok = got == want;
+    if (!ok) std::printf("%s: CHECK FAILED\n", name);
+    return ok;
+  }
+
   int finish() {
     const int status = report("bench_gpu_msm", g_, o_, results_, "a device result differed from the closed form");
     if (!skipped_.empty()) std::printf("skipped for time: %zu sizes\n", skipped_.size());
@@ -303,6 +328,12 @@ int run(int argc, char** argv) {
   std::mt19937_64 rng(20240607);  // fixed: the same inputs every run, so runs compare
   const unsigned top = o.quick ? 20 : 24;
   Bench b(o, g);
+  if (o.profile) {
+    bool ok = b.profile_one<G1Curve>("g1_msm_2^20", 20, false, rng);
+    ok = b.profile_one<G1Curve>("g1_msm_skewed_2^20", 20, true, rng) && ok;
+    ok = b.profile_one<G2Curve>("g2_msm_2^20", 20, false, rng) && ok;
+    return ok ? 0 : 1;
+  }
   b.series<G1Curve>({"g1_msm", false, false, top}, 16, rng);
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
   b.series<G1Curve>({"g1_msm_skewed", true, false, top}, 20, rng);

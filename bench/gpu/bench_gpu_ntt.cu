@@ -5,7 +5,9 @@
 // --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row, the
 // reordering pass instead of the scratch vector, twiddles computed instead of read from tables).
 //
-//   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick]
+//   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
+// --profile: only forward 2^24 and the prover's inverse of three 2^20 vectors, each once inside
+// cudaProfilerStart/Stop and checked, nothing timed (bench/gpu/profile.sh runs it under ncu).
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
 #include <cstdio>
 #include <memory>
@@ -27,7 +29,7 @@ namespace {
 using gpu::DeviceBuffer;
 
 constexpr const char* kUsage =
-    "usage: bench_gpu_ntt [--out results.json] [--reps N] [--warmup N] [--quick]\n";
+    "usage: bench_gpu_ntt [--out results.json] [--reps N] [--warmup N] [--quick] [--profile]\n";
 
 // Uniform elements drawn directly as Montgomery words below p (no conversion multiply: the
 // inputs have up to 2^24 elements).
@@ -37,6 +39,30 @@ Fr random_fr(std::mt19937_64& rng) {
     U256 w{{rng(), rng(), rng(), rng() & ((uint64_t{1} << (Fr::BITS - 192)) - 1)}};
     if (u256::less(w, p)) return Fr::from_mont(w);
   }
+}
+
+// --profile: one transform inside profiled(), checked against the CPU backend.
+bool profile_one(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
+                 std::mt19937_64& rng) {
+  const size_t n = size_t{1} << log_n;
+  std::vector<Fr> x(n * batch);
+  for (Fr& e : x) e = random_fr(rng);
+  const Fr g = snarkjs_coset_shift(log_n);
+  DeviceBuffer<Fr> d(x);
+  for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
+  // Two transforms run (profiled() warms up first): the check is on a fresh copy of the input.
+  std::string name = std::string("ntt_") + ntt_kind_name(kind) + "_2^" + std::to_string(log_n);
+  if (batch > 1) name += "_x" + std::to_string(batch);
+  const std::vector<Fr> input = d.download();
+  bool first = true;
+  profiled(name.c_str(), [&] {
+    if (!first) ZK_CUDA_CHECK(cudaMemcpy(d.data(), input.data(), input.size() * sizeof(Fr), cudaMemcpyHostToDevice));
+    first = false;
+    ntt.run(d.data(), log_n, kind, g, batch, nullptr);
+  });
+  const bool ok = d.download() == x;
+  if (!ok) std::printf("%s: CHECK FAILED\n", name.c_str());
+  return ok;
 }
 
 Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
@@ -81,6 +107,11 @@ int run(int argc, char** argv) {
   gpu::NttDriver ntt;
   std::printf("tile: 2^%u elements\n", ntt.tile_log());
   auto cpu = make_cpu_backend();
+  if (o.profile) {
+    bool ok = profile_one(ntt, *cpu, 24, 1, NttKind::kForward, rng);
+    ok = profile_one(ntt, *cpu, 20, 3, NttKind::kInverse, rng) && ok;
+    return ok ? 0 : 1;
+  }
 
   const unsigned top = o.quick ? 20 : 24;
   std::vector<Result> rs;

@@ -2,6 +2,7 @@
 // command-line options, and a small JSON result writer (no library needed on GPU machines).
 #pragma once
 
+#include <cuda_profiler_api.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -65,6 +66,7 @@ struct Options {
   int warmup = 3;
   int reps = 21;
   bool quick = false;  // smaller sizes, for a smoke run
+  bool profile = false;  // only the key sizes, each once inside profiled(), for ncu
 };
 
 inline Options parse_options(int argc, char** argv, const char* usage) {
@@ -86,6 +88,8 @@ inline Options parse_options(int argc, char** argv, const char* usage) {
       o.warmup = std::max(0, std::atoi(value().c_str()));
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--profile") {
+      o.profile = true;
     } else {
       std::fprintf(stderr, "%s: unknown option %s\n%s", argv[0], a.c_str(), usage);
       std::exit(a == "--help" || a == "-h" ? 0 : 2);
@@ -166,6 +170,21 @@ inline int report(const char* program, const gpu::GpuInfo& g, const Options& o,
 }
 
 // main() of a benchmark: runs it, and turns an exception into one line and exit status 1.
+// --profile: `run` once untimed (tables, buffers and caches warm), then once more between
+// cudaProfilerStart and cudaProfilerStop, so `ncu --profile-from-start off` (bench/gpu/profile.sh)
+// records the kernels of one steady-state call and nothing else.
+template <class Fn>
+void profiled(const char* what, Fn&& run) {
+  run();
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  ZK_CUDA_CHECK(cudaProfilerStart());
+  run();
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  ZK_CUDA_CHECK(cudaProfilerStop());
+  std::printf("profiled: %s\n", what);
+  std::fflush(stdout);
+}
+
 inline int bench_main(const char* program, int (*run)(int, char**), int argc, char** argv) {
   try {
     return run(argc, argv);
