@@ -8,7 +8,7 @@ PACKAGES=(
   libgmp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libsodium-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libzmq3-dev cppzmq-dev libsqlite3-dev libcpp-httplib-dev libspdlog-dev libfmt-dev prometheus yq
+  libzmq3-dev cppzmq-dev libsqlite3-dev libcpp-httplib-dev libspdlog-dev libfmt-dev prometheus yq python3
 )
 
 missing=()

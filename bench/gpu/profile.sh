@@ -9,7 +9,7 @@
 #                       registers, issue activity (bench/gpu/ncu_summary.py), also printed
 # bench/gpu_check.sh runs it after the benchmarks when time is left.
 #
-#   bench/gpu/profile.sh BIN_DIR OUT_DIR
+#   bench/gpu/profile.sh BIN_DIR OUT_DIR      (ZKINFER_NCU: the ncu to use, else found on PATH)
 # Exit status: 0 profiled; 3 no ncu here, or it cannot read this machine's counters (gVisor
 # machines cannot: the device tool's KINDS.md); 1 anything else failed.
 set -uo pipefail
@@ -22,13 +22,16 @@ OUT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT"
 
-NCU=$(command -v ncu || true)
-if [[ -z $NCU ]]; then
+# ZKINFER_NCU, when set, is the only ncu tried (the script's test sets a stand-in).
+if [[ -n ${ZKINFER_NCU+set} ]]; then
+  NCU=$ZKINFER_NCU
+else
+  NCU=$(command -v ncu || true)
   for c in /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
-    [[ -x $c ]] && NCU=$c && break
+    [[ -z $NCU && -x $c ]] && NCU=$c
   done
 fi
-if [[ -z $NCU ]]; then
+if [[ -z $NCU || ! -x $NCU ]]; then
   echo "profile: no ncu (Nsight Compute) on this machine"
   exit 3
 fi

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""bench/gpu/profile.sh and bench/gpu/ncu_summary.py without a GPU: the summary of a details-page
+CSV in the layout ncu writes (ncu-details-sample.csv), and the script's exit statuses and files
+with a stand-in ncu that runs the program and writes that CSV, reports unreadable counters, or
+fails.
+
+    test_gpu_profile.py PROJECT_ROOT
+"""
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLE = os.path.join(HERE, "ncu-details-sample.csv")
+SUMMARY = os.path.join(ROOT, "bench", "gpu", "ncu_summary.py")
+PROFILE = os.path.join(ROOT, "bench", "gpu", "profile.sh")
+
+
+def write_exe(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+
+
+class Summary(unittest.TestCase):
+    def test_one_line_per_launch_with_its_metrics(self):
+        out = subprocess.run([sys.executable, SUMMARY, SAMPLE], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.splitlines()
+        self.assertIn("3 kernel launches", lines[0])
+        rows = {l.split()[0]: l for l in lines[2:]}
+        self.assertEqual(sorted(rows), ["0", "1", "2"])
+        # Names: the step of step_kernel<...> with its curve; CUB's kernel by its function name.
+        self.assertIn("AccumulateStep G1", rows["0"])
+        self.assertIn("DeviceRadixSortOnesweepKernel", rows["1"])
+        self.assertIn("ReduceStep G2", rows["2"])
+        # Durations in microseconds whatever unit ncu used; metrics a section lacked are "-".
+        self.assertEqual(rows["0"].split()[-10:], ["3710.0", "71.20", "-", "-", "18.75", "-", "168", "-", "-", "-"])
+        self.assertIn(" 120.5 ", rows["1"])
+        self.assertIn(" 1.3 ", rows["2"])
+        self.assertTrue(rows["2"].endswith("22.31"))
+
+    def test_a_file_without_launches_fails(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:
+            f.write("==PROF== Disconnected from process 1\n")
+            f.flush()
+            out = subprocess.run([sys.executable, SUMMARY, f.name], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 1)
+
+
+class ProfileScript(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.bin = os.path.join(self.tmp.name, "bin")
+        self.out = os.path.join(self.tmp.name, "out")
+        os.mkdir(self.bin)
+        # Stand-ins for the benchmarks: they record their arguments.
+        for prog in ("bench_gpu_msm", "bench_gpu_ntt"):
+            write_exe(os.path.join(self.bin, prog),
+                      f'#!/bin/sh\necho "{prog} $*" >> "{self.tmp.name}/calls"\necho "profiled: {prog}"\n')
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def ncu(self, body):
+        """A stand-in ncu: skips options (with their values), runs the program, then `body`."""
+        path = os.path.join(self.tmp.name, "ncu")
+        write_exe(path, """#!/bin/bash
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --log-file) log=$2; shift 2 ;;
+    --section|--page|--profile-from-start|--clock-control) shift 2 ;;
+    --*) shift ;;
+    *) break ;;
+  esac
+done
+"$@" || exit 7
+""" + body)
+        return path
+
+    def run_script(self, ncu):
+        env = dict(os.environ, ZKINFER_NCU=ncu)
+        return subprocess.run(["bash", PROFILE, self.bin, self.out], capture_output=True, text=True, env=env)
+
+    def test_profiles_both_programs_and_summarises(self):
+        r = self.run_script(self.ncu(f'cp "{SAMPLE}" "$log"\n'))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(os.path.join(self.tmp.name, "calls")) as f:
+            self.assertEqual(f.read().split("\n")[:2], ["bench_gpu_msm --profile", "bench_gpu_ntt --profile"])
+        for name in ("ncu-bench_gpu_msm.csv", "ncu-bench_gpu_ntt.csv", "ncu-bench_gpu_msm.log", "ncu-summary.txt"):
+            self.assertTrue(os.path.isfile(os.path.join(self.out, name)), name)
+        with open(os.path.join(self.out, "ncu-summary.txt")) as f:
+            summary = f.read()
+        self.assertEqual(summary.count("3 kernel launches"), 2)
+        self.assertIn("AccumulateStep G1", r.stdout)
+
+    def test_no_ncu_is_status_3(self):
+        r = self.run_script(os.path.join(self.tmp.name, "no-such-ncu"))
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("no ncu", r.stdout)
+
+    def test_unreadable_counters_are_status_3(self):
+        r = self.run_script(self.ncu('echo "==ERROR== Failed to initialize the profiler: LibraryNotLoaded" > "$log"\nexit 1\n'))
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("cannot read the counters", r.stdout)
+
+    def test_a_failing_run_is_status_1(self):
+        r = self.run_script(self.ncu("exit 5\n"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("exited 5", r.stdout)
+
+    def test_a_missing_program_is_status_1(self):
+        os.remove(os.path.join(self.bin, "bench_gpu_ntt"))
+        r = self.run_script(self.ncu(f'cp "{SAMPLE}" "$log"\n'))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("bench_gpu_ntt not built", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]], verbosity=2)
