@@ -64,8 +64,16 @@ class ResidentArray {
     return host_;
   }
   size_t size() const { return n_; }
+  // False for an array that lives only on the device that computed it.
+  bool has_host() const { return host_ || !n_; }
   // Device memory this array holds, bytes (0 where it only views the host array).
   virtual size_t device_bytes() const { return 0; }
+  // All n values into out: from the host array, or (an array without one) from the device that
+  // holds it.
+  virtual void read(T* out) const {
+    const T* h = host();
+    std::copy(h, h + n_, out);
+  }
 
   // Throws std::out_of_range unless [first, first + n) lies within the array.
   void check_range(size_t first, size_t n) const {
@@ -79,6 +87,8 @@ class ResidentArray {
 
  protected:
   ResidentArray(DeviceOnly, size_t n) : host_(nullptr), n_(n) {}
+  // A copy of another array with that array's host array, if it has one (null: none).
+  ResidentArray(DeviceOnly, size_t n, const T* host_or_null) : host_(host_or_null), n_(n) {}
 
  private:
   const T* host_;
@@ -244,13 +254,30 @@ class Backend {
                                                                          size_t n, const Fr& shift) {
     auto h = std::make_shared<std::vector<Fr>>(n);
     constraint_quotient(h->data(), rows, z, n, shift);
-    auto r = resident_fr(h->data(), n);
-    // The resident array views *h: one owner keeps both alive.
-    auto both = std::make_shared<std::pair<std::shared_ptr<std::vector<Fr>>, std::shared_ptr<const ResidentFr>>>(h, r);
-    return std::shared_ptr<const ResidentFr>(both, r.get());
+    return resident_owning(std::move(h));
+  }
+
+  // This backend's own copy of an array made resident elsewhere (a split backend hands h from
+  // the part that computed it to the others this way). This default makes it resident from the
+  // array's host values, read back first where it has none; the CUDA backend copies an array
+  // that lives on a GPU straight from that device's memory into its own.
+  virtual std::shared_ptr<const ResidentFr> resident_copy(const ResidentFr& from) {
+    if (from.has_host()) return resident_fr(from.host(), from.size());
+    auto values = std::make_shared<std::vector<Fr>>(from.size());
+    from.read(values->data());
+    return resident_owning(std::move(values));
   }
 
  protected:
+  // resident_fr over host values that the result owns: the resident array views *values, and
+  // one owner keeps both alive.
+  std::shared_ptr<const ResidentFr> resident_owning(std::shared_ptr<std::vector<Fr>> values) {
+    auto r = resident_fr(values->data(), values->size());
+    auto both = std::make_shared<std::pair<std::shared_ptr<std::vector<Fr>>, std::shared_ptr<const ResidentFr>>>(
+        std::move(values), r);
+    return std::shared_ptr<const ResidentFr>(both, r.get());
+  }
+
   static void check_quotient_shapes(const ResidentRows& rows, const ResidentFr& z, size_t n) {
     if (rows.host().rows() != 2 * n)
       throw std::invalid_argument("constraint quotient: " + std::to_string(rows.host().rows()) +

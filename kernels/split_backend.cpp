@@ -68,6 +68,15 @@ class SplitScalars final : public ResidentFr {
  public:
   SplitScalars(const Fr* host, size_t n, const void* owner, std::vector<std::shared_ptr<const ResidentFr>> copies)
       : ResidentFr(host, n), owner_(owner), copies_(std::move(copies)) {}
+  // Scalars the parts computed (h), with no host array: read() takes part 0's copy.
+  SplitScalars(DeviceOnly tag, size_t n, const void* owner, std::vector<std::shared_ptr<const ResidentFr>> copies)
+      : ResidentFr(tag, n), owner_(owner), copies_(std::move(copies)) {}
+  void read(Fr* out) const override {
+    if (has_host())
+      ResidentFr::read(out);
+    else
+      copies_[0]->read(out);
+  }
   size_t device_bytes() const override {
     size_t b = 0;
     for (const auto& c : copies_) b += c->device_bytes();
@@ -125,6 +134,17 @@ class SplitBackend final : public Backend {
   void constraint_quotient(Fr* h_out, const ResidentRows& rows, const ResidentFr& z, size_t n,
                            const Fr& shift) override {
     parts_[0]->constraint_quotient(h_out, rows, scalars_for(z, 0), n, shift);
+  }
+  // h computed where part 0 keeps it (on a GPU: its device memory) and copied from there to every
+  // other part (GPU to GPU where both are GPUs: resident_copy), not through a host vector.
+  std::shared_ptr<const ResidentFr> constraint_quotient_resident(const ResidentRows& rows, const ResidentFr& z,
+                                                                 size_t n, const Fr& shift) override {
+    std::vector<std::shared_ptr<const ResidentFr>> copies(parts_.size());
+    copies[0] = parts_[0]->constraint_quotient_resident(rows, scalars_for(z, 0), n, shift);
+    const ResidentFr& h = *copies[0];
+    each_part(parts_.size() - 1, [&](size_t j) { copies[j + 1] = parts_[j + 1]->resident_copy(h); });
+    if (h.has_host()) return std::make_shared<const SplitScalars>(h.host(), n, this, std::move(copies));
+    return std::make_shared<const SplitScalars>(ResidentFr::DeviceOnly{}, n, this, std::move(copies));
   }
   void ntt(Fr* data, size_t n, NttKind kind, const Fr& shift) override { parts_[0]->ntt(data, n, kind, shift); }
   void coset_quotient(Fr* a, Fr* b, Fr* c, size_t n, const Fr& shift) override {

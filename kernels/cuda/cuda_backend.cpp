@@ -75,6 +75,24 @@ class DeviceResident final : public ResidentArray<A> {
     ZK_CUDA_CHECK(cudaMemcpyAsync(buf_.data(), device_src, n * sizeof(A), cudaMemcpyDeviceToDevice, stream));
     ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
+  // A copy of src, which lives on this device or another, straight from src's device memory
+  // (over NVLink or PCIe peer access where the GPUs have it; the driver stages through the host
+  // where they do not); it keeps src's host array, if any. `stream` belongs to `device`.
+  DeviceResident(const DeviceResident& src, int device, cudaStream_t stream, const char* what)
+      : ResidentArray<A>(typename ResidentArray<A>::DeviceOnly{}, src.size(), src.has_host() ? src.host() : nullptr),
+        device_(device),
+        buf_(allocate_or_explain<A>(src.size(), std::to_string(src.size()) + " resident " + what + " values")) {
+    if (src.size())
+      ZK_CUDA_CHECK(cudaMemcpyPeerAsync(buf_.data(), device, src.device_data(), src.device(), src.size() * sizeof(A),
+                                        stream));
+    ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
+  // Values of an array without a host array come back from the device.
+  void read(A* out) const override {
+    if (this->has_host()) return ResidentArray<A>::read(out);
+    DeviceScope scope(device_);
+    ZK_CUDA_CHECK(cudaMemcpy(out, buf_.data(), this->size() * sizeof(A), cudaMemcpyDeviceToHost));
+  }
   size_t device_bytes() const override { return buf_.size() * sizeof(A); }
   const A* device_data() const { return buf_.data(); }
   int device() const { return device_; }
@@ -147,6 +165,14 @@ class CudaBackend final : public Backend {
 
   std::shared_ptr<const ResidentFr> resident_fr(const Fr* values, size_t n) override {
     return make_resident(values, n, "scalar");
+  }
+  // An array on a GPU (this one or another: a split backend's h) is copied device to device;
+  // anything else as Backend does.
+  std::shared_ptr<const ResidentFr> resident_copy(const ResidentFr& from) override {
+    const auto* d = dynamic_cast<const DeviceResident<Fr>*>(&from);
+    if (!d) return Backend::resident_copy(from);
+    DeviceScope scope(device_);
+    return std::make_shared<const DeviceResident<Fr>>(*d, device_, msm_.stream(), "scalar");
   }
   void msm_g1(G1Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG1& points, size_t first,
               size_t n) override {

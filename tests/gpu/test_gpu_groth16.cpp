@@ -4,7 +4,8 @@
 // through one ResidentKey, full proofs that verify, resident point ranges, resident arrays used
 // across backends, H from resident constraint rows and witness (constraint_quotient) and MSMs
 // over resident scalar ranges, overlapped MSM jobs (G2 beside G1), the split backend over a CUDA
-// and a CPU backend, and a resident array too large for the device as a clear error.
+// and a CPU backend and over two CUDA backends (h copied device to device between them), and a
+// resident array too large for the device as a clear error.
 // The key's domain is 2^14, or the largest power of two within ZKINFER_GPU_TEST_N
 // (bench/gpu_check.sh's sanitizer run). Without a usable GPU every test skips with the reason.
 #include <gtest/gtest.h>
@@ -297,6 +298,41 @@ TEST_F(GpuGroth16, SplitOverCudaAndCpuEqualsCpu) {
     expect_same_msms(compute_msms(rk, w, h, *split), compute_msms(key(), w, h, cpu()), "split");
     std::string why_bad;
     EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, *split), &why_bad)) << why_bad;
+  }
+}
+
+// The split backend over two CUDA backends (on one device here; on two GPUs where there are):
+// h stays on the first part's device and reaches the second device to device (resident_copy),
+// a CPU part gets it read back; both equal the CPU backend's h, and the proofs verify.
+TEST_F(GpuGroth16, SplitQuotientIsCopiedDeviceToDevice) {
+  std::string why;
+  for (const bool third_is_cpu : {false, true}) {
+    std::vector<std::unique_ptr<Backend>> parts;
+    for (int j = 0; j < 2; ++j) {
+      parts.push_back(gpu::make_cuda_backend({}, &why));
+      ASSERT_TRUE(parts.back()) << why;
+    }
+    if (third_is_cpu) parts.push_back(make_cpu_backend());
+    auto split = make_split_backend(std::move(parts));
+    ResidentKey rk(key(), *split);
+    const ZkeyHeader& hd = key().header();
+    const size_t n = hd.domain_size;
+    for (const auto& w : witnesses()) {
+      const auto want = compute_h(key(), w, cpu());
+      const auto z = split->resident_fr(w.data(), w.size());
+      const auto h = split->constraint_quotient_resident(rk.resident_rows(), *z, n,
+                                                         snarkjs_coset_shift(unsigned(std::countr_zero(n))));
+      EXPECT_FALSE(h->has_host()) << "h went through the host";
+      std::vector<Fr> got(n);
+      h->read(got.data());
+      EXPECT_EQ(got, want) << (third_is_cpu ? "cuda, cuda, cpu" : "cuda, cuda");
+      G1Jacobian msm, expect;
+      split->msm_g1(msm, *h, 0, rk.h(), 0, n);
+      cpu().msm_g1(expect, want.data(), key().parts().h.data(), n);
+      EXPECT_EQ(msm, expect) << "the H MSM over every part's copy of h";
+      std::string why_bad;
+      EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, *split), &why_bad)) << why_bad;
+    }
   }
 }
 

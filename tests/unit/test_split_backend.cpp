@@ -1,11 +1,14 @@
 // The split backend (kernels/split_backend.h) over CPU backends: MSMs split over 2 and 3 parts
 // equal one backend's, over plain arrays, resident arrays (ranges inside one slice, across
 // slices, empty, past the end) and resident scalars with offsets; each part holds only its slice
-// of a resident array; arrays made by another backend work both ways; Groth16 through a
-// ResidentKey on a split backend proves and verifies. tests/gpu/test_gpu_groth16.cpp splits over
+// of a resident array; arrays made by another backend work both ways; h stays with part 0 and
+// is copied to the others (Backend::resident_copy); Groth16 through a ResidentKey on a split
+// backend proves and verifies. tests/gpu/test_gpu_groth16.cpp splits over
 // a CUDA and a CPU backend.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,6 +19,7 @@
 #include "../support/seed.h"
 #include "backend.h"
 #include "split_backend.h"
+#include "zkinfer/ff/domain.h"
 #include "zkinfer/prover/groth16.h"
 #include "zkinfer/prover/json.h"
 #include "zkinfer/prover/resident_key.h"
@@ -45,6 +49,51 @@ class RecordingBackend final : public Backend {
 
  private:
   std::vector<size_t>* sizes_;
+  std::unique_ptr<Backend> cpu_ = make_cpu_backend({1});
+};
+
+// Scalars that, like h on a GPU, have no host array: only read() gives their values.
+class DeviceOnlyScalars final : public ResidentFr {
+ public:
+  explicit DeviceOnlyScalars(std::vector<Fr> v) : ResidentFr(DeviceOnly{}, v.size()), v_(std::move(v)) {}
+  void read(Fr* out) const override { std::copy(v_.begin(), v_.end(), out); }
+  const Fr* values() const { return v_.data(); }
+
+ private:
+  std::vector<Fr> v_;
+};
+
+// A CPU backend that keeps its h "on its device" (DeviceOnlyScalars), as the CUDA backend does,
+// and counts the calls that move h.
+class DeviceLikeBackend final : public Backend {
+ public:
+  std::string name() const override { return "device-like"; }
+  void msm_g1(G1Jacobian& out, const Fr* s, const G1Affine* p, size_t n) override { cpu_->msm_g1(out, s, p, n); }
+  void msm_g2(G2Jacobian& out, const Fr* s, const G2Affine* p, size_t n) override { cpu_->msm_g2(out, s, p, n); }
+  void ntt(Fr* data, size_t n, NttKind kind, const Fr& shift) override { cpu_->ntt(data, n, kind, shift); }
+  using Backend::msm_g1;
+  void msm_g1(G1Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG1& p, size_t first,
+              size_t n) override {
+    const auto* own = dynamic_cast<const DeviceOnlyScalars*>(&s);
+    if (!own) return Backend::msm_g1(out, s, s_first, p, first, n);
+    s.check_range(s_first, n);
+    p.check_range(first, n);
+    cpu_->msm_g1(out, own->values() + s_first, p.host() + first, n);
+  }
+  std::shared_ptr<const ResidentFr> constraint_quotient_resident(const ResidentRows& rows, const ResidentFr& z,
+                                                                 size_t n, const Fr& shift) override {
+    ++quotients_resident;
+    std::vector<Fr> h(n);
+    constraint_quotient(h.data(), rows, z, n, shift);
+    return std::make_shared<const DeviceOnlyScalars>(std::move(h));
+  }
+  std::shared_ptr<const ResidentFr> resident_copy(const ResidentFr& from) override {
+    ++copies;
+    return Backend::resident_copy(from);
+  }
+  int quotients_resident = 0, copies = 0;
+
+ private:
   std::unique_ptr<Backend> cpu_ = make_cpu_backend({1});
 };
 
@@ -179,6 +228,79 @@ TEST(SplitBackend, ResidentKeyProofsVerify) {
   std::string why;
   EXPECT_TRUE(verify(vk, pub, prove(rk, w, *split), &why)) << why;
   EXPECT_TRUE(verify(vk, pub, prove(key, w, *split), &why)) << why;
+}
+
+// h for a resident key: computed where part 0 keeps it and copied from there to the other parts
+// (Backend::resident_copy), not downloaded into a host vector and made resident again; with a
+// part 0 that keeps h off the host (as a GPU does) the split result has no host array either,
+// and read() still gives h. The proof verifies.
+TEST(SplitBackend, QuotientStaysWithPartZeroAndIsCopiedToTheOthers) {
+  using namespace prover;
+  const auto data = [](const char* name) { return (testing::test_data_dir() / name).string(); };
+  const VerificationKey vk = vk_from_json(read_json_file(data("small_vk.json")), "small_vk.json");
+  const std::vector<Fr> pub = public_from_json(read_json_file(data("small_public.json")));
+  const std::vector<Fr> w = read_wtns(data("small.wtns"));
+  const Zkey key = Zkey::open(data("small.zkey"));
+  auto one = make_cpu_backend({1});
+  const std::vector<Fr> want_h = compute_h(key, w, *one);
+
+  std::vector<std::unique_ptr<Backend>> parts;
+  parts.push_back(std::make_unique<DeviceLikeBackend>());
+  parts.push_back(std::make_unique<DeviceLikeBackend>());
+  parts.push_back(make_cpu_backend({1}));
+  auto* first = static_cast<DeviceLikeBackend*>(parts[0].get());
+  auto* second = static_cast<DeviceLikeBackend*>(parts[1].get());
+  auto split = make_split_backend(std::move(parts));
+  ResidentKey rk(key, *split);
+  const size_t n = key.header().domain_size;
+  const auto z = split->resident_fr(w.data(), w.size());
+  const auto h = split->constraint_quotient_resident(rk.resident_rows(), *z, n,
+                                                     snarkjs_coset_shift(unsigned(std::countr_zero(n))));
+  EXPECT_EQ(first->quotients_resident, 1);
+  EXPECT_EQ(first->copies, 0);
+  EXPECT_EQ(second->quotients_resident, 0);
+  EXPECT_EQ(second->copies, 1);
+  EXPECT_FALSE(h->has_host());
+  std::vector<Fr> got(h->size());
+  h->read(got.data());
+  EXPECT_EQ(got, want_h);
+  G1Jacobian want, msm;
+  one->msm_g1(want, want_h.data(), key.parts().h.data(), n);
+  split->msm_g1(msm, *h, 0, rk.h(), 0, n);
+  EXPECT_EQ(msm, want) << "the H MSM over every part's copy of h";
+  std::string why;
+  EXPECT_TRUE(verify(vk, pub, prove(rk, w, *split), &why)) << why;
+  EXPECT_EQ(first->quotients_resident, 2);
+
+  // Over CPU parts h has a host array, which the split result keeps.
+  auto cpus = split_of_cpus(2);
+  ResidentKey rk2(key, *cpus);
+  const auto z2 = cpus->resident_fr(w.data(), w.size());
+  const auto h2 = cpus->constraint_quotient_resident(rk2.resident_rows(), *z2, n,
+                                                     snarkjs_coset_shift(unsigned(std::countr_zero(n))));
+  ASSERT_TRUE(h2->has_host());
+  EXPECT_EQ(std::vector<Fr>(h2->host(), h2->host() + n), want_h);
+}
+
+// Backend::resident_copy: an array with a host array is made resident from it (the same host
+// array); one without is read back first.
+TEST(Backend, ResidentCopyReadsArraysWithoutAHostArray) {
+  auto rng = testing::seeded_rng();
+  auto cpu = make_cpu_backend({1});
+  std::vector<Fr> v(37);
+  for (auto& x : v) x = field_random<Fr>(rng);
+  const auto hosted = cpu->resident_fr(v.data(), v.size());
+  const auto c1 = cpu->resident_copy(*hosted);
+  EXPECT_EQ(c1->host(), v.data());
+  const DeviceOnlyScalars device_only(v);
+  EXPECT_THROW((void)device_only.host(), std::logic_error);
+  const auto c2 = cpu->resident_copy(device_only);
+  ASSERT_TRUE(c2->has_host());
+  EXPECT_NE(c2->host(), device_only.values());
+  EXPECT_EQ(std::vector<Fr>(c2->host(), c2->host() + v.size()), v);
+  std::vector<Fr> back(v.size());
+  c2->read(back.data());
+  EXPECT_EQ(back, v);
 }
 
 }  // namespace
