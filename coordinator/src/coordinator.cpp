@@ -732,11 +732,24 @@ struct Coordinator::Impl {
       if (!needed.count(sha) && artifacts.has(sha)) artifacts.remove(sha);
   }
 
+  // Sweeps of unused uploads: once a minute, or as often as the retention itself where that is
+  // shorter (tests), but no more often than heartbeats.
+  Clock::duration sweep_period() const {
+    return std::clamp<Clock::duration>(cfg.keep_uploads, std::chrono::milliseconds(cfg.heartbeat_interval_ms),
+                                       std::chrono::minutes(1));
+  }
+
   // Uploads no unfinished job or model needs, unused for cfg.keep_uploads (a witness submitted
-  // again within it is not uploaded twice; a re-upload counts as a use).
+  // again within it is not uploaded twice; a re-upload counts as a use), and at least one sweep
+  // period: a client that uploads and then names the upload (add_model, submit) always has that
+  // long, even with a retention of 0 h (which a sweep between the two requests would otherwise
+  // break: seen as a flaky test).
   void sweep_uploads() {
     const std::set<std::string> needed = needed_artifacts();
-    const auto cutoff = std::filesystem::file_time_type::clock::now() - cfg.keep_uploads;
+    const auto cutoff = std::filesystem::file_time_type::clock::now() -
+                        std::max<std::filesystem::file_time_type::duration>(
+                            std::chrono::duration_cast<std::filesystem::file_time_type::duration>(cfg.keep_uploads),
+                            std::chrono::duration_cast<std::filesystem::file_time_type::duration>(sweep_period()));
     uint64_t bytes = 0;
     size_t n = 0;
     for (const auto& sha : artifacts.list()) {
@@ -1235,9 +1248,7 @@ struct Coordinator::Impl {
     }
     if (now >= next_sweep) {
       sweep_uploads();
-      // Once a minute, or as often as the retention itself where that is shorter (tests).
-      next_sweep = now + std::clamp<Clock::duration>(cfg.keep_uploads, std::chrono::milliseconds(cfg.heartbeat_interval_ms),
-                                                     std::chrono::minutes(1));
+      next_sweep = now + sweep_period();
     }
     // Client uploads abandoned for ten minutes.
     for (auto it = client_uploads.begin(); it != client_uploads.end();)

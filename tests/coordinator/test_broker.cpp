@@ -285,10 +285,13 @@ TEST(Broker, AWorkerHoldingTheKeyResidentGetsTheShard) {
 }
 
 // Artifacts: a model's stay; a job's uploaded witness stays while the job runs; unused uploads go
-// after the retention (here zero, so at the next sweep).
+// after the retention (here zero, so at the first sweep after they are one sweep period old).
 TEST(Broker, UnusedUploadsAreRemovedAndWhatJobsAndModelsNeedStays) {
   CoordinatorConfig cfg;
-  cfg.heartbeat_interval_ms = 100;
+  // Retention 0 h: a sweep every heartbeat (500 ms), and an upload younger than that is kept,
+  // time for submit_small to name its uploads in add_model and submit even on a loaded machine
+  // (with 100 ms, a sweep between an upload and add_model once took the upload).
+  cfg.heartbeat_interval_ms = 500;
   cfg.keep_uploads = std::chrono::hours(0);
   Running r(cfg);
   auto c = r.client();
