@@ -193,18 +193,13 @@ class Bench {
     const auto z = device_.resident_fr(w.data(), w.size());
     const auto h = device_.constraint_quotient_resident(rk.resident_rows(), *z, hd.domain_size,
                                                         snarkjs_coset_shift(unsigned(std::countr_zero(hd.domain_size))));
-    const size_t priv = hd.n_public + 1;
     ProofMsms m[2];
     auto jobs = [&](ProofMsms& o, bool together) {
-      const MsmG1Job g1[] = {{&o.a, z.get(), 0, &rk.a(), 0, hd.n_vars},
-                             {&o.b1, z.get(), 0, &rk.b1(), 0, hd.n_vars},
-                             {&o.c, z.get(), priv, &rk.c(), 0, hd.n_vars - priv},
-                             {&o.h, h.get(), 0, &rk.h(), 0, hd.domain_size}};
-      const MsmG2Job g2[] = {{&o.b2, z.get(), 0, &rk.b2(), 0, hd.n_vars}};
+      const ProofMsmJobs j = proof_msm_jobs(rk, *z, *h, &o);  // the prover's own job list
       if (together)
-        device_.msm_jobs(g1, g2);
+        device_.msm_jobs(j.g1, j.g2);
       else
-        device_.Backend::msm_jobs(g1, g2);
+        device_.Backend::msm_jobs(j.g1, j.g2);
     };
     double med[2];
     for (int together = 0; together < 2; ++together) {

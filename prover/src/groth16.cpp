@@ -184,15 +184,9 @@ ProofMsms run_msms(const Zkey& key, const Fr* z, const Fr* h, Backend& backend, 
 // runs B2 beside the four G1 MSMs (Backend::msm_jobs), so they are timed as one step.
 ProofMsms run_msms(const ResidentKey& key, const ResidentFr& z, const ResidentFr& h, Backend& backend,
                    StepTimer& timer) {
-  const auto& hd = key.key().header();
   ProofMsms m;
-  const size_t priv = hd.n_public + 1;
-  const MsmG1Job g1[] = {{&m.a, &z, 0, &key.a(), 0, hd.n_vars},
-                         {&m.b1, &z, 0, &key.b1(), 0, hd.n_vars},
-                         {&m.c, &z, priv, &key.c(), 0, hd.n_vars - priv},
-                         {&m.h, &h, 0, &key.h(), 0, hd.domain_size}};
-  const MsmG2Job g2[] = {{&m.b2, &z, 0, &key.b2(), 0, hd.n_vars}};
-  backend.msm_jobs(g1, g2);
+  const ProofMsmJobs jobs = proof_msm_jobs(key, z, h, &m);
+  backend.msm_jobs(jobs.g1, jobs.g2);
   timer.done("MSMs A, B1, C, H (G1) and B2 (G2)");
   return m;
 }
@@ -206,6 +200,17 @@ Proof assemble_fresh(const ZkeyHeader& hd, const ProofMsms& m) {
 }
 
 }  // namespace
+
+ProofMsmJobs proof_msm_jobs(const ResidentKey& key, const ResidentFr& z, const ResidentFr& h, ProofMsms* m) {
+  const auto& hd = key.key().header();
+  const size_t priv = hd.n_public + 1;  // C covers the private signals only
+  ProofMsmJobs j;
+  j.g1 = {MsmG1Job{&m->a, &z, 0, &key.a(), 0, hd.n_vars}, MsmG1Job{&m->b1, &z, 0, &key.b1(), 0, hd.n_vars},
+          MsmG1Job{&m->c, &z, priv, &key.c(), 0, hd.n_vars - priv},
+          MsmG1Job{&m->h, &h, 0, &key.h(), 0, hd.domain_size}};
+  j.g2 = {MsmG2Job{&m->b2, &z, 0, &key.b2(), 0, hd.n_vars}};
+  return j;
+}
 
 ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<const Fr> h,
                        Backend& backend, const ProgressFn& progress) {

@@ -7,6 +7,7 @@
 // resident on the backend once, so that repeated proofs move only witness data.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -90,6 +91,15 @@ ProofMsms compute_msms(const Zkey& key, std::span<const Fr> witness, std::span<c
 // The same MSMs over the resident points of key.key(); equal results.
 ProofMsms compute_msms(const ResidentKey& key, std::span<const Fr> witness, std::span<const Fr> h,
                        Backend& backend, const ProgressFn& progress = {});
+
+// The five MSMs over a ResidentKey with the witness z and h resident, as the jobs prove() hands
+// Backend::msm_jobs (A, B1, C, H in G1; B2 in G2), writing into *m: for benchmarks that time the
+// same jobs run another way.
+struct ProofMsmJobs {
+  std::array<MsmG1Job, 4> g1;
+  std::array<MsmG2Job, 1> g2;
+};
+ProofMsmJobs proof_msm_jobs(const ResidentKey& key, const ResidentFr& z, const ResidentFr& h, ProofMsms* m);
 
 // pi_a = alpha1 + A + r delta1; pi_b = beta2 + B2 + s delta2;
 // pi_c = C + H + s pi_a + r (beta1 + B1 + s delta1) - r s delta1.
