@@ -117,6 +117,29 @@ std::vector<Fr> skewed_scalars(std::mt19937_64& rng, size_t n) {
   return s;
 }
 
+// n points P + iQ and n scalars, both on the device, with the MSM's value in closed form.
+template <class C>
+struct Case {
+  DeviceBuffer<Affine<C>> points;
+  std::vector<Fr> scalars;
+  DeviceBuffer<Fr> d_scalars;
+  Jacobian<C> want;
+};
+template <class C>
+Case<C> make_case(size_t n, bool skewed, std::mt19937_64& rng) {
+  const Fr a = random_fr(rng), b = random_fr(rng);
+  std::vector<Fr> scalars = skewed ? skewed_scalars(rng, n) : uniform_scalars(rng, n);
+  Fr sum = Fr::zero(), weighted = Fr::zero();
+  for (size_t i = 0; i < n; ++i) {
+    sum += scalars[i];
+    weighted += scalars[i] * Fr::from_u64(i);
+  }
+  Case<C> c{make_points<C>(n, a, b), std::move(scalars), {}, {}};
+  c.d_scalars = DeviceBuffer<Fr>(c.scalars);
+  c.want = scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical());
+  return c;
+}
+
 template <class Fn>
 Timing time_host_runs(Fn&& fn, int warmup, int reps) {
   for (int i = 0; i < warmup; ++i) fn();
@@ -154,16 +177,11 @@ class Bench {
   template <class C>
   void sweep(const char* prefix, unsigned lg, std::mt19937_64& rng) {
     const size_t n = size_t{1} << lg;
-    const Fr a = random_fr(rng), b = random_fr(rng);
-    const std::vector<Fr> scalars = uniform_scalars(rng, n);
-    Fr sum = Fr::zero(), weighted = Fr::zero();
-    for (size_t i = 0; i < n; ++i) {
-      sum += scalars[i];
-      weighted += scalars[i] * Fr::from_u64(i);
-    }
-    const Jacobian<C> want = scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical());
-    DeviceBuffer<Affine<C>> points = make_points<C>(n, a, b);
-    DeviceBuffer<Fr> d_scalars(scalars);
+    const Case<C> cs = make_case<C>(n, false, rng);
+    const std::vector<Fr>& scalars = cs.scalars;
+    const Jacobian<C>& want = cs.want;
+    const DeviceBuffer<Affine<C>>& points = cs.points;
+    const DeviceBuffer<Fr>& d_scalars = cs.d_scalars;
     std::vector<std::pair<std::string, gpu::MsmConfig>> configs;
     for (unsigned c = 12; c <= 18; ++c) {
       gpu::MsmConfig cfg;
@@ -274,20 +292,11 @@ class Bench {
   template <class C>
   bool profile_one(const char* name, unsigned lg, bool skewed, std::mt19937_64& rng) {
     const size_t n = size_t{1} << lg;
-    const Fr a = random_fr(rng), b = random_fr(rng);
-    const std::vector<Fr> scalars = skewed ? skewed_scalars(rng, n) : uniform_scalars(rng, n);
-    Fr sum = Fr::zero(), weighted = Fr::zero();
-    for (size_t i = 0; i < n; ++i) {
-      sum += scalars[i];
-      weighted += scalars[i] * Fr::from_u64(i);
-    }
-    const Jacobian<C> want = scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical());
-    DeviceBuffer<Affine<C>> points = make_points<C>(n, a, b);
-    DeviceBuffer<Fr> d_scalars(scalars);
+    const Case<C> cs = make_case<C>(n, skewed, rng);
     gpu::MsmDriver driver(0);
     Jacobian<C> got;
-    profiled(name, [&] { got = run_msm<C>(driver, d_scalars.data(), points.data(), n); });
-    const bool ok = got == want;
+    profiled(name, [&] { got = run_msm<C>(driver, cs.d_scalars.data(), cs.points.data(), n); });
+    const bool ok = got == cs.want;
     if (!ok) std::printf("%s: CHECK FAILED\n", name);
     return ok;
   }

@@ -207,13 +207,22 @@ TEST(SplitBackend, OnePartIsThatPartAndBadPartsAreRefused) {
   EXPECT_THROW(make_split_backend(std::move(with_null)), std::invalid_argument);
 }
 
+// The small circuit of tests/data: key, witness, public signals and verification key.
+struct SmallCircuit {
+  static std::string data(const char* name) { return (testing::test_data_dir() / name).string(); }
+  prover::VerificationKey vk = prover::vk_from_json(prover::read_json_file(data("small_vk.json")), "small_vk.json");
+  std::vector<Fr> pub = prover::public_from_json(prover::read_json_file(data("small_public.json")));
+  std::vector<Fr> w = prover::read_wtns(data("small.wtns"));
+  prover::Zkey key = prover::Zkey::open(data("small.zkey"));
+};
+
 TEST(SplitBackend, ResidentKeyProofsVerify) {
   using namespace prover;
-  const auto data = [](const char* name) { return (testing::test_data_dir() / name).string(); };
-  const VerificationKey vk = vk_from_json(read_json_file(data("small_vk.json")), "small_vk.json");
-  const std::vector<Fr> pub = public_from_json(read_json_file(data("small_public.json")));
-  const std::vector<Fr> w = read_wtns(data("small.wtns"));
-  const Zkey key = Zkey::open(data("small.zkey"));
+  const SmallCircuit sc;
+  const VerificationKey& vk = sc.vk;
+  const std::vector<Fr>& pub = sc.pub;
+  const std::vector<Fr>& w = sc.w;
+  const Zkey& key = sc.key;
   auto split = split_of_cpus(3);
   auto one = make_cpu_backend({1});
   ResidentKey rk(key, *split);
@@ -236,11 +245,11 @@ TEST(SplitBackend, ResidentKeyProofsVerify) {
 // and read() still gives h. The proof verifies.
 TEST(SplitBackend, QuotientStaysWithPartZeroAndIsCopiedToTheOthers) {
   using namespace prover;
-  const auto data = [](const char* name) { return (testing::test_data_dir() / name).string(); };
-  const VerificationKey vk = vk_from_json(read_json_file(data("small_vk.json")), "small_vk.json");
-  const std::vector<Fr> pub = public_from_json(read_json_file(data("small_public.json")));
-  const std::vector<Fr> w = read_wtns(data("small.wtns"));
-  const Zkey key = Zkey::open(data("small.zkey"));
+  const SmallCircuit sc;
+  const VerificationKey& vk = sc.vk;
+  const std::vector<Fr>& pub = sc.pub;
+  const std::vector<Fr>& w = sc.w;
+  const Zkey& key = sc.key;
   auto one = make_cpu_backend({1});
   const std::vector<Fr> want_h = compute_h(key, w, *one);
 
