@@ -218,25 +218,21 @@ struct SmallCircuit {
 
 TEST(SplitBackend, ResidentKeyProofsVerify) {
   using namespace prover;
-  const SmallCircuit sc;
-  const VerificationKey& vk = sc.vk;
-  const std::vector<Fr>& pub = sc.pub;
-  const std::vector<Fr>& w = sc.w;
-  const Zkey& key = sc.key;
+  const SmallCircuit c;
   auto split = split_of_cpus(3);
   auto one = make_cpu_backend({1});
-  ResidentKey rk(key, *split);
-  const std::vector<Fr> h = compute_h(key, w, *split);
-  EXPECT_EQ(h, compute_h(key, w, *one));
-  const ProofMsms a = compute_msms(rk, w, h, *split), b = compute_msms(key, w, h, *one);
+  ResidentKey rk(c.key, *split);
+  const std::vector<Fr> h = compute_h(c.key, c.w, *split);
+  EXPECT_EQ(h, compute_h(c.key, c.w, *one));
+  const ProofMsms a = compute_msms(rk, c.w, h, *split), b = compute_msms(c.key, c.w, h, *one);
   EXPECT_EQ(a.a, b.a);
   EXPECT_EQ(a.b1, b.b1);
   EXPECT_EQ(a.b2, b.b2);
   EXPECT_EQ(a.c, b.c);
   EXPECT_EQ(a.h, b.h);
   std::string why;
-  EXPECT_TRUE(verify(vk, pub, prove(rk, w, *split), &why)) << why;
-  EXPECT_TRUE(verify(vk, pub, prove(key, w, *split), &why)) << why;
+  EXPECT_TRUE(verify(c.vk, c.pub, prove(rk, c.w, *split), &why)) << why;
+  EXPECT_TRUE(verify(c.vk, c.pub, prove(c.key, c.w, *split), &why)) << why;
 }
 
 // h for a resident key: computed where part 0 keeps it and copied from there to the other parts
@@ -245,13 +241,9 @@ TEST(SplitBackend, ResidentKeyProofsVerify) {
 // and read() still gives h. The proof verifies.
 TEST(SplitBackend, QuotientStaysWithPartZeroAndIsCopiedToTheOthers) {
   using namespace prover;
-  const SmallCircuit sc;
-  const VerificationKey& vk = sc.vk;
-  const std::vector<Fr>& pub = sc.pub;
-  const std::vector<Fr>& w = sc.w;
-  const Zkey& key = sc.key;
+  const SmallCircuit c;
   auto one = make_cpu_backend({1});
-  const std::vector<Fr> want_h = compute_h(key, w, *one);
+  const std::vector<Fr> want_h = compute_h(c.key, c.w, *one);
 
   std::vector<std::unique_ptr<Backend>> parts;
   parts.push_back(std::make_unique<DeviceLikeBackend>());
@@ -260,9 +252,9 @@ TEST(SplitBackend, QuotientStaysWithPartZeroAndIsCopiedToTheOthers) {
   auto* first = static_cast<DeviceLikeBackend*>(parts[0].get());
   auto* second = static_cast<DeviceLikeBackend*>(parts[1].get());
   auto split = make_split_backend(std::move(parts));
-  ResidentKey rk(key, *split);
-  const size_t n = key.header().domain_size;
-  const auto z = split->resident_fr(w.data(), w.size());
+  ResidentKey rk(c.key, *split);
+  const size_t n = c.key.header().domain_size;
+  const auto z = split->resident_fr(c.w.data(), c.w.size());
   const auto h = split->constraint_quotient_resident(rk.resident_rows(), *z, n,
                                                      snarkjs_coset_shift(unsigned(std::countr_zero(n))));
   EXPECT_EQ(first->quotients_resident, 1);
@@ -274,17 +266,17 @@ TEST(SplitBackend, QuotientStaysWithPartZeroAndIsCopiedToTheOthers) {
   h->read(got.data());
   EXPECT_EQ(got, want_h);
   G1Jacobian want, msm;
-  one->msm_g1(want, want_h.data(), key.parts().h.data(), n);
+  one->msm_g1(want, want_h.data(), c.key.parts().h.data(), n);
   split->msm_g1(msm, *h, 0, rk.h(), 0, n);
   EXPECT_EQ(msm, want) << "the H MSM over every part's copy of h";
   std::string why;
-  EXPECT_TRUE(verify(vk, pub, prove(rk, w, *split), &why)) << why;
+  EXPECT_TRUE(verify(c.vk, c.pub, prove(rk, c.w, *split), &why)) << why;
   EXPECT_EQ(first->quotients_resident, 2);
 
   // Over CPU parts h has a host array, which the split result keeps.
   auto cpus = split_of_cpus(2);
-  ResidentKey rk2(key, *cpus);
-  const auto z2 = cpus->resident_fr(w.data(), w.size());
+  ResidentKey rk2(c.key, *cpus);
+  const auto z2 = cpus->resident_fr(c.w.data(), c.w.size());
   const auto h2 = cpus->constraint_quotient_resident(rk2.resident_rows(), *z2, n,
                                                      snarkjs_coset_shift(unsigned(std::countr_zero(n))));
   ASSERT_TRUE(h2->has_host());
