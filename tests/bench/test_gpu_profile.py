@@ -113,6 +113,13 @@ done
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("exited 5", r.stdout)
 
+    def test_a_failing_program_is_status_1_with_its_profile_summarised(self):
+        r = self.run_script(self.ncu(f'cp "{SAMPLE}" "$log"\nexit 1\n'))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("exited 1", r.stdout)
+        with open(os.path.join(self.out, "ncu-summary.txt")) as f:
+            self.assertEqual(f.read().count("3 kernel launches"), 2)
+
     def test_a_missing_program_is_status_1(self):
         os.remove(os.path.join(self.bin, "bench_gpu_ntt"))
         r = self.run_script(self.ncu(f'cp "{SAMPLE}" "$log"\n'))
