@@ -326,7 +326,7 @@ class Bench {
 };
 
 int run(int argc, char** argv) {
-  const Options o = parse_options(argc, argv, kUsage);
+  const Options o = parse_options(argc, argv, kUsage, /*can_profile=*/true);
   const gpu::GpuInfo g = gpu::probe_gpu();
   if (!g.usable) {
     std::fprintf(stderr, "bench_gpu_msm: %s\n", g.reason.c_str());

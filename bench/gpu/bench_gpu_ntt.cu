@@ -50,7 +50,8 @@ bool profile_one(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch
   const Fr g = snarkjs_coset_shift(log_n);
   DeviceBuffer<Fr> d(x);
   for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
-  // Two transforms run (profiled() warms up first): the check is on a fresh copy of the input.
+  // profiled() runs the transform twice (a warm-up first): the second starts again from the
+  // input, so the result checked is one transform's.
   std::string name = std::string("ntt_") + ntt_kind_name(kind) + "_2^" + std::to_string(log_n);
   if (batch > 1) name += "_x" + std::to_string(batch);
   const std::vector<Fr> input = d.download();
@@ -96,7 +97,7 @@ Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, 
 }
 
 int run(int argc, char** argv) {
-  const Options o = parse_options(argc, argv, kUsage);
+  const Options o = parse_options(argc, argv, kUsage, /*can_profile=*/true);
   const gpu::GpuInfo g = gpu::probe_gpu();
   if (!g.usable) {
     std::fprintf(stderr, "bench_gpu_ntt: %s\n", g.reason.c_str());

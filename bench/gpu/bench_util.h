@@ -69,7 +69,8 @@ struct Options {
   bool profile = false;  // only the key sizes, each once inside profiled(), for ncu
 };
 
-inline Options parse_options(int argc, char** argv, const char* usage) {
+// --profile is an option only of the benchmarks that have that mode (can_profile).
+inline Options parse_options(int argc, char** argv, const char* usage, bool can_profile = false) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -88,7 +89,7 @@ inline Options parse_options(int argc, char** argv, const char* usage) {
       o.warmup = std::max(0, std::atoi(value().c_str()));
     } else if (a == "--quick") {
       o.quick = true;
-    } else if (a == "--profile") {
+    } else if (a == "--profile" && can_profile) {
       o.profile = true;
     } else {
       std::fprintf(stderr, "%s: unknown option %s\n%s", argv[0], a.c_str(), usage);
@@ -169,7 +170,6 @@ inline int report(const char* program, const gpu::GpuInfo& g, const Options& o,
   return ok ? 0 : 1;
 }
 
-// main() of a benchmark: runs it, and turns an exception into one line and exit status 1.
 // --profile: `run` once untimed (tables, buffers and caches warm), then once more between
 // cudaProfilerStart and cudaProfilerStop, so `ncu --profile-from-start off` (bench/gpu/profile.sh)
 // records the kernels of one steady-state call and nothing else.
@@ -185,6 +185,7 @@ void profiled(const char* what, Fn&& run) {
   std::fflush(stdout);
 }
 
+// main() of a benchmark: runs it, and turns an exception into one line and exit status 1.
 inline int bench_main(const char* program, int (*run)(int, char**), int argc, char** argv) {
   try {
     return run(argc, argv);
