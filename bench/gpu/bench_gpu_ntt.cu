@@ -41,20 +41,31 @@ Fr random_fr(std::mt19937_64& rng) {
   }
 }
 
+std::vector<Fr> random_vector(std::mt19937_64& rng, size_t count) {
+  std::vector<Fr> x(count);
+  for (Fr& e : x) e = random_fr(rng);
+  return x;
+}
+
+// ntt_<kind>_2^<log_n>, with _x<batch> for several vectors.
+std::string result_name(NttKind kind, unsigned log_n, size_t batch) {
+  std::string name = std::string("ntt_") + ntt_kind_name(kind) + "_2^" + std::to_string(log_n);
+  if (batch > 1) name += "_x" + std::to_string(batch);
+  return name;
+}
+
 // --profile: one transform inside profiled(), checked against the CPU backend.
 bool profile_one(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
                  std::mt19937_64& rng) {
   const size_t n = size_t{1} << log_n;
-  std::vector<Fr> x(n * batch);
-  for (Fr& e : x) e = random_fr(rng);
+  const std::vector<Fr> input = random_vector(rng, n * batch);
   const Fr g = snarkjs_coset_shift(log_n);
-  DeviceBuffer<Fr> d(x);
+  DeviceBuffer<Fr> d(input);
+  std::vector<Fr> x = input;
   for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
   // profiled() runs the transform twice (a warm-up first): the second starts again from the
   // input, so the result checked is one transform's.
-  std::string name = std::string("ntt_") + ntt_kind_name(kind) + "_2^" + std::to_string(log_n);
-  if (batch > 1) name += "_x" + std::to_string(batch);
-  const std::vector<Fr> input = d.download();
+  const std::string name = result_name(kind, log_n, batch);
   bool first = true;
   profiled(name.c_str(), [&] {
     if (!first) ZK_CUDA_CHECK(cudaMemcpy(d.data(), input.data(), input.size() * sizeof(Fr), cudaMemcpyHostToDevice));
@@ -69,8 +80,7 @@ bool profile_one(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch
 Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
                const Options& o, std::mt19937_64& rng) {
   const size_t n = size_t{1} << log_n;
-  std::vector<Fr> x(n * batch);
-  for (Fr& e : x) e = random_fr(rng);
+  std::vector<Fr> x = random_vector(rng, n * batch);
   const Fr g = snarkjs_coset_shift(log_n);
   DeviceBuffer<Fr> d(x);
 
@@ -82,11 +92,9 @@ Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, 
   const bool ok = got == x;
 
   auto launch = [&] { ntt.run(d.data(), log_n, kind, g, batch, nullptr); };
-  std::string name = std::string("ntt_") + ntt_kind_name(kind) + "_2^" + std::to_string(log_n);
-  if (batch > 1) name += "_x" + std::to_string(batch);
   // bytes: one read and one write of the data, the least any NTT moves.
   Result r;
-  r.name = name;
+  r.name = result_name(kind, log_n, batch);
   r.unit = "butterfly";
   r.elements = double(n * batch);
   r.ops = double(batch) * double(n / 2) * log_n;
