@@ -24,7 +24,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "cuda/msm_steps.h"  // MsmOutOfMemory, msm::Tuning
+#include "cuda/msm_steps.h"  // MsmOutOfMemory, MsmTables, msm::Tuning
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
 
@@ -64,9 +64,26 @@ class MsmDriver {
   void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
   void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n);
 
+  // Point tables for MSMs over up to n points (stride n), the window width chosen for n on this
+  // device, as many tables as max_bytes holds (points of point_bytes each, table 0 included).
+  // tables = 1 (no tables) where fewer than two fit or a table would not pay.
+  MsmTables plan_tables(size_t n, size_t point_bytes, size_t max_bytes) const;
+  // Fills tables 1.. of `table` (device memory of this device, t.points() entries, 16-byte
+  // aligned) from the n points written at table[0, n) (n <= t.stride); returns when done. A point
+  // at infinity stays at infinity in every table. Throws std::invalid_argument for a table not on
+  // this device or a layout that does not fit.
+  void precompute_g1(G1Affine* table, size_t n, const MsmTables& t);
+  void precompute_g2(G2Affine* table, size_t n, const MsmTables& t);
+  // out = sum_i scalars[i] * table[i], i < n, through the tables precompute_g1/g2 wrote (table
+  // may point into table 0 at an offset; the others follow at t.stride). The scalars may lie on
+  // the host or the device as above.
+  void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
+  void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* table, size_t n, const MsmTables& t);
+
   // What the last call did, for logs and benchmarks.
   struct RunInfo {
     unsigned window_bits = 0;
+    unsigned tables = 1;  // point tables read (1: plain points)
     size_t batch_points = 0, batches = 0;
     bool scalars_on_device = false, points_on_device = false;
     // Device time of the phases, summed over batches (CUDA events on the compute stream):

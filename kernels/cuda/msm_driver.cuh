@@ -192,12 +192,32 @@ struct MsmDriver::Impl {
     return avail > reserve ? avail - reserve : 0;
   }
 
+  // tables: null for plain points.
   template <class C>
-  Jacobian<C> run(const Fr* scalars, const Affine<C>* points, size_t n);
+  Jacobian<C> run(const Fr* scalars, const Affine<C>* points, size_t n, const MsmTables* tables = nullptr);
+  template <class C>
+  void precompute(Affine<C>* table, size_t n, const MsmTables& t);
 };
 
 template <class C>
-Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, size_t n) {
+void MsmDriver::Impl::precompute(Affine<C>* table, size_t n, const MsmTables& t) {
+  using namespace msm_detail;
+  if (t.window_bits == 0 && t.tables > 1) throw std::invalid_argument("GPU MSM: point tables need their window width");
+  const msm::Layout l = msm::make_layout(t.window_bits ? t.window_bits : msm::kMinWindowBits, t.tables);
+  if (n > t.stride) throw std::invalid_argument("GPU MSM: point tables of stride " + std::to_string(t.stride) +
+                                                " cannot hold " + std::to_string(n) + " points");
+  if (n == 0 || l.tables == 1) return;
+  if (table == nullptr) throw std::invalid_argument("GPU MSM: null point table");
+  DeviceScope scope(device);
+  if (!on_device(table, device, "point tables"))
+    throw std::invalid_argument("GPU MSM: point tables must lie in device memory");
+  CudaExec ex{compute, nullptr, 0, host_word};
+  msm::precompute_tables(ex, table, n, t.stride, l);
+  ZK_CUDA_CHECK(cudaStreamSynchronize(compute));
+}
+
+template <class C>
+Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, size_t n, const MsmTables* tables) {
   using namespace msm_detail;
   last = RunInfo{};
   if (n == 0) return Jacobian<C>::infinity();
@@ -205,6 +225,8 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   DeviceScope scope(device);
   const bool s_dev = on_device(scalars, device, "scalars"), p_dev = on_device(points, device, "points");
   const bool staged = !s_dev || !p_dev;
+  if (tables && tables->tables > 1 && !p_dev)
+    throw std::invalid_argument("GPU MSM: point tables must lie in device memory");
 
   msm::PlanRequest req;
   req.n = n;
@@ -212,6 +234,11 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   req.point_bytes = sizeof(Affine<C>);
   req.xyzz_bytes = sizeof(Xyzz<C>);
   req.window_bits = cfg.window_bits;
+  if (tables && tables->tables > 1) {
+    req.window_bits = tables->window_bits;
+    req.tables = tables->tables;
+    req.table_stride = tables->stride;
+  }
   req.max_batch = cfg.max_batch_points;
   if (staged && cfg.host_batch_points)
     req.max_batch = req.max_batch ? std::min(req.max_batch, cfg.host_batch_points) : cfg.host_batch_points;
@@ -245,7 +272,7 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   CudaExec ex{compute, sort_temp.get(), sort_temp.capacity(), host_word};
 
   const size_t batches = (n + plan.batch - 1) / plan.batch;
-  last = RunInfo{plan.layout.c, plan.batch, batches, s_dev, p_dev};
+  last = RunInfo{plan.layout.c, plan.layout.tables, plan.batch, batches, s_dev, p_dev};
   auto count = [&](size_t k) { return std::min(plan.batch, n - k * plan.batch); };
   auto batch_scalars = [&](size_t k) -> const Fr* {
     return s_dev ? scalars + k * plan.batch : static_cast<const Fr*>(staging[k % 2].get());

@@ -7,4 +7,12 @@ void MsmDriver::msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* point
   out = impl_->run<G1Curve>(scalars, points, n);
 }
 
+void MsmDriver::precompute_g1(G1Affine* table, size_t n, const MsmTables& t) {
+  impl_->precompute<G1Curve>(table, n, t);
+}
+
+void MsmDriver::msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t) {
+  out = impl_->run<G1Curve>(scalars, table, n, &t);
+}
+
 }  // namespace zkinfer::gpu

@@ -37,6 +37,16 @@
 //  5. combine (host): sum_w 2^(c w) S_w by doubling, on the host: W points, a few hundred
 //     doublings, not worth a kernel of one thread.
 //
+// Point tables (precomputation, for points that stay on the device across MSMs, such as a
+// proving key): with T tables, table j holding 2^(j c G) P_i where G = ceil(W / T), digit window
+// w = j G + g of scalar i goes to bucket window g with point j of i. Then
+//   sum_i k_i P_i = sum_{g < G} 2^(c g) sum_{i, j} d_{i, jG+g} 2^(j c G) P_i,
+// an MSM of T n points with G windows: as many additions as before, but G windows of buckets to
+// reduce and combine instead of W (T = W: one). The buckets are the whole reduction's cost, so a
+// table also makes wider windows pay (fewer digits, hence fewer additions). The tables cost T
+// times the points' memory and one pass of doublings (PrecomputeStep) when the points are made
+// resident.
+//
 // Measured on an H200 (bench_gpu_msm, 2026-11-26; bench/results/gpu_check-2026-11-26-NVIDIA-H200.md),
 // when a run's end added its sum into the bucket (load, XYZZ addition, store): G1 2^20 in
 // 5.4 ms, of which the level-0 accumulation 3.5 ms; the tuning constants below were swept at
@@ -73,6 +83,18 @@ class MsmOutOfMemory : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Point tables (method above): for points that stay on the device across MSMs (a proving key),
+// `tables` copies of them, table j holding 2^(j c G) times the points (c = window_bits, G the
+// bucket windows the tables leave), so that each MSM reduces G windows of buckets instead of
+// all ceil(255 / c). Chosen by msm::plan_tables (MsmDriver::plan_tables), written by
+// MsmDriver::precompute_g1/g2; every MSM over the tables uses their window width.
+struct MsmTables {
+  unsigned window_bits = 0;
+  unsigned tables = 1;  // 1: plain points, no tables
+  size_t stride = 0;    // points from one table to the next (the length of table 0)
+  size_t points() const { return tables * stride; }
+};
+
 namespace msm {
 
 inline constexpr uint32_t kSignBit = 0x80000000u;
@@ -103,25 +125,36 @@ struct Tuning {
   uint32_t reduce_chunk = 8;
 };
 
-// Window layout: W windows of c bits; B = 2^(c-1) buckets per window, bucket b (1..B) of window
-// w at index w * B + b - 1. W c >= 255 so the signed recoding of a scalar below 2^254 never
-// carries out of the top window.
+// Window layout: W = ceil(255 / c) digit windows of c bits, so the signed recoding of a scalar
+// below 2^254 never carries out of the top window. Without point tables each digit window has
+// its buckets; with T tables (method, point tables) digit window w uses table w / G and the
+// buckets of window w % G, G = ceil(W / T) bucket windows. B = 2^(c-1) buckets per window,
+// bucket b (1..B) of window g at index g * B + b - 1.
 struct Layout {
   unsigned c = 0;
-  unsigned windows = 0;
+  unsigned windows = 0;        // bucket windows, G
+  unsigned digit_windows = 0;  // W
+  unsigned tables = 1;         // point tables read: ceil(W / G)
   uint32_t buckets = 0;
-  unsigned key_bits = 0;  // the sort's end bit: c + bit_width(W), room for the sentinel W << c
+  unsigned key_bits = 0;  // the sort's end bit: c + bit_width(G), room for the sentinel G << c
   ZK_HDI uint32_t sentinel() const { return uint32_t(windows) << c; }
   size_t total_buckets() const { return size_t(windows) * buckets; }
+  // Doublings from one table to the next.
+  unsigned table_shift() const { return c * windows; }
 };
 
-inline Layout make_layout(unsigned c) {
+// Window width c with up to max_tables point tables (1: none). The tables actually used may be
+// fewer (c = 16 with 10 tables: 16 digit windows, G = 2, so 8 tables).
+inline Layout make_layout(unsigned c, unsigned max_tables = 1) {
   if (c < kMinWindowBits || c > kMaxWindowBits)
     throw std::invalid_argument("GPU MSM: window_bits must be 0 or " + std::to_string(kMinWindowBits) +
                                 ".." + std::to_string(kMaxWindowBits) + ", got " + std::to_string(c));
+  if (max_tables == 0) throw std::invalid_argument("GPU MSM: point tables must be at least 1");
   Layout l;
   l.c = c;
-  l.windows = (255 + c - 1) / c;
+  l.digit_windows = (255 + c - 1) / c;
+  l.windows = (l.digit_windows + max_tables - 1) / max_tables;
+  l.tables = (l.digit_windows + l.windows - 1) / l.windows;
   l.buckets = uint32_t{1} << (c - 1);
   l.key_bits = c + unsigned(std::bit_width(l.windows));
   return l;
@@ -152,6 +185,11 @@ ZK_HDI void store(Fq2* p, const Fq2& v) {
   store(&p->c1, v.c1);
 }
 template <class C>
+ZK_HDI void store(Affine<C>* p, const Affine<C>& v) {
+  store(&p->x, v.x);
+  store(&p->y, v.y);
+}
+template <class C>
 ZK_HDI void store(Xyzz<C>* p, const Xyzz<C>& v) {
   store(&p->x, v.x);
   store(&p->y, v.y);
@@ -165,7 +203,8 @@ ZK_HDI uint64_t word_of(const U256& k, unsigned i) {
   return i == 0 ? k.w[0] : i == 1 ? k.w[1] : i == 2 ? k.w[2] : i == 3 ? k.w[3] : 0;
 }
 
-// 1. Signed digits of scalar i: pairs at [w * n + i] (window-major: writes coalesce).
+// 1. Signed digits of scalar i: pairs at [w * n + i] (window-major: writes coalesce). With point
+// tables, digit window w = j G + g is keyed by bucket window g and valued by point j * stride + i.
 struct DigitsStep {
   static constexpr unsigned kBlock = 256;
   const Fr* scalars;
@@ -173,13 +212,16 @@ struct DigitsStep {
   Layout layout;
   uint32_t* keys;
   uint32_t* vals;
+  size_t stride = 0;  // points from one table to the next (unused without tables)
 
   ZK_HDI void operator()(size_t i) const {
     const U256 k = load<true>(scalars + i).to_canonical();
     const unsigned c = layout.c;
     const uint32_t half = uint32_t{1} << (c - 1), mask = (uint32_t{1} << c) - 1;
     uint32_t carry = 0;
-    for (unsigned w = 0; w < layout.windows; ++w) {
+    unsigned g = 0;         // bucket window of digit window w
+    uint32_t point = uint32_t(i);  // index of the point it takes, in its table
+    for (unsigned w = 0; w < layout.digit_windows; ++w) {
       const unsigned off = w * c, word = off / 64, sh = off % 64;
       uint64_t bits = word_of(k, word) >> sh;
       if (sh + c > 64) bits |= word_of(k, word + 1) << (64 - sh);
@@ -188,8 +230,32 @@ struct DigitsStep {
       carry = neg;
       const uint32_t mag = neg ? (mask + 1) - v : v;  // 0..2^(c-1)
       const size_t at = size_t(w) * n + i;
-      keys[at] = mag ? (uint32_t(w) << c) | mag : layout.sentinel();
-      vals[at] = uint32_t(i) | (neg ? kSignBit : 0);
+      keys[at] = mag ? (uint32_t(g) << c) | mag : layout.sentinel();
+      vals[at] = point | (neg ? kSignBit : 0);
+      if (++g == layout.windows) {
+        g = 0;
+        point += uint32_t(stride);
+      }
+    }
+  }
+};
+
+// Point tables: entries j * stride + i for j = 1..tables-1, each 2^shift times the one before,
+// from the points 0..n-1 of table 0. Runs once, when points are made resident: one point's
+// doublings per thread and one inversion per table entry (Fermat, a few hundred products; batch
+// inversion would need a second pass and buffers for a step that runs once per key).
+template <class C>
+struct PrecomputeStep {
+  static constexpr unsigned kBlock = 128;
+  Affine<C>* table;
+  size_t stride;
+  unsigned shift, tables;
+
+  ZK_HDI void operator()(size_t i) const {
+    Xyzz<C> p = Xyzz<C>::from_affine(load(table + i));
+    for (unsigned j = 1; j < tables; ++j) {
+      for (unsigned k = 0; k < shift; ++k) p = p.dbl();
+      store(table + j * stride + i, p.to_affine());
     }
   }
 };
@@ -386,24 +452,47 @@ Jacobian<C> combine_windows(const Xyzz<C>* x, const Xyzz<C>* y, const Layout& l)
 // SM from the 8x32-bit multiply count; a dependent G1 addition about 4 us). Measured at 2^20
 // (G1 and G2): the width this picks, 16, and 15 are the fastest, within 2%; 12 and 18 are 10-20%
 // slower.
-inline double estimated_cost_us(size_t n, unsigned c, unsigned sm_count) {
+inline double estimated_cost_us(size_t n, const Layout& l, unsigned sm_count) {
   constexpr double kAddsPerSmPerUs = 40, kLevelLatencyUs = 100;
-  const Layout l = make_layout(c);
-  const double work = double(n) * l.windows + 3.0 * double(l.total_buckets());
-  const double levels = double((c - 1 + 2) / 3);
+  const double work = double(n) * l.digit_windows + 3.0 * double(l.total_buckets());
+  const double levels = double((l.c - 1 + 2) / 3);
   return work / (double(sm_count) * kAddsPerSmPerUs) + levels * kLevelLatencyUs;
 }
 
-// Window width for n points on sm_count SMs, at most max_bucket_points buckets in all.
-inline unsigned choose_window_bits(size_t n, unsigned sm_count, size_t max_bucket_points) {
+// Window width for n points on sm_count SMs, at most max_bucket_points buckets in all, with up
+// to max_tables point tables (1: none).
+inline unsigned choose_window_bits(size_t n, unsigned sm_count, size_t max_bucket_points, unsigned max_tables = 1) {
   unsigned best = 0;
   double best_cost = 0;
   for (unsigned c = kMinWindowBits; c <= kMaxWindowBits; ++c) {
-    if (make_layout(c).total_buckets() > max_bucket_points) break;
-    const double cost = estimated_cost_us(n, c, std::max(sm_count, 1u));
+    const Layout l = make_layout(c, max_tables);
+    if (l.total_buckets() > max_bucket_points) break;
+    const double cost = estimated_cost_us(n, l, std::max(sm_count, 1u));
     if (best == 0 || cost < best_cost) best = c, best_cost = cost;
   }
   return best;  // 0: not even the narrowest window fits
+}
+
+// Point tables for MSMs over up to n points (stride n) on sm_count SMs: the window width chosen
+// for n, as many tables as max_bytes holds (points of point_bytes each, table 0 included), and
+// buckets within bucket_bytes. tables = 1 (none) where fewer than two fit.
+inline MsmTables plan_tables(size_t n, size_t point_bytes, size_t max_bytes, unsigned sm_count, size_t bucket_bytes) {
+  MsmTables t;
+  t.stride = n;
+  if (n == 0 || point_bytes == 0 || n > kSignBit) return t;
+  // Values index tables * n points below 2^31 (DigitsStep); more tables than the narrowest
+  // width's windows are never used.
+  const size_t by_memory = max_bytes / n / point_bytes, by_index = size_t{kSignBit} / n;
+  const size_t most = std::min({by_memory, by_index, size_t{(255 + kMinWindowBits - 1) / kMinWindowBits}});
+  if (most < 2) return t;
+  const size_t xyzz_bytes = 2 * point_bytes;  // an XYZZ bucket holds twice an affine point's fields
+  const unsigned c = choose_window_bits(n, sm_count, bucket_bytes / xyzz_bytes, unsigned(most));
+  if (c == 0) return t;
+  const Layout l = make_layout(c, unsigned(most));
+  if (l.tables < 2) return t;
+  t.window_bits = c;
+  t.tables = l.tables;
+  return t;
 }
 
 // Pairs of one sort: the radix sort counts items in an int.
@@ -417,8 +506,9 @@ struct Plan {
   size_t n = 0;
   size_t batch = 0;  // points per batch
   size_t point_bytes = 0, xyzz_bytes = 0;
+  size_t table_stride = 0;  // with point tables: points from one table to the next
 
-  size_t pair_capacity() const { return batch * layout.windows; }
+  size_t pair_capacity() const { return batch * layout.digit_windows; }
   // More than one batch: later batches need their own bucket array (method, step 3).
   bool batched() const { return batch < n; }
   size_t target_segments() const { return size_t(sm_count) * tuning.segments_per_sm; }
@@ -477,6 +567,10 @@ struct PlanRequest {
   size_t point_bytes = 0;  // sizeof(Affine<C>)
   size_t xyzz_bytes = 0;   // sizeof(Xyzz<C>)
   unsigned window_bits = 0;
+  // Point tables (method): the tables the points come with, window_bits fixed by them, and the
+  // points from one table to the next (at least n). 1: plain points.
+  unsigned tables = 1;
+  size_t table_stride = 0;
   size_t max_batch = 0;                // 0: no limit
   size_t budget_bytes = SIZE_MAX;      // device memory the plan may use
   size_t staging_bytes_per_point = 0;  // input buffers for host inputs (both slots)
@@ -496,6 +590,16 @@ inline Plan make_plan(const PlanRequest& r) {
     throw std::invalid_argument("GPU MSM: reduce_max_first_chunk must be a power of two >= 2");
   if (r.tuning.segments_per_sm == 0 || r.tuning.reduce_threads_per_sm == 0)
     throw std::invalid_argument("GPU MSM: zero thread targets");
+  if (r.tables == 0) throw std::invalid_argument("GPU MSM: point tables must be at least 1");
+  if (r.tables > 1) {
+    if (r.window_bits == 0) throw std::invalid_argument("GPU MSM: point tables need their window width");
+    const Layout l = make_layout(r.window_bits, r.tables);
+    if (r.table_stride == 0 || r.table_stride < r.n || r.n > kSignBit ||
+        (l.tables - 1) > (size_t{kSignBit} - r.n) / r.table_stride)
+      throw std::invalid_argument("GPU MSM: point tables of stride " + std::to_string(r.table_stride) + " for " +
+                                  std::to_string(r.n) + " points (at least n, and " + std::to_string(l.tables) +
+                                  " tables must index below 2^31)");
+  }
   Plan p;
   p.tuning = r.tuning;
   p.sm_count = std::max(r.sm_count, 1u);
@@ -509,11 +613,12 @@ inline Plan make_plan(const PlanRequest& r) {
   if (c == 0)
     throw MsmOutOfMemory("GPU MSM: " + mib(r.budget_bytes) +
                          " of device memory do not hold the buckets of even the narrowest window");
-  p.layout = make_layout(c);
+  p.layout = make_layout(c, r.tables);
+  p.table_stride = r.tables > 1 ? r.table_stride : 0;
   const size_t min_batch = std::min<size_t>(std::max<size_t>(r.n, 1), 4096);
   size_t batch = std::max<size_t>(r.n, 1);
   if (r.max_batch) batch = std::min(batch, r.max_batch);
-  batch = std::min(batch, kMaxPairs / p.layout.windows);
+  batch = std::min(batch, kMaxPairs / p.layout.digit_windows);
   auto need = [&](size_t b) {
     p.batch = b;
     const size_t sort = r.sort_temp_bytes ? r.sort_temp_bytes(p.pair_capacity()) : 0;
@@ -598,8 +703,8 @@ void clear_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
 // non-zero pairs is left in *b.nnz.
 template <class Exec, class C>
 unsigned sort_batch(Exec& ex, const Plan& p, const Buffers<C>& b, const Fr* scalars, size_t nb) {
-  const size_t m = nb * p.layout.windows;
-  ex.launch(DigitsStep{scalars, nb, p.layout, b.keys[0], b.vals[0]}, nb);
+  const size_t m = nb * p.layout.digit_windows;
+  ex.launch(DigitsStep{scalars, nb, p.layout, b.keys[0], b.vals[0], p.table_stride}, nb);
   const unsigned cur = ex.sort_pairs(b.keys, b.vals, m, p.layout.key_bits);
   ex.zero(b.nnz, sizeof(uint32_t));
   ex.launch(CountStep{b.keys[cur], m, p.layout.sentinel(), b.nnz}, m);
@@ -658,8 +763,15 @@ Jacobian<C> reduce_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
   return combine_windows(hx.data(), hy.data(), l);
 }
 
-// The whole MSM, batch after batch, inputs already where the executor's steps read them. The
-// CUDA driver runs the same phases with input copies in between (msm_driver.cuh).
+// Point tables for n points whose table 0 is written at `table`, entries stride apart (method).
+template <class Exec, class C>
+void precompute_tables(Exec& ex, Affine<C>* table, size_t n, size_t stride, const Layout& l) {
+  if (l.tables > 1) ex.launch(PrecomputeStep<C>{table, stride, l.table_shift(), l.tables}, n);
+}
+
+// The whole MSM, batch after batch, inputs already where the executor's steps read them; with
+// point tables, `points` is table 0 (p.table_stride to the next). The CUDA driver runs the same
+// phases with input copies in between (msm_driver.cuh).
 template <class Exec, class C>
 Jacobian<C> run(Exec& ex, const Plan& p, const Buffers<C>& b, const Fr* scalars,
                 const Affine<C>* points, size_t n) {

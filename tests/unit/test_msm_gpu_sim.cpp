@@ -4,8 +4,9 @@
 // place of the radix sort, over an arena poisoned before use. Results are compared with the CPU
 // backend on random non-power-of-two sizes, skewed scalars (mostly 0, 1 and small), all-zero
 // scalars, n = 0 and 1, repeated, opposite and infinite points, forced window widths, tiny
-// segments and chunks (many carry and reduction levels), and batches; plus the plan's choices
-// and its out-of-memory error. No CUDA needed.
+// segments and chunks (many carry and reduction levels), batches, and point tables (made by the
+// precomputation step, read at an offset); plus the plan's choices and its out-of-memory error.
+// No CUDA needed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@ namespace zkinfer {
 namespace {
 
 namespace msm = gpu::msm;
+using gpu::MsmTables;
 
 class SimExec {
  public:
@@ -220,6 +222,115 @@ TYPED_TEST(MsmGpuSim, ForcedWindowWidths) {
   expect_matches(std::vector<Fr>(n, -Fr::from_u64(2)), p, SimOptions{4, 7, 0, {}}, rng, "r-2, 7 bits");
 }
 
+// Point tables: tables made by PrecomputeStep over all N points, then MSMs over sub-ranges
+// [first, first + n) of them (the resident-key case: table 0 at an offset, the others stride N
+// after it).
+template <class C>
+std::vector<Affine<C>> make_tables(const std::vector<Affine<C>>& all, const MsmTables& t, std::mt19937_64& rng) {
+  // Garbage past table 0: an entry the precomputation does not write shows.
+  std::vector<Affine<C>> table(t.points(), Affine<C>{C::Field::one(), C::Field::one()});
+  std::copy(all.begin(), all.end(), table.begin());
+  SimExec ex(rng);
+  msm::precompute_tables(ex, table.data(), all.size(), t.stride, msm::make_layout(t.window_bits, t.tables));
+  return table;
+}
+
+template <class C>
+Jacobian<C> simulate_with_tables(const std::vector<Fr>& s, const std::vector<Affine<C>>& table, size_t first,
+                                 const MsmTables& t, const SimOptions& o, std::mt19937_64& rng) {
+  msm::PlanRequest r;
+  r.n = s.size();
+  r.sm_count = o.sm_count;
+  r.point_bytes = sizeof(Affine<C>);
+  r.xyzz_bytes = sizeof(Xyzz<C>);
+  r.window_bits = t.window_bits;
+  r.tables = t.tables;
+  r.table_stride = t.stride;
+  r.max_batch = o.max_batch;
+  r.tuning = o.tuning;
+  const msm::Plan plan = msm::make_plan(r);
+  EXPECT_EQ(plan.layout.tables, t.tables);
+  const size_t bytes = msm::arena_bytes(plan);
+  std::unique_ptr<unsigned char[], AlignedFree> arena(
+      static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
+  std::memset(arena.get(), 0xa5, bytes);
+  const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
+  SimExec ex(rng);
+  return msm::run(ex, plan, b, s.data(), table.data() + first, s.size());
+}
+
+template <class C>
+void expect_tables_match(const std::vector<Fr>& s, const std::vector<Affine<C>>& all,
+                         const std::vector<Affine<C>>& table, size_t first, const MsmTables& t, const SimOptions& o,
+                         std::mt19937_64& rng, const std::string& what) {
+  SCOPED_TRACE(what + ", n=" + std::to_string(s.size()) + " from " + std::to_string(first) + ", window_bits=" +
+               std::to_string(t.window_bits) + ", tables=" + std::to_string(t.tables) + ", bucket windows=" +
+               std::to_string(msm::make_layout(t.window_bits, t.tables).windows));
+  const std::vector<Affine<C>> p(all.begin() + first, all.begin() + first + s.size());
+  const Jacobian<C> got = simulate_with_tables(s, table, first, t, o, rng), want = reference(s, p);
+  EXPECT_TRUE(got.is_on_curve());
+  EXPECT_TRUE(got == want);
+}
+
+TYPED_TEST(MsmGpuSim, PointTablesMatchCpu) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t total = 701;
+  auto all = progression_points<C>(rng, total);
+  all[5] = Affine<C>::infinity();
+  all[9] = all[8];
+  all[10] = -all[8];
+  struct Case {
+    unsigned c, max_tables;
+  };
+  // One bucket window (tables = digit windows), several, and table counts that leave the last
+  // table's windows partly unused (c = 16, 10 tables: G = 2, 8 tables).
+  for (Case k : {Case{8, 32}, Case{8, 5}, Case{11, 24}, Case{16, 10}, Case{13, 2}, Case{2, 9}}) {
+    const MsmTables t{k.c, msm::make_layout(k.c, k.max_tables).tables, total};
+    const auto table = make_tables(all, t, rng);
+    for (size_t first : {size_t{0}, size_t{137}}) {
+      const size_t n = total - first - 3;
+      expect_tables_match(uniform_scalars(rng, n), all, table, first, t, SimOptions{}, rng, "uniform");
+      expect_tables_match(skewed_scalars(rng, n), all, table, first, t, SimOptions{2, 0, 97, tiny_tuning()}, rng,
+                          "skewed, tiny, batches of 97");
+    }
+    if (k.c == 16) {
+      expect_tables_match(std::vector<Fr>(total, -Fr::one()), all, table, 0, t, SimOptions{}, rng, "r-1");
+      expect_tables_match(std::vector<Fr>(total, Fr::one()), all, table, 0, t, SimOptions{3, 0, 0, tiny_tuning()}, rng,
+                          "all one");
+      EXPECT_TRUE(simulate_with_tables(std::vector<Fr>(total, Fr::zero()), table, 0, t, SimOptions{}, rng).is_infinity());
+    }
+    if (k.c == 13)
+      expect_tables_match(std::vector<Fr>(total, -Fr::from_u64(2)), all, table, 0, t, SimOptions{}, rng, "r-2");
+  }
+}
+
+// Table j of point i is 2^(j c G) P_i, in affine form, infinity staying infinity.
+TYPED_TEST(MsmGpuSim, PointTableEntriesAreShiftedPoints) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  auto pts = progression_points<C>(rng, 5);
+  pts[3] = Affine<C>::infinity();
+  const size_t stride = 7;  // more than the points: entries 5, 6 of each table are not written
+  const msm::Layout l = msm::make_layout(12, 8);
+  ASSERT_EQ(l.tables, 8u);
+  ASSERT_EQ(l.windows, 3u);
+  std::vector<Affine<C>> table(l.tables * stride, Affine<C>{C::Field::one(), C::Field::one()});
+  std::copy(pts.begin(), pts.end(), table.begin());
+  SimExec ex(rng);
+  msm::precompute_tables(ex, table.data(), pts.size(), stride, l);
+  for (size_t i = 0; i < pts.size(); ++i) {
+    Jacobian<C> want = Jacobian<C>::from_affine(pts[i]);
+    for (unsigned j = 0; j < l.tables; ++j) {
+      EXPECT_EQ(table[j * stride + i], want.to_affine()) << "point " << i << ", table " << j;
+      for (unsigned k = 0; k < l.table_shift(); ++k) want = want.dbl();
+    }
+  }
+  for (unsigned j = 1; j < l.tables; ++j)
+    for (size_t i = pts.size(); i < stride; ++i)
+      EXPECT_EQ(table[j * stride + i], (Affine<C>{C::Field::one(), C::Field::one()})) << "entry written past n";
+}
+
 TEST(MsmGpuPlan, DigitsRecodeEveryScalar) {
   auto rng = testing::seeded_rng();
   // sum_w digit_w 2^(c w) == k for every width: checked through the pairs DigitsStep writes.
@@ -251,6 +362,80 @@ TEST(MsmGpuPlan, DigitsRecodeEveryScalar) {
       ASSERT_EQ(sum, s[i]) << "c=" << c << " scalar " << i;
     }
   }
+}
+
+// With tables, digit window w = j G + g goes to bucket window g with point j * stride + i, and
+// sum_w digit 2^(c g) 2^(j c G) is the scalar again.
+TEST(MsmGpuPlan, DigitsWithTablesNameTheShiftedPoint) {
+  auto rng = testing::seeded_rng();
+  std::vector<Fr> s = uniform_scalars(rng, 40);
+  s.push_back(-Fr::one());
+  const size_t stride = 1000;
+  for (unsigned c : {3u, 8u, 13u, 16u, 20u})
+    for (unsigned max_tables : {2u, 3u, 7u, 100u}) {
+      const msm::Layout l = msm::make_layout(c, max_tables);
+      ASSERT_LE(l.tables, max_tables);
+      ASSERT_GE(l.tables * l.windows, l.digit_windows);
+      ASSERT_LT((l.tables - 1) * l.windows, l.digit_windows) << "a table with no digit window";
+      std::vector<uint32_t> keys(s.size() * l.digit_windows), vals(keys.size());
+      const msm::DigitsStep step{s.data(), s.size(), l, keys.data(), vals.data(), stride};
+      for (size_t i = 0; i < s.size(); ++i) step(i);
+      const Fr base = Fr::from_u64(2).pow(c);
+      for (size_t i = 0; i < s.size(); ++i) {
+        Fr sum = Fr::zero();
+        for (unsigned w = 0; w < l.digit_windows; ++w) {
+          const uint32_t key = keys[w * s.size() + i], val = vals[w * s.size() + i];
+          const unsigned j = w / l.windows, g = w % l.windows;
+          ASSERT_EQ(val & ~msm::kSignBit, j * stride + i);
+          if (key == l.sentinel()) continue;
+          ASSERT_EQ(key >> c, g);
+          ASSERT_LT(key, uint32_t{1} << l.key_bits);
+          const uint32_t mag = key & ((1u << c) - 1);
+          // The table's 2^(j c G) times the window's 2^(c g): 2^(c w).
+          const Fr d = Fr::from_u64(mag) * base.pow(uint64_t(w));
+          sum += (val & msm::kSignBit) ? -d : d;
+        }
+        ASSERT_EQ(sum, s[i]) << "c=" << c << ", tables " << l.tables << ", scalar " << i;
+      }
+    }
+}
+
+TEST(MsmGpuPlan, TablesFollowMemoryAndIndexLimits) {
+  const size_t n = size_t{1} << 20, pt = sizeof(G1Affine);
+  // Memory for 3 tables: at most 3.
+  MsmTables t = msm::plan_tables(n, pt, 3 * n * pt, 132, size_t{1} << 32);
+  EXPECT_GE(t.tables, 2u);
+  EXPECT_LE(t.tables, 3u);
+  EXPECT_EQ(t.stride, n);
+  EXPECT_EQ(msm::make_layout(t.window_bits, t.tables).tables, t.tables) << "not normalised";
+  // Plenty of memory: one bucket window.
+  t = msm::plan_tables(n, pt, SIZE_MAX, 132, size_t{1} << 32);
+  EXPECT_EQ(msm::make_layout(t.window_bits, t.tables).windows, 1u);
+  EXPECT_EQ(t.tables, msm::make_layout(t.window_bits).digit_windows);
+  // Fewer than two tables fit, or index past 2^31: none.
+  EXPECT_EQ(msm::plan_tables(n, pt, 2 * n * pt - 1, 132, size_t{1} << 32).tables, 1u);
+  EXPECT_EQ(msm::plan_tables(size_t{3} << 29, pt, SIZE_MAX, 132, size_t{1} << 32).tables, 1u);
+  EXPECT_LE(msm::plan_tables(size_t{1} << 29, pt, SIZE_MAX, 132, size_t{1} << 32).tables, 4u);
+  EXPECT_EQ(msm::plan_tables(0, pt, SIZE_MAX, 132, size_t{1} << 32).tables, 1u);
+  // The plan refuses tables it cannot index or that lack their width.
+  msm::PlanRequest r;
+  r.n = 1000;
+  r.point_bytes = pt;
+  r.xyzz_bytes = sizeof(G1Xyzz);
+  r.tables = 4;
+  EXPECT_THROW(msm::make_plan(r), std::invalid_argument);  // no window width
+  r.window_bits = 16;
+  r.table_stride = 999;
+  EXPECT_THROW(msm::make_plan(r), std::invalid_argument);  // stride below n
+  r.table_stride = size_t{1} << 30;
+  EXPECT_THROW(msm::make_plan(r), std::invalid_argument);  // 4 tables of 2^30 index past 2^31
+  r.table_stride = 1000;
+  const msm::Plan p = msm::make_plan(r);
+  EXPECT_EQ(p.layout.windows, 4u);
+  EXPECT_EQ(p.pair_capacity(), p.batch * 16);  // every digit window has its pairs
+  EXPECT_EQ(p.layout.total_buckets(), size_t{4} << 15);
+  r.tables = 0;
+  EXPECT_THROW(msm::make_plan(r), std::invalid_argument);
 }
 
 TEST(MsmGpuPlan, WindowWidthGrowsWithSizeAndFitsMemory) {
