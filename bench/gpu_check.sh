@@ -298,6 +298,11 @@ AB_PAIRS=(
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_forward_2^24|NTT 2^24: scratch vector vs reordering pass (tables both)"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_computed_forward_2^24|NTT 2^24: twiddle tables vs computed (scratch both)"
   "ntt_sweep_t12_th256_mc0_forward_2^24|ntt_sweep_t11_th256_mc2_forward_2^24|NTT 2^24: two passes of 2^12 tiles vs the default three"
+  "g1_msm_tables_2^20|g1_msm_2^20|G1 MSM 2^20: point tables vs plain points"
+  "g1_msm_tables_2^24|g1_msm_2^24|G1 MSM 2^24: point tables vs plain points"
+  "g2_msm_tables_2^20|g2_msm_2^20|G2 MSM 2^20: point tables vs plain points"
+  "g2_msm_tables_2^20|g1_msm_tables_2^20|G2 vs G1 MSM 2^20, point tables (target <= 3)"
+  "groth16_resident_2^20|groth16_resident_no_tables_2^20|Groth16 2^20, key resident: MSM point tables vs none"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
 )

@@ -7,7 +7,9 @@
 // host computes, then one inversion per point), so 2^24 points take well under a second. Every
 // result is checked in closed form: sum s_i P_i = (a sum s_i + b sum i s_i) G for P = aG, Q = bG.
 // Timing is host wall-clock around each (synchronous) call, median of the timed runs; each line
-// also shows the driver's device time per phase (sort, accumulate, reduce) of the last run. Sizes
+// also shows the driver's device time per phase (sort, accumulate, reduce) of the last run.
+// The *_tables series and the tables sweep run over point tables (MsmTables) made from the
+// points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
 // its 10 minutes (they are listed as skipped). Then a sweep at 2^20 over window widths and the
 // segment and reduction tuning (msm::Tuning), the data for the plan's constants, and the
@@ -288,6 +290,63 @@ class Bench {
     }
   }
 
+  // MSMs over point tables (MsmTables): for each size the tables the driver plans within
+  // max_table_bytes are made from the points (that time is printed apart, it is paid once per
+  // key), then the MSM is timed as in series(). The resident-key case of the CUDA backend.
+  template <class C>
+  void series_tables(const char* prefix, const std::vector<unsigned>& logs, std::mt19937_64& rng) {
+    const unsigned max_log = logs.back();
+    const size_t max_n = size_t{1} << max_log;
+    const Fr a = random_fr(rng), b = random_fr(rng);
+    const std::vector<Fr> scalars = uniform_scalars(rng, max_n);
+    const DeviceBuffer<Affine<C>> points = make_points<C>(max_n, a, b);
+    const DeviceBuffer<Fr> d_scalars(scalars);
+    gpu::MsmDriver driver;
+    for (unsigned lg : logs) {
+      const size_t n = size_t{1} << lg;
+      const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
+      if (seconds_since(t0_) > budget_s_) {
+        std::printf("%-28s skipped: past the %.0f s budget
+", name.c_str(), budget_s_);
+        skipped_.push_back(name);
+        continue;
+      }
+      size_t free = 0, total = 0;
+      ZK_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+      const gpu::MsmTables t = driver.plan_tables(n, sizeof(Affine<C>), std::min(free / 2, size_t{32} << 30));
+      Fr sum = Fr::zero(), weighted = Fr::zero();
+      for (size_t i = 0; i < n; ++i) {
+        sum += scalars[i];
+        weighted += scalars[i] * Fr::from_u64(i);
+      }
+      measure_tables<C>(name, driver, t, points.data(), d_scalars.data(), n,
+                        scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical()),
+                        n >= (size_t{1} << 22) ? std::min(o_.reps, 5) : o_.reps);
+    }
+  }
+
+  // Point tables at 2^lg with forced window widths and table counts: the data for
+  // msm::plan_tables's choice (every digit window its own table: one bucket window; or two).
+  template <class C>
+  void sweep_tables(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+    const size_t n = size_t{1} << lg;
+    const Case<C> cs = make_case<C>(n, false, rng);
+    gpu::MsmDriver driver;
+    for (unsigned c : {12u, 14u, 16u, 18u, 20u, 22u}) {
+      for (unsigned windows : {1u, 2u}) {
+        const gpu::msm::Layout l = gpu::msm::make_layout(c, (gpu::msm::make_layout(c).digit_windows + windows - 1) / windows);
+        const gpu::MsmTables t{c, l.tables, n};
+        const std::string name = std::string(prefix) + "_2^" + std::to_string(lg) + "_c" + std::to_string(c) + "_g" +
+                                 std::to_string(l.windows);
+        if (seconds_since(t0_) > budget_s_) {
+          skipped_.push_back(name);
+          continue;
+        }
+        measure_tables<C>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
+      }
+    }
+  }
+
   // --profile: one MSM at 2^lg inside profiled(), with the closed-form check.
   template <class C>
   bool profile_one(const char* name, unsigned lg, bool skewed, std::mt19937_64& rng) {
@@ -299,6 +358,37 @@ class Bench {
     const bool ok = got == cs.want;
     if (!ok) std::printf("%s: CHECK FAILED\n", name);
     return ok;
+  }
+
+  // Tables t made from points[0, n) into a buffer of their own, then the MSM timed over them.
+  template <class C>
+  void measure_tables(const std::string& name, gpu::MsmDriver& driver, const gpu::MsmTables& t,
+                      const Affine<C>* points, const Fr* d_scalars, size_t n, const Jacobian<C>& want, int reps) {
+    DeviceBuffer<Affine<C>> table(t.points());
+    ZK_CUDA_CHECK(cudaMemcpy(table.data(), points, n * sizeof(Affine<C>), cudaMemcpyDeviceToDevice));
+    ZK_CUDA_CHECK(cudaDeviceSynchronize());
+    const auto t0 = Clock::now();
+    if constexpr (std::is_same_v<C, G1Curve>)
+      driver.precompute_g1(table.data(), n, t);
+    else
+      driver.precompute_g2(table.data(), n, t);
+    const double pre_ms = seconds_since(t0) * 1e3;
+    auto msm = [&] {
+      Jacobian<C> r;
+      if constexpr (std::is_same_v<C, G1Curve>)
+        driver.msm_g1(r, d_scalars, table.data(), n, t);
+      else
+        driver.msm_g2(r, d_scalars, table.data(), n, t);
+      return r;
+    };
+    Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
+    r.check_ok = msm() == want;
+    r.t = time_host_runs(msm, std::min(o_.warmup, 1), reps);
+    print_line(name, r, driver.last_run());
+    std::printf("%-28s   %u tables of window %u bits (%zu MiB), made in %.1f ms
+", "", t.tables, t.window_bits,
+                (t.points() * sizeof(Affine<C>)) >> 20, pre_ms);
+    results_.push_back(r);
   }
 
   int finish() {
@@ -345,10 +435,17 @@ int run(int argc, char** argv) {
   }
   b.series<G1Curve>({"g1_msm", false, false, top}, 16, rng);
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
+  auto up_to_top = [&](std::vector<unsigned> logs) {
+    std::erase_if(logs, [&](unsigned lg) { return lg > top; });
+    return logs;
+  };
+  b.series_tables<G1Curve>("g1_msm_tables", up_to_top({16, 18, 20, 22, 24}), rng);
+  b.series_tables<G2Curve>("g2_msm_tables", up_to_top({16, 20, 24}), rng);
   b.series<G1Curve>({"g1_msm_skewed", true, false, top}, 20, rng);
   b.series<G1Curve>({"g1_msm_host_scalars", false, true, top}, 20, rng);
   b.sweep<G1Curve>("g1_sweep", o.quick ? 16 : 20, rng);
   b.sweep<G2Curve>("g2_sweep", o.quick ? 16 : 20, rng);
+  b.sweep_tables<G1Curve>("g1_tables_sweep", o.quick ? 16 : 20, rng);
   b.copy_rates(64);
   return b.finish();
 }

@@ -28,7 +28,12 @@ namespace {
 
 std::string mib(size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
-// A device array of n T, or a clear std::runtime_error naming `what` when the device lacks the
+class DeviceOutOfMemory : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A device array of n T, or a clear DeviceOutOfMemory naming `what` when the device lacks the
 // memory (the failed allocation leaves no CUDA error behind).
 template <class T>
 DeviceBuffer<T> allocate_or_explain(size_t n, const std::string& what) {
@@ -39,8 +44,8 @@ DeviceBuffer<T> allocate_or_explain(size_t n, const std::string& what) {
     (void)cudaGetLastError();  // else the next launch check would report this failure
     size_t free = 0, total = 0;
     (void)cudaMemGetInfo(&free, &total);
-    throw std::runtime_error("GPU out of memory: " + what + " need " + mib(n * sizeof(T)) + ", " + mib(free) +
-                             " of " + mib(total) + " are free (a smaller key, or the CPU backend)");
+    throw DeviceOutOfMemory("GPU out of memory: " + what + " need " + mib(n * sizeof(T)) + ", " + mib(free) +
+                            " of " + mib(total) + " are free (a smaller key, or the CPU backend)");
   }
 }
 
@@ -87,6 +92,21 @@ class DeviceResident final : public ResidentArray<A> {
                                         stream));
     ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
+  // Points copied in, followed in the same buffer by their MSM point tables (t.tables > 1),
+  // which `msm` computes from them on its stream.
+  DeviceResident(const A* host, size_t n, int device, const char* what, PinnedCopier& copier, const MsmTables& t,
+                 MsmDriver& msm)
+      : ResidentArray<A>(host, n),
+        device_(device),
+        buf_(allocate_or_explain<A>(t.points(), std::to_string(n) + " resident " + what + " points with " +
+                                                    std::to_string(t.tables) + " MSM tables")),
+        tables_(t) {
+    upload_now(buf_, host, n, msm.stream(), copier);
+    if constexpr (std::is_same_v<A, G1Affine>)
+      msm.precompute_g1(buf_.data(), n, t);
+    else
+      msm.precompute_g2(buf_.data(), n, t);
+  }
   // Values of an array without a host array come back from the device.
   void read(A* out) const override {
     if (this->has_host()) return ResidentArray<A>::read(out);
@@ -96,10 +116,13 @@ class DeviceResident final : public ResidentArray<A> {
   size_t device_bytes() const override { return buf_.size() * sizeof(A); }
   const A* device_data() const { return buf_.data(); }
   int device() const { return device_; }
+  // MSM point tables after the values (tables = 1: none).
+  const MsmTables& tables() const { return tables_; }
 
  private:
   int device_;
   DeviceBuffer<A> buf_;
+  MsmTables tables_{0, 1, this->size()};
 };
 
 // Constraint rows (CSR) copied once into device memory.
@@ -131,8 +154,12 @@ class DeviceRows final : public ResidentRows {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(const GpuInfo& info, int device)
-      : name_("cuda (" + info.name + ")"), device_(device), msm_(device), msm_g2_side_(device) {
+  CudaBackend(const GpuInfo& info, int device, unsigned msm_tables)
+      : name_("cuda (" + info.name + ")"),
+        device_(device),
+        msm_tables_(msm_tables),
+        msm_(device),
+        msm_g2_side_(device) {
     ZK_CUDA_CHECK(cudaSetDevice(device));
     ntt_ = std::make_unique<NttDriver>();
   }
@@ -149,18 +176,18 @@ class CudaBackend final : public Backend {
   using Backend::msm_g1;
   using Backend::msm_g2;
   std::shared_ptr<const ResidentG1> resident_g1(const G1Affine* points, size_t n) override {
-    return make_resident(points, n, "G1");
+    return make_resident_points(points, n, "G1");
   }
   std::shared_ptr<const ResidentG2> resident_g2(const G2Affine* points, size_t n) override {
-    return make_resident(points, n, "G2");
+    return make_resident_points(points, n, "G2");
   }
   void msm_g1(G1Jacobian& out, const Fr* scalars, const ResidentG1& points, size_t first, size_t n) override {
     points.check_range(first, n);
-    msm_.msm_g1(out, scalars, device_or_host(points) + first, n);
+    msm_over(msm_, out, scalars, points, first, n);
   }
   void msm_g2(G2Jacobian& out, const Fr* scalars, const ResidentG2& points, size_t first, size_t n) override {
     points.check_range(first, n);
-    msm_.msm_g2(out, scalars, device_or_host(points) + first, n);
+    msm_over(msm_, out, scalars, points, first, n);
   }
 
   std::shared_ptr<const ResidentFr> resident_fr(const Fr* values, size_t n) override {
@@ -274,17 +301,55 @@ class CudaBackend final : public Backend {
   void run_job(MsmDriver& driver, const Job& j) {
     j.scalars->check_range(j.s_first, j.n);
     j.points->check_range(j.first, j.n);
-    const Fr* s = device_or_host(*j.scalars) + j.s_first;
-    if constexpr (std::is_same_v<Job, MsmG1Job>)
-      driver.msm_g1(*j.out, s, device_or_host(*j.points) + j.first, j.n);
-    else
-      driver.msm_g2(*j.out, s, device_or_host(*j.points) + j.first, j.n);
+    msm_over(driver, *j.out, device_or_host(*j.scalars) + j.s_first, *j.points, j.first, j.n);
+  }
+
+  // out = MSM of scalars with points [first, first + n): through the point tables where this
+  // device holds the points with tables, else as for any device or host points.
+  template <class C>
+  void msm_over(MsmDriver& driver, Jacobian<C>& out, const Fr* scalars, const ResidentArray<Affine<C>>& points,
+                size_t first, size_t n) {
+    const auto* d = dynamic_cast<const DeviceResident<Affine<C>>*>(&points);
+    const bool tables = d && d->device() == device_ && d->tables().tables > 1;
+    const Affine<C>* p = device_or_host(points) + first;
+    if constexpr (std::is_same_v<C, G1Curve>) {
+      if (tables)
+        driver.msm_g1(out, scalars, p, n, d->tables());
+      else
+        driver.msm_g1(out, scalars, p, n);
+    } else {
+      if (tables)
+        driver.msm_g2(out, scalars, p, n, d->tables());
+      else
+        driver.msm_g2(out, scalars, p, n);
+    }
   }
 
   template <class A>
   std::shared_ptr<const ResidentArray<A>> make_resident(const A* values, size_t n, const char* what) {
     DeviceScope scope(device_);
     return std::make_shared<const DeviceResident<A>>(values, n, device_, msm_.stream(), what, pinned_);
+  }
+  // Points with MSM point tables where CudaBackendConfig::msm_tables and the memory allow
+  // (1/16 of the device, a quarter of what is free); without, where they do not or their
+  // allocation fails.
+  template <class A>
+  std::shared_ptr<const ResidentArray<A>> make_resident_points(const A* points, size_t n, const char* what) {
+    DeviceScope scope(device_);
+    if (msm_tables_ != 1 && n > 0) {
+      size_t free = 0, total = 0;
+      ZK_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+      size_t budget = std::min(total / 16, free / 4);
+      if (msm_tables_ > 1) budget = std::min(budget, size_t{msm_tables_} * n * sizeof(A));
+      const MsmTables t = msm_.plan_tables(n, sizeof(A), budget);
+      if (t.tables > 1) {
+        try {
+          return std::make_shared<const DeviceResident<A>>(points, n, device_, what, pinned_, t, msm_);
+        } catch (const DeviceOutOfMemory&) {
+        }
+      }
+    }
+    return make_resident(points, n, what);
   }
   // This backend's device copy, or the host array of a resident array made elsewhere (the CPU
   // backend's, another device's): the MSM driver copies those in as for any host input.
@@ -296,6 +361,7 @@ class CudaBackend final : public Backend {
 
   std::string name_;
   int device_;
+  unsigned msm_tables_;  // CudaBackendConfig::msm_tables
   MsmDriver msm_;
   MsmDriver msm_g2_side_;  // msm_jobs' G2 MSMs, beside msm_'s G1 ones
   std::unique_ptr<NttDriver> ntt_;
@@ -317,7 +383,7 @@ std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::st
     for (int d = 0; d < std::max(count, 1); ++d) {
       const GpuInfo info = probe_gpu(d);
       if (info.usable)
-        parts.push_back(std::make_unique<CudaBackend>(info, d));
+        parts.push_back(std::make_unique<CudaBackend>(info, d, cfg.msm_tables));
       else if (first_reason.empty())
         first_reason = info.reason;
     }
@@ -332,7 +398,7 @@ std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::st
     if (why_not) *why_not = info.reason;
     return nullptr;
   }
-  return std::make_unique<CudaBackend>(info, cfg.device);
+  return std::make_unique<CudaBackend>(info, cfg.device, cfg.msm_tables);
 }
 
 }  // namespace zkinfer::gpu

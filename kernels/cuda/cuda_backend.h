@@ -1,7 +1,8 @@
 // The CUDA implementation of the Backend interface (backend.h): the MSM and NTT drivers of one
 // GPU, created once and kept, so their streams, tables and scratch buffers serve every proof.
 // resident_g1/resident_g2 copy points into device memory once (a proving key: see
-// prover/resident_key.h); MSMs over them read the device copy in place and move only scalars.
+// prover/resident_key.h) and add MSM point tables where memory allows; MSMs over them read the
+// device copy in place and move only scalars.
 // Checked against the CPU backend on an H100 (tests/gpu, bench/gpu_check.sh; first 2026-11-26).
 #pragma once
 
@@ -18,6 +19,11 @@ struct CudaBackendConfig {
   // (split_backend.h) that spreads each MSM over them and keeps a slice of each resident key
   // array on each.
   bool all_devices = false;
+  // MSM point tables (MsmTables, msm.h) for each resident point array (a proving key's): the
+  // most tables per array; 0 chooses by memory, 1 makes none. An array with its tables takes at
+  // most 1/16 of the device's memory and a quarter of what is free when it is made; where two
+  // tables do not fit, or allocating them fails, the array is kept without.
+  unsigned msm_tables = 0;
 };
 
 // The backend on `device` (or on every usable GPU), or nullptr with `why_not` set ("no usable

@@ -158,29 +158,51 @@ TEST_F(GpuGroth16, ResidentKeysAcrossBackends) {
   expect_same_msms(compute_msms(on_gpu, w, h, cpu()), want, "CUDA-made key on the CPU");
 }
 
+// Resident points with MSM point tables (the default: CudaBackendConfig::msm_tables), with at
+// most three, and without: MSMs over ranges of them against the CPU.
 TEST_F(GpuGroth16, ResidentRangesEqualCpu) {
   auto rng = zkinfer::testing::seeded_rng();
   const size_t n = std::min<size_t>(3001, key().header().n_vars);
   const auto& p = key().parts();
   std::vector<Fr> s(n);
   for (auto& x : s) x = field_random<Fr>(rng);
-  auto g1 = cuda().resident_g1(p.a.data(), n);
-  auto g2 = cuda().resident_g2(p.b2.data(), n);
-  EXPECT_EQ(g1->device_bytes(), n * sizeof(G1Affine));
-  EXPECT_EQ(g2->device_bytes(), n * sizeof(G2Affine));
-  const std::pair<size_t, size_t> ranges[] = {{0, n}, {0, 0}, {n, 0}, {1, n - 1}, {n / 3, n / 2}, {n - 1, 1}};
-  for (auto [first, len] : ranges) {
-    G1Jacobian a, b;
-    cuda().msm_g1(a, s.data(), *g1, first, len);
-    cpu().msm_g1(b, s.data(), p.a.data() + first, len);
-    EXPECT_EQ(a, b) << "G1 [" << first << ", +" << len << ")";
-    G2Jacobian c, d;
-    cuda().msm_g2(c, s.data(), *g2, first, len);
-    cpu().msm_g2(d, s.data(), p.b2.data() + first, len);
-    EXPECT_EQ(c, d) << "G2 [" << first << ", +" << len << ")";
+  std::string why;
+  gpu::CudaBackendConfig cfg;
+  cfg.msm_tables = 1;
+  const auto plain = gpu::make_cuda_backend(cfg, &why);
+  ASSERT_TRUE(plain) << why;
+  cfg.msm_tables = 3;
+  const auto three = gpu::make_cuda_backend(cfg, &why);
+  ASSERT_TRUE(three) << why;
+  for (Backend* be : {&cuda(), plain.get(), three.get()}) {
+    const bool tables = be != plain.get();
+    SCOPED_TRACE(be == plain.get() ? "no point tables" : be == three.get() ? "at most 3 point tables" : "point tables");
+    auto g1 = be->resident_g1(p.a.data(), n);
+    auto g2 = be->resident_g2(p.b2.data(), n);
+    if (tables) {
+      EXPECT_GE(g1->device_bytes(), 2 * n * sizeof(G1Affine));
+      EXPECT_GE(g2->device_bytes(), 2 * n * sizeof(G2Affine));
+      EXPECT_EQ(g1->device_bytes() % (n * sizeof(G1Affine)), 0u);
+    } else {
+      EXPECT_EQ(g1->device_bytes(), n * sizeof(G1Affine));
+      EXPECT_EQ(g2->device_bytes(), n * sizeof(G2Affine));
+    }
+    if (be == three.get()) EXPECT_LE(g1->device_bytes(), 3 * n * sizeof(G1Affine));
+    EXPECT_EQ(g1->size(), n);
+    const std::pair<size_t, size_t> ranges[] = {{0, n}, {0, 0}, {n, 0}, {1, n - 1}, {n / 3, n / 2}, {n - 1, 1}};
+    for (auto [first, len] : ranges) {
+      G1Jacobian a, b;
+      be->msm_g1(a, s.data(), *g1, first, len);
+      cpu().msm_g1(b, s.data(), p.a.data() + first, len);
+      EXPECT_EQ(a, b) << "G1 [" << first << ", +" << len << ")";
+      G2Jacobian c, d;
+      be->msm_g2(c, s.data(), *g2, first, len);
+      cpu().msm_g2(d, s.data(), p.b2.data() + first, len);
+      EXPECT_EQ(c, d) << "G2 [" << first << ", +" << len << ")";
+    }
+    G1Jacobian o;
+    EXPECT_THROW(be->msm_g1(o, s.data(), *g1, 1, n), std::out_of_range);
   }
-  G1Jacobian o;
-  EXPECT_THROW(cuda().msm_g1(o, s.data(), *g1, 1, n), std::out_of_range);
 }
 
 // Backend::msm_jobs: on CUDA the G2 jobs run on a second driver and stream beside the G1 jobs;

@@ -1,9 +1,10 @@
 // CUDA MSM (kernels/cuda/msm.h) against the CPU MSM, G1 and G2: many sizes (non-powers of two),
 // uniform, skewed (mostly 0, 1 and small), all-zero, all-one and all-minus-one scalars, inputs
 // in device memory, in host memory (batched copies) and mixed, forced window widths and tiny
-// segments (many carry levels), a memory limit that forces batches, and out-of-memory as an
-// exception the driver survives. ZKINFER_GPU_TEST_N caps the sizes (bench/gpu_check.sh uses a
+// segments (many carry levels), a memory limit that forces batches, point tables made on the
+// device, and out-of-memory as an exception the driver survives. ZKINFER_GPU_TEST_N caps the sizes (bench/gpu_check.sh uses a
 // small one under compute-sanitizer). Without a usable GPU every test skips with the reason.
+#include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -197,6 +198,85 @@ TYPED_TEST(GpuMsm, MemoryLimitBatchesAndOutOfMemoryIsAnError) {
   // The driver is still usable, and so is the device.
   MsmDriver d;
   this->check(d, s, p, Where::device, "after an out-of-memory error");
+}
+
+// Point tables (MsmTables): written on the device by precompute_g1/g2 from the points, each
+// entry 2^(j c G) P (checked on the host for a few), then MSMs over sub-ranges of them with
+// device and host scalars, in one batch and several, against the CPU MSM of the same points.
+TYPED_TEST(GpuMsm, PointTablesMatchCpu) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t total = std::min<size_t>(size_cap(), 65537);
+  const auto all = make_points<C>(rng, total);
+  struct Case {
+    unsigned c, max_tables;
+    size_t max_batch;
+  };
+  for (Case k : {Case{16, 16, 0}, Case{13, 3, 0}, Case{9, 100, 10007}, Case{20, 13, 0}}) {
+    if (k.c >= 16 && total < 65537) continue;  // a small run (compute-sanitizer): skip the wide windows
+    const gpu::MsmTables t{k.c, gpu::msm::make_layout(k.c, k.max_tables).tables, total};
+    SCOPED_TRACE("window " + std::to_string(k.c) + ", " + std::to_string(t.tables) + " tables");
+    MsmConfig cfg;
+    cfg.max_batch_points = k.max_batch;
+    MsmDriver d(0, cfg);
+    DeviceBuffer<Affine<C>> table(t.points());
+    ASSERT_EQ(cudaMemcpy(table.data(), all.data(), total * sizeof(Affine<C>), cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);  // the driver's streams do not wait for the default one
+    if constexpr (std::is_same_v<C, G1Curve>)
+      d.precompute_g1(table.data(), total, t);
+    else
+      d.precompute_g2(table.data(), total, t);
+    const std::vector<Affine<C>> host_table = table.download();
+    const unsigned shift = gpu::msm::make_layout(k.c, t.tables).table_shift();
+    for (size_t i : {size_t{0}, size_t{5}, total - 1}) {
+      Jacobian<C> want = Jacobian<C>::from_affine(all[i]);
+      for (unsigned j = 0; j < t.tables; ++j) {
+        ASSERT_EQ(host_table[j * total + i], want.to_affine()) << "point " << i << ", table " << j;
+        for (unsigned b = 0; b < shift; ++b) want = want.dbl();
+      }
+    }
+    for (size_t first : {size_t{0}, total / 3}) {
+      const size_t n = total - first - 1;
+      const std::vector<Affine<C>> p(all.begin() + first, all.begin() + first + n);
+      for (bool skewed : {false, true}) {
+        const std::vector<Fr> s = skewed ? skewed_scalars(rng, n) : uniform_scalars(rng, n);
+        DeviceBuffer<Fr> ds(s);
+        Jacobian<C> got;
+        if constexpr (std::is_same_v<C, G1Curve>)
+          d.msm_g1(got, skewed ? s.data() : ds.data(), table.data() + first, n, t);
+        else
+          d.msm_g2(got, skewed ? s.data() : ds.data(), table.data() + first, n, t);
+        EXPECT_EQ(d.last_run().tables, t.tables);
+        EXPECT_TRUE(got == cpu_msm(s, p)) << (skewed ? "skewed host scalars" : "uniform device scalars")
+                                          << ", from " << first << ", " << d.last_run().batches << " batches";
+      }
+    }
+  }
+}
+
+TYPED_TEST(GpuMsm, PointTablesRefuseHostTablesAndMissingWidths) {
+  using C = TypeParam;
+  MsmDriver d;
+  std::vector<Affine<C>> host(8, Affine<C>::infinity());
+  DeviceBuffer<Fr> s(std::vector<Fr>(4, Fr::one()));
+  const gpu::MsmTables t{8, 2, 4};
+  Jacobian<C> out;
+  if constexpr (std::is_same_v<C, G1Curve>) {
+    EXPECT_THROW(d.precompute_g1(host.data(), 4, t), std::invalid_argument);
+    EXPECT_THROW(d.msm_g1(out, s.data(), host.data(), 4, t), std::invalid_argument);
+    DeviceBuffer<Affine<C>> dev(host);
+    EXPECT_THROW(d.precompute_g1(dev.data(), 4, gpu::MsmTables{0, 2, 4}), std::invalid_argument);
+    EXPECT_THROW(d.precompute_g1(dev.data(), 5, t), std::invalid_argument);  // 5 points, stride 4
+  } else {
+    EXPECT_THROW(d.precompute_g2(host.data(), 4, t), std::invalid_argument);
+    EXPECT_THROW(d.msm_g2(out, s.data(), host.data(), 4, t), std::invalid_argument);
+    DeviceBuffer<Affine<C>> dev(host);
+    EXPECT_THROW(d.precompute_g2(dev.data(), 4, gpu::MsmTables{0, 2, 4}), std::invalid_argument);
+    EXPECT_THROW(d.precompute_g2(dev.data(), 5, t), std::invalid_argument);
+  }
+  const gpu::MsmTables planned = d.plan_tables(size_t{1} << 20, sizeof(Affine<C>), size_t{1} << 40);
+  EXPECT_GT(planned.tables, 1u);
+  EXPECT_EQ(d.plan_tables(size_t{1} << 20, sizeof(Affine<C>), size_t{1} << 20).tables, 1u);
 }
 
 TYPED_TEST(GpuMsm, EmptyAndBadInputs) {
