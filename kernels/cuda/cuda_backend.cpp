@@ -331,15 +331,17 @@ class CudaBackend final : public Backend {
     return std::make_shared<const DeviceResident<A>>(values, n, device_, msm_.stream(), what, pinned_);
   }
   // Points with MSM point tables where CudaBackendConfig::msm_tables and the memory allow
-  // (1/16 of the device, a quarter of what is free); without, where they do not or their
-  // allocation fails.
+  // (at most 1/16 of the device, and a quarter of it left free after them: a worker keeps
+  // several keys and key ranges resident, and the MSMs' scratch must still fit); without, where
+  // they do not or their allocation fails.
   template <class A>
   std::shared_ptr<const ResidentArray<A>> make_resident_points(const A* points, size_t n, const char* what) {
     DeviceScope scope(device_);
     if (msm_tables_ != 1 && n > 0) {
       size_t free = 0, total = 0;
       ZK_CUDA_CHECK(cudaMemGetInfo(&free, &total));
-      size_t budget = std::min(total / 16, free / 4);
+      const size_t reserve = total / 4;
+      size_t budget = free > reserve ? std::min(total / 16, free - reserve) : 0;
       if (msm_tables_ > 1) budget = std::min(budget, size_t{msm_tables_} * n * sizeof(A));
       const MsmTables t = msm_.plan_tables(n, sizeof(A), budget);
       if (t.tables > 1) {

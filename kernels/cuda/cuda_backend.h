@@ -21,8 +21,8 @@ struct CudaBackendConfig {
   bool all_devices = false;
   // MSM point tables (MsmTables, msm.h) for each resident point array (a proving key's): the
   // most tables per array; 0 chooses by memory, 1 makes none. An array with its tables takes at
-  // most 1/16 of the device's memory and a quarter of what is free when it is made; where two
-  // tables do not fit, or allocating them fails, the array is kept without.
+  // most 1/16 of the device's memory and leaves at least a quarter of it free; where two tables
+  // do not fit, or allocating them fails, the array is kept without.
   unsigned msm_tables = 0;
 };
 
