@@ -16,8 +16,9 @@
 // host-to-device copy rate from pageable and from page-locked memory.
 //
 //   bench_gpu_msm [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
-// --profile: only G1 (uniform and skewed scalars) and G2 at 2^20 with device inputs, each once
-// inside cudaProfilerStart/Stop and checked, nothing timed (bench/gpu/profile.sh runs it under ncu).
+// --profile: only G1 (uniform and skewed scalars, and over point tables) and G2 at 2^20 with
+// device inputs, each once inside cudaProfilerStart/Stop and checked, nothing timed
+// (bench/gpu/profile.sh runs it under ncu).
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
 #include <algorithm>
 #include <chrono>
@@ -391,6 +392,33 @@ class Bench {
     results_.push_back(r);
   }
 
+  // --profile: one MSM at 2^lg over the point tables the driver plans (made outside the
+  // profiled range), with the closed-form check.
+  template <class C>
+  bool profile_tables(const char* name, unsigned lg, std::mt19937_64& rng) {
+    const size_t n = size_t{1} << lg;
+    const Case<C> cs = make_case<C>(n, false, rng);
+    gpu::MsmDriver driver(0);
+    const gpu::MsmTables t = driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
+    DeviceBuffer<Affine<C>> table(t.points());
+    ZK_CUDA_CHECK(cudaMemcpy(table.data(), cs.points.data(), n * sizeof(Affine<C>), cudaMemcpyDeviceToDevice));
+    ZK_CUDA_CHECK(cudaDeviceSynchronize());
+    if constexpr (std::is_same_v<C, G1Curve>)
+      driver.precompute_g1(table.data(), n, t);
+    else
+      driver.precompute_g2(table.data(), n, t);
+    Jacobian<C> got;
+    profiled(name, [&] {
+      if constexpr (std::is_same_v<C, G1Curve>)
+        driver.msm_g1(got, cs.d_scalars.data(), table.data(), n, t);
+      else
+        driver.msm_g2(got, cs.d_scalars.data(), table.data(), n, t);
+    });
+    const bool ok = got == cs.want;
+    if (!ok) std::printf("%s: CHECK FAILED\n", name);
+    return ok;
+  }
+
   int finish() {
     const int status = report("bench_gpu_msm", g_, o_, results_, "a device result differed from the closed form");
     if (!skipped_.empty()) std::printf("skipped for time: %zu sizes\n", skipped_.size());
@@ -431,6 +459,7 @@ int run(int argc, char** argv) {
     bool ok = b.profile_one<G1Curve>("g1_msm_2^20", 20, false, rng);
     ok = b.profile_one<G1Curve>("g1_msm_skewed_2^20", 20, true, rng) && ok;
     ok = b.profile_one<G2Curve>("g2_msm_2^20", 20, false, rng) && ok;
+    ok = b.profile_tables<G1Curve>("g1_msm_tables_2^20", 20, rng) && ok;
     return ok ? 0 : 1;
   }
   b.series<G1Curve>({"g1_msm", false, false, top}, 16, rng);
