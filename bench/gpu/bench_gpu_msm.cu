@@ -307,8 +307,7 @@ class Bench {
       const size_t n = size_t{1} << lg;
       const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
       if (seconds_since(t0_) > budget_s_) {
-        std::printf("%-28s skipped: past the %.0f s budget
-", name.c_str(), budget_s_);
+        std::printf("%-28s skipped: past the %.0f s budget\n", name.c_str(), budget_s_);
         skipped_.push_back(name);
         continue;
       }
@@ -386,8 +385,7 @@ class Bench {
     r.check_ok = msm() == want;
     r.t = time_host_runs(msm, std::min(o_.warmup, 1), reps);
     print_line(name, r, driver.last_run());
-    std::printf("%-28s   %u tables of window %u bits (%zu MiB), made in %.1f ms
-", "", t.tables, t.window_bits,
+    std::printf("%-28s   %u tables of window %u bits (%zu MiB), made in %.1f ms\n", "", t.tables, t.window_bits,
                 (t.points() * sizeof(Affine<C>)) >> 20, pre_ms);
     results_.push_back(r);
   }
