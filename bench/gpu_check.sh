@@ -67,6 +67,15 @@ fi
 if [[ -x /usr/local/cuda/bin/nvcc ]] && ! command -v nvcc >/dev/null; then
   export PATH=/usr/local/cuda/bin:$PATH
 fi
+# NCCL (kernels/cuda/nccl_group.h) is opened at run time as libnccl.so.2: where the loader does
+# not know it, a Python wheel's copy (nvidia-nccl) is used, if there is one; without it the NCCL
+# tests skip and the backend uses peer copies.
+if ! ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2'; then
+  nccl_lib=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null || true)
+  if [[ -n $nccl_lib && -f $nccl_lib/libnccl.so.2 ]]; then
+    export LD_LIBRARY_PATH=$nccl_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  fi
+fi
 
 # ---- step bookkeeping ---------------------------------------------------------------------------
 STEP_NAMES=() STEP_STATUS=() STEP_SECONDS=() STEP_NOTES=()
@@ -144,6 +153,10 @@ fi
 # ---- 3. configure and build ---------------------------------------------------------------------
 CONFIG_ARGS=("${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DZKINFER_CUDA=ON
   -DZKINFER_BUILD_BENCH=OFF -DZKINFER_BUILD_GPU_BENCH=ON "${PREFIX_ARGS[@]}")
+# The NCCL path where nvcc comes with nccl.h.
+if nvcc_path=$(command -v nvcc) && [[ -f $(dirname "$nvcc_path")/../include/nccl.h ]]; then
+  CONFIG_ARGS+=(-DZKINFER_NCCL=ON)
+fi
 PROJECT_USED=none
 [[ -n $PREBUILT ]] && PROJECT_MODE=prebuilt
 configure_full() { rm -rf "$BUILD" && run configure-full 300 cmake -S . -B "$BUILD" "${CONFIG_ARGS[@]}"; }
@@ -293,6 +306,7 @@ fi
 # only when both results are there.
 AB_PAIRS=(
   "fq2_mul_chain_ilp4|fq2_mul_three_reductions_chain_ilp4|Fq2 product: two reductions (lazy) vs three"
+  "fq_sqr_dedicated_chain_ilp4|fq_sqr_as_product_chain_ilp4|Fq square: dedicated (mont32::sqr) vs the product x * x"
   "ntt_sweep_t11_th256_mc2_forward_2^20|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^20|NTT 2^20: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^24|NTT 2^24: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_forward_2^24|NTT 2^24: scratch vector vs reordering pass (tables both)"

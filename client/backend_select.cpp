@@ -21,10 +21,13 @@ std::unique_ptr<Backend> select_backend(const BackendOptions& o) {
     throw std::invalid_argument("unknown backend '" + o.backend + "' (expected cpu, cuda or auto)");
   if (o.backend == "cpu") return make_cpu_backend({o.threads});
 #ifdef ZKINFER_HAVE_CUDA
-  std::string why_not;
+  std::string why_not, notes;
   gpu::CudaBackendConfig cfg;
   cfg.all_devices = true;  // several GPUs: each MSM spread over them
-  if (auto be = gpu::make_cuda_backend(cfg, &why_not)) return be;
+  if (auto be = gpu::make_cuda_backend(cfg, &why_not, &notes)) {
+    if (!notes.empty()) std::fprintf(stderr, "zkinfer: %s\n", notes.c_str());
+    return be;
+  }
 #else
   const std::string why_not = "this zkinfer was built without CUDA (no nvcc at build time)";
 #endif

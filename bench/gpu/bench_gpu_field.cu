@@ -1,7 +1,8 @@
 // Field throughput on the device: Fr and Fq multiplications per second when arithmetic is the
 // limit (independent multiplication chains per thread, operands in registers), and the library's
-// elementwise kernels, which move 96 bytes per Fr multiplication and are bound by memory; and Fq2
-// products with lazy reduction against three reduced products.
+// elementwise kernels, which move 96 bytes per Fr multiplication and are bound by memory; Fq2
+// products with lazy reduction against three reduced products; and the dedicated Fq square
+// against the product x * x.
 // Every measurement checks a sample of its outputs against the host implementation.
 //
 //   bench_gpu_field [--out results.json] [--reps 21] [--warmup 3] [--quick]
@@ -39,6 +40,35 @@ __global__ void mul_chain_kernel(F* out, const F* x0, const F* factor, size_t th
   for (int i = 0; i < iters; ++i) {
 #pragma unroll
     for (int k = 0; k < ILP; ++k) x[k] = x[k] * m;
+  }
+#pragma unroll
+  for (int k = 0; k < ILP; ++k) out[k * threads + t] = x[k];
+}
+
+// Fq squares: the dedicated device square (fp_device::sqr, mont32::sqr) or the product x * x,
+// which Fp::sqr uses on the device until this measures the other faster.
+template <bool Dedicated>
+__device__ __forceinline__ Fq square(const Fq& a) {
+  if constexpr (Dedicated) {
+    Fq r;
+    fp_device::sqr<bn254::FqParams>(r.v, a.v);
+    return r;
+  } else {
+    return a * a;
+  }
+}
+
+// As mul_chain_kernel, squaring each accumulator instead.
+template <bool Dedicated, int ILP>
+__global__ void sqr_chain_kernel(Fq* out, const Fq* x0, size_t threads, int iters) {
+  const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (t >= threads) return;
+  Fq x[ILP];
+#pragma unroll
+  for (int k = 0; k < ILP; ++k) x[k] = x0[k * threads + t];
+  for (int i = 0; i < iters; ++i) {
+#pragma unroll
+    for (int k = 0; k < ILP; ++k) x[k] = square<Dedicated>(x[k]);
   }
 #pragma unroll
   for (int k = 0; k < ILP; ++k) out[k * threads + t] = x[k];
@@ -115,6 +145,34 @@ Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, cons
   return r;
 }
 
+template <bool Dedicated, int ILP>
+Result sqr_chain(const char* name, const gpu::GpuInfo& g, const Options& o, std::mt19937_64& rng) {
+  const size_t threads = size_t(g.sm_count) * 2048 * (o.quick ? 1 : 4);
+  const int iters = o.quick ? 64 : 256;
+  const std::vector<Fq> x0 = random_array<Fq>(rng, threads * ILP);
+  DeviceBuffer<Fq> dx(x0), out(threads * ILP);
+  const unsigned grid = unsigned((threads + kBlock - 1) / kBlock);
+  auto launch = [&] {
+    sqr_chain_kernel<Dedicated, ILP><<<grid, kBlock>>>(out.data(), dx.data(), threads, iters);
+    ZK_CUDA_CHECK_LAUNCH();
+  };
+  Result r{name, "Fq sqr", double(threads), double(threads) * ILP * iters, 0, {}, false};
+  r.t = time_runs(launch, o.warmup, o.reps);
+  out.fill_bytes(0xff);
+  launch();
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::vector<Fq> got = out.download();
+  r.check_ok = true;
+  for (size_t t = 0; t < threads; t += threads / 61 + 1) {
+    for (int k = 0; k < ILP; ++k) {
+      Fq want = x0[k * threads + t];
+      for (int i = 0; i < iters; ++i) want = want * want;
+      r.check_ok = r.check_ok && got[k * threads + t] == want;
+    }
+  }
+  return r;
+}
+
 template <class F>
 void apply(FieldOp op, F* out, const F* a, const F* b, size_t n) {
   gpu::field_apply(op, out, a, b, n);
@@ -159,6 +217,9 @@ int run(int argc, char** argv) {
   rs.push_back(mul_chain<Fr, 1>("fr_mul_chain_ilp1", "Fr mul", g, o, rng));
   rs.push_back(mul_chain<Fr, 4>("fr_mul_chain_ilp4", "Fr mul", g, o, rng));
   rs.push_back(mul_chain<Fq, 4>("fq_mul_chain_ilp4", "Fq mul", g, o, rng));
+  // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
+  rs.push_back(sqr_chain<true, 4>("fq_sqr_dedicated_chain_ilp4", g, o, rng));
+  rs.push_back(sqr_chain<false, 4>("fq_sqr_as_product_chain_ilp4", g, o, rng));
   // Fq2: lazy reduction (two Montgomery reductions per product) against three reductions.
   rs.push_back(mul_chain<Fq2, 4>("fq2_mul_chain_ilp4", "Fq2 mul", g, o, rng));
   rs.push_back(mul_chain<Fq2ThreeReductions, 4>("fq2_mul_three_reductions_chain_ilp4", "Fq2 mul", g, o, rng));

@@ -16,8 +16,11 @@ ARCH=${ZKINFER_GPU_ARCH:-90}
 command -v nvcc >/dev/null || { echo "prebuild.sh: nvcc not found" >&2; exit 1; }
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+# The NCCL path where nvcc comes with nccl.h (the library is opened at run time: nccl_group.h).
+nccl=()
+[[ -f $(dirname "$(command -v nvcc)")/../include/nccl.h ]] && nccl=(-DZKINFER_NCCL=ON)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZKINFER_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
-  -DZKINFER_BUILD_GPU_BENCH=ON "${launcher[@]}" >/dev/null
+  -DZKINFER_BUILD_GPU_BENCH=ON "${nccl[@]}" "${launcher[@]}" >/dev/null
 # The GPU tests and benchmarks, and the cluster programs for bench/gpu/cluster_gpu.sh.
 cmake --build "$BUILD" --target zkinfer_gpu_all zkinfer zkinfer-coordinator zkinfer-worker setup_tool -j "$(nproc)"
 

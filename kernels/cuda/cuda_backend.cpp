@@ -22,8 +22,14 @@
 #include "cuda/pinned_copy.h"
 #include "cuda/rows.h"
 #include "split_backend.h"
+#if ZKINFER_HAVE_NCCL
+#include "cuda/nccl_group.h"
+#endif
 
 namespace zkinfer::gpu {
+
+class NcclGroup;  // nccl_group.h, in builds with ZKINFER_NCCL; never made in others
+
 namespace {
 
 std::string mib(size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
@@ -80,16 +86,25 @@ class DeviceResident final : public ResidentArray<A> {
     ZK_CUDA_CHECK(cudaMemcpyAsync(buf_.data(), device_src, n * sizeof(A), cudaMemcpyDeviceToDevice, stream));
     ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
-  // A copy of src, which lives on this device or another, straight from src's device memory
-  // (over NVLink or PCIe peer access where the GPUs have it; the driver stages through the host
-  // where they do not); it keeps src's host array, if any. `stream` belongs to `device`.
-  DeviceResident(const DeviceResident& src, int device, cudaStream_t stream, const char* what)
+  // A copy of src, which lives on this device or another, straight from src's device memory:
+  // as an NCCL send where `nccl` holds both devices, else a CUDA peer copy (over NVLink or PCIe
+  // peer access where the GPUs have it; the driver stages through the host where they do not).
+  // It keeps src's host array, if any. `stream` belongs to `device`.
+  DeviceResident(const DeviceResident& src, int device, cudaStream_t stream, const char* what, NcclGroup* nccl)
       : ResidentArray<A>(typename ResidentArray<A>::DeviceOnly{}, src.size(), src.has_host() ? src.host() : nullptr),
         device_(device),
         buf_(allocate_or_explain<A>(src.size(), std::to_string(src.size()) + " resident " + what + " values")) {
-    if (src.size())
-      ZK_CUDA_CHECK(cudaMemcpyPeerAsync(buf_.data(), device, src.device_data(), src.device(), src.size() * sizeof(A),
-                                        stream));
+    if (!src.size()) return;
+    const size_t bytes = src.size() * sizeof(A);
+#if ZKINFER_HAVE_NCCL
+    if (nccl && nccl->has(device) && nccl->has(src.device())) {
+      nccl->copy(buf_.data(), device, src.device_data(), src.device(), bytes);
+      return;
+    }
+#else
+    (void)nccl;
+#endif
+    ZK_CUDA_CHECK(cudaMemcpyPeerAsync(buf_.data(), device, src.device_data(), src.device(), bytes, stream));
     ZK_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
   // Points copied in, followed in the same buffer by their MSM point tables (t.tables > 1),
@@ -154,10 +169,12 @@ class DeviceRows final : public ResidentRows {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(const GpuInfo& info, int device, unsigned msm_tables)
-      : name_("cuda (" + info.name + ")"),
+  // nccl: the group of a split backend's GPUs, shared by its parts, or null.
+  CudaBackend(const GpuInfo& info, int device, unsigned msm_tables, std::shared_ptr<NcclGroup> nccl = nullptr)
+      : name_("cuda (" + info.name + (nccl ? ", NCCL" : "") + ")"),
         device_(device),
         msm_tables_(msm_tables),
+        nccl_(std::move(nccl)),
         msm_(device),
         msm_g2_side_(device) {
     ZK_CUDA_CHECK(cudaSetDevice(device));
@@ -193,13 +210,14 @@ class CudaBackend final : public Backend {
   std::shared_ptr<const ResidentFr> resident_fr(const Fr* values, size_t n) override {
     return make_resident(values, n, "scalar");
   }
-  // An array on a GPU (this one or another: a split backend's h) is copied device to device;
-  // anything else as Backend does.
+  // An array on a GPU (this one or another: a split backend's h) is copied device to device,
+  // through NCCL between two GPUs of this backend's group; anything else as Backend does.
   std::shared_ptr<const ResidentFr> resident_copy(const ResidentFr& from) override {
     const auto* d = dynamic_cast<const DeviceResident<Fr>*>(&from);
     if (!d) return Backend::resident_copy(from);
     DeviceScope scope(device_);
-    return std::make_shared<const DeviceResident<Fr>>(*d, device_, msm_.stream(), "scalar");
+    NcclGroup* nccl = d->device() != device_ ? nccl_.get() : nullptr;
+    return std::make_shared<const DeviceResident<Fr>>(*d, device_, msm_.stream(), "scalar", nccl);
   }
   void msm_g1(G1Jacobian& out, const ResidentFr& s, size_t s_first, const ResidentG1& points, size_t first,
               size_t n) override {
@@ -364,6 +382,7 @@ class CudaBackend final : public Backend {
   std::string name_;
   int device_;
   unsigned msm_tables_;  // CudaBackendConfig::msm_tables
+  std::shared_ptr<NcclGroup> nccl_;
   MsmDriver msm_;
   MsmDriver msm_g2_side_;  // msm_jobs' G2 MSMs, beside msm_'s G1 ones
   std::unique_ptr<NttDriver> ntt_;
@@ -373,26 +392,41 @@ class CudaBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::string* why_not) {
+std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::string* why_not, std::string* notes) {
+  if (notes) notes->clear();
   if (cfg.all_devices) {
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess) {
       (void)cudaGetLastError();
       count = 0;
     }
-    std::vector<std::unique_ptr<Backend>> parts;
+    std::vector<std::pair<GpuInfo, int>> usable;
     std::string first_reason;
     for (int d = 0; d < std::max(count, 1); ++d) {
-      const GpuInfo info = probe_gpu(d);
+      GpuInfo info = probe_gpu(d);
       if (info.usable)
-        parts.push_back(std::make_unique<CudaBackend>(info, d, cfg.msm_tables));
+        usable.emplace_back(std::move(info), d);
       else if (first_reason.empty())
         first_reason = info.reason;
     }
-    if (parts.empty()) {
+    if (usable.empty()) {
       if (why_not) *why_not = first_reason;
       return nullptr;
     }
+    std::shared_ptr<NcclGroup> nccl;
+#if ZKINFER_HAVE_NCCL
+    if (usable.size() > 1) {
+      std::vector<int> devices;
+      for (const auto& u : usable) devices.push_back(u.second);
+      try {
+        nccl = std::make_shared<NcclGroup>(devices);
+      } catch (const std::exception& e) {
+        if (notes) *notes = std::string(e.what()) + "; the GPUs exchange data by CUDA peer copies";
+      }
+    }
+#endif
+    std::vector<std::unique_ptr<Backend>> parts;
+    for (const auto& [info, d] : usable) parts.push_back(std::make_unique<CudaBackend>(info, d, cfg.msm_tables, nccl));
     return make_split_backend(std::move(parts));
   }
   const GpuInfo info = probe_gpu(cfg.device);

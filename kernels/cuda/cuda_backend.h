@@ -28,7 +28,10 @@ struct CudaBackendConfig {
 
 // The backend on `device` (or on every usable GPU), or nullptr with `why_not` set ("no usable
 // GPU: ...") when no device can be used (no driver, no device, no kernel image for it). Never
-// throws for that.
-std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::string* why_not);
+// throws for that. `notes`, where given, receives what the backend does without and why, for
+// the log (several GPUs in a build with ZKINFER_NCCL whose NCCL library cannot be used: they
+// exchange data by peer copies); empty otherwise.
+std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::string* why_not,
+                                           std::string* notes = nullptr);
 
 }  // namespace zkinfer::gpu

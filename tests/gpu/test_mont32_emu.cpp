@@ -429,6 +429,82 @@ TYPED_TEST(Mont32Emu, MulWideCarriesAllTaken) {
   });
 }
 
+// sqr_wide(a) = a^2 for a < 2^255 (the same carry-prone operands as MulWideEqualsGmp), both
+// initial flags; and every carry-reading step of it sees both carry values.
+// Operands whose limbs 6 and 7 have a product of low half 2^32 - 1 (a_6 large, a_7 below p's
+// top limb), limbs 4 and 5 all ones and the rest random: the last cross-product row then meets
+// a carry from row 5's catch, which random operands almost never give.
+template <class F>
+std::vector<std::array<uint32_t, 8>> top_row_carry_operands(std::mt19937_64& rng, size_t n) {
+  const uint32_t top = uint32_t(F::MOD.w[3] >> 32);
+  std::vector<std::array<uint32_t, 8>> out;
+  for (uint32_t u = 0xffffffffu; out.size() < n && u > 0x80000000u; u -= 2) {
+    uint32_t inv = u;  // Newton's iteration for u^-1 mod 2^32 (u odd)
+    for (int k = 0; k < 5; ++k) inv *= 2 - u * inv;
+    const uint32_t v = 0u - inv;
+    if (v >= top) continue;
+    std::array<uint32_t, 8> x;
+    for (int j = 0; j < 4; ++j) x[j] = uint32_t(rng());
+    x[4] = x[5] = 0xffffffffu;
+    x[6] = u;
+    x[7] = v;
+    out.push_back(x);
+  }
+  return out;
+}
+
+TYPED_TEST(Mont32Emu, SqrWideEqualsGmp) {
+  using F = TypeParam;
+  auto rng = testing::seeded_rng();
+  auto xs = wide_operands<F>(rng, 40000);
+  const auto tops = top_row_carry_operands<F>(rng, 2000);
+  xs.insert(xs.end(), tops.begin(), tops.end());
+  Mpz a, want;
+  int reported = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    mpz_from_limbs(a.v, xs[i].data(), 8);
+    mpz_mul(want.v, a.v, a.v);
+    for (uint32_t flag : {0u, 1u}) {
+      std::array<uint32_t, 16> w;
+      CarryEmu c(flag);
+      mont32::sqr_wide(c, w.data(), xs[i].data());
+      if (w != limbs_from_mpz(want.v) && reported++ < 5) ADD_FAILURE() << "operand " << i << ", flag " << flag;
+    }
+  }
+  EXPECT_EQ(reported, 0);
+  expect_all_carries_taken(xs.size(), [&](TracingEmu& c, size_t i) {
+    std::array<uint32_t, 16> w;
+    mont32::sqr_wide(c, w.data(), xs[i].data());
+    mpz_from_limbs(a.v, xs[i].data(), 8);
+    mpz_mul(want.v, a.v, a.v);
+    return w == limbs_from_mpz(want.v);
+  });
+}
+
+// The Montgomery square (sqr_wide, then redc) against the host's product a * a, both initial
+// flags, over the operands of the elementwise tests.
+TYPED_TEST(Mont32Emu, SqrEqualsHostProduct) {
+  using F = TypeParam;
+  using P = typename F::Params;
+  auto rng = testing::seeded_rng();
+  std::vector<F> a, b;
+  testing::make_operands<F>(rng, 100003, a, b);
+  a.insert(a.end(), b.begin(), b.end());
+  int reported = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const F want = a[i] * a[i];
+    uint32_t x[8], z[8];
+    to_limbs(x, a[i].mont());
+    for (uint32_t flag : {0u, 1u}) {
+      CarryEmu c(flag);
+      mont32::sqr<P>(c, z, x);
+      if (F::from_mont(from_limbs(z)) != want && reported++ < 5)
+        ADD_FAILURE() << "element " << i << " (initial carry " << flag << "): a=" << u256_to_hex(a[i].mont());
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
 // fq2_mul and fq2_sqr against the host's Fq2 (three reduced products), both initial carry
 // flags, as one fixed instruction sequence. Their products and reductions are the steps tested
 // above; what they add are plain chains whose carries any operands exercise.

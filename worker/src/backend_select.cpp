@@ -17,10 +17,11 @@ BackendChoice select_backend(const std::string& which, unsigned threads) {
   BackendChoice c;
   if (which != "cpu") {
 #ifdef ZKINFER_HAVE_CUDA
-    std::string why_not;
+    std::string why_not, notes;
     gpu::CudaBackendConfig cfg;
     cfg.all_devices = true;  // several GPUs: each MSM spread over them
-    if (auto be = gpu::make_cuda_backend(cfg, &why_not)) {
+    if (auto be = gpu::make_cuda_backend(cfg, &why_not, &notes)) {
+      if (!notes.empty()) spdlog::warn("backend: {}", notes);
       c.backend = std::move(be);
       c.kind = v1::BACKEND_KIND_CUDA;
       // Visible devices are numbered from 0; the first one that does not probe ends the count.

@@ -140,6 +140,16 @@ __device__ __forceinline__ void mul(uint64_t r[4], const uint64_t a[4], const ui
   join(r, z);
 }
 
+// Montgomery square: each cross product once (mont32::sqr).
+template <class P>
+__device__ __forceinline__ void sqr(uint64_t r[4], const uint64_t a[4]) {
+  uint32_t x[mont32::kLimbs], z[mont32::kLimbs];
+  split(x, a);
+  ptx::Chain c;
+  mont32::sqr<P>(c, z, x);
+  join(r, z);
+}
+
 // Fq2 product and square with lazy reduction (mont32::fq2_mul, fq2_sqr): each element of Fq2
 // as its two coefficients' 64-bit words.
 template <class P>

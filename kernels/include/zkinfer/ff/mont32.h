@@ -1,5 +1,5 @@
-// Montgomery arithmetic on eight 32-bit limbs: the device implementation of Fp<P>'s +, - and *,
-// and of Fq2's * and square (512-bit products, lazy reduction; at the end).
+// Montgomery arithmetic on eight 32-bit limbs: the device implementation of Fp<P>'s +, -, * and
+// square, and of Fq2's * and square (512-bit products, lazy reduction; at the end).
 //
 // The algorithms are written once over a "carry chain": an object whose member functions are
 // the eleven PTX integer instructions that read or write the carry flag (add.cc, addc, sub.cc,
@@ -324,6 +324,96 @@ ZK_HDI void mul_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs],
   w[kWideLimbs - 1] = c.addc(e[kWideLimbs - 1], 0);
 }
 
+// w = a^2, all 512 bits, for a < 2^255 (so w < 2^510): each cross product a_i a_j (i < j) once,
+// doubled, plus the squares a_i^2: 36 products where mul_wide takes 64.
+//
+// The cross products go into e and o by limb parity, as in mul_wide (o[k] is limb k + 1). Row 0
+// (a_0 a_j, limbs 1..7) is plain products in disjoint pairs. Row i >= 1 (a_i a_j, j = i+1..7,
+// limbs 2i+1..i+7) is two chains, one per parity:
+// - chain A, of the parity of i + 7, ends with a_i a_7 at the pair (i+7, i+8). That pair is
+//   fresh in its accumulator but for limb i+7, which holds at most row i-1's catch (0 or 1), so
+//   pair + product + carry-in < 2^64: no carry out, no catch.
+// - chain B, of the parity of i + 6 (rows 1..5), ends with a_i a_6 at the pair (i+6, i+7), which
+//   row i-1's chain A left holding a product: it can carry out, into limb i+8 of the same
+//   accumulator. No row touched that limb yet (row i-1's chain A ended below it without a
+//   catch), so the catch is the plain carry.
+// Then cross = e + o, doubled, and the squares added at the pairs (2i, 2i+1) in one chain; the
+// total a^2 < 2^510 cannot carry out.
+template <class Chain>
+ZK_HDI void sqr_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs]) {
+  uint32_t e[kWideLimbs], o[kWideLimbs - 2];
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kWideLimbs; ++k) e[k] = 0;
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kWideLimbs - 2; ++k) o[k] = 0;
+  // Row 0: a_0 a_j at limb j, disjoint pairs.
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kLimbs; ++j) {
+    const uint64_t pr = uint64_t(a[0]) * a[j];
+    if (j % 2 == 0) {
+      e[j] = uint32_t(pr);
+      e[j + 1] = uint32_t(pr >> 32);
+    } else {
+      o[j - 1] = uint32_t(pr);
+      o[j] = uint32_t(pr >> 32);
+    }
+  }
+  ZK_MONT32_UNROLL
+  for (int i = 1; i < kLimbs - 1; ++i) {
+    // Chain B first (its catch lands above chain A's pairs of the other parity, in its own
+    // accumulator): products a_i a_j, j = i+1..6 with i + j of the parity of i + 6, i.e. j even.
+    // Limb of a_i a_j is i + j; in e at index i + j, in o at index i + j - 1.
+    ZK_MONT32_UNROLL
+    for (int pass = 0; pass < 2; ++pass) {
+      const int parity = pass == 0 ? 0 : 1;  // j's parity: B takes even j, A odd j
+      if (pass == 0 && i > kLimbs - 3) continue;  // no chain B in row 6 (j = 7 only)
+      const bool into_e = (i + parity) % 2 == 0;
+      int j = i + 1;
+      if (j % 2 != parity) ++j;
+      bool first = true;
+      ZK_MONT32_UNROLL
+      for (; j < kLimbs; j += 2) {
+        const int at = into_e ? i + j : i + j - 1;
+        uint32_t* acc = into_e ? e : o;
+        acc[at] = first ? c.mad_lo_cc(a[i], a[j], acc[at]) : c.madc_lo_cc(a[i], a[j], acc[at]);
+        acc[at + 1] = c.madc_hi_cc(a[i], a[j], acc[at + 1]);
+        first = false;
+      }
+      if (pass == 0) {
+        // Chain B ended at limb i + 7 (j = 6): its carry into limb i + 8, still zero.
+        const int at = into_e ? i + 8 : i + 7;
+        uint32_t* acc = into_e ? e : o;
+        acc[at] = c.addc(0, 0);
+      }
+    }
+  }
+  // cross = e + o (o one limb up). e holds nothing below limb 2 (the lowest cross product,
+  // a_0 a_1, sits at limbs 1 and 2 in o), and cross < 2^479: for each j, a_j 2^(32 j) times the
+  // lower limbs' value (below 2^(32 j)) is below a_j 2^(64 j), and a_7 < 2^31. So limbs 0 and
+  // 15 are zero, and neither the sum nor its doubling carries out of limb 14.
+  uint32_t x[kWideLimbs];
+  x[1] = o[0];
+  x[2] = c.add_cc(e[2], o[1]);
+  ZK_MONT32_UNROLL
+  for (int k = 3; k < kWideLimbs - 2; ++k) x[k] = c.addc_cc(e[k], o[k - 1]);
+  x[kWideLimbs - 2] = c.addc(e[kWideLimbs - 2], o[kWideLimbs - 3]);
+  x[1] = c.add_cc(x[1], x[1]);
+  ZK_MONT32_UNROLL
+  for (int k = 2; k < kWideLimbs - 2; ++k) x[k] = c.addc_cc(x[k], x[k]);
+  x[kWideLimbs - 2] = c.addc(x[kWideLimbs - 2], x[kWideLimbs - 2]);
+  // + a_i^2 at (2i, 2i + 1); limb 0 is a_0^2's low half alone, so the chain starts at limb 1.
+  const uint64_t sq0 = uint64_t(a[0]) * a[0];
+  w[0] = uint32_t(sq0);
+  w[1] = c.add_cc(uint32_t(sq0 >> 32), x[1]);
+  ZK_MONT32_UNROLL
+  for (int i = 1; i < kLimbs - 1; ++i) {
+    w[2 * i] = c.madc_lo_cc(a[i], a[i], x[2 * i]);
+    w[2 * i + 1] = c.madc_hi_cc(a[i], a[i], x[2 * i + 1]);
+  }
+  w[kWideLimbs - 2] = c.madc_lo_cc(a[kLimbs - 1], a[kLimbs - 1], x[kWideLimbs - 2]);
+  w[kWideLimbs - 1] = c.madc_hi(a[kLimbs - 1], a[kLimbs - 1], 0);
+}
+
 // r = a - b on 512-bit values, where a >= b is known.
 template <class Chain>
 ZK_HDI void sub_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
@@ -406,6 +496,14 @@ ZK_HDI void redc(Chain& c, uint32_t r[kLimbs], const uint32_t t[kWideLimbs]) {
   final_state(c, u, e, o);
   add_unreduced(c, u, u, t + kLimbs);
   reduce_once<P>(c, r, u);
+}
+
+// r = a^2 / 2^256 mod p (Montgomery square), for a < p: a^2 < p^2 < p * 2^256, as redc needs.
+template <class P, class Chain>
+ZK_HDI void sqr(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs]) {
+  uint32_t w[kWideLimbs];
+  sqr_wide(c, w, a);
+  redc<P>(c, r, w);
 }
 
 // (r0 + r1 u) = (a0 + a1 u)(b0 + b1 u) in Fq2, inputs below p (Montgomery forms), results below
