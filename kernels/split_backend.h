@@ -4,8 +4,9 @@
 // points, so a proving key larger than one device's memory fits several; resident scalars (a
 // proof's witness) go to every part whole. NTTs, the quotient steps and constraint rows run on
 // the first part; the H vector they produce stays where the first part keeps it and goes from
-// there to every other part (Backend::resident_copy: GPU to GPU between CUDA parts), the only
-// data the devices exchange. No part reads another's memory otherwise.
+// there to every other part (Backend::resident_copy: GPU to GPU between CUDA parts, as NCCL
+// sends in a build with ZKINFER_NCCL, else CUDA peer copies), the only data the devices
+// exchange. No part reads another's memory otherwise.
 //
 //   std::vector<std::unique_ptr<Backend>> gpus = ...;   // one per device
 //   std::unique_ptr<Backend> all = make_split_backend(std::move(gpus));
