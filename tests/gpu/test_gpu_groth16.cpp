@@ -8,6 +8,7 @@
 // resident array too large for the device as a clear error.
 // The key's domain is 2^14, or the largest power of two within ZKINFER_GPU_TEST_N
 // (bench/gpu_check.sh's sanitizer run). Without a usable GPU every test skips with the reason.
+#include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -357,6 +358,29 @@ TEST_F(GpuGroth16, SplitQuotientIsCopiedDeviceToDevice) {
     }
   }
 }
+
+#if ZKINFER_HAVE_NCCL
+// Every GPU of the machine through make_cuda_backend (a split backend whose CUDA parts share an
+// NCCL group): h reaches the other GPUs as NCCL sends, and the proofs verify. Needs two GPUs.
+TEST_F(GpuGroth16, AllGpusExchangeHThroughNccl) {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count < 2) GTEST_SKIP() << "needs two GPUs";
+  gpu::CudaBackendConfig cfg;
+  cfg.all_devices = true;
+  std::string why, notes;
+  auto all = gpu::make_cuda_backend(cfg, &why, &notes);
+  ASSERT_TRUE(all) << why;
+  if (!notes.empty()) GTEST_SKIP() << notes;  // no usable NCCL library: peer copies (tested above)
+  EXPECT_NE(all->name().find("NCCL"), std::string::npos) << all->name();
+  ResidentKey rk(key(), *all);
+  for (const auto& w : witnesses()) {
+    const auto h = compute_h(key(), w, cpu());
+    EXPECT_EQ(compute_h(key(), w, *all), h);
+    std::string why_bad;
+    EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, *all), &why_bad)) << why_bad;
+  }
+}
+#endif
 
 TEST_F(GpuGroth16, ResidentArrayLargerThanTheDeviceIsAClearError) {
   // compute-sanitizer (bench/gpu_check.sh sets ZKINFER_GPU_TEST_N for it) reports the failing
