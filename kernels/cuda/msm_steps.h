@@ -219,7 +219,7 @@ struct DigitsStep {
     const unsigned c = layout.c;
     const uint32_t half = uint32_t{1} << (c - 1), mask = (uint32_t{1} << c) - 1;
     uint32_t carry = 0;
-    unsigned g = 0;         // bucket window of digit window w
+    unsigned g = 0;                // bucket window of digit window w
     uint32_t point = uint32_t(i);  // index of the point it takes, in its table
     for (unsigned w = 0; w < layout.digit_windows; ++w) {
       const unsigned off = w * c, word = off / 64, sh = off % 64;
