@@ -26,11 +26,12 @@ using gpu::FieldOp;
 constexpr const char* kUsage =
     "usage: bench_gpu_field [--out results.json] [--reps N] [--warmup N] [--quick]\n";
 
-// Each thread multiplies ILP independent accumulators by one factor, `iters` times: the
-// multiplications of one chain depend on each other, those of different chains do not, so the
-// scheduler has ILP of them to overlap within a thread, plus all the other warps.
-template <class F, int ILP>
-__global__ void mul_chain_kernel(F* out, const F* x0, const F* factor, size_t threads, int iters) {
+// Each thread applies Step to ILP independent accumulators, `iters` times (with one factor per
+// thread where Step multiplies): the steps of one chain depend on each other, those of
+// different chains do not, so the scheduler has ILP of them to overlap within a thread, plus all
+// the other warps.
+template <class F, int ILP, class Step>
+__global__ void chain_kernel(F* out, const F* x0, const F* factor, size_t threads, int iters) {
   const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (t >= threads) return;
   F x[ILP];
@@ -39,40 +40,38 @@ __global__ void mul_chain_kernel(F* out, const F* x0, const F* factor, size_t th
   const F m = factor[t];
   for (int i = 0; i < iters; ++i) {
 #pragma unroll
-    for (int k = 0; k < ILP; ++k) x[k] = x[k] * m;
+    for (int k = 0; k < ILP; ++k) x[k] = Step::apply(x[k], m);
   }
 #pragma unroll
   for (int k = 0; k < ILP; ++k) out[k * threads + t] = x[k];
 }
 
+// The chains' steps, with their host counterparts for the check.
+struct Multiply {
+  template <class F>
+  static ZK_HDI F apply(const F& x, const F& m) {
+    return x * m;
+  }
+  template <class F>
+  static F host(const F& x, const F& m) {
+    return x * m;
+  }
+};
 // Fq squares: the dedicated device square (fp_device::sqr, mont32::sqr) or the product x * x,
 // which Fp::sqr uses on the device until this measures the other faster.
 template <bool Dedicated>
-__device__ __forceinline__ Fq square(const Fq& a) {
-  if constexpr (Dedicated) {
-    Fq r;
-    fp_device::sqr<bn254::FqParams>(r.v, a.v);
-    return r;
-  } else {
-    return a * a;
+struct Square {
+  static __device__ __forceinline__ Fq apply(const Fq& x, const Fq&) {
+    if constexpr (Dedicated) {
+      Fq r;
+      fp_device::sqr<bn254::FqParams>(r.v, x.v);
+      return r;
+    } else {
+      return x * x;
+    }
   }
-}
-
-// As mul_chain_kernel, squaring each accumulator instead.
-template <bool Dedicated, int ILP>
-__global__ void sqr_chain_kernel(Fq* out, const Fq* x0, size_t threads, int iters) {
-  const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (t >= threads) return;
-  Fq x[ILP];
-#pragma unroll
-  for (int k = 0; k < ILP; ++k) x[k] = x0[k * threads + t];
-  for (int i = 0; i < iters; ++i) {
-#pragma unroll
-    for (int k = 0; k < ILP; ++k) x[k] = square<Dedicated>(x[k]);
-  }
-#pragma unroll
-  for (int k = 0; k < ILP; ++k) out[k * threads + t] = x[k];
-}
+  static Fq host(const Fq& x, const Fq&) { return x * x; }
+};
 
 // Uniform elements drawn directly as Montgomery words below p (as uniform as field_random, and
 // without its conversion multiply: the arrays here have millions of elements).
@@ -113,9 +112,8 @@ std::vector<F> random_array(std::mt19937_64& rng, size_t n) {
 
 constexpr unsigned kBlock = 256;  // not tuned: the chains are bound by multiply throughput
 
-template <class F, int ILP>
-Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, const Options& o,
-                 std::mt19937_64& rng) {
+template <class F, int ILP, class Step = Multiply>
+Result chain(const char* name, const char* unit, const gpu::GpuInfo& g, const Options& o, std::mt19937_64& rng) {
   // Four blocks of 256 per SM (the SM holds 2048 threads) times four waves: enough warps to hide
   // the multiply latency, and a tail that is a small part of the run.
   const size_t threads = size_t(g.sm_count) * 2048 * (o.quick ? 1 : 4);
@@ -124,7 +122,7 @@ Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, cons
   DeviceBuffer<F> dx(x0), dm(m), out(threads * ILP);
   const unsigned grid = unsigned((threads + kBlock - 1) / kBlock);
   auto launch = [&] {
-    mul_chain_kernel<F, ILP><<<grid, kBlock>>>(out.data(), dx.data(), dm.data(), threads, iters);
+    chain_kernel<F, ILP, Step><<<grid, kBlock>>>(out.data(), dx.data(), dm.data(), threads, iters);
     ZK_CUDA_CHECK_LAUNCH();
   };
   Result r{name, unit, double(threads), double(threads) * ILP * iters, 0, {}, false};
@@ -138,35 +136,7 @@ Result mul_chain(const char* name, const char* unit, const gpu::GpuInfo& g, cons
   for (size_t t = 0; t < threads; t += threads / 61 + 1) {  // a spread-out sample of threads
     for (int k = 0; k < ILP; ++k) {
       F want = x0[k * threads + t];
-      for (int i = 0; i < iters; ++i) want = want * m[t];
-      r.check_ok = r.check_ok && got[k * threads + t] == want;
-    }
-  }
-  return r;
-}
-
-template <bool Dedicated, int ILP>
-Result sqr_chain(const char* name, const gpu::GpuInfo& g, const Options& o, std::mt19937_64& rng) {
-  const size_t threads = size_t(g.sm_count) * 2048 * (o.quick ? 1 : 4);
-  const int iters = o.quick ? 64 : 256;
-  const std::vector<Fq> x0 = random_array<Fq>(rng, threads * ILP);
-  DeviceBuffer<Fq> dx(x0), out(threads * ILP);
-  const unsigned grid = unsigned((threads + kBlock - 1) / kBlock);
-  auto launch = [&] {
-    sqr_chain_kernel<Dedicated, ILP><<<grid, kBlock>>>(out.data(), dx.data(), threads, iters);
-    ZK_CUDA_CHECK_LAUNCH();
-  };
-  Result r{name, "Fq sqr", double(threads), double(threads) * ILP * iters, 0, {}, false};
-  r.t = time_runs(launch, o.warmup, o.reps);
-  out.fill_bytes(0xff);
-  launch();
-  ZK_CUDA_CHECK(cudaDeviceSynchronize());
-  const std::vector<Fq> got = out.download();
-  r.check_ok = true;
-  for (size_t t = 0; t < threads; t += threads / 61 + 1) {
-    for (int k = 0; k < ILP; ++k) {
-      Fq want = x0[k * threads + t];
-      for (int i = 0; i < iters; ++i) want = want * want;
+      for (int i = 0; i < iters; ++i) want = Step::host(want, m[t]);
       r.check_ok = r.check_ok && got[k * threads + t] == want;
     }
   }
@@ -214,15 +184,15 @@ int run(int argc, char** argv) {
   const size_t big = o.quick ? size_t{1} << 20 : size_t{1} << 24;
 
   std::vector<Result> rs;
-  rs.push_back(mul_chain<Fr, 1>("fr_mul_chain_ilp1", "Fr mul", g, o, rng));
-  rs.push_back(mul_chain<Fr, 4>("fr_mul_chain_ilp4", "Fr mul", g, o, rng));
-  rs.push_back(mul_chain<Fq, 4>("fq_mul_chain_ilp4", "Fq mul", g, o, rng));
+  rs.push_back(chain<Fr, 1>("fr_mul_chain_ilp1", "Fr mul", g, o, rng));
+  rs.push_back(chain<Fr, 4>("fr_mul_chain_ilp4", "Fr mul", g, o, rng));
+  rs.push_back(chain<Fq, 4>("fq_mul_chain_ilp4", "Fq mul", g, o, rng));
   // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
-  rs.push_back(sqr_chain<true, 4>("fq_sqr_dedicated_chain_ilp4", g, o, rng));
-  rs.push_back(sqr_chain<false, 4>("fq_sqr_as_product_chain_ilp4", g, o, rng));
+  rs.push_back(chain<Fq, 4, Square<true>>("fq_sqr_dedicated_chain_ilp4", "Fq sqr", g, o, rng));
+  rs.push_back(chain<Fq, 4, Square<false>>("fq_sqr_as_product_chain_ilp4", "Fq sqr", g, o, rng));
   // Fq2: lazy reduction (two Montgomery reductions per product) against three reductions.
-  rs.push_back(mul_chain<Fq2, 4>("fq2_mul_chain_ilp4", "Fq2 mul", g, o, rng));
-  rs.push_back(mul_chain<Fq2ThreeReductions, 4>("fq2_mul_three_reductions_chain_ilp4", "Fq2 mul", g, o, rng));
+  rs.push_back(chain<Fq2, 4>("fq2_mul_chain_ilp4", "Fq2 mul", g, o, rng));
+  rs.push_back(chain<Fq2ThreeReductions, 4>("fq2_mul_three_reductions_chain_ilp4", "Fq2 mul", g, o, rng));
   rs.push_back(elementwise<Fr>("fr_mul_elementwise", "Fr mul", FieldOp::Mul, big, o, rng));
   rs.push_back(elementwise<Fr>("fr_add_elementwise", "Fr add", FieldOp::Add, big, o, rng));
   rs.push_back(elementwise<Fr>("fr_sqr_elementwise", "Fr sqr", FieldOp::Sqr, big, o, rng));

@@ -91,32 +91,44 @@ msm::Tuning tiny_tuning() {
   return t;
 }
 
+// The plan for n points; with point tables t (t.tables > 1), their width and layout.
 template <class C>
-msm::Plan plan_for(size_t n, const SimOptions& o) {
+msm::Plan plan_for(size_t n, const SimOptions& o, const MsmTables& t = {}) {
   msm::PlanRequest r;
   r.n = n;
   r.sm_count = o.sm_count;
   r.point_bytes = sizeof(Affine<C>);
   r.xyzz_bytes = sizeof(Xyzz<C>);
   r.window_bits = o.window_bits;
+  if (t.tables > 1) {
+    r.window_bits = t.window_bits;
+    r.tables = t.tables;
+    r.table_stride = t.stride;
+  }
   r.max_batch = o.max_batch;
   r.tuning = o.tuning;
   return msm::make_plan(r);
 }
 
+// msm::run over an arena poisoned before use (a value read before it is written shows).
 template <class C>
-Jacobian<C> simulate(const std::vector<Fr>& s, const std::vector<Affine<C>>& p, const SimOptions& o,
-                     std::mt19937_64& rng, size_t* launches = nullptr) {
-  const msm::Plan plan = plan_for<C>(s.size(), o);
+Jacobian<C> run_plan(const msm::Plan& plan, const std::vector<Fr>& s, const Affine<C>* points, std::mt19937_64& rng,
+                     size_t* launches = nullptr) {
   const size_t bytes = msm::arena_bytes(plan);
   std::unique_ptr<unsigned char[], AlignedFree> arena(
       static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
-  std::memset(arena.get(), 0xa5, bytes);  // garbage: a value read before it is written shows
+  std::memset(arena.get(), 0xa5, bytes);
   const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
   SimExec ex(rng);
-  const Jacobian<C> r = msm::run(ex, plan, b, s.data(), p.data(), s.size());
+  const Jacobian<C> r = msm::run(ex, plan, b, s.data(), points, s.size());
   if (launches) *launches = ex.launches;
   return r;
+}
+
+template <class C>
+Jacobian<C> simulate(const std::vector<Fr>& s, const std::vector<Affine<C>>& p, const SimOptions& o,
+                     std::mt19937_64& rng, size_t* launches = nullptr) {
+  return run_plan(plan_for<C>(s.size(), o), s, p.data(), rng, launches);
 }
 
 template <class C>
@@ -238,25 +250,9 @@ std::vector<Affine<C>> make_tables(const std::vector<Affine<C>>& all, const MsmT
 template <class C>
 Jacobian<C> simulate_with_tables(const std::vector<Fr>& s, const std::vector<Affine<C>>& table, size_t first,
                                  const MsmTables& t, const SimOptions& o, std::mt19937_64& rng) {
-  msm::PlanRequest r;
-  r.n = s.size();
-  r.sm_count = o.sm_count;
-  r.point_bytes = sizeof(Affine<C>);
-  r.xyzz_bytes = sizeof(Xyzz<C>);
-  r.window_bits = t.window_bits;
-  r.tables = t.tables;
-  r.table_stride = t.stride;
-  r.max_batch = o.max_batch;
-  r.tuning = o.tuning;
-  const msm::Plan plan = msm::make_plan(r);
+  const msm::Plan plan = plan_for<C>(s.size(), o, t);
   EXPECT_EQ(plan.layout.tables, t.tables);
-  const size_t bytes = msm::arena_bytes(plan);
-  std::unique_ptr<unsigned char[], AlignedFree> arena(
-      static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
-  std::memset(arena.get(), 0xa5, bytes);
-  const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
-  SimExec ex(rng);
-  return msm::run(ex, plan, b, s.data(), table.data() + first, s.size());
+  return run_plan(plan, s, table.data() + first, rng);
 }
 
 template <class C>
