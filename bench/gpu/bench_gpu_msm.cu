@@ -326,13 +326,14 @@ class Bench {
   }
 
   // Point tables at 2^lg with forced window widths and table counts: the data for
-  // msm::plan_tables's choice (every digit window its own table: one bucket window; or two).
+  // msm::plan_tables's choice (every digit window its own table: one bucket window; or two);
+  // then the reduction's tuning at the planned tables.
   template <class C>
   void sweep_tables(const char* prefix, unsigned lg, std::mt19937_64& rng) {
     const size_t n = size_t{1} << lg;
     const Case<C> cs = make_case<C>(n, false, rng);
     gpu::MsmDriver driver;
-    for (unsigned c : {12u, 14u, 16u, 18u, 20u, 22u}) {
+    for (unsigned c : {12u, 14u, 16u, 18u, 19u, 20u, 22u}) {
       for (unsigned windows : {1u, 2u}) {
         const gpu::msm::Layout l = gpu::msm::make_layout(c, (gpu::msm::make_layout(c).digit_windows + windows - 1) / windows);
         const gpu::MsmTables t{c, l.tables, n};
@@ -344,6 +345,32 @@ class Bench {
         }
         measure_tables<C>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
       }
+    }
+    // With one bucket window the reduction's later levels are a few threads' chains of
+    // dependent additions: its tuning at the width plan_tables picks (msm::Tuning's defaults
+    // were swept with 13 to 16 windows).
+    const gpu::MsmTables planned = driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
+    std::vector<std::pair<std::string, gpu::msm::Tuning>> tunings = {{"planned", {}}};
+    for (uint32_t chunk : {2u, 4u, 16u}) {
+      gpu::msm::Tuning t;
+      t.reduce_chunk = chunk;
+      tunings.push_back({"planned_chunk" + std::to_string(chunk), t});
+    }
+    for (uint32_t threads : {32u, 512u}) {
+      gpu::msm::Tuning t;
+      t.reduce_threads_per_sm = threads;
+      tunings.push_back({"planned_red" + std::to_string(threads), t});
+    }
+    for (const auto& [tag, tuning] : tunings) {
+      const std::string name = std::string(prefix) + "_2^" + std::to_string(lg) + "_" + tag;
+      if (seconds_since(t0_) > budget_s_) {
+        skipped_.push_back(name);
+        continue;
+      }
+      gpu::MsmConfig cfg;
+      cfg.tuning = tuning;
+      gpu::MsmDriver tuned(0, cfg);
+      measure_tables<C>(name, tuned, planned, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
     }
   }
 
