@@ -14,6 +14,9 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o) {
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "CPU threads (0: all, or ZKINFER_THREADS)")->capture_default_str();
+  cmd->add_option("--msm-tables", o.msm_tables,
+                  "GPU: MSM point tables per resident key array (0: by device memory, 1: none, N: at most N)")
+      ->capture_default_str();
 }
 
 std::unique_ptr<Backend> select_backend(const BackendOptions& o) {
@@ -24,6 +27,7 @@ std::unique_ptr<Backend> select_backend(const BackendOptions& o) {
   std::string why_not, notes;
   gpu::CudaBackendConfig cfg;
   cfg.all_devices = true;  // several GPUs: each MSM spread over them
+  cfg.msm_tables = o.msm_tables;
   if (auto be = gpu::make_cuda_backend(cfg, &why_not, &notes)) {
     if (!notes.empty()) std::fprintf(stderr, "zkinfer: %s\n", notes.c_str());
     return be;

@@ -12,7 +12,8 @@ namespace zkinfer::cli {
 
 struct BackendOptions {
   std::string backend = "auto";
-  unsigned threads = 0;  // CPU threads, 0: all
+  unsigned threads = 0;     // CPU threads, 0: all
+  unsigned msm_tables = 0;  // GPU: MSM point tables per resident key array (CudaBackendConfig)
 };
 
 void add_backend_options(CLI::App* cmd, BackendOptions& o);

@@ -57,6 +57,11 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", cfg.metrics_address, "HOST:PORT serving /metrics, /healthz, /readyz (empty: none)");
   app.add_option("--name", cfg.name, "Worker name reported to the coordinator (default: HOSTNAME-PID)");
   app.add_option("--threads", cfg.cpu_threads, "CPU threads (0: all, or ZKINFER_THREADS)")->capture_default_str();
+  unsigned msm_tables = 0;
+  app.add_option("--msm-tables", msm_tables,
+                 "GPU: MSM point tables per resident key array (0: by device memory, 1: none, saving that "
+                 "memory; N: at most N)")
+      ->capture_default_str();
   uint64_t job_cache_mib = cfg.job_cache_bytes >> 20;
   app.add_option("--job-cache-mib", job_cache_mib,
                  "Job data (witnesses, h) kept in the cache beyond the last two, MiB; keys and models always stay")
@@ -76,7 +81,7 @@ int main(int argc, char** argv) {
       cfg.curve_keys = zkinfer::common::read_keypair(curve_key);
       cfg.curve_server_key = server_key(server);
     }
-    zkinfer::worker::Worker w(cfg, zkinfer::worker::select_backend(backend, cfg.cpu_threads));
+    zkinfer::worker::Worker w(cfg, zkinfer::worker::select_backend(backend, cfg.cpu_threads, msm_tables));
     g_worker = &w;
     struct sigaction sa = {};
     sa.sa_handler = on_signal;

@@ -11,7 +11,7 @@
 
 namespace zkinfer::worker {
 
-BackendChoice select_backend(const std::string& which, unsigned threads) {
+BackendChoice select_backend(const std::string& which, unsigned threads, unsigned msm_tables) {
   if (which != "cpu" && which != "cuda" && which != "auto")
     throw std::invalid_argument("unknown backend '" + which + "' (expected cpu, cuda or auto)");
   BackendChoice c;
@@ -20,6 +20,7 @@ BackendChoice select_backend(const std::string& which, unsigned threads) {
     std::string why_not, notes;
     gpu::CudaBackendConfig cfg;
     cfg.all_devices = true;  // several GPUs: each MSM spread over them
+    cfg.msm_tables = msm_tables;
     if (auto be = gpu::make_cuda_backend(cfg, &why_not, &notes)) {
       if (!notes.empty()) spdlog::warn("backend: {}", notes);
       c.backend = std::move(be);
@@ -35,6 +36,7 @@ BackendChoice select_backend(const std::string& which, unsigned threads) {
       return c;
     }
 #else
+    (void)msm_tables;
     const std::string why_not = "this zkinfer was built without CUDA (no nvcc at build time)";
 #endif
     if (which == "cuda") throw std::runtime_error("--backend cuda: " + why_not);

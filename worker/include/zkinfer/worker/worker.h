@@ -34,7 +34,9 @@ struct BackendChoice {
 
 // `--backend cpu|cuda|auto`: cuda is an error (saying why) where no GPU is usable or this build
 // has no CUDA; auto falls back to the CPU, logging why. `threads`: CPU threads, 0 for all.
-BackendChoice select_backend(const std::string& which, unsigned threads = 0);
+// `msm_tables`: `--msm-tables`, MSM point tables per resident key array on the GPUs
+// (gpu::CudaBackendConfig::msm_tables: 0 by memory, 1 none).
+BackendChoice select_backend(const std::string& which, unsigned threads = 0, unsigned msm_tables = 0);
 
 struct WorkerConfig {
   std::string coordinator = "tcp://127.0.0.1:7701";  // the coordinator's worker socket
