@@ -164,6 +164,29 @@ Jacobian<C> run_msm(gpu::MsmDriver& d, const Fr* s, const Affine<C>* p, size_t n
     d.msm_g2(r, s, p, n);
   return r;
 }
+// The same over point tables made by make_tables.
+template <class C>
+Jacobian<C> run_msm(gpu::MsmDriver& d, const Fr* s, const Affine<C>* table, size_t n, const gpu::MsmTables& t) {
+  Jacobian<C> r;
+  if constexpr (std::is_same_v<C, G1Curve>)
+    d.msm_g1(r, s, table, n, t);
+  else
+    d.msm_g2(r, s, table, n, t);
+  return r;
+}
+
+// Point tables t made on the device from points[0, n) (device memory), in a buffer of their own.
+template <class C>
+DeviceBuffer<Affine<C>> make_tables(gpu::MsmDriver& d, const gpu::MsmTables& t, const Affine<C>* points, size_t n) {
+  DeviceBuffer<Affine<C>> table(t.points());
+  ZK_CUDA_CHECK(cudaMemcpy(table.data(), points, n * sizeof(Affine<C>), cudaMemcpyDeviceToDevice));
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());  // the driver's streams do not wait for the default one
+  if constexpr (std::is_same_v<C, G1Curve>)
+    d.precompute_g1(table.data(), n, t);
+  else
+    d.precompute_g2(table.data(), n, t);
+  return table;
+}
 
 struct Series {
   const char* name;
@@ -303,7 +326,9 @@ class Bench {
     const DeviceBuffer<Affine<C>> points = make_points<C>(max_n, a, b);
     const DeviceBuffer<Fr> d_scalars(scalars);
     gpu::MsmDriver driver;
-    for (unsigned lg : logs) {
+    Fr sum = Fr::zero(), weighted = Fr::zero();  // sum s_i and sum i s_i over i < summed
+    size_t summed = 0;
+    for (unsigned lg : logs) {  // ascending
       const size_t n = size_t{1} << lg;
       const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
       if (seconds_since(t0_) > budget_s_) {
@@ -314,10 +339,9 @@ class Bench {
       size_t free = 0, total = 0;
       ZK_CUDA_CHECK(cudaMemGetInfo(&free, &total));
       const gpu::MsmTables t = driver.plan_tables(n, sizeof(Affine<C>), std::min(free / 2, size_t{32} << 30));
-      Fr sum = Fr::zero(), weighted = Fr::zero();
-      for (size_t i = 0; i < n; ++i) {
-        sum += scalars[i];
-        weighted += scalars[i] * Fr::from_u64(i);
+      for (; summed < n; ++summed) {
+        sum += scalars[summed];
+        weighted += scalars[summed] * Fr::from_u64(summed);
       }
       measure_tables<C>(name, driver, t, points.data(), d_scalars.data(), n,
                         scalar_mul(Jacobian<C>::from_affine(generator<C>()), (a * sum + b * weighted).to_canonical()),
@@ -387,27 +411,14 @@ class Bench {
     return ok;
   }
 
-  // Tables t made from points[0, n) into a buffer of their own, then the MSM timed over them.
+  // Tables t made from points[0, n) (make_tables, timed apart), then the MSM timed over them.
   template <class C>
   void measure_tables(const std::string& name, gpu::MsmDriver& driver, const gpu::MsmTables& t,
                       const Affine<C>* points, const Fr* d_scalars, size_t n, const Jacobian<C>& want, int reps) {
-    DeviceBuffer<Affine<C>> table(t.points());
-    ZK_CUDA_CHECK(cudaMemcpy(table.data(), points, n * sizeof(Affine<C>), cudaMemcpyDeviceToDevice));
-    ZK_CUDA_CHECK(cudaDeviceSynchronize());
     const auto t0 = Clock::now();
-    if constexpr (std::is_same_v<C, G1Curve>)
-      driver.precompute_g1(table.data(), n, t);
-    else
-      driver.precompute_g2(table.data(), n, t);
+    const DeviceBuffer<Affine<C>> table = make_tables<C>(driver, t, points, n);
     const double pre_ms = seconds_since(t0) * 1e3;
-    auto msm = [&] {
-      Jacobian<C> r;
-      if constexpr (std::is_same_v<C, G1Curve>)
-        driver.msm_g1(r, d_scalars, table.data(), n, t);
-      else
-        driver.msm_g2(r, d_scalars, table.data(), n, t);
-      return r;
-    };
+    auto msm = [&] { return run_msm<C>(driver, d_scalars, table.data(), n, t); };
     Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
     r.check_ok = msm() == want;
     r.t = time_host_runs(msm, std::min(o_.warmup, 1), reps);
@@ -425,20 +436,9 @@ class Bench {
     const Case<C> cs = make_case<C>(n, false, rng);
     gpu::MsmDriver driver(0);
     const gpu::MsmTables t = driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
-    DeviceBuffer<Affine<C>> table(t.points());
-    ZK_CUDA_CHECK(cudaMemcpy(table.data(), cs.points.data(), n * sizeof(Affine<C>), cudaMemcpyDeviceToDevice));
-    ZK_CUDA_CHECK(cudaDeviceSynchronize());
-    if constexpr (std::is_same_v<C, G1Curve>)
-      driver.precompute_g1(table.data(), n, t);
-    else
-      driver.precompute_g2(table.data(), n, t);
+    const DeviceBuffer<Affine<C>> table = make_tables<C>(driver, t, cs.points.data(), n);
     Jacobian<C> got;
-    profiled(name, [&] {
-      if constexpr (std::is_same_v<C, G1Curve>)
-        driver.msm_g1(got, cs.d_scalars.data(), table.data(), n, t);
-      else
-        driver.msm_g2(got, cs.d_scalars.data(), table.data(), n, t);
-    });
+    profiled(name, [&] { got = run_msm<C>(driver, cs.d_scalars.data(), table.data(), n, t); });
     const bool ok = got == cs.want;
     if (!ok) std::printf("%s: CHECK FAILED\n", name);
     return ok;

@@ -202,11 +202,12 @@ struct MsmDriver::Impl {
 template <class C>
 void MsmDriver::Impl::precompute(Affine<C>* table, size_t n, const MsmTables& t) {
   using namespace msm_detail;
+  if (t.tables == 0) throw std::invalid_argument("GPU MSM: point tables must be at least 1");
   if (t.window_bits == 0 && t.tables > 1) throw std::invalid_argument("GPU MSM: point tables need their window width");
-  const msm::Layout l = msm::make_layout(t.window_bits ? t.window_bits : msm::kMinWindowBits, t.tables);
   if (n > t.stride) throw std::invalid_argument("GPU MSM: point tables of stride " + std::to_string(t.stride) +
                                                 " cannot hold " + std::to_string(n) + " points");
-  if (n == 0 || l.tables == 1) return;
+  if (n == 0 || t.tables == 1) return;
+  const msm::Layout l = msm::make_layout(t.window_bits, t.tables);  // throws for a bad width
   if (table == nullptr) throw std::invalid_argument("GPU MSM: null point table");
   DeviceScope scope(device);
   if (!on_device(table, device, "point tables"))

@@ -2,8 +2,8 @@
 // uniform, skewed (mostly 0, 1 and small), all-zero, all-one and all-minus-one scalars, inputs
 // in device memory, in host memory (batched copies) and mixed, forced window widths and tiny
 // segments (many carry levels), a memory limit that forces batches, point tables made on the
-// device, and out-of-memory as an exception the driver survives. ZKINFER_GPU_TEST_N caps the sizes (bench/gpu_check.sh uses a
-// small one under compute-sanitizer). Without a usable GPU every test skips with the reason.
+// device, and out-of-memory as an exception the driver survives. ZKINFER_GPU_TEST_N caps the
+// sizes (bench/gpu_check.sh uses a small one under compute-sanitizer). Without a usable GPU every test skips with the reason.
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
@@ -64,6 +64,23 @@ Jacobian<C> gpu_msm(MsmDriver& d, const Fr* s, const Affine<C>* p, size_t n) {
   else
     d.msm_g2(r, s, p, n);
   return r;
+}
+// Over point tables t.
+template <class C>
+Jacobian<C> gpu_msm(MsmDriver& d, const Fr* s, const Affine<C>* table, size_t n, const gpu::MsmTables& t) {
+  Jacobian<C> r;
+  if constexpr (std::is_same_v<C, G1Curve>)
+    d.msm_g1(r, s, table, n, t);
+  else
+    d.msm_g2(r, s, table, n, t);
+  return r;
+}
+template <class C>
+void precompute(MsmDriver& d, Affine<C>* table, size_t n, const gpu::MsmTables& t) {
+  if constexpr (std::is_same_v<C, G1Curve>)
+    d.precompute_g1(table, n, t);
+  else
+    d.precompute_g2(table, n, t);
 }
 
 enum class Where { device, host, scalars_on_host };
@@ -222,10 +239,7 @@ TYPED_TEST(GpuMsm, PointTablesMatchCpu) {
     DeviceBuffer<Affine<C>> table(t.points());
     ASSERT_EQ(cudaMemcpy(table.data(), all.data(), total * sizeof(Affine<C>), cudaMemcpyHostToDevice), cudaSuccess);
     ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);  // the driver's streams do not wait for the default one
-    if constexpr (std::is_same_v<C, G1Curve>)
-      d.precompute_g1(table.data(), total, t);
-    else
-      d.precompute_g2(table.data(), total, t);
+    precompute<C>(d, table.data(), total, t);
     const std::vector<Affine<C>> host_table = table.download();
     const unsigned shift = gpu::msm::make_layout(k.c, t.tables).table_shift();
     for (size_t i : {size_t{0}, size_t{5}, total - 1}) {
@@ -241,11 +255,7 @@ TYPED_TEST(GpuMsm, PointTablesMatchCpu) {
       for (bool skewed : {false, true}) {
         const std::vector<Fr> s = skewed ? skewed_scalars(rng, n) : uniform_scalars(rng, n);
         DeviceBuffer<Fr> ds(s);
-        Jacobian<C> got;
-        if constexpr (std::is_same_v<C, G1Curve>)
-          d.msm_g1(got, skewed ? s.data() : ds.data(), table.data() + first, n, t);
-        else
-          d.msm_g2(got, skewed ? s.data() : ds.data(), table.data() + first, n, t);
+        const Jacobian<C> got = gpu_msm<C>(d, skewed ? s.data() : ds.data(), table.data() + first, n, t);
         EXPECT_EQ(d.last_run().tables, t.tables);
         EXPECT_TRUE(got == cpu_msm(s, p)) << (skewed ? "skewed host scalars" : "uniform device scalars")
                                           << ", from " << first << ", " << d.last_run().batches << " batches";
@@ -260,20 +270,11 @@ TYPED_TEST(GpuMsm, PointTablesRefuseHostTablesAndMissingWidths) {
   std::vector<Affine<C>> host(8, Affine<C>::infinity());
   DeviceBuffer<Fr> s(std::vector<Fr>(4, Fr::one()));
   const gpu::MsmTables t{8, 2, 4};
-  Jacobian<C> out;
-  if constexpr (std::is_same_v<C, G1Curve>) {
-    EXPECT_THROW(d.precompute_g1(host.data(), 4, t), std::invalid_argument);
-    EXPECT_THROW(d.msm_g1(out, s.data(), host.data(), 4, t), std::invalid_argument);
-    DeviceBuffer<Affine<C>> dev(host);
-    EXPECT_THROW(d.precompute_g1(dev.data(), 4, gpu::MsmTables{0, 2, 4}), std::invalid_argument);
-    EXPECT_THROW(d.precompute_g1(dev.data(), 5, t), std::invalid_argument);  // 5 points, stride 4
-  } else {
-    EXPECT_THROW(d.precompute_g2(host.data(), 4, t), std::invalid_argument);
-    EXPECT_THROW(d.msm_g2(out, s.data(), host.data(), 4, t), std::invalid_argument);
-    DeviceBuffer<Affine<C>> dev(host);
-    EXPECT_THROW(d.precompute_g2(dev.data(), 4, gpu::MsmTables{0, 2, 4}), std::invalid_argument);
-    EXPECT_THROW(d.precompute_g2(dev.data(), 5, t), std::invalid_argument);
-  }
+  EXPECT_THROW(precompute<C>(d, host.data(), 4, t), std::invalid_argument);
+  EXPECT_THROW(gpu_msm<C>(d, s.data(), host.data(), 4, t), std::invalid_argument);
+  DeviceBuffer<Affine<C>> dev(host);
+  EXPECT_THROW(precompute<C>(d, dev.data(), 4, gpu::MsmTables{0, 2, 4}), std::invalid_argument);
+  EXPECT_THROW(precompute<C>(d, dev.data(), 5, t), std::invalid_argument);  // 5 points, stride 4
   const gpu::MsmTables planned = d.plan_tables(size_t{1} << 20, sizeof(Affine<C>), size_t{1} << 40);
   EXPECT_GT(planned.tables, 1u);
   EXPECT_EQ(d.plan_tables(size_t{1} << 20, sizeof(Affine<C>), size_t{1} << 20).tables, 1u);
