@@ -1,8 +1,8 @@
 // Field throughput on the device: Fr and Fq multiplications per second when arithmetic is the
 // limit (independent multiplication chains per thread, operands in registers), and the library's
 // elementwise kernels, which move 96 bytes per Fr multiplication and are bound by memory; Fq2
-// products with lazy reduction against three reduced products; and the dedicated Fq square
-// against the product x * x.
+// products with lazy reduction against three reduced products; the dedicated Fq square against
+// the product x * x; and Karatsuba products (Fr, Fq, Fq2) against the schoolbook ones.
 // Every measurement checks a sample of its outputs against the host implementation.
 //
 //   bench_gpu_field [--out results.json] [--reps 21] [--warmup 3] [--quick]
@@ -73,6 +73,21 @@ struct Square {
   static Fq host(const Fq& x, const Fq&) { return x * x; }
 };
 
+// Fr or Fq products through one level of Karatsuba and a separate reduction
+// (fp_device::mul_karatsuba): fewer limb products, more additions than Fp's operator*.
+struct MultiplyKaratsuba {
+  template <class F>
+  static __device__ __forceinline__ F apply(const F& x, const F& m) {
+    F r;
+    fp_device::mul_karatsuba<typename F::Params>(r.v, x.v, m.v);
+    return r;
+  }
+  template <class F>
+  static F host(const F& x, const F& m) {
+    return x * m;
+  }
+};
+
 // Uniform elements drawn directly as Montgomery words below p (as uniform as field_random, and
 // without its conversion multiply: the arrays here have millions of elements).
 template <class F>
@@ -100,6 +115,25 @@ struct Fq2ThreeReductions {
 };
 template <>
 Fq2ThreeReductions random_element<Fq2ThreeReductions>(std::mt19937_64& rng) {
+  return {random_element<Fq2>(rng)};
+}
+
+// Fq2 with lazy reduction and Karatsuba 512-bit products (mont32::fq2_mul<P, true>).
+struct Fq2Karatsuba {
+  Fq2 v;
+  ZK_HDI Fq2Karatsuba operator*(const Fq2Karatsuba& b) const {
+#if defined(__CUDA_ARCH__)
+    Fq2Karatsuba r;
+    fp_device::fq2_mul<bn254::FqParams, true>(r.v.c0.v, r.v.c1.v, v.c0.v, v.c1.v, b.v.c0.v, b.v.c1.v);
+    return r;
+#else
+    return {v * b.v};  // the host check's reference
+#endif
+  }
+  bool operator==(const Fq2Karatsuba& o) const { return v == o.v; }
+};
+template <>
+Fq2Karatsuba random_element<Fq2Karatsuba>(std::mt19937_64& rng) {
   return {random_element<Fq2>(rng)};
 }
 
@@ -187,12 +221,16 @@ int run(int argc, char** argv) {
   rs.push_back(chain<Fr, 1>("fr_mul_chain_ilp1", "Fr mul", g, o, rng));
   rs.push_back(chain<Fr, 4>("fr_mul_chain_ilp4", "Fr mul", g, o, rng));
   rs.push_back(chain<Fq, 4>("fq_mul_chain_ilp4", "Fq mul", g, o, rng));
+  // Karatsuba products (48 limb products + the reduction's 64, against 128) beside the two above.
+  rs.push_back(chain<Fr, 4, MultiplyKaratsuba>("fr_mul_karatsuba_chain_ilp4", "Fr mul", g, o, rng));
+  rs.push_back(chain<Fq, 4, MultiplyKaratsuba>("fq_mul_karatsuba_chain_ilp4", "Fq mul", g, o, rng));
   // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
   rs.push_back(chain<Fq, 4, Square<true>>("fq_sqr_dedicated_chain_ilp4", "Fq sqr", g, o, rng));
   rs.push_back(chain<Fq, 4, Square<false>>("fq_sqr_as_product_chain_ilp4", "Fq sqr", g, o, rng));
   // Fq2: lazy reduction (two Montgomery reductions per product) against three reductions.
   rs.push_back(chain<Fq2, 4>("fq2_mul_chain_ilp4", "Fq2 mul", g, o, rng));
   rs.push_back(chain<Fq2ThreeReductions, 4>("fq2_mul_three_reductions_chain_ilp4", "Fq2 mul", g, o, rng));
+  rs.push_back(chain<Fq2Karatsuba, 4>("fq2_mul_karatsuba_chain_ilp4", "Fq2 mul", g, o, rng));
   rs.push_back(elementwise<Fr>("fr_mul_elementwise", "Fr mul", FieldOp::Mul, big, o, rng));
   rs.push_back(elementwise<Fr>("fr_add_elementwise", "Fr add", FieldOp::Add, big, o, rng));
   rs.push_back(elementwise<Fr>("fr_sqr_elementwise", "Fr sqr", FieldOp::Sqr, big, o, rng));

@@ -505,10 +505,123 @@ TYPED_TEST(Mont32Emu, SqrEqualsHostProduct) {
   EXPECT_EQ(reported, 0);
 }
 
+// ---- Karatsuba: mul_wide_karatsuba, mul_karatsuba ---------------------------------------------
+
+// Operand pairs below 2^255 for the Karatsuba product: those of MulWideEqualsGmp and
+// SqrWideEqualsGmp, values whose halves make each branch of it likely (equal halves, a high half
+// a little above or below the low one, halves of all ones), and pairs whose product carries into
+// limb 15 in the last step. That carry needs a1 b1 mod 2^224 within mid / 2^128 of 2^224 (96
+// bits of ones, which random operands never give): with a1 = m1 (2^112 + t), b1 = m2 (2^112 - t),
+// a1 b1 = m1 m2 2^224 - m1 m2 t^2, and low halves near 2^128 make mid large enough.
+template <class F>
+std::vector<std::pair<std::array<uint32_t, 8>, std::array<uint32_t, 8>>> karatsuba_pairs(std::mt19937_64& rng,
+                                                                                           size_t n) {
+  auto xs = wide_operands<F>(rng, n);
+  const auto tops = top_row_carry_operands<F>(rng, n / 20);
+  xs.insert(xs.end(), tops.begin(), tops.end());
+  const uint32_t pick[] = {0u, 1u, 0x7fffffffu, 0x80000000u, 0xffffffffu};
+  for (size_t i = 0; i < n / 4; ++i) {
+    std::array<uint32_t, 8> x;
+    for (int j = 0; j < 4; ++j) x[j] = rng() % 3 ? pick[rng() % 5] : uint32_t(rng());
+    for (int j = 0; j < 4; ++j) x[4 + j] = x[j];
+    switch (i % 4) {
+      case 0: break;                               // equal halves
+      case 1: x[4] += uint32_t(rng() % 3); break;  // high half a little above (or equal)
+      case 2: x[0] += uint32_t(rng() % 3); break;  // low half a little above
+      default:
+        for (int j = 0; j < 4; ++j) x[j] = 0xffffffffu;
+        for (int j = 4; j < 8; ++j) x[j] = rng() % 2 ? 0xffffffffu : uint32_t(rng());
+        break;
+    }
+    x[7] &= 0x7fffffffu;  // below 2^255
+    xs.push_back(x);
+  }
+  std::vector<std::pair<std::array<uint32_t, 8>, std::array<uint32_t, 8>>> out;
+  for (size_t i = 0; i < xs.size(); ++i) out.push_back({xs[i], xs[(i * 7919 + 13) % xs.size()]});
+  // The carry into limb 15. High halves: m (2^112 +- t) = m 2^112 +- m t, limbs 4..7 of the
+  // operand (m < 2^15, t < 2^40: m t < 2^55 fits limbs 4 and 5, m 2^112 is limb 7's m << 16).
+  for (size_t i = 0; i < n / 40; ++i) {
+    std::array<uint32_t, 8> a{}, b{};
+    const uint64_t m1 = 1 + rng() % 0x7fff, m2 = 1 + rng() % 0x7fff, t = 1 + rng() % (uint64_t{1} << 40);
+    const uint64_t at = m1 * t;
+    for (int j = 0; j < 4; ++j) {
+      a[j] = uint32_t(rng()) | 0x80000000u;
+      b[j] = uint32_t(rng()) | 0x80000000u;
+    }
+    a[4] = uint32_t(at);
+    a[5] = uint32_t(at >> 32);
+    a[7] = uint32_t(m1 << 16);
+    // b1 = (m2 2^112 - 2^112) + (2^112 - m2 t): limbs 4..6 of 2^112 - m2 t, then limb 7 of m2 - 1.
+    const uint64_t lo = 0 - m2 * t;  // 2^64 - m2 t: limbs 4 and 5, with limb 6 all ones
+    b[4] = uint32_t(lo);
+    b[5] = uint32_t(lo >> 32);
+    b[6] = 0xffffffffu;
+    b[7] = uint32_t((m2 - 1) << 16) | 0xffffu;
+    out.push_back({a, b});
+  }
+  return out;
+}
+
+TYPED_TEST(Mont32Emu, MulWideKaratsubaEqualsGmp) {
+  using F = TypeParam;
+  auto rng = testing::seeded_rng();
+  const auto pairs = karatsuba_pairs<F>(rng, 40000);
+  Mpz a, b, want;
+  auto product = [&](size_t i) {
+    mpz_from_limbs(a.v, pairs[i].first.data(), 8);
+    mpz_from_limbs(b.v, pairs[i].second.data(), 8);
+    mpz_mul(want.v, a.v, b.v);
+    return limbs_from_mpz(want.v);
+  };
+  int reported = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto expected = product(i);
+    for (uint32_t flag : {0u, 1u}) {
+      std::array<uint32_t, 16> w;
+      CarryEmu c(flag);
+      mont32::mul_wide_karatsuba(c, w.data(), pairs[i].first.data(), pairs[i].second.data());
+      if (w != expected && reported++ < 5) ADD_FAILURE() << "operand pair " << i << ", flag " << flag;
+    }
+  }
+  EXPECT_EQ(reported, 0);
+  expect_all_carries_taken(pairs.size(), [&](TracingEmu& c, size_t i) {
+    std::array<uint32_t, 16> w;
+    mont32::mul_wide_karatsuba(c, w.data(), pairs[i].first.data(), pairs[i].second.data());
+    return w == product(i);
+  });
+}
+
+// The Montgomery product through Karatsuba (mul_karatsuba) against the host's, both initial
+// flags, over the operands of the elementwise tests.
+TYPED_TEST(Mont32Emu, MulKaratsubaEqualsHost) {
+  using F = TypeParam;
+  using P = typename F::Params;
+  auto rng = testing::seeded_rng();
+  std::vector<F> a, b;
+  testing::make_operands<F>(rng, 100003, a, b);
+  int reported = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const F want = a[i] * b[i];
+    uint32_t x[8], y[8], z[8];
+    to_limbs(x, a[i].mont());
+    to_limbs(y, b[i].mont());
+    for (uint32_t flag : {0u, 1u}) {
+      CarryEmu c(flag);
+      mont32::mul_karatsuba<P>(c, z, x, y);
+      if (F::from_mont(from_limbs(z)) != want && reported++ < 5)
+        ADD_FAILURE() << "element " << i << " (initial carry " << flag << "): a=" << u256_to_hex(a[i].mont())
+                      << " b=" << u256_to_hex(b[i].mont());
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
 // fq2_mul and fq2_sqr against the host's Fq2 (three reduced products), both initial carry
-// flags, as one fixed instruction sequence. Their products and reductions are the steps tested
-// above; what they add are plain chains whose carries any operands exercise.
-TEST(Mont32EmuFq2, MulAndSqrEqualHost) {
+// flags, as one fixed instruction sequence, with schoolbook and with Karatsuba 512-bit products.
+// Their products and reductions are the steps tested above; what they add are plain chains whose
+// carries any operands exercise.
+template <bool kKaratsuba>
+void expect_fq2_equal_host() {
   using P = bn254::FqParams;
   auto rng = testing::seeded_rng();
   const std::vector<Fq2> xs = fq2_values(rng, 20000);
@@ -526,22 +639,25 @@ TEST(Mont32EmuFq2, MulAndSqrEqualHost) {
       fq2_limbs(b0, b1, b);
       TracingEmu c(seen);
       if (square)
-        mont32::fq2_sqr<P>(c, r0, r1, a0, a1);
+        mont32::fq2_sqr<P, kKaratsuba>(c, r0, r1, a0, a1);
       else
-        mont32::fq2_mul<P>(c, r0, r1, a0, a1, b0, b1);
+        mont32::fq2_mul<P, kKaratsuba>(c, r0, r1, a0, a1, b0, b1);
       if (i == 0) steps = c.steps();
       ASSERT_EQ(c.steps(), steps) << "not straight-line";
       if (fq2_from(r0, r1) != want && reported++ < 5) ADD_FAILURE() << "element " << i;
       CarryEmu one(1);  // the flag left set by an earlier chain must not matter
       if (square)
-        mont32::fq2_sqr<P>(one, r0, r1, a0, a1);
+        mont32::fq2_sqr<P, kKaratsuba>(one, r0, r1, a0, a1);
       else
-        mont32::fq2_mul<P>(one, r0, r1, a0, a1, b0, b1);
+        mont32::fq2_mul<P, kKaratsuba>(one, r0, r1, a0, a1, b0, b1);
       if (fq2_from(r0, r1) != want && reported++ < 5) ADD_FAILURE() << "element " << i << ", initial carry 1";
     }
     EXPECT_EQ(reported, 0);
   }
 }
+
+TEST(Mont32EmuFq2, MulAndSqrEqualHost) { expect_fq2_equal_host<false>(); }
+TEST(Mont32EmuFq2, KaratsubaMulAndSqrEqualHost) { expect_fq2_equal_host<true>(); }
 
 // The emulator itself, on the carry cases that matter: it stands in for the hardware above.
 TEST(CarryEmu, FollowsPtxSemantics) {

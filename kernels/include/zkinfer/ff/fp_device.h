@@ -140,6 +140,19 @@ __device__ __forceinline__ void mul(uint64_t r[4], const uint64_t a[4], const ui
   join(r, z);
 }
 
+// Montgomery product through one level of Karatsuba and a separate reduction
+// (mont32::mul_karatsuba): 48 limb products and the reduction's 64 instead of 128; for the
+// benchmark's comparison with mul until a GPU measures which is faster.
+template <class P>
+__device__ __forceinline__ void mul_karatsuba(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
+  split(x, a);
+  split(y, b);
+  ptx::Chain c;
+  mont32::mul_karatsuba<P>(c, z, x, y);
+  join(r, z);
+}
+
 // Montgomery square: each cross product once (mont32::sqr).
 template <class P>
 __device__ __forceinline__ void sqr(uint64_t r[4], const uint64_t a[4]) {
@@ -151,8 +164,8 @@ __device__ __forceinline__ void sqr(uint64_t r[4], const uint64_t a[4]) {
 }
 
 // Fq2 product and square with lazy reduction (mont32::fq2_mul, fq2_sqr): each element of Fq2
-// as its two coefficients' 64-bit words.
-template <class P>
+// as its two coefficients' 64-bit words. kKaratsuba: Karatsuba 512-bit products (benchmark).
+template <class P, bool kKaratsuba = false>
 __device__ __forceinline__ void fq2_mul(uint64_t r0[4], uint64_t r1[4], const uint64_t a0[4], const uint64_t a1[4],
                                         const uint64_t b0[4], const uint64_t b1[4]) {
   uint32_t x0[mont32::kLimbs], x1[mont32::kLimbs], y0[mont32::kLimbs], y1[mont32::kLimbs];
@@ -162,17 +175,17 @@ __device__ __forceinline__ void fq2_mul(uint64_t r0[4], uint64_t r1[4], const ui
   split(y0, b0);
   split(y1, b1);
   ptx::Chain c;
-  mont32::fq2_mul<P>(c, z0, z1, x0, x1, y0, y1);
+  mont32::fq2_mul<P, kKaratsuba>(c, z0, z1, x0, x1, y0, y1);
   join(r0, z0);
   join(r1, z1);
 }
-template <class P>
+template <class P, bool kKaratsuba = false>
 __device__ __forceinline__ void fq2_sqr(uint64_t r0[4], uint64_t r1[4], const uint64_t a0[4], const uint64_t a1[4]) {
   uint32_t x0[mont32::kLimbs], x1[mont32::kLimbs], z0[mont32::kLimbs], z1[mont32::kLimbs];
   split(x0, a0);
   split(x1, a1);
   ptx::Chain c;
-  mont32::fq2_sqr<P>(c, z0, z1, x0, x1);
+  mont32::fq2_sqr<P, kKaratsuba>(c, z0, z1, x0, x1);
   join(r0, z0);
   join(r1, z1);
 }

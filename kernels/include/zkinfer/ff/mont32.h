@@ -414,6 +414,130 @@ ZK_HDI void sqr_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs])
   w[kWideLimbs - 1] = c.madc_hi(a[kLimbs - 1], a[kLimbs - 1], 0);
 }
 
+// ---- Karatsuba: the 512-bit product from three 256-bit ones ------------------------------------
+// mul_wide takes 64 limb products; one level of Karatsuba takes 48 (three products of four-limb
+// halves) for some 90 more additions. Which is faster depends on whether the device is bound by
+// the multiply-add pipe (IMAD.WIDE) or by issue: bench_gpu_field times both
+// (fr/fq/fq2_mul_karatsuba_chain_ilp4 beside the schoolbook ones) before anything uses it.
+
+inline constexpr int kHalfLimbs = kLimbs / 2;
+
+// r = x * y, all 256 bits, for x, y < 2^128: mul_wide's rows at half size. e holds limbs 0..7
+// and takes products landing at even limbs, o holds limbs 1..7 (o[k] is limb k + 1) and takes
+// those at odd limbs; each row adds two products to each. The chains whose top pair is fresh in
+// their accumulator (row 1's e, row 2's o: the pair holds at most an earlier catch, 0 or 1)
+// cannot carry out; the others catch their carry in the limb above, still zero then (row 2's e
+// at limb 6, rows 1 and 3's o at limbs 5 and 7). With kTopBelow2p31 (x_3, y_3 < 2^31, the high
+// halves of values below 2^255) row 3's o chain cannot carry out either: its top pair (5, 6)
+// holds x_3 y_2 plus at most 1 and gains x_2 y_3 plus a carry, each product below 2^63.
+template <bool kTopBelow2p31, class Chain>
+ZK_HDI void mul_half(Chain& c, uint32_t r[kLimbs], const uint32_t x[kHalfLimbs], const uint32_t y[kHalfLimbs]) {
+  uint32_t e[kLimbs], o[kLimbs - 1];
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kLimbs; ++k) e[k] = 0;
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kLimbs - 1; ++k) o[k] = 0;
+  // Row 0: disjoint limb pairs, plain 32x32->64 products.
+  ZK_MONT32_UNROLL
+  for (int j = 0; j < kHalfLimbs; j += 2) {
+    const uint64_t pe = uint64_t(x[j]) * y[0], po = uint64_t(x[j + 1]) * y[0];
+    e[j] = uint32_t(pe);
+    e[j + 1] = uint32_t(pe >> 32);
+    o[j] = uint32_t(po);  // limbs j + 1, j + 2
+    o[j + 1] = uint32_t(po >> 32);
+  }
+  ZK_MONT32_UNROLL
+  for (int i = 1; i < kHalfLimbs; ++i) {
+    // Into e: products at even limbs se, se + 2.
+    const int se = (i % 2 == 0) ? i : i + 1;
+    e[se] = c.mad_lo_cc(x[se - i], y[i], e[se]);
+    e[se + 1] = c.madc_hi_cc(x[se - i], y[i], e[se + 1]);
+    e[se + 2] = c.madc_lo_cc(x[se - i + 2], y[i], e[se + 2]);
+    if (i % 2 == 0) {
+      e[se + 3] = c.madc_hi_cc(x[se - i + 2], y[i], e[se + 3]);
+      e[se + 4] = c.addc(e[se + 4], 0);  // limb 6
+    } else {
+      e[se + 3] = c.madc_hi(x[se - i + 2], y[i], e[se + 3]);
+    }
+    // Into o: products at odd limbs so, so + 2 (o index = limb - 1).
+    const int so = (i % 2 == 0) ? i + 1 : i;
+    o[so - 1] = c.mad_lo_cc(x[so - i], y[i], o[so - 1]);
+    o[so] = c.madc_hi_cc(x[so - i], y[i], o[so]);
+    o[so + 1] = c.madc_lo_cc(x[so - i + 2], y[i], o[so + 1]);
+    if (i == 1 || (i == 3 && !kTopBelow2p31)) {
+      o[so + 2] = c.madc_hi_cc(x[so - i + 2], y[i], o[so + 2]);
+      o[so + 3] = c.addc(o[so + 3], 0);  // limb 5 (row 1) or 7 (row 3)
+    } else {
+      o[so + 2] = c.madc_hi(x[so - i + 2], y[i], o[so + 2]);
+    }
+  }
+  // r = e + o (o one limb up); the product is below 2^256, so no carry out of limb 7.
+  r[0] = e[0];
+  r[1] = c.add_cc(e[1], o[0]);
+  ZK_MONT32_UNROLL
+  for (int k = 2; k < kLimbs - 1; ++k) r[k] = c.addc_cc(e[k], o[k - 1]);
+  r[kLimbs - 1] = c.addc(e[kLimbs - 1], o[kLimbs - 2]);
+}
+
+// d = |hi - lo| for four-limb values; returns all ones when hi < lo, else 0.
+template <class Chain>
+ZK_HDI uint32_t abs_diff_half(Chain& c, uint32_t d[kHalfLimbs], const uint32_t hi[kHalfLimbs],
+                              const uint32_t lo[kHalfLimbs]) {
+  d[0] = c.sub_cc(hi[0], lo[0]);
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kHalfLimbs; ++j) d[j] = c.subc_cc(hi[j], lo[j]);
+  const uint32_t neg = c.subc(0, 0);
+  // Negated when negative: (d ^ neg) - neg, where neg in every limb is the number -1 (or 0);
+  // the borrow out of the top is the wrap mod 2^128, dropped.
+  d[0] = c.sub_cc(d[0] ^ neg, neg);
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kHalfLimbs - 1; ++j) d[j] = c.subc_cc(d[j] ^ neg, neg);
+  d[kHalfLimbs - 1] = c.subc(d[kHalfLimbs - 1] ^ neg, neg);
+  return neg;
+}
+
+// w = a * b, all 512 bits, for a, b < 2^255 (mul_wide's contract), by subtractive Karatsuba over
+// the halves a = a0 + 2^128 a1: with z0 = a0 b0, z2 = a1 b1 and zm = |a1 - a0| |b1 - b0|,
+//   w = z0 + 2^128 mid + 2^256 z2,  mid = a0 b1 + a1 b0 = z0 + z2 - (a1 - a0)(b1 - b0),
+// where (a1 - a0)(b1 - b0) is zm when the two differences have the same sign and -zm when not.
+// mid < 2^256 (a1, b1 < 2^127), so it is computed mod 2^256 and every wrap on the way is dropped.
+template <class Chain>
+ZK_HDI void mul_wide_karatsuba(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  uint32_t da[kHalfLimbs], db[kHalfLimbs];
+  const uint32_t na = abs_diff_half(c, da, a + kHalfLimbs, a);
+  const uint32_t nb = abs_diff_half(c, db, b + kHalfLimbs, b);
+  uint32_t z0[kLimbs], z2[kLimbs], zm[kLimbs];
+  mul_half<false>(c, z0, a, b);
+  mul_half<true>(c, z2, a + kHalfLimbs, b + kHalfLimbs);
+  mul_half<false>(c, zm, da, db);
+  // t = z0 + z2 mod 2^256.
+  uint32_t t[kLimbs];
+  t[0] = c.add_cc(z0[0], z2[0]);
+  ZK_MONT32_UNROLL
+  for (int k = 1; k < kLimbs - 1; ++k) t[k] = c.addc_cc(z0[k], z2[k]);
+  t[kLimbs - 1] = c.addc(z0[kLimbs - 1], z2[kLimbs - 1]);
+  // mid = t - zm when the signs agree; t + zm = t - ~zm - 1 when they differ (flip = all ones):
+  // t - (zm ^ flip) - (flip & 1), the 1 entering as the chain's borrow-in, which the first
+  // instruction sets (0 - 1 borrows) and whose result is unused.
+  const uint32_t flip = na ^ nb;
+  uint32_t mid[kLimbs];
+  (void)c.sub_cc(0, flip & 1);
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kLimbs - 1; ++k) mid[k] = c.subc_cc(t[k], zm[k] ^ flip);
+  mid[kLimbs - 1] = c.subc(t[kLimbs - 1], zm[kLimbs - 1] ^ flip);
+  // w = z0 + 2^128 mid + 2^256 z2 (below 2^510: no carry out of limb 15).
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kHalfLimbs; ++k) w[k] = z0[k];
+  w[kHalfLimbs] = c.add_cc(z0[kHalfLimbs], mid[0]);
+  ZK_MONT32_UNROLL
+  for (int k = kHalfLimbs + 1; k < kLimbs; ++k) w[k] = c.addc_cc(z0[k], mid[k - kHalfLimbs]);
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kHalfLimbs; ++k) w[kLimbs + k] = c.addc_cc(z2[k], mid[kHalfLimbs + k]);
+  ZK_MONT32_UNROLL
+  for (int k = kHalfLimbs; k < kLimbs - 1; ++k) w[kLimbs + k] = c.addc_cc(z2[k], 0);
+  w[kWideLimbs - 1] = c.addc(z2[kLimbs - 1], 0);
+}
+
 // r = a - b on 512-bit values, where a >= b is known.
 template <class Chain>
 ZK_HDI void sub_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
@@ -506,23 +630,42 @@ ZK_HDI void sqr(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs]) {
   redc<P>(c, r, w);
 }
 
+// r = a * b / 2^256 mod p (Montgomery product) as a Karatsuba product and one reduction, for
+// a, b < p: the same result as mul.
+template <class P, class Chain>
+ZK_HDI void mul_karatsuba(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  uint32_t w[kWideLimbs];
+  mul_wide_karatsuba(c, w, a, b);
+  redc<P>(c, r, w);
+}
+
+// w = a * b, all 512 bits, for a, b < 2^255: schoolbook or Karatsuba.
+template <bool kKaratsuba, class Chain>
+ZK_HDI void product_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  if constexpr (kKaratsuba)
+    mul_wide_karatsuba(c, w, a, b);
+  else
+    mul_wide(c, w, a, b);
+}
+
 // (r0 + r1 u) = (a0 + a1 u)(b0 + b1 u) in Fq2, inputs below p (Montgomery forms), results below
 // p: three 512-bit products, two reductions.
 //   c1: (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 = a0 b1 + a1 b0 < 2 p^2;
 //   c0: a0 b0 + p^2 - a1 b1, in (0, 2 p^2): p^2 keeps it non-negative and vanishes mod p.
-// Both are below p * 2^256 (2p < 2^256), as redc needs.
-template <class P, class Chain>
+// Both are below p * 2^256 (2p < 2^256), as redc needs. kKaratsuba: the 512-bit products by
+// mul_wide_karatsuba (for the benchmark's comparison; same results).
+template <class P, bool kKaratsuba = false, class Chain>
 ZK_HDI void fq2_mul(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const uint32_t a0[kLimbs],
                     const uint32_t a1[kLimbs], const uint32_t b0[kLimbs], const uint32_t b1[kLimbs]) {
   uint32_t sa[kLimbs], sb[kLimbs];
   add_unreduced(c, sa, a0, a1);
   add_unreduced(c, sb, b0, b1);
   uint32_t t1[kWideLimbs], t0[kWideLimbs], w[kWideLimbs];
-  mul_wide(c, t1, sa, sb);  // < 4 p^2
-  mul_wide(c, w, a0, b0);
+  product_wide<kKaratsuba>(c, t1, sa, sb);  // < 4 p^2
+  product_wide<kKaratsuba>(c, w, a0, b0);
   sub_wide(c, t1, t1, w);
   add_modulus_squared<P>(c, t0, w);
-  mul_wide(c, w, a1, b1);
+  product_wide<kKaratsuba>(c, w, a1, b1);
   sub_wide(c, t1, t1, w);
   sub_wide(c, t0, t0, w);
   redc<P>(c, r0, t0);
@@ -531,16 +674,16 @@ ZK_HDI void fq2_mul(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const ui
 
 // (r0 + r1 u) = (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u: two 512-bit products, each
 // below 2 p^2, two reductions.
-template <class P, class Chain>
+template <class P, bool kKaratsuba = false, class Chain>
 ZK_HDI void fq2_sqr(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const uint32_t a0[kLimbs],
                     const uint32_t a1[kLimbs]) {
   uint32_t s[kLimbs], d[kLimbs], w[kWideLimbs];
   add_unreduced(c, s, a0, a1);
   sub<P>(c, d, a0, a1);
-  mul_wide(c, w, s, d);
+  product_wide<kKaratsuba>(c, w, s, d);
   redc<P>(c, r0, w);
   add_unreduced(c, s, a0, a0);
-  mul_wide(c, w, s, a1);
+  product_wide<kKaratsuba>(c, w, s, a1);
   redc<P>(c, r1, w);
 }
 
