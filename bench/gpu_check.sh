@@ -310,6 +310,7 @@ AB_PAIRS=(
   "fr_mul_karatsuba_chain_ilp4|fr_mul_chain_ilp4|Fr product: Karatsuba + separate reduction vs interleaved (mont32::mul)"
   "fq_mul_karatsuba_chain_ilp4|fq_mul_chain_ilp4|Fq product: Karatsuba + separate reduction vs interleaved (mont32::mul)"
   "fq2_mul_karatsuba_chain_ilp4|fq2_mul_chain_ilp4|Fq2 product, lazy: Karatsuba 512-bit products vs schoolbook"
+  "fr_mul_shoup_chain_ilp4|fr_mul_chain_ilp4|Fr product by a fixed factor: Shoup vs Montgomery (an NTT twiddle's cost)"
   "ntt_sweep_t11_th256_mc2_forward_2^20|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^20|NTT 2^20: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^24|NTT 2^24: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_forward_2^24|NTT 2^24: scratch vector vs reordering pass (tables both)"

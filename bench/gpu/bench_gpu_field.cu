@@ -2,7 +2,8 @@
 // limit (independent multiplication chains per thread, operands in registers), and the library's
 // elementwise kernels, which move 96 bytes per Fr multiplication and are bound by memory; Fq2
 // products with lazy reduction against three reduced products; the dedicated Fq square against
-// the product x * x; and Karatsuba products (Fr, Fq, Fq2) against the schoolbook ones.
+// the product x * x; Karatsuba products (Fr, Fq, Fq2) against the schoolbook ones; and Fr
+// products by a factor fixed per thread (Shoup) against Montgomery products.
 // Every measurement checks a sample of its outputs against the host implementation.
 //
 //   bench_gpu_field [--out results.json] [--reps 21] [--warmup 3] [--quick]
@@ -27,9 +28,9 @@ constexpr const char* kUsage =
     "usage: bench_gpu_field [--out results.json] [--reps N] [--warmup N] [--quick]\n";
 
 // Each thread applies Step to ILP independent accumulators, `iters` times (with one factor per
-// thread where Step multiplies): the steps of one chain depend on each other, those of
-// different chains do not, so the scheduler has ILP of them to overlap within a thread, plus all
-// the other warps.
+// thread where Step multiplies, in the form Step::prepare gives it, once per thread): the steps
+// of one chain depend on each other, those of different chains do not, so the scheduler has ILP
+// of them to overlap within a thread, plus all the other warps.
 template <class F, int ILP, class Step>
 __global__ void chain_kernel(F* out, const F* x0, const F* factor, size_t threads, int iters) {
   const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -37,7 +38,7 @@ __global__ void chain_kernel(F* out, const F* x0, const F* factor, size_t thread
   F x[ILP];
 #pragma unroll
   for (int k = 0; k < ILP; ++k) x[k] = x0[k * threads + t];
-  const F m = factor[t];
+  const auto m = Step::prepare(factor[t]);
   for (int i = 0; i < iters; ++i) {
 #pragma unroll
     for (int k = 0; k < ILP; ++k) x[k] = Step::apply(x[k], m);
@@ -47,7 +48,15 @@ __global__ void chain_kernel(F* out, const F* x0, const F* factor, size_t thread
 }
 
 // The chains' steps, with their host counterparts for the check.
-struct Multiply {
+// The factor as it is: for the steps below but MultiplyShoup.
+struct AsIs {
+  template <class F>
+  static ZK_HDI F prepare(const F& m) {
+    return m;
+  }
+};
+
+struct Multiply : AsIs {
   template <class F>
   static ZK_HDI F apply(const F& x, const F& m) {
     return x * m;
@@ -60,7 +69,7 @@ struct Multiply {
 // Fq squares: the dedicated device square (fp_device::sqr, mont32::sqr) or the product x * x,
 // which Fp::sqr uses on the device until this measures the other faster.
 template <bool Dedicated>
-struct Square {
+struct Square : AsIs {
   static __device__ __forceinline__ Fq apply(const Fq& x, const Fq&) {
     if constexpr (Dedicated) {
       Fq r;
@@ -75,11 +84,36 @@ struct Square {
 
 // Fr or Fq products through one level of Karatsuba and a separate reduction
 // (fp_device::mul_karatsuba): fewer limb products, more additions than Fp's operator*.
-struct MultiplyKaratsuba {
+struct MultiplyKaratsuba : AsIs {
   template <class F>
   static __device__ __forceinline__ F apply(const F& x, const F& m) {
     F r;
     fp_device::mul_karatsuba<typename F::Params>(r.v, x.v, m.v);
+    return r;
+  }
+  template <class F>
+  static F host(const F& x, const F& m) {
+    return x * m;
+  }
+};
+
+// Products by a factor fixed per thread (Shoup, fp_device::mul_shoup), as an NTT twiddle would
+// be: the factor canonical with w' = floor(w 2^256 / p) beside it, made once per thread.
+struct MultiplyShoup {
+  template <class F>
+  struct Factor {
+    U256 w, wq;
+  };
+  template <class F>
+  static __device__ __forceinline__ Factor<F> prepare(const F& m) {
+    Factor<F> f{m.to_canonical(), {}};
+    fp_device::shoup_quotient<typename F::Params>(f.wq.w, m.v);
+    return f;
+  }
+  template <class F>
+  static __device__ __forceinline__ F apply(const F& x, const Factor<F>& f) {
+    F r;
+    fp_device::mul_shoup<typename F::Params>(r.v, x.v, f.w.w, f.wq.w);
     return r;
   }
   template <class F>
@@ -224,6 +258,8 @@ int run(int argc, char** argv) {
   // Karatsuba products (48 limb products + the reduction's 64, against 128) beside the two above.
   rs.push_back(chain<Fr, 4, MultiplyKaratsuba>("fr_mul_karatsuba_chain_ilp4", "Fr mul", g, o, rng));
   rs.push_back(chain<Fq, 4, MultiplyKaratsuba>("fq_mul_karatsuba_chain_ilp4", "Fq mul", g, o, rng));
+  // Products by a fixed factor (Shoup: 92 + 23 limb products), as the NTT's twiddles could be.
+  rs.push_back(chain<Fr, 4, MultiplyShoup>("fr_mul_shoup_chain_ilp4", "Fr mul", g, o, rng));
   // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
   rs.push_back(chain<Fq, 4, Square<true>>("fq_sqr_dedicated_chain_ilp4", "Fq sqr", g, o, rng));
   rs.push_back(chain<Fq, 4, Square<false>>("fq_sqr_as_product_chain_ilp4", "Fq sqr", g, o, rng));

@@ -2,6 +2,7 @@
 // the 4x64-bit host implementation. Needs no GPU: this is what keeps the PTX code honest on CI.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <utility>
@@ -509,10 +510,11 @@ TYPED_TEST(Mont32Emu, SqrEqualsHostProduct) {
 
 // Operand pairs below 2^255 for the Karatsuba product: those of MulWideEqualsGmp and
 // SqrWideEqualsGmp, values whose halves make each branch of it likely (equal halves, a high half
-// a little above or below the low one, halves of all ones), and pairs whose product carries into
-// limb 15 in the last step. That carry needs a1 b1 mod 2^224 within mid / 2^128 of 2^224 (96
-// bits of ones, which random operands never give): with a1 = m1 (2^112 + t), b1 = m2 (2^112 - t),
-// a1 b1 = m1 m2 2^224 - m1 m2 t^2, and low halves near 2^128 make mid large enough.
+// a little above or below the low one, halves of all ones, high halves zero), and pairs whose
+// product carries into limb 15 in the last step. That carry needs a1 b1 mod 2^224 within
+// mid / 2^128 of 2^224 (96 bits of ones, which random operands never give): with
+// a1 = m1 (2^112 + t), b1 = m2 (2^112 - t), a1 b1 = m1 m2 2^224 - m1 m2 t^2, and low halves near
+// 2^128 make mid large enough.
 template <class F>
 std::vector<std::pair<std::array<uint32_t, 8>, std::array<uint32_t, 8>>> karatsuba_pairs(std::mt19937_64& rng,
                                                                                            size_t n) {
@@ -538,6 +540,13 @@ std::vector<std::pair<std::array<uint32_t, 8>, std::array<uint32_t, 8>>> karatsu
   }
   std::vector<std::pair<std::array<uint32_t, 8>, std::array<uint32_t, 8>>> out;
   for (size_t i = 0; i < xs.size(); ++i) out.push_back({xs[i], xs[(i * 7919 + 13) % xs.size()]});
+  // High halves zero: zm = z0, so the third product sees the carry-prone limbs the first does
+  // (differences of random halves rarely give them).
+  for (size_t i = 0; i < n / 8; ++i) {
+    auto [a, b] = out[i];
+    for (int j = 4; j < 8; ++j) a[j] = b[j] = 0;
+    out.push_back({a, b});
+  }
   // The carry into limb 15. High halves: m (2^112 +- t) = m 2^112 +- m t, limbs 4..7 of the
   // operand (m < 2^15, t < 2^40: m t < 2^55 fits limbs 4 and 5, m 2^112 is limb 7's m << 16).
   for (size_t i = 0; i < n / 40; ++i) {
@@ -611,6 +620,126 @@ TYPED_TEST(Mont32Emu, MulKaratsubaEqualsHost) {
       if (F::from_mont(from_limbs(z)) != want && reported++ < 5)
         ADD_FAILURE() << "element " << i << " (initial carry " << flag << "): a=" << u256_to_hex(a[i].mont())
                       << " b=" << u256_to_hex(b[i].mont());
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
+// ---- Products by a fixed factor (Shoup): mul_low, mul_high_approx, shoup_quotient, mul_shoup ----
+
+// Full-width 256-bit operands from carry-prone limbs (0, 1, 2^31, 2^32 - 1, the modulus' limbs,
+// random), and field elements' Montgomery words.
+template <class F>
+std::vector<std::array<uint32_t, 8>> full_width_operands(std::mt19937_64& rng, size_t n) {
+  uint32_t p[8];
+  to_limbs(p, F::MOD);
+  std::vector<std::array<uint32_t, 8>> out;
+  for (size_t i = 0; i < n / 2; ++i) {
+    std::array<uint32_t, 8> x;
+    for (int j = 0; j < 8; ++j) {
+      switch (rng() % 6) {
+        case 0: x[j] = 0; break;
+        case 1: x[j] = 1; break;
+        case 2: x[j] = 0x80000000u; break;
+        case 3: x[j] = 0xffffffffu; break;
+        case 4: x[j] = p[j]; break;
+        default: x[j] = uint32_t(rng()); break;
+      }
+    }
+    out.push_back(x);
+  }
+  for (const F& v : limb_pattern_values<F>(rng, n / 2)) {
+    std::array<uint32_t, 8> x;
+    to_limbs(x.data(), v.mont());
+    out.push_back(x);
+  }
+  return out;
+}
+
+TYPED_TEST(Mont32Emu, MulLowEqualsGmp) {
+  using F = TypeParam;
+  auto rng = testing::seeded_rng();
+  const auto xs = full_width_operands<F>(rng, 20000);
+  auto other = [&](size_t i) -> const std::array<uint32_t, 8>& { return xs[(i * 7919 + 13) % xs.size()]; };
+  Mpz a, b, want;
+  expect_all_carries_taken(xs.size(), [&](TracingEmu& c, size_t i) {
+    const auto& y = other(i);
+    uint32_t r[8];
+    mont32::mul_low(c, r, xs[i].data(), [&](int j) { return y[j]; });
+    mpz_from_limbs(a.v, xs[i].data(), 8);
+    mpz_from_limbs(b.v, y.data(), 8);
+    mpz_mul(want.v, a.v, b.v);
+    mpz_fdiv_r_2exp(want.v, want.v, 256);
+    const auto w = limbs_from_mpz(want.v);
+    return std::equal(r, r + 8, w.begin());
+  });
+}
+
+// q' of mul_high_approx is floor(x y / 2^256) or one less, for any x, y < 2^256; both occur.
+TYPED_TEST(Mont32Emu, MulHighApproxWithinOne) {
+  using F = TypeParam;
+  auto rng = testing::seeded_rng();
+  const auto xs = full_width_operands<F>(rng, 20000);
+  auto other = [&](size_t i) -> const std::array<uint32_t, 8>& { return xs[(i * 7919 + 13) % xs.size()]; };
+  Mpz a, b, want, got;
+  size_t short_by_one = 0;
+  expect_all_carries_taken(xs.size(), [&](TracingEmu& c, size_t i) {
+    uint32_t q[8];
+    mont32::mul_high_approx(c, q, xs[i].data(), other(i).data());
+    mpz_from_limbs(a.v, xs[i].data(), 8);
+    mpz_from_limbs(b.v, other(i).data(), 8);
+    mpz_mul(want.v, a.v, b.v);
+    mpz_fdiv_q_2exp(want.v, want.v, 256);
+    mpz_from_limbs(got.v, q, 8);
+    if (mpz_cmp(got.v, want.v) == 0) return true;
+    mpz_add_ui(got.v, got.v, 1);
+    short_by_one += mpz_cmp(got.v, want.v) == 0;
+    return mpz_cmp(got.v, want.v) == 0;
+  });
+  EXPECT_GT(short_by_one, 0u) << "the approximation never fell short: the operands do not reach it";
+}
+
+// shoup_quotient(m) = floor(w 2^256 / p) for the element w whose Montgomery words are m; then
+// mul_shoup(a, w, w') = a w mod p, both initial flags, against the host product of the
+// elements (a in Montgomery form, w canonical: the result is the Montgomery form of a w).
+// Carry coverage is the two tests above, over general operands: w' is pseudo-random whatever w
+// is, so some carries of mul_high_approx are out of reach of field elements here.
+TYPED_TEST(Mont32Emu, MulShoupEqualsHost) {
+  using F = TypeParam;
+  using P = typename F::Params;
+  auto rng = testing::seeded_rng();
+  std::vector<F> a, b;
+  testing::make_operands<F>(rng, 50003, a, b);
+  for (const F& e : testing::edge_values<F>()) {
+    a.push_back(e);
+    b.push_back(e);
+  }
+  const std::vector<F> pa = limb_pattern_values<F>(rng, 50000), pb = limb_pattern_values<F>(rng, 50000);
+  a.insert(a.end(), pa.begin(), pa.end());
+  b.insert(b.end(), pb.begin(), pb.end());
+  uint32_t pl[8];
+  to_limbs(pl, F::MOD);
+  Mpz p, wv, want;
+  mpz_from_limbs(p.v, pl, 8);
+  int reported = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    uint32_t m[8], w[8], wq[8], x[8], r[8];
+    to_limbs(m, b[i].mont());
+    to_limbs(w, b[i].to_canonical());
+    to_limbs(x, a[i].mont());
+    CarryEmu c0(uint32_t(i & 1));
+    mont32::shoup_quotient<P>(c0, wq, m);
+    mpz_from_limbs(wv.v, w, 8);
+    mpz_mul_2exp(want.v, wv.v, 256);
+    mpz_fdiv_q(want.v, want.v, p.v);
+    const auto wq_want = limbs_from_mpz(want.v);
+    if (!std::equal(wq, wq + 8, wq_want.begin()) && reported++ < 5) ADD_FAILURE() << "w' of element " << i;
+    for (uint32_t flag : {0u, 1u}) {
+      CarryEmu c(flag);
+      mont32::mul_shoup<P>(c, r, x, w, wq);
+      if (F::from_mont(from_limbs(r)) != a[i] * b[i] && reported++ < 5)
+        ADD_FAILURE() << "element " << i << " (initial carry " << flag << "): a=" << u256_to_hex(a[i].mont())
+                      << " w=" << u256_to_hex(b[i].to_canonical());
     }
   }
   EXPECT_EQ(reported, 0);

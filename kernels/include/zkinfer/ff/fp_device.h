@@ -153,6 +153,29 @@ __device__ __forceinline__ void mul_karatsuba(uint64_t r[4], const uint64_t a[4]
   join(r, z);
 }
 
+// a * w mod p for w fixed (Shoup, mont32::mul_shoup): a as Fp's words (Montgomery form), w
+// canonical with wq = floor(w 2^256 / p) from shoup_quotient; the result in Montgomery form.
+template <class P>
+__device__ __forceinline__ void mul_shoup(uint64_t r[4], const uint64_t a[4], const uint64_t w[4],
+                                          const uint64_t wq[4]) {
+  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], yq[mont32::kLimbs], z[mont32::kLimbs];
+  split(x, a);
+  split(y, w);
+  split(yq, wq);
+  ptx::Chain c;
+  mont32::mul_shoup<P>(c, z, x, y, yq);
+  join(r, z);
+}
+// wq = floor(w 2^256 / p) for the element whose Montgomery words are m (w canonical).
+template <class P>
+__device__ __forceinline__ void shoup_quotient(uint64_t wq[4], const uint64_t m[4]) {
+  uint32_t x[mont32::kLimbs], z[mont32::kLimbs];
+  split(x, m);
+  ptx::Chain c;
+  mont32::shoup_quotient<P>(c, z, x);
+  join(wq, z);
+}
+
 // Montgomery square: each cross product once (mont32::sqr).
 template <class P>
 __device__ __forceinline__ void sqr(uint64_t r[4], const uint64_t a[4]) {

@@ -639,6 +639,178 @@ ZK_HDI void mul_karatsuba(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs]
   redc<P>(c, r, w);
 }
 
+// ---- Products by a fixed factor (Shoup) ---------------------------------------------------------
+// For a factor w known in advance (an NTT twiddle), with w' = floor(w 2^256 / p) stored beside it,
+// a w mod p = a w - q p with q = floor(a w' / 2^256), and a w - q p < 2p for a < 2^256. Both
+// products are needed only mod 2^256 (36 limb products each, 8 of them low halves alone) and q
+// only approximately (below), so the whole costs 92 fused limb products and 23 half products
+// where a Montgomery product takes 128 and 8. With a in Montgomery form (x 2^256 mod p) and w
+// canonical, the result is x w in Montgomery form. Unused on the device until bench_gpu_field
+// (fq_mul_shoup_chain_ilp4 against fq_mul_chain_ilp4) measures it faster.
+
+// r = x * y mod 2^256. Row i adds x_i y_j for j <= 7 - i: whole 64-bit products at limbs i + j
+// <= 6 into e (even i + j) or o (odd i + j), as in mul_wide, and the low halves alone at limb 7.
+// Every chain ends at limb 7, and a carry out of it is the dropped wrap mod 2^256. `y(j)` is limb
+// j of y (a modulus limb folds to an immediate).
+template <class Chain, class Y>
+ZK_HDI void mul_low(Chain& c, uint32_t r[kLimbs], const uint32_t x[kLimbs], Y y) {
+  uint32_t e[kLimbs], o[kLimbs];  // both indexed by limb
+  // Row 0: disjoint limb pairs in each accumulator, plain products.
+  ZK_MONT32_UNROLL
+  for (int j = 0; j < kLimbs - 1; ++j) {
+    const uint64_t pr = uint64_t(x[0]) * y(j);
+    uint32_t* acc = j % 2 == 0 ? e : o;
+    acc[j] = uint32_t(pr);
+    acc[j + 1] = uint32_t(pr >> 32);
+  }
+  o[kLimbs - 1] = x[0] * y(kLimbs - 1);  // the low half alone; o[0] is never used (o's limbs are odd-led pairs)
+  ZK_MONT32_UNROLL
+  for (int i = 1; i < kLimbs; ++i) {
+    ZK_MONT32_UNROLL
+    for (int parity = 0; parity < 2; ++parity) {
+      uint32_t* acc = parity == 0 ? e : o;
+      int k = (i % 2 == parity) ? i : i + 1;  // first limb i + j of this parity
+      bool first = true;
+      ZK_MONT32_UNROLL
+      for (; k < kLimbs; k += 2) {
+        const uint32_t xi = x[i], yj = y(k - i);
+        acc[k] = first ? c.mad_lo_cc(xi, yj, acc[k]) : c.madc_lo_cc(xi, yj, acc[k]);
+        if (k < kLimbs - 1) acc[k + 1] = c.madc_hi_cc(xi, yj, acc[k + 1]);  // else the low half alone
+        first = false;
+      }
+    }
+  }
+  r[0] = e[0];
+  r[1] = c.add_cc(e[1], o[1]);
+  ZK_MONT32_UNROLL
+  for (int k = 2; k < kLimbs - 1; ++k) r[k] = c.addc_cc(e[k], o[k]);
+  r[kLimbs - 1] = c.addc(e[kLimbs - 1], o[kLimbs - 1]);
+}
+
+// q = floor(x * y / 2^256) or one less, for any x, y < 2^256: the products at limbs i + j >= 7
+// whole and, of those at limb 6, the high halves alone (at limb 7); what is left out is below
+// 2^228, so the sum's part above 2^256 falls short of the exact quotient by at most 1.
+// The rows are mul_wide's restricted to limbs 7..15 (e takes products at even limbs, o at odd;
+// both indexed by limb): row i's chain that ends with x_i y_7 (limbs i + 7, i + 8) meets limb
+// i + 8 fresh and limb i + 7 holding at most a catch, so it cannot carry out; its other chain,
+// ending with x_i y_6 (limbs i + 6, i + 7, or the high half alone at limb 7 in row 0), meets the
+// pair that row i - 1's x_{i-1} y_7 filled and catches its carry in limb i + 8, still zero.
+template <class Chain>
+ZK_HDI void mul_high_approx(Chain& c, uint32_t q[kLimbs], const uint32_t x[kLimbs], const uint32_t y[kLimbs]) {
+  uint32_t e[kWideLimbs], o[kWideLimbs];  // limbs 7..15 used
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kWideLimbs; ++k) e[k] = o[k] = 0;
+  // Row 0 into empty accumulators, plain: x_0 y_6's high half at limb 7 (e), x_0 y_7 at 7, 8 (o).
+  e[kLimbs - 1] = uint32_t((uint64_t(x[0]) * y[kLimbs - 2]) >> 32);
+  const uint64_t top0 = uint64_t(x[0]) * y[kLimbs - 1];
+  o[kLimbs - 1] = uint32_t(top0);
+  o[kLimbs] = uint32_t(top0 >> 32);
+  ZK_MONT32_UNROLL
+  for (int i = 1; i < kLimbs; ++i) {
+    ZK_MONT32_UNROLL
+    for (int parity = 0; parity < 2; ++parity) {
+      uint32_t* acc = parity == 0 ? e : o;
+      // Products x_i y_j with i + j of this parity, from limb 6 (high half only) or 7 up. The
+      // bounds are constants once the outer loops unroll (a loop left rolled would put the
+      // accumulators in local memory).
+      const int kf = (i % 2 == parity) ? i : i + 1;
+      const int k0 = kf >= kLimbs - 2 ? kf : kf + (kLimbs - 2 - kf + 1) / 2 * 2;
+      ZK_MONT32_UNROLL
+      for (int k = k0; k - i < kLimbs; k += 2) {
+        const uint32_t xi = x[i], yj = y[k - i];
+        if (k == kLimbs - 2) {  // limb 6: the high half alone, at limb 7
+          acc[k + 1] = c.mad_hi_cc(xi, yj, acc[k + 1]);
+        } else {
+          acc[k] = k == k0 ? c.mad_lo_cc(xi, yj, acc[k]) : c.madc_lo_cc(xi, yj, acc[k]);
+          acc[k + 1] = c.madc_hi_cc(xi, yj, acc[k + 1]);
+        }
+      }
+      // The chain ending with x_i y_6 (at limbs i + 6, i + 7) catches its carry in limb i + 8;
+      // its last product is j = 6 when i + 6 has this parity.
+      if ((i + kLimbs - 2) % 2 == parity && i + kLimbs < kWideLimbs) acc[i + kLimbs] = c.addc(acc[i + kLimbs], 0);
+    }
+  }
+  (void)c.add_cc(e[kLimbs - 1], o[kLimbs - 1]);  // limb 7: only its carry counts
+  ZK_MONT32_UNROLL
+  for (int k = 0; k < kLimbs - 1; ++k) q[k] = c.addc_cc(e[kLimbs + k], o[kLimbs + k]);
+  q[kLimbs - 1] = c.addc(e[kWideLimbs - 1], o[kWideLimbs - 1]);
+}
+
+// w' = floor(w 2^256 / p) for w < p, from m = w 2^256 mod p (the Montgomery form of w, which
+// Fp stores): w 2^256 = w' p + m, so w' = -m p^-1 mod 2^256 (w' < 2^256 as w < p).
+// -p^-1 mod 2^256 by Newton's iteration from p^-1 mod 2^32: x <- x (2 - p x), each step
+// doubling the correct bits (32 -> 64 -> 128 -> 256); 32-bit limbs, products in 64 bits.
+template <class P>
+ZK_HD constexpr WideLimbs neg_inv256() {
+  uint32_t pl[kLimbs] = {}, x[kLimbs] = {};
+  for (int j = 0; j < kLimbs; ++j) pl[j] = uint32_t(P::modulus.w[j / 2] >> (32 * (j % 2)));
+  x[0] = 0u - NegInv32<P>::value;
+  auto mul = [](uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+    uint32_t t[kLimbs] = {};
+    for (int i = 0; i < kLimbs; ++i) {
+      uint64_t carry = 0;
+      for (int j = 0; i + j < kLimbs; ++j) {
+        const uint64_t v = uint64_t(a[i]) * b[j] + t[i + j] + carry;
+        t[i + j] = uint32_t(v);
+        carry = v >> 32;
+      }
+    }
+    for (int k = 0; k < kLimbs; ++k) r[k] = t[k];
+  };
+  for (int step = 0; step < 3; ++step) {
+    uint32_t px[kLimbs] = {}, two_minus[kLimbs] = {};
+    mul(px, pl, x);
+    uint32_t borrow = 0;  // 2 - p x mod 2^256
+    for (int k = 0; k < kLimbs; ++k) {
+      const uint64_t v = uint64_t(k == 0 ? 2 : 0) - px[k] - borrow;
+      two_minus[k] = uint32_t(v);
+      borrow = uint32_t(v >> 63);
+    }
+    mul(x, x, two_minus);
+  }
+  WideLimbs r{};
+  uint32_t borrow = 0;  // -x mod 2^256 (limbs 0..7)
+  for (int k = 0; k < kLimbs; ++k) {
+    const uint64_t v = uint64_t(0) - x[k] - borrow;
+    r.v[k] = uint32_t(v);
+    borrow = uint32_t(v >> 63);
+  }
+  return r;
+}
+template <class P>
+ZK_HDI constexpr uint32_t neg_inv256_limb(int j) {
+  constexpr WideLimbs n = neg_inv256<P>();
+  return n.v[j];
+}
+
+// w' = floor(w 2^256 / p) for w < p, from m = w 2^256 mod p (the Montgomery form of w, which Fp
+// stores): w 2^256 = w' p + m, so w' = -m p^-1 mod 2^256 (w' < 2^256 as w < p).
+template <class P, class Chain>
+ZK_HDI void shoup_quotient(Chain& c, uint32_t wq[kLimbs], const uint32_t m[kLimbs]) {
+  mul_low(c, wq, m, [](int j) { return neg_inv256_limb<P>(j); });
+}
+
+// r = a w mod p for a < 2^255 and w < p with wq = floor(w 2^256 / p) (shoup_quotient).
+// With m = w 2^256 mod p, a w / p = a wq / 2^256 + a m / (p 2^256), so for the exact quotient q,
+// a w - q p = p (f + d) with f the fraction of a wq / 2^256 and d < a / 2^256 < 1/2. The
+// approximate q' is q - 1 only when f is below the dropped products' share, under 2^-28; then
+// a w - q' p = p (1 + f + d) < 2p as well. So a w - q' p < 2p < 2^256: computed mod 2^256, then
+// one conditional subtraction.
+template <class P, class Chain>
+ZK_HDI void mul_shoup(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t w[kLimbs],
+                      const uint32_t wq[kLimbs]) {
+  static_assert(kHasSpareBits<P>);
+  uint32_t q[kLimbs], aw[kLimbs], qp[kLimbs], t[kLimbs];
+  mul_high_approx(c, q, a, wq);
+  mul_low(c, aw, a, [&](int j) { return w[j]; });
+  mul_low(c, qp, q, [](int j) { return modulus_limb<P>(j); });
+  t[0] = c.sub_cc(aw[0], qp[0]);
+  ZK_MONT32_UNROLL
+  for (int k = 1; k < kLimbs - 1; ++k) t[k] = c.subc_cc(aw[k], qp[k]);
+  t[kLimbs - 1] = c.subc(aw[kLimbs - 1], qp[kLimbs - 1]);
+  reduce_once<P>(c, r, t);
+}
+
 // w = a * b, all 512 bits, for a, b < 2^255: schoolbook or Karatsuba.
 template <bool kKaratsuba, class Chain>
 ZK_HDI void product_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
