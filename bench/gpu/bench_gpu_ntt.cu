@@ -141,25 +141,29 @@ int run(int argc, char** argv) {
       int min_columns_log;
       bool reorder_pass = false;
       bool computed_twiddles = false;
+      bool shoup = false;
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
     // "_reorder": in place with the reordering pass, against the default's scratch vector;
-    // "_computed": the non-last passes' twiddles computed, against the default's tables.
+    // "_computed": the non-last passes' twiddles computed, against the default's tables;
+    // "_shoup": stage twiddles as products by a fixed factor (NttDriverConfig::shoup_twiddles).
     for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
                            Sweep{11, 512, 2}, Sweep{11, 256, 1}, Sweep{11, 256, 3}, Sweep{11, 256, 0},
                            Sweep{12, 256, 0}, Sweep{12, 512, 0}, Sweep{11, 256, 2, true},
                            Sweep{12, 256, 0, true}, Sweep{11, 256, 2, false, true},
-                           Sweep{12, 256, 0, false, true}, Sweep{11, 256, 2, true, true}}) {
+                           Sweep{12, 256, 0, false, true}, Sweep{11, 256, 2, true, true},
+                           Sweep{11, 256, 2, false, false, true}, Sweep{12, 256, 0, false, false, true}}) {
       gpu::NttDriverConfig cfg;
       cfg.tile_log = sw.tile_log;
       cfg.threads = sw.threads;
       cfg.min_columns_log = sw.min_columns_log;
       cfg.reorder_pass = sw.reorder_pass;
       cfg.pass_twiddle_tables = !sw.computed_twiddles;
+      cfg.shoup_twiddles = sw.shoup;
       gpu::NttDriver shaped(cfg);
       const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
                               "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "") +
-                              (sw.computed_twiddles ? "_computed" : "");
+                              (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "");
       for (unsigned log_n : {20u, 24u}) {
         Result r = measure(shaped, *cpu, log_n, 1, NttKind::kForward, o, rng);
         r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"

@@ -154,6 +154,7 @@ struct NttDriver::Scratch {
 struct NttDriver::Resources {
   Stream stream;
   DeviceBuffer<Fr> stage_fwd, stage_inv;  // 2^tile_log - 1 entries each
+  DeviceBuffer<ntt::ShoupTwiddle> shoup_fwd, shoup_inv;  // the same in Shoup form (shoup_twiddles)
   DeviceBuffer<Fr> staging;               // run_host's device copy, grown as needed
   PinnedCopier pinned;                    // run_host's and coset_quotient_host's copies
   std::vector<std::unique_ptr<Scratch>> scratch;
@@ -225,6 +226,7 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   min_columns_log_ = shape.min_columns_log;
   reorder_pass_ = cfg.reorder_pass;
   pass_twiddle_tables_ = cfg.pass_twiddle_tables;
+  shoup_twiddles_ = cfg.shoup_twiddles;
 
   ZK_CUDA_CHECK(cudaFuncSetAttribute(ntt_pass_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      int(sizeof(Fr) << tile_log_)));
@@ -235,6 +237,18 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   for (unsigned k = 1; k <= tile_log_; ++k) {
     fill(res_->stage_fwd.data(), ntt::stage_fill(k, false), s);
     fill(res_->stage_inv.data(), ntt::stage_fill(k, true), s);
+  }
+  if (shoup_twiddles_) {
+    // A few thousand entries, made on the host (shoup_twiddle needs w' from each).
+    for (const bool inverse : {false, true}) {
+      std::vector<ntt::ShoupTwiddle> t(ntt::stage_entries(tile_log_));
+      for (unsigned k = 1; k <= tile_log_; ++k) {
+        const ntt::PowerFill f = ntt::stage_fill(k, inverse);
+        Fr x = f.scale;
+        for (uint64_t i = 0; i < f.count; ++i, x = x * f.base) t[f.offset + i] = ntt::shoup_twiddle(x);
+      }
+      (inverse ? res_->shoup_inv : res_->shoup_fwd) = DeviceBuffer<ntt::ShoupTwiddle>(t);
+    }
   }
   // Any stream may read the stage tables from now on.
   ZK_CUDA_CHECK(cudaStreamSynchronize(s));
@@ -399,6 +413,7 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
   Scratch* scr = !reorder_pass_ && log_n > tile_log_ ? scratch(batch << log_n, stream) : nullptr;
   if (scr) in.scratch = scr->buf.data();
   in.pass_twiddles = d.pass_twiddle_table(inverse);
+  if (shoup_twiddles_) in.stage_shoup = (inverse ? res_->shoup_inv : res_->shoup_fwd).data();
   const ntt::Schedule sc = ntt::make_schedule(in, shape());
   for (uint32_t i = 0; i < sc.count; ++i) {
     const ntt::PassLaunch& pl = sc.passes[i];

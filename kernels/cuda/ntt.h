@@ -49,6 +49,11 @@ struct NttDriverConfig {
                                     // one multiplication per element and pass instead of two.
                                     // false, or when that memory cannot be had: computed from
                                     // two small power tables
+  bool shoup_twiddles = false;  // true: butterflies multiply by their stage twiddle as a product
+                                // by a fixed factor (Shoup: the twiddle canonical with
+                                // floor(w 2^256 / p) beside it, 92 fused limb products against a
+                                // Montgomery product's 128). Off until a GPU measures it faster
+                                // (bench_gpu_ntt's shoup rows); results are the same either way
 };
 
 class NttDriver {
@@ -107,7 +112,7 @@ class NttDriver {
 
   int device_ = -1;
   unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0;
-  bool reorder_pass_ = false, pass_twiddle_tables_ = true;
+  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false;
   struct Resources;
   std::unique_ptr<Resources> res_;
   std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;

@@ -142,6 +142,20 @@ TEST_F(GpuNtt, SmallTilesMatchCpu) {
       }
 }
 
+// Stage twiddles in Shoup form (NttDriverConfig::shoup_twiddles): every kind, the default tile
+// (2^1 .. 2^20: one tile and multi-pass) and small tiles through several passes.
+TEST_F(GpuNtt, ShoupTwiddlesMatchCpu) {
+  auto rng = testing::seeded_rng();
+  for (unsigned tile_log : {0u, 3u, 5u}) {
+    NttDriverConfig cfg;
+    cfg.tile_log = tile_log;
+    cfg.shoup_twiddles = true;
+    NttDriver d(cfg);
+    check_sizes(d, tile_log ? 14 : 20, 4, rng);
+    if (HasFailure()) return;
+  }
+}
+
 // The scratch vector: sized for the largest transform so far, freed on request, allocated again
 // by the next transform that needs it; transforms that fit one tile need none.
 TEST_F(GpuNtt, ScratchIsReleasedAndRegrown) {

@@ -12,6 +12,7 @@
 
 #include "../support/seed.h"
 #include "carry_emu.h"
+#include "cuda/ntt_steps.h"
 #include "field_samples.h"
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/ff/fq2.h"
@@ -699,9 +700,10 @@ TYPED_TEST(Mont32Emu, MulHighApproxWithinOne) {
   EXPECT_GT(short_by_one, 0u) << "the approximation never fell short: the operands do not reach it";
 }
 
-// shoup_quotient(m) = floor(w 2^256 / p) for the element w whose Montgomery words are m; then
-// mul_shoup(a, w, w') = a w mod p, both initial flags, against the host product of the
-// elements (a in Montgomery form, w canonical: the result is the Montgomery form of a w).
+// shoup_quotient(m) (and its plain C++ twin) = floor(w 2^256 / p) for the element w whose
+// Montgomery words are m; then mul_shoup(a, w, w') = a w mod p, both initial flags, against the
+// host product of the elements (a in Montgomery form, w canonical: the result is the Montgomery
+// form of a w).
 // Carry coverage is the two tests above, over general operands: w' is pseudo-random whatever w
 // is, so some carries of mul_high_approx are out of reach of field elements here.
 TYPED_TEST(Mont32Emu, MulShoupEqualsHost) {
@@ -734,12 +736,44 @@ TYPED_TEST(Mont32Emu, MulShoupEqualsHost) {
     mpz_fdiv_q(want.v, want.v, p.v);
     const auto wq_want = limbs_from_mpz(want.v);
     if (!std::equal(wq, wq + 8, wq_want.begin()) && reported++ < 5) ADD_FAILURE() << "w' of element " << i;
+    uint32_t wq_plain[8];
+    mont32::shoup_quotient_plain<P>(wq_plain, m);  // the host tables' version
+    if (!std::equal(wq_plain, wq_plain + 8, wq_want.begin()) && reported++ < 5)
+      ADD_FAILURE() << "plain w' of element " << i;
     for (uint32_t flag : {0u, 1u}) {
       CarryEmu c(flag);
       mont32::mul_shoup<P>(c, r, x, w, wq);
       if (F::from_mont(from_limbs(r)) != a[i] * b[i] && reported++ < 5)
         ADD_FAILURE() << "element " << i << " (initial carry " << flag << "): a=" << u256_to_hex(a[i].mont())
                       << " w=" << u256_to_hex(b[i].to_canonical());
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
+// The NTT's stage twiddles in Shoup form as the CUDA driver makes them on the host
+// (ntt::shoup_twiddle), applied with mul_shoup on the emulator: d t for every twiddle of spans up
+// to 2^11 in both directions, against the host's Montgomery product the simulator uses.
+TEST(Mont32EmuShoup, NttStageTwiddles) {
+  using P = bn254::FrParams;
+  auto rng = testing::seeded_rng();
+  int reported = 0;
+  for (const bool inverse : {false, true}) {
+    for (unsigned k = 1; k <= 11; ++k) {
+      const gpu::ntt::PowerFill f = gpu::ntt::stage_fill(k, inverse);
+      Fr t = f.scale;
+      for (uint64_t i = 0; i < f.count; ++i, t = t * f.base) {
+        const gpu::ntt::ShoupTwiddle s = gpu::ntt::shoup_twiddle(t);
+        const Fr d = testing::random_values<Fr>(rng, 1)[0];
+        uint32_t x[8], w[8], wq[8], r[8];
+        to_limbs(x, d.mont());
+        to_limbs(w, s.w.mont());
+        to_limbs(wq, s.wq.mont());
+        CarryEmu c(uint32_t(i & 1));
+        mont32::mul_shoup<P>(c, r, x, w, wq);
+        if (Fr::from_mont(from_limbs(r)) != d * t && reported++ < 5)
+          ADD_FAILURE() << (inverse ? "inverse" : "forward") << " span 2^" << k - 1 << " entry " << i;
+      }
     }
   }
   EXPECT_EQ(reported, 0);

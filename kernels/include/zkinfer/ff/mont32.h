@@ -738,35 +738,38 @@ ZK_HDI void mul_high_approx(Chain& c, uint32_t q[kLimbs], const uint32_t x[kLimb
 
 // w' = floor(w 2^256 / p) for w < p, from m = w 2^256 mod p (the Montgomery form of w, which
 // Fp stores): w 2^256 = w' p + m, so w' = -m p^-1 mod 2^256 (w' < 2^256 as w < p).
+// r = a * b mod 2^256 in plain C++ (64-bit products, no carry chain): for constants and tables
+// made once, not for kernels' inner loops (mul_low is that).
+ZK_HD constexpr void mul_low_plain(uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  uint32_t t[kLimbs] = {};
+  for (int i = 0; i < kLimbs; ++i) {
+    uint64_t carry = 0;
+    for (int j = 0; i + j < kLimbs; ++j) {
+      const uint64_t v = uint64_t(a[i]) * b[j] + t[i + j] + carry;
+      t[i + j] = uint32_t(v);
+      carry = v >> 32;
+    }
+  }
+  for (int k = 0; k < kLimbs; ++k) r[k] = t[k];
+}
+
 // -p^-1 mod 2^256 by Newton's iteration from p^-1 mod 2^32: x <- x (2 - p x), each step
-// doubling the correct bits (32 -> 64 -> 128 -> 256); 32-bit limbs, products in 64 bits.
+// doubling the correct bits (32 -> 64 -> 128 -> 256).
 template <class P>
 ZK_HD constexpr WideLimbs neg_inv256() {
   uint32_t pl[kLimbs] = {}, x[kLimbs] = {};
   for (int j = 0; j < kLimbs; ++j) pl[j] = uint32_t(P::modulus.w[j / 2] >> (32 * (j % 2)));
   x[0] = 0u - NegInv32<P>::value;
-  auto mul = [](uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
-    uint32_t t[kLimbs] = {};
-    for (int i = 0; i < kLimbs; ++i) {
-      uint64_t carry = 0;
-      for (int j = 0; i + j < kLimbs; ++j) {
-        const uint64_t v = uint64_t(a[i]) * b[j] + t[i + j] + carry;
-        t[i + j] = uint32_t(v);
-        carry = v >> 32;
-      }
-    }
-    for (int k = 0; k < kLimbs; ++k) r[k] = t[k];
-  };
   for (int step = 0; step < 3; ++step) {
     uint32_t px[kLimbs] = {}, two_minus[kLimbs] = {};
-    mul(px, pl, x);
+    mul_low_plain(px, pl, x);
     uint32_t borrow = 0;  // 2 - p x mod 2^256
     for (int k = 0; k < kLimbs; ++k) {
       const uint64_t v = uint64_t(k == 0 ? 2 : 0) - px[k] - borrow;
       two_minus[k] = uint32_t(v);
       borrow = uint32_t(v >> 63);
     }
-    mul(x, x, two_minus);
+    mul_low_plain(x, x, two_minus);
   }
   WideLimbs r{};
   uint32_t borrow = 0;  // -x mod 2^256 (limbs 0..7)
@@ -788,6 +791,12 @@ ZK_HDI constexpr uint32_t neg_inv256_limb(int j) {
 template <class P, class Chain>
 ZK_HDI void shoup_quotient(Chain& c, uint32_t wq[kLimbs], const uint32_t m[kLimbs]) {
   mul_low(c, wq, m, [](int j) { return neg_inv256_limb<P>(j); });
+}
+// The same in plain C++, for tables made on the host.
+template <class P>
+ZK_HD constexpr void shoup_quotient_plain(uint32_t wq[kLimbs], const uint32_t m[kLimbs]) {
+  constexpr WideLimbs n = neg_inv256<P>();
+  mul_low_plain(wq, m, n.v);
 }
 
 // r = a w mod p for a < 2^255 and w < p with wq = floor(w 2^256 / p) (shoup_quotient).
