@@ -100,18 +100,17 @@ struct MultiplyKaratsuba : AsIs {
 // Products by a factor fixed per thread (Shoup, fp_device::mul_shoup), as an NTT twiddle would
 // be: the factor canonical with w' = floor(w 2^256 / p) beside it, made once per thread.
 struct MultiplyShoup {
-  template <class F>
   struct Factor {
     U256 w, wq;
   };
   template <class F>
-  static __device__ __forceinline__ Factor<F> prepare(const F& m) {
-    Factor<F> f{m.to_canonical(), {}};
+  static __device__ __forceinline__ Factor prepare(const F& m) {
+    Factor f{m.to_canonical(), {}};
     fp_device::shoup_quotient<typename F::Params>(f.wq.w, m.v);
     return f;
   }
   template <class F>
-  static __device__ __forceinline__ F apply(const F& x, const Factor<F>& f) {
+  static __device__ __forceinline__ F apply(const F& x, const Factor& f) {
     F r;
     fp_device::mul_shoup<typename F::Params>(r.v, x.v, f.w.w, f.wq.w);
     return r;

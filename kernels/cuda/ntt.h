@@ -51,8 +51,8 @@ struct NttDriverConfig {
                                     // two small power tables
   bool shoup_twiddles = false;  // true: butterflies multiply by their stage twiddle as a product
                                 // by a fixed factor (Shoup: the twiddle canonical with
-                                // floor(w 2^256 / p) beside it, 92 fused limb products against a
-                                // Montgomery product's 128). Off until a GPU measures it faster
+                                // floor(w 2^256 / p) beside it; in SASS 97 IMAD.WIDE against a
+                                // Montgomery product's 123). Off until a GPU measures it faster
                                 // (bench_gpu_ntt's shoup rows); results are the same either way
 };
 

@@ -193,9 +193,9 @@ ZK_HDI Fr pass_twiddle_entry(const Pass& ps, const Powers& level, uint64_t i) {
 }
 
 // A stage twiddle for products by a fixed factor (Shoup, mont32::mul_shoup): the value w
-// canonical and w' = floor(w 2^256 / p), both as raw words in Fr's storage. A butterfly then
-// takes 92 fused limb products instead of a Montgomery product's 128 (bench_gpu_field,
-// fr_mul_shoup_chain_ilp4, and bench_gpu_ntt's shoup rows measure whether that is faster).
+// canonical and w' = floor(w 2^256 / p), both as raw words in Fr's storage. A butterfly's
+// product then takes 97 IMAD.WIDE in SASS instead of 123 (bench_gpu_field's
+// fr_mul_shoup_chain_ilp4 and bench_gpu_ntt's shoup rows measure whether that is faster).
 struct ShoupTwiddle {
   Fr w, wq;
 };

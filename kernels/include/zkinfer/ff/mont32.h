@@ -265,63 +265,71 @@ ZK_HDI constexpr uint32_t modulus_squared_limb(int j) {
   return m.v[j];
 }
 
-// w = a * b, all 512 bits, for a, b < 2^255 (so w < 2^510).
+// w = x * y, all 2N limbs, for x, y of N limbs: N = 8 is mul_wide, N = 4 the halves of
+// mul_wide_karatsuba.
 //
-// Row i adds a_j * b_i at limb i + j as whole 64-bit products (one fused IMAD.WIDE each, as in
+// Row i adds x_j * y_i at limb i + j as whole 64-bit products (one fused IMAD.WIDE each, as in
 // mul), split between two accumulators so every product's limb pair is an aligned register
-// pair: e holds limbs 0..15 and takes the products landing at even limbs, o holds limbs 1..14
-// (o[k] is limb k + 1) and takes those landing at odd limbs. Per row each gets one chain of four
-// products. Where a chain's top pair of limbs is new to its accumulator (the odd rows' e chains,
-// the even rows' o chains: the pair holds at most an earlier catch, 0 or 1, so pair + product +
-// carry-in < 2^64) it cannot carry out; the others catch their carry in the limb above, which
-// is still zero then. Row 7's o chain needs no catch either: its top pair (limbs 13 and 14)
-// holds a_7 b_6 plus at most 2 and gains a_6 b_7 plus a carry, and with a_7, b_7 < 2^31 each
-// product is below 2^63 - 2^32, so the sum stays below 2^64. So o ends at limb 14.
-template <class Chain>
-ZK_HDI void mul_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
-  uint32_t e[kWideLimbs], o[kWideLimbs - 2];
+// pair: e holds limbs 0..2N-1 and takes the products landing at even limbs, o holds limbs
+// 1..2N-1 (o[k] is limb k + 1) and takes those landing at odd limbs. Per row each gets one chain
+// of N/2 products. Where a chain's top pair of limbs is new to its accumulator (the odd rows' e
+// chains, the even rows' o chains: the pair holds at most an earlier catch, 0 or 1, so pair +
+// product + carry-in < 2^64) it cannot carry out; the others catch their carry in the limb
+// above, which is still zero then. With kTopBelow2p31 (x_{N-1}, y_{N-1} < 2^31: values below
+// 2^255 for N = 8, high halves of them for N = 4) the last row's o chain needs no catch either:
+// its top pair (limbs 2N-3 and 2N-2) holds x_{N-1} y_{N-2} plus a catch and gains
+// x_{N-2} y_{N-1} plus a carry, each product below 2^63, so the sum stays below 2^64.
+template <int N, bool kTopBelow2p31, class Chain>
+ZK_HDI void mul_rows(Chain& c, uint32_t w[2 * N], const uint32_t x[N], const uint32_t y[N]) {
+  uint32_t e[2 * N], o[2 * N - 1];
   ZK_MONT32_UNROLL
-  for (int k = 0; k < kWideLimbs; ++k) e[k] = 0;
+  for (int k = 0; k < 2 * N; ++k) e[k] = 0;
   ZK_MONT32_UNROLL
-  for (int k = 0; k < kWideLimbs - 2; ++k) o[k] = 0;
+  for (int k = 0; k < 2 * N - 1; ++k) o[k] = 0;
   // Row 0: disjoint limb pairs, plain 32x32->64 products.
   ZK_MONT32_UNROLL
-  for (int j = 0; j < kLimbs; j += 2) {
-    const uint64_t pe = uint64_t(a[j]) * b[0], po = uint64_t(a[j + 1]) * b[0];
+  for (int j = 0; j < N; j += 2) {
+    const uint64_t pe = uint64_t(x[j]) * y[0], po = uint64_t(x[j + 1]) * y[0];
     e[j] = uint32_t(pe);
     e[j + 1] = uint32_t(pe >> 32);
     o[j] = uint32_t(po);  // limbs j + 1, j + 2
     o[j + 1] = uint32_t(po >> 32);
   }
   ZK_MONT32_UNROLL
-  for (int i = 1; i < kLimbs; ++i) {
-    // Into e: products at even limbs s, s + 2, s + 4, s + 6 (j = s - i + 2t).
+  for (int i = 1; i < N; ++i) {
+    // Into e: products at even limbs se, se + 2, ... (j = se - i + 2t).
     const int se = (i % 2 == 0) ? i : i + 1;
-    e[se] = c.mad_lo_cc(a[se - i], b[i], e[se]);
-    e[se + 1] = c.madc_hi_cc(a[se - i], b[i], e[se + 1]);
+    e[se] = c.mad_lo_cc(x[se - i], y[i], e[se]);
+    e[se + 1] = c.madc_hi_cc(x[se - i], y[i], e[se + 1]);
     ZK_MONT32_UNROLL
-    for (int t = 1; t < 4; ++t) {
-      e[se + 2 * t] = c.madc_lo_cc(a[se - i + 2 * t], b[i], e[se + 2 * t]);
-      e[se + 2 * t + 1] = c.madc_hi_cc(a[se - i + 2 * t], b[i], e[se + 2 * t + 1]);
+    for (int t = 1; t < N / 2; ++t) {
+      e[se + 2 * t] = c.madc_lo_cc(x[se - i + 2 * t], y[i], e[se + 2 * t]);
+      e[se + 2 * t + 1] = c.madc_hi_cc(x[se - i + 2 * t], y[i], e[se + 2 * t + 1]);
     }
-    if (i % 2 == 0) e[se + 8] = c.addc(e[se + 8], 0);  // limb i + 8 <= 14
-    // Into o: products at odd limbs s, ..., s + 6 (o index = limb - 1).
+    if (i % 2 == 0) e[se + N] = c.addc(e[se + N], 0);  // limb i + N <= 2N - 2
+    // Into o: products at odd limbs so, so + 2, ... (o index = limb - 1).
     const int so = (i % 2 == 0) ? i + 1 : i;
-    o[so - 1] = c.mad_lo_cc(a[so - i], b[i], o[so - 1]);
-    o[so] = c.madc_hi_cc(a[so - i], b[i], o[so]);
+    o[so - 1] = c.mad_lo_cc(x[so - i], y[i], o[so - 1]);
+    o[so] = c.madc_hi_cc(x[so - i], y[i], o[so]);
     ZK_MONT32_UNROLL
-    for (int t = 1; t < 4; ++t) {
-      o[so - 1 + 2 * t] = c.madc_lo_cc(a[so - i + 2 * t], b[i], o[so - 1 + 2 * t]);
-      o[so + 2 * t] = c.madc_hi_cc(a[so - i + 2 * t], b[i], o[so + 2 * t]);
+    for (int t = 1; t < N / 2; ++t) {
+      o[so - 1 + 2 * t] = c.madc_lo_cc(x[so - i + 2 * t], y[i], o[so - 1 + 2 * t]);
+      o[so + 2 * t] = c.madc_hi_cc(x[so - i + 2 * t], y[i], o[so + 2 * t]);
     }
-    if (i % 2 == 1 && i < kLimbs - 1) o[so + 7] = c.addc(o[so + 7], 0);  // limb i + 8 <= 13
+    if (i % 2 == 1 && (i < N - 1 || !kTopBelow2p31)) o[so + N - 1] = c.addc(o[so + N - 1], 0);  // limb i + N
   }
-  // w = e + o (o one limb up, limbs 1..14); below 2^510, so no carry out of limb 15.
+  // w = e + o (o one limb up); the product fits 2N limbs, so no carry out of the top.
   w[0] = e[0];
   w[1] = c.add_cc(e[1], o[0]);
   ZK_MONT32_UNROLL
-  for (int k = 2; k < kWideLimbs - 1; ++k) w[k] = c.addc_cc(e[k], o[k - 1]);
-  w[kWideLimbs - 1] = c.addc(e[kWideLimbs - 1], 0);
+  for (int k = 2; k < 2 * N - 1; ++k) w[k] = c.addc_cc(e[k], o[k - 1]);
+  w[2 * N - 1] = c.addc(e[2 * N - 1], o[2 * N - 2]);
+}
+
+// w = a * b, all 512 bits, for a, b < 2^255 (so w < 2^510).
+template <class Chain>
+ZK_HDI void mul_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
+  mul_rows<kLimbs, true>(c, w, a, b);
 }
 
 // w = a^2, all 512 bits, for a < 2^255 (so w < 2^510): each cross product a_i a_j (i < j) once,
@@ -422,63 +430,6 @@ ZK_HDI void sqr_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLimbs])
 
 inline constexpr int kHalfLimbs = kLimbs / 2;
 
-// r = x * y, all 256 bits, for x, y < 2^128: mul_wide's rows at half size. e holds limbs 0..7
-// and takes products landing at even limbs, o holds limbs 1..7 (o[k] is limb k + 1) and takes
-// those at odd limbs; each row adds two products to each. The chains whose top pair is fresh in
-// their accumulator (row 1's e, row 2's o: the pair holds at most an earlier catch, 0 or 1)
-// cannot carry out; the others catch their carry in the limb above, still zero then (row 2's e
-// at limb 6, rows 1 and 3's o at limbs 5 and 7). With kTopBelow2p31 (x_3, y_3 < 2^31, the high
-// halves of values below 2^255) row 3's o chain cannot carry out either: its top pair (5, 6)
-// holds x_3 y_2 plus at most 1 and gains x_2 y_3 plus a carry, each product below 2^63.
-template <bool kTopBelow2p31, class Chain>
-ZK_HDI void mul_half(Chain& c, uint32_t r[kLimbs], const uint32_t x[kHalfLimbs], const uint32_t y[kHalfLimbs]) {
-  uint32_t e[kLimbs], o[kLimbs - 1];
-  ZK_MONT32_UNROLL
-  for (int k = 0; k < kLimbs; ++k) e[k] = 0;
-  ZK_MONT32_UNROLL
-  for (int k = 0; k < kLimbs - 1; ++k) o[k] = 0;
-  // Row 0: disjoint limb pairs, plain 32x32->64 products.
-  ZK_MONT32_UNROLL
-  for (int j = 0; j < kHalfLimbs; j += 2) {
-    const uint64_t pe = uint64_t(x[j]) * y[0], po = uint64_t(x[j + 1]) * y[0];
-    e[j] = uint32_t(pe);
-    e[j + 1] = uint32_t(pe >> 32);
-    o[j] = uint32_t(po);  // limbs j + 1, j + 2
-    o[j + 1] = uint32_t(po >> 32);
-  }
-  ZK_MONT32_UNROLL
-  for (int i = 1; i < kHalfLimbs; ++i) {
-    // Into e: products at even limbs se, se + 2.
-    const int se = (i % 2 == 0) ? i : i + 1;
-    e[se] = c.mad_lo_cc(x[se - i], y[i], e[se]);
-    e[se + 1] = c.madc_hi_cc(x[se - i], y[i], e[se + 1]);
-    e[se + 2] = c.madc_lo_cc(x[se - i + 2], y[i], e[se + 2]);
-    if (i % 2 == 0) {
-      e[se + 3] = c.madc_hi_cc(x[se - i + 2], y[i], e[se + 3]);
-      e[se + 4] = c.addc(e[se + 4], 0);  // limb 6
-    } else {
-      e[se + 3] = c.madc_hi(x[se - i + 2], y[i], e[se + 3]);
-    }
-    // Into o: products at odd limbs so, so + 2 (o index = limb - 1).
-    const int so = (i % 2 == 0) ? i + 1 : i;
-    o[so - 1] = c.mad_lo_cc(x[so - i], y[i], o[so - 1]);
-    o[so] = c.madc_hi_cc(x[so - i], y[i], o[so]);
-    o[so + 1] = c.madc_lo_cc(x[so - i + 2], y[i], o[so + 1]);
-    if (i == 1 || (i == 3 && !kTopBelow2p31)) {
-      o[so + 2] = c.madc_hi_cc(x[so - i + 2], y[i], o[so + 2]);
-      o[so + 3] = c.addc(o[so + 3], 0);  // limb 5 (row 1) or 7 (row 3)
-    } else {
-      o[so + 2] = c.madc_hi(x[so - i + 2], y[i], o[so + 2]);
-    }
-  }
-  // r = e + o (o one limb up); the product is below 2^256, so no carry out of limb 7.
-  r[0] = e[0];
-  r[1] = c.add_cc(e[1], o[0]);
-  ZK_MONT32_UNROLL
-  for (int k = 2; k < kLimbs - 1; ++k) r[k] = c.addc_cc(e[k], o[k - 1]);
-  r[kLimbs - 1] = c.addc(e[kLimbs - 1], o[kLimbs - 2]);
-}
-
 // d = |hi - lo| for four-limb values; returns all ones when hi < lo, else 0.
 template <class Chain>
 ZK_HDI uint32_t abs_diff_half(Chain& c, uint32_t d[kHalfLimbs], const uint32_t hi[kHalfLimbs],
@@ -507,9 +458,9 @@ ZK_HDI void mul_wide_karatsuba(Chain& c, uint32_t w[kWideLimbs], const uint32_t 
   const uint32_t na = abs_diff_half(c, da, a + kHalfLimbs, a);
   const uint32_t nb = abs_diff_half(c, db, b + kHalfLimbs, b);
   uint32_t z0[kLimbs], z2[kLimbs], zm[kLimbs];
-  mul_half<false>(c, z0, a, b);
-  mul_half<true>(c, z2, a + kHalfLimbs, b + kHalfLimbs);
-  mul_half<false>(c, zm, da, db);
+  mul_rows<kHalfLimbs, false>(c, z0, a, b);
+  mul_rows<kHalfLimbs, true>(c, z2, a + kHalfLimbs, b + kHalfLimbs);
+  mul_rows<kHalfLimbs, false>(c, zm, da, db);
   // t = z0 + z2 mod 2^256.
   uint32_t t[kLimbs];
   t[0] = c.add_cc(z0[0], z2[0]);
@@ -644,9 +595,10 @@ ZK_HDI void mul_karatsuba(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs]
 // a w mod p = a w - q p with q = floor(a w' / 2^256), and a w - q p < 2p for a < 2^256. Both
 // products are needed only mod 2^256 (36 limb products each, 8 of them low halves alone) and q
 // only approximately (below), so the whole costs 92 fused limb products and 23 half products
-// where a Montgomery product takes 128 and 8. With a in Montgomery form (x 2^256 mod p) and w
-// canonical, the result is x w in Montgomery form. Unused on the device until bench_gpu_field
-// (fq_mul_shoup_chain_ilp4 against fq_mul_chain_ilp4) measures it faster.
+// where a Montgomery product takes 128 and 8 (SASS: 97 IMAD.WIDE against 123). With a in
+// Montgomery form (x 2^256 mod p) and w canonical, the result is x w in Montgomery form. Used
+// by the NTT's butterflies only when NttDriverConfig::shoup_twiddles asks, until bench_gpu_field
+// (fr_mul_shoup_chain_ilp4 against fr_mul_chain_ilp4) and bench_gpu_ntt measure it faster.
 
 // r = x * y mod 2^256. Row i adds x_i y_j for j <= 7 - i: whole 64-bit products at limbs i + j
 // <= 6 into e (even i + j) or o (odd i + j), as in mul_wide, and the low halves alone at limb 7.
