@@ -507,6 +507,41 @@ TYPED_TEST(Mont32Emu, SqrEqualsHostProduct) {
   EXPECT_EQ(reported, 0);
 }
 
+// mul_sub_mul(a, b, x, y) = a b - x y (one reduction of the two wide products), both initial
+// flags, against the host's two products: carry-prone elements, edges (0, 1, p - 1, ...) and
+// uniform ones, so the difference takes every sign and a b - x y = 0 occurs (a = x, b = y).
+TYPED_TEST(Mont32Emu, MulSubMulEqualsHost) {
+  using F = TypeParam;
+  using P = typename F::Params;
+  auto rng = testing::seeded_rng();
+  std::vector<F> xs = limb_pattern_values<F>(rng, 20000);
+  const std::vector<F> edges = testing::edge_values<F>();
+  xs.insert(xs.end(), edges.begin(), edges.end());
+  std::vector<F> a, b;
+  testing::make_operands<F>(rng, 20000, a, b);
+  xs.insert(xs.end(), a.begin(), a.end());
+  int reported = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const F& u = xs[i];
+    const F& v = xs[(i * 7919 + 13) % xs.size()];
+    const bool same = i % 5 == 0;  // a b - a b = 0
+    const F& w = same ? u : xs[(i * 104729 + 7) % xs.size()];
+    const F& z = same ? v : xs[(i * 31 + 3) % xs.size()];
+    const F want = u * v - w * z;
+    uint32_t a32[8], b32[8], x32[8], y32[8], r[8];
+    to_limbs(a32, u.mont());
+    to_limbs(b32, v.mont());
+    to_limbs(x32, w.mont());
+    to_limbs(y32, z.mont());
+    for (uint32_t flag : {0u, 1u}) {
+      CarryEmu c(flag);
+      mont32::mul_sub_mul<P>(c, r, a32, b32, x32, y32);
+      if (F::from_mont(from_limbs(r)) != want && reported++ < 5) ADD_FAILURE() << "operands " << i << ", flag " << flag;
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
 // ---- Karatsuba: mul_wide_karatsuba, mul_karatsuba ---------------------------------------------
 
 // Operand pairs below 2^255 for the Karatsuba product: those of MulWideEqualsGmp and

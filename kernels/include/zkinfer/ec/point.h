@@ -133,7 +133,7 @@ struct Xyzz {
     F xx = x.sqr(), m = xx.dbl() + xx;
     Xyzz r;
     r.x = m.sqr() - s.dbl();
-    r.y = m * (s - r.x) - w * y;
+    r.y = F::mul_sub_mul(m, s - r.x, w, y);
     r.zz = v * zz;
     r.zzz = w * zzz;
     return r;
@@ -146,7 +146,7 @@ struct Xyzz {
     F xx = a.x.sqr(), m = xx.dbl() + xx;
     Xyzz r;
     r.x = m.sqr() - s.dbl();
-    r.y = m * (s - r.x) - w * a.y;
+    r.y = F::mul_sub_mul(m, s - r.x, w, a.y);
     r.zz = v;
     r.zzz = w;
     return r;
@@ -162,7 +162,7 @@ struct Xyzz {
     F pp = p.sqr(), ppp = p * pp, q = x * pp;
     Xyzz out;
     out.x = r.sqr() - ppp - q.dbl();
-    out.y = r * (q - out.x) - y * ppp;
+    out.y = F::mul_sub_mul(r, q - out.x, y, ppp);
     out.zz = zz * pp;
     out.zzz = zzz * ppp;
     return out;
@@ -178,7 +178,7 @@ struct Xyzz {
     F pp = p.sqr(), ppp = p * pp, q = u1 * pp;
     Xyzz out;
     out.x = r.sqr() - ppp - q.dbl();
-    out.y = r * (q - out.x) - s1 * ppp;
+    out.y = F::mul_sub_mul(r, q - out.x, s1, ppp);
     out.zz = zz * o.zz * pp;
     out.zzz = zzz * o.zzz * ppp;
     return out;

@@ -182,6 +182,20 @@ struct Fp {
     return *this * *this;
   }
 
+  // a * b - x * y. On the device both products stay 512 bits wide and are reduced once
+  // (mont32::mul_sub_mul): 128 limb products and one reduction instead of two Montgomery
+  // products. The host computes it as written.
+  ZK_HDI static constexpr Fp mul_sub_mul(const Fp& a, const Fp& b, const Fp& x, const Fp& y) {
+#if defined(__CUDA_ARCH__)
+    if (!__builtin_is_constant_evaluated()) {
+      Fp r;
+      fp_device::mul_sub_mul<P>(r.v, a.v, b.v, x.v, y.v);
+      return r;
+    }
+#endif
+    return a * b - x * y;
+  }
+
   ZK_HDI constexpr Fp& operator+=(const Fp& b) { return *this = *this + b; }
   ZK_HDI constexpr Fp& operator-=(const Fp& b) { return *this = *this - b; }
   ZK_HDI constexpr Fp& operator*=(const Fp& b) { return *this = *this * b; }

@@ -176,6 +176,20 @@ __device__ __forceinline__ void shoup_quotient(uint64_t wq[4], const uint64_t m[
   join(wq, z);
 }
 
+// a * b - x * y with one Montgomery reduction (mont32::mul_sub_mul).
+template <class P>
+__device__ __forceinline__ void mul_sub_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
+                                            const uint64_t x[4], const uint64_t y[4]) {
+  uint32_t a32[mont32::kLimbs], b32[mont32::kLimbs], x32[mont32::kLimbs], y32[mont32::kLimbs], z[mont32::kLimbs];
+  split(a32, a);
+  split(b32, b);
+  split(x32, x);
+  split(y32, y);
+  ptx::Chain c;
+  mont32::mul_sub_mul<P>(c, z, a32, b32, x32, y32);
+  join(r, z);
+}
+
 // Montgomery square: each cross product once (mont32::sqr).
 template <class P>
 __device__ __forceinline__ void sqr(uint64_t r[4], const uint64_t a[4]) {

@@ -33,6 +33,10 @@ struct Fq2 {
     return {v0 - v1, (c0 + c1) * (b.c0 + b.c1) - v0 - v1};
   }
   ZK_HDI constexpr Fq2 operator*(const Fq& b) const { return {c0 * b, c1 * b}; }
+  // a * b - x * y (Fp::mul_sub_mul's counterpart; computed as written).
+  ZK_HDI static constexpr Fq2 mul_sub_mul(const Fq2& a, const Fq2& b, const Fq2& x, const Fq2& y) {
+    return a * b - x * y;
+  }
   // (a + bu)^2 = (a+b)(a-b) + 2ab u (on the device with lazy reduction, mont32::fq2_sqr)
   ZK_HDI constexpr Fq2 sqr() const {
 #if defined(__CUDA_ARCH__)

@@ -573,6 +573,20 @@ ZK_HDI void redc(Chain& c, uint32_t r[kLimbs], const uint32_t t[kWideLimbs]) {
   reduce_once<P>(c, r, u);
 }
 
+// r = (a b - x y) / 2^256 mod p for a, b, x, y < p: both products kept 512 bits wide and one
+// reduction instead of two. a b + p^2 - x y is in (0, 2 p^2), below p * 2^256 as redc needs,
+// and p^2 vanishes mod p. The curve formulas' y coordinates are of this form (Xyzz in point.h).
+template <class P, class Chain>
+ZK_HDI void mul_sub_mul(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs],
+                        const uint32_t x[kLimbs], const uint32_t y[kLimbs]) {
+  uint32_t w[kWideLimbs], t[kWideLimbs];
+  mul_wide(c, w, a, b);
+  add_modulus_squared<P>(c, t, w);
+  mul_wide(c, w, x, y);
+  sub_wide(c, t, t, w);
+  redc<P>(c, r, t);
+}
+
 // r = a^2 / 2^256 mod p (Montgomery square), for a < p: a^2 < p^2 < p * 2^256, as redc needs.
 template <class P, class Chain>
 ZK_HDI void sqr(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs]) {
