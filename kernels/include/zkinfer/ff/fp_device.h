@@ -110,33 +110,32 @@ __device__ __forceinline__ void join(uint64_t v[4], const uint32_t x[mont32::kLi
 #pragma unroll
   for (int i = 0; i < 4; ++i) v[i] = uint64_t(x[2 * i]) | (uint64_t(x[2 * i + 1]) << 32);
 }
+// An operand's limbs, split where it is passed (a temporary lives to the end of the call).
+struct Limbs {
+  uint32_t v[mont32::kLimbs];
+  __device__ __forceinline__ explicit Limbs(const uint64_t w[4]) { split(v, w); }
+};
 
 // r = a + b, a - b, a * b (Montgomery) for elements of Fp<P> given as their 64-bit words.
 template <class P>
 __device__ __forceinline__ void add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
-  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
-  split(x, a);
-  split(y, b);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::add<P>(c, z, x, y);
+  mont32::add<P>(c, z, Limbs(a).v, Limbs(b).v);
   join(r, z);
 }
 template <class P>
 __device__ __forceinline__ void sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
-  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
-  split(x, a);
-  split(y, b);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::sub<P>(c, z, x, y);
+  mont32::sub<P>(c, z, Limbs(a).v, Limbs(b).v);
   join(r, z);
 }
 template <class P>
 __device__ __forceinline__ void mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
-  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
-  split(x, a);
-  split(y, b);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::mul<P>(c, z, x, y);
+  mont32::mul<P>(c, z, Limbs(a).v, Limbs(b).v);
   join(r, z);
 }
 
@@ -145,11 +144,9 @@ __device__ __forceinline__ void mul(uint64_t r[4], const uint64_t a[4], const ui
 // benchmark's comparison with mul until a GPU measures which is faster.
 template <class P>
 __device__ __forceinline__ void mul_karatsuba(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
-  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], z[mont32::kLimbs];
-  split(x, a);
-  split(y, b);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::mul_karatsuba<P>(c, z, x, y);
+  mont32::mul_karatsuba<P>(c, z, Limbs(a).v, Limbs(b).v);
   join(r, z);
 }
 
@@ -158,21 +155,17 @@ __device__ __forceinline__ void mul_karatsuba(uint64_t r[4], const uint64_t a[4]
 template <class P>
 __device__ __forceinline__ void mul_shoup(uint64_t r[4], const uint64_t a[4], const uint64_t w[4],
                                           const uint64_t wq[4]) {
-  uint32_t x[mont32::kLimbs], y[mont32::kLimbs], yq[mont32::kLimbs], z[mont32::kLimbs];
-  split(x, a);
-  split(y, w);
-  split(yq, wq);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::mul_shoup<P>(c, z, x, y, yq);
+  mont32::mul_shoup<P>(c, z, Limbs(a).v, Limbs(w).v, Limbs(wq).v);
   join(r, z);
 }
 // wq = floor(w 2^256 / p) for the element whose Montgomery words are m (w canonical).
 template <class P>
 __device__ __forceinline__ void shoup_quotient(uint64_t wq[4], const uint64_t m[4]) {
-  uint32_t x[mont32::kLimbs], z[mont32::kLimbs];
-  split(x, m);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::shoup_quotient<P>(c, z, x);
+  mont32::shoup_quotient<P>(c, z, Limbs(m).v);
   join(wq, z);
 }
 
@@ -180,23 +173,18 @@ __device__ __forceinline__ void shoup_quotient(uint64_t wq[4], const uint64_t m[
 template <class P>
 __device__ __forceinline__ void mul_sub_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                                             const uint64_t x[4], const uint64_t y[4]) {
-  uint32_t a32[mont32::kLimbs], b32[mont32::kLimbs], x32[mont32::kLimbs], y32[mont32::kLimbs], z[mont32::kLimbs];
-  split(a32, a);
-  split(b32, b);
-  split(x32, x);
-  split(y32, y);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::mul_sub_mul<P>(c, z, a32, b32, x32, y32);
+  mont32::mul_sub_mul<P>(c, z, Limbs(a).v, Limbs(b).v, Limbs(x).v, Limbs(y).v);
   join(r, z);
 }
 
 // Montgomery square: each cross product once (mont32::sqr).
 template <class P>
 __device__ __forceinline__ void sqr(uint64_t r[4], const uint64_t a[4]) {
-  uint32_t x[mont32::kLimbs], z[mont32::kLimbs];
-  split(x, a);
+  uint32_t z[mont32::kLimbs];
   ptx::Chain c;
-  mont32::sqr<P>(c, z, x);
+  mont32::sqr<P>(c, z, Limbs(a).v);
   join(r, z);
 }
 
@@ -205,24 +193,17 @@ __device__ __forceinline__ void sqr(uint64_t r[4], const uint64_t a[4]) {
 template <class P, bool kKaratsuba = false>
 __device__ __forceinline__ void fq2_mul(uint64_t r0[4], uint64_t r1[4], const uint64_t a0[4], const uint64_t a1[4],
                                         const uint64_t b0[4], const uint64_t b1[4]) {
-  uint32_t x0[mont32::kLimbs], x1[mont32::kLimbs], y0[mont32::kLimbs], y1[mont32::kLimbs];
   uint32_t z0[mont32::kLimbs], z1[mont32::kLimbs];
-  split(x0, a0);
-  split(x1, a1);
-  split(y0, b0);
-  split(y1, b1);
   ptx::Chain c;
-  mont32::fq2_mul<P, kKaratsuba>(c, z0, z1, x0, x1, y0, y1);
+  mont32::fq2_mul<P, kKaratsuba>(c, z0, z1, Limbs(a0).v, Limbs(a1).v, Limbs(b0).v, Limbs(b1).v);
   join(r0, z0);
   join(r1, z1);
 }
 template <class P, bool kKaratsuba = false>
 __device__ __forceinline__ void fq2_sqr(uint64_t r0[4], uint64_t r1[4], const uint64_t a0[4], const uint64_t a1[4]) {
-  uint32_t x0[mont32::kLimbs], x1[mont32::kLimbs], z0[mont32::kLimbs], z1[mont32::kLimbs];
-  split(x0, a0);
-  split(x1, a1);
+  uint32_t z0[mont32::kLimbs], z1[mont32::kLimbs];
   ptx::Chain c;
-  mont32::fq2_sqr<P, kKaratsuba>(c, z0, z1, x0, x1);
+  mont32::fq2_sqr<P, kKaratsuba>(c, z0, z1, Limbs(a0).v, Limbs(a1).v);
   join(r0, z0);
   join(r1, z1);
 }
