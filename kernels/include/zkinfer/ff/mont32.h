@@ -702,8 +702,6 @@ ZK_HDI void mul_high_approx(Chain& c, uint32_t q[kLimbs], const uint32_t x[kLimb
   q[kLimbs - 1] = c.addc(e[kWideLimbs - 1], o[kWideLimbs - 1]);
 }
 
-// w' = floor(w 2^256 / p) for w < p, from m = w 2^256 mod p (the Montgomery form of w, which
-// Fp stores): w 2^256 = w' p + m, so w' = -m p^-1 mod 2^256 (w' < 2^256 as w < p).
 // r = a * b mod 2^256 in plain C++ (64-bit products, no carry chain): for constants and tables
 // made once, not for kernels' inner loops (mul_low is that).
 ZK_HD constexpr void mul_low_plain(uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
