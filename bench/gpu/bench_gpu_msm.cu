@@ -158,20 +158,14 @@ Timing time_host_runs(Fn&& fn, int warmup, int reps) {
 template <class C>
 Jacobian<C> run_msm(gpu::MsmDriver& d, const Fr* s, const Affine<C>* p, size_t n) {
   Jacobian<C> r;
-  if constexpr (std::is_same_v<C, G1Curve>)
-    d.msm_g1(r, s, p, n);
-  else
-    d.msm_g2(r, s, p, n);
+  d.msm(r, s, p, n);
   return r;
 }
 // The same over point tables made by make_tables.
 template <class C>
 Jacobian<C> run_msm(gpu::MsmDriver& d, const Fr* s, const Affine<C>* table, size_t n, const gpu::MsmTables& t) {
   Jacobian<C> r;
-  if constexpr (std::is_same_v<C, G1Curve>)
-    d.msm_g1(r, s, table, n, t);
-  else
-    d.msm_g2(r, s, table, n, t);
+  d.msm(r, s, table, n, t);
   return r;
 }
 
@@ -181,10 +175,7 @@ DeviceBuffer<Affine<C>> make_tables(gpu::MsmDriver& d, const gpu::MsmTables& t, 
   DeviceBuffer<Affine<C>> table(t.points());
   ZK_CUDA_CHECK(cudaMemcpy(table.data(), points, n * sizeof(Affine<C>), cudaMemcpyDeviceToDevice));
   ZK_CUDA_CHECK(cudaDeviceSynchronize());  // the driver's streams do not wait for the default one
-  if constexpr (std::is_same_v<C, G1Curve>)
-    d.precompute_g1(table.data(), n, t);
-  else
-    d.precompute_g2(table.data(), n, t);
+  d.precompute(table.data(), n, t);
   return table;
 }
 

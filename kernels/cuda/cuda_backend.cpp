@@ -117,10 +117,7 @@ class DeviceResident final : public ResidentArray<A> {
                                                     std::to_string(t.tables) + " MSM tables")),
         tables_(t) {
     upload_now(buf_, host, n, msm.stream(), copier);
-    if constexpr (std::is_same_v<A, G1Affine>)
-      msm.precompute_g1(buf_.data(), n, t);
-    else
-      msm.precompute_g2(buf_.data(), n, t);
+    msm.precompute(buf_.data(), n, t);
   }
   // Values of an array without a host array come back from the device.
   void read(A* out) const override {
@@ -330,17 +327,10 @@ class CudaBackend final : public Backend {
     const auto* d = dynamic_cast<const DeviceResident<Affine<C>>*>(&points);
     const bool tables = d && d->device() == device_ && d->tables().tables > 1;
     const Affine<C>* p = device_or_host(points) + first;
-    if constexpr (std::is_same_v<C, G1Curve>) {
-      if (tables)
-        driver.msm_g1(out, scalars, p, n, d->tables());
-      else
-        driver.msm_g1(out, scalars, p, n);
-    } else {
-      if (tables)
-        driver.msm_g2(out, scalars, p, n, d->tables());
-      else
-        driver.msm_g2(out, scalars, p, n);
-    }
+    if (tables)
+      driver.msm(out, scalars, p, n, d->tables());
+    else
+      driver.msm(out, scalars, p, n);
   }
 
   template <class A>

@@ -80,6 +80,18 @@ class MsmDriver {
   void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
   void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* table, size_t n, const MsmTables& t);
 
+  // The same chosen by the points' curve, for code templated on it.
+  void msm(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) { msm_g1(out, scalars, points, n); }
+  void msm(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n) { msm_g2(out, scalars, points, n); }
+  void msm(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t) {
+    msm_g1(out, scalars, table, n, t);
+  }
+  void msm(G2Jacobian& out, const Fr* scalars, const G2Affine* table, size_t n, const MsmTables& t) {
+    msm_g2(out, scalars, table, n, t);
+  }
+  void precompute(G1Affine* table, size_t n, const MsmTables& t) { precompute_g1(table, n, t); }
+  void precompute(G2Affine* table, size_t n, const MsmTables& t) { precompute_g2(table, n, t); }
+
   // What the last call did, for logs and benchmarks.
   struct RunInfo {
     unsigned window_bits = 0;

@@ -59,28 +59,15 @@ Jacobian<C> cpu_msm(const std::vector<Fr>& s, const std::vector<Affine<C>>& p) {
 template <class C>
 Jacobian<C> gpu_msm(MsmDriver& d, const Fr* s, const Affine<C>* p, size_t n) {
   Jacobian<C> r;
-  if constexpr (std::is_same_v<C, G1Curve>)
-    d.msm_g1(r, s, p, n);
-  else
-    d.msm_g2(r, s, p, n);
+  d.msm(r, s, p, n);
   return r;
 }
 // Over point tables t.
 template <class C>
 Jacobian<C> gpu_msm(MsmDriver& d, const Fr* s, const Affine<C>* table, size_t n, const gpu::MsmTables& t) {
   Jacobian<C> r;
-  if constexpr (std::is_same_v<C, G1Curve>)
-    d.msm_g1(r, s, table, n, t);
-  else
-    d.msm_g2(r, s, table, n, t);
+  d.msm(r, s, table, n, t);
   return r;
-}
-template <class C>
-void precompute(MsmDriver& d, Affine<C>* table, size_t n, const gpu::MsmTables& t) {
-  if constexpr (std::is_same_v<C, G1Curve>)
-    d.precompute_g1(table, n, t);
-  else
-    d.precompute_g2(table, n, t);
 }
 
 enum class Where { device, host, scalars_on_host };
@@ -239,7 +226,7 @@ TYPED_TEST(GpuMsm, PointTablesMatchCpu) {
     DeviceBuffer<Affine<C>> table(t.points());
     ASSERT_EQ(cudaMemcpy(table.data(), all.data(), total * sizeof(Affine<C>), cudaMemcpyHostToDevice), cudaSuccess);
     ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);  // the driver's streams do not wait for the default one
-    precompute<C>(d, table.data(), total, t);
+    d.precompute(table.data(), total, t);
     const std::vector<Affine<C>> host_table = table.download();
     const unsigned shift = gpu::msm::make_layout(k.c, t.tables).table_shift();
     for (size_t i : {size_t{0}, size_t{5}, total - 1}) {
@@ -270,11 +257,11 @@ TYPED_TEST(GpuMsm, PointTablesRefuseHostTablesAndMissingWidths) {
   std::vector<Affine<C>> host(8, Affine<C>::infinity());
   DeviceBuffer<Fr> s(std::vector<Fr>(4, Fr::one()));
   const gpu::MsmTables t{8, 2, 4};
-  EXPECT_THROW(precompute<C>(d, host.data(), 4, t), std::invalid_argument);
+  EXPECT_THROW(d.precompute(host.data(), 4, t), std::invalid_argument);
   EXPECT_THROW(gpu_msm<C>(d, s.data(), host.data(), 4, t), std::invalid_argument);
   DeviceBuffer<Affine<C>> dev(host);
-  EXPECT_THROW(precompute<C>(d, dev.data(), 4, gpu::MsmTables{0, 2, 4}), std::invalid_argument);
-  EXPECT_THROW(precompute<C>(d, dev.data(), 5, t), std::invalid_argument);  // 5 points, stride 4
+  EXPECT_THROW(d.precompute(dev.data(), 4, gpu::MsmTables{0, 2, 4}), std::invalid_argument);
+  EXPECT_THROW(d.precompute(dev.data(), 5, t), std::invalid_argument);  // 5 points, stride 4
   const gpu::MsmTables planned = d.plan_tables(size_t{1} << 20, sizeof(Affine<C>), size_t{1} << 40);
   EXPECT_GT(planned.tables, 1u);
   EXPECT_EQ(d.plan_tables(size_t{1} << 20, sizeof(Affine<C>), size_t{1} << 20).tables, 1u);
