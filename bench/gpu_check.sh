@@ -33,9 +33,9 @@
 # ZKINFER_GPU_CHECK_BUDGET_S (default 480): optional steps (sanitizer, SASS) are skipped once
 # this many seconds have passed, so the results are written inside the device tool's 10 minutes;
 # ZKINFER_GPU_PREBUILT, an archive from bench/gpu/prebuild.sh (see above), with
-# ZKINFER_GPU_CLUSTER_PREBUILT, its archive of the cluster programs (the two together exceed the
-# device tool's 64 MiB of carried files: one call each, or the cluster alone as
-# bench/gpu/cluster_gpu.sh says), and
+# ZKINFER_GPU_CLUSTER_PREBUILT, its archive of the cluster programs (prebuild.sh says whether the
+# two together fit the device tool's 64 MiB of carried files: 54 MiB on 2026-11-27, so one call
+# carries both; else one call each, or the cluster alone as bench/gpu/cluster_gpu.sh says), and
 # ZKINFER_GPU_TEST_TIMEOUT_S (default 300), the limit for each test program it runs;
 # ZKINFER_GPU_CHECK_DEADLINE_S (default 560): benchmarks that read ZKINFER_GPU_BENCH_BUDGET_S
 # (bench_gpu_msm) get an even share of the time left before it.
@@ -311,6 +311,7 @@ AB_PAIRS=(
   "fq_mul_karatsuba_chain_ilp4|fq_mul_chain_ilp4|Fq product: Karatsuba + separate reduction vs interleaved (mont32::mul)"
   "fq2_mul_karatsuba_chain_ilp4|fq2_mul_chain_ilp4|Fq2 product, lazy: Karatsuba 512-bit products vs schoolbook"
   "fr_mul_shoup_chain_ilp4|fr_mul_chain_ilp4|Fr product by a fixed factor: Shoup vs Montgomery (an NTT twiddle's cost)"
+  "fq2_mul_sub_mul_chain_ilp4|fq2_mul_sub_mul_as_written_chain_ilp4|Fq2 a b - x y: two reductions vs two products and a subtraction (G2 formulas)"
   "ntt_sweep_t11_th256_mc2_forward_2^20|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^20|NTT 2^20: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^24|NTT 2^24: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_forward_2^24|NTT 2^24: scratch vector vs reordering pass (tables both)"

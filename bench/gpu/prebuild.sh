@@ -51,3 +51,10 @@ pack() {
 pack build-gpu-prebuilt.tar.xz "$BUILD"/bin/test_gpu_* "$BUILD"/bin/bench_gpu_* "$BUILD"/bin/test_mont32_emu
 pack build-gpu-cluster.tar.xz "$BUILD"/bin/zkinfer "$BUILD"/bin/zkinfer-coordinator "$BUILD"/bin/zkinfer-worker \
   "$BUILD"/bin/setup_tool
+# Whether one device call can carry both (then gpu_check.sh runs the cluster too).
+total=$(($(stat -c %s build-gpu-prebuilt.tar.xz) + $(stat -c %s build-gpu-cluster.tar.xz)))
+if ((total <= 64 << 20)); then
+  echo "prebuild.sh: both archives $((total >> 20)) MiB: one device call carries them (64 MiB)"
+else
+  echo "prebuild.sh: both archives $((total >> 20)) MiB: over the device tool's 64 MiB, carry them in separate calls"
+fi

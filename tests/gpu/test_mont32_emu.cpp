@@ -857,6 +857,47 @@ void expect_fq2_equal_host() {
 TEST(Mont32EmuFq2, MulAndSqrEqualHost) { expect_fq2_equal_host<false>(); }
 TEST(Mont32EmuFq2, KaratsubaMulAndSqrEqualHost) { expect_fq2_equal_host<true>(); }
 
+// fq2_mul_sub_mul(a, b, x, y) = a b - x y against the host's Fq2 (two products and a
+// subtraction), both initial flags: limb-pattern and edge elements, a b - a b = 0, and every
+// combination of elements whose Montgomery words are 0 or p - 1, which put each coefficient's
+// unreduced sum at the ends of its range (0, 4 p^2).
+TEST(Mont32EmuFq2, MulSubMulEqualsHost) {
+  using P = bn254::FqParams;
+  auto rng = testing::seeded_rng();
+  const std::vector<Fq2> xs = fq2_values(rng, 20000);
+  U256 top = P::modulus;
+  top.w[0] -= 1;
+  const Fq lo = Fq::from_mont(U256{}), hi = Fq::from_mont(top);
+  const std::vector<Fq2> ends = {{lo, lo}, {lo, hi}, {hi, lo}, {hi, hi}};
+  std::vector<std::array<Fq2, 4>> cases;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Fq2& a = xs[i];
+    const Fq2& b = xs[(i * 7919 + 13) % xs.size()];
+    const bool same = i % 5 == 0;  // a b - a b = 0
+    cases.push_back({a, b, same ? a : xs[(i * 104729 + 7) % xs.size()], same ? b : xs[(i * 31 + 3) % xs.size()]});
+  }
+  for (const Fq2& a : ends)
+    for (const Fq2& b : ends)
+      for (const Fq2& x : ends)
+        for (const Fq2& y : ends) cases.push_back({a, b, x, y});
+  int reported = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [a, b, x, y] = cases[i];
+    const Fq2 want = a * b - x * y;
+    uint32_t a0[8], a1[8], b0[8], b1[8], x0[8], x1[8], y0[8], y1[8], r0[8], r1[8];
+    fq2_limbs(a0, a1, a);
+    fq2_limbs(b0, b1, b);
+    fq2_limbs(x0, x1, x);
+    fq2_limbs(y0, y1, y);
+    for (uint32_t flag : {0u, 1u}) {
+      CarryEmu c(flag);
+      mont32::fq2_mul_sub_mul<P>(c, r0, r1, a0, a1, b0, b1, x0, x1, y0, y1);
+      if (fq2_from(r0, r1) != want && reported++ < 5) ADD_FAILURE() << "case " << i << ", flag " << flag;
+    }
+  }
+  EXPECT_EQ(reported, 0);
+}
+
 // The emulator itself, on the carry cases that matter: it stands in for the hardware above.
 TEST(CarryEmu, FollowsPtxSemantics) {
   CarryEmu c(0);

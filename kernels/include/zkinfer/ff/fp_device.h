@@ -207,6 +207,19 @@ __device__ __forceinline__ void fq2_sqr(uint64_t r0[4], uint64_t r1[4], const ui
   join(r0, z0);
   join(r1, z1);
 }
+// a b - x y in Fq2 with two reductions (mont32::fq2_mul_sub_mul).
+template <class P>
+__device__ __forceinline__ void fq2_mul_sub_mul(uint64_t r0[4], uint64_t r1[4], const uint64_t a0[4],
+                                                const uint64_t a1[4], const uint64_t b0[4], const uint64_t b1[4],
+                                                const uint64_t x0[4], const uint64_t x1[4], const uint64_t y0[4],
+                                                const uint64_t y1[4]) {
+  uint32_t z0[mont32::kLimbs], z1[mont32::kLimbs];
+  ptx::Chain c;
+  mont32::fq2_mul_sub_mul<P>(c, z0, z1, Limbs(a0).v, Limbs(a1).v, Limbs(b0).v, Limbs(b1).v, Limbs(x0).v,
+                             Limbs(x1).v, Limbs(y0).v, Limbs(y1).v);
+  join(r0, z0);
+  join(r1, z1);
+}
 
 }  // namespace zkinfer::fp_device
 

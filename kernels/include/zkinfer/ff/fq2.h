@@ -33,8 +33,18 @@ struct Fq2 {
     return {v0 - v1, (c0 + c1) * (b.c0 + b.c1) - v0 - v1};
   }
   ZK_HDI constexpr Fq2 operator*(const Fq& b) const { return {c0 * b, c1 * b}; }
-  // a * b - x * y (Fp::mul_sub_mul's counterpart; computed as written).
+  // a * b - x * y (Fp::mul_sub_mul's counterpart). On the device the six base products stay 512
+  // bits wide and only c0 and c1 are reduced (mont32::fq2_mul_sub_mul): two Montgomery reductions
+  // instead of four, and no subtraction of reduced values.
   ZK_HDI static constexpr Fq2 mul_sub_mul(const Fq2& a, const Fq2& b, const Fq2& x, const Fq2& y) {
+#if defined(__CUDA_ARCH__)
+    if (!__builtin_is_constant_evaluated()) {
+      Fq2 r;
+      fp_device::fq2_mul_sub_mul<bn254::FqParams>(r.c0.v, r.c1.v, a.c0.v, a.c1.v, b.c0.v, b.c1.v, x.c0.v, x.c1.v,
+                                                  y.c0.v, y.c1.v);
+      return r;
+    }
+#endif
     return a * b - x * y;
   }
   // (a + bu)^2 = (a+b)(a-b) + 2ab u (on the device with lazy reduction, mont32::fq2_sqr)

@@ -238,12 +238,12 @@ ZK_HDI void mul(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const ui
 
 inline constexpr int kWideLimbs = 2 * kLimbs;
 
-// Limbs of p^2, computed at compile time (a local constexpr copy, like modulus_limb, so device
-// code folds them to immediates).
+// Limbs of kTimes p^2, computed at compile time (a local constexpr copy, like modulus_limb, so
+// device code folds them to immediates).
 struct WideLimbs {
   uint32_t v[kWideLimbs];
 };
-template <class P>
+template <class P, uint32_t kTimes = 1>
 ZK_HD constexpr WideLimbs modulus_squared() {
   uint32_t m[kLimbs];
   for (int j = 0; j < kLimbs; ++j) m[j] = uint32_t(P::modulus.w[j / 2] >> (32 * (j % 2)));
@@ -257,11 +257,18 @@ ZK_HD constexpr WideLimbs modulus_squared() {
     }
     r.v[i + kLimbs] = uint32_t(carry);
   }
+  static_assert(kTimes >= 1 && kTimes <= 4, "k p^2 must fit 512 bits");  // p < 2^254
+  uint64_t carry = 0;
+  for (int j = 0; j < kWideLimbs; ++j) {
+    const uint64_t t = uint64_t(r.v[j]) * kTimes + carry;
+    r.v[j] = uint32_t(t);
+    carry = t >> 32;
+  }
   return r;
 }
-template <class P>
+template <class P, uint32_t kTimes = 1>
 ZK_HDI constexpr uint32_t modulus_squared_limb(int j) {
-  constexpr WideLimbs m = modulus_squared<P>();
+  constexpr WideLimbs m = modulus_squared<P, kTimes>();
   return m.v[j];
 }
 
@@ -489,7 +496,8 @@ ZK_HDI void mul_wide_karatsuba(Chain& c, uint32_t w[kWideLimbs], const uint32_t 
   w[kWideLimbs - 1] = c.addc(z2[kLimbs - 1], 0);
 }
 
-// r = a - b on 512-bit values, where a >= b is known.
+// r = a - b mod 2^512 (the plain difference where a >= b; callers that let a sum wrap say why
+// the final value is in range).
 template <class Chain>
 ZK_HDI void sub_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
   r[0] = c.sub_cc(a[0], b[0]);
@@ -497,13 +505,21 @@ ZK_HDI void sub_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLim
   for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.subc_cc(a[j], b[j]);
   r[kWideLimbs - 1] = c.subc(a[kWideLimbs - 1], b[kWideLimbs - 1]);
 }
-// r = a + p^2 (the constant as immediates), for a + p^2 < 2^512.
-template <class P, class Chain>
-ZK_HDI void add_modulus_squared(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs]) {
-  r[0] = c.add_cc(a[0], modulus_squared_limb<P>(0));
+// r = a + b mod 2^512.
+template <class Chain>
+ZK_HDI void add_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
+  r[0] = c.add_cc(a[0], b[0]);
   ZK_MONT32_UNROLL
-  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.addc_cc(a[j], modulus_squared_limb<P>(j));
-  r[kWideLimbs - 1] = c.addc(a[kWideLimbs - 1], modulus_squared_limb<P>(kWideLimbs - 1));
+  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
+  r[kWideLimbs - 1] = c.addc(a[kWideLimbs - 1], b[kWideLimbs - 1]);
+}
+// r = a + kTimes p^2 mod 2^512 (the constant as immediates).
+template <class P, uint32_t kTimes = 1, class Chain>
+ZK_HDI void add_modulus_squared(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs]) {
+  r[0] = c.add_cc(a[0], modulus_squared_limb<P, kTimes>(0));
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.addc_cc(a[j], modulus_squared_limb<P, kTimes>(j));
+  r[kWideLimbs - 1] = c.addc(a[kWideLimbs - 1], modulus_squared_limb<P, kTimes>(kWideLimbs - 1));
 }
 
 // r = t / 2^256 mod p (Montgomery reduction), for t < p * 2^256; the result is below p.
@@ -830,6 +846,47 @@ ZK_HDI void fq2_sqr(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const ui
   add_unreduced(c, s, a0, a0);
   product_wide<kKaratsuba>(c, w, s, a1);
   redc<P>(c, r1, w);
+}
+
+// (r0 + r1 u) = a b - x y in Fq2 for a, b, x, y below p (Montgomery forms), results below p:
+// six 512-bit products and two reductions where two fq2_mul and a subtraction take four. Each
+// coefficient is summed mod 2^512 in any order; what counts is the final value:
+//   c0: (a0 b0 - a1 b1) - (x0 y0 - x1 y1) + 2 p^2,
+//   c1: (a0 b1 + a1 b0) - (x0 y1 + x1 y0) + 2 p^2,
+// where a0 b0 + x1 y1, a1 b1 + x0 y0 and each bracket of c1 lie in [0, 2 p^2), so both sums lie in
+// (0, 4 p^2), below p * 2^256 (4p < 2^256) as redc needs. The y coordinates of the G2 curve
+// formulas are of this form (Fq2::mul_sub_mul, Xyzz in point.h).
+template <class P, class Chain>
+ZK_HDI void fq2_mul_sub_mul(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const uint32_t a0[kLimbs],
+                            const uint32_t a1[kLimbs], const uint32_t b0[kLimbs], const uint32_t b1[kLimbs],
+                            const uint32_t x0[kLimbs], const uint32_t x1[kLimbs], const uint32_t y0[kLimbs],
+                            const uint32_t y1[kLimbs]) {
+  uint32_t s[kLimbs], d[kLimbs];
+  uint32_t t0[kWideLimbs], t1[kWideLimbs], w[kWideLimbs];
+  // a b, as fq2_mul: t1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1, t0 = a0 b0 + 2 p^2 - a1 b1.
+  add_unreduced(c, s, a0, a1);
+  add_unreduced(c, d, b0, b1);
+  mul_wide(c, t1, s, d);
+  mul_wide(c, w, a0, b0);
+  sub_wide(c, t1, t1, w);
+  add_modulus_squared<P, 2>(c, t0, w);
+  mul_wide(c, w, a1, b1);
+  sub_wide(c, t1, t1, w);
+  sub_wide(c, t0, t0, w);
+  // minus x y: t1 -= (x0 + x1)(y0 + y1) - x0 y0 - x1 y1, t0 -= x0 y0 - x1 y1.
+  add_unreduced(c, s, x0, x1);
+  add_unreduced(c, d, y0, y1);
+  mul_wide(c, w, s, d);
+  sub_wide(c, t1, t1, w);
+  mul_wide(c, w, x0, y0);
+  add_wide(c, t1, t1, w);
+  sub_wide(c, t0, t0, w);
+  mul_wide(c, w, x1, y1);
+  add_wide(c, t1, t1, w);
+  add_wide(c, t0, t0, w);
+  add_modulus_squared<P, 2>(c, t1, t1);
+  redc<P>(c, r0, t0);
+  redc<P>(c, r1, t1);
 }
 
 }  // namespace zkinfer::mont32
