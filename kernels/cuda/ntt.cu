@@ -240,15 +240,9 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   }
   if (shoup_twiddles_) {
     // A few thousand entries, made on the host (shoup_twiddle needs w' from each).
-    for (const bool inverse : {false, true}) {
-      std::vector<ntt::ShoupTwiddle> t(ntt::stage_entries(tile_log_));
-      for (unsigned k = 1; k <= tile_log_; ++k) {
-        const ntt::PowerFill f = ntt::stage_fill(k, inverse);
-        Fr x = f.scale;
-        for (uint64_t i = 0; i < f.count; ++i, x = x * f.base) t[f.offset + i] = ntt::shoup_twiddle(x);
-      }
-      (inverse ? res_->shoup_inv : res_->shoup_fwd) = DeviceBuffer<ntt::ShoupTwiddle>(t);
-    }
+    for (const bool inverse : {false, true})
+      (inverse ? res_->shoup_inv : res_->shoup_fwd) =
+          DeviceBuffer<ntt::ShoupTwiddle>(ntt::shoup_stage_table(tile_log_, inverse));
   }
   // Any stream may read the stage tables from now on.
   ZK_CUDA_CHECK(cudaStreamSynchronize(s));

@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cuda/fp_access.h"
 #include "zkinfer/ff/domain.h"
@@ -470,6 +471,19 @@ inline PowerFill stage_fill(uint32_t k, bool inverse) {
   return f;
 }
 inline uint64_t stage_entries(uint32_t tile_log) { return (uint64_t{1} << tile_log) - 1; }
+
+// The whole stage table for tiles up to 2^tile_log in Shoup form (NttDriverConfig::shoup_twiddles),
+// made on the host (each entry's w' needs the element itself): entry j holds the same twiddle as
+// entry j of the stage table the stage_fill recipes make.
+inline std::vector<ShoupTwiddle> shoup_stage_table(uint32_t tile_log, bool inverse) {
+  std::vector<ShoupTwiddle> t(stage_entries(tile_log));
+  for (uint32_t k = 1; k <= tile_log; ++k) {
+    const PowerFill f = stage_fill(k, inverse);
+    Fr x = f.scale;
+    for (uint64_t i = 0; i < f.count; ++i, x = x * f.base) t[f.offset + i] = shoup_twiddle(x);
+  }
+  return t;
+}
 
 // scale * base^e for e < 2^log_n as Powers: lo then hi, powers_entries(log_n) in all.
 inline std::array<PowerFill, 2> powers_fills(uint32_t log_n, const Fr& base, const Fr& scale) {

@@ -786,19 +786,24 @@ TYPED_TEST(Mont32Emu, MulShoupEqualsHost) {
   EXPECT_EQ(reported, 0);
 }
 
-// The NTT's stage twiddles in Shoup form as the CUDA driver makes them on the host
-// (ntt::shoup_twiddle), applied with mul_shoup on the emulator: d t for every twiddle of spans up
-// to 2^11 in both directions, against the host's Montgomery product the simulator uses.
+// The NTT's stage table in Shoup form as the CUDA driver makes it on the host
+// (ntt::shoup_stage_table), applied with mul_shoup on the emulator: d t for every twiddle of
+// tiles up to 2^12 in both directions, against the host's Montgomery product with the entry of
+// the stage table the simulator uses, whose entries come from power_entry (square-and-multiply)
+// rather than the running product shoup_stage_table keeps.
 TEST(Mont32EmuShoup, NttStageTwiddles) {
   using P = bn254::FrParams;
+  namespace ntt = gpu::ntt;
   auto rng = testing::seeded_rng();
   int reported = 0;
   for (const bool inverse : {false, true}) {
-    for (unsigned k = 1; k <= 11; ++k) {
-      const gpu::ntt::PowerFill f = gpu::ntt::stage_fill(k, inverse);
-      Fr t = f.scale;
-      for (uint64_t i = 0; i < f.count; ++i, t = t * f.base) {
-        const gpu::ntt::ShoupTwiddle s = gpu::ntt::shoup_twiddle(t);
+    const std::vector<ntt::ShoupTwiddle> table = ntt::shoup_stage_table(ntt::kMaxTileLog, inverse);
+    ASSERT_EQ(table.size(), ntt::stage_entries(ntt::kMaxTileLog));
+    for (uint32_t k = 1; k <= ntt::kMaxTileLog; ++k) {
+      const ntt::PowerFill f = ntt::stage_fill(k, inverse);
+      for (uint64_t i = 0; i < f.count; ++i) {
+        const Fr t = ntt::power_entry(f.base, f.scale, i);
+        const ntt::ShoupTwiddle& s = table[f.offset + i];
         const Fr d = testing::random_values<Fr>(rng, 1)[0];
         uint32_t x[8], w[8], wq[8], r[8];
         to_limbs(x, d.mont());
