@@ -20,9 +20,11 @@
 # Device tool, from a checkout where bench/gpu/pack_deps.sh has been run once:
 #   run(command="bash bench/gpu_check.sh", carry=["build-deps"], timeout_s=600)
 # Or, to spend no device time compiling, build here first with bench/gpu/prebuild.sh (same nvcc
-# as the GPU machines, sm_90) and hand its archive over:
-#   run(command="ZKINFER_GPU_PREBUILT=build-gpu-prebuilt.tar.xz bash bench/gpu_check.sh",
-#       carry=["build-gpu-prebuilt.tar.xz"], timeout_s=...)
+# as the GPU machines, sm_90) and hand its archives over (the second, the cluster programs, runs
+# bench/gpu/cluster_gpu.sh too):
+#   run(command="ZKINFER_GPU_PREBUILT=build-gpu-prebuilt.tar.xz
+#       ZKINFER_GPU_CLUSTER_PREBUILT=build-gpu-cluster.tar.xz bash bench/gpu_check.sh",
+#       carry=["build-gpu-prebuilt.tar.xz", "build-gpu-cluster.tar.xz"], timeout_s=600)
 # Then steps 2-3 are skipped and step 4 runs each test program directly (GoogleTest's counts).
 # Expected time on one H100 machine with 16 cores (estimated; not yet measured there): about 3
 # minutes: GoogleTest 20 s, build 1-2 min, tests, sanitizer and benchmarks under a minute each.
@@ -34,11 +36,12 @@
 # this many seconds have passed, so the results are written inside the device tool's 10 minutes;
 # ZKINFER_GPU_PREBUILT, an archive from bench/gpu/prebuild.sh (see above), with
 # ZKINFER_GPU_CLUSTER_PREBUILT, its archive of the cluster programs (prebuild.sh says whether the
-# two together fit the device tool's 64 MiB of carried files: 54 MiB on 2026-11-27, so one call
+# two together fit the device tool's 64 MiB of carried files: 39 MiB on 2026-11-27, so one call
 # carries both; else one call each, or the cluster alone as bench/gpu/cluster_gpu.sh says), and
 # ZKINFER_GPU_TEST_TIMEOUT_S (default 300), the limit for each test program it runs;
 # ZKINFER_GPU_CHECK_DEADLINE_S (default 560): benchmarks that read ZKINFER_GPU_BENCH_BUDGET_S
-# (bench_gpu_msm) get an even share of the time left before it.
+# (bench_gpu_msm) get an even share of the time left before it (less 150 s kept for the cluster
+# where its programs are here), and the cluster run what is left then.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -287,11 +290,14 @@ if ((BUILT)); then
   benches=()
   for b in "$BUILD"/bin/bench_gpu_*; do [[ -x $b ]] && benches+=("$b"); done
   left=${#benches[@]}
+  # Where the cluster programs are here, 150 s are kept for the cluster run after the benchmarks.
+  bench_deadline=$DEADLINE_S
+  [[ -x $BUILD/bin/zkinfer-worker && -x $BUILD/bin/zkinfer ]] && bench_deadline=$((DEADLINE_S - 150))
   for b in "${benches[@]}"; do
     name=$(basename "$b")
     json=$LOGDIR/$name.json
     rm -f "$json"
-    share=$(((DEADLINE_S - $(elapsed)) / left))
+    share=$(((bench_deadline - $(elapsed)) / left))
     left=$((left - 1))
     ZKINFER_GPU_BENCH_BUDGET_S=$((share > 20 ? share : 20)) run "$name" 300 "$b" --out "$json" || true
     [[ -s $json ]] && BENCH_JSON+=("$json")
@@ -325,6 +331,8 @@ AB_PAIRS=(
   "g2_msm_tables_2^20|g2_msm_2^20|G2 MSM 2^20: point tables vs plain points"
   "g2_msm_tables_2^20|g1_msm_tables_2^20|G2 vs G1 MSM 2^20, point tables (target <= 3)"
   "groth16_resident_2^20|groth16_resident_no_tables_2^20|Groth16 2^20, key resident: MSM point tables vs none"
+  "g1_msm_capped_regs_2^20|g1_msm_2^20|G1 MSM 2^20: accumulation at 4 blocks per SM (128 registers) vs 3"
+  "g2_msm_capped_regs_2^20|g2_msm_2^20|G2 MSM 2^20: accumulation at 3 blocks per SM (168 registers, spills) vs 2"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
 )
@@ -354,11 +362,16 @@ fi
 
 # The cluster with a CUDA worker and a CPU worker (bench/gpu/cluster_gpu.sh), where the cluster
 # programs were built (prebuilt archives carry them; the GPU-only project build has none).
-if ((BUILT)) && [[ -x $BUILD/bin/zkinfer-worker && -x $BUILD/bin/zkinfer ]]; then
-  run cluster 240 bash bench/gpu/cluster_gpu.sh "$BUILD/bin" || true
-  BENCH_TABLES+="cluster:"$'\n'"$(awk 'index($0, "=== cluster:") == 1 {f=1; next} /^--- /{f=0} f' "$LOG")"$'\n\n'
-else
+# It gets what is left before the deadline (at most 240 s), so the results are still written.
+CLUSTER_LIMIT=$((DEADLINE_S - $(elapsed)))
+((CLUSTER_LIMIT > 240)) && CLUSTER_LIMIT=240
+if ((!BUILT)) || [[ ! -x $BUILD/bin/zkinfer-worker || ! -x $BUILD/bin/zkinfer ]]; then
   record cluster skipped 0 "cluster programs not built"
+elif (($(elapsed) > BUDGET_S || CLUSTER_LIMIT < 60)); then
+  record cluster skipped 0 "time budget used up (${BUDGET_S}s; ${CLUSTER_LIMIT}s left before the deadline)"
+else
+  run cluster "$CLUSTER_LIMIT" bash bench/gpu/cluster_gpu.sh "$BUILD/bin" || true
+  BENCH_TABLES+="cluster:"$'\n'"$(awk 'index($0, "=== cluster:") == 1 {f=1; next} /^--- /{f=0} f' "$LOG")"$'\n\n'
 fi
 
 # SASS instruction counts of the field kernels: what the PTX carry chains became on this chip.

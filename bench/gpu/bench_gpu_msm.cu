@@ -8,6 +8,8 @@
 // result is checked in closed form: sum s_i P_i = (a sum s_i + b sum i s_i) G for P = aG, Q = bG.
 // Timing is host wall-clock around each (synchronous) call, median of the timed runs; each line
 // also shows the driver's device time per phase (sort, accumulate, reduce) of the last run.
+// The *_capped_regs rows run the accumulation kernels with their registers capped for one more
+// block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows.
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -195,10 +197,6 @@ class Bench {
   void sweep(const char* prefix, unsigned lg, std::mt19937_64& rng) {
     const size_t n = size_t{1} << lg;
     const Case<C> cs = make_case<C>(n, false, rng);
-    const std::vector<Fr>& scalars = cs.scalars;
-    const Jacobian<C>& want = cs.want;
-    const DeviceBuffer<Affine<C>>& points = cs.points;
-    const DeviceBuffer<Fr>& d_scalars = cs.d_scalars;
     std::vector<std::pair<std::string, gpu::MsmConfig>> configs;
     for (unsigned c = 12; c <= 18; ++c) {
       gpu::MsmConfig cfg;
@@ -225,20 +223,37 @@ class Bench {
       cfg.max_batch_points = n / 4;
       configs.push_back({"4batches", cfg});
     }
-    for (const auto& [tag, cfg] : configs) {
-      const std::string name = std::string(prefix) + "_2^" + std::to_string(lg) + "_" + tag;
-      if (seconds_since(t0_) > budget_s_) {
-        skipped_.push_back(name);
-        continue;
-      }
-      gpu::MsmDriver driver(0, cfg);
-      Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
-      const Fr* sp = tag.starts_with("host") ? scalars.data() : d_scalars.data();
-      r.check_ok = run_msm<C>(driver, sp, points.data(), n) == want;
-      r.t = time_host_runs([&] { run_msm<C>(driver, sp, points.data(), n); }, 1, 5);
-      print_line(name, r, driver.last_run());
-      results_.push_back(r);
+    for (const auto& [tag, cfg] : configs)
+      measure_config<C>(std::string(prefix) + "_2^" + std::to_string(lg) + "_" + tag, cfg, cs,
+                        tag.starts_with("host"));
+  }
+
+  // The accumulation kernels with registers capped for one more block per SM
+  // (Tuning::cap_accumulate_registers) at 2^lg, device inputs; run early, so the budget leaves
+  // it in: g1_msm_capped_regs_2^20 against g1_msm_2^20 (bench/gpu_check.sh's side-by-side table).
+  template <class C>
+  void capped(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+    gpu::MsmConfig cfg;
+    cfg.tuning.cap_accumulate_registers = true;
+    measure_config<C>(std::string(prefix) + "_2^" + std::to_string(lg), cfg, make_case<C>(size_t{1} << lg, false, rng),
+                      false);
+  }
+
+  // One driver configuration over a case: checked, then timed (median of 5).
+  template <class C>
+  void measure_config(const std::string& name, const gpu::MsmConfig& cfg, const Case<C>& cs, bool host_scalars) {
+    if (seconds_since(t0_) > budget_s_) {
+      skipped_.push_back(name);
+      return;
     }
+    const size_t n = cs.scalars.size();
+    gpu::MsmDriver driver(0, cfg);
+    Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
+    const Fr* sp = host_scalars ? cs.scalars.data() : cs.d_scalars.data();
+    r.check_ok = run_msm<C>(driver, sp, cs.points.data(), n) == cs.want;
+    r.t = time_host_runs([&] { run_msm<C>(driver, sp, cs.points.data(), n); }, 1, 5);
+    print_line(name, r, driver.last_run());
+    results_.push_back(r);
   }
 
   // Host-to-device copy rate of `mib` MiB: cudaMemcpyAsync from pageable memory, and from
@@ -480,6 +495,8 @@ int run(int argc, char** argv) {
   }
   b.series<G1Curve>({"g1_msm", false, false, top}, 16, rng);
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
+  b.capped<G1Curve>("g1_msm_capped_regs", o.quick ? 16 : 20, rng);
+  b.capped<G2Curve>("g2_msm_capped_regs", o.quick ? 16 : 20, rng);
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
     return logs;

@@ -28,6 +28,12 @@ __global__ void __launch_bounds__(Step::kBlock) step_kernel(const Step step, siz
   const size_t t = size_t(blockIdx.x) * Step::kBlock + threadIdx.x;
   if (t < threads) step(t);
 }
+// The same with registers capped for kBlocks blocks per SM (msm::MinBlocks).
+template <class Step, unsigned kBlocks>
+__global__ void __launch_bounds__(Step::kBlock, kBlocks) capped_step_kernel(const Step step, size_t threads) {
+  const size_t t = size_t(blockIdx.x) * Step::kBlock + threadIdx.x;
+  if (t < threads) step(t);
+}
 
 // Radix-sort scratch for `pairs` pairs of 32-bit keys (all bits: an upper bound for any width).
 inline size_t sort_temp_bytes(size_t pairs) {
@@ -77,11 +83,24 @@ struct CudaExec {
 
   template <class Step>
   void launch(const Step& step, size_t threads) {
-    if (threads == 0) return;
+    if (const unsigned grid = grid_for<Step>(threads)) {
+      step_kernel<Step><<<grid, Step::kBlock, 0, stream>>>(step, threads);
+      ZK_CUDA_CHECK_LAUNCH();
+    }
+  }
+  template <class Step, unsigned kBlocks>
+  void launch(const msm::MinBlocks<Step, kBlocks>& step, size_t threads) {
+    if (const unsigned grid = grid_for<Step>(threads)) {
+      capped_step_kernel<Step, kBlocks><<<grid, Step::kBlock, 0, stream>>>(static_cast<const Step&>(step), threads);
+      ZK_CUDA_CHECK_LAUNCH();
+    }
+  }
+  // Blocks for `threads` threads of Step (0: nothing to launch).
+  template <class Step>
+  static unsigned grid_for(size_t threads) {
     const size_t grid = (threads + Step::kBlock - 1) / Step::kBlock;
     if (grid > 0x7fffffffu) throw std::length_error("GPU MSM: launch of " + std::to_string(threads) + " threads");
-    step_kernel<Step><<<unsigned(grid), Step::kBlock, 0, stream>>>(step, threads);
-    ZK_CUDA_CHECK_LAUNCH();
+    return unsigned(grid);
   }
   unsigned sort_pairs(uint32_t* const keys[2], uint32_t* const vals[2], size_t m, unsigned end_bit) {
     cub::DoubleBuffer<uint32_t> k(keys[0], keys[1]), v(vals[0], vals[1]);

@@ -123,6 +123,13 @@ struct Tuning {
   // yet measured).
   uint32_t reduce_max_first_chunk = 16;
   uint32_t reduce_chunk = 8;
+  // The accumulation kernels (level 0, the pairs of carries, the carry levels) compiled for one
+  // block of 128 threads more per SM than their registers allow otherwise (MinBlocks below): G1
+  // 4 blocks at 128 registers instead of 3 at 136-144, G2 3 blocks at 168 instead of 2 at 255.
+  // ptxas (sm_90, nvcc 13.0), bytes of spill stores at level 0: G1 16 (0 otherwise), G2 882 (70).
+  // Off until measured: whether the warps gained hide more than the spills cost (bench_gpu_msm's
+  // g1/g2_msm_capped_regs_2^20 rows against g1/g2_msm_2^20).
+  bool cap_accumulate_registers = false;
 };
 
 // Window layout: W = ceil(255 / c) digit windows of c bits, so the signed recoding of a scalar
@@ -395,6 +402,18 @@ struct MergeStep {
     if (!v.is_infinity()) store(buckets + i, load(buckets + i) + v);
   }
 };
+
+// A step compiled with its registers capped so kBlocks blocks of Step::kBlock threads fit an SM
+// (the CUDA executor launches it with __launch_bounds__(Step::kBlock, kBlocks); the simulator
+// runs it as Step). Tuning::cap_accumulate_registers.
+template <class Step, unsigned kBlocks>
+struct MinBlocks : Step {
+  static constexpr unsigned kMinBlocks = kBlocks;
+};
+// Blocks of 128 threads per SM for the capped accumulation kernels: one more than at 136-144
+// registers (G1) or 255 (G2).
+template <class C>
+inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
 
 // 4. One reduction level, thread t = chunk t of all windows' arrays (windows are contiguous and
 // the chunk divides the per-window length, so chunk t starts at t * chunk). y_in is null on the
@@ -722,22 +741,28 @@ void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, size_t batch
   if (nnz == 0) return;
   Xyzz<C>* const sums = batch == 0 ? b.buckets : b.batch_buckets;
   if (batch > 0) ex.zero(sums, p.layout.total_buckets() * sizeof(Xyzz<C>));
+  auto launch = [&](const auto& step, size_t threads) {
+    using Step = std::remove_cvref_t<decltype(step)>;
+    if (p.tuning.cap_accumulate_registers)
+      ex.launch(MinBlocks<Step, kCappedBlocks<C>>{step}, threads);
+    else
+      ex.launch(step, threads);
+  };
   uint32_t seg = p.first_segment(nnz);
   size_t segs = (nnz + seg - 1) / seg;
-  ex.launch(AccumulateStep<C, PointSource<C>>{b.keys[cur], {b.vals[cur], points}, nnz, seg,
-                                              p.layout, sums, b.carry_keys[0], b.carry_vals[0]},
-            segs);
+  launch(AccumulateStep<C, PointSource<C>>{b.keys[cur], {b.vals[cur], points}, nnz, seg, p.layout, sums,
+                                           b.carry_keys[0], b.carry_vals[0]},
+         segs);
   ex.first_level_queued();
-  if (segs > 1) ex.launch(PairCarryStep<C>{b.carry_keys[0], b.carry_vals[0], segs, p.layout, sums}, segs);
+  if (segs > 1) launch(PairCarryStep<C>{b.carry_keys[0], b.carry_vals[0], segs, p.layout, sums}, segs);
   unsigned in = 0;
   while (segs > 1) {
     const size_t m = 2 * segs;
     seg = p.tuning.carry_segment;
     segs = (m + seg - 1) / seg;
-    ex.launch(AccumulateStep<C, CarrySource<C>>{b.carry_keys[in], {b.carry_vals[in]}, m, seg,
-                                                p.layout, sums, b.carry_keys[in ^ 1],
-                                                b.carry_vals[in ^ 1]},
-              segs);
+    launch(AccumulateStep<C, CarrySource<C>>{b.carry_keys[in], {b.carry_vals[in]}, m, seg, p.layout, sums,
+                                             b.carry_keys[in ^ 1], b.carry_vals[in ^ 1]},
+           segs);
     in ^= 1;
   }
   if (batch > 0) ex.launch(MergeStep<C>{sums, b.buckets}, p.layout.total_buckets());

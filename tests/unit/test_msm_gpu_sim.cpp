@@ -14,6 +14,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "../support/msm_inputs.h"
@@ -28,6 +29,22 @@ namespace {
 namespace msm = gpu::msm;
 using gpu::MsmTables;
 
+// The accumulation's steps (level 0, pairs of carries, carry levels): what
+// Tuning::cap_accumulate_registers launches as msm::MinBlocks.
+template <class Step>
+struct IsAccumulation : std::false_type {};
+template <class C, class Src>
+struct IsAccumulation<msm::AccumulateStep<C, Src>> : std::true_type {};
+template <class C>
+struct IsAccumulation<msm::PairCarryStep<C>> : std::true_type {};
+
+// Launches seen by the simulator.
+struct LaunchCounts {
+  size_t all = 0;
+  size_t accumulation = 0;  // of IsAccumulation steps, capped or not
+  size_t capped = 0;        // as msm::MinBlocks
+};
+
 class SimExec {
  public:
   explicit SimExec(std::mt19937_64& rng) : rng_(rng) {}
@@ -41,7 +58,14 @@ class SimExec {
     for (size_t b : order)
       for (size_t t = block; t-- > 0;)
         if (b * block + t < threads) step(b * block + t);
-    ++launches;
+    ++counts.all;
+    if constexpr (IsAccumulation<Step>::value) ++counts.accumulation;
+  }
+  // A capped step runs as the step it wraps (the cap matters only to the CUDA compiler).
+  template <class Step, unsigned kBlocks>
+  void launch(const msm::MinBlocks<Step, kBlocks>& step, size_t threads) {
+    ++counts.capped;
+    launch(static_cast<const Step&>(step), threads);
   }
   unsigned sort_pairs(uint32_t* const keys[2], uint32_t* const vals[2], size_t m, unsigned end_bit) {
     std::vector<size_t> idx(m);
@@ -63,7 +87,7 @@ class SimExec {
     std::copy(p, p + n, host);
   }
 
-  size_t launches = 0;
+  LaunchCounts counts;
 
  private:
   std::mt19937_64& rng_;
@@ -113,7 +137,7 @@ msm::Plan plan_for(size_t n, const SimOptions& o, const MsmTables& t = {}) {
 // msm::run over an arena poisoned before use (a value read before it is written shows).
 template <class C>
 Jacobian<C> run_plan(const msm::Plan& plan, const std::vector<Fr>& s, const Affine<C>* points, std::mt19937_64& rng,
-                     size_t* launches = nullptr) {
+                     LaunchCounts* counts = nullptr) {
   const size_t bytes = msm::arena_bytes(plan);
   std::unique_ptr<unsigned char[], AlignedFree> arena(
       static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
@@ -121,14 +145,14 @@ Jacobian<C> run_plan(const msm::Plan& plan, const std::vector<Fr>& s, const Affi
   const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
   SimExec ex(rng);
   const Jacobian<C> r = msm::run(ex, plan, b, s.data(), points, s.size());
-  if (launches) *launches = ex.launches;
+  if (counts) *counts = ex.counts;
   return r;
 }
 
 template <class C>
 Jacobian<C> simulate(const std::vector<Fr>& s, const std::vector<Affine<C>>& p, const SimOptions& o,
-                     std::mt19937_64& rng, size_t* launches = nullptr) {
-  return run_plan(plan_for<C>(s.size(), o), s, p.data(), rng, launches);
+                     std::mt19937_64& rng, LaunchCounts* counts = nullptr) {
+  return run_plan(plan_for<C>(s.size(), o), s, p.data(), rng, counts);
 }
 
 template <class C>
@@ -187,16 +211,39 @@ TYPED_TEST(MsmGpuSim, SkewedScalarsShareBucketsAcrossSegments) {
   expect_matches(std::vector<Fr>(n, -Fr::one()), p, SimOptions{}, rng, "all minus one");
 }
 
+// Tuning::cap_accumulate_registers: every accumulation launch goes out as msm::MinBlocks (the
+// CUDA executor's capped kernels), and nothing else does; the sums are the same.
+TYPED_TEST(MsmGpuSim, CappedAccumulationLaunchesEveryAccumulationStep) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = 1201;
+  const auto p = progression_points<C>(rng, n);
+  const auto s = skewed_scalars(rng, n);
+  const Jacobian<C> want = reference(s, p);
+  for (const bool cap : {false, true}) {
+    SCOPED_TRACE(cap ? "capped" : "not capped");
+    for (msm::Tuning t : {msm::Tuning{}, tiny_tuning()}) {
+      t.cap_accumulate_registers = cap;
+      for (size_t batch : {size_t{0}, size_t{401}}) {
+        LaunchCounts counts;
+        EXPECT_TRUE(simulate(s, p, SimOptions{3, 0, batch, t}, rng, &counts) == want);
+        EXPECT_GT(counts.accumulation, 0u);
+        EXPECT_EQ(counts.capped, cap ? counts.accumulation : 0u);
+      }
+    }
+  }
+}
+
 TYPED_TEST(MsmGpuSim, ZeroScalarsAndEmptyInputGiveInfinity) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
   const auto p = progression_points<C>(rng, 257);
   const std::vector<Fr> zeros(p.size(), Fr::zero());
-  size_t launches = 0;
+  LaunchCounts launches;
   EXPECT_TRUE(simulate(zeros, p, SimOptions{}, rng).is_infinity());
   EXPECT_TRUE(simulate(zeros, p, SimOptions{1, 0, 100, tiny_tuning()}, rng).is_infinity());
   EXPECT_TRUE(simulate(std::vector<Fr>{}, std::vector<Affine<C>>{}, SimOptions{}, rng, &launches).is_infinity());
-  EXPECT_EQ(launches, 0u);
+  EXPECT_EQ(launches.all, 0u);
   // One point, one scalar; and zero times a point.
   const std::vector<Affine<C>> one(p.begin(), p.begin() + 1);
   expect_matches(std::vector<Fr>{field_random<Fr>(rng)}, one, SimOptions{}, rng, "n=1");
