@@ -407,9 +407,7 @@ struct MergeStep {
 // (the CUDA executor launches it with __launch_bounds__(Step::kBlock, kBlocks); the simulator
 // runs it as Step). Tuning::cap_accumulate_registers.
 template <class Step, unsigned kBlocks>
-struct MinBlocks : Step {
-  static constexpr unsigned kMinBlocks = kBlocks;
-};
+struct MinBlocks : Step {};
 // Blocks of 128 threads per SM for the capped accumulation kernels: one more than at 136-144
 // registers (G1) or 255 (G2).
 template <class C>
