@@ -809,6 +809,23 @@ ZK_HDI void product_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLim
     mul_wide(c, w, a, b);
 }
 
+// The Fq2 product's coefficients before reduction, inputs below p: t1 = (a0 + a1)(b0 + b1) -
+// a0 b0 - a1 b1 = a0 b1 + a1 b0 and t0 = a0 b0 + kTimes p^2 - a1 b1, three 512-bit products.
+template <class P, uint32_t kTimes, bool kKaratsuba, class Chain>
+ZK_HDI void fq2_mul_wide(Chain& c, uint32_t t0[kWideLimbs], uint32_t t1[kWideLimbs], const uint32_t a0[kLimbs],
+                         const uint32_t a1[kLimbs], const uint32_t b0[kLimbs], const uint32_t b1[kLimbs]) {
+  uint32_t sa[kLimbs], sb[kLimbs], w[kWideLimbs];
+  add_unreduced(c, sa, a0, a1);
+  add_unreduced(c, sb, b0, b1);
+  product_wide<kKaratsuba>(c, t1, sa, sb);  // < 4 p^2
+  product_wide<kKaratsuba>(c, w, a0, b0);
+  sub_wide(c, t1, t1, w);
+  add_modulus_squared<P, kTimes>(c, t0, w);
+  product_wide<kKaratsuba>(c, w, a1, b1);
+  sub_wide(c, t1, t1, w);
+  sub_wide(c, t0, t0, w);
+}
+
 // (r0 + r1 u) = (a0 + a1 u)(b0 + b1 u) in Fq2, inputs below p (Montgomery forms), results below
 // p: three 512-bit products, two reductions.
 //   c1: (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 = a0 b1 + a1 b0 < 2 p^2;
@@ -818,17 +835,8 @@ ZK_HDI void product_wide(Chain& c, uint32_t w[kWideLimbs], const uint32_t a[kLim
 template <class P, bool kKaratsuba = false, class Chain>
 ZK_HDI void fq2_mul(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], const uint32_t a0[kLimbs],
                     const uint32_t a1[kLimbs], const uint32_t b0[kLimbs], const uint32_t b1[kLimbs]) {
-  uint32_t sa[kLimbs], sb[kLimbs];
-  add_unreduced(c, sa, a0, a1);
-  add_unreduced(c, sb, b0, b1);
-  uint32_t t1[kWideLimbs], t0[kWideLimbs], w[kWideLimbs];
-  product_wide<kKaratsuba>(c, t1, sa, sb);  // < 4 p^2
-  product_wide<kKaratsuba>(c, w, a0, b0);
-  sub_wide(c, t1, t1, w);
-  add_modulus_squared<P>(c, t0, w);
-  product_wide<kKaratsuba>(c, w, a1, b1);
-  sub_wide(c, t1, t1, w);
-  sub_wide(c, t0, t0, w);
+  uint32_t t0[kWideLimbs], t1[kWideLimbs];
+  fq2_mul_wide<P, 1, kKaratsuba>(c, t0, t1, a0, a1, b0, b1);
   redc<P>(c, r0, t0);
   redc<P>(c, r1, t1);
 }
@@ -861,19 +869,12 @@ ZK_HDI void fq2_mul_sub_mul(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], 
                             const uint32_t a1[kLimbs], const uint32_t b0[kLimbs], const uint32_t b1[kLimbs],
                             const uint32_t x0[kLimbs], const uint32_t x1[kLimbs], const uint32_t y0[kLimbs],
                             const uint32_t y1[kLimbs]) {
-  uint32_t s[kLimbs], d[kLimbs];
-  uint32_t t0[kWideLimbs], t1[kWideLimbs], w[kWideLimbs];
-  // a b, as fq2_mul: t1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1, t0 = a0 b0 + 2 p^2 - a1 b1.
-  add_unreduced(c, s, a0, a1);
-  add_unreduced(c, d, b0, b1);
-  mul_wide(c, t1, s, d);
-  mul_wide(c, w, a0, b0);
-  sub_wide(c, t1, t1, w);
-  add_modulus_squared<P, 2>(c, t0, w);
-  mul_wide(c, w, a1, b1);
-  sub_wide(c, t1, t1, w);
-  sub_wide(c, t0, t0, w);
-  // minus x y: t1 -= (x0 + x1)(y0 + y1) - x0 y0 - x1 y1, t0 -= x0 y0 - x1 y1.
+  uint32_t t0[kWideLimbs], t1[kWideLimbs];
+  fq2_mul_wide<P, 2, false>(c, t0, t1, a0, a1, b0, b1);
+  // Minus x y, its products subtracted one by one as they are made (computed whole beside a b,
+  // its two 512-bit coefficients would be 32 more registers in G2 kernels that use all 255):
+  // t1 -= (x0 + x1)(y0 + y1) - x0 y0 - x1 y1, t0 -= x0 y0 - x1 y1.
+  uint32_t s[kLimbs], d[kLimbs], w[kWideLimbs];
   add_unreduced(c, s, x0, x1);
   add_unreduced(c, d, y0, y1);
   mul_wide(c, w, s, d);
