@@ -21,7 +21,8 @@
 #   run(command="bash bench/gpu_check.sh", carry=["build-deps"], timeout_s=600)
 # Or, to spend no device time compiling, build here first with bench/gpu/prebuild.sh (same nvcc
 # as the GPU machines, sm_90) and hand its archives over (the second, the cluster programs, runs
-# bench/gpu/cluster_gpu.sh too):
+# bench/gpu/cluster_gpu.sh too, in the time the Nsight Compute profile would otherwise get: leave
+# it out when the kernels' counters matter more):
 #   run(command="ZKINFER_GPU_PREBUILT=build-gpu-prebuilt.tar.xz
 #       ZKINFER_GPU_CLUSTER_PREBUILT=build-gpu-cluster.tar.xz bash bench/gpu_check.sh",
 #       carry=["build-gpu-prebuilt.tar.xz", "build-gpu-cluster.tar.xz"], timeout_s=600)
