@@ -58,13 +58,19 @@ struct NegInv32 {
 template <class P>
 inline constexpr bool kHasSpareBits = P::modulus.w[3] < (~uint64_t{0} >> 2);
 
+// r = a + b mod 2^(32 N): one carry chain over N limbs.
+template <int N, class Chain>
+ZK_HDI void add_limbs(Chain& c, uint32_t r[N], const uint32_t a[N], const uint32_t b[N]) {
+  r[0] = c.add_cc(a[0], b[0]);
+  ZK_MONT32_UNROLL
+  for (int j = 1; j < N - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
+  r[N - 1] = c.addc(a[N - 1], b[N - 1]);
+}
+
 // r = a + b without reduction, for a + b < 2^256 (two values below p, with the spare bits).
 template <class Chain>
 ZK_HDI void add_unreduced(Chain& c, uint32_t r[kLimbs], const uint32_t a[kLimbs], const uint32_t b[kLimbs]) {
-  r[0] = c.add_cc(a[0], b[0]);
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
-  r[kLimbs - 1] = c.addc(a[kLimbs - 1], b[kLimbs - 1]);
+  add_limbs<kLimbs>(c, r, a, b);
 }
 
 // r = t mod p for t < 2p: t - p unless that borrows (the final borrow, as an all-ones mask, says
@@ -505,14 +511,6 @@ ZK_HDI void sub_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLim
   for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.subc_cc(a[j], b[j]);
   r[kWideLimbs - 1] = c.subc(a[kWideLimbs - 1], b[kWideLimbs - 1]);
 }
-// r = a + b mod 2^512.
-template <class Chain>
-ZK_HDI void add_wide(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs], const uint32_t b[kWideLimbs]) {
-  r[0] = c.add_cc(a[0], b[0]);
-  ZK_MONT32_UNROLL
-  for (int j = 1; j < kWideLimbs - 1; ++j) r[j] = c.addc_cc(a[j], b[j]);
-  r[kWideLimbs - 1] = c.addc(a[kWideLimbs - 1], b[kWideLimbs - 1]);
-}
 // r = a + kTimes p^2 mod 2^512 (the constant as immediates).
 template <class P, uint32_t kTimes = 1, class Chain>
 ZK_HDI void add_modulus_squared(Chain& c, uint32_t r[kWideLimbs], const uint32_t a[kWideLimbs]) {
@@ -880,11 +878,11 @@ ZK_HDI void fq2_mul_sub_mul(Chain& c, uint32_t r0[kLimbs], uint32_t r1[kLimbs], 
   mul_wide(c, w, s, d);
   sub_wide(c, t1, t1, w);
   mul_wide(c, w, x0, y0);
-  add_wide(c, t1, t1, w);
+  add_limbs<kWideLimbs>(c, t1, t1, w);
   sub_wide(c, t0, t0, w);
   mul_wide(c, w, x1, y1);
-  add_wide(c, t1, t1, w);
-  add_wide(c, t0, t0, w);
+  add_limbs<kWideLimbs>(c, t1, t1, w);
+  add_limbs<kWideLimbs>(c, t0, t0, w);
   add_modulus_squared<P, 2>(c, t1, t1);
   redc<P>(c, r0, t0);
   redc<P>(c, r1, t1);
