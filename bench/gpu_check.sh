@@ -318,6 +318,8 @@ AB_PAIRS=(
   "fq_mul_karatsuba_chain_ilp4|fq_mul_chain_ilp4|Fq product: Karatsuba + separate reduction vs interleaved (mont32::mul)"
   "fq2_mul_karatsuba_chain_ilp4|fq2_mul_chain_ilp4|Fq2 product, lazy: Karatsuba 512-bit products vs schoolbook"
   "fr_mul_shoup_chain_ilp4|fr_mul_chain_ilp4|Fr product by a fixed factor: Shoup vs Montgomery (an NTT twiddle's cost)"
+  "fr_mul_f64_chain_ilp4|fr_mul_chain_ilp4|Fr product on the FP64 pipe (mont52: 5 x 52-bit limbs in doubles) vs integer multiply-adds (mont32)"
+  "fq_mul_f64_chain_ilp4|fq_mul_chain_ilp4|Fq product on the FP64 pipe (mont52) vs integer multiply-adds (mont32)"
   "fq2_mul_sub_mul_chain_ilp4|fq2_mul_sub_mul_as_written_chain_ilp4|Fq2 a b - x y: two reductions vs two products and a subtraction (G2 formulas)"
   "ntt_sweep_t11_th256_mc2_forward_2^20|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^20|NTT 2^20: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^24|NTT 2^24: scratch + twiddle tables vs reordering pass + computed twiddles"
@@ -388,12 +390,13 @@ if ((BUILT)) && command -v cuobjdump >/dev/null && [[ -x $BUILD/bin/bench_gpu_fi
         line = $0; sub(/^[ \t]+\/\*[0-9a-f]+\*\/[ \t]+/, "", line); sub(/^@!?U?P[0-9T]+ +/, "", line)
         split(line, w, /[ ;]/); op = w[1]; total[fn]++
         if (op ~ /^IMAD/) imad[fn]++; if (op ~ /^IADD3/) iadd[fn]++; if (op ~ /^(LDL|STL)/) lmem[fn]++
+        if (op ~ /^D(FMA|ADD|MUL)/) dfp[fn]++
       }
-      END { for (f in total) printf "%6d instr %5d IMAD* %5d IADD3* %3d LDL/STL  %s\n", total[f], imad[f], iadd[f], lmem[f], f }
+      END { for (f in total) printf "%6d instr %5d IMAD* %5d IADD3* %4d DFMA/DADD %3d LDL/STL  %s\n", total[f], imad[f], iadd[f], dfp[f], lmem[f], f }
     ' "$LOGDIR/sass_bench_gpu_field.txt" | $demangle |
       sed 's/zkinfer::Fp<zkinfer::bn254::\(F[rq]\)Params>/\1/g; s/zkinfer::Fq2/Fq2/g; s/>(.*$/>/; s/^\( *[0-9].*STL  \)void /\1/
            s/zkinfer::[a-z]*::\(detail::\|(anonymous namespace)::\)\?//g; s/(FieldOp)0/Mul/; s/(FieldOp)1/Add/
-           s/(FieldOp)2/Sub/; s/(FieldOp)3/Sqr/; s/(FieldOp)4/Inverse/' | sort -k9)
+           s/(FieldOp)2/Sub/; s/(FieldOp)3/Sqr/; s/(FieldOp)4/Inverse/' | sort -k11)
     say "SASS per kernel (bench_gpu_field):"
     say "$SASS_SUMMARY"
     record sass ok $(($(date +%s) - t0)) ""

@@ -2,8 +2,9 @@
 // limit (independent multiplication chains per thread, operands in registers), and the library's
 // elementwise kernels, which move 96 bytes per Fr multiplication and are bound by memory; Fq2
 // products with lazy reduction against three reduced products; the dedicated Fq square against
-// the product x * x; Karatsuba products (Fr, Fq, Fq2) against the schoolbook ones; and Fr
-// products by a factor fixed per thread (Shoup) against Montgomery products.
+// the product x * x; Karatsuba products (Fr, Fq, Fq2) against the schoolbook ones; Fr
+// products by a factor fixed per thread (Shoup) against Montgomery products; and Fr and Fq
+// products on the FP64 pipe (mont52.h) against the integer multiply-add ones.
 // Every measurement checks a sample of its outputs against the host implementation.
 //
 //   bench_gpu_field [--out results.json] [--reps 21] [--warmup 3] [--quick]
@@ -17,6 +18,7 @@
 #include "cuda/check.h"
 #include "cuda/device.h"
 #include "cuda/field_ops.h"
+#include "zkinfer/ff/mont52.h"
 
 namespace zkinfer::bench {
 namespace {
@@ -31,25 +33,38 @@ constexpr const char* kUsage =
 // thread where Step multiplies, in the form Step::prepare gives it, once per thread): the steps
 // of one chain depend on each other, those of different chains do not, so the scheduler has ILP
 // of them to overlap within a thread, plus all the other warps.
+// The accumulators are in the form Step::load gives (the stored one for all steps but
+// MultiplyF64) and go back through Step::store.
 template <class F, int ILP, class Step>
 __global__ void chain_kernel(F* out, const F* x0, const F* factor, size_t threads, int iters) {
   const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (t >= threads) return;
-  F x[ILP];
+  decltype(Step::load(x0[0])) x[ILP];
 #pragma unroll
-  for (int k = 0; k < ILP; ++k) x[k] = x0[k * threads + t];
+  for (int k = 0; k < ILP; ++k) x[k] = Step::load(x0[k * threads + t]);
   const auto m = Step::prepare(factor[t]);
   for (int i = 0; i < iters; ++i) {
 #pragma unroll
     for (int k = 0; k < ILP; ++k) x[k] = Step::apply(x[k], m);
   }
 #pragma unroll
-  for (int k = 0; k < ILP; ++k) out[k * threads + t] = x[k];
+  for (int k = 0; k < ILP; ++k) Step::store(out[k * threads + t], x[k]);
 }
 
 // The chains' steps, with their host counterparts for the check.
-// The factor as it is: for the steps below but MultiplyShoup.
-struct AsIs {
+// Values kept in their stored form between steps.
+struct StoredForm {
+  template <class F>
+  static ZK_HDI F load(const F& x) {
+    return x;
+  }
+  template <class F>
+  static ZK_HDI void store(F& out, const F& x) {
+    out = x;
+  }
+};
+// The factor as it is too: for the steps below but MultiplyShoup, Fq2MulSubMul and MultiplyF64.
+struct AsIs : StoredForm {
   template <class F>
   static ZK_HDI F prepare(const F& m) {
     return m;
@@ -99,7 +114,7 @@ struct MultiplyKaratsuba : AsIs {
 
 // Products by a factor fixed per thread (Shoup, fp_device::mul_shoup), as an NTT twiddle would
 // be: the factor canonical with w' = floor(w 2^256 / p) beside it, made once per thread.
-struct MultiplyShoup {
+struct MultiplyShoup : StoredForm {
   struct Factor {
     U256 w, wq;
   };
@@ -121,11 +136,34 @@ struct MultiplyShoup {
   }
 };
 
+// Fr or Fq products on the FP64 pipe (mont52::mul): values and factor as five 52-bit limbs in
+// doubles (Montgomery form with R = 2^260), converted once per chain on the way in and out.
+template <class F>
+struct MultiplyF64 {
+  using P = typename F::Params;
+  struct Limbs {
+    double l[mont52::kLimbs];
+  };
+  static __device__ __forceinline__ Limbs load(const F& x) {
+    Limbs r;
+    mont52::to_limbs<P>(r.l, x.v);
+    return r;
+  }
+  static __device__ __forceinline__ void store(F& out, const Limbs& x) { mont52::from_limbs<P>(out.v, x.l); }
+  static __device__ __forceinline__ Limbs prepare(const F& m) { return load(m); }
+  static __device__ __forceinline__ Limbs apply(const Limbs& x, const Limbs& m) {
+    Limbs r;
+    mont52::mul<P>(r.l, x.l, m.l);
+    return r;
+  }
+  static F host(const F& x, const F& m) { return x * m; }
+};
+
 // Fq2 a b - x y, the y coordinates of the G2 curve formulas, as x m - conj(m) x: with one pair
 // of Montgomery reductions (Fq2::mul_sub_mul, mont32::fq2_mul_sub_mul) or as written, two lazy
 // Fq2 products and a subtraction (what Fq2::mul_sub_mul computed before).
 template <bool OneReduction>
-struct Fq2MulSubMul {
+struct Fq2MulSubMul : StoredForm {
   struct Factor {
     Fq2 m, mc;
   };
@@ -277,6 +315,9 @@ int run(int argc, char** argv) {
   rs.push_back(chain<Fq, 4, MultiplyKaratsuba>("fq_mul_karatsuba_chain_ilp4", "Fq mul", g, o, rng));
   // Products by a fixed factor (Shoup: 92 + 23 limb products), as the NTT's twiddles could be.
   rs.push_back(chain<Fr, 4, MultiplyShoup>("fr_mul_shoup_chain_ilp4", "Fr mul", g, o, rng));
+  // Products on the FP64 pipe (five 52-bit limbs in doubles) beside the IMAD ones above.
+  rs.push_back(chain<Fr, 4, MultiplyF64<Fr>>("fr_mul_f64_chain_ilp4", "Fr mul", g, o, rng));
+  rs.push_back(chain<Fq, 4, MultiplyF64<Fq>>("fq_mul_f64_chain_ilp4", "Fq mul", g, o, rng));
   // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
   rs.push_back(chain<Fq, 4, Square<true>>("fq_sqr_dedicated_chain_ilp4", "Fq sqr", g, o, rng));
   rs.push_back(chain<Fq, 4, Square<false>>("fq_sqr_as_product_chain_ilp4", "Fq sqr", g, o, rng));

@@ -21,12 +21,12 @@ inline U256 u256_from_le_bytes(const uint8_t* b) {
     // One copy: the byte loop below compiles to byte loads and shifts (a sixth of decoding a
     // .zkey coefficient, measured).
     std::memcpy(r.w, b, sizeof r.w);
-    return r;
-  }
-  for (int i = 0; i < 4; ++i) {
-    uint64_t w = 0;
-    for (int j = 7; j >= 0; --j) w = (w << 8) | b[8 * i + j];
-    r.w[i] = w;
+  } else {
+    for (int i = 0; i < 4; ++i) {
+      uint64_t w = 0;
+      for (int j = 7; j >= 0; --j) w = (w << 8) | b[8 * i + j];
+      r.w[i] = w;
+    }
   }
   return r;
 }
