@@ -336,6 +336,7 @@ AB_PAIRS=(
   "groth16_resident_2^20|groth16_resident_no_tables_2^20|Groth16 2^20, key resident: MSM point tables vs none"
   "g1_msm_capped_regs_2^20|g1_msm_2^20|G1 MSM 2^20: accumulation at 4 blocks per SM (128 registers) vs 3"
   "g2_msm_capped_regs_2^20|g2_msm_2^20|G2 MSM 2^20: accumulation at 3 blocks per SM (168 registers, spills) vs 2"
+  "g1_msm_f64_2^20|g1_msm_2^20|G1 MSM 2^20: Fq products on the FP64 pipe (mont52) vs integer multiply-adds"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
 )

@@ -10,6 +10,7 @@
 // also shows the driver's device time per phase (sort, accumulate, reduce) of the last run.
 // The *_capped_regs rows run the accumulation kernels with their registers capped for one more
 // block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows.
+// g1_msm_f64_2^20 runs G1 with Fq's products on the FP64 pipe (MsmDriver::msm_g1_f64, mont52.h).
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -239,9 +240,18 @@ class Bench {
                       false);
   }
 
-  // One driver configuration over a case: checked, then timed (median of 5).
+  // G1 with Fq's products on the FP64 pipe (MsmDriver::msm_g1_f64) at 2^lg, device inputs; run
+  // early like capped(): g1_msm_f64_2^20 against g1_msm_2^20.
+  void f64_products(const char* name_prefix, unsigned lg, std::mt19937_64& rng) {
+    measure_config<G1Curve>(std::string(name_prefix) + "_2^" + std::to_string(lg), {},
+                            make_case<G1Curve>(size_t{1} << lg, false, rng), false, /*f64_products=*/true);
+  }
+
+  // One driver configuration over a case: checked, then timed (median of 5). f64_products (G1
+  // only): through msm_g1_f64.
   template <class C>
-  void measure_config(const std::string& name, const gpu::MsmConfig& cfg, const Case<C>& cs, bool host_scalars) {
+  void measure_config(const std::string& name, const gpu::MsmConfig& cfg, const Case<C>& cs, bool host_scalars,
+                      bool f64_products = false) {
     if (seconds_since(t0_) > budget_s_) {
       skipped_.push_back(name);
       return;
@@ -250,8 +260,18 @@ class Bench {
     gpu::MsmDriver driver(0, cfg);
     Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
     const Fr* sp = host_scalars ? cs.scalars.data() : cs.d_scalars.data();
-    r.check_ok = run_msm<C>(driver, sp, cs.points.data(), n) == cs.want;
-    r.t = time_host_runs([&] { run_msm<C>(driver, sp, cs.points.data(), n); }, 1, 5);
+    auto call = [&] {
+      if constexpr (std::is_same_v<C, G1Curve>) {
+        if (f64_products) {
+          G1Jacobian out;
+          driver.msm_g1_f64(out, sp, cs.points.data(), n);
+          return out;
+        }
+      }
+      return run_msm<C>(driver, sp, cs.points.data(), n);
+    };
+    r.check_ok = call() == cs.want;
+    r.t = time_host_runs(call, 1, 5);
     print_line(name, r, driver.last_run());
     results_.push_back(r);
   }
@@ -497,6 +517,7 @@ int run(int argc, char** argv) {
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
   b.capped<G1Curve>("g1_msm_capped_regs", o.quick ? 16 : 20, rng);
   b.capped<G2Curve>("g2_msm_capped_regs", o.quick ? 16 : 20, rng);
+  b.f64_products("g1_msm_f64", o.quick ? 16 : 20, rng);
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
     return logs;

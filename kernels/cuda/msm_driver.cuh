@@ -1,5 +1,5 @@
 // Internals of MsmDriver (msm.h): the CUDA executor of msm_steps.h's steps, the driver state,
-// and the batch loop with input copies. Included by msm.cu, msm_g1.cu and msm_g2.cu only.
+// and the batch loop with input copies. Included by msm.cu, msm_g1.cu, msm_g2.cu and msm_g1_f64.cu only.
 #pragma once
 
 #include <cuda_runtime.h>

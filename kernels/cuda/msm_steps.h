@@ -132,6 +132,18 @@ struct Tuning {
   bool cap_accumulate_registers = false;
 };
 
+// G1 with Fq's products on the FP64 pipe (mont52::mul_r256: Fq's Montgomery form and words, so
+// its points and sums have G1Curve's layout and MsmDriver::msm_g1_f64 reinterprets the arrays).
+// An experiment: bench_gpu_msm's g1_msm_f64 rows against g1_msm say whether it pays.
+struct FqParamsF64 : bn254::FqParams {
+  static constexpr bool f64_products = true;
+};
+struct G1CurveF64 {
+  using Field = Fp<FqParamsF64>;
+  ZK_HDI static constexpr Field b() { return Field::from_u64(bn254::kG1B); }
+};
+static_assert(sizeof(Affine<G1CurveF64>) == sizeof(G1Affine) && sizeof(Xyzz<G1CurveF64>) == sizeof(Xyzz<G1Curve>));
+
 // Window layout: W = ceil(255 / c) digit windows of c bits, so the signed recoding of a scalar
 // below 2^254 never carries out of the top window. Without point tables each digit window has
 // its buckets; with T tables (method, point tables) digit window w uses table w / G and the

@@ -1,9 +1,11 @@
 // Montgomery products on the FP64 pipe (mont52.h) on the device against the same code on the
-// host, bit for bit, and through the conversions against Fp's products. The host side is checked
+// host, bit for bit, and through the conversions and as Fp's drop-in (mul_r256) against Fp's
+// products. The host side is checked
 // against GMP by tests/unit/test_mont52.cpp; this checks that the device's fused multiply-adds
 // (rounded down and to nearest) and bit reinterpretations do what the host's do.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -37,6 +39,14 @@ __global__ void mul_kernel(double* r, const double* a, const double* b, size_t n
   }
   mont52::mul<P>(z, x, y);
   for (int i = 0; i < kL; ++i) r[kL * t + i] = z[i];
+}
+
+// Fp's product on the FP64 pipe, in Fp's words (mont52::mul_r256).
+template <class P>
+__global__ void mul_r256_kernel(Fp<P>* r, const Fp<P>* a, const Fp<P>* b, size_t n) {
+  const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (t >= n) return;
+  mont52::mul_r256<P>(r[t].v, a[t].v, b[t].v);
 }
 
 // Fp's words in, the product by way of R = 2^260, Fp's words out.
@@ -105,11 +115,12 @@ void products_equal_host() {
 TEST(GpuMont52, FrProductsEqualHost) { products_equal_host<Fr>(); }
 TEST(GpuMont52, FqProductsEqualHost) { products_equal_host<Fq>(); }
 
-template <class F>
+// Through the conversions (R256 = false) or with mul_r256 (true), against Fp's products.
+template <class F, bool R256>
 void converted_products_equal_fp() {
   ZK_SKIP_WITHOUT_GPU();
   auto rng = testing::seeded_rng();
-  const size_t n = test_size();
+  const size_t n = std::max<size_t>(test_size(), 2);
   std::vector<F> a(n), b(n);
   for (size_t t = 0; t < n; ++t) {
     a[t] = field_random<F>(rng);
@@ -119,7 +130,10 @@ void converted_products_equal_fp() {
   a[1] = -F::one();
   b[1] = -F::one();
   DeviceBuffer<F> da(a), db(b), dr(n);
-  converted_mul_kernel<F><<<blocks(n), 128>>>(dr.data(), da.data(), db.data(), n);
+  if constexpr (R256)
+    mul_r256_kernel<typename F::Params><<<blocks(n), 128>>>(dr.data(), da.data(), db.data(), n);
+  else
+    converted_mul_kernel<F><<<blocks(n), 128>>>(dr.data(), da.data(), db.data(), n);
   ZK_CUDA_CHECK_LAUNCH();
   ZK_CUDA_CHECK(cudaDeviceSynchronize());
   const std::vector<F> got = dr.download();
@@ -130,8 +144,10 @@ void converted_products_equal_fp() {
   EXPECT_EQ(bad, 0u);
 }
 
-TEST(GpuMont52, FrConvertedProductsEqualFp) { converted_products_equal_fp<Fr>(); }
-TEST(GpuMont52, FqConvertedProductsEqualFp) { converted_products_equal_fp<Fq>(); }
+TEST(GpuMont52, FrConvertedProductsEqualFp) { converted_products_equal_fp<Fr, false>(); }
+TEST(GpuMont52, FqConvertedProductsEqualFp) { converted_products_equal_fp<Fq, false>(); }
+TEST(GpuMont52, FrMulR256EqualsFp) { converted_products_equal_fp<Fr, true>(); }
+TEST(GpuMont52, FqMulR256EqualsFp) { converted_products_equal_fp<Fq, true>(); }
 
 }  // namespace
 }  // namespace zkinfer

@@ -234,6 +234,38 @@ TYPED_TEST(MsmGpuSim, CappedAccumulationLaunchesEveryAccumulationStep) {
   }
 }
 
+// G1 with Fq's products on the FP64 pipe (msm::G1CurveF64, mont52::mul_r256 on the host too):
+// the same steps over G1's arrays reinterpreted, as MsmDriver::msm_g1_f64 does, give the CPU's
+// sums. Uniform and skewed scalars, repeated, opposite and infinite points, tiny tuning, batches.
+TEST(MsmGpuSimF64, G1WithFp64ProductsMatchesCpu) {
+  using F64 = msm::G1CurveF64;
+  auto rng = testing::seeded_rng();
+  const size_t n = 1501;
+  auto p = progression_points<G1Curve>(rng, n);
+  for (size_t i = 5; i < n; i += 9) p[i] = p[3];
+  for (size_t i = 6; i < n; i += 13) p[i] = -p[3];
+  for (size_t i = 7; i < n; i += 17) p[i] = G1Affine::infinity();
+  const auto* pf = reinterpret_cast<const Affine<F64>*>(p.data());
+  struct Case {
+    std::vector<Fr> s;
+    SimOptions o;
+    const char* what;
+  };
+  const Case cases[] = {{uniform_scalars(rng, n), SimOptions{}, "uniform"},
+                        {skewed_scalars(rng, n), SimOptions{3, 0, 0, tiny_tuning()}, "skewed, tiny"},
+                        {uniform_scalars(rng, n), SimOptions{2, 0, 500, tiny_tuning()}, "uniform, batches of 500"},
+                        {std::vector<Fr>(n, -Fr::one()), SimOptions{4, 9, 0, {}}, "all r - 1, 9 bits"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const Jacobian<F64> got = run_plan(plan_for<F64>(n, c.o), c.s, pf, rng);
+    G1Jacobian g;
+    std::memcpy(&g, &got, sizeof g);
+    EXPECT_TRUE(g.is_on_curve());
+    EXPECT_TRUE(g == reference(c.s, p));
+  }
+  EXPECT_TRUE(run_plan(plan_for<F64>(n, {}), std::vector<Fr>(n, Fr::zero()), pf, rng).is_infinity());
+}
+
 TYPED_TEST(MsmGpuSim, ZeroScalarsAndEmptyInputGiveInfinity) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();

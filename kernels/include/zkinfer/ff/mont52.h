@@ -6,12 +6,18 @@
 // pipe for ~4), while the FP64 pipe, as wide as the integer one on these parts, sits idle. Here
 // a 52 x 52-bit limb product takes three FP64 operations; a product of field elements takes
 // ~160 of them plus ~145 integer additions, shifts and masks (another pipe) and 15 multiply-adds
-// (the reduction's quotient digits). Whether that is faster is for bench_gpu_field to say
-// (`fr_mul_f64_chain_ilp4` beside `fr_mul_chain_ilp4`); nothing else uses it yet.
+// (the reduction's quotient digits). Whether that is faster is for the GPU to say; two
+// experiments measure it (bench/gpu_check.sh sets each beside what it would replace):
+// - mul (R = 2^260, values kept as limbs in doubles between products): bench_gpu_field's
+//   fr/fq_mul_f64_chain_ilp4 against fr/fq_mul_chain_ilp4.
+// - mul_r256 (Fp's own words and Montgomery form, canonical: a drop-in for Fp's product, paying
+//   a split into limbs and a join back per product): Fp<P> takes it where P asks
+//   (kF64Products), as gpu::msm::G1CurveF64 does; bench_gpu_msm's g1_msm_f64_2^20 against
+//   g1_msm_2^20.
 //
-// Representation: a = sum a_i 2^(52 i), five limbs a_i in [0, 2^52) stored as doubles (exact
-// integers). Montgomery form with R = 2^260: the element x is held as x 2^260 mod p, any value
-// below 2^256 (so below 2p for the BN254 moduli); products return values below 1.07 p.
+// Representation (mul): a = sum a_i 2^(52 i), five limbs a_i in [0, 2^52) stored as doubles
+// (exact integers). Montgomery form with R = 2^260: the element x is held as x 2^260 mod p, any
+// value below 2^256 (so below 2p for the BN254 moduli); products return values below 1.07 p.
 // to_limbs / from_limbs convert from and to the host layout (Fp's words, R = 2^256).
 //
 // The exact split of a limb product (a, b < 2^52, so a b < 2^104):
@@ -178,16 +184,19 @@ ZK_HD constexpr uint64_t column_bias(int c, int rounds) {
   return lo * kBitsTwo52 + hi * kBitsTwo104;
 }
 
-// r = a b 2^-260 mod p, a value below a b / 2^260 + p: below 1.07 p for a, b < 2^256 (as p <
-// 2^254 leaves a b / 2^260 < 2^252 < p / 13). r may alias a or b.
+// Montgomery reduction of the product of a and b (limbs below 2^52): five rounds zero its low
+// 208 + kLastBits bits by adding Q p (digits of 52 bits, the last of kLastBits), and t gets
+// (a b + Q p) / 2^208 as six normalised 52-bit limbs, t[0]'s low kLastBits bits zero. With
+// kLastBits = 52 that is R = 2^260 (the result is t[1..5]); with 48, R = 2^256 (the result is t
+// shifted down 48 bits), Fp's own Montgomery form.
 //
 // Product scanning: the 25 limb products go into ten columns (low halves to column i + j, high
-// halves to i + j + 1); then five rounds zero columns 0..4: q = col_k (-p^-1) mod 2^52 (on the
-// integer multiply-adds: a 52 x 52-bit product's low bits), q p added in, the column's carry
-// (below 2^5: a column holds at most twenty terms below 2^52) moved to column k + 1. Columns
-// 5..9 are the result, normalised to 52-bit limbs.
-template <class P>
-ZK_HDI void mul(double r[kLimbs], const double a[kLimbs], const double b[kLimbs]) {
+// halves to i + j + 1); round k takes q = col_k (-p^-1) mod 2^52 (on the integer multiply-adds:
+// a 52 x 52-bit product's low bits), adds q p, and moves the column's carry (below 2^5: a column
+// holds at most twenty terms below 2^52) to column k + 1. Columns 4..9 are then normalised.
+template <class P, int kLastBits>
+ZK_HDI void reduce_product(uint64_t t[kLimbs + 1], const double a[kLimbs], const double b[kLimbs]) {
+  static_assert(kLastBits > 0 && kLastBits <= kLimbBits);
   uint64_t col[2 * kLimbs] = {};
   ZK_MONT52_UNROLL
   for (int i = 0; i < kLimbs; ++i) {
@@ -202,7 +211,8 @@ ZK_HDI void mul(double r[kLimbs], const double a[kLimbs], const double b[kLimbs]
   ZK_MONT52_UNROLL
   for (int k = 0; k < kLimbs; ++k) {
     // The biases vanish mod 2^52, so the digit needs no correction.
-    const uint64_t q = ((col[k] & kLimbMask) * Consts<P>::neg_inv) & kLimbMask;
+    const uint64_t digit_mask = k + 1 < kLimbs ? kLimbMask : (uint64_t{1} << kLastBits) - 1;
+    const uint64_t q = ((col[k] & digit_mask) * Consts<P>::neg_inv) & digit_mask;
     const double qd = limb_to_double(q);
     ZK_MONT52_UNROLL
     for (int j = 0; j < kLimbs; ++j) {
@@ -211,16 +221,40 @@ ZK_HDI void mul(double r[kLimbs], const double a[kLimbs], const double b[kLimbs]
       col[k + j] += lo;
       col[k + j + 1] += hi;
     }
-    // col_k is now a multiple of 2^52 (plus its bias): its carry goes on.
-    col[k + 1] += (col[k] - column_bias(k, k + 1)) >> kLimbBits;
+    // Columns 0..3 are now multiples of 2^52 (plus their biases): their carries go on.
+    if (k + 1 < kLimbs) col[k + 1] += (col[k] - column_bias(k, k + 1)) >> kLimbBits;
   }
   uint64_t carry = 0;
   ZK_MONT52_UNROLL
-  for (int i = 0; i < kLimbs; ++i) {
-    const uint64_t v = col[kLimbs + i] - column_bias(kLimbs + i, kLimbs) + carry;
-    r[i] = limb_to_double(v & kLimbMask);
+  for (int i = 0; i <= kLimbs; ++i) {
+    const uint64_t v = col[kLimbs - 1 + i] - column_bias(kLimbs - 1 + i, kLimbs) + carry;
+    t[i] = v & kLimbMask;
     carry = v >> kLimbBits;
   }
+}
+
+// r = a b 2^-260 mod p, a value below a b / 2^260 + p: below 1.07 p for a, b < 2^256 (as p <
+// 2^254 leaves a b / 2^260 < 2^252 < p / 13). r may alias a or b.
+template <class P>
+ZK_HDI void mul(double r[kLimbs], const double a[kLimbs], const double b[kLimbs]) {
+  uint64_t t[kLimbs + 1];
+  reduce_product<P, kLimbBits>(t, a, b);
+  ZK_MONT52_UNROLL
+  for (int i = 0; i < kLimbs; ++i) r[i] = limb_to_double(t[i + 1]);
+}
+
+// v mod p for five 52-bit limbs holding a value below 2p: v - p unless that borrows.
+template <class P>
+ZK_HDI void reduce_below_p(uint64_t v[kLimbs]) {
+  uint64_t d[kLimbs], borrow = 0;
+  ZK_MONT52_UNROLL
+  for (int i = 0; i < kLimbs; ++i) {
+    const uint64_t s = v[i] - modulus_limb<P>(i) - borrow;  // 52-bit limbs: the borrow is bit 63
+    borrow = s >> 63;
+    d[i] = s & kLimbMask;
+  }
+  ZK_MONT52_UNROLL
+  for (int i = 0; i < kLimbs; ++i) v[i] = borrow ? v[i] : d[i];  // borrow: v < p, keep it
 }
 
 // ---- Conversions from and to the host layout (four 64-bit words, R = 2^256). ----
@@ -260,17 +294,30 @@ ZK_HDI void from_limbs(uint64_t w[4], const double a[kLimbs]) {
   ZK_MONT52_UNROLL
   for (int i = 0; i < kLimbs; ++i) k[i] = double(limb_of(c.w, i));
   mul<P>(t, a, k);
-  uint64_t v[kLimbs], d[kLimbs], borrow = 0;
+  uint64_t v[kLimbs];
+  ZK_MONT52_UNROLL
+  for (int i = 0; i < kLimbs; ++i) v[i] = double_to_limb(t[i]);
+  reduce_below_p<P>(v);
+  join_limbs(w, v);
+}
+
+// r = a b 2^-256 mod p on Fp's words (Montgomery form with R = 2^256), canonical: a drop-in for
+// Fp's product with the limb products on the FP64 pipe. For a < 2^256 and b < p (Fp's values
+// are below p): the reduction leaves a b / 2^256 + p < 2p, then one conditional subtraction.
+template <class P>
+ZK_HDI void mul_r256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+  double x[kLimbs], y[kLimbs];
   ZK_MONT52_UNROLL
   for (int i = 0; i < kLimbs; ++i) {
-    v[i] = double_to_limb(t[i]);
-    const uint64_t s = v[i] - modulus_limb<P>(i) - borrow;  // 52-bit limbs: the borrow is bit 63
-    borrow = s >> 63;
-    d[i] = s & kLimbMask;
+    x[i] = limb_to_double(limb_of(a, i));
+    y[i] = limb_to_double(limb_of(b, i));
   }
+  uint64_t t[kLimbs + 1], v[kLimbs];
+  reduce_product<P, kLimbBits - 4>(t, x, y);
   ZK_MONT52_UNROLL
-  for (int i = 0; i < kLimbs; ++i) v[i] = borrow ? v[i] : d[i];  // borrow: t < p, keep it
-  join_limbs(w, v);
+  for (int i = 0; i < kLimbs; ++i) v[i] = ((t[i] >> (kLimbBits - 4)) | (t[i + 1] << 4)) & kLimbMask;
+  reduce_below_p<P>(v);
+  join_limbs(r, v);
 }
 
 }  // namespace zkinfer::mont52
