@@ -320,6 +320,7 @@ AB_PAIRS=(
   "fr_mul_shoup_chain_ilp4|fr_mul_chain_ilp4|Fr product by a fixed factor: Shoup vs Montgomery (an NTT twiddle's cost)"
   "fr_mul_f64_chain_ilp4|fr_mul_chain_ilp4|Fr product on the FP64 pipe (mont52: 5 x 52-bit limbs in doubles) vs integer multiply-adds (mont32)"
   "fq_mul_f64_chain_ilp4|fq_mul_chain_ilp4|Fq product on the FP64 pipe (mont52) vs integer multiply-adds (mont32)"
+  "fq_mul_f64_words_chain_ilp4|fq_mul_chain_ilp4|Fq product on the FP64 pipe in Fp's words (mont52::mul_r256, split and join each) vs mont32"
   "fq2_mul_sub_mul_chain_ilp4|fq2_mul_sub_mul_as_written_chain_ilp4|Fq2 a b - x y: two reductions vs two products and a subtraction (G2 formulas)"
   "ntt_sweep_t11_th256_mc2_forward_2^20|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^20|NTT 2^20: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^24|NTT 2^24: scratch + twiddle tables vs reordering pass + computed twiddles"
@@ -336,7 +337,7 @@ AB_PAIRS=(
   "groth16_resident_2^20|groth16_resident_no_tables_2^20|Groth16 2^20, key resident: MSM point tables vs none"
   "g1_msm_capped_regs_2^20|g1_msm_2^20|G1 MSM 2^20: accumulation at 4 blocks per SM (128 registers) vs 3"
   "g2_msm_capped_regs_2^20|g2_msm_2^20|G2 MSM 2^20: accumulation at 3 blocks per SM (168 registers, spills) vs 2"
-  "g1_msm_f64_2^20|g1_msm_2^20|G1 MSM 2^20: Fq products on the FP64 pipe (mont52) vs integer multiply-adds"
+  "g1_msm_f64_2^20|g1_msm_2^20|G1 MSM 2^20: Fq as 52-bit limbs with FP64 products (Fp52) vs 32-bit limbs and IMAD"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
 )

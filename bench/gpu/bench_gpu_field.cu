@@ -159,6 +159,21 @@ struct MultiplyF64 {
   static F host(const F& x, const F& m) { return x * m; }
 };
 
+// The same products as Fp's drop-in (mont52::mul_r256): Fp's words in and out of every product,
+// split into limbs and joined back each time.
+struct MultiplyF64Words : AsIs {
+  template <class F>
+  static __device__ __forceinline__ F apply(const F& x, const F& m) {
+    F r;
+    mont52::mul_r256<typename F::Params>(r.v, x.v, m.v);
+    return r;
+  }
+  template <class F>
+  static F host(const F& x, const F& m) {
+    return x * m;
+  }
+};
+
 // Fq2 a b - x y, the y coordinates of the G2 curve formulas, as x m - conj(m) x: with one pair
 // of Montgomery reductions (Fq2::mul_sub_mul, mont32::fq2_mul_sub_mul) or as written, two lazy
 // Fq2 products and a subtraction (what Fq2::mul_sub_mul computed before).
@@ -315,9 +330,11 @@ int run(int argc, char** argv) {
   rs.push_back(chain<Fq, 4, MultiplyKaratsuba>("fq_mul_karatsuba_chain_ilp4", "Fq mul", g, o, rng));
   // Products by a fixed factor (Shoup: 92 + 23 limb products), as the NTT's twiddles could be.
   rs.push_back(chain<Fr, 4, MultiplyShoup>("fr_mul_shoup_chain_ilp4", "Fr mul", g, o, rng));
-  // Products on the FP64 pipe (five 52-bit limbs in doubles) beside the IMAD ones above.
+  // Products on the FP64 pipe (five 52-bit limbs in doubles) beside the IMAD ones above: limbs
+// kept between products, and Fp's words split and joined around each.
   rs.push_back(chain<Fr, 4, MultiplyF64<Fr>>("fr_mul_f64_chain_ilp4", "Fr mul", g, o, rng));
   rs.push_back(chain<Fq, 4, MultiplyF64<Fq>>("fq_mul_f64_chain_ilp4", "Fq mul", g, o, rng));
+  rs.push_back(chain<Fq, 4, MultiplyF64Words>("fq_mul_f64_words_chain_ilp4", "Fq mul", g, o, rng));
   // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
   rs.push_back(chain<Fq, 4, Square<true>>("fq_sqr_dedicated_chain_ilp4", "Fq sqr", g, o, rng));
   rs.push_back(chain<Fq, 4, Square<false>>("fq_sqr_as_product_chain_ilp4", "Fq sqr", g, o, rng));

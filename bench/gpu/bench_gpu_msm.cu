@@ -10,7 +10,7 @@
 // also shows the driver's device time per phase (sort, accumulate, reduce) of the last run.
 // The *_capped_regs rows run the accumulation kernels with their registers capped for one more
 // block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows.
-// g1_msm_f64_2^20 runs G1 with Fq's products on the FP64 pipe (MsmDriver::msm_g1_f64, mont52.h).
+// g1_msm_f64_2^20 runs G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64, fp52.h).
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -240,7 +240,7 @@ class Bench {
                       false);
   }
 
-  // G1 with Fq's products on the FP64 pipe (MsmDriver::msm_g1_f64) at 2^lg, device inputs; run
+  // G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64) at 2^lg, device inputs; run
   // early like capped(): g1_msm_f64_2^20 against g1_msm_2^20.
   void f64_products(const char* name_prefix, unsigned lg, std::mt19937_64& rng) {
     measure_config<G1Curve>(std::string(name_prefix) + "_2^" + std::to_string(lg), {},

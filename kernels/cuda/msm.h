@@ -80,9 +80,11 @@ class MsmDriver {
   void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
   void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* table, size_t n, const MsmTables& t);
 
-  // msm_g1 with Fq's products on the FP64 pipe (msm::G1CurveF64, mont52::mul_r256) in every
-  // kernel: the same inputs, result and errors. An experiment: bench_gpu_msm's g1_msm_f64 rows
-  // measure it against msm_g1; nothing else calls it.
+  // msm_g1 with Fq as five 52-bit limbs and its products on the FP64 pipe in every kernel
+  // (msm::G1CurveF64, Fp52): the points are converted first into a buffer the driver keeps
+  // (80 bytes per point; host points are uploaded before), the result after. The same result
+  // and errors as msm_g1. An experiment: bench_gpu_msm's g1_msm_f64 rows measure it against
+  // msm_g1; nothing else calls it.
   void msm_g1_f64(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
 
   // The same chosen by the points' curve, for code templated on it.

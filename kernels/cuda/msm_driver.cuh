@@ -194,6 +194,8 @@ struct MsmDriver::Impl {
   cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
   uint32_t* host_word = nullptr;
   msm_detail::DeviceBytes arena, sort_temp, staging[2];
+  // msm_g1_f64's converted points. Not in held_bytes(): the MSM's budget must not count it free.
+  msm_detail::DeviceBytes f64_points;
   PinnedCopier pinned;
   RunInfo last;
 

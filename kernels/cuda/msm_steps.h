@@ -73,6 +73,7 @@
 #include "cuda/fp_access.h"
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
+#include "zkinfer/ff/fp52.h"
 #include "zkinfer/ff/hd.h"
 
 namespace zkinfer::gpu {
@@ -132,17 +133,14 @@ struct Tuning {
   bool cap_accumulate_registers = false;
 };
 
-// G1 with Fq's products on the FP64 pipe (mont52::mul_r256: Fq's Montgomery form and words, so
-// its points and sums have G1Curve's layout and MsmDriver::msm_g1_f64 reinterprets the arrays).
+// G1 with Fq as five 52-bit limbs kept between operations, products on the FP64 pipe (Fp52,
+// mont52.h). Its points and sums are arrays of their own (40-byte coordinates, R = 2^260):
+// MsmDriver::msm_g1_f64 converts the points first (ConvertPointsF64Step) and the result after.
 // An experiment: bench_gpu_msm's g1_msm_f64 rows against g1_msm say whether it pays.
-struct FqParamsF64 : bn254::FqParams {
-  static constexpr bool f64_products = true;
-};
 struct G1CurveF64 {
-  using Field = Fp<FqParamsF64>;
-  ZK_HDI static constexpr Field b() { return Field::from_u64(bn254::kG1B); }
+  using Field = Fp52<bn254::FqParams>;
+  ZK_HDI static Field b() { return Field::from_u64(bn254::kG1B); }
 };
-static_assert(sizeof(Affine<G1CurveF64>) == sizeof(G1Affine) && sizeof(Xyzz<G1CurveF64>) == sizeof(Xyzz<G1Curve>));
 
 // Window layout: W = ceil(255 / c) digit windows of c bits, so the signed recoding of a scalar
 // below 2^254 never carries out of the top window. Without point tables each digit window has
@@ -278,6 +276,20 @@ struct PrecomputeStep {
     }
   }
 };
+
+// G1's points as G1CurveF64's (msm_g1_f64), before an MSM over them: one product per coordinate.
+struct ConvertPointsF64Step {
+  static constexpr unsigned kBlock = 256;
+  const G1Affine* in;
+  Affine<G1CurveF64>* out;
+
+  ZK_HDI void operator()(size_t i) const {
+    const G1Affine p = load<true>(in + i);
+    out[i] = {G1CurveF64::Field::from_fp(p.x), G1CurveF64::Field::from_fp(p.y)};
+  }
+};
+// A G1CurveF64 result in G1's form.
+inline G1Jacobian to_g1(const Jacobian<G1CurveF64>& r) { return {r.x.to_fp(), r.y.to_fp(), r.z.to_fp()}; }
 
 // 2. After the sort: *nnz = the number of keys below the sentinel (set to 0 beforehand).
 struct CountStep {

@@ -119,8 +119,8 @@ TYPED_TEST(GpuMsm, UniformScalarsAtManySizes) {
   }
 }
 
-// MsmDriver::msm_g1_f64 (Fq's products on the FP64 pipe, mont52::mul_r256 in every kernel):
-// device and host inputs, uniform and skewed scalars, against the CPU.
+// MsmDriver::msm_g1_f64 (Fq as 52-bit limbs, products on the FP64 pipe, fp52.h): device and
+// host inputs, uniform and skewed scalars, against the CPU.
 TEST(GpuMsmF64, G1WithFp64ProductsMatchesCpu) {
   ZK_SKIP_WITHOUT_GPU();
   auto rng = testing::seeded_rng();

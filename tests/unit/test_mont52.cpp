@@ -11,6 +11,7 @@
 #include "../support/mpz.h"
 #include "../support/seed.h"
 #include "zkinfer/ff/fields.h"
+#include "zkinfer/ff/fp52.h"
 #include "zkinfer/ff/fp_io.h"
 #include "zkinfer/ff/mont52.h"
 
@@ -202,6 +203,64 @@ void mul_r256_matches_gmp() {
 
 TEST(Mont52, FrMulR256MatchesGmp) { mul_r256_matches_gmp<Fr>(); }
 TEST(Mont52, FqMulR256MatchesGmp) { mul_r256_matches_gmp<Fq>(); }
+
+// Fp52 (limbs kept between operations, values in [0, 2p)) against Fp, each operand in both of
+// its representations: canonical and plus p.
+template <class F>
+void fp52_matches_fp() {
+  using P = typename F::Params;
+  using E = Fp52<P>;
+  auto rng = testing::seeded_rng();
+  auto canonical = [](const F& x) {
+    E e = E::from_fp(x);
+    mont52::reduce_below_p<P>(e.l);
+    return e;
+  };
+  auto plus_p = [](E e) {
+    uint64_t c = 0;
+    for (int i = 0; i < 5; ++i) {
+      const uint64_t v = e.l[i] + mont52::modulus_limb<P>(i) + c;
+      e.l[i] = v & mont52::kLimbMask;
+      c = v >> 52;
+    }
+    return e;
+  };
+  std::vector<F> xs{F::zero(), F::one(), -F::one(), F::from_u64(2)};
+  for (int i = 0; i < 300; ++i) xs.push_back(field_random<F>(rng));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const F x = xs[i], y = xs[(i * 13 + 5) % xs.size()], z = xs[(i * 7 + 1) % xs.size()];
+    for (int form = 0; form < 4; ++form) {
+      const E a = form & 1 ? plus_p(canonical(x)) : canonical(x);
+      const E b = form & 2 ? plus_p(canonical(y)) : canonical(y);
+      const E c = canonical(z);
+      SCOPED_TRACE("element " + std::to_string(i) + ", form " + std::to_string(form));
+      ASSERT_EQ(a.to_fp(), x);
+      ASSERT_EQ((a + b).to_fp(), x + y);
+      ASSERT_EQ((a - b).to_fp(), x - y);
+      ASSERT_EQ((-a).to_fp(), -x);
+      ASSERT_EQ(a.dbl().to_fp(), x.dbl());
+      ASSERT_EQ((a * b).to_fp(), x * y);
+      ASSERT_EQ(a.sqr().to_fp(), x.sqr());
+      ASSERT_EQ(E::mul_sub_mul(a, b, c, a).to_fp(), x * y - z * x);
+      ASSERT_EQ(a.is_zero(), x.is_zero());
+      ASSERT_EQ(a == b, x == y);
+      ASSERT_TRUE(a == a);
+      for (const E& r : {a + b, a - b, -a, a * b})  // the invariant: limbs below 2^52, value below 2p
+        for (int k = 0; k < 5; ++k) ASSERT_LT(r.l[k], uint64_t{1} << 52);
+      uint64_t w[4];
+      const E s = a - b;
+      mont52::join_limbs(w, s.l);
+      Mpz ms(U256{{w[0], w[1], w[2], w[3]}}), twop(F::MOD);
+      mpz_mul_2exp(twop.v, twop.v, 1);
+      ASSERT_LT(mpz_cmp(ms.v, twop.v), 0);
+    }
+  }
+  EXPECT_EQ(E::one().to_fp(), F::one());
+  EXPECT_EQ(E::from_u64(3).to_fp(), F::from_u64(3));
+}
+
+TEST(Mont52, Fp52FrMatchesFp) { fp52_matches_fp<Fr>(); }
+TEST(Mont52, Fp52FqMatchesFp) { fp52_matches_fp<Fq>(); }
 
 // The benchmark's path: host Montgomery words into the 2^260 form, a chain of products there,
 // back to canonical words; against Fp's own products.

@@ -13,7 +13,6 @@
 #include "zkinfer/ff/fp_inverse.h"
 #include "zkinfer/ff/fp_x86.h"
 #include "zkinfer/ff/hd.h"
-#include "zkinfer/ff/mont52.h"
 #include "zkinfer/ff/u256.h"
 
 namespace zkinfer {
@@ -22,12 +21,6 @@ namespace zkinfer {
 // (a multiplicative generator, hence a quadratic non-residue).
 template <class P>
 struct FpConsts;
-
-// Params with `static constexpr bool f64_products = true` take their products on the FP64 pipe
-// (mont52::mul_r256, the same Montgomery form and words) on host and device: an experiment that
-// bench_gpu_msm measures (gpu::msm::G1CurveF64) before any real field uses it.
-template <class P>
-inline constexpr bool kF64Products = requires { requires P::f64_products; };
 
 template <class P>
 struct Fp {
@@ -124,13 +117,6 @@ struct Fp {
   // Montgomery multiplication, CIOS without the extra carry word: valid because the
   // modulus leaves two spare bits in its top word (static_assert above).
   ZK_HDI constexpr Fp operator*(const Fp& b) const {
-    if constexpr (kF64Products<P>) {
-      if (!__builtin_is_constant_evaluated()) {
-        Fp r;
-        mont52::mul_r256<P>(r.v, v, b.v);
-        return r;
-      }
-    }
 #if defined(__CUDA_ARCH__)
     // Device: 8x32-bit PTX carry chains (fp_device.h); constant evaluation takes the host path.
     if (!__builtin_is_constant_evaluated()) {
@@ -190,7 +176,7 @@ struct Fp {
   // times it against this product, and this path switches to it only if it measures faster.
   ZK_HDI constexpr Fp sqr() const {
 #if ZKINFER_X86_64_HOST
-    if (!kF64Products<P> && !__builtin_is_constant_evaluated() && x86::host_isa == HostIsa::adx)
+    if (!__builtin_is_constant_evaluated() && x86::host_isa == HostIsa::adx)
       return from_mont(x86::sqr_adx(v, x86::kMontConsts<P>));
 #endif
     return *this * *this;
@@ -198,10 +184,10 @@ struct Fp {
 
   // a * b - x * y. On the device both products stay 512 bits wide and are reduced once
   // (mont32::mul_sub_mul): 128 limb products and one reduction instead of two Montgomery
-  // products. The host, and FP64 products anywhere, compute it as written.
+  // products. The host computes it as written.
   ZK_HDI static constexpr Fp mul_sub_mul(const Fp& a, const Fp& b, const Fp& x, const Fp& y) {
 #if defined(__CUDA_ARCH__)
-    if (!kF64Products<P> && !__builtin_is_constant_evaluated()) {
+    if (!__builtin_is_constant_evaluated()) {
       Fp r;
       fp_device::mul_sub_mul<P>(r.v, a.v, b.v, x.v, y.v);
       return r;

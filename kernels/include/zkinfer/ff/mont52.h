@@ -10,10 +10,11 @@
 // experiments measure it (bench/gpu_check.sh sets each beside what it would replace):
 // - mul (R = 2^260, values kept as limbs in doubles between products): bench_gpu_field's
 //   fr/fq_mul_f64_chain_ilp4 against fr/fq_mul_chain_ilp4.
-// - mul_r256 (Fp's own words and Montgomery form, canonical: a drop-in for Fp's product, paying
-//   a split into limbs and a join back per product): Fp<P> takes it where P asks
-//   (kF64Products), as gpu::msm::G1CurveF64 does; bench_gpu_msm's g1_msm_f64_2^20 against
+// - Fp52 (fp52.h: limbs kept as integers between operations, converted to doubles for each
+//   product) as the field of gpu::msm::G1CurveF64: bench_gpu_msm's g1_msm_f64_2^20 against
 //   g1_msm_2^20.
+// - mul_r256 (Fp's own words and Montgomery form, canonical: a drop-in for Fp's product, paying
+//   a split into limbs and a join back per product): fq_mul_f64_words_chain_ilp4.
 //
 // Representation (mul): a = sum a_i 2^(52 i), five limbs a_i in [0, 2^52) stored as doubles
 // (exact integers). Montgomery form with R = 2^260: the element x is held as x 2^260 mod p, any
