@@ -10,7 +10,8 @@
 // also shows the driver's device time per phase (sort, accumulate, reduce) of the last run.
 // The *_capped_regs rows run the accumulation kernels with their registers capped for one more
 // block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows.
-// g1_msm_f64_2^20 runs G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64, fp52.h).
+// g1_msm_f64_2^20 runs G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64, fp52.h),
+// g1_msm_hybrid_2^20 with Fq's products split between the pipes (msm_g1_hybrid).
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -182,6 +183,9 @@ DeviceBuffer<Affine<C>> make_tables(gpu::MsmDriver& d, const gpu::MsmTables& t, 
   return table;
 }
 
+// The G1 entry points: msm_g1, and the FP64 experiments msm_g1_f64 and msm_g1_hybrid.
+enum class G1Path { plain, f64, hybrid };
+
 struct Series {
   const char* name;
   bool skewed;
@@ -240,18 +244,19 @@ class Bench {
                       false);
   }
 
-  // G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64) at 2^lg, device inputs; run
-  // early like capped(): g1_msm_f64_2^20 against g1_msm_2^20.
-  void f64_products(const char* name_prefix, unsigned lg, std::mt19937_64& rng) {
+  // G1 through one of the FP64 experiments at 2^lg, device inputs; run early like capped():
+  // g1_msm_f64_2^20 (MsmDriver::msm_g1_f64, Fq as 52-bit limbs) and g1_msm_hybrid_2^20
+  // (msm_g1_hybrid, Fq's products split between the pipes) against g1_msm_2^20.
+  void fp64_variant(const char* name_prefix, G1Path path, unsigned lg, std::mt19937_64& rng) {
     measure_config<G1Curve>(std::string(name_prefix) + "_2^" + std::to_string(lg), {},
-                            make_case<G1Curve>(size_t{1} << lg, false, rng), false, /*f64_products=*/true);
+                            make_case<G1Curve>(size_t{1} << lg, false, rng), false, path);
   }
 
-  // One driver configuration over a case: checked, then timed (median of 5). f64_products (G1
-  // only): through msm_g1_f64.
+  // One driver configuration over a case: checked, then timed (median of 5). path: which G1
+  // entry point (G1 only).
   template <class C>
   void measure_config(const std::string& name, const gpu::MsmConfig& cfg, const Case<C>& cs, bool host_scalars,
-                      bool f64_products = false) {
+                      G1Path path = G1Path::plain) {
     if (seconds_since(t0_) > budget_s_) {
       skipped_.push_back(name);
       return;
@@ -262,9 +267,12 @@ class Bench {
     const Fr* sp = host_scalars ? cs.scalars.data() : cs.d_scalars.data();
     auto call = [&] {
       if constexpr (std::is_same_v<C, G1Curve>) {
-        if (f64_products) {
+        if (path != G1Path::plain) {
           G1Jacobian out;
-          driver.msm_g1_f64(out, sp, cs.points.data(), n);
+          if (path == G1Path::f64)
+            driver.msm_g1_f64(out, sp, cs.points.data(), n);
+          else
+            driver.msm_g1_hybrid(out, sp, cs.points.data(), n);
           return out;
         }
       }
@@ -517,7 +525,8 @@ int run(int argc, char** argv) {
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
   b.capped<G1Curve>("g1_msm_capped_regs", o.quick ? 16 : 20, rng);
   b.capped<G2Curve>("g2_msm_capped_regs", o.quick ? 16 : 20, rng);
-  b.f64_products("g1_msm_f64", o.quick ? 16 : 20, rng);
+  b.fp64_variant("g1_msm_f64", G1Path::f64, o.quick ? 16 : 20, rng);
+  b.fp64_variant("g1_msm_hybrid", G1Path::hybrid, o.quick ? 16 : 20, rng);
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
     return logs;

@@ -87,6 +87,11 @@ class MsmDriver {
   // msm_g1; nothing else calls it.
   void msm_g1_f64(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
 
+  // msm_g1 with some of Fq's products (those the XYZZ formulas pass to mul_fp64) on the FP64
+  // pipe and the rest on the integer multiply-adds (msm::G1CurveHybrid): the same inputs,
+  // result and errors. An experiment: bench_gpu_msm's g1_msm_hybrid rows measure it.
+  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
+
   // The same chosen by the points' curve, for code templated on it.
   void msm(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) { msm_g1(out, scalars, points, n); }
   void msm(G2Jacobian& out, const Fr* scalars, const G2Affine* points, size_t n) { msm_g2(out, scalars, points, n); }

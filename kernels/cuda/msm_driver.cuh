@@ -1,5 +1,6 @@
 // Internals of MsmDriver (msm.h): the CUDA executor of msm_steps.h's steps, the driver state,
-// and the batch loop with input copies. Included by msm.cu, msm_g1.cu, msm_g2.cu and msm_g1_f64.cu only.
+// and the batch loop with input copies. Included by msm.cu and the per-curve files msm_g1.cu,
+// msm_g2.cu, msm_g1_f64.cu and msm_g1_hybrid.cu only.
 #pragma once
 
 #include <cuda_runtime.h>

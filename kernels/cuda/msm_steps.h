@@ -142,6 +142,21 @@ struct G1CurveF64 {
   ZK_HDI static Field b() { return Field::from_u64(bn254::kG1B); }
 };
 
+// G1 with Fq's products split between the pipes: Fp's product (integer multiply-adds) and, where
+// the XYZZ formulas call mul_fp64 (6 of the 14 products of a full addition, 4 of the 10 of a
+// mixed one), the same product on the FP64 pipe (mont52::mul_r256). Fq's words and Montgomery
+// form, so points and sums have G1Curve's layout and MsmDriver::msm_g1_hybrid reinterprets the
+// arrays. An experiment: bench_gpu_msm's g1_msm_hybrid rows against g1_msm.
+struct FqParamsHybrid : bn254::FqParams {
+  static constexpr bool fp64_products = true;
+};
+struct G1CurveHybrid {
+  using Field = Fp<FqParamsHybrid>;
+  ZK_HDI static constexpr Field b() { return Field::from_u64(bn254::kG1B); }
+};
+static_assert(sizeof(Affine<G1CurveHybrid>) == sizeof(G1Affine) &&
+              sizeof(Xyzz<G1CurveHybrid>) == sizeof(Xyzz<G1Curve>));
+
 // Window layout: W = ceil(255 / c) digit windows of c bits, so the signed recoding of a scalar
 // below 2^254 never carries out of the top window. Without point tables each digit window has
 // its buckets; with T tables (method, point tables) digit window w uses table w / G and the

@@ -119,8 +119,9 @@ TYPED_TEST(GpuMsm, UniformScalarsAtManySizes) {
   }
 }
 
-// MsmDriver::msm_g1_f64 (Fq as 52-bit limbs, products on the FP64 pipe, fp52.h): device and
-// host inputs, uniform and skewed scalars, against the CPU.
+// MsmDriver::msm_g1_f64 (Fq as 52-bit limbs, products on the FP64 pipe, fp52.h) and
+// msm_g1_hybrid (Fq's products split between the pipes): device and host inputs, uniform and
+// skewed scalars, against the CPU.
 TEST(GpuMsmF64, G1WithFp64ProductsMatchesCpu) {
   ZK_SKIP_WITHOUT_GPU();
   auto rng = testing::seeded_rng();
@@ -138,6 +139,10 @@ TEST(GpuMsmF64, G1WithFp64ProductsMatchesCpu) {
       EXPECT_TRUE(got == want) << "device inputs, n=" << n << (skewed ? ", skewed" : "");
       d.msm_g1_f64(got, s.data(), p.data(), n);
       EXPECT_TRUE(got == want) << "host inputs, n=" << n << (skewed ? ", skewed" : "");
+      d.msm_g1_hybrid(got, ds.data(), dp.data(), n);
+      EXPECT_TRUE(got == want) << "hybrid, device inputs, n=" << n << (skewed ? ", skewed" : "");
+      d.msm_g1_hybrid(got, s.data(), p.data(), n);
+      EXPECT_TRUE(got == want) << "hybrid, host inputs, n=" << n << (skewed ? ", skewed" : "");
     }
   }
 }

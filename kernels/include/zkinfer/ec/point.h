@@ -12,6 +12,24 @@
 
 namespace zkinfer {
 
+// The products the XYZZ formulas may put on the FP64 pipe (where the field has mul_fp64: Fp with
+// kFp64Products, the hybrid experiment), chosen so each formula keeps both pipes busy; for every
+// other field the product itself.
+template <class F>
+ZK_HDI constexpr F mul_fp64(const F& a, const F& b) {
+  if constexpr (requires { F::mul_fp64(a, b); })
+    return F::mul_fp64(a, b);
+  else
+    return a * b;
+}
+template <class F>
+ZK_HDI constexpr F sqr_fp64(const F& a) {
+  if constexpr (requires { F::mul_fp64(a, a); })
+    return F::mul_fp64(a, a);
+  else
+    return a.sqr();
+}
+
 // C provides: using Field = ...; static constexpr Field b();
 template <class C>
 struct Affine {
@@ -156,14 +174,14 @@ struct Xyzz {
   ZK_HD constexpr Xyzz add_affine(const Affine<C>& o) const {
     if (o.is_infinity()) return *this;
     if (is_infinity()) return from_affine(o);
-    F u2 = o.x * zz, s2 = o.y * zzz;
+    F u2 = mul_fp64(o.x, zz), s2 = o.y * zzz;
     F p = u2 - x, r = s2 - y;
     if (p.is_zero()) return r.is_zero() ? dbl_affine(o) : infinity();
-    F pp = p.sqr(), ppp = p * pp, q = x * pp;
+    F pp = sqr_fp64(p), ppp = p * pp, q = mul_fp64(x, pp);
     Xyzz out;
     out.x = r.sqr() - ppp - q.dbl();
     out.y = F::mul_sub_mul(r, q - out.x, y, ppp);
-    out.zz = zz * pp;
+    out.zz = mul_fp64(zz, pp);
     out.zzz = zzz * ppp;
     return out;
   }
@@ -172,15 +190,15 @@ struct Xyzz {
   ZK_HD constexpr Xyzz operator+(const Xyzz& o) const {
     if (is_infinity()) return o;
     if (o.is_infinity()) return *this;
-    F u1 = x * o.zz, u2 = o.x * zz, s1 = y * o.zzz, s2 = o.y * zzz;
+    F u1 = mul_fp64(x, o.zz), u2 = o.x * zz, s1 = mul_fp64(y, o.zzz), s2 = o.y * zzz;
     F p = u2 - u1, r = s2 - s1;
     if (p.is_zero()) return r.is_zero() ? dbl() : infinity();
-    F pp = p.sqr(), ppp = p * pp, q = u1 * pp;
+    F pp = sqr_fp64(p), ppp = p * pp, q = mul_fp64(u1, pp);
     Xyzz out;
     out.x = r.sqr() - ppp - q.dbl();
     out.y = F::mul_sub_mul(r, q - out.x, s1, ppp);
-    out.zz = zz * o.zz * pp;
-    out.zzz = zzz * o.zzz * ppp;
+    out.zz = mul_fp64(zz, o.zz) * pp;
+    out.zzz = mul_fp64(zzz, o.zzz) * ppp;
     return out;
   }
   ZK_HD constexpr Xyzz& operator+=(const Xyzz& o) { return *this = *this + o; }

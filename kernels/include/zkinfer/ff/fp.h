@@ -13,6 +13,7 @@
 #include "zkinfer/ff/fp_inverse.h"
 #include "zkinfer/ff/fp_x86.h"
 #include "zkinfer/ff/hd.h"
+#include "zkinfer/ff/mont52.h"
 #include "zkinfer/ff/u256.h"
 
 namespace zkinfer {
@@ -21,6 +22,13 @@ namespace zkinfer {
 // (a multiplicative generator, hence a quadratic non-residue).
 template <class P>
 struct FpConsts;
+
+// Params with `static constexpr bool fp64_products = true` give Fp a second product, mul_fp64:
+// the same result computed on the FP64 pipe (mont52::mul_r256, host and device), which the curve
+// formulas use for some of their products so the integer multiply-adds and the FP64 pipe both
+// have work (gpu::msm::G1CurveHybrid, an experiment). Fp's operator* is the same for all params.
+template <class P>
+inline constexpr bool kFp64Products = requires { requires P::fp64_products; };
 
 template <class P>
 struct Fp {
@@ -194,6 +202,15 @@ struct Fp {
     }
 #endif
     return a * b - x * y;
+  }
+
+  // a * b on the FP64 pipe (see kFp64Products).
+  ZK_HDI static Fp mul_fp64(const Fp& a, const Fp& b)
+    requires kFp64Products<P>
+  {
+    Fp r;
+    mont52::mul_r256<P>(r.v, a.v, b.v);
+    return r;
   }
 
   ZK_HDI constexpr Fp& operator+=(const Fp& b) { return *this = *this + b; }
