@@ -234,6 +234,16 @@ TYPED_TEST(MsmGpuSim, CappedAccumulationLaunchesEveryAccumulationStep) {
   }
 }
 
+// G1 points with repeats, opposites and points at infinity among them (the special cases of the
+// additions), for the FP64 experiments below.
+std::vector<G1Affine> special_g1_points(std::mt19937_64& rng, size_t n) {
+  auto p = progression_points<G1Curve>(rng, n);
+  for (size_t i = 5; i < n; i += 9) p[i] = p[3];
+  for (size_t i = 6; i < n; i += 13) p[i] = -p[3];
+  for (size_t i = 7; i < n; i += 17) p[i] = G1Affine::infinity();
+  return p;
+}
+
 // G1 with Fq as five 52-bit limbs and FP64 products (msm::G1CurveF64, Fp52; the host runs the
 // same code): the points converted by ConvertPointsF64Step, the steps over that curve, the result
 // converted back, as MsmDriver::msm_g1_f64 does, give the CPU's sums. Uniform and skewed scalars,
@@ -242,10 +252,7 @@ TEST(MsmGpuSimF64, G1WithFp52LimbsMatchesCpu) {
   using F64 = msm::G1CurveF64;
   auto rng = testing::seeded_rng();
   const size_t n = 1501;
-  auto p = progression_points<G1Curve>(rng, n);
-  for (size_t i = 5; i < n; i += 9) p[i] = p[3];
-  for (size_t i = 6; i < n; i += 13) p[i] = -p[3];
-  for (size_t i = 7; i < n; i += 17) p[i] = G1Affine::infinity();
+  const auto p = special_g1_points(rng, n);
   std::vector<Affine<F64>> pf(n);
   SimExec ex(rng);
   ex.launch(msm::ConvertPointsF64Step{p.data(), pf.data()}, n);
@@ -278,10 +285,7 @@ TEST(MsmGpuSimF64, G1HybridProductsMatchCpu) {
   using H = msm::G1CurveHybrid;
   auto rng = testing::seeded_rng();
   const size_t n = 1501;
-  auto p = progression_points<G1Curve>(rng, n);
-  for (size_t i = 5; i < n; i += 9) p[i] = p[3];
-  for (size_t i = 6; i < n; i += 13) p[i] = -p[3];
-  for (size_t i = 7; i < n; i += 17) p[i] = G1Affine::infinity();
+  const auto p = special_g1_points(rng, n);
   const auto* ph = reinterpret_cast<const Affine<H>*>(p.data());
   const std::vector<Fr> uniform = uniform_scalars(rng, n), skewed = skewed_scalars(rng, n);
   for (const auto& [s, o] : {std::pair{uniform, SimOptions{}}, std::pair{skewed, SimOptions{3, 0, 0, tiny_tuning()}},
