@@ -20,8 +20,9 @@
 // host-to-device copy rate from pageable and from page-locked memory.
 //
 //   bench_gpu_msm [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
-// --profile: only G1 (uniform and skewed scalars, and over point tables) and G2 at 2^20 with
-// device inputs, each once inside cudaProfilerStart/Stop and checked, nothing timed
+// --profile: only G1 (uniform and skewed scalars, over point tables, and msm_g1_hybrid's split)
+// and G2 at 2^20 with device inputs, each once inside cudaProfilerStart/Stop and checked,
+// nothing timed
 // (bench/gpu/profile.sh runs it under ncu).
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
 #include <algorithm>
@@ -185,6 +186,24 @@ DeviceBuffer<Affine<C>> make_tables(gpu::MsmDriver& d, const gpu::MsmTables& t, 
 
 // The G1 entry points: msm_g1, and the FP64 experiments msm_g1_f64 and msm_g1_hybrid.
 enum class G1Path { plain, f64, hybrid };
+G1Jacobian run_g1(gpu::MsmDriver& d, G1Path path, const Fr* s, const G1Affine* p, size_t n) {
+  G1Jacobian r;
+  if (path == G1Path::f64)
+    d.msm_g1_f64(r, s, p, n);
+  else if (path == G1Path::hybrid)
+    d.msm_g1_hybrid(r, s, p, n);
+  else
+    d.msm_g1(r, s, p, n);
+  return r;
+}
+// An MSM over C's points; for G1 through `path`.
+template <class C>
+Jacobian<C> run_path(gpu::MsmDriver& d, G1Path path, const Fr* s, const Affine<C>* p, size_t n) {
+  if constexpr (std::is_same_v<C, G1Curve>)
+    return run_g1(d, path, s, p, n);
+  else
+    return run_msm<C>(d, s, p, n);
+}
 
 struct Series {
   const char* name;
@@ -265,19 +284,7 @@ class Bench {
     gpu::MsmDriver driver(0, cfg);
     Result r{name, std::is_same_v<C, G1Curve> ? "G1 point" : "G2 point", double(n), double(n), 0, {}, false};
     const Fr* sp = host_scalars ? cs.scalars.data() : cs.d_scalars.data();
-    auto call = [&] {
-      if constexpr (std::is_same_v<C, G1Curve>) {
-        if (path != G1Path::plain) {
-          G1Jacobian out;
-          if (path == G1Path::f64)
-            driver.msm_g1_f64(out, sp, cs.points.data(), n);
-          else
-            driver.msm_g1_hybrid(out, sp, cs.points.data(), n);
-          return out;
-        }
-      }
-      return run_msm<C>(driver, sp, cs.points.data(), n);
-    };
+    auto call = [&] { return run_path<C>(driver, path, sp, cs.points.data(), n); };
     r.check_ok = call() == cs.want;
     r.t = time_host_runs(call, 1, 5);
     print_line(name, r, driver.last_run());
@@ -432,14 +439,14 @@ class Bench {
     }
   }
 
-  // --profile: one MSM at 2^lg inside profiled(), with the closed-form check.
+  // --profile: one MSM at 2^lg inside profiled(), with the closed-form check; G1 through `path`.
   template <class C>
-  bool profile_one(const char* name, unsigned lg, bool skewed, std::mt19937_64& rng) {
+  bool profile_one(const char* name, unsigned lg, bool skewed, std::mt19937_64& rng, G1Path path = G1Path::plain) {
     const size_t n = size_t{1} << lg;
     const Case<C> cs = make_case<C>(n, skewed, rng);
     gpu::MsmDriver driver(0);
     Jacobian<C> got;
-    profiled(name, [&] { got = run_msm<C>(driver, cs.d_scalars.data(), cs.points.data(), n); });
+    profiled(name, [&] { got = run_path<C>(driver, path, cs.d_scalars.data(), cs.points.data(), n); });
     const bool ok = got == cs.want;
     if (!ok) std::printf("%s: CHECK FAILED\n", name);
     return ok;
@@ -518,6 +525,7 @@ int run(int argc, char** argv) {
     bool ok = b.profile_one<G1Curve>("g1_msm_2^20", 20, false, rng);
     ok = b.profile_one<G1Curve>("g1_msm_skewed_2^20", 20, true, rng) && ok;
     ok = b.profile_one<G2Curve>("g2_msm_2^20", 20, false, rng) && ok;
+    ok = b.profile_one<G1Curve>("g1_msm_hybrid_2^20", 20, false, rng, G1Path::hybrid) && ok;
     ok = b.profile_tables<G1Curve>("g1_msm_tables_2^20", 20, rng) && ok;
     return ok ? 0 : 1;
   }

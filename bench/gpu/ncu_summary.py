@@ -31,7 +31,14 @@ COLUMNS = [
 def short_name(full):
     """A readable kernel name: the step of step_kernel<...> (with its curve), else the function."""
     name = full.strip()
-    curve = " G2" if ("G2Curve" in name or "Fq2" in name) else (" G1" if "G1Curve" in name else "")
+    if "G2Curve" in name or "Fq2" in name:
+        curve = " G2"
+    elif "G1CurveHybrid" in name:  # the FP64 experiments (msm_steps.h) apart from G1's own kernels
+        curve = " G1hybrid"
+    elif "G1CurveF64" in name:
+        curve = " G1f64"
+    else:
+        curve = " G1" if "G1Curve" in name else ""
     step = re.search(r"step_kernel<[\w:]*?(\w+)(?:<|>)", name)
     if step:
         return step.group(1) + curve

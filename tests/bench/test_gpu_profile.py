@@ -44,6 +44,18 @@ class Summary(unittest.TestCase):
         self.assertIn(" 1.3 ", rows["2"])
         self.assertTrue(rows["2"].endswith("22.31"))
 
+    def test_fp64_experiments_are_named_apart_from_g1(self):
+        sys.path.insert(0, os.path.dirname(SUMMARY))
+        import ncu_summary
+
+        kernel = "void zkinfer::gpu::msm_detail::step_kernel<zkinfer::gpu::msm::AccumulateStep<{0}, " \
+                 "zkinfer::gpu::msm::PointSource<{0}>>>(T1, unsigned long)"
+        self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::G1Curve")), "AccumulateStep G1")
+        self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::gpu::msm::G1CurveHybrid")),
+                         "AccumulateStep G1hybrid")
+        self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::gpu::msm::G1CurveF64")),
+                         "AccumulateStep G1f64")
+
     def test_a_file_without_launches_fails(self):
         with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:
             f.write("==PROF== Disconnected from process 1\n")
