@@ -28,20 +28,9 @@ struct Fp52 {
   using Params = P;
 
   // ---- constants ------------------------------------------------------------------------
-  struct Consts {
-    static constexpr U256 two_p = [] {
-      uint64_t c = 0;
-      return u256::add(P::modulus, P::modulus, c);
-    }();
-    static constexpr U256 r260 = u256::pow2_mod(260, P::modulus);  // one
-  };
-  ZK_HDI static constexpr uint64_t two_p_limb(int i) {
-    constexpr U256 t = Consts::two_p;
-    return mont52::limb_of(t.w, i);
-  }
   ZK_HDI static constexpr Fp52 zero() { return Fp52{{0, 0, 0, 0, 0}}; }
   ZK_HDI static constexpr Fp52 one() {
-    constexpr U256 r = Consts::r260;
+    constexpr U256 r = mont52::Consts<P>::r260;
     return Fp52{{mont52::limb_of(r.w, 0), mont52::limb_of(r.w, 1), mont52::limb_of(r.w, 2), mont52::limb_of(r.w, 3),
                  mont52::limb_of(r.w, 4)}};
   }
@@ -80,42 +69,33 @@ struct Fp52 {
   ZK_HDI bool operator!=(const Fp52& o) const { return !(*this == o); }
 
   // ---- arithmetic -----------------------------------------------------------------------
-  // s - 2p unless that borrows, for s below 4p.
-  ZK_HDI static Fp52 reduce_2p(const uint64_t s[N]) {
-    Fp52 d;
-    uint64_t borrow = 0;
-    ZK_MONT52_UNROLL
-    for (int i = 0; i < N; ++i) {
-      const uint64_t v = s[i] - two_p_limb(i) - borrow;  // 52-bit limbs: the borrow is bit 63
-      borrow = v >> 63;
-      d.l[i] = v & kMask;
-    }
-    ZK_MONT52_UNROLL
-    for (int i = 0; i < N; ++i) d.l[i] = borrow ? s[i] : d.l[i];  // borrow: s < 2p, keep it
-    return d;
-  }
-  // Below 4p < 2^256: no carry out of the top limb.
+  // Additions and subtractions end below 4p < 2^256 (no carry out of the top limb), then one
+  // conditional subtraction of 2p (mont52::reduce_below).
+  // a + b.
   ZK_HDI Fp52 operator+(const Fp52& b) const {
-    uint64_t s[N], c = 0;
+    Fp52 s;
+    uint64_t c = 0;
     ZK_MONT52_UNROLL
     for (int i = 0; i < N; ++i) {
       const uint64_t v = l[i] + b.l[i] + c;
-      s[i] = v & kMask;
+      s.l[i] = v & kMask;
       c = v >> mont52::kLimbBits;
     }
-    return reduce_2p(s);
+    mont52::reduce_below<P, 2>(s.l);
+    return s;
   }
   // a + 2p - b, in (0, 4p): limb-wise with a signed carry.
   ZK_HDI Fp52 operator-(const Fp52& b) const {
-    uint64_t s[N];
+    Fp52 s;
     int64_t c = 0;
     ZK_MONT52_UNROLL
     for (int i = 0; i < N; ++i) {
-      const int64_t v = int64_t(l[i]) + int64_t(two_p_limb(i)) - int64_t(b.l[i]) + c;
-      s[i] = uint64_t(v) & kMask;
+      const int64_t v = int64_t(l[i]) + int64_t(mont52::modulus_limb<P, 2>(i)) - int64_t(b.l[i]) + c;
+      s.l[i] = uint64_t(v) & kMask;
       c = v >> mont52::kLimbBits;  // arithmetic shift: -1, 0 or 1
     }
-    return reduce_2p(s);
+    mont52::reduce_below<P, 2>(s.l);
+    return s;
   }
   ZK_HDI Fp52 operator-() const { return zero() - *this; }
   ZK_HDI Fp52 dbl() const { return *this + *this; }

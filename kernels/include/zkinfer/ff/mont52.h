@@ -148,23 +148,32 @@ ZK_HDI constexpr uint64_t limb_of(const uint64_t w[4], int i) {
   return v & kLimbMask;
 }
 
+// Constants of P as scalar static members (usable on the device): -p^-1 mod 2^52, 2p, 2^260 mod
+// p (one, with R = 2^260), and 2^264 and 2^256 mod p, the factors that move Fp's words (R =
+// 2^256) into R = 2^260 and back.
 template <class P>
+struct Consts {
+  static constexpr uint64_t neg_inv = u256::neg_inv64(P::modulus.w[0]) & kLimbMask;
+  static constexpr U256 two_p = [] {
+    uint64_t carry = 0;
+    return u256::add(P::modulus, P::modulus, carry);  // below 2^255: no carry
+  }();
+  static constexpr U256 r260 = u256::pow2_mod(260, P::modulus);
+  static constexpr U256 into_r260 = u256::pow2_mod(264, P::modulus);
+  static constexpr U256 into_r256 = u256::pow2_mod(256, P::modulus);
+};
+
+// Limb i of kTimes p (kTimes 1 or 2).
+template <class P, int kTimes = 1>
 ZK_HDI constexpr uint64_t modulus_limb(int i) {
-  constexpr U256 m = P::modulus;
+  static_assert(kTimes == 1 || kTimes == 2);
+  constexpr U256 m = kTimes == 1 ? P::modulus : Consts<P>::two_p;
   return limb_of(m.w, i);
 }
 template <class P>
 ZK_HDI constexpr double modulus_limb_double(int i) {
   return double(modulus_limb<P>(i));
 }
-// Constants of P as scalar static members (usable on the device): -p^-1 mod 2^52, and 2^264
-// and 2^256 mod p, the factors that move Fp's words (R = 2^256) into R = 2^260 and back.
-template <class P>
-struct Consts {
-  static constexpr uint64_t neg_inv = u256::neg_inv64(P::modulus.w[0]) & kLimbMask;
-  static constexpr U256 into_r260 = u256::pow2_mod(264, P::modulus);
-  static constexpr U256 into_r256 = u256::pow2_mod(256, P::modulus);
-};
 
 // The biases a column carries after the product and `rounds` reduction rounds (mod 2^64): one
 // bits(2^52) per low half and one bits(2^104) per high half added to it.
@@ -244,18 +253,20 @@ ZK_HDI void mul(double r[kLimbs], const double a[kLimbs], const double b[kLimbs]
   for (int i = 0; i < kLimbs; ++i) r[i] = limb_to_double(t[i + 1]);
 }
 
-// v mod p for five 52-bit limbs holding a value below 2p: v - p unless that borrows.
-template <class P>
-ZK_HDI void reduce_below_p(uint64_t v[kLimbs]) {
+// Five 52-bit limbs holding a value below 2 kTimes p brought below kTimes p: v - kTimes p unless
+// that borrows. kTimes = 1 makes a value below 2p canonical; Fp52 keeps its values below 2p
+// with kTimes = 2.
+template <class P, int kTimes = 1>
+ZK_HDI void reduce_below(uint64_t v[kLimbs]) {
   uint64_t d[kLimbs], borrow = 0;
   ZK_MONT52_UNROLL
   for (int i = 0; i < kLimbs; ++i) {
-    const uint64_t s = v[i] - modulus_limb<P>(i) - borrow;  // 52-bit limbs: the borrow is bit 63
+    const uint64_t s = v[i] - modulus_limb<P, kTimes>(i) - borrow;  // 52-bit limbs: the borrow is bit 63
     borrow = s >> 63;
     d[i] = s & kLimbMask;
   }
   ZK_MONT52_UNROLL
-  for (int i = 0; i < kLimbs; ++i) v[i] = borrow ? v[i] : d[i];  // borrow: v < p, keep it
+  for (int i = 0; i < kLimbs; ++i) v[i] = borrow ? v[i] : d[i];  // borrow: v < kTimes p, keep it
 }
 
 // ---- Conversions from and to the host layout (four 64-bit words, R = 2^256). ----
@@ -298,7 +309,7 @@ ZK_HDI void from_limbs(uint64_t w[4], const double a[kLimbs]) {
   uint64_t v[kLimbs];
   ZK_MONT52_UNROLL
   for (int i = 0; i < kLimbs; ++i) v[i] = double_to_limb(t[i]);
-  reduce_below_p<P>(v);
+  reduce_below<P>(v);
   join_limbs(w, v);
 }
 
@@ -317,7 +328,7 @@ ZK_HDI void mul_r256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
   reduce_product<P, kLimbBits - 4>(t, x, y);
   ZK_MONT52_UNROLL
   for (int i = 0; i < kLimbs; ++i) v[i] = ((t[i] >> (kLimbBits - 4)) | (t[i + 1] << 4)) & kLimbMask;
-  reduce_below_p<P>(v);
+  reduce_below<P>(v);
   join_limbs(r, v);
 }
 
