@@ -3,11 +3,13 @@
 // CPU backend, then times repeated in-place runs (the data's values do not change the time).
 // Tables are built during the warm-up runs, so the medians are steady-state figures. Without
 // --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row, the
-// reordering pass instead of the scratch vector, twiddles computed instead of read from tables).
+// reordering pass instead of the scratch vector, twiddles computed instead of read from tables,
+// Shoup stage twiddles, the FP64 split).
 //
 //   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
-// --profile: only forward 2^24 and the prover's inverse of three 2^20 vectors, each once inside
-// cudaProfilerStart/Stop and checked, nothing timed (bench/gpu/profile.sh runs it under ncu).
+// --profile: only forward 2^24 (also with the FP64 split) and the prover's inverse of three 2^20
+// vectors, each once inside cudaProfilerStart/Stop and checked, nothing timed
+// (bench/gpu/profile.sh runs it under ncu).
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
 #include <cstdio>
 #include <memory>
@@ -54,9 +56,10 @@ std::string result_name(NttKind kind, unsigned log_n, size_t batch) {
   return name;
 }
 
-// --profile: one transform inside profiled(), checked against the CPU backend.
+// --profile: one transform inside profiled(), checked against the CPU backend; `tag` goes before
+// the name (a driver configured otherwise than the default).
 bool profile_one(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
-                 std::mt19937_64& rng) {
+                 std::mt19937_64& rng, const std::string& tag = "") {
   const size_t n = size_t{1} << log_n;
   const std::vector<Fr> input = random_vector(rng, n * batch);
   const Fr g = snarkjs_coset_shift(log_n);
@@ -65,7 +68,7 @@ bool profile_one(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch
   for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
   // profiled() runs the transform twice (a warm-up first): the second starts again from the
   // input, so the result checked is one transform's.
-  const std::string name = result_name(kind, log_n, batch);
+  const std::string name = tag + result_name(kind, log_n, batch);
   bool first = true;
   profiled(name.c_str(), [&] {
     if (!first) ZK_CUDA_CHECK(cudaMemcpy(d.data(), input.data(), input.size() * sizeof(Fr), cudaMemcpyHostToDevice));
@@ -119,6 +122,11 @@ int run(int argc, char** argv) {
   if (o.profile) {
     bool ok = profile_one(ntt, *cpu, 24, 1, NttKind::kForward, rng);
     ok = profile_one(ntt, *cpu, 20, 3, NttKind::kInverse, rng) && ok;
+    // The FP64 split (NttDriverConfig::fp64_split): how busy each multiply pipe is with it.
+    gpu::NttDriverConfig split_cfg;
+    split_cfg.fp64_split = true;
+    gpu::NttDriver split(split_cfg);
+    ok = profile_one(split, *cpu, 24, 1, NttKind::kForward, rng, "fp64split_") && ok;
     return ok ? 0 : 1;
   }
 
@@ -142,17 +150,21 @@ int run(int argc, char** argv) {
       bool reorder_pass = false;
       bool computed_twiddles = false;
       bool shoup = false;
+      bool fp64_split = false;
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
     // "_reorder": in place with the reordering pass, against the default's scratch vector;
     // "_computed": the non-last passes' twiddles computed, against the default's tables;
-    // "_shoup": stage twiddles as products by a fixed factor (NttDriverConfig::shoup_twiddles).
+    // "_shoup": stage twiddles as products by a fixed factor (NttDriverConfig::shoup_twiddles);
+    // "_fp64split": half the warps' products on the FP64 pipe (NttDriverConfig::fp64_split).
     for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
                            Sweep{11, 512, 2}, Sweep{11, 256, 1}, Sweep{11, 256, 3}, Sweep{11, 256, 0},
                            Sweep{12, 256, 0}, Sweep{12, 512, 0}, Sweep{11, 256, 2, true},
                            Sweep{12, 256, 0, true}, Sweep{11, 256, 2, false, true},
                            Sweep{12, 256, 0, false, true}, Sweep{11, 256, 2, true, true},
-                           Sweep{11, 256, 2, false, false, true}, Sweep{12, 256, 0, false, false, true}}) {
+                           Sweep{11, 256, 2, false, false, true}, Sweep{12, 256, 0, false, false, true},
+                           Sweep{11, 256, 2, false, false, false, true},
+                           Sweep{12, 256, 0, false, false, false, true}}) {
       gpu::NttDriverConfig cfg;
       cfg.tile_log = sw.tile_log;
       cfg.threads = sw.threads;
@@ -160,10 +172,12 @@ int run(int argc, char** argv) {
       cfg.reorder_pass = sw.reorder_pass;
       cfg.pass_twiddle_tables = !sw.computed_twiddles;
       cfg.shoup_twiddles = sw.shoup;
+      cfg.fp64_split = sw.fp64_split;
       gpu::NttDriver shaped(cfg);
       const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
                               "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "") +
-                              (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "");
+                              (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "") +
+                              (sw.fp64_split ? "_fp64split" : "");
       for (unsigned log_n : {20u, 24u}) {
         Result r = measure(shaped, *cpu, log_n, 1, NttKind::kForward, o, rng);
         r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"

@@ -42,7 +42,9 @@ def short_name(full):
     step = re.search(r"step_kernel<[\w:]*?(\w+)(?:<|>)", name)
     if step:
         return step.group(1) + curve
-    base = re.sub(r"^void\s+", "", name)
+    if "ntt_pass_kernel<true>" in name:  # NttDriverConfig::fp64_split's instance (ntt.cu)
+        return "ntt_pass_kernel fp64split"
+    base = re.sub(r"^void\s+", "", name).replace("(anonymous namespace)::", "")
     base = re.split(r"[<(]", base, maxsplit=1)[0]
     return base.split("::")[-1] + curve
 

@@ -23,13 +23,15 @@ namespace {
 // ---- kernels ------------------------------------------------------------------------------------
 
 // Each block takes tiles in turn and runs the pass's phases on each, a barrier after every phase.
+// kFp64Split: NttDriverConfig::fp64_split's instance.
+template <bool kFp64Split>
 __global__ void __launch_bounds__(ntt::kMaxThreads) ntt_pass_kernel(const ntt::PassArgs args) {
   extern __shared__ ntt::Half smem[];
   const ntt::SharedTile sh{smem, smem + (1u << args.pass.tile_log())};
   const uint32_t phases = ntt::pass_phase_count(args.pass);
   for (uint64_t tile = blockIdx.x; tile < args.tiles; tile += gridDim.x) {
     for (uint32_t ph = 0; ph < phases; ++ph) {
-      ntt::run_pass_phase(args, ph, tile, threadIdx.x, blockDim.x, sh);
+      ntt::run_pass_phase<kFp64Split>(args, ph, tile, threadIdx.x, blockDim.x, sh);
       __syncthreads();
     }
   }
@@ -227,8 +229,10 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   reorder_pass_ = cfg.reorder_pass;
   pass_twiddle_tables_ = cfg.pass_twiddle_tables;
   shoup_twiddles_ = cfg.shoup_twiddles;
+  fp64_split_ = cfg.fp64_split;
 
-  ZK_CUDA_CHECK(cudaFuncSetAttribute(ntt_pass_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+  ZK_CUDA_CHECK(cudaFuncSetAttribute(fp64_split_ ? ntt_pass_kernel<true> : ntt_pass_kernel<false>,
+                                     cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      int(sizeof(Fr) << tile_log_)));
   res_ = std::make_unique<Resources>();
   res_->stage_fwd = DeviceBuffer<Fr>(ntt::stage_entries(tile_log_));
@@ -411,7 +415,8 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
   const ntt::Schedule sc = ntt::make_schedule(in, shape());
   for (uint32_t i = 0; i < sc.count; ++i) {
     const ntt::PassLaunch& pl = sc.passes[i];
-    ntt_pass_kernel<<<grid_for(pl.args.tiles), pl.threads, pl.smem_bytes, stream>>>(pl.args);
+    (fp64_split_ ? ntt_pass_kernel<true> : ntt_pass_kernel<false>)<<<grid_for(pl.args.tiles), pl.threads,
+                                                                    pl.smem_bytes, stream>>>(pl.args);
     ZK_CUDA_CHECK_LAUNCH();
   }
   if (sc.permute) {

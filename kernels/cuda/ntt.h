@@ -54,6 +54,11 @@ struct NttDriverConfig {
                                 // floor(w 2^256 / p) beside it; in SASS 97 IMAD.WIDE against a
                                 // Montgomery product's 123). Off until a GPU measures it faster
                                 // (bench_gpu_ntt's shoup rows); results are the same either way
+  bool fp64_split = false;  // true: the butterflies and twiddles of half the warps multiply on the
+                            // FP64 pipe (mont52::mul_r256), the rest on the integer multiply-adds
+                            // (ntt::fp64_warp), so both pipes work at once. An experiment, off until
+                            // a GPU measures it faster (bench_gpu_ntt's fp64split rows); results
+                            // are the same either way
 };
 
 class NttDriver {
@@ -112,7 +117,7 @@ class NttDriver {
 
   int device_ = -1;
   unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0;
-  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false;
+  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false, fp64_split_ = false;
   struct Resources;
   std::unique_ptr<Resources> res_;
   std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;

@@ -50,6 +50,7 @@
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/ff/hd.h"
 #include "zkinfer/ff/mont32.h"
+#include "zkinfer/ff/mont52.h"
 
 namespace zkinfer::gpu::ntt {
 
@@ -216,10 +217,29 @@ inline ShoupTwiddle shoup_twiddle(const Fr& t) {
   return s;
 }
 
-// d * t for the stage twiddle at `at`: from the Shoup table on the device where there is one,
-// else the Montgomery product with the stage table's entry (the host simulator's path; both
-// give the same fully reduced element).
-ZK_HDI Fr stage_product(const Fr& d, const Fr* stage, const ShoupTwiddle* shoup, uint32_t at) {
+// The FP64 split (NttDriverConfig::fp64_split, an experiment): the products of some warps run on
+// the FP64 pipe (mont52::mul_r256, the same canonical result) while the others keep the integer
+// multiply-adds, so both pipes work at once. Which warps: thread bit 7 (warps 4-7 of each eight)
+// flipped on odd tiles. Warp w issues from scheduler w mod 4, so each scheduler holds warps of
+// both kinds; blocks of four warps or fewer alternate by tile instead.
+ZK_HDI bool fp64_warp(uint32_t tid, uint64_t tile) { return ((tid >> 7) ^ uint32_t(tile)) & 1u; }
+
+// a * b (both below p), on the FP64 pipe where `fp64` says so.
+ZK_HDI Fr product(const Fr& a, const Fr& b, bool fp64) {
+  if (fp64) {
+    Fr r;
+    mont52::mul_r256<bn254::FrParams>(r.v, a.v, b.v);
+    return r;
+  }
+  return a * b;
+}
+
+// d * t for the stage twiddle at `at`: on the FP64 pipe for the split's warps, from the Shoup
+// table on the device where there is one, else the Montgomery product with the stage table's
+// entry (the host simulator's path; all give the same fully reduced element).
+ZK_HDI Fr stage_product(const Fr& d, const Fr* stage, const ShoupTwiddle* shoup, uint32_t at,
+                        bool fp64) {
+  if (fp64) return product(d, load<true>(stage + at), true);
 #if defined(__CUDA_ARCH__)
   if (shoup) {
     const Fr w = load<true>(&shoup[at].w), wq = load<true>(&shoup[at].wq);
@@ -314,7 +334,7 @@ ZK_HD inline void phase_load(const PassArgs& A, uint64_t tile, uint32_t tid, uin
 // Phase 1 + s: radix-2 DIF stage s (span h = 2^(k-1-s)) of every sub-transform in the tile.
 // Adjacent threads take adjacent sub-transforms, then adjacent butterflies.
 ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint32_t nthreads,
-                              const SharedTile& sh) {
+                              const SharedTile& sh, bool fp64) {
   const Pass& ps = A.pass;
   const uint32_t half = 1u << (ps.tile_log() - 1);
   const uint32_t log_h = ps.k - 1 - s, h = 1u << log_h;
@@ -327,14 +347,14 @@ ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint3
     const Fr x = sh.get(lo), y = sh.get(hi);
     sh.set(lo, x + y);
     const Fr d = x - y;
-    sh.set(hi, i == 0 ? d : stage_product(d, A.stage, A.stage_shoup, h - 1 + i));
+    sh.set(hi, i == 0 ? d : stage_product(d, A.stage, A.stage_shoup, h - 1 + i, fp64));
   }
 }
 
 // Phase k + 1: the tile back to global memory, in place. A non-last pass multiplies by the level
 // twiddle; the fused single pass writes natural order and applies the store factor.
 ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads,
-                              const SharedTile& sh) {
+                              const SharedTile& sh, bool fp64) {
   const Pass& ps = A.pass;
   const uint32_t T = 1u << ps.tile_log();
   if (ps.fused) {
@@ -365,7 +385,7 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
     if (ps.twiddle) {
       const uint64_t exp = pass_twiddle_exponent(ps, e.a, e.q & col_mask);
       if (exp != 0)
-        x = x * (A.twiddles ? load<true>(A.twiddles + (e.idx & row_mask)) : A.level.at(exp));
+        x = product(x, A.twiddles ? load<true>(A.twiddles + (e.idx & row_mask)) : A.level.at(exp), fp64);
     }
     store(A.dst + e.idx, x);
   }
@@ -373,14 +393,17 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
 
 ZK_HDI uint32_t pass_phase_count(const Pass& ps) { return ps.k + 2; }
 
+// kFp64Split: the FP64 split's kernel (fp64_warp); without it every product is mont32's.
+template <bool kFp64Split = false>
 ZK_HD inline void run_pass_phase(const PassArgs& A, uint32_t phase, uint64_t tile, uint32_t tid,
                                  uint32_t nthreads, const SharedTile& sh) {
+  const bool fp64 = kFp64Split && fp64_warp(tid, tile);
   if (phase == 0) {
     phase_load(A, tile, tid, nthreads, sh);
   } else if (phase <= A.pass.k) {
-    phase_stage(A, phase - 1, tid, nthreads, sh);
+    phase_stage(A, phase - 1, tid, nthreads, sh, fp64);
   } else {
-    phase_store(A, tile, tid, nthreads, sh);
+    phase_store(A, tile, tid, nthreads, sh, fp64);
   }
 }
 

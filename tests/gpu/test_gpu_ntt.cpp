@@ -156,6 +156,24 @@ TEST_F(GpuNtt, ShoupTwiddlesMatchCpu) {
   }
 }
 
+// The FP64 split (NttDriverConfig::fp64_split): half the warps multiply with mont52::mul_r256.
+// Every kind, the default tile (both kinds of warp in one block) and small tiles (kinds
+// alternating by tile), and with Shoup stage twiddles for the other warps.
+TEST_F(GpuNtt, Fp64SplitMatchesCpu) {
+  auto rng = testing::seeded_rng();
+  for (unsigned tile_log : {0u, 3u, 9u}) {
+    for (const bool shoup : {false, true}) {
+      NttDriverConfig cfg;
+      cfg.tile_log = tile_log;
+      cfg.fp64_split = true;
+      cfg.shoup_twiddles = shoup;
+      NttDriver d(cfg);
+      check_sizes(d, tile_log == 3 ? 14 : 20, 4, rng);
+      if (HasFailure()) return;
+    }
+  }
+}
+
 // The scratch vector: sized for the largest transform so far, freed on request, allocated again
 // by the next transform that needs it; transforms that fit one tile need none.
 TEST_F(GpuNtt, ScratchIsReleasedAndRegrown) {

@@ -80,7 +80,15 @@ void poison(std::vector<ntt::Half>& v, std::mt19937_64& rng) {
   for (auto& h : v) h = ntt::Half{rng(), rng()};
 }
 
-void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
+// Threads of the pass kernels that ran their stage phases with the FP64 split's products, and
+// without (the split's kernel only).
+struct SplitCount {
+  uint64_t fp64 = 0, integer = 0;
+};
+
+// fp64_split: the passes run as NttDriverConfig::fp64_split's kernel (run_pass_phase<true>).
+void simulate(const ntt::Schedule& sc, std::mt19937_64& rng, bool fp64_split = false,
+              SplitCount* count = nullptr) {
   for (uint32_t i = 0; i < sc.count; ++i) {
     const ntt::PassLaunch& pl = sc.passes[i];
     const uint32_t T = 1u << pl.args.pass.tile_log();
@@ -96,7 +104,12 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
       poison(hi, rng);
       simulate_block(ntt::pass_phase_count(pl.args.pass), pl.threads, rng,
                      [&](uint32_t ph, uint32_t tid) {
-                       ntt::run_pass_phase(pl.args, ph, tile, tid, pl.threads, sh);
+                       if (!fp64_split) {
+                         ntt::run_pass_phase(pl.args, ph, tile, tid, pl.threads, sh);
+                         return;
+                       }
+                       ntt::run_pass_phase<true>(pl.args, ph, tile, tid, pl.threads, sh);
+                       if (count && ph == 1) ++(ntt::fp64_warp(tid, tile) ? count->fp64 : count->integer);
                      });
     }
   }
@@ -119,15 +132,18 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
 struct Variant {
   bool scratch = true;
   bool tables = true;
+  bool fp64_split = false;  // NttDriverConfig::fp64_split's kernel
   std::string name() const {
-    return std::string(scratch ? "scratch" : "reorder-pass") + (tables ? "+tables" : "+computed");
+    return std::string(scratch ? "scratch" : "reorder-pass") + (tables ? "+tables" : "+computed") +
+           (fp64_split ? "+fp64split" : "");
   }
 };
 constexpr Variant kVariants[] = {{true, true}, {true, false}, {false, true}, {false, false}};
 
 // Simulated transform of `batch` vectors in place; the scratch vector starts as garbage.
 void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind kind, const Fr& g,
-                   const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng) {
+                   const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng,
+                   SplitCount* count = nullptr) {
   const bool inverse = kind == NttKind::kInverse || kind == NttKind::kCosetInverse;
   const bool coset = kind == NttKind::kCosetForward || kind == NttKind::kCosetInverse;
   const HostTables t(log_n, shape.tile_log, coset, inverse, g);
@@ -149,7 +165,7 @@ void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind 
         twiddles[pt.offset[i] + e] = ntt::pass_twiddle_entry(pt.passes[i], ntt::powers_at(level, log_n), e);
     in.pass_twiddles = twiddles.data();
   }
-  simulate(ntt::make_schedule(in, shape), rng);
+  simulate(ntt::make_schedule(in, shape), rng, v.fp64_split, count);
 }
 
 std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
@@ -160,13 +176,14 @@ std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
 
 // The simulated kernels against the CPU backend, vector by vector.
 void check_against_cpu(Backend& cpu, uint32_t log_n, size_t batch, NttKind kind,
-                       const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng) {
+                       const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng,
+                       SplitCount* count = nullptr) {
   const size_t n = size_t{1} << log_n;
   const Fr g = field_random<Fr>(rng);
   std::vector<Fr> data = random_vector(rng, n * batch);
   std::vector<Fr> want = data;
   for (size_t v = 0; v < batch; ++v) cpu.ntt(want.data() + v * n, n, kind, g);
-  simulated_ntt(data, log_n, batch, kind, g, shape, v, rng);
+  simulated_ntt(data, log_n, batch, kind, g, shape, v, rng, count);
   const std::string what = std::string(ntt_kind_name(kind)) + " 2^" + std::to_string(log_n) +
                            " batch " + std::to_string(batch) + " " + describe(shape) + " " +
                            v.name();
@@ -374,6 +391,37 @@ TEST(NttSim, RandomCases) {
     const Variant& v = kVariants[rng() % std::size(kVariants)];
     check_against_cpu(*cpu, log_n, batch, kind, s, v, rng);
     if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+// The FP64 split (NttDriverConfig::fp64_split): the products of half the warps through
+// mont52::mul_r256, on the host as on the device. Shapes with more than 128 threads put both
+// kinds of warp in one tile; small ones alternate by tile. Every kind, one tile and several
+// passes, both ways back to natural order; both kinds of thread must have run.
+TEST(NttSim, Fp64SplitMatchesCpuBackend) {
+  auto rng = testing::seeded_rng();
+  auto cpu = make_cpu_backend({1});
+  auto shape = [](uint32_t tile_log, uint32_t threads, uint32_t min_cols) {
+    ntt::Shape s;
+    s.tile_log = tile_log;
+    s.threads = threads;
+    s.min_columns_log = min_cols;
+    return s;
+  };
+  const ntt::Shape shapes[] = {ntt::Shape{}, shape(9, 256, 1), shape(10, 300, 2), shape(4, 8, 2),
+                               shape(3, 3, 1)};
+  for (const ntt::Shape& s : shapes) {
+    SplitCount count;
+    for (uint32_t log_n = 1; log_n <= 13; ++log_n) {
+      if (log_n > 10 && s.tile_log < 4) continue;
+      for (NttKind kind : kKinds) {
+        const Variant v{log_n % 2 == 0, kind != NttKind::kInverse, true};
+        check_against_cpu(*cpu, log_n, log_n > 11 ? 1 : 1 + rng() % 3, kind, s, v, rng, &count);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+    EXPECT_GT(count.fp64, 0u) << describe(s);
+    EXPECT_GT(count.integer, 0u) << describe(s);
   }
 }
 
