@@ -340,6 +340,7 @@ AB_PAIRS=(
   "g2_msm_tables_2^20|g2_msm_2^20|G2 MSM 2^20: point tables vs plain points"
   "g2_msm_tables_2^20|g1_msm_tables_2^20|G2 vs G1 MSM 2^20, point tables (target <= 3)"
   "groth16_resident_2^20|groth16_resident_no_tables_2^20|Groth16 2^20, key resident: MSM point tables vs none"
+  "groth16_resident_fp64_2^20|groth16_resident_2^20|Groth16 2^20, key resident: G1 MSMs and NTTs with FP64 products (fp64_products) vs without (target 50 ms)"
   "g1_msm_capped_regs_2^20|g1_msm_2^20|G1 MSM 2^20: accumulation at 4 blocks per SM (128 registers) vs 3"
   "g2_msm_capped_regs_2^20|g2_msm_2^20|G2 MSM 2^20: accumulation at 3 blocks per SM (168 registers, spills) vs 2"
   "g1_msm_f64_2^20|g1_msm_2^20|G1 MSM 2^20: Fq as 52-bit limbs with FP64 products (Fp52) vs 32-bit limbs and IMAD"

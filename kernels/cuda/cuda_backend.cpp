@@ -167,15 +167,18 @@ class DeviceRows final : public ResidentRows {
 class CudaBackend final : public Backend {
  public:
   // nccl: the group of a split backend's GPUs, shared by its parts, or null.
-  CudaBackend(const GpuInfo& info, int device, unsigned msm_tables, std::shared_ptr<NcclGroup> nccl = nullptr)
-      : name_("cuda (" + info.name + (nccl ? ", NCCL" : "") + ")"),
+  CudaBackend(const GpuInfo& info, int device, const CudaBackendConfig& cfg,
+              std::shared_ptr<NcclGroup> nccl = nullptr)
+      : name_("cuda (" + info.name + (nccl ? ", NCCL" : "") + (cfg.fp64_products ? ", FP64 products" : "") + ")"),
         device_(device),
-        msm_tables_(msm_tables),
+        msm_tables_(cfg.msm_tables),
         nccl_(std::move(nccl)),
-        msm_(device),
+        msm_(device, msm_config(cfg)),
         msm_g2_side_(device) {
     ZK_CUDA_CHECK(cudaSetDevice(device));
-    ntt_ = std::make_unique<NttDriver>();
+    NttDriverConfig ntt_cfg;
+    ntt_cfg.fp64_split = cfg.fp64_products;
+    ntt_ = std::make_unique<NttDriver>(ntt_cfg);
   }
 
   std::string name() const override { return name_; }
@@ -369,6 +372,12 @@ class CudaBackend final : public Backend {
     return d && d->device() == device_ ? d->device_data() : p.host();
   }
 
+  static MsmConfig msm_config(const CudaBackendConfig& cfg) {
+    MsmConfig m;
+    m.g1_fp64_products = cfg.fp64_products;
+    return m;
+  }
+
   std::string name_;
   int device_;
   unsigned msm_tables_;  // CudaBackendConfig::msm_tables
@@ -416,7 +425,7 @@ std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::st
     }
 #endif
     std::vector<std::unique_ptr<Backend>> parts;
-    for (const auto& [info, d] : usable) parts.push_back(std::make_unique<CudaBackend>(info, d, cfg.msm_tables, nccl));
+    for (const auto& [info, d] : usable) parts.push_back(std::make_unique<CudaBackend>(info, d, cfg, nccl));
     return make_split_backend(std::move(parts));
   }
   const GpuInfo info = probe_gpu(cfg.device);
@@ -424,7 +433,7 @@ std::unique_ptr<Backend> make_cuda_backend(const CudaBackendConfig& cfg, std::st
     if (why_not) *why_not = info.reason;
     return nullptr;
   }
-  return std::make_unique<CudaBackend>(info, cfg.device, cfg.msm_tables);
+  return std::make_unique<CudaBackend>(info, cfg.device, cfg);
 }
 
 }  // namespace zkinfer::gpu

@@ -24,6 +24,11 @@ struct CudaBackendConfig {
   // most 1/16 of the device's memory and leaves at least a quarter of it free; where two tables
   // do not fit, or allocating them fails, the array is kept without.
   unsigned msm_tables = 0;
+  // Part of the field products on the FP64 pipe beside the integer multiply-adds: G1 MSMs with
+  // MsmConfig::g1_fp64_products, NTTs with NttDriverConfig::fp64_split. An experiment, off until
+  // a GPU measures it faster (bench_gpu_groth16's groth16_resident_fp64 rows); proofs are the
+  // same either way.
+  bool fp64_products = false;
 };
 
 // The backend on `device` (or on every usable GPU), or nullptr with `why_not` set ("no usable

@@ -46,6 +46,11 @@ struct MsmConfig {
   // the call plus what the driver already holds, less a reserve of 1/32 of the device.
   size_t memory_limit_bytes = 0;
   msm::Tuning tuning{};
+  // Every G1 MSM (msm_g1, with or without point tables) through msm_g1_hybrid's kernels: some of
+  // Fq's products on the FP64 pipe, the rest on the integer multiply-adds. An experiment, off
+  // until a GPU measures it faster (bench_gpu_msm's g1_msm_hybrid rows, bench_gpu_groth16's
+  // groth16_resident_fp64 rows); the results are the same either way.
+  bool g1_fp64_products = false;
 };
 
 class MsmDriver {
@@ -89,8 +94,11 @@ class MsmDriver {
 
   // msm_g1 with some of Fq's products (those the XYZZ formulas pass to mul_fp64) on the FP64
   // pipe and the rest on the integer multiply-adds (msm::G1CurveHybrid): the same inputs,
-  // result and errors. An experiment: bench_gpu_msm's g1_msm_hybrid rows measure it.
+  // result and errors, with or without point tables (precompute_g1 fills them for both). An
+  // experiment: bench_gpu_msm's g1_msm_hybrid rows measure it; MsmConfig::g1_fp64_products
+  // sends every msm_g1 here.
   void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
+  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
 
   // The same chosen by the points' curve, for code templated on it.
   void msm(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) { msm_g1(out, scalars, points, n); }

@@ -14,4 +14,11 @@ void MsmDriver::msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine
   std::memcpy(&out, &r, sizeof out);
 }
 
+void MsmDriver::msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n,
+                              const MsmTables& t) {
+  using C = msm::G1CurveHybrid;
+  const Jacobian<C> r = impl_->run<C>(scalars, reinterpret_cast<const Affine<C>*>(table), n, &t);
+  std::memcpy(&out, &r, sizeof out);
+}
+
 }  // namespace zkinfer::gpu

@@ -148,6 +148,26 @@ TEST_F(GpuGroth16, ProofsVerify) {
   EXPECT_FALSE(verify(shared().vk, public_signals(key(), bad), prove(rk, bad, cuda())));
 }
 
+// CudaBackendConfig::fp64_products (G1 MSMs and NTTs with part of their products on the FP64
+// pipe): h and the MSMs of a resident key (point tables included) equal the CPU's, and proofs
+// verify.
+TEST_F(GpuGroth16, Fp64ProductsEqualCpu) {
+  gpu::CudaBackendConfig cfg;
+  cfg.fp64_products = true;
+  std::string why;
+  const auto fp64 = gpu::make_cuda_backend(cfg, &why);
+  ASSERT_TRUE(fp64) << why;
+  EXPECT_NE(fp64->name().find("FP64 products"), std::string::npos) << fp64->name();
+  ResidentKey rk(key(), *fp64);
+  for (const auto& w : witnesses()) {
+    const auto h = compute_h(key(), w, cpu());
+    EXPECT_EQ(compute_h(key(), w, *fp64), h);
+    expect_same_msms(compute_msms(rk, w, h, *fp64), compute_msms(key(), w, h, cpu()), "resident key, FP64 products");
+    std::string bad;
+    EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, *fp64), &bad)) << bad;
+  }
+}
+
 TEST_F(GpuGroth16, ResidentKeysAcrossBackends) {
   // Made by the CPU backend (host views) and used by CUDA, and the other way round.
   const auto w = witnesses()[2];

@@ -147,6 +147,32 @@ TEST(GpuMsmF64, G1WithFp64ProductsMatchesCpu) {
   }
 }
 
+// MsmConfig::g1_fp64_products sends every msm_g1 through the hybrid kernels: plain points (device
+// and host inputs) and point tables, against the CPU.
+TEST(GpuMsmF64, ConfigSendsEveryG1MsmToTheHybrid) {
+  ZK_SKIP_WITHOUT_GPU();
+  auto rng = testing::seeded_rng();
+  const size_t n = std::min<size_t>(size_cap(), 20011);
+  MsmConfig cfg;
+  cfg.g1_fp64_products = true;
+  MsmDriver d(0, cfg);
+  const auto p = make_points<G1Curve>(rng, n);
+  const std::vector<Fr> s = skewed_scalars(rng, n);
+  const G1Jacobian want = cpu_msm(s, p);
+  G1Jacobian got;
+  d.msm_g1(got, s.data(), p.data(), n);
+  EXPECT_TRUE(got == want) << "host inputs";
+  DeviceBuffer<Fr> ds(s);
+  const gpu::MsmTables t{13, gpu::msm::make_layout(13, 3).tables, n};
+  DeviceBuffer<G1Affine> table(t.points());
+  ASSERT_EQ(cudaMemcpy(table.data(), p.data(), n * sizeof(G1Affine), cudaMemcpyHostToDevice), cudaSuccess);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  d.precompute_g1(table.data(), n, t);
+  d.msm_g1(got, ds.data(), table.data(), n, t);
+  EXPECT_EQ(d.last_run().tables, t.tables);
+  EXPECT_TRUE(got == want) << "device scalars, " << t.tables << " point tables";
+}
+
 TYPED_TEST(GpuMsm, SkewedZeroOneAndMinusOneScalars) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
