@@ -220,8 +220,9 @@ inline ShoupTwiddle shoup_twiddle(const Fr& t) {
 // The FP64 split (NttDriverConfig::fp64_split, an experiment): the products of some warps run on
 // the FP64 pipe (mont52::mul_r256, the same canonical result) while the others keep the integer
 // multiply-adds, so both pipes work at once. Which warps: thread bit 7 (warps 4-7 of each eight)
-// flipped on odd tiles. Warp w issues from scheduler w mod 4, so each scheduler holds warps of
-// both kinds; blocks of four warps or fewer alternate by tile instead.
+// flipped on odd tiles. Assuming an SM hands warp w of a block to its scheduler w mod 4 (as
+// microbenchmarks of recent NVIDIA chips report), each scheduler then holds warps of both
+// kinds; blocks of four warps or fewer alternate by tile instead.
 ZK_HDI bool fp64_warp(uint32_t tid, uint64_t tile) { return ((tid >> 7) ^ uint32_t(tile)) & 1u; }
 
 // a * b (both below p), on the FP64 pipe where `fp64` says so.
