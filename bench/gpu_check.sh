@@ -323,6 +323,8 @@ AB_PAIRS=(
   "fq_mul_f64_words_chain_ilp4|fq_mul_chain_ilp4|Fq product on the FP64 pipe in Fp's words (mont52::mul_r256, split and join each) vs mont32"
   "fq_mul_hybrid_pair_chain_ilp2|fq_mul_chain_ilp4|Fq products, half on each pipe (mont32 + mont52::mul_r256) vs all mont32 (same count)"
   "fq_mul_hybrid_pair_chain_ilp2|fq_mul_f64_words_chain_ilp4|Fq products, half on each pipe vs all mont52::mul_r256 (same count)"
+  "fr_mul_warp_split_chain_ilp4|fr_mul_chain_ilp4|Fr products, half the warps on the FP64 pipe (the NTT's fp64_split) vs all mont32 (same count)"
+  "fr_mul_warp_split_chain_ilp4|fr_mul_f64_words_chain_ilp4|Fr products, half the warps on the FP64 pipe vs all mont52::mul_r256 (same count)"
   "fq2_mul_sub_mul_chain_ilp4|fq2_mul_sub_mul_as_written_chain_ilp4|Fq2 a b - x y: two reductions vs two products and a subtraction (G2 formulas)"
   "ntt_sweep_t11_th256_mc2_forward_2^20|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^20|NTT 2^20: scratch + twiddle tables vs reordering pass + computed twiddles"
   "ntt_sweep_t11_th256_mc2_forward_2^24|ntt_sweep_t11_th256_mc2_reorder_computed_forward_2^24|NTT 2^24: scratch + twiddle tables vs reordering pass + computed twiddles"

@@ -4,7 +4,8 @@
 // products with lazy reduction against three reduced products; the dedicated Fq square against
 // the product x * x; Karatsuba products (Fr, Fq, Fq2) against the schoolbook ones; Fr
 // products by a factor fixed per thread (Shoup) against Montgomery products; and Fr and Fq
-// products on the FP64 pipe (mont52.h) against the integer multiply-add ones.
+// products on the FP64 pipe (mont52.h) against the integer multiply-add ones, alone and split
+// with them (within a thread, and by warp as the NTT's FP64 split does).
 // Every measurement checks a sample of its outputs against the host implementation.
 //
 //   bench_gpu_field [--out results.json] [--reps 21] [--warmup 3] [--quick]
@@ -18,6 +19,7 @@
 #include "cuda/check.h"
 #include "cuda/device.h"
 #include "cuda/field_ops.h"
+#include "cuda/ntt_steps.h"
 #include "zkinfer/ff/mont52.h"
 
 namespace zkinfer::bench {
@@ -167,6 +169,22 @@ struct MultiplyF64Words : AsIs {
     F r;
     mont52::mul_r256<typename F::Params>(r.v, x.v, m.v);
     return r;
+  }
+  template <class F>
+  static F host(const F& x, const F& m) {
+    return x * m;
+  }
+};
+
+// Products split between the pipes by warp, as the NTT's FP64 split does (ntt::fp64_warp, which
+// picks the warps here too): half the warps multiply with mont52::mul_r256, the others with Fp's
+// product. Against fr_mul_chain_ilp4 (the same products): whether warps of both kinds on one
+// scheduler overlap, when no thread mixes the two.
+struct MultiplyWarpSplit : AsIs {
+  template <class F>
+  static __device__ __forceinline__ F apply(const F& x, const F& m) {
+    if (gpu::ntt::fp64_warp(threadIdx.x, blockIdx.x)) return MultiplyF64Words::apply(x, m);
+    return x * m;
   }
   template <class F>
   static F host(const F& x, const F& m) {
@@ -359,6 +377,8 @@ int run(int argc, char** argv) {
   rs.push_back(chain<Fq, 4, MultiplyF64<Fq>>("fq_mul_f64_chain_ilp4", "Fq mul", g, o, rng));
   rs.push_back(chain<Fq, 4, MultiplyF64Words>("fq_mul_f64_words_chain_ilp4", "Fq mul", g, o, rng));
   rs.push_back(chain<FqHybridPair, 2>("fq_mul_hybrid_pair_chain_ilp2", "Fq mul pair", g, o, rng));
+  rs.push_back(chain<Fr, 4, MultiplyWarpSplit>("fr_mul_warp_split_chain_ilp4", "Fr mul", g, o, rng));
+  rs.push_back(chain<Fr, 4, MultiplyF64Words>("fr_mul_f64_words_chain_ilp4", "Fr mul", g, o, rng));
   // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
   rs.push_back(chain<Fq, 4, Square<true>>("fq_sqr_dedicated_chain_ilp4", "Fq sqr", g, o, rng));
   rs.push_back(chain<Fq, 4, Square<false>>("fq_sqr_as_product_chain_ilp4", "Fq sqr", g, o, rng));
