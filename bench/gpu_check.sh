@@ -347,6 +347,8 @@ AB_PAIRS=(
   "g2_msm_capped_regs_2^20|g2_msm_2^20|G2 MSM 2^20: accumulation at 3 blocks per SM (168 registers, spills) vs 2"
   "g1_msm_f64_2^20|g1_msm_2^20|G1 MSM 2^20: Fq as 52-bit limbs with FP64 products (Fp52) vs 32-bit limbs and IMAD"
   "g1_msm_hybrid_2^20|g1_msm_2^20|G1 MSM 2^20: Fq products split between IMAD and the FP64 pipe (mul_fp64) vs IMAD only"
+  "g1_msm_hybrid3_2^20|g1_msm_2^20|G1 MSM 2^20: 3 of a mixed addition's 10 products on the FP64 pipe vs IMAD only"
+  "g1_msm_hybrid5_2^20|g1_msm_2^20|G1 MSM 2^20: 5 of a mixed addition's 10 products on the FP64 pipe vs IMAD only"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
 )

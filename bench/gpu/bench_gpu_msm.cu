@@ -11,7 +11,8 @@
 // The *_capped_regs rows run the accumulation kernels with their registers capped for one more
 // block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows.
 // g1_msm_f64_2^20 runs G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64, fp52.h),
-// g1_msm_hybrid_2^20 with Fq's products split between the pipes (msm_g1_hybrid).
+// g1_msm_hybrid_2^20 with Fq's products split between the pipes (msm_g1_hybrid; hybrid3 and
+// hybrid5: 3 and 5 of a mixed addition's 10 products on the FP64 pipe instead of the model's 4).
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -184,14 +185,19 @@ DeviceBuffer<Affine<C>> make_tables(gpu::MsmDriver& d, const gpu::MsmTables& t, 
   return table;
 }
 
-// The G1 entry points: msm_g1, and the FP64 experiments msm_g1_f64 and msm_g1_hybrid.
-enum class G1Path { plain, f64, hybrid };
+// The G1 entry points: msm_g1, and the FP64 experiments msm_g1_f64 and msm_g1_hybrid (with its
+// three splits).
+enum class G1Path { plain, f64, hybrid, hybrid3, hybrid5 };
 G1Jacobian run_g1(gpu::MsmDriver& d, G1Path path, const Fr* s, const G1Affine* p, size_t n) {
   G1Jacobian r;
   if (path == G1Path::f64)
     d.msm_g1_f64(r, s, p, n);
   else if (path == G1Path::hybrid)
     d.msm_g1_hybrid(r, s, p, n);
+  else if (path == G1Path::hybrid3)
+    d.msm_g1_hybrid(r, s, p, n, gpu::MsmDriver::Fp64Split::kFewer);
+  else if (path == G1Path::hybrid5)
+    d.msm_g1_hybrid(r, s, p, n, gpu::MsmDriver::Fp64Split::kMore);
   else
     d.msm_g1(r, s, p, n);
   return r;
@@ -535,6 +541,8 @@ int run(int argc, char** argv) {
   b.capped<G2Curve>("g2_msm_capped_regs", o.quick ? 16 : 20, rng);
   b.fp64_variant("g1_msm_f64", G1Path::f64, o.quick ? 16 : 20, rng);
   b.fp64_variant("g1_msm_hybrid", G1Path::hybrid, o.quick ? 16 : 20, rng);
+  b.fp64_variant("g1_msm_hybrid3", G1Path::hybrid3, o.quick ? 16 : 20, rng);
+  b.fp64_variant("g1_msm_hybrid5", G1Path::hybrid5, o.quick ? 16 : 20, rng);
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
     return logs;

@@ -142,18 +142,37 @@ struct G1CurveF64 {
   ZK_HDI static Field b() { return Field::from_u64(bn254::kG1B); }
 };
 
-// G1 with Fq's products split between the pipes: Fp's product (integer multiply-adds) and, where
-// the XYZZ formulas call mul_fp64 (6 of the 14 products of a full addition, 4 of the 10 of a
-// mixed one), the same product on the FP64 pipe (mont52::mul_r256). Fq's words and Montgomery
-// form, so points and sums have G1Curve's layout and MsmDriver::msm_g1_hybrid reinterprets the
-// arrays. An experiment: bench_gpu_msm's g1_msm_hybrid rows against g1_msm.
+// G1 with Fq's products split between the pipes: Fp's product (integer multiply-adds) and, at
+// the XYZZ formulas' sites in the mask (ec/point.h, Fp64Site), the same product on the FP64 pipe
+// (mont52::mul_r256). Fq's words and Montgomery form, so points and sums have G1Curve's layout
+// and MsmDriver::msm_g1_hybrid reinterprets the arrays. An experiment: bench_gpu_msm's
+// g1_msm_hybrid rows against g1_msm.
+// The sites of the pipe model (bench/results/gpu-compile-2026-11-26-sm90-no-gpu.md): 4 of a
+// mixed addition's 10 products (u2, p^2, x p^2, zz p^2) and 6 of a full addition's 14.
+inline constexpr uint32_t kFp64SitesModel =
+    fp64_site_mask(Fp64Site::kMaddU2, Fp64Site::kMaddPP, Fp64Site::kMaddQ, Fp64Site::kMaddZZ,
+                   Fp64Site::kAddU1, Fp64Site::kAddS1, Fp64Site::kAddPP, Fp64Site::kAddQ,
+                   Fp64Site::kAddZZ, Fp64Site::kAddZZZ);
+// Around it, so one GPU run brackets the model: 3 of 10 (p^2 back on the multiply-adds) and 5 of
+// 10 (s2 too); full additions (the carry levels) 5 and 7 of 14.
+inline constexpr uint32_t kFp64SitesFewer =
+    fp64_site_mask(Fp64Site::kMaddU2, Fp64Site::kMaddQ, Fp64Site::kMaddZZ, Fp64Site::kAddU1,
+                   Fp64Site::kAddS1, Fp64Site::kAddQ, Fp64Site::kAddZZ, Fp64Site::kAddZZZ);
+inline constexpr uint32_t kFp64SitesMore = kFp64SitesModel | fp64_site_mask(Fp64Site::kMaddS2, Fp64Site::kAddU2);
+static_assert(std::popcount(kFp64SitesModel) == 10 && std::popcount(kFp64SitesFewer) == 8 &&
+              std::popcount(kFp64SitesMore) == 12);
+
+template <uint32_t kSites>
 struct FqParamsHybrid : bn254::FqParams {
   static constexpr bool fp64_products = true;
+  static constexpr uint32_t fp64_sites = kSites;
 };
-struct G1CurveHybrid {
-  using Field = Fp<FqParamsHybrid>;
+template <uint32_t kSites = kFp64SitesModel>
+struct G1CurveHybridSites {
+  using Field = Fp<FqParamsHybrid<kSites>>;
   ZK_HDI static constexpr Field b() { return Field::from_u64(bn254::kG1B); }
 };
+using G1CurveHybrid = G1CurveHybridSites<>;
 static_assert(sizeof(Affine<G1CurveHybrid>) == sizeof(G1Affine) &&
               sizeof(Xyzz<G1CurveHybrid>) == sizeof(Xyzz<G1Curve>));
 

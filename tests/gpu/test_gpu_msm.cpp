@@ -143,6 +143,10 @@ TEST(GpuMsmF64, G1WithFp64ProductsMatchesCpu) {
       EXPECT_TRUE(got == want) << "hybrid, device inputs, n=" << n << (skewed ? ", skewed" : "");
       d.msm_g1_hybrid(got, s.data(), p.data(), n);
       EXPECT_TRUE(got == want) << "hybrid, host inputs, n=" << n << (skewed ? ", skewed" : "");
+      d.msm_g1_hybrid(got, ds.data(), dp.data(), n, MsmDriver::Fp64Split::kFewer);
+      EXPECT_TRUE(got == want) << "hybrid, fewer FP64 products, n=" << n << (skewed ? ", skewed" : "");
+      d.msm_g1_hybrid(got, ds.data(), dp.data(), n, MsmDriver::Fp64Split::kMore);
+      EXPECT_TRUE(got == want) << "hybrid, more FP64 products, n=" << n << (skewed ? ", skewed" : "");
     }
   }
 }

@@ -278,12 +278,13 @@ TEST(MsmGpuSimF64, G1WithFp52LimbsMatchesCpu) {
   EXPECT_TRUE(run_plan(plan_for<F64>(n, {}), std::vector<Fr>(n, Fr::zero()), pf.data(), rng).is_infinity());
 }
 
-// G1 with Fq's products split between the pipes (msm::G1CurveHybrid: mul_fp64 is
-// mont52::mul_r256 on the host too): the steps over G1's arrays reinterpreted, as
-// MsmDriver::msm_g1_hybrid does, give the CPU's sums.
-TEST(MsmGpuSimF64, G1HybridProductsMatchCpu) {
-  using H = msm::G1CurveHybrid;
-  auto rng = testing::seeded_rng();
+// G1 with Fq's products split between the pipes (msm::G1CurveHybridSites: mul_fp64 is
+// mont52::mul_r256 on the host too), for each split MsmDriver::msm_g1_hybrid offers: the steps
+// over G1's arrays reinterpreted, as the driver does, give the CPU's sums.
+template <uint32_t kSites>
+void check_hybrid(const char* what, std::mt19937_64& rng) {
+  using H = msm::G1CurveHybridSites<kSites>;
+  SCOPED_TRACE(what);
   const size_t n = 1501;
   const auto p = special_g1_points(rng, n);
   const auto* ph = reinterpret_cast<const Affine<H>*>(p.data());
@@ -296,6 +297,13 @@ TEST(MsmGpuSimF64, G1HybridProductsMatchCpu) {
     EXPECT_TRUE(g.is_on_curve());
     EXPECT_TRUE(g == reference(s, p));
   }
+}
+
+TEST(MsmGpuSimF64, G1HybridProductsMatchCpu) {
+  auto rng = testing::seeded_rng();
+  check_hybrid<msm::kFp64SitesModel>("the model's sites", rng);
+  check_hybrid<msm::kFp64SitesFewer>("fewer sites", rng);
+  check_hybrid<msm::kFp64SitesMore>("more sites", rng);
 }
 
 TYPED_TEST(MsmGpuSim, ZeroScalarsAndEmptyInputGiveInfinity) {

@@ -25,8 +25,9 @@ struct FpConsts;
 
 // Params with `static constexpr bool fp64_products = true` give Fp a second product, mul_fp64:
 // the same result computed on the FP64 pipe (mont52::mul_r256, host and device), which the curve
-// formulas use for some of their products so the integer multiply-adds and the FP64 pipe both
-// have work (gpu::msm::G1CurveHybrid, an experiment). Fp's operator* is the same for all params.
+// formulas use for the products their `fp64_sites` mask names (ec/point.h) so the integer
+// multiply-adds and the FP64 pipe both have work (gpu::msm::G1CurveHybrid, an experiment).
+// Fp's operator* is the same for all params.
 template <class P>
 inline constexpr bool kFp64Products = requires { requires P::fp64_products; };
 
