@@ -6,11 +6,11 @@
 // median of several timed proofs, each proof verified (outside the timing). Beside it, the same
 // proof with the key resident without MSM point tables (CudaBackendConfig::msm_tables = 1) and
 // with part of the field products on the FP64 pipe (CudaBackendConfig::fp64_products, an
-// experiment: groth16_resident_fp64), the proof with the key read from host memory each time (the cost a resident key saves), and at the
-// smallest size the CPU backend for a side-by-side ratio, the H step's device parts timed
-// apart, and the five MSMs as one set of jobs (G2 beside G1) against one after another. The
-// witness is the chain's for a random
-// x_0: full-width values, the MSMs' worst case. Timing is host wall-clock around prove().
+// experiment: groth16_resident_fp64), the proof with the key read from host memory each time
+// (the cost a resident key saves), and at the smallest size the CPU backend for a side-by-side
+// ratio, the H step's device parts timed apart, and the five MSMs as one set of jobs (G2 beside
+// G1) against one after another. The witness is the chain's for a random x_0: full-width
+// values, the MSMs' worst case. Timing is host wall-clock around prove().
 // Sizes whose estimated time would pass the budget (ZKINFER_GPU_BENCH_BUDGET_S, which
 // bench/gpu_check.sh sets, else 220 s) are skipped and listed.
 //

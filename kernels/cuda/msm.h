@@ -96,11 +96,12 @@ class MsmDriver {
   // pipe and the rest on the integer multiply-adds (msm::G1CurveHybrid): the same inputs,
   // result and errors, with or without point tables (precompute_g1 fills them for both). An
   // experiment: bench_gpu_msm's g1_msm_hybrid rows measure it; MsmConfig::g1_fp64_products
-  // sends every msm_g1 here. `split` picks the products (msm_steps.h): the pipe model's 4 of a
-  // mixed addition's 10, or 3 or 5 of them (g1_msm_hybrid3 / hybrid5 rows).
+  // sends every msm_g1 here. The products are the pipe model's 4 of a mixed addition's 10
+  // (msm_steps.h); with `split`, 3 or 5 of them instead (g1_msm_hybrid3 / hybrid5 rows; their
+  // kernels are in msm_g1_hybrid_sites.cu, linked only into programs that call this overload).
   enum class Fp64Split { kModel, kFewer, kMore };
-  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n,
-                     Fp64Split split = Fp64Split::kModel);
+  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
+  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n, Fp64Split split);
   void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
 
   // The same chosen by the points' curve, for code templated on it.

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -355,6 +356,16 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   last.reduce_ms = ev.ms(t_batch.back(), t_end);
   last.device_ms = ev.ms(t_start, t_end);
   return result;
+}
+
+// The G1 MSM over msm::G1CurveHybridSites<kSites>, on G1's arrays (the same layout).
+template <uint32_t kSites>
+void MsmDriver::run_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n,
+                           const MsmTables* tables) {
+  using C = msm::G1CurveHybridSites<kSites>;
+  static_assert(sizeof(Affine<C>) == sizeof(G1Affine) && sizeof(Jacobian<C>) == sizeof(G1Jacobian));
+  const Jacobian<C> r = impl_->run<C>(scalars, reinterpret_cast<const Affine<C>*>(points), n, tables);
+  std::memcpy(&out, &r, sizeof out);
 }
 
 }  // namespace zkinfer::gpu

@@ -29,6 +29,14 @@ namespace ntt = gpu::ntt;
 constexpr NttKind kKinds[] = {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
                               NttKind::kCosetInverse};
 
+ntt::Shape shape(uint32_t tile_log, uint32_t threads, uint32_t min_columns_log) {
+  ntt::Shape s;
+  s.tile_log = tile_log;
+  s.threads = threads;
+  s.min_columns_log = min_columns_log;
+  return s;
+}
+
 std::string describe(const ntt::Shape& s) {
   return "tile_log=" + std::to_string(s.tile_log) + " threads=" + std::to_string(s.threads) +
          " min_columns_log=" + std::to_string(s.min_columns_log);
@@ -344,13 +352,6 @@ TEST(NttSim, MatchesCpuBackend) {
   auto rng = testing::seeded_rng();
   auto cpu = make_cpu_backend({1});
   std::vector<ntt::Shape> shapes;
-  auto shape = [](uint32_t tile_log, uint32_t threads, uint32_t min_cols) {
-    ntt::Shape s;
-    s.tile_log = tile_log;
-    s.threads = threads;
-    s.min_columns_log = min_cols;
-    return s;
-  };
   shapes.push_back(ntt::Shape{});  // the default: one fused pass up to 2^11
   shapes.push_back(shape(1, 1, 0));
   shapes.push_back(shape(2, 2, 1));
@@ -401,13 +402,6 @@ TEST(NttSim, RandomCases) {
 TEST(NttSim, Fp64SplitMatchesCpuBackend) {
   auto rng = testing::seeded_rng();
   auto cpu = make_cpu_backend({1});
-  auto shape = [](uint32_t tile_log, uint32_t threads, uint32_t min_cols) {
-    ntt::Shape s;
-    s.tile_log = tile_log;
-    s.threads = threads;
-    s.min_columns_log = min_cols;
-    return s;
-  };
   const ntt::Shape shapes[] = {ntt::Shape{}, shape(9, 256, 1), shape(10, 300, 2), shape(4, 8, 2),
                                shape(3, 3, 1)};
   for (const ntt::Shape& s : shapes) {
