@@ -140,7 +140,7 @@ class MsmDriver {
 
  private:
   struct Impl;
-  // msm_g1_hybrid over msm::G1CurveHybridSites<kSites> (msm_g1_hybrid.cu).
+  // msm_g1_hybrid over msm::G1CurveHybridSites<kSites> (defined in msm_driver.cuh).
   template <uint32_t kSites>
   void run_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n, const MsmTables* tables);
 
