@@ -73,13 +73,18 @@ struct AsIs : StoredForm {
   }
 };
 
-struct Multiply : AsIs {
-  template <class F>
-  static ZK_HDI F apply(const F& x, const F& m) {
-    return x * m;
-  }
+// Steps that compute the product x * m, however they do it on the device: the host check's
+// reference is Fp's product.
+struct ProductStep : AsIs {
   template <class F>
   static F host(const F& x, const F& m) {
+    return x * m;
+  }
+};
+
+struct Multiply : ProductStep {
+  template <class F>
+  static ZK_HDI F apply(const F& x, const F& m) {
     return x * m;
   }
 };
@@ -101,16 +106,12 @@ struct Square : AsIs {
 
 // Fr or Fq products through one level of Karatsuba and a separate reduction
 // (fp_device::mul_karatsuba): fewer limb products, more additions than Fp's operator*.
-struct MultiplyKaratsuba : AsIs {
+struct MultiplyKaratsuba : ProductStep {
   template <class F>
   static __device__ __forceinline__ F apply(const F& x, const F& m) {
     F r;
     fp_device::mul_karatsuba<typename F::Params>(r.v, x.v, m.v);
     return r;
-  }
-  template <class F>
-  static F host(const F& x, const F& m) {
-    return x * m;
   }
 };
 
@@ -163,16 +164,12 @@ struct MultiplyF64 {
 
 // The same products as Fp's drop-in (mont52::mul_r256): Fp's words in and out of every product,
 // split into limbs and joined back each time.
-struct MultiplyF64Words : AsIs {
+struct MultiplyF64Words : ProductStep {
   template <class F>
   static __device__ __forceinline__ F apply(const F& x, const F& m) {
     F r;
     mont52::mul_r256<typename F::Params>(r.v, x.v, m.v);
     return r;
-  }
-  template <class F>
-  static F host(const F& x, const F& m) {
-    return x * m;
   }
 };
 
@@ -180,14 +177,10 @@ struct MultiplyF64Words : AsIs {
 // picks the warps here too): half the warps multiply with mont52::mul_r256, the others with Fp's
 // product. Against fr_mul_chain_ilp4 (the same products): whether warps of both kinds on one
 // scheduler overlap, when no thread mixes the two.
-struct MultiplyWarpSplit : AsIs {
+struct MultiplyWarpSplit : ProductStep {
   template <class F>
   static __device__ __forceinline__ F apply(const F& x, const F& m) {
     if (gpu::ntt::fp64_warp(threadIdx.x, blockIdx.x)) return MultiplyF64Words::apply(x, m);
-    return x * m;
-  }
-  template <class F>
-  static F host(const F& x, const F& m) {
     return x * m;
   }
 };
