@@ -349,6 +349,8 @@ AB_PAIRS=(
   "g1_msm_hybrid_2^20|g1_msm_2^20|G1 MSM 2^20: Fq products split between IMAD and the FP64 pipe (mul_fp64) vs IMAD only"
   "g1_msm_hybrid3_2^20|g1_msm_2^20|G1 MSM 2^20: 3 of a mixed addition's 10 products on the FP64 pipe vs IMAD only"
   "g1_msm_hybrid5_2^20|g1_msm_2^20|G1 MSM 2^20: 5 of a mixed addition's 10 products on the FP64 pipe vs IMAD only"
+  "g1_msm_hybrid_tables_2^20|g1_msm_tables_2^20|G1 MSM 2^20, point tables: products split between IMAD and FP64 (fp64_products) vs IMAD only"
+  "g1_msm_hybrid_tables_2^20|g1_msm_2^20|G1 MSM 2^20: point tables and the FP64 split vs plain points, IMAD only (target 4 ms)"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
 )

@@ -277,6 +277,24 @@ class Bench {
                             make_case<G1Curve>(size_t{1} << lg, false, rng), false, path);
   }
 
+  // G1 over the point tables the driver plans, every product split as msm_g1_hybrid splits it
+  // (MsmConfig::g1_fp64_products): a proof's resident-key G1 MSM with
+  // CudaBackendConfig::fp64_products, against g1_msm_tables_2^lg and the 4 ms target.
+  void hybrid_tables(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+    const size_t n = size_t{1} << lg;
+    const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
+    if (seconds_since(t0_) > budget_s_) {
+      skipped_.push_back(name);
+      return;
+    }
+    const Case<G1Curve> cs = make_case<G1Curve>(n, false, rng);
+    gpu::MsmConfig cfg;
+    cfg.g1_fp64_products = true;
+    gpu::MsmDriver driver(0, cfg);
+    const gpu::MsmTables t = driver.plan_tables(n, sizeof(G1Affine), size_t{16} << 30);
+    measure_tables<G1Curve>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
+  }
+
   // One driver configuration over a case: checked, then timed (median of 5). path: which G1
   // entry point (G1 only).
   template <class C>
@@ -543,6 +561,7 @@ int run(int argc, char** argv) {
   b.fp64_variant("g1_msm_hybrid", G1Path::hybrid, o.quick ? 16 : 20, rng);
   b.fp64_variant("g1_msm_hybrid3", G1Path::hybrid3, o.quick ? 16 : 20, rng);
   b.fp64_variant("g1_msm_hybrid5", G1Path::hybrid5, o.quick ? 16 : 20, rng);
+  b.hybrid_tables("g1_msm_hybrid_tables", o.quick ? 16 : 20, rng);
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
     return logs;
