@@ -27,8 +27,9 @@
 #       ZKINFER_GPU_CLUSTER_PREBUILT=build-gpu-cluster.tar.xz bash bench/gpu_check.sh",
 #       carry=["build-gpu-prebuilt.tar.xz", "build-gpu-cluster.tar.xz"], timeout_s=600)
 # Then steps 2-3 are skipped and step 4 runs each test program directly (GoogleTest's counts).
-# Expected time on one H100 machine with 16 cores (estimated; not yet measured there): about 3
-# minutes: GoogleTest 20 s, build 1-2 min, tests, sanitizer and benchmarks under a minute each.
+# Measured with prebuilt programs (2026-11-26): 82 s on an H200 machine, 100 s on an H100 one
+# (tests 15-17 s, sanitizer 10-11 s, benchmarks 54-70 s), before the Nsight Compute profile and the
+# benchmark rows added since; building here instead adds GoogleTest (about 20 s) and the build.
 #
 # Environment: ZKINFER_GIT_COMMIT, recorded in the results (the device tool's copy has no .git);
 # ZKINFER_GPU_ARCH (default 90); ZKINFER_GPU_CHECK_PROJECT = auto (default), full or gpu-only;
@@ -37,7 +38,7 @@
 # this many seconds have passed, so the results are written inside the device tool's 10 minutes;
 # ZKINFER_GPU_PREBUILT, an archive from bench/gpu/prebuild.sh (see above), with
 # ZKINFER_GPU_CLUSTER_PREBUILT, its archive of the cluster programs (prebuild.sh says whether the
-# two together fit the device tool's 64 MiB of carried files: 39 MiB on 2026-11-27, so one call
+# two together fit the device tool's 64 MiB of carried files: 51 MiB on 2026-11-27, so one call
 # carries both; else one call each, or the cluster alone as bench/gpu/cluster_gpu.sh says), and
 # ZKINFER_GPU_TEST_TIMEOUT_S (default 300), the limit for each test program it runs;
 # ZKINFER_GPU_CHECK_DEADLINE_S (default 560): benchmarks that read ZKINFER_GPU_BENCH_BUDGET_S
