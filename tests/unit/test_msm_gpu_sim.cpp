@@ -339,6 +339,58 @@ TYPED_TEST(MsmGpuSim, RepeatedOppositeAndInfinitePoints) {
   expect_matches(uniform_scalars(rng, n), p, SimOptions{}, rng, "uniform");
 }
 
+// A bucket whose run spans several segments, with the part in its first segment summing to
+// infinity (P, -P, P, -P): the only carries left after the step that pairs carries are head
+// slots (a segment that is all one run carries its sum in its head slot). That step must still
+// flag them, or the carry levels return at once and the bucket is never stored.
+TYPED_TEST(MsmGpuSim, CarriesLeftOnlyInHeadSlotsReachTheCarryLevels) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = 64;
+  auto p = progression_points<C>(rng, n);
+  for (size_t i = 0; i < 4; ++i) p[i] = i % 2 ? -p[0] : p[0];
+  // Every scalar 1: one bucket, the points in index order; 16 segments of 4 on this plan.
+  const SimOptions o{2, 0, 0, tiny_tuning()};
+  ASSERT_EQ(plan_for<C>(n, o).first_segment(n), 4u);
+  expect_matches(std::vector<Fr>(n, Fr::one()), p, o, rng, "all one, a cancelling first segment");
+}
+
+// The carry levels' early return (method, step 3): with short runs the pairing step leaves no
+// carry, so no level writes anything (its output keys stay poisoned); with skewed scalars runs
+// span segments and the levels do run. Both agree with the CPU backend. The short runs come
+// from scalars below 2^47, four windows of 12 bits with 2048 buckets each for 3001 points: a
+// full-width scalar's top window holds 2 bits, so its few buckets would have long runs.
+TYPED_TEST(MsmGpuSim, CarryLevelsReturnAtOnceWhenNothingIsCarried) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = 3001;
+  const auto p = progression_points<C>(rng, n);
+  for (const bool skewed : {false, true}) {
+    SCOPED_TRACE(skewed ? "skewed" : "spread below 2^47");
+    std::vector<Fr> s = skewed_scalars(rng, n);
+    if (!skewed)
+      for (Fr& x : s) x = Fr::from_u64(rng() >> 17);
+    const msm::Plan plan = plan_for<C>(n, SimOptions{4, 12, 0, {}});
+    const size_t bytes = msm::arena_bytes(plan);
+    std::unique_ptr<unsigned char[], AlignedFree> arena(
+        static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
+    std::memset(arena.get(), 0xa5, bytes);
+    const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
+    SimExec ex(rng);
+    const Jacobian<C> got = msm::run(ex, plan, b, s.data(), p.data(), n);
+    EXPECT_TRUE(got == reference(s, p));
+    const uint32_t nnz = b.nnz[0], seg = plan.first_segment(nnz);
+    const size_t segs = (nnz + seg - 1) / seg;
+    ASSERT_GT(segs, 1u);  // there are carry levels
+    const size_t level1_segs = (2 * segs + plan.tuning.carry_segment - 1) / plan.tuning.carry_segment;
+    const uint32_t* level1_keys = b.carry_keys[1];  // written by every thread of a level that runs
+    const bool untouched = std::all_of(level1_keys, level1_keys + 2 * level1_segs,
+                                       [](uint32_t k) { return k == 0xa5a5a5a5u; });
+    EXPECT_EQ(b.nnz[1], skewed ? 1u : 0u);  // what the pairing step left
+    EXPECT_EQ(untouched, !skewed);
+  }
+}
+
 TYPED_TEST(MsmGpuSim, ForcedWindowWidths) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();

@@ -1,0 +1,150 @@
+// msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--seed S]: what the GPU MSM's carry
+// levels (kernels/cuda/msm_steps.h, method step 3) get to do on a device with N SMs (default
+// 132, an H100), for one MSM of 2^LOG2_N random points with uniform (or skewed, witness-like)
+// scalars. It runs the steps on the host, one thread after another, up to the end of the
+// accumulation, and prints per step the carries that are not at infinity and, per carry level,
+// whether it has work or returns at once. No GPU needed; 2^20 takes about ten seconds for G1.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "cuda/msm_steps.h"
+#include "msm_inputs.h"
+
+namespace zkinfer {
+namespace {
+
+namespace msm = gpu::msm;
+
+template <class C>
+size_t non_empty(const Xyzz<C>* v, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) k += !v[i].is_infinity();
+  return k;
+}
+
+// Runs each launch's threads in order and reports the carry steps.
+template <class C>
+struct CensusExec {
+  const uint32_t* flags = nullptr;  // the buffers' carry flags
+  unsigned level = 0;
+
+  template <class Step>
+  void launch(const Step& step, size_t threads) {
+    if constexpr (std::is_same_v<Step, msm::PairCarryStep<C>>) {
+      std::printf("level 0 left %zu carries (of %zu slots) not at infinity\n", non_empty(step.carry_vals, 2 * step.segs),
+                  2 * step.segs);
+      run(step, threads);
+      std::printf("the pairing step (%zu threads) left %zu\n", threads, non_empty(step.carry_vals, 2 * step.segs));
+    } else if constexpr (std::is_same_v<Step, msm::AccumulateStep<C, msm::CarrySource<C>>>) {
+      ++level;
+      const bool works = flags[level - 1] != 0;
+      std::printf("carry level %u: %zu threads, %zu entries, %zu not at infinity: %s\n", level, threads, step.count,
+                  works ? non_empty(step.src.vals, step.count) : size_t{0}, works ? "works" : "returns at once");
+      run(step, threads);
+    } else {
+      run(step, threads);
+    }
+  }
+  template <class Step, unsigned kBlocks>
+  void launch(const msm::MinBlocks<Step, kBlocks>& step, size_t threads) {
+    launch(static_cast<const Step&>(step), threads);
+  }
+  template <class Step>
+  static void run(const Step& step, size_t threads) {
+    for (size_t t = 0; t < threads; ++t) step(t);
+  }
+  unsigned sort_pairs(uint32_t* const keys[2], uint32_t* const vals[2], size_t m, unsigned) {
+    std::vector<uint32_t> idx(m);
+    std::iota(idx.begin(), idx.end(), 0u);
+    std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) { return keys[0][a] < keys[0][b]; });
+    for (size_t i = 0; i < m; ++i) {
+      keys[1][i] = keys[0][idx[i]];
+      vals[1][i] = vals[0][idx[i]];
+    }
+    return 1;
+  }
+  void zero(void* p, size_t bytes) { std::memset(p, 0, bytes); }
+  uint32_t read_u32(const uint32_t* p) { return *p; }
+  void first_level_queued() {}
+};
+
+struct Options {
+  unsigned log_n = 0;
+  unsigned sms = 132;
+  bool skewed = false;
+  bool g2 = false;
+  uint64_t seed = 1;
+};
+
+template <class C>
+int census(const Options& o) {
+  const size_t n = size_t{1} << o.log_n;
+  std::mt19937_64 rng(o.seed);
+  const std::vector<Affine<C>> points = testing::progression_points<C>(rng, n);
+  const std::vector<Fr> scalars = o.skewed ? testing::skewed_scalars(rng, n) : testing::uniform_scalars(rng, n);
+  msm::PlanRequest r;
+  r.n = n;
+  r.sm_count = o.sms;
+  r.point_bytes = sizeof(Affine<C>);
+  r.xyzz_bytes = sizeof(Xyzz<C>);
+  const msm::Plan p = msm::make_plan(r);
+  std::printf("%s, 2^%u points, %s scalars, %u SMs: window %u bits, %u windows of %u buckets\n",
+              std::is_same_v<C, G1Curve> ? "G1" : "G2", o.log_n, o.skewed ? "skewed" : "uniform", o.sms, p.layout.c,
+              p.layout.digit_windows, p.layout.buckets);
+  const size_t bytes = msm::arena_bytes(p);
+  std::unique_ptr<unsigned char[], void (*)(unsigned char*)> arena(
+      static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))),
+      [](unsigned char* q) { ::operator delete[](q, std::align_val_t(msm::kAlign)); });
+  const msm::Buffers<C> b = msm::carve<C>(p, arena.get());
+  CensusExec<C> ex;
+  ex.flags = b.nnz + 1;
+  msm::clear_buckets(ex, p, b);
+  const unsigned cur = msm::sort_batch(ex, p, b, scalars.data(), n);
+  const uint32_t nnz = *b.nnz, seg = p.first_segment(nnz);
+  std::printf("%u pairs with a digit, level 0: %zu segments of %u\n", nnz, size_t((nnz + seg - 1) / seg), seg);
+  msm::accumulate_batch(ex, p, b, 0, cur, nnz, points.data());
+  return 0;
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--seed S]   (LOG2_N 1..24)\n");
+  return 2;
+}
+
+}  // namespace
+}  // namespace zkinfer
+
+int main(int argc, char** argv) {
+  using namespace zkinfer;
+  Options o;
+  if (argc < 2) return usage();
+  char* end = nullptr;
+  o.log_n = unsigned(std::strtoul(argv[1], &end, 10));
+  if (*end || o.log_n < 1 || o.log_n > 24) return usage();
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--skewed") {
+      o.skewed = true;
+    } else if (a == "--g2") {
+      o.g2 = true;
+    } else if (a == "--sms" && i + 1 < argc) {
+      const unsigned long v = std::strtoul(argv[++i], &end, 10);
+      if (*end || v == 0 || v > 4096) return usage();
+      o.sms = unsigned(v);
+    } else if (a == "--seed" && i + 1 < argc) {
+      o.seed = std::strtoull(argv[++i], &end, 10);
+      if (*end) return usage();
+    } else {
+      return usage();
+    }
+  }
+  return o.g2 ? census<G2Curve>(o) : census<G1Curve>(o);
+}
