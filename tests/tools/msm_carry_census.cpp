@@ -1,13 +1,18 @@
-// msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--seed S]: what the GPU MSM's carry
-// levels (kernels/cuda/msm_steps.h, method step 3) get to do on a device with N SMs (default
-// 132, an H100), for one MSM of 2^LOG2_N random points with uniform (or skewed, witness-like)
-// scalars. It runs the steps on the host, one thread after another, up to the end of the
-// accumulation, and prints per step the carries that are not at infinity and, per carry level,
-// whether it has work or returns at once. No GPU needed; 2^20 takes about ten seconds for G1.
+// msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--tables] [--window C] [--seed S]: what the GPU MSM's
+// carry levels (kernels/cuda/msm_steps.h, method step 3) get to do on a device with N SMs
+// (default 132, an H100), for one MSM of 2^LOG2_N random points with uniform (or skewed,
+// witness-like) scalars; with --tables over the point tables an 80 GB device plans for a
+// resident key (MsmDriver::plan_tables with 16 GiB for them; the tables hold copies of the
+// points, not their multiples: the counts do not depend on which points they are); --window
+// forces the width (with --tables: one table per digit window). It runs the
+// steps on the host, one thread after another, up to the end of the accumulation, and prints per
+// step the carries that are not at infinity and, per carry level, whether it has work or returns
+// at once. No GPU needed; 2^20 takes about ten seconds for G1.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -81,6 +86,8 @@ struct Options {
   unsigned sms = 132;
   bool skewed = false;
   bool g2 = false;
+  bool tables = false;
+  unsigned window = 0;  // 0: the plan's choice
   uint64_t seed = 1;
 };
 
@@ -88,17 +95,30 @@ template <class C>
 int census(const Options& o) {
   const size_t n = size_t{1} << o.log_n;
   std::mt19937_64 rng(o.seed);
-  const std::vector<Affine<C>> points = testing::progression_points<C>(rng, n);
+  std::vector<Affine<C>> points = testing::progression_points<C>(rng, n);
   const std::vector<Fr> scalars = o.skewed ? testing::skewed_scalars(rng, n) : testing::uniform_scalars(rng, n);
   msm::PlanRequest r;
   r.n = n;
   r.sm_count = o.sms;
   r.point_bytes = sizeof(Affine<C>);
   r.xyzz_bytes = sizeof(Xyzz<C>);
+  r.window_bits = o.window;
+  if (o.tables) {
+    gpu::MsmTables t = msm::plan_tables(n, sizeof(Affine<C>), size_t{16} << 30, o.sms, (size_t{80} << 30) / 16);
+    if (o.window) t = {o.window, msm::make_layout(o.window).digit_windows, n};
+    r.window_bits = t.window_bits;
+    r.tables = t.tables;
+    r.table_stride = t.stride;
+    if (t.tables > 1) {
+      points.resize(t.points());
+      for (size_t i = n; i < points.size(); ++i) points[i] = points[i - n];
+    }
+  }
   const msm::Plan p = msm::make_plan(r);
-  std::printf("%s, 2^%u points, %s scalars, %u SMs: window %u bits, %u windows of %u buckets\n",
+  std::printf("%s, 2^%u points, %s scalars, %u SMs: window %u bits, %u digit windows, %u bucket windows of %u "
+              "buckets, %u point tables\n",
               std::is_same_v<C, G1Curve> ? "G1" : "G2", o.log_n, o.skewed ? "skewed" : "uniform", o.sms, p.layout.c,
-              p.layout.digit_windows, p.layout.buckets);
+              p.layout.digit_windows, p.layout.windows, p.layout.buckets, p.layout.tables);
   const size_t bytes = msm::arena_bytes(p);
   std::unique_ptr<unsigned char[], void (*)(unsigned char*)> arena(
       static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))),
@@ -115,7 +135,9 @@ int census(const Options& o) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--seed S]   (LOG2_N 1..24)\n");
+  std::fprintf(stderr,
+               "usage: msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--tables] [--window C] [--seed S]\n"
+               "  LOG2_N 1..24, C 2..24\n");
   return 2;
 }
 
@@ -135,10 +157,16 @@ int main(int argc, char** argv) {
       o.skewed = true;
     } else if (a == "--g2") {
       o.g2 = true;
+    } else if (a == "--tables") {
+      o.tables = true;
     } else if (a == "--sms" && i + 1 < argc) {
       const unsigned long v = std::strtoul(argv[++i], &end, 10);
       if (*end || v == 0 || v > 4096) return usage();
       o.sms = unsigned(v);
+    } else if (a == "--window" && i + 1 < argc) {
+      const unsigned long v = std::strtoul(argv[++i], &end, 10);
+      if (*end || v < msm::kMinWindowBits || v > msm::kMaxWindowBits) return usage();
+      o.window = unsigned(v);
     } else if (a == "--seed" && i + 1 < argc) {
       o.seed = std::strtoull(argv[++i], &end, 10);
       if (*end) return usage();
@@ -146,5 +174,10 @@ int main(int argc, char** argv) {
       return usage();
     }
   }
-  return o.g2 ? census<G2Curve>(o) : census<G1Curve>(o);
+  try {
+    return o.g2 ? census<G2Curve>(o) : census<G1Curve>(o);
+  } catch (const std::exception& e) {  // a plan too large for this machine's memory, say
+    std::fprintf(stderr, "msm_carry_census: %s\n", e.what());
+    return 1;
+  }
 }
