@@ -134,17 +134,25 @@ msm::Plan plan_for(size_t n, const SimOptions& o, const MsmTables& t = {}) {
   return msm::make_plan(r);
 }
 
-// msm::run over an arena poisoned before use (a value read before it is written shows).
+// A plan's scratch memory, poisoned before use (a value read before it is written shows).
+template <class C>
+struct PoisonedArena {
+  std::unique_ptr<unsigned char[], AlignedFree> bytes;
+  msm::Buffers<C> b;
+  explicit PoisonedArena(const msm::Plan& plan)
+      : bytes(static_cast<unsigned char*>(::operator new[](msm::arena_bytes(plan), std::align_val_t(msm::kAlign)))) {
+    std::memset(bytes.get(), 0xa5, msm::arena_bytes(plan));
+    b = msm::carve<C>(plan, bytes.get());
+  }
+};
+
+// msm::run over a poisoned arena.
 template <class C>
 Jacobian<C> run_plan(const msm::Plan& plan, const std::vector<Fr>& s, const Affine<C>* points, std::mt19937_64& rng,
                      LaunchCounts* counts = nullptr) {
-  const size_t bytes = msm::arena_bytes(plan);
-  std::unique_ptr<unsigned char[], AlignedFree> arena(
-      static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
-  std::memset(arena.get(), 0xa5, bytes);
-  const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
+  const PoisonedArena<C> arena(plan);
   SimExec ex(rng);
-  const Jacobian<C> r = msm::run(ex, plan, b, s.data(), points, s.size());
+  const Jacobian<C> r = msm::run(ex, plan, arena.b, s.data(), points, s.size());
   if (counts) *counts = ex.counts;
   return r;
 }
@@ -371,11 +379,8 @@ TYPED_TEST(MsmGpuSim, CarryLevelsReturnAtOnceWhenNothingIsCarried) {
     if (!skewed)
       for (Fr& x : s) x = Fr::from_u64(rng() >> 17);
     const msm::Plan plan = plan_for<C>(n, SimOptions{4, 12, 0, {}});
-    const size_t bytes = msm::arena_bytes(plan);
-    std::unique_ptr<unsigned char[], AlignedFree> arena(
-        static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))));
-    std::memset(arena.get(), 0xa5, bytes);
-    const msm::Buffers<C> b = msm::carve<C>(plan, arena.get());
+    const PoisonedArena<C> arena(plan);
+    const msm::Buffers<C>& b = arena.b;
     SimExec ex(rng);
     const Jacobian<C> got = msm::run(ex, plan, b, s.data(), p.data(), n);
     EXPECT_TRUE(got == reference(s, p));
