@@ -39,7 +39,7 @@ size_t non_empty(const Xyzz<C>* v, size_t n) {
 template <class C>
 struct CensusExec {
   const uint32_t* flags = nullptr;  // the buffers' carry flags
-  unsigned level = 0;
+  unsigned level = 0, working = 0;
 
   template <class Step>
   void launch(const Step& step, size_t threads) {
@@ -51,6 +51,7 @@ struct CensusExec {
     } else if constexpr (std::is_same_v<Step, msm::AccumulateStep<C, msm::CarrySource<C>>>) {
       ++level;
       const bool works = flags[level - 1] != 0;
+      working += works;
       std::printf("carry level %u: %zu threads, %zu entries, %zu not at infinity: %s\n", level, threads, step.count,
                   works ? non_empty(step.src.vals, step.count) : size_t{0}, works ? "works" : "returns at once");
       run(step, threads);
@@ -131,6 +132,7 @@ int census(const Options& o) {
   const uint32_t nnz = *b.nnz, seg = p.first_segment(nnz);
   std::printf("%u pairs with a digit, level 0: %zu segments of %u\n", nnz, size_t((nnz + seg - 1) / seg), seg);
   msm::accumulate_batch(ex, p, b, 0, cur, nnz, points.data());
+  std::printf("%u carry levels, %u with work\n", ex.level, ex.working);
   return 0;
 }
 
