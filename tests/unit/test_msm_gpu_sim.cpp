@@ -363,6 +363,27 @@ TYPED_TEST(MsmGpuSim, CarriesLeftOnlyInHeadSlotsReachTheCarryLevels) {
   expect_matches(std::vector<Fr>(n, Fr::one()), p, o, rng, "all one, a cancelling first segment");
 }
 
+// A run that starts inside the second-to-last segment and fills the last, short one: the list
+// ends there, so the pairing step sums it and leaves nothing for the carry levels. Scalars 1..14
+// once and 15 four times (window 0 only, 8 bits): sorted keys 1..14, 15, 15 | 15, 15 in segments
+// of 4, the last holding 2.
+TYPED_TEST(MsmGpuSim, ARunEndingInTheLastShortSegmentIsPaired) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = 18;
+  const auto p = progression_points<C>(rng, n);
+  std::vector<Fr> s(n);
+  for (size_t i = 0; i < n; ++i) s[i] = Fr::from_u64(std::min<uint64_t>(i + 1, 15));
+  const msm::Plan plan = plan_for<C>(n, SimOptions{2, 8, 0, tiny_tuning()});
+  const PoisonedArena<C> arena(plan);
+  SimExec ex(rng);
+  const Jacobian<C> got = msm::run(ex, plan, arena.b, s.data(), p.data(), n);
+  EXPECT_TRUE(got == reference(s, p));
+  ASSERT_EQ(arena.b.nnz[0], n);
+  ASSERT_EQ(plan.first_segment(n), 4u);
+  EXPECT_EQ(arena.b.nnz[1], 0u);  // the pairing step left no carry
+}
+
 // The carry levels' early return (method, step 3): with short runs the pairing step leaves no
 // carry, so no level writes anything (its output keys stay poisoned); with skewed scalars runs
 // span segments and the levels do run. Both agree with the CPU backend. The short runs come
