@@ -8,19 +8,16 @@
 // steps on the host, one thread after another, up to the end of the accumulation, and prints per
 // step the carries that are not at infinity and, per carry level, whether it has work or returns
 // at once. No GPU needed; 2^20 takes about ten seconds for G1.
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
-#include <memory>
-#include <numeric>
 #include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "cuda/msm_steps.h"
+#include "msm_host_exec.h"
 #include "msm_inputs.h"
 
 namespace zkinfer {
@@ -38,7 +35,6 @@ size_t non_empty(const Xyzz<C>* v, size_t n) {
 // Runs each launch's threads in order and reports the carry steps.
 template <class C>
 struct CensusExec {
-  const uint32_t* flags = nullptr;  // the buffers' carry flags
   unsigned level = 0, working = 0;
 
   template <class Step>
@@ -50,7 +46,7 @@ struct CensusExec {
       std::printf("the pairing step (%zu threads) left %zu\n", threads, non_empty(step.carry_vals, 2 * step.segs));
     } else if constexpr (std::is_same_v<Step, msm::AccumulateStep<C, msm::CarrySource<C>>>) {
       ++level;
-      const bool works = flags[level - 1] != 0;
+      const bool works = *step.carries_in != 0;
       working += works;
       std::printf("carry level %u: %zu threads, %zu entries, %zu not at infinity: %s\n", level, threads, step.count,
                   works ? non_empty(step.src.vals, step.count) : size_t{0}, works ? "works" : "returns at once");
@@ -68,14 +64,7 @@ struct CensusExec {
     for (size_t t = 0; t < threads; ++t) step(t);
   }
   unsigned sort_pairs(uint32_t* const keys[2], uint32_t* const vals[2], size_t m, unsigned) {
-    std::vector<uint32_t> idx(m);
-    std::iota(idx.begin(), idx.end(), 0u);
-    std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) { return keys[0][a] < keys[0][b]; });
-    for (size_t i = 0; i < m; ++i) {
-      keys[1][i] = keys[0][idx[i]];
-      vals[1][i] = vals[0][idx[i]];
-    }
-    return 1;
+    return testing::stable_sort_pairs(keys, vals, m);
   }
   void zero(void* p, size_t bytes) { std::memset(p, 0, bytes); }
   uint32_t read_u32(const uint32_t* p) { return *p; }
@@ -120,13 +109,9 @@ int census(const Options& o) {
               "buckets, %u point tables\n",
               std::is_same_v<C, G1Curve> ? "G1" : "G2", o.log_n, o.skewed ? "skewed" : "uniform", o.sms, p.layout.c,
               p.layout.digit_windows, p.layout.windows, p.layout.buckets, p.layout.tables);
-  const size_t bytes = msm::arena_bytes(p);
-  std::unique_ptr<unsigned char[], void (*)(unsigned char*)> arena(
-      static_cast<unsigned char*>(::operator new[](bytes, std::align_val_t(msm::kAlign))),
-      [](unsigned char* q) { ::operator delete[](q, std::align_val_t(msm::kAlign)); });
-  const msm::Buffers<C> b = msm::carve<C>(p, arena.get());
+  const testing::PoisonedArena<C> arena(p);
+  const msm::Buffers<C>& b = arena.b;
   CensusExec<C> ex;
-  ex.flags = b.nnz + 1;
   msm::clear_buckets(ex, p, b);
   const unsigned cur = msm::sort_batch(ex, p, b, scalars.data(), n);
   const uint32_t nnz = *b.nnz, seg = p.first_segment(nnz);

@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../support/msm_host_exec.h"
 #include "../support/msm_inputs.h"
 #include "../support/seed.h"
 #include "backend.h"
@@ -28,6 +29,7 @@ namespace {
 
 namespace msm = gpu::msm;
 using gpu::MsmTables;
+using testing::PoisonedArena;
 
 // The accumulation's steps (level 0, pairs of carries, carry levels): what
 // Tuning::cap_accumulate_registers launches as msm::MinBlocks.
@@ -68,16 +70,9 @@ class SimExec {
     launch(static_cast<const Step&>(step), threads);
   }
   unsigned sort_pairs(uint32_t* const keys[2], uint32_t* const vals[2], size_t m, unsigned end_bit) {
-    std::vector<size_t> idx(m);
-    std::iota(idx.begin(), idx.end(), size_t{0});
     for (size_t i = 0; i < m; ++i)
       EXPECT_EQ(uint64_t(keys[0][i]) >> end_bit, 0u) << "key above the sort's end bit";
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return keys[0][a] < keys[0][b]; });
-    for (size_t i = 0; i < m; ++i) {
-      keys[1][i] = keys[0][idx[i]];
-      vals[1][i] = vals[0][idx[i]];
-    }
-    return 1;  // as a double-buffered radix sort may
+    return testing::stable_sort_pairs(keys, vals, m);  // buffer 1, as a double-buffered radix sort may
   }
   void zero(void* p, size_t bytes) { std::memset(p, 0, bytes); }
   uint32_t read_u32(const uint32_t* p) { return *p; }
@@ -91,10 +86,6 @@ class SimExec {
 
  private:
   std::mt19937_64& rng_;
-};
-
-struct AlignedFree {
-  void operator()(void* p) const { ::operator delete[](p, std::align_val_t(msm::kAlign)); }
 };
 
 struct SimOptions {
@@ -133,18 +124,6 @@ msm::Plan plan_for(size_t n, const SimOptions& o, const MsmTables& t = {}) {
   r.tuning = o.tuning;
   return msm::make_plan(r);
 }
-
-// A plan's scratch memory, poisoned before use (a value read before it is written shows).
-template <class C>
-struct PoisonedArena {
-  std::unique_ptr<unsigned char[], AlignedFree> bytes;
-  msm::Buffers<C> b;
-  explicit PoisonedArena(const msm::Plan& plan)
-      : bytes(static_cast<unsigned char*>(::operator new[](msm::arena_bytes(plan), std::align_val_t(msm::kAlign)))) {
-    std::memset(bytes.get(), 0xa5, msm::arena_bytes(plan));
-    b = msm::carve<C>(plan, bytes.get());
-  }
-};
 
 // msm::run over a poisoned arena.
 template <class C>
