@@ -9,7 +9,8 @@
 // Timing is host wall-clock around each (synchronous) call, median of the timed runs; each line
 // also shows the driver's device time per phase (sort, accumulate, reduce) of the last run.
 // The *_capped_regs rows run the accumulation kernels with their registers capped for one more
-// block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows.
+// block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows; the *_join1
+// rows (2^16, 2^20) join carries only across one segment edge (msm::Tuning::join_segments = 1).
 // g1_msm_f64_2^20 runs G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64, fp52.h),
 // g1_msm_hybrid_2^20 with Fq's products split between the pipes (msm_g1_hybrid; hybrid3 and
 // hybrid5: 3 and 5 of a mixed addition's 10 products on the FP64 pipe instead of the model's 4).
@@ -265,6 +266,17 @@ class Bench {
   void capped(const char* prefix, unsigned lg, std::mt19937_64& rng) {
     gpu::MsmConfig cfg;
     cfg.tuning.cap_accumulate_registers = true;
+    measure_config<C>(std::string(prefix) + "_2^" + std::to_string(lg), cfg, make_case<C>(size_t{1} << lg, false, rng),
+                      false);
+  }
+
+  // Step 3a joining only runs that cross one segment edge (Tuning::join_segments = 1, as before
+  // the join) at 2^lg, device inputs; run early like capped(): g1/g2_msm_join1_2^lg against
+  // g1/g2_msm_2^lg, whose "carry levels" figure the join should bring near zero.
+  template <class C>
+  void join1(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+    gpu::MsmConfig cfg;
+    cfg.tuning.join_segments = 1;
     measure_config<C>(std::string(prefix) + "_2^" + std::to_string(lg), cfg, make_case<C>(size_t{1} << lg, false, rng),
                       false);
   }
@@ -557,6 +569,11 @@ int run(int argc, char** argv) {
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
   b.capped<G1Curve>("g1_msm_capped_regs", o.quick ? 16 : 20, rng);
   b.capped<G2Curve>("g2_msm_capped_regs", o.quick ? 16 : 20, rng);
+  for (unsigned lg : {16u, 20u}) {
+    if (o.quick && lg > 16) continue;
+    b.join1<G1Curve>("g1_msm_join1", lg, rng);
+    b.join1<G2Curve>("g2_msm_join1", lg, rng);
+  }
   b.fp64_variant("g1_msm_f64", G1Path::f64, o.quick ? 16 : 20, rng);
   b.fp64_variant("g1_msm_hybrid", G1Path::hybrid, o.quick ? 16 : 20, rng);
   b.fp64_variant("g1_msm_hybrid3", G1Path::hybrid3, o.quick ? 16 : 20, rng);

@@ -60,7 +60,7 @@ MsmDriver& MsmDriver::operator=(MsmDriver&&) noexcept = default;
 
 // Buckets within 1/16 of the device.
 MsmTables MsmDriver::plan_tables(size_t n, size_t point_bytes, size_t max_bytes) const {
-  return msm::plan_tables(n, point_bytes, max_bytes, impl_->sm_count, impl_->total_mem / 16);
+  return msm::plan_tables(n, point_bytes, max_bytes, impl_->sm_count, impl_->total_mem / 16, impl_->cfg.tuning);
 }
 
 MsmDriver::RunInfo MsmDriver::last_run() const { return impl_->last; }

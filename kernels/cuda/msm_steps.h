@@ -5,7 +5,8 @@
 // std::stable_sort in place of the radix sort, and compares with the CPU backend (DESIGN.md 4).
 // This header compiles with g++ as well as nvcc and makes no CUDA call.
 //
-// Method, for out = sum_i k_i P_i with W windows of c bits:
+// Method, for out = sum_i k_i P_i with W windows of c bits (or of widths within a bit of
+// 255 / W, none wider than c: Layout):
 //  1. digits: each scalar becomes W signed digits of magnitude 0..2^(c-1) (a window value above
 //     2^(c-1) is taken as value - 2^c with a carry into the next window). Each digit gives one
 //     (key, value) pair: key = window << c | |digit|, value = point index | sign << 31. A zero
@@ -19,19 +20,19 @@
 //     complete and goes to its bucket. A run that crosses the segment's first or last edge is
 //     partial: it becomes a carry, slot 2s (head) or 2s+1 (tail) of segment s, keyed by the
 //     segment's first or last key, so the carries are again a sorted keyed list (unused slots
-//     hold the point at infinity). A run crossing just one edge (tail of s, head of s + 1) is
-//     summed by one thread right after level 0 (step 3a); the other carries are reduced the way
-//     the pairs were, level by level, until one segment remains. Each level is launched (its
-//     count follows from the sizes alone) but returns at once when the step before left no
-//     carry that is not at infinity (a flag word per level): with uniform scalars at 2^20 on an
-//     H100's plan, level 0 leaves 260 thousand carries, step 3a sums them all and the nine
-//     levels have nothing to do (tests/tools/msm_carry_census counts them); with skewed scalars,
-//     or at 2^18 where runs are longer than segments, they work. The keys of a bucket are
-//     contiguous, so its sum is complete in exactly one thread of one step: that thread stores
-//     it, and nothing else writes the bucket in that batch (no atomics, and no load or addition
-//     on the branch where runs end). Buckets start at infinity; a batch after the first
-//     accumulates into a second, cleared array, which an elementwise step then adds into the
-//     buckets.
+//     hold the point at infinity). A run over a few segments (at most Tuning::join_segments
+//     after the one it starts in) is summed by one thread right after level 0 (step 3a); the
+//     other carries are reduced the way the pairs were, level by level, until one segment
+//     remains. Each level is launched (its count follows from the sizes alone) but returns at
+//     once when the step before left no carry that is not at infinity (a flag word per level):
+//     with uniform scalars on an H100's plan, at 2^20 level 0 leaves 260 thousand carries and
+//     at 2^16 118 thousand, step 3a sums them all and the nine levels have nothing to do
+//     (tests/tools/msm_carry_census counts them); with skewed scalars they work. The keys of a
+//     bucket are contiguous, so its sum is complete in exactly one thread of one step: that
+//     thread stores it, and nothing else writes the bucket in that batch (no atomics, and no
+//     load or addition on the branch where runs end). Buckets start at infinity; a batch after
+//     the first accumulates into a second, cleared array, which an elementwise step then adds
+//     into the buckets.
 //  4. reduce: per window, sum_b b * B_b. Buckets b = 1..2^(c-1) are values X_i, i = b - 1, and
 //     the target is plain(X) + weighted(X) with plain = sum X_i, weighted = sum i X_i. A level
 //     cuts X into chunks of L (P_k = chunk sum, Q_k = sum of j X_{kL+j}); then plain(X) =
@@ -51,6 +52,15 @@
 // table also makes wider windows pay (fewer digits, hence fewer additions). The tables cost T
 // times the points' memory and one pass of doublings (PrecomputeStep) when the points are made
 // resident.
+// Balanced widths: where each digit window has its own bucket window (no tables) or all share
+// one (a table per window, G = 1, the usual case: memory for all of them), the windows need not
+// share a width: digit window w has b_w = floor(255 / W) or one more bits (table w holding
+// 2^(o_w) P_i, o_w the window's first bit, and bucket window w weighing 2^(o_w) in step 5).
+// Equal widths would leave the top window narrow (c = 19: 7 bits; no tables at 2^16, c = 10: 5
+// bits) and all n of its digits would fall into its few buckets, runs over tens or hundreds of
+// level-0 segments that only the carry levels sum (tests/tools/msm_carry_census: 9,711 carries
+// left at 2^20 with tables, 3,933 at 2^16 without); balanced, every bucket's run stays near the
+// others'. Same pairs, same or fewer buckets.
 //
 // Measured on an H200 (bench_gpu_msm, 2026-11-26; bench/results/gpu_check-2026-11-26-NVIDIA-H200.md),
 // when a run's end added its sum into the bucket (load, XYZZ addition, store): G1 2^20 in
@@ -66,6 +76,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -117,6 +128,16 @@ struct Tuning {
   // Carry levels: entries per thread. Each level leaves 2/carry_segment as many carries and costs
   // carry_segment dependent additions; 4-8 give the least total depth. At least 4.
   uint32_t carry_segment = 8;
+  // Step 3a: a run over at most this many segments after its first is summed by one thread, a
+  // chain of as many dependent additions (32: about as deep as four carry levels, in a step that
+  // runs anyway); longer ones (skewed buckets) go to the carry levels. At least 1 (1: only runs
+  // that cross one edge, as before; bench_gpu_msm's _join1 rows). With uniform scalars on an
+  // H100's plan the longest runs span about 20 segments at 2^16 (tests/tools/msm_carry_census;
+  // 24 empties the levels there, 16 does not) and 1 to 3 at 2^18 and above; only below 2^16,
+  // where the plan picks 4-bit windows of 8 buckets, do they stay longer. The levels cost, when
+  // they ran on an H200, 0.27-0.31 ms of each G1 MSM and 0.92-1.03 ms of each G2 one (22% of G1
+  // at 2^16). Not yet measured.
+  uint32_t join_segments = 32;
   // First reduction level: threads aimed for per SM (chunk length follows). Later levels use
   // chunks of reduce_chunk (a power of two, at least 2). Measured at 2^20 on an H200 (after the
   // 32-bit multiplication rework): 128 against 512 made the reduction 9% faster for G1 (1.00
@@ -181,11 +202,12 @@ using G1CurveHybrid = G1CurveHybridSites<>;
 static_assert(sizeof(Affine<G1CurveHybrid>) == sizeof(G1Affine) &&
               sizeof(Xyzz<G1CurveHybrid>) == sizeof(Xyzz<G1Curve>));
 
-// Window layout: W = ceil(255 / c) digit windows of c bits, so the signed recoding of a scalar
-// below 2^254 never carries out of the top window. Without point tables each digit window has
-// its buckets; with T tables (method, point tables) digit window w uses table w / G and the
-// buckets of window w % G, G = ceil(W / T) bucket windows. B = 2^(c-1) buckets per window,
-// bucket b (1..B) of window g at index g * B + b - 1.
+// Window layout: W = ceil(255 / c) digit windows of at most c bits covering 255, so the signed
+// recoding of a scalar below 2^254 never carries out of the top window. Without point tables
+// each digit window has its buckets; with T tables (method, point tables) digit window w uses
+// table w / G and the buckets of window w % G, G = ceil(W / T) bucket windows. Widths balanced
+// (method) with G = W or G = 1, else c. B = 2^(b-1) buckets per window for the widest b (c,
+// or less when balanced), bucket m (1..B) of window g at index g * B + m - 1.
 struct Layout {
   unsigned c = 0;
   unsigned windows = 0;        // bucket windows, G
@@ -193,10 +215,19 @@ struct Layout {
   unsigned tables = 1;         // point tables read: ceil(W / G)
   uint32_t buckets = 0;
   unsigned key_bits = 0;  // the sort's end bit: c + bit_width(G), room for the sentinel G << c
+  // Digit window widths: the first wide_windows have digit_bits + 1 bits, the others digit_bits.
+  // Balanced (widths within a bit of 255 / W) where each digit window has its bucket window
+  // (no tables) or all share one (a table per window), with B = 2^(w - 1) for the widest, w,
+  // which can be less than c; c bits each (digit_bits = c, wide_windows = 0) with 1 < G < W.
+  // Never more than c.
+  unsigned digit_bits = 0, wide_windows = 0;
   ZK_HDI uint32_t sentinel() const { return uint32_t(windows) << c; }
   size_t total_buckets() const { return size_t(windows) * buckets; }
-  // Doublings from one table to the next.
-  unsigned table_shift() const { return c * windows; }
+  ZK_HDI unsigned width(unsigned w) const { return digit_bits + (w < wide_windows ? 1 : 0); }
+  // First scalar bit of digit window w.
+  ZK_HDI unsigned offset(unsigned w) const { return w * digit_bits + (w < wide_windows ? w : wide_windows); }
+  // Doublings from table j - 1 to table j (j >= 1).
+  ZK_HDI unsigned table_shift(unsigned j) const { return offset(j * windows) - offset((j - 1) * windows); }
 };
 
 // Window width c with up to max_tables point tables (1: none). The tables actually used may be
@@ -213,6 +244,14 @@ inline Layout make_layout(unsigned c, unsigned max_tables = 1) {
   l.tables = (l.digit_windows + l.windows - 1) / l.windows;
   l.buckets = uint32_t{1} << (c - 1);
   l.key_bits = c + unsigned(std::bit_width(l.windows));
+  l.digit_bits = c;
+  if (l.windows == 1 || l.tables == 1) {
+    // Widths summing to 255, each at most c (W c >= 255): the top window ends at bit 255, so
+    // it never carries out (a scalar is below 2^254, its value below half the window's range).
+    l.digit_bits = 255 / l.digit_windows;
+    l.wide_windows = 255 % l.digit_windows;
+    l.buckets = uint32_t{1} << (l.width(0) - 1);  // the widest window's digits (c = 18: 17 bits)
+  }
   return l;
 }
 
@@ -273,21 +312,23 @@ struct DigitsStep {
   ZK_HDI void operator()(size_t i) const {
     const U256 k = load<true>(scalars + i).to_canonical();
     const unsigned c = layout.c;
-    const uint32_t half = uint32_t{1} << (c - 1), mask = (uint32_t{1} << c) - 1;
     uint32_t carry = 0;
     unsigned g = 0;                // bucket window of digit window w
     uint32_t point = uint32_t(i);  // index of the point it takes, in its table
+    unsigned off = 0;              // first bit of digit window w
     for (unsigned w = 0; w < layout.digit_windows; ++w) {
-      const unsigned off = w * c, word = off / 64, sh = off % 64;
+      const unsigned b = layout.width(w), word = off / 64, sh = off % 64;
+      const uint32_t half = uint32_t{1} << (b - 1), mask = (uint32_t{1} << b) - 1;
       uint64_t bits = word_of(k, word) >> sh;
-      if (sh + c > 64) bits |= word_of(k, word + 1) << (64 - sh);
-      const uint32_t v = (uint32_t(bits) & mask) + carry;  // 0..2^c
+      if (sh + b > 64) bits |= word_of(k, word + 1) << (64 - sh);
+      const uint32_t v = (uint32_t(bits) & mask) + carry;  // 0..2^b
       const bool neg = v > half;
       carry = neg;
-      const uint32_t mag = neg ? (mask + 1) - v : v;  // 0..2^(c-1)
+      const uint32_t mag = neg ? (mask + 1) - v : v;  // 0..2^(b-1), b <= c
       const size_t at = size_t(w) * n + i;
       keys[at] = mag ? (uint32_t(g) << c) | mag : layout.sentinel();
       vals[at] = point | (neg ? kSignBit : 0);
+      off += b;
       if (++g == layout.windows) {
         g = 0;
         point += uint32_t(stride);
@@ -296,21 +337,22 @@ struct DigitsStep {
   }
 };
 
-// Point tables: entries j * stride + i for j = 1..tables-1, each 2^shift times the one before,
-// from the points 0..n-1 of table 0. Runs once, when points are made resident: one point's
-// doublings per thread and one inversion per table entry (Fermat, a few hundred products; batch
-// inversion would need a second pass and buffers for a step that runs once per key).
+// Point tables: entries j * stride + i for j = 1..tables-1, each 2^(layout.table_shift(j)) times
+// the one before, from the points 0..n-1 of table 0. Runs once, when points are made resident:
+// one point's doublings per thread and one inversion per table entry (Fermat, a few hundred
+// products; batch inversion would need a second pass and buffers for a step that runs once per
+// key).
 template <class C>
 struct PrecomputeStep {
   static constexpr unsigned kBlock = 128;
   Affine<C>* table;
   size_t stride;
-  unsigned shift, tables;
+  Layout layout;
 
   ZK_HDI void operator()(size_t i) const {
     Xyzz<C> p = Xyzz<C>::from_affine(load(table + i));
-    for (unsigned j = 1; j < tables; ++j) {
-      for (unsigned k = 0; k < shift; ++k) p = p.dbl();
+    for (unsigned j = 1; j < layout.tables; ++j) {
+      for (unsigned k = layout.table_shift(j); k > 0; --k) p = p.dbl();
       store(table + j * stride + i, p.to_affine());
     }
   }
@@ -441,43 +483,45 @@ struct AccumulateStep {
   }
 };
 
-// 3a. Between level 0 and the carry levels: a run that crosses exactly one segment edge (it
-// starts inside segment s and ends inside s + 1, the common case when buckets are small) has
-// two carries, s's tail and s + 1's head; thread s adds them, stores the bucket and leaves both
-// slots at infinity. The carry levels, whose dependent additions are few threads' work, then
-// see only the runs that span whole segments (skewed buckets), or nothing. Thread s
-// also sets *remaining to 1 if one of its own slots (2s, 2s + 1) is left holding a point other
-// than infinity; whether thread s - 1 clears slot 2s follows from the keys alone, so no slot is
-// read while another thread writes it.
+// 3a. Between level 0 and the carry levels: a run that crosses segment edges has a carry in
+// each segment it touches: the tail slot 2s + 1 of the segment s it starts in, then the head
+// slot 2t of every later segment t it reaches (a segment that is all one run carries it in its
+// head slot). Thread s owns the run in its tail slot if the run starts in s and goes on into
+// s + 1; if it ends within `reach` segments after s, the thread sums its carries, stores the
+// bucket and leaves the slots at infinity. Every carry not at infinity belongs to such a run, so
+// the carry levels, whose dependent additions are few threads' work, see only the runs longer
+// than that (skewed buckets), or nothing; an owner that leaves its run sets *remaining. The
+// owners follow from the keys alone, and each run has one, so no slot is read while another
+// thread writes it. Census (tests/tools/msm_carry_census, an H100's plan, uniform scalars): at
+// 2^16 the runs of 128 pairs span about 9 segments of 16, at 2^20 with point tables up to 3.
 template <class C>
-struct PairCarryStep {
+struct JoinCarriesStep {
   static constexpr unsigned kBlock = 128;
   const uint32_t* carry_keys;  // level 0's: 2 per segment
   Xyzz<C>* carry_vals;
   size_t segs;
+  uint32_t reach;  // Tuning::join_segments
   Layout layout;
   Xyzz<C>* buckets;
   uint32_t* remaining;  // the carry flag the first carry level reads
 
-  // Thread s sums slots 2s + 1 and 2s + 2: a run that starts inside s (s's first key differs),
-  // crosses into s + 1 and ends inside s + 1, or with the list (the last segment, often short,
-  // has no open tail).
-  ZK_HDI bool pairs(size_t s) const {
-    if (s + 1 >= segs) return false;
-    const uint32_t key = carry_keys[2 * s + 1];
-    return carry_keys[2 * s] != key && carry_keys[2 * s + 2] == key && (s + 2 == segs || carry_keys[2 * s + 3] != key);
-  }
-
   ZK_HDI void operator()(size_t s) const {
-    const bool head_taken = s > 0 && pairs(s - 1), tail_taken = pairs(s);
-    if ((!head_taken && !carry_vals[2 * s].is_infinity()) || (!tail_taken && !carry_vals[2 * s + 1].is_infinity()))
-      *remaining = 1;
-    if (!tail_taken) return;
+    if (s + 1 >= segs) return;
     const uint32_t key = carry_keys[2 * s + 1];
-    const Xyzz<C> sum = load(carry_vals + 2 * s + 1) + load(carry_vals + 2 * s + 2);
-    if (!sum.is_infinity()) store(buckets + bucket_index(key, layout), sum);
+    if (carry_keys[2 * s + 2] != key || (s > 0 && carry_keys[2 * s - 1] == key)) return;  // not an owner
+    size_t last = s + 1;  // the run's last segment
+    while (last + 1 < segs && carry_keys[2 * last + 2] == key)
+      if (++last - s > reach) {
+        *remaining = 1;
+        return;
+      }
+    Xyzz<C> sum = load(carry_vals + 2 * s + 1);
     carry_vals[2 * s + 1] = Xyzz<C>::infinity();
-    carry_vals[2 * s + 2] = Xyzz<C>::infinity();
+    for (size_t t = s + 1; t <= last; ++t) {
+      sum = sum + load(carry_vals + 2 * t);
+      carry_vals[2 * t] = Xyzz<C>::infinity();
+    }
+    if (!sum.is_infinity()) store(buckets + bucket_index(key, layout), sum);
   }
 };
 
@@ -543,12 +587,13 @@ struct ReduceStep {
   }
 };
 
-// 5. sum_w 2^(c w) (x_w + y_w), on the host.
+// 5. sum_w 2^(o_w) (x_w + y_w), on the host, o_w the first bit of bucket window w (c w with
+// 1 < G < W; with one bucket window, its only term).
 template <class C>
 Jacobian<C> combine_windows(const Xyzz<C>* x, const Xyzz<C>* y, const Layout& l) {
   Jacobian<C> acc = Jacobian<C>::infinity();
   for (unsigned w = l.windows; w-- > 0;) {
-    for (unsigned k = 0; k < l.c; ++k) acc = acc.dbl();
+    for (unsigned k = l.width(w); k > 0; --k) acc = acc.dbl();
     acc += (x[w] + y[w]).to_jacobian();
   }
   return acc;
@@ -558,26 +603,43 @@ Jacobian<C> combine_windows(const Xyzz<C>* x, const Xyzz<C>* y, const Layout& l)
 
 // Estimated MSM time for window width c, used only to rank widths: additions spread over the
 // SMs, plus the reduction levels, which are short chains of dependent additions (latency, not
-// throughput). Both rates are estimates (H100: about 40 XYZZ mixed additions per microsecond per
-// SM from the 8x32-bit multiply count; a dependent G1 addition about 4 us). Measured at 2^20
-// (G1 and G2): the width this picks, 16, and 15 are the fastest, within 2%; 12 and 18 are 10-20%
-// slower.
-inline double estimated_cost_us(size_t n, const Layout& l, unsigned sm_count) {
-  constexpr double kAddsPerSmPerUs = 40, kLevelLatencyUs = 100;
-  const double work = double(n) * l.digit_windows + 3.0 * double(l.total_buckets());
+// throughput), plus the carry levels where uniform scalars' runs reach past step 3a. The rates
+// are estimates (H100: about 40 XYZZ mixed additions per microsecond per SM from the 8x32-bit
+// multiply count; a dependent G1 addition about 4 us); a carry level that runs costs about the
+// same whatever it carries (H200, 2026-11-26: nine G1 levels 0.27-0.31 ms at 2^16 to 2^24).
+// Measured at 2^20 (G1 and G2): the width this picks, 16, and 15 are the fastest, within 2%;
+// 12 and 18 are 10-20% slower.
+inline double estimated_cost_us(size_t n, const Layout& l, unsigned sm_count, const Tuning& t = {}) {
+  constexpr double kAddsPerSmPerUs = 40, kLevelLatencyUs = 100, kCarryLevelUs = 30;
+  const double pairs = double(n) * l.digit_windows;
+  const double work = pairs + 3.0 * double(l.total_buckets());
   const double levels = double((l.c - 1 + 2) / 3);
-  return work / (double(sm_count) * kAddsPerSmPerUs) + levels * kLevelLatencyUs;
+  double cost = work / (double(sm_count) * kAddsPerSmPerUs) + levels * kLevelLatencyUs;
+  // Uniform scalars: a digit window of b bits puts about n / 2^(b-1) pairs in each of its
+  // buckets; the busiest bucket window gets the narrow windows (G = 1: all of them). Level 0 cuts
+  // the pairs into segments (Plan::first_segment); a run within four standard deviations of the
+  // mean (Poisson) and a segment for its ragged ends must stay within step 3a's reach.
+  const double segment = std::max(double(t.min_segment), pairs / (double(sm_count) * t.segments_per_sm));
+  const double narrow = double(n) / double(uint64_t{1} << (l.digit_bits - 1));
+  const double mean = l.windows == 1 ? narrow * (double(l.digit_windows - l.wide_windows) + 0.5 * l.wide_windows)
+                                     : narrow * l.tables;
+  if ((mean + 4 * std::sqrt(mean)) / segment + 1 > double(t.join_segments)) {
+    double segs = std::ceil(pairs / segment);
+    for (; segs > 1; segs = std::ceil(2 * segs / t.carry_segment)) cost += kCarryLevelUs;
+  }
+  return cost;
 }
 
 // Window width for n points on sm_count SMs, at most max_bucket_points buckets in all, with up
 // to max_tables point tables (1: none).
-inline unsigned choose_window_bits(size_t n, unsigned sm_count, size_t max_bucket_points, unsigned max_tables = 1) {
+inline unsigned choose_window_bits(size_t n, unsigned sm_count, size_t max_bucket_points, unsigned max_tables = 1,
+                                   const Tuning& t = {}) {
   unsigned best = 0;
   double best_cost = 0;
   for (unsigned c = kMinWindowBits; c <= kMaxWindowBits; ++c) {
     const Layout l = make_layout(c, max_tables);
     if (l.total_buckets() > max_bucket_points) break;
-    const double cost = estimated_cost_us(n, l, std::max(sm_count, 1u));
+    const double cost = estimated_cost_us(n, l, std::max(sm_count, 1u), t);
     if (best == 0 || cost < best_cost) best = c, best_cost = cost;
   }
   return best;  // 0: not even the narrowest window fits
@@ -586,7 +648,8 @@ inline unsigned choose_window_bits(size_t n, unsigned sm_count, size_t max_bucke
 // Point tables for MSMs over up to n points (stride n) on sm_count SMs: the window width chosen
 // for n, as many tables as max_bytes holds (points of point_bytes each, table 0 included), and
 // buckets within bucket_bytes. tables = 1 (none) where fewer than two fit.
-inline MsmTables plan_tables(size_t n, size_t point_bytes, size_t max_bytes, unsigned sm_count, size_t bucket_bytes) {
+inline MsmTables plan_tables(size_t n, size_t point_bytes, size_t max_bytes, unsigned sm_count, size_t bucket_bytes,
+                             const Tuning& tuning = {}) {
   MsmTables t;
   t.stride = n;
   if (n == 0 || point_bytes == 0 || n > kSignBit) return t;
@@ -596,7 +659,7 @@ inline MsmTables plan_tables(size_t n, size_t point_bytes, size_t max_bytes, uns
   const size_t most = std::min({by_memory, by_index, size_t{(255 + kMinWindowBits - 1) / kMinWindowBits}});
   if (most < 2) return t;
   const size_t xyzz_bytes = 2 * point_bytes;  // an XYZZ bucket holds twice an affine point's fields
-  const unsigned c = choose_window_bits(n, sm_count, bucket_bytes / xyzz_bytes, unsigned(most));
+  const unsigned c = choose_window_bits(n, sm_count, bucket_bytes / xyzz_bytes, unsigned(most), tuning);
   if (c == 0) return t;
   const Layout l = make_layout(c, unsigned(most));
   if (l.tables < 2) return t;
@@ -698,6 +761,7 @@ struct PlanRequest {
 inline Plan make_plan(const PlanRequest& r) {
   if (r.tuning.carry_segment < 4 || r.tuning.min_segment < 4)
     throw std::invalid_argument("GPU MSM: segments must hold at least 4 entries");
+  if (r.tuning.join_segments == 0) throw std::invalid_argument("GPU MSM: join_segments must be at least 1");
   if (r.tuning.reduce_chunk < 2 || !std::has_single_bit(r.tuning.reduce_chunk))
     throw std::invalid_argument("GPU MSM: reduce_chunk must be a power of two >= 2");
   if (r.tuning.reduce_max_first_chunk < 2 || !std::has_single_bit(r.tuning.reduce_max_first_chunk))
@@ -723,7 +787,7 @@ inline Plan make_plan(const PlanRequest& r) {
   auto mib = [](size_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
   // Buckets take at most a quarter of the budget when the width is automatic.
   const size_t bucket_cap = r.budget_bytes / 4 / std::max<size_t>(r.xyzz_bytes, 1);
-  const unsigned c = r.window_bits ? r.window_bits : choose_window_bits(r.n, p.sm_count, bucket_cap);
+  const unsigned c = r.window_bits ? r.window_bits : choose_window_bits(r.n, p.sm_count, bucket_cap, 1, r.tuning);
   if (c == 0)
     throw MsmOutOfMemory("GPU MSM: " + mib(r.budget_bytes) +
                          " of device memory do not hold the buckets of even the narrowest window");
@@ -848,7 +912,9 @@ void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, size_t batch
          segs);
   ex.first_level_queued();
   uint32_t* const flags = b.nnz + 1;  // zeroed with nnz (sort_batch)
-  if (segs > 1) launch(PairCarryStep<C>{b.carry_keys[0], b.carry_vals[0], segs, p.layout, sums, flags}, segs);
+  if (segs > 1)
+    launch(JoinCarriesStep<C>{b.carry_keys[0], b.carry_vals[0], segs, p.tuning.join_segments, p.layout, sums, flags},
+           segs);
   unsigned in = 0;
   for (size_t level = 1; segs > 1; ++level) {
     if (level >= kCarryFlags) throw std::logic_error("GPU MSM: more carry levels than carry flags");
@@ -889,7 +955,7 @@ Jacobian<C> reduce_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
 // Point tables for n points whose table 0 is written at `table`, entries stride apart (method).
 template <class Exec, class C>
 void precompute_tables(Exec& ex, Affine<C>* table, size_t n, size_t stride, const Layout& l) {
-  if (l.tables > 1) ex.launch(PrecomputeStep<C>{table, stride, l.table_shift(), l.tables}, n);
+  if (l.tables > 1) ex.launch(PrecomputeStep<C>{table, stride, l}, n);
 }
 
 // The whole MSM, batch after batch, inputs already where the executor's steps read them; with

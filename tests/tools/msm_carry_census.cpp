@@ -1,10 +1,11 @@
-// msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--tables] [--window C] [--seed S]: what the GPU MSM's
+// msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--tables] [--window C] [--join R] [--seed S]: what the GPU MSM's
 // carry levels (kernels/cuda/msm_steps.h, method step 3) get to do on a device with N SMs
 // (default 132, an H100), for one MSM of 2^LOG2_N random points with uniform (or skewed,
 // witness-like) scalars; with --tables over the point tables an 80 GB device plans for a
 // resident key (MsmDriver::plan_tables with 16 GiB for them; the tables hold copies of the
 // points, not their multiples: the counts do not depend on which points they are); --window
-// forces the width (with --tables: one table per digit window). It runs the
+// forces the width (with --tables: one table per digit window), --join the segments step 3a
+// reaches (msm::Tuning::join_segments). It runs the
 // steps on the host, one thread after another, up to the end of the accumulation, and prints per
 // step the carries that are not at infinity and, per carry level, whether it has work or returns
 // at once. No GPU needed; 2^20 takes about ten seconds for G1.
@@ -39,11 +40,12 @@ struct CensusExec {
 
   template <class Step>
   void launch(const Step& step, size_t threads) {
-    if constexpr (std::is_same_v<Step, msm::PairCarryStep<C>>) {
+    if constexpr (std::is_same_v<Step, msm::JoinCarriesStep<C>>) {
       std::printf("level 0 left %zu carries (of %zu slots) not at infinity\n", non_empty(step.carry_vals, 2 * step.segs),
                   2 * step.segs);
       run(step, threads);
-      std::printf("the pairing step (%zu threads) left %zu\n", threads, non_empty(step.carry_vals, 2 * step.segs));
+      std::printf("the joining step (%zu threads, runs over up to %u segments after their first) left %zu\n", threads,
+                  step.reach, non_empty(step.carry_vals, 2 * step.segs));
     } else if constexpr (std::is_same_v<Step, msm::AccumulateStep<C, msm::CarrySource<C>>>) {
       ++level;
       const bool works = *step.carries_in != 0;
@@ -78,6 +80,7 @@ struct Options {
   bool g2 = false;
   bool tables = false;
   unsigned window = 0;  // 0: the plan's choice
+  unsigned join = msm::Tuning{}.join_segments;
   uint64_t seed = 1;
 };
 
@@ -93,6 +96,7 @@ int census(const Options& o) {
   r.point_bytes = sizeof(Affine<C>);
   r.xyzz_bytes = sizeof(Xyzz<C>);
   r.window_bits = o.window;
+  r.tuning.join_segments = o.join;
   if (o.tables) {
     gpu::MsmTables t = msm::plan_tables(n, sizeof(Affine<C>), size_t{16} << 30, o.sms, (size_t{80} << 30) / 16);
     if (o.window) t = {o.window, msm::make_layout(o.window).digit_windows, n};
@@ -123,8 +127,8 @@ int census(const Options& o) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--tables] [--window C] [--seed S]\n"
-               "  LOG2_N 1..24, C 2..24\n");
+               "usage: msm_carry_census LOG2_N [--sms N] [--skewed] [--g2] [--tables] [--window C] [--join R] [--seed S]\n"
+               "  LOG2_N 1..24, C 2..24, R >= 1\n");
   return 2;
 }
 
@@ -154,6 +158,10 @@ int main(int argc, char** argv) {
       const unsigned long v = std::strtoul(argv[++i], &end, 10);
       if (*end || v < msm::kMinWindowBits || v > msm::kMaxWindowBits) return usage();
       o.window = unsigned(v);
+    } else if (a == "--join" && i + 1 < argc) {
+      const unsigned long v = std::strtoul(argv[++i], &end, 10);
+      if (*end || v == 0 || v > 1u << 20) return usage();
+      o.join = unsigned(v);
     } else if (a == "--seed" && i + 1 < argc) {
       o.seed = std::strtoull(argv[++i], &end, 10);
       if (*end) return usage();

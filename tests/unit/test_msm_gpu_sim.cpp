@@ -31,14 +31,14 @@ namespace msm = gpu::msm;
 using gpu::MsmTables;
 using testing::PoisonedArena;
 
-// The accumulation's steps (level 0, pairs of carries, carry levels): what
+// The accumulation's steps (level 0, joining carries, carry levels): what
 // Tuning::cap_accumulate_registers launches as msm::MinBlocks.
 template <class Step>
 struct IsAccumulation : std::false_type {};
 template <class C, class Src>
 struct IsAccumulation<msm::AccumulateStep<C, Src>> : std::true_type {};
 template <class C>
-struct IsAccumulation<msm::PairCarryStep<C>> : std::true_type {};
+struct IsAccumulation<msm::JoinCarriesStep<C>> : std::true_type {};
 
 // Launches seen by the simulator.
 struct LaunchCounts {
@@ -327,47 +327,98 @@ TYPED_TEST(MsmGpuSim, RepeatedOppositeAndInfinitePoints) {
 }
 
 // A bucket whose run spans several segments, with the part in its first segment summing to
-// infinity (P, -P, P, -P): the only carries left after the step that pairs carries are head
-// slots (a segment that is all one run carries its sum in its head slot). That step must still
-// flag them, or the carry levels return at once and the bucket is never stored.
-TYPED_TEST(MsmGpuSim, CarriesLeftOnlyInHeadSlotsReachTheCarryLevels) {
+// infinity (P, -P, P, -P): the owner of the run in step 3a holds a carry at infinity. Where the
+// run is longer than the step's reach it must still flag the run, or the carry levels return at
+// once and the bucket is never stored; within reach it sums the run and the levels have nothing.
+TYPED_TEST(MsmGpuSim, ARunWhoseFirstPartCancelsReachesItsBucket) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
   const size_t n = 64;
   auto p = progression_points<C>(rng, n);
   for (size_t i = 0; i < 4; ++i) p[i] = i % 2 ? -p[0] : p[0];
-  // Every scalar 1: one bucket, the points in index order; 16 segments of 4 on this plan.
-  const SimOptions o{2, 0, 0, tiny_tuning()};
-  ASSERT_EQ(plan_for<C>(n, o).first_segment(n), 4u);
-  expect_matches(std::vector<Fr>(n, Fr::one()), p, o, rng, "all one, a cancelling first segment");
+  const std::vector<Fr> ones(n, Fr::one());  // one bucket, the points in index order
+  for (const uint32_t reach : {2u, 15u}) {
+    SCOPED_TRACE("join_segments " + std::to_string(reach));
+    SimOptions o{2, 0, 0, tiny_tuning()};
+    o.tuning.join_segments = reach;
+    const msm::Plan plan = plan_for<C>(n, o);
+    ASSERT_EQ(plan.first_segment(n), 4u);  // 16 segments of 4: the run's last is 15 after its first
+    const PoisonedArena<C> arena(plan);
+    SimExec ex(rng);
+    EXPECT_TRUE(msm::run(ex, plan, arena.b, ones.data(), p.data(), n) == reference(ones, p));
+    EXPECT_EQ(arena.b.nnz[1], reach < 15 ? 1u : 0u);  // the flag step 3a leaves
+  }
+}
+
+// Step 3a's reach: one bucket's run over k + 1 segments of 4 (all scalars 5; the rest of the
+// list: one pair each of 1..4, so the run starts inside a segment) is summed by step 3a when k
+// <= join_segments and left to the carry levels when not; the MSM is right either way. Runs
+// that follow one another (scalars 5 and 6 over several segments each) have one owner each.
+TYPED_TEST(MsmGpuSim, JoinReachesRunsOverUpToJoinSegments) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  for (const size_t k : {1u, 3u, 6u}) {
+    // Keys 1, 2, 3 then 5 * (4k + 1): segments of 4 start at 0, so the run of 5 starts at index 3
+    // (inside segment 0) and ends at 4k + 3, inside segment k.
+    std::vector<Fr> s = {Fr::from_u64(1), Fr::from_u64(2), Fr::from_u64(3)};
+    s.resize(3 + 4 * k + 1, Fr::from_u64(5));
+    const size_t n = s.size();
+    const auto p = progression_points<C>(rng, n);
+    for (const uint32_t reach : {uint32_t(k - 1), uint32_t(k), uint32_t(k + 1)}) {
+      if (reach == 0) continue;
+      SCOPED_TRACE("run over " + std::to_string(k + 1) + " segments, join_segments " + std::to_string(reach));
+      SimOptions o{2, 8, 0, tiny_tuning()};
+      o.tuning.join_segments = reach;
+      const msm::Plan plan = plan_for<C>(n, o);
+      ASSERT_EQ(plan.first_segment(n), 4u);
+      const PoisonedArena<C> arena(plan);
+      SimExec ex(rng);
+      EXPECT_TRUE(msm::run(ex, plan, arena.b, s.data(), p.data(), n) == reference(s, p));
+      EXPECT_EQ(arena.b.nnz[1], k <= reach ? 0u : 1u);
+    }
+  }
+  // Two long runs back to back, and a third starting exactly at a segment's first pair.
+  std::vector<Fr> s(9, Fr::from_u64(5));
+  s.resize(22, Fr::from_u64(6));
+  s.resize(40, Fr::from_u64(7));
+  const auto p = progression_points<C>(rng, s.size());
+  SimOptions o{2, 8, 0, tiny_tuning()};
+  const msm::Plan plan = plan_for<C>(s.size(), o);
+  ASSERT_EQ(plan.first_segment(s.size()), 4u);
+  const PoisonedArena<C> arena(plan);
+  SimExec ex(rng);
+  EXPECT_TRUE(msm::run(ex, plan, arena.b, s.data(), p.data(), s.size()) == reference(s, p));
+  EXPECT_EQ(arena.b.nnz[1], 0u);
 }
 
 // A run that starts inside the second-to-last segment and fills the last, short one: the list
-// ends there, so the pairing step sums it and leaves nothing for the carry levels. Scalars 1..14
-// once and 15 four times (window 0 only, 8 bits): sorted keys 1..14, 15, 15 | 15, 15 in segments
-// of 4, the last holding 2.
-TYPED_TEST(MsmGpuSim, ARunEndingInTheLastShortSegmentIsPaired) {
+// ends there, so step 3a sums it and leaves nothing for the carry levels. Scalars 1..14 once and
+// 15 four times (window 0 only, 8 bits): sorted keys 1..14, 15, 15 | 15, 15 in segments of 4,
+// the last holding 2.
+TYPED_TEST(MsmGpuSim, ARunEndingInTheLastShortSegmentIsJoined) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
   const size_t n = 18;
   const auto p = progression_points<C>(rng, n);
   std::vector<Fr> s(n);
   for (size_t i = 0; i < n; ++i) s[i] = Fr::from_u64(std::min<uint64_t>(i + 1, 15));
-  const msm::Plan plan = plan_for<C>(n, SimOptions{2, 8, 0, tiny_tuning()});
+  SimOptions o{2, 8, 0, tiny_tuning()};
+  o.tuning.join_segments = 1;
+  const msm::Plan plan = plan_for<C>(n, o);
   const PoisonedArena<C> arena(plan);
   SimExec ex(rng);
   const Jacobian<C> got = msm::run(ex, plan, arena.b, s.data(), p.data(), n);
   EXPECT_TRUE(got == reference(s, p));
   ASSERT_EQ(arena.b.nnz[0], n);
   ASSERT_EQ(plan.first_segment(n), 4u);
-  EXPECT_EQ(arena.b.nnz[1], 0u);  // the pairing step left no carry
+  EXPECT_EQ(arena.b.nnz[1], 0u);  // step 3a left no carry
 }
 
-// The carry levels' early return (method, step 3): with short runs the pairing step leaves no
-// carry, so no level writes anything (its output keys stay poisoned); with skewed scalars runs
-// span segments and the levels do run. Both agree with the CPU backend. The short runs come
-// from scalars below 2^47, four windows of 12 bits with 2048 buckets each for 3001 points: a
-// full-width scalar's top window holds 2 bits, so its few buckets would have long runs.
+// The carry levels' early return (method, step 3): with short runs step 3a leaves no carry, so
+// no level writes anything (its output keys stay poisoned); with skewed scalars a run spans more
+// segments than step 3a reaches and the levels do run. Both agree with the CPU backend. The
+// short runs come from scalars below 2^47: four windows of 12 bits, 2048 buckets each, for
+// 3001 points.
 TYPED_TEST(MsmGpuSim, CarryLevelsReturnAtOnceWhenNothingIsCarried) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
@@ -391,7 +442,7 @@ TYPED_TEST(MsmGpuSim, CarryLevelsReturnAtOnceWhenNothingIsCarried) {
     const uint32_t* level1_keys = b.carry_keys[1];  // written by every thread of a level that runs
     const bool untouched = std::all_of(level1_keys, level1_keys + 2 * level1_segs,
                                        [](uint32_t k) { return k == 0xa5a5a5a5u; });
-    EXPECT_EQ(b.nnz[1], skewed ? 1u : 0u);  // what the pairing step left
+    EXPECT_EQ(b.nnz[1], skewed ? 1u : 0u);  // what step 3a left
     EXPECT_EQ(untouched, !skewed);
   }
 }
@@ -477,47 +528,113 @@ TYPED_TEST(MsmGpuSim, PointTablesMatchCpu) {
   }
 }
 
-// Table j of point i is 2^(j c G) P_i, in affine form, infinity staying infinity.
+// The plan's window width (its cost model counts the carry levels where uniform runs would
+// reach past step 3a) and the balanced widths leave uniform scalars' runs to step 3a, so the
+// carry levels have nothing to do: plain points and point tables, on an H100's plan (132 SMs).
+// With equal widths the narrow top window's few buckets would hold runs over tens of segments.
+// A fixed seed: the runs' lengths are random, and this checks one input, not a bound
+// (tests/tools/msm_carry_census counts larger sizes).
+TYPED_TEST(MsmGpuSim, UniformScalarsLeaveTheCarryLevelsIdle) {
+  using C = TypeParam;
+  std::mt19937_64 rng(7);
+  auto check = [&](const msm::Plan& plan, const std::vector<Fr>& s, const Affine<C>* points,
+                   const std::vector<Affine<C>>& p) {
+    const PoisonedArena<C> arena(plan);
+    SimExec ex(rng);
+    EXPECT_TRUE(msm::run(ex, plan, arena.b, s.data(), points, s.size()) == reference(s, p));
+    EXPECT_EQ(arena.b.nnz[1], 0u) << "the carry levels ran";
+  };
+  for (const size_t n : {size_t{3001}, size_t{1} << 13}) {
+    SCOPED_TRACE("plain points, n=" + std::to_string(n));
+    const auto p = progression_points<C>(rng, n);
+    const std::vector<Fr> s = uniform_scalars(rng, n);
+    check(plan_for<C>(n, SimOptions{132, 0, 0, {}}), s, p.data(), p);
+  }
+  const size_t n = 3001;
+  SCOPED_TRACE("point tables, n=" + std::to_string(n));
+  const auto p = progression_points<C>(rng, n);
+  const MsmTables t = msm::plan_tables(n, sizeof(Affine<C>), SIZE_MAX, 132, size_t{1} << 30);
+  ASSERT_EQ(msm::make_layout(t.window_bits, t.tables).windows, 1u);
+  const auto table = make_tables(p, t, rng);
+  const std::vector<Fr> s = uniform_scalars(rng, n);
+  check(plan_for<C>(n, SimOptions{132, 0, 0, {}}, t), s, table.data(), p);
+}
+
+// Table j of point i is 2^(o_j) P_i, o_j the first bit of table j's digit windows, in affine
+// form, infinity staying infinity: j c G with G > 1 bucket windows, balanced widths with G = 1.
 TYPED_TEST(MsmGpuSim, PointTableEntriesAreShiftedPoints) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
   auto pts = progression_points<C>(rng, 5);
   pts[3] = Affine<C>::infinity();
   const size_t stride = 7;  // more than the points: entries 5, 6 of each table are not written
-  const msm::Layout l = msm::make_layout(12, 8);
-  ASSERT_EQ(l.tables, 8u);
-  ASSERT_EQ(l.windows, 3u);
-  std::vector<Affine<C>> table(l.tables * stride, Affine<C>{C::Field::one(), C::Field::one()});
-  std::copy(pts.begin(), pts.end(), table.begin());
-  SimExec ex(rng);
-  msm::precompute_tables(ex, table.data(), pts.size(), stride, l);
-  for (size_t i = 0; i < pts.size(); ++i) {
-    Jacobian<C> want = Jacobian<C>::from_affine(pts[i]);
-    for (unsigned j = 0; j < l.tables; ++j) {
-      EXPECT_EQ(table[j * stride + i], want.to_affine()) << "point " << i << ", table " << j;
-      for (unsigned k = 0; k < l.table_shift(); ++k) want = want.dbl();
-    }
+  struct Case {
+    unsigned c, max_tables, tables, windows;
+    unsigned (*first_bit)(unsigned j);
+  };
+  const Case cases[] = {
+      {12, 8, 8, 3, [](unsigned j) { return j * 12 * 3; }},
+      // 14 windows of 255 bits: 3 of 19 bits, then 11 of 18 (not 13 of 19 and a top one of 8).
+      {19, 14, 14, 1, [](unsigned j) { return 19 * std::min(j, 3u) + 18 * (std::max(j, 3u) - 3); }},
+  };
+  for (const Case& k : cases) {
+    const msm::Layout l = msm::make_layout(k.c, k.max_tables);
+    ASSERT_EQ(l.tables, k.tables);
+    ASSERT_EQ(l.windows, k.windows);
+    std::vector<Affine<C>> table(l.tables * stride, Affine<C>{C::Field::one(), C::Field::one()});
+    std::copy(pts.begin(), pts.end(), table.begin());
+    SimExec ex(rng);
+    msm::precompute_tables(ex, table.data(), pts.size(), stride, l);
+    for (size_t i = 0; i < pts.size(); ++i)
+      for (unsigned j = 0; j < l.tables; ++j) {
+        Jacobian<C> want = Jacobian<C>::from_affine(pts[i]);
+        for (unsigned b = 0; b < k.first_bit(j); ++b) want = want.dbl();
+        EXPECT_EQ(table[j * stride + i], want.to_affine()) << "c " << k.c << ", point " << i << ", table " << j;
+      }
+    for (unsigned j = 1; j < l.tables; ++j)
+      for (size_t i = pts.size(); i < stride; ++i)
+        EXPECT_EQ(table[j * stride + i], (Affine<C>{C::Field::one(), C::Field::one()})) << "entry written past n";
   }
-  for (unsigned j = 1; j < l.tables; ++j)
-    for (size_t i = pts.size(); i < stride; ++i)
-      EXPECT_EQ(table[j * stride + i], (Affine<C>{C::Field::one(), C::Field::one()})) << "entry written past n";
+}
+
+// First bit of each digit window of l (and one past the last): c w where some tables share
+// bucket windows (1 < G < W); else the balanced widths' sums, each width within one bit of
+// 255 / W and none wider than c, 255 bits in all, with buckets for the widest window's digits.
+void first_bits(const msm::Layout& l, std::vector<unsigned>& out) {
+  const bool balanced = l.windows == 1 || l.windows == l.digit_windows;
+  out.assign(l.digit_windows + 1, 0);
+  for (unsigned w = 0; w < l.digit_windows; ++w) {
+    const unsigned b = balanced ? l.width(w) : l.c;
+    if (balanced) {
+      ASSERT_LE(b, l.c);
+      ASSERT_TRUE(b == 255 / l.digit_windows || b == 255 / l.digit_windows + 1) << "window " << w << ": " << b;
+    }
+    out[w + 1] = out[w] + b;
+  }
+  if (balanced) {
+    ASSERT_EQ(out.back(), 255u) << "c=" << l.c;
+    ASSERT_EQ(l.buckets, 1u << (out[1] - 1)) << "c=" << l.c << ": buckets for the widest window's digits";
+  }
 }
 
 TEST(MsmGpuPlan, DigitsRecodeEveryScalar) {
   auto rng = testing::seeded_rng();
-  // sum_w digit_w 2^(c w) == k for every width: checked through the pairs DigitsStep writes.
+  // sum_w digit_w 2^(o_w) == k for every width, o_w window w's first bit: checked through the
+  // pairs DigitsStep writes.
   std::vector<Fr> s = uniform_scalars(rng, 64);
   s.push_back(Fr::zero());
   s.push_back(Fr::one());
   s.push_back(-Fr::one());
   for (unsigned c = msm::kMinWindowBits; c <= msm::kMaxWindowBits; ++c) {
     const msm::Layout l = msm::make_layout(c);
+    ASSERT_EQ(l.windows, l.digit_windows);
+    std::vector<unsigned> first;
+    ASSERT_NO_FATAL_FAILURE(first_bits(l, first));
     std::vector<uint32_t> keys(s.size() * l.windows), vals(keys.size());
     const msm::DigitsStep step{s.data(), s.size(), l, keys.data(), vals.data()};
     for (size_t i = 0; i < s.size(); ++i) step(i);
     for (size_t i = 0; i < s.size(); ++i) {
-      Fr sum = Fr::zero(), pow = Fr::one();
-      const Fr base = Fr::from_u64(2).pow(c);
+      Fr sum = Fr::zero();
       for (unsigned w = 0; w < l.windows; ++w) {
         const uint32_t key = keys[w * s.size() + i], val = vals[w * s.size() + i];
         ASSERT_EQ(val & ~msm::kSignBit, i);
@@ -525,11 +642,10 @@ TEST(MsmGpuPlan, DigitsRecodeEveryScalar) {
           ASSERT_EQ(key >> c, w);
           const uint32_t mag = key & ((1u << c) - 1);
           ASSERT_GE(mag, 1u);
-          ASSERT_LE(mag, l.buckets);
-          const Fr d = Fr::from_u64(mag) * pow;
+          ASSERT_LE(mag, 1u << (first[w + 1] - first[w] - 1)) << "a digit wider than its window " << w;
+          const Fr d = Fr::from_u64(mag) * Fr::from_u64(2).pow(first[w]);
           sum += (val & msm::kSignBit) ? -d : d;
         }
-        pow *= base;
       }
       ASSERT_EQ(sum, s[i]) << "c=" << c << " scalar " << i;
     }
@@ -537,14 +653,15 @@ TEST(MsmGpuPlan, DigitsRecodeEveryScalar) {
 }
 
 // With tables, digit window w = j G + g goes to bucket window g with point j * stride + i, and
-// sum_w digit 2^(c g) 2^(j c G) is the scalar again.
+// sum_w digit 2^(c g) 2^(j c G) is the scalar again; with G = 1, sum_w digit 2^(o_w) over the
+// balanced windows' first bits o_w.
 TEST(MsmGpuPlan, DigitsWithTablesNameTheShiftedPoint) {
   auto rng = testing::seeded_rng();
   std::vector<Fr> s = uniform_scalars(rng, 40);
   s.push_back(-Fr::one());
   const size_t stride = 1000;
-  for (unsigned c : {3u, 8u, 13u, 16u, 20u})
-    for (unsigned max_tables : {2u, 3u, 7u, 100u}) {
+  for (unsigned c : {2u, 3u, 8u, 13u, 16u, 19u, 20u, 23u})
+    for (unsigned max_tables : {2u, 3u, 7u, 100u, 128u}) {
       const msm::Layout l = msm::make_layout(c, max_tables);
       ASSERT_LE(l.tables, max_tables);
       ASSERT_GE(l.tables * l.windows, l.digit_windows);
@@ -552,7 +669,8 @@ TEST(MsmGpuPlan, DigitsWithTablesNameTheShiftedPoint) {
       std::vector<uint32_t> keys(s.size() * l.digit_windows), vals(keys.size());
       const msm::DigitsStep step{s.data(), s.size(), l, keys.data(), vals.data(), stride};
       for (size_t i = 0; i < s.size(); ++i) step(i);
-      const Fr base = Fr::from_u64(2).pow(c);
+      std::vector<unsigned> first_bit;
+      ASSERT_NO_FATAL_FAILURE(first_bits(l, first_bit));
       for (size_t i = 0; i < s.size(); ++i) {
         Fr sum = Fr::zero();
         for (unsigned w = 0; w < l.digit_windows; ++w) {
@@ -563,8 +681,8 @@ TEST(MsmGpuPlan, DigitsWithTablesNameTheShiftedPoint) {
           ASSERT_EQ(key >> c, g);
           ASSERT_LT(key, uint32_t{1} << l.key_bits);
           const uint32_t mag = key & ((1u << c) - 1);
-          // The table's 2^(j c G) times the window's 2^(c g): 2^(c w).
-          const Fr d = Fr::from_u64(mag) * base.pow(uint64_t(w));
+          ASSERT_LE(mag, 1u << (first_bit[w + 1] - first_bit[w] - 1)) << "a digit wider than its window " << w;
+          const Fr d = Fr::from_u64(mag) * Fr::from_u64(2).pow(first_bit[w]);
           sum += (val & msm::kSignBit) ? -d : d;
         }
         ASSERT_EQ(sum, s[i]) << "c=" << c << ", tables " << l.tables << ", scalar " << i;
