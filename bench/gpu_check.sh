@@ -348,6 +348,8 @@ AB_PAIRS=(
   "g2_msm_2^16|g2_msm_join1_2^16|G2 MSM 2^16: step 3a joins runs over up to 32 segments vs across one edge"
   "g1_msm_2^20|g1_msm_join1_2^20|G1 MSM 2^20: step 3a joins runs over up to 32 segments vs across one edge"
   "g2_msm_2^20|g2_msm_join1_2^20|G2 MSM 2^20: step 3a joins runs over up to 32 segments vs across one edge"
+  "g1_sweep_2^20_chunk4|g1_msm_2^20|G1 MSM 2^20: later reduction levels in chunks of 4 vs 8"
+  "g2_sweep_2^20_chunk4|g2_msm_2^20|G2 MSM 2^20: later reduction levels in chunks of 4 vs 8"
   "g1_msm_capped_regs_2^20|g1_msm_2^20|G1 MSM 2^20: accumulation at 4 blocks per SM (128 registers) vs 3"
   "g2_msm_capped_regs_2^20|g2_msm_2^20|G2 MSM 2^20: accumulation at 3 blocks per SM (168 registers, spills) vs 2"
   "g1_msm_f64_2^20|g1_msm_2^20|G1 MSM 2^20: Fq as 52-bit limbs with FP64 products (Fp52) vs 32-bit limbs and IMAD"

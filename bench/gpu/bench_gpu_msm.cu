@@ -249,6 +249,13 @@ class Bench {
       cfg.tuning.reduce_threads_per_sm = red;
       configs.push_back({"red" + std::to_string(red), cfg});
     }
+    // Later reduction levels' chunks (the default is 8): a level's chain is about L + log2 L
+    // dependent operations (2 L + log2 L for G2), so 4 gives less depth in all, for more levels.
+    for (uint32_t chunk : {2u, 4u}) {
+      gpu::MsmConfig cfg;
+      cfg.tuning.reduce_chunk = chunk;
+      configs.push_back({"chunk" + std::to_string(chunk), cfg});
+    }
     {  // four batches with device inputs: is the batch loop itself slow?
       gpu::MsmConfig cfg;
       cfg.max_batch_points = n / 4;

@@ -33,15 +33,18 @@
 //     load or addition on the branch where runs end). Buckets start at infinity; a batch after
 //     the first accumulates into a second, cleared array, which an elementwise step then adds
 //     into the buckets.
-//  4. reduce: per window, sum_b b * B_b. Buckets b = 1..2^(c-1) are values X_i, i = b - 1, and
-//     the target is plain(X) + weighted(X) with plain = sum X_i, weighted = sum i X_i. A level
-//     cuts X into chunks of L (P_k = chunk sum, Q_k = sum of j X_{kL+j}); then plain(X) =
-//     plain(P) and weighted(X) = plain(Q) + L weighted(P). Carrying the state
-//     plain(X) + M weighted(X) + plain(Y) gives X' = P, Y'_k = (chunk sum of Y)_k + M Q_k,
-//     M' = M L (M a power of two: doublings). When one element per window is left the window
-//     sum is X_0 + Y_0.
-//  5. combine (host): sum_w 2^(c w) S_w by doubling, on the host: W points, a few hundred
-//     doublings, not worth a kernel of one thread.
+//  4. reduce: per window, sum_b b * B_b. Buckets b = 1..B are values X_i, i = b - 1, and the
+//     target is sum (i + 1) X_i. A level cuts X into chunks of L (P_k = chunk sum, Q_k = sum of
+//     j X_{kL+j}, j < L), and with weighted(X) = sum i X_i, weighted(X) = weighted(L P) +
+//     plain(Q). The first level gives the state weighted(X') + plain(Y') with X' = L P (log2 L
+//     doublings of each chunk sum) and Y' = Q + P; each later level keeps that form with
+//     X' = L P and Y'_k = Q_k + (chunk sum of Y)_k. One element per window left: weighted(X_0)
+//     = 0, and the window sum is Y_0. A level's chain of dependent additions is its chunk (the
+//     running sums, with Y's sum beside them where registers allow) and log2 L doublings; the
+//     latency of such chains is the reduction's cost (H200: 1.09 ms of G1 2^20 for about a
+//     hundred dependent operations, whatever the buckets hold).
+//  5. combine (host): sum_w 2^(o_w) S_w by doubling, o_w window w's first bit: W points, a few
+//     hundred doublings, not worth a kernel of one thread.
 //
 // Point tables (precomputation, for points that stay on the device across MSMs, such as a
 // proving key): with T tables, table j holding 2^(j c G) P_i where G = ceil(W / T), digit window
@@ -548,53 +551,70 @@ struct MinBlocks : Step {};
 template <class C>
 inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
 
-// 4. One reduction level, thread t = chunk t of all windows' arrays (windows are contiguous and
-// the chunk divides the per-window length, so chunk t starts at t * chunk). y_in is null on the
-// first level.
-// Register use (ptxas -v, sm_90, nvcc 13.0): G1 no spills. Every G2 kernel uses all 255
-// registers and spills some (bytes of spill stores): the reduction, with three XYZZ points live
-// in the running-sum loop, 2628; level 0 of the accumulation (mixed additions) 70, the carry
-// levels 262, the step that pairs carries 72, the merge of later batches 48. The history: 730
-// for the reduction with the first 64-bit-row multiplication; with the 32-bit one 1816, and 248
-// / 256 at level 0 / the carry levels while a run's end still added into its bucket; storing run
-// sums made those 50 / 142, the Fq2 products with lazy reduction (mont32::fq2_mul) 98 / 130, and
-// a b - x y with two reductions (mont32::fq2_mul_sub_mul; 4.6% fewer IMAD.WIDE and 5.5% fewer
-// instructions at level 0, 3.4% and 2.2% in the carry levels) the figures above. Whether a
-// reduction with two live points (more additions) pays for G2 is for measurement.
+// 4. One reduction level (method), thread t = chunk t of all windows' arrays (windows are
+// contiguous and the chunk divides the per-window length, so chunk t starts at t * chunk). y_in
+// is null on the first level, x_out on the last (X' is not needed: weighted(X_0) = 0).
+// Before this form the state carried a factor M for the weighted part, and a level doubled Q by
+// the product of all earlier chunks (4 + 7 + 10 + 13 doublings on the critical path at 2^20)
+// after its Y loop; now each level doubles its chunk sums by its own L (4 + 3 + 3 + 3 + 2).
+// Y's chunk sum runs beside the running sums (kFuseY: three live points) for G1; G2's three
+// would be 192 registers of state alone, so it sums Y after them, with two.
+// Register use (ptxas -v, sm_90, nvcc 13.0): G1 206 registers, no spills (186 before this
+// form; two blocks of 128 threads per SM either way). Every G2 kernel uses all 255 registers
+// and spills some (bytes of spill stores): the reduction 2972 (2628 before this form); level 0
+// of the accumulation (mixed additions) 70, the carry levels 262, the join step 140, the
+// merge of later batches 48. The history: 730 for the reduction with the first 64-bit-row
+// multiplication; with the 32-bit one 1816, and 248 / 256 at level 0 / the carry levels while a
+// run's end still added into its bucket; storing run sums made those 50 / 142, the Fq2 products
+// with lazy reduction (mont32::fq2_mul) 98 / 130, and a b - x y with two reductions
+// (mont32::fq2_mul_sub_mul; 4.6% fewer IMAD.WIDE and 5.5% fewer instructions at level 0, 3.4%
+// and 2.2% in the carry levels) the figures above.
 template <class C>
 struct ReduceStep {
   static constexpr unsigned kBlock = 128;  // not tuned
+  static constexpr bool kFuseY = sizeof(Xyzz<C>) < sizeof(Xyzz<G2Curve>);
   const Xyzz<C>* x_in;
   const Xyzz<C>* y_in;
   uint32_t chunk;
-  unsigned shift;  // log2 M
+  unsigned log_chunk;  // log2 L
   Xyzz<C>* x_out;
   Xyzz<C>* y_out;
 
   ZK_HDI void operator()(size_t t) const {
     using X = Xyzz<C>;
     const size_t base = t * chunk;
-    X run = X::infinity(), acc = X::infinity();
-    for (uint32_t j = chunk; j-- > 0;) {  // acc gains X_{base+j} once for each smaller j
+    X run = X::infinity(), acc = X::infinity(), ys = X::infinity();
+    for (uint32_t j = chunk; j-- > 0;) {  // acc gains X_{base+j} once for each smaller j: Q
       acc = acc + run;
       run = run + load(x_in + base + j);
+      if constexpr (kFuseY)
+        if (y_in) ys = ys + load(y_in + base + j);
     }
-    x_out[t] = run;  // stored first: one point less in registers from here on
-    for (unsigned k = 0; k < shift; ++k) acc = acc.dbl();
-    if (y_in)
-      for (uint32_t j = 0; j < chunk; ++j) acc = acc + load(y_in + base + j);
+    if constexpr (kFuseY) {
+      if (!y_in) ys = run;  // first level: Y' = Q + P
+      acc = acc + ys;
+    } else {
+      if (!y_in) acc = acc + run;
+    }
+    if (x_out) {  // stored before Y's sum: one point less in registers from here on
+      for (unsigned k = 0; k < log_chunk; ++k) run = run.dbl();
+      x_out[t] = run;
+    }
+    if constexpr (!kFuseY)
+      if (y_in)
+        for (uint32_t j = 0; j < chunk; ++j) acc = acc + load(y_in + base + j);
     y_out[t] = acc;
   }
 };
 
-// 5. sum_w 2^(o_w) (x_w + y_w), on the host, o_w the first bit of bucket window w (c w with
-// 1 < G < W; with one bucket window, its only term).
+// 5. sum_w 2^(o_w) y_w, on the host, o_w the first bit of bucket window w (c w with 1 < G < W;
+// with one bucket window, its only term).
 template <class C>
-Jacobian<C> combine_windows(const Xyzz<C>* x, const Xyzz<C>* y, const Layout& l) {
+Jacobian<C> combine_windows(const Xyzz<C>* y, const Layout& l) {
   Jacobian<C> acc = Jacobian<C>::infinity();
   for (unsigned w = l.windows; w-- > 0;) {
     for (unsigned k = l.width(w); k > 0; --k) acc = acc.dbl();
-    acc += (x[w] + y[w]).to_jacobian();
+    acc += y[w].to_jacobian();
   }
   return acc;
 }
@@ -937,19 +957,19 @@ Jacobian<C> reduce_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
   const Xyzz<C>* x = b.buckets;
   const Xyzz<C>* y = nullptr;
   size_t m = l.buckets;
-  unsigned shift = 0, out = 0;
+  unsigned out = 0;
   for (uint32_t chunk : p.reduce_chunks()) {
-    ex.launch(ReduceStep<C>{x, y, chunk, shift, b.red_x[out], b.red_y[out]}, l.windows * (m / chunk));
+    m /= chunk;
+    ex.launch(ReduceStep<C>{x, y, chunk, unsigned(std::countr_zero(chunk)), m > 1 ? b.red_x[out] : nullptr,
+                            b.red_y[out]},
+              l.windows * m);
     x = b.red_x[out];
     y = b.red_y[out];
     out ^= 1;
-    m /= chunk;
-    shift += unsigned(std::countr_zero(chunk));
   }
-  std::vector<Xyzz<C>> hx(l.windows), hy(l.windows);
-  ex.download(hx.data(), x, l.windows);
+  std::vector<Xyzz<C>> hy(l.windows);
   ex.download(hy.data(), y, l.windows);
-  return combine_windows(hx.data(), hy.data(), l);
+  return combine_windows(hy.data(), l);
 }
 
 // Point tables for n points whose table 0 is written at `table`, entries stride apart (method).
