@@ -350,10 +350,11 @@ TYPED_TEST(MsmGpuSim, ARunWhoseFirstPartCancelsReachesItsBucket) {
   }
 }
 
-// Step 3a's reach: one bucket's run over k + 1 segments of 4 (all scalars 5; the rest of the
-// list: one pair each of 1..4, so the run starts inside a segment) is summed by step 3a when k
-// <= join_segments and left to the carry levels when not; the MSM is right either way. Runs
-// that follow one another (scalars 5 and 6 over several segments each) have one owner each.
+// Step 3a's reach: one bucket's run over k + 1 segments of 4 (scalars 5, after one pair each of
+// 1..3, so the run starts inside a segment) is summed by step 3a when k <= join_segments and
+// left to the carry levels when not; the MSM is right either way. Runs that follow one another
+// over several segments each have one owner each, also a run that starts at a segment's first
+// pair (its part there is in that segment's tail slot).
 TYPED_TEST(MsmGpuSim, JoinReachesRunsOverUpToJoinSegments) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
@@ -377,8 +378,9 @@ TYPED_TEST(MsmGpuSim, JoinReachesRunsOverUpToJoinSegments) {
       EXPECT_EQ(arena.b.nnz[1], k <= reach ? 0u : 1u);
     }
   }
-  // Two long runs back to back, and a third starting exactly at a segment's first pair.
-  std::vector<Fr> s(9, Fr::from_u64(5));
+  // 5 at pairs 0-7 (segments 0 and 1, exactly), 6 at 8-21 (from segment 2's first pair into
+  // segment 5), 7 at 22-39 (from inside segment 5 to the end).
+  std::vector<Fr> s(8, Fr::from_u64(5));
   s.resize(22, Fr::from_u64(6));
   s.resize(40, Fr::from_u64(7));
   const auto p = progression_points<C>(rng, s.size());
