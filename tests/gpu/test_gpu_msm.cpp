@@ -226,19 +226,27 @@ TYPED_TEST(GpuMsm, ForcedWindowsTinySegmentsAndSmallBatches) {
   auto rng = testing::seeded_rng();
   const size_t n = std::min<size_t>(size_cap(), 20011);
   const auto p = make_points<C>(rng, n);
-  for (unsigned c : {3u, 9u, 13u, 17u}) {
-    if (c == 17 && n < 20011) continue;  // a small run (compute-sanitizer): skip the 2^16-bucket windows
+  // Step 3a's reach varied too: runs over many segments of 4 go to the join (32), to the carry
+  // levels (1), or partly to each (3).
+  struct Case {
+    unsigned c;
+    uint32_t join;
+  };
+  for (const Case k : {Case{3, 32}, Case{9, 1}, Case{13, 3}, Case{17, 32}}) {
+    if (k.c == 17 && n < 20011) continue;  // a small run (compute-sanitizer): skip the 2^16-bucket windows
     MsmConfig cfg;
-    cfg.window_bits = c;
+    cfg.window_bits = k.c;
     cfg.max_batch_points = 7001;
     cfg.tuning.segments_per_sm = 4;
     cfg.tuning.min_segment = 4;
     cfg.tuning.carry_segment = 4;
+    cfg.tuning.join_segments = k.join;
     cfg.tuning.reduce_threads_per_sm = 2;
     cfg.tuning.reduce_chunk = 2;
     MsmDriver d(0, cfg);
-    this->check(d, skewed_scalars(rng, n), p, Where::device, "skewed, window " + std::to_string(c));
-    this->check(d, uniform_scalars(rng, n), p, Where::device, "uniform, window " + std::to_string(c));
+    const std::string what = "window " + std::to_string(k.c) + ", join_segments " + std::to_string(k.join);
+    this->check(d, skewed_scalars(rng, n), p, Where::device, "skewed, " + what);
+    this->check(d, uniform_scalars(rng, n), p, Where::device, "uniform, " + what);
   }
 }
 
