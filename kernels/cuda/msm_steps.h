@@ -558,10 +558,12 @@ inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
 // the product of all earlier chunks (4 + 7 + 10 + 13 doublings on the critical path at 2^20)
 // after its Y loop; now each level doubles its chunk sums by its own L (4 + 3 + 3 + 3 + 2).
 // Y's chunk sum runs beside the running sums (kFuseY: three live points) for G1; G2's three
-// would be 192 registers of state alone, so it sums Y after them, with two.
+// would be 192 registers of state alone, and the FP64 and hybrid G1 forms' additions are larger
+// (spills; an out-of-line addition), so they sum Y after them, with two.
 // Register use (ptxas -v, sm_90, nvcc 13.0): G1 206 registers, no spills (186 before this
-// form; two blocks of 128 threads per SM either way). Every G2 kernel uses all 255 registers
-// and spills some (bytes of spill stores): the reduction 2972 (2628 before this form); level 0
+// form; two blocks of 128 threads per SM either way); G1CurveHybrid 244 (239), G1CurveF64 254
+// and no spills (76 bytes before). Every G2 kernel uses all 255 registers
+// and spills some (bytes of spill stores): the reduction 3044 (2628 before this form); level 0
 // of the accumulation (mixed additions) 70, the carry levels 262, the join step 140, the
 // merge of later batches 48. The history: 730 for the reduction with the first 64-bit-row
 // multiplication; with the 32-bit one 1816, and 248 / 256 at level 0 / the carry levels while a
@@ -572,7 +574,7 @@ inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
 template <class C>
 struct ReduceStep {
   static constexpr unsigned kBlock = 128;  // not tuned
-  static constexpr bool kFuseY = sizeof(Xyzz<C>) < sizeof(Xyzz<G2Curve>);
+  static constexpr bool kFuseY = std::is_same_v<C, G1Curve>;
   const Xyzz<C>* x_in;
   const Xyzz<C>* y_in;
   uint32_t chunk;
@@ -583,18 +585,25 @@ struct ReduceStep {
   ZK_HDI void operator()(size_t t) const {
     using X = Xyzz<C>;
     const size_t base = t * chunk;
-    X run = X::infinity(), acc = X::infinity(), ys = X::infinity();
-    for (uint32_t j = chunk; j-- > 0;) {  // acc gains X_{base+j} once for each smaller j: Q
-      acc = acc + run;
-      run = run + load(x_in + base + j);
-      if constexpr (kFuseY)
-        if (y_in) ys = ys + load(y_in + base + j);
-    }
+    X run = X::infinity(), acc = X::infinity();
     if constexpr (kFuseY) {
+      X ys = X::infinity();
+      for (uint32_t j = chunk; j-- > 0;) {  // acc gains X_{base+j} once for each smaller j: Q
+        acc = acc + run;
+        run = run + load(x_in + base + j);
+        if (y_in) ys = ys + load(y_in + base + j);
+      }
       if (!y_in) ys = run;  // first level: Y' = Q + P
       acc = acc + ys;
     } else {
-      if (!y_in) acc = acc + run;
+      // The same sums in one loop whose last pass, on the first level only, has nothing left to
+      // add to run and gives acc its P: one addition site less (with G1CurveHybrid's larger
+      // addition, four sites made nvcc call it out of line, with a 256-byte stack frame).
+      const uint32_t extra = y_in ? 0 : 1;
+      for (uint32_t i = chunk + extra; i-- > 0;) {
+        acc = acc + run;
+        if (i >= extra) run = run + load(x_in + base + i - extra);
+      }
     }
     if (x_out) {  // stored before Y's sum: one point less in registers from here on
       for (unsigned k = 0; k < log_chunk; ++k) run = run.dbl();
