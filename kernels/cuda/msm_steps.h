@@ -218,11 +218,8 @@ struct Layout {
   unsigned tables = 1;         // point tables read: ceil(W / G)
   uint32_t buckets = 0;
   unsigned key_bits = 0;  // the sort's end bit: c + bit_width(G), room for the sentinel G << c
-  // Digit window widths: the first wide_windows have digit_bits + 1 bits, the others digit_bits.
-  // Balanced (widths within a bit of 255 / W) where each digit window has its bucket window
-  // (no tables) or all share one (a table per window), with B = 2^(w - 1) for the widest, w,
-  // which can be less than c; c bits each (digit_bits = c, wide_windows = 0) with 1 < G < W.
-  // Never more than c.
+  // Digit window widths: the first wide_windows have digit_bits + 1 bits, the others digit_bits
+  // (c and 0 where the widths are not balanced).
   unsigned digit_bits = 0, wide_windows = 0;
   ZK_HDI uint32_t sentinel() const { return uint32_t(windows) << c; }
   size_t total_buckets() const { return size_t(windows) * buckets; }
@@ -318,9 +315,8 @@ struct DigitsStep {
     uint32_t carry = 0;
     unsigned g = 0;                // bucket window of digit window w
     uint32_t point = uint32_t(i);  // index of the point it takes, in its table
-    unsigned off = 0;              // first bit of digit window w
     for (unsigned w = 0; w < layout.digit_windows; ++w) {
-      const unsigned b = layout.width(w), word = off / 64, sh = off % 64;
+      const unsigned b = layout.width(w), off = layout.offset(w), word = off / 64, sh = off % 64;
       const uint32_t half = uint32_t{1} << (b - 1), mask = (uint32_t{1} << b) - 1;
       uint64_t bits = word_of(k, word) >> sh;
       if (sh + b > 64) bits |= word_of(k, word + 1) << (64 - sh);
@@ -331,7 +327,6 @@ struct DigitsStep {
       const size_t at = size_t(w) * n + i;
       keys[at] = mag ? (uint32_t(g) << c) | mag : layout.sentinel();
       vals[at] = point | (neg ? kSignBit : 0);
-      off += b;
       if (++g == layout.windows) {
         g = 0;
         point += uint32_t(stride);
