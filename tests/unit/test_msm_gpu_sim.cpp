@@ -770,6 +770,9 @@ TEST(MsmGpuPlan, BatchesShrinkToTheBudgetAndOutOfMemoryIsAnError) {
   r.budget_bytes = SIZE_MAX;
   r.tuning.carry_segment = 3;
   EXPECT_THROW(msm::make_plan(r), std::invalid_argument);
+  r.tuning = {};
+  r.tuning.join_segments = 0;  // step 3a must reach at least the next segment
+  EXPECT_THROW(msm::make_plan(r), std::invalid_argument);
 }
 
 // The first reduction level: 128 threads per SM, chunks of at most 16 buckets (msm::Tuning).
