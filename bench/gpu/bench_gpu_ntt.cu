@@ -127,6 +127,11 @@ int run(int argc, char** argv) {
     split_cfg.fp64_split = true;
     gpu::NttDriver split(split_cfg);
     ok = profile_one(split, *cpu, 24, 1, NttKind::kForward, rng, "fp64split_") && ok;
+    // Two stages per phase (NttDriverConfig::radix4): barriers, shared memory and issue stalls.
+    gpu::NttDriverConfig radix4_cfg;
+    radix4_cfg.radix4 = true;
+    gpu::NttDriver radix4(radix4_cfg);
+    ok = profile_one(radix4, *cpu, 24, 1, NttKind::kForward, rng, "radix4_") && ok;
     return ok ? 0 : 1;
   }
 
@@ -151,12 +156,14 @@ int run(int argc, char** argv) {
       bool computed_twiddles = false;
       bool shoup = false;
       bool fp64_split = false;
+      bool radix4 = false;
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
     // "_reorder": in place with the reordering pass, against the default's scratch vector;
     // "_computed": the non-last passes' twiddles computed, against the default's tables;
     // "_shoup": stage twiddles as products by a fixed factor (NttDriverConfig::shoup_twiddles);
-    // "_fp64split": half the warps' products on the FP64 pipe (NttDriverConfig::fp64_split).
+    // "_fp64split": half the warps' products on the FP64 pipe (NttDriverConfig::fp64_split);
+    // "_radix4": two stages per phase (NttDriverConfig::radix4).
     for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
                            Sweep{11, 512, 2}, Sweep{11, 256, 1}, Sweep{11, 256, 3}, Sweep{11, 256, 0},
                            Sweep{12, 256, 0}, Sweep{12, 512, 0}, Sweep{11, 256, 2, true},
@@ -164,7 +171,11 @@ int run(int argc, char** argv) {
                            Sweep{12, 256, 0, false, true}, Sweep{11, 256, 2, true, true},
                            Sweep{11, 256, 2, false, false, true}, Sweep{12, 256, 0, false, false, true},
                            Sweep{11, 256, 2, false, false, false, true},
-                           Sweep{12, 256, 0, false, false, false, true}}) {
+                           Sweep{12, 256, 0, false, false, false, true},
+                           Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .radix4 = true},
+                           Sweep{.tile_log = 12, .threads = 256, .min_columns_log = 0, .radix4 = true},
+                           Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .fp64_split = true,
+                                 .radix4 = true}}) {
       gpu::NttDriverConfig cfg;
       cfg.tile_log = sw.tile_log;
       cfg.threads = sw.threads;
@@ -173,11 +184,12 @@ int run(int argc, char** argv) {
       cfg.pass_twiddle_tables = !sw.computed_twiddles;
       cfg.shoup_twiddles = sw.shoup;
       cfg.fp64_split = sw.fp64_split;
+      cfg.radix4 = sw.radix4;
       gpu::NttDriver shaped(cfg);
       const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
                               "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "") +
                               (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "") +
-                              (sw.fp64_split ? "_fp64split" : "");
+                              (sw.fp64_split ? "_fp64split" : "") + (sw.radix4 ? "_radix4" : "");
       for (unsigned log_n : {20u, 24u}) {
         Result r = measure(shaped, *cpu, log_n, 1, NttKind::kForward, o, rng);
         r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"

@@ -42,8 +42,10 @@ def short_name(full):
     step = re.search(r"step_kernel<[\w:]*?(\w+)(?:<|>)", name)
     if step:
         return step.group(1) + curve
-    if "ntt_pass_kernel<true>" in name:  # NttDriverConfig::fp64_split's instance (ntt.cu)
-        return "ntt_pass_kernel fp64split"
+    ntt = re.search(r"ntt_pass_kernel<(true|false), (true|false)>", name)
+    if ntt:  # the instances of NttDriverConfig::fp64_split and ::radix4 (ntt.cu)
+        tags = [t for t, on in (("fp64split", ntt.group(1)), ("radix4", ntt.group(2))) if on == "true"]
+        return " ".join(["ntt_pass_kernel"] + tags)
     base = re.sub(r"^void\s+", "", name).replace("(anonymous namespace)::", "")
     base = re.split(r"[<(]", base, maxsplit=1)[0]
     return base.split("::")[-1] + curve

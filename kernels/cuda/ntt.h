@@ -59,6 +59,10 @@ struct NttDriverConfig {
                             // (ntt::fp64_warp), so both pipes work at once. An experiment, off until
                             // a GPU measures it faster (bench_gpu_ntt's fp64split rows); results
                             // are the same either way
+  bool radix4 = false;  // true: the butterflies two stages at a time, four points per thread in
+                        // registers (ntt::phase_stage4): half the barriers and shared-memory
+                        // round trips, the same products. Off until a GPU measures it faster
+                        // (bench_gpu_ntt's radix4 rows); results are the same either way
 };
 
 class NttDriver {
@@ -117,7 +121,8 @@ class NttDriver {
 
   int device_ = -1;
   unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0;
-  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false, fp64_split_ = false;
+  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false, fp64_split_ = false,
+       radix4_ = false;
   struct Resources;
   std::unique_ptr<Resources> res_;
   std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;

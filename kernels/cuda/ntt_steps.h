@@ -31,7 +31,8 @@
 //
 // A kernel with barriers is a list of phases (phase_count, run_phase): the kernel runs each
 // phase on all its threads with __syncthreads() between them; the simulator runs each phase
-// over every thread in turn. Shared tiles hold an element as two 16-byte halves in separate
+// over every thread in turn. A pass's phases are its load, one per radix-2 stage (or, with
+// Shape::radix4, one per two stages, four points per thread in registers) and its store. Shared tiles hold an element as two 16-byte halves in separate
 // planes, so a warp reading consecutive slots reads consecutive 16-byte words (no bank
 // conflicts, one 128-bit access per half).
 #pragma once
@@ -178,6 +179,7 @@ struct Pass {
   bool fused = false;    // the only pass (ls = k = log_n): store in natural order
   bool ordered = false;  // last of an out-of-place schedule: tile bitrev(R) takes row R and
                          // stores every element at its natural position
+  bool radix4 = false;   // stages two at a time (phase_stage4; Shape::radix4)
   ZK_HDI uint32_t tile_log() const { return k + log_g; }
 };
 
@@ -352,7 +354,43 @@ ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint3
   }
 }
 
-// Phase k + 1: the tile back to global memory, in place. A non-last pass multiplies by the level
+// Stages s and s + 1 (spans h = 2^(k-1-s) and h / 2) as one phase (Shape::radix4): each thread
+// takes four points a, a + h/2, a + h, a + 3h/2 (a mod 2h < h/2), does both radix-2 stages on
+// them in registers and stores them once. The same butterflies and products as two phase_stage
+// calls, with half the barriers and shared-memory round trips, and two independent products in
+// flight per stage.
+ZK_HD inline void phase_stage4(const PassArgs& A, uint32_t s, uint32_t tid, uint32_t nthreads,
+                               const SharedTile& sh, bool fp64) {
+  const Pass& ps = A.pass;
+  const uint32_t quarter = 1u << (ps.tile_log() - 2);
+  const uint32_t log_h = ps.k - 1 - s, h = 1u << log_h, q = h >> 1;
+  const uint32_t g_mask = (1u << ps.log_g) - 1;
+  for (uint32_t u = tid; u < quarter; u += nthreads) {
+    const uint32_t j = u & g_mask, v = u >> ps.log_g;
+    const uint32_t i = v & (q - 1);
+    const uint32_t a = ((v >> (log_h - 1)) << (log_h + 1)) | i;
+    const uint32_t s0 = (a << ps.log_g) | j, s1 = s0 + (q << ps.log_g), s2 = s0 + (h << ps.log_g),
+                   s3 = s2 + (q << ps.log_g);
+    const Fr x0 = sh.get(s0), x1 = sh.get(s1), x2 = sh.get(s2), x3 = sh.get(s3);
+    // Stage s: pairs (a, a + h) and (a + h/2, a + 3h/2), twiddles w_2h^i and w_2h^(i + h/2).
+    const Fr y0 = x0 + x2, y1 = x1 + x3;
+    Fr y2 = x0 - x2;
+    if (i != 0) y2 = stage_product(y2, A.stage, A.stage_shoup, h - 1 + i, fp64);
+    const Fr y3 = stage_product(x1 - x3, A.stage, A.stage_shoup, h - 1 + q + i, fp64);
+    // Stage s + 1: pairs (a, a + h/2) and (a + h, a + 3h/2), both with twiddle w_h^i.
+    sh.set(s0, y0 + y1);
+    sh.set(s2, y2 + y3);
+    Fr z1 = y0 - y1, z3 = y2 - y3;
+    if (i != 0) {
+      z1 = stage_product(z1, A.stage, A.stage_shoup, q - 1 + i, fp64);
+      z3 = stage_product(z3, A.stage, A.stage_shoup, q - 1 + i, fp64);
+    }
+    sh.set(s1, z1);
+    sh.set(s3, z3);
+  }
+}
+
+// The last phase: the tile back to global memory, in place. A non-last pass multiplies by the level
 // twiddle; the fused single pass writes natural order and applies the store factor.
 ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads,
                               const SharedTile& sh, bool fp64) {
@@ -392,17 +430,38 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
   }
 }
 
-ZK_HDI uint32_t pass_phase_count(const Pass& ps) { return ps.k + 2; }
+// Phases of the stages: k, or with Shape::radix4 ceil(k / 2) (stages 2p and 2p + 1 in phase
+// 1 + p, the last stage alone when k is odd). The kernels use the template, so the radix-2
+// instance does not read the flag.
+template <bool kRadix4>
+ZK_HDI uint32_t stage_phases(uint32_t k) { return kRadix4 ? (k + 1) / 2 : k; }
+ZK_HDI uint32_t stage_phase_count(const Pass& ps) {
+  return ps.radix4 ? stage_phases<true>(ps.k) : stage_phases<false>(ps.k);
+}
+ZK_HDI uint32_t pass_phase_count(const Pass& ps) { return stage_phase_count(ps) + 2; }
+template <bool kRadix4>
+ZK_HDI uint32_t pass_phases(const Pass& ps) { return stage_phases<kRadix4>(ps.k) + 2; }
 
 // kFp64Split: the FP64 split's kernel (fp64_warp); without it every product is mont32's.
-template <bool kFp64Split = false>
+// kRadix4 must be A.pass.radix4 (the driver and the simulator pick the instance from the pass):
+// a kernel without phase_stage4 keeps the registers of the radix-2 butterfly (64, against 104
+// with both in one kernel).
+template <bool kFp64Split = false, bool kRadix4 = false>
 ZK_HD inline void run_pass_phase(const PassArgs& A, uint32_t phase, uint64_t tile, uint32_t tid,
                                  uint32_t nthreads, const SharedTile& sh) {
   const bool fp64 = kFp64Split && fp64_warp(tid, tile);
   if (phase == 0) {
     phase_load(A, tile, tid, nthreads, sh);
-  } else if (phase <= A.pass.k) {
-    phase_stage(A, phase - 1, tid, nthreads, sh, fp64);
+  } else if (phase <= stage_phases<kRadix4>(A.pass.k)) {
+    if constexpr (!kRadix4) {
+      phase_stage(A, phase - 1, tid, nthreads, sh, fp64);
+    } else {
+      const uint32_t s = 2 * (phase - 1);
+      if (s + 1 < A.pass.k)
+        phase_stage4(A, s, tid, nthreads, sh, fp64);
+      else
+        phase_stage(A, s, tid, nthreads, sh, fp64);
+    }
   } else {
     phase_store(A, tile, tid, nthreads, sh, fp64);
   }
@@ -467,6 +526,7 @@ struct Shape {
   uint32_t tile_log = kDefaultTileLog;
   uint32_t threads = kDefaultThreads;
   uint32_t min_columns_log = kDefaultMinColumnsLog;
+  bool radix4 = false;  // two stages per phase (phase_stage4); off until a GPU measures it
 };
 
 // A table split for powers of one base: lo has 2^lo_log entries, hi 2^(log_n - lo_log) (at
@@ -617,6 +677,7 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     ps.twiddle = !last;
     ps.fused = last && k == L;
     ps.ordered = last && !ps.fused && in.scratch != nullptr;
+    ps.radix4 = shape.radix4;
     PassLaunch& pl = sc.passes[sc.count++];
     // Out of place: the first pass reads the data, the last writes it, the rest use the scratch.
     const bool first = sc.count == 1;

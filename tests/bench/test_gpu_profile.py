@@ -56,8 +56,10 @@ class Summary(unittest.TestCase):
         self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::gpu::msm::G1CurveF64")),
                          "AccumulateStep G1f64")
         ntt = "void zkinfer::gpu::(anonymous namespace)::ntt_pass_kernel<{0}>(zkinfer::gpu::ntt::PassArgs)"
-        self.assertEqual(ncu_summary.short_name(ntt.format("false")), "ntt_pass_kernel")
-        self.assertEqual(ncu_summary.short_name(ntt.format("true")), "ntt_pass_kernel fp64split")
+        self.assertEqual(ncu_summary.short_name(ntt.format("false, false")), "ntt_pass_kernel")
+        self.assertEqual(ncu_summary.short_name(ntt.format("true, false")), "ntt_pass_kernel fp64split")
+        self.assertEqual(ncu_summary.short_name(ntt.format("false, true")), "ntt_pass_kernel radix4")
+        self.assertEqual(ncu_summary.short_name(ntt.format("true, true")), "ntt_pass_kernel fp64split radix4")
 
     def test_a_file_without_launches_fails(self):
         with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:

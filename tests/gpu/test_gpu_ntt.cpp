@@ -174,6 +174,26 @@ TEST_F(GpuNtt, Fp64SplitMatchesCpu) {
   }
 }
 
+// Two stages per phase (NttDriverConfig::radix4): every kind, the default tile (one tile and
+// multi-pass), small tiles with odd and even stage counts through several passes, and with the
+// FP64 split and Shoup twiddles beside it.
+TEST_F(GpuNtt, Radix4MatchesCpu) {
+  auto rng = testing::seeded_rng();
+  for (unsigned tile_log : {0u, 3u, 4u}) {
+    for (const bool others : {false, true}) {
+      NttDriverConfig cfg;
+      cfg.tile_log = tile_log;
+      cfg.threads = tile_log == 3 ? 3 : 0;  // a block size that divides nothing
+      cfg.radix4 = true;
+      cfg.fp64_split = others;
+      cfg.shoup_twiddles = others;
+      NttDriver d(cfg);
+      check_sizes(d, tile_log ? 14 : 20, 4, rng);
+      if (HasFailure()) return;
+    }
+  }
+}
+
 // The scratch vector: sized for the largest transform so far, freed on request, allocated again
 // by the next transform that needs it; transforms that fit one tile need none.
 TEST_F(GpuNtt, ScratchIsReleasedAndRegrown) {

@@ -29,17 +29,18 @@ namespace ntt = gpu::ntt;
 constexpr NttKind kKinds[] = {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
                               NttKind::kCosetInverse};
 
-ntt::Shape shape(uint32_t tile_log, uint32_t threads, uint32_t min_columns_log) {
+ntt::Shape shape(uint32_t tile_log, uint32_t threads, uint32_t min_columns_log, bool radix4 = false) {
   ntt::Shape s;
   s.tile_log = tile_log;
   s.threads = threads;
   s.min_columns_log = min_columns_log;
+  s.radix4 = radix4;
   return s;
 }
 
 std::string describe(const ntt::Shape& s) {
   return "tile_log=" + std::to_string(s.tile_log) + " threads=" + std::to_string(s.threads) +
-         " min_columns_log=" + std::to_string(s.min_columns_log);
+         " min_columns_log=" + std::to_string(s.min_columns_log) + (s.radix4 ? " radix4" : "");
 }
 
 void fill_host(std::vector<Fr>& table, const ntt::PowerFill& f) {
@@ -112,11 +113,15 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng, bool fp64_split = f
       poison(hi, rng);
       simulate_block(ntt::pass_phase_count(pl.args.pass), pl.threads, rng,
                      [&](uint32_t ph, uint32_t tid) {
+                       // The kernel instance the driver launches for this pass (ntt.cu).
+                       const bool radix4 = pl.args.pass.radix4;
                        if (!fp64_split) {
-                         ntt::run_pass_phase(pl.args, ph, tile, tid, pl.threads, sh);
+                         (radix4 ? ntt::run_pass_phase<false, true> : ntt::run_pass_phase<false, false>)(
+                             pl.args, ph, tile, tid, pl.threads, sh);
                          return;
                        }
-                       ntt::run_pass_phase<true>(pl.args, ph, tile, tid, pl.threads, sh);
+                       (radix4 ? ntt::run_pass_phase<true, true> : ntt::run_pass_phase<true, false>)(
+                           pl.args, ph, tile, tid, pl.threads, sh);
                        if (count && ph == 1) ++(ntt::fp64_warp(tid, tile) ? count->fp64 : count->integer);
                      });
     }
@@ -282,6 +287,29 @@ TEST(NttSim, DefaultSchedule) {
   }
 }
 
+// Shape::radix4 reaches every pass and halves its stage phases (an odd stage count leaves the
+// last stage alone); the default shape keeps one phase per stage.
+TEST(NttSim, Radix4PassesRunTwoStagesPerPhase) {
+  Fr data_word;
+  ntt::Inputs in;
+  in.batch = 1;
+  in.data = &data_word;
+  for (const bool radix4 : {false, true}) {
+    for (const uint32_t log_n : {3u, 11u, 12u, 20u, 24u}) {
+      in.log_n = log_n;
+      ntt::Shape shape;
+      shape.radix4 = radix4;
+      const ntt::Schedule sc = ntt::make_schedule(in, shape);
+      for (uint32_t i = 0; i < sc.count; ++i) {
+        const ntt::Pass& p = sc.passes[i].args.pass;
+        EXPECT_EQ(p.radix4, radix4) << "2^" << log_n << " pass " << i;
+        EXPECT_EQ(ntt::stage_phase_count(p), radix4 ? (p.k + 1) / 2 : p.k) << "2^" << log_n << " pass " << i;
+        EXPECT_EQ(ntt::pass_phase_count(p), ntt::stage_phase_count(p) + 2);
+      }
+    }
+  }
+}
+
 // Every pass loads and stores each element of every vector exactly once, whatever the shape.
 TEST(NttSim, TilesCoverEveryElementOnce) {
   Fr scratch_word;
@@ -359,6 +387,13 @@ TEST(NttSim, MatchesCpuBackend) {
   shapes.push_back(shape(4, 8, 2));
   shapes.push_back(shape(6, 5, 0));
   shapes.push_back(shape(8, 64, 2));
+  // Two stages per phase: odd and even stage counts per pass, a thread count that divides
+  // nothing, threads beyond a radix-4 phase's units (tile 2^3: two units, 4 threads).
+  shapes.push_back(shape(ntt::kDefaultTileLog, ntt::kDefaultThreads, ntt::kDefaultMinColumnsLog, true));
+  shapes.push_back(shape(2, 2, 1, true));
+  shapes.push_back(shape(3, 4, 1, true));
+  shapes.push_back(shape(5, 7, 2, true));
+  shapes.push_back(shape(8, 64, 1, true));
   for (const ntt::Shape& s : shapes) {
     for (uint32_t log_n = 1; log_n <= 14; ++log_n) {
       // Tiny tiles at the largest sizes take long to simulate and add nothing new.
@@ -387,6 +422,7 @@ TEST(NttSim, RandomCases) {
     s.tile_log = 1 + uint32_t(rng() % 11);
     s.threads = 1 + uint32_t(rng() % 300);
     s.min_columns_log = uint32_t(rng() % 4);
+    s.radix4 = rng() % 2 == 0;
     const size_t batch = log_n > 11 ? 1 : 1 + rng() % 6;
     const NttKind kind = kKinds[rng() % 4];
     const Variant& v = kVariants[rng() % std::size(kVariants)];
@@ -402,8 +438,8 @@ TEST(NttSim, RandomCases) {
 TEST(NttSim, Fp64SplitMatchesCpuBackend) {
   auto rng = testing::seeded_rng();
   auto cpu = make_cpu_backend({1});
-  const ntt::Shape shapes[] = {ntt::Shape{}, shape(9, 256, 1), shape(10, 300, 2), shape(4, 8, 2),
-                               shape(3, 3, 1)};
+  const ntt::Shape shapes[] = {ntt::Shape{},     shape(9, 256, 1), shape(10, 300, 2), shape(4, 8, 2),
+                               shape(3, 3, 1),   shape(9, 256, 1, true), shape(4, 8, 2, true)};
   for (const ntt::Shape& s : shapes) {
     SplitCount count;
     for (uint32_t log_n = 1; log_n <= 13; ++log_n) {
