@@ -9,6 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libsodium-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libzmq3-dev cppzmq-dev libsqlite3-dev libcpp-httplib-dev libspdlog-dev libfmt-dev prometheus yq python3
+  podman runc debootstrap  # tests/deploy/images.sh builds and runs the container images
 )
 
 missing=()

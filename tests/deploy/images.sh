@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Builds the CPU flavor of the coordinator and worker images (deploy/docker/Dockerfile) and runs
+# them: a coordinator container and a worker container prove the bundled digits model, the proof
+# is fetched with the image's own CLI and checked on the host; then the images' user, contents and
+# shutdown. The GPU flavor needs the nvidia/cuda base images, which no registry here serves.
+#   tests/deploy/images.sh HOST_BIN_DIR WORK_DIR
+# HOST_BIN_DIR holds the host build's zkinfer (it verifies the proof); WORK_DIR is scratch.
+# Engine: docker where its daemon answers, else podman (with runc where the default runtime cannot
+# start a container, as on machines whose hard rlimits are below crun's defaults). Base images:
+# debian:12 and debian:12-slim as the engine has them or pulls them; where no registry answers,
+# made with debootstrap from this machine's own Debian mirror (read from its apt sources).
+# Exit 77 (ctest: skipped) only when no engine can start a container on this machine.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+host_bin=$(cd "$1" && pwd)
+work=$2
+# Fixed image names (a rerun reuses the engine's layer cache); containers carry the PID.
+tag=zkinfer-ci
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+say() { printf '\n== %s\n' "$*"; }
+fail() {
+  printf 'images: %s\n' "$*" >&2
+  exit 1
+}
+
+# ---- the engine ----------------------------------------------------------------------------------
+engine=()
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+  engine=(docker)
+elif command -v podman >/dev/null; then
+  engine=(podman)
+else
+  echo "images: skipped: neither a docker daemon nor podman on this machine (scripts/setup.sh installs podman)"
+  exit 77
+fi
+
+# A container the engine can start: a busybox-free probe, a root filesystem of one static file.
+probe_dir=$work/probe
+rm -rf "$probe_dir"
+mkdir -p "$probe_dir/root"
+cc_out=$probe_dir/root/probe
+printf 'int main(void){return 0;}\n' >"$probe_dir/probe.c"
+cc -static -O1 -o "$cc_out" "$probe_dir/probe.c" || fail "cannot build the static probe program"
+tar -C "$probe_dir/root" -c . | "${engine[@]}" import - "localhost/$tag-probe:1" >/dev/null
+runs() { "${engine[@]}" "$@" run --rm "localhost/$tag-probe:1" /probe >/dev/null 2>&1; }
+if runs; then
+  :
+elif [[ ${engine[0]} == podman ]] && command -v runc >/dev/null && runs --runtime runc; then
+  engine=(podman --runtime runc)
+else
+  "${engine[@]}" rmi "localhost/$tag-probe:1" >/dev/null 2>&1 || true
+  echo "images: skipped: ${engine[0]} cannot start a container on this machine:"
+  "${engine[@]}" run --rm "localhost/$tag-probe:1" /probe 2>&1 | tail -n 3 || true
+  exit 77
+fi
+"${engine[@]}" rmi "localhost/$tag-probe:1" >/dev/null
+echo "images: engine ${engine[*]}"
+
+containers=()
+cleanup() {
+  for c in "${containers[@]}"; do "${engine[@]}" rm -f "$c" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+# ---- base images ---------------------------------------------------------------------------------
+has_image() { "${engine[@]}" image inspect "$1" >/dev/null 2>&1; }
+if ! has_image debian:12 || ! has_image debian:12-slim; then
+  if timeout 120 "${engine[@]}" pull -q debian:12 >/dev/null 2>&1 &&
+    timeout 120 "${engine[@]}" pull -q debian:12-slim >/dev/null 2>&1; then
+    echo "images: pulled debian:12 and debian:12-slim"
+  else
+    say "debian:12 from debootstrap (no registry answered)"
+    command -v debootstrap >/dev/null || fail "debootstrap is missing (scripts/setup.sh installs it)"
+    sources=/etc/apt/sources.list.d/debian.sources
+    [[ -f $sources ]] || fail "no $sources to take the Debian mirror from"
+    mirror=$(awk '/^URIs:/ {print $2; exit}' "$sources")
+    [[ -n $mirror ]] || fail "no URIs line in $sources"
+    rootfs=$work/rootfs
+    rm -rf "$rootfs"
+    debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+      fail "debootstrap failed; its log: $work/debootstrap.log"
+    # apt in the image uses this machine's sources (and its settings for a snapshot mirror).
+    rm -f "$rootfs/etc/apt/sources.list"
+    cp "$sources" "$rootfs/etc/apt/sources.list.d/"
+    printf 'Acquire::Check-Valid-Until "false";\n' >"$rootfs/etc/apt/apt.conf.d/99snapshot-mirror"
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+    tar -C "$rootfs" -c . | "${engine[@]}" import --change 'CMD ["/bin/bash"]' - debian:12 >/dev/null
+    "${engine[@]}" tag debian:12 debian:12-slim
+    rm -rf "$rootfs"
+  fi
+fi
+
+# ---- build ---------------------------------------------------------------------------------------
+# BuildKit reads Dockerfile.dockerignore beside the Dockerfile by itself; podman is told.
+ignore=()
+[[ ${engine[0]} == podman ]] && ignore=(--ignorefile "$root/deploy/docker/Dockerfile.dockerignore")
+for target in coordinator worker; do
+  say "build the $target image (FLAVOR=cpu)"
+  start=$SECONDS
+  # Host networking: the build's apt-get reaches the mirror the way this machine does.
+  "${engine[@]}" build --network host -f "$root/deploy/docker/Dockerfile" "${ignore[@]}" \
+    --target "$target" --build-arg FLAVOR=cpu \
+    -t "localhost/$tag-$target:cpu" "$root" >"$work/build-$target.log" 2>&1 ||
+    { tail -n 30 "$work/build-$target.log"; fail "the $target image did not build (log: $work/build-$target.log)"; }
+  size=$("${engine[@]}" image inspect --format '{{.Size}}' "localhost/$tag-$target:cpu")
+  echo "images: $target built in $((SECONDS - start)) s, $((size / 1048576)) MiB"
+done
+coord_image=localhost/$tag-coordinator:cpu
+worker_image=localhost/$tag-worker:cpu
+
+# ---- what the images hold ------------------------------------------------------------------------
+say "image contents"
+for image in "$coord_image" "$worker_image"; do
+  user=$("${engine[@]}" image inspect --format '{{.Config.User}}' "$image")
+  [[ $user == 10001:10001 ]] || fail "$image runs as '$user', not the zkinfer user 10001:10001"
+  id=$("${engine[@]}" run --rm --entrypoint id "$image" -u)
+  [[ $id == 10001 ]] || fail "$image: a container runs as uid $id"
+  # Runtime images hold what runs: no compiler, no sources, no build tree.
+  "${engine[@]}" run --rm --entrypoint sh "$image" -c \
+    'for p in /usr/bin/c++ /usr/bin/cmake /src /build; do [ ! -e "$p" ] || { echo "$p is in the image"; exit 1; }; done' ||
+    fail "$image holds build-time files"
+  # Every shared library of every program resolves.
+  "${engine[@]}" run --rm --entrypoint sh "$image" -c \
+    'for b in /opt/zkinfer/bin/*; do if ldd "$b" | grep -q "not found"; then ldd "$b"; exit 1; fi; done' ||
+    fail "$image: a program misses a shared library"
+done
+"${engine[@]}" run --rm "$worker_image" --help >/dev/null || fail "zkinfer-worker --help fails in the worker image"
+
+# ---- a proof through the containers --------------------------------------------------------------
+say "a coordinator and a worker container prove the digits model"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+client_port=$(free_port)
+worker_port=$(free_port)
+coord_metrics=$(free_port)
+worker_metrics=$(free_port)
+files=$work/files
+rm -rf "$files"
+mkdir -p "$files/proof"
+cp "$root/examples/digits/cnn.onnx" "$root/examples/digits/calibration_cnn.json" "$root/examples/digits/input_cnn.json" "$files/"
+chmod -R a+rwX "$files"  # the containers' user writes the proof here
+
+coord=$tag-coordinator-$$
+containers+=("$coord")
+"${engine[@]}" run -d --name "$coord" --network host "$coord_image" \
+  --data /var/lib/zkinfer --clients "tcp://127.0.0.1:$client_port" --workers "tcp://127.0.0.1:$worker_port" \
+  --metrics "127.0.0.1:$coord_metrics" >/dev/null
+worker=$tag-worker-$$
+containers+=("$worker")
+"${engine[@]}" run -d --name "$worker" --network host "$worker_image" \
+  --coordinator "tcp://127.0.0.1:$worker_port" --backend cpu --cache /var/cache/zkinfer \
+  --metrics "127.0.0.1:$worker_metrics" >/dev/null
+
+http_ok() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
+deadline=$((SECONDS + 60))
+until http_ok "http://127.0.0.1:$coord_metrics/readyz" && http_ok "http://127.0.0.1:$worker_metrics/readyz"; do
+  if ((SECONDS > deadline)); then
+    "${engine[@]}" logs "$coord" 2>&1 | tail -n 20
+    "${engine[@]}" logs "$worker" 2>&1 | tail -n 20
+    fail "the containers were not ready within 60 s"
+  fi
+  sleep 1
+done
+echo "images: coordinator and worker ready"
+
+cli() {
+  "${engine[@]}" run --rm --network host -v "$files:/files" -e "ZKINFER_COORDINATOR=tcp://127.0.0.1:$client_port" \
+    --entrypoint /opt/zkinfer/bin/zkinfer "$coord_image" "$@"
+}
+model=$(cli model add /files/cnn.onnx --calibration /files/calibration_cnn.json --dev | tail -n 1)
+[[ -n $model ]] || fail "model add printed no model id"
+job=$(cli submit "$model" --input /files/input_cnn.json | tail -n 1)
+[[ -n $job ]] || fail "submit printed no job id"
+cli wait "$job" --timeout 600 || fail "job $job did not succeed"
+cli result "$job" -o /files/proof
+"$host_bin/zkinfer" verify "$files/proof/verification_key.json" "$files/proof/public.json" "$files/proof/proof.json" ||
+  fail "the proof from the containers does not verify"
+python3 -c 'import json, sys; l = json.load(open(sys.argv[1]))["logits"]; sys.exit(0 if len(l[0]) == 10 else 1)' \
+  "$files/proof/output.json" || fail "output.json does not hold the model's 10 logits"
+
+metrics=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+  "http://127.0.0.1:$coord_metrics/metrics")
+grep -q '^zkinfer_' <<<"$metrics" || fail "the coordinator's /metrics has no zkinfer_ series"
+
+# ---- shutdown: SIGTERM, and both leave cleanly ---------------------------------------------------
+say "stop the containers"
+for c in "$worker" "$coord"; do
+  "${engine[@]}" stop -t 60 "$c" >/dev/null
+  code=$("${engine[@]}" inspect --format '{{.State.ExitCode}}' "$c")
+  [[ $code == 0 ]] || { "${engine[@]}" logs "$c" 2>&1 | tail -n 20; fail "$c exited with $code after SIGTERM"; }
+done
+echo "images: the CPU images built, ran a verified proof and stopped cleanly"
