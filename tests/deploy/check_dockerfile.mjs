@@ -1,5 +1,6 @@
-// deploy_dockerfile: what can be checked of deploy/docker without Docker (none here, and no
-// hadolint in Debian 12 or on npm): pinned base images of CUDA 13, explicit GPU architectures,
+// deploy_dockerfile: what can be checked of deploy/docker without building it (no hadolint in
+// Debian 12 or on npm; images.sh builds and runs the CPU flavor, but the GPU flavor's bases come
+// from a registry CI cannot reach): pinned base images of CUDA 13, explicit GPU architectures,
 // COPY sources that exist and that the build context does not ignore, every CMake subdirectory
 // the build needs copied, binaries that are CMake targets, runtime stages that run as a non-root
 // user, default flags the binaries know; then collect-runtime.sh on this build's binaries (each
