@@ -32,9 +32,10 @@
 // A kernel with barriers is a list of phases (phase_count, run_phase): the kernel runs each
 // phase on all its threads with __syncthreads() between them; the simulator runs each phase
 // over every thread in turn. A pass's phases are its load, one per radix-2 stage (or, with
-// Shape::radix4, one per two stages, four points per thread in registers) and its store. Shared tiles hold an element as two 16-byte halves in separate
-// planes, so a warp reading consecutive slots reads consecutive 16-byte words (no bank
-// conflicts, one 128-bit access per half).
+// Shape::radix4, one per two stages, four points per thread in registers) and its store.
+// Shared tiles hold an element as two 16-byte halves in separate planes, so a warp reading
+// consecutive slots reads consecutive 16-byte words (no bank conflicts, one 128-bit access per
+// half).
 #pragma once
 
 #include <algorithm>
@@ -390,8 +391,8 @@ ZK_HD inline void phase_stage4(const PassArgs& A, uint32_t s, uint32_t tid, uint
   }
 }
 
-// The last phase: the tile back to global memory, in place. A non-last pass multiplies by the level
-// twiddle; the fused single pass writes natural order and applies the store factor.
+// The last phase: the tile back to global memory, in place. A non-last pass multiplies by the
+// level twiddle; the fused single pass writes natural order and applies the store factor.
 ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads,
                               const SharedTile& sh, bool fp64) {
   const Pass& ps = A.pass;
