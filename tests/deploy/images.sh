@@ -44,7 +44,8 @@ cc_out=$probe_dir/root/probe
 printf 'int main(void){return 0;}\n' >"$probe_dir/probe.c"
 cc -static -O1 -o "$cc_out" "$probe_dir/probe.c" || fail "cannot build the static probe program"
 tar -C "$probe_dir/root" -c . | "${engine[@]}" import - "localhost/$tag-probe:1" >/dev/null
-runs() { "${engine[@]}" "$@" run --rm "localhost/$tag-probe:1" /probe >/dev/null 2>&1; }
+# No network: the probe needs none, nor a network stack the engine may lack.
+runs() { "${engine[@]}" "$@" run --rm --network none "localhost/$tag-probe:1" /probe >/dev/null 2>&1; }
 if runs; then
   :
 elif [[ ${engine[0]} == podman ]] && command -v runc >/dev/null && runs --runtime runc; then
@@ -52,7 +53,7 @@ elif [[ ${engine[0]} == podman ]] && command -v runc >/dev/null && runs --runtim
 else
   "${engine[@]}" rmi "localhost/$tag-probe:1" >/dev/null 2>&1 || true
   echo "images: skipped: ${engine[0]} cannot start a container on this machine:"
-  "${engine[@]}" run --rm "localhost/$tag-probe:1" /probe 2>&1 | tail -n 3 || true
+  "${engine[@]}" run --rm --network none "localhost/$tag-probe:1" /probe 2>&1 | tail -n 3 || true
   exit 77
 fi
 "${engine[@]}" rmi "localhost/$tag-probe:1" >/dev/null
@@ -115,18 +116,18 @@ say "image contents"
 for image in "$coord_image" "$worker_image"; do
   user=$("${engine[@]}" image inspect --format '{{.Config.User}}' "$image")
   [[ $user == 10001:10001 ]] || fail "$image runs as '$user', not the zkinfer user 10001:10001"
-  id=$("${engine[@]}" run --rm --entrypoint id "$image" -u)
+  id=$("${engine[@]}" run --rm --network none --entrypoint id "$image" -u)
   [[ $id == 10001 ]] || fail "$image: a container runs as uid $id"
   # Runtime images hold what runs: no compiler, no sources, no build tree.
-  "${engine[@]}" run --rm --entrypoint sh "$image" -c \
+  "${engine[@]}" run --rm --network none --entrypoint sh "$image" -c \
     'for p in /usr/bin/c++ /usr/bin/cmake /src /build; do [ ! -e "$p" ] || { echo "$p is in the image"; exit 1; }; done' ||
     fail "$image holds build-time files"
   # Every shared library of every program resolves.
-  "${engine[@]}" run --rm --entrypoint sh "$image" -c \
+  "${engine[@]}" run --rm --network none --entrypoint sh "$image" -c \
     'for b in /opt/zkinfer/bin/*; do if ldd "$b" | grep -q "not found"; then ldd "$b"; exit 1; fi; done' ||
     fail "$image: a program misses a shared library"
 done
-"${engine[@]}" run --rm "$worker_image" --help >/dev/null || fail "zkinfer-worker --help fails in the worker image"
+"${engine[@]}" run --rm --network none "$worker_image" --help >/dev/null || fail "zkinfer-worker --help fails in the worker image"
 
 # ---- a proof through the containers --------------------------------------------------------------
 say "a coordinator and a worker container prove the digits model"
