@@ -38,7 +38,7 @@
 # this many seconds have passed, so the results are written inside the device tool's 10 minutes;
 # ZKINFER_GPU_PREBUILT, an archive from bench/gpu/prebuild.sh (see above), with
 # ZKINFER_GPU_CLUSTER_PREBUILT, its archive of the cluster programs (prebuild.sh says whether the
-# two together fit the device tool's 64 MiB of carried files: 51 MiB on 2026-11-27, so one call
+# two together fit the device tool's 64 MiB of carried files: 26 MiB on 2026-11-27, so one call
 # carries both; else one call each, or the cluster alone as bench/gpu/cluster_gpu.sh says), and
 # ZKINFER_GPU_TEST_TIMEOUT_S (default 300), the limit for each test program it runs;
 # ZKINFER_GPU_CHECK_DEADLINE_S (default 560): benchmarks that read ZKINFER_GPU_BENCH_BUDGET_S

@@ -29,8 +29,8 @@ cmake --build "$BUILD" --target zkinfer_gpu_all zkinfer zkinfer-coordinator zkin
 
 # pack ARCHIVE PROGRAM...: the programs, stripped, with the shared libraries outside the C/C++
 # runtime that they load (libsodium; ZeroMQ, protobuf, SQLite and the like for the cluster), and
-# BUILD_INFO. Two archives, because each CUDA program carries every kernel (about 20 MB) and the
-# device tool carries at most 64 MiB a call.
+# BUILD_INFO. Two archives, so that the tests and benchmarks can travel alone should the two
+# outgrow the device tool's 64 MiB a call (each CUDA program carries every kernel, about 20 MB).
 pack() {
   local archive=$1 stage
   shift
@@ -47,7 +47,11 @@ pack() {
     echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+local changes')"
     echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ), sm_$ARCH, $(nvcc --version | grep -o 'release [0-9.]*')"
   } >"$stage/BUILD_INFO"
-  tar -C "$stage" -cJf "$archive" .
+  # Each CUDA program carries the same kernels (about 20 MB): a dictionary larger than one
+  # program lets xz find the second copy (2026-11-27: the test and benchmark archive 37 MiB with
+  # xz's default 8 MiB, 15 MiB with 64 MiB). Unpacking needs about 65 MiB of memory; tar -xJf
+  # reads it as before.
+  tar -C "$stage" -cf - . | xz -T1 --lzma2=preset=6,dict=64MiB >"$archive"
   echo "prebuild.sh: $archive ($(du -h "$archive" | cut -f1)): $(ls "$stage/bin" | tr '\n' ' ')"
   rm -rf "$stage"
 }
