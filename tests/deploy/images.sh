@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 host_bin=$(cd "$1" && pwd)
 work=$2
-# Fixed image names (a rerun reuses the engine's layer cache); containers carry the PID.
+# Image names; containers also carry the PID.
 tag=zkinfer-ci
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -60,8 +60,16 @@ fi
 echo "images: engine ${engine[*]}"
 
 containers=()
+built=0
 cleanup() {
   for c in "${containers[@]}"; do "${engine[@]}" rm -f "$c" >/dev/null 2>&1 || true; done
+  ((built)) || return 0
+  # Twice: an image goes only once no later one is built on it.
+  for _ in 1 2; do
+    comm -13 <(printf '%s\n' "$before_build") <(image_ids) | while read -r id; do
+      "${engine[@]}" rmi -f "$id" >/dev/null 2>&1 || true
+    done
+  done
 }
 trap cleanup EXIT
 
@@ -95,13 +103,19 @@ fi
 
 # ---- build ---------------------------------------------------------------------------------------
 # BuildKit reads Dockerfile.dockerignore beside the Dockerfile by itself; podman is told.
-ignore=()
-[[ ${engine[0]} == podman ]] && ignore=(--ignorefile "$root/deploy/docker/Dockerfile.dockerignore")
+podman_args=()
+[[ ${engine[0]} == podman ]] && podman_args=(--ignorefile "$root/deploy/docker/Dockerfile.dockerignore")
+# What the builds leave (the images, and podman's intermediate ones: the build stage's is about
+# 1 GB) goes at the end; the base images stay for a rerun. (`podman build --layers=false` keeps
+# none, but with 4.3 it also deletes base images used by a stage that is only a FROM.)
+image_ids() { "${engine[@]}" images -a -q --no-trunc | sort -u; }
+before_build=$(image_ids)
+built=1
 for target in coordinator worker; do
   say "build the $target image (FLAVOR=cpu)"
   start=$SECONDS
   # Host networking: the build's apt-get reaches the mirror the way this machine does.
-  "${engine[@]}" build --network host -f "$root/deploy/docker/Dockerfile" "${ignore[@]}" \
+  "${engine[@]}" build --network host -f "$root/deploy/docker/Dockerfile" "${podman_args[@]}" \
     --target "$target" --build-arg FLAVOR=cpu \
     -t "localhost/$tag-$target:cpu" "$root" >"$work/build-$target.log" 2>&1 ||
     { tail -n 30 "$work/build-$target.log"; fail "the $target image did not build (log: $work/build-$target.log)"; }
