@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the CPU flavor of the coordinator and worker images (deploy/docker/Dockerfile) and runs
-# them: a coordinator container and a worker container prove the bundled digits model, the proof
-# is fetched with the image's own CLI and checked on the host; then the images' user, contents and
-# shutdown. The GPU flavor needs the nvidia/cuda base images, which no registry here serves.
+# Builds the CPU flavor of the coordinator and worker images (deploy/docker/Dockerfile), checks
+# their user and contents, and runs them: a coordinator container and a worker container prove
+# the bundled digits model, the proof is fetched with the coordinator image's own CLI and checked
+# on the host, and both must leave cleanly on SIGTERM. The GPU flavor needs the nvidia/cuda base
+# images, which no registry here serves.
 #   tests/deploy/images.sh HOST_BIN_DIR WORK_DIR
 # HOST_BIN_DIR holds the host build's zkinfer (it verifies the proof); WORK_DIR is scratch.
 # Engine: docker where its daemon answers, else podman (with runc where the default runtime cannot
@@ -14,7 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 host_bin=$(cd "$1" && pwd)
 work=$2
-# Image names; containers also carry the PID.
+# Names of the images; the containers' names add the PID.
 tag=zkinfer-ci
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
