@@ -558,7 +558,7 @@ inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
 // Register use (ptxas -v, sm_90, nvcc 13.0): G1 206 registers, no spills (186 before this
 // form; two blocks of 128 threads per SM either way); G1CurveHybrid 244 (239), G1CurveF64 254
 // and no spills (76 bytes before). Every G2 kernel uses all 255 registers
-// and spills some (bytes of spill stores): the reduction 3044 (2628 before this form); level 0
+// and spills some (bytes of spill stores): the reduction 3060 (2628 before this form); level 0
 // of the accumulation (mixed additions) 70, the carry levels 262, the join step 140, the
 // merge of later batches 48. The history: 730 for the reduction with the first 64-bit-row
 // multiplication; with the 32-bit one 1816, and 248 / 256 at level 0 / the carry levels while a
@@ -572,8 +572,7 @@ struct ReduceStep {
   static constexpr bool kFuseY = std::is_same_v<C, G1Curve>;
   const Xyzz<C>* x_in;
   const Xyzz<C>* y_in;
-  uint32_t chunk;
-  unsigned log_chunk;  // log2 L
+  uint32_t chunk;  // L, a power of two (make_plan)
   Xyzz<C>* x_out;
   Xyzz<C>* y_out;
 
@@ -601,7 +600,7 @@ struct ReduceStep {
       }
     }
     if (x_out) {  // stored before Y's sum: one point less in registers from here on
-      for (unsigned k = 0; k < log_chunk; ++k) run = run.dbl();
+      for (uint32_t l = chunk; l > 1; l >>= 1) run = run.dbl();  // X' = L P: log2 L doublings
       x_out[t] = run;
     }
     if constexpr (!kFuseY)
@@ -964,9 +963,7 @@ Jacobian<C> reduce_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
   unsigned out = 0;
   for (uint32_t chunk : p.reduce_chunks()) {
     m /= chunk;
-    ex.launch(ReduceStep<C>{x, y, chunk, unsigned(std::countr_zero(chunk)), m > 1 ? b.red_x[out] : nullptr,
-                            b.red_y[out]},
-              l.windows * m);
+    ex.launch(ReduceStep<C>{x, y, chunk, m > 1 ? b.red_x[out] : nullptr, b.red_y[out]}, l.windows * m);
     x = b.red_x[out];
     y = b.red_y[out];
     out ^= 1;
