@@ -52,7 +52,9 @@ def short_name(full):
 
 
 def to_microseconds(value, unit):
-    scale = {"nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3, "second": 1e6}.get(unit)
+    # Older Nsight Compute spells units out ("usecond"), newer abbreviates them ("us").
+    scale = {"nsecond": 1e-3, "ns": 1e-3, "usecond": 1.0, "us": 1.0, "msecond": 1e3, "ms": 1e3, "second": 1e6,
+             "s": 1e6}.get(unit)
     try:
         v = float(value.replace(",", ""))
     except ValueError:

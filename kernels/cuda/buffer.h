@@ -20,20 +20,37 @@ template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
+  // On the current device. Out of memory throws CudaError (cudaErrorMemoryAllocation) and leaves
+  // no error behind: else the next launch check on this thread would report it again.
   explicit DeviceBuffer(size_t n) : n_(n) {
-    if (n) ZK_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)));
+    if (!n) return;
+    ZK_CUDA_CHECK(cudaGetDevice(&device_));
+    if (cudaError_t e = cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)); e != cudaSuccess) {
+      p_ = nullptr;
+      n_ = 0;
+      if (e == cudaErrorMemoryAllocation) (void)cudaGetLastError();
+      check(e, "cudaMalloc", __FILE__, __LINE__);
+    }
   }
   explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { upload(host); }
   ~DeviceBuffer() {
-    // A destructor cannot report; a failing cudaFree means the context is already broken and
-    // the next checked call says so.
-    if (p_) (void)cudaFree(p_);
+    if (!p_) return;
+    // Freed on the device it was allocated on: a split backend's buffers live on several GPUs
+    // and may be destroyed by a thread that has another one current. A destructor cannot
+    // report; a failing cudaFree means the context is already broken and the next checked
+    // call says so.
+    int current = -1;
+    (void)cudaGetDevice(&current);
+    if (current != device_) (void)cudaSetDevice(device_);
+    (void)cudaFree(p_);
+    if (current != device_ && current >= 0) (void)cudaSetDevice(current);
   }
   DeviceBuffer(DeviceBuffer&& o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), device_(o.device_) {}
   DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
     std::swap(p_, o.p_);
     std::swap(n_, o.n_);
+    std::swap(device_, o.device_);
     return *this;
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
@@ -67,6 +84,7 @@ class DeviceBuffer {
  private:
   T* p_ = nullptr;
   size_t n_ = 0;
+  int device_ = 0;
 };
 
 }  // namespace zkinfer::gpu

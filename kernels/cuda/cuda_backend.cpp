@@ -40,14 +40,13 @@ class DeviceOutOfMemory : public std::runtime_error {
 };
 
 // A device array of n T, or a clear DeviceOutOfMemory naming `what` when the device lacks the
-// memory (the failed allocation leaves no CUDA error behind).
+// memory (DeviceBuffer leaves no CUDA error behind).
 template <class T>
 DeviceBuffer<T> allocate_or_explain(size_t n, const std::string& what) {
   try {
     return DeviceBuffer<T>(n);
   } catch (const CudaError& e) {
     if (e.code() != cudaErrorMemoryAllocation) throw;
-    (void)cudaGetLastError();  // else the next launch check would report this failure
     size_t free = 0, total = 0;
     (void)cudaMemGetInfo(&free, &total);
     throw DeviceOutOfMemory("GPU out of memory: " + what + " need " + mib(n * sizeof(T)) + ", " + mib(free) +

@@ -239,8 +239,11 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   fp64_split_ = cfg.fp64_split;
   radix4_ = shape.radix4;
 
+  // The limit belongs to the kernel instance, not to this driver: set for the largest tile the
+  // device holds, so building a driver with smaller tiles cannot fail the launches of a larger
+  // one alive beside it. Occupancy follows each launch's own shared memory size.
   ZK_CUDA_CHECK(cudaFuncSetAttribute(pass_kernel(fp64_split_, radix4_), cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     int(sizeof(Fr) << tile_log_)));
+                                     int(sizeof(Fr) << fit)));
   res_ = std::make_unique<Resources>();
   res_->stage_fwd = DeviceBuffer<Fr>(ntt::stage_entries(tile_log_));
   res_->stage_inv = DeviceBuffer<Fr>(ntt::stage_entries(tile_log_));
@@ -295,7 +298,7 @@ NttDriver::Domain& NttDriver::domain(unsigned log_n, cudaStream_t stream) {
       d->pass_twiddles = DeviceBuffer<Fr>(2 * pt.entries);
     } catch (const CudaError& e) {
       if (e.code() != cudaErrorMemoryAllocation) throw;
-      (void)cudaGetLastError();  // the passes compute their twiddles instead
+      // Out of memory: the passes compute their twiddles instead.
     }
   }
   if (d->pass_twiddles.size() != 0) {
@@ -366,7 +369,6 @@ NttDriver::Scratch* NttDriver::scratch(size_t elements, cudaStream_t stream) {
     sl->buf = DeviceBuffer<Fr>(elements);
   } catch (const CudaError& e) {
     if (e.code() != cudaErrorMemoryAllocation) throw;
-    (void)cudaGetLastError();
     return nullptr;  // the in-place schedule needs no scratch
   }
   return sl;
@@ -449,7 +451,6 @@ void NttDriver::run_host(Fr* data, unsigned log_n, NttKind kind, const Fr& coset
       res_->staging = DeviceBuffer<Fr>(group * n);
     } catch (const CudaError& e) {
       if (e.code() != cudaErrorMemoryAllocation) throw;
-      (void)cudaGetLastError();
       if (group == 1)
         throw std::runtime_error("NTT of 2^" + std::to_string(log_n) +
                                  " points: not enough free "
@@ -489,7 +490,6 @@ void NttDriver::coset_quotient_host(Fr* a, const Fr* b, const Fr* c, unsigned lo
       res_->staging = DeviceBuffer<Fr>(3 * n);
     } catch (const CudaError& e) {
       if (e.code() != cudaErrorMemoryAllocation) throw;
-      (void)cudaGetLastError();
       throw std::runtime_error("Groth16 quotient of 2^" + std::to_string(log_n) + " points: not enough free device "
                                "memory for its three vectors (" + std::to_string((3 * n * sizeof(Fr)) >> 20) +
                                " MiB): " + e.what());

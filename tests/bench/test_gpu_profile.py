@@ -44,6 +44,15 @@ class Summary(unittest.TestCase):
         self.assertIn(" 1.3 ", rows["2"])
         self.assertTrue(rows["2"].endswith("22.31"))
 
+    def test_short_unit_names_convert_too(self):
+        # Older Nsight Compute writes "usecond", newer "us"; both must land in microseconds.
+        sys.path.insert(0, os.path.dirname(SUMMARY))
+        import ncu_summary
+
+        for unit, value, want in [("ns", "812", 0.812), ("us", "3.5", 3.5), ("ms", "1.52", 1520.0),
+                                  ("s", "0.002", 2000.0), ("nsecond", "1,300", 1.3), ("msecond", "3.71", 3710.0)]:
+            self.assertAlmostEqual(float(ncu_summary.to_microseconds(value, unit)), want, places=1, msg=unit)
+
     def test_fp64_experiments_are_named_apart_from_g1(self):
         sys.path.insert(0, os.path.dirname(SUMMARY))
         import ncu_summary

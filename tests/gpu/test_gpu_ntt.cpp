@@ -142,6 +142,19 @@ TEST_F(GpuNtt, SmallTilesMatchCpu) {
       }
 }
 
+// The pass kernel's shared-memory limit is a setting of the kernel, not of a driver: a driver with
+// small tiles made after a default one must leave the default one's 2^11 tiles launchable.
+TEST_F(GpuNtt, DriversWithDifferentTilesSideBySide) {
+  auto rng = testing::seeded_rng();
+  NttDriver big;
+  NttDriverConfig small_cfg;
+  small_cfg.tile_log = 3;
+  NttDriver small(small_cfg);
+  check_sizes(big, 14, 2, rng);
+  check_sizes(small, 8, 2, rng);
+  check_sizes(big, 14, 2, rng);
+}
+
 // Stage twiddles in Shoup form (NttDriverConfig::shoup_twiddles): every kind, the default tile
 // (2^1 .. 2^20: one tile and multi-pass) and small tiles through several passes.
 TEST_F(GpuNtt, ShoupTwiddlesMatchCpu) {
