@@ -50,16 +50,9 @@ namespace zkinfer::bench {
 namespace {
 
 using namespace zkinfer::prover;
-using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: bench_gpu_groth16 [--out results.json] [--reps N] [--warmup N] [--quick] [--cpu-only]\n";
-
-double budget_seconds() {
-  if (const char* s = std::getenv("ZKINFER_GPU_BENCH_BUDGET_S")) return std::max(20.0, std::atof(s));
-  return 220;
-}
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // A file in the temporary directory, removed on scope exit.
 struct TempFile {

@@ -52,17 +52,8 @@ using gpu::DeviceBuffer;
 constexpr const char* kUsage =
     "usage: bench_gpu_msm [--out results.json] [--reps N] [--warmup N] [--quick] [--profile]\n";
 
-// Wall-clock budget for all measurements: ZKINFER_GPU_BENCH_BUDGET_S (bench/gpu_check.sh sets
-// it from the time it has left), else 220 s (gpu_check.sh allows a benchmark 300 s).
-double budget_seconds() {
-  if (const char* s = std::getenv("ZKINFER_GPU_BENCH_BUDGET_S")) return std::max(20.0, std::atof(s));
-  return 220;
-}
 // Points per generating thread.
 constexpr size_t kChain = 256;
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 template <class C>
 __global__ void make_points_kernel(Affine<C>* out, const Affine<C>* starts, const Affine<C> step, size_t n) {

@@ -4,7 +4,8 @@
 // Tables are built during the warm-up runs, so the medians are steady-state figures. Without
 // --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row, the
 // reordering pass instead of the scratch vector, twiddles computed instead of read from tables,
-// Shoup stage twiddles, the FP64 split).
+// Shoup stage twiddles, the FP64 split, two stages per phase), one input per size for all of
+// them; the shapes left once ZKINFER_GPU_BENCH_BUDGET_S (default 220 s) is spent are skipped.
 //
 //   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
 // --profile: only forward 2^24 (also with the FP64 split) and the prover's inverse of three 2^20
@@ -56,52 +57,59 @@ std::string result_name(NttKind kind, unsigned log_n, size_t batch) {
   return name;
 }
 
+// One transform's input and the CPU backend's output for it.
+struct Case {
+  unsigned log_n;
+  size_t batch;
+  NttKind kind;
+  Fr g;
+  std::vector<Fr> input, want;
+};
+
+Case make_case(Backend& cpu, unsigned log_n, size_t batch, NttKind kind, std::mt19937_64& rng) {
+  const size_t n = size_t{1} << log_n;
+  Case c{log_n, batch, kind, snarkjs_coset_shift(log_n), random_vector(rng, n * batch), {}};
+  c.want = c.input;
+  for (size_t v = 0; v < batch; ++v) cpu.ntt(c.want.data() + v * n, n, kind, c.g);
+  return c;
+}
+
 // --profile: one transform inside profiled(), checked against the CPU backend; `tag` goes before
 // the name (a driver configured otherwise than the default).
 bool profile_one(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
                  std::mt19937_64& rng, const std::string& tag = "") {
-  const size_t n = size_t{1} << log_n;
-  const std::vector<Fr> input = random_vector(rng, n * batch);
-  const Fr g = snarkjs_coset_shift(log_n);
-  DeviceBuffer<Fr> d(input);
-  std::vector<Fr> x = input;
-  for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
+  const Case c = make_case(cpu, log_n, batch, kind, rng);
+  DeviceBuffer<Fr> d(c.input);
   // profiled() runs the transform twice (a warm-up first): the second starts again from the
   // input, so the result checked is one transform's.
   const std::string name = tag + result_name(kind, log_n, batch);
   bool first = true;
   profiled(name.c_str(), [&] {
-    if (!first) ZK_CUDA_CHECK(cudaMemcpy(d.data(), input.data(), input.size() * sizeof(Fr), cudaMemcpyHostToDevice));
+    if (!first) ZK_CUDA_CHECK(cudaMemcpy(d.data(), c.input.data(), c.input.size() * sizeof(Fr), cudaMemcpyHostToDevice));
     first = false;
-    ntt.run(d.data(), log_n, kind, g, batch, nullptr);
+    ntt.run(d.data(), log_n, kind, c.g, batch, nullptr);
   });
-  const bool ok = d.download() == x;
+  const bool ok = d.download() == c.want;
   if (!ok) std::printf("%s: CHECK FAILED\n", name.c_str());
   return ok;
 }
 
-Result measure(gpu::NttDriver& ntt, Backend& cpu, unsigned log_n, size_t batch, NttKind kind,
-               const Options& o, std::mt19937_64& rng) {
-  const size_t n = size_t{1} << log_n;
-  std::vector<Fr> x = random_vector(rng, n * batch);
-  const Fr g = snarkjs_coset_shift(log_n);
-  DeviceBuffer<Fr> d(x);
-
-  // Correctness of one run, all elements, against the CPU backend.
-  ntt.run(d.data(), log_n, kind, g, batch, nullptr);
+// Checks one run's whole output against the case's, then times repeated in-place runs.
+Result measure(gpu::NttDriver& ntt, const Case& c, const Options& o) {
+  const size_t n = size_t{1} << c.log_n;
+  DeviceBuffer<Fr> d(c.input);
+  ntt.run(d.data(), c.log_n, c.kind, c.g, c.batch, nullptr);
   ZK_CUDA_CHECK(cudaDeviceSynchronize());
-  const std::vector<Fr> got = d.download();
-  for (size_t v = 0; v < batch; ++v) cpu.ntt(x.data() + v * n, n, kind, g);
-  const bool ok = got == x;
+  const bool ok = d.download() == c.want;
 
-  auto launch = [&] { ntt.run(d.data(), log_n, kind, g, batch, nullptr); };
+  auto launch = [&] { ntt.run(d.data(), c.log_n, c.kind, c.g, c.batch, nullptr); };
   // bytes: one read and one write of the data, the least any NTT moves.
   Result r;
-  r.name = result_name(kind, log_n, batch);
+  r.name = result_name(c.kind, c.log_n, c.batch);
   r.unit = "butterfly";
-  r.elements = double(n * batch);
-  r.ops = double(batch) * double(n / 2) * log_n;
-  r.bytes = 2.0 * double(n * batch) * sizeof(Fr);
+  r.elements = double(n * c.batch);
+  r.ops = double(c.batch) * double(n / 2) * c.log_n;
+  r.bytes = 2.0 * double(n * c.batch) * sizeof(Fr);
   r.check_ok = ok;
   r.t = time_runs(launch, o.warmup, o.reps);
   return r;
@@ -136,19 +144,25 @@ int run(int argc, char** argv) {
   }
 
   const unsigned top = o.quick ? 20 : 24;
+  const Clock::time_point t0 = Clock::now();
+  const double budget_s = budget_seconds();
   std::vector<Result> rs;
   for (unsigned log_n = 16; log_n <= top; ++log_n)
     for (NttKind kind :
          {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward, NttKind::kCosetInverse})
-      rs.push_back(measure(ntt, *cpu, log_n, 1, kind, o, rng));
+      rs.push_back(measure(ntt, make_case(*cpu, log_n, 1, kind, rng), o));
   // Batches: the prover transforms A, B and C together; many small vectors stress the
   // single-pass kernel.
-  rs.push_back(measure(ntt, *cpu, o.quick ? 16 : 20, 3, NttKind::kInverse, o, rng));
-  rs.push_back(measure(ntt, *cpu, o.quick ? 16 : 20, 3, NttKind::kCosetForward, o, rng));
-  rs.push_back(measure(ntt, *cpu, 10, 1024, NttKind::kForward, o, rng));
+  rs.push_back(measure(ntt, make_case(*cpu, o.quick ? 16 : 20, 3, NttKind::kInverse, rng), o));
+  rs.push_back(measure(ntt, make_case(*cpu, o.quick ? 16 : 20, 3, NttKind::kCosetForward, rng), o));
+  rs.push_back(measure(ntt, make_case(*cpu, 10, 1024, NttKind::kForward, rng), o));
   // The shape (NttDriverConfig) at 2^20 and 2^24, forward: only the defaults were measured
-  // before. Each result is named ntt_sweep_<shape>_forward_2^k.
+  // before. Each result is named ntt_sweep_<shape>_forward_2^k. One input per size for all
+  // shapes (a 2^24 CPU reference takes about a second); shapes left when the budget is spent are
+  // skipped, so the results so far are still written.
   if (!o.quick) {
+    const Case sweep_cases[] = {make_case(*cpu, 20, 1, NttKind::kForward, rng),
+                                make_case(*cpu, 24, 1, NttKind::kForward, rng)};
     struct Sweep {
       unsigned tile_log, threads;
       int min_columns_log;
@@ -185,13 +199,20 @@ int run(int argc, char** argv) {
       cfg.shoup_twiddles = sw.shoup;
       cfg.fp64_split = sw.fp64_split;
       cfg.radix4 = sw.radix4;
+      if (seconds_since(t0) > budget_s) {
+        std::printf("sweep t%u th%u mc%d%s%s%s%s%s skipped: past the %.0f s budget\n", sw.tile_log, sw.threads,
+                    sw.min_columns_log, sw.reorder_pass ? " reorder" : "", sw.computed_twiddles ? " computed" : "",
+                    sw.shoup ? " shoup" : "", sw.fp64_split ? " fp64split" : "", sw.radix4 ? " radix4" : "",
+                    budget_s);
+        continue;
+      }
       gpu::NttDriver shaped(cfg);
       const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
                               "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "") +
                               (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "") +
                               (sw.fp64_split ? "_fp64split" : "") + (sw.radix4 ? "_radix4" : "");
-      for (unsigned log_n : {20u, 24u}) {
-        Result r = measure(shaped, *cpu, log_n, 1, NttKind::kForward, o, rng);
+      for (const Case& c : sweep_cases) {
+        Result r = measure(shaped, c, o);
         r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"
         rs.push_back(r);
       }

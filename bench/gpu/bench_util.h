@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,18 @@
 #include "cuda/device.h"
 
 namespace zkinfer::bench {
+
+// Wall-clock budget for a benchmark program's measurements: ZKINFER_GPU_BENCH_BUDGET_S
+// (bench/gpu_check.sh sets it from the time it has left; at least 20 s), else 220 s
+// (gpu_check.sh allows a benchmark 300 s).
+inline double budget_seconds() {
+  if (const char* s = std::getenv("ZKINFER_GPU_BENCH_BUDGET_S")) return std::max(20.0, std::atof(s));
+  return 220;
+}
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 struct Timing {
   double median_ms = 0, min_ms = 0, max_ms = 0;

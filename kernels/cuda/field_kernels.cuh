@@ -85,6 +85,27 @@ void launch(F* out, const F* a, const F* b, size_t n, cudaStream_t stream) {
 }
 
 template <class F>
+__global__ void mul_sub_mul_kernel(F* out, const F* a, const F* b, const F* x, const F* y, size_t n) {
+  const size_t stride = size_t(gridDim.x) * blockDim.x;
+  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    store_vec(out + i, F::mul_sub_mul(load_vec(a + i), load_vec(b + i), load_vec(x + i), load_vec(y + i)));
+}
+
+template <class F>
+void launch_mul_sub_mul(F* out, const F* a, const F* b, const F* x, const F* y, size_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  check_pointer(out, "out");
+  check_pointer(a, "a");
+  check_pointer(b, "b");
+  check_pointer(x, "x");
+  check_pointer(y, "y");
+  const size_t blocks = (n + kThreadsPerBlock - 1) / kThreadsPerBlock;
+  const unsigned grid = blocks < 0x7fffffffu ? unsigned(blocks) : 0x7fffffffu;
+  mul_sub_mul_kernel<F><<<grid, kThreadsPerBlock, 0, stream>>>(out, a, b, x, y, n);
+  ZK_CUDA_CHECK_LAUNCH();
+}
+
+template <class F>
 void apply(FieldOp op, F* out, const F* a, const F* b, size_t n, cudaStream_t stream) {
   switch (op) {
     case FieldOp::Mul:

@@ -48,5 +48,12 @@ void field_apply(FieldOp op, Fq* out, const Fq* a, const Fq* b, size_t n,
                  cudaStream_t stream = nullptr);
 // out[i] = a[i] * b[i] in Fq2, same rules.
 void fq2_mul(Fq2* out, const Fq2* a, const Fq2* b, size_t n, cudaStream_t stream = nullptr);
+// out[i] = a[i]^2 in Fq2 (the G2 doubling's square), same rules.
+void fq2_sqr(Fq2* out, const Fq2* a, size_t n, cudaStream_t stream = nullptr);
+// out[i] = a[i] b[i] - x[i] y[i] (Fp::mul_sub_mul, Fq2::mul_sub_mul: the curve formulas' fused
+// form, with fewer Montgomery reductions on the device), same rules for all five pointers.
+void mul_sub_mul(Fq* out, const Fq* a, const Fq* b, const Fq* x, const Fq* y, size_t n, cudaStream_t stream = nullptr);
+void mul_sub_mul(Fq2* out, const Fq2* a, const Fq2* b, const Fq2* x, const Fq2* y, size_t n,
+                 cudaStream_t stream = nullptr);
 
 }  // namespace zkinfer::gpu

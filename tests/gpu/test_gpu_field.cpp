@@ -158,6 +158,77 @@ TEST(GpuFq2, Mul) {
   EXPECT_EQ(bad.count(), 0u) << "mismatches out of " << n;
 }
 
+// Fq2 operands with the edge values in both coefficients.
+std::vector<Fq2> fq2_operands(std::mt19937_64& rng, size_t n) {
+  std::vector<Fq> c0, c1, d0, d1;
+  testing::make_operands<Fq>(rng, n, c0, d0);
+  testing::make_operands<Fq>(rng, n, d1, c1);
+  std::vector<Fq2> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = {c0[i], c1[i]};
+  return v;
+}
+
+// Fq2's square and the fused a b - x y of Fq and Fq2 have device paths of their own
+// (mont32::fq2_sqr, mul_sub_mul, fq2_mul_sub_mul): checked one by one against the host, so a
+// fault in one shows here and not only as a wrong G1 or G2 MSM.
+TEST(GpuFq2, Sqr) {
+  ZK_SKIP_WITHOUT_GPU();
+  auto rng = testing::seeded_rng();
+  const std::vector<Fq2> a = fq2_operands(rng, std::max<size_t>(test_size() / 4, 1));
+  DeviceBuffer<Fq2> da(a), out(a.size());
+  out.fill_bytes(0xff);
+  gpu::fq2_sqr(out.data(), da.data(), a.size());
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::vector<Fq2> got = out.download();
+  Mismatches bad;
+  for (size_t i = 0; i < a.size(); ++i) bad.check(i, got[i], a[i] * a[i], a[i], a[i]);
+  EXPECT_EQ(bad.count(), 0u) << "mismatches out of " << a.size();
+}
+
+template <class F>
+void check_mul_sub_mul(const std::vector<F>& a, const std::vector<F>& b, const std::vector<F>& x,
+                       const std::vector<F>& y) {
+  const size_t n = a.size();
+  DeviceBuffer<F> da(a), db(b), dx(x), dy(y), out(n);
+  out.fill_bytes(0xff);
+  gpu::mul_sub_mul(out.data(), da.data(), db.data(), dx.data(), dy.data(), n);
+  ZK_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::vector<F> got = out.download();
+  Mismatches bad;
+  for (size_t i = 0; i < n; ++i) bad.check(i, got[i], a[i] * b[i] - x[i] * y[i], a[i], x[i]);
+  EXPECT_EQ(bad.count(), 0u) << "mismatches out of " << n;
+}
+
+TEST(GpuFq, MulSubMul) {
+  ZK_SKIP_WITHOUT_GPU();
+  auto rng = testing::seeded_rng();
+  const size_t n = test_size();
+  std::vector<Fq> a, b, x, y;
+  testing::make_operands<Fq>(rng, n, a, b);
+  testing::make_operands<Fq>(rng, n, y, x);
+  // Equal products (the result zero) and x y = 0 (the result a b) among them.
+  for (size_t i = 0; i + 1 < std::min<size_t>(n, 64); i += 2) {
+    x[i] = b[i];
+    y[i] = a[i];
+    y[i + 1] = Fq::zero();
+  }
+  check_mul_sub_mul(a, b, x, y);
+}
+
+TEST(GpuFq2, MulSubMul) {
+  ZK_SKIP_WITHOUT_GPU();
+  auto rng = testing::seeded_rng();
+  const size_t n = std::max<size_t>(test_size() / 4, 1);
+  const std::vector<Fq2> a = fq2_operands(rng, n), b = fq2_operands(rng, n);
+  std::vector<Fq2> x = fq2_operands(rng, n), y = fq2_operands(rng, n);
+  for (size_t i = 0; i + 1 < std::min<size_t>(n, 64); i += 2) {
+    x[i] = b[i];
+    y[i] = a[i];
+    y[i + 1] = Fq2::zero();
+  }
+  check_mul_sub_mul(a, b, x, y);
+}
+
 // ---- what runs without a GPU too ------------------------------------------------------------
 
 TEST(GpuProbe, UsableOrSaysWhy) {
@@ -204,6 +275,13 @@ TEST(FieldApply, RejectsBadPointersBeforeLaunching) {
   EXPECT_THROW(gpu::field_apply(FieldOp::Add, storage, storage, nullptr, 1), std::invalid_argument);
   EXPECT_THROW(gpu::field_apply(FieldOp::Sqr, static_cast<Fr*>(nullptr), storage, nullptr, 1),
                std::invalid_argument);
+  alignas(16) static Fq q[4];
+  alignas(16) static Fq2 q2[4];
+  Fq* q_misaligned = reinterpret_cast<Fq*>(reinterpret_cast<char*>(q) + 8);
+  EXPECT_THROW(gpu::mul_sub_mul(q, q, q, q_misaligned, q, 1), std::invalid_argument);
+  EXPECT_THROW(gpu::mul_sub_mul(q, q, q, q, static_cast<Fq*>(nullptr), 1), std::invalid_argument);
+  EXPECT_THROW(gpu::mul_sub_mul(q2, static_cast<Fq2*>(nullptr), q2, q2, q2, 1), std::invalid_argument);
+  EXPECT_THROW(gpu::fq2_sqr(static_cast<Fq2*>(nullptr), q2, 1), std::invalid_argument);
 }
 
 }  // namespace
