@@ -176,8 +176,9 @@ case $PROJECT_MODE in
     rm -rf "$BUILD" && mkdir -p "$BUILD"
     if run unpack-prebuilt 120 tar -C "$BUILD" -xJf "$PREBUILT"; then
       PROJECT_USED=prebuilt
-      # Libraries the programs need that GPU machines lack (libsodium), packed beside them.
-      export LD_LIBRARY_PATH=$ROOT/$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+      # Libraries the programs need that GPU machines lack (libsodium; ZeroMQ and the like for the
+      # cluster) are packed in lib/ beside bin/, and the programs' RPATH ($ORIGIN/../lib) finds
+      # them: no LD_LIBRARY_PATH, which would reach ncu, compute-sanitizer and python3 as well.
       if [[ -f $BUILD/BUILD_INFO ]]; then
         say "prebuilt: $(tr '\n' ' ' <"$BUILD/BUILD_INFO")"
         # The programs' commit is what the results describe, not the state of this copy.

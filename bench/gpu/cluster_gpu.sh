@@ -8,8 +8,8 @@
 # again with `zkinfer verify`. Prints a table; the worker's join line shows what it found.
 #   bench/gpu/cluster_gpu.sh BIN_DIR    (zkinfer, zkinfer-coordinator, zkinfer-worker, setup_tool)
 # From bench/gpu/prebuild.sh's build-gpu-cluster.tar.xz on a GPU machine (device tool):
-#   mkdir -p /tmp/c && tar -C /tmp/c -xJf build-gpu-cluster.tar.xz &&
-#     LD_LIBRARY_PATH=/tmp/c/lib bash bench/gpu/cluster_gpu.sh /tmp/c/bin
+#   mkdir -p /tmp/c && tar -C /tmp/c -xJf build-gpu-cluster.tar.xz && bash bench/gpu/cluster_gpu.sh /tmp/c/bin
+# (the programs find the libraries packed beside them in /tmp/c/lib through their RPATH)
 # Environment: ZKINFER_CLUSTER_JOBS (default 40), ZKINFER_CLUSTER_LOG_DOMAIN (default 20),
 # ZKINFER_CLUSTER_REPEATS (default 3), ZKINFER_CLUSTER_PORT (default 17800),
 # ZKINFER_CLUSTER_BACKENDS (default "cuda cpu"), ZKINFER_CLUSTER_LOGS (a directory that gets the

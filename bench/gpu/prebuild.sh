@@ -22,8 +22,13 @@ nccl=()
 # "$ARCH-real": machine code only. The GPU machines run it directly; the PTX a plain "$ARCH" adds
 # for other chips made the two archives 60 MiB instead of 39 (2026-11-27), and the device tool
 # carries at most 64 MiB a call.
+# The programs find the libraries packed beside them through an RPATH of $ORIGIN/../lib (an old-style
+# DT_RPATH, which also serves the libraries' own dependencies and dlopen), so no LD_LIBRARY_PATH
+# has to point there: one would reach every other program run after it, Nsight Compute and
+# python3 included, with Debian's copies of OpenSSL, zlib and SQLite.
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZKINFER_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH-real" \
-  -DZKINFER_BUILD_GPU_BENCH=ON "${nccl[@]}" "${launcher[@]}" >/dev/null
+  -DZKINFER_BUILD_GPU_BENCH=ON "${nccl[@]}" "${launcher[@]}" -DCMAKE_BUILD_RPATH='$ORIGIN/../lib' \
+  -DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags >/dev/null
 # The GPU tests and benchmarks, and the cluster programs for bench/gpu/cluster_gpu.sh.
 cmake --build "$BUILD" --target zkinfer_gpu_all zkinfer zkinfer-coordinator zkinfer-worker setup_tool -j "$(nproc)"
 
@@ -40,8 +45,14 @@ pack() {
     [[ -x $f ]] && cp "$f" "$stage/bin/"
   done
   strip "$stage"/bin/*
+  for f in "$stage"/bin/*; do
+    readelf -d "$f" | grep -q 'RPATH.*\$ORIGIN/\.\./lib' ||
+      { echo "prebuild.sh: $f has no RPATH \$ORIGIN/../lib (configure $BUILD afresh)" >&2; exit 1; }
+  done
+  # The C library's own parts (libresolv and the like among them) come from the GPU machine's
+  # C library, which they must match.
   ldd "$stage"/bin/* 2>/dev/null | awk '/=> \//{print $3}' | sort -u |
-    grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
+    grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|libpthread|libdl|librt|libresolv|libanl|libnsl|libutil|libnss_[a-z]+|ld-linux[^/]*)\.so' |
     while read -r lib; do cp -L "$lib" "$stage/lib/"; done
   {
     echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+local changes')"

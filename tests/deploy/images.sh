@@ -7,7 +7,8 @@
 #   tests/deploy/images.sh HOST_BIN_DIR WORK_DIR
 # HOST_BIN_DIR holds the host build's zkinfer (it verifies the proof); WORK_DIR is scratch.
 # Engine: docker where its daemon answers, else podman (with runc where the default runtime cannot
-# start a container, as on machines whose hard rlimits are below crun's defaults). Base images:
+# start a container, as on machines whose hard rlimits are below crun's defaults; with explicit
+# open-file and process limits where the runtime may not raise them). Base images:
 # debian:12 and debian:12-slim as the engine has them or pulls them; where no registry answers,
 # made with debootstrap from this machine's own Debian mirror (read from its apt sources).
 # Exit 77 (ctest: skipped) only when no engine can start a container on this machine.
@@ -46,19 +47,40 @@ printf 'int main(void){return 0;}\n' >"$probe_dir/probe.c"
 cc -static -O1 -o "$cc_out" "$probe_dir/probe.c" || fail "cannot build the static probe program"
 tar -C "$probe_dir/root" -c . | "${engine[@]}" import - "localhost/$tag-probe:1" >/dev/null
 # No network: the probe needs none, nor a network stack the engine may lack.
-runs() { "${engine[@]}" "$@" run --rm --network none "localhost/$tag-probe:1" /probe >/dev/null 2>&1; }
-if runs; then
-  :
-elif [[ ${engine[0]} == podman ]] && command -v runc >/dev/null && runs --runtime runc; then
-  engine=(podman --runtime runc)
-else
-  "${engine[@]}" rmi "localhost/$tag-probe:1" >/dev/null 2>&1 || true
-  echo "images: skipped: ${engine[0]} cannot start a container on this machine:"
-  "${engine[@]}" run --rm --network none "localhost/$tag-probe:1" /probe 2>&1 | tail -n 3 || true
+# Where the runtime may not raise the container's open-file and process limits to the engine's
+# defaults (no CAP_SYS_RESOURCE, as in some sandboxes: runc then fails with "error setting
+# rlimit ... operation not permitted"), every run and build gets explicit limits below this
+# shell's; crun fails the same way even with them, where runc does not.
+nofile=$(ulimit -Sn)
+[[ $nofile == unlimited || $nofile -gt 65536 ]] && nofile=65536
+limits=()
+probe() { "${engine[@]}" run "${limits[@]}" --rm --network none "localhost/$tag-probe:1" /probe 2>&1; }
+base_engine=("${engine[@]}")
+runtimes=(default)
+[[ ${engine[0]} == podman ]] && command -v runc >/dev/null && runtimes+=(runc)
+started=0 first_error=""
+for runtime in "${runtimes[@]}"; do
+  for explicit_limits in 0 1; do
+    engine=("${base_engine[@]}")
+    [[ $runtime == runc ]] && engine+=(--runtime runc)
+    limits=()
+    ((explicit_limits)) && limits=(--ulimit "nofile=$nofile:$nofile" --ulimit nproc=4096:4096)
+    if out=$(probe); then
+      started=1
+      break 2
+    fi
+    [[ -n $first_error ]] || first_error=$out
+  done
+done
+"${engine[@]}" rmi "localhost/$tag-probe:1" >/dev/null 2>&1 || true
+if ((!started)); then
+  echo "images: skipped: ${base_engine[0]} cannot start a container on this machine:"
+  printf '%s\n' "$first_error" | tail -n 3
   exit 77
 fi
-"${engine[@]}" rmi "localhost/$tag-probe:1" >/dev/null
-echo "images: engine ${engine[*]}"
+engine_run() { "${engine[@]}" run "${limits[@]}" "$@"; }
+engine_build() { "${engine[@]}" build "${limits[@]}" "$@"; }
+echo "images: engine ${engine[*]}${limits[*]:+, limits ${limits[*]}}"
 
 containers=()
 built=0
@@ -116,7 +138,7 @@ for target in coordinator worker; do
   say "build the $target image (FLAVOR=cpu)"
   start=$SECONDS
   # Host networking: the build's apt-get reaches the mirror the way this machine does.
-  "${engine[@]}" build --network host -f "$root/deploy/docker/Dockerfile" "${podman_args[@]}" \
+  engine_build --network host -f "$root/deploy/docker/Dockerfile" "${podman_args[@]}" \
     --target "$target" --build-arg FLAVOR=cpu \
     -t "localhost/$tag-$target:cpu" "$root" >"$work/build-$target.log" 2>&1 ||
     { tail -n 30 "$work/build-$target.log"; fail "the $target image did not build (log: $work/build-$target.log)"; }
@@ -131,18 +153,18 @@ say "image contents"
 for image in "$coord_image" "$worker_image"; do
   user=$("${engine[@]}" image inspect --format '{{.Config.User}}' "$image")
   [[ $user == 10001:10001 ]] || fail "$image runs as '$user', not the zkinfer user 10001:10001"
-  id=$("${engine[@]}" run --rm --network none --entrypoint id "$image" -u)
+  id=$(engine_run --rm --network none --entrypoint id "$image" -u)
   [[ $id == 10001 ]] || fail "$image: a container runs as uid $id"
   # Runtime images hold what runs: no compiler, no sources, no build tree.
-  "${engine[@]}" run --rm --network none --entrypoint sh "$image" -c \
+  engine_run --rm --network none --entrypoint sh "$image" -c \
     'for p in /usr/bin/c++ /usr/bin/cmake /src /build; do [ ! -e "$p" ] || { echo "$p is in the image"; exit 1; }; done' ||
     fail "$image holds build-time files"
   # Every shared library of every program resolves.
-  "${engine[@]}" run --rm --network none --entrypoint sh "$image" -c \
+  engine_run --rm --network none --entrypoint sh "$image" -c \
     'for b in /opt/zkinfer/bin/*; do if ldd "$b" | grep -q "not found"; then ldd "$b"; exit 1; fi; done' ||
     fail "$image: a program misses a shared library"
 done
-"${engine[@]}" run --rm --network none "$worker_image" --help >/dev/null || fail "zkinfer-worker --help fails in the worker image"
+engine_run --rm --network none "$worker_image" --help >/dev/null || fail "zkinfer-worker --help fails in the worker image"
 
 # ---- a proof through the containers --------------------------------------------------------------
 say "a coordinator and a worker container prove the digits model"
@@ -159,12 +181,12 @@ chmod -R a+rwX "$files"  # the containers' user writes the proof here
 
 coord=$tag-coordinator-$$
 containers+=("$coord")
-"${engine[@]}" run -d --name "$coord" --network host "$coord_image" \
+engine_run -d --name "$coord" --network host "$coord_image" \
   --data /var/lib/zkinfer --clients "tcp://127.0.0.1:$client_port" --workers "tcp://127.0.0.1:$worker_port" \
   --metrics "127.0.0.1:$coord_metrics" >/dev/null
 worker=$tag-worker-$$
 containers+=("$worker")
-"${engine[@]}" run -d --name "$worker" --network host "$worker_image" \
+engine_run -d --name "$worker" --network host "$worker_image" \
   --coordinator "tcp://127.0.0.1:$worker_port" --backend cpu --cache /var/cache/zkinfer \
   --metrics "127.0.0.1:$worker_metrics" >/dev/null
 
@@ -181,7 +203,7 @@ done
 echo "images: coordinator and worker ready"
 
 cli() {
-  "${engine[@]}" run --rm --network host -v "$files:/files" -e "ZKINFER_COORDINATOR=tcp://127.0.0.1:$client_port" \
+  engine_run --rm --network host -v "$files:/files" -e "ZKINFER_COORDINATOR=tcp://127.0.0.1:$client_port" \
     --entrypoint /opt/zkinfer/bin/zkinfer "$coord_image" "$@"
 }
 model=$(cli model add /files/cnn.onnx --calibration /files/calibration_cnn.json --dev | tail -n 1)
