@@ -406,6 +406,47 @@ if ((${#BENCH_JSON[@]})); then
     say "side by side (new vs old, ratio of medians):"
     say "$AB_TABLE"
   fi
+  # Issue 4's targets (DESIGN.md 5, for an H100 with inputs resident), read off the default
+  # configuration's rows: "ms|NAME|LIMIT|WHAT" a median at most LIMIT ms, "ratio|A|B|LIMIT|WHAT"
+  # A's median at most LIMIT times B's.
+  TARGETS=(
+    "ms|g1_msm_2^20|4|G1 MSM 2^20, points resident"
+    "ms|g1_msm_tables_2^20|4|G1 MSM 2^20, points resident with their point tables (a resident key's)"
+    "ms|g1_msm_2^24|50|G1 MSM 2^24, points resident"
+    "ms|g1_msm_tables_2^24|50|G1 MSM 2^24, with point tables"
+    "ratio|g2_msm_2^20|g1_msm_2^20|3|G2 MSM 2^20 against G1"
+    "ratio|g2_msm_tables_2^20|g1_msm_tables_2^20|3|G2 MSM 2^20 against G1, with point tables"
+    "ms|ntt_forward_2^24|4|NTT 2^24 forward"
+    "ms|groth16_resident_2^20|50|Groth16 prove, 2^20 constraints, key resident"
+  )
+  TARGET_TABLE=$(
+    for t in "${TARGETS[@]}"; do echo "target|$t"; done |
+      cat - "${BENCH_JSON[@]}" |
+      awk -F'|' '
+        /^target\|/ { nt++; kind[nt] = $2; a[nt] = $3
+                      if ($2 == "ms") { b[nt] = ""; lim[nt] = $4; what[nt] = $5 }
+                      else { b[nt] = $4; lim[nt] = $5; what[nt] = $6 }
+                      next }
+        /"name": "/ && /"median_ms": / {
+          n = $0; sub(/.*"name": "/, "", n); sub(/".*/, "", n)
+          m = $0; sub(/.*"median_ms": /, "", m); sub(/[,}].*/, "", m)
+          med[n] = m + 0
+        }
+        END {
+          for (i = 1; i <= nt; i++) {
+            if (!(a[i] in med) || (kind[i] == "ratio" && !(b[i] in med && med[b[i]] > 0))) {
+              printf "%-72s not measured\n", what[i]
+            } else if (kind[i] == "ms") {
+              printf "%-72s %9.3f ms (target %s ms): %s\n", what[i], med[a[i]], lim[i], med[a[i]] <= lim[i] ? "met" : "not met"
+            } else {
+              r = med[a[i]] / med[b[i]]
+              printf "%-72s %9.3fx (target %sx): %s\n", what[i], r, lim[i], r <= lim[i] ? "met" : "not met"
+            }
+          }
+        }'
+  )
+  say "targets (DESIGN.md 5, H100; this device: $GPU_NAME):"
+  say "$TARGET_TABLE"
 fi
 
 # The cluster with a CUDA worker and a CPU worker (bench/gpu/cluster_gpu.sh), where the cluster
@@ -534,6 +575,14 @@ STEP_TABLE=$(
     echo
     echo '```'
     echo "$AB_TABLE"
+    echo '```'
+  fi
+  if [[ -n ${TARGET_TABLE:-} ]]; then
+    echo
+    echo "## Targets (DESIGN.md 5, set for an H100 with inputs resident; this device: $GPU_NAME)"
+    echo
+    echo '```'
+    echo "$TARGET_TABLE"
     echo '```'
   fi
   if [[ -n $PROFILE_SUMMARY ]]; then
