@@ -50,7 +50,7 @@ tar -C "$probe_dir/root" -c . | "${engine[@]}" import - "localhost/$tag-probe:1"
 # Where the runtime may not raise the container's open-file and process limits to the engine's
 # defaults (no CAP_SYS_RESOURCE, as in some sandboxes: runc then fails with "error setting
 # rlimit ... operation not permitted"), every run and build gets explicit limits below this
-# shell's; crun fails the same way even with them, where runc does not.
+# shell's. Tried in turn: the default runtime, then (podman) runc; each without, then with them.
 nofile=$(ulimit -Sn)
 [[ $nofile == unlimited || $nofile -gt 65536 ]] && nofile=65536
 limits=()
