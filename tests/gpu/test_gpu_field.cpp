@@ -185,10 +185,15 @@ TEST(GpuFq2, Sqr) {
   EXPECT_EQ(bad.count(), 0u) << "mismatches out of " << a.size();
 }
 
+// Equal products (the result zero) and x y = 0 (the result a b) are planted in front.
 template <class F>
-void check_mul_sub_mul(const std::vector<F>& a, const std::vector<F>& b, const std::vector<F>& x,
-                       const std::vector<F>& y) {
+void check_mul_sub_mul(const std::vector<F>& a, const std::vector<F>& b, std::vector<F> x, std::vector<F> y) {
   const size_t n = a.size();
+  for (size_t i = 0; i + 1 < std::min<size_t>(n, 64); i += 2) {
+    x[i] = b[i];
+    y[i] = a[i];
+    y[i + 1] = F::zero();
+  }
   DeviceBuffer<F> da(a), db(b), dx(x), dy(y), out(n);
   out.fill_bytes(0xff);
   gpu::mul_sub_mul(out.data(), da.data(), db.data(), dx.data(), dy.data(), n);
@@ -206,12 +211,6 @@ TEST(GpuFq, MulSubMul) {
   std::vector<Fq> a, b, x, y;
   testing::make_operands<Fq>(rng, n, a, b);
   testing::make_operands<Fq>(rng, n, y, x);
-  // Equal products (the result zero) and x y = 0 (the result a b) among them.
-  for (size_t i = 0; i + 1 < std::min<size_t>(n, 64); i += 2) {
-    x[i] = b[i];
-    y[i] = a[i];
-    y[i + 1] = Fq::zero();
-  }
   check_mul_sub_mul(a, b, x, y);
 }
 
@@ -219,14 +218,7 @@ TEST(GpuFq2, MulSubMul) {
   ZK_SKIP_WITHOUT_GPU();
   auto rng = testing::seeded_rng();
   const size_t n = std::max<size_t>(test_size() / 4, 1);
-  const std::vector<Fq2> a = fq2_operands(rng, n), b = fq2_operands(rng, n);
-  std::vector<Fq2> x = fq2_operands(rng, n), y = fq2_operands(rng, n);
-  for (size_t i = 0; i + 1 < std::min<size_t>(n, 64); i += 2) {
-    x[i] = b[i];
-    y[i] = a[i];
-    y[i + 1] = Fq2::zero();
-  }
-  check_mul_sub_mul(a, b, x, y);
+  check_mul_sub_mul(fq2_operands(rng, n), fq2_operands(rng, n), fq2_operands(rng, n), fq2_operands(rng, n));
 }
 
 // ---- what runs without a GPU too ------------------------------------------------------------
