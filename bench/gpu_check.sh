@@ -388,16 +388,18 @@ AB_PAIRS=(
 )
 AB_TABLE=""
 if ((${#BENCH_JSON[@]})); then
+  # "median|NAME|MS" for every benchmark row, read once for the two tables below.
+  MEDIANS=$(cat "${BENCH_JSON[@]}" | awk '
+    /"name": "/ && /"median_ms": / {
+      n = $0; sub(/.*"name": "/, "", n); sub(/".*/, "", n)
+      m = $0; sub(/.*"median_ms": /, "", m); sub(/[,}].*/, "", m)
+      print "median|" n "|" m + 0
+    }')
   AB_TABLE=$(
-    for pair in "${AB_PAIRS[@]}"; do echo "pair|$pair"; done |
-      cat - "${BENCH_JSON[@]}" |
+    { for pair in "${AB_PAIRS[@]}"; do echo "pair|$pair"; done; echo "$MEDIANS"; } |
       awk -F'|' '
         /^pair\|/ { np++; a[np] = $2; b[np] = $3; what[np] = $4; next }
-        /"name": "/ && /"median_ms": / {
-          n = $0; sub(/.*"name": "/, "", n); sub(/".*/, "", n)
-          m = $0; sub(/.*"median_ms": /, "", m); sub(/[,}].*/, "", m)
-          med[n] = m + 0
-        }
+        /^median\|/ { med[$2] = $3 + 0 }
         END {
           for (k in med) any = 1
           for (i = 1; i <= np; i++)
@@ -425,18 +427,13 @@ if ((${#BENCH_JSON[@]})); then
     "ms|groth16_resident_2^20|50|Groth16 prove, 2^20 constraints, key resident"
   )
   TARGET_TABLE=$(
-    for t in "${TARGETS[@]}"; do echo "target|$t"; done |
-      cat - "${BENCH_JSON[@]}" |
+    { for t in "${TARGETS[@]}"; do echo "target|$t"; done; echo "$MEDIANS"; } |
       awk -F'|' '
         /^target\|/ { nt++; kind[nt] = $2; a[nt] = $3
                       if ($2 == "ms") { b[nt] = ""; lim[nt] = $4; what[nt] = $5 }
                       else { b[nt] = $4; lim[nt] = $5; what[nt] = $6 }
                       next }
-        /"name": "/ && /"median_ms": / {
-          n = $0; sub(/.*"name": "/, "", n); sub(/".*/, "", n)
-          m = $0; sub(/.*"median_ms": /, "", m); sub(/[,}].*/, "", m)
-          med[n] = m + 0
-        }
+        /^median\|/ { med[$2] = $3 + 0 }
         END {
           for (i = 1; i <= nt; i++) {
             if (!(a[i] in med) || (kind[i] == "ratio" && !(b[i] in med && med[b[i]] > 0))) {

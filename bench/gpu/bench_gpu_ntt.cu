@@ -199,18 +199,17 @@ int run(int argc, char** argv) {
       cfg.shoup_twiddles = sw.shoup;
       cfg.fp64_split = sw.fp64_split;
       cfg.radix4 = sw.radix4;
+      const std::string flags = std::string(sw.reorder_pass ? "_reorder" : "") +
+                                (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "") +
+                                (sw.fp64_split ? "_fp64split" : "") + (sw.radix4 ? "_radix4" : "");
       if (seconds_since(t0) > budget_s) {
-        std::printf("sweep t%u th%u mc%d%s%s%s%s%s skipped: past the %.0f s budget\n", sw.tile_log, sw.threads,
-                    sw.min_columns_log, sw.reorder_pass ? " reorder" : "", sw.computed_twiddles ? " computed" : "",
-                    sw.shoup ? " shoup" : "", sw.fp64_split ? " fp64split" : "", sw.radix4 ? " radix4" : "",
-                    budget_s);
+        std::printf("ntt_sweep_t%u_th%u_mc%d%s skipped: past the %.0f s budget\n", sw.tile_log, sw.threads,
+                    sw.min_columns_log, flags.c_str(), budget_s);
         continue;
       }
       gpu::NttDriver shaped(cfg);
       const std::string tag = "ntt_sweep_t" + std::to_string(shaped.tile_log()) + "_th" + std::to_string(sw.threads) +
-                              "_mc" + std::to_string(sw.min_columns_log) + (sw.reorder_pass ? "_reorder" : "") +
-                              (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "") +
-                              (sw.fp64_split ? "_fp64split" : "") + (sw.radix4 ? "_radix4" : "");
+                              "_mc" + std::to_string(sw.min_columns_log) + flags;
       for (const Case& c : sweep_cases) {
         Result r = measure(shaped, c, o);
         r.name = tag + r.name.substr(3);  // "ntt_forward_2^k" -> tag + "_forward_2^k"

@@ -54,7 +54,10 @@ tar -C "$probe_dir/root" -c . | "${engine[@]}" import - "localhost/$tag-probe:1"
 nofile=$(ulimit -Sn)
 [[ $nofile == unlimited || $nofile -gt 65536 ]] && nofile=65536
 limits=()
-probe() { "${engine[@]}" run "${limits[@]}" --rm --network none "localhost/$tag-probe:1" /probe 2>&1; }
+# Every run and build below goes through these, with the engine and limits the probe settles on.
+engine_run() { "${engine[@]}" run "${limits[@]}" "$@"; }
+engine_build() { "${engine[@]}" build "${limits[@]}" "$@"; }
+probe() { engine_run --rm --network none "localhost/$tag-probe:1" /probe 2>&1; }
 base_engine=("${engine[@]}")
 runtimes=(default)
 [[ ${engine[0]} == podman ]] && command -v runc >/dev/null && runtimes+=(runc)
@@ -78,8 +81,6 @@ if ((!started)); then
   printf '%s\n' "$first_error" | tail -n 3
   exit 77
 fi
-engine_run() { "${engine[@]}" run "${limits[@]}" "$@"; }
-engine_build() { "${engine[@]}" build "${limits[@]}" "$@"; }
 echo "images: engine ${engine[*]}${limits[*]:+, limits ${limits[*]}}"
 
 containers=()
