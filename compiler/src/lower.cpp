@@ -313,6 +313,12 @@ class Lowerer {
   QT clip(const Node& n);
   QT max_pool(const Node& n);
   QT average_pool(const Node& n, bool global);
+  QT mean_of(const Node& n, const QT& x, const std::vector<std::vector<size_t>>& groups,
+             const std::vector<int64_t>& counts, const Shape& shape);
+  QT reduce(const Node& n, bool mean);
+  QT moved(const Node& n, size_t output);
+  QT neg(const Node& n);
+  ConstInput operands(const Node& n) const;
   QT reorder(const QT& x, const Shape& shape, const std::vector<size_t>& from);
   QT concat(const Node& n);
   QT batch_norm(const Node& n);
@@ -761,8 +767,13 @@ QT Lowerer::average_pool(const Node& n, bool global) {
         }
     shape = {g.n, g.c, g.oh, g.ow};
   }
-  // Equal power-of-two counts divide exactly by a scale shift; others multiply by 1/count
-  // rounded to weight_bits.
+  return mean_of(n, x, groups, counts, shape);
+}
+
+// Each group's sum divided by its count. Equal power-of-two counts (1 included: a plain sum)
+// divide exactly by a scale shift; others multiply by 1/count rounded to weight_bits.
+QT Lowerer::mean_of(const Node& n, const QT& x, const std::vector<std::vector<size_t>>& groups,
+                    const std::vector<int64_t>& counts, const Shape& shape) {
   const bool pow2_count = std::all_of(counts.begin(), counts.end(), [&](int64_t c) {
     return c == counts[0] && std::has_single_bit(uint64_t(c));
   });
@@ -783,6 +794,69 @@ QT Lowerer::average_pool(const Node& n, bool global) {
   }
   check_bound(n, worst);
   out.bound = uint64_t(worst);
+  return out;
+}
+
+ConstInput Lowerer::operands(const Node& n) const {
+  return [this, &n](size_t i) -> const Tensor* {
+    return i < n.inputs.size() && !n.inputs[i].empty() ? &cst(n.inputs[i], n) : nullptr;
+  };
+}
+
+QT Lowerer::reduce(const Node& n, bool mean) {
+  const QT& x = var(n.inputs.at(0), n);
+  const Reduction r = reduction(n, x.shape, operands(n));
+  std::vector<int64_t> counts(r.groups.size(), 1);
+  if (mean)
+    for (size_t o = 0; o < counts.size(); ++o) counts[o] = int64_t(r.groups[o].size());
+  return mean_of(n, x, r.groups, counts, r.shape);
+}
+
+// Unsqueeze, Squeeze, Slice, Gather, Pad, Split: elements move (materialized ones keep their
+// wires and sign bits); Pad's fill value enters as a constant rounded at the tensor's scale.
+QT Lowerer::moved(const Node& n, size_t output) {
+  const ConstInput c = operands(n);
+  for (size_t i = 1; i < n.inputs.size(); ++i) c(i);  // computed axes, indices or pads: a clear error
+  const QT& x = var(n.inputs.at(0), n);
+  const Movement m = movement(n, x.shape, g_.opset, c, output);
+  if (std::none_of(m.from.begin(), m.from.end(), [](int64_t k) { return k < 0; }))
+    return reorder(x, m.shape, std::vector<size_t>(m.from.begin(), m.from.end()));
+  const int64_t fill = round_to_int(std::ldexp(pad_value(n, g_.opset, c), x.scale), n.where() + " pad value");
+  const uint64_t bound = std::max<uint64_t>(x.bound, uint64_t(std::llabs(fill)));
+  check_bound(n, i128(bound));
+  if (!x.materialized()) {
+    QT out = new_linear(m.shape, x.scale);
+    out.bound = bound;
+    for (size_t e = 0; e < m.from.size(); ++e) {
+      if (m.from[e] < 0) add_const(out, e, fill);
+      else axpy(out, e, 1, x, size_t(m.from[e]));
+    }
+    return out;
+  }
+  // A materialized input stays materialized (a pool after the Pad reads wires, and would
+  // otherwise range check every element again): one wire, fixed by one constraint, holds the
+  // fill value. Sign bits do not carry over.
+  const Wire fw = b_.alloc(1);
+  if (emit()) b_.constrain_zero(Lc::of(fw) - Lc::constant(fr_of(fill)));
+  else b_.set(fw, fill);
+  QT out;
+  out.shape = m.shape;
+  out.scale = x.scale;
+  out.bound = bound;
+  for (int64_t k : m.from) {
+    const Wire w = k < 0 ? fw : x.wire[size_t(k)];
+    out.wire.push_back(w);
+    if (emit()) out.lc.push_back(Lc::of(w));
+    else out.v.push_back(k < 0 ? fill : x.v[size_t(k)]);
+  }
+  return out;
+}
+
+QT Lowerer::neg(const Node& n) {
+  const QT& x = var(n.inputs.at(0), n);
+  QT out = new_linear(x.shape, x.scale);
+  out.bound = x.bound;
+  for (size_t e = 0; e < x.size(); ++e) axpy(out, e, -1, x, e);
   return out;
 }
 
@@ -1131,11 +1205,20 @@ void Lowerer::run(const TensorMap* inputs) {
 
   if (planning_) spec_.layers.push_back({"(inputs)", "", {}, 0, b_.constraint_count()});
   for (const Node& n : g_.nodes) {
+    // Shapes are static: Shape's output is a constant even where its input is computed.
+    if (n.op == "Shape") {
+      const std::string& in = n.inputs.at(0);
+      const std::vector<int64_t> dims = shape_of(n, is_const(in) ? cst(in, n).shape : var(in, n).shape);
+      consts_[n.outputs.at(0)] = Tensor{{int64_t(dims.size())}, std::vector<double>(dims.begin(), dims.end()), true};
+      continue;
+    }
     // Constant folding: a node whose inputs are all constants is evaluated in float.
     const bool all_const = std::all_of(n.inputs.begin(), n.inputs.end(),
                                        [&](const std::string& s) { return s.empty() || is_const(s); });
     if (all_const) {
-      consts_[n.outputs.at(0)] = evaluate_node(n, consts_, g_.opset);
+      std::vector<Tensor> outs = evaluate_outputs(n, consts_, g_.opset);
+      for (size_t i = 0; i < outs.size(); ++i)
+        if (!n.outputs[i].empty()) consts_[n.outputs[i]] = std::move(outs[i]);
       continue;
     }
     const std::string& op = n.op;
@@ -1181,6 +1264,21 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "Sigmoid" || op == "Tanh") out = tanh_like(n, op == "Sigmoid");
     else if (op == "ArgMax") out = argmax(n);
     else if (op == "Softmax") continue;  // proved as its input (see above)
+    else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad") out = moved(n, 0);
+    else if (op == "Split") {
+      for (size_t i = 1; i < n.outputs.size(); ++i)
+        if (!n.outputs[i].empty()) vars_[n.outputs[i]] = moved(n, i);
+      out = moved(n, 0);
+    } else if (op == "ReduceSum" || op == "ReduceMean") out = reduce(n, op == "ReduceMean");
+    else if (op == "Neg") out = neg(n);
+    else if (op == "Cast") {
+      const int64_t to = n.get_int("to", 0);
+      if (to != 1 && to != 11)  // FLOAT, DOUBLE: the fixed-point values stay as they are
+        throw ModelError(n.where() + ": a cast of a computed tensor to element type " + std::to_string(to) +
+                         " is not supported (only to float or double)");
+      out = var(n.inputs.at(0), n);
+    } else if (op == "ConstantOfShape")
+      throw ModelError(n.where() + ": its shape input must be a constant");
     else throw ModelError(n.where() + ": op is not supported");
     if (planning_) spec_.layers.push_back({n.name, n.op, out.shape, out.scale, b_.constraint_count() - before});
     vars_[n.outputs.at(0)] = std::move(out);

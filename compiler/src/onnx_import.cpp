@@ -75,7 +75,8 @@ size_t checked_count(const Shape& s, const std::string& what) {
 constexpr const char* kOps[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
-    "BatchNormalization", "Sigmoid", "Tanh", "Softmax", "ArgMax", "Identity", "Dropout"};
+    "BatchNormalization", "Sigmoid", "Tanh", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze",
+    "Slice", "Gather", "Pad", "Split", "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=
@@ -146,6 +147,7 @@ Tensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
   }
   for (double v : out.data)
     if (!std::isfinite(v)) throw ModelError(what + ": holds a non-finite value");
+  out.integer = t.data_type() == onnx::TensorProto::INT64 || t.data_type() == onnx::TensorProto::INT32;
   return out;
 }
 

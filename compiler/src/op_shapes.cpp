@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 namespace zkinfer::compiler {
 
@@ -227,6 +228,320 @@ int64_t normalized_axis(const Node& n, int64_t axis, size_t rank) {
   const int64_t r = int64_t(rank);
   if (axis < -r || axis >= r) fail(n, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(r));
   return axis < 0 ? axis + r : axis;
+}
+
+int64_t saturated_int(double v) {
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (v >= kTwo63) return INT64_MAX;
+  if (v <= -kTwo63) return INT64_MIN;
+  return int64_t(v);
+}
+
+namespace {
+
+// The most elements a data-movement op may produce (its operands come from the file: a Pad or a
+// Gather could otherwise ask for any amount of memory).
+constexpr uint64_t kMaxMovedElements = uint64_t{1} << 28;
+
+Shape checked_shape(const Node& n, Shape s) {
+  uint64_t count = 1;
+  for (int64_t d : s) {
+    if (d < 0) fail(n, "output shape " + shape_str(s) + " has a negative dimension");
+    if (d != 0 && count > kMaxMovedElements / uint64_t(d))
+      fail(n, "output shape " + shape_str(s) + " has more than 2^28 elements");
+    count *= uint64_t(d);
+  }
+  return s;
+}
+
+// Integer operand: input i where the node has it, else attribute `attr` (the opsets before it
+// moved to an input), else nullopt.
+std::optional<std::vector<int64_t>> int_operand(const Node& n, const ConstInput& c, size_t i, const char* attr) {
+  const Tensor* t = i < n.inputs.size() && !n.inputs[i].empty() ? c(i) : nullptr;
+  if (t) {
+    std::vector<int64_t> v;
+    v.reserve(t->data.size());
+    for (double d : t->data) {
+      if (d != std::floor(d)) fail(n, "input " + std::to_string(i) + " (" + attr + ") holds a non-integer");
+      v.push_back(saturated_int(d));
+    }
+    return v;
+  }
+  if (n.has(attr)) return n.get_ints(attr);
+  return std::nullopt;
+}
+
+// Axes normalised to [0, rank), each at most once.
+std::vector<int64_t> distinct_axes(const Node& n, const std::vector<int64_t>& axes, size_t rank) {
+  std::vector<int64_t> out;
+  for (int64_t a : axes) {
+    const int64_t k = normalized_axis(n, a, rank);
+    if (std::find(out.begin(), out.end(), k) != out.end()) fail(n, "axis " + std::to_string(a) + " is repeated");
+    out.push_back(k);
+  }
+  return out;
+}
+
+// Calls src(position) for each output position in row-major order.
+template <class F>
+Movement map_positions(const Node& n, Shape shape, F src) {
+  Movement m;
+  m.shape = checked_shape(n, std::move(shape));
+  const size_t total = element_count(m.shape);
+  m.from.resize(total);
+  std::vector<int64_t> pos(m.shape.size(), 0);
+  for (size_t e = 0; e < total; ++e) {
+    m.from[e] = src(pos);
+    for (size_t d = pos.size(); d-- > 0;) {
+      if (++pos[d] < m.shape[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return m;
+}
+
+Movement same_order(const Node& n, Shape shape) {
+  Movement m;
+  m.shape = checked_shape(n, std::move(shape));
+  m.from.resize(element_count(m.shape));
+  std::iota(m.from.begin(), m.from.end(), int64_t{0});
+  return m;
+}
+
+// A strided window of x: per axis a first index, a step and a count.
+Movement window(const Node& n, const Shape& x, const std::vector<int64_t>& first, const std::vector<int64_t>& step,
+                const Shape& count) {
+  const auto st = strides_of(x);
+  return map_positions(n, count, [&](const std::vector<int64_t>& pos) {
+    int64_t k = 0;
+    for (size_t d = 0; d < pos.size(); ++d) k += (first[d] + pos[d] * step[d]) * int64_t(st[d]);
+    return k;
+  });
+}
+
+Movement unsqueeze(const Node& n, const Shape& x, const ConstInput& c) {
+  const auto axes_in = int_operand(n, c, 1, "axes");
+  if (!axes_in || axes_in->empty()) fail(n, "needs axes");
+  const auto axes = distinct_axes(n, *axes_in, x.size() + axes_in->size());
+  Shape out(x.size() + axes.size(), 1);
+  for (size_t d = 0, i = 0; d < out.size(); ++d)
+    if (std::find(axes.begin(), axes.end(), int64_t(d)) == axes.end()) out[d] = x[i++];
+  return same_order(n, out);
+}
+
+Movement squeeze(const Node& n, const Shape& x, const ConstInput& c) {
+  const auto axes_in = int_operand(n, c, 1, "axes");
+  std::vector<int64_t> axes;
+  if (axes_in && !axes_in->empty()) {
+    axes = distinct_axes(n, *axes_in, x.size());
+    for (int64_t a : axes)
+      if (x[size_t(a)] != 1)
+        fail(n, "cannot squeeze axis " + std::to_string(a) + " of size " + std::to_string(x[size_t(a)]) + " in " +
+                    shape_str(x));
+  } else {
+    for (size_t d = 0; d < x.size(); ++d)
+      if (x[d] == 1) axes.push_back(int64_t(d));
+  }
+  Shape out;
+  for (size_t d = 0; d < x.size(); ++d)
+    if (std::find(axes.begin(), axes.end(), int64_t(d)) == axes.end()) out.push_back(x[d]);
+  return same_order(n, out);
+}
+
+// Slice as ONNX defines it: starts and ends clamped per axis, negative steps walking backwards.
+Movement slice(const Node& n, const Shape& x, const ConstInput& c) {
+  const auto starts = int_operand(n, c, 1, "starts"), ends = int_operand(n, c, 2, "ends");
+  if (!starts || !ends) fail(n, "needs starts and ends");
+  if (starts->size() != ends->size()) fail(n, "starts and ends differ in length");
+  std::vector<int64_t> axes_in(starts->size());
+  std::iota(axes_in.begin(), axes_in.end(), int64_t{0});
+  if (auto a = int_operand(n, c, 3, "axes")) axes_in = *a;
+  std::vector<int64_t> steps(starts->size(), 1);
+  if (auto s = int_operand(n, c, 4, "steps")) steps = *s;
+  if (axes_in.size() != starts->size() || steps.size() != starts->size())
+    fail(n, "starts, ends, axes and steps differ in length");
+  const auto axes = distinct_axes(n, axes_in, x.size());
+  std::vector<int64_t> first(x.size(), 0), step(x.size(), 1);
+  Shape count = x;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const size_t a = size_t(axes[i]);
+    const int64_t dim = x[a], st = steps[i];
+    if (st == 0) fail(n, "a step is 0");
+    int64_t b = (*starts)[i], e = (*ends)[i];
+    if (b < 0) b = b < -dim ? 0 : b + dim;  // written so that INT64_MIN cannot overflow
+    if (e < 0) e = e < -dim ? -1 : e + dim;
+    if (st > 0) {
+      b = std::clamp<int64_t>(b, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      count[a] = e > b ? (e - b + st - 1) / st : 0;
+    } else {
+      b = std::clamp<int64_t>(b, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      count[a] = b > e ? (b - e + (-st) - 1) / (-st) : 0;
+    }
+    first[a] = b;
+    step[a] = st;
+  }
+  return window(n, x, first, step, count);
+}
+
+Movement gather(const Node& n, const Shape& x, const ConstInput& c) {
+  const Tensor* ind = n.inputs.size() > 1 && !n.inputs[1].empty() ? c(1) : nullptr;
+  if (!ind) fail(n, "needs indices");
+  const int64_t axis = normalized_axis(n, n.get_int("axis", 0), x.size());
+  const int64_t dim = x[size_t(axis)];
+  std::vector<int64_t> idx;
+  for (double v : ind->data) {
+    const int64_t k = saturated_int(v);
+    if (double(k) != v || k < -dim || k >= dim)
+      fail(n, "index " + std::to_string(v) + " is out of range for axis " + std::to_string(axis) + " of size " +
+                  std::to_string(dim));
+    idx.push_back(k < 0 ? k + dim : k);
+  }
+  Shape out(x.begin(), x.begin() + axis);
+  out.insert(out.end(), ind->shape.begin(), ind->shape.end());
+  out.insert(out.end(), x.begin() + axis + 1, x.end());
+  const auto st = strides_of(x), ist = strides_of(ind->shape);
+  const size_t q = ind->shape.size();
+  return map_positions(n, out, [&](const std::vector<int64_t>& pos) {
+    int64_t k = 0, j = 0;
+    for (size_t d = 0; d < size_t(axis); ++d) k += pos[d] * int64_t(st[d]);
+    for (size_t d = 0; d < q; ++d) j += pos[size_t(axis) + d] * int64_t(ist[d]);
+    k += idx[size_t(j)] * int64_t(st[size_t(axis)]);
+    for (size_t d = size_t(axis) + 1; d < x.size(); ++d) k += pos[d + q - 1] * int64_t(st[d]);
+    return k;
+  });
+}
+
+Movement pad(const Node& n, const Shape& x, const ConstInput& c) {
+  const std::string mode = n.get_string("mode", "constant");
+  if (mode != "constant") fail(n, "mode '" + mode + "' is not supported (only constant padding is)");
+  const auto pads_in = int_operand(n, c, 1, "pads");
+  if (!pads_in) fail(n, "needs pads");
+  std::vector<int64_t> axes(x.size());
+  std::iota(axes.begin(), axes.end(), int64_t{0});
+  if (auto a = int_operand(n, c, 3, "axes")) axes = distinct_axes(n, *a, x.size());
+  if (pads_in->size() != 2 * axes.size())
+    fail(n, "pads has " + std::to_string(pads_in->size()) + " values, expected " + std::to_string(2 * axes.size()));
+  std::vector<int64_t> before(x.size(), 0);
+  Shape out = x;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const size_t a = size_t(axes[i]);
+    const int64_t b = (*pads_in)[i], e = (*pads_in)[i + axes.size()];
+    // Each pad is at most the element limit in size, so the sum cannot overflow.
+    if (std::llabs(b) > int64_t(kMaxMovedElements) || std::llabs(e) > int64_t(kMaxMovedElements) ||
+        x[a] + b + e < 0)
+      fail(n, "pads " + std::to_string(b) + ", " + std::to_string(e) + " do not fit axis " + std::to_string(a) +
+                  " of size " + std::to_string(x[a]));
+    before[a] = b;
+    out[a] = x[a] + b + e;
+  }
+  const auto st = strides_of(x);
+  return map_positions(n, out, [&](const std::vector<int64_t>& pos) {
+    int64_t k = 0;
+    for (size_t d = 0; d < pos.size(); ++d) {
+      const int64_t i = pos[d] - before[d];
+      if (i < 0 || i >= x[d]) return int64_t{-1};
+      k += i * int64_t(st[d]);
+    }
+    return k;
+  });
+}
+
+Movement split(const Node& n, const Shape& x, const ConstInput& c, int64_t opset, size_t output) {
+  const int64_t axis = normalized_axis(n, n.get_int("axis", 0), x.size());
+  const int64_t dim = x[size_t(axis)];
+  std::vector<int64_t> sizes;
+  if (auto s = int_operand(n, c, 1, "split")) {
+    sizes = *s;
+  } else if (opset >= 18 && n.has("num_outputs")) {
+    const int64_t parts = n.get_int("num_outputs", 0);
+    if (parts < 1) fail(n, "num_outputs must be positive");
+    const int64_t chunk = (dim + parts - 1) / parts;
+    for (int64_t p = 0, left = dim; p < parts; ++p, left -= chunk) sizes.push_back(std::clamp<int64_t>(left, 0, chunk));
+  } else {
+    const int64_t parts = int64_t(n.outputs.size());
+    if (parts < 1 || dim % parts) fail(n, "axis of size " + std::to_string(dim) + " does not split into " +
+                                             std::to_string(parts) + " equal parts");
+    sizes.assign(size_t(parts), dim / parts);
+  }
+  if (sizes.size() != n.outputs.size())
+    fail(n, std::to_string(sizes.size()) + " split sizes for " + std::to_string(n.outputs.size()) + " outputs");
+  int64_t offset = 0, total = 0;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] < 0 || sizes[i] > dim) fail(n, "split size " + std::to_string(sizes[i]) + " is out of range");
+    total += sizes[i];
+    if (i < output) offset += sizes[i];
+  }
+  if (total != dim) fail(n, "split sizes add up to " + std::to_string(total) + ", not the axis size " + std::to_string(dim));
+  if (output >= sizes.size()) fail(n, "has no output " + std::to_string(output));
+  std::vector<int64_t> first(x.size(), 0), step(x.size(), 1);
+  Shape count = x;
+  first[size_t(axis)] = offset;
+  count[size_t(axis)] = sizes[output];
+  return window(n, x, first, step, count);
+}
+
+}  // namespace
+
+Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput& c, size_t output) {
+  if (n.op == "Unsqueeze") return unsqueeze(n, x, c);
+  if (n.op == "Squeeze") return squeeze(n, x, c);
+  if (n.op == "Slice") return slice(n, x, c);
+  if (n.op == "Gather") return gather(n, x, c);
+  if (n.op == "Pad") return pad(n, x, c);
+  if (n.op == "Split") return split(n, x, c, opset, output);
+  fail(n, "is not a data-movement op");
+}
+
+double pad_value(const Node& n, int64_t opset, const ConstInput& c) {
+  if (opset < 11) return n.get_float("value", 0.0);
+  const Tensor* v = n.inputs.size() > 2 && !n.inputs[2].empty() ? c(2) : nullptr;
+  if (!v) return 0.0;
+  if (v->data.size() != 1) fail(n, "constant_value must be a scalar");
+  return v->data[0];
+}
+
+// Axes: an attribute before opset 13 (ReduceSum) or 18 (ReduceMean), an input from then on.
+Reduction reduction(const Node& n, const Shape& x, const ConstInput& c) {
+  const bool keep = n.get_int("keepdims", 1) != 0;
+  const auto axes_in = int_operand(n, c, 1, "axes");
+  std::vector<int64_t> axes;
+  if (axes_in && !axes_in->empty()) {
+    axes = distinct_axes(n, *axes_in, x.size());
+  } else if (n.get_int("noop_with_empty_axes", 0) == 0) {
+    axes.resize(x.size());
+    std::iota(axes.begin(), axes.end(), int64_t{0});
+  }
+  auto reduced = [&](size_t d) { return std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end(); };
+  Reduction r;
+  Shape full = x;  // the output shape with reduced axes kept as 1
+  for (size_t d = 0; d < x.size(); ++d) {
+    if (reduced(d)) full[d] = 1;
+    if (!reduced(d)) r.shape.push_back(x[d]);
+    else if (keep) r.shape.push_back(1);
+  }
+  const auto ost = strides_of(full);
+  r.groups.resize(element_count(full));
+  std::vector<int64_t> pos(x.size(), 0);
+  for (size_t e = 0; e < element_count(x); ++e) {
+    size_t o = 0;
+    for (size_t d = 0; d < x.size(); ++d)
+      if (!reduced(d)) o += size_t(pos[d]) * ost[d];
+    r.groups[o].push_back(e);
+    for (size_t d = pos.size(); d-- > 0;) {
+      if (++pos[d] < x[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return r;
+}
+
+std::vector<int64_t> shape_of(const Node& n, const Shape& x) {
+  const int64_t r = int64_t(x.size());
+  auto at = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + r : v, 0, r); };
+  const int64_t b = at(n.get_int("start", 0)), e = at(n.get_int("end", r));
+  return e > b ? std::vector<int64_t>(x.begin() + b, x.begin() + e) : std::vector<int64_t>{};
 }
 
 }  // namespace zkinfer::compiler

@@ -26,6 +26,7 @@ const Tensor* optional_input(const Node& n, const TensorMap& t, size_t i) {
 Tensor elementwise(const Node& n, const Tensor& a, const Tensor& b, double (*f)(double, double)) {
   Tensor out;
   out.shape = broadcast_shape(n, a.shape, b.shape);
+  out.integer = a.integer && b.integer;
   const auto ia = broadcast_index(a.shape, out.shape), ib = broadcast_index(b.shape, out.shape);
   out.data.resize(ia.size());
   for (size_t e = 0; e < ia.size(); ++e) out.data[e] = f(a.data[ia[e]], b.data[ib[e]]);
@@ -33,7 +34,7 @@ Tensor elementwise(const Node& n, const Tensor& a, const Tensor& b, double (*f)(
 }
 
 Tensor unary(const Tensor& x, auto f) {
-  Tensor out{x.shape, x.data};
+  Tensor out = x;
   for (double& v : out.data) v = f(v);
   return out;
 }
@@ -171,7 +172,7 @@ Tensor global_average_pool(const Node& n, const Tensor& x) {
 
 Tensor transpose(const Node& n, const Tensor& x) {
   const auto perm = transpose_perm(n, x.shape);
-  Tensor out{transpose_shape(x.shape, perm), std::vector<double>(x.data.size())};
+  Tensor out{transpose_shape(x.shape, perm), std::vector<double>(x.data.size()), x.integer};
   const auto in_st = strides_of(x.shape);
   std::vector<int64_t> pos(out.shape.size(), 0);
   for (size_t e = 0; e < out.data.size(); ++e) {
@@ -191,6 +192,8 @@ Tensor concat(const Node& n, const TensorMap& t) {
   for (size_t i = 0; i < n.inputs.size(); ++i) shapes.push_back(input(n, t, i).shape);
   Tensor out;
   const int64_t axis = concat_axis(n, shapes, &out.shape);
+  out.integer = true;
+  for (size_t i = 0; i < n.inputs.size(); ++i) out.integer = out.integer && input(n, t, i).integer;
   size_t outer = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= size_t(out.shape[size_t(d)]);
   for (size_t o = 0; o < outer; ++o)
@@ -268,6 +271,93 @@ Tensor argmax(const Node& n, const Tensor& x) {
   return out;
 }
 
+ConstInput operands(const Node& n, const TensorMap& t) {
+  return [&n, &t](size_t i) { return optional_input(n, t, i); };
+}
+
+// Unsqueeze, Squeeze, Slice, Gather, Pad and Split (output `output`).
+Tensor moved(const Node& n, const TensorMap& t, int64_t opset, size_t output = 0) {
+  const Tensor& x = input(n, t, 0);
+  const Movement m = movement(n, x.shape, opset, operands(n, t), output);
+  const double fill = n.op == "Pad" ? pad_value(n, opset, operands(n, t)) : 0.0;
+  Tensor out{m.shape, {}, x.integer};
+  out.data.reserve(m.from.size());
+  for (int64_t k : m.from) out.data.push_back(k < 0 ? fill : x.data[size_t(k)]);
+  return out;
+}
+
+Tensor reduce(const Node& n, const TensorMap& t, bool mean) {
+  const Tensor& x = input(n, t, 0);
+  const Reduction r = reduction(n, x.shape, operands(n, t));
+  Tensor out{r.shape, {}, x.integer && !mean};
+  for (const auto& grp : r.groups) {
+    if (grp.empty()) fail(n, "reduces an empty axis");
+    double s = 0;
+    for (size_t i : grp) s += x.data[i];
+    out.data.push_back(mean ? s / double(grp.size()) : s);
+  }
+  return out;
+}
+
+Tensor constant_of_shape(const Node& n, const TensorMap& t) {
+  const Tensor& dims = input(n, t, 0);
+  if (dims.shape.size() != 1) fail(n, "the shape input must be 1-D");
+  Tensor out{{}, {}, false};
+  for (double d : dims.data) {
+    if (d < 0 || d != std::floor(d) || d > double(uint64_t{1} << 28))
+      fail(n, "the shape input holds " + std::to_string(d));
+    out.shape.push_back(int64_t(d));
+  }
+  if (element_count(out.shape) > (size_t{1} << 28)) fail(n, "shape " + shape_str(out.shape) + " has more than 2^28 elements");
+  double v = 0;
+  if (n.has("value")) {
+    const Attribute& a = n.attrs.at("value");
+    if (a.kind != Attribute::Kind::kTensor || a.tensor.data.size() != 1) fail(n, "value must be a one-element tensor");
+    v = a.tensor.data[0];
+    out.integer = a.tensor.integer;
+  }
+  out.data.assign(element_count(out.shape), v);
+  return out;
+}
+
+// Cast to a float or integer type (ONNX TensorProto element types); integers truncate toward
+// zero, as onnxruntime casts, and must fit the target type.
+Tensor cast(const Node& n, const Tensor& x) {
+  const int64_t to = n.get_int("to", 0);
+  Tensor out = x;
+  if (to == 1) {  // FLOAT
+    for (double& v : out.data) v = double(float(v));
+    out.integer = false;
+    return out;
+  }
+  if (to == 11) {  // DOUBLE
+    out.integer = false;
+    return out;
+  }
+  struct Range {
+    int64_t type;
+    double lo, hi;
+  };
+  constexpr Range kInts[] = {{2, 0, 255},       {3, -128, 127},           {4, 0, 65535},
+                             {5, -32768, 32767}, {6, -2147483648.0, 2147483647.0}, {7, -9.2233720368547758e18, 9.2233720368547758e18},
+                             {9, 0, 1},          {12, 0, 4294967295.0},    {13, 0, 1.8446744073709552e19}};
+  for (const Range& r : kInts) {
+    if (r.type != to) continue;
+    for (double& v : out.data) {
+      v = to == 9 ? double(v != 0) : std::trunc(v);
+      if (v < r.lo || v > r.hi) fail(n, "value " + std::to_string(v) + " does not fit the target type " + std::to_string(to));
+    }
+    out.integer = true;
+    return out;
+  }
+  fail(n, "cast to element type " + std::to_string(to) + " is not supported (float, double, integers and bool are)");
+}
+
+Tensor shape_tensor(const Node& n, const Shape& x) {
+  const std::vector<int64_t> dims = shape_of(n, x);
+  return Tensor{{int64_t(dims.size())}, std::vector<double>(dims.begin(), dims.end()), true};
+}
+
 }  // namespace
 
 Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
@@ -278,7 +368,15 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "Add") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a + b; });
   else if (op == "Sub") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a - b; });
   else if (op == "Mul") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a * b; });
-  else if (op == "Div") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a / b; });
+  else if (op == "Div") {
+    out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a / b; });
+    if (out.integer) {  // ONNX integer division truncates
+      for (double& v : out.data) {
+        if (!std::isfinite(v)) fail(n, "integer division by zero");
+        v = std::trunc(v);
+      }
+    }
+  }
   else if (op == "Relu") out = unary(input(n, t, 0), [](double v) { return v > 0 ? v : 0.0; });
   else if (op == "LeakyRelu") {
     const double alpha = n.get_float("alpha", 0.01);
@@ -293,16 +391,31 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "MaxPool") out = pool(n, input(n, t, 0), true);
   else if (op == "AveragePool") out = pool(n, input(n, t, 0), false);
   else if (op == "GlobalAveragePool") out = global_average_pool(n, input(n, t, 0));
-  else if (op == "Flatten") out = {flatten_shape(n, input(n, t, 0).shape), input(n, t, 0).data};
-  else if (op == "Reshape") out = {reshape_shape(n, input(n, t, 0).shape, input(n, t, 1).data), input(n, t, 0).data};
+  else if (op == "Flatten") out = {flatten_shape(n, input(n, t, 0).shape), input(n, t, 0).data, input(n, t, 0).integer};
+  else if (op == "Reshape")
+    out = {reshape_shape(n, input(n, t, 0).shape, input(n, t, 1).data), input(n, t, 0).data, input(n, t, 0).integer};
   else if (op == "Transpose") out = transpose(n, input(n, t, 0));
   else if (op == "Concat") out = concat(n, t);
   else if (op == "BatchNormalization") out = batch_norm(n, t);
   else if (op == "Softmax") out = softmax(n, input(n, t, 0), opset);
   else if (op == "ArgMax") out = argmax(n, input(n, t, 0));
   else if (op == "Identity" || op == "Dropout") out = input(n, t, 0);
+  else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Split")
+    out = moved(n, t, opset);
+  else if (op == "ReduceSum" || op == "ReduceMean") out = reduce(n, t, op == "ReduceMean");
+  else if (op == "Neg") out = unary(input(n, t, 0), [](double v) { return -v; });
+  else if (op == "Shape") out = shape_tensor(n, input(n, t, 0).shape);
+  else if (op == "ConstantOfShape") out = constant_of_shape(n, t);
+  else if (op == "Cast") out = cast(n, input(n, t, 0));
   else fail(n, "op is not supported");
   return out;
+}
+
+std::vector<Tensor> evaluate_outputs(const Node& n, const TensorMap& t, int64_t opset) {
+  if (n.op != "Split") return {evaluate_node(n, t, opset)};
+  std::vector<Tensor> outs;
+  for (size_t i = 0; i < n.outputs.size(); ++i) outs.push_back(moved(n, t, opset, i));
+  return outs;
 }
 
 TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs) {
@@ -318,7 +431,9 @@ TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs) {
   }
   for (const Node& n : g.nodes) {
     if (n.outputs.empty() || n.outputs[0].empty()) fail(n, "has no output");
-    t[n.outputs[0]] = evaluate_node(n, t, g.opset);
+    std::vector<Tensor> outs = evaluate_outputs(n, t, g.opset);
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (!n.outputs[i].empty()) t[n.outputs[i]] = std::move(outs[i]);
   }
   for (const auto& o : g.outputs)
     if (!t.count(o.name)) throw ModelError("graph output '" + o.name + "' was not computed");

@@ -365,6 +365,38 @@ std::vector<Gadget> gadget_models() {
     b.output("y");
     out.push_back({"linear_mix_softmax", b});
   }
+  {  // data movement: Pad of a materialized tensor (its fill wire) before a pool, Slice with a
+     // negative step, Gather, Split, Unsqueeze/Squeeze, ReduceMean (3 elements), ReduceSum, Neg
+    OnnxBuilder b(13);
+    b.input("x", {1, 1, 3, 4});
+    b.initializer("W", {2, 1, 2, 2}, rnd(rng, 8, -1, 1));
+    b.node("Conv", {"x", "W"}, {"c"}, {}, "conv");  // [1, 2, 2, 3]
+    b.node("Relu", {"c"}, {"r"}, {}, "relu");
+    b.initializer_int64("pads", {8}, {0, 0, 1, 0, 0, 0, 0, 1});
+    b.initializer("fill", {}, {0.25f});
+    b.node("Pad", {"r", "pads", "fill"}, {"p"}, {}, "pad");  // [1, 2, 3, 4]
+    b.node("MaxPool", {"p"}, {"mp"}, {attr_ints("kernel_shape", {2, 2})}, "pool");  // [1, 2, 2, 3]
+    b.initializer_int64("starts", {1}, {-1});
+    b.initializer_int64("ends", {1}, {INT64_MIN});
+    b.initializer_int64("axes", {1}, {3});
+    b.initializer_int64("steps", {1}, {-2});
+    b.node("Slice", {"mp", "starts", "ends", "axes", "steps"}, {"sl"}, {}, "slice");  // [1, 2, 2, 2]
+    b.initializer_int64("idx", {2}, {1, 0});
+    b.node("Gather", {"sl", "idx"}, {"g"}, {attr_int("axis", 1)}, "gather");
+    b.node("Split", {"g"}, {"s0", "s1"}, {attr_int("axis", 2)}, "split");  // [1, 2, 1, 2] each
+    b.initializer_int64("sq_axes", {1}, {2});
+    b.node("Squeeze", {"s0", "sq_axes"}, {"sq"}, {}, "squeeze");
+    b.node("Unsqueeze", {"sq", "sq_axes"}, {"us"}, {}, "unsqueeze");
+    b.node("Neg", {"s1"}, {"ng"}, {}, "neg");
+    b.node("Add", {"us", "ng"}, {"d"}, {}, "add");
+    b.node("Relu", {"d"}, {"dr"}, {}, "relu2");
+    b.initializer_int64("sum_axes", {1}, {3});
+    b.node("ReduceSum", {"dr", "sum_axes"}, {"rs"}, {}, "rsum");
+    b.node("ReduceMean", {"c"}, {"rm"}, {attr_ints("axes", {2, 3})}, "rmean");  // 6 elements
+    b.node("Relu", {"rm"}, {"rmr"}, {}, "relu3");
+    for (const char* o : {"rs", "rmr"}) b.output(o);
+    out.push_back({"data_movement", b});
+  }
   return out;
 }
 
@@ -923,6 +955,87 @@ TEST(BadModel, BadAttributesAndShapesAtCompile) {
   sm.node("Relu", {"s"}, {"y"}, {}, "r");
   sm.output("y");
   EXPECT_MODEL_ERROR(compile_model(parse(sm), QuantOptions{}, nullptr), "node 'softmax' (Softmax)", "only as a model output");
+}
+
+// The data-movement and shape ops refuse what they cannot do, naming the node and the reason.
+TEST(BadModel, DataMovementAndShapeOpErrors) {
+  // One op after a Gemm ([1, 4]); `extra` adds its operands.
+  auto one_op = [](const std::string& op, std::vector<std::string> inputs,
+                   const std::vector<onnx::AttributeProto>& attrs, auto extra) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    extra(b);
+    inputs.insert(inputs.begin(), "h");
+    b.node(op, inputs, {"y"}, attrs, "op");
+    b.output("y");
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  auto ints = [](const std::string& name, std::vector<int64_t> v) {
+    return [name, v](OnnxBuilder& b) { b.initializer_int64(name, {int64_t(v.size())}, v); };
+  };
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {0, 1, 0, 1})),
+                     "node 'op' (Pad)", "mode 'reflect'", "only constant padding");
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 1})), "node 'op' (Pad)", "pads has 2 values, expected 4");
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 0, 0, -5})), "node 'op' (Pad)", "do not fit axis 1");
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 0, 1 << 20, 1 << 20})), "node 'op' (Pad)",
+                     "more than 2^28 elements");
+  EXPECT_MODEL_ERROR(one_op("Gather", {"i"}, {attr_int("axis", 1)}, ints("i", {0, 4})), "node 'op' (Gather)",
+                     "index 4", "out of range for axis 1 of size 4");
+  EXPECT_MODEL_ERROR(one_op("Slice", {"s", "e", "a", "st"}, {}, [](OnnxBuilder& b) {
+                       b.initializer_int64("s", {1}, {0});
+                       b.initializer_int64("e", {1}, {3});
+                       b.initializer_int64("a", {1}, {1});
+                       b.initializer_int64("st", {1}, {0});
+                     }),
+                     "node 'op' (Slice)", "a step is 0");
+  EXPECT_MODEL_ERROR(one_op("Squeeze", {"a"}, {}, ints("a", {1})), "node 'op' (Squeeze)",
+                     "cannot squeeze axis 1 of size 4");
+  EXPECT_MODEL_ERROR(one_op("Unsqueeze", {"a"}, {}, ints("a", {0, 0})), "node 'op' (Unsqueeze)", "axis 0 is repeated");
+  EXPECT_MODEL_ERROR(one_op("ReduceSum", {"a"}, {}, ints("a", {2})), "node 'op' (ReduceSum)",
+                     "axis 2 out of range for rank 2");
+  EXPECT_MODEL_ERROR(one_op("Cast", {}, {attr_int("to", 7)}, [](OnnxBuilder&) {}), "node 'op' (Cast)",
+                     "cast of a computed tensor to element type 7", "only to float or double");
+
+  // Split sizes that do not add up; a Split into unequal parts without sizes.
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 5});
+    b.initializer_int64("sizes", {2}, {2, 2});
+    b.node("Split", {"x", "sizes"}, {"a", "c"}, {attr_int("axis", 1)}, "split");
+    b.output("a");
+    EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'split' (Split)",
+                       "split sizes add up to 4, not the axis size 5");
+    OnnxBuilder e(13);
+    e.input("x", {1, 5});
+    e.node("Split", {"x"}, {"a", "c"}, {attr_int("axis", 1)}, "split");
+    e.output("a");
+    EXPECT_MODEL_ERROR(compile_model(parse(e), QuantOptions{}, nullptr), "node 'split' (Split)",
+                       "does not split into 2 equal parts");
+  }
+  // Indices, axes or pads computed from the input: the circuit's wiring would depend on the input.
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.input("i", {2}, onnx::TensorProto::INT64);
+    b.node("Gather", {"x", "i"}, {"y"}, {attr_int("axis", 1)}, "gather");
+    b.output("y");
+    EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'gather' (Gather)",
+                       "input 'i' must be a constant");
+  }
+  // A value too large for a constant integer cast.
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 2});
+    b.initializer("big", {2}, {300.0f, 1.0f});
+    b.node("Cast", {"big"}, {"b8"}, {attr_int("to", 3)}, "cast");
+    b.node("Cast", {"b8"}, {"bf"}, {attr_int("to", 1)}, "back");
+    b.node("Add", {"x", "bf"}, {"y"}, {}, "add");
+    b.output("y");
+    EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'cast' (Cast)", "value 300",
+                       "does not fit the target type 3");
+  }
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

@@ -130,12 +130,12 @@ TensorMap from_json(const nlohmann::json& j) {
   return m;
 }
 
-std::vector<TensorMap> run_onnxruntime(const OnnxBuilder& model, const std::vector<TensorMap>& samples) {
+std::vector<TensorMap> run_onnxruntime(const std::vector<uint8_t>& model, const std::vector<TensorMap>& samples) {
   static int counter = 0;
   const fs::path dir = fs::temp_directory_path() /
                        ("zkinfer-ops-ort-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
   fs::create_directories(dir);
-  model.save((dir / "model.onnx").string());
+  std::ofstream(dir / "model.onnx", std::ios::binary).write(reinterpret_cast<const char*>(model.data()), std::streamsize(model.size()));
   nlohmann::json in = nlohmann::json::array();
   for (const auto& s : samples) in.push_back(to_json(s));
   std::ofstream(dir / "inputs.json") << in.dump();
@@ -251,6 +251,11 @@ class ErrorModel {
   // attribute overrides.
   Tensor apply(const zc::Node& n, const std::vector<const Tensor*>& ins,
                const std::map<std::string, zc::Attribute>& attrs = {}) const {
+    return apply_all(n, ins, attrs).at(0);
+  }
+  // Every output of the node (Split has several).
+  std::vector<Tensor> apply_all(const zc::Node& n, const std::vector<const Tensor*>& ins,
+                                const std::map<std::string, zc::Attribute>& attrs = {}) const {
     zc::Graph one;
     one.opset = g_.opset;
     zc::Node m = n;
@@ -264,11 +269,15 @@ class ErrorModel {
       m.inputs.push_back(name);
       one.constants[name] = *ins[i];
     }
-    m.outputs = {"out"};
+    m.outputs = {"out0"};
+    for (size_t i = 1; i < n.outputs.size(); ++i) m.outputs.push_back(n.outputs[i].empty() ? "" : "out" + std::to_string(i));
     for (const auto& [k, a] : attrs) m.attrs[k] = a;
     one.nodes = {m};
-    one.outputs = {{"out", {}}};
-    return zc::evaluate_reference(one, {}).at("out");
+    one.outputs = {{"out0", {}}};
+    const TensorMap r = zc::evaluate_reference(one, {});
+    std::vector<Tensor> outs;
+    for (const std::string& o : m.outputs) outs.push_back(o.empty() ? Tensor{} : r.at(o));
+    return outs;
   }
   Tensor apply_op(const std::string& op, const Tensor& a, const Tensor& b) const {
     zc::Node n;
@@ -281,8 +290,10 @@ class ErrorModel {
     const bool all_const = std::all_of(n.inputs.begin(), n.inputs.end(),
                                        [&](const std::string& s) { return s.empty() || is_const(s); });
     const std::string& out = n.outputs.at(0);
-    if (all_const) {  // folded in float by the compiler, exactly as the reference computes it
-      folded_.insert(out);
+    // Folded in float by the compiler, exactly as the reference computes it; Shape's output is a
+    // constant whatever its input (shapes are static).
+    if (all_const || n.op == "Shape") {
+      for (const auto& o : n.outputs) folded_.insert(o);
       return;
     }
     const std::string& op = n.op;
@@ -372,6 +383,32 @@ class ErrorModel {
       const double u = area * std::ldexp(1.0, -wb_);
       r.err = plus(times(apply(n, {&x.err}), 1.0 + u), times(abs_of(value(out)), u));
       r.scale = x.scale;
+    } else if (op == "ReduceMean") {  // AveragePool's rule, the window being the reduced elements
+      const State x = view(in0);
+      const std::vector<const Tensor*> ins = operand_values(n, &x.err);
+      const double count = double(x.err.data.size()) / double(value(out).data.size());
+      const double u = count * std::ldexp(1.0, -wb_);
+      r.err = plus(times(apply(n, ins), 1.0 + u), times(abs_of(value(out)), u));
+      r.scale = x.scale;
+    } else if (op == "Neg" || op == "Cast") {  // Cast of a computed tensor: to float, values unchanged
+      r = view(in0);
+    } else if (op == "Pad") {
+      // The fill value is rounded at the input's scale; the padded error tensor has that rounding
+      // where the fill goes.
+      const State x = view(in0);
+      const double fill_err = std::ldexp(1.0, -(x.scale + 1));
+      std::vector<const Tensor*> ins = operand_values(n, &x.err);
+      const Tensor fill{{}, {fill_err}};
+      if (ins.size() > 2 && ins[2]) ins[2] = &fill;
+      r.err = apply(n, ins, {{"value", float_attr(fill_err)}});
+      r.scale = x.scale;
+    } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Split" ||
+               op == "ReduceSum") {  // errors move with the values (ReduceSum: add up)
+      const State x = view(in0);
+      std::vector<Tensor> errs = apply_all(n, operand_values(n, &x.err));
+      for (size_t i = 1; i < n.outputs.size(); ++i)
+        if (!n.outputs[i].empty()) st_[n.outputs[i]] = {errs[i], x.scale};
+      r = {errs.at(0), x.scale};
     } else if (op == "Flatten" || op == "Reshape" || op == "Transpose" || op == "Concat" || op == "Identity" ||
                op == "Dropout") {
       std::vector<Tensor> errs;
@@ -431,6 +468,14 @@ class ErrorModel {
     st_[out] = std::move(r);
   }
 
+  // The node's inputs for `apply`: `data` for the computed first input, the values of the constant
+  // operands after it (axes, indices, pads), nullptr for omitted ones.
+  std::vector<const Tensor*> operand_values(const zc::Node& n, const Tensor* data) const {
+    std::vector<const Tensor*> ins{data};
+    for (size_t i = 1; i < n.inputs.size(); ++i) ins.push_back(n.inputs[i].empty() ? nullptr : &value(n.inputs[i]));
+    return ins;
+  }
+
   // a' b' - a b = (a' - a) b + a (b' - b) + (a' - a)(b' - b): exact products of rounded operands.
   void product_error(const zc::Node& n, State& r) const {
     const State a = view(n.inputs[0]), b = view(n.inputs[1]);
@@ -471,9 +516,8 @@ TensorMap random_inputs(const zc::Graph& g, Rng& rng, double range) {
 
 // Checks one model: reference vs onnxruntime, circuit vs both within the derived bound, witness
 // satisfies the circuit; prints the measured errors.
-void check_model(const std::string& label, const OnnxBuilder& model, Rng& rng, double input_range = 1.0) {
+void check_model(const std::string& label, const std::vector<uint8_t>& bytes, Rng& rng, double input_range = 1.0) {
   SCOPED_TRACE(label);
-  const std::vector<uint8_t> bytes = model.bytes();
   const zc::Graph g = zc::parse_onnx(bytes, label);
   std::vector<TensorMap> cal, test;
   for (int i = 0; i < kCalibrationSamples; ++i) cal.push_back(random_inputs(g, rng, input_range));
@@ -484,7 +528,7 @@ void check_model(const std::string& label, const OnnxBuilder& model, Rng& rng, d
   cal.insert(cal.end(), test.begin(), test.end());
   const zc::Ranges ranges = zc::calibrate(g, cal);
   std::vector<TensorMap> ort;
-  ASSERT_NO_THROW(ort = run_onnxruntime(model, test));
+  ASSERT_NO_THROW(ort = run_onnxruntime(bytes, test));
   ASSERT_EQ(ort.size(), test.size());
 
   for (const Setting& set : kSettings) {
@@ -573,6 +617,10 @@ void check_model(const std::string& label, const OnnxBuilder& model, Rng& rng, d
     std::cout << "[ error    ] " << line.str() << "\n";
     ::testing::Test::RecordProperty(label + " " + set.name, line.str());
   }
+}
+
+void check_model(const std::string& label, const OnnxBuilder& model, Rng& rng, double input_range = 1.0) {
+  check_model(label, model.bytes(), rng, input_range);
 }
 
 // ---- model pieces ----------------------------------------------------------------------------
@@ -1167,12 +1215,255 @@ TEST_F(OpsVsOnnxruntime, SmallCnn) {
   check_model("small CNN (Conv, BN, Relu, MaxPool, Conv, Relu, GAP, Flatten, Gemm, Softmax)", b, rng_);
 }
 
+// Ops whose axes moved from an attribute to an input at opset 13 are built both ways.
+std::vector<std::string> int_operand(OnnxBuilder& b, int64_t opset, int64_t input_from, const std::string& name,
+                                     const std::vector<int64_t>& v, std::vector<onnx::AttributeProto>* attrs,
+                                     const std::string& attr) {
+  if (opset < input_from) {
+    attrs->push_back(attr_ints(attr, v));
+    return {};
+  }
+  b.initializer_int64(name, {int64_t(v.size())}, v);
+  return {name};
+}
+
+TEST_F(OpsVsOnnxruntime, UnsqueezeAndSqueeze) {
+  const auto d = dims(rng_, 2, 2, 7);
+  const int64_t k = d[0], n = d[1];
+  for (int64_t opset : {11, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, k});
+    gemm_layer(b, rng_, "x", "h", k, n);  // [1, n]
+    std::vector<onnx::AttributeProto> ua, sa;
+    std::vector<std::string> ui{"h"}, si{"r"};
+    for (const auto& s : int_operand(b, opset, 13, "uaxes", {0, -1}, &ua, "axes")) ui.push_back(s);
+    b.node("Unsqueeze", ui, {"u"}, ua);  // [1, 1, n, 1]
+    b.node("Relu", {"u"}, {"r"});
+    for (const auto& s : int_operand(b, opset, 13, "saxes", {1, -1}, &sa, "axes")) si.push_back(s);
+    b.node("Squeeze", si, {"sq"}, sa);  // [1, n]
+    b.node("Squeeze", {"u"}, {"sq_all"});  // every axis of size 1: [n]
+    gemm_layer(b, rng_, "sq", "after", n, 3);
+    for (const char* o : {"u", "sq_all", "after"}) b.output(o);
+    check_model("Gemm, Unsqueeze (axes 0,-1), Relu, Squeeze (axes 1,-1 and all), Gemm, opset " + std::to_string(opset), b,
+                rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, Slice) {
+  const auto d = dims(rng_, 3, 6, 11);
+  const int64_t m = d[0] - 3, k = d[1], n = d[2];
+  {  // opset 13: inputs; open ends, negative starts and steps, clamping, on linear and materialized values
+    OnnxBuilder b(13);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n);  // [m, n]
+    b.initializer_int64("s1", {1}, {1});
+    b.initializer_int64("e1", {1}, {INT64_MAX});
+    b.initializer_int64("a1", {1}, {1});
+    b.initializer_int64("st1", {1}, {2});
+    b.node("Slice", {"h", "s1", "e1", "a1", "st1"}, {"odd"});  // h[:, 1::2]
+    b.node("Relu", {"h"}, {"r"});
+    b.initializer_int64("s2", {2}, {-1, n - 2});
+    b.initializer_int64("e2", {2}, {INT64_MIN, -n - 5});
+    b.initializer_int64("st2", {2}, {-1, -3});
+    b.node("Slice", {"r", "s2", "e2", "", "st2"}, {"back"});  // r[::-1, n-2::-3]
+    b.node("Relu", {"back"}, {"back_relu"});                  // reuses the sign bits
+    b.initializer_int64("s3", {1}, {0});
+    b.initializer_int64("e3", {1}, {-1});
+    b.node("Slice", {"h", "s3", "e3"}, {"head"});  // h[0:-1]
+    gemm_layer(b, rng_, "head", "after", n, 2);
+    for (const char* o : {"odd", "back_relu", "after"}) b.output(o);
+    check_model("Gemm, Slice (open end, step 2; negative steps; end -1), Relu, Gemm", b, rng_);
+  }
+  {  // opset 9: attributes, without steps
+    OnnxBuilder b(9);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n);
+    b.node("Slice", {"h"}, {"y"}, {attr_ints("starts", {1, -3}), attr_ints("ends", {1000, -1}), attr_ints("axes", {1, 0})});
+    b.output("y");
+    check_model("Gemm, Slice with attributes (opset 9)", b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, Gather) {
+  const auto d = dims(rng_, 3, 3, 8);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  OnnxBuilder b(13);
+  b.input("x", {m, k});
+  gemm_layer(b, rng_, "x", "h", k, n);  // [m, n]
+  b.node("Constant", {}, {"i0"}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::int64_tensor("", {}, {2}))});
+  b.node("Gather", {"h", "i0"}, {"col"}, {attr_int("axis", 1)});  // h[:, 2]: [m]
+  b.node("Relu", {"h"}, {"r"});
+  b.initializer_int64("rows", {2, 2}, {0, m - 1, -1, 1});
+  b.node("Gather", {"r", "rows"}, {"picked"});  // axis 0: [2, 2, n]
+  b.initializer_int64("cols", {3}, {n - 1, 0, 1});
+  b.node("Gather", {"h", "cols"}, {"perm"}, {attr_int("axis", -1)});
+  gemm_layer(b, rng_, "perm", "after", 3, 2);
+  for (const char* o : {"col", "picked", "after"}) b.output(o);
+  check_model("Gemm, Gather (scalar index, 2-D and negative indices, axes 1, 0, -1), Relu, Gemm", b, rng_);
+}
+
+TEST_F(OpsVsOnnxruntime, Pad) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t h = d[0], w = d[1];
+  for (int64_t opset : {9, 13, 18}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.node("Relu", {"c"}, {"r"});
+    // Zero padding of a materialized tensor, then a pool over it (the fill is one wire).
+    const std::vector<int64_t> pads{0, 0, 1, 2, 0, 0, 2, 1};
+    if (opset < 11) {
+      b.node("Pad", {"r"}, {"p"}, {attr_ints("pads", pads)});
+      b.node("Pad", {"c"}, {"pv"}, {attr_ints("pads", {0, 0, 0, 1, 0, 0, 0, -1}), attr_float("value", 0.3f)});
+    } else {
+      b.initializer_int64("pads", {8}, pads);
+      b.node("Pad", {"r", "pads"}, {"p"});
+      b.node("Constant", {}, {"v"}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {}, {0.3f}))});
+      if (opset >= 18) {  // only the last axis, given by `axes`: one column before, one cropped after
+        b.initializer_int64("pads2", {2}, {1, -1});
+        b.initializer_int64("axes", {1}, {-1});
+        b.node("Pad", {"c", "pads2", "v", "axes"}, {"pv"});
+      } else {
+        b.initializer_int64("pads2", {8}, {0, 0, 0, 1, 0, 0, 0, -1});
+        b.node("Pad", {"c", "pads2", "v"}, {"pv"});
+      }
+    }
+    b.node("MaxPool", {"p"}, {"pool"}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
+    for (const char* o : {"pool", "pv"}) b.output(o);
+    check_model("Conv, Relu, Pad (zeros), MaxPool; Pad by 0.3 with a crop, opset " + std::to_string(opset), b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, Split) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t m = d[0], k = d[1];
+  for (int64_t opset : {11, 13, 18}) {
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, 6);  // [m, 6]
+    std::vector<onnx::AttributeProto> a{attr_int("axis", 1)};
+    std::vector<std::string> in{"h"};
+    for (const auto& s : int_operand(b, opset, 13, "sizes", {1, 3, 2}, &a, "split")) in.push_back(s);
+    b.node("Split", in, {"s0", "s1", "s2"}, a);
+    b.node("Relu", {"h"}, {"r"});
+    if (opset >= 18) b.node("Split", {"r"}, {"e0", "e1"}, {attr_int("axis", 1), attr_int("num_outputs", 2)});
+    else b.node("Split", {"r"}, {"e0", "e1"}, {attr_int("axis", 1)});  // equal halves
+    if (opset >= 18) {  // 7 into 4: 2, 2, 2 and a smaller last part
+      gemm_layer(b, rng_, "x", "h7", k, 7);
+      b.node("Split", {"h7"}, {"u0", "u1", "u2", "u3"}, {attr_int("axis", -1), attr_int("num_outputs", 4)});
+    }
+    b.node("Add", {"s1", "e1"}, {"sum"});
+    gemm_layer(b, rng_, "sum", "after", 3, 2);
+    for (const char* o : {"s0", "s2", "e0", "after"}) b.output(o);
+    if (opset >= 18) b.output("u3");
+    check_model("Gemm, Split (sizes 1,3,2; equal; num_outputs), Relu, Add, Gemm, opset " + std::to_string(opset), b, rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, ReduceSumAndReduceMean) {
+  const auto d = dims(rng_, 3, 3, 7);
+  const int64_t c = d[0], h = d[1], w = d[2];
+  for (int64_t opset : {11, 13, 18}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "cv", 2, c);
+    b.node("Relu", {"cv"}, {"r"});
+    std::vector<onnx::AttributeProto> sa{attr_int("keepdims", 0)}, ma;
+    std::vector<std::string> si{"cv"}, mi{"r"};
+    for (const auto& s : int_operand(b, opset, 13, "saxes", {1, 3}, &sa, "axes")) si.push_back(s);
+    b.node("ReduceSum", si, {"sum"}, sa);  // [1, h]
+    for (const auto& s : int_operand(b, opset, 18, "maxes", {-1, -2}, &ma, "axes")) mi.push_back(s);
+    b.node("ReduceMean", mi, {"mean"}, ma);  // [1, c, 1, 1]: h w elements each (rarely a power of two)
+    b.node("ReduceMean", {"r"}, {"mean_all"});  // every axis, kept: [1, 1, 1, 1]
+    b.node("ReduceSum", {"cv"}, {"sum_all"}, {attr_int("keepdims", 0)});  // a scalar
+    for (const char* o : {"sum", "mean", "mean_all", "sum_all"}) b.output(o);
+    check_model("Conv, Relu, ReduceSum (axes 1,3; all), ReduceMean (axes -1,-2; all), opset " + std::to_string(opset), b,
+                rng_);
+  }
+}
+
+TEST_F(OpsVsOnnxruntime, Neg) {
+  OnnxBuilder b(13);
+  b.input("x", {2, 5});
+  gemm_layer(b, rng_, "x", "h", 5, 4);
+  b.node("Neg", {"h"}, {"nh"});
+  b.node("Relu", {"nh"}, {"r"});
+  b.node("Neg", {"r"}, {"y"});  // -relu(-h) = min(h, 0)
+  b.node("Neg", {"x"}, {"nx"});
+  for (const char* o : {"y", "nx"}) b.output(o);
+  check_model("Gemm, Neg, Relu, Neg; Neg of the input", b, rng_);
+}
+
+// The shape arithmetic exporters write (torch's view(x.size(0), -1), chunk and F.pad), folded at
+// compile time: Shape of a computed tensor, Gather, Unsqueeze, Concat, integer Add/Div/Mul,
+// ConstantOfShape and Cast on the way to a Reshape, Slice and Pad; a Cast of a computed tensor
+// to float.
+TEST_F(OpsVsOnnxruntime, ShapeArithmeticIsFolded) {
+  const auto d = dims(rng_, 2, 3, 6);
+  const int64_t k = d[0], n = 2 * d[1] + 1;  // an odd width: chunk's ceiling division shows
+  OnnxBuilder b(15);
+  auto constant = [&](const std::string& name, const Shape& shape, const std::vector<int64_t>& v) {
+    b.node("Constant", {}, {name}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::int64_tensor("", shape, v))});
+  };
+  b.input("x", {2, k});
+  gemm_layer(b, rng_, "x", "h", k, n);  // [2, n]
+  b.node("Cast", {"h"}, {"hf"}, {attr_int("to", 1)});
+  // view(h.size(0), -1) as a [2, 1, n] tensor
+  b.node("Shape", {"hf"}, {"shape"});
+  constant("zero", {}, {0});
+  b.node("Gather", {"shape", "zero"}, {"batch"}, {attr_int("axis", 0)});
+  constant("ax0", {1}, {0});
+  b.node("Unsqueeze", {"batch", "ax0"}, {"batch1"});
+  constant("rest", {2}, {1, -1});
+  b.node("Concat", {"batch1", "rest"}, {"target"}, {attr_int("axis", 0)});
+  b.node("Reshape", {"hf", "target"}, {"v"});
+  // chunk(2, dim=-1): the first (n + 1) / 2 columns, in integer arithmetic
+  b.node("Shape", {"v"}, {"width"}, {attr_int("start", -1)});  // opset 15: [n]
+  constant("c1", {1}, {1});
+  b.node("Add", {"width", "c1"}, {"w1"});
+  constant("c2", {1}, {2});
+  b.node("Div", {"w1", "c2"}, {"half"});  // (n + 1) / 2, truncated
+  constant("starts", {1}, {0});
+  constant("axes", {1}, {-1});
+  b.node("Slice", {"v", "starts", "half", "axes"}, {"chunk0"});
+  // F.pad's pads: ConstantOfShape, Concat, Reshape, a reversing Slice, Transpose, Reshape, Cast
+  b.node("ConstantOfShape", {"c2"}, {"zeros"}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::int64_tensor("", {1}, {0}))});
+  constant("lastpads", {2}, {1, 2});
+  b.node("Concat", {"lastpads", "zeros", "zeros"}, {"flat"}, {attr_int("axis", 0)});  // [1, 2, 0, 0, 0, 0]
+  constant("pairs", {2}, {-1, 2});
+  b.node("Reshape", {"flat", "pairs"}, {"pp"});
+  constant("rs", {1}, {-1});
+  constant("re", {1}, {INT64_MIN});
+  constant("rst", {1}, {-1});
+  b.node("Slice", {"pp", "rs", "re", "ax0", "rst"}, {"rev"});
+  b.node("Transpose", {"rev"}, {"revt"}, {attr_ints("perm", {1, 0})});
+  b.node("Reshape", {"revt", "rs"}, {"pads_f"});
+  b.node("Cast", {"pads_f"}, {"pads"}, {attr_int("to", 7)});
+  b.node("Pad", {"chunk0", "pads"}, {"padded"});  // [2, 1, (n + 1) / 2 + 3]
+  for (const char* o : {"v", "padded"}) b.output(o);
+  check_model("Shape, Gather, Unsqueeze, Concat, Reshape; integer Add/Div into Slice; ConstantOfShape, Cast into Pad",
+              b, rng_);
+}
+
+// Models exported by torch.onnx.export (torch 1.13, tests/compiler/data/exports/make_exports.py):
+// the exporter's own spelling of pad, slicing, chunk, split, view and index.
+TEST_F(OpsVsOnnxruntime, TorchExports) {
+  const fs::path dir = kInteropDir / ".." / "compiler" / "data" / "exports";
+  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index"}) {
+    std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
+    ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    check_model(std::string("torch export ") + name, bytes, rng_);
+  }
+}
+
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
   const std::set<std::string> covered = {
       "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
-      "Softmax", "ArgMax", "Identity", "Dropout"};
+      "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
+      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

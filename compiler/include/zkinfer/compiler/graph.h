@@ -29,6 +29,7 @@ std::string shape_str(const Shape& s);
 struct Tensor {
   Shape shape;
   std::vector<double> data;
+  bool integer = false;  // an integer tensor (int32, int64, bool, Shape's output): Div truncates
 };
 
 struct Attribute {
@@ -72,7 +73,9 @@ struct Graph {
   std::vector<Node> nodes;                        // topologically ordered, Constant nodes removed
 };
 
-// The ops the compiler lowers (the list plus inference no-ops Identity and Dropout).
+// The ops the compiler lowers: layers, activations and pooling; data movement (Reshape, Slice,
+// Pad, ...) and the shape arithmetic exporters write around them (Shape, Cast, ConstantOfShape,
+// folded where their inputs are constants); inference no-ops Identity and Dropout.
 std::span<const char* const> supported_ops();
 inline constexpr int64_t kMinOpset = 9, kMaxOpset = 18;
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "zkinfer/compiler/graph.h"
@@ -61,5 +62,35 @@ Shape transpose_shape(const Shape& x, const std::vector<int64_t>& perm);
 int64_t concat_axis(const Node& n, const std::vector<Shape>& ins, Shape* out);
 // Softmax / ArgMax axis, normalised to [0, rank).
 int64_t normalized_axis(const Node& n, int64_t axis, size_t rank);
+
+// ---- data movement and reductions (the ops exporters write around the layers) -----------------
+// Their operands (axes, pads, starts, split sizes, indices) are constants; `ConstInput(i)` gives
+// input i of the node as a constant, nullptr where the input is omitted, and throws where it is
+// computed. Several moved from attributes to inputs at some opset; both are read.
+using ConstInput = std::function<const Tensor*(size_t)>;
+
+// Where each output element comes from: a row-major index into the input, or -1 for the fill
+// value (Pad). Unsqueeze, Squeeze, Slice, Gather, Pad and output `output` of Split.
+struct Movement {
+  Shape shape;
+  std::vector<int64_t> from;
+};
+Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput& c, size_t output = 0);
+// Pad's fill value ("constant" mode, the only one supported).
+double pad_value(const Node& n, int64_t opset, const ConstInput& c);
+
+// ReduceSum and ReduceMean: the input elements summed into each output element, row-major.
+struct Reduction {
+  Shape shape;
+  std::vector<std::vector<size_t>> groups;
+};
+Reduction reduction(const Node& n, const Shape& x, const ConstInput& c);
+
+// Shape's output (opset 15 start and end included).
+std::vector<int64_t> shape_of(const Node& n, const Shape& x);
+
+// An integer from a double holding an ONNX int64 (INT64_MAX and INT64_MIN come back as doubles
+// just outside the int64 range, used as "to the end" by Slice).
+int64_t saturated_int(double v);
 
 }  // namespace zkinfer::compiler

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "zkinfer/compiler/graph.h"
 
@@ -16,8 +17,11 @@ using TensorMap = std::map<std::string, Tensor>;
 // must match the model's; throws ModelError naming the input or node otherwise.
 TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs);
 
-// One node on the tensors it reads (looked up by name in `tensors`), under the model's opset.
+// One node on the tensors it reads (looked up by name in `tensors`), under the model's opset:
+// its first output, or all of them (Split has several; other ops' extra outputs, such as
+// Dropout's mask, are not computed).
 Tensor evaluate_node(const Node& n, const TensorMap& tensors, int64_t opset);
+std::vector<Tensor> evaluate_outputs(const Node& n, const TensorMap& tensors, int64_t opset);
 
 // Shapes of every tensor, from a reference run on zeros.
 std::map<std::string, Shape> infer_shapes(const Graph& g);

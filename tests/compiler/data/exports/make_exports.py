@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+# Makes small ONNX models exported by torch.onnx.export, used as compiler test
+# inputs for PyTorch export patterns (Unsqueeze/Squeeze, Slice with step,
+# Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1)):
+#   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx
+# plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
+# <name>.calibration.json (16 input samples, uniform in [-1, 1]).
+# Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
+# Run:   /usr/bin/python3 tests/compiler/data/exports/make_exports.py
+# Outputs are written beside this script. Deterministic: weights come from
+# torch.manual_seed(0), inputs from numpy RandomState(0); reruns give
+# byte-identical files.
+import io
+import json
+import os
+import warnings
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+OUT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# Ops allowed in the exported graphs.
+ALLOWED_OPS = {
+    "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "ConstantOfShape",
+    "Cast", "Split", "Shape", "ReduceMean", "ReduceSum", "Neg",
+    "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
+    "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
+}
+
+
+class PadSlice(nn.Module):
+    """x [1, 8] -> y [1, 4], m [1, 1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 12)
+        self.fc2 = nn.Linear(11, 4)
+
+    def forward(self, x):
+        h = self.fc1(x)                        # [1, 12]
+        u = h.unsqueeze(1)                     # [1, 1, 12]
+        p = F.pad(u, (2, 1))                   # [1, 1, 15]
+        s = p[:, :, 1:13:2]                    # [1, 1, 6]  (step 2)
+        # Not .squeeze(1) here: the exporter cannot see the size of dim 1
+        # after Pad (its pads are computed), so at opset 13 it would emit
+        # Shape/Gather/Equal/If. flatten(1) does the same job.
+        r = torch.relu(s).flatten(1)           # [1, 6]
+        v = torch.relu(u).squeeze(1)[:, ::4]   # [1, 3]  (Squeeze, step 4)
+        m = h.neg().mean(dim=1, keepdim=True)  # [1, 1]
+        g = h[:, 3].unsqueeze(1)               # [1, 1]  (Gather, scalar index)
+        z = torch.cat([r, v, m, g], dim=1)     # [1, 11]
+        return self.fc2(z), m
+
+
+class ChunkSplit(nn.Module):
+    """x [2, 6] -> y [2, 3]."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.fc1(x)                              # [2, 8]
+        a, b = h.chunk(2, dim=1)                     # [2, 4], [2, 4]
+        c1, c2 = torch.split(b, [1, 3], dim=1)       # [2, 1], [2, 3]
+        d = torch.cat([c2, c1], dim=1) + a           # [2, 4]
+        return self.fc2(torch.relu(d))
+
+
+class ConvViewIndex(nn.Module):
+    """x [1, 1, 6, 6] -> y [1, 3], s [1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))             # [1, 3, 6, 6]
+        h = F.pad(h, (1, 1, 1, 1))               # [1, 3, 8, 8]
+        h = self.pool(h)                         # [1, 3, 4, 4]
+        h = h.view(h.size(0), -1)                # [1, 48]
+        g = h[:, torch.tensor([0, 5, 7, 2])]     # [1, 4]  (index tensor)
+        return self.fc(g), g.sum(dim=-1)
+
+
+MODELS = [
+    # name, module class, input shape, opset, output names
+    ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
+    ("chunk_split", ChunkSplit, (2, 6), 17, ["y"]),
+    ("conv_view_index", ConvViewIndex, (1, 1, 6, 6), 13, ["y", "s"]),
+]
+
+
+def rounded(a):
+    return np.round(a.astype(np.float64), 6).tolist()
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def write_json(path, obj):
+    write_bytes(path, (json.dumps(obj) + "\n").encode())
+
+
+def shape_of(value_info):
+    return [d.dim_value if d.HasField("dim_value") else d.dim_param
+            for d in value_info.type.tensor_type.shape.dim]
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    ok = True
+    for name, cls, shape, opset, out_names in MODELS:
+        torch.manual_seed(0)
+        model = cls().eval()
+
+        rs = np.random.RandomState(0)
+        calib = [{"x": rounded(rs.uniform(-1.0, 1.0, size=shape))}
+                 for _ in range(16)]
+        sample = {"x": rounded(rs.uniform(-1.0, 1.0, size=shape))}
+
+        x = torch.tensor(sample["x"], dtype=torch.float32)
+        buf = io.BytesIO()
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (x,), buf, opset_version=opset,
+                              input_names=["x"], output_names=out_names,
+                              do_constant_folding=True)
+            outs = model(x)
+        if isinstance(outs, torch.Tensor):
+            outs = (outs,)
+
+        path = os.path.join(OUT_DIR, name + ".onnx")
+        write_bytes(path, buf.getvalue())
+        write_json(os.path.join(OUT_DIR, name + ".input.json"), sample)
+        write_json(os.path.join(OUT_DIR, name + ".calibration.json"), calib)
+
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        ops = [n.op_type for n in m.graph.node]
+        bad = sorted(set(ops) - ALLOWED_OPS)
+        print("%s (opset %d, %d bytes)" % (name, opset, os.path.getsize(path)))
+        print("  inputs: ", [(i.name, shape_of(i)) for i in m.graph.input])
+        print("  outputs:", [(o.name, shape_of(o)) for o in m.graph.output])
+        print("  ops:    ", ops)
+        print("  op set: ", sorted(set(ops)))
+        for n_, o in zip(out_names, outs):
+            print("  torch %s = %s" % (n_, np.round(o.numpy(), 6).tolist()))
+        if bad:
+            ok = False
+            print("  FORBIDDEN OPS:", bad)
+    if not ok:
+        raise SystemExit("forbidden ops in exported graphs")
+
+
+if __name__ == "__main__":
+    main()
