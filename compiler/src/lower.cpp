@@ -451,7 +451,7 @@ QT Lowerer::conv(const Node& n) {
   QT& x = materialized(n.inputs[0], n);
   const Window2d g = conv_geometry(n, x.shape, w.shape);
   const QConst qw = quantize_weights(w.data);
-  QT out = new_linear({g.n, g.oc, g.oh, g.ow}, x.scale + qw.scale);
+  QT out = new_linear(g.out_shape(g.oc), x.scale + qw.scale);
   std::vector<int64_t> bias(size_t(g.oc), 0);
   if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
     const Tensor& bt = cst(n.inputs[2], n);
@@ -725,7 +725,7 @@ QT Lowerer::max_pool(const Node& n) {
         if (grp.empty()) throw ModelError(n.where() + ": a pooling window lies entirely in the padding");
         groups.push_back(std::move(grp));
       }
-  return max_of(x, groups, {g.n, g.c, g.oh, g.ow});
+  return max_of(x, groups, g.out_shape(g.c));
 }
 
 QT Lowerer::average_pool(const Node& n, bool global) {
@@ -734,15 +734,15 @@ QT Lowerer::average_pool(const Node& n, bool global) {
   std::vector<int64_t> counts;
   Shape shape;
   if (global) {
-    if (x.shape.size() != 4) throw ModelError(n.where() + ": only [N,C,H,W] inputs are supported");
-    const size_t hw = size_t(x.shape[2] * x.shape[3]);
-    for (size_t i = 0; i < size_t(x.shape[0] * x.shape[1]); ++i) {
+    const GlobalPool p = global_pool_geometry(n, x.shape);
+    const size_t hw = p.area;
+    for (size_t i = 0; i < p.groups; ++i) {
       std::vector<size_t> grp(hw);
       std::iota(grp.begin(), grp.end(), i * hw);
       groups.push_back(std::move(grp));
       counts.push_back(int64_t(hw));
     }
-    shape = {x.shape[0], x.shape[1], 1, 1};
+    shape = p.shape;
   } else {
     const Window2d g = pool_geometry(n, x.shape);
     const bool include_pad = n.get_int("count_include_pad", 0) != 0;
@@ -765,7 +765,7 @@ QT Lowerer::average_pool(const Node& n, bool global) {
           groups.push_back(std::move(grp));
           counts.push_back(count);
         }
-    shape = {g.n, g.c, g.oh, g.ow};
+    shape = g.out_shape(g.c);
   }
   return mean_of(n, x, groups, counts, shape);
 }

@@ -68,13 +68,22 @@ void axis_geometry(const Node& n, const std::string& auto_pad, int64_t in, int64
 }
 
 Window2d window_common(const Node& n, const Shape& x, int64_t kh, int64_t kw, bool allow_ceil) {
-  if (x.size() != 4) fail(n, "only 2-D images [N,C,H,W] are supported, got input shape " + shape_str(x));
+  if (x.size() != 4 && x.size() != 3)
+    fail(n, "only 1-D sequences [N,C,L] and 2-D images [N,C,H,W] are supported, got input shape " + shape_str(x));
   Window2d g;
-  g.n = x[0], g.c = x[1], g.h = x[2], g.w = x[3];
+  g.one_d = x.size() == 3;
+  g.n = x[0], g.c = x[1], g.h = g.one_d ? 1 : x[2], g.w = x.back();
   g.kh = kh, g.kw = kw;
-  auto strides = n.get_ints("strides", {1, 1});
-  auto dil = n.get_ints("dilations", {1, 1});
-  auto pads = n.get_ints("pads", {0, 0, 0, 0});
+  auto strides = n.get_ints("strides", g.one_d ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 1});
+  auto dil = n.get_ints("dilations", g.one_d ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 1});
+  auto pads = n.get_ints("pads", g.one_d ? std::vector<int64_t>{0, 0} : std::vector<int64_t>{0, 0, 0, 0});
+  if (g.one_d) {  // as an image of height 1: [begin, end] pads become [0, begin, 0, end]
+    if (strides.size() != 1 || dil.size() != 1 || pads.size() != 2)
+      fail(n, "strides, dilations and pads must have 1, 1 and 2 entries for a 1-D op");
+    strides.insert(strides.begin(), 1);
+    dil.insert(dil.begin(), 1);
+    pads = {0, pads[0], 0, pads[1]};
+  }
   if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4)
     fail(n, "strides, dilations and pads must have 2, 2 and 4 entries for a 2-D op");
   g.sh = strides[0], g.sw = strides[1], g.dh = dil[0], g.dw = dil[1];
@@ -93,10 +102,14 @@ Window2d window_common(const Node& n, const Shape& x, int64_t kh, int64_t kw, bo
 }  // namespace
 
 Window2d conv_geometry(const Node& n, const Shape& x, const Shape& w) {
-  if (w.size() != 4) fail(n, "weights must be [M, C/group, kH, kW], got " + shape_str(w));
-  auto ks = n.get_ints("kernel_shape", {w[2], w[3]});
-  if (ks.size() != 2 || ks[0] != w[2] || ks[1] != w[3]) fail(n, "kernel_shape does not match the weights");
-  Window2d g = window_common(n, x, w[2], w[3], false);
+  if (x.size() == 3) {
+    if (w.size() != 3) fail(n, "weights of a 1-D convolution must be [M, C/group, k], got " + shape_str(w));
+  } else if (w.size() != 4) {
+    fail(n, "weights must be [M, C/group, kH, kW], got " + shape_str(w));
+  }
+  const Shape kernel(w.begin() + 2, w.end());
+  if (n.get_ints("kernel_shape", kernel) != kernel) fail(n, "kernel_shape does not match the weights");
+  Window2d g = window_common(n, x, kernel.size() == 1 ? 1 : kernel[0], kernel.back(), false);
   g.group = n.get_int("group", 1);
   g.oc = w[0];
   if (g.group < 1 || g.c % g.group || g.oc % g.group || w[1] != g.c / g.group)
@@ -107,10 +120,25 @@ Window2d conv_geometry(const Node& n, const Shape& x, const Shape& w) {
 
 Window2d pool_geometry(const Node& n, const Shape& x) {
   auto ks = n.get_ints("kernel_shape");
-  if (ks.size() != 2) fail(n, "kernel_shape must have 2 entries (2-D pooling)");
+  if (x.size() == 3) {
+    if (ks.size() != 1) fail(n, "kernel_shape must have 1 entry (1-D pooling)");
+    ks.insert(ks.begin(), 1);
+  } else if (ks.size() != 2) {
+    fail(n, "kernel_shape must have 2 entries (2-D pooling)");
+  }
   Window2d g = window_common(n, x, ks[0], ks[1], true);
   g.oc = g.c;
   return g;
+}
+
+GlobalPool global_pool_geometry(const Node& n, const Shape& x) {
+  if (x.size() < 3) fail(n, "the input must be [N,C,...] with at least one spatial axis, got " + shape_str(x));
+  GlobalPool p;
+  p.groups = size_t(x[0] * x[1]);
+  p.area = element_count(x) / p.groups;
+  p.shape = Shape(x.size(), 1);
+  p.shape[0] = x[0], p.shape[1] = x[1];
+  return p;
 }
 
 GemmDims gemm_dims(const Node& node, const Shape& a, const Shape& b) {

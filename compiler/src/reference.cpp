@@ -107,7 +107,7 @@ Tensor conv(const Node& n, const TensorMap& t) {
   const Window2d g = conv_geometry(n, x.shape, w.shape);
   const Tensor* b = optional_input(n, t, 2);
   if (b && (b->shape.size() != 1 || b->shape[0] != g.oc)) fail(n, "bias must have shape [" + std::to_string(g.oc) + "]");
-  Tensor out{{g.n, g.oc, g.oh, g.ow}, std::vector<double>(size_t(g.n * g.oc * g.oh * g.ow))};
+  Tensor out{g.out_shape(g.oc), std::vector<double>(size_t(g.n * g.oc * g.oh * g.ow))};
   const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
   size_t e = 0;
   for (int64_t ni = 0; ni < g.n; ++ni)
@@ -132,7 +132,7 @@ Tensor conv(const Node& n, const TensorMap& t) {
 Tensor pool(const Node& n, const Tensor& x, bool is_max) {
   const Window2d g = pool_geometry(n, x.shape);
   const bool include_pad = n.get_int("count_include_pad", 0) != 0;
-  Tensor out{{g.n, g.c, g.oh, g.ow}, std::vector<double>(size_t(g.n * g.c * g.oh * g.ow))};
+  Tensor out{g.out_shape(g.c), std::vector<double>(size_t(g.n * g.c * g.oh * g.ow))};
   size_t e = 0;
   for (int64_t nc = 0; nc < g.n * g.c; ++nc)
     for (int64_t oy = 0; oy < g.oh; ++oy)
@@ -159,9 +159,9 @@ Tensor pool(const Node& n, const Tensor& x, bool is_max) {
 }
 
 Tensor global_average_pool(const Node& n, const Tensor& x) {
-  if (x.shape.size() != 4) fail(n, "only [N,C,H,W] inputs are supported, got " + shape_str(x.shape));
-  const size_t nc = size_t(x.shape[0] * x.shape[1]), hw = size_t(x.shape[2] * x.shape[3]);
-  Tensor out{{x.shape[0], x.shape[1], 1, 1}, std::vector<double>(nc)};
+  const GlobalPool p = global_pool_geometry(n, x.shape);
+  const size_t nc = p.groups, hw = p.area;
+  Tensor out{p.shape, std::vector<double>(nc)};
   for (size_t i = 0; i < nc; ++i) {
     double s = 0;
     for (size_t j = 0; j < hw; ++j) s += x.data[i * hw + j];

@@ -373,12 +373,11 @@ class ErrorModel {
       r = {apply(n, {&e}), plan(in0)};
     } else if (op == "AveragePool" || op == "GlobalAveragePool") {
       const State x = view(in0);
-      double area;
+      double area = 1;  // the window: every spatial element, or the kernel (1-D or 2-D)
       if (op == "GlobalAveragePool") {
-        area = double(x.err.shape.at(2) * x.err.shape.at(3));
+        for (size_t d = 2; d < x.err.shape.size(); ++d) area *= double(x.err.shape[d]);
       } else {
-        const auto ks = n.get_ints("kernel_shape");
-        area = double(ks.at(0) * ks.at(1));
+        for (int64_t k : n.get_ints("kernel_shape")) area *= double(k);
       }
       const double u = area * std::ldexp(1.0, -wb_);
       r.err = plus(times(apply(n, {&x.err}), 1.0 + u), times(abs_of(value(out)), u));
@@ -1455,6 +1454,30 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     check_model(std::string("torch export ") + name, bytes, rng_);
   }
+}
+
+// Sequences [N, C, L]: Conv1d (stride, dilation, groups, padding), MaxPool and AveragePool with
+// one spatial axis, GlobalAveragePool over it.
+TEST_F(OpsVsOnnxruntime, OneDimensionalConvAndPools) {
+  const auto d = dims(rng_, 2, 9, 17);
+  const int64_t len = d[0];
+  OnnxBuilder b(13);
+  b.input("x", {2, 2, len});
+  weights(b, rng_, "w1", {4, 2, 3}, 6);
+  weights(b, rng_, "b1", {4}, 6, 0.5);
+  b.node("Conv", {"x", "w1", "b1"}, {"c1"}, {attr_ints("pads", {1, 1})});  // [2, 4, len]
+  b.node("Relu", {"c1"}, {"r1"});
+  weights(b, rng_, "w2", {4, 2, 2}, 4);
+  b.node("Conv", {"r1", "w2"}, {"c2"},
+         {attr_int("group", 2), attr_ints("strides", {2}), attr_ints("dilations", {2}), attr_ints("pads", {0, 1})});
+  b.node("MaxPool", {"r1"}, {"mp"}, {attr_ints("kernel_shape", {3}), attr_ints("strides", {2}), attr_int("ceil_mode", 1)});
+  b.node("AveragePool", {"c2"}, {"ap"}, {attr_ints("kernel_shape", {3}), attr_ints("pads", {1, 1})});
+  b.node("GlobalAveragePool", {"c2"}, {"gap"});  // [2, 4, 1]
+  b.node("Flatten", {"gap"}, {"flat"});
+  gemm_layer(b, rng_, "flat", "y", 4, 3);
+  for (const char* o : {"mp", "ap", "y"}) b.output(o);
+  check_model("Conv1d (pad; group 2, stride 2, dilation 2), Relu, MaxPool1d, AveragePool1d, GlobalAveragePool, Gemm", b,
+              rng_);
 }
 
 // The op list this file covers is the compiler's: a new op without a test here fails.

@@ -20,7 +20,8 @@ std::vector<size_t> broadcast_index(const Shape& in, const Shape& out);
 // Row-major strides.
 std::vector<size_t> strides_of(const Shape& s);
 
-// Conv and the pools on 2-D images [N, C, H, W].
+// Conv and the pools on 2-D images [N, C, H, W], and on 1-D sequences [N, C, L] as images of
+// height 1 (same memory layout; attributes with one entry per spatial axis).
 struct Window2d {
   int64_t n = 0, c = 0, h = 0, w = 0;   // input
   int64_t oc = 0, oh = 0, ow = 0;       // output channels and size
@@ -28,6 +29,9 @@ struct Window2d {
   int64_t sh = 1, sw = 1, dh = 1, dw = 1;
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int64_t group = 1;
+  bool one_d = false;  // a [N, C, L] input: the output has no height axis either
+  // [n, channels, oh, ow], or [n, channels, ow] for 1-D.
+  Shape out_shape(int64_t channels) const { return one_d ? Shape{n, channels, ow} : Shape{n, channels, oh, ow}; }
   // Input row/column of output (oy, ox) at kernel offset (ky, kx); may be out of [0, h) x [0, w).
   int64_t in_y(int64_t oy, int64_t ky) const { return oy * sh - pad_top + ky * dh; }
   int64_t in_x(int64_t ox, int64_t kx) const { return ox * sw - pad_left + kx * dw; }
@@ -35,6 +39,13 @@ struct Window2d {
 Window2d conv_geometry(const Node& n, const Shape& x, const Shape& w);
 // MaxPool, AveragePool (kernel_shape, strides, pads, dilations, ceil_mode, auto_pad).
 Window2d pool_geometry(const Node& n, const Shape& x);
+// GlobalAveragePool over every spatial axis of [N, C, ...]: N C groups of `area` elements, and
+// the output shape [N, C, 1, ...].
+struct GlobalPool {
+  size_t groups = 0, area = 0;
+  Shape shape;
+};
+GlobalPool global_pool_geometry(const Node& n, const Shape& x);
 
 // Gemm: Y[M,N] = alpha * op(A)[M,K] op(B)[K,N] + beta * C (C broadcast to [M,N]).
 struct GemmDims {
