@@ -311,6 +311,8 @@ class Lowerer {
   QT relu(const Node& n);
   QT leaky_relu(const Node& n);
   QT clip(const Node& n);
+  QT clip_to(const Node& n, const QT& x, double lo, double hi);
+  QT hard_sigmoid(const Node& n, bool swish);
   QT max_pool(const Node& n);
   QT average_pool(const Node& n, bool global);
   QT mean_of(const Node& n, const QT& x, const std::vector<std::vector<size_t>>& groups,
@@ -686,7 +688,11 @@ QT Lowerer::clip(const Node& n) {
     if (n.inputs.size() > 1 && !n.inputs[1].empty()) lo = cst(n.inputs[1], n).data.at(0);
     if (n.inputs.size() > 2 && !n.inputs[2].empty()) hi = cst(n.inputs[2], n).data.at(0);
   }
-  QT& x = materialized(n.inputs.at(0), n);
+  return clip_to(n, materialized(n.inputs.at(0), n), lo, hi);
+}
+
+// x (materialized) clamped to [lo, hi], the bounds rounded at x's scale.
+QT Lowerer::clip_to(const Node& n, const QT& x, double lo, double hi) {
   QT out;
   out.shape = x.shape;
   out.scale = x.scale;
@@ -705,6 +711,44 @@ QT Lowerer::clip(const Node& n) {
     if (use_hi) clamp(c, cv, hq, true, x.bound + uint64_t(std::llabs(hq)) + uint64_t(std::llabs(lq)), what);
     if (emit()) out.lc.push_back(c);
     else out.v.push_back(cv);
+  }
+  return out;
+}
+
+// HardSigmoid, max(0, min(1, alpha x + beta)), as alpha clip(x, lo, hi) + beta with [lo, hi] the
+// inputs that alpha x + beta maps into [0, 1]: a Clip's cost, then a product by a constant.
+// HardSwish, x HardSigmoid(x) with alpha 1/6 and beta 1/2, adds one product per element.
+QT Lowerer::hard_sigmoid(const Node& n, bool swish) {
+  const double alpha = swish ? 1.0 / 6 : n.get_float("alpha", 0.2);
+  const double beta = swish ? 0.5 : n.get_float("beta", 0.5);
+  if (alpha == 0 || !std::isfinite(alpha) || !std::isfinite(beta))
+    throw ModelError(n.where() + ": alpha must be a finite nonzero number (alpha 0 makes a constant)");
+  double lo = -beta / alpha, hi = (1 - beta) / alpha;
+  if (lo > hi) std::swap(lo, hi);
+  const QT& x = materialized(n.inputs.at(0), n);
+  const QT c = clip_to(n, x, lo, hi);
+  const QConst qa = quantize_weights({alpha});
+  QT h = new_linear(c.shape, c.scale + qa.scale);
+  const int64_t bq = round_to_int(std::ldexp(beta, h.scale), n.where() + " beta");
+  check_bound(n, i128(c.bound) * qa.max_abs + std::llabs(bq));
+  h.bound = uint64_t(i128(c.bound) * qa.max_abs + std::llabs(bq));
+  for (size_t e = 0; e < c.size(); ++e) {
+    axpy(h, e, qa.q[0], c, e);
+    add_const(h, e, bq);
+  }
+  if (!swish) return h;
+  QT out;
+  out.shape = x.shape;
+  out.scale = x.scale + h.scale;
+  check_bound(n, i128(x.bound) * h.bound);
+  out.bound = uint64_t(i128(x.bound) * h.bound);
+  for (size_t e = 0; e < x.size(); ++e) {
+    const Lc xl = emit() ? Lc::of(x.wire[e]) : Lc(), hl = emit() ? h.lc[e] : Lc();
+    const int64_t xv = emit() ? 0 : x.v[e], hv = emit() ? 0 : h.v[e];
+    const Wire y = product(&xl, xv, &hl, hv);
+    out.wire.push_back(y);
+    if (emit()) out.lc.push_back(Lc::of(y));
+    else out.v.push_back(xv * hv);
   }
   return out;
 }
@@ -1262,6 +1306,7 @@ void Lowerer::run(const TensorMap* inputs) {
     } else if (op == "Concat") out = concat(n);
     else if (op == "BatchNormalization") out = batch_norm(n);
     else if (op == "Sigmoid" || op == "Tanh") out = tanh_like(n, op == "Sigmoid");
+    else if (op == "HardSigmoid" || op == "HardSwish") out = hard_sigmoid(n, op == "HardSwish");
     else if (op == "ArgMax") out = argmax(n);
     else if (op == "Softmax") continue;  // proved as its input (see above)
     else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad") out = moved(n, 0);

@@ -397,6 +397,16 @@ std::vector<Gadget> gadget_models() {
     for (const char* o : {"rs", "rmr"}) b.output(o);
     out.push_back({"data_movement", b});
   }
+  {  // HardSigmoid (a clip, a constant product), HardSwish (a product with a linear combination)
+    OnnxBuilder b(14);
+    b.input("x", {1, 5});
+    b.initializer("W", {5, 4}, rnd(rng, 20, -4, 4));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.node("HardSigmoid", {"h"}, {"hs"}, {}, "hsig");
+    b.node("HardSwish", {"h"}, {"hw"}, {}, "hswish");
+    for (const char* o : {"hs", "hw"}) b.output(o);
+    out.push_back({"hard_sigmoid_swish", b});
+  }
   return out;
 }
 

@@ -455,6 +455,29 @@ class ErrorModel {
       const bool sig = op == "Sigmoid";
       r.err = plus(times(view(in0).err, sig ? 0.25 : 1.0), E);
       r.scale = plan(in0) + wb_ - 2 + (sig ? 2 : 0);
+    } else if (op == "HardSigmoid" || op == "HardSwish") {
+      // alpha' clip(x', lo', hi') + beta': the Clip error c_e = max(e'_x, r_x), then alpha rounded
+      // as weights (da) and beta at the product's scale; HardSwish multiplies by x exactly:
+      // |x' h' - x h| <= e'_x (|h| + e_h) + |x| e_h.
+      const bool swish = op == "HardSwish";
+      const double alpha = swish ? 1.0 / 6 : n.get_float("alpha", 0.2), beta = swish ? 0.5 : n.get_float("beta", 0.5);
+      double lo = -beta / alpha, hi = (1 - beta) / alpha;
+      if (lo > hi) std::swap(lo, hi);
+      const State x = view(in0);
+      const int sa = weight_scale({alpha});
+      const double da = std::ldexp(1.0, -(sa + 1)), db = std::ldexp(1.0, -(plan(in0) + sa + 1));
+      const Tensor& xv = value(in0);
+      Tensor eh = x.err, h = xv;
+      for (size_t e = 0; e < eh.data.size(); ++e) {
+        const double c = std::clamp(xv.data[e], lo, hi);
+        eh.data[e] = (std::fabs(alpha) + da) * std::max(x.err.data[e], rounding(in0)) + da * std::fabs(c) + db;
+        h.data[e] = alpha * c + beta;
+      }
+      if (swish)
+        for (size_t e = 0; e < eh.data.size(); ++e)
+          eh.data[e] = x.err.data[e] * (std::fabs(h.data[e]) + eh.data[e]) + std::fabs(xv.data[e]) * eh.data[e];
+      r.err = eh;
+      r.scale = plan(in0) + sa + (swish ? plan(in0) : 0);
     } else if (op == "ArgMax") {
       argmax_[out] = &n;
       r = {filled(value(out).shape, 0.0), 0};
@@ -1445,10 +1468,10 @@ TEST_F(OpsVsOnnxruntime, ShapeArithmeticIsFolded) {
 }
 
 // Models exported by torch.onnx.export (torch 1.13, tests/compiler/data/exports/make_exports.py):
-// the exporter's own spelling of pad, slicing, chunk, split, view and index.
+// the exporter's own spelling of pad, slicing, chunk, split, view, index and a MobileNetV3 block.
 TEST_F(OpsVsOnnxruntime, TorchExports) {
   const fs::path dir = kInteropDir / ".." / "compiler" / "data" / "exports";
-  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index"}) {
+  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -1480,13 +1503,26 @@ TEST_F(OpsVsOnnxruntime, OneDimensionalConvAndPools) {
               rng_);
 }
 
+// HardSigmoid (defaults; a negative alpha) and HardSwish (opset 14), as MobileNetV3 uses them.
+TEST_F(OpsVsOnnxruntime, HardSigmoidAndHardSwish) {
+  OnnxBuilder b(14);
+  b.input("x", {3, 5});
+  gemm_layer(b, rng_, "x", "h", 5, 6, 6.0);  // values of a few units: every piece of both shows
+  b.node("HardSigmoid", {"h"}, {"hs"});
+  b.node("HardSigmoid", {"h"}, {"hs_neg"}, {attr_float("alpha", -0.3f), attr_float("beta", 0.4f)});
+  b.node("HardSwish", {"h"}, {"hw"});
+  gemm_layer(b, rng_, "hw", "after", 6, 2);
+  for (const char* o : {"hs", "hs_neg", "hw", "after"}) b.output(o);
+  check_model("Gemm, HardSigmoid (alpha 0.2, beta 0.5; alpha -0.3, beta 0.4), HardSwish, Gemm", b, rng_);
+}
+
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
   const std::set<std::string> covered = {
       "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
-      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast"};
+      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

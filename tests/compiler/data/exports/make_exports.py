@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # Makes small ONNX models exported by torch.onnx.export, used as compiler test
 # inputs for PyTorch export patterns (Unsqueeze/Squeeze, Slice with step,
-# Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1)):
-#   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx
+# Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
+# HardSigmoid/HardSwish and a product of two computed tensors):
+#   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
@@ -29,6 +30,7 @@ ALLOWED_OPS = {
     "Cast", "Split", "Shape", "ReduceMean", "ReduceSum", "Neg",
     "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
+    "HardSigmoid", "HardSwish", "GlobalAveragePool",
 }
 
 
@@ -90,11 +92,30 @@ class ConvViewIndex(nn.Module):
         return self.fc(g), g.sum(dim=-1)
 
 
+class MobileNetV3Block(nn.Module):
+    """x [1, 1, 8, 8] -> y [1, 5]: HardSwish, a squeeze-and-excite gate (HardSigmoid) multiplied
+    onto the features, a mean over the image."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.se1 = nn.Conv2d(8, 2, 1)
+        self.se2 = nn.Conv2d(2, 8, 1)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        h = F.hardswish(self.conv(x))                      # [1, 8, 8, 8]
+        w = F.adaptive_avg_pool2d(h, 1)                    # [1, 8, 1, 1]
+        w = F.hardsigmoid(self.se2(F.relu(self.se1(w))))   # [1, 8, 1, 1]
+        return self.fc((h * w).mean((2, 3)))               # [1, 5]
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
     ("chunk_split", ChunkSplit, (2, 6), 17, ["y"]),
     ("conv_view_index", ConvViewIndex, (1, 1, 6, 6), 13, ["y", "s"]),
+    ("mobilenet_v3_block", MobileNetV3Block, (1, 1, 8, 8), 14, ["y"]),
 ]
 
 
