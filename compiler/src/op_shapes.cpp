@@ -133,6 +133,7 @@ Window2d pool_geometry(const Node& n, const Shape& x) {
 
 GlobalPool global_pool_geometry(const Node& n, const Shape& x) {
   if (x.size() < 3) fail(n, "the input must be [N,C,...] with at least one spatial axis, got " + shape_str(x));
+  if (element_count(x) == 0) fail(n, "the input " + shape_str(x) + " is empty");
   GlobalPool p;
   p.groups = size_t(x[0] * x[1]);
   p.area = element_count(x) / p.groups;
