@@ -324,7 +324,7 @@ class Lowerer {
   QT reorder(const QT& x, const Shape& shape, const std::vector<size_t>& from);
   QT concat(const Node& n);
   QT batch_norm(const Node& n);
-  QT tanh_like(const Node& n, bool sigmoid);
+  QT tanh_like(const Node& n);
   QT argmax(const Node& n);
   QT max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape);
 
@@ -1005,13 +1005,17 @@ QT Lowerer::batch_norm(const Node& n) {
   return out;
 }
 
-// Tanh (and Sigmoid(x) = (1 + tanh(x / 2)) / 2) as a piecewise-linear interpolation over
-// [-4, 4) in 2^segment_bits segments (QuantOptions), saturating outside. The segment is read from the top bits of
+// Tanh, Erf (GELU's part) and Sigmoid(x) = (1 + tanh(x / 2)) / 2 as a piecewise-linear
+// interpolation over [-4, 4) in 2^segment_bits segments (QuantOptions), saturating outside (both
+// functions are odd and within 2e-8 of +-1 beyond 4 for erf, 7e-4 for tanh: the bound covers it). The segment is read from the top bits of
 // the clipped input's bit decomposition; its value and slope are multilinear polynomials in
 // those bits (2^segment_bits - segment_bits - 1 product wires). The error bound is computed exhaustively
 // over every input integer at compile time.
 
-QT Lowerer::tanh_like(const Node& n, bool sigmoid) {
+QT Lowerer::tanh_like(const Node& n) {
+  const bool sigmoid = n.op == "Sigmoid";
+  using Fn = double (*)(double);
+  const Fn f = n.op == "Erf" ? static_cast<Fn>(std::erf) : static_cast<Fn>(std::tanh);
   QT& x = materialized(n.inputs.at(0), n);
   // tanh's argument: x itself, or x / 2 for the sigmoid (the same integers at one more bit of scale).
   const int s = x.scale + (sigmoid ? 1 : 0);
@@ -1026,11 +1030,11 @@ QT Lowerer::tanh_like(const Node& n, bool sigmoid) {
   const int S = s + sb;
   std::vector<int64_t> aq(segs), bq(segs);
   for (size_t j = 0; j < segs; ++j) {
-    const double x0 = -4.0 + double(j) * width, y0 = std::tanh(x0), y1 = std::tanh(x0 + width);
+    const double x0 = -4.0 + double(j) * width, y0 = f(x0), y1 = f(x0 + width);
     aq[j] = round_to_int(std::ldexp(y0, S), n.where());
     bq[j] = round_to_int(std::ldexp((y1 - y0) / width, sb), n.where());
   }
-  // Exhaustive error of the circuit's function against tanh (clip included).
+  // Exhaustive error of the circuit's function against f (clip included).
   if (planning_) {
     double err = 0;
     auto approx = [&](int64_t c) {  // c in [-T, T)
@@ -1041,9 +1045,9 @@ QT Lowerer::tanh_like(const Node& n, bool sigmoid) {
     };
     for (int64_t c = -T; c < T; ++c) {
       const double xr = std::ldexp(double(c), -s);
-      err = std::max(err, std::fabs(approx(c) - std::tanh(xr)));
+      err = std::max(err, std::fabs(approx(c) - f(xr)));
       // Inputs between this integer and the next (finer than the scale) map to c as well.
-      err = std::max(err, std::fabs(approx(c) - std::tanh(xr + std::ldexp(1.0, -s))));
+      err = std::max(err, std::fabs(approx(c) - f(xr + std::ldexp(1.0, -s))));
     }
     err = std::max({err, std::fabs(1.0 - approx(T - 1)), std::fabs(-1.0 - approx(-T))});
     spec_.approximations.push_back({n.name, n.op, sigmoid ? err / 2 : err});
@@ -1305,7 +1309,7 @@ void Lowerer::run(const TensorMap* inputs) {
       out = reorder(x, shape, from);
     } else if (op == "Concat") out = concat(n);
     else if (op == "BatchNormalization") out = batch_norm(n);
-    else if (op == "Sigmoid" || op == "Tanh") out = tanh_like(n, op == "Sigmoid");
+    else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") out = tanh_like(n);
     else if (op == "HardSigmoid" || op == "HardSwish") out = hard_sigmoid(n, op == "HardSwish");
     else if (op == "ArgMax") out = argmax(n);
     else if (op == "Softmax") continue;  // proved as its input (see above)

@@ -75,7 +75,7 @@ size_t checked_count(const Shape& s, const std::string& what) {
 constexpr const char* kOps[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
-    "BatchNormalization", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze",
+    "BatchNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze",
     "Slice", "Gather", "Pad", "Split", "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast"};
 
 bool is_supported(const std::string& op) {

@@ -395,6 +395,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
     out = unary(input(n, t, 0), [lo, hi](double v) { return std::min(std::max(v, lo), hi); });
   } else if (op == "Sigmoid") out = unary(input(n, t, 0), [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
   else if (op == "Tanh") out = unary(input(n, t, 0), [](double v) { return std::tanh(v); });
+  else if (op == "Erf") out = unary(input(n, t, 0), [](double v) { return std::erf(v); });
   else if (op == "HardSigmoid") {
     const double alpha = n.get_float("alpha", 0.2), beta = n.get_float("beta", 0.5);
     out = unary(input(n, t, 0), [=](double v) { return std::clamp(alpha * v + beta, 0.0, 1.0); });

@@ -447,13 +447,15 @@ class ErrorModel {
         r.err.data[e] = (std::fabs(a[c]) + da) * x.err.data[e] + da * std::fabs(xv.data[e]) + ds;
       }
       r.scale = x.scale + sa;
-    } else if (op == "Sigmoid" || op == "Tanh") {
+    } else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") {
       double E = -1;
       for (const auto& ap : spec_.approximations)
         if (ap.node == n.name) E = ap.max_abs_error;
       if (E < 0) throw std::runtime_error(n.where() + ": ModelSpec.approximations has no entry");
       const bool sig = op == "Sigmoid";
-      r.err = plus(times(view(in0).err, sig ? 0.25 : 1.0), E);
+      // Lipschitz constants: sigmoid 1/4, tanh 1, erf 2/sqrt(pi).
+      const double lip = sig ? 0.25 : op == "Erf" ? 2.0 / std::sqrt(M_PI) : 1.0;
+      r.err = plus(times(view(in0).err, lip), E);
       r.scale = plan(in0) + wb_ - 2 + (sig ? 2 : 0);
     } else if (op == "HardSigmoid" || op == "HardSwish") {
       // alpha' clip(x', lo', hi') + beta': the Clip error c_e = max(e'_x, r_x), then alpha rounded
@@ -1468,10 +1470,11 @@ TEST_F(OpsVsOnnxruntime, ShapeArithmeticIsFolded) {
 }
 
 // Models exported by torch.onnx.export (torch 1.13, tests/compiler/data/exports/make_exports.py):
-// the exporter's own spelling of pad, slicing, chunk, split, view, index and a MobileNetV3 block.
+// the exporter's own spelling of pad, slicing, chunk, split, view and index, a MobileNetV3 block
+// and a GELU MLP.
 TEST_F(OpsVsOnnxruntime, TorchExports) {
   const fs::path dir = kInteropDir / ".." / "compiler" / "data" / "exports";
-  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block"}) {
+  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -1503,6 +1506,30 @@ TEST_F(OpsVsOnnxruntime, OneDimensionalConvAndPools) {
               rng_);
 }
 
+// Erf, and GELU as exporters write it before opset 20: x * (1 + erf(x / sqrt(2))) * 0.5, a product
+// of two computed tensors.
+TEST_F(OpsVsOnnxruntime, ErfAndGelu) {
+  const auto d = dims(rng_, 2, 3, 8);
+  const int64_t k = d[0], n = d[1];
+  for (double gain : {1.5, 8.0}) {  // 8: values beyond the +-4 where the approximation saturates
+    OnnxBuilder b(13);
+    b.input("x", {2, k});
+    gemm_layer(b, rng_, "x", "h", k, n, gain);
+    b.node("Erf", {"h"}, {"erf"});
+    b.node("Constant", {}, {"sqrt2"}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {}, {1.4142135f}))});
+    b.node("Div", {"h", "sqrt2"}, {"hs"});
+    b.node("Erf", {"hs"}, {"e"});
+    b.node("Constant", {}, {"one"}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {}, {1.0f}))});
+    b.node("Add", {"e", "one"}, {"e1"});
+    b.node("Mul", {"h", "e1"}, {"he"});
+    b.node("Constant", {}, {"half"}, {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {}, {0.5f}))});
+    b.node("Mul", {"he", "half"}, {"gelu"});
+    gemm_layer(b, rng_, "gelu", "after", n, 3);
+    for (const char* o : {"erf", "gelu", "after"}) b.output(o);
+    check_model("Gemm (gain " + std::to_string(int(gain)) + "), Erf; GELU (Div, Erf, Add, Mul, Mul), Gemm", b, rng_);
+  }
+}
+
 // HardSigmoid (defaults; a negative alpha) and HardSwish (opset 14), as MobileNetV3 uses them.
 TEST_F(OpsVsOnnxruntime, HardSigmoidAndHardSwish) {
   OnnxBuilder b(14);
@@ -1522,7 +1549,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
-      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish"};
+      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -28,7 +28,7 @@ struct QuantOptions {
   unsigned act_bits = 16;
   // Constant weights are rounded to weight_bits signed bits at a per-tensor power-of-two scale.
   unsigned weight_bits = 12;
-  // Sigmoid and Tanh are piecewise linear over 2^segment_bits segments of [-4, 4): each step up
+  // Sigmoid, Tanh and Erf are piecewise linear over 2^segment_bits segments of [-4, 4): each step up
   // roughly quarters the approximation error and doubles the 2^b - b - 1 product constraints
   // per element (5: about 6e-3 for Tanh, 26 products).
   unsigned segment_bits = 5;

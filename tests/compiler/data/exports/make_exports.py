@@ -2,8 +2,9 @@
 # Makes small ONNX models exported by torch.onnx.export, used as compiler test
 # inputs for PyTorch export patterns (Unsqueeze/Squeeze, Slice with step,
 # Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
-# HardSigmoid/HardSwish and a product of two computed tensors):
-#   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx
+# HardSigmoid/HardSwish, GELU and products of two computed tensors):
+#   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
+#   gelu_mlp.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
@@ -30,7 +31,7 @@ ALLOWED_OPS = {
     "Cast", "Split", "Shape", "ReduceMean", "ReduceSum", "Neg",
     "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
-    "HardSigmoid", "HardSwish", "GlobalAveragePool",
+    "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf",
 }
 
 
@@ -110,12 +111,25 @@ class MobileNetV3Block(nn.Module):
         return self.fc((h * w).mean((2, 3)))               # [1, 5]
 
 
+class GeluMlp(nn.Module):
+    """x [2, 8] -> y [2, 4]: GELU, which torch 1.13 exports as Div, Erf, Add, Mul, Mul."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 16)
+        self.fc2 = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
     ("chunk_split", ChunkSplit, (2, 6), 17, ["y"]),
     ("conv_view_index", ConvViewIndex, (1, 1, 6, 6), 13, ["y", "s"]),
     ("mobilenet_v3_block", MobileNetV3Block, (1, 1, 8, 8), 14, ["y"]),
+    ("gelu_mlp", GeluMlp, (2, 8), 17, ["y"]),
 ]
 
 
