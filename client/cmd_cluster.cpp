@@ -625,7 +625,7 @@ void add_cluster_commands(CLI::App& app) {
       ->check(CLI::Range(4, 40));
   add->add_option("--weight-bits", ma->weight_bits, "ONNX: signed bits of every quantized weight (default 12)")
       ->check(CLI::Range(2, 24));
-  add->add_option("--segment-bits", ma->segment_bits, "ONNX: Sigmoid/Tanh use 2^N linear segments (default 5)")
+  add->add_option("--segment-bits", ma->segment_bits, "ONNX: Sigmoid/Tanh/Erf use 2^N linear segments (default 5)")
       ->check(CLI::Range(1, 10));
   add->add_option("--headroom", ma->headroom, "ONNX: factor on calibrated ranges (default 2)")->check(CLI::Range(1.0, 1e6));
   add->add_option("--input-range", ma->input_range, "ONNX without --calibration: inputs assumed in [-R, R] (default 1)")

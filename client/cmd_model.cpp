@@ -257,7 +257,7 @@ void add_model_commands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(2, 24));
   compile->add_option("--segment-bits", ca->q.segment_bits,
-                      "Sigmoid/Tanh: 2^N linear segments (more: smaller error, more constraints)")
+                      "Sigmoid/Tanh/Erf: 2^N linear segments (more: smaller error, more constraints)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10));
   compile->add_option("--headroom", ca->q.headroom, "Factor applied to calibrated ranges before choosing scales")

@@ -326,7 +326,7 @@ class Lowerer {
   QT batch_norm(const Node& n);
   QT tanh_like(const Node& n);
   QT argmax(const Node& n);
-  QT max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape);
+  QT max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape, bool min = false);
 
   const Graph& g_;
   Builder& b_;
@@ -662,7 +662,7 @@ QT Lowerer::leaky_relu(const Node& n) {
 }
 
 // The max of each group of elements: a chain of max(m, b) = b + relu(m - b).
-QT Lowerer::max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape) {
+QT Lowerer::max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape, bool min) {
   QT out;
   out.shape = shape;
   out.scale = x.scale;
@@ -671,8 +671,8 @@ QT Lowerer::max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, 
   for (const auto& grp : groups) {
     Lc m = emit() ? Lc::of(x.wire[grp[0]]) : Lc();
     int64_t mv = emit() ? 0 : x.v[grp[0]];
-    for (size_t j = 1; j < grp.size(); ++j)  // max(m, b) = b + relu(m - b)
-      clamp(m, mv, emit() ? Lc::of(x.wire[grp[j]]) : Lc(), emit() ? 0 : x.v[grp[j]], false, 2 * x.bound, what);
+    for (size_t j = 1; j < grp.size(); ++j)  // max(m, b) = b + relu(m - b), min(m, b) = b - relu(b - m)
+      clamp(m, mv, emit() ? Lc::of(x.wire[grp[j]]) : Lc(), emit() ? 0 : x.v[grp[j]], min, 2 * x.bound, what);
     if (emit()) out.lc.push_back(m);
     else out.v.push_back(mv);
   }
@@ -848,6 +848,11 @@ ConstInput Lowerer::operands(const Node& n) const {
 }
 
 QT Lowerer::reduce(const Node& n, bool mean) {
+  if (n.op == "ReduceMax" || n.op == "ReduceMin") {  // the max gadget over each group's wires
+    const QT& x = materialized(n.inputs.at(0), n);
+    const Reduction r = reduction(n, x.shape, operands(n));
+    return max_of(x, r.groups, r.shape, n.op == "ReduceMin");
+  }
   const QT& x = var(n.inputs.at(0), n);
   const Reduction r = reduction(n, x.shape, operands(n));
   std::vector<int64_t> counts(r.groups.size(), 1);
@@ -856,7 +861,7 @@ QT Lowerer::reduce(const Node& n, bool mean) {
   return mean_of(n, x, r.groups, counts, r.shape);
 }
 
-// Unsqueeze, Squeeze, Slice, Gather, Pad, Split: elements move (materialized ones keep their
+// Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile, Split: elements move (materialized ones keep their
 // wires and sign bits); Pad's fill value enters as a constant rounded at the tensor's scale.
 QT Lowerer::moved(const Node& n, size_t output) {
   const ConstInput c = operands(n);
@@ -1313,12 +1318,15 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "HardSigmoid" || op == "HardSwish") out = hard_sigmoid(n, op == "HardSwish");
     else if (op == "ArgMax") out = argmax(n);
     else if (op == "Softmax") continue;  // proved as its input (see above)
-    else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad") out = moved(n, 0);
+    else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Expand" ||
+             op == "Tile")
+      out = moved(n, 0);
     else if (op == "Split") {
       for (size_t i = 1; i < n.outputs.size(); ++i)
         if (!n.outputs[i].empty()) vars_[n.outputs[i]] = moved(n, i);
       out = moved(n, 0);
-    } else if (op == "ReduceSum" || op == "ReduceMean") out = reduce(n, op == "ReduceMean");
+    } else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin")
+      out = reduce(n, op == "ReduceMean");
     else if (op == "Neg") out = neg(n);
     else if (op == "Cast") {
       const int64_t to = n.get_int("to", 0);

@@ -511,6 +511,34 @@ Movement split(const Node& n, const Shape& x, const ConstInput& c, int64_t opset
   return window(n, x, first, step, count);
 }
 
+// Expand: x broadcast against the target shape (numpy's rule, both ways).
+Movement expand(const Node& n, const Shape& x, const ConstInput& c) {
+  const auto target = int_operand(n, c, 1, "shape");
+  if (!target) fail(n, "needs a shape");
+  const Shape out = checked_shape(n, broadcast_shape(n, x, *target));
+  const auto idx = broadcast_index(x, out);
+  return Movement{out, std::vector<int64_t>(idx.begin(), idx.end())};
+}
+
+// Tile: x repeated repeats[d] times along each axis.
+Movement tile(const Node& n, const Shape& x, const ConstInput& c) {
+  const auto reps = int_operand(n, c, 1, "repeats");
+  if (!reps || reps->size() != x.size())
+    fail(n, "repeats must have one value per axis (" + std::to_string(x.size()) + ")");
+  Shape out = x;
+  for (size_t d = 0; d < x.size(); ++d) {
+    if ((*reps)[d] < 0 || (*reps)[d] > int64_t(kMaxMovedElements))
+      fail(n, "repeats " + std::to_string((*reps)[d]) + " is out of range");
+    out[d] = x[d] * (*reps)[d];
+  }
+  const auto st = strides_of(x);
+  return map_positions(n, out, [&](const std::vector<int64_t>& pos) {
+    int64_t k = 0;
+    for (size_t d = 0; d < pos.size(); ++d) k += (pos[d] % x[d]) * int64_t(st[d]);
+    return k;
+  });
+}
+
 }  // namespace
 
 Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput& c, size_t output) {
@@ -520,6 +548,8 @@ Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput
   if (n.op == "Gather") return gather(n, x, c);
   if (n.op == "Pad") return pad(n, x, c);
   if (n.op == "Split") return split(n, x, c, opset, output);
+  if (n.op == "Expand") return expand(n, x, c);
+  if (n.op == "Tile") return tile(n, x, c);
   fail(n, "is not a data-movement op");
 }
 
@@ -531,7 +561,7 @@ double pad_value(const Node& n, int64_t opset, const ConstInput& c) {
   return v->data[0];
 }
 
-// Axes: an attribute before opset 13 (ReduceSum) or 18 (ReduceMean), an input from then on.
+// Axes: an attribute before opset 13 (ReduceSum) or 18 (the others), an input from then on.
 Reduction reduction(const Node& n, const Shape& x, const ConstInput& c) {
   const bool keep = n.get_int("keepdims", 1) != 0;
   const auto axes_in = int_operand(n, c, 1, "axes");

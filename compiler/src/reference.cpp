@@ -275,7 +275,7 @@ ConstInput operands(const Node& n, const TensorMap& t) {
   return [&n, &t](size_t i) { return optional_input(n, t, i); };
 }
 
-// Unsqueeze, Squeeze, Slice, Gather, Pad and Split (output `output`).
+// Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile and Split (output `output`).
 Tensor moved(const Node& n, const TensorMap& t, int64_t opset, size_t output = 0) {
   const Tensor& x = input(n, t, 0);
   const Movement m = movement(n, x.shape, opset, operands(n, t), output);
@@ -286,14 +286,15 @@ Tensor moved(const Node& n, const TensorMap& t, int64_t opset, size_t output = 0
   return out;
 }
 
-Tensor reduce(const Node& n, const TensorMap& t, bool mean) {
+Tensor reduce(const Node& n, const TensorMap& t) {
   const Tensor& x = input(n, t, 0);
   const Reduction r = reduction(n, x.shape, operands(n, t));
+  const bool mean = n.op == "ReduceMean", max = n.op == "ReduceMax", min = n.op == "ReduceMin";
   Tensor out{r.shape, {}, x.integer && !mean};
   for (const auto& grp : r.groups) {
     if (grp.empty()) fail(n, "reduces an empty axis");
-    double s = 0;
-    for (size_t i : grp) s += x.data[i];
+    double s = max || min ? x.data[grp[0]] : 0.0;
+    for (size_t i : grp) s = max ? std::max(s, x.data[i]) : min ? std::min(s, x.data[i]) : s + x.data[i];
     out.data.push_back(mean ? s / double(grp.size()) : s);
   }
   return out;
@@ -414,9 +415,10 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "Softmax") out = softmax(n, input(n, t, 0), opset);
   else if (op == "ArgMax") out = argmax(n, input(n, t, 0));
   else if (op == "Identity" || op == "Dropout") out = input(n, t, 0);
-  else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Split")
+  else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Split" ||
+           op == "Expand" || op == "Tile")
     out = moved(n, t, opset);
-  else if (op == "ReduceSum" || op == "ReduceMean") out = reduce(n, t, op == "ReduceMean");
+  else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") out = reduce(n, t);
   else if (op == "Neg") out = unary(input(n, t, 0), [](double v) { return -v; });
   else if (op == "Shape") out = shape_tensor(n, input(n, t, 0).shape);
   else if (op == "ConstantOfShape") out = constant_of_shape(n, t);

@@ -366,7 +366,8 @@ std::vector<Gadget> gadget_models() {
     out.push_back({"linear_mix_softmax", b});
   }
   {  // data movement: Pad of a materialized tensor (its fill wire) before a pool, Slice with a
-     // negative step, Gather, Split, Unsqueeze/Squeeze, ReduceMean (3 elements), ReduceSum, Neg
+     // negative step, Gather, Split, Unsqueeze/Squeeze, ReduceMean (6 elements), ReduceSum, Neg,
+    // ReduceMax, ReduceMin, Tile, Expand
     OnnxBuilder b(13);
     b.input("x", {1, 1, 3, 4});
     b.initializer("W", {2, 1, 2, 2}, rnd(rng, 8, -1, 1));
@@ -394,7 +395,13 @@ std::vector<Gadget> gadget_models() {
     b.node("ReduceSum", {"dr", "sum_axes"}, {"rs"}, {}, "rsum");
     b.node("ReduceMean", {"c"}, {"rm"}, {attr_ints("axes", {2, 3})}, "rmean");  // 6 elements
     b.node("Relu", {"rm"}, {"rmr"}, {}, "relu3");
-    for (const char* o : {"rs", "rmr"}) b.output(o);
+    b.node("ReduceMax", {"c"}, {"rmax"}, {attr_ints("axes", {3})}, "rmax");
+    b.node("ReduceMin", {"c"}, {"rmin"}, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, "rmin");
+    b.initializer_int64("reps", {4}, {1, 2, 1, 2});
+    b.node("Tile", {"rmax", "reps"}, {"tl"}, {}, "tile");
+    b.initializer_int64("to", {4}, {2, 1, 1, 1});
+    b.node("Expand", {"rmin", "to"}, {"ex"}, {}, "expand");  // [1, 2, 3] to [2, 1, 2, 3]
+    for (const char* o : {"rs", "rmr", "tl", "ex"}) b.output(o);
     out.push_back({"data_movement", b});
   }
   {  // HardSigmoid (a clip, a constant product), HardSwish (a product with a linear combination),

@@ -19,7 +19,7 @@
 // The circuit holds a tensor t at scale 2^-s_t: integers q standing for q / 2^s_t. ErrorModel
 // carries, for every tensor, an element-wise bound e_t on |circuit value - float value| and a
 // lower bound on s_t, and derives them from the compiled ModelSpec (plan: the scale each
-// materialized tensor is rounded to; approximations: the Sigmoid/Tanh error) and the weight
+// materialized tensor is rounded to; approximations: the Sigmoid/Tanh/Erf error) and the weight
 // rounding rule, walking the graph as the lowering does:
 //  * Rounding. A tensor in ModelSpec.plan is rounded (half up) to 2^-plan[t] where it is
 //    materialized: error <= r_t = 2^-(plan[t]+1); inputs are rounded to nearest at their planned
@@ -39,19 +39,27 @@
 //    of two tensors: aligning scales is exact: e = e'_a + e'_b.
 //  * Mul/Div by a constant: the factor (1/c for Div) is rounded as weights: e = e'_x (|f| + df)
 //    + |x| df.
-//  * Relu, MaxPool (max is 1-Lipschitz in the max norm): e = e'_x, the pool's max over its window.
+//  * Relu, MaxPool, ReduceMax, ReduceMin (max and min are 1-Lipschitz in the max norm): e = e'_x,
+//    the largest over the window or reduced axes.
 //    Clip: bounds rounded at the input's scale: e = max(e'_x, r_x). LeakyRelu: alpha rounded with
 //    1 at one scale (dalpha): e = max(1, alpha + dalpha) e'_x + |x| dalpha.
 //  * AveragePool / GlobalAveragePool: the sum times m', where m' = 1/count exactly (equal power-of-
 //    two counts) or 1/count rounded at 2^-(weight_bits-1) (|m' - 1/count| <= 2^-weight_bits):
 //    e = avg(e'_x) (1 + K 2^-weight_bits) + K 2^-weight_bits |y|, K = the window's area (>= count).
+//    ReduceMean the same, K the number of reduced elements; ReduceSum adds the errors up.
 //  * BatchNormalization: the per-channel factor a = scale / sqrt(var + eps) rounded as weights
 //    (da), the shift rounded at the product's scale: e = (|a| + da) e'_x + da |x| + 2^-(s_x+s_a+1).
-//  * Reshape, Flatten, Transpose, Concat, Identity, Dropout move errors with the values.
+//  * Reshape, Flatten, Transpose, Concat, Identity, Dropout, Unsqueeze, Squeeze, Slice, Gather,
+//    Split, Expand, Tile move errors with the values; so do Neg and a Cast to float. Pad's fill is
+//    rounded at the input's scale: 2^-(s_x+1) where it goes. Shape and the shape arithmetic on
+//    constants are folded exactly.
 //  * Tanh: the circuit evaluates its approximation A at the rounded input x', with
 //    |A(x') - tanh(x')| <= E (Approximation.max_abs_error, computed exhaustively at compile time,
 //    saturation included), and tanh is 1-Lipschitz: e = E + e'_x. Sigmoid: E (reported in sigmoid
-//    units) + e'_x / 4.
+//    units) + e'_x / 4. Erf: E + e'_x 2 / sqrt(pi).
+//  * HardSigmoid: alpha' clip(x', lo', hi') + beta' (Clip's error, alpha rounded as weights, beta
+//    at the product's scale): e_h = (|alpha| + da) max(e'_x, r_x) + da |clip(x)| + db. HardSwish
+//    multiplies by x exactly: e = e'_x (|h| + e_h) + |x| e_h.
 //  * Outputs are rounded to their planned scale: e'_out. Softmax at the output is applied to the
 //    dequantized logits, each within e = max e'_logits: the Jacobian's rows sum to at most
 //    2 p (1 - p) <= 1/2 in absolute value, and moving every logit by at most e scales each p by a
@@ -401,8 +409,13 @@ class ErrorModel {
       if (ins.size() > 2 && ins[2]) ins[2] = &fill;
       r.err = apply(n, ins, {{"value", float_attr(fill_err)}});
       r.scale = x.scale;
+    } else if (op == "ReduceMax" || op == "ReduceMin") {  // 1-Lipschitz in the max norm: the group's largest error
+      const State x = view(in0);
+      zc::Node as_max = n;
+      as_max.op = "ReduceMax";
+      r = {apply(as_max, operand_values(n, &x.err)), plan(in0)};
     } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Split" ||
-               op == "ReduceSum") {  // errors move with the values (ReduceSum: add up)
+               op == "Expand" || op == "Tile" || op == "ReduceSum") {  // errors move with the values (ReduceSum: add up)
       const State x = view(in0);
       std::vector<Tensor> errs = apply_all(n, operand_values(n, &x.err));
       for (size_t i = 1; i < n.outputs.size(); ++i)
@@ -1543,13 +1556,54 @@ TEST_F(OpsVsOnnxruntime, HardSigmoidAndHardSwish) {
   check_model("Gemm, HardSigmoid (alpha 0.2, beta 0.5; alpha -0.3, beta 0.4), HardSwish, Gemm", b, rng_);
 }
 
+// ReduceMax (a global max pool, as PointNet-style models take it) and ReduceMin, on linear and
+// materialized values, axes as an attribute and (opset 18) as an input.
+TEST_F(OpsVsOnnxruntime, ReduceMaxAndReduceMin) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t h = d[0], w = d[1];
+  for (int64_t opset : {13, 18}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.node("Relu", {"c"}, {"r"});
+    std::vector<onnx::AttributeProto> ma{attr_int("keepdims", 0)}, na;
+    std::vector<std::string> mi{"r"}, ni{"c"};
+    for (const auto& s : int_operand(b, opset, 18, "maxes", {2, 3}, &ma, "axes")) mi.push_back(s);
+    b.node("ReduceMax", mi, {"gmax"}, ma);  // [1, 3]
+    for (const auto& s : int_operand(b, opset, 18, "naxes", {1}, &na, "axes")) ni.push_back(s);
+    b.node("ReduceMin", ni, {"cmin"}, na);  // [1, 1, h, w]
+    gemm_layer(b, rng_, "gmax", "after", 3, 2);
+    for (const char* o : {"cmin", "after"}) b.output(o);
+    check_model("Conv, Relu, ReduceMax (axes 2,3, a global max), ReduceMin (axis 1), Gemm, opset " +
+                    std::to_string(opset), b, rng_);
+  }
+}
+
+// Expand (broadcast to a shape, both ways) and Tile (repeats per axis).
+TEST_F(OpsVsOnnxruntime, ExpandAndTile) {
+  const auto d = dims(rng_, 2, 2, 6);
+  const int64_t k = d[0], n = d[1];
+  OnnxBuilder b(13);
+  b.input("x", {1, k});
+  gemm_layer(b, rng_, "x", "h", k, n);  // [1, n]
+  b.initializer_int64("to", {3}, {2, 3, 1});
+  b.node("Expand", {"h", "to"}, {"ex"});  // [2, 3, n]
+  b.node("Relu", {"h"}, {"r"});
+  b.initializer_int64("reps", {2}, {2, 3});
+  b.node("Tile", {"r", "reps"}, {"tl"});  // [2, 3 n]
+  gemm_layer(b, rng_, "tl", "after", 3 * n, 2);
+  for (const char* o : {"ex", "after"}) b.output(o);
+  check_model("Gemm, Expand to [2,3,1], Relu, Tile [2,3], Gemm", b, rng_);
+}
+
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
   const std::set<std::string> covered = {
       "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
-      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf"};
+      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",
+      "Expand", "Tile", "ReduceMax", "ReduceMin"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

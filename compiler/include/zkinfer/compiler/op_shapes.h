@@ -81,7 +81,7 @@ int64_t normalized_axis(const Node& n, int64_t axis, size_t rank);
 using ConstInput = std::function<const Tensor*(size_t)>;
 
 // Where each output element comes from: a row-major index into the input, or -1 for the fill
-// value (Pad). Unsqueeze, Squeeze, Slice, Gather, Pad and output `output` of Split.
+// value (Pad). Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile and output `output` of Split.
 struct Movement {
   Shape shape;
   std::vector<int64_t> from;
@@ -90,7 +90,8 @@ Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput
 // Pad's fill value ("constant" mode, the only one supported).
 double pad_value(const Node& n, int64_t opset, const ConstInput& c);
 
-// ReduceSum and ReduceMean: the input elements summed into each output element, row-major.
+// ReduceSum, ReduceMean, ReduceMax, ReduceMin: the input elements reduced into each output
+// element, row-major.
 struct Reduction {
   Shape shape;
   std::vector<std::vector<size_t>> groups;
