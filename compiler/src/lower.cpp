@@ -59,6 +59,8 @@ struct QT {
   bool materialized() const { return !wire.empty() || size() == 0; }
 };
 
+struct Interpolation;  // a piecewise-linear table of a function (Sigmoid, Tanh, Erf)
+
 // A quantized constant tensor.
 struct QConst {
   std::vector<int64_t> q;
@@ -325,6 +327,8 @@ class Lowerer {
   QT concat(const Node& n);
   QT batch_norm(const Node& n);
   QT tanh_like(const Node& n);
+  Interpolation interpolation(const Node& n, double (*f)(double), int x0, unsigned D, int s) const;
+  Wire interpolate(const Interpolation& t, const Lc& c, int64_t cv, const std::string& what);
   QT argmax(const Node& n);
   QT max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape, bool min = false);
 
@@ -1010,111 +1014,141 @@ QT Lowerer::batch_norm(const Node& n) {
   return out;
 }
 
-// Tanh, Erf (GELU's part) and Sigmoid(x) = (1 + tanh(x / 2)) / 2 as a piecewise-linear
-// interpolation over [-4, 4) in 2^segment_bits segments (QuantOptions), saturating outside (both
-// functions are odd and within 2e-8 of +-1 beyond 4 for erf, 7e-4 for tanh: the bound covers it). The segment is read from the top bits of
-// the clipped input's bit decomposition; its value and slope are multilinear polynomials in
-// those bits (2^segment_bits - segment_bits - 1 product wires). The error bound is computed exhaustively
-// over every input integer at compile time.
+// Piecewise-linear interpolation of f over [x0, x0 + 2^D) for inputs c / 2^s: the segment is read
+// from the top bits of z = c - x0 2^s (decomposed into L = s + D bits), its value and slope are
+// multilinear polynomials in those bits (2^segment_bits - segment_bits - 1 product wires), and
+// y = value + slope * (z's low bits) at scale S = s + weight_bits - 2 (slopes near 1 or below).
+// The error against f over every input integer is computed exhaustively at compile time.
+struct Interpolation {
+  int s = 0, S = 0;
+  int64_t lo = 0;  // the c of the domain's first point, x0 2^s
+  unsigned L = 0, gbits = 0, obits = 0;
+  std::vector<int64_t> aq, bq;  // value (scale S) and slope (scale S - s) per segment
+  std::vector<int64_t> ca, cb;  // their multilinear coefficients over the segment bits
+  uint64_t ybound = 0;          // |y| <= ybound
+  // y's integer for a c in the domain.
+  int64_t at(int64_t c) const {
+    const uint64_t z = uint64_t(c - lo);
+    const size_t j = size_t(z >> obits);
+    return aq[j] + bq[j] * int64_t(z & ((uint64_t{1} << obits) - 1));
+  }
+};
 
+Interpolation Lowerer::interpolation(const Node& n, double (*f)(double), int x0, unsigned D, int s) const {
+  if (s < 0) throw ModelError(n.where() + ": input scale too coarse for the approximation (raise --act-bits)");
+  Interpolation t;
+  t.s = s;
+  t.L = unsigned(s) + D;
+  if (t.L > 60) throw ModelError(n.where() + ": input scale too fine for the approximation");
+  t.lo = int64_t(x0) * (int64_t{1} << s);
+  t.gbits = std::min(spec_.options.segment_bits, t.L);
+  t.obits = t.L - t.gbits;
+  const size_t segs = size_t{1} << t.gbits;
+  const double width = std::ldexp(1.0, int(D) - int(t.gbits));
+  const int sb = int(spec_.options.weight_bits) - 2;
+  t.S = s + sb;
+  t.aq.resize(segs);
+  t.bq.resize(segs);
+  uint64_t amax = 0, bmax = 0;
+  for (size_t j = 0; j < segs; ++j) {
+    const double a = double(x0) + double(j) * width, y0 = f(a), y1 = f(a + width);
+    t.aq[j] = round_to_int(std::ldexp(y0, t.S), n.where());
+    t.bq[j] = round_to_int(std::ldexp((y1 - y0) / width, sb), n.where());
+    amax = std::max<uint64_t>(amax, uint64_t(std::llabs(t.aq[j])));
+    bmax = std::max<uint64_t>(bmax, uint64_t(std::llabs(t.bq[j])));
+  }
+  t.ybound = amax + bmax * (uint64_t{1} << t.obits);
+  // Multilinear coefficients (Moebius transform of the tables over the index bits).
+  t.ca = t.aq;
+  t.cb = t.bq;
+  for (unsigned b = 0; b < t.gbits; ++b)
+    for (size_t m = 0; m < segs; ++m)
+      if (m >> b & 1) t.ca[m] -= t.ca[m ^ (size_t{1} << b)], t.cb[m] -= t.cb[m ^ (size_t{1} << b)];
+  return t;
+}
+
+// The largest |A(c) / 2^S - f(x)| over every x in the domain (each x maps to the integer below
+// it), and beyond it where the input is clamped: below the domain f tends to `below` (A there
+// is the first point's), above it to `above` (A the last point's).
+double interpolation_error(const Interpolation& t, double (*f)(double), double below, double above) {
+  double err = 0;
+  const int64_t end = t.lo + (int64_t{1} << t.L);
+  for (int64_t c = t.lo; c < end; ++c) {
+    const double a = std::ldexp(double(t.at(c)), -t.S), xr = std::ldexp(double(c), -t.s);
+    err = std::max({err, std::fabs(a - f(xr)), std::fabs(a - f(xr + std::ldexp(1.0, -t.s)))});
+  }
+  return std::max({err, std::fabs(below - std::ldexp(double(t.at(t.lo)), -t.S)),
+                   std::fabs(above - std::ldexp(double(t.at(end - 1)), -t.S))});
+}
+
+// One interpolated element: y = A(c) for c (emit: linear combination; eval: value cv) already
+// within the domain. Returns y's wire; its value is t.at(cv).
+Wire Lowerer::interpolate(const Interpolation& t, const Lc& c, int64_t cv, const std::string& what) {
+  const Lc z = emit() ? c - Lc::constant(fr_of(t.lo)) : Lc();
+  const int64_t zv = cv - t.lo;
+  const Wire zb = decompose(&z, zv, 0, t.L, what);
+  Lc off;
+  for (unsigned i = 0; i < t.obits && emit(); ++i) off.add_term(zb + i, pow2(i));
+  const size_t segs = size_t{1} << t.gbits;
+  const size_t seg = size_t(zv >> t.obits);
+  // Monomials over the index bits: mono[m] = prod of bits in m (mono[0] = 1).
+  std::vector<Lc> mono(emit() ? segs : 0);
+  if (emit()) {
+    mono[0] = Lc::constant(Fr::one());
+    for (unsigned b = 0; b < t.gbits; ++b) mono[size_t{1} << b] = Lc::of(zb + t.obits + b);
+  }
+  for (size_t m = 1; m < segs; ++m) {
+    if (std::has_single_bit(m)) continue;
+    const size_t top = std::bit_floor(m), rest = m ^ top;
+    const Lc bit = emit() ? mono[top] : Lc(), rl = emit() ? mono[rest] : Lc();
+    const Wire w = product(&rl, (seg & rest) == rest, &bit, (seg & top) != 0);
+    if (emit()) mono[m] = Lc::of(w);
+  }
+  Lc A, B;
+  if (emit())
+    for (size_t m = 0; m < segs; ++m) {
+      A += mono[m] * fr_of(t.ca[m]);
+      B += mono[m] * fr_of(t.cb[m]);
+    }
+  // y = A + B * off
+  const Wire y = b_.alloc(1);
+  if (emit()) b_.constrain(B, off, Lc::of(y) - A);
+  else b_.set(y, t.at(cv));
+  return y;
+}
+
+// Tanh, Erf (GELU's part) and Sigmoid(x) = (1 + tanh(x / 2)) / 2 interpolated over [-4, 4),
+// saturating outside (both functions are odd and within 2e-8 of +-1 beyond 4 for erf, 7e-4 for
+// tanh: the bound covers it).
 QT Lowerer::tanh_like(const Node& n) {
   const bool sigmoid = n.op == "Sigmoid";
   using Fn = double (*)(double);
   const Fn f = n.op == "Erf" ? static_cast<Fn>(std::erf) : static_cast<Fn>(std::tanh);
   QT& x = materialized(n.inputs.at(0), n);
-  // tanh's argument: x itself, or x / 2 for the sigmoid (the same integers at one more bit of scale).
-  const int s = x.scale + (sigmoid ? 1 : 0);
-  if (s < 0) throw ModelError(n.where() + ": input scale too coarse for the approximation (raise --act-bits)");
-  const unsigned p = unsigned(s) + 2;  // T = 4 = 2^p units
-  if (p + 1 > 60) throw ModelError(n.where() + ": input scale too fine for the approximation");
-  const int64_t T = int64_t{1} << p;
-  const unsigned L = p + 1, gbits = std::min(spec_.options.segment_bits, L), obits = L - gbits;
-  const size_t segs = size_t{1} << gbits;
-  const double width = 8.0 / double(segs);
-  const int sb = int(spec_.options.weight_bits) - 2;  // slopes <= 1
-  const int S = s + sb;
-  std::vector<int64_t> aq(segs), bq(segs);
-  for (size_t j = 0; j < segs; ++j) {
-    const double x0 = -4.0 + double(j) * width, y0 = f(x0), y1 = f(x0 + width);
-    aq[j] = round_to_int(std::ldexp(y0, S), n.where());
-    bq[j] = round_to_int(std::ldexp((y1 - y0) / width, sb), n.where());
-  }
-  // Exhaustive error of the circuit's function against f (clip included).
+  // f's argument: x itself, or x / 2 for the sigmoid (the same integers at one more bit of scale).
+  const Interpolation t = interpolation(n, f, -4, 3, x.scale + (sigmoid ? 1 : 0));
   if (planning_) {
-    double err = 0;
-    auto approx = [&](int64_t c) {  // c in [-T, T)
-      const uint64_t z = uint64_t(c + T);
-      const size_t j = size_t(z >> obits);
-      const int64_t o = int64_t(z & ((uint64_t{1} << obits) - 1));
-      return std::ldexp(double(aq[j] + bq[j] * o), -S);
-    };
-    for (int64_t c = -T; c < T; ++c) {
-      const double xr = std::ldexp(double(c), -s);
-      err = std::max(err, std::fabs(approx(c) - f(xr)));
-      // Inputs between this integer and the next (finer than the scale) map to c as well.
-      err = std::max(err, std::fabs(approx(c) - f(xr + std::ldexp(1.0, -s))));
-    }
-    err = std::max({err, std::fabs(1.0 - approx(T - 1)), std::fabs(-1.0 - approx(-T))});
+    const double err = interpolation_error(t, f, -1.0, 1.0);
     spec_.approximations.push_back({n.name, n.op, sigmoid ? err / 2 : err});
   }
+  const int64_t T = -t.lo;
   QT out;
   out.shape = x.shape;
-  uint64_t amax = 0, bmax = 0;
-  for (size_t j = 0; j < segs; ++j) {
-    amax = std::max<uint64_t>(amax, uint64_t(std::llabs(aq[j])));
-    bmax = std::max<uint64_t>(bmax, uint64_t(std::llabs(bq[j])));
-  }
-  const uint64_t ybound = amax + bmax * (uint64_t{1} << obits);
-  out.scale = sigmoid ? S + 1 : S;
-  out.bound = sigmoid ? ybound + (uint64_t{1} << S) : ybound;
+  out.scale = sigmoid ? t.S + 1 : t.S;
+  out.bound = sigmoid ? t.ybound + (uint64_t{1} << t.S) : t.ybound;
   check_bound(n, i128(out.bound));
-  // Multilinear coefficients (Moebius transform of the tables over the index bits).
-  std::vector<int64_t> ca(aq), cb(bq);
-  for (unsigned t = 0; t < gbits; ++t)
-    for (size_t m = 0; m < segs; ++m)
-      if (m >> t & 1) ca[m] -= ca[m ^ (size_t{1} << t)], cb[m] -= cb[m ^ (size_t{1} << t)];
   const std::string what = n.where() + ": internal range error";
   const uint64_t cbound = x.bound + uint64_t(T);
   for (size_t e = 0; e < x.size(); ++e) {
     Lc c = emit() ? Lc::of(x.wire[e]) : Lc();
     int64_t cv = emit() ? 0 : x.v[e];
-    clamp(c, cv, -T, false, cbound, what);     // c >= -T
+    clamp(c, cv, -T, false, cbound, what);        // c >= -T
     clamp(c, cv, T - 1, true, 2 * cbound, what);  // c <= T - 1
-    // z = c + T in [0, 2^L): low obits are the offset, top gbits the segment.
-    const Lc z = emit() ? c + Lc::constant(fr_of(T)) : Lc();
-    const int64_t zv = cv + T;
-    const Wire zb = decompose(&z, zv, 0, L, what);
-    Lc off;
-    for (unsigned i = 0; i < obits && emit(); ++i) off.add_term(zb + i, pow2(i));
-    const int64_t ov = zv & ((int64_t{1} << obits) - 1);
-    const size_t seg = size_t(zv >> obits);
-    // Monomials over the index bits: mono[m] = prod of bits in m (mono[0] = 1).
-    std::vector<Lc> mono(emit() ? segs : 0);
-    if (emit()) {
-      mono[0] = Lc::constant(Fr::one());
-      for (unsigned t = 0; t < gbits; ++t) mono[size_t{1} << t] = Lc::of(zb + obits + t);
-    }
-    for (size_t m = 1; m < segs; ++m) {
-      if (std::has_single_bit(m)) continue;
-      const size_t top = std::bit_floor(m), rest = m ^ top;
-      const Lc bit = emit() ? mono[top] : Lc(), rl = emit() ? mono[rest] : Lc();
-      const Wire w = product(&rl, (seg & rest) == rest, &bit, (seg & top) != 0);
-      if (emit()) mono[m] = Lc::of(w);
-    }
-    Lc A, B;
-    if (emit())
-      for (size_t m = 0; m < segs; ++m) {
-        A += mono[m] * fr_of(ca[m]);
-        B += mono[m] * fr_of(cb[m]);
-      }
-    // y = A + B * off
-    const Wire y = b_.alloc(1);
-    const int64_t yv = aq[seg] + bq[seg] * ov;
-    if (emit()) b_.constrain(B, off, Lc::of(y) - A);
-    else b_.set(y, yv);
+    const Wire y = interpolate(t, c, cv, what);
+    const int64_t yv = emit() ? 0 : t.at(cv);
     if (sigmoid) {  // (y + 2^S) / 2: one more bit of scale
-      if (emit()) out.lc.push_back(Lc::of(y) + Lc::constant(fr_of(int64_t{1} << S)));
-      else out.v.push_back(yv + (int64_t{1} << S));
+      if (emit()) out.lc.push_back(Lc::of(y) + Lc::constant(fr_of(int64_t{1} << t.S)));
+      else out.v.push_back(yv + (int64_t{1} << t.S));
     } else {
       out.wire.push_back(y);
       if (emit()) out.lc.push_back(Lc::of(y));
