@@ -327,7 +327,8 @@ class Lowerer {
   QT concat(const Node& n);
   QT batch_norm(const Node& n);
   QT tanh_like(const Node& n);
-  Interpolation interpolation(const Node& n, double (*f)(double), int x0, unsigned D, int s) const;
+  Interpolation interpolation(const Node& n, double (*f)(double), double x0, unsigned D, int s) const;
+  QT softmax(const Node& n);
   Wire interpolate(const Interpolation& t, const Lc& c, int64_t cv, const std::string& what);
   QT argmax(const Node& n);
   QT max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, const Shape& shape, bool min = false);
@@ -1014,7 +1015,8 @@ QT Lowerer::batch_norm(const Node& n) {
   return out;
 }
 
-// Piecewise-linear interpolation of f over [x0, x0 + 2^D) for inputs c / 2^s: the segment is read
+// Piecewise-linear interpolation of f over [x0, x0 + 2^D) for inputs c / 2^s (x0 a multiple of
+// 2^-s): the segment is read
 // from the top bits of z = c - x0 2^s (decomposed into L = s + D bits), its value and slope are
 // multilinear polynomials in those bits (2^segment_bits - segment_bits - 1 product wires), and
 // y = value + slope * (z's low bits) at scale S = s + weight_bits - 2 (slopes near 1 or below).
@@ -1034,13 +1036,13 @@ struct Interpolation {
   }
 };
 
-Interpolation Lowerer::interpolation(const Node& n, double (*f)(double), int x0, unsigned D, int s) const {
+Interpolation Lowerer::interpolation(const Node& n, double (*f)(double), double x0, unsigned D, int s) const {
   if (s < 0) throw ModelError(n.where() + ": input scale too coarse for the approximation (raise --act-bits)");
   Interpolation t;
   t.s = s;
   t.L = unsigned(s) + D;
   if (t.L > 60) throw ModelError(n.where() + ": input scale too fine for the approximation");
-  t.lo = int64_t(x0) * (int64_t{1} << s);
+  t.lo = round_to_int(std::ldexp(x0, s), n.where());
   t.gbits = std::min(spec_.options.segment_bits, t.L);
   t.obits = t.L - t.gbits;
   const size_t segs = size_t{1} << t.gbits;
@@ -1051,7 +1053,7 @@ Interpolation Lowerer::interpolation(const Node& n, double (*f)(double), int x0,
   t.bq.resize(segs);
   uint64_t amax = 0, bmax = 0;
   for (size_t j = 0; j < segs; ++j) {
-    const double a = double(x0) + double(j) * width, y0 = f(a), y1 = f(a + width);
+    const double a = std::ldexp(double(t.lo), -s) + double(j) * width, y0 = f(a), y1 = f(a + width);
     t.aq[j] = round_to_int(std::ldexp(y0, t.S), n.where());
     t.bq[j] = round_to_int(std::ldexp((y1 - y0) / width, sb), n.where());
     amax = std::max<uint64_t>(amax, uint64_t(std::llabs(t.aq[j])));
@@ -1158,6 +1160,90 @@ QT Lowerer::tanh_like(const Node& n) {
   return out;
 }
 
+// Softmax inside the graph (attention): per group along the axis, m = max (the max gadget),
+// e_i = exp(x_i - m) interpolated over (-8, 0] (below it e^-8 or less, which the stated bound
+// covers), and y_i = floor(e_i 2^k / sum_j e_j) by a division gadget: q sum + r = e_i 2^k with
+// 0 <= r < sum (two range checks) and q in [0, 2^k], at scale k = act_bits - 2. A Softmax that
+// only feeds model outputs is cheaper: proved as its logits (see run()).
+QT Lowerer::softmax(const Node& n) {
+  QT& x = materialized(n.inputs.at(0), n);
+  // Groups as ONNX defines them: along `axis` from opset 13, the flattened [axis:] before.
+  const int64_t axis = normalized_axis(n, n.get_int("axis", g_.opset < 13 ? 1 : -1), x.shape.size());
+  size_t outer = 1, len = 1, inner = 1;
+  for (int64_t d = 0; d < int64_t(x.shape.size()); ++d) {
+    const size_t sz = size_t(x.shape[size_t(d)]);
+    if (d < axis) outer *= sz;
+    else if (d == axis || g_.opset < 13) len *= sz;
+    else inner *= sz;
+  }
+  std::vector<std::vector<size_t>> groups;
+  for (size_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < inner; ++i) {
+      std::vector<size_t> grp(len);
+      for (size_t k = 0; k < len; ++k) grp[k] = (o * len + k) * inner + i;
+      groups.push_back(std::move(grp));
+    }
+  const QT m = max_of(x, groups, {int64_t(groups.size())});
+  using Fn = double (*)(double);
+  const Fn f = static_cast<Fn>(std::exp);
+  // The domain (-8, 0]: its last integer is 0, the shift of the group's maximum.
+  const Interpolation t = interpolation(n, f, std::ldexp(1.0, -x.scale) - 8.0, 3, x.scale);
+  if (planning_) spec_.approximations.push_back({n.name, n.op, interpolation_error(t, f, 0.0, 1.0)});
+  const unsigned k = bits_ - 2;
+  const uint64_t sum_bound = t.ybound * len;
+  check_bound(n, i128(t.ybound) << k);
+  check_bound(n, i128(sum_bound));
+  const unsigned nb = bitlen(sum_bound);
+  const std::string what = n.where() + ": internal range error";
+  QT out;
+  out.shape = x.shape;
+  out.scale = int(k);
+  out.bound = uint64_t{1} << k;
+  out.wire.resize(x.size());
+  if (emit()) out.lc.resize(x.size());
+  else out.v.resize(x.size());
+  const uint64_t dbound = 2 * x.bound;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const auto& grp = groups[gi];
+    std::vector<Wire> ew(grp.size());
+    std::vector<int64_t> ev(grp.size());
+    Lc sum;
+    int64_t sumv = 0;
+    for (size_t j = 0; j < grp.size(); ++j) {
+      // d = x - m <= 0, clamped from below to the domain's first point.
+      Lc d = emit() ? Lc::of(x.wire[grp[j]]) - m.lc[gi] : Lc();
+      int64_t dv = emit() ? 0 : x.v[grp[j]] - m.v[gi];
+      clamp(d, dv, t.lo, false, dbound + uint64_t(-t.lo), what);
+      ew[j] = interpolate(t, d, dv, what);
+      ev[j] = emit() ? 0 : t.at(dv);
+      if (emit()) sum.add_term(ew[j], Fr::one());
+      sumv += ev[j];
+    }
+    for (size_t j = 0; j < grp.size(); ++j) {
+      const Wire q = b_.alloc(1), r = b_.alloc(1);
+      int64_t qv = 0, rv = 0;
+      if (emit()) {
+        b_.constrain(Lc::of(q), sum, Lc::of(ew[j], pow2(k)) - Lc::of(r));
+      } else {
+        const int64_t num = ev[j] << k;
+        qv = num / sumv;
+        rv = num - qv * sumv;
+        b_.set(q, qv);
+        b_.set(r, rv);
+      }
+      const Lc rl = emit() ? Lc::of(r) : Lc(), gap = emit() ? sum - Lc::constant(Fr::one()) - Lc::of(r) : Lc();
+      decompose(&rl, rv, 0, nb, what);                 // r >= 0
+      decompose(&gap, sumv - 1 - rv, 0, nb, what);     // r < sum
+      const Lc ql = emit() ? Lc::of(q) : Lc();
+      decompose(&ql, qv, 0, k + 1, what);              // q in [0, 2^(k+1))
+      out.wire[grp[j]] = q;
+      if (emit()) out.lc[grp[j]] = Lc::of(q);
+      else out.v[grp[j]] = qv;
+    }
+  }
+  return out;
+}
+
 // ArgMax: one-hot selector bits s_i with sum 1, m = sum s_i x_i, and for every j
 // m - x_j - [j before the chosen index] >= 0 (first index wins ties; last with
 // select_last_index). The index sum i s_i is the output.
@@ -1231,12 +1317,9 @@ void Lowerer::run(const TensorMap* inputs) {
   for (const Node& n : g_.nodes)
     for (const auto& in : n.inputs) ++uses[in];
   std::map<std::string, std::string> softmax_input;  // softmax output -> its input
-  for (const Node& n : g_.nodes) {
-    if (n.op != "Softmax") continue;
-    if (!graph_outputs.count(n.outputs.at(0)) || uses[n.outputs[0]] != 0)
-      throw ModelError(n.where() + ": Softmax is supported only as a model output (it is proved as its input, the "
-                       "logits, and applied to the public values)");
-    softmax_input[n.outputs[0]] = n.inputs.at(0);
+  for (const Node& n : g_.nodes) {  // a Softmax that only feeds outputs; others get the gadget
+    if (n.op == "Softmax" && graph_outputs.count(n.outputs.at(0)) && uses[n.outputs[0]] == 0)
+      softmax_input[n.outputs[0]] = n.inputs.at(0);
   }
 
   // Inputs: quantized, range checked, public or private.
@@ -1351,7 +1434,10 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") out = tanh_like(n);
     else if (op == "HardSigmoid" || op == "HardSwish") out = hard_sigmoid(n, op == "HardSwish");
     else if (op == "ArgMax") out = argmax(n);
-    else if (op == "Softmax") continue;  // proved as its input (see above)
+    else if (op == "Softmax") {
+      if (softmax_input.count(n.outputs.at(0))) continue;  // an output's: proved as its input (see above)
+      out = softmax(n);
+    }
     else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Expand" ||
              op == "Tile")
       out = moved(n, 0);

@@ -89,6 +89,7 @@
 #include "../support/seed.h"
 #include "zkinfer/compiler/graph.h"
 #include "zkinfer/compiler/lower.h"
+#include "zkinfer/compiler/op_shapes.h"
 #include "zkinfer/compiler/reference.h"
 #include "zkinfer/prover/r1cs.h"
 
@@ -496,13 +497,63 @@ class ErrorModel {
     } else if (op == "ArgMax") {
       argmax_[out] = &n;
       r = {filled(value(out).shape, 0.0), 0};
-    } else if (op == "Softmax") {
+    } else if (op == "Softmax" && only_output(out)) {
       softmax_src_[out] = in0;
       r = {filled(value(out).shape, 0.0), 0};
+    } else if (op == "Softmax") {
+      // Inside the graph: exp interpolated (error E, Approximation) at d' = x' - max x', then
+      // floor(e' 2^k / sum') at k = act_bits - 2. With delta_i = e'_x,i + max over the group of
+      // e'_x, |exp(d'_i) - exp(d_i)| <= exp(d_i) (e^delta_i - 1), so each e' is within
+      // eps_i = E + exp(d_i) (e^delta_i - 1) of exp(d_i) and the sum within eps_S = sum eps_j; the
+      // sum of exp(d_j) is Sigma >= 1 (the maximum's term is 1), and
+      // |e'_i / sum' - p_i| <= (eps_i + p_i eps_S) / (Sigma - eps_S); the floor adds 2^-k.
+      double E = -1;
+      for (const auto& ap : spec_.approximations)
+        if (ap.node == n.name) E = ap.max_abs_error;
+      if (E < 0) throw std::runtime_error(n.where() + ": ModelSpec.approximations has no entry");
+      const State x = view(in0);
+      const Tensor& xv = value(in0);
+      const Tensor& p = value(out);
+      const int k = int(spec_.options.act_bits) - 2;
+      const int64_t axis = zc::normalized_axis(n, n.get_int("axis", g_.opset < 13 ? 1 : -1), xv.shape.size());
+      size_t outer = 1, len = 1, inner = 1;
+      for (int64_t dd = 0; dd < int64_t(xv.shape.size()); ++dd) {
+        const size_t sz = size_t(xv.shape[size_t(dd)]);
+        if (dd < axis) outer *= sz;
+        else if (dd == axis || g_.opset < 13) len *= sz;
+        else inner *= sz;
+      }
+      r.err = filled(xv.shape, 0.0);
+      for (size_t o = 0; o < outer; ++o)
+        for (size_t i = 0; i < inner; ++i) {
+          auto at = [&](size_t j) { return (o * len + j) * inner + i; };
+          double mx = -INFINITY, emax = 0;
+          for (size_t j = 0; j < len; ++j) mx = std::max(mx, xv.data[at(j)]), emax = std::max(emax, x.err.data[at(j)]);
+          double sigma = 0, eps_s = 0;
+          std::vector<double> eps(len);
+          for (size_t j = 0; j < len; ++j) {
+            const double ed = std::exp(xv.data[at(j)] - mx);
+            eps[j] = E + ed * std::expm1(x.err.data[at(j)] + emax);
+            sigma += ed;
+            eps_s += eps[j];
+          }
+          if (!(sigma > eps_s)) throw std::runtime_error(n.where() + ": the bound does not hold (eps_S >= Sigma)");
+          for (size_t j = 0; j < len; ++j)
+            r.err.data[at(j)] = (eps[j] + p.data[at(j)] * eps_s) / (sigma - eps_s) + std::ldexp(1.0, -k);
+        }
+      r.scale = k;
     } else {
       throw std::runtime_error(n.where() + ": no error rule for this op");
     }
     st_[out] = std::move(r);
+  }
+
+  // A graph output no node reads (a Softmax there is proved as its logits).
+  bool only_output(const std::string& t) const {
+    for (const zc::Node& m : g_.nodes)
+      for (const auto& in : m.inputs)
+        if (in == t) return false;
+    return std::any_of(g_.outputs.begin(), g_.outputs.end(), [&](const zc::ValueInfo& o) { return o.name == t; });
   }
 
   // The node's inputs for `apply`: `data` for the computed first input, the values of the constant
@@ -1121,6 +1172,42 @@ TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {
   }
 }
 
+// Softmax inside the graph, as attention uses it: scores = (x Wq)(x Wk)^T / sqrt(d), softmax over
+// the keys, times x Wv; and a 3-D Softmax at opset 11 (flattened from the axis) and 13, read by
+// a MatMul.
+TEST_F(OpsVsOnnxruntime, SoftmaxInsideTheGraph) {
+  const auto d = dims(rng_, 2, 3, 6);
+  const int64_t t = d[0], dm = d[1];
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, t, dm});
+    for (const char* w : {"wq", "wk", "wv"}) weights(b, rng_, w, {dm, dm}, dm);
+    b.node("MatMul", {"x", "wq"}, {"q"});
+    b.node("MatMul", {"x", "wk"}, {"k"});
+    b.node("MatMul", {"x", "wv"}, {"v"});
+    b.node("Transpose", {"k"}, {"kt"}, {attr_ints("perm", {0, 2, 1})});
+    b.node("MatMul", {"q", "kt"}, {"s"});  // [1, t, t]
+    b.node("Constant", {}, {"scale"},
+           {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {}, {float(std::sqrt(double(dm)))}))});
+    b.node("Div", {"s", "scale"}, {"ss"});
+    b.node("Softmax", {"ss"}, {"a"}, {attr_int("axis", -1)});
+    b.node("MatMul", {"a", "v"}, {"y"});  // [1, t, dm]
+    for (const char* o : {"a", "y"}) b.output(o);
+    check_model("attention: MatMul q k^T / sqrt(d), Softmax inside, MatMul with v", b, rng_, 2.0);
+  }
+  for (int64_t opset : {11, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {2, 3, t});
+    weights(b, rng_, "w", {t, 4}, t, 3.0);
+    b.node("MatMul", {"x", "w"}, {"h"});  // [2, 3, 4]
+    b.node("Softmax", {"h"}, {"p"}, {attr_int("axis", 1)});
+    weights(b, rng_, "w2", {4, 2}, 4);
+    b.node("MatMul", {"p", "w2"}, {"y"});
+    b.output("y");
+    check_model("MatMul, Softmax axis 1 (3-D) inside, MatMul, opset " + std::to_string(opset), b, rng_);
+  }
+}
+
 TEST_F(OpsVsOnnxruntime, SoftmaxAtTheOutput) {
   const auto d = dims(rng_, 3, 2, 9);
   const int64_t m = d[0], k = d[1], n = d[2];
@@ -1484,10 +1571,10 @@ TEST_F(OpsVsOnnxruntime, ShapeArithmeticIsFolded) {
 
 // Models exported by torch.onnx.export (torch 1.13, tests/compiler/data/exports/make_exports.py):
 // the exporter's own spelling of pad, slicing, chunk, split, view and index, a MobileNetV3 block
-// and a GELU MLP.
+// a GELU MLP and a self-attention head.
 TEST_F(OpsVsOnnxruntime, TorchExports) {
   const fs::path dir = kInteropDir / ".." / "compiler" / "data" / "exports";
-  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp"}) {
+  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -28,9 +28,9 @@ struct QuantOptions {
   unsigned act_bits = 16;
   // Constant weights are rounded to weight_bits signed bits at a per-tensor power-of-two scale.
   unsigned weight_bits = 12;
-  // Sigmoid, Tanh and Erf are piecewise linear over 2^segment_bits segments of [-4, 4): each step up
-  // roughly quarters the approximation error and doubles the 2^b - b - 1 product constraints
-  // per element (5: about 6e-3 for Tanh, 26 products).
+  // Sigmoid, Tanh and Erf are piecewise linear over 2^segment_bits segments of [-4, 4) (a
+  // Softmax's exp over (-8, 0]): each step up roughly quarters the approximation error and
+  // doubles the 2^b - b - 1 product constraints per element (5: about 6e-3 for Tanh, 26 products).
   unsigned segment_bits = 5;
   // No activation is kept at more than this many fractional bits.
   int max_scale = 16;
@@ -52,7 +52,7 @@ struct OutputSpec {
   std::string name;
   Shape shape;
   int scale = 0;       // public value q stands for q / 2^scale
-  bool softmax = false;  // a Softmax at the output: the public values are its input (the logits),
+  bool softmax = false;  // a Softmax only feeding outputs: the public values are its input (the logits),
                          // and output.json reports softmax(logits); softmax is monotone and a
                          // public function of public values, so it needs no constraints
   uint32_t first_signal = 0;  // index of its first value among the public signals
@@ -63,7 +63,8 @@ struct InputSpec {
   int scale = 0;
   uint32_t first_signal = 0;  // public inputs: index among the public signals
 };
-// An approximated op (Sigmoid, Tanh) and its stated error bound in output units.
+// An approximated op (Sigmoid, Tanh, Erf) and its stated error bound in output units; for a
+// Softmax inside the graph, the bound of its interpolated exp (values in (0, 1]).
 struct Approximation {
   std::string node, op;
   double max_abs_error = 0;

@@ -2,9 +2,9 @@
 # Makes small ONNX models exported by torch.onnx.export, used as compiler test
 # inputs for PyTorch export patterns (Unsqueeze/Squeeze, Slice with step,
 # Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
-# HardSigmoid/HardSwish, GELU and products of two computed tensors):
+# HardSigmoid/HardSwish, GELU, products of two computed tensors and a Softmax inside the graph):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
-#   gelu_mlp.onnx
+#   gelu_mlp.onnx, attention.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
@@ -31,7 +31,7 @@ ALLOWED_OPS = {
     "Cast", "Split", "Shape", "ReduceMean", "ReduceSum", "Neg",
     "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
-    "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf",
+    "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
 }
 
 
@@ -123,6 +123,21 @@ class GeluMlp(nn.Module):
         return self.fc2(F.gelu(self.fc1(x)))
 
 
+class Attention(nn.Module):
+    """x [1, 4, 8] -> y [1, 4, 8]: one head of self-attention, softmax(q k^T / sqrt(8)) v, with the
+    softmax inside the graph."""
+
+    def __init__(self):
+        super().__init__()
+        self.q = nn.Linear(8, 8)
+        self.k = nn.Linear(8, 8)
+        self.v = nn.Linear(8, 8)
+
+    def forward(self, x):
+        a = torch.softmax(self.q(x) @ self.k(x).transpose(-1, -2) / 8 ** 0.5, dim=-1)
+        return a @ self.v(x)
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -130,6 +145,7 @@ MODELS = [
     ("conv_view_index", ConvViewIndex, (1, 1, 6, 6), 13, ["y", "s"]),
     ("mobilenet_v3_block", MobileNetV3Block, (1, 1, 8, 8), 14, ["y"]),
     ("gelu_mlp", GeluMlp, (2, 8), 17, ["y"]),
+    ("attention", Attention, (1, 4, 8), 17, ["y"]),
 ]
 
 
