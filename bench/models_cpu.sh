@@ -5,9 +5,10 @@
 #   bench/models_cpu.sh [--models "digits-mlp digits-cnn mlp-50k ..."] [--repeats R]
 #                       [--snarkjs-repeats S] [--build DIR] [--work DIR] [--out DIR]
 #
-# Models: the two examples in examples/digits, and multilayer perceptrons with random weights of
+# Models: the two examples in examples/digits, multilayer perceptrons with random weights of
 # about 50k to 1.2M parameters on a 784-value input (the sizes of the "Cost of Intelligence"
-# study), made by build/bin/make_mlp. For each: `zkinfer compile` with calibration, `zkinfer setup
+# study), made by build/bin/make_mlp, and (by name, not in the default list) the torch exports in
+# tests/compiler/data/exports as torch-NAME, e.g. torch-attention or torch-mobilenet_v3_block. For each: `zkinfer compile` with calibration, `zkinfer setup
 # --dev`, then R times `zkinfer prove` (whole command: reading the model and key, witness, proof,
 # its self-check, JSON) and S times `snarkjs groth16 prove` on the key and witness zkinfer wrote,
 # alternately, each timed by bench/timed_run.sh (wall time, peak RSS); every proof is verified by
@@ -64,6 +65,17 @@ model_files() {
     mlp-400k) sizes=784,512,10 ;;
     mlp-670k) sizes=784,512,512,10 ;;
     mlp-1.2m) sizes=784,1024,384,10 ;;
+    torch-*)
+      local name=${1#torch-} ex=$root/tests/compiler/data/exports
+      [ -f "$ex/$name.onnx" ] || { echo "models_cpu.sh: no export $ex/$name.onnx" >&2; exit 2; }
+      onnx=$ex/$name.onnx input=$ex/$name.input.json calibration=$ex/$name.calibration.json
+      # Float weights in the file (counted once with python3-onnx; the files do not change).
+      case $name in
+        pad_slice) params=156 ;; chunk_split) params=71 ;; conv_view_index) params=45 ;;
+        mobilenet_v3_block) params=167 ;; gelu_mlp) params=212 ;; attention) params=216 ;;
+        *) params=0 ;;
+      esac
+      return ;;
     *) echo "models_cpu.sh: unknown model $1" >&2; exit 2 ;;
   esac
   params=$("$make_mlp" "$sizes" "$work/$1/src")
@@ -110,7 +122,8 @@ done
   echo "Compiled with calibration (act_bits 16, weight_bits 12), development keys. prove: median of $repeats"
   echo "runs of the whole \`zkinfer prove\` command (model and key loading, witness, proof, self-check,"
   echo "JSON); snarkjs: median of $sj_repeats runs of \`snarkjs groth16 prove\` on the same key and witness."
-  echo "mlp-*: random-weight perceptrons on 784 inputs (make_mlp); digits-*: examples/digits."
+  echo "mlp-*: random-weight perceptrons on 784 inputs (make_mlp); digits-*: examples/digits;"
+  echo "torch-*: tests/compiler/data/exports (torch.onnx.export)."
   echo
   echo "| model | parameters | constraints | domain | compile s | setup s | witness s | zkinfer prove s | snarkjs prove s | speed-up | zkinfer MiB | snarkjs MiB |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
