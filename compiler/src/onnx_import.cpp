@@ -203,6 +203,25 @@ Shape read_shape(const onnx::ValueInfoProto& v, const std::string& what) {
   return s;
 }
 
+// A Constant node's value: a tensor, or (opset 12+) value_float(s) / value_int(s).
+Tensor constant_value(const Node& n, const std::string& file) {
+  const auto& [attr, a] = *n.attrs.begin();
+  Tensor t;
+  if (attr == "value" && a.kind == Attribute::Kind::kTensor) return a.tensor;
+  if (attr == "value_float" && a.kind == Attribute::Kind::kFloat) t = {{}, {a.f}, false};
+  else if (attr == "value_floats" && a.kind == Attribute::Kind::kFloats)
+    t = {{int64_t(a.floats.size())}, a.floats, false};
+  else if (attr == "value_int" && a.kind == Attribute::Kind::kInt) t = {{}, {double(a.i)}, true};
+  else if (attr == "value_ints" && a.kind == Attribute::Kind::kInts)
+    t = {{int64_t(a.ints.size())}, std::vector<double>(a.ints.begin(), a.ints.end()), true};
+  else
+    throw ModelError(file + ": " + n.where() + ": Constant attribute '" + attr +
+                     "' is not supported (value, value_float(s) and value_int(s) are)");
+  for (double v : t.data)
+    if (!std::isfinite(v)) throw ModelError(file + ": " + n.where() + ": holds a non-finite value");
+  return t;
+}
+
 }  // namespace
 
 std::span<const char* const> supported_ops() { return kOps; }
@@ -265,9 +284,9 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());
     if (n.op == "Constant") {
-      if (n.outputs.size() != 1 || !n.has("value") || n.attrs["value"].kind != Attribute::Kind::kTensor)
-        throw ModelError(name + ": " + n.where() + ": only Constant nodes with a tensor 'value' are supported");
-      g.constants[n.outputs[0]] = n.attrs["value"].tensor;
+      if (n.outputs.size() != 1 || n.attrs.size() != 1)
+        throw ModelError(name + ": " + n.where() + ": a Constant needs one output and one value attribute");
+      g.constants[n.outputs[0]] = constant_value(n, name);
       defined.insert(n.outputs[0]);
       continue;
     }

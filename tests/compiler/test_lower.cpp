@@ -1046,6 +1046,15 @@ TEST(BadModel, DataMovementAndShapeOpErrors) {
     EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'gather' (Gather)",
                        "input 'i' must be a constant");
   }
+  // A Constant holding a string.
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 2});
+    b.node("Constant", {}, {"c"}, {zt::attr_string("value_string", "two")}, "const");
+    b.node("Add", {"x", "c"}, {"y"}, {}, "add");
+    b.output("y");
+    EXPECT_MODEL_ERROR(parse(b), "node 'const' (Constant)", "attribute 'value_string' is not supported");
+  }
   // A value too large for a constant integer cast.
   {
     OnnxBuilder b(13);

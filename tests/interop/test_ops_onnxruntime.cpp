@@ -1312,8 +1312,14 @@ TEST_F(OpsVsOnnxruntime, ConstantFolding) {
   b.node("Constant", {}, {"shape"},
          {zkinfer::testing::attr_tensor("value", zkinfer::testing::int64_tensor("", {2}, {4, -1}))});
   b.node("Reshape", {"h", "shape"}, {"y"});  // [4, 2]
-  b.output("y");
-  check_model("Constant nodes, folded Transpose/Mul of weights, MatMul, Reshape", b, rng_);
+  // Constants as value_ints and value_float (opset 12+)
+  b.node("Constant", {}, {"shape2"}, {attr_ints("value_ints", {1, 8})});
+  b.node("Reshape", {"h", "shape2"}, {"h8"});
+  b.node("Constant", {}, {"k"}, {attr_float("value_float", 0.75f)});
+  b.node("Mul", {"h8", "k"}, {"z"});
+  for (const char* o : {"y", "z"}) b.output(o);
+  check_model("Constant nodes (value, value_ints, value_float), folded Transpose/Mul of weights, MatMul, Reshape", b,
+              rng_);
 }
 
 // A small CNN as exporters write it: Conv, BatchNormalization, Relu, MaxPool, Conv, Relu,
