@@ -310,6 +310,8 @@ class Lowerer {
   QT conv(const Node& n);
   QT add_sub(const Node& n, bool sub);
   QT mul_div(const Node& n, bool div);
+  QT products(const Node& n, const QT& a, const std::vector<size_t>& ia, const QT& b, const std::vector<size_t>& ib,
+              const Shape& shape);
   QT relu(const Node& n);
   QT leaky_relu(const Node& n);
   QT clip(const Node& n);
@@ -319,7 +321,7 @@ class Lowerer {
   QT average_pool(const Node& n, bool global);
   QT mean_of(const Node& n, const QT& x, const std::vector<std::vector<size_t>>& groups,
              const std::vector<int64_t>& counts, const Shape& shape);
-  QT reduce(const Node& n, bool mean);
+  QT reduce(const Node& n);
   QT moved(const Node& n, size_t output);
   QT neg(const Node& n);
   ConstInput operands(const Node& n) const;
@@ -606,7 +608,13 @@ QT Lowerer::mul_div(const Node& n, bool div) {
   QT& a = materialized(n.inputs[0], n);
   QT& b = materialized(n.inputs[1], n);
   const Shape shape = broadcast_shape(n, a.shape, b.shape);
-  const auto ia = broadcast_index(a.shape, shape), ib = broadcast_index(b.shape, shape);
+  return products(n, a, broadcast_index(a.shape, shape), b, broadcast_index(b.shape, shape), shape);
+}
+
+// a[ia[e]] b[ib[e]] for each element e of `shape`, one product wire each (either operand may be
+// a linear combination).
+QT Lowerer::products(const Node& n, const QT& a, const std::vector<size_t>& ia, const QT& b,
+                     const std::vector<size_t>& ib, const Shape& shape) {
   QT out;
   out.shape = shape;
   out.scale = a.scale + b.scale;
@@ -742,20 +750,8 @@ QT Lowerer::hard_sigmoid(const Node& n, bool swish) {
     add_const(h, e, bq);
   }
   if (!swish) return h;
-  QT out;
-  out.shape = x.shape;
-  out.scale = x.scale + h.scale;
-  check_bound(n, i128(x.bound) * h.bound);
-  out.bound = uint64_t(i128(x.bound) * h.bound);
-  for (size_t e = 0; e < x.size(); ++e) {
-    const Lc xl = emit() ? Lc::of(x.wire[e]) : Lc(), hl = emit() ? h.lc[e] : Lc();
-    const int64_t xv = emit() ? 0 : x.v[e], hv = emit() ? 0 : h.v[e];
-    const Wire y = product(&xl, xv, &hl, hv);
-    out.wire.push_back(y);
-    if (emit()) out.lc.push_back(Lc::of(y));
-    else out.v.push_back(xv * hv);
-  }
-  return out;
+  const auto same = broadcast_index(x.shape, x.shape);
+  return products(n, x, same, h, same, x.shape);
 }
 
 QT Lowerer::max_pool(const Node& n) {
@@ -852,7 +848,7 @@ ConstInput Lowerer::operands(const Node& n) const {
   };
 }
 
-QT Lowerer::reduce(const Node& n, bool mean) {
+QT Lowerer::reduce(const Node& n) {
   if (n.op == "ReduceMax" || n.op == "ReduceMin") {  // the max gadget over each group's wires
     const QT& x = materialized(n.inputs.at(0), n);
     const Reduction r = reduction(n, x.shape, operands(n));
@@ -861,7 +857,7 @@ QT Lowerer::reduce(const Node& n, bool mean) {
   const QT& x = var(n.inputs.at(0), n);
   const Reduction r = reduction(n, x.shape, operands(n));
   std::vector<int64_t> counts(r.groups.size(), 1);
-  if (mean)
+  if (n.op == "ReduceMean")
     for (size_t o = 0; o < counts.size(); ++o) counts[o] = int64_t(r.groups[o].size());
   return mean_of(n, x, r.groups, counts, r.shape);
 }
@@ -1167,20 +1163,13 @@ QT Lowerer::tanh_like(const Node& n) {
 // only feeds model outputs is cheaper: proved as its logits (see run()).
 QT Lowerer::softmax(const Node& n) {
   QT& x = materialized(n.inputs.at(0), n);
-  // Groups as ONNX defines them: along `axis` from opset 13, the flattened [axis:] before.
-  const int64_t axis = normalized_axis(n, n.get_int("axis", g_.opset < 13 ? 1 : -1), x.shape.size());
-  size_t outer = 1, len = 1, inner = 1;
-  for (int64_t d = 0; d < int64_t(x.shape.size()); ++d) {
-    const size_t sz = size_t(x.shape[size_t(d)]);
-    if (d < axis) outer *= sz;
-    else if (d == axis || g_.opset < 13) len *= sz;
-    else inner *= sz;
-  }
+  const AxisLines l = softmax_lines(n, x.shape, g_.opset);
+  const size_t len = l.len;
   std::vector<std::vector<size_t>> groups;
-  for (size_t o = 0; o < outer; ++o)
-    for (size_t i = 0; i < inner; ++i) {
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t i = 0; i < l.inner; ++i) {
       std::vector<size_t> grp(len);
-      for (size_t k = 0; k < len; ++k) grp[k] = (o * len + k) * inner + i;
+      for (size_t k = 0; k < len; ++k) grp[k] = l.at(o, i, k);
       groups.push_back(std::move(grp));
     }
   const QT m = max_of(x, groups, {int64_t(groups.size())});
@@ -1251,10 +1240,8 @@ QT Lowerer::argmax(const Node& n) {
   QT& x = materialized(n.inputs.at(0), n);
   const int64_t axis = normalized_axis(n, n.get_int("axis", 0), x.shape.size());
   const bool keep = n.get_int("keepdims", 1) != 0, last = n.get_int("select_last_index", 0) != 0;
-  const size_t len = size_t(x.shape[size_t(axis)]);
-  size_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= size_t(x.shape[size_t(d)]);
-  for (size_t d = size_t(axis) + 1; d < x.shape.size(); ++d) inner *= size_t(x.shape[d]);
+  const AxisLines l = axis_lines(x.shape, axis);
+  const size_t len = l.len;
   QT out;
   for (size_t d = 0; d < x.shape.size(); ++d)
     if (int64_t(d) != axis) out.shape.push_back(x.shape[d]);
@@ -1262,9 +1249,9 @@ QT Lowerer::argmax(const Node& n) {
   out.scale = 0;
   out.bound = len - 1;
   const std::string what = n.where() + ": internal range error";
-  for (size_t o = 0; o < outer; ++o)
-    for (size_t i = 0; i < inner; ++i) {
-      auto at = [&](size_t k) { return (o * len + k) * inner + i; };
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t i = 0; i < l.inner; ++i) {
+      auto at = [&](size_t k) { return l.at(o, i, k); };
       size_t best = 0;
       if (!emit())
         for (size_t k = 1; k < len; ++k)
@@ -1378,8 +1365,8 @@ void Lowerer::run(const TensorMap* inputs) {
     // Shapes are static: Shape's output is a constant even where its input is computed.
     if (n.op == "Shape") {
       const std::string& in = n.inputs.at(0);
-      const std::vector<int64_t> dims = shape_of(n, is_const(in) ? cst(in, n).shape : var(in, n).shape);
-      consts_[n.outputs.at(0)] = Tensor{{int64_t(dims.size())}, std::vector<double>(dims.begin(), dims.end()), true};
+      const Tensor shape_only{is_const(in) ? cst(in, n).shape : var(in, n).shape, {}};  // Shape reads no values
+      consts_[n.outputs.at(0)] = evaluate_node(n, {{in, shape_only}}, g_.opset);
       continue;
     }
     // Constant folding: a node whose inputs are all constants is evaluated in float.
@@ -1446,7 +1433,7 @@ void Lowerer::run(const TensorMap* inputs) {
         if (!n.outputs[i].empty()) vars_[n.outputs[i]] = moved(n, i);
       out = moved(n, 0);
     } else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin")
-      out = reduce(n, op == "ReduceMean");
+      out = reduce(n);
     else if (op == "Neg") out = neg(n);
     else if (op == "Cast") {
       const int64_t to = n.get_int("to", 0);

@@ -259,6 +259,21 @@ int64_t normalized_axis(const Node& n, int64_t axis, size_t rank) {
   return axis < 0 ? axis + r : axis;
 }
 
+AxisLines axis_lines(const Shape& x, int64_t axis, bool to_end) {
+  AxisLines l;
+  for (int64_t d = 0; d < int64_t(x.size()); ++d) {
+    const size_t s = size_t(x[size_t(d)]);
+    if (d < axis) l.outer *= s;
+    else if (d == axis || to_end) l.len *= s;
+    else l.inner *= s;
+  }
+  return l;
+}
+
+AxisLines softmax_lines(const Node& n, const Shape& x, int64_t opset) {
+  return axis_lines(x, normalized_axis(n, n.get_int("axis", opset < 13 ? 1 : -1), x.size()), opset < 13);
+}
+
 int64_t saturated_int(double v) {
   constexpr double kTwo63 = 9223372036854775808.0;
   if (v >= kTwo63) return INT64_MAX;
@@ -268,11 +283,12 @@ int64_t saturated_int(double v) {
 
 namespace {
 
-// The most elements a data-movement op may produce (its operands come from the file: a Pad or a
-// Gather could otherwise ask for any amount of memory).
+// The most elements a data-movement op or ConstantOfShape may produce (bounded_shape).
 constexpr uint64_t kMaxMovedElements = uint64_t{1} << 28;
 
-Shape checked_shape(const Node& n, Shape s) {
+}  // namespace
+
+Shape bounded_shape(const Node& n, Shape s) {
   uint64_t count = 1;
   for (int64_t d : s) {
     if (d < 0) fail(n, "output shape " + shape_str(s) + " has a negative dimension");
@@ -282,6 +298,8 @@ Shape checked_shape(const Node& n, Shape s) {
   }
   return s;
 }
+
+namespace {
 
 // Integer operand: input i where the node has it, else attribute `attr` (the opsets before it
 // moved to an input), else nullopt.
@@ -315,7 +333,7 @@ std::vector<int64_t> distinct_axes(const Node& n, const std::vector<int64_t>& ax
 template <class F>
 Movement map_positions(const Node& n, Shape shape, F src) {
   Movement m;
-  m.shape = checked_shape(n, std::move(shape));
+  m.shape = bounded_shape(n, std::move(shape));
   const size_t total = element_count(m.shape);
   m.from.resize(total);
   std::vector<int64_t> pos(m.shape.size(), 0);
@@ -331,7 +349,7 @@ Movement map_positions(const Node& n, Shape shape, F src) {
 
 Movement same_order(const Node& n, Shape shape) {
   Movement m;
-  m.shape = checked_shape(n, std::move(shape));
+  m.shape = bounded_shape(n, std::move(shape));
   m.from.resize(element_count(m.shape));
   std::iota(m.from.begin(), m.from.end(), int64_t{0});
   return m;
@@ -515,7 +533,7 @@ Movement split(const Node& n, const Shape& x, const ConstInput& c, int64_t opset
 Movement expand(const Node& n, const Shape& x, const ConstInput& c) {
   const auto target = int_operand(n, c, 1, "shape");
   if (!target) fail(n, "needs a shape");
-  const Shape out = checked_shape(n, broadcast_shape(n, x, *target));
+  const Shape out = bounded_shape(n, broadcast_shape(n, x, *target));
   const auto idx = broadcast_index(x, out);
   return Movement{out, std::vector<int64_t>(idx.begin(), idx.end())};
 }

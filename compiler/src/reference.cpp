@@ -229,18 +229,12 @@ Tensor batch_norm(const Node& n, const TensorMap& t) {
 
 // Softmax over `axis`: before opset 13 the input is coerced to 2-D at the axis.
 Tensor softmax(const Node& n, const Tensor& x, int64_t opset) {
-  const int64_t axis = normalized_axis(n, n.get_int("axis", opset < 13 ? 1 : -1), x.shape.size());
-  size_t outer = 1, len = 1, inner = 1;
-  for (int64_t d = 0; d < int64_t(x.shape.size()); ++d) {
-    const size_t s = size_t(x.shape[size_t(d)]);
-    if (d < axis) outer *= s;
-    else if (d == axis || opset < 13) len *= s;
-    else inner *= s;
-  }
+  const AxisLines l = softmax_lines(n, x.shape, opset);
+  const size_t len = l.len;
   Tensor out = x;
-  for (size_t o = 0; o < outer; ++o)
-    for (size_t i = 0; i < inner; ++i) {
-      auto at = [&](size_t k) -> double& { return out.data[(o * len + k) * inner + i]; };
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t i = 0; i < l.inner; ++i) {
+      auto at = [&](size_t k) -> double& { return out.data[l.at(o, i, k)]; };
       double mx = -std::numeric_limits<double>::infinity(), sum = 0;
       for (size_t k = 0; k < len; ++k) mx = std::max(mx, at(k));
       for (size_t k = 0; k < len; ++k) sum += (at(k) = std::exp(at(k) - mx));
@@ -252,18 +246,16 @@ Tensor softmax(const Node& n, const Tensor& x, int64_t opset) {
 Tensor argmax(const Node& n, const Tensor& x) {
   const int64_t axis = normalized_axis(n, n.get_int("axis", 0), x.shape.size());
   const bool keep = n.get_int("keepdims", 1) != 0, last = n.get_int("select_last_index", 0) != 0;
-  size_t outer = 1, len = size_t(x.shape[size_t(axis)]), inner = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= size_t(x.shape[size_t(d)]);
-  for (size_t d = size_t(axis) + 1; d < x.shape.size(); ++d) inner *= size_t(x.shape[d]);
+  const AxisLines l = axis_lines(x.shape, axis);
   Tensor out;
   for (size_t d = 0; d < x.shape.size(); ++d)
     if (int64_t(d) != axis) out.shape.push_back(x.shape[d]);
     else if (keep) out.shape.push_back(1);
-  for (size_t o = 0; o < outer; ++o)
-    for (size_t i = 0; i < inner; ++i) {
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t i = 0; i < l.inner; ++i) {
       size_t best = 0;
-      for (size_t k = 1; k < len; ++k) {
-        const double v = x.data[(o * len + k) * inner + i], b = x.data[(o * len + best) * inner + i];
+      for (size_t k = 1; k < l.len; ++k) {
+        const double v = x.data[l.at(o, i, k)], b = x.data[l.at(o, i, best)];
         if (v > b || (last && v == b)) best = k;
       }
       out.data.push_back(double(best));
@@ -309,7 +301,7 @@ Tensor constant_of_shape(const Node& n, const TensorMap& t) {
       fail(n, "the shape input holds " + std::to_string(d));
     out.shape.push_back(int64_t(d));
   }
-  if (element_count(out.shape) > (size_t{1} << 28)) fail(n, "shape " + shape_str(out.shape) + " has more than 2^28 elements");
+  out.shape = bounded_shape(n, out.shape);
   double v = 0;
   if (n.has("value")) {
     const Attribute& a = n.attrs.at("value");

@@ -515,18 +515,12 @@ class ErrorModel {
       const Tensor& xv = value(in0);
       const Tensor& p = value(out);
       const int k = int(spec_.options.act_bits) - 2;
-      const int64_t axis = zc::normalized_axis(n, n.get_int("axis", g_.opset < 13 ? 1 : -1), xv.shape.size());
-      size_t outer = 1, len = 1, inner = 1;
-      for (int64_t dd = 0; dd < int64_t(xv.shape.size()); ++dd) {
-        const size_t sz = size_t(xv.shape[size_t(dd)]);
-        if (dd < axis) outer *= sz;
-        else if (dd == axis || g_.opset < 13) len *= sz;
-        else inner *= sz;
-      }
+      const zc::AxisLines l = zc::softmax_lines(n, xv.shape, g_.opset);
+      const size_t len = l.len;
       r.err = filled(xv.shape, 0.0);
-      for (size_t o = 0; o < outer; ++o)
-        for (size_t i = 0; i < inner; ++i) {
-          auto at = [&](size_t j) { return (o * len + j) * inner + i; };
+      for (size_t o = 0; o < l.outer; ++o)
+        for (size_t i = 0; i < l.inner; ++i) {
+          auto at = [&](size_t j) { return l.at(o, i, j); };
           double mx = -INFINITY, emax = 0;
           for (size_t j = 0; j < len; ++j) mx = std::max(mx, xv.data[at(j)]), emax = std::max(emax, x.err.data[at(j)]);
           double sigma = 0, eps_s = 0;
@@ -650,16 +644,13 @@ void check_model(const std::string& label, const std::vector<uint8_t>& bytes, Rn
           const std::string& xin = n.inputs.at(0);
           const Tensor& xv = ref.at(xin);
           const Tensor eb = em.argmax_input_bound(o.name);
-          int64_t axis = n.get_int("axis", 0);
-          if (axis < 0) axis += int64_t(xv.shape.size());
-          size_t outer = 1, inner = 1;
-          const size_t len = size_t(xv.shape[size_t(axis)]);
-          for (int64_t d = 0; d < axis; ++d) outer *= size_t(xv.shape[size_t(d)]);
-          for (size_t d = size_t(axis) + 1; d < xv.shape.size(); ++d) inner *= size_t(xv.shape[d]);
-          for (size_t oi = 0; oi < outer; ++oi)
-            for (size_t ii = 0; ii < inner; ++ii) {
-              const size_t e = oi * inner + ii;
-              auto at = [&](size_t k) { return (oi * len + k) * inner + ii; };
+          const int64_t axis = zc::normalized_axis(n, n.get_int("axis", 0), xv.shape.size());
+          const zc::AxisLines l = zc::axis_lines(xv.shape, axis);
+          const size_t len = l.len;
+          for (size_t oi = 0; oi < l.outer; ++oi)
+            for (size_t ii = 0; ii < l.inner; ++ii) {
+              const size_t e = oi * l.inner + ii;
+              auto at = [&](size_t k) { return l.at(oi, ii, k); };
               EXPECT_EQ(r.data[e], x.data[e]) << "reference and onnxruntime ArgMax differ at " << e;
               const size_t ci = size_t(c.data[e]);
               ASSERT_LT(ci, len);

@@ -74,6 +74,18 @@ int64_t concat_axis(const Node& n, const std::vector<Shape>& ins, Shape* out);
 // Softmax / ArgMax axis, normalised to [0, rank).
 int64_t normalized_axis(const Node& n, int64_t axis, size_t rank);
 
+// The lines an op works along one axis (ArgMax, Softmax): outer x inner lines of len elements;
+// element k of line (o, i) is at (o len + k) inner + i.
+struct AxisLines {
+  size_t outer = 1, len = 1, inner = 1;
+  size_t at(size_t o, size_t i, size_t k) const { return (o * len + k) * inner + i; }
+};
+// Along `axis` (normalised); with `to_end`, the axes from it to the last taken as one.
+AxisLines axis_lines(const Shape& x, int64_t axis, bool to_end = false);
+// Softmax's lines: its axis attribute (default 1 before opset 13, -1 from it); before opset 13
+// the input is coerced to 2-D at the axis.
+AxisLines softmax_lines(const Node& n, const Shape& x, int64_t opset);
+
 // ---- data movement and reductions (the ops exporters write around the layers) -----------------
 // Their operands (axes, pads, starts, split sizes, indices) are constants; `ConstInput(i)` gives
 // input i of the node as a constant, nullptr where the input is omitted, and throws where it is
@@ -97,6 +109,11 @@ struct Reduction {
   std::vector<std::vector<size_t>> groups;
 };
 Reduction reduction(const Node& n, const Shape& x, const ConstInput& c);
+
+// `s` as the shape of an op's output, refused (naming the node) past 2^28 elements: operands
+// from the file (pads, repeats, a ConstantOfShape's dimensions) could otherwise ask for any
+// amount of memory.
+Shape bounded_shape(const Node& n, Shape s);
 
 // Shape's output (opset 15 start and end included).
 std::vector<int64_t> shape_of(const Node& n, const Shape& x);
