@@ -21,6 +21,7 @@ constexpr uint64_t kMaxBound = uint64_t{1} << 62;
 constexpr Wire kNoWire = ~Wire{0};
 
 unsigned bitlen(uint64_t v) { return v ? 64u - unsigned(std::countl_zero(v)) : 0u; }
+unsigned bitlen(i128 v) { return v >> 64 ? 64 + bitlen(uint64_t(v >> 64)) : bitlen(uint64_t(v)); }
 
 const Fr& pow2(unsigned i) {
   static const std::vector<Fr> table = [] {
@@ -30,6 +31,23 @@ const Fr& pow2(unsigned i) {
     return t;
   }();
   return table.at(i);
+}
+
+// Field element of a signed 128-bit integer (LayerNormalization's sums of squares).
+Fr fr_of_wide(i128 v) {
+  const bool neg = v < 0;
+  unsigned __int128 u = neg ? -(unsigned __int128)(v) : (unsigned __int128)(v);
+  Fr r = Fr::zero();
+  for (int shift = 120; shift >= 0; shift -= 40) r = r * pow2(40) + fr_of(int64_t((u >> shift) & ((uint64_t{1} << 40) - 1)));
+  return neg ? -r : r;
+}
+
+// floor(sqrt(v)) for 0 <= v < 2^126.
+i128 isqrt(i128 v) {
+  i128 r = i128(std::sqrt(static_cast<long double>(v)));
+  while (r > 0 && r * r > v) --r;
+  while ((r + 1) * (r + 1) <= v) ++r;
+  return r;
 }
 
 int64_t round_to_int(double v, const std::string& what) {
@@ -90,7 +108,7 @@ class Lowerer {
 
   // n boolean wires with x + offset = sum b_i 2^i; returns the first. In eval mode `v` is x's
   // value and a value outside [0, 2^n) after the offset is a ProveError naming `what`.
-  Wire decompose(const Lc* x, int64_t v, int64_t offset, unsigned n, const std::string& what) {
+  Wire decompose(const Lc* x, i128 v, int64_t offset, unsigned n, const std::string& what) {
     const Wire first = b_.alloc(n);
     if (emit()) {
       Lc sum = *x;
@@ -102,7 +120,7 @@ class Lowerer {
       }
       b_.constrain_zero(sum);
     } else {
-      const i128 u = i128(v) + offset;
+      const i128 u = v + offset;
       if (u < 0 || u >= (i128(1) << n)) throw ProveError(what);
       for (unsigned i = 0; i < n; ++i) b_.set(first + i, int64_t((u >> i) & 1));
     }
@@ -328,6 +346,7 @@ class Lowerer {
   QT reorder(const QT& x, const Shape& shape, const std::vector<size_t>& from);
   QT concat(const Node& n);
   QT batch_norm(const Node& n);
+  QT layer_norm(const Node& n);
   QT tanh_like(const Node& n);
   Interpolation interpolation(const Node& n, double (*f)(double), double x0, unsigned D, int s) const;
   QT softmax(const Node& n);
@@ -1011,6 +1030,124 @@ QT Lowerer::batch_norm(const Node& n) {
   return out;
 }
 
+// LayerNormalization on exact integers. For a line of N elements q_i (x materialized at scale s):
+// D_i = N q_i - sum_j q_j = N (x_i - mean) 2^s, and W = sum D_i^2 = N^3 var 2^2s (one product per
+// element). With V = W + E, E = eps N^3 2^2s rounded (at least 1), r = floor(2^m / sqrt(V)) is
+// fixed by r^2 V <= 2^2m < (r + 1)^2 V (r and both gaps range checked, a few hundred
+// constraints per line), and P_i = D_i r = 2^m z_i / sqrt(N) with z_i = (x_i - mean) /
+// sqrt(var + eps'); |P_i| <= 2^m since D_i^2 <= W (N - 1) / N. Then y_i = g_i P_i + b_i with
+// g = Scale sqrt(N) rounded as weights and B rounded at the product's scale m + s_g. m gives r
+// act_bits + 2 bits at the largest variance x's bound allows, as far as the 62-bit witness
+// arithmetic lets it; V itself is held in 128 bits (it reaches 2^100).
+QT Lowerer::layer_norm(const Node& n) {
+  const Tensor& scale = cst(n.inputs.at(1), n);
+  const Tensor* bias = n.inputs.size() > 2 && !n.inputs[2].empty() ? &cst(n.inputs[2], n) : nullptr;
+  const QT& x = materialized(n.inputs.at(0), n);
+  const LayerNorm geo = layer_norm_geometry(n, g_.opset, x.shape, scale.shape, bias ? &bias->shape : nullptr);
+  const size_t N = geo.lines.len;
+  const double root_n = std::sqrt(double(N));
+  std::vector<double> gamma(N);
+  for (size_t k = 0; k < N; ++k) gamma[k] = scale.data[geo.scale_at[k]] * root_n;
+  const QConst qg = quantize_weights(gamma);
+  const long double n3 = static_cast<long double>(N) * N * N;
+  const long double e_real = std::ldexp(n3 * geo.epsilon, 2 * x.scale);
+  const long double w_max = n3 * static_cast<long double>(x.bound) * static_cast<long double>(x.bound);
+  if (!(w_max + e_real < std::ldexp(1.0L, 100)))
+    throw ModelError(n.where() + ": " + std::to_string(N) + " elements per line at this scale exceed the 128-bit sum of "
+                     "squares; lower --act-bits");
+  const i128 E = std::max<i128>(1, i128(std::nearbyint(e_real)));
+  const i128 v_max = i128(n3) * i128(x.bound) * i128(x.bound) + E;
+  const unsigned vbits = bitlen(isqrt(v_max) + 1);
+  const int m_cap = 61 - int(bitlen(qg.max_abs));
+  const int m = std::min(int(bits_) + 2 + int(vbits), m_cap);
+  if (m - int(vbits) < 8)
+    throw ModelError(n.where() + ": " + std::to_string(N) + " elements per line leave too few bits for the normalization "
+                     "in the 62-bit witness arithmetic; lower --act-bits or --weight-bits");
+  const i128 C = i128(1) << (2 * m);
+  const unsigned rbits = bitlen(isqrt(C / E));
+  const unsigned gbits = bitlen((i128(2) << m) * (isqrt(v_max) + 1) + v_max);  // both gaps are below (2r + 1) V
+  QT out = new_linear(x.shape, m + qg.scale);
+  std::vector<int64_t> bq(N, 0);
+  uint64_t bmax = 0;
+  for (size_t k = 0; k < N && bias; ++k) {
+    bq[k] = round_to_int(std::ldexp(bias->data[geo.bias_at[k]], out.scale), n.where() + " B");
+    bmax = std::max<uint64_t>(bmax, uint64_t(std::llabs(bq[k])));
+  }
+  check_bound(n, (i128(qg.max_abs) << m) + bmax);
+  out.bound = uint64_t((i128(qg.max_abs) << m) + bmax);
+  if (planning_) {
+    // |y' - LayerNorm(x')| at the circuit's own input x': r's floor (relative 1 / r <= sqrt(V) /
+    // 2^m on |z| <= sqrt(N - 1)), eps rounded to eps', Scale and B rounded.
+    const double eps2 = std::ldexp(double(E), -2 * x.scale) / double(n3);
+    const double zmax = std::sqrt(double(N - 1));
+    const double ez = zmax * (std::ldexp(std::sqrt(double(v_max)), -m) +
+                               std::fabs(eps2 - geo.epsilon) / (2 * std::min(eps2, geo.epsilon)));
+    double err = 0;
+    for (size_t k = 0; k < N; ++k) {
+      const double gk = std::ldexp(double(qg.q[k]), -qg.scale) / root_n;
+      const double bk = bias ? std::fabs(std::ldexp(double(bq[k]), -out.scale) - bias->data[geo.bias_at[k]]) : 0.0;
+      err = std::max(err, std::fabs(gk) * ez + std::fabs(gk - scale.data[geo.scale_at[k]]) * zmax + bk);
+    }
+    spec_.approximations.push_back({n.name, n.op, err});
+  }
+  const std::string what = n.where() + ": internal range error";
+  const Fr c_fr = fr_of_wide(C);
+  for (size_t o = 0; o < geo.lines.outer; ++o) {
+    const size_t base = o * N;
+    Lc sum;
+    int64_t sumv = 0;
+    for (size_t k = 0; k < N; ++k) {
+      if (emit()) sum.add_term(x.wire[base + k], Fr::one());
+      else sumv += x.v[base + k];
+    }
+    std::vector<Lc> d(emit() ? N : 0);
+    std::vector<int64_t> dv(N, 0);
+    Lc V = Lc::constant(fr_of_wide(E));
+    i128 vv = E;
+    for (size_t k = 0; k < N; ++k) {  // D_k and D_k^2
+      const Wire sq = b_.alloc(1);
+      if (emit()) {
+        d[k] = Lc::of(x.wire[base + k], fr_of(int64_t(N))) - sum;
+        b_.constrain(d[k], d[k], Lc::of(sq));
+        V.add_term(sq, Fr::one());
+      } else {
+        dv[k] = int64_t(N) * x.v[base + k] - sumv;
+        b_.set(sq, fr_of_wide(i128(dv[k]) * dv[k]));
+        vv += i128(dv[k]) * dv[k];
+      }
+    }
+    // r with r^2 V <= C < (r + 1)^2 V, that is r = isqrt(floor(C / V)).
+    const Wire r = b_.alloc(1);
+    const i128 rv = emit() ? 0 : isqrt(C / vv);
+    if (!emit()) b_.set(r, int64_t(rv));
+    const Lc rl = Lc::of(r);
+    decompose(&rl, rv, 0, rbits, what);
+    const Wire rr = b_.alloc(1);  // r^2 reaches 2^2m: held in 128 bits
+    if (emit()) b_.constrain(rl, rl, Lc::of(rr));
+    else b_.set(rr, fr_of_wide(rv * rv));
+    const Wire g1 = b_.alloc(1), g2 = b_.alloc(1);
+    const i128 g1v = emit() ? 0 : C - rv * rv * vv, g2v = emit() ? 0 : (rv + 1) * (rv + 1) * vv - C - 1;
+    if (emit()) {
+      b_.constrain(Lc::of(rr), V, Lc::constant(c_fr) - Lc::of(g1));
+      b_.constrain(Lc::of(rr) + Lc::of(r, fr_of(2)) + Lc::constant(Fr::one()), V,
+                   Lc::constant(c_fr + Fr::one()) + Lc::of(g2));
+    } else {
+      b_.set(g1, fr_of_wide(g1v));
+      b_.set(g2, fr_of_wide(g2v));
+    }
+    const Lc g1l = Lc::of(g1), g2l = Lc::of(g2);
+    decompose(&g1l, g1v, 0, gbits, what);
+    decompose(&g2l, g2v, 0, gbits, what);
+    for (size_t k = 0; k < N; ++k) {  // y = g P + b
+      const size_t e = base + k;
+      const Wire p = product(emit() ? &d[k] : nullptr, dv[k], &rl, int64_t(rv));
+      if (emit()) out.lc[e] = Lc::of(p, fr_of(qg.q[k])) + Lc::constant(fr_of(bq[k]));
+      else out.v[e] = qg.q[k] * int64_t(dv[k] * rv) + bq[k];
+    }
+  }
+  return out;
+}
+
 // Piecewise-linear interpolation of f over [x0, x0 + 2^D) for inputs c / 2^s (x0 a multiple of
 // 2^-s): the segment is read
 // from the top bits of z = c - x0 2^s (decomposed into L = s + D bits), its value and slope are
@@ -1418,6 +1555,7 @@ void Lowerer::run(const TensorMap* inputs) {
       out = reorder(x, shape, from);
     } else if (op == "Concat") out = concat(n);
     else if (op == "BatchNormalization") out = batch_norm(n);
+    else if (op == "LayerNormalization") out = layer_norm(n);
     else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") out = tanh_like(n);
     else if (op == "HardSigmoid" || op == "HardSwish") out = hard_sigmoid(n, op == "HardSwish");
     else if (op == "ArgMax") out = argmax(n);

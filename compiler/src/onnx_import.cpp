@@ -75,7 +75,7 @@ size_t checked_count(const Shape& s, const std::string& what) {
 constexpr const char* kOps[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
-    "BatchNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Softmax", "ArgMax",
+    "BatchNormalization", "LayerNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Softmax", "ArgMax",
     "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split", "Expand",
     "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
     "Cast"};

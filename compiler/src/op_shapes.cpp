@@ -274,6 +274,32 @@ AxisLines softmax_lines(const Node& n, const Shape& x, int64_t opset) {
   return axis_lines(x, normalized_axis(n, n.get_int("axis", opset < 13 ? 1 : -1), x.size()), opset < 13);
 }
 
+LayerNorm layer_norm_geometry(const Node& n, int64_t opset, const Shape& x, const Shape& scale, const Shape* bias) {
+  if (opset < 17) fail(n, "LayerNormalization is an op of opset 17 and later (the model imports opset " + std::to_string(opset) + ")");
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (!n.outputs[i].empty()) fail(n, "only the first output (Y) is supported, not Mean or InvStdDev");
+  LayerNorm g;
+  const int64_t axis = normalized_axis(n, n.get_int("axis", -1), x.size());
+  g.lines = axis_lines(x, axis, true);
+  g.epsilon = n.get_float("epsilon", 1e-5);
+  if (!(g.epsilon > 0) || !std::isfinite(g.epsilon)) fail(n, "epsilon must be a positive finite number");
+  const Shape normalized(x.begin() + axis, x.end());
+  auto index = [&](const Shape& s, const char* what) {
+    bool fits = s.size() <= normalized.size();
+    for (size_t i = 0; fits && i < s.size(); ++i) {
+      const int64_t d = s[s.size() - 1 - i];
+      fits = d == 1 || d == normalized[normalized.size() - 1 - i];
+    }
+    if (!fits)
+      fail(n, std::string(what) + " of shape " + shape_str(s) + " does not broadcast to the normalized axes " +
+                  shape_str(normalized));
+    return broadcast_index(s, normalized);
+  };
+  g.scale_at = index(scale, "Scale");
+  if (bias) g.bias_at = index(*bias, "B");
+  return g;
+}
+
 int64_t saturated_int(double v) {
   constexpr double kTwo63 = 9223372036854775808.0;
   if (v >= kTwo63) return INT64_MAX;

@@ -243,6 +243,28 @@ Tensor softmax(const Node& n, const Tensor& x, int64_t opset) {
   return out;
 }
 
+// LayerNormalization: y = (x - mean) / sqrt(var + epsilon) * Scale + B over each line.
+Tensor layer_norm(const Node& n, const TensorMap& t, int64_t opset) {
+  const Tensor& x = input(n, t, 0);
+  const Tensor& scale = input(n, t, 1);
+  const Tensor* bias = optional_input(n, t, 2);
+  const LayerNorm g = layer_norm_geometry(n, opset, x.shape, scale.shape, bias ? &bias->shape : nullptr);
+  Tensor out{x.shape, std::vector<double>(x.data.size()), false};
+  const size_t len = g.lines.len;
+  for (size_t o = 0; o < g.lines.outer; ++o) {
+    const double* in = x.data.data() + o * len;
+    double mean = 0, var = 0;
+    for (size_t k = 0; k < len; ++k) mean += in[k];
+    mean /= double(len);
+    for (size_t k = 0; k < len; ++k) var += (in[k] - mean) * (in[k] - mean);
+    const double inv = 1.0 / std::sqrt(var / double(len) + g.epsilon);
+    for (size_t k = 0; k < len; ++k)
+      out.data[o * len + k] =
+          (in[k] - mean) * inv * scale.data[g.scale_at[k]] + (bias ? bias->data[g.bias_at[k]] : 0.0);
+  }
+  return out;
+}
+
 Tensor argmax(const Node& n, const Tensor& x) {
   const int64_t axis = normalized_axis(n, n.get_int("axis", 0), x.shape.size());
   const bool keep = n.get_int("keepdims", 1) != 0, last = n.get_int("select_last_index", 0) != 0;
@@ -404,6 +426,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "Transpose") out = transpose(n, input(n, t, 0));
   else if (op == "Concat") out = concat(n, t);
   else if (op == "BatchNormalization") out = batch_norm(n, t);
+  else if (op == "LayerNormalization") out = layer_norm(n, t, opset);
   else if (op == "Softmax") out = softmax(n, input(n, t, 0), opset);
   else if (op == "ArgMax") out = argmax(n, input(n, t, 0));
   else if (op == "Identity" || op == "Dropout") out = input(n, t, 0);

@@ -426,6 +426,21 @@ std::vector<Gadget> gadget_models() {
     b.output("y");
     out.push_back({"softmax_inside", b});
   }
+  {  // LayerNormalization: sums of squares, r = floor(2^m / sqrt(V)) with its two gaps, D r
+    OnnxBuilder b(17);
+    b.input("x", {2, 4});
+    b.initializer("W", {4, 6}, rnd(rng, 24, -3, 3));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.initializer("scale", {6}, rnd(rng, 6, -2, 2));
+    b.initializer("bias", {6}, rnd(rng, 6, -1, 1));
+    b.node("LayerNormalization", {"h", "scale", "bias"}, {"ln"}, {}, "ln");
+    b.initializer_int64("shape", {3}, {2, 2, 3});
+    b.node("Reshape", {"h", "shape"}, {"h3"}, {}, "reshape");
+    b.initializer("scale2", {3}, rnd(rng, 3, 0.5, 2));
+    b.node("LayerNormalization", {"h3", "scale2"}, {"ln2"}, {attr_int("axis", 1)}, "ln2");  // no B, 2 axes
+    for (const char* o : {"ln", "ln2"}) b.output(o);
+    out.push_back({"layer_norm", b});
+  }
   return out;
 }
 
@@ -1067,6 +1082,35 @@ TEST(BadModel, DataMovementAndShapeOpErrors) {
     EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'cast' (Cast)", "value 300",
                        "does not fit the target type 3");
   }
+}
+
+TEST(BadModel, LayerNormalizationErrors) {
+  // A LayerNormalization of a MatMul's [2, 4] output; `edit` changes the model around it.
+  auto ln = [](int64_t opset, const std::vector<std::string>& outputs, const std::vector<onnx::AttributeProto>& attrs,
+               const std::vector<int64_t>& scale_shape, bool computed_scale = false) {
+    OnnxBuilder b(opset);
+    b.input("x", {2, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    int64_t count = 1;
+    for (int64_t d : scale_shape) count *= d;
+    if (computed_scale)  // [4], from the data
+      b.node("ReduceMean", {"h"}, {"scale"}, {attr_ints("axes", {0}), attr_int("keepdims", 0)}, "mean");
+    else b.initializer("scale", scale_shape, std::vector<float>(size_t(count), 1.0f));
+    b.node("LayerNormalization", {"h", "scale"}, outputs, attrs, "ln");
+    b.output(outputs[0]);
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  EXPECT_NO_THROW(ln(17, {"y"}, {}, {4}));
+  EXPECT_MODEL_ERROR(ln(13, {"y"}, {}, {4}), "node 'ln' (LayerNormalization)", "opset 17 and later");
+  EXPECT_MODEL_ERROR(ln(17, {"y", "mean"}, {}, {4}), "node 'ln' (LayerNormalization)", "only the first output");
+  EXPECT_MODEL_ERROR(ln(17, {"y"}, {}, {3}), "node 'ln' (LayerNormalization)", "Scale of shape [3]",
+                     "does not broadcast to the normalized axes [4]");
+  EXPECT_MODEL_ERROR(ln(17, {"y"}, {attr_int("axis", 0)}, {2, 2}), "Scale of shape [2,2]",
+                     "does not broadcast to the normalized axes [2,4]");
+  EXPECT_MODEL_ERROR(ln(17, {"y"}, {attr_int("axis", 2)}, {4}), "axis 2 out of range for rank 2");
+  EXPECT_MODEL_ERROR(ln(17, {"y"}, {zt::attr_float("epsilon", 0.0f)}, {4}), "epsilon must be a positive finite number");
+  EXPECT_MODEL_ERROR(ln(17, {"y"}, {}, {4}, true), "node 'ln' (LayerNormalization)", "'scale' must be a constant");
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

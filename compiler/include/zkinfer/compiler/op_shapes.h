@@ -86,6 +86,16 @@ AxisLines axis_lines(const Shape& x, int64_t axis, bool to_end = false);
 // the input is coerced to 2-D at the axis.
 AxisLines softmax_lines(const Node& n, const Shape& x, int64_t opset);
 
+// LayerNormalization (opset 17): each line of `len` elements (the axes from `axis` to the last)
+// is normalized; Scale and B (B optional) broadcast to those axes, scale_at / bias_at giving
+// the index of element k's factor. Only the first output (Y) may be used.
+struct LayerNorm {
+  AxisLines lines;
+  double epsilon = 1e-5;
+  std::vector<size_t> scale_at, bias_at;  // bias_at empty without B
+};
+LayerNorm layer_norm_geometry(const Node& n, int64_t opset, const Shape& x, const Shape& scale, const Shape* bias);
+
 // ---- data movement and reductions (the ops exporters write around the layers) -----------------
 // Their operands (axes, pads, starts, split sizes, indices) are constants; `ConstInput(i)` gives
 // input i of the node as a constant, nullptr where the input is omitted, and throws where it is

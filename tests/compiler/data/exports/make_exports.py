@@ -2,9 +2,10 @@
 # Makes small ONNX models exported by torch.onnx.export, used as compiler test
 # inputs for PyTorch export patterns (Unsqueeze/Squeeze, Slice with step,
 # Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
-# HardSigmoid/HardSwish, GELU, products of two computed tensors and a Softmax inside the graph):
+# HardSigmoid/HardSwish, GELU, products of two computed tensors, a Softmax inside the graph and
+# LayerNormalization in a whole transformer encoder layer):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
-#   gelu_mlp.onnx, attention.onnx
+#   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
@@ -32,6 +33,7 @@ ALLOWED_OPS = {
     "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
+    "LayerNormalization",
 }
 
 
@@ -138,6 +140,19 @@ class Attention(nn.Module):
         return a @ self.v(x)
 
 
+class EncoderLayer(nn.Module):
+    """x [1, 6, 16] -> y [1, 6, 16]: torch's own TransformerEncoderLayer (two heads, GELU
+    feed-forward of width 32, post-norm), which opset 17 exports with LayerNormalization."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, activation="gelu",
+                                                batch_first=True)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -146,6 +161,7 @@ MODELS = [
     ("mobilenet_v3_block", MobileNetV3Block, (1, 1, 8, 8), 14, ["y"]),
     ("gelu_mlp", GeluMlp, (2, 8), 17, ["y"]),
     ("attention", Attention, (1, 4, 8), 17, ["y"]),
+    ("encoder_layer", EncoderLayer, (1, 6, 16), 17, ["y"]),
 ]
 
 
@@ -182,7 +198,9 @@ def main():
 
         x = torch.tensor(sample["x"], dtype=torch.float32)
         buf = io.BytesIO()
-        with torch.no_grad(), warnings.catch_warnings():
+        # Not under torch.no_grad(): there TransformerEncoderLayer takes its fused inference
+        # path (aten::_transformer_encoder_layer_fwd), which the exporter cannot write.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, (x,), buf, opset_version=opset,
                               input_names=["x"], output_names=out_names,
@@ -190,6 +208,7 @@ def main():
             outs = model(x)
         if isinstance(outs, torch.Tensor):
             outs = (outs,)
+        outs = [o.detach() for o in outs]
 
         path = os.path.join(OUT_DIR, name + ".onnx")
         write_bytes(path, buf.getvalue())
