@@ -171,16 +171,10 @@ class Lowerer {
   // The scale `name` is materialized at: chosen from calibration or worst-case bounds when
   // compiling, read from the plan when proving.
   int planned_scale(const std::string& name, const QT& t) {
-    if (!planning_) {
-      auto it = spec_.plan.find(name);
-      if (it == spec_.plan.end()) throw ProveError("model.json has no scale for tensor '" + name + "' (stale compile?)");
-      return it->second;
-    }
+    if (!planning_) return plan_of(name);
     int s;
     if (ranges_) {
-      auto it = ranges_->find(name);
-      if (it == ranges_->end()) throw ModelError("calibration has no range for tensor '" + name + "'");
-      s = scale_for(it->second * spec_.options.headroom, bits_);
+      s = calibrated_scale(name);
     } else {
       // Worst case: the smallest shift after which the rounded bound still fits.
       unsigned k = 0;
@@ -191,6 +185,25 @@ class Lowerer {
       s = t.scale - int(k);
     }
     s = std::min({s, t.scale, spec_.options.max_scale});
+    spec_.plan[name] = s;
+    return s;
+  }
+
+  int plan_of(const std::string& name) const {
+    auto it = spec_.plan.find(name);
+    if (it == spec_.plan.end()) throw ProveError("model.json has no scale for tensor '" + name + "' (stale compile?)");
+    return it->second;
+  }
+  int calibrated_scale(const std::string& name) const {
+    auto it = ranges_->find(name);
+    if (it == ranges_->end()) throw ModelError("calibration has no range for tensor '" + name + "'");
+    return scale_for(it->second * spec_.options.headroom, bits_);
+  }
+  // The scale a quotient or a square root is computed at (it has no natural scale to keep):
+  // from calibration, or where `worst`, the largest |value| its operands' bounds allow, fits.
+  int result_scale(const std::string& name, double worst) {
+    if (!planning_) return plan_of(name);
+    const int s = std::min(ranges_ ? calibrated_scale(name) : scale_for(worst, bits_), spec_.options.max_scale);
     spec_.plan[name] = s;
     return s;
   }
@@ -332,6 +345,7 @@ class Lowerer {
               const Shape& shape);
   QT relu(const Node& n);
   QT leaky_relu(const Node& n);
+  QT abs(const Node& n);
   QT clip(const Node& n);
   QT clip_to(const Node& n, const QT& x, double lo, double hi);
   QT hard_sigmoid(const Node& n, bool swish);
@@ -347,6 +361,11 @@ class Lowerer {
   QT concat(const Node& n);
   QT batch_norm(const Node& n);
   QT layer_norm(const Node& n);
+  QT normalized_lines(const Node& n, const QT& x, const AxisLines& lines, double epsilon, const std::vector<double>& gamma,
+                      const std::vector<double>& beta);
+  QT quotient(const Node& n);
+  QT square_root(const Node& n, const std::string& input);
+  QT power(const Node& n);
   QT tanh_like(const Node& n);
   Interpolation interpolation(const Node& n, double (*f)(double), double x0, unsigned D, int s) const;
   QT softmax(const Node& n);
@@ -587,6 +606,19 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     out.bound = x.bound + cmax;
     return out;
   }
+  // Aligning scales multiplies the finer-scaled operand's complement by 2^diff; where that would
+  // pass the 62-bit witness arithmetic (a fine product beside a coarse tensor, as in GELU's
+  // x + 0.044715 x^3), the finer operand is first rounded to its planned scale.
+  auto aligned_bound = [&] {
+    const QT &a = var(n.inputs[0], n), &b = var(n.inputs[1], n);
+    const int sc = std::max(a.scale, b.scale);
+    if (sc - std::min(a.scale, b.scale) > 60) return i128(kMaxBound);
+    return (i128(a.bound) << (sc - a.scale)) + (i128(b.bound) << (sc - b.scale));
+  };
+  for (int round = 0; round < 2 && aligned_bound() >= i128(kMaxBound); ++round) {
+    const bool finer0 = var(n.inputs[0], n).scale >= var(n.inputs[1], n).scale;
+    materialized(n.inputs[finer0 ? 0 : 1], n);
+  }
   const QT& a0 = var(n.inputs[0], n);
   const QT& b0 = var(n.inputs[1], n);
   const int scale = std::max(a0.scale, b0.scale);
@@ -605,7 +637,7 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
 
 QT Lowerer::mul_div(const Node& n, bool div) {
   const bool c0 = is_const(n.inputs.at(0)), c1 = is_const(n.inputs.at(1));
-  if (div && c0) throw ModelError(n.where() + ": division by a computed tensor is not supported");
+  if (div && !c1) return quotient(n);
   if (c0 || c1) {
     const Tensor& c = cst(n.inputs[c0 ? 0 : 1], n);
     std::vector<double> factors = c.data;
@@ -615,6 +647,8 @@ QT Lowerer::mul_div(const Node& n, bool div) {
         f = 1.0 / f;
       }
     const QConst qc = quantize_weights(factors);
+    // A product that would pass the 62-bit witness arithmetic is taken of x rounded first.
+    if (i128(var(n.inputs[c0 ? 1 : 0], n).bound) * qc.max_abs >= i128(kMaxBound)) materialized(n.inputs[c0 ? 1 : 0], n);
     const QT& x = var(n.inputs[c0 ? 1 : 0], n);
     const Shape shape = broadcast_shape(n, x.shape, c.shape);
     const auto ix = broadcast_index(x.shape, shape), ic = broadcast_index(c.shape, shape);
@@ -650,6 +684,151 @@ QT Lowerer::products(const Node& n, const QT& a, const std::vector<size_t>& ia, 
   return out;
 }
 
+// Division by a computed tensor (Div, Reciprocal), y = a / b rounded half up at a planned scale
+// t: with sigma b's sign bit, |b| = (2 sigma - 1) b and a* = (2 sigma - 1) a (one product each;
+// linear for a constant a), and with e = t + s_b - s_a split into e1 = max(e, 0) and
+// e2 = max(-e, 0), N = 2 a* 2^e1 + |b| 2^e2 and D = 2 |b| 2^e2: q D + r = N with 0 <= r < D
+// (both range checked), so q = floor(N / D); a zero divisor leaves no r. q, the output, is
+// range checked to act_bits.
+QT Lowerer::quotient(const Node& n) {
+  const bool recip = n.op == "Reciprocal";
+  const std::string& bn = n.inputs.at(recip ? 0 : 1);
+  const bool a_const = !recip && is_const(n.inputs.at(0));
+  QT& b = materialized(bn, n, true);
+  const QT* a = recip || a_const ? nullptr : &materialized(n.inputs[0], n);
+  // A constant numerator (1 for Reciprocal) is rounded as weights.
+  const Tensor one{{}, {1.0}};
+  const Tensor& ac = recip ? one : a_const ? cst(n.inputs[0], n) : one;
+  const QConst qa = a ? QConst{} : quantize_weights(ac.data);
+  const Shape& a_shape = a ? a->shape : ac.shape;
+  const int sa = a ? a->scale : qa.scale;
+  const uint64_t ba = a ? a->bound : qa.max_abs;
+  const Shape shape = broadcast_shape(n, a_shape, b.shape);
+  const auto ia = broadcast_index(a_shape, shape), ib = broadcast_index(b.shape, shape);
+  const std::string& name = n.outputs.at(0);
+  const int t = result_scale(name, std::ldexp(double(ba), b.scale - sa));
+  const int e = t + b.scale - sa, e1 = std::max(e, 0), e2 = std::max(-e, 0);
+  const i128 n_max = (i128(ba) << (e1 + 1)) + (i128(b.bound) << e2), d_max = i128(b.bound) << (e2 + 1);
+  if (e1 > 80 || e2 > 80 || bitlen(n_max) > 120)
+    throw ModelError(n.where() + ": the quotient's scales are too far apart (2^" + std::to_string(e) +
+                     "); lower --act-bits or --max-scale");
+  const unsigned rbits = bitlen(d_max);
+  const std::string what = n.where() + ": internal range error", range = range_message(name, t);
+  QT out;
+  out.shape = shape;
+  out.scale = t;
+  out.bound = limit() - 1;
+  const Fr two = fr_of(2);
+  for (size_t k = 0; k < ia.size(); ++k) {
+    const int64_t bv = emit() ? 0 : b.v[ib[k]], av = emit() || !a ? 0 : a->v[ia[k]];
+    const int64_t acq = a ? 0 : qa.q[ia[k]];
+    const Lc sig = Lc::of(b.sign[ib[k]]), bl = Lc::of(b.wire[ib[k]]);
+    const bool pos = bv >= 0;
+    const Wire pb = product(&sig, pos, &bl, bv);  // sigma b
+    Lc astar;
+    if (a) {
+      const Lc al = emit() ? Lc::of(a->wire[ia[k]]) : Lc();
+      const Wire pa = product(&sig, pos, &al, av);
+      if (emit()) astar = Lc::of(pa, two) - al;
+    } else if (emit()) {
+      astar = Lc::of(b.sign[ib[k]], fr_of(2 * acq)) - Lc::constant(fr_of(acq));
+    }
+    const Wire q = b_.alloc(1), r = b_.alloc(1);
+    i128 qv = 0, rv = 0, dv = 0;
+    if (emit()) {
+      const Lc absb = Lc::of(pb, two) - bl;
+      const Lc num = astar * fr_of_wide(i128(2) << e1) + absb * fr_of_wide(i128(1) << e2);
+      b_.constrain(Lc::of(q), absb * fr_of_wide(i128(2) << e2), num - Lc::of(r));
+    } else {
+      if (bv == 0) throw ProveError(n.where() + ": division by zero");
+      const i128 absb = pos ? bv : -i128(bv), as = pos ? (a ? av : acq) : -i128(a ? av : acq);
+      const i128 num = (as << (e1 + 1)) + (absb << e2);
+      dv = absb << (e2 + 1);
+      qv = num / dv;
+      if (qv * dv > num) --qv;  // floor for a negative numerator
+      rv = num - qv * dv;
+      if (qv <= -i128(limit()) || qv >= i128(limit())) throw ProveError(range);
+      b_.set(q, int64_t(qv));
+      b_.set(r, fr_of_wide(rv));
+    }
+    const Lc ql = Lc::of(q), rl = Lc::of(r);
+    const Lc gap = emit() ? Lc::of(pb, fr_of_wide(i128(4) << e2)) - bl * fr_of_wide(i128(2) << e2) -
+                                Lc::constant(Fr::one()) - rl
+                          : Lc();
+    decompose(&rl, rv, 0, rbits, what);                // r >= 0
+    decompose(&gap, dv - 1 - rv, 0, rbits, what);      // r < D
+    const Wire qs = decompose(&ql, qv, int64_t(limit()), bits_, range) + (bits_ - 1);
+    out.wire.push_back(q);
+    out.sign.push_back(qs);
+    if (emit()) out.lc.push_back(ql);
+    else out.v.push_back(int64_t(qv));
+  }
+  return out;
+}
+
+// Sqrt of x (materialized; a negative value is a proving error naming the node), and Pow's
+// exponent 0.5: u = floor(sqrt(x 2^(2t - s))) at a planned scale t, fixed by
+// u^2 2^a <= x 2^b < (u + 1)^2 2^a (a = max(s - 2t, 0), b = max(2t - s, 0)) with u and both gaps
+// range checked and one product (u^2).
+QT Lowerer::square_root(const Node& n, const std::string& input) {
+  const QT& x = materialized(input, n);
+  const std::string& name = n.outputs.at(0);
+  const int t = result_scale(name, std::sqrt(std::ldexp(double(x.bound), -x.scale)));
+  const int ea = std::max(x.scale - 2 * t, 0), eb = std::max(2 * t - x.scale, 0);
+  if (ea > 80 || eb > 80) throw ModelError(n.where() + ": the root's scale is too far from its input's; lower --max-scale");
+  const unsigned ubits = std::min(bits_ - 1, bitlen(isqrt((i128(x.bound) << eb) >> ea)));
+  const unsigned gbits = bitlen(((i128(2) << ubits) + 1) << ea);  // both gaps are below (2u + 1) 2^a
+  const std::string what = n.where() + ": internal range error", range = range_message(name, t);
+  QT out;
+  out.shape = x.shape;
+  out.scale = t;
+  out.bound = (uint64_t{1} << ubits) - 1;
+  const Fr pa = fr_of_wide(i128(1) << ea), pb = fr_of_wide(i128(1) << eb);
+  for (size_t k = 0; k < x.size(); ++k) {
+    const Wire u = b_.alloc(1), uu = b_.alloc(1);
+    i128 uv = 0, xs = 0;
+    if (!emit()) {
+      if (x.v[k] < 0)
+        throw ProveError(n.where() + ": Sqrt of a negative value (" + std::to_string(std::ldexp(double(x.v[k]), -x.scale)) + ")");
+      xs = i128(x.v[k]) << eb;
+      uv = isqrt(xs >> ea);
+      b_.set(u, int64_t(uv));
+      b_.set(uu, fr_of_wide(uv * uv));
+    }
+    const Lc ul = Lc::of(u);
+    if (emit()) b_.constrain(ul, ul, Lc::of(uu));
+    decompose(&ul, uv, 0, ubits, range);
+    Lc g1, g2;
+    if (emit()) {
+      const Lc xl = Lc::of(x.wire[k], pb);
+      g1 = xl - Lc::of(uu, pa);
+      g2 = (Lc::of(uu) + Lc::of(u, fr_of(2)) + Lc::constant(Fr::one())) * pa - xl - Lc::constant(Fr::one());
+    }
+    decompose(&g1, xs - ((uv * uv) << ea), 0, gbits, what);
+    decompose(&g2, (((uv + 1) * (uv + 1)) << ea) - xs - 1, 0, gbits, what);
+    out.wire.push_back(u);
+    if (emit()) out.lc.push_back(ul);
+    else out.v.push_back(int64_t(uv));
+  }
+  return out;
+}
+
+// Pow with a constant exponent: a small positive integer k as k - 1 exact products (the
+// variance of a LayerNormalization written out, x^3 in tanh's GELU), 0.5 as Sqrt.
+QT Lowerer::power(const Node& n) {
+  const Tensor& ex = cst(n.inputs.at(1), n);
+  if (ex.data.size() != 1) throw ModelError(n.where() + ": the exponent must be a single value");
+  const double p = ex.data[0];
+  if (p == 0.5) return square_root(n, n.inputs[0]);
+  if (!(p >= 1 && p <= 8 && p == std::floor(p)))
+    throw ModelError(n.where() + ": exponent " + std::to_string(p) + " is not supported (1 to 8, or 0.5)");
+  const QT& x = materialized(n.inputs[0], n);
+  const auto same = broadcast_index(x.shape, x.shape);
+  QT y = x;
+  for (int k = 1; k < int(p); ++k) y = products(n, y, same, x, same, x.shape);
+  return y;
+}
+
 // ---- nonlinear ops ------------------------------------------------------------------------------
 
 QT Lowerer::relu(const Node& n) {
@@ -666,6 +845,21 @@ QT Lowerer::relu(const Node& n) {
     out.wire.push_back(y);
     if (emit()) out.lc.push_back(Lc::of(y));
     else out.v.push_back(sv * qv);
+  }
+  return out;
+}
+
+// Abs: |x| = 2 (sigma x) - x with x's sign bit sigma, one product per element.
+QT Lowerer::abs(const Node& n) {
+  QT& x = materialized(n.inputs.at(0), n, true);
+  QT out = new_linear(x.shape, x.scale);
+  out.bound = x.bound;
+  for (size_t e = 0; e < x.size(); ++e) {
+    const Lc s = Lc::of(x.sign[e]), q = Lc::of(x.wire[e]);
+    const int64_t qv = emit() ? 0 : x.v[e];
+    const Wire p = product(&s, qv >= 0, &q, qv);
+    if (emit()) out.lc[e] = Lc::of(p, fr_of(2)) - q;
+    else out.v[e] = qv >= 0 ? qv : -qv;
   }
   return out;
 }
@@ -1038,19 +1232,31 @@ QT Lowerer::batch_norm(const Node& n) {
 // sqrt(var + eps'); |P_i| <= 2^m since D_i^2 <= W (N - 1) / N. Then y_i = g_i P_i + b_i with
 // g = Scale sqrt(N) rounded as weights and B rounded at the product's scale m + s_g. m gives r
 // act_bits + 2 bits at the largest variance x's bound allows, as far as the 62-bit witness
-// arithmetic lets it; V itself is held in 128 bits (it reaches 2^100).
+// arithmetic lets it; V itself is held in 128 bits (it reaches 2^100). The output is rounded to
+// its planned scale.
 QT Lowerer::layer_norm(const Node& n) {
   const Tensor& scale = cst(n.inputs.at(1), n);
   const Tensor* bias = n.inputs.size() > 2 && !n.inputs[2].empty() ? &cst(n.inputs[2], n) : nullptr;
   const QT& x = materialized(n.inputs.at(0), n);
   const LayerNorm geo = layer_norm_geometry(n, g_.opset, x.shape, scale.shape, bias ? &bias->shape : nullptr);
-  const size_t N = geo.lines.len;
+  std::vector<double> gamma(geo.lines.len), beta;
+  for (size_t k = 0; k < gamma.size(); ++k) gamma[k] = scale.data[geo.scale_at[k]];
+  if (bias)
+    for (size_t k = 0; k < gamma.size(); ++k) beta.push_back(bias->data[geo.bias_at[k]]);
+  return normalized_lines(n, x, geo.lines, geo.epsilon, gamma, beta);
+}
+
+// The lines of x normalized (LayerNormalization's method above), times gamma plus beta (empty:
+// none), element k of each line taking gamma[k] and beta[k].
+QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines, double epsilon,
+                             const std::vector<double>& gamma_in, const std::vector<double>& beta) {
+  const size_t N = lines.len;
   const double root_n = std::sqrt(double(N));
   std::vector<double> gamma(N);
-  for (size_t k = 0; k < N; ++k) gamma[k] = scale.data[geo.scale_at[k]] * root_n;
+  for (size_t k = 0; k < N; ++k) gamma[k] = gamma_in[k] * root_n;
   const QConst qg = quantize_weights(gamma);
   const long double n3 = static_cast<long double>(N) * N * N;
-  const long double e_real = std::ldexp(n3 * geo.epsilon, 2 * x.scale);
+  const long double e_real = std::ldexp(n3 * epsilon, 2 * x.scale);
   const long double w_max = n3 * static_cast<long double>(x.bound) * static_cast<long double>(x.bound);
   if (!(w_max + e_real < std::ldexp(1.0L, 100)))
     throw ModelError(n.where() + ": " + std::to_string(N) + " elements per line at this scale exceed the 128-bit sum of "
@@ -1069,8 +1275,8 @@ QT Lowerer::layer_norm(const Node& n) {
   QT out = new_linear(x.shape, m + qg.scale);
   std::vector<int64_t> bq(N, 0);
   uint64_t bmax = 0;
-  for (size_t k = 0; k < N && bias; ++k) {
-    bq[k] = round_to_int(std::ldexp(bias->data[geo.bias_at[k]], out.scale), n.where() + " B");
+  for (size_t k = 0; k < beta.size(); ++k) {
+    bq[k] = round_to_int(std::ldexp(beta[k], out.scale), n.where() + " B");
     bmax = std::max<uint64_t>(bmax, uint64_t(std::llabs(bq[k])));
   }
   check_bound(n, (i128(qg.max_abs) << m) + bmax);
@@ -1081,18 +1287,18 @@ QT Lowerer::layer_norm(const Node& n) {
     const double eps2 = std::ldexp(double(E), -2 * x.scale) / double(n3);
     const double zmax = std::sqrt(double(N - 1));
     const double ez = zmax * (std::ldexp(std::sqrt(double(v_max)), -m) +
-                               std::fabs(eps2 - geo.epsilon) / (2 * std::min(eps2, geo.epsilon)));
+                               std::fabs(eps2 - epsilon) / (2 * std::min(eps2, epsilon)));
     double err = 0;
     for (size_t k = 0; k < N; ++k) {
       const double gk = std::ldexp(double(qg.q[k]), -qg.scale) / root_n;
-      const double bk = bias ? std::fabs(std::ldexp(double(bq[k]), -out.scale) - bias->data[geo.bias_at[k]]) : 0.0;
-      err = std::max(err, std::fabs(gk) * ez + std::fabs(gk - scale.data[geo.scale_at[k]]) * zmax + bk);
+      const double bk = beta.empty() ? 0.0 : std::fabs(std::ldexp(double(bq[k]), -out.scale) - beta[k]);
+      err = std::max(err, std::fabs(gk) * ez + std::fabs(gk - gamma_in[k]) * zmax + bk);
     }
-    spec_.approximations.push_back({n.name, n.op, err});
+    spec_.approximations.push_back({n.name, "LayerNormalization", err});
   }
   const std::string what = n.where() + ": internal range error";
   const Fr c_fr = fr_of_wide(C);
-  for (size_t o = 0; o < geo.lines.outer; ++o) {
+  for (size_t o = 0; o < lines.outer; ++o) {
     const size_t base = o * N;
     Lc sum;
     int64_t sumv = 0;
@@ -1145,6 +1351,10 @@ QT Lowerer::layer_norm(const Node& n) {
       else out.v[e] = qg.q[k] * int64_t(dv[k] * rv) + bq[k];
     }
   }
+  // At scale m + s_g the values fill most of the 62 bits: rounded to the output's planned scale
+  // here, so that a product by a constant or an Add after it (a written-out LayerNorm's Scale
+  // and B) stays within the witness arithmetic.
+  materialize(out, n.outputs.at(0), false);
   return out;
 }
 
@@ -1497,8 +1707,23 @@ void Lowerer::run(const TensorMap* inputs) {
     vars_[in.name] = std::move(t);
   }
 
+  // Written-out LayerNormalizations: decided at their first ReduceMean, where x's shape is known.
+  std::map<const Node*, WrittenLayerNorm> written_at;  // first ReduceMean -> pattern
+  for (const WrittenLayerNorm& p : written_layer_norms(g_)) written_at[p.mean] = p;
+  std::set<const Node*> fused_away;                                              // its other nodes
+  std::map<const Node*, std::pair<WrittenLayerNorm, AxisLines>> fused_at;       // its Div
+
   if (planning_) spec_.layers.push_back({"(inputs)", "", {}, 0, b_.constraint_count()});
   for (const Node& n : g_.nodes) {
+    if (fused_away.count(&n)) continue;
+    if (auto w = written_at.find(&n); w != written_at.end() && vars_.count(w->second.x)) {
+      if (const auto lines = written_layer_norm_lines(w->second, vars_.at(w->second.x).shape, g_)) {
+        const WrittenLayerNorm& p = w->second;
+        for (const Node* m : {p.sub, p.pow, p.var, p.add, p.sqrt}) fused_away.insert(m);
+        fused_at[p.div] = {p, *lines};
+        continue;
+      }
+    }
     // Shapes are static: Shape's output is a constant even where its input is computed.
     if (n.op == "Shape") {
       const std::string& in = n.inputs.at(0);
@@ -1522,7 +1747,10 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "MatMul") out = matmul(n);
     else if (op == "Conv") out = conv(n);
     else if (op == "Add" || op == "Sub") out = add_sub(n, op == "Sub");
-    else if (op == "Mul" || op == "Div") out = mul_div(n, op == "Div");
+    else if (auto f = fused_at.find(&n); f != fused_at.end()) {
+      const QT& x = materialized(f->second.first.x, n);
+      out = normalized_lines(n, x, f->second.second, f->second.first.epsilon, std::vector<double>(f->second.second.len, 1.0), {});
+    } else if (op == "Mul" || op == "Div") out = mul_div(n, op == "Div");
     else if (op == "Relu") out = relu(n);
     else if (op == "LeakyRelu") out = leaky_relu(n);
     else if (op == "Clip") out = clip(n);
@@ -1556,6 +1784,10 @@ void Lowerer::run(const TensorMap* inputs) {
     } else if (op == "Concat") out = concat(n);
     else if (op == "BatchNormalization") out = batch_norm(n);
     else if (op == "LayerNormalization") out = layer_norm(n);
+    else if (op == "Sqrt") out = square_root(n, n.inputs.at(0));
+    else if (op == "Abs") out = abs(n);
+    else if (op == "Pow") out = power(n);
+    else if (op == "Reciprocal") out = quotient(n);
     else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") out = tanh_like(n);
     else if (op == "HardSigmoid" || op == "HardSwish") out = hard_sigmoid(n, op == "HardSwish");
     else if (op == "ArgMax") out = argmax(n);
@@ -1629,6 +1861,72 @@ uint32_t input_count(const Graph& g) {
 }
 
 }  // namespace
+
+std::vector<WrittenLayerNorm> written_layer_norms(const Graph& g) {
+  std::map<std::string, const Node*> producer;
+  std::map<std::string, int> uses;
+  for (const Node& n : g.nodes) {
+    for (const auto& o : n.outputs) producer[o] = &n;
+    for (const auto& in : n.inputs) ++uses[in];
+  }
+  for (const auto& o : g.outputs) uses[o.name] += 1000;  // a graph output is never an intermediate
+  auto made_by = [&](const std::string& t, const char* op, int n_uses) -> const Node* {
+    auto it = producer.find(t);
+    if (it == producer.end() || it->second->op != op || uses[t] != n_uses) return nullptr;
+    return it->second;
+  };
+  auto scalar = [&](const std::string& t) -> std::optional<double> {
+    auto it = g.constants.find(t);
+    if (it == g.constants.end() || it->second.data.size() != 1) return std::nullopt;
+    return it->second.data[0];
+  };
+  std::vector<WrittenLayerNorm> out;
+  for (const Node& d : g.nodes) {
+    if (d.op != "Div" || d.inputs.size() != 2) continue;
+    WrittenLayerNorm p;
+    p.div = &d;
+    if (!(p.sqrt = made_by(d.inputs[1], "Sqrt", 1))) continue;
+    if (!(p.add = made_by(p.sqrt->inputs.at(0), "Add", 1)) || p.add->inputs.size() != 2) continue;
+    const bool eps_first = scalar(p.add->inputs[0]).has_value();
+    const std::optional<double> eps = scalar(p.add->inputs[eps_first ? 0 : 1]);
+    if (!eps || !(*eps > 0)) continue;
+    p.epsilon = *eps;
+    if (!(p.var = made_by(p.add->inputs[eps_first ? 1 : 0], "ReduceMean", 1))) continue;
+    if (!(p.pow = made_by(p.var->inputs.at(0), "Pow", 1)) || p.pow->inputs.size() != 2) continue;
+    if (scalar(p.pow->inputs[1]) != 2.0 || p.pow->inputs[0] != d.inputs[0]) continue;
+    if (!(p.sub = made_by(d.inputs[0], "Sub", 2)) || p.sub->inputs.size() != 2) continue;
+    if (!(p.mean = made_by(p.sub->inputs[1], "ReduceMean", 1)) || p.mean->inputs.at(0) != p.sub->inputs[0]) continue;
+    if (p.mean->get_int("keepdims", 1) == 0 || p.var->get_int("keepdims", 1) == 0) continue;
+    p.x = p.sub->inputs[0];
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::optional<AxisLines> written_layer_norm_lines(const WrittenLayerNorm& p, const Shape& x, const Graph& g) {
+  auto groups = [&](const Node& n) -> std::optional<std::vector<std::vector<size_t>>> {
+    const ConstInput c = [&](size_t i) -> const Tensor* {
+      if (i >= n.inputs.size() || n.inputs[i].empty()) return nullptr;
+      auto it = g.constants.find(n.inputs[i]);
+      if (it == g.constants.end()) throw ModelError(n.where() + ": computed axes");
+      return &it->second;
+    };
+    try {
+      return reduction(n, x, c).groups;
+    } catch (const ModelError&) {
+      return std::nullopt;
+    }
+  };
+  const auto a = groups(*p.mean), b = groups(*p.var);
+  if (!a || !b || *a != *b || a->empty()) return std::nullopt;
+  AxisLines l;
+  l.len = (*a)[0].size();
+  l.outer = a->size();
+  for (size_t o = 0; o < l.outer; ++o)  // line o is elements o len .. o len + len - 1
+    for (size_t k = 0; k < l.len; ++k)
+      if ((*a)[o].size() != l.len || (*a)[o][k] != o * l.len + k) return std::nullopt;
+  return l;
+}
 
 Ranges calibrate(const Graph& g, const std::vector<TensorMap>& samples) {
   if (samples.empty()) throw ModelError("calibration needs at least one sample");

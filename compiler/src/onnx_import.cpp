@@ -78,7 +78,7 @@ constexpr const char* kOps[] = {
     "BatchNormalization", "LayerNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Softmax", "ArgMax",
     "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split", "Expand",
     "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
-    "Cast"};
+    "Cast", "Sqrt", "Pow", "Reciprocal", "Abs"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=

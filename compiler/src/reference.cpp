@@ -435,6 +435,10 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
     out = moved(n, t, opset);
   else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") out = reduce(n, t);
   else if (op == "Neg") out = unary(input(n, t, 0), [](double v) { return -v; });
+  else if (op == "Abs") out = unary(input(n, t, 0), [](double v) { return std::fabs(v); });
+  else if (op == "Sqrt") out = unary(input(n, t, 0), [](double v) { return std::sqrt(v); });
+  else if (op == "Reciprocal") out = unary(input(n, t, 0), [](double v) { return 1.0 / v; });
+  else if (op == "Pow") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return std::pow(a, b); });
   else if (op == "Shape") out = shape_tensor(n, input(n, t, 0).shape);
   else if (op == "ConstantOfShape") out = constant_of_shape(n, t);
   else if (op == "Cast") out = cast(n, input(n, t, 0));

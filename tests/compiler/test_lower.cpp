@@ -222,6 +222,33 @@ std::vector<float> rnd(std::mt19937_64& rng, size_t n, double lo, double hi) { r
 
 // Every gadget in a small model of its own. Weights come from a fixed seed so failures replay;
 // the inputs come from the test's printed seed.
+// LayerNormalization as torch exports it before opset 17: ReduceMean, Sub, Pow 2, ReduceMean,
+// Add eps, Sqrt, Div, then Scale and B (Mul, Add), over the last axis of a MatMul's [2, 5]
+// output. With `var_output`, the variance is also a graph output, so the compiler cannot prove
+// the chain as one LayerNormalization and lowers each op.
+OnnxBuilder written_layer_norm_model(std::mt19937_64& rng, bool var_output) {
+  OnnxBuilder b(14);
+  b.input("x", {2, 3});
+  b.initializer("W", {3, 5}, rnd(rng, 15, -3, 3));
+  b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+  b.node("ReduceMean", {"h"}, {"mean"}, {attr_ints("axes", {-1})}, "mean");
+  b.node("Sub", {"h", "mean"}, {"c"}, {}, "sub");
+  b.initializer("two", {}, {2.0f});
+  b.node("Pow", {"c", "two"}, {"sq"}, {}, "pow");
+  b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {-1})}, "var");
+  b.initializer("eps", {}, {1e-5f});
+  b.node("Add", {"var", "eps"}, {"ve"}, {}, "add_eps");
+  b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
+  b.node("Div", {"c", "sd"}, {"z"}, {}, "div");
+  b.initializer("scale", {5}, rnd(rng, 5, 0.5, 2));
+  b.node("Mul", {"z", "scale"}, {"zs"}, {}, "mul");
+  b.initializer("bias", {5}, rnd(rng, 5, -1, 1));
+  b.node("Add", {"zs", "bias"}, {"y"}, {}, "add_bias");
+  b.output("y");
+  if (var_output) b.output("var");
+  return b;
+}
+
 std::vector<Gadget> gadget_models() {
   std::mt19937_64 rng(20261126);
   std::vector<Gadget> out;
@@ -441,6 +468,29 @@ std::vector<Gadget> gadget_models() {
     for (const char* o : {"ln", "ln2"}) b.output(o);
     out.push_back({"layer_norm", b});
   }
+  {  // Division by computed tensors of both signs (q D + r = N), Reciprocal, a constant numerator,
+     // Sqrt (u^2 and its two gaps), Pow 3 (exact products), Abs (a sign product)
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 4}, rnd(rng, 16, -3, 3));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.node("Abs", {"h"}, {"ah"}, {}, "abs");
+    b.initializer("half", {}, {0.5f});
+    b.node("Add", {"ah", "half"}, {"pos"}, {}, "add");
+    b.initializer("signs", {4}, {1.0f, -1.0f, 1.0f, -1.0f});
+    b.node("Mul", {"pos", "signs"}, {"mixed"}, {}, "mul");
+    b.node("Div", {"h", "mixed"}, {"q"}, {}, "div");
+    b.node("Reciprocal", {"mixed"}, {"rec"}, {}, "recip");
+    b.initializer("three", {}, {3.0f});
+    b.node("Div", {"three", "mixed"}, {"cq"}, {}, "cdiv");
+    b.node("Mul", {"h", "h"}, {"hh"}, {}, "sq");
+    b.node("Sqrt", {"hh"}, {"root"}, {}, "sqrt");
+    b.initializer("p3", {}, {3.0f});
+    b.node("Pow", {"h", "p3"}, {"cube"}, {}, "pow");
+    for (const char* o : {"q", "rec", "cq", "root", "cube"}) b.output(o);
+    out.push_back({"division_roots_powers", b});
+  }
+  out.push_back({"written_layer_norm", written_layer_norm_model(rng, false)});
   return out;
 }
 
@@ -1111,6 +1161,92 @@ TEST(BadModel, LayerNormalizationErrors) {
   EXPECT_MODEL_ERROR(ln(17, {"y"}, {attr_int("axis", 2)}, {4}), "axis 2 out of range for rank 2");
   EXPECT_MODEL_ERROR(ln(17, {"y"}, {zt::attr_float("epsilon", 0.0f)}, {4}), "epsilon must be a positive finite number");
   EXPECT_MODEL_ERROR(ln(17, {"y"}, {}, {4}, true), "node 'ln' (LayerNormalization)", "'scale' must be a constant");
+}
+
+// The written-out LayerNormalization is proved as one: its Div carries the approximation, and a
+// row whose values are all equal (variance 0, as a padding token's) proves, giving B. Where the
+// chain cannot be fused (the variance is also an output), each op is lowered, and that row's
+// variance rounds to zero: a proving error naming the division.
+TEST(WrittenLayerNorm, ProvedAsOneLayerNormalization) {
+  auto rng = zt::seeded_rng();
+  TensorMap flat;  // x = 0: h = 0 in both rows
+  flat["x"] = {{2, 3}, std::vector<double>(6, 0.0)};
+  {
+    OnnxBuilder b = written_layer_norm_model(rng, false);
+    const Graph g = parse(b);
+    ASSERT_EQ(written_layer_norms(g).size(), 1u);
+    const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+    ASSERT_EQ(c.spec.approximations.size(), 1u);
+    EXPECT_EQ(c.spec.approximations[0].node, "div");
+    EXPECT_EQ(c.spec.approximations[0].op, "LayerNormalization");
+    const Evaluation ev = evaluate_model(g, c.spec, flat);
+    std::string why;
+    EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
+    const Tensor& bias = g.constants.at("bias");
+    for (size_t e = 0; e < 10; ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], bias.data[e % 5], 1e-3) << e;
+  }
+  {
+    OnnxBuilder b = written_layer_norm_model(rng, true);
+    const Graph g = parse(b);
+    EXPECT_TRUE(written_layer_norms(g).empty());
+    const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+    EXPECT_TRUE(c.spec.approximations.empty());
+    EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, flat), "node 'div' (Div)", "division by zero");
+  }
+  {  // over a leading axis: not LayerNormalization's lines, lowered op by op
+    OnnxBuilder b(14);
+    b.input("x", {3, 2});
+    b.node("ReduceMean", {"x"}, {"mean"}, {attr_ints("axes", {0})}, "mean");
+    b.node("Sub", {"x", "mean"}, {"c"}, {}, "sub");
+    b.initializer("two", {}, {2.0f});
+    b.node("Pow", {"c", "two"}, {"sq"}, {}, "pow");
+    b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {0})}, "var");
+    b.initializer("eps", {}, {1e-5f});
+    b.node("Add", {"eps", "var"}, {"ve"}, {}, "add_eps");
+    b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
+    b.node("Div", {"c", "sd"}, {"z"}, {}, "div");
+    b.output("z");
+    const Graph g = parse(b);
+    ASSERT_EQ(written_layer_norms(g).size(), 1u);  // the shape of the chain matches ...
+    EXPECT_FALSE(written_layer_norm_lines(written_layer_norms(g)[0], {3, 2}, g).has_value());  // ... its axes do not
+    const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+    EXPECT_TRUE(c.spec.approximations.empty());
+  }
+}
+
+TEST(BadModel, PowSqrtDivErrors) {
+  auto one_op = [](const std::string& op, const std::vector<std::string>& inputs, auto extra) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    extra(b);
+    b.node(op, inputs, {"y"}, {}, "op");
+    b.output("y");
+    return parse(b);
+  };
+  auto scalar = [](const std::string& name, float v) { return [=](OnnxBuilder& b) { b.initializer(name, {}, {v}); }; };
+  EXPECT_MODEL_ERROR(compile_model(one_op("Pow", {"h", "e"}, scalar("e", 2.5f)), QuantOptions{}, nullptr),
+                     "node 'op' (Pow)", "exponent 2.5", "not supported");
+  EXPECT_MODEL_ERROR(compile_model(one_op("Pow", {"h", "e"}, scalar("e", 9.0f)), QuantOptions{}, nullptr),
+                     "node 'op' (Pow)", "exponent 9");
+  EXPECT_MODEL_ERROR(compile_model(one_op("Pow", {"h", "h"}, [](OnnxBuilder&) {}), QuantOptions{}, nullptr),
+                     "node 'op' (Pow)", "'h' must be a constant");
+  // Proving: a negative value under a Sqrt, a zero divisor.
+  const Graph sq = one_op("Sqrt", {"h"}, [](OnnxBuilder&) {});
+  const Compiled cs = compile_model(sq, QuantOptions{}, nullptr);
+  TensorMap neg;
+  neg["x"] = {{1, 4}, {-0.5, -0.5, 0.0, 0.0}};
+  EXPECT_PROVE_ERROR(evaluate_model(sq, cs.spec, neg), "node 'op' (Sqrt)", "Sqrt of a negative value");
+  const Graph dv = one_op("Div", {"h", "h"}, [](OnnxBuilder&) {});
+  const Compiled cd = compile_model(dv, QuantOptions{}, nullptr);
+  TensorMap zero;
+  zero["x"] = {{1, 4}, {0.0, 0.0, 0.0, 0.0}};
+  EXPECT_PROVE_ERROR(evaluate_model(dv, cd.spec, zero), "node 'op' (Div)", "division by zero");
+  TensorMap ones;
+  ones["x"] = {{1, 4}, {0.5, 0.5, 0.5, 0.5}};
+  const Evaluation ev = evaluate_model(dv, cd.spec, ones);
+  for (double v : ev.outputs.at("y").data) EXPECT_NEAR(v, 1.0, 1e-3);
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

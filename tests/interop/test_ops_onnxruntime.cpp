@@ -52,7 +52,15 @@
 //  * LayerNormalization: the circuit's value is within E (Approximation: the floor of its
 //    1/sqrt, epsilon, Scale and B rounded) of LayerNorm at its rounded input; the input's own
 //    error moves z = (x - mean) / sigma by at most e (2 + sqrt(N - 1)) / sigma_lo (e the line's
-//    largest e'_x, sigma_lo = sqrt((std(x) - e)_+^2 + eps)), times |Scale| + dScale.
+//    largest e'_x, sigma_lo = sqrt((std(x) - e)_+^2 + eps)), times |Scale| + dScale. A
+//    LayerNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) that the
+//    compiler proves as one (zc::written_layer_norms) takes the same rule at its Div, Scale 1.
+//  * Abs: e = e'_x. Pow with an integer exponent k (exact products of the rounded x):
+//    e = (|x| + e'_x)^k - |x|^k. Sqrt (and Pow 0.5), floor(sqrt(x') 2^t) at the output's planned
+//    scale t: e = min(sqrt(e'_x), e'_x / sqrt(x)) + 2^-t.
+//  * Div by a computed tensor and Reciprocal, rounded half up at the output's planned scale t:
+//    e = (e'_a + |y| e'_b) / (|b| - e'_b) + 2^-(t+1), a constant numerator (1 for Reciprocal)
+//    rounded as weights.
 //  * Reshape, Flatten, Transpose, Concat, Identity, Dropout, Unsqueeze, Squeeze, Slice, Gather,
 //    Split, Expand, Tile move errors with the values; so do Neg and a Cast to float. Pad's fill is
 //    rounded at the input's scale: 2^-(s_x+1) where it goes. Shape and the shape arithmetic on
@@ -212,7 +220,16 @@ class ErrorModel {
   ErrorModel(const zc::Graph& g, const zc::ModelSpec& spec, const TensorMap& ref)
       : g_(g), spec_(spec), ref_(ref), wb_(int(spec.options.weight_bits)) {
     for (const auto& in : g.inputs) st_[in.name] = {filled(in.shape, 0.0), spec.plan.at(in.name)};
-    for (const zc::Node& n : g.nodes) step(n);
+    // Written-out LayerNormalizations the compiler proved as one (its Div has the approximation).
+    std::set<const zc::Node*> skip;
+    for (const zc::WrittenLayerNorm& p : zc::written_layer_norms(g))
+      for (const auto& ap : spec.approximations)
+        if (ap.node == p.div->name && ap.op == "LayerNormalization") {
+          written_ln_[p.div] = {p, zc::written_layer_norm_lines(p, ref.at(p.x).shape, g).value()};
+          skip.insert({p.mean, p.sub, p.pow, p.var, p.add, p.sqrt});
+        }
+    for (const zc::Node& n : g.nodes)
+      if (!skip.count(&n)) step(n);
   }
 
   // Bound on |circuit - float| for each element of graph output `name` (not for ArgMax outputs).
@@ -353,7 +370,7 @@ class ErrorModel {
         r.err = apply_op("Add", a.err, b.err);
         r.scale = std::max(a.scale, b.scale);
       }
-    } else if (op == "Mul" || op == "Div") {
+    } else if (op == "Mul" || (op == "Div" && is_const(n.inputs.at(1)))) {  // by a computed divisor: below
       const bool c0 = is_const(in0), c1 = is_const(n.inputs.at(1));
       if (c0 || c1) {
         const std::string& x = c0 ? n.inputs[1] : in0;
@@ -466,36 +483,61 @@ class ErrorModel {
       }
       r.scale = x.scale + sa;
     } else if (op == "LayerNormalization") {
-      // The circuit computes LayerNorm at its own input x' to within E (Approximation: r's floor,
-      // eps rounded, Scale and B rounded). The float input x differs by e = max e'_x over the
-      // line; with z = (x - mean) / sigma, sigma = sqrt(var + eps),
-      // dz_i = (dx_i - mean(dx) - z_i mean(z dx)) / sigma, mean|z| <= 1, |z_i| <= sqrt(N - 1),
-      // and the standard deviation 1-Lipschitz in the max norm (sigma >= sigma_lo =
-      // sqrt((std(x) - e)_+^2 + eps) between x and x'): |z(x') - z(x)| <= e (2 + sqrt(N - 1)) /
-      // sigma_lo, times |Scale'| <= |Scale| + dScale (Scale sqrt(N) rounded as weights).
-      const double E = approximation(n);
-      const State x = view(in0);
-      const Tensor& xv = value(in0);
       const Tensor& sc = value(n.inputs.at(1));
       const Tensor* bias = n.inputs.size() > 2 && !n.inputs[2].empty() ? &value(n.inputs[2]) : nullptr;
-      const zc::LayerNorm geo = zc::layer_norm_geometry(n, g_.opset, xv.shape, sc.shape, bias ? &bias->shape : nullptr);
-      const size_t len = geo.lines.len;
-      std::vector<double> g(len);
-      for (size_t k = 0; k < len; ++k) g[k] = sc.data[geo.scale_at[k]] * std::sqrt(double(len));
-      const int sg = weight_scale(g);
-      const double dscale = std::ldexp(1.0, -(sg + 1)) / std::sqrt(double(len));
-      r.err = filled(xv.shape, 0.0);
-      for (size_t o = 0; o < geo.lines.outer; ++o) {
-        double mean = 0, var = 0, e = 0;
-        for (size_t k = 0; k < len; ++k) mean += xv.data[o * len + k], e = std::max(e, x.err.data[o * len + k]);
-        mean /= double(len);
-        for (size_t k = 0; k < len; ++k) var += (xv.data[o * len + k] - mean) * (xv.data[o * len + k] - mean);
-        const double sd_lo = std::max(0.0, std::sqrt(var / double(len)) - e);
-        const double dz = e * (2 + std::sqrt(double(len - 1))) / std::sqrt(sd_lo * sd_lo + geo.epsilon);
-        for (size_t k = 0; k < len; ++k)
-          r.err.data[o * len + k] = E + (std::fabs(sc.data[geo.scale_at[k]]) + dscale) * dz;
+      const zc::LayerNorm geo =
+          zc::layer_norm_geometry(n, g_.opset, value(in0).shape, sc.shape, bias ? &bias->shape : nullptr);
+      std::vector<double> gamma(geo.lines.len);
+      for (size_t k = 0; k < gamma.size(); ++k) gamma[k] = sc.data[geo.scale_at[k]];
+      r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma);
+    } else if (auto f = written_ln_.find(&n); f != written_ln_.end()) {  // a written-out one, proved as above
+      const std::vector<double> ones(f->second.second.len, 1.0);
+      r = layer_norm_error(n, f->second.first.x, f->second.second, f->second.first.epsilon, ones);
+    } else if (op == "Abs") {  // 1-Lipschitz, exact
+      r = {view(in0).err, plan(in0)};
+    } else if (op == "Pow" && value(n.inputs.at(1)).data.at(0) != 0.5) {
+      // x^k by exact products of the rounded x: |x'^k - x^k| <= (|x| + e'_x)^k - |x|^k.
+      const double k = value(n.inputs[1]).data[0];
+      const State x = view(in0);
+      const Tensor& xv = value(in0);
+      r.err = x.err;
+      for (size_t e = 0; e < r.err.data.size(); ++e)
+        r.err.data[e] = std::pow(std::fabs(xv.data[e]) + x.err.data[e], k) - std::pow(std::fabs(xv.data[e]), k);
+      r.scale = int(k) * plan(in0);
+    } else if (op == "Sqrt" || op == "Pow") {
+      // floor(sqrt(x') 2^t) 2^-t at the rounded x' >= 0: |sqrt(x') - sqrt(x)| <= min(sqrt(e'_x),
+      // e'_x / sqrt(x)), and the floor adds less than 2^-t.
+      const State x = view(in0);
+      const Tensor& xv = value(in0);
+      const int t = plan(out);
+      r.err = x.err;
+      for (size_t e = 0; e < r.err.data.size(); ++e) {
+        const double ex = x.err.data[e], v = xv.data[e];
+        r.err.data[e] = (v > 0 ? std::min(std::sqrt(ex), ex / std::sqrt(v)) : std::sqrt(ex)) + std::ldexp(1.0, -t);
       }
-      r.scale = sg + 8;  // the product's scale m + s_g, with m >= 8 (a lower bound is what is needed)
+      r.scale = t;
+    } else if (op == "Reciprocal" || (op == "Div" && !is_const(n.inputs.at(1)))) {
+      // a' / b' rounded half up at t = plan(y), a' within e_a of a (a constant numerator, 1 for
+      // Reciprocal, is rounded as weights) and b' within e'_b of b, |b| > e'_b:
+      // |a'/b' - a/b| = |(a' - a) b - a (b' - b)| / |b b'| <= (e_a + |y| e'_b) / (|b| - e'_b).
+      const bool recip = op == "Reciprocal";
+      const std::string& bn = recip ? in0 : n.inputs[1];
+      const State b = view(bn);
+      const Tensor one{{}, {1.0}};
+      const Tensor& av = recip ? one : value(in0);
+      Tensor ea = recip || is_const(in0) ? filled(av.shape, std::ldexp(1.0, -(weight_scale(av.data) + 1))) : view(in0).err;
+      const Tensor& y = value(out);
+      const Tensor& bv = value(bn);
+      const Tensor ea_b = apply_op("Add", ea, filled(y.shape, 0.0)), eb_b = apply_op("Add", b.err, filled(y.shape, 0.0)),
+                   b_b = apply_op("Add", bv, filled(y.shape, 0.0));
+      const int t = plan(out);
+      r.err = filled(y.shape, 0.0);
+      for (size_t e = 0; e < y.data.size(); ++e) {
+        const double gap = std::fabs(b_b.data[e]) - eb_b.data[e];
+        if (!(gap > 0)) throw std::runtime_error(n.where() + ": a divisor is within its error of zero");
+        r.err.data[e] = (ea_b.data[e] + std::fabs(y.data[e]) * eb_b.data[e]) / gap + std::ldexp(1.0, -(t + 1));
+      }
+      r.scale = t;
     } else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") {
       const double E = approximation(n);
       const bool sig = op == "Sigmoid";
@@ -571,6 +613,38 @@ class ErrorModel {
     st_[out] = std::move(r);
   }
 
+  // LayerNormalization of x's lines times gamma (plus B): the circuit computes it at its own input
+  // x' to within E (Approximation: the floor of its 1/sqrt, epsilon, Scale and B rounded). The
+  // float input x differs by e = max e'_x over the line; with z = (x - mean) / sigma,
+  // sigma = sqrt(var + eps), dz_i = (dx_i - mean(dx) - z_i mean(z dx)) / sigma, mean|z| <= 1,
+  // |z_i| <= sqrt(N - 1), and the standard deviation 1-Lipschitz in the max norm (sigma >=
+  // sigma_lo = sqrt((std(x) - e)_+^2 + eps) between x and x'): |z(x') - z(x)| <= e (2 +
+  // sqrt(N - 1)) / sigma_lo, times |gamma'| <= |gamma| + dgamma (gamma sqrt(N) rounded as weights).
+  State layer_norm_error(const zc::Node& n, const std::string& x_name, const zc::AxisLines& lines, double eps,
+                         const std::vector<double>& gamma) const {
+    const double E = approximation(n);
+    const State x = view(x_name);
+    const Tensor& xv = value(x_name);
+    const size_t len = lines.len;
+    std::vector<double> g(len);
+    for (size_t k = 0; k < len; ++k) g[k] = gamma[k] * std::sqrt(double(len));
+    const int sg = weight_scale(g);
+    const double dgamma = std::ldexp(1.0, -(sg + 1)) / std::sqrt(double(len));
+    State r;
+    r.err = filled(xv.shape, 0.0);
+    for (size_t o = 0; o < lines.outer; ++o) {
+      double mean = 0, var = 0, e = 0;
+      for (size_t k = 0; k < len; ++k) mean += xv.data[o * len + k], e = std::max(e, x.err.data[o * len + k]);
+      mean /= double(len);
+      for (size_t k = 0; k < len; ++k) var += (xv.data[o * len + k] - mean) * (xv.data[o * len + k] - mean);
+      const double sd_lo = std::max(0.0, std::sqrt(var / double(len)) - e);
+      const double dz = e * (2 + std::sqrt(double(len - 1))) / std::sqrt(sd_lo * sd_lo + eps);
+      for (size_t k = 0; k < len; ++k) r.err.data[o * len + k] = E + (std::fabs(gamma[k]) + dgamma) * dz;
+    }
+    r.scale = sg + 8;  // the product's scale m + s_g, with m >= 8 (a lower bound is what is needed)
+    return r;
+  }
+
   // The node's entry in ModelSpec.approximations.
   double approximation(const zc::Node& n) const {
     for (const auto& ap : spec_.approximations)
@@ -610,6 +684,7 @@ class ErrorModel {
   std::set<std::string> folded_;
   std::map<std::string, std::string> softmax_src_;
   std::map<std::string, const zc::Node*> argmax_;
+  std::map<const zc::Node*, std::pair<zc::WrittenLayerNorm, zc::AxisLines>> written_ln_;
 };
 
 // ---- the harness -----------------------------------------------------------------------------
@@ -710,9 +785,9 @@ void check_model(const std::string& label, const std::vector<uint8_t>& bytes, Rn
                                << x.data[e];
           const double d_cr = std::fabs(c.data[e] - r.data[e]), d_co = std::fabs(c.data[e] - x.data[e]);
           const double b = bound.data[e] * (1 + 1e-9) + 1e-15;
-          EXPECT_LE(d_cr, b) << "circuit vs reference at element " << e << ": " << c.data[e] << " vs " << r.data[e]
+          EXPECT_LE(d_cr, b) << o.name << ": circuit vs reference at element " << e << ": " << c.data[e] << " vs " << r.data[e]
                              << " (derived bound " << bound.data[e] << ")";
-          EXPECT_LE(d_co, b + tol) << "circuit vs onnxruntime at element " << e << ": " << c.data[e] << " vs "
+          EXPECT_LE(d_co, b + tol) << o.name << ": circuit vs onnxruntime at element " << e << ": " << c.data[e] << " vs "
                                    << x.data[e] << " (derived bound " << bound.data[e] << ")";
           ref_ort = std::max(ref_ort, d_ro);
           circ_ort = std::max(circ_ort, d_co);
@@ -1221,6 +1296,67 @@ TEST_F(OpsVsOnnxruntime, LayerNormalization) {
   }
 }
 
+// LayerNormalization as exporters write it before opset 17 (torch 1.13's default opset 14):
+// ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div by the computed root, Mul, Add.
+TEST_F(OpsVsOnnxruntime, LayerNormalizationWrittenOut) {
+  const auto d = dims(rng_, 3, 2, 12);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (int64_t opset : {13, 14}) {
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n, 4.0);
+    b.node("ReduceMean", {"h"}, {"mean"}, {attr_ints("axes", {-1})});
+    b.node("Sub", {"h", "mean"}, {"c"});
+    b.initializer("two", {}, {2.0f});
+    b.node("Pow", {"c", "two"}, {"sq"});
+    b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {-1})});
+    b.initializer("eps", {}, {1e-5f});
+    b.node("Add", {"var", "eps"}, {"ve"});
+    b.node("Sqrt", {"ve"}, {"sd"});
+    b.node("Div", {"c", "sd"}, {"z"});
+    b.random_initializer("scale", {n}, rng_, -2, 2);
+    b.random_initializer("bias", {n}, rng_, -1, 1);
+    b.node("Mul", {"z", "scale"}, {"zs"});
+    b.node("Add", {"zs", "bias"}, {"ln"});
+    gemm_layer(b, rng_, "ln", "after", n, 3);
+    for (const char* o : {"ln", "after"}) b.output(o);
+    check_model("LayerNorm written out (opset " + std::to_string(opset) + "): Pow, Sqrt, Div by a computed tensor", b, rng_);
+  }
+}
+
+// Abs, Reciprocal, Pow 3 and 0.5, Sqrt, Div of a computed and of a constant numerator by
+// divisors of one sign and of mixed signs (kept away from zero, where a quotient has no bound).
+TEST_F(OpsVsOnnxruntime, DivisionRootsPowersAbs) {
+  const auto d = dims(rng_, 3, 2, 9);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  OnnxBuilder b(13);
+  b.input("x", {m, k});
+  gemm_layer(b, rng_, "x", "h", k, n);
+  gemm_layer(b, rng_, "x", "g", k, n);
+  b.node("Abs", {"h"}, {"ah"});
+  b.initializer("half", {}, {0.5f});
+  b.node("Add", {"ah", "half"}, {"pos"});                  // >= 0.5
+  b.node("Reciprocal", {"pos"}, {"rec"});
+  std::vector<float> signs(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) signs[size_t(i)] = i % 2 ? -1.0f : 1.0f;
+  b.initializer("signs", {n}, signs);
+  b.node("Mul", {"pos", "signs"}, {"mixed"});               // |mixed| >= 0.5, both signs
+  b.node("Div", {"g", "mixed"}, {"q"});
+  b.node("Neg", {"pos"}, {"neg"});
+  b.initializer("three", {1}, {3.0f});
+  b.node("Div", {"three", "neg"}, {"cq"});                 // constant numerator, negative divisor
+  b.initializer("p3", {}, {3.0f});
+  b.node("Pow", {"g", "p3"}, {"cube"});
+  b.initializer("p05", {}, {0.5f});
+  b.node("Pow", {"pos", "p05"}, {"root"});
+  b.node("Mul", {"g", "g"}, {"gg"});
+  b.node("Sqrt", {"gg"}, {"absg"});                        // sqrt of a square: at 0 too
+  gemm_layer(b, rng_, "q", "after", n, 2);
+  for (const char* o : {"ah", "rec", "q", "neg", "cq", "cube", "root", "absg", "after"}) b.output(o);
+  check_model("Abs, Reciprocal, Div (computed and constant numerators, mixed-sign divisors), Pow 3 and 0.5, Sqrt", b,
+              rng_);
+}
+
 TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {
   const auto d = dims(rng_, 3, 2, 9);
   const int64_t m = d[0], k = d[1], n = d[2];
@@ -1649,7 +1785,8 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   // LayerNormalization the composed worst-case bound passes the values themselves (about 2e3 at
   // the output, where the circuit is within 4e-3); compiler.exports_e2e.encoder_layer checks
   // it against onnxruntime with a fixed tolerance instead.
-  for (const char* name : {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention"}) {
+  for (const char* name :
+       {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -1765,7 +1902,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
       "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",
-      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization"};
+      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "Sqrt", "Pow", "Reciprocal", "Abs"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

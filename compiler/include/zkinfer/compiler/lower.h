@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 
 #include "zkinfer/compiler/circuit.h"
 #include "zkinfer/compiler/graph.h"
+#include "zkinfer/compiler/op_shapes.h"
 #include "zkinfer/compiler/reference.h"
 #include "zkinfer/prover/r1cs.h"
 
@@ -99,6 +101,23 @@ struct Compiled {
 };
 // `ranges` may be null (no calibration: worst-case bounds from options.input_range).
 Compiled compile_model(const Graph& g, const QuantOptions& options, const Ranges* ranges);
+
+// LayerNormalization as exporters write it before opset 17: mean = ReduceMean(x),
+// c = Sub(x, mean), var = ReduceMean(Pow(c, 2)), z = Div(c, Sqrt(Add(var, eps))), with eps a
+// constant and the intermediates used nowhere else. Where both ReduceMeans reduce the same
+// trailing axes of x (written_layer_norm_lines), the compiler proves z as one
+// LayerNormalization (Scale 1, no B): exact where the written-out form would round a small
+// variance to zero and divide by it. Its Approximation entry then names the Div node with op
+// "LayerNormalization".
+struct WrittenLayerNorm {
+  const Node *mean = nullptr, *sub = nullptr, *pow = nullptr, *var = nullptr, *add = nullptr, *sqrt = nullptr,
+             *div = nullptr;
+  std::string x;
+  double epsilon = 0;
+};
+std::vector<WrittenLayerNorm> written_layer_norms(const Graph& g);
+// Its lines for an x of shape `x`, or nullopt where the reduced axes are not the same trailing ones.
+std::optional<AxisLines> written_layer_norm_lines(const WrittenLayerNorm& p, const Shape& x, const Graph& g);
 
 // A witness failed: an input or activation does not fit its planned range, etc.
 class ProveError : public std::runtime_error {

@@ -3,9 +3,10 @@
 # inputs for PyTorch export patterns (Unsqueeze/Squeeze, Slice with step,
 # Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
 # HardSigmoid/HardSwish, GELU, products of two computed tensors, a Softmax inside the graph and
-# LayerNormalization in a whole transformer encoder layer):
+# LayerNormalization in a whole transformer encoder layer, and at opset 14 LayerNorm written out
+# with Pow/Sqrt/Div, tanh GELU and an RMS normalization):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
-#   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx
+#   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
@@ -33,7 +34,7 @@ ALLOWED_OPS = {
     "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
-    "LayerNormalization",
+    "LayerNormalization", "Pow", "Sqrt", "Tanh",
 }
 
 
@@ -153,6 +154,23 @@ class EncoderLayer(nn.Module):
         return self.layer(x)
 
 
+class PreNormMlp(nn.Module):
+    """x [1, 4, 12] -> y [1, 4, 12]: a pre-norm residual MLP block at torch 1.13's default opset
+    14, where nn.LayerNorm is written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul,
+    Add) and GELU's tanh approximation is Mul/Add/Tanh, then an RMS normalization,
+    y / sqrt(mean(y^2) + eps) (Pow, ReduceMean, Add, Sqrt, Div of a constant, Mul)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ln = nn.LayerNorm(12)
+        self.fc1 = nn.Linear(12, 24)
+        self.fc2 = nn.Linear(24, 12)
+
+    def forward(self, x):
+        y = x + self.fc2(F.gelu(self.fc1(self.ln(x)), approximate="tanh"))
+        return y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + 1e-6)
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -162,6 +180,7 @@ MODELS = [
     ("gelu_mlp", GeluMlp, (2, 8), 17, ["y"]),
     ("attention", Attention, (1, 4, 8), 17, ["y"]),
     ("encoder_layer", EncoderLayer, (1, 6, 16), 17, ["y"]),
+    ("prenorm_mlp", PreNormMlp, (1, 4, 12), 14, ["y"]),
 ]
 
 
