@@ -66,7 +66,9 @@ struct InputSpec {
   uint32_t first_signal = 0;  // public inputs: index among the public signals
 };
 // An approximated op (Sigmoid, Tanh, Erf) and its stated error bound in output units; for a
-// Softmax inside the graph, the bound of its interpolated exp (values in (0, 1]).
+// Softmax inside the graph, the bound of its interpolated exp (values in (0, 1]); for a
+// LayerNormalization (op "LayerNormalization", node the Div of a written-out one), the bound on
+// its output at the circuit's own rounded input (the 1/sqrt's floor, epsilon, Scale and B rounded).
 struct Approximation {
   std::string node, op;
   double max_abs_error = 0;
