@@ -73,7 +73,11 @@ struct QT {
   std::vector<int64_t> v;
   std::vector<Wire> wire;
   std::vector<Wire> sign;
+  // Elements that are -inf (an attention mask added or selected in): held as 0, and only a
+  // Softmax, or a reshape or transpose on the way to one, may read such a tensor. Empty: none.
+  std::vector<uint8_t> masked;
   size_t size() const { return element_count(shape); }
+  bool is_masked(size_t e) const { return !masked.empty() && masked[e]; }
   bool materialized() const { return !wire.empty() || size() == 0; }
 };
 
@@ -272,6 +276,7 @@ class Lowerer {
         else out.sign[e] = sign_of(&ql, qv, out.bound, what);
       }
     }
+    out.masked = std::move(t.masked);
     t = std::move(out);
   }
 
@@ -293,7 +298,10 @@ class Lowerer {
     return t;
   }
 
-  QConst quantize_weights(const std::vector<double>& w, double factor = 1.0) {
+  QConst quantize_weights(const Node& n, const std::vector<double>& w, double factor = 1.0) {
+    for (double x : w)
+      if (!std::isfinite(x * factor))
+        throw ModelError(n.where() + ": a constant it multiplies by is " + (std::isnan(x) ? "NaN" : "infinite"));
     double mx = 0;
     for (double x : w) mx = std::max(mx, std::fabs(x * factor));
     QConst q;
@@ -345,7 +353,7 @@ class Lowerer {
               const Shape& shape);
   QT relu(const Node& n);
   QT leaky_relu(const Node& n);
-  QT abs(const Node& n);
+  QT absolute(const Node& n);
   QT clip(const Node& n);
   QT clip_to(const Node& n, const QT& x, double lo, double hi);
   QT hard_sigmoid(const Node& n, bool swish);
@@ -366,6 +374,7 @@ class Lowerer {
   QT quotient(const Node& n);
   QT square_root(const Node& n, const std::string& input);
   QT power(const Node& n);
+  QT where(const Node& n);
   QT tanh_like(const Node& n);
   Interpolation interpolation(const Node& n, double (*f)(double), double x0, unsigned D, int s) const;
   QT softmax(const Node& n);
@@ -397,7 +406,7 @@ QT Lowerer::gemm(const Node& n) {
   for (int64_t k = 0; k < d.k; ++k)
     for (int64_t j = 0; j < d.n; ++j)
       w[size_t(k * d.n + j)] = d.alpha * (d.trans_b ? bw.data[size_t(j * d.k + k)] : bw.data[size_t(k * d.n + j)]);
-  const QConst qw = quantize_weights(w);
+  const QConst qw = quantize_weights(n, w);
   QT out = new_linear({d.m, d.n}, a.scale + qw.scale);
   std::vector<int64_t> bias(size_t(d.m * d.n), 0);
   if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
@@ -447,7 +456,7 @@ QT Lowerer::matmul(const Node& n) {
   const int64_t M = d.m, K = d.k, N = d.n;
   if (ca || cb) {
     const Tensor& c = cst(n.inputs[ca ? 0 : 1], n);
-    const QConst qw = quantize_weights(c.data);
+    const QConst qw = quantize_weights(n, c.data);
     QT& x = materialized(n.inputs[ca ? 1 : 0], n);
     QT out = new_linear(d.out, x.scale + qw.scale);
     i128 worst = 0;
@@ -497,7 +506,7 @@ QT Lowerer::conv(const Node& n) {
   const Tensor& w = cst(n.inputs.at(1), n);
   QT& x = materialized(n.inputs[0], n);
   const Window2d g = conv_geometry(n, x.shape, w.shape);
-  const QConst qw = quantize_weights(w.data);
+  const QConst qw = quantize_weights(n, w.data);
   QT out = new_linear(g.out_shape(g.oc), x.scale + qw.scale);
   std::vector<int64_t> bias(size_t(g.oc), 0);
   if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
@@ -597,10 +606,17 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     QT out = new_linear(shape, x.scale);
     uint64_t cmax = 0;
     for (size_t e = 0; e < ix.size(); ++e) {
-      const int64_t cq = round_to_int(std::ldexp(c.data[ic[e]], x.scale), n.where() + " constant");
+      const double cv = negate_c ? -c.data[ic[e]] : c.data[ic[e]];
+      if (cv == -INFINITY) {  // an additive attention mask: this element is -inf
+        if (out.masked.empty()) out.masked.assign(ix.size(), 0);
+        out.masked[e] = 1;
+        continue;
+      }
+      if (!std::isfinite(cv)) throw ModelError(n.where() + ": constant " + std::to_string(cv) + " (only -inf, as a mask)");
+      const int64_t cq = round_to_int(std::ldexp(cv, x.scale), n.where() + " constant");
       cmax = std::max<uint64_t>(cmax, uint64_t(std::llabs(cq)));
       axpy(out, e, negate_x ? -1 : 1, x, ix[e]);
-      add_const(out, e, negate_c ? -cq : cq);
+      add_const(out, e, cq);
     }
     check_bound(n, i128(x.bound) + cmax);
     out.bound = x.bound + cmax;
@@ -646,7 +662,7 @@ QT Lowerer::mul_div(const Node& n, bool div) {
         if (f == 0) throw ModelError(n.where() + ": division by zero");
         f = 1.0 / f;
       }
-    const QConst qc = quantize_weights(factors);
+    const QConst qc = quantize_weights(n, factors);
     // A product that would pass the 62-bit witness arithmetic is taken of x rounded first.
     if (i128(var(n.inputs[c0 ? 1 : 0], n).bound) * qc.max_abs >= i128(kMaxBound)) materialized(n.inputs[c0 ? 1 : 0], n);
     const QT& x = var(n.inputs[c0 ? 1 : 0], n);
@@ -699,7 +715,7 @@ QT Lowerer::quotient(const Node& n) {
   // A constant numerator (1 for Reciprocal) is rounded as weights.
   const Tensor one{{}, {1.0}};
   const Tensor& ac = recip ? one : a_const ? cst(n.inputs[0], n) : one;
-  const QConst qa = a ? QConst{} : quantize_weights(ac.data);
+  const QConst qa = a ? QConst{} : quantize_weights(n, ac.data);
   const Shape& a_shape = a ? a->shape : ac.shape;
   const int sa = a ? a->scale : qa.scale;
   const uint64_t ba = a ? a->bound : qa.max_abs;
@@ -829,6 +845,54 @@ QT Lowerer::power(const Node& n) {
   return y;
 }
 
+// Where with a constant condition (masked_fill with a fixed mask, as in causal attention): each
+// element is taken from X or Y, a computed operand's element at the common (highest) scale, or a
+// constant rounded there; -inf makes the element masked (see QT::masked). Free of constraints.
+QT Lowerer::where(const Node& n) {
+  const Tensor& cond = cst(n.inputs.at(0), n);
+  const std::string& xn = n.inputs.at(1);
+  const std::string& yn = n.inputs.at(2);
+  int scale = INT32_MIN;
+  for (const std::string* s : {&xn, &yn})
+    if (!is_const(*s)) scale = std::max(scale, var(*s, n).scale);
+  std::vector<QT> ops;
+  std::vector<const Tensor*> consts;
+  for (const std::string* s : {&xn, &yn}) {
+    if (is_const(*s)) {
+      consts.push_back(&cst(*s, n));
+      ops.emplace_back();
+    } else {
+      consts.push_back(nullptr);
+      ops.push_back(rescale_up(var(*s, n), scale, n));
+    }
+  }
+  const Shape& xs = consts[0] ? consts[0]->shape : ops[0].shape;
+  const Shape& ys = consts[1] ? consts[1]->shape : ops[1].shape;
+  const Shape shape = broadcast_shape(n, broadcast_shape(n, cond.shape, xs), ys);
+  const auto ic = broadcast_index(cond.shape, shape), ix = broadcast_index(xs, shape), iy = broadcast_index(ys, shape);
+  QT out = new_linear(shape, scale);
+  for (size_t e = 0; e < ic.size(); ++e) {
+    const bool take_x = cond.data[ic[e]] != 0;
+    const size_t side = take_x ? 0 : 1, i = take_x ? ix[e] : iy[e];
+    if (consts[side]) {
+      const double v = consts[side]->data[i];
+      if (v == -INFINITY) {
+        if (out.masked.empty()) out.masked.assign(ic.size(), 0);
+        out.masked[e] = 1;
+        continue;
+      }
+      if (!std::isfinite(v)) throw ModelError(n.where() + ": constant " + std::to_string(v) + " (only -inf, as a mask)");
+      const int64_t q = round_to_int(std::ldexp(v, scale), n.where() + " constant");
+      add_const(out, e, q);
+      out.bound = std::max<uint64_t>(out.bound, uint64_t(std::llabs(q)));
+    } else {
+      axpy(out, e, 1, ops[side], i);
+      out.bound = std::max(out.bound, ops[side].bound);
+    }
+  }
+  return out;
+}
+
 // ---- nonlinear ops ------------------------------------------------------------------------------
 
 QT Lowerer::relu(const Node& n) {
@@ -850,7 +914,7 @@ QT Lowerer::relu(const Node& n) {
 }
 
 // Abs: |x| = 2 (sigma x) - x with x's sign bit sigma, one product per element.
-QT Lowerer::abs(const Node& n) {
+QT Lowerer::absolute(const Node& n) {
   QT& x = materialized(n.inputs.at(0), n, true);
   QT out = new_linear(x.shape, x.scale);
   out.bound = x.bound;
@@ -867,7 +931,7 @@ QT Lowerer::abs(const Node& n) {
 QT Lowerer::leaky_relu(const Node& n) {
   const double alpha = n.get_float("alpha", 0.01);
   QT& x = materialized(n.inputs.at(0), n, true);
-  const QConst qa = quantize_weights({alpha, 1.0});
+  const QConst qa = quantize_weights(n, {alpha, 1.0});
   const int64_t a = qa.q[0], one = qa.q[1];
   QT out;
   out.shape = x.shape;
@@ -953,7 +1017,7 @@ QT Lowerer::hard_sigmoid(const Node& n, bool swish) {
   if (lo > hi) std::swap(lo, hi);
   const QT& x = materialized(n.inputs.at(0), n);
   const QT c = clip_to(n, x, lo, hi);
-  const QConst qa = quantize_weights({alpha});
+  const QConst qa = quantize_weights(n, {alpha});
   QT h = new_linear(c.shape, c.scale + qa.scale);
   const int64_t bq = round_to_int(std::ldexp(beta, h.scale), n.where() + " beta");
   check_bound(n, i128(c.bound) * qa.max_abs + std::llabs(bq));
@@ -1133,6 +1197,7 @@ QT Lowerer::reorder(const QT& x, const Shape& shape, const std::vector<size_t>& 
     if (!x.v.empty()) out.v.push_back(x.v[i]);
     if (!x.wire.empty()) out.wire.push_back(x.wire[i]);
     if (!x.sign.empty()) out.sign.push_back(x.sign[i]);
+    if (!x.masked.empty()) out.masked.push_back(x.masked[i]);
   }
   return out;
 }
@@ -1204,7 +1269,7 @@ QT Lowerer::batch_norm(const Node& n) {
     a[i] = p[0]->data[i] / std::sqrt(p[3]->data[i] + eps);
     shift[i] = p[1]->data[i] - p[2]->data[i] * a[i];
   }
-  const QConst qa = quantize_weights(a);
+  const QConst qa = quantize_weights(n, a);
   QT out = new_linear(x.shape, x.scale + qa.scale);
   size_t inner = 1;
   for (size_t d = 2; d < x.shape.size(); ++d) inner *= size_t(x.shape[d]);
@@ -1254,7 +1319,7 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
   const double root_n = std::sqrt(double(N));
   std::vector<double> gamma(N);
   for (size_t k = 0; k < N; ++k) gamma[k] = gamma_in[k] * root_n;
-  const QConst qg = quantize_weights(gamma);
+  const QConst qg = quantize_weights(n, gamma);
   const long double n3 = static_cast<long double>(N) * N * N;
   const long double e_real = std::ldexp(n3 * epsilon, 2 * x.scale);
   const long double w_max = n3 * static_cast<long double>(x.bound) * static_cast<long double>(x.bound);
@@ -1511,14 +1576,17 @@ QT Lowerer::tanh_like(const Node& n) {
 QT Lowerer::softmax(const Node& n) {
   QT& x = materialized(n.inputs.at(0), n);
   const AxisLines l = softmax_lines(n, x.shape, g_.opset);
-  const size_t len = l.len;
-  std::vector<std::vector<size_t>> groups;
+  std::vector<std::vector<size_t>> groups;  // the unmasked elements of each line
   for (size_t o = 0; o < l.outer; ++o)
     for (size_t i = 0; i < l.inner; ++i) {
-      std::vector<size_t> grp(len);
-      for (size_t k = 0; k < len; ++k) grp[k] = l.at(o, i, k);
+      std::vector<size_t> grp;
+      for (size_t k = 0; k < l.len; ++k)
+        if (!x.is_masked(l.at(o, i, k))) grp.push_back(l.at(o, i, k));
+      if (grp.empty()) throw ModelError(n.where() + ": every element of a line is masked (-inf): its softmax is undefined");
       groups.push_back(std::move(grp));
     }
+  size_t len = 0;
+  for (const auto& grp : groups) len = std::max(len, grp.size());
   const QT m = max_of(x, groups, {int64_t(groups.size())});
   using Fn = double (*)(double);
   const Fn f = static_cast<Fn>(std::exp);
@@ -1538,6 +1606,15 @@ QT Lowerer::softmax(const Node& n) {
   out.wire.resize(x.size());
   if (emit()) out.lc.resize(x.size());
   else out.v.resize(x.size());
+  if (!x.masked.empty()) {  // masked elements are exactly 0: one wire fixed to 0
+    const Wire zero = b_.alloc(1);
+    if (emit()) b_.constrain_zero(Lc::of(zero));
+    for (size_t e = 0; e < x.size(); ++e)
+      if (x.masked[e]) {
+        out.wire[e] = zero;
+        if (emit()) out.lc[e] = Lc::of(zero);
+      }
+  }
   const uint64_t dbound = 2 * x.bound;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const auto& grp = groups[gi];
@@ -1741,6 +1818,13 @@ void Lowerer::run(const TensorMap* inputs) {
       continue;
     }
     const std::string& op = n.op;
+    static const std::set<std::string> kMaskReaders = {"Softmax", "Reshape", "Flatten", "Identity", "Dropout",
+                                                       "Transpose", "Unsqueeze", "Squeeze"};
+    if (!kMaskReaders.count(op))
+      for (const auto& in : n.inputs)
+        if (auto it = vars_.find(in); it != vars_.end() && !it->second.masked.empty())
+          throw ModelError(n.where() + ": input '" + in + "' holds -inf elements (an attention mask): only a Softmax, "
+                           "or a reshape or transpose on the way to one, may read it");
     const uint32_t before = b_.constraint_count();
     QT out;
     if (op == "Gemm") out = gemm(n);
@@ -1785,16 +1869,20 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "BatchNormalization") out = batch_norm(n);
     else if (op == "LayerNormalization") out = layer_norm(n);
     else if (op == "Sqrt") out = square_root(n, n.inputs.at(0));
-    else if (op == "Abs") out = abs(n);
+    else if (op == "Abs") out = absolute(n);
     else if (op == "Pow") out = power(n);
     else if (op == "Reciprocal") out = quotient(n);
     else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") out = tanh_like(n);
     else if (op == "HardSigmoid" || op == "HardSwish") out = hard_sigmoid(n, op == "HardSwish");
     else if (op == "ArgMax") out = argmax(n);
     else if (op == "Softmax") {
-      if (softmax_input.count(n.outputs.at(0))) continue;  // an output's: proved as its input (see above)
+      if (softmax_input.count(n.outputs.at(0))) {  // an output's: proved as its input (see above) ...
+        if (var(n.inputs.at(0), n).masked.empty()) continue;
+        softmax_input.erase(n.outputs[0]);  // ... unless masked: -inf is no public value
+      }
       out = softmax(n);
     }
+    else if (op == "Where") out = where(n);
     else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Expand" ||
              op == "Tile")
       out = moved(n, 0);
@@ -1814,7 +1902,9 @@ void Lowerer::run(const TensorMap* inputs) {
     } else if (op == "ConstantOfShape")
       throw ModelError(n.where() + ": its shape input must be a constant");
     else throw ModelError(n.where() + ": op is not supported");
-    if (planning_) spec_.layers.push_back({n.name, n.op, out.shape, out.scale, b_.constraint_count() - before});
+    if (planning_)  // a written-out LayerNorm's constraints are all its Div's, reported under the op it proves
+      spec_.layers.push_back({n.name, fused_at.count(&n) ? "LayerNormalization" : n.op, out.shape, out.scale,
+                              b_.constraint_count() - before});
     vars_[n.outputs.at(0)] = std::move(out);
   }
 
@@ -1827,6 +1917,7 @@ void Lowerer::run(const TensorMap* inputs) {
     const std::string src = sm ? softmax_input[o.name] : o.name;
     if (is_const(src)) throw ModelError("output '" + o.name + "' is a constant: nothing to prove");
     QT& t = vars_.at(src);
+    if (!t.masked.empty()) throw ModelError("output '" + o.name + "' holds -inf elements (an attention mask): nothing to prove");
     materialize(t, src, false);
     OutputSpec os{o.name, t.shape, t.scale, sm, next_out};
     for (size_t e = 0; e < t.size(); ++e, ++next_out) {
@@ -1935,7 +2026,8 @@ Ranges calibrate(const Graph& g, const std::vector<TensorMap>& samples) {
     for (const auto& [name, t] : evaluate_reference(g, s)) {
       if (g.constants.count(name)) continue;
       double& m = r[name];
-      for (double v : t.data) m = std::max(m, std::fabs(v));
+      for (double v : t.data)
+        if (std::isfinite(v)) m = std::max(m, std::fabs(v));  // -inf is a mask, not a value
     }
   return r;
 }

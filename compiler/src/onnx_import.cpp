@@ -78,7 +78,7 @@ constexpr const char* kOps[] = {
     "BatchNormalization", "LayerNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Softmax", "ArgMax",
     "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split", "Expand",
     "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
-    "Cast", "Sqrt", "Pow", "Reciprocal", "Abs"};
+    "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=
@@ -143,12 +143,23 @@ Tensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
         out.data.assign(t.int32_data().begin(), t.int32_data().end());
       }
       break;
+    case onnx::TensorProto::BOOL:  // a mask: one byte per element raw, else in int32_data
+      if (!raw.empty()) {
+        from_raw(uint8_t{});
+      } else {
+        check_count(size_t(t.int32_data_size()));
+        out.data.assign(t.int32_data().begin(), t.int32_data().end());
+      }
+      for (double& v : out.data) v = v != 0 ? 1.0 : 0.0;
+      break;
     default:
       throw ModelError(what + ": element type " + std::to_string(t.data_type()) +
-                       " is not supported (float, double, int32 and int64 are)");
+                       " is not supported (float, double, int32, int64 and bool are)");
   }
+  // Infinities are allowed (an attention mask holds -inf; where a weight is infinite the compiler
+  // says so); NaN is never a value.
   for (double v : out.data)
-    if (!std::isfinite(v)) throw ModelError(what + ": holds a non-finite value");
+    if (std::isnan(v)) throw ModelError(what + ": holds NaN");
   out.integer = t.data_type() == onnx::TensorProto::INT64 || t.data_type() == onnx::TensorProto::INT32;
   return out;
 }
@@ -218,7 +229,7 @@ Tensor constant_value(const Node& n, const std::string& file) {
     throw ModelError(file + ": " + n.where() + ": Constant attribute '" + attr +
                      "' is not supported (value, value_float(s) and value_int(s) are)");
   for (double v : t.data)
-    if (!std::isfinite(v)) throw ModelError(file + ": " + n.where() + ": holds a non-finite value");
+    if (std::isnan(v)) throw ModelError(file + ": " + n.where() + ": holds NaN");
   return t;
 }
 

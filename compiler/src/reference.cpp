@@ -33,6 +33,17 @@ Tensor elementwise(const Node& n, const Tensor& a, const Tensor& b, double (*f)(
   return out;
 }
 
+// Where(condition, X, Y) with numpy broadcasting of all three.
+Tensor where(const Node& n, const Tensor& c, const Tensor& x, const Tensor& y) {
+  Tensor out;
+  out.shape = broadcast_shape(n, broadcast_shape(n, c.shape, x.shape), y.shape);
+  out.integer = x.integer && y.integer;
+  const auto ic = broadcast_index(c.shape, out.shape), ix = broadcast_index(x.shape, out.shape),
+             iy = broadcast_index(y.shape, out.shape);
+  for (size_t e = 0; e < ic.size(); ++e) out.data.push_back(c.data[ic[e]] != 0 ? x.data[ix[e]] : y.data[iy[e]]);
+  return out;
+}
+
 Tensor unary(const Tensor& x, auto f) {
   Tensor out = x;
   for (double& v : out.data) v = f(v);
@@ -435,6 +446,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
     out = moved(n, t, opset);
   else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") out = reduce(n, t);
   else if (op == "Neg") out = unary(input(n, t, 0), [](double v) { return -v; });
+  else if (op == "Where") out = where(n, input(n, t, 0), input(n, t, 1), input(n, t, 2));
   else if (op == "Abs") out = unary(input(n, t, 0), [](double v) { return std::fabs(v); });
   else if (op == "Sqrt") out = unary(input(n, t, 0), [](double v) { return std::sqrt(v); });
   else if (op == "Reciprocal") out = unary(input(n, t, 0), [](double v) { return 1.0 / v; });

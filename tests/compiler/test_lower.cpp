@@ -491,6 +491,22 @@ std::vector<Gadget> gadget_models() {
     out.push_back({"division_roots_powers", b});
   }
   out.push_back({"written_layer_norm", written_layer_norm_model(rng, false)});
+  {  // A causal mask by Where (constant condition) and by an added -inf, into Softmaxes
+    OnnxBuilder b(14);
+    b.input("x", {1, 3, 2});
+    b.initializer("W", {2, 3}, rnd(rng, 6, -3, 3));
+    b.node("MatMul", {"x", "W"}, {"s"}, {}, "mm");  // [1, 3, 3]
+    b.initializer_bool("keep", {3, 3}, {1, 0, 0, 1, 1, 0, 1, 1, 1});
+    b.initializer("ninf", {}, {-INFINITY});
+    b.node("Where", {"keep", "s", "ninf"}, {"sm"}, {}, "where");
+    b.node("Softmax", {"sm"}, {"p"}, {attr_int("axis", -1)}, "softmax");
+    b.node("Relu", {"p"}, {"y"}, {}, "relu");
+    b.initializer("mask", {3, 3}, {0, -INFINITY, -INFINITY, 0, 0, -INFINITY, 0, 0, 0});
+    b.node("Add", {"s", "mask"}, {"sa"}, {}, "add");
+    b.node("Softmax", {"sa"}, {"pa"}, {attr_int("axis", -1)}, "softmax_out");
+    for (const char* o : {"y", "pa"}) b.output(o);
+    out.push_back({"masked_softmax", b});
+  }
   return out;
 }
 
@@ -1016,7 +1032,7 @@ TEST(BadModel, BadInitializers) {
 
   OnnxBuilder nan = small_mlp();
   nan.graph()->mutable_initializer(0)->set_float_data(3, std::nanf(""));
-  EXPECT_MODEL_ERROR(parse(nan), "initializer 'W'", "non-finite");
+  EXPECT_MODEL_ERROR(parse(nan), "initializer 'W'", "NaN");
 
   OnnxBuilder ext = small_mlp();
   ext.graph()->mutable_initializer(0)->set_data_location(onnx::TensorProto::EXTERNAL);
@@ -1247,6 +1263,47 @@ TEST(BadModel, PowSqrtDivErrors) {
   ones["x"] = {{1, 4}, {0.5, 0.5, 0.5, 0.5}};
   const Evaluation ev = evaluate_model(dv, cd.spec, ones);
   for (double v : ev.outputs.at("y").data) EXPECT_NEAR(v, 1.0, 1e-3);
+}
+
+TEST(BadModel, AttentionMaskErrors) {
+  // s = x W ([1, 2, 2]) masked by `mask` (added), then `op`.
+  auto masked = [](const std::vector<float>& mask, const std::string& op) {
+    OnnxBuilder b(14);
+    b.input("x", {1, 2, 2});
+    b.initializer("W", {2, 2}, {1.0f, 0.5f, -0.5f, 1.0f});
+    b.node("MatMul", {"x", "W"}, {"s"}, {}, "mm");
+    b.initializer("mask", {2, 2}, mask);
+    b.node("Add", {"s", "mask"}, {"sa"}, {}, "add");
+    b.node(op, {"sa"}, {"y"}, op == "Softmax" ? std::vector<onnx::AttributeProto>{attr_int("axis", -1)}
+                                              : std::vector<onnx::AttributeProto>{}, "op");
+    b.output("y");
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  const float ninf = -INFINITY;
+  EXPECT_NO_THROW(masked({0, ninf, 0, 0}, "Softmax"));
+  EXPECT_MODEL_ERROR(masked({0, ninf, 0, 0}, "Relu"), "node 'op' (Relu)", "input 'sa' holds -inf",
+                     "only a Softmax");
+  EXPECT_MODEL_ERROR(masked({ninf, ninf, 0, 0}, "Softmax"), "node 'op' (Softmax)", "every element of a line is masked");
+  EXPECT_MODEL_ERROR(masked({0, INFINITY, 0, 0}, "Softmax"), "node 'add' (Add)", "constant inf");
+  EXPECT_MODEL_ERROR(masked({0, ninf, 0, 0}, "Identity"), "output 'y' holds -inf");
+  {  // a computed condition
+    OnnxBuilder b(14);
+    b.input("x", {1, 2});
+    b.initializer("zero", {}, {0.0f});
+    b.node("Relu", {"x"}, {"r"}, {}, "relu");
+    b.node("Where", {"r", "x", "zero"}, {"y"}, {}, "where");
+    b.output("y");
+    EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'where' (Where)",
+                       "'r' must be a constant");
+  }
+  {  // an infinite weight
+    OnnxBuilder b(13);
+    b.input("x", {1, 2});
+    b.initializer("W", {2, 2}, {1.0f, INFINITY, 0.0f, 1.0f});
+    b.node("MatMul", {"x", "W"}, {"y"}, {}, "mm");
+    b.output("y");
+    EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'mm' (MatMul)", "infinite");
+  }
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

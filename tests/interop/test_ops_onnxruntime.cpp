@@ -61,6 +61,9 @@
 //  * Div by a computed tensor and Reciprocal, rounded half up at the output's planned scale t:
 //    e = (e'_a + |y| e'_b) / (|b| - e'_b) + 2^-(t+1), a constant numerator (1 for Reciprocal)
 //    rounded as weights.
+//  * Where with a constant condition: each element takes its operand's error, 2^-(s+1) for a
+//    finite constant (rounded at the common scale s), 0 for -inf (a mask: the Softmax after it
+//    leaves that element out, exactly 0; the Softmax rule below covers it with exp(-inf) = 0).
 //  * Reshape, Flatten, Transpose, Concat, Identity, Dropout, Unsqueeze, Squeeze, Slice, Gather,
 //    Split, Expand, Tile move errors with the values; so do Neg and a Cast to float. Pad's fill is
 //    rounded at the input's scale: 2^-(s_x+1) where it goes. Shape and the shape arithmetic on
@@ -571,7 +574,24 @@ class ErrorModel {
     } else if (op == "ArgMax") {
       argmax_[out] = &n;
       r = {filled(value(out).shape, 0.0), 0};
-    } else if (op == "Softmax" && only_output(out)) {
+    } else if (op == "Where") {
+      // A constant condition selects each element: a computed operand's error, a finite constant
+      // rounded at the common scale, or -inf (masked: exact).
+      int scale = INT32_MIN;
+      for (size_t i = 1; i < 3; ++i)
+        if (!is_const(n.inputs.at(i))) scale = std::max(scale, view(n.inputs[i]).scale);
+      std::vector<Tensor> errs;
+      for (size_t i = 1; i < 3; ++i) {
+        if (!is_const(n.inputs[i])) {
+          errs.push_back(view(n.inputs[i]).err);
+          continue;
+        }
+        Tensor e = value(n.inputs[i]);
+        for (double& v : e.data) v = v == -INFINITY ? 0.0 : std::ldexp(1.0, -(scale + 1));
+        errs.push_back(e);
+      }
+      r = {apply(n, {&value(in0), &errs[0], &errs[1]}), scale};
+    } else if (op == "Softmax" && only_output(out) && !has_minus_inf(value(in0))) {
       softmax_src_[out] = in0;
       r = {filled(value(out).shape, 0.0), 0};
     } else if (op == "Softmax") {
@@ -643,6 +663,10 @@ class ErrorModel {
     }
     r.scale = sg + 8;  // the product's scale m + s_g, with m >= 8 (a lower bound is what is needed)
     return r;
+  }
+
+  static bool has_minus_inf(const Tensor& t) {
+    return std::any_of(t.data.begin(), t.data.end(), [](double v) { return v == -INFINITY; });
   }
 
   // The node's entry in ModelSpec.approximations.
@@ -1357,6 +1381,45 @@ TEST_F(OpsVsOnnxruntime, DivisionRootsPowersAbs) {
               rng_);
 }
 
+// Attention masks: a causal mask selected in by Where with a constant condition (masked_fill)
+// and added in as a constant with -inf entries, Softmax inside the graph (then a MatMul) and at
+// the output (proved by the gadget, as -inf is no public value); Where between a computed
+// tensor and a finite constant.
+TEST_F(OpsVsOnnxruntime, AttentionMasks) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t t = d[0], k = d[1];
+  std::vector<float> lower(size_t(t * t)), minus_inf(size_t(t * t));
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t j = 0; j < t; ++j) {
+      lower[size_t(i * t + j)] = j <= i ? 1.0f : 0.0f;
+      minus_inf[size_t(i * t + j)] = j <= i ? 0.0f : -INFINITY;
+    }
+  for (int64_t opset : {13, 14}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, t, k});
+    weights(b, rng_, "wq", {k, k}, k, 2.0);
+    weights(b, rng_, "wk", {k, k}, k, 2.0);
+    b.node("MatMul", {"x", "wq"}, {"q"});
+    b.node("MatMul", {"x", "wk"}, {"kk"});
+    b.node("Transpose", {"kk"}, {"kt"}, {attr_ints("perm", {0, 2, 1})});
+    b.node("MatMul", {"q", "kt"}, {"s"});                                   // [1, t, t]
+    b.initializer_bool("keep", {t, t}, lower);
+    b.initializer("ninf", {}, {-INFINITY});
+    b.node("Where", {"keep", "s", "ninf"}, {"sm"});                         // masked_fill
+    b.node("Softmax", {"sm"}, {"p"}, {attr_int("axis", -1)});
+    b.node("MatMul", {"p", "x"}, {"ctx"});
+    b.initializer("mask", {t, t}, minus_inf);
+    b.node("Add", {"s", "mask"}, {"sa"});                                   // additive mask
+    b.node("Softmax", {"sa"}, {"pa"}, {attr_int("axis", -1)});              // at the output
+    b.initializer("fill", {}, {0.25f});
+    b.node("Where", {"keep", "s", "fill"}, {"wf"});
+    for (const char* o : {"ctx", "pa", "wf"}) b.output(o);
+    check_model("causal masks by Where and by Add of -inf, Softmax inside and at the output (opset " +
+                    std::to_string(opset) + ")",
+                b, rng_);
+  }
+}
+
 TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {
   const auto d = dims(rng_, 3, 2, 9);
   const int64_t m = d[0], k = d[1], n = d[2];
@@ -1786,7 +1849,8 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   // the output, where the circuit is within 4e-3); compiler.exports_e2e.encoder_layer checks
   // it against onnxruntime with a fixed tolerance instead.
   for (const char* name :
-       {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp"}) {
+       {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
+        "causal_attention"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -1902,7 +1966,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
       "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",
-      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "Sqrt", "Pow", "Reciprocal", "Abs"};
+      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -154,6 +154,19 @@ class OnnxBuilder {
     *graph()->add_initializer() = int64_tensor(name, shape, data);
     return *this;
   }
+  // A BOOL initializer (raw data, one byte per element), nonzero as true.
+  OnnxBuilder& initializer_bool(const std::string& name, const std::vector<int64_t>& shape,
+                                const std::vector<float>& data) {
+    onnx::TensorProto t;
+    t.set_name(name);
+    t.set_data_type(onnx::TensorProto::BOOL);
+    for (int64_t d : shape) t.add_dims(d);
+    std::string raw;
+    for (float v : data) raw.push_back(v != 0 ? 1 : 0);
+    t.set_raw_data(raw);
+    *graph()->add_initializer() = t;
+    return *this;
+  }
   // A float initializer of uniform random values in [lo, hi).
   OnnxBuilder& random_initializer(const std::string& name, const std::vector<int64_t>& shape,
                                   std::mt19937_64& rng, double lo, double hi) {

@@ -4,9 +4,10 @@
 # Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
 # HardSigmoid/HardSwish, GELU, products of two computed tensors, a Softmax inside the graph and
 # LayerNormalization in a whole transformer encoder layer, and at opset 14 LayerNorm written out
-# with Pow/Sqrt/Div, tanh GELU and an RMS normalization):
+# with Pow/Sqrt/Div, tanh GELU and an RMS normalization, and causal (masked) attention):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
-#   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx
+#   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
+#   causal_attention.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
@@ -34,7 +35,7 @@ ALLOWED_OPS = {
     "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
-    "LayerNormalization", "Pow", "Sqrt", "Tanh",
+    "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where",
 }
 
 
@@ -171,6 +172,21 @@ class PreNormMlp(nn.Module):
         return y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + 1e-6)
 
 
+class CausalAttention(nn.Module):
+    """x [1, 5, 8] -> y [1, 5, 8]: one head of causal self-attention as a decoder writes it, the
+    scores masked_fill'ed with -inf above the diagonal (a Where with a constant condition)."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+        self.register_buffer("keep", torch.tril(torch.ones(5, 5)).bool())
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).split(8, dim=-1)
+        s = (q @ k.transpose(-1, -2) / 8 ** 0.5).masked_fill(~self.keep, float("-inf"))
+        return torch.softmax(s, dim=-1) @ v
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -181,6 +197,7 @@ MODELS = [
     ("attention", Attention, (1, 4, 8), 17, ["y"]),
     ("encoder_layer", EncoderLayer, (1, 6, 16), 17, ["y"]),
     ("prenorm_mlp", PreNormMlp, (1, 4, 12), 14, ["y"]),
+    ("causal_attention", CausalAttention, (1, 5, 8), 14, ["y"]),
 ]
 
 
