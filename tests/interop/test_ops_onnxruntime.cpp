@@ -1844,10 +1844,10 @@ TEST_F(OpsVsOnnxruntime, ShapeArithmeticIsFolded) {
 // a GELU MLP and a self-attention head.
 TEST_F(OpsVsOnnxruntime, TorchExports) {
   const fs::path dir = kInteropDir / ".." / "compiler" / "data" / "exports";
-  // Not encoder_layer: through attention, a LayerNormalization, a GELU MLP and a second
-  // LayerNormalization the composed worst-case bound passes the values themselves (about 2e3 at
-  // the output, where the circuit is within 4e-3); compiler.exports_e2e.encoder_layer checks
-  // it against onnxruntime with a fixed tolerance instead.
+  // Not encoder_layer or gpt_block: through attention, a LayerNormalization, a GELU MLP and a
+  // second LayerNormalization the composed worst-case bound passes the values themselves (2e3
+  // and 6e2 at the output, where the circuit is within 4e-3); compiler.exports_e2e checks them
+  // against onnxruntime with a fixed tolerance instead.
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
         "causal_attention"}) {

@@ -4,10 +4,11 @@
 # Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
 # HardSigmoid/HardSwish, GELU, products of two computed tensors, a Softmax inside the graph and
 # LayerNormalization in a whole transformer encoder layer, and at opset 14 LayerNorm written out
-# with Pow/Sqrt/Div, tanh GELU and an RMS normalization, and causal (masked) attention):
+# with Pow/Sqrt/Div, tanh GELU and an RMS normalization, causal (masked) attention, and a whole
+# GPT-2 style decoder block):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
-#   causal_attention.onnx
+#   causal_attention.onnx, gpt_block.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
@@ -35,7 +36,7 @@ ALLOWED_OPS = {
     "Gemm", "MatMul", "Conv", "Relu", "Add", "Sub", "Mul", "Div", "MaxPool",
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
-    "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where",
+    "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where", "Reciprocal",
 }
 
 
@@ -187,6 +188,36 @@ class CausalAttention(nn.Module):
         return torch.softmax(s, dim=-1) @ v
 
 
+class GptBlock(nn.Module):
+    """x [1, 6, 16] -> y [1, 6, 16]: a GPT-2 style decoder block as minGPT writes it: pre-norm
+    LayerNorms (written out at opset 14), causal self-attention with two heads (qkv split, views
+    and transposes per head, masked_fill of a lower-triangular buffer), a tanh-GELU MLP of width
+    64, two residual adds."""
+
+    def __init__(self, d=16, heads=2, tokens=6):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(d)
+        self.c_attn = nn.Linear(d, 3 * d)
+        self.c_proj = nn.Linear(d, d)
+        self.ln_2 = nn.LayerNorm(d)
+        self.fc = nn.Linear(d, 4 * d)
+        self.proj = nn.Linear(4 * d, d)
+        self.heads = heads
+        self.register_buffer("bias", torch.tril(torch.ones(tokens, tokens)).view(1, 1, tokens, tokens))
+
+    def attention(self, x):
+        b, t, c = x.size()
+        q, k, v = self.c_attn(x).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (c // self.heads) ** 0.5)
+        att = F.softmax(att.masked_fill(self.bias[:, :, :t, :t] == 0, float("-inf")), dim=-1)
+        return self.c_proj((att @ v).transpose(1, 2).contiguous().view(b, t, c))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln_1(x))
+        return x + self.proj(F.gelu(self.fc(self.ln_2(x)), approximate="tanh"))
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -198,6 +229,7 @@ MODELS = [
     ("encoder_layer", EncoderLayer, (1, 6, 16), 17, ["y"]),
     ("prenorm_mlp", PreNormMlp, (1, 4, 12), 14, ["y"]),
     ("causal_attention", CausalAttention, (1, 5, 8), 14, ["y"]),
+    ("gpt_block", GptBlock, (1, 6, 16), 14, ["y"]),
 ]
 
 
