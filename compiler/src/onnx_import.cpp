@@ -75,10 +75,11 @@ size_t checked_count(const Shape& s, const std::string& what) {
 constexpr const char* kOps[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
-    "BatchNormalization", "LayerNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Softmax", "ArgMax",
-    "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split", "Expand",
-    "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
-    "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where"};
+    "BatchNormalization", "LayerNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid",
+    "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice",
+    "Gather", "Pad", "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax",
+    "ReduceMin", "Neg", "Shape", "ConstantOfShape", "Cast", "Sqrt", "Pow", "Reciprocal", "Abs",
+    "Where"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=

@@ -191,7 +191,7 @@ Shape reshape_shape(const Node& n, const Shape& x, const std::vector<double>& ta
   int infer = -1;
   int64_t known = 1;
   for (size_t i = 0; i < target.size(); ++i) {
-    int64_t d = int64_t(target[i]);
+    int64_t d = saturated_int(target[i]);  // an infinite or huge entry is then no integer below
     if (double(d) != target[i]) fail(n, "the target shape holds a non-integer");
     if (d == 0 && !allowzero) {
       if (i >= x.size()) fail(n, "target dimension 0 copies a dimension the input does not have");
@@ -204,6 +204,7 @@ Shape reshape_shape(const Node& n, const Shape& x, const std::vector<double>& ta
       continue;
     }
     if (d < 0) fail(n, "the target shape holds " + std::to_string(d));
+    if (d > 0 && known > INT64_MAX / d) fail(n, "the target shape holds more elements than any tensor");
     out.push_back(d);
     known *= d;
   }
