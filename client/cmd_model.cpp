@@ -34,9 +34,11 @@ unsigned log2_domain(uint64_t constraints_plus_public) {
   return k;
 }
 
-// The Groth16 cost of a circuit on the CPU backend, from bench/results (2-core AMD EPYC,
-// 2026-11-26: 0.52 s at 2^16 and 1.77 s at 2^18, whole command): about 7 us per domain point
-// on two cores. Memory: the proving key (about 320 bytes per wire, 64 per domain point and 44 per
+// The Groth16 cost of a circuit on the CPU backend, from bench/results/models-cpu-2026-11-2[67]
+// (2-core AMD EPYC, whole prove command, medians): 0.04 s at 2^12, about 0.09 s at 2^15,
+// 0.12-0.25 s at 2^16, 0.23 s at 2^17, 0.44 s at 2^18, and 2.9 s at 2^21 (a GPT-2 block of width
+// 64, one run): about 0.03 s plus 1.5 us per domain point, dense witnesses (wide MLPs) up to twice
+// that. Memory: the proving key (about 320 bytes per wire, 64 per domain point and 44 per
 // nonzero coefficient), mapped, plus the H polynomial's buffers.
 void print_estimate(const prover::R1cs& cs) {
   const unsigned k = log2_domain(uint64_t(cs.header.n_constraints) + cs.header.n_public() + 1);
@@ -45,7 +47,7 @@ void print_estimate(const prover::R1cs& cs) {
   const double key_mib = (320.0 * cs.header.n_wires + 64.0 * n + 44.0 * nnz) / 1048576.0;
   const double mem_mib = key_mib + (6.0 * 32.0 * n + 32.0 * cs.header.n_wires) / 1048576.0;
   std::fprintf(stderr, "  estimate: domain 2^%u; proving about %.2f s on 2 CPU cores (less with more), proving key about %.0f MiB, "
-               "prover memory about %.0f MiB\n", k, std::max(0.05, 7e-6 * n), key_mib, mem_mib);
+               "prover memory about %.0f MiB\n", k, 0.03 + 1.5e-6 * n, key_mib, mem_mib);
 }
 
 // ---- compile ------------------------------------------------------------------------------------
