@@ -375,6 +375,7 @@ class Lowerer {
   QT square_root(const Node& n, const std::string& input);
   QT power(const Node& n);
   QT where(const Node& n);
+  QT lookup(const Node& n);
   QT tanh_like(const Node& n);
   Interpolation interpolation(const Node& n, double (*f)(double), double x0, unsigned D, int s) const;
   QT softmax(const Node& n);
@@ -778,6 +779,64 @@ QT Lowerer::quotient(const Node& n) {
     out.sign.push_back(qs);
     if (emit()) out.lc.push_back(ql);
     else out.v.push_back(int64_t(qv));
+  }
+  return out;
+}
+
+// Gather of a constant table by computed indices (an embedding lookup of token ids): per index,
+// one-hot selector bits s_v with sum s_v = 1 and sum v s_v = the index (so it lies in [0, V)),
+// and each output element the linear combination sum_v s_v W[v] of the table rounded as weights:
+// V + 2 constraints per index, none per looked-up value. The indices must be integers (scale 0:
+// an integer model input, or an ArgMax).
+QT Lowerer::lookup(const Node& n) {
+  const Tensor& data = cst(n.inputs.at(0), n);
+  QT& idx = materialized(n.inputs.at(1), n);
+  if (idx.scale != 0)
+    throw ModelError(n.where() + ": computed indices must be integers (an int64 model input or an ArgMax), not a "
+                     "tensor at scale 2^-" + std::to_string(idx.scale));
+  if (data.shape.empty()) throw ModelError(n.where() + ": the data must have at least one axis");
+  const int64_t axis = normalized_axis(n, n.get_int("axis", 0), data.shape.size());
+  const size_t V = size_t(data.shape[size_t(axis)]);
+  size_t outer = 1, inner = 1;
+  Shape shape;
+  for (int64_t d = 0; d < axis; ++d) outer *= size_t(data.shape[size_t(d)]), shape.push_back(data.shape[size_t(d)]);
+  for (int64_t d : idx.shape) shape.push_back(d);
+  for (size_t d = size_t(axis) + 1; d < data.shape.size(); ++d) inner *= size_t(data.shape[d]), shape.push_back(data.shape[d]);
+  shape = bounded_shape(n, shape);
+  const QConst qw = quantize_weights(n, data.data);
+  QT out = new_linear(shape, qw.scale);
+  out.bound = qw.max_abs;
+  const size_t count = idx.size();
+  for (size_t i = 0; i < count; ++i) {
+    const int64_t iv = emit() ? 0 : idx.v[i];
+    if (!emit() && (iv < 0 || iv >= int64_t(V)))
+      throw ProveError(n.where() + ": index " + std::to_string(iv) + " is outside [0, " + std::to_string(V) + ")");
+    const Wire sel = b_.alloc(uint32_t(V));
+    Lc sum, index;
+    for (size_t v = 0; v < V; ++v) {
+      const Lc s = Lc::of(sel + uint32_t(v));
+      if (emit()) {
+        b_.constrain(s, s - Lc::constant(Fr::one()), Lc());
+        sum += s;
+        index.add_term(sel + uint32_t(v), fr_of(int64_t(v)));
+      } else {
+        b_.set(sel + uint32_t(v), int64_t(int64_t(v) == iv));
+      }
+    }
+    if (emit()) {
+      b_.constrain_zero(sum - Lc::constant(Fr::one()));
+      b_.constrain_zero(index - Lc::of(idx.wire[i]));
+    }
+    for (size_t o = 0; o < outer; ++o)
+      for (size_t k = 0; k < inner; ++k) {
+        const size_t e = (o * count + i) * inner + k;
+        if (emit()) {
+          for (size_t v = 0; v < V; ++v)
+            if (const int64_t w = qw.q[(o * V + v) * inner + k]) out.lc[e].add_term(sel + uint32_t(v), fr_of(w));
+        } else {
+          out.v[e] = qw.q[(o * V + size_t(iv)) * inner + k];
+        }
+      }
   }
   return out;
 }
@@ -1746,7 +1805,7 @@ void Lowerer::run(const TensorMap* inputs) {
         if (it == ranges_->end()) throw ModelError("calibration has no range for input '" + in.name + "'");
         r = it->second;
       }
-      t.scale = std::min(scale_for(r * spec_.options.headroom, bits_), spec_.options.max_scale);
+      t.scale = in.integer ? 0 : std::min(scale_for(r * spec_.options.headroom, bits_), spec_.options.max_scale);
       spec_.plan[in.name] = t.scale;
       spec_.inputs.push_back({in.name, in.shape, t.scale, 0});
     } else {
@@ -1771,6 +1830,9 @@ void Lowerer::run(const TensorMap* inputs) {
       if (!emit()) {
         const double xv = x->data[e];
         if (!std::isfinite(xv) || std::fabs(std::ldexp(xv, t.scale)) >= double(limit())) throw ProveError(what);
+        if (in.integer && xv != std::nearbyint(xv))
+          throw ProveError("input '" + in.name + "' is an integer input of the model: " + std::to_string(xv) +
+                           " is not an integer");
         q = round_to_int(std::ldexp(xv, t.scale), what);
         b_.set(w, q);
         t.v.push_back(q);
@@ -1883,6 +1945,7 @@ void Lowerer::run(const TensorMap* inputs) {
       out = softmax(n);
     }
     else if (op == "Where") out = where(n);
+    else if (op == "Gather" && is_const(n.inputs.at(0))) out = lookup(n);
     else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Expand" ||
              op == "Tile")
       out = moved(n, 0);

@@ -276,7 +276,9 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
   }
   for (const auto& in : graph.input()) {
     if (g.constants.count(in.name())) continue;  // older exporters list initializers as inputs
-    g.inputs.push_back({in.name(), read_shape(in, name + ": input")});
+    const int32_t type = in.type().tensor_type().elem_type();
+    g.inputs.push_back({in.name(), read_shape(in, name + ": input"),
+                        type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32});
     defined.insert(in.name());
   }
   if (g.inputs.empty()) throw ModelError(name + ": the model has no inputs");

@@ -1306,6 +1306,59 @@ TEST(BadModel, AttentionMaskErrors) {
   }
 }
 
+// Embedding lookups: int64 token ids (and an ArgMax, as greedy decoding feeds its choice back)
+// index constant tables through one-hot selectors. Every wire is constrained; an id that is no
+// integer, or outside the table, is a proving error; float indices are a compile error.
+TEST(Embedding, LookupIsSoundAndChecksItsIndices) {
+  auto rng = zt::seeded_rng();
+  OnnxBuilder b(14);
+  b.input("ids", {1, 3}, onnx::TensorProto::INT64);
+  b.input("x", {1, 5});
+  b.initializer("table", {5, 4}, rnd(rng, 20, -2, 2));
+  b.node("Gather", {"table", "ids"}, {"emb"}, {}, "wte");  // [1, 3, 4]
+  b.initializer("W", {4, 2}, rnd(rng, 8, -1, 1));
+  b.node("MatMul", {"emb", "W"}, {"y"}, {}, "mm");
+  b.node("ArgMax", {"x"}, {"choice"}, {attr_int("axis", 1), attr_int("keepdims", 0)}, "argmax");
+  b.initializer("table2", {5, 3}, rnd(rng, 15, -1, 1));
+  b.node("Gather", {"table2", "choice"}, {"picked"}, {}, "lookup");
+  for (const char* o : {"y", "picked"}) b.output(o);
+  const Graph g = parse(b);
+  ASSERT_TRUE(g.inputs[0].integer);
+  ASSERT_FALSE(g.inputs[1].integer);
+  std::vector<TensorMap> samples;
+  for (int i = 0; i < 8; ++i) {
+    TensorMap m = random_inputs(g, rng);
+    for (double& v : m["ids"].data) v = double(int(std::floor((v + 1) * 2.5)) % 5);  // 0 .. 4
+    samples.push_back(m);
+  }
+  const Ranges ranges = calibrate(g, samples);
+  for (const Ranges* r : {static_cast<const Ranges*>(nullptr), &ranges}) {
+    const Compiled c = compile_model(g, QuantOptions{}, r);
+    for (const TensorMap& in : samples) check_witness_and_flips(g, c, in);
+    TensorMap bad = samples[0];
+    bad["ids"].data[1] = 2.5;
+    EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, bad), "input 'ids' is an integer input", "2.5");
+    bad["ids"].data[1] = 5;
+    EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, bad), "node 'wte' (Gather)", "index 5 is outside [0, 5)");
+    bad["ids"].data[1] = -1;
+    EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, bad), "node 'wte' (Gather)", "index -1 is outside [0, 5)");
+    const Evaluation ev = evaluate_model(g, c.spec, samples[0]);
+    const auto& x = samples[0].at("x").data;
+    const size_t best = size_t(std::max_element(x.begin(), x.end()) - x.begin());
+    for (size_t j = 0; j < 3; ++j)  // the chosen row of table2, rounded as weights
+      EXPECT_NEAR(ev.outputs.at("picked").data[j], g.constants.at("table2").data[best * 3 + j], 1e-3);
+  }
+  {  // float indices
+    OnnxBuilder f(14);
+    f.input("x", {1, 2});
+    f.initializer("table", {5, 4}, rnd(rng, 20, -2, 2));
+    f.node("Gather", {"table", "x"}, {"y"}, {}, "lookup");
+    f.output("y");
+    EXPECT_MODEL_ERROR(compile_model(parse(f), QuantOptions{}, nullptr), "node 'lookup' (Gather)",
+                       "computed indices must be integers");
+  }
+}
+
 TEST(BadModel, CorruptAndTruncatedFiles) {
   const auto mlp = read_bytes(digits("mlp.onnx"));
   EXPECT_NO_THROW(parse_onnx(mlp, "mlp.onnx"));

@@ -4,7 +4,8 @@
 //   node ort_run.mjs MODEL.onnx INPUTS.json OUTPUTS.json
 //
 // INPUTS.json maps each model input name to {"shape": [..], "data": [flat numbers]} (float32,
-// or {"type": "int64", ...}), or is an array of such maps (one session runs every sample).
+// or {"type": "int64", ...}; without "type", the model's own int64 inputs are int64), or is an
+// array of such maps (one session runs every sample).
 // OUTPUTS.json gets every model output in the same form (an array where the inputs were one),
 // with "type" (onnxruntime's element type name); int64 values are written as numbers. Exit
 // status 1 with the message on stderr when anything fails.
@@ -25,7 +26,9 @@ async function main() {
     for (const name of session.inputNames) {
       const v = inputs[name];
       if (!v) throw new Error(`inputs JSON has no '${name}' (model inputs: ${session.inputNames.join(', ')})`);
-      const type = v.type ?? 'float32';
+      // The model's own input type where the JSON names none (token ids are int64).
+      const meta = (session.inputMetadata ?? []).find((m) => m.name === name);
+      const type = v.type ?? (meta?.isTensor && meta.type === 'int64' ? 'int64' : 'float32');
       const data = type === 'int64' ? BigInt64Array.from(v.data.map(BigInt)) : Float32Array.from(v.data);
       feeds[name] = new ort.Tensor(type, data, v.shape);
     }

@@ -61,6 +61,8 @@
 //  * Div by a computed tensor and Reciprocal, rounded half up at the output's planned scale t:
 //    e = (e'_a + |y| e'_b) / (|b| - e'_b) + 2^-(t+1), a constant numerator (1 for Reciprocal)
 //    rounded as weights.
+//  * Gather of a constant table by computed integer indices (an embedding): the table rounded as
+//    weights, 2^-(s_W+1). Integer inputs (token ids) are exact.
 //  * Where with a constant condition: each element takes its operand's error, 2^-(s+1) for a
 //    finite constant (rounded at the common scale s), 0 for -inf (a mask: the Softmax after it
 //    leaves that element out, exactly 0; the Softmax rule below covers it with exp(-inf) = 0).
@@ -260,6 +262,8 @@ class ErrorModel {
   bool is_const(const std::string& s) const { return g_.constants.count(s) != 0 || folded_.count(s) != 0; }
   const Tensor& value(const std::string& s) const { return ref_.at(s); }
   double rounding(const std::string& s) const {
+    for (const auto& in : g_.inputs)
+      if (in.name == s && in.integer) return 0.0;  // integers at scale 0: exact
     auto it = spec_.plan.find(s);
     return it == spec_.plan.end() ? 0.0 : std::ldexp(1.0, -(it->second + 1));
   }
@@ -332,7 +336,13 @@ class ErrorModel {
     const std::string& op = n.op;
     const std::string& in0 = n.inputs.at(0);
     State r;
-    if (op == "Gemm") {
+    if (op == "Gather" && is_const(in0)) {
+      // A constant table looked up by computed (integer) indices: exact selection of the table
+      // rounded as weights.
+      const Tensor& w = value(in0);
+      const int sw = weight_scale(w.data);
+      r = {filled(value(out).shape, std::ldexp(1.0, -(sw + 1))), sw};
+    } else if (op == "Gemm") {
       const State a = view(in0);
       const Tensor& b = value(n.inputs[1]);
       const double alpha = n.get_float("alpha", 1.0);
@@ -720,12 +730,14 @@ struct Setting {
 };
 constexpr Setting kSettings[] = {{"act16/w12 (defaults)", 16, 12, 16}, {"act20/w16", 20, 16, 18}};
 
+// Float inputs uniform in [-range, range]; integer inputs (token ids) uniform in [0, range).
 TensorMap random_inputs(const zc::Graph& g, Rng& rng, double range) {
   TensorMap m;
   std::uniform_real_distribution<double> u(-range, range);
   for (const auto& in : g.inputs) {
-    Tensor t{in.shape, std::vector<double>(zc::element_count(in.shape))};
-    for (double& v : t.data) v = double(float(u(rng)));  // float32 values, as onnxruntime gets them
+    Tensor t{in.shape, std::vector<double>(zc::element_count(in.shape)), in.integer};
+    std::uniform_int_distribution<int64_t> ids(0, std::max<int64_t>(int64_t(range) - 1, 0));
+    for (double& v : t.data) v = in.integer ? double(ids(rng)) : double(float(u(rng)));  // float32, as onnxruntime gets them
     m[in.name] = std::move(t);
   }
   return m;
@@ -1418,6 +1430,25 @@ TEST_F(OpsVsOnnxruntime, AttentionMasks) {
                     std::to_string(opset) + ")",
                 b, rng_);
   }
+}
+
+// Embedding lookups: int64 token ids index a constant table (Gather axis 0, as nn.Embedding
+// exports), then the ids of a second input gather along axis 1 of another table; a Gemm after.
+TEST_F(OpsVsOnnxruntime, EmbeddingLookup) {
+  const auto d = dims(rng_, 2, 3, 9);
+  const int64_t vocab = d[0] + 4, width = d[1];
+  OnnxBuilder b(14);
+  b.input("ids", {1, 5}, onnx::TensorProto::INT64);
+  b.input("cols", {3}, onnx::TensorProto::INT64);
+  b.random_initializer("table", {vocab, width}, rng_, -2, 2);
+  b.node("Gather", {"table", "ids"}, {"emb"});                        // [1, 5, width]
+  b.random_initializer("table2", {2, vocab}, rng_, -1, 1);
+  b.node("Gather", {"table2", "cols"}, {"picked"}, {attr_int("axis", 1)});  // [2, 3]
+  b.initializer_int64("shape", {2}, {5, width});
+  b.node("Reshape", {"emb", "shape"}, {"flat"});
+  gemm_layer(b, rng_, "flat", "after", width, 3);
+  for (const char* o : {"emb", "picked", "after"}) b.output(o);
+  check_model("Gather of constant tables by int64 ids (axis 0 and 1), Gemm", b, rng_, double(vocab));
 }
 
 TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {

@@ -62,6 +62,7 @@ struct Node {
 struct ValueInfo {
   std::string name;
   Shape shape;
+  bool integer = false;  // an int32/int64 graph input (token ids): integers, held at scale 0
 };
 
 struct Graph {

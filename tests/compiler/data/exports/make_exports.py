@@ -4,13 +4,14 @@
 # Gather, Pad, Split, chunk, ReduceMean/ReduceSum, Neg, view(x.size(0), -1),
 # HardSigmoid/HardSwish, GELU, products of two computed tensors, a Softmax inside the graph and
 # LayerNormalization in a whole transformer encoder layer, and at opset 14 LayerNorm written out
-# with Pow/Sqrt/Div, tanh GELU and an RMS normalization, causal (masked) attention, and a whole
-# GPT-2 style decoder block):
+# with Pow/Sqrt/Div, tanh GELU and an RMS normalization, causal (masked) attention, a whole
+# GPT-2 style decoder block, and a tiny GPT from token ids to logits):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
-#   causal_attention.onnx, gpt_block.onnx
+#   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
-# <name>.calibration.json (16 input samples, uniform in [-1, 1]).
+# <name>.calibration.json (16 input samples, uniform in [-1, 1]; token ids uniform in
+# [0, VOCAB) for the models that take them).
 # Needs the Debian packages python3-torch, python3-onnx, python3-numpy.
 # Run:   /usr/bin/python3 tests/compiler/data/exports/make_exports.py
 # Outputs are written beside this script. Deterministic: weights come from
@@ -218,6 +219,26 @@ class GptBlock(nn.Module):
         return x + self.proj(F.gelu(self.fc(self.ln_2(x)), approximate="tanh"))
 
 
+class TinyGpt(nn.Module):
+    """x [1, 6] int64 token ids -> logits [1, 6, 32]: token and position embeddings (Gather of
+    the tables; the positions fold to a constant), one GptBlock, a final LayerNorm and the
+    vocabulary head."""
+
+    VOCAB = 32
+
+    def __init__(self, d=16, tokens=6):
+        super().__init__()
+        self.wte = nn.Embedding(self.VOCAB, d)
+        self.wpe = nn.Embedding(tokens, d)
+        self.block = GptBlock(d, 2, tokens)
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, self.VOCAB, bias=False)
+
+    def forward(self, idx):
+        pos = torch.arange(0, idx.size(1), dtype=torch.long).unsqueeze(0)
+        return self.head(self.ln_f(self.block(self.wte(idx) + self.wpe(pos))))
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -230,6 +251,7 @@ MODELS = [
     ("prenorm_mlp", PreNormMlp, (1, 4, 12), 14, ["y"]),
     ("causal_attention", CausalAttention, (1, 5, 8), 14, ["y"]),
     ("gpt_block", GptBlock, (1, 6, 16), 14, ["y"]),
+    ("tiny_gpt", TinyGpt, (1, 6), 14, ["y"]),
 ]
 
 
@@ -260,11 +282,17 @@ def main():
         model = cls().eval()
 
         rs = np.random.RandomState(0)
-        calib = [{"x": rounded(rs.uniform(-1.0, 1.0, size=shape))}
-                 for _ in range(16)]
-        sample = {"x": rounded(rs.uniform(-1.0, 1.0, size=shape))}
+        vocab = getattr(cls, "VOCAB", None)  # token-id models: int64 ids in [0, VOCAB)
 
-        x = torch.tensor(sample["x"], dtype=torch.float32)
+        def draw():
+            if vocab:
+                return rs.randint(0, vocab, size=shape).tolist()
+            return rounded(rs.uniform(-1.0, 1.0, size=shape))
+
+        calib = [{"x": draw()} for _ in range(16)]
+        sample = {"x": draw()}
+
+        x = torch.tensor(sample["x"], dtype=torch.long if vocab else torch.float32)
         buf = io.BytesIO()
         # Not under torch.no_grad(): there TransformerEncoderLayer takes its fused inference
         # path (aten::_transformer_encoder_layer_fwd), which the exporter cannot write.
