@@ -1855,7 +1855,8 @@ void Lowerer::run(const TensorMap* inputs) {
   if (planning_) spec_.layers.push_back({"(inputs)", "", {}, 0, b_.constraint_count()});
   for (const Node& n : g_.nodes) {
     if (fused_away.count(&n)) continue;
-    if (auto w = written_at.find(&n); w != written_at.end() && vars_.count(w->second.x)) {
+    if (auto w = written_at.find(&n);  // (a masked x is left to the op-by-op lowering, which refuses it)
+        w != written_at.end() && vars_.count(w->second.x) && vars_.at(w->second.x).masked.empty()) {
       if (const auto lines = written_layer_norm_lines(w->second, vars_.at(w->second.x).shape, g_)) {
         const WrittenLayerNorm& p = w->second;
         for (const Node* m : {p.sub, p.pow, p.var, p.add, p.sqrt}) fused_away.insert(m);

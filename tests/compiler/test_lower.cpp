@@ -1286,6 +1286,23 @@ TEST(BadModel, AttentionMaskErrors) {
   EXPECT_MODEL_ERROR(masked({ninf, ninf, 0, 0}, "Softmax"), "node 'op' (Softmax)", "every element of a line is masked");
   EXPECT_MODEL_ERROR(masked({0, INFINITY, 0, 0}, "Softmax"), "node 'add' (Add)", "constant inf");
   EXPECT_MODEL_ERROR(masked({0, ninf, 0, 0}, "Identity"), "output 'y' holds -inf");
+  {  // a written-out LayerNorm of a masked tensor: not proved as one, refused at its ReduceMean
+    OnnxBuilder b(14);
+    b.input("x", {1, 2, 2});
+    b.initializer("mask", {2, 2}, {0, ninf, 0, 0});
+    b.node("Add", {"x", "mask"}, {"sa"}, {}, "add");
+    b.node("ReduceMean", {"sa"}, {"mean"}, {attr_ints("axes", {-1})}, "mean");
+    b.node("Sub", {"sa", "mean"}, {"c"}, {}, "sub");
+    b.initializer("two", {}, {2.0f});
+    b.node("Pow", {"c", "two"}, {"sq"}, {}, "pow");
+    b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {-1})}, "var");
+    b.initializer("eps", {}, {1e-5f});
+    b.node("Add", {"var", "eps"}, {"ve"}, {}, "add_eps");
+    b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
+    b.node("Div", {"c", "sd"}, {"z"}, {}, "div");
+    b.output("z");
+    EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'mean' (ReduceMean)", "holds -inf");
+  }
   {  // a computed condition
     OnnxBuilder b(14);
     b.input("x", {1, 2});
