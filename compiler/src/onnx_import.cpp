@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "zkinfer/compiler/graph.h"
+#include "zkinfer/compiler/recurrent.h"
 
 namespace zkinfer::compiler {
 
@@ -54,6 +55,13 @@ std::vector<int64_t> Node::get_ints(const std::string& a, std::vector<int64_t> d
     throw ModelError(where() + ": attribute '" + a + "' is not a list of integers");
   return it->second.ints;
 }
+std::vector<std::string> Node::get_strings(const std::string& a, std::vector<std::string> dflt) const {
+  auto it = attrs.find(a);
+  if (it == attrs.end()) return dflt;
+  if (it->second.kind != Attribute::Kind::kStrings)
+    throw ModelError(where() + ": attribute '" + a + "' is not a list of strings");
+  return it->second.strings;
+}
 std::string Node::where() const { return "node '" + name + "' (" + op + ")"; }
 
 namespace {
@@ -79,7 +87,7 @@ constexpr const char* kOps[] = {
     "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice",
     "Gather", "Pad", "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax",
     "ReduceMin", "Neg", "Shape", "ConstantOfShape", "Cast", "Sqrt", "Pow", "Reciprocal", "Abs",
-    "Where"};
+    "Where", "RNN", "GRU", "LSTM"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=
@@ -187,6 +195,10 @@ Attribute read_attribute(const onnx::AttributeProto& a, const std::string& what)
     case onnx::AttributeProto::FLOATS:
       out.kind = Attribute::Kind::kFloats;
       out.floats.assign(a.floats().begin(), a.floats().end());
+      break;
+    case onnx::AttributeProto::STRINGS:
+      out.kind = Attribute::Kind::kStrings;
+      out.strings.assign(a.strings().begin(), a.strings().end());
       break;
     case onnx::AttributeProto::TENSOR:
       out.kind = Attribute::Kind::kTensor;
@@ -322,6 +334,7 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
     g.outputs.push_back(vi);
   }
   if (g.outputs.empty()) throw ModelError(name + ": the model has no outputs");
+  unroll_recurrent(g, name);
   return g;
 }
 

@@ -6,7 +6,8 @@
 #   of onnxruntime's output for the same input (observed: 4e-5 to 1.4e-3 on the small exports,
 #   whose derived bounds tests/interop/test_ops_onnxruntime.cpp TorchExports checks; 2.4e-3 on
 #   encoder_layer, 2e-3 on gpt_block and 2.2e-3 on tiny_gpt (token ids to logits), whole
-#   transformer blocks, for which a composed bound says nothing).
+#   transformer blocks, for which a composed bound says nothing; the recurrent exports
+#   lstm_classifier, gru_bidirectional and rnn_relu are unrolled at import).
 set -euo pipefail
 zkinfer=$1 work=$2 name=$3
 here=$(cd "$(dirname "$0")" && pwd)

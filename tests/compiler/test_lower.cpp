@@ -40,6 +40,7 @@ namespace fs = std::filesystem;
 namespace zt = zkinfer::testing;
 using zt::attr_float;
 using zt::attr_int;
+using zt::attr_floats;
 using zt::attr_ints;
 using zt::OnnxBuilder;
 
@@ -231,15 +232,7 @@ OnnxBuilder written_layer_norm_model(std::mt19937_64& rng, bool var_output) {
   b.input("x", {2, 3});
   b.initializer("W", {3, 5}, rnd(rng, 15, -3, 3));
   b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
-  b.node("ReduceMean", {"h"}, {"mean"}, {attr_ints("axes", {-1})}, "mean");
-  b.node("Sub", {"h", "mean"}, {"c"}, {}, "sub");
-  b.initializer("two", {}, {2.0f});
-  b.node("Pow", {"c", "two"}, {"sq"}, {}, "pow");
-  b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {-1})}, "var");
-  b.initializer("eps", {}, {1e-5f});
-  b.node("Add", {"var", "eps"}, {"ve"}, {}, "add_eps");
-  b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
-  b.node("Div", {"c", "sd"}, {"z"}, {}, "div");
+  zt::written_layer_norm(b, "h", "z", {-1});
   b.initializer("scale", {5}, rnd(rng, 5, 0.5, 2));
   b.node("Mul", {"z", "scale"}, {"zs"}, {}, "mul");
   b.initializer("bias", {5}, rnd(rng, 5, -1, 1));
@@ -506,6 +499,35 @@ std::vector<Gadget> gadget_models() {
     b.node("Softmax", {"sa"}, {"pa"}, {attr_int("axis", -1)}, "softmax_out");
     for (const char* o : {"y", "pa"}) b.output(o);
     out.push_back({"masked_softmax", b});
+  }
+  {  // LSTM with peepholes and its state as inputs, unrolled at import (Gemm, Sigmoid/Tanh, products)
+    OnnxBuilder b(13);
+    b.input("x", {2, 1, 2});
+    b.input("h0", {1, 1, 2});
+    b.input("c0", {1, 1, 2});
+    b.initializer("W", {1, 8, 2}, rnd(rng, 16, -1, 1));
+    b.initializer("R", {1, 8, 2}, rnd(rng, 16, -1, 1));
+    b.initializer("B", {1, 16}, rnd(rng, 16, -0.5, 0.5));
+    b.initializer("P", {1, 6}, rnd(rng, 6, -0.5, 0.5));
+    b.node("LSTM", {"x", "W", "R", "B", "", "h0", "c0", "P"}, {"Y", "Y_h", "Y_c"}, {attr_int("hidden_size", 2)}, "lstm");
+    for (const char* o : {"Y", "Y_c"}) b.output(o);
+    out.push_back({"lstm", b});
+  }
+  {  // GRU (linear_before_reset, as torch writes it) in reverse, and an RNN with ReLU after it
+    OnnxBuilder b(14);
+    b.input("x", {2, 1, 2});
+    b.initializer("W", {1, 6, 2}, rnd(rng, 12, -1, 1));
+    b.initializer("R", {1, 6, 2}, rnd(rng, 12, -1, 1));
+    b.initializer("B", {1, 12}, rnd(rng, 12, -0.5, 0.5));
+    b.node("GRU", {"x", "W", "R", "B"}, {"Y"},
+           {attr_int("hidden_size", 2), attr_int("linear_before_reset", 1), zt::attr_string("direction", "reverse")}, "gru");
+    b.initializer_int64("shape", {3}, {2, 1, 2});
+    b.node("Reshape", {"Y", "shape"}, {"y3"}, {}, "reshape");
+    b.initializer("Wr", {1, 2, 2}, rnd(rng, 4, -1, 1));
+    b.initializer("Rr", {1, 2, 2}, rnd(rng, 4, -1, 1));
+    b.node("RNN", {"y3", "Wr", "Rr"}, {"", "Y_h"}, {attr_int("hidden_size", 2), zt::attr_strings("activations", {"Relu"})}, "rnn");
+    b.output("Y_h");
+    out.push_back({"gru_rnn", b});
   }
   return out;
 }
@@ -1212,15 +1234,7 @@ TEST(WrittenLayerNorm, ProvedAsOneLayerNormalization) {
   {  // over a leading axis: not LayerNormalization's lines, lowered op by op
     OnnxBuilder b(14);
     b.input("x", {3, 2});
-    b.node("ReduceMean", {"x"}, {"mean"}, {attr_ints("axes", {0})}, "mean");
-    b.node("Sub", {"x", "mean"}, {"c"}, {}, "sub");
-    b.initializer("two", {}, {2.0f});
-    b.node("Pow", {"c", "two"}, {"sq"}, {}, "pow");
-    b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {0})}, "var");
-    b.initializer("eps", {}, {1e-5f});
-    b.node("Add", {"eps", "var"}, {"ve"}, {}, "add_eps");
-    b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
-    b.node("Div", {"c", "sd"}, {"z"}, {}, "div");
+    zt::written_layer_norm(b, "x", "z", {0}, true);
     b.output("z");
     const Graph g = parse(b);
     ASSERT_EQ(written_layer_norms(g).size(), 1u);  // the shape of the chain matches ...
@@ -1291,15 +1305,7 @@ TEST(BadModel, AttentionMaskErrors) {
     b.input("x", {1, 2, 2});
     b.initializer("mask", {2, 2}, {0, ninf, 0, 0});
     b.node("Add", {"x", "mask"}, {"sa"}, {}, "add");
-    b.node("ReduceMean", {"sa"}, {"mean"}, {attr_ints("axes", {-1})}, "mean");
-    b.node("Sub", {"sa", "mean"}, {"c"}, {}, "sub");
-    b.initializer("two", {}, {2.0f});
-    b.node("Pow", {"c", "two"}, {"sq"}, {}, "pow");
-    b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {-1})}, "var");
-    b.initializer("eps", {}, {1e-5f});
-    b.node("Add", {"var", "eps"}, {"ve"}, {}, "add_eps");
-    b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
-    b.node("Div", {"c", "sd"}, {"z"}, {}, "div");
+    zt::written_layer_norm(b, "sa", "z", {-1});
     b.output("z");
     EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'mean' (ReduceMean)", "holds -inf");
   }
@@ -1374,6 +1380,168 @@ TEST(Embedding, LookupIsSoundAndChecksItsIndices) {
     EXPECT_MODEL_ERROR(compile_model(parse(f), QuantOptions{}, nullptr), "node 'lookup' (Gather)",
                        "computed indices must be integers");
   }
+}
+
+// ---- recurrent layers: unrolled at import (unroll_recurrent) --------------------------------
+
+struct RecurrentWeights {
+  std::vector<float> w, r, b;
+};
+// One LSTM layer with hidden 3 on input x; `layout` 1 takes x as [batch, steps, input] and
+// gives Y as [batch, steps, dirs, hidden]; `transposed` builds the same layer in layout 0 with
+// Transposes around it, so both compute the same function.
+OnnxBuilder lstm_model(const RecurrentWeights& wt, int64_t dirs, bool layout1, bool transposed) {
+  const int64_t batch = 2, steps = 3, input = 2, hidden = 3;
+  OnnxBuilder b(14);
+  b.input("x", {batch, steps, input});
+  b.initializer("W", {dirs, 4 * hidden, input}, wt.w);
+  b.initializer("R", {dirs, 4 * hidden, hidden}, wt.r);
+  b.initializer("B", {dirs, 8 * hidden}, wt.b);
+  std::vector<onnx::AttributeProto> attrs = {attr_int("hidden_size", hidden),
+                                             zt::attr_string("direction", dirs == 2 ? "bidirectional" : "forward")};
+  if (layout1 && !transposed) {
+    attrs.push_back(attr_int("layout", 1));
+    b.node("LSTM", {"x", "W", "R", "B"}, {"Y", "Y_h", "Y_c"}, attrs, "lstm");
+  } else {
+    b.node("Transpose", {"x"}, {"xt"}, {attr_ints("perm", {1, 0, 2})}, "x_t");
+    b.node("LSTM", {"xt", "W", "R", "B"}, {"Y0", "Y_h0", "Y_c0"}, attrs, "lstm");
+    b.node("Transpose", {"Y0"}, {"Y"}, {attr_ints("perm", {2, 0, 1, 3})}, "y_t");
+    b.node("Transpose", {"Y_h0"}, {"Y_h"}, {attr_ints("perm", {1, 0, 2})}, "y_h_t");
+    b.node("Transpose", {"Y_c0"}, {"Y_c"}, {attr_ints("perm", {1, 0, 2})}, "y_c_t");
+  }
+  for (const char* o : {"Y", "Y_h", "Y_c"}) b.output(o);
+  return b;
+}
+
+// onnxruntime refuses layout 1 (tests/interop checks layout 0 against it), so layout 1 is
+// checked against layout 0 wrapped in Transposes: the same values in reference and circuit.
+TEST(Recurrent, LayoutOneIsLayoutZeroTransposed) {
+  auto rng = zt::seeded_rng();
+  for (int64_t dirs : {1, 2}) {
+    SCOPED_TRACE("directions " + std::to_string(dirs));
+    RecurrentWeights wt{rnd(rng, size_t(dirs * 12 * 2), -1, 1), rnd(rng, size_t(dirs * 12 * 3), -1, 1),
+                        rnd(rng, size_t(dirs * 24), -0.5, 0.5)};
+    const Graph g1 = parse(lstm_model(wt, dirs, true, false)), g0 = parse(lstm_model(wt, dirs, true, true));
+    std::vector<TensorMap> samples;
+    for (int i = 0; i < 8; ++i) samples.push_back(random_inputs(g1, rng));
+    const Ranges r1 = calibrate(g1, samples), r0 = calibrate(g0, samples);
+    const Compiled c1 = compile_model(g1, QuantOptions{}, &r1), c0 = compile_model(g0, QuantOptions{}, &r0);
+    for (int rep = 0; rep < 3; ++rep) {
+      const TensorMap in = random_inputs(g1, rng, 0.5);
+      const TensorMap ref1 = evaluate_reference(g1, in), ref0 = evaluate_reference(g0, in);
+      const Evaluation ev1 = evaluate_model(g1, c1.spec, in), ev0 = evaluate_model(g0, c0.spec, in);
+      std::string why;
+      EXPECT_TRUE(prover::r1cs_satisfied(c1.r1cs, ev1.witness, &why)) << why;
+      for (const char* o : {"Y", "Y_h", "Y_c"}) {
+        SCOPED_TRACE(o);
+        ASSERT_EQ(ref1.at(o).shape, ref0.at(o).shape);
+        ASSERT_EQ(ev1.outputs.at(o).shape, ref0.at(o).shape);
+        for (size_t e = 0; e < ref0.at(o).data.size(); ++e) {
+          EXPECT_NEAR(ref1.at(o).data[e], ref0.at(o).data[e], 1e-12) << e;
+          EXPECT_NEAR(ev1.outputs.at(o).data[e], ev0.outputs.at(o).data[e], 2e-3) << e;
+          // The circuit's error against a derived bound is tests/interop's; here a sanity check.
+          EXPECT_NEAR(ev1.outputs.at(o).data[e], ref0.at(o).data[e], 2e-2) << e;
+        }
+      }
+    }
+  }
+}
+
+// A zero initial state costs nothing: torch writes it as an Expand of a zero constant to a
+// shape computed from the input's, which the importer sees through; the circuit is the one
+// without initial_h (same size, same outputs).
+TEST(Recurrent, ZeroInitialStateIsDropped) {
+  auto rng = zt::seeded_rng();
+  const std::vector<float> w = rnd(rng, 3 * 4 * 2, -1, 1), r = rnd(rng, 3 * 4 * 4, -1, 1);
+  auto model = [&](bool state) {
+    OnnxBuilder b(13);
+    b.input("x", {3, 1, 2});
+    b.initializer("W", {1, 12, 2}, w);
+    b.initializer("R", {1, 12, 4}, r);
+    std::vector<std::string> ins = {"x", "W", "R", "", ""};
+    if (state) {
+      b.initializer("zero", {1}, {0.0f});
+      b.node("Shape", {"x"}, {"xs"}, {}, "shape");
+      b.initializer_int64("one", {1}, {1});
+      b.initializer_int64("b_at", {1}, {1});
+      b.node("Gather", {"xs", "b_at"}, {"batch"}, {}, "batch");
+      b.initializer_int64("hid", {1}, {4});
+      b.node("Concat", {"one", "batch", "hid"}, {"hs"}, {attr_int("axis", 0)}, "state_shape");
+      b.node("Expand", {"zero", "hs"}, {"h0"}, {}, "h0");
+      ins.push_back("h0");
+    }
+    b.node("GRU", ins, {"Y"}, {attr_int("hidden_size", 4)}, "gru");
+    b.output("Y");
+    return parse(b);
+  };
+  const Graph with = model(true), without = model(false);
+  const Compiled cw = compile_model(with, QuantOptions{}, nullptr), co = compile_model(without, QuantOptions{}, nullptr);
+  EXPECT_EQ(cw.spec.n_constraints, co.spec.n_constraints);
+  const TensorMap in = random_inputs(with, rng);
+  EXPECT_EQ(evaluate_model(with, cw.spec, in).outputs.at("Y").data, evaluate_model(without, co.spec, in).outputs.at("Y").data);
+  // A nonzero constant state is refused, naming it.
+  OnnxBuilder b(13);
+  b.input("x", {3, 1, 2});
+  b.initializer("W", {1, 12, 2}, w);
+  b.initializer("R", {1, 12, 4}, r);
+  b.initializer("h0", {1, 1, 4}, {0, 0, 0.5f, 0});
+  b.node("GRU", {"x", "W", "R", "", "", "h0"}, {"Y"}, {attr_int("hidden_size", 4)}, "gru");
+  b.output("Y");
+  EXPECT_MODEL_ERROR(parse(b), "node 'gru' (GRU)", "initial_h is a nonzero constant");
+}
+
+TEST(BadModel, RecurrentErrors) {
+  auto rng = zt::seeded_rng();
+  // An LSTM on x [3, 1, 2] with hidden 2; `edit` changes the node before the model is parsed.
+  auto lstm = [&](auto edit, bool w_computed = false) {
+    OnnxBuilder b(13);
+    b.input("x", {3, 1, 2});
+    b.initializer("W", {1, 8, 2}, rnd(rng, 16, -1, 1));
+    b.initializer("R", {1, 8, 2}, rnd(rng, 16, -1, 1));
+    b.initializer("B", {1, 16}, rnd(rng, 16, -1, 1));
+    b.initializer("B3", {1, 12}, rnd(rng, 12, -1, 1));
+    b.initializer_int64("short", {1}, {2});
+    b.initializer_int64("full", {1}, {3});
+    if (w_computed) b.node("Neg", {"x"}, {"Wx"}, {}, "neg");
+    onnx::NodeProto& n = b.node("LSTM", {"x", w_computed ? "Wx" : "W", "R", "B"}, {"Y", "Y_h"}, {attr_int("hidden_size", 2)}, "lstm");
+    edit(n);
+    b.output("Y");
+    b.output("Y_h");
+    return parse(b);
+  };
+  auto add = [](onnx::AttributeProto a) { return [a](onnx::NodeProto& n) { *n.add_attribute() = a; }; };
+  EXPECT_MODEL_ERROR(lstm(add(attr_float("clip", 3.0f))), "node 'lstm' (LSTM)", "attribute 'clip' is not supported");
+  EXPECT_MODEL_ERROR(lstm(add(attr_int("input_forget", 1))), "node 'lstm' (LSTM)", "input_forget");
+  EXPECT_MODEL_ERROR(lstm(add(zt::attr_strings("activations", {"Sigmoid", "LeakyRelu", "Tanh"}))), "node 'lstm' (LSTM)",
+                     "activation 'LeakyRelu' is not supported");
+  EXPECT_MODEL_ERROR(lstm(add(zt::attr_strings("activations", {"Sigmoid", "Tanh"}))), "node 'lstm' (LSTM)",
+                     "lists 2 functions, expected 3");
+  EXPECT_MODEL_ERROR(lstm(add(attr_floats("activation_alpha", {0.5f}))), "node 'lstm' (LSTM)", "activation_alpha");
+  EXPECT_MODEL_ERROR(lstm(add(zt::attr_string("direction", "sideways"))), "node 'lstm' (LSTM)", "direction 'sideways'");
+  EXPECT_MODEL_ERROR(lstm(add(attr_int("layout", 2))), "node 'lstm' (LSTM)", "layout 2");
+  EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.mutable_attribute(0)->set_i(3); }), "node 'lstm' (LSTM)",
+                     "hidden_size 3 does not match W's 2");
+  EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto&) {}, true), "node 'lstm' (LSTM)", "W ('Wx') must be a constant");
+  EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.set_input(3, "B3"); }), "node 'lstm' (LSTM)", "B has shape [1,12], expected [1,16]");
+  EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.add_input("short"); }), "node 'lstm' (LSTM)",
+                     "sequence_lens holds 2", "shorter than the input's 3 steps");
+  EXPECT_NO_THROW(lstm([](onnx::NodeProto& n) { n.add_input("full"); }));
+  EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.set_input(1, "B"); }), "node 'lstm' (LSTM)", "W has shape [1,16]");
+  // X of the wrong rank; a GRU asked for Y_c.
+  OnnxBuilder b(13);
+  b.input("x", {3, 2});
+  b.initializer("W", {1, 6, 2}, rnd(rng, 12, -1, 1));
+  b.initializer("R", {1, 6, 2}, rnd(rng, 12, -1, 1));
+  b.node("GRU", {"x", "W", "R"}, {"Y"}, {attr_int("hidden_size", 2)}, "gru");
+  b.output("Y");
+  EXPECT_MODEL_ERROR(parse(b), "node 'gru' (GRU)", "X has shape [3,2], expected rank 3");
+  OnnxBuilder longer(13);
+  longer.input("x", {5000, 1, 2});
+  longer.initializer("W", {1, 6, 2}, rnd(rng, 12, -1, 1));
+  longer.initializer("R", {1, 6, 2}, rnd(rng, 12, -1, 1));
+  longer.node("GRU", {"x", "W", "R"}, {"Y"}, {attr_int("hidden_size", 2)}, "gru");
+  longer.output("Y");
+  EXPECT_MODEL_ERROR(parse(longer), "node 'gru' (GRU)", "5000 steps x 1 direction(s)", "4096");
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

@@ -121,6 +121,7 @@ using zkinfer::testing::attr_float;
 using zkinfer::testing::attr_int;
 using zkinfer::testing::attr_ints;
 using zkinfer::testing::attr_string;
+using zkinfer::testing::attr_strings;
 using zkinfer::testing::OnnxBuilder;
 using Rng = std::mt19937_64;
 
@@ -1341,15 +1342,7 @@ TEST_F(OpsVsOnnxruntime, LayerNormalizationWrittenOut) {
     OnnxBuilder b(opset);
     b.input("x", {m, k});
     gemm_layer(b, rng_, "x", "h", k, n, 4.0);
-    b.node("ReduceMean", {"h"}, {"mean"}, {attr_ints("axes", {-1})});
-    b.node("Sub", {"h", "mean"}, {"c"});
-    b.initializer("two", {}, {2.0f});
-    b.node("Pow", {"c", "two"}, {"sq"});
-    b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", {-1})});
-    b.initializer("eps", {}, {1e-5f});
-    b.node("Add", {"var", "eps"}, {"ve"});
-    b.node("Sqrt", {"ve"}, {"sd"});
-    b.node("Div", {"c", "sd"}, {"z"});
+    zkinfer::testing::written_layer_norm(b, "h", "z", {-1});
     b.random_initializer("scale", {n}, rng_, -2, 2);
     b.random_initializer("bias", {n}, rng_, -1, 1);
     b.node("Mul", {"z", "scale"}, {"zs"});
@@ -1449,6 +1442,105 @@ TEST_F(OpsVsOnnxruntime, EmbeddingLookup) {
   gemm_layer(b, rng_, "flat", "after", width, 3);
   for (const char* o : {"emb", "picked", "after"}) b.output(o);
   check_model("Gather of constant tables by int64 ids (axis 0 and 1), Gemm", b, rng_, double(vocab));
+}
+
+// RNN, GRU and LSTM, which the importer unrolls into Gemm, activations and products of computed
+// tensors (zc::unroll_recurrent): the reference (the unrolled graph in double) is checked
+// against onnxruntime's own kernels, so the unrolling is checked, and the circuit against both
+// within the bound the rules above compose over the steps.
+struct Recurrent {
+  std::string op;
+  int64_t opset = 13, steps = 3, batch = 2, input = 3, hidden = 4;
+  std::string direction = "forward";
+  int64_t layout = 0;
+  std::vector<std::string> activations;  // empty: the defaults
+  bool bias = true, initial_state = false, peepholes = false, linear_before_reset = false;
+};
+
+void check_recurrent(const Recurrent& r, Rng& rng) {
+  const int64_t dirs = r.direction == "bidirectional" ? 2 : 1;
+  const int64_t gates = r.op == "LSTM" ? 4 : r.op == "GRU" ? 3 : 1;
+  OnnxBuilder b(r.opset);
+  b.input("x", r.layout ? Shape{r.batch, r.steps, r.input} : Shape{r.steps, r.batch, r.input});
+  const int64_t fan_in = r.input + r.hidden;
+  weights(b, rng, "W", {dirs, gates * r.hidden, r.input}, fan_in, 2.0);
+  weights(b, rng, "R", {dirs, gates * r.hidden, r.hidden}, fan_in, 2.0);
+  std::vector<std::string> ins = {"x", "W", "R", ""};
+  if (r.bias) {
+    weights(b, rng, "B", {dirs, 2 * gates * r.hidden}, fan_in, 1.0);
+    ins[3] = "B";
+  }
+  const Shape state = r.layout ? Shape{r.batch, dirs, r.hidden} : Shape{dirs, r.batch, r.hidden};
+  if (r.initial_state || r.peepholes) {
+    ins.push_back("");  // sequence_lens
+    ins.push_back(r.initial_state ? "h0" : "");
+    if (r.initial_state) b.input("h0", state);
+  }
+  if (r.op == "LSTM" && (r.initial_state || r.peepholes)) {
+    ins.push_back(r.initial_state ? "c0" : "");
+    if (r.initial_state) b.input("c0", state);
+    if (r.peepholes) {
+      b.random_initializer("P", {dirs, 3 * r.hidden}, rng, -1, 1);
+      ins.push_back("P");
+    }
+  }
+  std::vector<onnx::AttributeProto> attrs = {attr_int("hidden_size", r.hidden), attr_string("direction", r.direction)};
+  if (!r.activations.empty()) attrs.push_back(attr_strings("activations", r.activations));
+  if (r.layout) attrs.push_back(attr_int("layout", 1));
+  if (r.linear_before_reset) attrs.push_back(attr_int("linear_before_reset", 1));
+  std::vector<std::string> outs = {"Y", "Y_h"};
+  if (r.op == "LSTM") outs.push_back("Y_c");
+  b.node(r.op, ins, outs, attrs, "layer");
+  for (const auto& o : outs) b.output(o);
+  std::string label = r.op + " " + r.direction + " opset " + std::to_string(r.opset) + ", " +
+                      std::to_string(r.steps) + " steps, hidden " + std::to_string(r.hidden);
+  if (r.layout) label += ", layout 1";
+  if (!r.activations.empty()) label += ", activations " + r.activations.front() + "...";
+  if (!r.bias) label += ", no B";
+  if (r.initial_state) label += ", initial state as inputs";
+  if (r.peepholes) label += ", peepholes";
+  if (r.linear_before_reset) label += ", linear_before_reset";
+  check_model(label, b, rng);
+}
+
+TEST_F(OpsVsOnnxruntime, RecurrentLayers) {
+  const auto d = dims(rng_, 3, 2, 6);
+  auto with = [&](std::string op, auto&& set) {
+    Recurrent r;
+    r.op = std::move(op);
+    r.batch = d[0] == 6 ? 1 : d[0];
+    r.input = d[1];
+    r.hidden = d[2];
+    set(r);
+    check_recurrent(r, rng_);
+  };
+  with("RNN", [](Recurrent&) {});
+  with("RNN", [](Recurrent& r) {
+    r.direction = "bidirectional";
+    r.activations = {"Relu", "Sigmoid"};
+    r.initial_state = true;
+    r.opset = 9;
+  });
+  with("GRU", [](Recurrent& r) { r.bias = false; });
+  with("GRU", [](Recurrent& r) {
+    r.direction = "bidirectional";
+    r.linear_before_reset = true;  // as torch exports nn.GRU
+    r.initial_state = true;
+    r.steps = 4;
+  });
+  with("GRU", [](Recurrent& r) { r.direction = "reverse"; r.linear_before_reset = true; });
+  with("LSTM", [](Recurrent& r) { r.steps = 5; });
+  with("LSTM", [](Recurrent& r) {
+    r.direction = "reverse";
+    r.peepholes = true;
+    r.initial_state = true;
+    r.opset = 9;
+  });
+  with("LSTM", [](Recurrent& r) {
+    r.direction = "bidirectional";
+    r.activations = {"Sigmoid", "Tanh", "Tanh", "Sigmoid", "Relu", "Tanh"};
+    r.peepholes = true;
+  });
 }
 
 TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {
@@ -1881,7 +1973,7 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   // against onnxruntime with a fixed tolerance instead.
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
-        "causal_attention"}) {
+        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -1997,7 +2089,8 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
       "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",
-      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where"};
+      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where",
+      "RNN", "GRU", "LSTM"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

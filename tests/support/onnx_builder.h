@@ -55,6 +55,13 @@ inline onnx::AttributeProto attr_ints(const std::string& name, const std::vector
   for (int64_t x : v) a.add_ints(x);
   return a;
 }
+inline onnx::AttributeProto attr_strings(const std::string& name, const std::vector<std::string>& v) {
+  onnx::AttributeProto a;
+  a.set_name(name);
+  a.set_type(onnx::AttributeProto::STRINGS);
+  for (const auto& x : v) a.add_strings(x);
+  return a;
+}
 inline onnx::AttributeProto attr_floats(const std::string& name, const std::vector<float>& v) {
   onnx::AttributeProto a;
   a.set_name(name);
@@ -260,6 +267,24 @@ inline OnnxBuilder make_mlp(const std::vector<int64_t>& sizes, uint64_t seed, in
   }
   b.output("output", std::vector<int64_t>{batch, sizes.back()});
   return b;
+}
+
+// LayerNorm as exporters write it before opset 17 (torch 1.13 at opset 14), over `axes` of x:
+// mean = ReduceMean(x), c = x - mean, sq = Pow(c, 2), var = ReduceMean(sq), ve = var + eps (eps
+// the first operand with eps_first), sd = Sqrt(ve), z = c / sd. Tensors and nodes are named
+// mean, c/sub, two, sq/pow, var, eps, ve/add_eps, sd/sqrt, and the Div node "div".
+inline void written_layer_norm(OnnxBuilder& b, const std::string& x, const std::string& z,
+                               const std::vector<int64_t>& axes, bool eps_first = false) {
+  b.node("ReduceMean", {x}, {"mean"}, {attr_ints("axes", axes)}, "mean");
+  b.node("Sub", {x, "mean"}, {"c"}, {}, "sub");
+  b.initializer("two", {}, {2.0f});
+  b.node("Pow", {"c", "two"}, {"sq"}, {}, "pow");
+  b.node("ReduceMean", {"sq"}, {"var"}, {attr_ints("axes", axes)}, "var");
+  b.initializer("eps", {}, {1e-5f});
+  b.node("Add", eps_first ? std::vector<std::string>{"eps", "var"} : std::vector<std::string>{"var", "eps"}, {"ve"}, {},
+         "add_eps");
+  b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
+  b.node("Div", {"c", "sd"}, {z}, {}, "div");
 }
 
 // Parameters make_mlp(sizes, ...) has.

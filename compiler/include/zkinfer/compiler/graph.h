@@ -33,7 +33,7 @@ struct Tensor {
 };
 
 struct Attribute {
-  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kTensor };
+  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kTensor, kStrings };
   Kind kind = Kind::kInt;
   int64_t i = 0;
   double f = 0;
@@ -41,6 +41,7 @@ struct Attribute {
   std::vector<int64_t> ints;
   std::vector<double> floats;
   Tensor tensor;
+  std::vector<std::string> strings;  // e.g. the recurrent layers' activations
 };
 
 struct Node {
@@ -55,6 +56,7 @@ struct Node {
   double get_float(const std::string& a, double dflt) const;
   std::string get_string(const std::string& a, const std::string& dflt) const;
   std::vector<int64_t> get_ints(const std::string& a, std::vector<int64_t> dflt = {}) const;
+  std::vector<std::string> get_strings(const std::string& a, std::vector<std::string> dflt = {}) const;
   // "node 'x' (Conv)": how errors name a node.
   std::string where() const;
 };
@@ -76,7 +78,8 @@ struct Graph {
 
 // The ops the compiler lowers: layers, activations and pooling; data movement (Reshape, Slice,
 // Pad, ...) and the shape arithmetic exporters write around them (Shape, Cast, ConstantOfShape,
-// folded where their inputs are constants); inference no-ops Identity and Dropout.
+// folded where their inputs are constants); inference no-ops Identity and Dropout; and RNN, GRU
+// and LSTM, which loading unrolls into the others (recurrent.h), so no later stage sees them.
 std::span<const char* const> supported_ops();
 inline constexpr int64_t kMinOpset = 9, kMaxOpset = 18;
 
@@ -85,7 +88,8 @@ inline constexpr int64_t kMinOpset = 9, kMaxOpset = 18;
 void require_regular_file(const std::string& path);
 
 // Reads an ONNX model file (or bytes): checks the opset range, that every op is supported, that
-// every input has a static shape, that every node input is defined, and folds Constant nodes.
+// every input has a static shape, that every node input is defined, folds Constant nodes, and
+// unrolls the recurrent layers.
 Graph load_onnx(const std::string& path);
 Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name);
 

@@ -5,10 +5,12 @@
 # HardSigmoid/HardSwish, GELU, products of two computed tensors, a Softmax inside the graph and
 # LayerNormalization in a whole transformer encoder layer, and at opset 14 LayerNorm written out
 # with Pow/Sqrt/Div, tanh GELU and an RMS normalization, causal (masked) attention, a whole
-# GPT-2 style decoder block, and a tiny GPT from token ids to logits):
+# GPT-2 style decoder block, a tiny GPT from token ids to logits, and the recurrent layers
+# nn.LSTM (two stacked), nn.GRU (bidirectional) and nn.RNN (ReLU) as classifiers):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
-#   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx
+#   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx, lstm_classifier.onnx,
+#   gru_bidirectional.onnx, rnn_relu.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]; token ids uniform in
 # [0, VOCAB) for the models that take them).
@@ -38,6 +40,7 @@ ALLOWED_OPS = {
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
     "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where", "Reciprocal",
+    "Expand", "LSTM", "GRU", "RNN",
 }
 
 
@@ -239,6 +242,47 @@ class TinyGpt(nn.Module):
         return self.head(self.ln_f(self.block(self.wte(idx) + self.wpe(pos))))
 
 
+class LstmClassifier(nn.Module):
+    """x [1, 6, 4] -> y [1, 3]: two stacked nn.LSTM layers (batch first, hidden 8), a Linear on
+    the last step's output."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 8, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+class GruBidirectional(nn.Module):
+    """x [1, 5, 4] -> y [1, 3]: a bidirectional nn.GRU (hidden 6; torch writes
+    linear_before_reset 1), a Linear on both directions' final states."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(4, 6, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(12, 3)
+
+    def forward(self, x):
+        _, h = self.rnn(x)
+        return self.fc(torch.cat([h[0], h[1]], dim=-1))
+
+
+class RnnRelu(nn.Module):
+    """x [2, 7, 3] -> y [2, 7, 2]: an Elman nn.RNN with ReLU (hidden 5), a Linear on every step."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(3, 5, nonlinearity="relu", batch_first=True)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y)
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -252,6 +296,9 @@ MODELS = [
     ("causal_attention", CausalAttention, (1, 5, 8), 14, ["y"]),
     ("gpt_block", GptBlock, (1, 6, 16), 14, ["y"]),
     ("tiny_gpt", TinyGpt, (1, 6), 14, ["y"]),
+    ("lstm_classifier", LstmClassifier, (1, 6, 4), 14, ["y"]),
+    ("gru_bidirectional", GruBidirectional, (1, 5, 4), 14, ["y"]),
+    ("rnn_relu", RnnRelu, (2, 7, 3), 13, ["y"]),
 ]
 
 
