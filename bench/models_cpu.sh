@@ -75,7 +75,7 @@ model_files() {
         mobilenet_v3_block) params=167 ;; gelu_mlp) params=212 ;; attention) params=216 ;;
         encoder_layer) params=2176 ;; prenorm_mlp) params=636 ;; causal_attention) params=216 ;;
         gpt_block) params=3248 ;; tiny_gpt) params=4368 ;; lstm_classifier) params=1051 ;;
-        gru_bidirectional) params=471 ;; rnn_relu) params=62 ;;
+        gru_bidirectional) params=471 ;; rnn_relu) params=62 ;; conv_decoder) params=251 ;;
         *) params=0 ;;
       esac
       return ;;

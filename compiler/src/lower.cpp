@@ -347,6 +347,8 @@ class Lowerer {
   QT gemm(const Node& n);
   QT matmul(const Node& n);
   QT conv(const Node& n);
+  QT conv_transpose(const Node& n);
+  QT resize(const Node& n);
   QT add_sub(const Node& n, bool sub);
   QT mul_div(const Node& n, bool div);
   QT products(const Node& n, const QT& a, const std::vector<size_t>& ia, const QT& b, const std::vector<size_t>& ib,
@@ -570,6 +572,91 @@ QT Lowerer::conv(const Node& n) {
               }
             }
         }
+  return out;
+}
+
+// ConvTranspose: like Conv, free linear combinations of the input with the quantized weights;
+// each output pixel takes the taps whose scattered kernel reaches it (Window2d::src_y/src_x).
+QT Lowerer::conv_transpose(const Node& n) {
+  const Tensor& w = cst(n.inputs.at(1), n);
+  QT& x = materialized(n.inputs[0], n);
+  const Window2d g = conv_transpose_geometry(n, x.shape, w.shape);
+  const QConst qw = quantize_weights(n, w.data);
+  QT out = new_linear(g.out_shape(g.oc), x.scale + qw.scale);
+  std::vector<int64_t> bias(size_t(g.oc), 0);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+    const Tensor& bt = cst(n.inputs[2], n);
+    if (bt.data.size() != size_t(g.oc)) throw ModelError(n.where() + ": bias must have " + std::to_string(g.oc) + " values");
+    for (int64_t m = 0; m < g.oc; ++m) bias[size_t(m)] = round_to_int(std::ldexp(bt.data[size_t(m)], out.scale), n.where() + " bias");
+  }
+  const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
+  // The bound per output pixel (how many taps reach a pixel depends on its position).
+  i128 worst = 0;
+  for (int64_t m = 0; m < g.oc; ++m) {
+    const int64_t c0 = (m / opg) * cpg;
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        i128 s = 0;
+        for (int64_t ky = 0; ky < g.kh; ++ky) {
+          if (g.src_y(oy, ky) < 0) continue;
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            if (g.src_x(ox, kx) < 0) continue;
+            for (int64_t c = c0; c < c0 + cpg; ++c) s += std::llabs(qw.q[size_t(((c * opg + m % opg) * g.kh + ky) * g.kw + kx)]);
+          }
+        }
+        worst = std::max(worst, s * x.bound + std::llabs(bias[size_t(m)]));
+      }
+  }
+  check_bound(n, worst);
+  out.bound = uint64_t(worst);
+  size_t e = 0;
+  for (int64_t ni = 0; ni < g.n; ++ni)
+    for (int64_t m = 0; m < g.oc; ++m) {
+      const int64_t c0 = (m / opg) * cpg;
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox, ++e) {
+          add_const(out, e, bias[size_t(m)]);
+          for (int64_t ky = 0; ky < g.kh; ++ky) {
+            const int64_t iy = g.src_y(oy, ky);
+            if (iy < 0) continue;
+            for (int64_t kx = 0; kx < g.kw; ++kx) {
+              const int64_t ix = g.src_x(ox, kx);
+              if (ix < 0) continue;
+              for (int64_t c = c0; c < c0 + cpg; ++c)
+                axpy(out, e, qw.q[size_t(((c * opg + m % opg) * g.kh + ky) * g.kw + kx)], x,
+                     size_t(((ni * g.c + c) * g.h + iy) * g.w + ix));
+            }
+          }
+        }
+    }
+  return out;
+}
+
+// Resize/Upsample: nearest mode is a data movement (moved); linear mode is a free linear
+// combination of the neighbours with their weights quantized as one weight tensor.
+QT Lowerer::resize(const Node& n) {
+  const ConstInput c = operands(n);
+  for (size_t i = 1; i < n.inputs.size(); ++i) c(i);  // computed scales or sizes: a clear error
+  const QT& x = var(n.inputs.at(0), n);
+  if (resize_plan(n, x.shape, g_.opset, c).mode == "nearest") return moved(n, 0);
+  const ResizeTerms r = resize_linear(n, x.shape, g_.opset, c);
+  std::vector<double> weights;
+  for (const auto& t : r.terms)
+    for (const auto& [i, w] : t) weights.push_back(w);
+  const QConst qw = quantize_weights(n, weights);
+  QT out = new_linear(r.shape, x.scale + qw.scale);
+  i128 worst = 0;
+  size_t k = 0;
+  for (size_t e = 0; e < r.terms.size(); ++e) {
+    i128 s = 0;
+    for (const auto& [i, w] : r.terms[e]) {
+      axpy(out, e, qw.q[k], x, i);
+      s += std::llabs(qw.q[k++]);
+    }
+    worst = std::max(worst, s * x.bound);
+  }
+  check_bound(n, worst);
+  out.bound = uint64_t(worst);
   return out;
 }
 
@@ -1893,6 +1980,8 @@ void Lowerer::run(const TensorMap* inputs) {
     if (op == "Gemm") out = gemm(n);
     else if (op == "MatMul") out = matmul(n);
     else if (op == "Conv") out = conv(n);
+    else if (op == "ConvTranspose") out = conv_transpose(n);
+    else if (op == "Resize" || op == "Upsample") out = resize(n);
     else if (op == "Add" || op == "Sub") out = add_sub(n, op == "Sub");
     else if (auto f = fused_at.find(&n); f != fused_at.end()) {
       const QT& x = materialized(f->second.first.x, n);

@@ -81,7 +81,7 @@ size_t checked_count(const Shape& s, const std::string& what) {
 }
 
 constexpr const char* kOps[] = {
-    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool",
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize", "Upsample", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
     "BatchNormalization", "LayerNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid",
     "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice",

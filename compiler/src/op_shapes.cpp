@@ -67,7 +67,9 @@ void axis_geometry(const Node& n, const std::string& auto_pad, int64_t in, int64
   if (ceil_mode && (out - 1) * s >= in + pad_lo) --out;
 }
 
-Window2d window_common(const Node& n, const Shape& x, int64_t kh, int64_t kw, bool allow_ceil) {
+// Input, kernel, strides, dilations and pads of a windowed op on [N,C,H,W] or [N,C,L] (a 1-D op
+// as an image of height 1); output sizes are the caller's.
+Window2d window_attributes(const Node& n, const Shape& x, int64_t kh, int64_t kw) {
   if (x.size() != 4 && x.size() != 3)
     fail(n, "only 1-D sequences [N,C,L] and 2-D images [N,C,H,W] are supported, got input shape " + shape_str(x));
   Window2d g;
@@ -92,6 +94,11 @@ Window2d window_common(const Node& n, const Shape& x, int64_t kh, int64_t kw, bo
     fail(n, "strides, dilations and kernel sizes must be positive");
   for (int64_t p : pads)
     if (p < 0) fail(n, "negative pads are not supported");
+  return g;
+}
+
+Window2d window_common(const Node& n, const Shape& x, int64_t kh, int64_t kw, bool allow_ceil) {
+  Window2d g = window_attributes(n, x, kh, kw);
   const int64_t ceil_mode = n.get_int("ceil_mode", 0);
   if (ceil_mode && !allow_ceil) fail(n, "ceil_mode is not defined for this op");
   const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
@@ -115,6 +122,55 @@ Window2d conv_geometry(const Node& n, const Shape& x, const Shape& w) {
   if (g.group < 1 || g.c % g.group || g.oc % g.group || w[1] != g.c / g.group)
     fail(n, "group " + std::to_string(g.group) + " does not fit input " + shape_str(x) + " and weights " +
                 shape_str(w));
+  return g;
+}
+
+Window2d conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w) {
+  if (x.size() == 3) {
+    if (w.size() != 3) fail(n, "weights of a 1-D transposed convolution must be [C, M/group, k], got " + shape_str(w));
+  } else if (w.size() != 4) {
+    fail(n, "weights must be [C, M/group, kH, kW], got " + shape_str(w));
+  }
+  const Shape kernel(w.begin() + 2, w.end());
+  if (n.get_ints("kernel_shape", kernel) != kernel) fail(n, "kernel_shape does not match the weights");
+  Window2d g = window_attributes(n, x, kernel.size() == 1 ? 1 : kernel[0], kernel.back());
+  g.group = n.get_int("group", 1);
+  if (g.group < 1 || w[0] != g.c || g.c % g.group)
+    fail(n, "group " + std::to_string(g.group) + " does not fit input " + shape_str(x) + " and weights " + shape_str(w) +
+                " (weights are [C, M/group, ...])");
+  g.oc = w[1] * g.group;
+  const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
+  if (auto_pad == "VALID") g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 0;
+  else if (auto_pad != "NOTSET" && !auto_pad.empty())
+    fail(n, "auto_pad '" + auto_pad + "' is not supported for ConvTranspose (explicit pads or output_shape are)");
+  const size_t axes = g.one_d ? 1 : 2;
+  std::vector<int64_t> out_pad = n.get_ints("output_padding", std::vector<int64_t>(axes, 0));
+  if (out_pad.size() != axes) fail(n, "output_padding must have " + std::to_string(axes) + " entries");
+  if (g.one_d) out_pad.insert(out_pad.begin(), 0);
+  // Per axis: the output size s (in - 1) + output_padding + (k - 1) d + 1 - pads, or output_shape
+  // with the padding it implies (ONNX: the larger half at the start).
+  std::vector<int64_t> out_shape = n.get_ints("output_shape");
+  if (!out_shape.empty()) {
+    if (out_shape.size() == x.size()) out_shape.erase(out_shape.begin(), out_shape.begin() + 2);  // [N, C, ...] given
+    if (out_shape.size() != axes) fail(n, "output_shape must have " + std::to_string(axes) + " entries");
+    if (g.one_d) out_shape.insert(out_shape.begin(), 1);
+  }
+  auto axis = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t op, size_t i, int64_t& lo, int64_t& hi, int64_t& out) {
+    if (op < 0 || op >= std::max(s, d)) fail(n, "output_padding " + std::to_string(op) + " must be in [0, max(stride, dilation))");
+    const int64_t full = s * (in - 1) + op + (k - 1) * d + 1;
+    if (!out_shape.empty()) {
+      out = out_shape[i];
+      const int64_t total = full - out;
+      if (out < 1 || total < 0)
+        fail(n, "output_shape " + std::to_string(out) + " is not in [1, " + std::to_string(full) + "]");
+      hi = total / 2;
+      lo = total - hi;
+    }
+    out = full - lo - hi;
+    if (out < 1) fail(n, "the pads leave no output");
+  };
+  axis(g.h, g.kh, g.sh, g.dh, out_pad[0], 0, g.pad_top, g.pad_bottom, g.oh);
+  axis(g.w, g.kw, g.sw, g.dw, out_pad[1], 1, g.pad_left, g.pad_right, g.ow);
   return g;
 }
 
@@ -584,7 +640,144 @@ Movement tile(const Node& n, const Shape& x, const ConstInput& c) {
   });
 }
 
+// Resize (opset 10+) and Upsample (opset 9) in nearest mode: every output element is one input
+// element. The source coordinate is computed in float32 as onnxruntime and torch do, so ties
+// (x.5) resolve as they do.
+Movement resize_nearest(const Node& n, const Shape& x, int64_t opset, const ConstInput& c) {
+  const ResizePlan p = resize_plan(n, x, opset, c);
+  if (p.mode != "nearest") fail(n, "is not a data-movement op in mode '" + p.mode + "'");
+  std::vector<std::vector<int64_t>> src(x.size());
+  for (size_t d = 0; d < x.size(); ++d)
+    for (int64_t o = 0; o < p.out[d]; ++o) src[d].push_back(resize_nearest_source(p, d, o, x[d]));
+  const auto st = strides_of(x);
+  return map_positions(n, p.out, [&](const std::vector<int64_t>& pos) {
+    int64_t k = 0;
+    for (size_t d = 0; d < pos.size(); ++d) k += src[d][size_t(pos[d])] * int64_t(st[d]);
+    return k;
+  });
+}
+
 }  // namespace
+
+ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const ConstInput& c) {
+  ResizePlan p;
+  p.mode = n.get_string("mode", "nearest");
+  if (p.mode != "nearest" && p.mode != "linear")
+    fail(n, "mode '" + p.mode + "' is not supported (nearest and linear are)");
+  const bool legacy = n.op == "Upsample" || opset < 11;  // asymmetric coordinates, no attributes for them
+  p.coordinates = legacy ? "asymmetric" : n.get_string("coordinate_transformation_mode", "half_pixel");
+  p.nearest = legacy ? "legacy" : n.get_string("nearest_mode", "round_prefer_floor");
+  static const char* const kCoordinates[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                             "tf_half_pixel_for_nn"};
+  if (std::find_if(std::begin(kCoordinates), std::end(kCoordinates), [&](const char* m) { return p.coordinates == m; }) ==
+      std::end(kCoordinates))
+    fail(n, "coordinate_transformation_mode '" + p.coordinates + "' is not supported");
+  if (!legacy && p.nearest != "round_prefer_floor" && p.nearest != "round_prefer_ceil" && p.nearest != "floor" &&
+      p.nearest != "ceil")
+    fail(n, "nearest_mode '" + p.nearest + "' is not supported");
+  if (p.mode == "linear" && p.coordinates == "tf_half_pixel_for_nn")
+    fail(n, "coordinate_transformation_mode 'tf_half_pixel_for_nn' is only defined for nearest");
+  // Scales (or sizes) for `axes` (opset 18; every axis by default).
+  std::vector<int64_t> axes = n.get_ints("axes");
+  if (axes.empty())
+    for (size_t d = 0; d < x.size(); ++d) axes.push_back(int64_t(d));
+  for (int64_t& a : axes) a = normalized_axis(n, a, x.size());
+  const size_t si = legacy ? 1 : 2, zi = 3;
+  auto operand = [&](size_t i) -> const Tensor* {
+    const Tensor* t = i < n.inputs.size() && !n.inputs[i].empty() ? c(i) : nullptr;
+    return t && !t->data.empty() ? t : nullptr;
+  };
+  const Tensor* scales = operand(si);
+  const Tensor* sizes = legacy ? nullptr : operand(zi);
+  if (!scales == !sizes) fail(n, "exactly one of scales and sizes must be given (non-empty)");
+  if (sizes && n.get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
+    fail(n, "keep_aspect_ratio_policy '" + n.get_string("keep_aspect_ratio_policy", "") + "' is not supported (stretch is)");
+  const Tensor& given = scales ? *scales : *sizes;
+  if (given.data.size() != axes.size())
+    fail(n, std::string(scales ? "scales" : "sizes") + " has " + std::to_string(given.data.size()) + " values for " +
+                std::to_string(axes.size()) + " axes");
+  p.out = x;
+  p.scale.assign(x.size(), 1.0f);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    const size_t d = size_t(axes[k]);
+    const double v = given.data[k];
+    if (scales) {
+      if (!(v > 0) || v > double(kMaxMovedElements)) fail(n, "scale " + std::to_string(v) + " is not a positive number");
+      p.scale[d] = float(v);
+      p.out[d] = int64_t(std::floor(float(x[d]) * p.scale[d]));
+    } else {
+      if (v < 1 || v != std::floor(v) || v > double(kMaxMovedElements)) fail(n, "size " + std::to_string(v) + " is not a positive integer");
+      p.out[d] = int64_t(v);
+      p.scale[d] = float(v) / float(x[d]);
+    }
+    if (p.out[d] < 1) fail(n, "axis " + std::to_string(d) + " would have no elements (" + std::to_string(x[d]) + " x " + std::to_string(v) + ")");
+  }
+  if (p.mode == "linear" && n.get_int("antialias", 0) != 0)
+    for (float sc : p.scale)
+      if (sc < 1) fail(n, "antialias when downsampling is not supported");
+  if (legacy && p.mode == "nearest")
+    for (float sc : p.scale)
+      if (sc < 1) fail(n, "nearest downsampling before opset 11 is not supported (runtimes round it differently)");
+  p.out = bounded_shape(n, p.out);
+  return p;
+}
+
+float resize_coordinate(const ResizePlan& p, size_t d, int64_t o, int64_t in) {
+  const float s = p.scale[d], xr = float(o);
+  const int64_t out = p.out[d];
+  if (p.coordinates == "half_pixel") return (xr + 0.5f) / s - 0.5f;
+  if (p.coordinates == "pytorch_half_pixel") return out > 1 ? (xr + 0.5f) / s - 0.5f : 0.0f;
+  if (p.coordinates == "align_corners") return out == 1 ? 0.0f : xr * float(in - 1) / float(out - 1);
+  if (p.coordinates == "tf_half_pixel_for_nn") return (xr + 0.5f) / s;
+  return xr / s;  // asymmetric
+}
+
+int64_t resize_nearest_source(const ResizePlan& p, size_t d, int64_t o, int64_t in) {
+  const float xo = resize_coordinate(p, d, o, in);
+  int64_t k;
+  if (p.nearest == "round_prefer_floor") k = xo == float(std::floor(xo)) + 0.5f ? int64_t(std::floor(xo)) : int64_t(std::round(xo));
+  else if (p.nearest == "round_prefer_ceil") k = int64_t(std::round(xo));
+  else if (p.nearest == "floor") k = int64_t(std::floor(xo));
+  else if (p.nearest == "ceil") k = int64_t(std::ceil(xo));
+  else k = int64_t(xo);  // legacy (upsampling only): truncation
+  return std::clamp<int64_t>(k, 0, in - 1);
+}
+
+ResizeTerms resize_linear(const Node& n, const Shape& x, int64_t opset, const ConstInput& c) {
+  const ResizePlan p = resize_plan(n, x, opset, c);
+  if (p.mode != "linear") fail(n, "is not in linear mode");
+  // Per axis and output index: one or two (input index, weight) terms.
+  std::vector<std::vector<std::vector<std::pair<int64_t, double>>>> axis(x.size());
+  for (size_t d = 0; d < x.size(); ++d)
+    for (int64_t o = 0; o < p.out[d]; ++o) {
+      const float xo = std::clamp(resize_coordinate(p, d, o, x[d]), 0.0f, float(x[d] - 1));
+      const int64_t i0 = int64_t(xo), i1 = std::min(i0 + 1, x[d] - 1);
+      const double f = double(xo - float(i0));
+      if (i0 == i1 || f == 0) axis[d].push_back({{i0, 1.0}});
+      else axis[d].push_back({{i0, 1.0 - f}, {i1, f}});
+    }
+  ResizeTerms r;
+  r.shape = bounded_shape(n, p.out);
+  const auto st = strides_of(x);
+  const size_t total = element_count(r.shape);
+  r.terms.resize(total);
+  std::vector<int64_t> pos(r.shape.size(), 0);
+  for (size_t e = 0; e < total; ++e) {
+    std::vector<std::pair<size_t, double>> t{{0, 1.0}};
+    for (size_t d = 0; d < pos.size(); ++d) {
+      std::vector<std::pair<size_t, double>> next;
+      for (const auto& [k, w] : t)
+        for (const auto& [i, v] : axis[d][size_t(pos[d])]) next.push_back({k + size_t(i) * st[d], w * v});
+      t = std::move(next);
+    }
+    r.terms[e] = std::move(t);
+    for (size_t d = pos.size(); d-- > 0;) {
+      if (++pos[d] < r.shape[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return r;
+}
 
 Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput& c, size_t output) {
   if (n.op == "Unsqueeze") return unsqueeze(n, x, c);
@@ -595,6 +788,7 @@ Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput
   if (n.op == "Split") return split(n, x, c, opset, output);
   if (n.op == "Expand") return expand(n, x, c);
   if (n.op == "Tile") return tile(n, x, c);
+  if (n.op == "Resize" || n.op == "Upsample") return resize_nearest(n, x, opset, c);
   fail(n, "is not a data-movement op");
 }
 

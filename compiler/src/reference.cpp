@@ -140,6 +140,36 @@ Tensor conv(const Node& n, const TensorMap& t) {
   return out;
 }
 
+// ConvTranspose as a gather: each output pixel sums the input pixels whose scattered kernel
+// reaches it (the same arithmetic as scattering, summed in a fixed order).
+Tensor conv_transpose(const Node& n, const TensorMap& t) {
+  const Tensor& x = input(n, t, 0);
+  const Tensor& w = input(n, t, 1);
+  const Window2d g = conv_transpose_geometry(n, x.shape, w.shape);
+  const Tensor* b = optional_input(n, t, 2);
+  if (b && (b->shape.size() != 1 || b->shape[0] != g.oc)) fail(n, "bias must have shape [" + std::to_string(g.oc) + "]");
+  Tensor out{g.out_shape(g.oc), std::vector<double>(size_t(g.n * g.oc * g.oh * g.ow))};
+  const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
+  size_t e = 0;
+  for (int64_t ni = 0; ni < g.n; ++ni)
+    for (int64_t m = 0; m < g.oc; ++m)
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          double s = b ? b->data[size_t(m)] : 0.0;
+          const int64_t c0 = (m / opg) * cpg;
+          for (int64_t c = c0; c < c0 + cpg; ++c)
+            for (int64_t ky = 0; ky < g.kh; ++ky)
+              for (int64_t kx = 0; kx < g.kw; ++kx) {
+                const int64_t iy = g.src_y(oy, ky), ix = g.src_x(ox, kx);
+                if (iy < 0 || ix < 0) continue;
+                s += w.data[size_t(((c * opg + m % opg) * g.kh + ky) * g.kw + kx)] *
+                     x.data[size_t(((ni * g.c + c) * g.h + iy) * g.w + ix)];
+              }
+          out.data[e++] = s;
+        }
+  return out;
+}
+
 Tensor pool(const Node& n, const Tensor& x, bool is_max) {
   const Window2d g = pool_geometry(n, x.shape);
   const bool include_pad = n.get_int("count_include_pad", 0) != 0;
@@ -311,6 +341,17 @@ Tensor moved(const Node& n, const TensorMap& t, int64_t opset, size_t output = 0
   return out;
 }
 
+// Resize/Upsample: nearest mode moves elements, linear mode sums neighbours with their weights.
+Tensor resize(const Node& n, const TensorMap& t, int64_t opset) {
+  const Tensor& x = input(n, t, 0);
+  if (resize_plan(n, x.shape, opset, operands(n, t)).mode == "nearest") return moved(n, t, opset);
+  const ResizeTerms r = resize_linear(n, x.shape, opset, operands(n, t));
+  Tensor out{r.shape, std::vector<double>(r.terms.size(), 0.0)};
+  for (size_t e = 0; e < r.terms.size(); ++e)
+    for (const auto& [i, w] : r.terms[e]) out.data[e] += w * x.data[i];
+  return out;
+}
+
 Tensor reduce(const Node& n, const TensorMap& t) {
   const Tensor& x = input(n, t, 0);
   const Reduction r = reduction(n, x.shape, operands(n, t));
@@ -428,6 +469,8 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   } else if (op == "HardSwish")
     out = unary(input(n, t, 0), [](double v) { return v * std::clamp(v / 6 + 0.5, 0.0, 1.0); });
   else if (op == "Conv") out = conv(n, t);
+  else if (op == "Resize" || op == "Upsample") out = resize(n, t, opset);
+  else if (op == "ConvTranspose") out = conv_transpose(n, t);
   else if (op == "MaxPool") out = pool(n, input(n, t, 0), true);
   else if (op == "AveragePool") out = pool(n, input(n, t, 0), false);
   else if (op == "GlobalAveragePool") out = global_average_pool(n, input(n, t, 0));

@@ -7,7 +7,8 @@
 #   whose derived bounds tests/interop/test_ops_onnxruntime.cpp TorchExports checks; 2.4e-3 on
 #   encoder_layer, 2e-3 on gpt_block and 2.2e-3 on tiny_gpt (token ids to logits), whole
 #   transformer blocks, for which a composed bound says nothing; the recurrent exports
-#   lstm_classifier, gru_bidirectional and rnn_relu are unrolled at import).
+#   lstm_classifier, gru_bidirectional and rnn_relu are unrolled at import; conv_decoder has
+#   ConvTranspose and both Resize modes).
 set -euo pipefail
 zkinfer=$1 work=$2 name=$3
 here=$(cd "$(dirname "$0")" && pwd)

@@ -529,6 +529,26 @@ std::vector<Gadget> gadget_models() {
     b.output("Y_h");
     out.push_back({"gru_rnn", b});
   }
+  {  // ConvTranspose stride 2 with output padding (each output pixel takes a different tap set)
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 2, 3});
+    b.initializer("W", {2, 2, 3, 3}, rnd(rng, 36, -1, 1));
+    b.initializer("B", {2}, rnd(rng, 2, -0.2, 0.2));
+    b.node("ConvTranspose", {"x", "W", "B"}, {"y"},
+           {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 0, 0, 1}), attr_ints("output_padding", {1, 0})}, "deconv");
+    b.output("y");
+    out.push_back({"conv_transpose", b});
+  }
+  {  // Resize: bilinear x2 (weights 1/4, 3/4) and nearest after it
+    OnnxBuilder b(13);
+    b.input("x", {1, 1, 2, 3});
+    b.initializer("s1", {4}, {1, 1, 2, 2});
+    b.node("Resize", {"x", "", "s1"}, {"up"}, {zt::attr_string("mode", "linear")}, "bilinear");
+    b.initializer("s2", {4}, {1, 1, 0.5f, 1.5f});
+    b.node("Resize", {"up", "", "s2"}, {"y"}, {}, "nearest");
+    b.output("y");
+    out.push_back({"resize", b});
+  }
   return out;
 }
 
@@ -1542,6 +1562,67 @@ TEST(BadModel, RecurrentErrors) {
   longer.node("GRU", {"x", "W", "R"}, {"Y"}, {attr_int("hidden_size", 2)}, "gru");
   longer.output("Y");
   EXPECT_MODEL_ERROR(parse(longer), "node 'gru' (GRU)", "5000 steps x 1 direction(s)", "4096");
+}
+
+TEST(BadModel, ConvTransposeErrors) {
+  auto model = [](std::vector<onnx::AttributeProto> attrs, Shape w = {2, 3, 3, 3}) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 4, 4});
+    b.initializer("W", w, std::vector<float>(element_count(w), 0.1f));
+    b.node("ConvTranspose", {"x", "W"}, {"y"}, std::move(attrs), "deconv");
+    b.output("y");
+    return parse(b);
+  };
+  auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
+  EXPECT_NO_THROW(compile(model({})));
+  EXPECT_MODEL_ERROR(compile(model({zt::attr_string("auto_pad", "SAME_UPPER")})), "node 'deconv' (ConvTranspose)",
+                     "auto_pad 'SAME_UPPER' is not supported");
+  EXPECT_MODEL_ERROR(compile(model({attr_ints("strides", {2, 2}), attr_ints("output_padding", {2, 0})})),
+                     "node 'deconv' (ConvTranspose)", "output_padding 2 must be in [0, max(stride, dilation))");
+  EXPECT_MODEL_ERROR(compile(model({attr_ints("output_shape", {7, 5})})), "node 'deconv' (ConvTranspose)",
+                     "output_shape 7 is not in [1, 6]");
+  EXPECT_MODEL_ERROR(compile(model({attr_ints("pads", {3, 3, 3, 3})})), "node 'deconv' (ConvTranspose)", "the pads leave no output");
+  EXPECT_MODEL_ERROR(compile(model({}, {3, 3, 3, 3})), "node 'deconv' (ConvTranspose)", "weights are [C, M/group, ...]");
+  EXPECT_MODEL_ERROR(compile(model({attr_int("group", 3)})), "node 'deconv' (ConvTranspose)", "group 3 does not fit");
+  EXPECT_MODEL_ERROR(compile(model({attr_ints("kernel_shape", {2, 2})})), "node 'deconv' (ConvTranspose)",
+                     "kernel_shape does not match the weights");
+}
+
+TEST(BadModel, ResizeErrors) {
+  auto model = [](int64_t opset, std::vector<onnx::AttributeProto> attrs, bool computed_scales = false,
+                  std::vector<float> scales = {1, 1, 2, 2}, bool sizes_too = false) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 2, 3, 4});
+    b.initializer("scales", {int64_t(scales.size())}, scales);
+    b.initializer_int64("sizes", {4}, {1, 2, 6, 8});
+    std::string s = "scales";
+    if (computed_scales) {
+      b.input("k", {4});
+      s = "k";
+    }
+    std::vector<std::string> ins = opset >= 11 ? std::vector<std::string>{"x", "", s} : std::vector<std::string>{"x", s};
+    if (sizes_too) ins.push_back("sizes");
+    b.node("Resize", ins, {"y"}, std::move(attrs), "resize");
+    b.output("y");
+    return parse(b);
+  };
+  auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
+  EXPECT_NO_THROW(compile(model(13, {})));
+  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "cubic")})), "node 'resize' (Resize)", "mode 'cubic' is not supported");
+  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("coordinate_transformation_mode", "tf_crop_and_resize")})),
+                     "node 'resize' (Resize)", "'tf_crop_and_resize' is not supported");
+  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("nearest_mode", "nearest_even")})), "node 'resize' (Resize)",
+                     "nearest_mode 'nearest_even'");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, true)), "node 'resize' (Resize)");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, 2, 2}, true)), "node 'resize' (Resize)",
+                     "exactly one of scales and sizes");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 2, 2})), "node 'resize' (Resize)", "scales has 3 values for 4 axes");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, -2, 2})), "node 'resize' (Resize)", "is not a positive number");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, 0.2f, 1})), "node 'resize' (Resize)", "axis 2 would have no elements");
+  EXPECT_MODEL_ERROR(compile(model(10, {}, false, {1, 1, 0.5f, 1})), "node 'resize' (Resize)",
+                     "nearest downsampling before opset 11");
+  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "linear"), attr_int("antialias", 1)}, false, {1, 1, 0.5f, 1})),
+                     "node 'resize' (Resize)", "antialias");
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

@@ -28,7 +28,7 @@
 //  * Weights. A constant tensor W used as weights is rounded to weight_bits signed bits at one
 //    power-of-two scale s_W = min(weight_bits - 2 - floor(log2 max|W|), 40): |W - W'| <=
 //    dW = 2^-(s_W+1), and |W'| <= |W| + dW.
-//  * Linear ops with constant weights (Gemm, MatMul, Conv): y - y' = sum (x - x') W' + x (W - W'),
+//  * Linear ops with constant weights (Gemm, MatMul, Conv, ConvTranspose): y - y' = sum (x - x') W' + x (W - W'),
 //    so e_y = op(e'_x, |W| + dW) + op(|x|, dW) + dBias, with op the same node evaluated by the
 //    reference evaluator (so padding, strides, groups, transposes and broadcasting are the op's
 //    own), and dBias = 2^-(s_x + s_W + 1) (the bias is rounded at the product's scale). Gemm's
@@ -66,6 +66,9 @@
 //  * Where with a constant condition: each element takes its operand's error, 2^-(s+1) for a
 //    finite constant (rounded at the common scale s), 0 for -inf (a mask: the Softmax after it
 //    leaves that element out, exactly 0; the Softmax rule below covers it with exp(-inf) = 0).
+//  * Resize/Upsample in linear mode: the neighbours' weights w_j (>= 0, summing to 1) rounded as
+//    one weight tensor (max |w| <= 1: s_W >= weight_bits - 2): e = resize(e'_x) + K dW (max e'_x +
+//    max |x|), K = 2^rank bounding the number of terms. In nearest mode elements move (below).
 //  * Reshape, Flatten, Transpose, Concat, Identity, Dropout, Unsqueeze, Squeeze, Slice, Gather,
 //    Split, Expand, Tile move errors with the values; so do Neg and a Cast to float. Pad's fill is
 //    rounded at the input's scale: 2^-(s_x+1) where it goes. Shape and the shape arithmetic on
@@ -355,7 +358,7 @@ class ErrorModel {
       r.err = plus(apply(n, {&a.err, &wabs}, one), apply(n, {&xabs, &wd}, one));
       if (n.inputs.size() > 2 && !n.inputs[2].empty()) r.err = plus(r.err, std::ldexp(1.0, -(plan(in0) + sw + 1)));
       r.scale = plan(in0) + sw;
-    } else if (op == "MatMul" || op == "Conv") {
+    } else if (op == "MatMul" || op == "Conv" || op == "ConvTranspose") {
       const bool c0 = is_const(in0), c1 = is_const(n.inputs.at(1));
       if (c0 || c1) {
         const std::string& x = c0 ? n.inputs[1] : in0;
@@ -366,7 +369,7 @@ class ErrorModel {
         const Tensor wabs = plus(abs_of(w), dw), wd = filled(w.shape, dw), xabs = abs_of(value(x));
         if (c0) r.err = plus(apply(n, {&wabs, &xv.err}), apply(n, {&wd, &xabs}));
         else r.err = plus(apply(n, {&xv.err, &wabs}), apply(n, {&xabs, &wd}));
-        if (op == "Conv" && n.inputs.size() > 2 && !n.inputs[2].empty())
+        if (op != "MatMul" && n.inputs.size() > 2 && !n.inputs[2].empty())
           r.err = plus(r.err, std::ldexp(1.0, -(plan(x) + sw + 1)));
         r.scale = plan(x) + sw;
       } else {
@@ -450,8 +453,16 @@ class ErrorModel {
       zc::Node as_max = n;
       as_max.op = "ReduceMax";
       r = {apply(as_max, operand_values(n, &x.err)), plan(in0)};
+    } else if ((op == "Resize" || op == "Upsample") && n.get_string("mode", "nearest") == "linear") {
+      // Weights w_j >= 0 (summing to 1) rounded as one weight tensor, max |w| <= 1 so
+      // s_W >= weight_bits - 2: e = resize(e'_x) + K dW (max e'_x + max |x|), K = 2^rank terms at most.
+      const State x = view(in0);
+      const double dw = std::ldexp(1.0, -(wb_ - 1)), k = std::ldexp(1.0, int(value(in0).shape.size()));
+      r.err = plus(apply(n, operand_values(n, &x.err)), k * dw * (max_of(x.err) + max_of(abs_of(value(in0)))));
+      r.scale = x.scale + wb_ - 2;
     } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Split" ||
-               op == "Expand" || op == "Tile" || op == "ReduceSum") {  // errors move with the values (ReduceSum: add up)
+               op == "Expand" || op == "Tile" || op == "ReduceSum" || op == "Resize" || op == "Upsample") {
+      // errors move with the values (ReduceSum: add up; Resize and Upsample in nearest mode)
       const State x = view(in0);
       std::vector<Tensor> errs = apply_all(n, operand_values(n, &x.err));
       for (size_t i = 1; i < n.outputs.size(); ++i)
@@ -1134,6 +1145,135 @@ TEST_F(OpsVsOnnxruntime, Conv) {
     b.node("Conv", {"r1", "w2"}, {"y"}, {attr_ints("strides", {1, 2})});
     b.output("y");
     check_model("Conv, Relu, Conv", b, rng_);
+  }
+}
+
+// ConvTranspose (decoders, U-Nets, GAN generators): strides with output_padding, pads,
+// dilations, groups, output_shape, kernels larger than the input, 1-D; after a Conv and Relu so
+// it sees computed values too.
+TEST_F(OpsVsOnnxruntime, ConvTranspose) {
+  const auto d = dims(rng_, 2, 2, 6);
+  const int64_t h = d[0], w = d[1];
+  struct V {
+    std::string label;
+    std::vector<onnx::AttributeProto> attrs;
+    int64_t c, oc, group, kh, kw;
+    bool bias;
+  };
+  const std::vector<V> variants = {
+      {"2x2 stride 2 (upsampling)", {attr_ints("strides", {2, 2})}, 3, 2, 1, 2, 2, true},
+      {"3x3 stride 2 pads 1 output_padding 1", {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1}),
+        attr_ints("output_padding", {1, 1})}, 2, 3, 1, 3, 3, true},
+      {"4x3 stride (3,1) pads (0,1,2,0) dilation (1,2)", {attr_ints("strides", {3, 1}), attr_ints("pads", {0, 1, 2, 0}),
+        attr_ints("dilations", {1, 2})}, 2, 2, 1, 4, 3, false},
+      {"group 2 kernel_shape", {attr_int("group", 2), attr_ints("kernel_shape", {3, 2})}, 4, 6, 2, 3, 2, true},
+      {"output_shape, stride 2", {attr_ints("strides", {2, 2}), attr_ints("output_shape", {2 * h, 2 * w - 1})}, 2, 2, 1, 3, 3, true},
+      {"kernel larger than the input, VALID", {attr_string("auto_pad", "VALID")}, 1, 2, 1, 7, 7, true},
+  };
+  for (const V& v : variants) {
+    OnnxBuilder b(11);
+    b.input("x", {2, v.c, h, w});
+    weights(b, rng_, "w", {v.c, v.oc / v.group, v.kh, v.kw}, v.c / v.group * v.kh * v.kw);
+    std::vector<std::string> ins{"x", "w"};
+    if (v.bias) {
+      weights(b, rng_, "bias", {v.oc}, 9, 0.5);
+      ins.push_back("bias");
+    }
+    b.node("ConvTranspose", ins, {"y"}, v.attrs);
+    b.output("y");
+    check_model("ConvTranspose " + v.label + " on [2," + std::to_string(v.c) + "," + std::to_string(h) + "," +
+                    std::to_string(w) + "]",
+                b, rng_);
+  }
+  {  // a decoder step on computed values: Conv, Relu, ConvTranspose stride 2, Relu
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c1", 2, 3);
+    b.node("Relu", {"c1"}, {"r1"});
+    weights(b, rng_, "w2", {3, 2, 4, 4}, 12);
+    weights(b, rng_, "b2", {2}, 12, 0.5);
+    b.node("ConvTranspose", {"r1", "w2", "b2"}, {"up"}, {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"up"}, {"y"});
+    b.output("y");
+    check_model("Conv, Relu, ConvTranspose 4x4 stride 2 pads 1, Relu", b, rng_);
+  }
+  {  // 1-D: [N, C, L]
+    OnnxBuilder b(13);
+    b.input("x", {2, 3, w + 2});
+    weights(b, rng_, "w", {3, 2, 3}, 9);
+    b.node("ConvTranspose", {"x", "w"}, {"y"}, {attr_ints("strides", {2}), attr_ints("pads", {1, 0}),
+                                                 attr_ints("output_padding", {1})});
+    b.output("y");
+    check_model("ConvTranspose 1-D stride 2 pads (1,0) output_padding 1", b, rng_);
+  }
+}
+
+// Resize (and Upsample at opset 9): nearest mode in every coordinate and rounding mode, up- and
+// downsampling, scales or sizes, opset 18's axes; linear mode (bilinear) in the coordinate modes
+// torch and TF write; after a Conv so they see computed values too.
+TEST_F(OpsVsOnnxruntime, Resize) {
+  const auto d = dims(rng_, 2, 2, 5);
+  const int64_t h = d[0], w = d[1];
+  struct V {
+    std::string label;
+    int64_t opset;
+    std::vector<float> scales;    // empty: sizes
+    std::vector<int64_t> sizes;
+    std::vector<onnx::AttributeProto> attrs;
+  };
+  const std::vector<V> variants = {
+      {"Upsample nearest x(2,3)", 9, {1, 1, 2, 3}, {}, {}},
+      {"nearest x2", 10, {1, 1, 2, 2}, {}, {}},
+      {"linear x2 (asymmetric)", 10, {1, 1, 2, 2}, {}, {attr_string("mode", "linear")}},
+      {"nearest x2 asymmetric floor (torch nn.Upsample)", 11, {1, 1, 2, 2}, {},
+       {attr_string("coordinate_transformation_mode", "asymmetric"), attr_string("nearest_mode", "floor")}},
+      {"nearest half_pixel round_prefer_ceil, sizes", 13, {}, {2, 3, 2 * h + 1, w + 3},
+       {attr_string("nearest_mode", "round_prefer_ceil")}},
+      {"nearest half_pixel down x(0.5,0.6)", 13, {1, 1, 0.5f, 0.6f}, {}, {}},
+      {"nearest align_corners ceil x(1.5,2)", 13, {1, 1, 1.5f, 2}, {},
+       {attr_string("coordinate_transformation_mode", "align_corners"), attr_string("nearest_mode", "ceil")}},
+      {"linear half_pixel x2", 13, {1, 1, 2, 2}, {}, {attr_string("mode", "linear")}},
+      {"linear pytorch_half_pixel x(1.5,3)", 13, {1, 1, 1.5f, 3}, {},
+       {attr_string("mode", "linear"), attr_string("coordinate_transformation_mode", "pytorch_half_pixel")}},
+      {"linear align_corners, sizes", 13, {}, {2, 3, 2 * h - 1, 3 * w},
+       {attr_string("mode", "linear"), attr_string("coordinate_transformation_mode", "align_corners")}},
+      {"linear asymmetric down x0.5", 13, {1, 1, 0.5f, 0.5f}, {},
+       {attr_string("mode", "linear"), attr_string("coordinate_transformation_mode", "asymmetric")}},
+      {"nearest tf_half_pixel_for_nn, axes (2,3)", 18, {2, 3}, {},
+       {attr_ints("axes", {2, 3}), attr_string("coordinate_transformation_mode", "tf_half_pixel_for_nn")}},
+  };
+  for (const V& v : variants) {
+    OnnxBuilder b(v.opset);
+    b.input("x", {2, 3, h, w});
+    std::vector<std::string> ins{"x"};
+    if (v.opset >= 11) {
+      b.initializer("roi", {0}, {});
+      ins.push_back("roi");
+    }
+    if (!v.scales.empty()) {
+      b.initializer("scales", {int64_t(v.scales.size())}, v.scales);
+      ins.push_back("scales");
+    } else {
+      b.initializer("no_scales", {0}, {});
+      b.initializer_int64("sizes", {int64_t(v.sizes.size())}, v.sizes);
+      ins.push_back("no_scales");
+      ins.push_back("sizes");
+    }
+    b.node(v.opset == 9 ? "Upsample" : "Resize", ins, {"y"}, v.attrs);
+    b.output("y");
+    check_model((v.opset == 9 ? "" : "Resize ") + v.label + " (opset " + std::to_string(v.opset) + ") on [2,3," +
+                    std::to_string(h) + "," + std::to_string(w) + "]",
+                b, rng_);
+  }
+  {  // a decoder step on computed values: Conv, Resize linear x2, Relu
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c1", 2, 3);
+    b.initializer("scales", {4}, {1, 1, 2, 2});
+    b.node("Resize", {"c1", "", "scales"}, {"up"}, {attr_string("mode", "linear")});
+    b.node("Relu", {"up"}, {"y"});
+    b.output("y");
+    check_model("Conv, Resize linear x2, Relu", b, rng_);
   }
 }
 
@@ -1973,7 +2113,7 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   // against onnxruntime with a fixed tolerance instead.
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
-        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu"}) {
+        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -2085,7 +2225,7 @@ TEST_F(OpsVsOnnxruntime, ExpandAndTile) {
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
   const std::set<std::string> covered = {
-      "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "MaxPool", "AveragePool",
+      "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize", "Upsample", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
       "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "zkinfer/compiler/graph.h"
@@ -35,8 +36,19 @@ struct Window2d {
   // Input row/column of output (oy, ox) at kernel offset (ky, kx); may be out of [0, h) x [0, w).
   int64_t in_y(int64_t oy, int64_t ky) const { return oy * sh - pad_top + ky * dh; }
   int64_t in_x(int64_t ox, int64_t kx) const { return ox * sw - pad_left + kx * dw; }
+  // ConvTranspose, the other way: output row oy = iy * sh - pad_top + ky * dh, so the input row
+  // that reaches oy through kernel row ky, or -1 where none does (likewise columns).
+  int64_t src_y(int64_t oy, int64_t ky) const { return source(oy + pad_top - ky * dh, sh, h); }
+  int64_t src_x(int64_t ox, int64_t kx) const { return source(ox + pad_left - kx * dw, sw, w); }
+  static int64_t source(int64_t num, int64_t s, int64_t size) {
+    return num < 0 || num % s != 0 || num / s >= size ? -1 : num / s;
+  }
 };
 Window2d conv_geometry(const Node& n, const Shape& x, const Shape& w);
+// ConvTranspose: x [N, C, H, W] (or [N, C, L]), weights [C, M/group, kH, kW]; oc = M. Output size
+// from strides, pads, dilations and output_padding, or from output_shape; auto_pad VALID or
+// NOTSET (SAME_* is refused: runtimes disagree on where its padding goes).
+Window2d conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w);
 // MaxPool, AveragePool (kernel_shape, strides, pads, dilations, ceil_mode, auto_pad).
 Window2d pool_geometry(const Node& n, const Shape& x);
 // GlobalAveragePool over every spatial axis of [N, C, ...]: N C groups of `area` elements, and
@@ -103,12 +115,37 @@ LayerNorm layer_norm_geometry(const Node& n, int64_t opset, const Shape& x, cons
 using ConstInput = std::function<const Tensor*(size_t)>;
 
 // Where each output element comes from: a row-major index into the input, or -1 for the fill
-// value (Pad). Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile and output `output` of Split.
+// value (Pad). Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile, output `output` of Split, and
+// Resize/Upsample in nearest mode.
 struct Movement {
   Shape shape;
   std::vector<int64_t> from;
 };
 Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput& c, size_t output = 0);
+// Resize (opset 10+; scales or sizes, opset 18's axes) and Upsample (opset 9): the output shape,
+// each axis's scale (float32, as runtimes compute it), the mode ("nearest" or "linear") and how
+// output coordinates map back (coordinate_transformation_mode; before opset 11 "asymmetric") and
+// round (nearest_mode; "legacy" truncation before opset 11, upsampling only). Resize in nearest
+// mode is a Movement (movement() above); linear mode is a weighted sum.
+struct ResizePlan {
+  Shape out;
+  std::vector<float> scale;
+  std::string mode, coordinates, nearest;
+};
+ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const ConstInput& c);
+// The input coordinate output index o of axis d maps to (float32, unclamped).
+float resize_coordinate(const ResizePlan& p, size_t d, int64_t o, int64_t in);
+// Nearest mode: the input index output index o of axis d takes, clamped to [0, in).
+int64_t resize_nearest_source(const ResizePlan& p, size_t d, int64_t o, int64_t in);
+
+// Linear mode: each output element (row-major) as a weighted sum of input elements, the
+// product over axes of the two neighbours' weights (1 - f, f) at the clamped coordinate.
+struct ResizeTerms {
+  Shape shape;
+  std::vector<std::vector<std::pair<size_t, double>>> terms;
+};
+ResizeTerms resize_linear(const Node& n, const Shape& x, int64_t opset, const ConstInput& c);
+
 // Pad's fill value ("constant" mode, the only one supported).
 double pad_value(const Node& n, int64_t opset, const ConstInput& c);
 

@@ -6,11 +6,12 @@
 # LayerNormalization in a whole transformer encoder layer, and at opset 14 LayerNorm written out
 # with Pow/Sqrt/Div, tanh GELU and an RMS normalization, causal (masked) attention, a whole
 # GPT-2 style decoder block, a tiny GPT from token ids to logits, and the recurrent layers
-# nn.LSTM (two stacked), nn.GRU (bidirectional) and nn.RNN (ReLU) as classifiers):
+# nn.LSTM (two stacked), nn.GRU (bidirectional) and nn.RNN (ReLU) as classifiers, and a
+# convolutional decoder with ConvTranspose2d, nn.Upsample and bilinear F.interpolate):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
 #   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx, lstm_classifier.onnx,
-#   gru_bidirectional.onnx, rnn_relu.onnx
+#   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]; token ids uniform in
 # [0, VOCAB) for the models that take them).
@@ -40,7 +41,7 @@ ALLOWED_OPS = {
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
     "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where", "Reciprocal",
-    "Expand", "LSTM", "GRU", "RNN",
+    "Expand", "LSTM", "GRU", "RNN", "ConvTranspose", "Resize",
 }
 
 
@@ -283,6 +284,22 @@ class RnnRelu(nn.Module):
         return self.fc(y)
 
 
+class ConvDecoder(nn.Module):
+    """x [1, 4, 3, 3] -> y [1, 2, 24, 24]: a decoder as autoencoders and GAN generators write it:
+    ConvTranspose2d (4x4, stride 2, padding 1), ReLU, nn.Upsample (nearest x2), Conv2d,
+    F.interpolate (bilinear x2, align_corners False)."""
+
+    def __init__(self):
+        super().__init__()
+        self.up1 = nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1)
+        self.up2 = nn.Upsample(scale_factor=2, mode="nearest")
+        self.conv = nn.Conv2d(3, 2, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(self.up2(F.relu(self.up1(x))))
+        return F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -299,6 +316,7 @@ MODELS = [
     ("lstm_classifier", LstmClassifier, (1, 6, 4), 14, ["y"]),
     ("gru_bidirectional", GruBidirectional, (1, 5, 4), 14, ["y"]),
     ("rnn_relu", RnnRelu, (2, 7, 3), 13, ["y"]),
+    ("conv_decoder", ConvDecoder, (1, 4, 3, 3), 13, ["y"]),
 ]
 
 
