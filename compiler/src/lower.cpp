@@ -371,6 +371,7 @@ class Lowerer {
   QT concat(const Node& n);
   QT batch_norm(const Node& n);
   QT layer_norm(const Node& n);
+  QT instance_norm(const Node& n);
   QT normalized_lines(const Node& n, const QT& x, const AxisLines& lines, double epsilon, const std::vector<double>& gamma,
                       const std::vector<double>& beta);
   QT quotient(const Node& n);
@@ -1457,14 +1458,34 @@ QT Lowerer::layer_norm(const Node& n) {
   return normalized_lines(n, x, geo.lines, geo.epsilon, gamma, beta);
 }
 
+// InstanceNormalization: LayerNormalization's method on the spatial lines of each (n, c), line o
+// taking channel o % C's scale and B.
+QT Lowerer::instance_norm(const Node& n) {
+  const Tensor& scale = cst(n.inputs.at(1), n);
+  const Tensor& bias = cst(n.inputs.at(2), n);
+  const QT& x = materialized(n.inputs.at(0), n);
+  const InstanceNorm geo = instance_norm_geometry(n, x.shape, scale.shape, bias.shape);
+  std::vector<double> gamma, beta;
+  for (size_t o = 0; o < geo.lines.outer; ++o) {
+    gamma.insert(gamma.end(), geo.lines.len, scale.data[o % geo.channels]);
+    beta.insert(beta.end(), geo.lines.len, bias.data[o % geo.channels]);
+  }
+  return normalized_lines(n, x, geo.lines, geo.epsilon, gamma, beta);
+}
+
 // The lines of x normalized (LayerNormalization's method above), times gamma plus beta (empty:
-// none), element k of each line taking gamma[k] and beta[k].
+// none), element k of line o taking gamma[k] and beta[k], or gamma[o N + k] and beta[o N + k]
+// where they hold one value per element of every line.
 QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines, double epsilon,
                              const std::vector<double>& gamma_in, const std::vector<double>& beta) {
   const size_t N = lines.len;
+  if (lines.inner != 1 || (gamma_in.size() != N && gamma_in.size() != lines.outer * N) ||
+      (!beta.empty() && beta.size() != gamma_in.size()))
+    throw ModelError(n.where() + ": internal error: normalization lines and factors do not match");
+  auto at = [&](size_t o, size_t k) { return gamma_in.size() == N ? k : o * N + k; };
   const double root_n = std::sqrt(double(N));
-  std::vector<double> gamma(N);
-  for (size_t k = 0; k < N; ++k) gamma[k] = gamma_in[k] * root_n;
+  std::vector<double> gamma(gamma_in.size());
+  for (size_t k = 0; k < gamma.size(); ++k) gamma[k] = gamma_in[k] * root_n;
   const QConst qg = quantize_weights(n, gamma);
   const long double n3 = static_cast<long double>(N) * N * N;
   const long double e_real = std::ldexp(n3 * epsilon, 2 * x.scale);
@@ -1484,7 +1505,7 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
   const unsigned rbits = bitlen(isqrt(C / E));
   const unsigned gbits = bitlen((i128(2) << m) * (isqrt(v_max) + 1) + v_max);  // both gaps are below (2r + 1) V
   QT out = new_linear(x.shape, m + qg.scale);
-  std::vector<int64_t> bq(N, 0);
+  std::vector<int64_t> bq(gamma.size(), 0);
   uint64_t bmax = 0;
   for (size_t k = 0; k < beta.size(); ++k) {
     bq[k] = round_to_int(std::ldexp(beta[k], out.scale), n.where() + " B");
@@ -1500,7 +1521,7 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
     const double ez = zmax * (std::ldexp(std::sqrt(double(v_max)), -m) +
                                std::fabs(eps2 - epsilon) / (2 * std::min(eps2, epsilon)));
     double err = 0;
-    for (size_t k = 0; k < N; ++k) {
+    for (size_t k = 0; k < gamma.size(); ++k) {
       const double gk = std::ldexp(double(qg.q[k]), -qg.scale) / root_n;
       const double bk = beta.empty() ? 0.0 : std::fabs(std::ldexp(double(bq[k]), -out.scale) - beta[k]);
       err = std::max(err, std::fabs(gk) * ez + std::fabs(gk - gamma_in[k]) * zmax + bk);
@@ -1558,8 +1579,9 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
     for (size_t k = 0; k < N; ++k) {  // y = g P + b
       const size_t e = base + k;
       const Wire p = product(emit() ? &d[k] : nullptr, dv[k], &rl, int64_t(rv));
-      if (emit()) out.lc[e] = Lc::of(p, fr_of(qg.q[k])) + Lc::constant(fr_of(bq[k]));
-      else out.v[e] = qg.q[k] * int64_t(dv[k] * rv) + bq[k];
+      const size_t f = at(o, k);
+      if (emit()) out.lc[e] = Lc::of(p, fr_of(qg.q[f])) + Lc::constant(fr_of(bq[f]));
+      else out.v[e] = qg.q[f] * int64_t(dv[k] * rv) + bq[f];
     }
   }
   // At scale m + s_g the values fill most of the 62 bits: rounded to the output's planned scale
@@ -2020,6 +2042,7 @@ void Lowerer::run(const TensorMap* inputs) {
     } else if (op == "Concat") out = concat(n);
     else if (op == "BatchNormalization") out = batch_norm(n);
     else if (op == "LayerNormalization") out = layer_norm(n);
+    else if (op == "InstanceNormalization") out = instance_norm(n);
     else if (op == "Sqrt") out = square_root(n, n.inputs.at(0));
     else if (op == "Abs") out = absolute(n);
     else if (op == "Pow") out = power(n);

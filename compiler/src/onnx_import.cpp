@@ -83,7 +83,7 @@ size_t checked_count(const Shape& s, const std::string& what) {
 constexpr const char* kOps[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize", "Upsample", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
-    "BatchNormalization", "LayerNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid",
+    "BatchNormalization", "LayerNormalization", "InstanceNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid",
     "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice",
     "Gather", "Pad", "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax",
     "ReduceMin", "Neg", "Shape", "ConstantOfShape", "Cast", "Sqrt", "Pow", "Reciprocal", "Abs",

@@ -357,6 +357,19 @@ LayerNorm layer_norm_geometry(const Node& n, int64_t opset, const Shape& x, cons
   return g;
 }
 
+InstanceNorm instance_norm_geometry(const Node& n, const Shape& x, const Shape& scale, const Shape& bias) {
+  if (x.size() < 3) fail(n, "the input must be [N, C, ...] with at least one spatial axis, got " + shape_str(x));
+  InstanceNorm g;
+  g.lines = axis_lines(x, 2, true);
+  g.channels = size_t(x[1]);
+  g.epsilon = n.get_float("epsilon", 1e-5);
+  if (!(g.epsilon > 0) || !std::isfinite(g.epsilon)) fail(n, "epsilon must be a positive finite number");
+  const Shape c{x[1]};
+  if (scale != c) fail(n, "scale has shape " + shape_str(scale) + ", expected " + shape_str(c));
+  if (bias != c) fail(n, "B has shape " + shape_str(bias) + ", expected " + shape_str(c));
+  return g;
+}
+
 int64_t saturated_int(double v) {
   constexpr double kTwo63 = 9223372036854775808.0;
   if (v >= kTwo63) return INT64_MAX;

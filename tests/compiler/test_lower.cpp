@@ -549,6 +549,17 @@ std::vector<Gadget> gadget_models() {
     b.output("y");
     out.push_back({"resize", b});
   }
+  {  // InstanceNormalization: per-channel scale and B on each (n, c)'s spatial line
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 2, 2});
+    b.initializer("W", {2, 2, 1, 1}, rnd(rng, 4, -1, 1));
+    b.node("Conv", {"x", "W"}, {"c"}, {}, "conv");
+    b.initializer("S", {2}, rnd(rng, 2, 0.5, 2));
+    b.initializer("B", {2}, rnd(rng, 2, -1, 1));
+    b.node("InstanceNormalization", {"c", "S", "B"}, {"y"}, {}, "inorm");
+    b.output("y");
+    out.push_back({"instance_norm", b});
+  }
   return out;
 }
 
@@ -1623,6 +1634,36 @@ TEST(BadModel, ResizeErrors) {
                      "nearest downsampling before opset 11");
   EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "linear"), attr_int("antialias", 1)}, false, {1, 1, 0.5f, 1})),
                      "node 'resize' (Resize)", "antialias");
+}
+
+TEST(BadModel, InstanceNormalizationErrors) {
+  auto model = [](Shape x, Shape scale, Shape bias, float eps) {
+    OnnxBuilder b(13);
+    b.input("x", x);
+    b.initializer("S", scale, std::vector<float>(element_count(scale), 1.0f));
+    b.initializer("B", bias, std::vector<float>(element_count(bias), 0.0f));
+    b.node("InstanceNormalization", {"x", "S", "B"}, {"y"}, {attr_float("epsilon", eps)}, "inorm");
+    b.output("y");
+    return parse(b);
+  };
+  auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
+  EXPECT_NO_THROW(compile(model({1, 3, 4}, {3}, {3}, 1e-5f)));
+  EXPECT_MODEL_ERROR(compile(model({1, 3}, {3}, {3}, 1e-5f)), "node 'inorm' (InstanceNormalization)", "at least one spatial axis");
+  EXPECT_MODEL_ERROR(compile(model({1, 3, 4}, {4}, {3}, 1e-5f)), "node 'inorm' (InstanceNormalization)",
+                     "scale has shape [4], expected [3]");
+  EXPECT_MODEL_ERROR(compile(model({1, 3, 4}, {3}, {1, 3}, 1e-5f)), "B has shape [1,3], expected [3]");
+  EXPECT_MODEL_ERROR(compile(model({1, 3, 4}, {3}, {3}, 0.0f)), "epsilon must be a positive finite number");
+  // A constant channel (zero variance) proves: epsilon is at least one unit.
+  const Graph g = model({1, 2, 3}, {2}, {2}, 1e-5f);
+  const Compiled c = compile(g);
+  TensorMap flat;
+  flat["x"] = {{1, 2, 3}, {0.5, 0.5, 0.5, -0.25, 0.75, 0.0}};
+  const Evaluation ev = evaluate_model(g, c.spec, flat);
+  std::string why;
+  EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
+  const Tensor ref = evaluate_reference(g, flat).at("y");
+  for (size_t e = 0; e < 6; ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 2e-3) << e;
+  for (size_t e = 0; e < 3; ++e) EXPECT_EQ(ref.data[e], 0.0);
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

@@ -54,7 +54,8 @@
 //    error moves z = (x - mean) / sigma by at most e (2 + sqrt(N - 1)) / sigma_lo (e the line's
 //    largest e'_x, sigma_lo = sqrt((std(x) - e)_+^2 + eps)), times |Scale| + dScale. A
 //    LayerNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) that the
-//    compiler proves as one (zc::written_layer_norms) takes the same rule at its Div, Scale 1.
+//    compiler proves as one (zc::written_layer_norms) takes the same rule at its Div, Scale 1;
+//    InstanceNormalization the same on each (n, c)'s spatial line, its channel's scale as gamma.
 //  * Abs: e = e'_x. Pow with an integer exponent k (exact products of the rounded x):
 //    e = (|x| + e'_x)^k - |x|^k. Sqrt (and Pow 0.5), floor(sqrt(x') 2^t) at the output's planned
 //    scale t: e = min(sqrt(e'_x), e'_x / sqrt(x)) + 2^-t.
@@ -515,6 +516,12 @@ class ErrorModel {
       std::vector<double> gamma(geo.lines.len);
       for (size_t k = 0; k < gamma.size(); ++k) gamma[k] = sc.data[geo.scale_at[k]];
       r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma);
+    } else if (op == "InstanceNormalization") {  // LayerNormalization's rule per (n, c) line, gamma per channel
+      const Tensor& sc = value(n.inputs.at(1));
+      const zc::InstanceNorm geo = zc::instance_norm_geometry(n, value(in0).shape, sc.shape, value(n.inputs.at(2)).shape);
+      std::vector<double> gamma;
+      for (size_t o = 0; o < geo.lines.outer; ++o) gamma.insert(gamma.end(), geo.lines.len, sc.data[o % geo.channels]);
+      r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma);
     } else if (auto f = written_ln_.find(&n); f != written_ln_.end()) {  // a written-out one, proved as above
       const std::vector<double> ones(f->second.second.len, 1.0);
       r = layer_norm_error(n, f->second.first.x, f->second.second, f->second.first.epsilon, ones);
@@ -662,14 +669,15 @@ class ErrorModel {
   // |z_i| <= sqrt(N - 1), and the standard deviation 1-Lipschitz in the max norm (sigma >=
   // sigma_lo = sqrt((std(x) - e)_+^2 + eps) between x and x'): |z(x') - z(x)| <= e (2 +
   // sqrt(N - 1)) / sigma_lo, times |gamma'| <= |gamma| + dgamma (gamma sqrt(N) rounded as weights).
+  // gamma: one factor per element of a line, or per element of every line (InstanceNormalization).
   State layer_norm_error(const zc::Node& n, const std::string& x_name, const zc::AxisLines& lines, double eps,
                          const std::vector<double>& gamma) const {
     const double E = approximation(n);
     const State x = view(x_name);
     const Tensor& xv = value(x_name);
     const size_t len = lines.len;
-    std::vector<double> g(len);
-    for (size_t k = 0; k < len; ++k) g[k] = gamma[k] * std::sqrt(double(len));
+    std::vector<double> g(gamma.size());
+    for (size_t k = 0; k < g.size(); ++k) g[k] = gamma[k] * std::sqrt(double(len));
     const int sg = weight_scale(g);
     const double dgamma = std::ldexp(1.0, -(sg + 1)) / std::sqrt(double(len));
     State r;
@@ -681,7 +689,8 @@ class ErrorModel {
       for (size_t k = 0; k < len; ++k) var += (xv.data[o * len + k] - mean) * (xv.data[o * len + k] - mean);
       const double sd_lo = std::max(0.0, std::sqrt(var / double(len)) - e);
       const double dz = e * (2 + std::sqrt(double(len - 1))) / std::sqrt(sd_lo * sd_lo + eps);
-      for (size_t k = 0; k < len; ++k) r.err.data[o * len + k] = E + (std::fabs(gamma[k]) + dgamma) * dz;
+      for (size_t k = 0; k < len; ++k)
+        r.err.data[o * len + k] = E + (std::fabs(gamma[gamma.size() == len ? k : o * len + k]) + dgamma) * dz;
     }
     r.scale = sg + 8;  // the product's scale m + s_g, with m >= 8 (a lower bound is what is needed)
     return r;
@@ -1473,6 +1482,50 @@ TEST_F(OpsVsOnnxruntime, LayerNormalization) {
   }
 }
 
+// InstanceNormalization (nn.InstanceNorm, and nn.GroupNorm as torch 1.13 writes it: Reshape to
+// [N, G, -1], InstanceNormalization with unit scale, Reshape back, Mul and Add per channel).
+TEST_F(OpsVsOnnxruntime, InstanceNormalization) {
+  const auto d = dims(rng_, 2, 2, 6);
+  const int64_t h = d[0], w = d[1];
+  {
+    OnnxBuilder b(13);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.random_initializer("scale", {3}, rng_, -2, 2);
+    b.random_initializer("bias", {3}, rng_, -1, 1);
+    b.node("InstanceNormalization", {"c", "scale", "bias"}, {"y"}, {attr_float("epsilon", 1e-5f)});
+    b.output("y");
+    check_model("Conv, InstanceNormalization [2,3," + std::to_string(h) + "," + std::to_string(w) + "]", b, rng_);
+  }
+  {  // 1-D, opset 9, a wide epsilon
+    OnnxBuilder b(9);
+    b.input("x", {1, 4, w + 3});
+    b.random_initializer("scale", {4}, rng_, 0.5, 1.5);
+    b.random_initializer("bias", {4}, rng_, -1, 1);
+    b.node("InstanceNormalization", {"x", "scale", "bias"}, {"y"}, {attr_float("epsilon", 1e-2f)});
+    b.output("y");
+    check_model("InstanceNormalization on [1,4,L] (opset 9)", b, rng_);
+  }
+  {  // GroupNorm(2 groups, 4 channels) as torch writes it
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 4);
+    b.initializer_int64("grouped", {3}, {1, 2, -1});
+    b.node("Reshape", {"c", "grouped"}, {"g"});
+    b.initializer("ones", {2}, {1, 1});
+    b.initializer("zeros", {2}, {0, 0});
+    b.node("InstanceNormalization", {"g", "ones", "zeros"}, {"gn"}, {attr_float("epsilon", 1e-5f)});
+    b.initializer_int64("back", {4}, {1, 4, h, w});
+    b.node("Reshape", {"gn", "back"}, {"r"});
+    b.random_initializer("weight", {4, 1, 1}, rng_, 0.5, 1.5);
+    b.random_initializer("shift", {4, 1, 1}, rng_, -0.5, 0.5);
+    b.node("Mul", {"r", "weight"}, {"m"});
+    b.node("Add", {"m", "shift"}, {"y"});
+    b.output("y");
+    check_model("GroupNorm as torch writes it (Reshape, InstanceNormalization, Reshape, Mul, Add)", b, rng_);
+  }
+}
+
 // LayerNormalization as exporters write it before opset 17 (torch 1.13's default opset 14):
 // ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div by the computed root, Mul, Add.
 TEST_F(OpsVsOnnxruntime, LayerNormalizationWrittenOut) {
@@ -2113,7 +2166,7 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   // against onnxruntime with a fixed tolerance instead.
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
-        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder"}) {
+        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder", "norm_block"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -2229,7 +2282,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
       "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",
-      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where",
+      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where",
       "RNN", "GRU", "LSTM"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }

@@ -108,6 +108,15 @@ struct LayerNorm {
 };
 LayerNorm layer_norm_geometry(const Node& n, int64_t opset, const Shape& x, const Shape& scale, const Shape* bias);
 
+// InstanceNormalization: x [N, C, ...] normalized over the spatial axes of each (n, c): N C lines
+// of the spatial size; scale and B are [C], line o taking channel o % channels.
+struct InstanceNorm {
+  AxisLines lines;
+  double epsilon = 1e-5;
+  size_t channels = 1;
+};
+InstanceNorm instance_norm_geometry(const Node& n, const Shape& x, const Shape& scale, const Shape& bias);
+
 // ---- data movement and reductions (the ops exporters write around the layers) -----------------
 // Their operands (axes, pads, starts, split sizes, indices) are constants; `ConstInput(i)` gives
 // input i of the node as a constant, nullptr where the input is omitted, and throws where it is

@@ -7,11 +7,12 @@
 # with Pow/Sqrt/Div, tanh GELU and an RMS normalization, causal (masked) attention, a whole
 # GPT-2 style decoder block, a tiny GPT from token ids to logits, and the recurrent layers
 # nn.LSTM (two stacked), nn.GRU (bidirectional) and nn.RNN (ReLU) as classifiers, and a
-# convolutional decoder with ConvTranspose2d, nn.Upsample and bilinear F.interpolate):
+# convolutional decoder with ConvTranspose2d, nn.Upsample and bilinear F.interpolate, and
+# nn.InstanceNorm2d and nn.GroupNorm in a convolutional block):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
 #   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx, lstm_classifier.onnx,
-#   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx
+#   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx, norm_block.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]; token ids uniform in
 # [0, VOCAB) for the models that take them).
@@ -41,7 +42,8 @@ ALLOWED_OPS = {
     "Flatten", "Reshape", "Transpose", "Concat", "Constant", "Identity",
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
     "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where", "Reciprocal",
-    "Expand", "LSTM", "GRU", "RNN", "ConvTranspose", "Resize",
+    "Expand", "LSTM", "GRU", "RNN", "ConvTranspose", "Resize", "InstanceNormalization",
+    "Sigmoid",
 }
 
 
@@ -300,6 +302,27 @@ class ConvDecoder(nn.Module):
         return F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
 
 
+class NormBlock(nn.Module):
+    """x [1, 2, 6, 6] -> y [1, 4, 6, 6]: Conv2d, nn.InstanceNorm2d (affine), ReLU, Conv2d,
+    nn.GroupNorm (2 groups; torch 1.13 writes Reshape, InstanceNormalization, Reshape, Mul, Add),
+    SiLU, as in U-Net and diffusion blocks."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.inorm = nn.InstanceNorm2d(4, affine=True)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.gnorm = nn.GroupNorm(2, 4)
+        with torch.no_grad():  # non-trivial affine parameters
+            self.inorm.weight.uniform_(0.5, 1.5)
+            self.inorm.bias.uniform_(-0.5, 0.5)
+            self.gnorm.weight.uniform_(0.5, 1.5)
+            self.gnorm.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        return F.silu(self.gnorm(self.conv2(F.relu(self.inorm(self.conv1(x))))))
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -317,6 +340,7 @@ MODELS = [
     ("gru_bidirectional", GruBidirectional, (1, 5, 4), 14, ["y"]),
     ("rnn_relu", RnnRelu, (2, 7, 3), 13, ["y"]),
     ("conv_decoder", ConvDecoder, (1, 4, 3, 3), 13, ["y"]),
+    ("norm_block", NormBlock, (1, 2, 6, 6), 13, ["y"]),
 ]
 
 
