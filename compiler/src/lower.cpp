@@ -76,6 +76,9 @@ struct QT {
   // Elements that are -inf (an attention mask added or selected in): held as 0, and only a
   // Softmax, or a reshape or transpose on the way to one, may read such a tensor. Empty: none.
   std::vector<uint8_t> masked;
+  // Every element is 0 or 1 at scale 0, proved so: a comparison's or logic op's output (bits,
+  // or linear in bits), usable as a Where condition.
+  bool boolean = false;
   size_t size() const { return element_count(shape); }
   bool is_masked(size_t e) const { return !masked.empty() && masked[e]; }
   bool materialized() const { return !wire.empty() || size() == 0; }
@@ -378,6 +381,9 @@ class Lowerer {
   QT square_root(const Node& n, const std::string& input);
   QT power(const Node& n);
   QT where(const Node& n);
+  QT select(const Node& n);
+  QT compare(const Node& n);
+  QT logic(const Node& n);
   QT lookup(const Node& n);
   QT tanh_like(const Node& n);
   Interpolation interpolation(const Node& n, double (*f)(double), double x0, unsigned D, int s) const;
@@ -1040,6 +1046,187 @@ QT Lowerer::where(const Node& n) {
   return out;
 }
 
+// Greater, Less, GreaterOrEqual, LessOrEqual: the sign bit of d = a - b at the common scale
+// (a > b is d - 1 >= 0 on integers); Equal: z = [d == 0] from d inv = 1 - z, d z = 0 and
+// z inv = 0 (inv is fixed either way). The output is a boolean tensor.
+QT Lowerer::compare(const Node& n) {
+  const std::string& an = n.inputs.at(0);
+  const std::string& bn = n.inputs.at(1);
+  int scale = INT32_MIN;
+  for (const std::string* s : {&an, &bn})
+    if (!is_const(*s)) scale = std::max(scale, var(*s, n).scale);
+  auto operand = [&](const std::string& s, std::vector<int64_t>& q, Shape& shape, std::vector<Lc>* lc, uint64_t& bound) {
+    if (is_const(s)) {
+      const Tensor& c = cst(s, n);
+      shape = c.shape;
+      for (double v : c.data) {
+        if (!std::isfinite(v)) throw ModelError(n.where() + ": constant operand " + std::to_string(v) + " is not finite");
+        q.push_back(round_to_int(std::ldexp(v, scale), n.where() + " constant"));
+        bound = std::max<uint64_t>(bound, uint64_t(std::llabs(q.back())));
+      }
+      if (emit())
+        for (int64_t v : q) lc->push_back(Lc::constant(fr_of(v)));
+      return;
+    }
+    const QT x = rescale_up(var(s, n), scale, n);
+    shape = x.shape;
+    bound = x.bound;
+    for (size_t e = 0; e < x.size(); ++e) {
+      if (emit()) lc->push_back(x.materialized() ? Lc::of(x.wire[e]) : x.lc[e]);
+      else q.push_back(x.v[e]);
+    }
+  };
+  std::vector<int64_t> qa, qb;
+  std::vector<Lc> la, lb;
+  Shape sa, sb;
+  uint64_t ba = 0, bb = 0;
+  operand(an, qa, sa, &la, ba);
+  operand(bn, qb, sb, &lb, bb);
+  const Shape shape = broadcast_shape(n, sa, sb);
+  const auto ia = broadcast_index(sa, shape), ib = broadcast_index(sb, shape);
+  const uint64_t bound = ba + bb + 1;
+  check_bound(n, i128(bound));
+  const std::string what = n.where() + ": internal range error";
+  const bool gt = n.op == "Greater" || n.op == "GreaterOrEqual", strict = n.op == "Greater" || n.op == "Less";
+  QT out;
+  out.shape = shape;
+  out.scale = 0;
+  out.bound = 1;
+  out.boolean = true;
+  for (size_t e = 0; e < ia.size(); ++e) {
+    // d = a - b (Greater*) or b - a (Less*), minus 1 when strict: the result is d >= 0.
+    Lc d;
+    int64_t dv = 0;
+    if (emit()) d = gt ? la[ia[e]] - lb[ib[e]] : lb[ib[e]] - la[ia[e]];
+    else dv = gt ? qa[ia[e]] - qb[ib[e]] : qb[ib[e]] - qa[ia[e]];
+    Wire z;
+    if (n.op == "Equal") {
+      z = b_.alloc(1);
+      const Wire inv = b_.alloc(1);
+      if (emit()) {
+        b_.constrain(d, Lc::of(inv), Lc::constant(Fr::one()) - Lc::of(z));
+        b_.constrain(d, Lc::of(z), Lc());
+        b_.constrain(Lc::of(z), Lc::of(inv), Lc());
+      } else {
+        b_.set(z, dv == 0 ? 1 : 0);
+        b_.set(inv, dv == 0 ? Fr::zero() : fr_of(dv).inverse());
+      }
+      if (!emit()) dv = dv == 0;
+    } else {
+      if (strict) {
+        if (emit()) d = d - Lc::constant(Fr::one());
+        else dv -= 1;
+      }
+      z = sign_of(&d, dv, bound, what);
+      if (!emit()) dv = dv >= 0;
+    }
+    out.wire.push_back(z);
+    if (emit()) out.lc.push_back(Lc::of(z));
+    else out.v.push_back(dv);
+  }
+  return out;
+}
+
+// Not, And, Or, Xor on booleans: 1 - a, a b, a + b - a b, a + b - 2 a b (one product each).
+QT Lowerer::logic(const Node& n) {
+  auto boolean = [&](const std::string& s) -> const QT& {
+    if (is_const(s)) throw ModelError(n.where() + ": constant operand '" + s + "' with a computed one is not supported");
+    const QT& x = var(s, n);
+    if (!x.boolean) throw ModelError(n.where() + ": input '" + s + "' is not a boolean computed by a comparison");
+    return x;
+  };
+  auto lc_at = [&](const QT& x, size_t i) { return x.materialized() ? Lc::of(x.wire[i]) : x.lc[i]; };
+  const QT& a = boolean(n.inputs.at(0));
+  QT out;
+  out.scale = 0;
+  out.bound = 1;
+  out.boolean = true;
+  if (n.op == "Not") {
+    out.shape = a.shape;
+    for (size_t e = 0; e < a.size(); ++e) {
+      if (emit()) out.lc.push_back(Lc::constant(Fr::one()) - lc_at(a, e));
+      else out.v.push_back(1 - a.v[e]);
+    }
+    return out;
+  }
+  const QT& b = boolean(n.inputs.at(1));
+  out.shape = broadcast_shape(n, a.shape, b.shape);
+  const auto ia = broadcast_index(a.shape, out.shape), ib = broadcast_index(b.shape, out.shape);
+  for (size_t e = 0; e < ia.size(); ++e) {
+    const Lc la = emit() ? lc_at(a, ia[e]) : Lc(), lb = emit() ? lc_at(b, ib[e]) : Lc();
+    const int64_t av = emit() ? 0 : a.v[ia[e]], bv = emit() ? 0 : b.v[ib[e]];
+    const Wire p = product(&la, av, &lb, bv);
+    if (n.op == "And") {
+      if (emit()) out.lc.push_back(Lc::of(p));
+      else out.v.push_back(av * bv);
+    } else {  // Or: a + b - a b; Xor: a + b - 2 a b
+      const int64_t k = n.op == "Or" ? 1 : 2;
+      if (emit()) out.lc.push_back(la + lb - Lc::of(p, fr_of(k)));
+      else out.v.push_back(av + bv - k * av * bv);
+    }
+  }
+  return out;
+}
+
+// Where with a computed (boolean) condition c: y = b + c (a - b), one product per element, the
+// branches aligned at their highest scale (constants rounded at it).
+QT Lowerer::select(const Node& n) {
+  const QT& c = var(n.inputs.at(0), n);
+  if (!c.boolean)
+    throw ModelError(n.where() + ": the condition '" + n.inputs[0] + "' is computed but not by a comparison (Greater, Less, "
+                     "Equal, ...) or logic op");
+  if (is_const(n.inputs.at(1)) && is_const(n.inputs.at(2)))
+    throw ModelError(n.where() + ": both branches are constants: write the selection as arithmetic on the condition");
+  int scale = INT32_MIN;
+  for (size_t i : {1, 2})
+    if (!is_const(n.inputs[i])) scale = std::max(scale, var(n.inputs[i], n).scale);
+  std::vector<std::vector<int64_t>> q(2);
+  std::vector<std::vector<Lc>> l(2);
+  std::vector<Shape> shapes(2);
+  uint64_t bound = 0;
+  for (size_t i : {1, 2}) {
+    const std::string& s = n.inputs[i];
+    if (is_const(s)) {
+      const Tensor& t = cst(s, n);
+      shapes[i - 1] = t.shape;
+      for (double v : t.data) {
+        if (v == -INFINITY)
+          throw ModelError(n.where() + ": selects -inf by a computed condition (a mask computed from the data), which is "
+                           "not supported: masks must be constants");
+        if (!std::isfinite(v)) throw ModelError(n.where() + ": constant " + std::to_string(v) + " is not finite");
+        const int64_t qv = round_to_int(std::ldexp(v, scale), n.where() + " constant");
+        bound = std::max<uint64_t>(bound, uint64_t(std::llabs(qv)));
+        if (emit()) l[i - 1].push_back(Lc::constant(fr_of(qv)));
+        else q[i - 1].push_back(qv);
+      }
+    } else {
+      const QT x = rescale_up(var(s, n), scale, n);
+      shapes[i - 1] = x.shape;
+      bound = std::max(bound, x.bound);
+      for (size_t e = 0; e < x.size(); ++e) {
+        if (emit()) l[i - 1].push_back(x.materialized() ? Lc::of(x.wire[e]) : x.lc[e]);
+        else q[i - 1].push_back(x.v[e]);
+      }
+    }
+  }
+  check_bound(n, i128(bound) * 2);
+  const Shape shape = broadcast_shape(n, broadcast_shape(n, c.shape, shapes[0]), shapes[1]);
+  const auto ic = broadcast_index(c.shape, shape), ia = broadcast_index(shapes[0], shape),
+             ib = broadcast_index(shapes[1], shape);
+  QT out = new_linear(shape, scale);
+  out.bound = bound;
+  for (size_t e = 0; e < ic.size(); ++e) {
+    const Lc cl = emit() ? (c.materialized() ? Lc::of(c.wire[ic[e]]) : c.lc[ic[e]]) : Lc();
+    const int64_t cv = emit() ? 0 : c.v[ic[e]];
+    const Lc diff = emit() ? l[0][ia[e]] - l[1][ib[e]] : Lc();
+    const int64_t dv = emit() ? 0 : q[0][ia[e]] - q[1][ib[e]];
+    const Wire p = product(&cl, cv, &diff, dv);
+    if (emit()) out.lc[e] = l[1][ib[e]] + Lc::of(p);
+    else out.v[e] = q[1][ib[e]] + cv * dv;
+  }
+  return out;
+}
+
 // ---- nonlinear ops ------------------------------------------------------------------------------
 
 QT Lowerer::relu(const Node& n) {
@@ -1339,6 +1526,7 @@ QT Lowerer::reorder(const QT& x, const Shape& shape, const std::vector<size_t>& 
   out.shape = shape;
   out.scale = x.scale;
   out.bound = x.bound;
+  out.boolean = x.boolean;
   for (size_t i : from) {
     if (!x.lc.empty()) out.lc.push_back(x.lc[i]);
     if (!x.v.empty()) out.v.push_back(x.v[i]);
@@ -2057,7 +2245,10 @@ void Lowerer::run(const TensorMap* inputs) {
       }
       out = softmax(n);
     }
-    else if (op == "Where") out = where(n);
+    else if (op == "Where") out = is_const(n.inputs.at(0)) ? where(n) : select(n);
+    else if (op == "Greater" || op == "Less" || op == "GreaterOrEqual" || op == "LessOrEqual" || op == "Equal")
+      out = compare(n);
+    else if (op == "Not" || op == "And" || op == "Or" || op == "Xor") out = logic(n);
     else if (op == "Gather" && is_const(n.inputs.at(0))) out = lookup(n);
     else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Expand" ||
              op == "Tile")
@@ -2071,10 +2262,12 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "Neg") out = neg(n);
     else if (op == "Cast") {
       const int64_t to = n.get_int("to", 0);
-      if (to != 1 && to != 11)  // FLOAT, DOUBLE: the fixed-point values stay as they are
+      const QT& x = var(n.inputs.at(0), n);
+      // FLOAT, DOUBLE: the fixed-point values stay as they are; a boolean (0 or 1) is any type.
+      if (to != 1 && to != 11 && !x.boolean)
         throw ModelError(n.where() + ": a cast of a computed tensor to element type " + std::to_string(to) +
-                         " is not supported (only to float or double)");
-      out = var(n.inputs.at(0), n);
+                         " is not supported (only to float or double, and booleans to any type)");
+      out = x;
     } else if (op == "ConstantOfShape")
       throw ModelError(n.where() + ": its shape input must be a constant");
     else throw ModelError(n.where() + ": op is not supported");

@@ -508,6 +508,23 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") out = reduce(n, t);
   else if (op == "Neg") out = unary(input(n, t, 0), [](double v) { return -v; });
   else if (op == "Where") out = where(n, input(n, t, 0), input(n, t, 1), input(n, t, 2));
+  else if (op == "Greater" || op == "Less" || op == "GreaterOrEqual" || op == "LessOrEqual" || op == "Equal" ||
+           op == "And" || op == "Or" || op == "Xor") {
+    using Cmp = double (*)(double, double);
+    const Cmp f = op == "Greater"          ? Cmp([](double a, double b) { return double(a > b); })
+                  : op == "Less"           ? Cmp([](double a, double b) { return double(a < b); })
+                  : op == "GreaterOrEqual" ? Cmp([](double a, double b) { return double(a >= b); })
+                  : op == "LessOrEqual"    ? Cmp([](double a, double b) { return double(a <= b); })
+                  : op == "Equal"          ? Cmp([](double a, double b) { return double(a == b); })
+                  : op == "And"            ? Cmp([](double a, double b) { return double(a != 0 && b != 0); })
+                  : op == "Or"             ? Cmp([](double a, double b) { return double(a != 0 || b != 0); })
+                                           : Cmp([](double a, double b) { return double((a != 0) != (b != 0)); });
+    out = elementwise(n, input(n, t, 0), input(n, t, 1), f);
+    out.integer = true;  // BOOL
+  } else if (op == "Not") {
+    out = unary(input(n, t, 0), [](double v) { return double(v == 0); });
+    out.integer = true;
+  }
   else if (op == "Abs") out = unary(input(n, t, 0), [](double v) { return std::fabs(v); });
   else if (op == "Sqrt") out = unary(input(n, t, 0), [](double v) { return std::sqrt(v); });
   else if (op == "Reciprocal") out = unary(input(n, t, 0), [](double v) { return 1.0 / v; });

@@ -560,6 +560,25 @@ std::vector<Gadget> gadget_models() {
     b.output("y");
     out.push_back({"instance_norm", b});
   }
+  {  // comparisons of computed values, logic, Where with a computed condition, Equal's inverse wire
+    OnnxBuilder b(16);
+    b.input("x", {1, 4});
+    b.initializer("W1", {4, 3}, rnd(rng, 12, -1, 1));
+    b.initializer("W2", {4, 3}, rnd(rng, 12, -1, 1));
+    b.node("MatMul", {"x", "W1"}, {"a"}, {}, "mm1");
+    b.node("MatMul", {"x", "W2"}, {"b"}, {}, "mm2");
+    b.node("Greater", {"a", "b"}, {"gt"}, {}, "gt");
+    b.initializer("t", {}, {0.1f});
+    b.node("LessOrEqual", {"a", "t"}, {"le"}, {}, "le");
+    b.node("Xor", {"gt", "le"}, {"c"}, {}, "xor");
+    b.node("Where", {"c", "a", "b"}, {"y"}, {}, "where");
+    b.node("Relu", {"a"}, {"ra"}, {}, "relu");
+    b.initializer("zero", {}, {0.0f});
+    b.node("Equal", {"ra", "zero"}, {"eq"}, {}, "eq");
+    b.node("Cast", {"eq"}, {"eqf"}, {attr_int("to", 1)}, "cast");
+    for (const char* o : {"y", "eqf"}) b.output(o);
+    out.push_back({"comparisons", b});
+  }
   return out;
 }
 
@@ -1340,7 +1359,7 @@ TEST(BadModel, AttentionMaskErrors) {
     b.output("z");
     EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'mean' (ReduceMean)", "holds -inf");
   }
-  {  // a computed condition
+  {  // a computed condition that is no boolean (a comparison's is: ComparisonAndComputedWhereErrors)
     OnnxBuilder b(14);
     b.input("x", {1, 2});
     b.initializer("zero", {}, {0.0f});
@@ -1348,7 +1367,7 @@ TEST(BadModel, AttentionMaskErrors) {
     b.node("Where", {"r", "x", "zero"}, {"y"}, {}, "where");
     b.output("y");
     EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'where' (Where)",
-                       "'r' must be a constant");
+                       "the condition 'r' is computed but not by a comparison");
   }
   {  // an infinite weight
     OnnxBuilder b(13);
@@ -1664,6 +1683,49 @@ TEST(BadModel, InstanceNormalizationErrors) {
   const Tensor ref = evaluate_reference(g, flat).at("y");
   for (size_t e = 0; e < 6; ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 2e-3) << e;
   for (size_t e = 0; e < 3; ++e) EXPECT_EQ(ref.data[e], 0.0);
+}
+
+TEST(BadModel, ComparisonAndComputedWhereErrors) {
+  auto model = [](auto body) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 3});
+    b.initializer("W", {3, 3}, std::vector<float>(9, 0.3f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.initializer("zero", {}, {0.0f});
+    b.initializer("ninf", {}, {-INFINITY});
+    b.node("Greater", {"h", "zero"}, {"c"}, {}, "gt");
+    body(b);
+    b.output("y");
+    return parse(b);
+  };
+  auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
+  EXPECT_NO_THROW(compile(model([](OnnxBuilder& b) { b.node("Where", {"c", "h", "zero"}, {"y"}, {}, "where"); })));
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Where", {"c", "h", "ninf"}, {"y"}, {}, "where"); })),
+                     "node 'where' (Where)", "a mask computed from the data");
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Where", {"h", "h", "zero"}, {"y"}, {}, "where"); })),
+                     "node 'where' (Where)", "the condition 'h' is computed but not by a comparison");
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.initializer("one", {}, {1.0f});
+                       b.node("Where", {"c", "one", "zero"}, {"y"}, {}, "where");
+                     })),
+                     "node 'where' (Where)", "both branches are constants");
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Not", {"h"}, {"y"}, {}, "not"); })), "node 'not' (Not)",
+                     "input 'h' is not a boolean");
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Cast", {"h"}, {"y"}, {attr_int("to", 9)}, "cast"); })),
+                     "node 'cast' (Cast)", "element type 9");
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.initializer("inf", {}, {INFINITY});
+                       b.node("Less", {"h", "inf"}, {"y"}, {}, "less");
+                     })),
+                     "node 'less' (Less)", "is not finite");
+  // A boolean casts to any type and keeps its values.
+  const Graph g = model([](OnnxBuilder& b) { b.node("Cast", {"c"}, {"y"}, {attr_int("to", 7)}, "cast"); });
+  const Compiled c = compile(g);
+  TensorMap in;
+  in["x"] = {{1, 3}, {1.0, -1.0, 0.5}};
+  EXPECT_EQ(evaluate_model(g, c.spec, in).outputs.at("y").data, std::vector<double>({1.0, 1.0, 1.0}));
+  in["x"] = {{1, 3}, {-1.0, -1.0, 0.5}};
+  EXPECT_EQ(evaluate_model(g, c.spec, in).outputs.at("y").data, std::vector<double>({0.0, 0.0, 0.0}));
 }
 
 TEST(BadModel, CorruptAndTruncatedFiles) {

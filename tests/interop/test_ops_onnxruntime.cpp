@@ -22,8 +22,8 @@
 // materialized tensor is rounded to; approximations: the Sigmoid/Tanh/Erf error) and the weight
 // rounding rule, walking the graph as the lowering does:
 //  * Rounding. A tensor in ModelSpec.plan is rounded (half up) to 2^-plan[t] where it is
-//    materialized: error <= r_t = 2^-(plan[t]+1); inputs are rounded to nearest at their planned
-//    scale, the same r_t. Every consumer of t sees e'_t = e_t + r_t (an upper bound whether or not
+//    materialized: error <= r_t = 2^-(plan[t]+1) (0 for a boolean, 0 or 1, at plan[t] >= 0);
+//    inputs are rounded to nearest at their planned scale, the same r_t. Every consumer of t sees e'_t = e_t + r_t (an upper bound whether or not
 //    that consumer saw t before or after rounding, and when no rounding was needed).
 //  * Weights. A constant tensor W used as weights is rounded to weight_bits signed bits at one
 //    power-of-two scale s_W = min(weight_bits - 2 - floor(log2 max|W|), 40): |W - W'| <=
@@ -64,6 +64,11 @@
 //    rounded as weights.
 //  * Gather of a constant table by computed integer indices (an embedding): the table rounded as
 //    weights, 2^-(s_W+1). Integer inputs (token ids) are exact.
+//  * Greater, Less, GreaterOrEqual, LessOrEqual, Equal: exact where |a - b| > e'_a + e'_b plus
+//    half a unit for a rounded constant (or where that sum is 0); elsewhere the boolean may flip
+//    (error 1). Not, And, Or, Xor: an output may differ only where an input may. Where with a
+//    computed condition: the selected branch's error where the condition is exact, else the
+//    larger branch error plus |x - y|.
 //  * Where with a constant condition: each element takes its operand's error, 2^-(s+1) for a
 //    finite constant (rounded at the common scale s), 0 for -inf (a mask: the Softmax after it
 //    leaves that element out, exactly 0; the Softmax rule below covers it with exp(-inf) = 0).
@@ -270,6 +275,7 @@ class ErrorModel {
     for (const auto& in : g_.inputs)
       if (in.name == s && in.integer) return 0.0;  // integers at scale 0: exact
     auto it = spec_.plan.find(s);
+    if (it != spec_.plan.end() && booleans_.count(s) && it->second >= 0) return 0.0;
     return it == spec_.plan.end() ? 0.0 : std::ldexp(1.0, -(it->second + 1));
   }
   int plan(const std::string& s) const { return spec_.plan.at(s); }
@@ -340,6 +346,13 @@ class ErrorModel {
     }
     const std::string& op = n.op;
     const std::string& in0 = n.inputs.at(0);
+    // Booleans (comparison and logic outputs, and their casts and reshapes) hold 0 or 1 in the
+    // circuit, so rounding them at a scale >= 0 is exact.
+    static const std::set<std::string> kBooleanOps = {"Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal",
+                                                      "Not", "And", "Or", "Xor"};
+    static const std::set<std::string> kCarriers = {"Cast", "Identity", "Reshape", "Unsqueeze", "Squeeze", "Expand",
+                                                    "Flatten", "Transpose"};
+    if (kBooleanOps.count(op) || (kCarriers.count(op) && booleans_.count(in0))) booleans_.insert(out);
     State r;
     if (op == "Gather" && is_const(in0)) {
       // A constant table looked up by computed (integer) indices: exact selection of the table
@@ -603,6 +616,53 @@ class ErrorModel {
     } else if (op == "ArgMax") {
       argmax_[out] = &n;
       r = {filled(value(out).shape, 0.0), 0};
+    } else if (op == "Greater" || op == "Less" || op == "GreaterOrEqual" || op == "LessOrEqual" || op == "Equal") {
+      // The circuit compares a' and b' at a common scale s (constants rounded at it): it agrees
+      // with the float comparison where |a - b| > E = e'_a + e'_b + 2^-(s+1) (constants) or where
+      // E = 0; elsewhere the boolean may differ (error 1).
+      int scale = INT32_MIN;
+      Tensor ea, eb;
+      for (size_t i = 0; i < 2; ++i)
+        if (!is_const(n.inputs.at(i))) scale = std::max(scale, view(n.inputs[i]).scale);
+      for (size_t i = 0; i < 2; ++i) {
+        const std::string& s = n.inputs[i];
+        (i ? eb : ea) = is_const(s) ? filled(value(s).shape, std::ldexp(1.0, -(scale + 1))) : view(s).err;
+        if (is_const(s) && std::all_of(value(s).data.begin(), value(s).data.end(),
+                                        [&](double v) { return std::ldexp(v, scale) == std::nearbyint(std::ldexp(v, scale)); }))
+          (i ? eb : ea) = filled(value(s).shape, 0.0);  // exactly representable: no rounding
+      }
+      const Tensor big = apply_op("Add", ea, eb);
+      const Tensor diff = abs_of(apply_op("Sub", value(in0), value(n.inputs[1])));
+      r.err = diff;
+      for (size_t e = 0; e < diff.data.size(); ++e) r.err.data[e] = big.data[e] == 0 || diff.data[e] > big.data[e] ? 0.0 : 1.0;
+      r.scale = 0;
+    } else if (op == "Not" || op == "And" || op == "Or" || op == "Xor") {
+      // Exact on booleans: an output may differ only where an input may.
+      r.err = view(in0).err;
+      if (op != "Not") r.err = apply_op("Add", r.err, view(n.inputs.at(1)).err);
+      for (double& v : r.err.data) v = std::min(v, 1.0);
+      r.scale = 0;
+    } else if (op == "Where" && !is_const(in0)) {
+      // A computed boolean condition: where it is decided (error 0) the selected branch's error
+      // (a constant rounded at the common scale s); elsewhere either branch: max of the errors
+      // plus |x - y|.
+      int scale = INT32_MIN;
+      for (size_t i = 1; i < 3; ++i)
+        if (!is_const(n.inputs.at(i))) scale = std::max(scale, view(n.inputs[i]).scale);
+      std::vector<Tensor> errs;
+      for (size_t i = 1; i < 3; ++i)
+        errs.push_back(is_const(n.inputs[i]) ? filled(value(n.inputs[i]).shape, std::ldexp(1.0, -(scale + 1)))
+                                             : view(n.inputs[i]).err);
+      const Tensor& y = value(out);
+      const Tensor c = apply_op("Add", view(in0).err, filled(y.shape, 0.0));
+      const Tensor pick = apply(n, {&value(in0), &errs[0], &errs[1]});
+      const Tensor ex = apply_op("Add", errs[0], filled(y.shape, 0.0)), ey = apply_op("Add", errs[1], filled(y.shape, 0.0));
+      const Tensor gap = abs_of(apply_op("Sub", apply_op("Add", value(n.inputs[1]), filled(y.shape, 0.0)),
+                                         apply_op("Add", value(n.inputs[2]), filled(y.shape, 0.0))));
+      r.err = pick;
+      for (size_t e = 0; e < y.data.size(); ++e)
+        if (c.data[e] != 0) r.err.data[e] = std::max(ex.data[e], ey.data[e]) + gap.data[e];
+      r.scale = scale;
     } else if (op == "Where") {
       // A constant condition selects each element: a computed operand's error, a finite constant
       // rounded at the common scale, or -inf (masked: exact).
@@ -736,6 +796,7 @@ class ErrorModel {
   const TensorMap& ref_;
   int wb_;
   std::map<std::string, State> st_;
+  std::set<std::string> booleans_;
   std::set<std::string> folded_;
   std::map<std::string, std::string> softmax_src_;
   std::map<std::string, const zc::Node*> argmax_;
@@ -1736,6 +1797,62 @@ TEST_F(OpsVsOnnxruntime, RecurrentLayers) {
   });
 }
 
+// Comparisons of computed values (Greater, Less, GreaterOrEqual, LessOrEqual, Equal), logic on
+// their booleans (Not, And, Or, Xor) and Where with such a computed condition: a leaky gate
+// written as torch.where(h > 0.25, h, 0.1 h), a condition from two computed tensors, and a padding
+// flag from int64 token ids (Equal(ids, 0)) as a float factor.
+TEST_F(OpsVsOnnxruntime, ComparisonsAndComputedWhere) {
+  const auto d = dims(rng_, 2, 3, 8);
+  const int64_t k = d[0], n = d[1];
+  {
+    OnnxBuilder b(13);
+    b.input("x", {2, k});
+    gemm_layer(b, rng_, "x", "h", k, n);
+    b.initializer("t", {}, {0.25f});
+    b.node("Greater", {"h", "t"}, {"c"});
+    b.initializer("slope", {}, {0.1f});
+    b.node("Mul", {"h", "slope"}, {"hs"});
+    b.node("Where", {"c", "h", "hs"}, {"y"});
+    b.node("Cast", {"c"}, {"cf"}, {attr_int("to", 1)});
+    for (const char* o : {"y", "cf"}) b.output(o);
+    check_model("Where(Greater(h, 0.25), h, 0.1 h), and the condition cast to float", b, rng_);
+  }
+  {
+    OnnxBuilder b(16);
+    b.input("x", {3, k});
+    gemm_layer(b, rng_, "x", "h1", k, n);
+    gemm_layer(b, rng_, "x", "h2", k, n);
+    b.node("LessOrEqual", {"h1", "h2"}, {"le"});
+    b.initializer("zero", {}, {0.0f});
+    b.node("Less", {"h1", "zero"}, {"neg"});
+    b.node("GreaterOrEqual", {"h2", "zero"}, {"pos"});
+    b.node("Not", {"neg"}, {"nonneg"});
+    b.node("And", {"le", "nonneg"}, {"both"});
+    b.node("Or", {"both", "pos"}, {"either"});
+    b.node("Xor", {"either", "le"}, {"cond"});
+    b.initializer("half", {1, 1}, {0.5f});
+    b.node("Where", {"cond", "half", "h2"}, {"y"});
+    b.node("Cast", {"cond"}, {"cf"}, {attr_int("to", 1)});
+    for (const char* o : {"y", "cf"}) b.output(o);
+    check_model("LessOrEqual, Less, GreaterOrEqual of computed tensors, Not, And, Or, Xor, Where(cond, 0.5, h2)", b, rng_);
+  }
+  {  // padding flags from token ids: (ids != 0) as a float factor on an embedding
+    OnnxBuilder b(13);
+    b.input("ids", {1, 6}, onnx::TensorProto::INT64);
+    b.random_initializer("table", {4, n}, rng_, -1, 1);
+    b.node("Gather", {"table", "ids"}, {"emb"});
+    b.initializer_int64("pad", {}, {0});
+    b.node("Equal", {"ids", "pad"}, {"is_pad"});
+    b.node("Not", {"is_pad"}, {"keep"});
+    b.node("Cast", {"keep"}, {"keepf"}, {attr_int("to", 1)});
+    b.node("Unsqueeze", {"keepf", "axis"}, {"k3"});
+    b.initializer_int64("axis", {1}, {2});
+    b.node("Mul", {"emb", "k3"}, {"y"});
+    b.output("y");
+    check_model("Equal(ids, 0) on int64 token ids, Not, Cast, Mul: padded embeddings", b, rng_, 4.0);
+  }
+}
+
 TEST_F(OpsVsOnnxruntime, SigmoidAndTanh) {
   const auto d = dims(rng_, 3, 2, 9);
   const int64_t m = d[0], k = d[1], n = d[2];
@@ -2166,7 +2283,7 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   // against onnxruntime with a fixed tolerance instead.
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
-        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder", "norm_block"}) {
+        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder", "norm_block", "where_gate"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -2283,7 +2400,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
       "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",
       "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where",
-      "RNN", "GRU", "LSTM"};
+      "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -78,8 +78,9 @@ struct Graph {
 
 // The ops the compiler lowers: layers, activations and pooling; data movement (Reshape, Slice,
 // Pad, ...) and the shape arithmetic exporters write around them (Shape, Cast, ConstantOfShape,
-// folded where their inputs are constants); inference no-ops Identity and Dropout; and RNN, GRU
-// and LSTM, which loading unrolls into the others (recurrent.h), so no later stage sees them.
+// folded where their inputs are constants); comparisons and logic on computed values; inference
+// no-ops Identity and Dropout; and RNN, GRU and LSTM, which loading unrolls into the others
+// (recurrent.h), so no later stage sees them.
 std::span<const char* const> supported_ops();
 inline constexpr int64_t kMinOpset = 9, kMaxOpset = 18;
 

@@ -8,11 +8,12 @@
 # GPT-2 style decoder block, a tiny GPT from token ids to logits, and the recurrent layers
 # nn.LSTM (two stacked), nn.GRU (bidirectional) and nn.RNN (ReLU) as classifiers, and a
 # convolutional decoder with ConvTranspose2d, nn.Upsample and bilinear F.interpolate, and
-# nn.InstanceNorm2d and nn.GroupNorm in a convolutional block):
+# nn.InstanceNorm2d and nn.GroupNorm in a convolutional block, and comparisons of computed
+# values with torch.where and boolean masks):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
 #   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx, lstm_classifier.onnx,
-#   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx, norm_block.onnx
+#   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx, norm_block.onnx, where_gate.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]; token ids uniform in
 # [0, VOCAB) for the models that take them).
@@ -43,7 +44,7 @@ ALLOWED_OPS = {
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
     "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where", "Reciprocal",
     "Expand", "LSTM", "GRU", "RNN", "ConvTranspose", "Resize", "InstanceNormalization",
-    "Sigmoid",
+    "Sigmoid", "Greater", "LessOrEqual", "And", "Not",
 }
 
 
@@ -323,6 +324,24 @@ class NormBlock(nn.Module):
         return F.silu(self.gnorm(self.conv2(F.relu(self.inorm(self.conv1(x))))))
 
 
+class WhereGate(nn.Module):
+    """x [2, 6] -> y [2, 4]: torch.where(h > 0.1, h, 0.05 h) on a Linear's output, then a second
+    Linear masked by a boolean of two computed tensors ((a <= b) & ~(a > 1)) as a float factor."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(8, 4)
+        self.fc3 = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        h = torch.where(h > 0.1, h, 0.05 * h)
+        a, b = self.fc2(h), self.fc3(h)
+        keep = (a <= b) & ~(a > 1.0)
+        return a * keep.float()
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -341,6 +360,7 @@ MODELS = [
     ("rnn_relu", RnnRelu, (2, 7, 3), 13, ["y"]),
     ("conv_decoder", ConvDecoder, (1, 4, 3, 3), 13, ["y"]),
     ("norm_block", NormBlock, (1, 2, 6, 6), 13, ["y"]),
+    ("where_gate", WhereGate, (2, 6), 13, ["y"]),
 ]
 
 
