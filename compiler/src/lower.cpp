@@ -593,8 +593,10 @@ QT Lowerer::conv_transpose(const Node& n) {
   std::vector<int64_t> bias(size_t(g.oc), 0);
   if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
     const Tensor& bt = cst(n.inputs[2], n);
-    if (bt.data.size() != size_t(g.oc)) throw ModelError(n.where() + ": bias must have " + std::to_string(g.oc) + " values");
-    for (int64_t m = 0; m < g.oc; ++m) bias[size_t(m)] = round_to_int(std::ldexp(bt.data[size_t(m)], out.scale), n.where() + " bias");
+    if (bt.data.size() != size_t(g.oc))
+      throw ModelError(n.where() + ": bias must have " + std::to_string(g.oc) + " values");
+    for (int64_t m = 0; m < g.oc; ++m)
+      bias[size_t(m)] = round_to_int(std::ldexp(bt.data[size_t(m)], out.scale), n.where() + " bias");
   }
   const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
   // The bound per output pixel (how many taps reach a pixel depends on its position).
@@ -608,7 +610,8 @@ QT Lowerer::conv_transpose(const Node& n) {
           if (g.src_y(oy, ky) < 0) continue;
           for (int64_t kx = 0; kx < g.kw; ++kx) {
             if (g.src_x(ox, kx) < 0) continue;
-            for (int64_t c = c0; c < c0 + cpg; ++c) s += std::llabs(qw.q[size_t(((c * opg + m % opg) * g.kh + ky) * g.kw + kx)]);
+            for (int64_t c = c0; c < c0 + cpg; ++c)
+              s += std::llabs(qw.q[size_t(((c * opg + m % opg) * g.kh + ky) * g.kw + kx)]);
           }
         }
         worst = std::max(worst, s * x.bound + std::llabs(bias[size_t(m)]));
@@ -1055,12 +1058,14 @@ QT Lowerer::compare(const Node& n) {
   int scale = INT32_MIN;
   for (const std::string* s : {&an, &bn})
     if (!is_const(*s)) scale = std::max(scale, var(*s, n).scale);
-  auto operand = [&](const std::string& s, std::vector<int64_t>& q, Shape& shape, std::vector<Lc>* lc, uint64_t& bound) {
+  auto operand = [&](const std::string& s, std::vector<int64_t>& q, Shape& shape, std::vector<Lc>* lc,
+                     uint64_t& bound) {
     if (is_const(s)) {
       const Tensor& c = cst(s, n);
       shape = c.shape;
       for (double v : c.data) {
-        if (!std::isfinite(v)) throw ModelError(n.where() + ": constant operand " + std::to_string(v) + " is not finite");
+        if (!std::isfinite(v))
+          throw ModelError(n.where() + ": constant operand " + std::to_string(v) + " is not finite");
         q.push_back(round_to_int(std::ldexp(v, scale), n.where() + " constant"));
         bound = std::max<uint64_t>(bound, uint64_t(std::llabs(q.back())));
       }
@@ -1130,7 +1135,8 @@ QT Lowerer::compare(const Node& n) {
 // Not, And, Or, Xor on booleans: 1 - a, a b, a + b - a b, a + b - 2 a b (one product each).
 QT Lowerer::logic(const Node& n) {
   auto boolean = [&](const std::string& s) -> const QT& {
-    if (is_const(s)) throw ModelError(n.where() + ": constant operand '" + s + "' with a computed one is not supported");
+    if (is_const(s))
+      throw ModelError(n.where() + ": constant operand '" + s + "' with a computed one is not supported");
     const QT& x = var(s, n);
     if (!x.boolean) throw ModelError(n.where() + ": input '" + s + "' is not a boolean computed by a comparison");
     return x;
@@ -1173,8 +1179,8 @@ QT Lowerer::logic(const Node& n) {
 QT Lowerer::select(const Node& n) {
   const QT& c = var(n.inputs.at(0), n);
   if (!c.boolean)
-    throw ModelError(n.where() + ": the condition '" + n.inputs[0] + "' is computed but not by a comparison (Greater, Less, "
-                     "Equal, ...) or logic op");
+    throw ModelError(n.where() + ": the condition '" + n.inputs[0] +
+                     "' is computed but not by a comparison (Greater, Less, Equal, ...) or logic op");
   if (is_const(n.inputs.at(1)) && is_const(n.inputs.at(2)))
     throw ModelError(n.where() + ": both branches are constants: write the selection as arithmetic on the condition");
   int scale = INT32_MIN;
@@ -1191,8 +1197,8 @@ QT Lowerer::select(const Node& n) {
       shapes[i - 1] = t.shape;
       for (double v : t.data) {
         if (v == -INFINITY)
-          throw ModelError(n.where() + ": selects -inf by a computed condition (a mask computed from the data), which is "
-                           "not supported: masks must be constants");
+          throw ModelError(n.where() + ": selects -inf by a computed condition (a mask computed from the data), " +
+                           "which is not supported: masks must be constants");
         if (!std::isfinite(v)) throw ModelError(n.where() + ": constant " + std::to_string(v) + " is not finite");
         const int64_t qv = round_to_int(std::ldexp(v, scale), n.where() + " constant");
         bound = std::max<uint64_t>(bound, uint64_t(std::llabs(qv)));
@@ -2244,8 +2250,7 @@ void Lowerer::run(const TensorMap* inputs) {
         softmax_input.erase(n.outputs[0]);  // ... unless masked: -inf is no public value
       }
       out = softmax(n);
-    }
-    else if (op == "Where") out = is_const(n.inputs.at(0)) ? where(n) : select(n);
+    } else if (op == "Where") out = is_const(n.inputs.at(0)) ? where(n) : select(n);
     else if (op == "Greater" || op == "Less" || op == "GreaterOrEqual" || op == "LessOrEqual" || op == "Equal")
       out = compare(n);
     else if (op == "Not" || op == "And" || op == "Or" || op == "Xor") out = logic(n);

@@ -81,14 +81,13 @@ size_t checked_count(const Shape& s, const std::string& what) {
 }
 
 constexpr const char* kOps[] = {
-    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize", "Upsample", "MaxPool",
-    "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize",
+    "Upsample", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
     "BatchNormalization", "LayerNormalization", "InstanceNormalization", "Sigmoid", "Tanh", "Erf", "HardSigmoid",
-    "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice",
-    "Gather", "Pad", "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax",
-    "ReduceMin", "Neg", "Shape", "ConstantOfShape", "Cast", "Sqrt", "Pow", "Reciprocal", "Abs",
-    "Where", "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or",
-    "Xor"};
+    "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad",
+    "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
+    "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual",
+    "LessOrEqual", "Equal", "Not", "And", "Or", "Xor"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=

@@ -136,8 +136,8 @@ Window2d conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w) 
   Window2d g = window_attributes(n, x, kernel.size() == 1 ? 1 : kernel[0], kernel.back());
   g.group = n.get_int("group", 1);
   if (g.group < 1 || w[0] != g.c || g.c % g.group)
-    fail(n, "group " + std::to_string(g.group) + " does not fit input " + shape_str(x) + " and weights " + shape_str(w) +
-                " (weights are [C, M/group, ...])");
+    fail(n, "group " + std::to_string(g.group) + " does not fit input " + shape_str(x) + " and weights " +
+                shape_str(w) + " (weights are [C, M/group, ...])");
   g.oc = w[1] * g.group;
   const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
   if (auto_pad == "VALID") g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 0;
@@ -155,8 +155,10 @@ Window2d conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w) 
     if (out_shape.size() != axes) fail(n, "output_shape must have " + std::to_string(axes) + " entries");
     if (g.one_d) out_shape.insert(out_shape.begin(), 1);
   }
-  auto axis = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t op, size_t i, int64_t& lo, int64_t& hi, int64_t& out) {
-    if (op < 0 || op >= std::max(s, d)) fail(n, "output_padding " + std::to_string(op) + " must be in [0, max(stride, dilation))");
+  auto axis = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t op, size_t i, int64_t& lo, int64_t& hi,
+                  int64_t& out) {
+    if (op < 0 || op >= std::max(s, d))
+      fail(n, "output_padding " + std::to_string(op) + " must be in [0, max(stride, dilation))");
     const int64_t full = s * (in - 1) + op + (k - 1) * d + 1;
     if (!out_shape.empty()) {
       out = out_shape[i];
@@ -682,8 +684,8 @@ ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const Const
   p.nearest = legacy ? "legacy" : n.get_string("nearest_mode", "round_prefer_floor");
   static const char* const kCoordinates[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
                                              "tf_half_pixel_for_nn"};
-  if (std::find_if(std::begin(kCoordinates), std::end(kCoordinates), [&](const char* m) { return p.coordinates == m; }) ==
-      std::end(kCoordinates))
+  if (std::find_if(std::begin(kCoordinates), std::end(kCoordinates),
+                   [&](const char* m) { return p.coordinates == m; }) == std::end(kCoordinates))
     fail(n, "coordinate_transformation_mode '" + p.coordinates + "' is not supported");
   if (!legacy && p.nearest != "round_prefer_floor" && p.nearest != "round_prefer_ceil" && p.nearest != "floor" &&
       p.nearest != "ceil")
@@ -704,7 +706,8 @@ ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const Const
   const Tensor* sizes = legacy ? nullptr : operand(zi);
   if (!scales == !sizes) fail(n, "exactly one of scales and sizes must be given (non-empty)");
   if (sizes && n.get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
-    fail(n, "keep_aspect_ratio_policy '" + n.get_string("keep_aspect_ratio_policy", "") + "' is not supported (stretch is)");
+    fail(n, "keep_aspect_ratio_policy '" + n.get_string("keep_aspect_ratio_policy", "") +
+                "' is not supported (stretch is)");
   const Tensor& given = scales ? *scales : *sizes;
   if (given.data.size() != axes.size())
     fail(n, std::string(scales ? "scales" : "sizes") + " has " + std::to_string(given.data.size()) + " values for " +
@@ -715,15 +718,19 @@ ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const Const
     const size_t d = size_t(axes[k]);
     const double v = given.data[k];
     if (scales) {
-      if (!(v > 0) || v > double(kMaxMovedElements)) fail(n, "scale " + std::to_string(v) + " is not a positive number");
+      if (!(v > 0) || v > double(kMaxMovedElements))
+        fail(n, "scale " + std::to_string(v) + " is not a positive number");
       p.scale[d] = float(v);
       p.out[d] = int64_t(std::floor(float(x[d]) * p.scale[d]));
     } else {
-      if (v < 1 || v != std::floor(v) || v > double(kMaxMovedElements)) fail(n, "size " + std::to_string(v) + " is not a positive integer");
+      if (v < 1 || v != std::floor(v) || v > double(kMaxMovedElements))
+        fail(n, "size " + std::to_string(v) + " is not a positive integer");
       p.out[d] = int64_t(v);
       p.scale[d] = float(v) / float(x[d]);
     }
-    if (p.out[d] < 1) fail(n, "axis " + std::to_string(d) + " would have no elements (" + std::to_string(x[d]) + " x " + std::to_string(v) + ")");
+    if (p.out[d] < 1)
+      fail(n, "axis " + std::to_string(d) + " would have no elements (" + std::to_string(x[d]) + " x " +
+                  std::to_string(v) + ")");
   }
   if (p.mode == "linear" && n.get_int("antialias", 0) != 0)
     for (float sc : p.scale)
@@ -748,7 +755,8 @@ float resize_coordinate(const ResizePlan& p, size_t d, int64_t o, int64_t in) {
 int64_t resize_nearest_source(const ResizePlan& p, size_t d, int64_t o, int64_t in) {
   const float xo = resize_coordinate(p, d, o, in);
   int64_t k;
-  if (p.nearest == "round_prefer_floor") k = xo == float(std::floor(xo)) + 0.5f ? int64_t(std::floor(xo)) : int64_t(std::round(xo));
+  if (p.nearest == "round_prefer_floor")
+    k = xo == float(std::floor(xo)) + 0.5f ? int64_t(std::floor(xo)) : int64_t(std::round(xo));
   else if (p.nearest == "round_prefer_ceil") k = int64_t(std::round(xo));
   else if (p.nearest == "floor") k = int64_t(std::floor(xo));
   else if (p.nearest == "ceil") k = int64_t(std::ceil(xo));

@@ -38,7 +38,7 @@ bool all_zero(const Tensor& t) {
 
 // The gates of each kind, in the order ONNX stacks them in W, R and B, and its activations.
 struct Kind {
-  int64_t gates = 1;                         // RNN 1, GRU 3 (z, r, h), LSTM 4 (i, o, f, c)
+  int64_t gates = 1;  // RNN 1, GRU 3 (z, r, h), LSTM 4 (i, o, f, c)
   std::vector<std::string> default_activations;
 };
 Kind kind_of(const std::string& op) {
@@ -128,7 +128,8 @@ class Unroller {
       Tensor w{{in, hidden_}, std::vector<double>(size_t(in * hidden_)), false};
       for (int64_t j = 0; j < hidden_; ++j) {
         const int64_t row = gate * hidden_ + j;
-        for (int64_t k = 0; k < input_; ++k) w.data[size_t(k * hidden_ + j)] = W_->data[size_t((d * gates_h_ + row) * input_ + k)];
+        for (int64_t k = 0; k < input_; ++k)
+          w.data[size_t(k * hidden_ + j)] = W_->data[size_t((d * gates_h_ + row) * input_ + k)];
         if (with_r)
           for (int64_t k = 0; k < hidden_; ++k)
             w.data[size_t((input_ + k) * hidden_ + j)] = R_->data[size_t((d * gates_h_ + row) * hidden_ + k)];
@@ -148,13 +149,14 @@ class Unroller {
   }
   // Wb_g (with_w) + Rb_g (with_r), [hidden]; zeros without B.
   std::string bias(int64_t d, int64_t gate, bool with_w, bool with_r) {
-    return shared_constant(gate_key(d, gate, with_w && with_r ? "B" : with_w ? "Wb" : "Rb"), [&] {
+    const char* what = with_w && with_r ? "B" : with_w ? "Wb" : "Rb";
+    return shared_constant(gate_key(d, gate, what), [&] {
       Tensor b{{hidden_}, std::vector<double>(size_t(hidden_), 0.0), false};
-      if (B_)
-        for (int64_t j = 0; j < hidden_; ++j) {
-          const size_t at = size_t(d * 2 * gates_h_ + gate * hidden_ + j);
-          b.data[size_t(j)] = (with_w ? B_->data[at] : 0.0) + (with_r ? B_->data[at + size_t(gates_h_)] : 0.0);
-        }
+      if (!B_) return b;
+      for (int64_t j = 0; j < hidden_; ++j) {
+        const size_t at = size_t(d * 2 * gates_h_ + gate * hidden_ + j);
+        b.data[size_t(j)] = (with_w ? B_->data[at] : 0.0) + (with_r ? B_->data[at + size_t(gates_h_)] : 0.0);
+      }
       return b;
     });
   }
@@ -178,7 +180,9 @@ class Unroller {
   // and the previous h, c ("" = zero).
   void step(int64_t d, int64_t t, const std::string& x, std::string& h, std::string& c);
 
-  std::string activation(int64_t d, size_t slot) const { return activations_[size_t(d) * kind_.default_activations.size() + slot]; }
+  std::string activation(int64_t d, size_t slot) const {
+    return activations_[size_t(d) * kind_.default_activations.size() + slot];
+  }
 
   Graph& g_;
   const Node& n_;
@@ -236,16 +240,19 @@ void Unroller::step(int64_t d, int64_t t, const std::string& x, std::string& h, 
     if (!P_ || cell.empty()) return pre;
     return emit("Add", {pre, emit("Mul", {cell, peephole(d, which)}, stem + "/peep")}, stem + "/with_peep");
   };
-  const std::string i = act(activation(d, 0), peep(gate_input(d, 0, x, xh, r, s + "i_pre"), 0, c, s + "i_pre"), s + "i");
+  const std::string i =
+      act(activation(d, 0), peep(gate_input(d, 0, x, xh, r, s + "i_pre"), 0, c, s + "i_pre"), s + "i");
   const std::string cand = act(activation(d, 1), gate_input(d, 3, x, xh, r, s + "c_pre"), s + "c_cand");
   const std::string ic = emit("Mul", {i, cand}, s + "c_in");
   if (c.empty()) {
     c = ic;
   } else {
-    const std::string f = act(activation(d, 0), peep(gate_input(d, 2, x, xh, r, s + "f_pre"), 2, c, s + "f_pre"), s + "f");
+    const std::string f =
+        act(activation(d, 0), peep(gate_input(d, 2, x, xh, r, s + "f_pre"), 2, c, s + "f_pre"), s + "f");
     c = emit("Add", {emit("Mul", {f, c}, s + "c_keep"), ic}, s + "c");
   }
-  const std::string o = act(activation(d, 0), peep(gate_input(d, 1, x, xh, r, s + "o_pre"), 1, c, s + "o_pre"), s + "o");
+  const std::string o =
+      act(activation(d, 0), peep(gate_input(d, 1, x, xh, r, s + "o_pre"), 1, c, s + "o_pre"), s + "o");
   h = emit("Mul", {o, act(activation(d, 2), c, s + "c_act")}, s + "h");
 }
 
@@ -264,7 +271,8 @@ std::vector<Node> Unroller::run(const std::set<std::string>& used) {
   const size_t n_act = kind_.default_activations.size();
   std::vector<std::string> list = n_.get_strings("activations");
   if (list.empty())
-    for (int64_t d = 0; d < dirs_; ++d) list.insert(list.end(), kind_.default_activations.begin(), kind_.default_activations.end());
+    for (int64_t d = 0; d < dirs_; ++d)
+      list.insert(list.end(), kind_.default_activations.begin(), kind_.default_activations.end());
   if (list.size() != n_act * size_t(dirs_))
     fail("attribute 'activations' lists " + std::to_string(list.size()) + " functions, expected " +
          std::to_string(n_act * size_t(dirs_)) + " (" + std::to_string(n_act) + " per direction)");
@@ -284,7 +292,8 @@ std::vector<Node> Unroller::run(const std::set<std::string>& used) {
          std::to_string(kMaxUnrolledSteps) + " the compiler unrolls");
   batch_ = X.shape[layout_ ? 0 : 1];
   input_ = X.shape[2];
-  if (steps_ == 0 || batch_ == 0 || input_ == 0) fail("X has shape " + shape_str(X.shape) + ", with an empty dimension");
+  if (steps_ == 0 || batch_ == 0 || input_ == 0)
+    fail("X has shape " + shape_str(X.shape) + ", with an empty dimension");
   W_ = &constant(1, "W");
   R_ = &constant(2, "R");
   if (W_->shape.size() != 3 || W_->shape[0] != dirs_ || W_->shape[1] % kind_.gates != 0 || W_->shape[1] == 0)
@@ -293,7 +302,8 @@ std::vector<Node> Unroller::run(const std::set<std::string>& used) {
   gates_h_ = W_->shape[1];
   hidden_ = gates_h_ / kind_.gates;
   if (n_.has("hidden_size") && n_.get_int("hidden_size", 0) != hidden_)
-    fail("hidden_size " + std::to_string(n_.get_int("hidden_size", 0)) + " does not match W's " + std::to_string(hidden_));
+    fail("hidden_size " + std::to_string(n_.get_int("hidden_size", 0)) + " does not match W's " +
+         std::to_string(hidden_));
   expect_shape(*W_, {dirs_, gates_h_, input_}, "W");
   expect_shape(*R_, {dirs_, gates_h_, hidden_}, "R");
   if (given(3)) {
@@ -321,7 +331,8 @@ std::vector<Node> Unroller::run(const std::set<std::string>& used) {
     }
     for (int64_t d = 0; d < dirs_; ++d) {
       const std::string at = add_constant(what + "/d" + std::to_string(d) + "/index", {{}, {double(d)}, true});
-      per[size_t(d)] = emit("Gather", {n_.inputs[i], at}, what + "/d" + std::to_string(d), {{"axis", int_attr(layout_)}});
+      per[size_t(d)] =
+          emit("Gather", {n_.inputs[i], at}, what + "/d" + std::to_string(d), {{"axis", int_attr(layout_)}});
     }
     return per;
   };
@@ -343,10 +354,12 @@ std::vector<Node> Unroller::run(const std::set<std::string>& used) {
   std::vector<std::string> steps_in(static_cast<size_t>(steps_));
   for (int64_t t = 0; t < steps_; ++t) {
     const std::string at = add_constant("t" + std::to_string(t) + "/index", {{}, {double(t)}, true});
-    steps_in[size_t(t)] = emit("Gather", {n_.inputs[0], at}, "t" + std::to_string(t) + "/x", {{"axis", int_attr(layout_)}});
+    steps_in[size_t(t)] =
+        emit("Gather", {n_.inputs[0], at}, "t" + std::to_string(t) + "/x", {{"axis", int_attr(layout_)}});
   }
   // hs[d][t]: direction d's hidden state after the input of time t.
-  std::vector<std::vector<std::string>> hs(static_cast<size_t>(dirs_), std::vector<std::string>(static_cast<size_t>(steps_)));
+  std::vector<std::vector<std::string>> hs(static_cast<size_t>(dirs_),
+                                           std::vector<std::string>(static_cast<size_t>(steps_)));
   std::vector<std::string> h_last(static_cast<size_t>(dirs_)), c_last(static_cast<size_t>(dirs_));
   for (int64_t d = 0; d < dirs_; ++d) {
     const bool reverse = dir == "reverse" || d == 1;
@@ -364,7 +377,8 @@ std::vector<Node> Unroller::run(const std::set<std::string>& used) {
     for (int64_t t = 0; t < steps_; ++t) {
       std::vector<std::string> dirs;
       for (int64_t d = 0; d < dirs_; ++d)
-        dirs.push_back(reshape(hs[size_t(d)][size_t(t)], layout_ ? Shape{batch_, 1, 1, hidden_} : Shape{1, 1, batch_, hidden_},
+        dirs.push_back(reshape(hs[size_t(d)][size_t(t)],
+                               layout_ ? Shape{batch_, 1, 1, hidden_} : Shape{1, 1, batch_, hidden_},
                                "Y/d" + std::to_string(d) + "/t" + std::to_string(t)));
       times.push_back(concat(dirs, layout_ ? 2 : 1, "Y/t" + std::to_string(t)));
     }
@@ -409,10 +423,11 @@ void unroll_recurrent(Graph& g, const std::string& file) {
     values[name] = t;
     fixed.insert(name);
   }
-  for (const auto& in : g.inputs) values[in.name] = {in.shape, std::vector<double>(element_count(in.shape), 0.0), in.integer};
+  for (const auto& in : g.inputs)
+    values[in.name] = {in.shape, std::vector<double>(element_count(in.shape), 0.0), in.integer};
   auto evaluate = [&](const Node& n) {
-    const bool from_constants =
-        std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& i) { return i.empty() || fixed.count(i); });
+    const bool from_constants = std::all_of(n.inputs.begin(), n.inputs.end(),
+                                            [&](const std::string& i) { return i.empty() || fixed.count(i); });
     if (from_constants || n.op == "Shape")  // shapes are static
       for (const auto& o : n.outputs) fixed.insert(o);
     std::vector<Tensor> outs = evaluate_outputs(n, values, g.opset);

@@ -147,7 +147,8 @@ Tensor conv_transpose(const Node& n, const TensorMap& t) {
   const Tensor& w = input(n, t, 1);
   const Window2d g = conv_transpose_geometry(n, x.shape, w.shape);
   const Tensor* b = optional_input(n, t, 2);
-  if (b && (b->shape.size() != 1 || b->shape[0] != g.oc)) fail(n, "bias must have shape [" + std::to_string(g.oc) + "]");
+  if (b && (b->shape.size() != 1 || b->shape[0] != g.oc))
+    fail(n, "bias must have shape [" + std::to_string(g.oc) + "]");
   Tensor out{g.out_shape(g.oc), std::vector<double>(size_t(g.n * g.oc * g.oh * g.ow))};
   const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
   size_t e = 0;
@@ -524,8 +525,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   } else if (op == "Not") {
     out = unary(input(n, t, 0), [](double v) { return double(v == 0); });
     out.integer = true;
-  }
-  else if (op == "Abs") out = unary(input(n, t, 0), [](double v) { return std::fabs(v); });
+  } else if (op == "Abs") out = unary(input(n, t, 0), [](double v) { return std::fabs(v); });
   else if (op == "Sqrt") out = unary(input(n, t, 0), [](double v) { return std::sqrt(v); });
   else if (op == "Reciprocal") out = unary(input(n, t, 0), [](double v) { return 1.0 / v; });
   else if (op == "Pow") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return std::pow(a, b); });

@@ -39,8 +39,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace zt = zkinfer::testing;
 using zt::attr_float;
-using zt::attr_int;
 using zt::attr_floats;
+using zt::attr_int;
 using zt::attr_ints;
 using zt::OnnxBuilder;
 
@@ -509,7 +509,8 @@ std::vector<Gadget> gadget_models() {
     b.initializer("R", {1, 8, 2}, rnd(rng, 16, -1, 1));
     b.initializer("B", {1, 16}, rnd(rng, 16, -0.5, 0.5));
     b.initializer("P", {1, 6}, rnd(rng, 6, -0.5, 0.5));
-    b.node("LSTM", {"x", "W", "R", "B", "", "h0", "c0", "P"}, {"Y", "Y_h", "Y_c"}, {attr_int("hidden_size", 2)}, "lstm");
+    b.node("LSTM", {"x", "W", "R", "B", "", "h0", "c0", "P"}, {"Y", "Y_h", "Y_c"}, {attr_int("hidden_size", 2)},
+           "lstm");
     for (const char* o : {"Y", "Y_c"}) b.output(o);
     out.push_back({"lstm", b});
   }
@@ -520,12 +521,14 @@ std::vector<Gadget> gadget_models() {
     b.initializer("R", {1, 6, 2}, rnd(rng, 12, -1, 1));
     b.initializer("B", {1, 12}, rnd(rng, 12, -0.5, 0.5));
     b.node("GRU", {"x", "W", "R", "B"}, {"Y"},
-           {attr_int("hidden_size", 2), attr_int("linear_before_reset", 1), zt::attr_string("direction", "reverse")}, "gru");
+           {attr_int("hidden_size", 2), attr_int("linear_before_reset", 1), zt::attr_string("direction", "reverse")},
+           "gru");
     b.initializer_int64("shape", {3}, {2, 1, 2});
     b.node("Reshape", {"Y", "shape"}, {"y3"}, {}, "reshape");
     b.initializer("Wr", {1, 2, 2}, rnd(rng, 4, -1, 1));
     b.initializer("Rr", {1, 2, 2}, rnd(rng, 4, -1, 1));
-    b.node("RNN", {"y3", "Wr", "Rr"}, {"", "Y_h"}, {attr_int("hidden_size", 2), zt::attr_strings("activations", {"Relu"})}, "rnn");
+    b.node("RNN", {"y3", "Wr", "Rr"}, {"", "Y_h"},
+           {attr_int("hidden_size", 2), zt::attr_strings("activations", {"Relu"})}, "rnn");
     b.output("Y_h");
     out.push_back({"gru_rnn", b});
   }
@@ -535,7 +538,8 @@ std::vector<Gadget> gadget_models() {
     b.initializer("W", {2, 2, 3, 3}, rnd(rng, 36, -1, 1));
     b.initializer("B", {2}, rnd(rng, 2, -0.2, 0.2));
     b.node("ConvTranspose", {"x", "W", "B"}, {"y"},
-           {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 0, 0, 1}), attr_ints("output_padding", {1, 0})}, "deconv");
+           {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 0, 0, 1}), attr_ints("output_padding", {1, 0})},
+           "deconv");
     b.output("y");
     out.push_back({"conv_transpose", b});
   }
@@ -1525,10 +1529,12 @@ TEST(Recurrent, ZeroInitialStateIsDropped) {
     return parse(b);
   };
   const Graph with = model(true), without = model(false);
-  const Compiled cw = compile_model(with, QuantOptions{}, nullptr), co = compile_model(without, QuantOptions{}, nullptr);
+  const Compiled cw = compile_model(with, QuantOptions{}, nullptr),
+                 co = compile_model(without, QuantOptions{}, nullptr);
   EXPECT_EQ(cw.spec.n_constraints, co.spec.n_constraints);
   const TensorMap in = random_inputs(with, rng);
-  EXPECT_EQ(evaluate_model(with, cw.spec, in).outputs.at("Y").data, evaluate_model(without, co.spec, in).outputs.at("Y").data);
+  EXPECT_EQ(evaluate_model(with, cw.spec, in).outputs.at("Y").data,
+            evaluate_model(without, co.spec, in).outputs.at("Y").data);
   // A nonzero constant state is refused, naming it.
   OnnxBuilder b(13);
   b.input("x", {3, 1, 2});
@@ -1553,7 +1559,8 @@ TEST(BadModel, RecurrentErrors) {
     b.initializer_int64("short", {1}, {2});
     b.initializer_int64("full", {1}, {3});
     if (w_computed) b.node("Neg", {"x"}, {"Wx"}, {}, "neg");
-    onnx::NodeProto& n = b.node("LSTM", {"x", w_computed ? "Wx" : "W", "R", "B"}, {"Y", "Y_h"}, {attr_int("hidden_size", 2)}, "lstm");
+    onnx::NodeProto& n =
+        b.node("LSTM", {"x", w_computed ? "Wx" : "W", "R", "B"}, {"Y", "Y_h"}, {attr_int("hidden_size", 2)}, "lstm");
     edit(n);
     b.output("Y");
     b.output("Y_h");
@@ -1572,7 +1579,8 @@ TEST(BadModel, RecurrentErrors) {
   EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.mutable_attribute(0)->set_i(3); }), "node 'lstm' (LSTM)",
                      "hidden_size 3 does not match W's 2");
   EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto&) {}, true), "node 'lstm' (LSTM)", "W ('Wx') must be a constant");
-  EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.set_input(3, "B3"); }), "node 'lstm' (LSTM)", "B has shape [1,12], expected [1,16]");
+  EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.set_input(3, "B3"); }), "node 'lstm' (LSTM)",
+                     "B has shape [1,12], expected [1,16]");
   EXPECT_MODEL_ERROR(lstm([](onnx::NodeProto& n) { n.add_input("short"); }), "node 'lstm' (LSTM)",
                      "sequence_lens holds 2", "shorter than the input's 3 steps");
   EXPECT_NO_THROW(lstm([](onnx::NodeProto& n) { n.add_input("full"); }));
@@ -1611,8 +1619,10 @@ TEST(BadModel, ConvTransposeErrors) {
                      "node 'deconv' (ConvTranspose)", "output_padding 2 must be in [0, max(stride, dilation))");
   EXPECT_MODEL_ERROR(compile(model({attr_ints("output_shape", {7, 5})})), "node 'deconv' (ConvTranspose)",
                      "output_shape 7 is not in [1, 6]");
-  EXPECT_MODEL_ERROR(compile(model({attr_ints("pads", {3, 3, 3, 3})})), "node 'deconv' (ConvTranspose)", "the pads leave no output");
-  EXPECT_MODEL_ERROR(compile(model({}, {3, 3, 3, 3})), "node 'deconv' (ConvTranspose)", "weights are [C, M/group, ...]");
+  EXPECT_MODEL_ERROR(compile(model({attr_ints("pads", {3, 3, 3, 3})})), "node 'deconv' (ConvTranspose)",
+                     "the pads leave no output");
+  EXPECT_MODEL_ERROR(compile(model({}, {3, 3, 3, 3})), "node 'deconv' (ConvTranspose)",
+                     "weights are [C, M/group, ...]");
   EXPECT_MODEL_ERROR(compile(model({attr_int("group", 3)})), "node 'deconv' (ConvTranspose)", "group 3 does not fit");
   EXPECT_MODEL_ERROR(compile(model({attr_ints("kernel_shape", {2, 2})})), "node 'deconv' (ConvTranspose)",
                      "kernel_shape does not match the weights");
@@ -1630,7 +1640,8 @@ TEST(BadModel, ResizeErrors) {
       b.input("k", {4});
       s = "k";
     }
-    std::vector<std::string> ins = opset >= 11 ? std::vector<std::string>{"x", "", s} : std::vector<std::string>{"x", s};
+    std::vector<std::string> ins =
+        opset >= 11 ? std::vector<std::string>{"x", "", s} : std::vector<std::string>{"x", s};
     if (sizes_too) ins.push_back("sizes");
     b.node("Resize", ins, {"y"}, std::move(attrs), "resize");
     b.output("y");
@@ -1638,7 +1649,8 @@ TEST(BadModel, ResizeErrors) {
   };
   auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
   EXPECT_NO_THROW(compile(model(13, {})));
-  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "cubic")})), "node 'resize' (Resize)", "mode 'cubic' is not supported");
+  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "cubic")})), "node 'resize' (Resize)",
+                     "mode 'cubic' is not supported");
   EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("coordinate_transformation_mode", "tf_crop_and_resize")})),
                      "node 'resize' (Resize)", "'tf_crop_and_resize' is not supported");
   EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("nearest_mode", "nearest_even")})), "node 'resize' (Resize)",
@@ -1646,13 +1658,17 @@ TEST(BadModel, ResizeErrors) {
   EXPECT_MODEL_ERROR(compile(model(13, {}, true)), "node 'resize' (Resize)");
   EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, 2, 2}, true)), "node 'resize' (Resize)",
                      "exactly one of scales and sizes");
-  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 2, 2})), "node 'resize' (Resize)", "scales has 3 values for 4 axes");
-  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, -2, 2})), "node 'resize' (Resize)", "is not a positive number");
-  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, 0.2f, 1})), "node 'resize' (Resize)", "axis 2 would have no elements");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 2, 2})), "node 'resize' (Resize)",
+                     "scales has 3 values for 4 axes");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, -2, 2})), "node 'resize' (Resize)",
+                     "is not a positive number");
+  EXPECT_MODEL_ERROR(compile(model(13, {}, false, {1, 1, 0.2f, 1})), "node 'resize' (Resize)",
+                     "axis 2 would have no elements");
   EXPECT_MODEL_ERROR(compile(model(10, {}, false, {1, 1, 0.5f, 1})), "node 'resize' (Resize)",
                      "nearest downsampling before opset 11");
-  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "linear"), attr_int("antialias", 1)}, false, {1, 1, 0.5f, 1})),
-                     "node 'resize' (Resize)", "antialias");
+  EXPECT_MODEL_ERROR(
+      compile(model(13, {zt::attr_string("mode", "linear"), attr_int("antialias", 1)}, false, {1, 1, 0.5f, 1})),
+      "node 'resize' (Resize)", "antialias");
 }
 
 TEST(BadModel, InstanceNormalizationErrors) {
@@ -1667,7 +1683,8 @@ TEST(BadModel, InstanceNormalizationErrors) {
   };
   auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
   EXPECT_NO_THROW(compile(model({1, 3, 4}, {3}, {3}, 1e-5f)));
-  EXPECT_MODEL_ERROR(compile(model({1, 3}, {3}, {3}, 1e-5f)), "node 'inorm' (InstanceNormalization)", "at least one spatial axis");
+  EXPECT_MODEL_ERROR(compile(model({1, 3}, {3}, {3}, 1e-5f)), "node 'inorm' (InstanceNormalization)",
+                     "at least one spatial axis");
   EXPECT_MODEL_ERROR(compile(model({1, 3, 4}, {4}, {3}, 1e-5f)), "node 'inorm' (InstanceNormalization)",
                      "scale has shape [4], expected [3]");
   EXPECT_MODEL_ERROR(compile(model({1, 3, 4}, {3}, {1, 3}, 1e-5f)), "B has shape [1,3], expected [3]");
@@ -1700,9 +1717,13 @@ TEST(BadModel, ComparisonAndComputedWhereErrors) {
   };
   auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
   EXPECT_NO_THROW(compile(model([](OnnxBuilder& b) { b.node("Where", {"c", "h", "zero"}, {"y"}, {}, "where"); })));
-  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Where", {"c", "h", "ninf"}, {"y"}, {}, "where"); })),
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.node("Where", {"c", "h", "ninf"}, {"y"}, {}, "where");
+                     })),
                      "node 'where' (Where)", "a mask computed from the data");
-  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Where", {"h", "h", "zero"}, {"y"}, {}, "where"); })),
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.node("Where", {"h", "h", "zero"}, {"y"}, {}, "where");
+                     })),
                      "node 'where' (Where)", "the condition 'h' is computed but not by a comparison");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.initializer("one", {}, {1.0f});

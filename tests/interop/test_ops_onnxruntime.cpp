@@ -23,8 +23,9 @@
 // rounding rule, walking the graph as the lowering does:
 //  * Rounding. A tensor in ModelSpec.plan is rounded (half up) to 2^-plan[t] where it is
 //    materialized: error <= r_t = 2^-(plan[t]+1) (0 for a boolean, 0 or 1, at plan[t] >= 0);
-//    inputs are rounded to nearest at their planned scale, the same r_t. Every consumer of t sees e'_t = e_t + r_t (an upper bound whether or not
-//    that consumer saw t before or after rounding, and when no rounding was needed).
+//    inputs are rounded to nearest at their planned scale, the same r_t. Every consumer of t sees
+//    e'_t = e_t + r_t (an upper bound whether or not that consumer saw t before or after rounding,
+//    and when no rounding was needed).
 //  * Weights. A constant tensor W used as weights is rounded to weight_bits signed bits at one
 //    power-of-two scale s_W = min(weight_bits - 2 - floor(log2 max|W|), 40): |W - W'| <=
 //    dW = 2^-(s_W+1), and |W'| <= |W| + dW.
@@ -531,7 +532,8 @@ class ErrorModel {
       r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma);
     } else if (op == "InstanceNormalization") {  // LayerNormalization's rule per (n, c) line, gamma per channel
       const Tensor& sc = value(n.inputs.at(1));
-      const zc::InstanceNorm geo = zc::instance_norm_geometry(n, value(in0).shape, sc.shape, value(n.inputs.at(2)).shape);
+      const zc::InstanceNorm geo =
+          zc::instance_norm_geometry(n, value(in0).shape, sc.shape, value(n.inputs.at(2)).shape);
       std::vector<double> gamma;
       for (size_t o = 0; o < geo.lines.outer; ++o) gamma.insert(gamma.end(), geo.lines.len, sc.data[o % geo.channels]);
       r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma);
@@ -627,14 +629,15 @@ class ErrorModel {
       for (size_t i = 0; i < 2; ++i) {
         const std::string& s = n.inputs[i];
         (i ? eb : ea) = is_const(s) ? filled(value(s).shape, std::ldexp(1.0, -(scale + 1))) : view(s).err;
-        if (is_const(s) && std::all_of(value(s).data.begin(), value(s).data.end(),
-                                        [&](double v) { return std::ldexp(v, scale) == std::nearbyint(std::ldexp(v, scale)); }))
+        auto exact = [&](double v) { return std::ldexp(v, scale) == std::nearbyint(std::ldexp(v, scale)); };
+        if (is_const(s) && std::all_of(value(s).data.begin(), value(s).data.end(), exact))
           (i ? eb : ea) = filled(value(s).shape, 0.0);  // exactly representable: no rounding
       }
       const Tensor big = apply_op("Add", ea, eb);
       const Tensor diff = abs_of(apply_op("Sub", value(in0), value(n.inputs[1])));
       r.err = diff;
-      for (size_t e = 0; e < diff.data.size(); ++e) r.err.data[e] = big.data[e] == 0 || diff.data[e] > big.data[e] ? 0.0 : 1.0;
+      for (size_t e = 0; e < diff.data.size(); ++e)
+        r.err.data[e] = big.data[e] == 0 || diff.data[e] > big.data[e] ? 0.0 : 1.0;
       r.scale = 0;
     } else if (op == "Not" || op == "And" || op == "Or" || op == "Xor") {
       // Exact on booleans: an output may differ only where an input may.
@@ -656,7 +659,8 @@ class ErrorModel {
       const Tensor& y = value(out);
       const Tensor c = apply_op("Add", view(in0).err, filled(y.shape, 0.0));
       const Tensor pick = apply(n, {&value(in0), &errs[0], &errs[1]});
-      const Tensor ex = apply_op("Add", errs[0], filled(y.shape, 0.0)), ey = apply_op("Add", errs[1], filled(y.shape, 0.0));
+      const Tensor ex = apply_op("Add", errs[0], filled(y.shape, 0.0));
+      const Tensor ey = apply_op("Add", errs[1], filled(y.shape, 0.0));
       const Tensor gap = abs_of(apply_op("Sub", apply_op("Add", value(n.inputs[1]), filled(y.shape, 0.0)),
                                          apply_op("Add", value(n.inputs[2]), filled(y.shape, 0.0))));
       r.err = pick;
@@ -1237,7 +1241,8 @@ TEST_F(OpsVsOnnxruntime, ConvTranspose) {
       {"4x3 stride (3,1) pads (0,1,2,0) dilation (1,2)", {attr_ints("strides", {3, 1}), attr_ints("pads", {0, 1, 2, 0}),
         attr_ints("dilations", {1, 2})}, 2, 2, 1, 4, 3, false},
       {"group 2 kernel_shape", {attr_int("group", 2), attr_ints("kernel_shape", {3, 2})}, 4, 6, 2, 3, 2, true},
-      {"output_shape, stride 2", {attr_ints("strides", {2, 2}), attr_ints("output_shape", {2 * h, 2 * w - 1})}, 2, 2, 1, 3, 3, true},
+      {"output_shape, stride 2", {attr_ints("strides", {2, 2}), attr_ints("output_shape", {2 * h, 2 * w - 1})},
+       2, 2, 1, 3, 3, true},
       {"kernel larger than the input, VALID", {attr_string("auto_pad", "VALID")}, 1, 2, 1, 7, 7, true},
   };
   for (const V& v : variants) {
@@ -1262,7 +1267,8 @@ TEST_F(OpsVsOnnxruntime, ConvTranspose) {
     b.node("Relu", {"c1"}, {"r1"});
     weights(b, rng_, "w2", {3, 2, 4, 4}, 12);
     weights(b, rng_, "b2", {2}, 12, 0.5);
-    b.node("ConvTranspose", {"r1", "w2", "b2"}, {"up"}, {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})});
+    b.node("ConvTranspose", {"r1", "w2", "b2"}, {"up"},
+           {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})});
     b.node("Relu", {"up"}, {"y"});
     b.output("y");
     check_model("Conv, Relu, ConvTranspose 4x4 stride 2 pads 1, Relu", b, rng_);
@@ -1834,7 +1840,8 @@ TEST_F(OpsVsOnnxruntime, ComparisonsAndComputedWhere) {
     b.node("Where", {"cond", "half", "h2"}, {"y"});
     b.node("Cast", {"cond"}, {"cf"}, {attr_int("to", 1)});
     for (const char* o : {"y", "cf"}) b.output(o);
-    check_model("LessOrEqual, Less, GreaterOrEqual of computed tensors, Not, And, Or, Xor, Where(cond, 0.5, h2)", b, rng_);
+    check_model("LessOrEqual, Less, GreaterOrEqual of computed tensors, Not, And, Or, Xor, Where(cond, 0.5, h2)", b,
+                rng_);
   }
   {  // padding flags from token ids: (ids != 0) as a float factor on an embedding
     OnnxBuilder b(13);
@@ -2283,7 +2290,8 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   // against onnxruntime with a fixed tolerance instead.
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
-        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder", "norm_block", "where_gate"}) {
+        "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder", "norm_block",
+        "where_gate"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -2395,12 +2403,13 @@ TEST_F(OpsVsOnnxruntime, ExpandAndTile) {
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
   const std::set<std::string> covered = {
-      "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize", "Upsample", "MaxPool", "AveragePool",
-      "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat", "BatchNormalization", "Sigmoid", "Tanh",
-      "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad", "Split",
-      "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast", "HardSigmoid", "HardSwish", "Erf",
-      "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization", "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where",
-      "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor"};
+      "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize",
+      "Upsample", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
+      "BatchNormalization", "Sigmoid", "Tanh", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze",
+      "Slice", "Gather", "Pad", "Split", "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast",
+      "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
+      "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
+      "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 
