@@ -350,6 +350,7 @@ class Lowerer {
   QT gemm(const Node& n);
   QT matmul(const Node& n);
   QT conv(const Node& n);
+  std::vector<int64_t> conv_bias(const Node& n, int64_t channels, int scale);
   QT conv_transpose(const Node& n);
   QT resize(const Node& n);
   QT add_sub(const Node& n, bool sub);
@@ -512,18 +513,27 @@ QT Lowerer::matmul(const Node& n) {
   return out;
 }
 
+// Conv's and ConvTranspose's optional bias (input 2), one value per output channel, rounded at
+// the product's scale; zeros without one.
+std::vector<int64_t> Lowerer::conv_bias(const Node& n, int64_t channels, int scale) {
+  std::vector<int64_t> bias(size_t(channels), 0);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+    const Tensor& bt = cst(n.inputs[2], n);
+    if (bt.data.size() != size_t(channels))
+      throw ModelError(n.where() + ": bias must have " + std::to_string(channels) + " values");
+    for (int64_t m = 0; m < channels; ++m)
+      bias[size_t(m)] = round_to_int(std::ldexp(bt.data[size_t(m)], scale), n.where() + " bias");
+  }
+  return bias;
+}
+
 QT Lowerer::conv(const Node& n) {
   const Tensor& w = cst(n.inputs.at(1), n);
   QT& x = materialized(n.inputs[0], n);
   const Window2d g = conv_geometry(n, x.shape, w.shape);
   const QConst qw = quantize_weights(n, w.data);
   QT out = new_linear(g.out_shape(g.oc), x.scale + qw.scale);
-  std::vector<int64_t> bias(size_t(g.oc), 0);
-  if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
-    const Tensor& bt = cst(n.inputs[2], n);
-    if (bt.data.size() != size_t(g.oc)) throw ModelError(n.where() + ": bias must have " + std::to_string(g.oc) + " values");
-    for (int64_t m = 0; m < g.oc; ++m) bias[size_t(m)] = round_to_int(std::ldexp(bt.data[size_t(m)], out.scale), n.where() + " bias");
-  }
+  const std::vector<int64_t> bias = conv_bias(n, g.oc, out.scale);
   const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
   i128 worst = 0;
   for (int64_t m = 0; m < g.oc; ++m) {
@@ -590,14 +600,7 @@ QT Lowerer::conv_transpose(const Node& n) {
   const Window2d g = conv_transpose_geometry(n, x.shape, w.shape);
   const QConst qw = quantize_weights(n, w.data);
   QT out = new_linear(g.out_shape(g.oc), x.scale + qw.scale);
-  std::vector<int64_t> bias(size_t(g.oc), 0);
-  if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
-    const Tensor& bt = cst(n.inputs[2], n);
-    if (bt.data.size() != size_t(g.oc))
-      throw ModelError(n.where() + ": bias must have " + std::to_string(g.oc) + " values");
-    for (int64_t m = 0; m < g.oc; ++m)
-      bias[size_t(m)] = round_to_int(std::ldexp(bt.data[size_t(m)], out.scale), n.where() + " bias");
-  }
+  const std::vector<int64_t> bias = conv_bias(n, g.oc, out.scale);
   const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
   // The bound per output pixel (how many taps reach a pixel depends on its position).
   i128 worst = 0;

@@ -112,10 +112,13 @@ Tensor matmul(const Node& n, const TensorMap& t) {
   return out;
 }
 
-Tensor conv(const Node& n, const TensorMap& t) {
+// Conv, and ConvTranspose as a gather: each output pixel sums the input pixels whose scattered
+// kernel reaches it (the same arithmetic as scattering, summed in a fixed order). Conv weights
+// are [M, C/group, kH, kW], ConvTranspose weights [C, M/group, kH, kW].
+Tensor conv(const Node& n, const TensorMap& t, bool transposed) {
   const Tensor& x = input(n, t, 0);
   const Tensor& w = input(n, t, 1);
-  const Window2d g = conv_geometry(n, x.shape, w.shape);
+  const Window2d g = transposed ? conv_transpose_geometry(n, x.shape, w.shape) : conv_geometry(n, x.shape, w.shape);
   const Tensor* b = optional_input(n, t, 2);
   if (b && (b->shape.size() != 1 || b->shape[0] != g.oc)) fail(n, "bias must have shape [" + std::to_string(g.oc) + "]");
   Tensor out{g.out_shape(g.oc), std::vector<double>(size_t(g.n * g.oc * g.oh * g.ow))};
@@ -130,41 +133,12 @@ Tensor conv(const Node& n, const TensorMap& t) {
           for (int64_t c = 0; c < cpg; ++c)
             for (int64_t ky = 0; ky < g.kh; ++ky)
               for (int64_t kx = 0; kx < g.kw; ++kx) {
-                const int64_t iy = g.in_y(oy, ky), ix = g.in_x(ox, kx);
+                const int64_t iy = transposed ? g.src_y(oy, ky) : g.in_y(oy, ky);
+                const int64_t ix = transposed ? g.src_x(ox, kx) : g.in_x(ox, kx);
                 if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-                s += w.data[size_t(((m * cpg + c) * g.kh + ky) * g.kw + kx)] *
+                const int64_t wi = transposed ? ((c0 + c) * opg + m % opg) : (m * cpg + c);
+                s += w.data[size_t((wi * g.kh + ky) * g.kw + kx)] *
                      x.data[size_t(((ni * g.c + c0 + c) * g.h + iy) * g.w + ix)];
-              }
-          out.data[e++] = s;
-        }
-  return out;
-}
-
-// ConvTranspose as a gather: each output pixel sums the input pixels whose scattered kernel
-// reaches it (the same arithmetic as scattering, summed in a fixed order).
-Tensor conv_transpose(const Node& n, const TensorMap& t) {
-  const Tensor& x = input(n, t, 0);
-  const Tensor& w = input(n, t, 1);
-  const Window2d g = conv_transpose_geometry(n, x.shape, w.shape);
-  const Tensor* b = optional_input(n, t, 2);
-  if (b && (b->shape.size() != 1 || b->shape[0] != g.oc))
-    fail(n, "bias must have shape [" + std::to_string(g.oc) + "]");
-  Tensor out{g.out_shape(g.oc), std::vector<double>(size_t(g.n * g.oc * g.oh * g.ow))};
-  const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
-  size_t e = 0;
-  for (int64_t ni = 0; ni < g.n; ++ni)
-    for (int64_t m = 0; m < g.oc; ++m)
-      for (int64_t oy = 0; oy < g.oh; ++oy)
-        for (int64_t ox = 0; ox < g.ow; ++ox) {
-          double s = b ? b->data[size_t(m)] : 0.0;
-          const int64_t c0 = (m / opg) * cpg;
-          for (int64_t c = c0; c < c0 + cpg; ++c)
-            for (int64_t ky = 0; ky < g.kh; ++ky)
-              for (int64_t kx = 0; kx < g.kw; ++kx) {
-                const int64_t iy = g.src_y(oy, ky), ix = g.src_x(ox, kx);
-                if (iy < 0 || ix < 0) continue;
-                s += w.data[size_t(((c * opg + m % opg) * g.kh + ky) * g.kw + kx)] *
-                     x.data[size_t(((ni * g.c + c) * g.h + iy) * g.w + ix)];
               }
           out.data[e++] = s;
         }
@@ -486,9 +460,8 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
     out = unary(input(n, t, 0), [=](double v) { return std::clamp(alpha * v + beta, 0.0, 1.0); });
   } else if (op == "HardSwish")
     out = unary(input(n, t, 0), [](double v) { return v * std::clamp(v / 6 + 0.5, 0.0, 1.0); });
-  else if (op == "Conv") out = conv(n, t);
+  else if (op == "Conv" || op == "ConvTranspose") out = conv(n, t, op == "ConvTranspose");
   else if (op == "Resize" || op == "Upsample") out = resize(n, t, opset);
-  else if (op == "ConvTranspose") out = conv_transpose(n, t);
   else if (op == "MaxPool") out = pool(n, input(n, t, 0), true);
   else if (op == "AveragePool") out = pool(n, input(n, t, 0), false);
   else if (op == "GlobalAveragePool") out = global_average_pool(n, input(n, t, 0));

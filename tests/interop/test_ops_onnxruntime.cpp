@@ -968,6 +968,33 @@ void conv_layer(OnnxBuilder& b, Rng& rng, const std::string& x, const std::strin
          y + ".conv");
 }
 
+// One Conv or ConvTranspose on x [2, c, h, w] with random weights ([oc, c/group, kh, kw], or
+// [c, oc/group, kh, kw] transposed) and, with `bias`, a bias.
+struct ConvVariant {
+  std::string label;
+  std::vector<onnx::AttributeProto> attrs;
+  int64_t c, oc, group, kh, kw;
+  bool bias;
+};
+
+void check_conv_variant(const std::string& op, const ConvVariant& v, int64_t h, int64_t w, Rng& rng) {
+  OnnxBuilder b(11);
+  b.input("x", {2, v.c, h, w});
+  const bool transposed = op == "ConvTranspose";
+  weights(b, rng, "w", {transposed ? v.c : v.oc, (transposed ? v.oc : v.c) / v.group, v.kh, v.kw},
+          v.c / v.group * v.kh * v.kw);
+  std::vector<std::string> ins{"x", "w"};
+  if (v.bias) {
+    weights(b, rng, "bias", {v.oc}, 9, 0.5);
+    ins.push_back("bias");
+  }
+  b.node(op, ins, {"y"}, v.attrs);
+  b.output("y");
+  check_model(op + " " + v.label + " on [2," + std::to_string(v.c) + "," + std::to_string(h) + "," + std::to_string(w) +
+                  "]",
+              b, rng);
+}
+
 std::string shape_label(const Shape& s) { return zc::shape_str(s); }
 
 // ---- the ops ---------------------------------------------------------------------------------
@@ -1176,13 +1203,7 @@ TEST_F(OpsVsOnnxruntime, Clip) {
 TEST_F(OpsVsOnnxruntime, Conv) {
   const auto d = dims(rng_, 2, 5, 11);
   const int64_t h = d[0], w = d[1];
-  struct V {
-    std::string label;
-    std::vector<onnx::AttributeProto> attrs;
-    int64_t c, oc, group, kh, kw;
-    bool bias;
-  };
-  const std::vector<V> variants = {
+  const std::vector<ConvVariant> variants = {
       {"3x3 pads 1", {attr_ints("pads", {1, 1, 1, 1})}, 3, 4, 1, 3, 3, true},
       {"3x2 stride (2,1) pads (1,0,2,1) dilation (1,2)",
        {attr_ints("strides", {2, 1}), attr_ints("pads", {1, 0, 2, 1}), attr_ints("dilations", {1, 2})}, 2, 5, 1, 3,
@@ -1195,21 +1216,7 @@ TEST_F(OpsVsOnnxruntime, Conv) {
        4, 3, true},
       {"auto_pad VALID", {attr_string("auto_pad", "VALID")}, 3, 2, 1, 2, 4, true},
   };
-  for (const V& v : variants) {
-    OnnxBuilder b(11);
-    b.input("x", {2, v.c, h, w});
-    weights(b, rng_, "w", {v.oc, v.c / v.group, v.kh, v.kw}, v.c / v.group * v.kh * v.kw);
-    std::vector<std::string> ins{"x", "w"};
-    if (v.bias) {
-      weights(b, rng_, "bias", {v.oc}, 9, 0.5);
-      ins.push_back("bias");
-    }
-    b.node("Conv", ins, {"y"}, v.attrs);
-    b.output("y");
-    check_model("Conv " + v.label + " on [2," + std::to_string(v.c) + "," + std::to_string(h) + "," +
-                    std::to_string(w) + "]",
-                b, rng_);
-  }
+  for (const ConvVariant& v : variants) check_conv_variant("Conv", v, h, w, rng_);
   {  // Conv on computed values: Conv, Relu, Conv
     OnnxBuilder b(13);
     b.input("x", {1, 2, h, w});
@@ -1228,13 +1235,7 @@ TEST_F(OpsVsOnnxruntime, Conv) {
 TEST_F(OpsVsOnnxruntime, ConvTranspose) {
   const auto d = dims(rng_, 2, 2, 6);
   const int64_t h = d[0], w = d[1];
-  struct V {
-    std::string label;
-    std::vector<onnx::AttributeProto> attrs;
-    int64_t c, oc, group, kh, kw;
-    bool bias;
-  };
-  const std::vector<V> variants = {
+  const std::vector<ConvVariant> variants = {
       {"2x2 stride 2 (upsampling)", {attr_ints("strides", {2, 2})}, 3, 2, 1, 2, 2, true},
       {"3x3 stride 2 pads 1 output_padding 1", {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1}),
         attr_ints("output_padding", {1, 1})}, 2, 3, 1, 3, 3, true},
@@ -1245,21 +1246,7 @@ TEST_F(OpsVsOnnxruntime, ConvTranspose) {
        2, 2, 1, 3, 3, true},
       {"kernel larger than the input, VALID", {attr_string("auto_pad", "VALID")}, 1, 2, 1, 7, 7, true},
   };
-  for (const V& v : variants) {
-    OnnxBuilder b(11);
-    b.input("x", {2, v.c, h, w});
-    weights(b, rng_, "w", {v.c, v.oc / v.group, v.kh, v.kw}, v.c / v.group * v.kh * v.kw);
-    std::vector<std::string> ins{"x", "w"};
-    if (v.bias) {
-      weights(b, rng_, "bias", {v.oc}, 9, 0.5);
-      ins.push_back("bias");
-    }
-    b.node("ConvTranspose", ins, {"y"}, v.attrs);
-    b.output("y");
-    check_model("ConvTranspose " + v.label + " on [2," + std::to_string(v.c) + "," + std::to_string(h) + "," +
-                    std::to_string(w) + "]",
-                b, rng_);
-  }
+  for (const ConvVariant& v : variants) check_conv_variant("ConvTranspose", v, h, w, rng_);
   {  // a decoder step on computed values: Conv, Relu, ConvTranspose stride 2, Relu
     OnnxBuilder b(13);
     b.input("x", {1, 2, h, w});
