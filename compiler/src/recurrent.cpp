@@ -99,7 +99,7 @@ class Unroller {
     });
     return emit("Reshape", {x, shape}, stem, {}, out);
   }
-  // Concat of parts along `axis`; one part is reshaped/renamed as it is.
+  // Concat of parts along `axis`; a single part passes as it is (an Identity names it `out`).
   std::string concat(const std::vector<std::string>& parts, int64_t axis, const std::string& stem,
                      const std::string& out = "") {
     if (parts.size() == 1) return out.empty() ? parts[0] : emit("Identity", {parts[0]}, stem, {}, out);
@@ -434,10 +434,13 @@ void unroll_recurrent(Graph& g, const std::string& file) {
     for (size_t i = 0; i < outs.size() && i < n.outputs.size(); ++i)
       if (!n.outputs[i].empty()) values[n.outputs[i]] = std::move(outs[i]);
   };
+  // Past the last recurrent layer nothing needs evaluating.
+  const size_t last = size_t(std::find_if(g.nodes.rbegin(), g.nodes.rend(), recurrent).base() - g.nodes.begin()) - 1;
   std::vector<Node> nodes;
-  for (Node& n : g.nodes) {
+  for (size_t k = 0; k < g.nodes.size(); ++k) {
+    Node& n = g.nodes[k];
     if (!recurrent(n)) {
-      evaluate(n);
+      if (k < last) evaluate(n);
       nodes.push_back(std::move(n));
       continue;
     }
@@ -445,7 +448,7 @@ void unroll_recurrent(Graph& g, const std::string& file) {
     for (const auto& [name, t] : g.constants)
       if (fixed.insert(name).second) values[name] = t;
     for (Node& m : unrolled) {
-      evaluate(m);
+      if (k < last) evaluate(m);
       nodes.push_back(std::move(m));
     }
   }
