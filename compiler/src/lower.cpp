@@ -1694,7 +1694,16 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
   const i128 v_max = i128(n3) * i128(x.bound) * i128(x.bound) + E;
   const unsigned vbits = bitlen(isqrt(v_max) + 1);
   const int m_cap = 61 - int(bitlen(qg.max_abs));
-  const int m = std::min(int(bits_) + 2 + int(vbits), m_cap);
+  int m = std::min(int(bits_) + 2 + int(vbits), m_cap);
+  // B enters at the product's scale m + s_g: where it is large against gamma (|B| >> |gamma| sqrt N)
+  // that scale could carry it past the witness arithmetic, so 1/sqrt(V) gets fewer bits instead.
+  long double b_max = 0;
+  for (double b : beta) b_max = std::max(b_max, static_cast<long double>(std::fabs(b)));
+  auto b_fits = [&](int mm) {  // round_to_int's range for B, and the sum's bound
+    const long double bq = std::ldexp(b_max, mm + qg.scale);
+    return bq < 4.0e18L && bq + std::ldexp(static_cast<long double>(qg.max_abs), mm) + 1 < kMaxBound;
+  };
+  while (m > 0 && !b_fits(m)) --m;
   if (m - int(vbits) < 8)
     throw ModelError(n.where() + ": " + std::to_string(N) + " elements per line leave too few bits for the normalization "
                      "in the 62-bit witness arithmetic; lower --act-bits or --weight-bits");

@@ -1259,6 +1259,34 @@ TEST(BadModel, LayerNormalizationErrors) {
 // row whose values are all equal (variance 0, as a padding token's) proves, giving B. Where the
 // chain cannot be fused (the variance is also an output), each op is lowered, and that row's
 // variance rounds to zero: a proving error naming the division.
+// A B large against Scale (|B| >> |Scale| sqrt N) at fine settings: B enters at the product's
+// scale, which then has to give up bits of 1/sqrt(V) (it threw "B: ... does not fit 64 bits").
+TEST(LayerNorm, LargeBiasAgainstASmallScale) {
+  auto rng = zt::seeded_rng();
+  OnnxBuilder b(17);
+  b.input("x", {2, 3});
+  b.initializer("W", {3, 4}, rnd(rng, 12, -1, 1));
+  b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+  b.initializer("scale", {4}, {0.01f, -0.008f, 0.006f, 0.01f});
+  b.initializer("bias", {4}, {0.9f, -0.7f, 0.5f, 0.88f});
+  b.node("LayerNormalization", {"h", "scale", "bias"}, {"y"}, {}, "ln");
+  b.output("y");
+  const Graph g = parse(b);
+  QuantOptions q;
+  q.act_bits = 20;
+  q.weight_bits = 16;
+  q.max_scale = 18;
+  const Compiled c = compile_model(g, q, nullptr);
+  for (int rep = 0; rep < 3; ++rep) {
+    const TensorMap in = random_inputs(g, rng);
+    const Evaluation ev = evaluate_model(g, c.spec, in);
+    std::string why;
+    EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
+    const Tensor ref = evaluate_reference(g, in).at("y");
+    for (size_t e = 0; e < ref.data.size(); ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 1e-4) << e;
+  }
+}
+
 TEST(WrittenLayerNorm, ProvedAsOneLayerNormalization) {
   auto rng = zt::seeded_rng();
   TensorMap flat;  // x = 0: h = 0 in both rows
