@@ -312,6 +312,9 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
     if (n.op == "Constant") {
       if (n.outputs.size() != 1 || n.attrs.size() != 1)
         throw ModelError(name + ": " + n.where() + ": a Constant needs one output and one value attribute");
+      if (defined.count(n.outputs[0]))
+        throw ModelError(name + ": " + n.where() + ": output '" + n.outputs[0] +
+                         "' is already defined (a graph assigns every tensor once)");
       g.constants[n.outputs[0]] = constant_value(n, name);
       defined.insert(n.outputs[0]);
       continue;
@@ -324,7 +327,9 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
         throw ModelError(name + ": " + n.where() + ": input '" + in +
                          "' is not defined before it (missing initializer, or nodes out of order)");
     for (const auto& out : n.outputs)
-      if (!out.empty()) defined.insert(out);
+      if (!out.empty() && !defined.insert(out).second)
+        throw ModelError(name + ": " + n.where() + ": output '" + out +
+                         "' is already defined (a graph assigns every tensor once)");
     g.nodes.push_back(std::move(n));
   }
   for (const auto& out : graph.output()) {

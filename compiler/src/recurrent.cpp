@@ -434,21 +434,31 @@ void unroll_recurrent(Graph& g, const std::string& file) {
     for (size_t i = 0; i < outs.size() && i < n.outputs.size(); ++i)
       if (!n.outputs[i].empty()) values[n.outputs[i]] = std::move(outs[i]);
   };
-  // Past the last recurrent layer nothing needs evaluating.
-  const size_t last = size_t(std::find_if(g.nodes.rbegin(), g.nodes.rend(), recurrent).base() - g.nodes.begin()) - 1;
+  // Only what the recurrent layers read needs evaluating: their inputs and, backwards, whatever
+  // those are computed from (an earlier layer's outputs included).
+  std::set<std::string> needed;
+  for (size_t k = g.nodes.size(); k-- > 0;) {
+    const Node& n = g.nodes[k];
+    const bool feeds = recurrent(n) || std::any_of(n.outputs.begin(), n.outputs.end(),
+                                                   [&](const std::string& o) { return needed.count(o) != 0; });
+    if (feeds) needed.insert(n.inputs.begin(), n.inputs.end());
+  }
+  auto is_needed = [&](const Node& n) {
+    return std::any_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) { return needed.count(o) != 0; });
+  };
   std::vector<Node> nodes;
-  for (size_t k = 0; k < g.nodes.size(); ++k) {
-    Node& n = g.nodes[k];
+  for (Node& n : g.nodes) {
     if (!recurrent(n)) {
-      if (k < last) evaluate(n);
+      if (is_needed(n)) evaluate(n);
       nodes.push_back(std::move(n));
       continue;
     }
+    const bool evaluate_unrolled = is_needed(n);
     std::vector<Node> unrolled = Unroller(g, n, values, fixed, names, file).run(used);
     for (const auto& [name, t] : g.constants)
       if (fixed.insert(name).second) values[name] = t;
     for (Node& m : unrolled) {
-      if (k < last) evaluate(m);
+      if (evaluate_unrolled) evaluate(m);
       nodes.push_back(std::move(m));
     }
   }

@@ -1070,6 +1070,25 @@ TEST(BadModel, MissingInitializerOrUndefinedInput) {
   EXPECT_MODEL_ERROR(parse(out), "graph output 'z'", "not produced");
 }
 
+// A tensor assigned twice (two node outputs, or a Constant's, of one name) is not a graph ONNX
+// allows: refused at import, naming the second assignment (a fuzzed LSTM with Y and Y_h of one
+// name led to a mis-shaped graph).
+TEST(BadModel, TensorDefinedTwice) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4});
+  b.node("Relu", {"x"}, {"h"}, {}, "first");
+  b.node("Neg", {"x"}, {"h"}, {}, "second");
+  b.output("h");
+  EXPECT_MODEL_ERROR(parse(b), "node 'second' (Neg)", "output 'h' is already defined");
+  OnnxBuilder c(13);
+  c.input("x", {1, 4});
+  c.initializer("k", {1}, {1.0f});
+  c.node("Constant", {}, {"k"}, {zt::attr_tensor("value", zt::float_tensor("", {1}, {2.0f}))}, "again");
+  c.node("Add", {"x", "k"}, {"y"}, {}, "add");
+  c.output("y");
+  EXPECT_MODEL_ERROR(parse(c), "node 'again' (Constant)", "output 'k' is already defined");
+}
+
 TEST(BadModel, NoGraphInputsOrOutputs) {
   OnnxBuilder noin(13);
   noin.initializer("c", {1}, {1.0f});
