@@ -240,9 +240,9 @@ class Bench {
       cfg.tuning.reduce_threads_per_sm = red;
       configs.push_back({"red" + std::to_string(red), cfg});
     }
-    // Later reduction levels' chunks (the default is 8): a level's chain is about L + log2 L
-    // dependent operations (2 L + log2 L for G2), so 4 gives less depth in all, for more levels.
-    for (uint32_t chunk : {2u, 4u}) {
+    // Later reduction levels' chunks (the default is 2, 8 until 2026-11-28): a level's chain is
+    // about L + log2 L dependent operations (2 L + log2 L for G2), so short chunks give less depth.
+    for (uint32_t chunk : {4u, 8u}) {
       gpu::MsmConfig cfg;
       cfg.tuning.reduce_chunk = chunk;
       configs.push_back({"chunk" + std::to_string(chunk), cfg});
@@ -450,7 +450,7 @@ class Bench {
     // were swept with 13 to 16 windows).
     const gpu::MsmTables planned = driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
     std::vector<std::pair<std::string, gpu::msm::Tuning>> tunings = {{"planned", {}}};
-    for (uint32_t chunk : {2u, 4u, 16u}) {
+    for (uint32_t chunk : {4u, 8u, 16u}) {
       gpu::msm::Tuning t;
       t.reduce_chunk = chunk;
       tunings.push_back({"planned_chunk" + std::to_string(chunk), t});

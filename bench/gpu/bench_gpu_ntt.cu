@@ -168,14 +168,15 @@ int run(int argc, char** argv) {
       int min_columns_log;
       bool reorder_pass = false;
       bool computed_twiddles = false;
-      bool shoup = false;
+      bool montgomery = false;  // stage twiddles as Montgomery products, not Shoup's (the default)
       bool fp64_split = false;
       bool radix4 = false;
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
     // "_reorder": in place with the reordering pass, against the default's scratch vector;
     // "_computed": the non-last passes' twiddles computed, against the default's tables;
-    // "_shoup": stage twiddles as products by a fixed factor (NttDriverConfig::shoup_twiddles);
+    // "_montgomery": stage twiddles as Montgomery products, against the default Shoup form
+    // (NttDriverConfig::shoup_twiddles; the default since 2026-11-28);
     // "_fp64split": half the warps' products on the FP64 pipe (NttDriverConfig::fp64_split);
     // "_radix4": two stages per phase (NttDriverConfig::radix4).
     for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
@@ -196,11 +197,11 @@ int run(int argc, char** argv) {
       cfg.min_columns_log = sw.min_columns_log;
       cfg.reorder_pass = sw.reorder_pass;
       cfg.pass_twiddle_tables = !sw.computed_twiddles;
-      cfg.shoup_twiddles = sw.shoup;
+      cfg.shoup_twiddles = !sw.montgomery;
       cfg.fp64_split = sw.fp64_split;
       cfg.radix4 = sw.radix4;
       const std::string flags = std::string(sw.reorder_pass ? "_reorder" : "") +
-                                (sw.computed_twiddles ? "_computed" : "") + (sw.shoup ? "_shoup" : "") +
+                                (sw.computed_twiddles ? "_computed" : "") + (sw.montgomery ? "_montgomery" : "") +
                                 (sw.fp64_split ? "_fp64split" : "") + (sw.radix4 ? "_radix4" : "");
       if (seconds_since(t0) > budget_s) {
         std::printf("ntt_sweep_t%u_th%u_mc%d%s skipped: past the %.0f s budget\n", sw.tile_log, sw.threads,

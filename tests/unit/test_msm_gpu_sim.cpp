@@ -106,6 +106,14 @@ msm::Tuning tiny_tuning() {
   return t;
 }
 
+// The defaults with the later reduction levels in chunks of 8 (the default until 2026-11-28),
+// so the longer chains stay covered.
+msm::Tuning long_chunk_tuning() {
+  msm::Tuning t;
+  t.reduce_chunk = 8;
+  return t;
+}
+
 // The plan for n points; with point tables t (t.tables > 1), their width and layout.
 template <class C>
 msm::Plan plan_for(size_t n, const SimOptions& o, const MsmTables& t = {}) {
@@ -209,7 +217,7 @@ TYPED_TEST(MsmGpuSim, CappedAccumulationLaunchesEveryAccumulationStep) {
   const Jacobian<C> want = reference(s, p);
   for (const bool cap : {false, true}) {
     SCOPED_TRACE(cap ? "capped" : "not capped");
-    for (msm::Tuning t : {msm::Tuning{}, tiny_tuning()}) {
+    for (msm::Tuning t : {msm::Tuning{}, tiny_tuning(), long_chunk_tuning()}) {
       t.cap_accumulate_registers = cap;
       for (size_t batch : {size_t{0}, size_t{401}}) {
         LaunchCounts counts;
@@ -802,7 +810,7 @@ TEST(MsmGpuPlan, FirstReductionChunkIsCapped) {
 // Carry capacity bounds every level's output, whatever the count of non-zero pairs.
 TEST(MsmGpuPlan, CarryCapacityHoldsEveryLevel) {
   for (unsigned sm : {1u, 7u, 132u}) {
-    for (msm::Tuning t : {msm::Tuning{}, tiny_tuning()}) {
+    for (msm::Tuning t : {msm::Tuning{}, tiny_tuning(), long_chunk_tuning()}) {
       msm::PlanRequest r;
       r.n = 100003;
       r.sm_count = sm;
