@@ -179,7 +179,11 @@ int run(int argc, char** argv) {
     // (NttDriverConfig::shoup_twiddles; the default since 2026-11-28);
     // "_fp64split": half the warps' products on the FP64 pipe (NttDriverConfig::fp64_split);
     // "_radix4": two stages per phase (NttDriverConfig::radix4).
-    for (const Sweep sw : {Sweep{10, 256, 2}, Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
+    for (const Sweep sw : {Sweep{11, 256, 2}, Sweep{9, 256, 2}, Sweep{10, 128, 2}, Sweep{10, 512, 2},
+                           Sweep{10, 256, 1}, Sweep{10, 256, 3},
+                           Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .radix4 = true},
+                           Sweep{.tile_log = 9, .threads = 256, .min_columns_log = 2, .radix4 = true},
+                           Sweep{12, 256, 2}, Sweep{12, 512, 2}, Sweep{11, 128, 2},
                            Sweep{11, 512, 2}, Sweep{11, 256, 1}, Sweep{11, 256, 3}, Sweep{11, 256, 0},
                            Sweep{12, 256, 0}, Sweep{12, 512, 0}, Sweep{11, 256, 2, true},
                            Sweep{12, 256, 0, true}, Sweep{11, 256, 2, false, true},

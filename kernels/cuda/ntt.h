@@ -33,7 +33,7 @@ struct Shape;  // ntt_steps.h
 // Defaults are the tuned shape (ntt_steps.h; not yet measured on a GPU). Tests set small tiles
 // to push small sizes through the multi-pass path.
 struct NttDriverConfig {
-  unsigned tile_log = 0;         // elements per shared-memory tile, log2; 0: default (11),
+  unsigned tile_log = 0;         // elements per shared-memory tile, log2; 0: default (10),
                                  // lowered where the device's shared memory per block is smaller
   unsigned threads = 0;          // threads per block of the pass kernel; 0: default (256)
   int min_columns_log = -1;      // adjacent columns per row in a non-last pass, log2 (0: one

@@ -63,12 +63,14 @@ namespace zkinfer::gpu::ntt {
 // Largest tile: 2^12 elements = 128 KiB of shared memory. The stage twiddle table covers spans
 // up to 2^(kMaxTileLog-1).
 inline constexpr uint32_t kMaxTileLog = 12;
-// Default tile: 2^11 elements = 64 KiB, so three blocks fit an H100 SM (228 KiB); 2^20 points
-// then take two passes and 2^24 three (plus the reordering pass when there is no
-// scratch vector).
-inline constexpr uint32_t kDefaultTileLog = 11;
-// Threads per block of the pass kernel: 256 threads do the 1024 butterflies of a 2^11 tile's
-// stage in four rounds. The kernel is compiled for at most kMaxThreads.
+// Default tile: 2^10 elements = 32 KiB, so up to seven blocks fit an H100 SM (228 KiB); 2^20
+// points then take two passes and 2^24 three (plus the reordering pass when there is no scratch
+// vector), as with 2^11 tiles. Measured on an H200 (bench_gpu_ntt, 2026-11-28, Shoup twiddles):
+// 2^24 forward 4.41 ms against 4.53 with 2^11 tiles, 2^20 0.266 against 0.274; 2^12 tiles were
+// slower at both (7.0 and 0.37).
+inline constexpr uint32_t kDefaultTileLog = 10;
+// Threads per block of the pass kernel: 256 threads do the 512 butterflies of a 2^10 tile's
+// stage in two rounds. The kernel is compiled for at most kMaxThreads.
 inline constexpr uint32_t kDefaultThreads = 256;
 inline constexpr uint32_t kMaxThreads = 512;
 // A pass that is not the last loads at least 2^kDefaultMinColumnsLog adjacent columns per row
