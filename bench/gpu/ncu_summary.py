@@ -42,9 +42,10 @@ def short_name(full):
     step = re.search(r"step_kernel<[\w:]*?(\w+)(?:<|>)", name)
     if step:
         return step.group(1) + curve
-    ntt = re.search(r"ntt_pass_kernel<(true|false), (true|false)>", name)
+    # Nsight Compute 2025 writes the bool template arguments as 0 and 1 (2026-11-28, H200).
+    ntt = re.search(r"ntt_pass_kernel<(true|false|0|1), (true|false|0|1)>", name)
     if ntt:  # the instances of NttDriverConfig::fp64_split and ::radix4 (ntt.cu)
-        tags = [t for t, on in (("fp64split", ntt.group(1)), ("radix4", ntt.group(2))) if on == "true"]
+        tags = [t for t, on in (("fp64split", ntt.group(1)), ("radix4", ntt.group(2))) if on in ("true", "1")]
         return " ".join(["ntt_pass_kernel"] + tags)
     base = re.sub(r"^void\s+", "", name).replace("(anonymous namespace)::", "")
     base = re.split(r"[<(]", base, maxsplit=1)[0]
@@ -76,6 +77,10 @@ def summarise(path):
                              row.get("Block Size", ""), {})
             order.append(lid)
         metric, unit, value = row["Metric Name"], row.get("Metric Unit", ""), row.get("Metric Value", "")
+        # A name can recur in a later section in other units ("Memory Throughput": % in Speed Of
+        # Light, byte/s in Memory Workload Analysis): the first, the percentage, is the column's.
+        if metric in launches[lid][3]:
+            continue
         launches[lid][3][metric] = to_microseconds(value, unit) if metric == "Duration" else value
     print(f"== {path}: {len(order)} kernel launches")
     header = f"{'id':>4} {'kernel':<30} {'grid':>16} {'block':>13}"

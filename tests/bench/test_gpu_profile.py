@@ -69,6 +69,29 @@ class Summary(unittest.TestCase):
         self.assertEqual(ncu_summary.short_name(ntt.format("true, false")), "ntt_pass_kernel fp64split")
         self.assertEqual(ncu_summary.short_name(ntt.format("false, true")), "ntt_pass_kernel radix4")
         self.assertEqual(ncu_summary.short_name(ntt.format("true, true")), "ntt_pass_kernel fp64split radix4")
+        # As Nsight Compute 2025 writes them: bools as 0/1, the anonymous namespace cut short.
+        ntt_2025 = "void <unnamed>::ntt_pass_kernel<{0}>(PassArgs)"
+        self.assertEqual(ncu_summary.short_name(ntt_2025.format("0, 0")), "ntt_pass_kernel")
+        self.assertEqual(ncu_summary.short_name(ntt_2025.format("1, 0")), "ntt_pass_kernel fp64split")
+        self.assertEqual(ncu_summary.short_name(ntt_2025.format("0, 1")), "ntt_pass_kernel radix4")
+
+    def test_a_metric_named_again_in_later_sections_keeps_its_first_value(self):
+        # Memory Throughput is a percentage in Speed Of Light and bytes per second in Memory
+        # Workload Analysis (seen on an H200, 2026-11-28): the column is the percentage.
+        head = ('"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size",'
+                '"Grid Size","Device","CC","Section Name","Metric Name","Metric Unit","Metric Value"\n')
+        row = '"0","1","b","h","void <unnamed>::ntt_pass_kernel<0, 0>(PassArgs)","1","7","(256, 1, 1)",' \
+              '"(8192, 1, 1)","0","9.0","{0}","Memory Throughput","{1}","{2}"\n'
+        with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:
+            f.write(head + row.format("GPU Speed Of Light Throughput", "%", "27.94") +
+                    row.format("Memory Workload Analysis", "byte/s", "1,101,129,065,175.92"))
+            f.flush()
+            out = subprocess.run([sys.executable, SUMMARY, f.name], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        line = out.stdout.splitlines()[2]
+        self.assertIn("ntt_pass_kernel", line)
+        self.assertIn(" 27.94 ", line)
+        self.assertNotIn("1,101", line)
 
     def test_a_file_without_launches_fails(self):
         with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:
