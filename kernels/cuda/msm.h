@@ -47,9 +47,9 @@ struct MsmConfig {
   size_t memory_limit_bytes = 0;
   msm::Tuning tuning{};
   // Every G1 MSM (msm_g1, with or without point tables) through msm_g1_hybrid's kernels: some of
-  // Fq's products on the FP64 pipe, the rest on the integer multiply-adds. An experiment, off
-  // until a GPU measures it faster (bench_gpu_msm's g1_msm_hybrid rows, bench_gpu_groth16's
-  // groth16_resident_fp64 rows); the results are the same either way.
+  // Fq's products on the FP64 pipe, the rest on the integer multiply-adds. An experiment, off:
+  // 1.17-1.30x slower on an H200 (2026-11-28, bench_gpu_msm's g1_msm_hybrid rows); the results
+  // are the same either way.
   bool g1_fp64_products = false;
 };
 

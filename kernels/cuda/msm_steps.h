@@ -73,8 +73,8 @@
 // against 14). A batch of 2^18 has as many runs as one of 2^20 (every bucket is hit) but a
 // quarter of the points, so the cost of a run's end, an addition on a branch that diverges
 // within the warp, dominated.
-// Storing the sum instead (step 3) takes the addition off that branch; not yet measured on a
-// GPU. The driver batches only when memory is short.
+// Storing the sum instead (step 3) takes the addition off that branch; four batches still took
+// 1.21-1.23x one batch's time on an H200 (2026-11-28). The driver batches only when memory is short.
 #pragma once
 
 #include <algorithm>
@@ -139,7 +139,8 @@ struct Tuning {
   // 24 empties the levels there, 16 does not) and 1 to 3 at 2^18 and above; only below 2^16,
   // where the plan picks 4-bit windows of 8 buckets, do they stay longer. The levels cost, when
   // they ran on an H200, 0.27-0.31 ms of each G1 MSM and 0.92-1.03 ms of each G2 one (22% of G1
-  // at 2^16). Not yet measured.
+  // at 2^16). Measured against 1 on an H200 (2026-11-28): 0.97-1.00 at 2^20, but 1.14x slower at
+  // 2^16 (G1 1.36 against 1.19 ms), so a rule by size may pay; not yet tried.
   uint32_t join_segments = 32;
   // First reduction level: threads aimed for per SM (chunk length follows). Later levels use
   // chunks of reduce_chunk (a power of two, at least 2). Measured at 2^20 on an H200 (after the
@@ -160,15 +161,15 @@ struct Tuning {
   // block of 128 threads more per SM than their registers allow otherwise (MinBlocks below): G1
   // 4 blocks at 128 registers instead of 3 at 136-144, G2 3 blocks at 168 instead of 2 at 255.
   // ptxas (sm_90, nvcc 13.0), bytes of spill stores at level 0: G1 16 (0 otherwise), G2 882 (70).
-  // Off until measured: whether the warps gained hide more than the spills cost (bench_gpu_msm's
-  // g1/g2_msm_capped_regs_2^20 rows against g1/g2_msm_2^20).
+  // Off: on an H200 (2026-11-28, bench_gpu_msm's g1/g2_msm_capped_regs_2^20 rows) G1 took 0.98
+  // of its time but G2 1.09x (its spills cost more than the warps gained); one flag serves both.
   bool cap_accumulate_registers = false;
 };
 
 // G1 with Fq as five 52-bit limbs kept between operations, products on the FP64 pipe (Fp52,
 // mont52.h). Its points and sums are arrays of their own (40-byte coordinates, R = 2^260):
 // MsmDriver::msm_g1_f64 converts the points first (ConvertPointsF64Step) and the result after.
-// An experiment: bench_gpu_msm's g1_msm_f64 rows against g1_msm say whether it pays.
+// An experiment, slower: 1.98x g1_msm's time at 2^20 on an H200 (2026-11-28, g1_msm_f64 rows).
 struct G1CurveF64 {
   using Field = Fp52<bn254::FqParams>;
   ZK_HDI static Field b() { return Field::from_u64(bn254::kG1B); }
@@ -177,8 +178,8 @@ struct G1CurveF64 {
 // G1 with Fq's products split between the pipes: Fp's product (integer multiply-adds) and, at
 // the XYZZ formulas' sites in the mask (ec/point.h, Fp64Site), the same product on the FP64 pipe
 // (mont52::mul_r256). Fq's words and Montgomery form, so points and sums have G1Curve's layout
-// and MsmDriver::msm_g1_hybrid reinterprets the arrays. An experiment: bench_gpu_msm's
-// g1_msm_hybrid rows against g1_msm.
+// and MsmDriver::msm_g1_hybrid reinterprets the arrays. An experiment, slower: 1.17-1.30x
+// g1_msm's time at 2^20 on an H200 with 3 to 5 of 10 products on FP64 (2026-11-28).
 // The sites of the pipe model (bench/results/gpu-compile-2026-11-26-sm90-no-gpu.md): 4 of a
 // mixed addition's 10 products (u2, p^2, x p^2, zz p^2) and 6 of a full addition's 14.
 inline constexpr uint32_t kFp64SitesModel =

@@ -30,7 +30,7 @@ namespace ntt {
 struct Shape;  // ntt_steps.h
 }
 
-// Defaults are the tuned shape (ntt_steps.h; not yet measured on a GPU). Tests set small tiles
+// Defaults are the tuned shape (ntt_steps.h; measured on an H200, 2026-11-28). Tests set small tiles
 // to push small sizes through the multi-pass path.
 struct NttDriverConfig {
   unsigned tile_log = 0;         // elements per shared-memory tile, log2; 0: default (10),
@@ -57,13 +57,14 @@ struct NttDriverConfig {
                                // (bench_gpu_ntt's _montgomery rows); results are the same either way
   bool fp64_split = false;  // true: the butterflies and twiddles of half the warps multiply on the
                             // FP64 pipe (mont52::mul_r256), the rest on the integer multiply-adds
-                            // (ntt::fp64_warp), so both pipes work at once. An experiment, off until
-                            // a GPU measures it faster (bench_gpu_ntt's fp64split rows); results
-                            // are the same either way
+                            // (ntt::fp64_warp), so both pipes work at once. An experiment, off:
+                            // 1.25-1.29x slower on an H200 (2026-11-28, bench_gpu_ntt's fp64split
+                            // rows); results are the same either way
   bool radix4 = false;  // true: the butterflies two stages at a time, four points per thread in
                         // registers (ntt::phase_stage4): half the barriers and shared-memory
-                        // round trips, the same products. Off until a GPU measures it faster
-                        // (bench_gpu_ntt's radix4 rows); results are the same either way
+                        // round trips, the same products. Off: 1.01-1.10x slower
+                        // with 2^10 and 2^11 tiles on an H200 (2026-11-28, bench_gpu_ntt's radix4
+                        // rows; 104 registers a thread); results are the same either way
 };
 
 class NttDriver {

@@ -57,15 +57,16 @@
 namespace zkinfer::gpu::ntt {
 
 // ---- limits and defaults ------------------------------------------------------------------------
-// With these, on an H200 (bench_gpu_ntt, 2026-11-26, before the scratch vector): 2^20 in
-// 0.30 ms, 2^24 in 5.4 ms, of which the field multiplications alone take about 4.2 ms (some
-// 2.5e8 of them at 2^24, at the measured 6.0e10 per second); other shapes are not yet measured.
+// With these, on an H200 (bench_gpu_ntt, 2026-11-28, Shoup twiddles): 2^20 in 0.268 ms, 2^24 in
+// 4.42 ms, of which the field multiplications alone take about 4.2 ms (some 2.5e8 of them at
+// 2^24, at the measured 6.0e10 per second); bench_gpu_ntt's sweep times the other shapes.
 // Largest tile: 2^12 elements = 128 KiB of shared memory. The stage twiddle table covers spans
 // up to 2^(kMaxTileLog-1).
 inline constexpr uint32_t kMaxTileLog = 12;
 // Default tile: 2^10 elements = 32 KiB, so up to seven blocks fit an H100 SM (228 KiB); 2^20
-// points then take two passes and 2^24 three (plus the reordering pass when there is no scratch
-// vector), as with 2^11 tiles. Measured on an H200 (bench_gpu_ntt, 2026-11-28, Shoup twiddles):
+// points then take three passes (two with 2^11 tiles: a pass that is not the last does at most
+// 10 - 2 stages, kDefaultMinColumnsLog below) and 2^24 three, plus the reordering pass when
+// there is no scratch vector. Measured on an H200 (bench_gpu_ntt, 2026-11-28, Shoup twiddles):
 // 2^24 forward 4.41 ms against 4.53 with 2^11 tiles, 2^20 0.266 against 0.274; 2^12 tiles were
 // slower at both (7.0 and 0.37).
 inline constexpr uint32_t kDefaultTileLog = 10;
@@ -529,7 +530,7 @@ struct Shape {
   uint32_t tile_log = kDefaultTileLog;
   uint32_t threads = kDefaultThreads;
   uint32_t min_columns_log = kDefaultMinColumnsLog;
-  bool radix4 = false;  // two stages per phase (phase_stage4); off until a GPU measures it
+  bool radix4 = false;  // two stages per phase (phase_stage4); off: 1.01-1.10x slower on an H200
 };
 
 // A table split for powers of one base: lo has 2^lo_log entries, hi 2^(log_n - lo_log) (at

@@ -241,8 +241,8 @@ TEST(NttSim, DefaultSchedule) {
   for (const Variant& v : kVariants) {
     in.scratch = v.scratch ? &scratch_word : nullptr;
     in.pass_twiddles = v.tables ? &table_word : nullptr;
-    for (const Case& c : {Case{10, {10}}, Case{11, {11}}, Case{12, {1, 11}}, Case{20, {9, 11}},
-                          Case{21, {5, 5, 11}}, Case{24, {7, 6, 11}}, Case{28, {9, 8, 11}}}) {
+    for (const Case& c : {Case{10, {10}}, Case{11, {1, 10}}, Case{12, {2, 10}}, Case{20, {5, 5, 10}},
+                          Case{21, {6, 5, 10}}, Case{24, {7, 7, 10}}, Case{28, {6, 6, 6, 10}}}) {
       in.log_n = c.log_n;
       const std::string what = std::to_string(c.log_n) + " " + v.name();
       const ntt::Schedule sc = ntt::make_schedule(in, ntt::Shape{});

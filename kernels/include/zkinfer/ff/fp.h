@@ -181,8 +181,9 @@ struct Fp {
   // The product's algorithm: a dedicated square (cross products once) measured no faster on the
   // host (fp_x86.h). The x86-64 ADX path reads the operand once, from registers. On the device a
   // dedicated square exists (fp_device::sqr: 36 products where the product has 64, but a
-  // separate reduction and more additions; the same PTX instruction count); bench_gpu_field
-  // times it against this product, and this path switches to it only if it measures faster.
+  // separate reduction and more additions; the same PTX instruction count). On an H200
+  // (2026-11-28, bench_gpu_field) a chain of them took 0.87 of this product's time; this path
+  // switches only after a GPU run of the MSM and NTT kernels with it.
   ZK_HDI constexpr Fp sqr() const {
 #if ZKINFER_X86_64_HOST
     if (!__builtin_is_constant_evaluated() && x86::host_isa == HostIsa::adx)
