@@ -519,6 +519,12 @@ if ((BUILT)) && (($(elapsed) <= BUDGET_S)) && ((PROFILE_LIMIT >= 60)); then
     124) record profile FAILED $(($(date +%s) - t0)) "timed out after ${PROFILE_LIMIT}s" ;;
     *) record profile FAILED $(($(date +%s) - t0)) "exit status $prc" ;;
   esac
+  # Cut off or failed part-way (2026-11-28: both CSVs written, the summary not): summarise the
+  # launches the CSVs hold.
+  if [[ ! -s $PROFILE_DIR/ncu-summary.txt ]] && compgen -G "$PROFILE_DIR/ncu-*.csv" >/dev/null &&
+    command -v python3 >/dev/null; then
+    python3 bench/gpu/ncu_summary.py "$PROFILE_DIR"/ncu-*.csv >"$PROFILE_DIR/ncu-summary.txt" 2>>"$LOG" || true
+  fi
   [[ -s $PROFILE_DIR/ncu-summary.txt ]] && PROFILE_SUMMARY=$(cat "$PROFILE_DIR/ncu-summary.txt")
 else
   record profile skipped 0 "needs a build and time left"
