@@ -82,7 +82,29 @@ struct QT {
   size_t size() const { return element_count(shape); }
   bool is_masked(size_t e) const { return !masked.empty() && masked[e]; }
   bool materialized() const { return !wire.empty() || size() == 0; }
+  // Element e as a linear combination (emit mode).
+  Lc lc_at(size_t e) const { return materialized() ? Lc::of(wire[e]) : lc[e]; }
 };
+
+// Brings a linear tensor to a higher scale by multiplying by 2^diff (exact, free).
+QT rescale_up(const QT& t, int scale, const Node& n) {
+  if (scale == t.scale) return t;
+  const int diff = scale - t.scale;
+  if (diff < 0 || diff > 60) throw ModelError(n.where() + ": cannot align operand scales");
+  QT out = t;
+  out.scale = scale;
+  out.wire.clear();
+  out.sign.clear();
+  const i128 bound = i128(t.bound) << diff;
+  if (bound >= i128(kMaxBound)) throw ModelError(n.where() + ": aligning operand scales overflows 62 bits");
+  out.bound = uint64_t(bound);
+  if (!t.lc.empty()) {
+    if (t.materialized()) for (size_t e = 0; e < t.size(); ++e) out.lc[e] = Lc::of(t.wire[e]);
+    for (Lc& l : out.lc) l *= pow2(unsigned(diff));
+  }
+  for (int64_t& v : out.v) v <<= diff;
+  return out;
+}
 
 struct Interpolation;  // a piecewise-linear table of a function (Sigmoid, Tanh, Erf)
 
@@ -344,6 +366,29 @@ class Lowerer {
     if (c == 0) return;
     if (emit()) out.lc[e].add_term(kOneWire, fr_of(c));
     else out.v[e] += c;
+  }
+  // The highest scale among the computed inputs in `names` (INT32_MIN when all are constant):
+  // where operands of mixed scales meet.
+  int common_scale(const Node& n, const std::vector<std::string>& names) {
+    int scale = INT32_MIN;
+    for (const std::string& s : names)
+      if (!is_const(s)) scale = std::max(scale, var(s, n).scale);
+    return scale;
+  }
+  // Input `name` at `scale`: a computed one brought up to it (exact, free), a constant rounded
+  // there as a constant linear tensor whose bound is its largest magnitude. `what` names a
+  // constant that does not fit.
+  QT at_scale(const Node& n, const std::string& name, int scale, const char* what) {
+    if (!is_const(name)) return rescale_up(var(name, n), scale, n);
+    const Tensor& c = cst(name, n);
+    QT q = new_linear(c.shape, scale);
+    for (size_t e = 0; e < c.data.size(); ++e) {
+      const int64_t v = round_to_int(std::ldexp(c.data[e], scale), n.where() + what);
+      add_const(q, e, v);
+      q.bound = std::max<uint64_t>(q.bound, uint64_t(std::llabs(v)));
+    }
+    check_bound(n, i128(q.bound));
+    return q;
   }
 
   // ---- ops ------------------------------------------------------------------------------------
@@ -673,26 +718,6 @@ QT Lowerer::resize(const Node& n) {
   return out;
 }
 
-// Brings a linear tensor to a higher scale by multiplying by 2^diff (exact, free).
-QT rescale_up(const QT& t, int scale, const Node& n) {
-  if (scale == t.scale) return t;
-  const int diff = scale - t.scale;
-  if (diff < 0 || diff > 60) throw ModelError(n.where() + ": cannot align operand scales");
-  QT out = t;
-  out.scale = scale;
-  out.wire.clear();
-  out.sign.clear();
-  const i128 bound = i128(t.bound) << diff;
-  if (bound >= i128(kMaxBound)) throw ModelError(n.where() + ": aligning operand scales overflows 62 bits");
-  out.bound = uint64_t(bound);
-  if (!t.lc.empty()) {
-    if (t.materialized()) for (size_t e = 0; e < t.size(); ++e) out.lc[e] = Lc::of(t.wire[e]);
-    for (Lc& l : out.lc) l *= pow2(unsigned(diff));
-  }
-  for (int64_t& v : out.v) v <<= diff;
-  return out;
-}
-
 QT Lowerer::add_sub(const Node& n, bool sub) {
   const bool c0 = is_const(n.inputs.at(0)), c1 = is_const(n.inputs.at(1));
   if (c0 && c1) throw ModelError(n.where() + ": both inputs constant (should have been folded)");
@@ -1011,9 +1036,7 @@ QT Lowerer::where(const Node& n) {
   const Tensor& cond = cst(n.inputs.at(0), n);
   const std::string& xn = n.inputs.at(1);
   const std::string& yn = n.inputs.at(2);
-  int scale = INT32_MIN;
-  for (const std::string* s : {&xn, &yn})
-    if (!is_const(*s)) scale = std::max(scale, var(*s, n).scale);
+  const int scale = common_scale(n, {xn, yn});
   std::vector<QT> ops;
   std::vector<const Tensor*> consts;
   for (const std::string* s : {&xn, &yn}) {
@@ -1058,41 +1081,16 @@ QT Lowerer::where(const Node& n) {
 QT Lowerer::compare(const Node& n) {
   const std::string& an = n.inputs.at(0);
   const std::string& bn = n.inputs.at(1);
-  int scale = INT32_MIN;
   for (const std::string* s : {&an, &bn})
-    if (!is_const(*s)) scale = std::max(scale, var(*s, n).scale);
-  auto operand = [&](const std::string& s, std::vector<int64_t>& q, Shape& shape, std::vector<Lc>* lc,
-                     uint64_t& bound) {
-    if (is_const(s)) {
-      const Tensor& c = cst(s, n);
-      shape = c.shape;
-      for (double v : c.data) {
+    if (is_const(*s))
+      for (double v : cst(*s, n).data)
         if (!std::isfinite(v))
           throw ModelError(n.where() + ": constant operand " + std::to_string(v) + " is not finite");
-        q.push_back(round_to_int(std::ldexp(v, scale), n.where() + " constant"));
-        bound = std::max<uint64_t>(bound, uint64_t(std::llabs(q.back())));
-      }
-      if (emit())
-        for (int64_t v : q) lc->push_back(Lc::constant(fr_of(v)));
-      return;
-    }
-    const QT x = rescale_up(var(s, n), scale, n);
-    shape = x.shape;
-    bound = x.bound;
-    for (size_t e = 0; e < x.size(); ++e) {
-      if (emit()) lc->push_back(x.materialized() ? Lc::of(x.wire[e]) : x.lc[e]);
-      else q.push_back(x.v[e]);
-    }
-  };
-  std::vector<int64_t> qa, qb;
-  std::vector<Lc> la, lb;
-  Shape sa, sb;
-  uint64_t ba = 0, bb = 0;
-  operand(an, qa, sa, &la, ba);
-  operand(bn, qb, sb, &lb, bb);
-  const Shape shape = broadcast_shape(n, sa, sb);
-  const auto ia = broadcast_index(sa, shape), ib = broadcast_index(sb, shape);
-  const uint64_t bound = ba + bb + 1;
+  const int scale = common_scale(n, {an, bn});
+  const QT a = at_scale(n, an, scale, " constant"), b = at_scale(n, bn, scale, " constant");
+  const Shape shape = broadcast_shape(n, a.shape, b.shape);
+  const auto ia = broadcast_index(a.shape, shape), ib = broadcast_index(b.shape, shape);
+  const uint64_t bound = a.bound + b.bound + 1;
   check_bound(n, i128(bound));
   const std::string what = n.where() + ": internal range error";
   const bool gt = n.op == "Greater" || n.op == "GreaterOrEqual", strict = n.op == "Greater" || n.op == "Less";
@@ -1105,8 +1103,8 @@ QT Lowerer::compare(const Node& n) {
     // d = a - b (Greater*) or b - a (Less*), minus 1 when strict: the result is d >= 0.
     Lc d;
     int64_t dv = 0;
-    if (emit()) d = gt ? la[ia[e]] - lb[ib[e]] : lb[ib[e]] - la[ia[e]];
-    else dv = gt ? qa[ia[e]] - qb[ib[e]] : qb[ib[e]] - qa[ia[e]];
+    if (emit()) d = gt ? a.lc_at(ia[e]) - b.lc_at(ib[e]) : b.lc_at(ib[e]) - a.lc_at(ia[e]);
+    else dv = gt ? a.v[ia[e]] - b.v[ib[e]] : b.v[ib[e]] - a.v[ia[e]];
     Wire z;
     if (n.op == "Equal") {
       z = b_.alloc(1);
@@ -1144,7 +1142,6 @@ QT Lowerer::logic(const Node& n) {
     if (!x.boolean) throw ModelError(n.where() + ": input '" + s + "' is not a boolean computed by a comparison");
     return x;
   };
-  auto lc_at = [&](const QT& x, size_t i) { return x.materialized() ? Lc::of(x.wire[i]) : x.lc[i]; };
   const QT& a = boolean(n.inputs.at(0));
   QT out;
   out.scale = 0;
@@ -1153,7 +1150,7 @@ QT Lowerer::logic(const Node& n) {
   if (n.op == "Not") {
     out.shape = a.shape;
     for (size_t e = 0; e < a.size(); ++e) {
-      if (emit()) out.lc.push_back(Lc::constant(Fr::one()) - lc_at(a, e));
+      if (emit()) out.lc.push_back(Lc::constant(Fr::one()) - a.lc_at(e));
       else out.v.push_back(1 - a.v[e]);
     }
     return out;
@@ -1162,7 +1159,7 @@ QT Lowerer::logic(const Node& n) {
   out.shape = broadcast_shape(n, a.shape, b.shape);
   const auto ia = broadcast_index(a.shape, out.shape), ib = broadcast_index(b.shape, out.shape);
   for (size_t e = 0; e < ia.size(); ++e) {
-    const Lc la = emit() ? lc_at(a, ia[e]) : Lc(), lb = emit() ? lc_at(b, ib[e]) : Lc();
+    const Lc la = emit() ? a.lc_at(ia[e]) : Lc(), lb = emit() ? b.lc_at(ib[e]) : Lc();
     const int64_t av = emit() ? 0 : a.v[ia[e]], bv = emit() ? 0 : b.v[ib[e]];
     const Wire p = product(&la, av, &lb, bv);
     if (n.op == "And") {
@@ -1186,52 +1183,31 @@ QT Lowerer::select(const Node& n) {
                      "' is computed but not by a comparison (Greater, Less, Equal, ...) or logic op");
   if (is_const(n.inputs.at(1)) && is_const(n.inputs.at(2)))
     throw ModelError(n.where() + ": both branches are constants: write the selection as arithmetic on the condition");
-  int scale = INT32_MIN;
   for (size_t i : {1, 2})
-    if (!is_const(n.inputs[i])) scale = std::max(scale, var(n.inputs[i], n).scale);
-  std::vector<std::vector<int64_t>> q(2);
-  std::vector<std::vector<Lc>> l(2);
-  std::vector<Shape> shapes(2);
-  uint64_t bound = 0;
-  for (size_t i : {1, 2}) {
-    const std::string& s = n.inputs[i];
-    if (is_const(s)) {
-      const Tensor& t = cst(s, n);
-      shapes[i - 1] = t.shape;
-      for (double v : t.data) {
+    if (is_const(n.inputs[i]))
+      for (double v : cst(n.inputs[i], n).data) {
         if (v == -INFINITY)
           throw ModelError(n.where() + ": selects -inf by a computed condition (a mask computed from the data), " +
                            "which is not supported: masks must be constants");
         if (!std::isfinite(v)) throw ModelError(n.where() + ": constant " + std::to_string(v) + " is not finite");
-        const int64_t qv = round_to_int(std::ldexp(v, scale), n.where() + " constant");
-        bound = std::max<uint64_t>(bound, uint64_t(std::llabs(qv)));
-        if (emit()) l[i - 1].push_back(Lc::constant(fr_of(qv)));
-        else q[i - 1].push_back(qv);
       }
-    } else {
-      const QT x = rescale_up(var(s, n), scale, n);
-      shapes[i - 1] = x.shape;
-      bound = std::max(bound, x.bound);
-      for (size_t e = 0; e < x.size(); ++e) {
-        if (emit()) l[i - 1].push_back(x.materialized() ? Lc::of(x.wire[e]) : x.lc[e]);
-        else q[i - 1].push_back(x.v[e]);
-      }
-    }
-  }
+  const int scale = common_scale(n, {n.inputs[1], n.inputs[2]});
+  const QT a = at_scale(n, n.inputs[1], scale, " constant"), b = at_scale(n, n.inputs[2], scale, " constant");
+  const uint64_t bound = std::max(a.bound, b.bound);
   check_bound(n, i128(bound) * 2);
-  const Shape shape = broadcast_shape(n, broadcast_shape(n, c.shape, shapes[0]), shapes[1]);
-  const auto ic = broadcast_index(c.shape, shape), ia = broadcast_index(shapes[0], shape),
-             ib = broadcast_index(shapes[1], shape);
+  const Shape shape = broadcast_shape(n, broadcast_shape(n, c.shape, a.shape), b.shape);
+  const auto ic = broadcast_index(c.shape, shape), ia = broadcast_index(a.shape, shape),
+             ib = broadcast_index(b.shape, shape);
   QT out = new_linear(shape, scale);
   out.bound = bound;
   for (size_t e = 0; e < ic.size(); ++e) {
-    const Lc cl = emit() ? (c.materialized() ? Lc::of(c.wire[ic[e]]) : c.lc[ic[e]]) : Lc();
+    const Lc cl = emit() ? c.lc_at(ic[e]) : Lc();
     const int64_t cv = emit() ? 0 : c.v[ic[e]];
-    const Lc diff = emit() ? l[0][ia[e]] - l[1][ib[e]] : Lc();
-    const int64_t dv = emit() ? 0 : q[0][ia[e]] - q[1][ib[e]];
+    const Lc diff = emit() ? a.lc_at(ia[e]) - b.lc_at(ib[e]) : Lc();
+    const int64_t dv = emit() ? 0 : a.v[ia[e]] - b.v[ib[e]];
     const Wire p = product(&cl, cv, &diff, dv);
-    if (emit()) out.lc[e] = l[1][ib[e]] + Lc::of(p);
-    else out.v[e] = q[1][ib[e]] + cv * dv;
+    if (emit()) out.lc[e] = b.lc_at(ib[e]) + Lc::of(p);
+    else out.v[e] = b.v[ib[e]] + cv * dv;
   }
   return out;
 }
@@ -1549,25 +1525,11 @@ QT Lowerer::reorder(const QT& x, const Shape& shape, const std::vector<size_t>& 
 QT Lowerer::concat(const Node& n) {
   // Computed inputs meet at the highest of their scales; constant inputs (a learned token, say)
   // are rounded at that scale and enter as constant linear combinations.
-  int scale = INT32_MIN;
-  for (const auto& in : n.inputs)
-    if (!is_const(in)) scale = std::max(scale, var(in, n).scale);
+  const int scale = common_scale(n, n.inputs);
   std::vector<QT> parts;
   std::vector<Shape> shapes;
   for (const auto& in : n.inputs) {
-    if (is_const(in)) {
-      const Tensor& c = cst(in, n);
-      QT q = new_linear(c.shape, scale);
-      for (size_t e = 0; e < c.data.size(); ++e) {
-        const int64_t v = round_to_int(std::ldexp(c.data[e], scale), n.where() + " constant input");
-        add_const(q, e, v);
-        q.bound = std::max<uint64_t>(q.bound, uint64_t(std::llabs(v)));
-      }
-      check_bound(n, i128(q.bound));
-      parts.push_back(std::move(q));
-    } else {
-      parts.push_back(rescale_up(var(in, n), scale, n));
-    }
+    parts.push_back(at_scale(n, in, scale, " constant input"));
     shapes.push_back(parts.back().shape);
   }
   Shape shape;
@@ -1586,7 +1548,7 @@ QT Lowerer::concat(const Node& n) {
     for (const QT& p : parts) {
       const size_t chunk = p.size() / outer;
       for (size_t i = o * chunk; i < (o + 1) * chunk; ++i) {
-        if (emit()) out.lc.push_back(p.materialized() ? Lc::of(p.wire[i]) : p.lc[i]);
+        if (emit()) out.lc.push_back(p.lc_at(i));
         else out.v.push_back(p.v[i]);
         if (all_wires) out.wire.push_back(p.wire[i]);
       }
