@@ -647,7 +647,8 @@ QT Lowerer::conv_transpose(const Node& n) {
   QT out = new_linear(g.out_shape(g.oc), x.scale + qw.scale);
   const std::vector<int64_t> bias = conv_bias(n, g.oc, out.scale);
   const int64_t cpg = g.c / g.group, opg = g.oc / g.group;
-  // The bound per output pixel (how many taps reach a pixel depends on its position).
+  // The bound per output pixel (how many taps reach a pixel depends on its position), checked
+  // before any sum is formed: the evaluating pass's int64 sums must not overflow.
   i128 worst = 0;
   for (int64_t m = 0; m < g.oc; ++m) {
     const int64_t c0 = (m / opg) * cpg;

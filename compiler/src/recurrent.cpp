@@ -415,12 +415,22 @@ void unroll_recurrent(Graph& g, const std::string& file) {
   }
   for (const auto& o : g.outputs) used.insert(o.name);
 
+  // Only what the recurrent layers read needs evaluating: their inputs and, backwards, whatever
+  // those are computed from (an earlier layer's outputs included).
+  std::set<std::string> needed;
+  for (size_t k = g.nodes.size(); k-- > 0;) {
+    const Node& n = g.nodes[k];
+    const bool feeds = recurrent(n) || std::any_of(n.outputs.begin(), n.outputs.end(),
+                                                   [&](const std::string& o) { return needed.count(o) != 0; });
+    if (feeds) needed.insert(n.inputs.begin(), n.inputs.end());
+  }
   // Shapes come from a float run on zeros (as infer_shapes), node by node, so a layer's X is
-  // known when the layer is reached, stacked layers included.
+  // known when the layer is reached, stacked layers included. Only the constants that run reads
+  // are copied in (the weights of a large model would otherwise be held twice).
   TensorMap values;
   std::set<std::string> fixed;  // tensors that do not depend on the inputs: values holds them exactly
   for (const auto& [name, t] : g.constants) {
-    values[name] = t;
+    if (needed.count(name)) values[name] = t;
     fixed.insert(name);
   }
   for (const auto& in : g.inputs)
@@ -434,15 +444,6 @@ void unroll_recurrent(Graph& g, const std::string& file) {
     for (size_t i = 0; i < outs.size() && i < n.outputs.size(); ++i)
       if (!n.outputs[i].empty()) values[n.outputs[i]] = std::move(outs[i]);
   };
-  // Only what the recurrent layers read needs evaluating: their inputs and, backwards, whatever
-  // those are computed from (an earlier layer's outputs included).
-  std::set<std::string> needed;
-  for (size_t k = g.nodes.size(); k-- > 0;) {
-    const Node& n = g.nodes[k];
-    const bool feeds = recurrent(n) || std::any_of(n.outputs.begin(), n.outputs.end(),
-                                                   [&](const std::string& o) { return needed.count(o) != 0; });
-    if (feeds) needed.insert(n.inputs.begin(), n.inputs.end());
-  }
   auto is_needed = [&](const Node& n) {
     return std::any_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) { return needed.count(o) != 0; });
   };
@@ -455,8 +456,8 @@ void unroll_recurrent(Graph& g, const std::string& file) {
     }
     const bool evaluate_unrolled = is_needed(n);
     std::vector<Node> unrolled = Unroller(g, n, values, fixed, names, file).run(used);
-    for (const auto& [name, t] : g.constants)
-      if (fixed.insert(name).second) values[name] = t;
+    for (const auto& [name, t] : g.constants)  // the layer's own weights, read by its nodes alone
+      if (fixed.insert(name).second && evaluate_unrolled) values[name] = t;
     for (Node& m : unrolled) {
       if (evaluate_unrolled) evaluate(m);
       nodes.push_back(std::move(m));
