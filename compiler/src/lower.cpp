@@ -691,14 +691,19 @@ QT Lowerer::conv_transpose(const Node& n) {
   return out;
 }
 
-// Resize/Upsample: nearest mode is a data movement (moved); linear mode is a free linear
-// combination of the neighbours with their weights quantized as one weight tensor.
+// Resize/Upsample: nearest mode is a data movement (elements reordered); linear and cubic modes
+// are a free linear combination of the taps with their weights quantized as one weight tensor
+// (cubic weights may be negative: the bound sums their absolute values).
 QT Lowerer::resize(const Node& n) {
   const ConstInput c = operands(n);
   for (size_t i = 1; i < n.inputs.size(); ++i) c(i);  // computed scales or sizes: a clear error
   const QT& x = var(n.inputs.at(0), n);
-  if (resize_plan(n, x.shape, g_.opset, c).mode == "nearest") return moved(n, 0);
-  const ResizeTerms r = resize_linear(n, x.shape, g_.opset, c);
+  const ResizePlan p = resize_plan(n, x.shape, g_.opset, c);
+  if (p.mode == "nearest") {
+    const Movement m = resize_nearest(n, p, x.shape);
+    return reorder(x, m.shape, std::vector<size_t>(m.from.begin(), m.from.end()));
+  }
+  const ResizeTerms r = resize_terms(n, p, x.shape);
   std::vector<double> weights;
   for (const auto& t : r.terms)
     for (const auto& [i, w] : t) weights.push_back(w);

@@ -655,31 +655,15 @@ Movement tile(const Node& n, const Shape& x, const ConstInput& c) {
   });
 }
 
-// Resize (opset 10+) and Upsample (opset 9) in nearest mode: every output element is one input
-// element. The source coordinate is computed in float32 as onnxruntime and torch do, so ties
-// (x.5) resolve as they do.
-Movement resize_nearest(const Node& n, const Shape& x, int64_t opset, const ConstInput& c) {
-  const ResizePlan p = resize_plan(n, x, opset, c);
-  if (p.mode != "nearest") fail(n, "is not a data-movement op in mode '" + p.mode + "'");
-  std::vector<std::vector<int64_t>> src(x.size());
-  for (size_t d = 0; d < x.size(); ++d)
-    for (int64_t o = 0; o < p.out[d]; ++o) src[d].push_back(resize_nearest_source(p, d, o, x[d]));
-  const auto st = strides_of(x);
-  return map_positions(n, p.out, [&](const std::vector<int64_t>& pos) {
-    int64_t k = 0;
-    for (size_t d = 0; d < pos.size(); ++d) k += src[d][size_t(pos[d])] * int64_t(st[d]);
-    return k;
-  });
-}
-
 }  // namespace
 
 ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const ConstInput& c) {
   ResizePlan p;
   p.mode = n.get_string("mode", "nearest");
-  if (p.mode != "nearest" && p.mode != "linear")
-    fail(n, "mode '" + p.mode + "' is not supported (nearest and linear are)");
+  if (p.mode != "nearest" && p.mode != "linear" && p.mode != "cubic")
+    fail(n, "mode '" + p.mode + "' is not supported (nearest, linear and cubic are)");
   const bool legacy = n.op == "Upsample" || opset < 11;  // asymmetric coordinates, no attributes for them
+  if (legacy && p.mode == "cubic") fail(n, "mode 'cubic' is defined from opset 11 (Resize) on");
   p.coordinates = legacy ? "asymmetric" : n.get_string("coordinate_transformation_mode", "half_pixel");
   p.nearest = legacy ? "legacy" : n.get_string("nearest_mode", "round_prefer_floor");
   static const char* const kCoordinates[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
@@ -690,8 +674,13 @@ ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const Const
   if (!legacy && p.nearest != "round_prefer_floor" && p.nearest != "round_prefer_ceil" && p.nearest != "floor" &&
       p.nearest != "ceil")
     fail(n, "nearest_mode '" + p.nearest + "' is not supported");
-  if (p.mode == "linear" && p.coordinates == "tf_half_pixel_for_nn")
+  if (p.mode != "nearest" && p.coordinates == "tf_half_pixel_for_nn")
     fail(n, "coordinate_transformation_mode 'tf_half_pixel_for_nn' is only defined for nearest");
+  if (p.mode == "cubic") {
+    p.cubic_a = double(float(n.get_float("cubic_coeff_a", -0.75)));
+    if (!std::isfinite(p.cubic_a)) fail(n, "cubic_coeff_a must be a finite number");
+    p.exclude_outside = n.get_int("exclude_outside", 0) != 0;
+  }
   // Scales (or sizes) for `axes` (opset 18; every axis by default).
   std::vector<int64_t> axes = n.get_ints("axes");
   if (axes.empty())
@@ -732,9 +721,11 @@ ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const Const
       fail(n, "axis " + std::to_string(d) + " would have no elements (" + std::to_string(x[d]) + " x " +
                   std::to_string(v) + ")");
   }
-  if (p.mode == "linear" && n.get_int("antialias", 0) != 0)
+  // Antialiasing (opset 18) widens the kernel by 1 / scale when downsampling; upsampling, it is
+  // the plain kernel (onnxruntime's results agree, cubic mode included).
+  if (p.mode != "nearest" && n.get_int("antialias", 0) != 0)
     for (float sc : p.scale)
-      if (sc < 1) fail(n, "antialias when downsampling is not supported");
+      if (sc < 1) fail(n, "antialias when downsampling is not supported (" + p.mode + " mode)");
   if (legacy && p.mode == "nearest")
     for (float sc : p.scale)
       if (sc < 1) fail(n, "nearest downsampling before opset 11 is not supported (runtimes round it differently)");
@@ -764,19 +755,86 @@ int64_t resize_nearest_source(const ResizePlan& p, size_t d, int64_t o, int64_t 
   return std::clamp<int64_t>(k, 0, in - 1);
 }
 
-ResizeTerms resize_linear(const Node& n, const Shape& x, int64_t opset, const ConstInput& c) {
-  const ResizePlan p = resize_plan(n, x, opset, c);
-  if (p.mode != "linear") fail(n, "is not in linear mode");
-  // Per axis and output index: one or two (input index, weight) terms.
-  std::vector<std::vector<std::vector<std::pair<int64_t, double>>>> axis(x.size());
+// Every output element is one input element. The source coordinate is computed in float32 as
+// onnxruntime and torch do, so ties (x.5) resolve as they do.
+Movement resize_nearest(const Node& n, const ResizePlan& p, const Shape& x) {
+  if (p.mode != "nearest") fail(n, "is not a data-movement op in mode '" + p.mode + "'");
+  std::vector<std::vector<int64_t>> src(x.size());
   for (size_t d = 0; d < x.size(); ++d)
-    for (int64_t o = 0; o < p.out[d]; ++o) {
-      const float xo = std::clamp(resize_coordinate(p, d, o, x[d]), 0.0f, float(x[d] - 1));
-      const int64_t i0 = int64_t(xo), i1 = std::min(i0 + 1, x[d] - 1);
-      const double f = double(xo - float(i0));
-      if (i0 == i1 || f == 0) axis[d].push_back({{i0, 1.0}});
-      else axis[d].push_back({{i0, 1.0 - f}, {i1, f}});
-    }
+    for (int64_t o = 0; o < p.out[d]; ++o) src[d].push_back(resize_nearest_source(p, d, o, x[d]));
+  const auto st = strides_of(x);
+  return map_positions(n, p.out, [&](const std::vector<int64_t>& pos) {
+    int64_t k = 0;
+    for (size_t d = 0; d < pos.size(); ++d) k += src[d][size_t(pos[d])] * int64_t(st[d]);
+    return k;
+  });
+}
+
+namespace {
+using AxisTerms = std::vector<std::pair<int64_t, double>>;
+
+// Linear mode along one axis: the coordinate clamped to [0, in - 1], its two neighbours.
+AxisTerms linear_axis_terms(const ResizePlan& p, size_t d, int64_t o, int64_t in) {
+  const float xo = std::clamp(resize_coordinate(p, d, o, in), 0.0f, float(in - 1));
+  const int64_t i0 = int64_t(xo), i1 = std::min(i0 + 1, in - 1);
+  const double f = double(xo - float(i0));
+  if (i0 == i1 || f == 0) return {{i0, 1.0}};
+  return {{i0, 1.0 - f}, {i1, f}};
+}
+
+// The Keys cubic convolution kernel with parameter a, at distance t >= 0 (0 from t = 2 on).
+double keys_kernel(double t, double a) {
+  if (t <= 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+  if (t < 2) return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
+  return 0;
+}
+
+// Cubic mode along one axis: taps floor(x) - 1 .. floor(x) + 2 of the unclamped coordinate x at
+// distances 1 + s, s, 1 - s, 2 - s (s = x - floor(x), in float32 as onnxruntime computes it).
+// At an integer coordinate the kernel interpolates: weight 1 on that element alone.
+AxisTerms cubic_axis_terms(const Node& n, const ResizePlan& p, size_t d, int64_t o, int64_t in) {
+  const float xo = resize_coordinate(p, d, o, in);
+  const float fl = std::floor(xo);
+  const int64_t i0 = int64_t(fl);
+  const double s = double(xo - fl);
+  AxisTerms t;
+  auto add = [&t](int64_t i, double w) {
+    for (auto& [k, v] : t)
+      if (k == i) {
+        v += w;
+        return;
+      }
+    t.push_back({i, w});
+  };
+  if (s == 0) {
+    if (p.exclude_outside && (i0 < 0 || i0 >= in)) fail(n, "exclude_outside leaves an output element no taps");
+    add(std::clamp<int64_t>(i0, 0, in - 1), 1.0);
+    return t;
+  }
+  const double dist[4] = {1 + s, s, 1 - s, 2 - s};
+  double w[4], sum = 0;
+  for (int k = 0; k < 4; ++k) {
+    const int64_t i = i0 - 1 + k;
+    w[k] = p.exclude_outside && (i < 0 || i >= in) ? 0.0 : keys_kernel(dist[k], p.cubic_a);
+    sum += w[k];
+  }
+  if (p.exclude_outside && !(std::fabs(sum) > 1e-12))
+    fail(n, "exclude_outside leaves an output element taps whose weights sum to 0 (cubic_coeff_a " +
+                std::to_string(p.cubic_a) + ")");
+  for (int k = 0; k < 4; ++k)
+    if (w[k] != 0) add(std::clamp<int64_t>(i0 - 1 + k, 0, in - 1), p.exclude_outside ? w[k] / sum : w[k]);
+  std::erase_if(t, [](const auto& iw) { return iw.second == 0; });
+  return t;
+}
+}  // namespace
+
+ResizeTerms resize_terms(const Node& n, const ResizePlan& p, const Shape& x) {
+  if (p.mode != "linear" && p.mode != "cubic") fail(n, "is not in linear or cubic mode");
+  // Per axis and output index: its (input index, weight) terms.
+  std::vector<std::vector<AxisTerms>> axis(x.size());
+  for (size_t d = 0; d < x.size(); ++d)
+    for (int64_t o = 0; o < p.out[d]; ++o)
+      axis[d].push_back(p.mode == "linear" ? linear_axis_terms(p, d, o, x[d]) : cubic_axis_terms(n, p, d, o, x[d]));
   ResizeTerms r;
   r.shape = bounded_shape(n, p.out);
   const auto st = strides_of(x);
@@ -809,7 +867,7 @@ Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput
   if (n.op == "Split") return split(n, x, c, opset, output);
   if (n.op == "Expand") return expand(n, x, c);
   if (n.op == "Tile") return tile(n, x, c);
-  if (n.op == "Resize" || n.op == "Upsample") return resize_nearest(n, x, opset, c);
+  if (n.op == "Resize" || n.op == "Upsample") return resize_nearest(n, resize_plan(n, x, opset, c), x);
   fail(n, "is not a data-movement op");
 }
 

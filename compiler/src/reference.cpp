@@ -333,11 +333,18 @@ Tensor moved(const Node& n, const TensorMap& t, int64_t opset, size_t output = 0
   return out;
 }
 
-// Resize/Upsample: nearest mode moves elements, linear mode sums neighbours with their weights.
+// Resize/Upsample: nearest mode moves elements, linear and cubic modes sum taps with their weights.
 Tensor resize(const Node& n, const TensorMap& t, int64_t opset) {
   const Tensor& x = input(n, t, 0);
-  if (resize_plan(n, x.shape, opset, operands(n, t)).mode == "nearest") return moved(n, t, opset);
-  const ResizeTerms r = resize_linear(n, x.shape, opset, operands(n, t));
+  const ResizePlan p = resize_plan(n, x.shape, opset, operands(n, t));
+  if (p.mode == "nearest") {
+    const Movement m = resize_nearest(n, p, x.shape);
+    Tensor out{m.shape, {}, x.integer};
+    out.data.reserve(m.from.size());
+    for (int64_t k : m.from) out.data.push_back(x.data[size_t(k)]);
+    return out;
+  }
+  const ResizeTerms r = resize_terms(n, p, x.shape);
   Tensor out{r.shape, std::vector<double>(r.terms.size(), 0.0)};
   for (size_t e = 0; e < r.terms.size(); ++e)
     for (const auto& [i, w] : r.terms[e]) out.data[e] += w * x.data[i];

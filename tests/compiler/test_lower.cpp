@@ -1696,8 +1696,9 @@ TEST(BadModel, ResizeErrors) {
   };
   auto compile = [](const Graph& g) { return compile_model(g, QuantOptions{}, nullptr); };
   EXPECT_NO_THROW(compile(model(13, {})));
-  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "cubic")})), "node 'resize' (Resize)",
-                     "mode 'cubic' is not supported");
+  EXPECT_NO_THROW(compile(model(13, {zt::attr_string("mode", "cubic")})));
+  EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("mode", "lanczos")})), "node 'resize' (Resize)",
+                     "mode 'lanczos' is not supported (nearest, linear and cubic are)");
   EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("coordinate_transformation_mode", "tf_crop_and_resize")})),
                      "node 'resize' (Resize)", "'tf_crop_and_resize' is not supported");
   EXPECT_MODEL_ERROR(compile(model(13, {zt::attr_string("nearest_mode", "nearest_even")})), "node 'resize' (Resize)",
@@ -1716,6 +1717,24 @@ TEST(BadModel, ResizeErrors) {
   EXPECT_MODEL_ERROR(
       compile(model(13, {zt::attr_string("mode", "linear"), attr_int("antialias", 1)}, false, {1, 1, 0.5f, 1})),
       "node 'resize' (Resize)", "antialias");
+  // Cubic mode: from opset 11, not with the nearest-only coordinate mode, not antialiased when
+  // downsampling (upsampling, antialias is the plain kernel), a finite cubic_coeff_a, and with
+  // exclude_outside, taps left whose weights do not cancel (a = -9 at x = -0.25: W(0.25) =
+  // -W(1.25)).
+  const auto cubic = zt::attr_string("mode", "cubic");
+  EXPECT_MODEL_ERROR(compile(model(10, {cubic})), "node 'resize' (Resize)", "mode 'cubic' is defined from opset 11");
+  EXPECT_MODEL_ERROR(
+      compile(model(13, {cubic, zt::attr_string("coordinate_transformation_mode", "tf_half_pixel_for_nn")})),
+      "node 'resize' (Resize)", "'tf_half_pixel_for_nn' is only defined for nearest");
+  EXPECT_NO_THROW(compile(model(18, {cubic, attr_int("antialias", 1)})));
+  EXPECT_MODEL_ERROR(compile(model(18, {cubic, attr_int("antialias", 1)}, false, {1, 1, 2, 0.5f})),
+                     "node 'resize' (Resize)", "antialias when downsampling is not supported (cubic mode)");
+  EXPECT_NO_THROW(compile(model(13, {cubic}, false, {1, 1, 2, 0.5f})));
+  EXPECT_MODEL_ERROR(compile(model(13, {cubic, attr_float("cubic_coeff_a", NAN)})), "node 'resize' (Resize)",
+                     "cubic_coeff_a must be a finite number");
+  EXPECT_NO_THROW(compile(model(13, {cubic, attr_float("cubic_coeff_a", -9)})));
+  EXPECT_MODEL_ERROR(compile(model(13, {cubic, attr_float("cubic_coeff_a", -9), attr_int("exclude_outside", 1)})),
+                     "node 'resize' (Resize)", "exclude_outside leaves an output element taps whose weights sum to 0");
 }
 
 TEST(BadModel, InstanceNormalizationErrors) {

@@ -76,6 +76,9 @@
 //  * Resize/Upsample in linear mode: the neighbours' weights w_j (>= 0, summing to 1) rounded as
 //    one weight tensor (max |w| <= 1: s_W >= weight_bits - 2): e = resize(e'_x) + K dW (max e'_x +
 //    max |x|), K = 2^rank bounding the number of terms. In nearest mode elements move (below).
+//    Cubic mode: the taps' weights w_j (the Keys kernel: negative ones too, sum |w_j| up to about
+//    1.4 an axis; with exclude_outside renormalised, max |w| may pass 1) rounded as one weight
+//    tensor at s_W (its max |w|): e = sum_j (|w_j| + dW) e'_x[j] + dW sum_j |x_j|, per element.
 //  * Reshape, Flatten, Transpose, Concat, Identity, Dropout, Unsqueeze, Squeeze, Slice, Gather,
 //    Split, Expand, Tile move errors with the values; so do Neg and a Cast to float. Pad's fill is
 //    rounded at the input's scale: 2^-(s_x+1) where it goes. Shape and the shape arithmetic on
@@ -475,6 +478,26 @@ class ErrorModel {
       const double dw = std::ldexp(1.0, -(wb_ - 1)), k = std::ldexp(1.0, int(value(in0).shape.size()));
       r.err = plus(apply(n, operand_values(n, &x.err)), k * dw * (max_of(x.err) + max_of(abs_of(value(in0)))));
       r.scale = x.scale + wb_ - 2;
+    } else if (op == "Resize" && n.get_string("mode", "nearest") == "cubic") {
+      // Taps w_j of either sign (the compiler's own, which check 1 holds to onnxruntime's), rounded
+      // as one weight tensor at s_W (max |w| may pass 1 with exclude_outside):
+      // e = sum_j (|w_j| + dW) e'_x[j] + dW sum_j |x_j|.
+      const State x = view(in0);
+      const Tensor& xv = value(in0);
+      const zc::ConstInput c = [&](size_t i) -> const Tensor* {
+        return i < n.inputs.size() && !n.inputs[i].empty() ? &value(n.inputs[i]) : nullptr;
+      };
+      const zc::ResizeTerms t = zc::resize_terms(n, zc::resize_plan(n, xv.shape, g_.opset, c), xv.shape);
+      std::vector<double> w;
+      for (const auto& te : t.terms)
+        for (const auto& [i, v] : te) w.push_back(v);
+      const int sw = weight_scale(w);
+      const double dw = std::ldexp(1.0, -(sw + 1));
+      r.err = filled(t.shape, 0.0);
+      for (size_t e = 0; e < t.terms.size(); ++e)
+        for (const auto& [i, v] : t.terms[e])
+          r.err.data[e] += (std::fabs(v) + dw) * x.err.data[i] + dw * std::fabs(xv.data[i]);
+      r.scale = x.scale + sw;
     } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Split" ||
                op == "Expand" || op == "Tile" || op == "ReduceSum" || op == "Resize" || op == "Upsample") {
       // errors move with the values (ReduceSum: add up; Resize and Upsample in nearest mode)
@@ -1273,7 +1296,9 @@ TEST_F(OpsVsOnnxruntime, ConvTranspose) {
 
 // Resize (and Upsample at opset 9): nearest mode in every coordinate and rounding mode, up- and
 // downsampling, scales or sizes, opset 18's axes; linear mode (bilinear) in the coordinate modes
-// torch and TF write; after a Conv so they see computed values too.
+// torch and TF write; cubic mode (bicubic) in the four coordinate modes, exclude_outside 0 and 1,
+// cubic_coeff_a -0.75 and -0.5, up- and downsampling, on one axis, on a 2-D input; after a Conv
+// so they see computed values too.
 TEST_F(OpsVsOnnxruntime, Resize) {
   const auto d = dims(rng_, 2, 2, 5);
   const int64_t h = d[0], w = d[1];
@@ -1304,6 +1329,35 @@ TEST_F(OpsVsOnnxruntime, Resize) {
        {attr_string("mode", "linear"), attr_string("coordinate_transformation_mode", "asymmetric")}},
       {"nearest tf_half_pixel_for_nn, axes (2,3)", 18, {2, 3}, {},
        {attr_ints("axes", {2, 3}), attr_string("coordinate_transformation_mode", "tf_half_pixel_for_nn")}},
+      // cubic (bicubic: torch 1.13's F.interpolate(mode='bicubic') writes half_pixel, or
+      // align_corners, with cubic_coeff_a -0.75); taps past the edges clamped, or with
+      // exclude_outside left out and the rest renormalised
+      {"cubic half_pixel x2", 13, {1, 1, 2, 2}, {}, {attr_string("mode", "cubic")}},
+      {"cubic pytorch_half_pixel x(1.5,2.5)", 13, {1, 1, 1.5f, 2.5f}, {},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "pytorch_half_pixel")}},
+      {"cubic align_corners, sizes", 13, {}, {2, 3, 2 * h + 1, 3 * w - 1},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "align_corners")}},
+      {"cubic asymmetric x(2,1.7) a=-0.5", 13, {1, 1, 2, 1.7f}, {},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "asymmetric"),
+        attr_float("cubic_coeff_a", -0.5f)}},
+      {"cubic half_pixel exclude_outside x(1.6,3)", 13, {1, 1, 1.6f, 3}, {},
+       {attr_string("mode", "cubic"), attr_int("exclude_outside", 1)}},
+      {"cubic pytorch_half_pixel exclude_outside a=-0.5 x2", 13, {1, 1, 2, 2}, {},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "pytorch_half_pixel"),
+        attr_int("exclude_outside", 1), attr_float("cubic_coeff_a", -0.5f)}},
+      {"cubic align_corners exclude_outside, sizes", 11, {}, {2, 3, h + 2, 2 * w},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "align_corners"),
+        attr_int("exclude_outside", 1)}},
+      {"cubic asymmetric exclude_outside x(1.5,2)", 13, {1, 1, 1.5f, 2}, {},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "asymmetric"),
+        attr_int("exclude_outside", 1)}},
+      {"cubic one spatial axis x2.5", 13, {1, 1, 1, 2.5f}, {}, {attr_string("mode", "cubic")}},
+      {"cubic half_pixel down x(0.5,0.6)", 13, {1, 1, 0.5f, 0.6f}, {}, {attr_string("mode", "cubic")}},
+      {"cubic align_corners down, sizes", 13, {}, {2, 3, 1, w - 1},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "align_corners")}},
+      {"cubic antialias (upsampling: plain), axes (2,3), exclude_outside", 18, {2, 1.5f}, {},
+       {attr_string("mode", "cubic"), attr_int("antialias", 1), attr_ints("axes", {2, 3}),
+        attr_int("exclude_outside", 1)}},
   };
   for (const V& v : variants) {
     OnnxBuilder b(v.opset);
@@ -1337,6 +1391,24 @@ TEST_F(OpsVsOnnxruntime, Resize) {
     b.node("Relu", {"up"}, {"y"});
     b.output("y");
     check_model("Conv, Resize linear x2, Relu", b, rng_);
+  }
+  {  // the same with bicubic upsampling (as torch exports it), and cubic on a 2-D input [H, W]
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c1", 2, 3);
+    b.initializer("scales", {4}, {1, 1, 2, 2});
+    b.node("Resize", {"c1", "", "scales"}, {"up"}, {attr_string("mode", "cubic"), attr_float("cubic_coeff_a", -0.75f)});
+    b.node("Relu", {"up"}, {"y"});
+    b.output("y");
+    check_model("Conv, Resize cubic x2, Relu", b, rng_);
+  }
+  {
+    OnnxBuilder b(13);
+    b.input("x", {h + 1, w});
+    b.initializer("scales", {2}, {2.5f, 1.5f});
+    b.node("Resize", {"x", "", "scales"}, {"y"}, {attr_string("mode", "cubic")});
+    b.output("y");
+    check_model("Resize cubic x(2.5,1.5) on [" + std::to_string(h + 1) + "," + std::to_string(w) + "]", b, rng_);
   }
 }
 

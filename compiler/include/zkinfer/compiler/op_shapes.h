@@ -132,28 +132,40 @@ struct Movement {
 };
 Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput& c, size_t output = 0);
 // Resize (opset 10+; scales or sizes, opset 18's axes) and Upsample (opset 9): the output shape,
-// each axis's scale (float32, as runtimes compute it), the mode ("nearest" or "linear") and how
-// output coordinates map back (coordinate_transformation_mode; before opset 11 "asymmetric") and
-// round (nearest_mode; "legacy" truncation before opset 11, upsampling only). Resize in nearest
-// mode is a Movement (movement() above); linear mode is a weighted sum.
+// each axis's scale (float32, as runtimes compute it), the mode ("nearest", "linear" or, from
+// opset 11, "cubic") and how output coordinates map back (coordinate_transformation_mode; before
+// opset 11 "asymmetric") and round (nearest_mode; "legacy" truncation before opset 11, upsampling
+// only); cubic mode's kernel parameter (cubic_coeff_a, float32 as given, -0.75 by default) and
+// exclude_outside. antialias (opset 18) is refused when downsampling in linear or cubic mode;
+// upsampling, it is the plain kernel. Computed once per node, then passed to resize_nearest or
+// resize_terms.
 struct ResizePlan {
   Shape out;
   std::vector<float> scale;
   std::string mode, coordinates, nearest;
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
 };
 ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const ConstInput& c);
 // The input coordinate output index o of axis d maps to (float32, unclamped).
 float resize_coordinate(const ResizePlan& p, size_t d, int64_t o, int64_t in);
 // Nearest mode: the input index output index o of axis d takes, clamped to [0, in).
 int64_t resize_nearest_source(const ResizePlan& p, size_t d, int64_t o, int64_t in);
+// Nearest mode as a Movement (what movement() gives for Resize and Upsample).
+Movement resize_nearest(const Node& n, const ResizePlan& p, const Shape& x);
 
-// Linear mode: each output element (row-major) as a weighted sum of input elements, the
-// product over axes of the two neighbours' weights (1 - f, f) at the clamped coordinate.
+// Linear and cubic modes: each output element (row-major) as a weighted sum of input elements,
+// the product over axes of per-axis 1-D terms. Linear: the two neighbours' weights (1 - f, f) at
+// the coordinate clamped to [0, in - 1]. Cubic (ONNX opset 11+, as onnxruntime computes it): the
+// coordinate x is not clamped; taps floor(x) - 1 .. floor(x) + 2 with the Keys kernel's weights
+// for cubic_coeff_a; taps outside [0, in) take the edge element (their weights added to its), or,
+// with exclude_outside, weigh 0 and the rest are divided by their sum. Cubic weights can be
+// negative, and their absolute values sum to more than 1.
 struct ResizeTerms {
   Shape shape;
   std::vector<std::vector<std::pair<size_t, double>>> terms;
 };
-ResizeTerms resize_linear(const Node& n, const Shape& x, int64_t opset, const ConstInput& c);
+ResizeTerms resize_terms(const Node& n, const ResizePlan& p, const Shape& x);
 
 // Pad's fill value ("constant" mode, the only one supported).
 double pad_value(const Node& n, int64_t opset, const ConstInput& c);
