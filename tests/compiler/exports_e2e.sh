@@ -8,8 +8,9 @@
 #   encoder_layer, 2e-3 on gpt_block and 2.2e-3 on tiny_gpt (token ids to logits), whole
 #   transformer blocks, for which a composed bound says nothing; the recurrent exports
 #   lstm_classifier, gru_bidirectional and rnn_relu are unrolled at import; conv_decoder has
-#   ConvTranspose and both Resize modes, norm_block InstanceNormalization and torch's GroupNorm,
-#   where_gate comparisons of computed values, torch.where and boolean masks).
+#   ConvTranspose and Resize in nearest and linear mode, norm_block InstanceNormalization and
+#   torch's GroupNorm, where_gate comparisons of computed values, torch.where and boolean masks,
+#   bicubic_up Resize in cubic mode).
 set -euo pipefail
 zkinfer=$1 work=$2 name=$3
 here=$(cd "$(dirname "$0")" && pwd)

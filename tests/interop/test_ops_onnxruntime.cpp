@@ -2350,7 +2350,7 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
         "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder", "norm_block",
-        "where_gate"}) {
+        "where_gate", "bicubic_up"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

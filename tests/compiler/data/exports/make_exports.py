@@ -9,11 +9,12 @@
 # nn.LSTM (two stacked), nn.GRU (bidirectional) and nn.RNN (ReLU) as classifiers, and a
 # convolutional decoder with ConvTranspose2d, nn.Upsample and bilinear F.interpolate, and
 # nn.InstanceNorm2d and nn.GroupNorm in a convolutional block, and comparisons of computed
-# values with torch.where and boolean masks):
+# values with torch.where and boolean masks, and bicubic F.interpolate):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
 #   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx, lstm_classifier.onnx,
-#   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx, norm_block.onnx, where_gate.onnx
+#   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx, norm_block.onnx, where_gate.onnx,
+#   bicubic_up.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]; token ids uniform in
 # [0, VOCAB) for the models that take them).
@@ -303,6 +304,20 @@ class ConvDecoder(nn.Module):
         return F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
 
 
+class BicubicUp(nn.Module):
+    """x [1, 2, 4, 5] -> y [1, 2, 11, 13]: Conv2d, bicubic F.interpolate x2 (align_corners False:
+    torch 1.13 writes Resize cubic, half_pixel, cubic_coeff_a -0.75), ReLU, bicubic F.interpolate
+    to a size (align_corners True), as super-resolution heads write it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        y = F.relu(F.interpolate(self.conv(x), scale_factor=2, mode="bicubic", align_corners=False))
+        return F.interpolate(y, size=(11, 13), mode="bicubic", align_corners=True)
+
+
 class NormBlock(nn.Module):
     """x [1, 2, 6, 6] -> y [1, 4, 6, 6]: Conv2d, nn.InstanceNorm2d (affine), ReLU, Conv2d,
     nn.GroupNorm (2 groups; torch 1.13 writes Reshape, InstanceNormalization, Reshape, Mul, Add),
@@ -361,6 +376,7 @@ MODELS = [
     ("conv_decoder", ConvDecoder, (1, 4, 3, 3), 13, ["y"]),
     ("norm_block", NormBlock, (1, 2, 6, 6), 13, ["y"]),
     ("where_gate", WhereGate, (2, 6), 13, ["y"]),
+    ("bicubic_up", BicubicUp, (1, 2, 4, 5), 13, ["y"]),
 ]
 
 
