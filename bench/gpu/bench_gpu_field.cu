@@ -3,9 +3,9 @@
 // elementwise kernels, which move 96 bytes per Fr multiplication and are bound by memory; Fq2
 // products with lazy reduction against three reduced products; the dedicated Fq square against
 // the product x * x; Karatsuba products (Fr, Fq, Fq2) against the schoolbook ones; Fr
-// products by a factor fixed per thread (Shoup) against Montgomery products; and Fr and Fq
-// products on the FP64 pipe (mont52.h) against the integer multiply-add ones, alone and split
-// with them (within a thread, and by warp as the NTT's FP64 split does).
+// products by a factor fixed per thread (Shoup) against Montgomery products. (Products on the
+// FP64 pipe were measured here too and were slower, 1.18x on an H200 on 2026-11-28; that code
+// is gone, its figures are in bench/results.)
 // Every measurement checks a sample of its outputs against the host implementation.
 //
 //   bench_gpu_field [--out results.json] [--reps 21] [--warmup 3] [--quick]
@@ -19,8 +19,6 @@
 #include "cuda/check.h"
 #include "cuda/device.h"
 #include "cuda/field_ops.h"
-#include "cuda/ntt_steps.h"
-#include "zkinfer/ff/mont52.h"
 
 namespace zkinfer::bench {
 namespace {
@@ -35,8 +33,8 @@ constexpr const char* kUsage =
 // thread where Step multiplies, in the form Step::prepare gives it, once per thread): the steps
 // of one chain depend on each other, those of different chains do not, so the scheduler has ILP
 // of them to overlap within a thread, plus all the other warps.
-// The accumulators are in the form Step::load gives (the stored one for all steps but
-// MultiplyF64) and go back through Step::store.
+// The accumulators are in the form Step::load gives (the stored one for every step here) and go
+// back through Step::store.
 template <class F, int ILP, class Step>
 __global__ void chain_kernel(F* out, const F* x0, const F* factor, size_t threads, int iters) {
   const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -65,7 +63,7 @@ struct StoredForm {
     out = x;
   }
 };
-// The factor as it is too: for the steps below but MultiplyShoup, Fq2MulSubMul and MultiplyF64.
+// The factor as it is too: for the steps below but MultiplyShoup and Fq2MulSubMul.
 struct AsIs : StoredForm {
   template <class F>
   static ZK_HDI F prepare(const F& m) {
@@ -89,7 +87,8 @@ struct Multiply : ProductStep {
   }
 };
 // Fq squares: the dedicated device square (fp_device::sqr, mont32::sqr) or the product x * x,
-// which Fp::sqr uses on the device until this measures the other faster.
+// which Fp::sqr uses on the device (measured here 0.87 of it; whether the MSM kernels gain is
+// bench_gpu_msm's g1_msm_square rows).
 template <bool Dedicated>
 struct Square : AsIs {
   static __device__ __forceinline__ Fq apply(const Fq& x, const Fq&) {
@@ -135,52 +134,6 @@ struct MultiplyShoup : StoredForm {
   }
   template <class F>
   static F host(const F& x, const F& m) {
-    return x * m;
-  }
-};
-
-// Fr or Fq products on the FP64 pipe (mont52::mul): values and factor as five 52-bit limbs in
-// doubles (Montgomery form with R = 2^260), converted once per chain on the way in and out.
-template <class F>
-struct MultiplyF64 {
-  using P = typename F::Params;
-  struct Limbs {
-    double l[mont52::kLimbs];
-  };
-  static __device__ __forceinline__ Limbs load(const F& x) {
-    Limbs r;
-    mont52::to_limbs<P>(r.l, x.v);
-    return r;
-  }
-  static __device__ __forceinline__ void store(F& out, const Limbs& x) { mont52::from_limbs<P>(out.v, x.l); }
-  static __device__ __forceinline__ Limbs prepare(const F& m) { return load(m); }
-  static __device__ __forceinline__ Limbs apply(const Limbs& x, const Limbs& m) {
-    Limbs r;
-    mont52::mul<P>(r.l, x.l, m.l);
-    return r;
-  }
-  static F host(const F& x, const F& m) { return x * m; }
-};
-
-// The same products as Fp's drop-in (mont52::mul_r256): Fp's words in and out of every product,
-// split into limbs and joined back each time.
-struct MultiplyF64Words : ProductStep {
-  template <class F>
-  static __device__ __forceinline__ F apply(const F& x, const F& m) {
-    F r;
-    mont52::mul_r256<typename F::Params>(r.v, x.v, m.v);
-    return r;
-  }
-};
-
-// Products split between the pipes by warp, as the NTT's FP64 split does (ntt::fp64_warp, which
-// picks the warps here too): half the warps multiply with mont52::mul_r256, the others with Fp's
-// product. Against fr_mul_chain_ilp4 (the same products): whether warps of both kinds on one
-// scheduler overlap, when no thread mixes the two.
-struct MultiplyWarpSplit : ProductStep {
-  template <class F>
-  static __device__ __forceinline__ F apply(const F& x, const F& m) {
-    if (gpu::ntt::fp64_warp(threadIdx.x, blockIdx.x)) return MultiplyF64Words::apply(x, m);
     return x * m;
   }
 };
@@ -250,29 +203,6 @@ struct Fq2Karatsuba {
 template <>
 Fq2Karatsuba random_element<Fq2Karatsuba>(std::mt19937_64& rng) {
   return {random_element<Fq2>(rng)};
-}
-
-// Two Fq products per step, one on each pipe: Fp's (integer multiply-adds) and mont52::mul_r256
-// (FP64). Two such chains per thread do the products of fq_mul_chain_ilp4 (four per step): if
-// the pipes overlap, fq_mul_hybrid_pair_chain_ilp2 takes less time than both it and
-// fq_mul_f64_words_chain_ilp4 (the split of the G1 hybrid MSM, msm::G1CurveHybrid).
-struct FqHybridPair {
-  Fq a, b;
-  ZK_HDI FqHybridPair operator*(const FqHybridPair& o) const {
-#if defined(__CUDA_ARCH__)
-    FqHybridPair r{a * o.a, {}};
-    mont52::mul_r256<bn254::FqParams>(r.b.v, b.v, o.b.v);
-    return r;
-#else
-    return {a * o.a, b * o.b};  // the host check's reference
-#endif
-  }
-  bool operator==(const FqHybridPair& o) const { return a == o.a && b == o.b; }
-};
-template <>
-FqHybridPair random_element<FqHybridPair>(std::mt19937_64& rng) {
-  const Fq a = random_element<Fq>(rng);
-  return {a, random_element<Fq>(rng)};
 }
 
 template <class F>
@@ -364,14 +294,6 @@ int run(int argc, char** argv) {
   rs.push_back(chain<Fq, 4, MultiplyKaratsuba>("fq_mul_karatsuba_chain_ilp4", "Fq mul", g, o, rng));
   // Products by a fixed factor (Shoup: 92 + 23 limb products), as the NTT's twiddles could be.
   rs.push_back(chain<Fr, 4, MultiplyShoup>("fr_mul_shoup_chain_ilp4", "Fr mul", g, o, rng));
-  // Products on the FP64 pipe (five 52-bit limbs in doubles) beside the IMAD ones above: limbs
-// kept between products, and Fp's words split and joined around each.
-  rs.push_back(chain<Fr, 4, MultiplyF64<Fr>>("fr_mul_f64_chain_ilp4", "Fr mul", g, o, rng));
-  rs.push_back(chain<Fq, 4, MultiplyF64<Fq>>("fq_mul_f64_chain_ilp4", "Fq mul", g, o, rng));
-  rs.push_back(chain<Fq, 4, MultiplyF64Words>("fq_mul_f64_words_chain_ilp4", "Fq mul", g, o, rng));
-  rs.push_back(chain<FqHybridPair, 2>("fq_mul_hybrid_pair_chain_ilp2", "Fq mul pair", g, o, rng));
-  rs.push_back(chain<Fr, 4, MultiplyWarpSplit>("fr_mul_warp_split_chain_ilp4", "Fr mul", g, o, rng));
-  rs.push_back(chain<Fr, 4, MultiplyF64Words>("fr_mul_f64_words_chain_ilp4", "Fr mul", g, o, rng));
   // Fq squares: the dedicated square against the product x * x (Fp::sqr's device path).
   rs.push_back(chain<Fq, 4, Square<true>>("fq_sqr_dedicated_chain_ilp4", "Fq sqr", g, o, rng));
   rs.push_back(chain<Fq, 4, Square<false>>("fq_sqr_as_product_chain_ilp4", "Fq sqr", g, o, rng));

@@ -5,8 +5,8 @@
 // extrapolated from 2 cores) and uploaded once into a ResidentKey; then one warm-up proof and the
 // median of several timed proofs, each proof verified (outside the timing). Beside it, the same
 // proof with the key resident without MSM point tables (CudaBackendConfig::msm_tables = 1) and
-// with part of the field products on the FP64 pipe (CudaBackendConfig::fp64_products, an
-// experiment: groth16_resident_fp64), the proof with the key read from host memory each time
+// with the G1 MSMs' dedicated Fq square (CudaBackendConfig::g1_dedicated_square, an
+// experiment: groth16_resident_square), the proof with the key read from host memory each time
 // (the cost a resident key saves), and at the smallest size the CPU backend for a side-by-side
 // ratio, the H step's device parts timed apart, and the five MSMs as one set of jobs (G2 beside
 // G1) against one after another. The witness is the chain's for a random x_0: full-width
@@ -69,12 +69,12 @@ struct TempFile {
 class Bench {
  public:
   // plain: the same device without MSM point tables (CudaBackendConfig::msm_tables = 1), or null;
-  // fp64: with CudaBackendConfig::fp64_products, or null.
-  Bench(const Options& o, Backend& device, Backend* plain, Backend* fp64, Backend& cpu, bool on_gpu)
+  // square: with CudaBackendConfig::g1_dedicated_square, or null.
+  Bench(const Options& o, Backend& device, Backend* plain, Backend* square, Backend& cpu, bool on_gpu)
       : o_(o),
         device_(device),
         plain_(plain),
-        fp64_(fp64),
+        square_(square),
         cpu_(cpu),
         on_gpu_(on_gpu),
         t0_(Clock::now()),
@@ -89,7 +89,7 @@ class Bench {
     // Setup and proofs grow about linearly: scale the previous size's costs.
     if (prev_lg_) {
       const double f = double(uint64_t{1} << (lg - prev_lg_));
-      const int proofs = (warmup + reps) * (1 + (plain_ ? 1 : 0) + (fp64_ ? 1 : 0)) + host_reps + 2;
+      const int proofs = (warmup + reps) * (1 + (plain_ ? 1 : 0) + (square_ ? 1 : 0)) + host_reps + 2;
       const double estimate = f * (prev_setup_s_ + prev_proof_s_ * proofs);
       if (seconds_since(t0_) + estimate > budget_s_) {
         std::printf("groth16 %-8s skipped: about %.0f s would pass the %.0f s budget\n", tag.c_str(), estimate,
@@ -139,9 +139,9 @@ class Bench {
                   double(plain_key.device_bytes()) / (1 << 20));
       prove_series("groth16_resident_no_tables", *plain_, &plain_key, warmup, reps);
     }
-    if (fp64_) {
-      const ResidentKey fp64_key(key, *fp64_);
-      prove_series("groth16_resident_fp64", *fp64_, &fp64_key, warmup, reps);
+    if (square_) {
+      const ResidentKey square_key(key, *square_);
+      prove_series("groth16_resident_square", *square_, &square_key, warmup, reps);
     }
     // Where the time of one resident proof goes.
     ProveOptions opts;
@@ -245,7 +245,7 @@ class Bench {
   const Options& o_;
   Backend& device_;
   Backend* plain_;
-  Backend* fp64_;
+  Backend* square_;
   Backend& cpu_;
   bool on_gpu_;
   Clock::time_point t0_;
@@ -267,7 +267,7 @@ int run(int argc, char** argv) {
   }
   const Options o = parse_options(int(args.size()), args.data(), kUsage);
   gpu::GpuInfo g;
-  std::unique_ptr<Backend> device, plain, fp64;
+  std::unique_ptr<Backend> device, plain, square;
   if (cpu_only) {
     g.name = "none (--cpu-only)";
     device = make_cpu_backend();
@@ -283,13 +283,13 @@ int run(int argc, char** argv) {
     gpu::CudaBackendConfig no_tables;
     no_tables.msm_tables = 1;
     plain = gpu::make_cuda_backend(no_tables, &why);
-    gpu::CudaBackendConfig fp64_products;
-    fp64_products.fp64_products = true;
-    fp64 = gpu::make_cuda_backend(fp64_products, &why);
+    gpu::CudaBackendConfig dedicated_square;
+    dedicated_square.g1_dedicated_square = true;
+    square = gpu::make_cuda_backend(dedicated_square, &why);
   }
   std::printf("target (H100, DESIGN.md 5): Groth16 at 2^20 constraints <= 50 ms with the key resident\n");
   auto cpu = make_cpu_backend();
-  Bench b(o, *device, plain.get(), fp64.get(), *cpu, !cpu_only);
+  Bench b(o, *device, plain.get(), square.get(), *cpu, !cpu_only);
   const unsigned first = o.quick ? 12 : 16, last = o.quick ? 14 : 20;
   for (unsigned lg = first; lg <= last; lg += 2) b.size(lg, lg == first);
   return b.finish(g);

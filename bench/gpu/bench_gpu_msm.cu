@@ -8,12 +8,12 @@
 // result is checked in closed form: sum s_i P_i = (a sum s_i + b sum i s_i) G for P = aG, Q = bG.
 // Timing is host wall-clock around each (synchronous) call, median of the timed runs; each line
 // also shows the driver's device time per phase (sort, accumulate, reduce) of the last run.
-// The *_capped_regs rows run the accumulation kernels with their registers capped for one more
-// block per SM (msm::Tuning::cap_accumulate_registers), beside the plain 2^20 rows; the *_join1
-// rows (2^16, 2^20) join carries only across one segment edge (msm::Tuning::join_segments = 1).
-// g1_msm_f64_2^20 runs G1 with Fq as 52-bit limbs and FP64 products (MsmDriver::msm_g1_f64, fp52.h),
-// g1_msm_hybrid_2^20 with Fq's products split between the pipes (msm_g1_hybrid; hybrid3 and
-// hybrid5: 3 and 5 of a mixed addition's 10 products on the FP64 pipe instead of the model's 4).
+// Beside the plain 2^20 rows: g2_msm_capped_regs runs G2's accumulation kernels with their
+// registers capped for one more block per SM, g1_msm_uncapped_regs G1's without the cap
+// (msm::Tuning::cap_g1/g2_accumulate_registers; G1's capped by default); the *_join1 and
+// *_join4 rows (2^16, 2^20) join carries only across at most 1 or 4 segment edges
+// (msm::Tuning::join_segments, 32 by default). g1_msm_square_2^20 and g1_msm_square_tables_2^20
+// run G1 with the device's dedicated Fq square (MsmDriver::msm_g1_square, an experiment).
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -22,7 +22,7 @@
 // host-to-device copy rate from pageable and from page-locked memory.
 //
 //   bench_gpu_msm [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
-// --profile: only G1 (uniform and skewed scalars, over point tables, and msm_g1_hybrid's split)
+// --profile: only G1 (uniform and skewed scalars, over point tables, and msm_g1_square)
 // and G2 at 2^20 with device inputs, each once inside cudaProfilerStart/Stop and checked,
 // nothing timed
 // (bench/gpu/profile.sh runs it under ncu).
@@ -177,19 +177,12 @@ DeviceBuffer<Affine<C>> make_tables(gpu::MsmDriver& d, const gpu::MsmTables& t, 
   return table;
 }
 
-// The G1 entry points: msm_g1, and the FP64 experiments msm_g1_f64 and msm_g1_hybrid (with its
-// three splits).
-enum class G1Path { plain, f64, hybrid, hybrid3, hybrid5 };
+// The G1 entry points: msm_g1, and the experiment msm_g1_square.
+enum class G1Path { plain, square };
 G1Jacobian run_g1(gpu::MsmDriver& d, G1Path path, const Fr* s, const G1Affine* p, size_t n) {
   G1Jacobian r;
-  if (path == G1Path::f64)
-    d.msm_g1_f64(r, s, p, n);
-  else if (path == G1Path::hybrid)
-    d.msm_g1_hybrid(r, s, p, n);
-  else if (path == G1Path::hybrid3)
-    d.msm_g1_hybrid(r, s, p, n, gpu::MsmDriver::Fp64Split::kFewer);
-  else if (path == G1Path::hybrid5)
-    d.msm_g1_hybrid(r, s, p, n, gpu::MsmDriver::Fp64Split::kMore);
+  if (path == G1Path::square)
+    d.msm_g1_square(r, s, p, n);
   else
     d.msm_g1(r, s, p, n);
   return r;
@@ -257,49 +250,48 @@ class Bench {
                         tag.starts_with("host"));
   }
 
-  // The accumulation kernels with registers capped for one more block per SM
-  // (Tuning::cap_accumulate_registers) at 2^lg, device inputs; run early, so the budget leaves
-  // it in: g1_msm_capped_regs_2^20 against g1_msm_2^20 (bench/gpu_check.sh's side-by-side table).
+  // The accumulation kernels with their registers capped for one more block per SM or not, the
+  // other way from the default (Tuning::cap_g1/g2_accumulate_registers), at 2^lg, device inputs;
+  // run early, so the budget leaves it in: g1_msm_uncapped_regs_2^20 and g2_msm_capped_regs_2^20
+  // against g1/g2_msm_2^20 (bench/gpu_check.sh's side-by-side table).
   template <class C>
-  void capped(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+  void flip_capped(const char* prefix, unsigned lg, std::mt19937_64& rng) {
     gpu::MsmConfig cfg;
-    cfg.tuning.cap_accumulate_registers = true;
+    bool& cap = std::is_same_v<C, G1Curve> ? cfg.tuning.cap_g1_accumulate_registers
+                                           : cfg.tuning.cap_g2_accumulate_registers;
+    cap = !cap;
     measure_config<C>(std::string(prefix) + "_2^" + std::to_string(lg), cfg, make_case<C>(size_t{1} << lg, false, rng),
                       false);
   }
 
-  // Step 3a joining only runs that cross one segment edge (Tuning::join_segments = 1, as before
-  // the join) at 2^lg, device inputs; run early like capped(): g1/g2_msm_join1_2^lg against
-  // g1/g2_msm_2^lg, whose "carry levels" figure the join should bring near zero.
+  // Step 3a joining only runs that cross at most `segments` segment edges
+  // (Tuning::join_segments; 1 as before the join) at 2^lg, device inputs; run early like
+  // flip_capped(): g1/g2_msm_join1_2^lg and _join4_2^lg against g1/g2_msm_2^lg (32). At 2^16
+  // (about 20 segments per run) join1 was the faster on an H200, at 2^20 (1 to 3) the default.
   template <class C>
-  void join1(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+  void join(const char* prefix, uint32_t segments, unsigned lg, std::mt19937_64& rng) {
     gpu::MsmConfig cfg;
-    cfg.tuning.join_segments = 1;
+    cfg.tuning.join_segments = segments;
     measure_config<C>(std::string(prefix) + "_2^" + std::to_string(lg), cfg, make_case<C>(size_t{1} << lg, false, rng),
                       false);
   }
 
-  // G1 through one of the FP64 experiments at 2^lg, device inputs; run early like capped():
-  // g1_msm_f64_2^20 (MsmDriver::msm_g1_f64, Fq as 52-bit limbs) and g1_msm_hybrid_2^20
-  // (msm_g1_hybrid, Fq's products split between the pipes) against g1_msm_2^20.
-  void fp64_variant(const char* name_prefix, G1Path path, unsigned lg, std::mt19937_64& rng) {
-    measure_config<G1Curve>(std::string(name_prefix) + "_2^" + std::to_string(lg), {},
-                            make_case<G1Curve>(size_t{1} << lg, false, rng), false, path);
-  }
-
-  // G1 over the point tables the driver plans, every product split as msm_g1_hybrid splits it
-  // (MsmConfig::g1_fp64_products): a proof's resident-key G1 MSM with
-  // CudaBackendConfig::fp64_products, against g1_msm_tables_2^lg and the 4 ms target.
-  void hybrid_tables(const char* prefix, unsigned lg, std::mt19937_64& rng) {
+  // G1 with the dedicated square at 2^lg, device inputs; run early like flip_capped():
+  // g1_msm_square_2^lg (MsmDriver::msm_g1_square) against g1_msm_2^lg, and over the point tables
+  // the driver plans with every msm_g1 sent there (MsmConfig::g1_dedicated_square, a proof's
+  // resident-key G1 MSM with CudaBackendConfig::g1_dedicated_square): g1_msm_square_tables_2^lg
+  // against g1_msm_tables_2^lg and the 4 ms target.
+  void square(unsigned lg, std::mt19937_64& rng) {
     const size_t n = size_t{1} << lg;
-    const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
+    const Case<G1Curve> cs = make_case<G1Curve>(n, false, rng);
+    measure_config<G1Curve>("g1_msm_square_2^" + std::to_string(lg), {}, cs, false, G1Path::square);
+    const std::string name = "g1_msm_square_tables_2^" + std::to_string(lg);
     if (seconds_since(t0_) > budget_s_) {
       skipped_.push_back(name);
       return;
     }
-    const Case<G1Curve> cs = make_case<G1Curve>(n, false, rng);
     gpu::MsmConfig cfg;
-    cfg.g1_fp64_products = true;
+    cfg.g1_dedicated_square = true;
     gpu::MsmDriver driver(0, cfg);
     const gpu::MsmTables t = driver.plan_tables(n, sizeof(G1Affine), size_t{16} << 30);
     measure_tables<G1Curve>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
@@ -559,24 +551,22 @@ int run(int argc, char** argv) {
     bool ok = b.profile_one<G1Curve>("g1_msm_2^20", 20, false, rng);
     ok = b.profile_one<G1Curve>("g1_msm_skewed_2^20", 20, true, rng) && ok;
     ok = b.profile_one<G2Curve>("g2_msm_2^20", 20, false, rng) && ok;
-    ok = b.profile_one<G1Curve>("g1_msm_hybrid_2^20", 20, false, rng, G1Path::hybrid) && ok;
+    ok = b.profile_one<G1Curve>("g1_msm_square_2^20", 20, false, rng, G1Path::square) && ok;
     ok = b.profile_tables<G1Curve>("g1_msm_tables_2^20", 20, rng) && ok;
     return ok ? 0 : 1;
   }
   b.series<G1Curve>({"g1_msm", false, false, top}, 16, rng);
   b.series<G2Curve>({"g2_msm", false, false, top}, 16, rng);
-  b.capped<G1Curve>("g1_msm_capped_regs", o.quick ? 16 : 20, rng);
-  b.capped<G2Curve>("g2_msm_capped_regs", o.quick ? 16 : 20, rng);
+  b.flip_capped<G1Curve>("g1_msm_uncapped_regs", o.quick ? 16 : 20, rng);
+  b.flip_capped<G2Curve>("g2_msm_capped_regs", o.quick ? 16 : 20, rng);
   for (unsigned lg : {16u, 20u}) {
     if (o.quick && lg > 16) continue;
-    b.join1<G1Curve>("g1_msm_join1", lg, rng);
-    b.join1<G2Curve>("g2_msm_join1", lg, rng);
+    b.join<G1Curve>("g1_msm_join1", 1, lg, rng);
+    b.join<G2Curve>("g2_msm_join1", 1, lg, rng);
+    b.join<G1Curve>("g1_msm_join4", 4, lg, rng);
+    b.join<G2Curve>("g2_msm_join4", 4, lg, rng);
   }
-  b.fp64_variant("g1_msm_f64", G1Path::f64, o.quick ? 16 : 20, rng);
-  b.fp64_variant("g1_msm_hybrid", G1Path::hybrid, o.quick ? 16 : 20, rng);
-  b.fp64_variant("g1_msm_hybrid3", G1Path::hybrid3, o.quick ? 16 : 20, rng);
-  b.fp64_variant("g1_msm_hybrid5", G1Path::hybrid5, o.quick ? 16 : 20, rng);
-  b.hybrid_tables("g1_msm_hybrid_tables", o.quick ? 16 : 20, rng);
+  b.square(o.quick ? 16 : 20, rng);
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
     return logs;

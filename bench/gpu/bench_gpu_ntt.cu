@@ -4,11 +4,11 @@
 // Tables are built during the warm-up runs, so the medians are steady-state figures. Without
 // --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row, the
 // reordering pass instead of the scratch vector, twiddles computed instead of read from tables,
-// Shoup stage twiddles, the FP64 split, two stages per phase), one input per size for all of
+// Montgomery stage twiddles instead of Shoup's, two stages per phase), one input per size for all of
 // them; the shapes left once ZKINFER_GPU_BENCH_BUDGET_S (default 220 s) is spent are skipped.
 //
 //   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
-// --profile: only forward 2^24 (also with the FP64 split) and the prover's inverse of three 2^20
+// --profile: only forward 2^24 (also with two stages per phase) and the prover's inverse of three 2^20
 // vectors, each once inside cudaProfilerStart/Stop and checked, nothing timed
 // (bench/gpu/profile.sh runs it under ncu).
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA call failed, 2 no usable GPU.
@@ -130,11 +130,6 @@ int run(int argc, char** argv) {
   if (o.profile) {
     bool ok = profile_one(ntt, *cpu, 24, 1, NttKind::kForward, rng);
     ok = profile_one(ntt, *cpu, 20, 3, NttKind::kInverse, rng) && ok;
-    // The FP64 split (NttDriverConfig::fp64_split): how busy each multiply pipe is with it.
-    gpu::NttDriverConfig split_cfg;
-    split_cfg.fp64_split = true;
-    gpu::NttDriver split(split_cfg);
-    ok = profile_one(split, *cpu, 24, 1, NttKind::kForward, rng, "fp64split_") && ok;
     // Two stages per phase (NttDriverConfig::radix4): barriers, shared memory and issue stalls.
     gpu::NttDriverConfig radix4_cfg;
     radix4_cfg.radix4 = true;
@@ -169,17 +164,22 @@ int run(int argc, char** argv) {
       bool reorder_pass = false;
       bool computed_twiddles = false;
       bool montgomery = false;  // stage twiddles as Montgomery products, not Shoup's (the default)
-      bool fp64_split = false;
       bool radix4 = false;
+      unsigned last_rows_log = 0;
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
     // "_reorder": in place with the reordering pass, against the default's scratch vector;
     // "_computed": the non-last passes' twiddles computed, against the default's tables;
     // "_montgomery": stage twiddles as Montgomery products, against the default Shoup form
     // (NttDriverConfig::shoup_twiddles; the default since 2026-11-28);
-    // "_fp64split": half the warps' products on the FP64 pipe (NttDriverConfig::fp64_split);
-    // "_radix4": two stages per phase (NttDriverConfig::radix4).
-    for (const Sweep sw : {Sweep{11, 256, 2}, Sweep{9, 256, 2}, Sweep{10, 128, 2}, Sweep{10, 512, 2},
+    // "_radix4": two stages per phase (NttDriverConfig::radix4);
+    // "_rows2" / "_rows4": 2 or 4 rows per tile in the last pass (NttDriverConfig::last_rows_log),
+    // so its natural-order stores come in runs of 2 or 4 adjacent elements.
+    for (const Sweep sw : {Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .last_rows_log = 2},
+                           Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .last_rows_log = 1},
+                           Sweep{.tile_log = 10, .threads = 128, .min_columns_log = 2, .last_rows_log = 2},
+                           Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .last_rows_log = 2},
+                           Sweep{11, 256, 2}, Sweep{9, 256, 2}, Sweep{10, 128, 2}, Sweep{10, 512, 2},
                            Sweep{10, 256, 1}, Sweep{10, 256, 3},
                            Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .radix4 = true},
                            Sweep{.tile_log = 9, .threads = 256, .min_columns_log = 2, .radix4 = true},
@@ -189,12 +189,8 @@ int run(int argc, char** argv) {
                            Sweep{12, 256, 0, true}, Sweep{11, 256, 2, false, true},
                            Sweep{12, 256, 0, false, true}, Sweep{11, 256, 2, true, true},
                            Sweep{11, 256, 2, false, false, true}, Sweep{12, 256, 0, false, false, true},
-                           Sweep{11, 256, 2, false, false, false, true},
-                           Sweep{12, 256, 0, false, false, false, true},
                            Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .radix4 = true},
-                           Sweep{.tile_log = 12, .threads = 256, .min_columns_log = 0, .radix4 = true},
-                           Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .fp64_split = true,
-                                 .radix4 = true}}) {
+                           Sweep{.tile_log = 12, .threads = 256, .min_columns_log = 0, .radix4 = true}}) {
       gpu::NttDriverConfig cfg;
       cfg.tile_log = sw.tile_log;
       cfg.threads = sw.threads;
@@ -202,11 +198,12 @@ int run(int argc, char** argv) {
       cfg.reorder_pass = sw.reorder_pass;
       cfg.pass_twiddle_tables = !sw.computed_twiddles;
       cfg.shoup_twiddles = !sw.montgomery;
-      cfg.fp64_split = sw.fp64_split;
       cfg.radix4 = sw.radix4;
+      cfg.last_rows_log = sw.last_rows_log;
       const std::string flags = std::string(sw.reorder_pass ? "_reorder" : "") +
                                 (sw.computed_twiddles ? "_computed" : "") + (sw.montgomery ? "_montgomery" : "") +
-                                (sw.fp64_split ? "_fp64split" : "") + (sw.radix4 ? "_radix4" : "");
+                                (sw.radix4 ? "_radix4" : "") +
+                                (sw.last_rows_log ? "_rows" + std::to_string(1u << sw.last_rows_log) : "");
       if (seconds_since(t0) > budget_s) {
         std::printf("ntt_sweep_t%u_th%u_mc%d%s skipped: past the %.0f s budget\n", sw.tile_log, sw.threads,
                     sw.min_columns_log, flags.c_str(), budget_s);

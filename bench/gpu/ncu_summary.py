@@ -33,20 +33,17 @@ def short_name(full):
     name = full.strip()
     if "G2Curve" in name or "Fq2" in name:
         curve = " G2"
-    elif "G1CurveHybrid" in name:  # the FP64 experiments (msm_steps.h) apart from G1's own kernels
-        curve = " G1hybrid"
-    elif "G1CurveF64" in name:
-        curve = " G1f64"
+    elif "G1CurveSquare" in name:  # the dedicated-square experiment (msm_steps.h) apart from G1's own
+        curve = " G1square"
     else:
         curve = " G1" if "G1Curve" in name else ""
     step = re.search(r"step_kernel<[\w:]*?(\w+)(?:<|>)", name)
     if step:
         return step.group(1) + curve
     # Nsight Compute 2025 writes the bool template arguments as 0 and 1 (2026-11-28, H200).
-    ntt = re.search(r"ntt_pass_kernel<(true|false|0|1), (true|false|0|1)>", name)
-    if ntt:  # the instances of NttDriverConfig::fp64_split and ::radix4 (ntt.cu)
-        tags = [t for t, on in (("fp64split", ntt.group(1)), ("radix4", ntt.group(2))) if on in ("true", "1")]
-        return " ".join(["ntt_pass_kernel"] + tags)
+    ntt = re.search(r"ntt_pass_kernel<(true|false|0|1)>", name)
+    if ntt:  # the instances of NttDriverConfig::radix4 (ntt.cu)
+        return "ntt_pass_kernel radix4" if ntt.group(1) in ("true", "1") else "ntt_pass_kernel"
     base = re.sub(r"^void\s+", "", name).replace("(anonymous namespace)::", "")
     base = re.split(r"[<(]", base, maxsplit=1)[0]
     return base.split("::")[-1] + curve

@@ -166,18 +166,16 @@ class DeviceRows final : public ResidentRows {
 class CudaBackend final : public Backend {
  public:
   // nccl: the group of a split backend's GPUs, shared by its parts, or null.
-  CudaBackend(const GpuInfo& info, int device, const CudaBackendConfig& cfg,
-              std::shared_ptr<NcclGroup> nccl = nullptr)
-      : name_("cuda (" + info.name + (nccl ? ", NCCL" : "") + (cfg.fp64_products ? ", FP64 products" : "") + ")"),
+  CudaBackend(const GpuInfo& info, int device, const CudaBackendConfig& cfg, std::shared_ptr<NcclGroup> nccl = nullptr)
+      : name_("cuda (" + info.name + (nccl ? ", NCCL" : "") + (cfg.g1_dedicated_square ? ", dedicated square" : "") +
+              ")"),
         device_(device),
         msm_tables_(cfg.msm_tables),
         nccl_(std::move(nccl)),
         msm_(device, msm_config(cfg)),
         msm_g2_side_(device) {
     ZK_CUDA_CHECK(cudaSetDevice(device));
-    NttDriverConfig ntt_cfg;
-    ntt_cfg.fp64_split = cfg.fp64_products;
-    ntt_ = std::make_unique<NttDriver>(ntt_cfg);
+    ntt_ = std::make_unique<NttDriver>(NttDriverConfig{});
   }
 
   std::string name() const override { return name_; }
@@ -373,7 +371,7 @@ class CudaBackend final : public Backend {
 
   static MsmConfig msm_config(const CudaBackendConfig& cfg) {
     MsmConfig m;
-    m.g1_fp64_products = cfg.fp64_products;
+    m.g1_dedicated_square = cfg.g1_dedicated_square;
     return m;
   }
 

@@ -24,11 +24,10 @@ struct CudaBackendConfig {
   // most 1/16 of the device's memory and leaves at least a quarter of it free; where two tables
   // do not fit, or allocating them fails, the array is kept without.
   unsigned msm_tables = 0;
-  // Part of the field products on the FP64 pipe beside the integer multiply-adds: G1 MSMs with
-  // MsmConfig::g1_fp64_products, NTTs with NttDriverConfig::fp64_split. An experiment, off: a
-  // 2^20 proof took 1.10x as long with it on an H200 (2026-11-28, bench_gpu_groth16's
-  // groth16_resident_fp64 rows); proofs are the same either way.
-  bool fp64_products = false;
+  // G1 MSMs with the device's dedicated Fq square (MsmConfig::g1_dedicated_square). An
+  // experiment, off until a GPU run measures it (bench_gpu_groth16's groth16_resident_square
+  // rows); proofs are the same either way.
+  bool g1_dedicated_square = false;
 };
 
 // The backend on `device` (or on every usable GPU), or nullptr with `why_not` set ("no usable

@@ -6,7 +6,6 @@
 #pragma once
 
 #include "zkinfer/ff/fp.h"
-#include "zkinfer/ff/fp52.h"
 #include "zkinfer/ff/hd.h"
 
 namespace zkinfer::gpu {
@@ -31,16 +30,6 @@ ZK_HDI void store(Fp<P>* p, const Fp<P>& v) {
 #else
   *p = v;
 #endif
-}
-
-// Fp52 (five 64-bit limbs, 8-byte aligned): plain copies.
-template <bool ReadOnly = false, class P>
-ZK_HDI Fp52<P> load(const Fp52<P>* p) {
-  return *p;
-}
-template <class P>
-ZK_HDI void store(Fp52<P>* p, const Fp52<P>& v) {
-  *p = v;
 }
 
 }  // namespace zkinfer::gpu

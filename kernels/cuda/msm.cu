@@ -39,7 +39,6 @@ void MsmDriver::Impl::destroy() noexcept {
   arena.release();
   sort_temp.release();
   for (auto& s : staging) s.release();
-  f64_points.release();
   pinned.release();
   for (int i = 0; i < 2; ++i) {
     if (copied[i]) (void)cudaEventDestroy(copied[i]);
@@ -66,7 +65,7 @@ MsmTables MsmDriver::plan_tables(size_t n, size_t point_bytes, size_t max_bytes)
 MsmDriver::RunInfo MsmDriver::last_run() const { return impl_->last; }
 int MsmDriver::device() const { return impl_->device; }
 cudaStream_t MsmDriver::stream() const { return impl_->compute; }
-size_t MsmDriver::scratch_bytes() const { return impl_->held_bytes() + impl_->f64_points.capacity(); }
+size_t MsmDriver::scratch_bytes() const { return impl_->held_bytes(); }
 void MsmDriver::release_scratch() {
   DeviceScope scope(impl_->device);
   ZK_CUDA_CHECK(cudaStreamSynchronize(impl_->compute));
@@ -74,7 +73,6 @@ void MsmDriver::release_scratch() {
   impl_->arena.release();
   impl_->sort_temp.release();
   for (auto& s : impl_->staging) s.release();
-  impl_->f64_points.release();
   impl_->pinned.release();
 }
 

@@ -46,11 +46,10 @@ struct MsmConfig {
   // the call plus what the driver already holds, less a reserve of 1/32 of the device.
   size_t memory_limit_bytes = 0;
   msm::Tuning tuning{};
-  // Every G1 MSM (msm_g1, with or without point tables) through msm_g1_hybrid's kernels: some of
-  // Fq's products on the FP64 pipe, the rest on the integer multiply-adds. An experiment, off:
-  // 1.17-1.30x slower on an H200 (2026-11-28, bench_gpu_msm's g1_msm_hybrid rows); the results
-  // are the same either way.
-  bool g1_fp64_products = false;
+  // Every G1 MSM (msm_g1, with or without point tables) through msm_g1_square's kernels. An
+  // experiment, off until a GPU run measures it (bench_gpu_msm's g1_msm_square rows); the
+  // results are the same either way.
+  bool g1_dedicated_square = false;
 };
 
 class MsmDriver {
@@ -85,24 +84,12 @@ class MsmDriver {
   void msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
   void msm_g2(G2Jacobian& out, const Fr* scalars, const G2Affine* table, size_t n, const MsmTables& t);
 
-  // msm_g1 with Fq as five 52-bit limbs and its products on the FP64 pipe in every kernel
-  // (msm::G1CurveF64, Fp52): the points are converted first into a buffer the driver keeps
-  // (80 bytes per point; host points are uploaded before), the result after. The same result
-  // and errors as msm_g1. An experiment: bench_gpu_msm's g1_msm_f64 rows measure it against
-  // msm_g1; nothing else calls it.
-  void msm_g1_f64(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
-
-  // msm_g1 with some of Fq's products (those the XYZZ formulas pass to mul_fp64) on the FP64
-  // pipe and the rest on the integer multiply-adds (msm::G1CurveHybrid): the same inputs,
-  // result and errors, with or without point tables (precompute_g1 fills them for both). An
-  // experiment: bench_gpu_msm's g1_msm_hybrid rows measure it; MsmConfig::g1_fp64_products
-  // sends every msm_g1 here. The products are the pipe model's 4 of a mixed addition's 10
-  // (msm_steps.h); with `split`, 3 or 5 of them instead (g1_msm_hybrid3 / hybrid5 rows; their
-  // kernels are in msm_g1_hybrid_sites.cu, linked only into programs that call this overload).
-  enum class Fp64Split { kModel, kFewer, kMore };
-  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
-  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n, Fp64Split split);
-  void msm_g1_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
+  // msm_g1 with the device's dedicated Fq square where the XYZZ formulas square
+  // (msm::G1CurveSquare): the same inputs, result and errors, with or without point tables
+  // (precompute_g1 fills them for both). An experiment: bench_gpu_msm's g1_msm_square rows
+  // measure it; MsmConfig::g1_dedicated_square sends every msm_g1 here.
+  void msm_g1_square(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n);
+  void msm_g1_square(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t);
 
   // The same chosen by the points' curve, for code templated on it.
   void msm(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) { msm_g1(out, scalars, points, n); }
@@ -140,9 +127,6 @@ class MsmDriver {
 
  private:
   struct Impl;
-  // msm_g1_hybrid over msm::G1CurveHybridSites<kSites> (defined in msm_driver.cuh).
-  template <uint32_t kSites>
-  void run_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n, const MsmTables* tables);
 
   std::unique_ptr<Impl> impl_;
 };

@@ -1,6 +1,6 @@
 // Internals of MsmDriver (msm.h): the CUDA executor of msm_steps.h's steps, the driver state,
 // and the batch loop with input copies. Included by msm.cu and the per-curve files msm_g1.cu,
-// msm_g2.cu, msm_g1_f64.cu and msm_g1_hybrid.cu only.
+// msm_g2.cu and msm_g1_square.cu only.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -196,8 +196,6 @@ struct MsmDriver::Impl {
   cudaEvent_t copied[2] = {nullptr, nullptr}, consumed[2] = {nullptr, nullptr};
   uint32_t* host_word = nullptr;
   msm_detail::DeviceBytes arena, sort_temp, staging[2];
-  // msm_g1_f64's converted points. Not in held_bytes(): the MSM's budget must not count it free.
-  msm_detail::DeviceBytes f64_points;
   PinnedCopier pinned;
   RunInfo last;
 
@@ -356,16 +354,6 @@ Jacobian<C> MsmDriver::Impl::run(const Fr* scalars, const Affine<C>* points, siz
   last.reduce_ms = ev.ms(t_batch.back(), t_end);
   last.device_ms = ev.ms(t_start, t_end);
   return result;
-}
-
-// The G1 MSM over msm::G1CurveHybridSites<kSites>, on G1's arrays (the same layout).
-template <uint32_t kSites>
-void MsmDriver::run_hybrid(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n,
-                           const MsmTables* tables) {
-  using C = msm::G1CurveHybridSites<kSites>;
-  static_assert(sizeof(Affine<C>) == sizeof(G1Affine) && sizeof(Jacobian<C>) == sizeof(G1Jacobian));
-  const Jacobian<C> r = impl_->run<C>(scalars, reinterpret_cast<const Affine<C>*>(points), n, tables);
-  std::memcpy(&out, &r, sizeof out);
 }
 
 }  // namespace zkinfer::gpu

@@ -4,7 +4,7 @@
 namespace zkinfer::gpu {
 
 void MsmDriver::msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* points, size_t n) {
-  if (impl_->cfg.g1_fp64_products) return msm_g1_hybrid(out, scalars, points, n);
+  if (impl_->cfg.g1_dedicated_square) return msm_g1_square(out, scalars, points, n);
   out = impl_->run<G1Curve>(scalars, points, n);
 }
 
@@ -13,7 +13,7 @@ void MsmDriver::precompute_g1(G1Affine* table, size_t n, const MsmTables& t) {
 }
 
 void MsmDriver::msm_g1(G1Jacobian& out, const Fr* scalars, const G1Affine* table, size_t n, const MsmTables& t) {
-  if (impl_->cfg.g1_fp64_products) return msm_g1_hybrid(out, scalars, table, n, t);
+  if (impl_->cfg.g1_dedicated_square) return msm_g1_square(out, scalars, table, n, t);
   out = impl_->run<G1Curve>(scalars, table, n, &t);
 }
 

@@ -92,7 +92,6 @@
 #include "cuda/fp_access.h"
 #include "zkinfer/ec/curves.h"
 #include "zkinfer/ff/fields.h"
-#include "zkinfer/ff/fp52.h"
 #include "zkinfer/ff/hd.h"
 
 namespace zkinfer::gpu {
@@ -161,53 +160,39 @@ struct Tuning {
   // block of 128 threads more per SM than their registers allow otherwise (MinBlocks below): G1
   // 4 blocks at 128 registers instead of 3 at 136-144, G2 3 blocks at 168 instead of 2 at 255.
   // ptxas (sm_90, nvcc 13.0), bytes of spill stores at level 0: G1 16 (0 otherwise), G2 882 (70).
-  // Off: on an H200 (2026-11-28, bench_gpu_msm's g1/g2_msm_capped_regs_2^20 rows) G1 took 0.98
-  // of its time but G2 1.09x (its spills cost more than the warps gained); one flag serves both.
-  bool cap_accumulate_registers = false;
+  // Measured on an H200 (2026-11-28, two runs of bench_gpu_msm's capped_regs rows at 2^20): G1
+  // 0.979 of its time both times (4.777 against 4.881 ms, 4.572 against 4.670), G2 1.09x (its
+  // spills cost more than the warps gained). So G1's (and G1CurveSquare's) are capped, G2's not;
+  // g1_msm_uncapped_regs and g2_msm_capped_regs rows keep both measured.
+  bool cap_g1_accumulate_registers = true;
+  bool cap_g2_accumulate_registers = false;
 };
 
-// G1 with Fq as five 52-bit limbs kept between operations, products on the FP64 pipe (Fp52,
-// mont52.h). Its points and sums are arrays of their own (40-byte coordinates, R = 2^260):
-// MsmDriver::msm_g1_f64 converts the points first (ConvertPointsF64Step) and the result after.
-// An experiment, slower: 1.98x g1_msm's time at 2^20 on an H200 (2026-11-28, g1_msm_f64 rows).
-struct G1CurveF64 {
-  using Field = Fp52<bn254::FqParams>;
-  ZK_HDI static Field b() { return Field::from_u64(bn254::kG1B); }
+// G1 whose squares use the device's dedicated square (Fp::sqr with kDeviceSquare) where
+// G1Curve's multiply the element by itself; Fq's words and Montgomery form, so points and sums
+// have G1Curve's layout and MsmDriver::msm_g1_square reinterprets the arrays. An experiment: a
+// chain of dedicated squares took 0.87 of the products' time on an H200 (2026-11-28), and a mixed
+// addition has 2 squares in 10 products; bench_gpu_msm's g1_msm_square rows measure it in the
+// kernels (register use may decide it) before bn254::FqParams takes device_square.
+struct FqParamsSquare : bn254::FqParams {
+  static constexpr bool device_square = true;
 };
-
-// G1 with Fq's products split between the pipes: Fp's product (integer multiply-adds) and, at
-// the XYZZ formulas' sites in the mask (ec/point.h, Fp64Site), the same product on the FP64 pipe
-// (mont52::mul_r256). Fq's words and Montgomery form, so points and sums have G1Curve's layout
-// and MsmDriver::msm_g1_hybrid reinterprets the arrays. An experiment, slower: 1.17-1.30x
-// g1_msm's time at 2^20 on an H200 with 3 to 5 of 10 products on FP64 (2026-11-28).
-// The sites of the pipe model (bench/results/gpu-compile-2026-11-26-sm90-no-gpu.md): 4 of a
-// mixed addition's 10 products (u2, p^2, x p^2, zz p^2) and 6 of a full addition's 14.
-inline constexpr uint32_t kFp64SitesModel =
-    fp64_site_mask(Fp64Site::kMaddU2, Fp64Site::kMaddPP, Fp64Site::kMaddQ, Fp64Site::kMaddZZ,
-                   Fp64Site::kAddU1, Fp64Site::kAddS1, Fp64Site::kAddPP, Fp64Site::kAddQ,
-                   Fp64Site::kAddZZ, Fp64Site::kAddZZZ);
-// Around it, so one GPU run brackets the model: 3 of 10 (p^2 back on the multiply-adds) and 5 of
-// 10 (s2 too); full additions (the carry levels) 5 and 7 of 14.
-inline constexpr uint32_t kFp64SitesFewer =
-    fp64_site_mask(Fp64Site::kMaddU2, Fp64Site::kMaddQ, Fp64Site::kMaddZZ, Fp64Site::kAddU1,
-                   Fp64Site::kAddS1, Fp64Site::kAddQ, Fp64Site::kAddZZ, Fp64Site::kAddZZZ);
-inline constexpr uint32_t kFp64SitesMore = kFp64SitesModel | fp64_site_mask(Fp64Site::kMaddS2, Fp64Site::kAddU2);
-static_assert(std::popcount(kFp64SitesModel) == 10 && std::popcount(kFp64SitesFewer) == 8 &&
-              std::popcount(kFp64SitesMore) == 12);
-
-template <uint32_t kSites>
-struct FqParamsHybrid : bn254::FqParams {
-  static constexpr bool fp64_products = true;
-  static constexpr uint32_t fp64_sites = kSites;
-};
-template <uint32_t kSites = kFp64SitesModel>
-struct G1CurveHybridSites {
-  using Field = Fp<FqParamsHybrid<kSites>>;
+struct G1CurveSquare {
+  using Field = Fp<FqParamsSquare>;
   ZK_HDI static constexpr Field b() { return Field::from_u64(bn254::kG1B); }
 };
-using G1CurveHybrid = G1CurveHybridSites<>;
-static_assert(sizeof(Affine<G1CurveHybrid>) == sizeof(G1Affine) &&
-              sizeof(Xyzz<G1CurveHybrid>) == sizeof(Xyzz<G1Curve>));
+static_assert(sizeof(Affine<G1CurveSquare>) == sizeof(G1Affine) &&
+              sizeof(Xyzz<G1CurveSquare>) == sizeof(Xyzz<G1Curve>));
+
+// G1's forms (G1Curve, G1CurveSquare): Fq coordinates, where G2's are Fq2.
+template <class C>
+inline constexpr bool kOverFq = sizeof(typename C::Field) == sizeof(Fq);
+
+// Whether C's accumulation kernels run with capped registers (Tuning).
+template <class C>
+bool caps_accumulate_registers(const Tuning& t) {
+  return kOverFq<C> ? t.cap_g1_accumulate_registers : t.cap_g2_accumulate_registers;
+}
 
 // Window layout: W = ceil(255 / c) digit windows of at most c bits covering 255, so the signed
 // recoding of a scalar below 2^254 never carries out of the top window. Without point tables
@@ -359,20 +344,6 @@ struct PrecomputeStep {
     }
   }
 };
-
-// G1's points as G1CurveF64's (msm_g1_f64), before an MSM over them: one product per coordinate.
-struct ConvertPointsF64Step {
-  static constexpr unsigned kBlock = 256;
-  const G1Affine* in;
-  Affine<G1CurveF64>* out;
-
-  ZK_HDI void operator()(size_t i) const {
-    const G1Affine p = load<true>(in + i);
-    out[i] = {G1CurveF64::Field::from_fp(p.x), G1CurveF64::Field::from_fp(p.y)};
-  }
-};
-// A G1CurveF64 result in G1's form.
-inline G1Jacobian to_g1(const Jacobian<G1CurveF64>& r) { return {r.x.to_fp(), r.y.to_fp(), r.z.to_fp()}; }
 
 // 2. After the sort: *nnz = the number of keys below the sentinel (set to 0 beforehand).
 struct CountStep {
@@ -542,13 +513,13 @@ struct MergeStep {
 
 // A step compiled with its registers capped so kBlocks blocks of Step::kBlock threads fit an SM
 // (the CUDA executor launches it with __launch_bounds__(Step::kBlock, kBlocks); the simulator
-// runs it as Step). Tuning::cap_accumulate_registers.
+// runs it as Step). Tuning::cap_g1_accumulate_registers, cap_g2_accumulate_registers.
 template <class Step, unsigned kBlocks>
 struct MinBlocks : Step {};
 // Blocks of 128 threads per SM for the capped accumulation kernels: one more than at 136-144
 // registers (G1) or 255 (G2).
 template <class C>
-inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
+inline constexpr unsigned kCappedBlocks = kOverFq<C> ? 4 : 3;
 
 // 4. One reduction level (method), thread t = chunk t of all windows' arrays (windows are
 // contiguous and the chunk divides the per-window length, so chunk t starts at t * chunk). y_in
@@ -557,11 +528,9 @@ inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
 // the product of all earlier chunks (4 + 7 + 10 + 13 doublings on the critical path at 2^20)
 // after its Y loop; now each level doubles its chunk sums by its own L (4 + 3 + 3 + 3 + 2).
 // Y's chunk sum runs beside the running sums (kFuseY: three live points) for G1; G2's three
-// would be 192 registers of state alone, and the FP64 and hybrid G1 forms' additions are larger
-// (spills; an out-of-line addition), so they sum Y after them, with two.
+// would be 192 registers of state alone, so it sums Y after them, with two.
 // Register use (ptxas -v, sm_90, nvcc 13.0): G1 206 registers, no spills (186 before this
-// form; two blocks of 128 threads per SM either way); G1CurveHybrid 244 (239), G1CurveF64 254
-// and no spills (76 bytes before). Every G2 kernel uses all 255 registers
+// form; two blocks of 128 threads per SM either way). Every G2 kernel uses all 255 registers
 // and spills some (bytes of spill stores): the reduction 3060 (2628 before this form); level 0
 // of the accumulation (mixed additions) 70, the carry levels 262, the join step 140, the
 // merge of later batches 48. The history: 730 for the reduction with the first 64-bit-row
@@ -573,7 +542,7 @@ inline constexpr unsigned kCappedBlocks = std::is_same_v<C, G1Curve> ? 4 : 3;
 template <class C>
 struct ReduceStep {
   static constexpr unsigned kBlock = 128;  // not tuned
-  static constexpr bool kFuseY = std::is_same_v<C, G1Curve>;
+  static constexpr bool kFuseY = kOverFq<C>;
   const Xyzz<C>* x_in;
   const Xyzz<C>* y_in;
   uint32_t chunk;  // L, a power of two (make_plan)
@@ -595,8 +564,8 @@ struct ReduceStep {
       acc = acc + ys;
     } else {
       // The same sums in one loop whose last pass, on the first level only, has nothing left to
-      // add to run and gives acc its P: one addition site less (with G1CurveHybrid's larger
-      // addition, four sites made nvcc call it out of line, with a 256-byte stack frame).
+      // add to run and gives acc its P: one addition site less (with a larger addition, the FP64
+      // experiment's, four sites made nvcc call it out of line, with a 256-byte stack frame).
       const uint32_t extra = y_in ? 0 : 1;
       for (uint32_t i = chunk + extra; i-- > 0;) {
         acc = acc + run;
@@ -927,10 +896,11 @@ void accumulate_batch(Exec& ex, const Plan& p, const Buffers<C>& b, size_t batch
   if (batch > 0) ex.zero(sums, p.layout.total_buckets() * sizeof(Xyzz<C>));
   auto launch = [&](const auto& step, size_t threads) {
     using Step = std::remove_cvref_t<decltype(step)>;
-    if (p.tuning.cap_accumulate_registers)
+    if (caps_accumulate_registers<C>(p.tuning)) {
       ex.launch(MinBlocks<Step, kCappedBlocks<C>>{step}, threads);
-    else
+    } else {
       ex.launch(step, threads);
+    }
   };
   uint32_t seg = p.first_segment(nnz);
   size_t segs = (nnz + seg - 1) / seg;

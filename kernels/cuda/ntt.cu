@@ -23,25 +23,22 @@ namespace {
 // ---- kernels ------------------------------------------------------------------------------------
 
 // Each block takes tiles in turn and runs the pass's phases on each, a barrier after every phase.
-// kFp64Split: NttDriverConfig::fp64_split's instance; kRadix4: NttDriverConfig::radix4's.
-template <bool kFp64Split, bool kRadix4>
+// kRadix4: NttDriverConfig::radix4's instance.
+template <bool kRadix4>
 __global__ void __launch_bounds__(ntt::kMaxThreads) ntt_pass_kernel(const ntt::PassArgs args) {
   extern __shared__ ntt::Half smem[];
   const ntt::SharedTile sh{smem, smem + (1u << args.pass.tile_log())};
   const uint32_t phases = ntt::pass_phases<kRadix4>(args.pass);
   for (uint64_t tile = blockIdx.x; tile < args.tiles; tile += gridDim.x) {
     for (uint32_t ph = 0; ph < phases; ++ph) {
-      ntt::run_pass_phase<kFp64Split, kRadix4>(args, ph, tile, threadIdx.x, blockDim.x, sh);
+      ntt::run_pass_phase<kRadix4>(args, ph, tile, threadIdx.x, blockDim.x, sh);
       __syncthreads();
     }
   }
 }
 
 using PassKernel = void (*)(ntt::PassArgs);
-PassKernel pass_kernel(bool fp64_split, bool radix4) {
-  if (radix4) return fp64_split ? ntt_pass_kernel<true, true> : ntt_pass_kernel<false, true>;
-  return fp64_split ? ntt_pass_kernel<true, false> : ntt_pass_kernel<false, false>;
-}
+PassKernel pass_kernel(bool radix4) { return radix4 ? ntt_pass_kernel<true> : ntt_pass_kernel<false>; }
 
 __global__ void __launch_bounds__(ntt::kPermuteThreads)
     ntt_permute_kernel(const ntt::PermuteArgs args) {
@@ -229,20 +226,21 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   shape.threads = cfg.threads ? cfg.threads : ntt::kDefaultThreads;
   shape.min_columns_log = cfg.min_columns_log >= 0 ? uint32_t(cfg.min_columns_log) : ntt::kDefaultMinColumnsLog;
   shape.radix4 = cfg.radix4;
+  shape.last_rows_log = cfg.last_rows_log;
   shape = ntt::checked(shape);
   tile_log_ = shape.tile_log;
   threads_ = shape.threads;
   min_columns_log_ = shape.min_columns_log;
+  last_rows_log_ = shape.last_rows_log;
   reorder_pass_ = cfg.reorder_pass;
   pass_twiddle_tables_ = cfg.pass_twiddle_tables;
   shoup_twiddles_ = cfg.shoup_twiddles;
-  fp64_split_ = cfg.fp64_split;
   radix4_ = shape.radix4;
 
   // The limit belongs to the kernel instance, not to this driver: set for the largest tile the
   // device holds, so building a driver with smaller tiles cannot fail the launches of a larger
   // one alive beside it. Occupancy follows each launch's own shared memory size.
-  ZK_CUDA_CHECK(cudaFuncSetAttribute(pass_kernel(fp64_split_, radix4_), cudaFuncAttributeMaxDynamicSharedMemorySize,
+  ZK_CUDA_CHECK(cudaFuncSetAttribute(pass_kernel(radix4_), cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      int(sizeof(Fr) << fit)));
   res_ = std::make_unique<Resources>();
   res_->stage_fwd = DeviceBuffer<Fr>(ntt::stage_entries(tile_log_));
@@ -386,6 +384,7 @@ ntt::Shape NttDriver::shape() const {
   sh.threads = threads_;
   sh.min_columns_log = min_columns_log_;
   sh.radix4 = radix4_;
+  sh.last_rows_log = last_rows_log_;
   return sh;
 }
 
@@ -425,7 +424,7 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
   const ntt::Schedule sc = ntt::make_schedule(in, shape());
   for (uint32_t i = 0; i < sc.count; ++i) {
     const ntt::PassLaunch& pl = sc.passes[i];
-    pass_kernel(fp64_split_, pl.args.pass.radix4)<<<grid_for(pl.args.tiles), pl.threads, pl.smem_bytes, stream>>>(
+    pass_kernel(pl.args.pass.radix4)<<<grid_for(pl.args.tiles), pl.threads, pl.smem_bytes, stream>>>(
         pl.args);
     ZK_CUDA_CHECK_LAUNCH();
   }

@@ -49,22 +49,21 @@ struct NttDriverConfig {
                                     // one multiplication per element and pass instead of two.
                                     // false, or when that memory cannot be had: computed from
                                     // two small power tables
-  bool shoup_twiddles = true;  // true: butterflies multiply by their stage twiddle as a product
-                               // by a fixed factor (Shoup: the twiddle canonical with
-                               // floor(w 2^256 / p) beside it; in SASS 97 IMAD.WIDE against a
-                               // Montgomery product's 123). Measured on an H200 (2026-11-28):
-                               // 2^24 forward 4.52 against 4.72 ms, 2^20 0.276 against 0.288
-                               // (bench_gpu_ntt's _montgomery rows); results are the same either way
-  bool fp64_split = false;  // true: the butterflies and twiddles of half the warps multiply on the
-                            // FP64 pipe (mont52::mul_r256), the rest on the integer multiply-adds
-                            // (ntt::fp64_warp), so both pipes work at once. An experiment, off:
-                            // 1.25-1.29x slower on an H200 (2026-11-28, bench_gpu_ntt's fp64split
-                            // rows); results are the same either way
+  bool shoup_twiddles = true;       // true: butterflies multiply by their stage twiddle as a product
+                                    // by a fixed factor (Shoup: the twiddle canonical with
+                                    // floor(w 2^256 / p) beside it; in SASS 97 IMAD.WIDE against a
+                                    // Montgomery product's 123). Measured on an H200 (2026-11-28):
+                                    // 2^24 forward 4.52 against 4.72 ms, 2^20 0.276 against 0.288
+                                    // (bench_gpu_ntt's _montgomery rows); results are the same either way
   bool radix4 = false;  // true: the butterflies two stages at a time, four points per thread in
                         // registers (ntt::phase_stage4): half the barriers and shared-memory
                         // round trips, the same products. Off: 1.01-1.10x slower
                         // with 2^10 and 2^11 tiles on an H200 (2026-11-28, bench_gpu_ntt's radix4
                         // rows; 104 registers a thread); results are the same either way
+  unsigned last_rows_log = 0;  // rows per tile of a multi-pass transform's last pass, log2
+                               // (ntt::Shape::last_rows_log): 2 makes its natural-order writes
+                               // whole 128-byte lines. An experiment, not yet measured
+                               // (bench_gpu_ntt's _rows4 rows); results are the same either way
 };
 
 class NttDriver {
@@ -122,9 +121,8 @@ class NttDriver {
   ntt::Shape shape() const;
 
   int device_ = -1;
-  unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0;
-  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false, fp64_split_ = false,
-       radix4_ = false;
+  unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0, last_rows_log_ = 0;
+  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false, radix4_ = false;
   struct Resources;
   std::unique_ptr<Resources> res_;
   std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;

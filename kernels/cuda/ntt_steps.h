@@ -52,7 +52,6 @@
 #include "zkinfer/ff/fields.h"
 #include "zkinfer/ff/hd.h"
 #include "zkinfer/ff/mont32.h"
-#include "zkinfer/ff/mont52.h"
 
 namespace zkinfer::gpu::ntt {
 
@@ -181,8 +180,8 @@ struct Pass {
   uint32_t log_g = 0;
   bool twiddle = false;  // not the last pass: times w_(2^ls)^(c*f) on the way out
   bool fused = false;    // the only pass (ls = k = log_n): store in natural order
-  bool ordered = false;  // last of an out-of-place schedule: tile bitrev(R) takes row R and
-                         // stores every element at its natural position
+  bool ordered = false;  // last of an out-of-place schedule: its tiles take rows in bit-reversed
+                         // order and store every element at its natural position
   bool radix4 = false;   // stages two at a time (phase_stage4; Shape::radix4)
   ZK_HDI uint32_t tile_log() const { return k + log_g; }
 };
@@ -223,30 +222,10 @@ inline ShoupTwiddle shoup_twiddle(const Fr& t) {
   return s;
 }
 
-// The FP64 split (NttDriverConfig::fp64_split, an experiment): the products of some warps run on
-// the FP64 pipe (mont52::mul_r256, the same canonical result) while the others keep the integer
-// multiply-adds, so both pipes work at once. Which warps: thread bit 7 (warps 4-7 of each eight)
-// flipped on odd tiles. Assuming an SM hands warp w of a block to its scheduler w mod 4 (as
-// microbenchmarks of recent NVIDIA chips report), each scheduler then holds warps of both
-// kinds; blocks of four warps or fewer alternate by tile instead.
-ZK_HDI bool fp64_warp(uint32_t tid, uint64_t tile) { return ((tid >> 7) ^ uint32_t(tile)) & 1u; }
-
-// a * b (both below p), on the FP64 pipe where `fp64` says so.
-ZK_HDI Fr product(const Fr& a, const Fr& b, bool fp64) {
-  if (fp64) {
-    Fr r;
-    mont52::mul_r256<bn254::FrParams>(r.v, a.v, b.v);
-    return r;
-  }
-  return a * b;
-}
-
-// d * t for the stage twiddle at `at`: on the FP64 pipe for the split's warps, from the Shoup
-// table on the device where there is one, else the Montgomery product with the stage table's
-// entry (the host simulator's path; all give the same fully reduced element).
-ZK_HDI Fr stage_product(const Fr& d, const Fr* stage, const ShoupTwiddle* shoup, uint32_t at,
-                        bool fp64) {
-  if (fp64) return product(d, load<true>(stage + at), true);
+// d * t for the stage twiddle at `at`: from the Shoup table on the device where there is one,
+// else the Montgomery product with the stage table's entry (the host simulator's path; both give
+// the same fully reduced element).
+ZK_HDI Fr stage_product(const Fr& d, const Fr* stage, const ShoupTwiddle* shoup, uint32_t at) {
 #if defined(__CUDA_ARCH__)
   if (shoup) {
     const Fr w = load<true>(&shoup[at].w), wq = load<true>(&shoup[at].wq);
@@ -309,20 +288,24 @@ ZK_HDI TileElem tile_elem(const Pass& ps, uint64_t tile, uint32_t p) {
   return e;
 }
 
-// An ordered pass has one row per tile (k = ls = tile_log, log_g = 0). Tile tile of vector v
-// takes row R = bitrev(tile mod 2^(L-k)): the row that tile_elem numbers (v, R).
-ZK_HDI uint64_t ordered_row(const Pass& ps, uint64_t tile) {
+// An ordered pass (ls = k) has 2^log_g rows per tile (Shape::last_rows_log), slot a * 2^log_g + j
+// holding element a of the tile's row j. Row j of tile t is r = t * 2^log_g + j counted in the
+// store order: it is row R = bitrev(r mod 2^(L-k)) of vector r >> (L-k), and element a of it
+// (the slot's load) sits at (v, R, a); after the stages it holds frequency bitrev_k(a) *
+// 2^(L-k) + (r mod 2^(L-k)), its natural position (the slot's store). The tile's rows thus
+// store side by side: 2^log_g adjacent elements for each a.
+ZK_HDI uint64_t ordered_load_index(const Pass& ps, uint64_t tile, uint32_t slot) {
   const uint32_t rb = ps.log_n - ps.k;
   const uint64_t r_mask = (uint64_t{1} << rb) - 1;
-  return (tile & ~r_mask) | bitrev(uint32_t(tile & r_mask), rb);
+  const uint64_t r = (tile << ps.log_g) | (slot & ((1u << ps.log_g) - 1));
+  const uint64_t row = (r & ~r_mask) | bitrev(uint32_t(r & r_mask), rb);
+  return (row << ps.k) | (slot >> ps.log_g);
 }
-
-// Where an ordered pass stores slot a of its tile: slot a of row R = bitrev(r) holds frequency
-// bitrev_k(a) * 2^(L-k) + r of vector v, its natural position.
-ZK_HDI uint64_t ordered_store_index(const Pass& ps, uint64_t tile, uint32_t a) {
+ZK_HDI uint64_t ordered_store_index(const Pass& ps, uint64_t tile, uint32_t slot) {
   const uint32_t rb = ps.log_n - ps.k;
   const uint64_t r_mask = (uint64_t{1} << rb) - 1;
-  return ((tile >> rb) << ps.log_n) | (uint64_t(bitrev(a, ps.k)) << rb) | (tile & r_mask);
+  const uint64_t r = (tile << ps.log_g) | (slot & ((1u << ps.log_g) - 1));
+  return ((r >> rb) << ps.log_n) | (uint64_t(bitrev(slot >> ps.log_g, ps.k)) << rb) | (r & r_mask);
 }
 
 // Phase 0: the tile from global memory into shared memory (times the load factor).
@@ -331,17 +314,24 @@ ZK_HD inline void phase_load(const PassArgs& A, uint64_t tile, uint32_t tid, uin
   const Pass& ps = A.pass;
   const uint32_t T = 1u << ps.tile_log();
   const uint64_t n_mask = (uint64_t{1} << ps.log_n) - 1;
-  const uint64_t t = ps.ordered ? ordered_row(ps, tile) : tile;
+  if (ps.ordered) {
+    // Slots in order, as stored: with 2^log_g rows, 2^log_g threads in a row read 2^log_g rows
+    // at the same a, each row contiguous, so a warp still reads whole lines.
+    for (uint32_t p = tid; p < T; p += nthreads) {
+      const uint64_t i = ordered_load_index(ps, tile, p);
+      sh.set(p, A.pre.apply(load(A.src + i), i & n_mask));
+    }
+    return;
+  }
   for (uint32_t p = tid; p < T; p += nthreads) {
-    const TileElem e = tile_elem(ps, t, p);
+    const TileElem e = tile_elem(ps, tile, p);
     sh.set(e.slot, A.pre.apply(load(A.src + e.idx), e.idx & n_mask));
   }
 }
 
 // Phase 1 + s: radix-2 DIF stage s (span h = 2^(k-1-s)) of every sub-transform in the tile.
 // Adjacent threads take adjacent sub-transforms, then adjacent butterflies.
-ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint32_t nthreads,
-                              const SharedTile& sh, bool fp64) {
+ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint32_t nthreads, const SharedTile& sh) {
   const Pass& ps = A.pass;
   const uint32_t half = 1u << (ps.tile_log() - 1);
   const uint32_t log_h = ps.k - 1 - s, h = 1u << log_h;
@@ -354,7 +344,7 @@ ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint3
     const Fr x = sh.get(lo), y = sh.get(hi);
     sh.set(lo, x + y);
     const Fr d = x - y;
-    sh.set(hi, i == 0 ? d : stage_product(d, A.stage, A.stage_shoup, h - 1 + i, fp64));
+    sh.set(hi, i == 0 ? d : stage_product(d, A.stage, A.stage_shoup, h - 1 + i));
   }
 }
 
@@ -363,8 +353,7 @@ ZK_HD inline void phase_stage(const PassArgs& A, uint32_t s, uint32_t tid, uint3
 // them in registers and stores them once. The same butterflies and products as two phase_stage
 // calls, with half the barriers and shared-memory round trips, and two independent products in
 // flight per stage.
-ZK_HD inline void phase_stage4(const PassArgs& A, uint32_t s, uint32_t tid, uint32_t nthreads,
-                               const SharedTile& sh, bool fp64) {
+ZK_HD inline void phase_stage4(const PassArgs& A, uint32_t s, uint32_t tid, uint32_t nthreads, const SharedTile& sh) {
   const Pass& ps = A.pass;
   const uint32_t quarter = 1u << (ps.tile_log() - 2);
   const uint32_t log_h = ps.k - 1 - s, h = 1u << log_h, q = h >> 1;
@@ -379,15 +368,15 @@ ZK_HD inline void phase_stage4(const PassArgs& A, uint32_t s, uint32_t tid, uint
     // Stage s: pairs (a, a + h) and (a + h/2, a + 3h/2), twiddles w_2h^i and w_2h^(i + h/2).
     const Fr y0 = x0 + x2, y1 = x1 + x3;
     Fr y2 = x0 - x2;
-    if (i != 0) y2 = stage_product(y2, A.stage, A.stage_shoup, h - 1 + i, fp64);
-    const Fr y3 = stage_product(x1 - x3, A.stage, A.stage_shoup, h - 1 + q + i, fp64);
+    if (i != 0) y2 = stage_product(y2, A.stage, A.stage_shoup, h - 1 + i);
+    const Fr y3 = stage_product(x1 - x3, A.stage, A.stage_shoup, h - 1 + q + i);
     // Stage s + 1: pairs (a, a + h/2) and (a + h, a + 3h/2), both with twiddle w_h^i.
     sh.set(s0, y0 + y1);
     sh.set(s2, y2 + y3);
     Fr z1 = y0 - y1, z3 = y2 - y3;
     if (i != 0) {
-      z1 = stage_product(z1, A.stage, A.stage_shoup, q - 1 + i, fp64);
-      z3 = stage_product(z3, A.stage, A.stage_shoup, q - 1 + i, fp64);
+      z1 = stage_product(z1, A.stage, A.stage_shoup, q - 1 + i);
+      z3 = stage_product(z3, A.stage, A.stage_shoup, q - 1 + i);
     }
     sh.set(s1, z1);
     sh.set(s3, z3);
@@ -396,8 +385,7 @@ ZK_HD inline void phase_stage4(const PassArgs& A, uint32_t s, uint32_t tid, uint
 
 // The last phase: the tile back to global memory, in place. A non-last pass multiplies by the
 // level twiddle; the fused single pass writes natural order and applies the store factor.
-ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads,
-                              const SharedTile& sh, bool fp64) {
+ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, uint32_t nthreads, const SharedTile& sh) {
   const Pass& ps = A.pass;
   const uint32_t T = 1u << ps.tile_log();
   if (ps.fused) {
@@ -411,8 +399,9 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
     return;
   }
   if (ps.ordered) {
-    // Slots in order (no bank conflicts); each store lands 2^(L-k) elements from the previous
-    // one, and the blocks of the neighbouring tiles fill in between.
+    // Slots in order (no bank conflicts); 2^log_g adjacent threads store adjacent elements, and
+    // the next 2^log_g land 2^(L-k) elements further on; the blocks of the neighbouring tiles
+    // fill in between (with one row per tile, each store is a lone 32-byte sector).
     const uint64_t n_mask = (uint64_t{1} << ps.log_n) - 1;
     for (uint32_t p = tid; p < T; p += nthreads) {
       const uint64_t o = ordered_store_index(ps, tile, p);
@@ -427,8 +416,7 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
     Fr x = sh.get(e.slot);
     if (ps.twiddle) {
       const uint64_t exp = pass_twiddle_exponent(ps, e.a, e.q & col_mask);
-      if (exp != 0)
-        x = product(x, A.twiddles ? load<true>(A.twiddles + (e.idx & row_mask)) : A.level.at(exp), fp64);
+      if (exp != 0) x = x * (A.twiddles ? load<true>(A.twiddles + (e.idx & row_mask)) : A.level.at(exp));
     }
     store(A.dst + e.idx, x);
   }
@@ -446,28 +434,24 @@ ZK_HDI uint32_t pass_phase_count(const Pass& ps) { return stage_phase_count(ps) 
 template <bool kRadix4>
 ZK_HDI uint32_t pass_phases(const Pass& ps) { return stage_phases<kRadix4>(ps.k) + 2; }
 
-// kFp64Split: the FP64 split's kernel (fp64_warp); without it every product is mont32's.
 // kRadix4 must be A.pass.radix4 (the driver and the simulator pick the instance from the pass):
 // a kernel without phase_stage4 keeps the registers of the radix-2 butterfly (64, against 104
 // with both in one kernel).
-template <bool kFp64Split = false, bool kRadix4 = false>
-ZK_HD inline void run_pass_phase(const PassArgs& A, uint32_t phase, uint64_t tile, uint32_t tid,
-                                 uint32_t nthreads, const SharedTile& sh) {
-  const bool fp64 = kFp64Split && fp64_warp(tid, tile);
+template <bool kRadix4 = false>
+ZK_HD inline void run_pass_phase(const PassArgs& A, uint32_t phase, uint64_t tile, uint32_t tid, uint32_t nthreads,
+                                 const SharedTile& sh) {
   if (phase == 0) {
     phase_load(A, tile, tid, nthreads, sh);
   } else if (phase <= stage_phases<kRadix4>(A.pass.k)) {
     if constexpr (!kRadix4) {
-      phase_stage(A, phase - 1, tid, nthreads, sh, fp64);
+      phase_stage(A, phase - 1, tid, nthreads, sh);
     } else {
       const uint32_t s = 2 * (phase - 1);
-      if (s + 1 < A.pass.k)
-        phase_stage4(A, s, tid, nthreads, sh, fp64);
-      else
-        phase_stage(A, s, tid, nthreads, sh, fp64);
+      if (s + 1 < A.pass.k) phase_stage4(A, s, tid, nthreads, sh);
+      else phase_stage(A, s, tid, nthreads, sh);
     }
   } else {
-    phase_store(A, tile, tid, nthreads, sh, fp64);
+    phase_store(A, tile, tid, nthreads, sh);
   }
 }
 
@@ -531,6 +515,13 @@ struct Shape {
   uint32_t threads = kDefaultThreads;
   uint32_t min_columns_log = kDefaultMinColumnsLog;
   bool radix4 = false;  // two stages per phase (phase_stage4); off: 1.01-1.10x slower on an H200
+  // Rows per tile of a multi-pass transform's last pass, log2: that pass does tile_log -
+  // last_rows_log stages, the others the rest. With a scratch vector the last pass writes natural
+  // order, each row's elements 2^(L-k) apart; 2^last_rows_log rows per tile put that many
+  // adjacent elements side by side (2: a 128-byte line), where one row per tile (0) writes lone
+  // 32-byte sectors and relies on neighbouring blocks to fill each line. Not yet measured (the
+  // 2^24 profile on an H200 showed that last pass at 41% of memory throughput, 2.03 of 4.7 ms).
+  uint32_t last_rows_log = 0;
 };
 
 // A table split for powers of one base: lo has 2^lo_log entries, hi 2^(log_n - lo_log) (at
@@ -656,12 +647,13 @@ inline Shape checked(Shape sh) {
     throw std::invalid_argument("NTT threads " + std::to_string(sh.threads) + " not in 1.." +
                                 std::to_string(kMaxThreads));
   sh.min_columns_log = std::min(sh.min_columns_log, sh.tile_log - 1);
+  sh.last_rows_log = std::min(sh.last_rows_log, sh.tile_log - 1);
   return sh;
 }
 
 // Passes for one transform: one fused pass when the vector fits a tile; otherwise passes of at
 // most tile_log - min_columns_log bits (as few as possible, of balanced sizes) and a last pass of
-// tile_log bits, then natural order: through in.scratch when there is one (data -> scratch ->
+// tile_log - last_rows_log bits, then natural order: through in.scratch when there is one (data -> scratch ->
 // ordered last pass -> data), else with the reordering pass. Tiles never span two vectors unless
 // the batch allows whole vectors per tile (the batch's power-of-two factor).
 inline Schedule make_schedule(const Inputs& in, Shape shape) {
@@ -705,7 +697,8 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     add(L, L, true);
     return sc;
   }
-  const uint32_t rest = L - t, step = t - shape.min_columns_log;
+  const uint32_t last_k = t - shape.last_rows_log;
+  const uint32_t rest = L - last_k, step = t - shape.min_columns_log;
   const uint32_t count = (rest + step - 1) / step;
   uint32_t ls = L;
   for (uint32_t i = 0; i < count; ++i) {
@@ -713,7 +706,7 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     add(ls, k, false);
     ls -= k;
   }
-  add(t, t, true);
+  add(last_k, last_k, true);
   if (in.scratch) return sc;
   sc.permute = true;
   sc.perm.data = in.data;

@@ -53,34 +53,29 @@ class Summary(unittest.TestCase):
                                   ("s", "0.002", 2000.0), ("nsecond", "1,300", 1.3), ("msecond", "3.71", 3710.0)]:
             self.assertAlmostEqual(float(ncu_summary.to_microseconds(value, unit)), want, places=1, msg=unit)
 
-    def test_fp64_experiments_are_named_apart_from_g1(self):
+    def test_experiments_are_named_apart_from_g1(self):
         sys.path.insert(0, os.path.dirname(SUMMARY))
         import ncu_summary
 
         kernel = "void zkinfer::gpu::msm_detail::step_kernel<zkinfer::gpu::msm::AccumulateStep<{0}, " \
                  "zkinfer::gpu::msm::PointSource<{0}>>>(T1, unsigned long)"
         self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::G1Curve")), "AccumulateStep G1")
-        self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::gpu::msm::G1CurveHybrid")),
-                         "AccumulateStep G1hybrid")
-        self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::gpu::msm::G1CurveF64")),
-                         "AccumulateStep G1f64")
+        self.assertEqual(ncu_summary.short_name(kernel.format("zkinfer::gpu::msm::G1CurveSquare")),
+                         "AccumulateStep G1square")
         ntt = "void zkinfer::gpu::(anonymous namespace)::ntt_pass_kernel<{0}>(zkinfer::gpu::ntt::PassArgs)"
-        self.assertEqual(ncu_summary.short_name(ntt.format("false, false")), "ntt_pass_kernel")
-        self.assertEqual(ncu_summary.short_name(ntt.format("true, false")), "ntt_pass_kernel fp64split")
-        self.assertEqual(ncu_summary.short_name(ntt.format("false, true")), "ntt_pass_kernel radix4")
-        self.assertEqual(ncu_summary.short_name(ntt.format("true, true")), "ntt_pass_kernel fp64split radix4")
+        self.assertEqual(ncu_summary.short_name(ntt.format("false")), "ntt_pass_kernel")
+        self.assertEqual(ncu_summary.short_name(ntt.format("true")), "ntt_pass_kernel radix4")
         # As Nsight Compute 2025 writes them: bools as 0/1, the anonymous namespace cut short.
         ntt_2025 = "void <unnamed>::ntt_pass_kernel<{0}>(PassArgs)"
-        self.assertEqual(ncu_summary.short_name(ntt_2025.format("0, 0")), "ntt_pass_kernel")
-        self.assertEqual(ncu_summary.short_name(ntt_2025.format("1, 0")), "ntt_pass_kernel fp64split")
-        self.assertEqual(ncu_summary.short_name(ntt_2025.format("0, 1")), "ntt_pass_kernel radix4")
+        self.assertEqual(ncu_summary.short_name(ntt_2025.format("0")), "ntt_pass_kernel")
+        self.assertEqual(ncu_summary.short_name(ntt_2025.format("1")), "ntt_pass_kernel radix4")
 
     def test_a_metric_named_again_in_later_sections_keeps_its_first_value(self):
         # Memory Throughput is a percentage in Speed Of Light and bytes per second in Memory
         # Workload Analysis (seen on an H200, 2026-11-28): the column is the percentage.
         head = ('"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size",'
                 '"Grid Size","Device","CC","Section Name","Metric Name","Metric Unit","Metric Value"\n')
-        row = '"0","1","b","h","void <unnamed>::ntt_pass_kernel<0, 0>(PassArgs)","1","7","(256, 1, 1)",' \
+        row = '"0","1","b","h","void <unnamed>::ntt_pass_kernel<0>(PassArgs)","1","7","(256, 1, 1)",' \
               '"(8192, 1, 1)","0","9.0","{0}","Memory Throughput","{1}","{2}"\n'
         with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:
             f.write(head + row.format("GPU Speed Of Light Throughput", "%", "27.94") +

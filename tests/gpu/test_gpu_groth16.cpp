@@ -159,23 +159,22 @@ TEST_F(GpuGroth16, ProofsVerify) {
   EXPECT_FALSE(verify(shared().vk, public_signals(key(), bad), prove(rk, bad, cuda())));
 }
 
-// CudaBackendConfig::fp64_products (G1 MSMs and NTTs with part of their products on the FP64
-// pipe): h and the MSMs of a resident key (point tables included) equal the CPU's, and proofs
-// verify.
-TEST_F(GpuGroth16, Fp64ProductsEqualCpu) {
+// CudaBackendConfig::g1_dedicated_square (G1 MSMs with the device's dedicated Fq square): the
+// MSMs of a resident key (point tables included) equal the CPU's, and proofs verify.
+TEST_F(GpuGroth16, DedicatedSquareEqualsCpu) {
   gpu::CudaBackendConfig cfg;
-  cfg.fp64_products = true;
+  cfg.g1_dedicated_square = true;
   std::string why;
-  const auto fp64 = gpu::make_cuda_backend(cfg, &why);
-  ASSERT_TRUE(fp64) << why;
-  EXPECT_NE(fp64->name().find("FP64 products"), std::string::npos) << fp64->name();
-  ResidentKey rk(key(), *fp64);
+  const auto sq = gpu::make_cuda_backend(cfg, &why);
+  ASSERT_TRUE(sq) << why;
+  EXPECT_NE(sq->name().find("dedicated square"), std::string::npos) << sq->name();
+  ResidentKey rk(key(), *sq);
   for (const auto& w : witnesses()) {
     const auto h = compute_h(key(), w, cpu());
-    EXPECT_EQ(compute_h(key(), w, *fp64), h);
-    expect_same_msms(compute_msms(rk, w, h, *fp64), compute_msms(key(), w, h, cpu()), "resident key, FP64 products");
+    EXPECT_EQ(compute_h(key(), w, *sq), h);
+    expect_same_msms(compute_msms(rk, w, h, *sq), compute_msms(key(), w, h, cpu()), "resident key, dedicated square");
     std::string bad;
-    EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, *fp64), &bad)) << bad;
+    EXPECT_TRUE(verify(shared().vk, public_signals(key(), w), prove(rk, w, *sq), &bad)) << bad;
   }
 }
 

@@ -119,46 +119,41 @@ TYPED_TEST(GpuMsm, UniformScalarsAtManySizes) {
   }
 }
 
-// MsmDriver::msm_g1_f64 (Fq as 52-bit limbs, products on the FP64 pipe, fp52.h) and
-// msm_g1_hybrid (Fq's products split between the pipes): device and host inputs, uniform and
-// skewed scalars, against the CPU.
-TEST(GpuMsmF64, G1WithFp64ProductsMatchesCpu) {
+// MsmDriver::msm_g1_square (the device's dedicated Fq square in the XYZZ formulas): device and
+// host inputs, uniform, skewed and all-one scalars (equal points in a bucket: the doubling
+// case), against the CPU.
+TEST(GpuMsmSquare, G1WithDedicatedSquareMatchesCpu) {
   ZK_SKIP_WITHOUT_GPU();
   auto rng = testing::seeded_rng();
   MsmDriver d;
   for (size_t n : {size_t{1}, size_t{31}, size_t{4099}, size_t{65537}}) {
     if (n > size_cap() && n > 1) continue;
     const auto p = make_points<G1Curve>(rng, n);
-    for (const bool skewed : {false, true}) {
-      const std::vector<Fr> s = skewed ? skewed_scalars(rng, n) : uniform_scalars(rng, n);
+    for (const int kind : {0, 1, 2}) {
+      const std::vector<Fr> s = kind == 0   ? uniform_scalars(rng, n)
+                                : kind == 1 ? skewed_scalars(rng, n)
+                                            : std::vector<Fr>(n, Fr::one());
+      const char* what = kind == 0 ? "uniform" : kind == 1 ? "skewed" : "all one";
       const G1Jacobian want = cpu_msm(s, p);
       DeviceBuffer<G1Affine> dp(p);
       DeviceBuffer<Fr> ds(s);
       G1Jacobian got;
-      d.msm_g1_f64(got, ds.data(), dp.data(), n);
-      EXPECT_TRUE(got == want) << "device inputs, n=" << n << (skewed ? ", skewed" : "");
-      d.msm_g1_f64(got, s.data(), p.data(), n);
-      EXPECT_TRUE(got == want) << "host inputs, n=" << n << (skewed ? ", skewed" : "");
-      d.msm_g1_hybrid(got, ds.data(), dp.data(), n);
-      EXPECT_TRUE(got == want) << "hybrid, device inputs, n=" << n << (skewed ? ", skewed" : "");
-      d.msm_g1_hybrid(got, s.data(), p.data(), n);
-      EXPECT_TRUE(got == want) << "hybrid, host inputs, n=" << n << (skewed ? ", skewed" : "");
-      d.msm_g1_hybrid(got, ds.data(), dp.data(), n, MsmDriver::Fp64Split::kFewer);
-      EXPECT_TRUE(got == want) << "hybrid, fewer FP64 products, n=" << n << (skewed ? ", skewed" : "");
-      d.msm_g1_hybrid(got, ds.data(), dp.data(), n, MsmDriver::Fp64Split::kMore);
-      EXPECT_TRUE(got == want) << "hybrid, more FP64 products, n=" << n << (skewed ? ", skewed" : "");
+      d.msm_g1_square(got, ds.data(), dp.data(), n);
+      EXPECT_TRUE(got == want) << "device inputs, n=" << n << ", " << what;
+      d.msm_g1_square(got, s.data(), p.data(), n);
+      EXPECT_TRUE(got == want) << "host inputs, n=" << n << ", " << what;
     }
   }
 }
 
-// MsmConfig::g1_fp64_products sends every msm_g1 through the hybrid kernels: plain points (device
-// and host inputs) and point tables, against the CPU.
-TEST(GpuMsmF64, ConfigSendsEveryG1MsmToTheHybrid) {
+// MsmConfig::g1_dedicated_square sends every msm_g1 through msm_g1_square's kernels: plain
+// points (host inputs) and point tables, against the CPU.
+TEST(GpuMsmSquare, ConfigSendsEveryG1MsmToTheDedicatedSquare) {
   ZK_SKIP_WITHOUT_GPU();
   auto rng = testing::seeded_rng();
   const size_t n = std::min<size_t>(size_cap(), 20011);
   MsmConfig cfg;
-  cfg.g1_fp64_products = true;
+  cfg.g1_dedicated_square = true;
   MsmDriver d(0, cfg);
   const auto p = make_points<G1Curve>(rng, n);
   const std::vector<Fr> s = skewed_scalars(rng, n);

@@ -172,40 +172,42 @@ TEST_F(GpuNtt, ShoupTwiddlesMatchCpu) {
   }
 }
 
-// The FP64 split (NttDriverConfig::fp64_split): half the warps multiply with mont52::mul_r256.
-// Every kind, the default tile (both kinds of warp in one block) and small tiles (kinds
-// alternating by tile), and with Shoup stage twiddles for the other warps.
-TEST_F(GpuNtt, Fp64SplitMatchesCpu) {
+// Two stages per phase (NttDriverConfig::radix4): every kind, the default tile (one tile and
+// multi-pass), small tiles with odd and even stage counts through several passes, with and
+// without Shoup twiddles beside it.
+TEST_F(GpuNtt, Radix4MatchesCpu) {
   auto rng = testing::seeded_rng();
-  for (unsigned tile_log : {0u, 3u, 9u}) {
+  for (unsigned tile_log : {0u, 3u, 4u}) {
     for (const bool shoup : {false, true}) {
       NttDriverConfig cfg;
       cfg.tile_log = tile_log;
-      cfg.fp64_split = true;
+      cfg.threads = tile_log == 3 ? 3 : 0;  // a block size that divides nothing
+      cfg.radix4 = true;
       cfg.shoup_twiddles = shoup;
       NttDriver d(cfg);
-      check_sizes(d, tile_log == 3 ? 14 : 20, 4, rng);
+      check_sizes(d, tile_log ? 14 : 20, 4, rng);
       if (HasFailure()) return;
     }
   }
 }
 
-// Two stages per phase (NttDriverConfig::radix4): every kind, the default tile (one tile and
-// multi-pass), small tiles with odd and even stage counts through several passes, and with the
-// FP64 split and Shoup twiddles beside it.
-TEST_F(GpuNtt, Radix4MatchesCpu) {
+// Several rows per tile in the last pass (NttDriverConfig::last_rows_log): every kind, the default
+// tile up to 2^20 (6 + 6 + 8 stages there) and small tiles through several passes,
+// through the scratch vector (ordered stores) and with the reordering pass, with radix4 beside.
+TEST_F(GpuNtt, LastRowsMatchesCpu) {
   auto rng = testing::seeded_rng();
-  for (unsigned tile_log : {0u, 3u, 4u}) {
-    for (const bool others : {false, true}) {
-      NttDriverConfig cfg;
-      cfg.tile_log = tile_log;
-      cfg.threads = tile_log == 3 ? 3 : 0;  // a block size that divides nothing
-      cfg.radix4 = true;
-      cfg.fp64_split = others;
-      cfg.shoup_twiddles = others;
-      NttDriver d(cfg);
-      check_sizes(d, tile_log ? 14 : 20, 4, rng);
-      if (HasFailure()) return;
+  for (unsigned tile_log : {0u, 4u}) {
+    for (unsigned rows : {1u, 2u}) {
+      for (const bool reorder : {false, true}) {
+        NttDriverConfig cfg;
+        cfg.tile_log = tile_log;
+        cfg.last_rows_log = rows;
+        cfg.reorder_pass = reorder;
+        cfg.radix4 = rows == 1 && !reorder;
+        NttDriver d(cfg);
+        check_sizes(d, tile_log ? 14 : 20, 4, rng);
+        if (HasFailure()) return;
+      }
     }
   }
 }

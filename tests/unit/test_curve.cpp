@@ -257,64 +257,6 @@ TYPED_TEST(CurveTest, BatchToAffineMatchesToAffine) {
   batch_to_affine(zeros.data(), out.data(), 0, scratch.data());
 }
 
-// ---- the FP64 sites of the XYZZ formulas --------------------------------------------------------
-
-// Fq with a mask of Fp64Site bits (ec/point.h) whose mul_fp64 counts its calls: which products
-// of the formulas a site routes through mul_fp64 (the hybrid MSM experiment's split).
-int probe_calls = 0;
-template <uint32_t kSites>
-struct ProbeParams : bn254::FqParams {
-  static constexpr uint32_t fp64_sites = kSites;
-};
-template <uint32_t kSites>
-struct ProbeFq : Fq {
-  using Params = ProbeParams<kSites>;
-  ProbeFq() = default;
-  constexpr ProbeFq(const Fq& x) : Fq(x) {}
-  static ProbeFq mul_fp64(const ProbeFq& a, const ProbeFq& b) {
-    ++probe_calls;
-    return Fq(a) * Fq(b);
-  }
-};
-template <uint32_t kSites>
-struct ProbeCurve {
-  using Field = ProbeFq<kSites>;
-  static constexpr Field b() { return G1Curve::b(); }
-};
-
-// One site at a time: a mixed addition and a full addition of generic points each call
-// mul_fp64 once if the site is theirs and never otherwise, and give G1's sums.
-template <unsigned kSite>
-void check_site(const G1Xyzz& a, const G1Xyzz& b, const G1Affine& q) {
-  using C = ProbeCurve<uint32_t{1} << kSite>;
-  const bool madd_site = kSite <= unsigned(Fp64Site::kMaddZZZ);
-  Xyzz<C> pa, pb;
-  Affine<C> pq;
-  std::memcpy(&pa, &a, sizeof pa);
-  std::memcpy(&pb, &b, sizeof pb);
-  std::memcpy(&pq, &q, sizeof pq);
-  probe_calls = 0;
-  const Xyzz<C> sum_affine = pa.add_affine(pq);
-  EXPECT_EQ(probe_calls, madd_site ? 1 : 0) << "site " << kSite << ", mixed addition";
-  probe_calls = 0;
-  const Xyzz<C> sum = pa + pb;
-  EXPECT_EQ(probe_calls, madd_site ? 0 : 1) << "site " << kSite << ", full addition";
-  EXPECT_EQ(std::memcmp(&sum_affine, &static_cast<const G1Xyzz&>(a.add_affine(q)), sizeof sum_affine), 0);
-  EXPECT_EQ(std::memcmp(&sum, &static_cast<const G1Xyzz&>(a + b), sizeof sum), 0);
-}
-
-TEST(Fp64Sites, EachSiteIsOneProductOfItsFormula) {
-  auto rng = testing::seeded_rng();
-  const G1Jacobian pa = random_point<G1Curve>(rng), pb = random_point<G1Curve>(rng);
-  // Projective inputs with ZZ != 1, as in a bucket.
-  const G1Xyzz a = G1Xyzz::from_affine(pa.to_affine()).add_affine(random_point<G1Curve>(rng).to_affine());
-  const G1Xyzz b = G1Xyzz::from_affine(pb.to_affine()).add_affine(random_point<G1Curve>(rng).to_affine());
-  const G1Affine q = random_point<G1Curve>(rng).to_affine();
-  [&]<unsigned... kSites>(std::integer_sequence<unsigned, kSites...>) {
-    (check_site<kSites>(a, b, q), ...);
-  }(std::make_integer_sequence<unsigned, unsigned(Fp64Site::kAddZZZPPP) + 1>{});
-}
-
 // ---- published multiples -------------------------------------------------------------------
 
 // EIP-196 ecMul vectors (also in go-ethereum's bn256 tests and revm's precompile tests); each

@@ -32,7 +32,7 @@ using gpu::MsmTables;
 using testing::PoisonedArena;
 
 // The accumulation's steps (level 0, joining carries, carry levels): what
-// Tuning::cap_accumulate_registers launches as msm::MinBlocks.
+// Tuning::cap_g1/g2_accumulate_registers launch as msm::MinBlocks.
 template <class Step>
 struct IsAccumulation : std::false_type {};
 template <class C, class Src>
@@ -206,8 +206,9 @@ TYPED_TEST(MsmGpuSim, SkewedScalarsShareBucketsAcrossSegments) {
   expect_matches(std::vector<Fr>(n, -Fr::one()), p, SimOptions{}, rng, "all minus one");
 }
 
-// Tuning::cap_accumulate_registers: every accumulation launch goes out as msm::MinBlocks (the
-// CUDA executor's capped kernels), and nothing else does; the sums are the same.
+// Tuning::cap_g1/g2_accumulate_registers: every accumulation launch of that curve goes out as
+// msm::MinBlocks (the CUDA executor's capped kernels), and nothing else does (the other curve's
+// flag has no effect); the sums are the same. By default G1's are capped and G2's not.
 TYPED_TEST(MsmGpuSim, CappedAccumulationLaunchesEveryAccumulationStep) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
@@ -215,10 +216,13 @@ TYPED_TEST(MsmGpuSim, CappedAccumulationLaunchesEveryAccumulationStep) {
   const auto p = progression_points<C>(rng, n);
   const auto s = skewed_scalars(rng, n);
   const Jacobian<C> want = reference(s, p);
+  constexpr bool kG1 = std::is_same_v<C, G1Curve>;
+  EXPECT_EQ(msm::caps_accumulate_registers<C>(msm::Tuning{}), kG1);
   for (const bool cap : {false, true}) {
     SCOPED_TRACE(cap ? "capped" : "not capped");
     for (msm::Tuning t : {msm::Tuning{}, tiny_tuning(), long_chunk_tuning()}) {
-      t.cap_accumulate_registers = cap;
+      (kG1 ? t.cap_g1_accumulate_registers : t.cap_g2_accumulate_registers) = cap;
+      (kG1 ? t.cap_g2_accumulate_registers : t.cap_g1_accumulate_registers) = !cap;
       for (size_t batch : {size_t{0}, size_t{401}}) {
         LaunchCounts counts;
         EXPECT_TRUE(simulate(s, p, SimOptions{3, 0, batch, t}, rng, &counts) == want);
@@ -229,76 +233,30 @@ TYPED_TEST(MsmGpuSim, CappedAccumulationLaunchesEveryAccumulationStep) {
   }
 }
 
-// G1 points with repeats, opposites and points at infinity among them (the special cases of the
-// additions), for the FP64 experiments below.
-std::vector<G1Affine> special_g1_points(std::mt19937_64& rng, size_t n) {
+// G1 with the device's dedicated square (msm::G1CurveSquare; on the host its square is the
+// product, so this checks the steps instantiated over it): the steps over G1's arrays
+// reinterpreted, as MsmDriver::msm_g1_square does, give the CPU's sums, over points with
+// repeats, opposites and points at infinity (the special cases of the additions), uniform and
+// skewed scalars, tiny tuning and batches. It is G1's form where the kernels choose by curve.
+TEST(MsmGpuSimSquare, G1CurveSquareMatchesCpu) {
+  using S = msm::G1CurveSquare;
+  static_assert(msm::ReduceStep<S>::kFuseY && msm::kCappedBlocks<S> == msm::kCappedBlocks<G1Curve>);
+  auto rng = testing::seeded_rng();
+  const size_t n = 1501;
   auto p = progression_points<G1Curve>(rng, n);
   for (size_t i = 5; i < n; i += 9) p[i] = p[3];
   for (size_t i = 6; i < n; i += 13) p[i] = -p[3];
   for (size_t i = 7; i < n; i += 17) p[i] = G1Affine::infinity();
-  return p;
-}
-
-// G1 with Fq as five 52-bit limbs and FP64 products (msm::G1CurveF64, Fp52; the host runs the
-// same code): the points converted by ConvertPointsF64Step, the steps over that curve, the result
-// converted back, as MsmDriver::msm_g1_f64 does, give the CPU's sums. Uniform and skewed scalars,
-// repeated, opposite and infinite points, tiny tuning, batches, all r - 1, all zero.
-TEST(MsmGpuSimF64, G1WithFp52LimbsMatchesCpu) {
-  using F64 = msm::G1CurveF64;
-  auto rng = testing::seeded_rng();
-  const size_t n = 1501;
-  const auto p = special_g1_points(rng, n);
-  std::vector<Affine<F64>> pf(n);
-  SimExec ex(rng);
-  ex.launch(msm::ConvertPointsF64Step{p.data(), pf.data()}, n);
-  for (size_t i = 0; i < n; ++i) {
-    ASSERT_EQ(pf[i].x.to_fp(), p[i].x) << i;
-    ASSERT_EQ(pf[i].y.to_fp(), p[i].y) << i;
-  }
-  struct Case {
-    std::vector<Fr> s;
-    SimOptions o;
-    const char* what;
-  };
-  const Case cases[] = {{uniform_scalars(rng, n), SimOptions{}, "uniform"},
-                        {skewed_scalars(rng, n), SimOptions{3, 0, 0, tiny_tuning()}, "skewed, tiny"},
-                        {uniform_scalars(rng, n), SimOptions{2, 0, 500, tiny_tuning()}, "uniform, batches of 500"},
-                        {std::vector<Fr>(n, -Fr::one()), SimOptions{4, 9, 0, {}}, "all r - 1, 9 bits"}};
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.what);
-    const G1Jacobian got = msm::to_g1(run_plan(plan_for<F64>(n, c.o), c.s, pf.data(), rng));
-    EXPECT_TRUE(got.is_on_curve());
-    EXPECT_TRUE(got == reference(c.s, p));
-  }
-  EXPECT_TRUE(run_plan(plan_for<F64>(n, {}), std::vector<Fr>(n, Fr::zero()), pf.data(), rng).is_infinity());
-}
-
-// G1 with Fq's products split between the pipes (msm::G1CurveHybridSites: mul_fp64 is
-// mont52::mul_r256 on the host too), for each split MsmDriver::msm_g1_hybrid offers: the steps
-// over G1's arrays reinterpreted, as the driver does, give the CPU's sums.
-template <uint32_t kSites>
-void check_hybrid(const char* what, std::mt19937_64& rng) {
-  using H = msm::G1CurveHybridSites<kSites>;
-  SCOPED_TRACE(what);
-  const size_t n = 1501;
-  const auto p = special_g1_points(rng, n);
-  const auto* ph = reinterpret_cast<const Affine<H>*>(p.data());
+  const auto* ps = reinterpret_cast<const Affine<S>*>(p.data());
   const std::vector<Fr> uniform = uniform_scalars(rng, n), skewed = skewed_scalars(rng, n);
   for (const auto& [s, o] : {std::pair{uniform, SimOptions{}}, std::pair{skewed, SimOptions{3, 0, 0, tiny_tuning()}},
                              std::pair{uniform, SimOptions{2, 0, 500, tiny_tuning()}}}) {
-    const Jacobian<H> got = run_plan(plan_for<H>(n, o), s, ph, rng);
+    const Jacobian<S> got = run_plan(plan_for<S>(n, o), s, ps, rng);
     G1Jacobian g;
     std::memcpy(&g, &got, sizeof g);
     EXPECT_TRUE(g.is_on_curve());
     EXPECT_TRUE(g == reference(s, p));
   }
-}
-
-TEST(MsmGpuSimF64, G1HybridProductsMatchCpu) {
-  auto rng = testing::seeded_rng();
-  check_hybrid<msm::kFp64SitesModel>("the model's sites", rng);
-  check_hybrid<msm::kFp64SitesFewer>("fewer sites", rng);
-  check_hybrid<msm::kFp64SitesMore>("more sites", rng);
 }
 
 TYPED_TEST(MsmGpuSim, ZeroScalarsAndEmptyInputGiveInfinity) {

@@ -29,18 +29,21 @@ namespace ntt = gpu::ntt;
 constexpr NttKind kKinds[] = {NttKind::kForward, NttKind::kInverse, NttKind::kCosetForward,
                               NttKind::kCosetInverse};
 
-ntt::Shape shape(uint32_t tile_log, uint32_t threads, uint32_t min_columns_log, bool radix4 = false) {
+ntt::Shape shape(uint32_t tile_log, uint32_t threads, uint32_t min_columns_log, bool radix4 = false,
+                 uint32_t last_rows_log = 0) {
   ntt::Shape s;
   s.tile_log = tile_log;
   s.threads = threads;
   s.min_columns_log = min_columns_log;
   s.radix4 = radix4;
+  s.last_rows_log = last_rows_log;
   return s;
 }
 
 std::string describe(const ntt::Shape& s) {
   return "tile_log=" + std::to_string(s.tile_log) + " threads=" + std::to_string(s.threads) +
-         " min_columns_log=" + std::to_string(s.min_columns_log) + (s.radix4 ? " radix4" : "");
+         " min_columns_log=" + std::to_string(s.min_columns_log) + (s.radix4 ? " radix4" : "") +
+         (s.last_rows_log ? " last_rows_log=" + std::to_string(s.last_rows_log) : "");
 }
 
 void fill_host(std::vector<Fr>& table, const ntt::PowerFill& f) {
@@ -89,15 +92,7 @@ void poison(std::vector<ntt::Half>& v, std::mt19937_64& rng) {
   for (auto& h : v) h = ntt::Half{rng(), rng()};
 }
 
-// Threads of the pass kernels that ran their stage phases with the FP64 split's products, and
-// without (the split's kernel only).
-struct SplitCount {
-  uint64_t fp64 = 0, integer = 0;
-};
-
-// fp64_split: the passes run as NttDriverConfig::fp64_split's kernel (run_pass_phase<true>).
-void simulate(const ntt::Schedule& sc, std::mt19937_64& rng, bool fp64_split = false,
-              SplitCount* count = nullptr) {
+void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
   for (uint32_t i = 0; i < sc.count; ++i) {
     const ntt::PassLaunch& pl = sc.passes[i];
     const uint32_t T = 1u << pl.args.pass.tile_log();
@@ -114,15 +109,8 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng, bool fp64_split = f
       simulate_block(ntt::pass_phase_count(pl.args.pass), pl.threads, rng,
                      [&](uint32_t ph, uint32_t tid) {
                        // The kernel instance the driver launches for this pass (ntt.cu).
-                       const bool radix4 = pl.args.pass.radix4;
-                       if (!fp64_split) {
-                         (radix4 ? ntt::run_pass_phase<false, true> : ntt::run_pass_phase<false, false>)(
-                             pl.args, ph, tile, tid, pl.threads, sh);
-                         return;
-                       }
-                       (radix4 ? ntt::run_pass_phase<true, true> : ntt::run_pass_phase<true, false>)(
-                           pl.args, ph, tile, tid, pl.threads, sh);
-                       if (count && ph == 1) ++(ntt::fp64_warp(tid, tile) ? count->fp64 : count->integer);
+                       (pl.args.pass.radix4 ? ntt::run_pass_phase<true>
+                                            : ntt::run_pass_phase<false>)(pl.args, ph, tile, tid, pl.threads, sh);
                      });
     }
   }
@@ -145,18 +133,15 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng, bool fp64_split = f
 struct Variant {
   bool scratch = true;
   bool tables = true;
-  bool fp64_split = false;  // NttDriverConfig::fp64_split's kernel
   std::string name() const {
-    return std::string(scratch ? "scratch" : "reorder-pass") + (tables ? "+tables" : "+computed") +
-           (fp64_split ? "+fp64split" : "");
+    return std::string(scratch ? "scratch" : "reorder-pass") + (tables ? "+tables" : "+computed");
   }
 };
 constexpr Variant kVariants[] = {{true, true}, {true, false}, {false, true}, {false, false}};
 
 // Simulated transform of `batch` vectors in place; the scratch vector starts as garbage.
 void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind kind, const Fr& g,
-                   const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng,
-                   SplitCount* count = nullptr) {
+                   const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng) {
   const bool inverse = kind == NttKind::kInverse || kind == NttKind::kCosetInverse;
   const bool coset = kind == NttKind::kCosetForward || kind == NttKind::kCosetInverse;
   const HostTables t(log_n, shape.tile_log, coset, inverse, g);
@@ -178,7 +163,7 @@ void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind 
         twiddles[pt.offset[i] + e] = ntt::pass_twiddle_entry(pt.passes[i], ntt::powers_at(level, log_n), e);
     in.pass_twiddles = twiddles.data();
   }
-  simulate(ntt::make_schedule(in, shape), rng, v.fp64_split, count);
+  simulate(ntt::make_schedule(in, shape), rng);
 }
 
 std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
@@ -188,15 +173,14 @@ std::vector<Fr> random_vector(std::mt19937_64& rng, size_t n) {
 }
 
 // The simulated kernels against the CPU backend, vector by vector.
-void check_against_cpu(Backend& cpu, uint32_t log_n, size_t batch, NttKind kind,
-                       const ntt::Shape& shape, const Variant& v, std::mt19937_64& rng,
-                       SplitCount* count = nullptr) {
+void check_against_cpu(Backend& cpu, uint32_t log_n, size_t batch, NttKind kind, const ntt::Shape& shape,
+                       const Variant& v, std::mt19937_64& rng) {
   const size_t n = size_t{1} << log_n;
   const Fr g = field_random<Fr>(rng);
   std::vector<Fr> data = random_vector(rng, n * batch);
   std::vector<Fr> want = data;
   for (size_t v = 0; v < batch; ++v) cpu.ntt(want.data() + v * n, n, kind, g);
-  simulated_ntt(data, log_n, batch, kind, g, shape, v, rng, count);
+  simulated_ntt(data, log_n, batch, kind, g, shape, v, rng);
   const std::string what = std::string(ntt_kind_name(kind)) + " 2^" + std::to_string(log_n) +
                            " batch " + std::to_string(batch) + " " + describe(shape) + " " +
                            v.name();
@@ -287,6 +271,40 @@ TEST(NttSim, DefaultSchedule) {
   }
 }
 
+// Shape::last_rows_log: the last pass of a multi-pass transform does that many fewer stages,
+// over 2^last_rows_log rows per tile, and the other passes take up the rest, their twiddle
+// tables following; 2^24 in three passes of 8 stages, 2^20 in 6 + 6 + 8.
+TEST(NttSim, LastRowsShapeSchedule) {
+  Fr data_word, scratch_word;
+  ntt::Inputs in;
+  in.batch = 1;
+  in.data = &data_word;
+  in.scratch = &scratch_word;
+  ntt::Shape shape;
+  shape.last_rows_log = 2;
+  struct Case {
+    uint32_t log_n;
+    std::vector<uint32_t> ks;
+  };
+  for (const Case& c : {Case{10, {10}}, Case{11, {3, 8}}, Case{16, {8, 8}}, Case{20, {6, 6, 8}},
+                        Case{24, {8, 8, 8}}, Case{28, {7, 7, 6, 8}}}) {
+    in.log_n = c.log_n;
+    const ntt::Schedule sc = ntt::make_schedule(in, shape);
+    const ntt::PassTables pt = ntt::pass_tables(c.log_n, shape);
+    ASSERT_EQ(sc.count, c.ks.size()) << c.log_n;
+    ASSERT_EQ(pt.count, sc.count - 1) << c.log_n;
+    for (uint32_t i = 0; i < sc.count; ++i) {
+      const ntt::Pass& p = sc.passes[i].args.pass;
+      EXPECT_EQ(p.k, c.ks[i]) << "2^" << c.log_n << " pass " << i;
+      EXPECT_EQ(p.tile_log(), std::min(c.log_n, ntt::kDefaultTileLog)) << "2^" << c.log_n << " pass " << i;
+      if (i + 1 < sc.count) EXPECT_EQ(pt.passes[i].ls, p.ls) << "2^" << c.log_n << " pass " << i;
+    }
+    const ntt::Pass& last = sc.passes[sc.count - 1].args.pass;
+    EXPECT_EQ(last.log_g, c.log_n > ntt::kDefaultTileLog ? 2u : 0u) << c.log_n;
+    EXPECT_EQ(last.ordered, c.log_n > ntt::kDefaultTileLog) << c.log_n;
+  }
+}
+
 // Shape::radix4 reaches every pass and halves its stage phases (an odd stage count leaves the
 // last stage alone); the default shape keeps one phase per stage.
 TEST(NttSim, Radix4PassesRunTwoStagesPerPhase) {
@@ -310,9 +328,11 @@ TEST(NttSim, Radix4PassesRunTwoStagesPerPhase) {
   }
 }
 
-// Every pass loads and stores each element of every vector exactly once, whatever the shape.
+// Every pass loads and stores each element of every vector exactly once, whatever the shape
+// (one row per last-pass tile, and two or four).
 TEST(NttSim, TilesCoverEveryElementOnce) {
   Fr scratch_word;
+  for (uint32_t last_rows_log : {0u, 1u, 2u})
   for (uint32_t tile_log : {1u, 2u, 3u, 5u, 11u})
     for (uint32_t log_n = 1; log_n <= 13; ++log_n)
       for (uint64_t batch : {1ull, 2ull, 3ull, 8ull}) {
@@ -322,6 +342,7 @@ TEST(NttSim, TilesCoverEveryElementOnce) {
         ntt::Shape shape;
         shape.tile_log = tile_log;
         shape.min_columns_log = 1;
+        shape.last_rows_log = last_rows_log;
         const ntt::Schedule sc = ntt::make_schedule(in, shape);
         const uint64_t total = batch << log_n;
         for (uint32_t i = 0; i < sc.count; ++i) {
@@ -343,8 +364,9 @@ TEST(NttSim, TilesCoverEveryElementOnce) {
             ASSERT_EQ(hits[x], 1) << "2^" << log_n << " batch " << batch << " tile_log " << tile_log
                                   << " pass " << i << " element " << x;
         }
-        // The last pass of the out-of-place schedule: its tiles load every row once (one row
-        // each) and store every natural position once, within the tile's own vector.
+        // The last pass of the out-of-place schedule: its tiles load every row once (2^log_g
+        // rows each) and store every natural position once, within the tile's own vector; the
+        // 2^log_g slots a * 2^log_g + j of one a store to adjacent positions.
         in.scratch = &scratch_word;
         const ntt::Schedule out = ntt::make_schedule(in, shape);
         const ntt::PassArgs& last = out.passes[out.count - 1].args;
@@ -352,16 +374,21 @@ TEST(NttSim, TilesCoverEveryElementOnce) {
           ASSERT_LE(log_n, tile_log);
           continue;
         }
-        ASSERT_EQ(last.pass.log_g, 0u);
+        ASSERT_EQ(last.pass.log_g, std::min(last_rows_log, tile_log - 1));
+        ASSERT_EQ(last.pass.k + last.pass.log_g, tile_log);
         std::vector<uint8_t> loads(total, 0), stores(total, 0);
         const uint32_t T = 1u << last.pass.tile_log();
         for (uint64_t tile = 0; tile < last.tiles; ++tile)
           for (uint32_t p = 0; p < T; ++p) {
-            const uint64_t from = ntt::tile_elem(last.pass, ntt::ordered_row(last.pass, tile), p).idx;
+            const uint64_t from = ntt::ordered_load_index(last.pass, tile, p);
             const uint64_t to = ntt::ordered_store_index(last.pass, tile, p);
             ASSERT_LT(from, total);
             ASSERT_LT(to, total);
             ASSERT_EQ(from >> log_n, to >> log_n) << "tile " << tile << " slot " << p;
+            // Row j of the tile: 2^k elements in a row from the row's start.
+            ASSERT_EQ(from % (uint64_t{1} << last.pass.k), p >> last.pass.log_g);
+            if ((p & ((1u << last.pass.log_g) - 1)) != 0)
+              ASSERT_EQ(to, ntt::ordered_store_index(last.pass, tile, p - 1) + 1) << "tile " << tile << " slot " << p;
             ++loads[from];
             ++stores[to];
           }
@@ -394,6 +421,10 @@ TEST(NttSim, MatchesCpuBackend) {
   shapes.push_back(shape(3, 4, 1, true));
   shapes.push_back(shape(5, 7, 2, true));
   shapes.push_back(shape(8, 64, 1, true));
+  // Several rows per tile in the last pass: 2 and 4 (with radix4 and an odd stage count too).
+  shapes.push_back(shape(ntt::kDefaultTileLog, ntt::kDefaultThreads, ntt::kDefaultMinColumnsLog, false, 2));
+  shapes.push_back(shape(4, 8, 2, false, 1));
+  shapes.push_back(shape(5, 7, 1, true, 2));
   for (const ntt::Shape& s : shapes) {
     for (uint32_t log_n = 1; log_n <= 14; ++log_n) {
       // Tiny tiles at the largest sizes take long to simulate and add nothing new.
@@ -423,35 +454,12 @@ TEST(NttSim, RandomCases) {
     s.threads = 1 + uint32_t(rng() % 300);
     s.min_columns_log = uint32_t(rng() % 4);
     s.radix4 = rng() % 2 == 0;
+    s.last_rows_log = uint32_t(rng() % 4);
     const size_t batch = log_n > 11 ? 1 : 1 + rng() % 6;
     const NttKind kind = kKinds[rng() % 4];
     const Variant& v = kVariants[rng() % std::size(kVariants)];
     check_against_cpu(*cpu, log_n, batch, kind, s, v, rng);
     if (::testing::Test::HasFatalFailure()) return;
-  }
-}
-
-// The FP64 split (NttDriverConfig::fp64_split): the products of half the warps through
-// mont52::mul_r256, on the host as on the device. Shapes with more than 128 threads put both
-// kinds of warp in one tile; small ones alternate by tile. Every kind, one tile and several
-// passes, both ways back to natural order; both kinds of thread must have run.
-TEST(NttSim, Fp64SplitMatchesCpuBackend) {
-  auto rng = testing::seeded_rng();
-  auto cpu = make_cpu_backend({1});
-  const ntt::Shape shapes[] = {ntt::Shape{},     shape(9, 256, 1), shape(10, 300, 2), shape(4, 8, 2),
-                               shape(3, 3, 1),   shape(9, 256, 1, true), shape(4, 8, 2, true)};
-  for (const ntt::Shape& s : shapes) {
-    SplitCount count;
-    for (uint32_t log_n = 1; log_n <= 13; ++log_n) {
-      if (log_n > 10 && s.tile_log < 4) continue;
-      for (NttKind kind : kKinds) {
-        const Variant v{log_n % 2 == 0, kind != NttKind::kInverse, true};
-        check_against_cpu(*cpu, log_n, log_n > 11 ? 1 : 1 + rng() % 3, kind, s, v, rng, &count);
-        if (::testing::Test::HasFatalFailure()) return;
-      }
-    }
-    EXPECT_GT(count.fp64, 0u) << describe(s);
-    EXPECT_GT(count.integer, 0u) << describe(s);
   }
 }
 

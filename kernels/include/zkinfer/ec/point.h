@@ -12,44 +12,6 @@
 
 namespace zkinfer {
 
-// The products the XYZZ formulas may put on the FP64 pipe, each a bit of a field's
-// `Params::fp64_sites` mask (Fp with kFp64Products, the hybrid experiment: its mul_fp64). For a
-// field without the mask, or a site outside it, the product itself.
-enum class Fp64Site : unsigned {
-  // madd-2008-s (10 products; the bucket accumulation's)
-  kMaddU2, kMaddS2, kMaddPP, kMaddPPP, kMaddQ, kMaddZZ, kMaddZZZ,
-  // add-2008-s (14 products)
-  kAddU1, kAddU2, kAddS1, kAddS2, kAddPP, kAddPPP, kAddQ, kAddZZ, kAddZZPP, kAddZZZ, kAddZZZPPP,
-};
-
-template <class... S>
-constexpr uint32_t fp64_site_mask(S... sites) {
-  return ((uint32_t{1} << unsigned(sites)) | ... | 0u);
-}
-
-template <class F>
-ZK_HDI constexpr uint32_t fp64_sites() {
-  if constexpr (requires { F::Params::fp64_sites; })
-    return F::Params::fp64_sites;
-  else
-    return 0;
-}
-
-template <Fp64Site S, class F>
-ZK_HDI constexpr F mul_fp64(const F& a, const F& b) {
-  if constexpr (((fp64_sites<F>() >> unsigned(S)) & 1u) != 0)
-    return F::mul_fp64(a, b);
-  else
-    return a * b;
-}
-template <Fp64Site S, class F>
-ZK_HDI constexpr F sqr_fp64(const F& a) {
-  if constexpr (((fp64_sites<F>() >> unsigned(S)) & 1u) != 0)
-    return F::mul_fp64(a, a);
-  else
-    return a.sqr();
-}
-
 // C provides: using Field = ...; static constexpr Field b();
 template <class C>
 struct Affine {
@@ -194,16 +156,16 @@ struct Xyzz {
   ZK_HD constexpr Xyzz add_affine(const Affine<C>& o) const {
     if (o.is_infinity()) return *this;
     if (is_infinity()) return from_affine(o);
-    F u2 = mul_fp64<Fp64Site::kMaddU2>(o.x, zz), s2 = mul_fp64<Fp64Site::kMaddS2>(o.y, zzz);
+    F u2 = o.x * zz, s2 = o.y * zzz;
     F p = u2 - x, r = s2 - y;
     if (p.is_zero()) return r.is_zero() ? dbl_affine(o) : infinity();
-    F pp = sqr_fp64<Fp64Site::kMaddPP>(p), ppp = mul_fp64<Fp64Site::kMaddPPP>(p, pp);
-    F q = mul_fp64<Fp64Site::kMaddQ>(x, pp);
+    F pp = p.sqr(), ppp = p * pp;
+    F q = x * pp;
     Xyzz out;
     out.x = r.sqr() - ppp - q.dbl();
     out.y = F::mul_sub_mul(r, q - out.x, y, ppp);
-    out.zz = mul_fp64<Fp64Site::kMaddZZ>(zz, pp);
-    out.zzz = mul_fp64<Fp64Site::kMaddZZZ>(zzz, ppp);
+    out.zz = zz * pp;
+    out.zzz = zzz * ppp;
     return out;
   }
 
@@ -211,17 +173,17 @@ struct Xyzz {
   ZK_HD constexpr Xyzz operator+(const Xyzz& o) const {
     if (is_infinity()) return o;
     if (o.is_infinity()) return *this;
-    F u1 = mul_fp64<Fp64Site::kAddU1>(x, o.zz), u2 = mul_fp64<Fp64Site::kAddU2>(o.x, zz);
-    F s1 = mul_fp64<Fp64Site::kAddS1>(y, o.zzz), s2 = mul_fp64<Fp64Site::kAddS2>(o.y, zzz);
+    F u1 = x * o.zz, u2 = o.x * zz;
+    F s1 = y * o.zzz, s2 = o.y * zzz;
     F p = u2 - u1, r = s2 - s1;
     if (p.is_zero()) return r.is_zero() ? dbl() : infinity();
-    F pp = sqr_fp64<Fp64Site::kAddPP>(p), ppp = mul_fp64<Fp64Site::kAddPPP>(p, pp);
-    F q = mul_fp64<Fp64Site::kAddQ>(u1, pp);
+    F pp = p.sqr(), ppp = p * pp;
+    F q = u1 * pp;
     Xyzz out;
     out.x = r.sqr() - ppp - q.dbl();
     out.y = F::mul_sub_mul(r, q - out.x, s1, ppp);
-    out.zz = mul_fp64<Fp64Site::kAddZZPP>(mul_fp64<Fp64Site::kAddZZ>(zz, o.zz), pp);
-    out.zzz = mul_fp64<Fp64Site::kAddZZZPPP>(mul_fp64<Fp64Site::kAddZZZ>(zzz, o.zzz), ppp);
+    out.zz = zz * o.zz * pp;
+    out.zzz = zzz * o.zzz * ppp;
     return out;
   }
   ZK_HD constexpr Xyzz& operator+=(const Xyzz& o) { return *this = *this + o; }

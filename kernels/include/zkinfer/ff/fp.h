@@ -13,7 +13,6 @@
 #include "zkinfer/ff/fp_inverse.h"
 #include "zkinfer/ff/fp_x86.h"
 #include "zkinfer/ff/hd.h"
-#include "zkinfer/ff/mont52.h"
 #include "zkinfer/ff/u256.h"
 
 namespace zkinfer {
@@ -23,13 +22,13 @@ namespace zkinfer {
 template <class P>
 struct FpConsts;
 
-// Params with `static constexpr bool fp64_products = true` give Fp a second product, mul_fp64:
-// the same result computed on the FP64 pipe (mont52::mul_r256, host and device), which the curve
-// formulas use for the products their `fp64_sites` mask names (ec/point.h) so the integer
-// multiply-adds and the FP64 pipe both have work (gpu::msm::G1CurveHybrid, an experiment).
-// Fp's operator* is the same for all params.
+// Params with `static constexpr bool device_square = true` make Fp::sqr on the device the
+// dedicated square (fp_device::sqr) instead of the product with itself: gpu::msm::G1CurveSquare,
+// an experiment that a GPU run must measure in the MSM kernels before Fq's own params take it.
 template <class P>
-inline constexpr bool kFp64Products = requires { requires P::fp64_products; };
+inline constexpr bool kDeviceSquare = requires {
+  requires P::device_square;
+};
 
 template <class P>
 struct Fp {
@@ -182,10 +181,19 @@ struct Fp {
   // host (fp_x86.h). The x86-64 ADX path reads the operand once, from registers. On the device a
   // dedicated square exists (fp_device::sqr: 36 products where the product has 64, but a
   // separate reduction and more additions; the same PTX instruction count). On an H200
-  // (2026-11-28, bench_gpu_field) a chain of them took 0.87 of this product's time; this path
-  // switches only after a GPU run of the MSM and NTT kernels with it.
+  // (2026-11-28, bench_gpu_field) a chain of them took 0.87 of this product's time; it is used
+  // only for params with device_square (kDeviceSquare) until a GPU run of the MSM kernels with it
+  // (bench_gpu_msm's g1_msm_square rows) shows what it gives there.
   ZK_HDI constexpr Fp sqr() const {
-#if ZKINFER_X86_64_HOST
+#if defined(__CUDA_ARCH__)
+    if constexpr (kDeviceSquare<P>) {
+      if (!__builtin_is_constant_evaluated()) {
+        Fp r;
+        fp_device::sqr<P>(r.v, v);
+        return r;
+      }
+    }
+#elif ZKINFER_X86_64_HOST
     if (!__builtin_is_constant_evaluated() && x86::host_isa == HostIsa::adx)
       return from_mont(x86::sqr_adx(v, x86::kMontConsts<P>));
 #endif
@@ -204,15 +212,6 @@ struct Fp {
     }
 #endif
     return a * b - x * y;
-  }
-
-  // a * b on the FP64 pipe (see kFp64Products).
-  ZK_HDI static Fp mul_fp64(const Fp& a, const Fp& b)
-    requires kFp64Products<P>
-  {
-    Fp r;
-    mont52::mul_r256<P>(r.v, a.v, b.v);
-    return r;
   }
 
   ZK_HDI constexpr Fp& operator+=(const Fp& b) { return *this = *this + b; }
