@@ -558,9 +558,14 @@ Movement gather(const Node& n, const Shape& x, const ConstInput& c) {
   });
 }
 
+// Pad: constant mode fills with the value (-1 in the map); reflect and edge modes take every
+// element from the input. Negative pads crop; as onnxruntime does it, those two modes pad the
+// cropped extent (a reflection mirrors at the cropped edge). (Opset 19's wrap mode is beyond the
+// opsets read.)
 Movement pad(const Node& n, const Shape& x, const ConstInput& c) {
   const std::string mode = n.get_string("mode", "constant");
-  if (mode != "constant") fail(n, "mode '" + mode + "' is not supported (only constant padding is)");
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    fail(n, "mode '" + mode + "' is not supported (constant, reflect and edge are)");
   const auto pads_in = int_operand(n, c, 1, "pads");
   if (!pads_in) fail(n, "needs pads");
   std::vector<int64_t> axes(x.size());
@@ -568,7 +573,8 @@ Movement pad(const Node& n, const Shape& x, const ConstInput& c) {
   if (auto a = int_operand(n, c, 3, "axes")) axes = distinct_axes(n, *a, x.size());
   if (pads_in->size() != 2 * axes.size())
     fail(n, "pads has " + std::to_string(pads_in->size()) + " values, expected " + std::to_string(2 * axes.size()));
-  std::vector<int64_t> before(x.size(), 0);
+  // Per axis: the pads before and after, and the extent left after cropping, starting at `first`.
+  std::vector<int64_t> before(x.size(), 0), first(x.size(), 0), extent = x;
   Shape out = x;
   for (size_t i = 0; i < axes.size(); ++i) {
     const size_t a = size_t(axes[i]);
@@ -580,13 +586,32 @@ Movement pad(const Node& n, const Shape& x, const ConstInput& c) {
                   " of size " + std::to_string(x[a]));
     before[a] = b;
     out[a] = x[a] + b + e;
+    if (mode == "constant") continue;
+    first[a] = std::max<int64_t>(-b, 0);
+    extent[a] = x[a] - first[a] - std::max<int64_t>(-e, 0);
+    const int64_t most = std::max({b, e, int64_t{0}});
+    if (most == 0) continue;
+    // A reflection as long as the axis would repeat the edge element: onnxruntime refuses it.
+    const std::string axis = "axis " + std::to_string(a) + " of size " + std::to_string(extent[a]) +
+                             (extent[a] != x[a] ? " (after cropping)" : "");
+    if (extent[a] < 1) fail(n, "cannot pad the empty " + axis + " in " + mode + " mode");
+    if (mode == "reflect" && most >= extent[a])
+      fail(n, "pad " + std::to_string(most) + " in reflect mode must be less than the size of " + axis);
   }
   const auto st = strides_of(x);
   return map_positions(n, out, [&](const std::vector<int64_t>& pos) {
     int64_t k = 0;
     for (size_t d = 0; d < pos.size(); ++d) {
-      const int64_t i = pos[d] - before[d];
-      if (i < 0 || i >= x[d]) return int64_t{-1};
+      int64_t i = pos[d] - before[d];
+      if (mode == "constant") {
+        if (i < 0 || i >= x[d]) return int64_t{-1};
+      } else {
+        i -= first[d];  // within the cropped extent [0, len)
+        const int64_t len = extent[d];
+        if (mode == "reflect") i = i < 0 ? -i : i >= len ? 2 * (len - 1) - i : i;
+        else i = std::clamp<int64_t>(i, 0, len - 1);
+        i += first[d];
+      }
       k += i * int64_t(st[d]);
     }
     return k;

@@ -1173,8 +1173,19 @@ TEST(BadModel, DataMovementAndShapeOpErrors) {
   auto ints = [](const std::string& name, std::vector<int64_t> v) {
     return [name, v](OnnxBuilder& b) { b.initializer_int64(name, {int64_t(v.size())}, v); };
   };
-  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {0, 1, 0, 1})),
-                     "node 'op' (Pad)", "mode 'reflect'", "only constant padding");
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "wrap")}, ints("p", {0, 1, 0, 1})),
+                     "node 'op' (Pad)", "mode 'wrap' is not supported (constant, reflect and edge are)");
+  // Reflect mode: each pad less than the axis (after cropping), onnxruntime's rule.
+  EXPECT_NO_THROW(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {0, 3, 0, 3})));
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {0, 4, 0, 0})),
+                     "node 'op' (Pad)", "pad 4 in reflect mode must be less than the size of axis 1 of size 4");
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {0, -2, 0, 2})),
+                     "node 'op' (Pad)", "pad 2 in reflect mode", "axis 1 of size 2 (after cropping)");
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {1, 0, 0, 0})),
+                     "node 'op' (Pad)", "pad 1 in reflect mode must be less than the size of axis 0 of size 1");
+  EXPECT_NO_THROW(one_op("Pad", {"p"}, {zt::attr_string("mode", "edge")}, ints("p", {2, 9, 0, -3})));
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "edge")}, ints("p", {0, -4, 0, 1})),
+                     "node 'op' (Pad)", "cannot pad the empty axis 1 of size 0 (after cropping) in edge mode");
   EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 1})), "node 'op' (Pad)", "pads has 2 values, expected 4");
   EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 0, 0, -5})), "node 'op' (Pad)", "do not fit axis 1");
   EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 0, 1 << 20, 1 << 20})), "node 'op' (Pad)",

@@ -81,8 +81,8 @@
 //    tensor at s_W (its max |w|): e = sum_j (|w_j| + dW) e'_x[j] + dW sum_j |x_j|, per element.
 //  * Reshape, Flatten, Transpose, Concat, Identity, Dropout, Unsqueeze, Squeeze, Slice, Gather,
 //    Split, Expand, Tile move errors with the values; so do Neg and a Cast to float. Pad's fill is
-//    rounded at the input's scale: 2^-(s_x+1) where it goes. Shape and the shape arithmetic on
-//    constants are folded exactly.
+//    rounded at the input's scale: 2^-(s_x+1) where it goes (reflect and edge modes only move
+//    elements). Shape and the shape arithmetic on constants are folded exactly.
 //  * Tanh: the circuit evaluates its approximation A at the rounded input x', with
 //    |A(x') - tanh(x')| <= E (Approximation.max_abs_error, computed exhaustively at compile time,
 //    saturation included), and tanh is 1-Lipschitz: e = E + e'_x. Sigmoid: E (reported in sigmoid
@@ -2224,6 +2224,57 @@ TEST_F(OpsVsOnnxruntime, Pad) {
     b.node("MaxPool", {"p"}, {"pool"}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
     for (const char* o : {"pool", "pv"}) b.output(o);
     check_model("Conv, Relu, Pad (zeros), MaxPool; Pad by 0.3 with a crop, opset " + std::to_string(opset), b, rng_);
+  }
+}
+
+// Pad in reflect and edge modes (torch's ReflectionPad2d/ReplicationPad2d): every element moves
+// from the input, on linear (a Conv's) and materialized (a Relu's) values, 3-D and 4-D, with
+// crops (negative pads: onnxruntime pads the cropped extent), pads as an attribute (opset 9), an
+// input (11, 13) and on `axes` (18), then a Conv without padding as after torch's padding layers.
+TEST_F(OpsVsOnnxruntime, PadReflectAndEdge) {
+  const auto d = dims(rng_, 2, 4, 8);
+  const int64_t h = d[0], w = d[1];
+  for (int64_t opset : {9, 11, 13, 18}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.node("Relu", {"c"}, {"r"});
+    auto pad = [&](const std::string& mode, const std::string& in, const std::string& out,
+                   const std::vector<int64_t>& pads, const std::vector<int64_t>& axes = {}) {
+      std::vector<onnx::AttributeProto> a{attr_string("mode", mode)};
+      if (opset < 11) {
+        a.push_back(attr_ints("pads", pads));
+        b.node("Pad", {in}, {out}, a);
+        return;
+      }
+      b.initializer_int64(out + ".pads", {int64_t(pads.size())}, pads);
+      std::vector<std::string> ins{in, out + ".pads"};
+      if (!axes.empty()) {
+        b.initializer_int64(out + ".axes", {int64_t(axes.size())}, axes);
+        ins.insert(ins.end(), {"", out + ".axes"});
+      }
+      b.node("Pad", ins, {out}, a);
+    };
+    pad("reflect", "c", "refl", {0, 0, 1, 2, 0, 0, 2, 1});  // [1, 3, h + 3, w + 3]
+    weights(b, rng_, "k", {2, 3, 3, 3}, 27);
+    b.node("Conv", {"refl", "k"}, {"after"}, {attr_ints("kernel_shape", {3, 3})});  // [1, 2, h + 1, w + 1]
+    pad("edge", "r", "edge", {0, 1, 2, 0, 0, 0, 1, 3});       // a channel too: [1, 4, h + 3, w + 3]
+    pad("reflect", "c", "crop", {0, 0, -1, 2, 0, 0, 1, -1});  // mirrored at the cropped edges
+    pad("edge", "c", "ecrop", {0, 0, 2, -2, 0, 0, -1, 3});
+    if (opset >= 18) {  // axes 3 and 2: (w: 2 before, 1 after), (h: 1 before, 2 after)
+      pad("reflect", "r", "ax", {2, 1, 1, 2}, {3, -2});
+    } else {
+      pad("reflect", "r", "ax", {0, 0, 1, 2, 0, 0, 2, 1});
+    }
+    // A sequence [1, 3, h w] (ReflectionPad1d, ReplicationPad1d).
+    b.initializer_int64("seq", {3}, {1, 3, -1});
+    b.node("Reshape", {"c", "seq"}, {"s"});
+    pad("reflect", "s", "s_refl", {0, 0, h * w - 1, 0, 0, 3});
+    pad("edge", "s", "s_edge", {0, 0, 4, 0, 0, h * w + 2});
+    for (const char* o : {"after", "edge", "crop", "ecrop", "ax", "s_refl", "s_edge"}) b.output(o);
+    const std::string what = "Conv, Relu, Pad reflect and edge (4-D, crops, a channel, axes; 3-D at the longest "
+                             "reflection), Conv, opset ";
+    check_model(what + std::to_string(opset) + " on " + shape_label({1, 2, h, w}), b, rng_);
   }
 }
 

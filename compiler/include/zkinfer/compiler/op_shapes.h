@@ -167,7 +167,7 @@ struct ResizeTerms {
 };
 ResizeTerms resize_terms(const Node& n, const ResizePlan& p, const Shape& x);
 
-// Pad's fill value ("constant" mode, the only one supported).
+// Pad's fill value (constant mode; reflect and edge modes move elements only).
 double pad_value(const Node& n, int64_t opset, const ConstInput& c);
 
 // ReduceSum, ReduceMean, ReduceMax, ReduceMin: the input elements reduced into each output
