@@ -1464,8 +1464,9 @@ QT Lowerer::reduce(const Node& n) {
   return mean_of(n, x, r.groups, counts, r.shape);
 }
 
-// Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile, Split: elements move (materialized ones keep their
-// wires and sign bits); Pad's fill value enters as a constant rounded at the tensor's scale.
+// Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile, Split, DepthToSpace, SpaceToDepth: elements
+// move (materialized ones keep their wires and sign bits); Pad's fill value enters as a constant
+// rounded at the tensor's scale.
 QT Lowerer::moved(const Node& n, size_t output) {
   const ConstInput c = operands(n);
   for (size_t i = 1; i < n.inputs.size(); ++i) c(i);  // computed axes, indices or pads: a clear error
@@ -2236,7 +2237,7 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "Not" || op == "And" || op == "Or" || op == "Xor") out = logic(n);
     else if (op == "Gather" && is_const(n.inputs.at(0))) out = lookup(n);
     else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Expand" ||
-             op == "Tile")
+             op == "Tile" || op == "DepthToSpace" || op == "SpaceToDepth")
       out = moved(n, 0);
     else if (op == "Split") {
       for (size_t i = 1; i < n.outputs.size(); ++i)

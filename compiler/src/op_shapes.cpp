@@ -680,6 +680,42 @@ Movement tile(const Node& n, const Shape& x, const ConstInput& c) {
   });
 }
 
+// DepthToSpace (DCR or, from opset 11, CRD mode; torch's PixelShuffle exports CRD) and
+// SpaceToDepth on [N, C, H, W] with block size b: channel blocks of b x b become pixel blocks and
+// back. DCR output (n, c, h b + i, w b + j) is input (n, (i b + j) C / b^2 + c, h, w), CRD's
+// (n, c b^2 + i b + j, h, w); SpaceToDepth output (n, (i b + j) C + c, h, w) is input
+// (n, c, h b + i, w b + j).
+Movement depth_space(const Node& n, const Shape& x) {
+  if (x.size() != 4) fail(n, "the input must be [N, C, H, W], got " + shape_str(x));
+  if (!n.has("blocksize")) fail(n, "needs a blocksize");
+  const int64_t b = n.get_int("blocksize", 1);
+  if (b < 1 || b > int64_t(kMaxMovedElements)) fail(n, "blocksize " + std::to_string(b) + " is out of range");
+  const int64_t N = x[0], C = x[1], H = x[2], W = x[3];
+  const auto st = strides_of(x);
+  auto at = [&](int64_t ni, int64_t c, int64_t h, int64_t w) {
+    return ni * int64_t(st[0]) + c * int64_t(st[1]) + h * int64_t(st[2]) + w * int64_t(st[3]);
+  };
+  if (n.op == "SpaceToDepth") {
+    if (H % b || W % b)
+      fail(n, "blocksize " + std::to_string(b) + " does not divide the height and width of " + shape_str(x));
+    return map_positions(n, {N, C * b * b, H / b, W / b}, [&](const std::vector<int64_t>& p) {
+      const int64_t c = p[1] % C, i = p[1] / C / b, j = p[1] / C % b;
+      return at(p[0], c, p[2] * b + i, p[3] * b + j);
+    });
+  }
+  const std::string mode = n.get_string("mode", "DCR");
+  if (mode != "DCR" && mode != "CRD") fail(n, "mode '" + mode + "' is not supported (DCR and CRD are)");
+  if (C % (b * b))
+    fail(n, "blocksize " + std::to_string(b) + ": its square " + std::to_string(b * b) +
+                " does not divide the channels of " + shape_str(x));
+  const int64_t oc = C / (b * b);
+  return map_positions(n, {N, oc, H * b, W * b}, [&](const std::vector<int64_t>& p) {
+    const int64_t i = p[2] % b, j = p[3] % b;
+    const int64_t c = mode == "DCR" ? (i * b + j) * oc + p[1] : p[1] * b * b + i * b + j;
+    return at(p[0], c, p[2] / b, p[3] / b);
+  });
+}
+
 }  // namespace
 
 ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const ConstInput& c) {
@@ -892,6 +928,7 @@ Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput
   if (n.op == "Split") return split(n, x, c, opset, output);
   if (n.op == "Expand") return expand(n, x, c);
   if (n.op == "Tile") return tile(n, x, c);
+  if (n.op == "DepthToSpace" || n.op == "SpaceToDepth") return depth_space(n, x);
   if (n.op == "Resize" || n.op == "Upsample") return resize_nearest(n, resize_plan(n, x, opset, c), x);
   fail(n, "is not a data-movement op");
 }

@@ -322,7 +322,8 @@ ConstInput operands(const Node& n, const TensorMap& t) {
   return [&n, &t](size_t i) { return optional_input(n, t, i); };
 }
 
-// Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile and Split (output `output`).
+// Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile, DepthToSpace, SpaceToDepth and Split
+// (output `output`).
 Tensor moved(const Node& n, const TensorMap& t, int64_t opset, size_t output = 0) {
   const Tensor& x = input(n, t, 0);
   const Movement m = movement(n, x.shape, opset, operands(n, t), output);
@@ -484,7 +485,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "ArgMax") out = argmax(n, input(n, t, 0));
   else if (op == "Identity" || op == "Dropout") out = input(n, t, 0);
   else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Pad" || op == "Split" ||
-           op == "Expand" || op == "Tile")
+           op == "Expand" || op == "Tile" || op == "DepthToSpace" || op == "SpaceToDepth")
     out = moved(n, t, opset);
   else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") out = reduce(n, t);
   else if (op == "Neg") out = unary(input(n, t, 0), [](double v) { return -v; });

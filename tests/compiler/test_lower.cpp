@@ -1190,6 +1190,31 @@ TEST(BadModel, DataMovementAndShapeOpErrors) {
   EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 0, 0, -5})), "node 'op' (Pad)", "do not fit axis 1");
   EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {}, ints("p", {0, 0, 1 << 20, 1 << 20})), "node 'op' (Pad)",
                      "more than 2^28 elements");
+  // DepthToSpace and SpaceToDepth on [1, 4] reshaped to an image [1, 4, 1, 1] (or [1, 1, 2, 2]).
+  auto image = [](const std::string& op, Shape shape, const std::vector<onnx::AttributeProto>& attrs) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.initializer_int64("shape", {int64_t(shape.size())}, shape);
+    b.node("Reshape", {"h", "shape"}, {"img"}, {}, "reshape");
+    b.node(op, {"img"}, {"y"}, attrs, "op");
+    b.output("y");
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  EXPECT_NO_THROW(image("DepthToSpace", {1, 4, 1, 1}, {attr_int("blocksize", 2), zt::attr_string("mode", "CRD")}));
+  EXPECT_MODEL_ERROR(image("DepthToSpace", {1, 4, 1, 1}, {attr_int("blocksize", 3)}), "node 'op' (DepthToSpace)",
+                     "blocksize 3: its square 9 does not divide the channels of [1,4,1,1]");
+  EXPECT_MODEL_ERROR(image("DepthToSpace", {1, 4, 1, 1}, {}), "node 'op' (DepthToSpace)", "needs a blocksize");
+  EXPECT_MODEL_ERROR(image("DepthToSpace", {1, 4, 1, 1}, {attr_int("blocksize", 0)}), "node 'op' (DepthToSpace)",
+                     "blocksize 0 is out of range");
+  EXPECT_MODEL_ERROR(image("DepthToSpace", {1, 4, 1, 1}, {attr_int("blocksize", 2), zt::attr_string("mode", "RDC")}),
+                     "node 'op' (DepthToSpace)", "mode 'RDC' is not supported (DCR and CRD are)");
+  EXPECT_MODEL_ERROR(image("DepthToSpace", {1, 4, 1}, {attr_int("blocksize", 2)}), "node 'op' (DepthToSpace)",
+                     "the input must be [N, C, H, W], got [1,4,1]");
+  EXPECT_NO_THROW(image("SpaceToDepth", {1, 1, 2, 2}, {attr_int("blocksize", 2)}));
+  EXPECT_MODEL_ERROR(image("SpaceToDepth", {1, 1, 2, 2}, {attr_int("blocksize", 3)}), "node 'op' (SpaceToDepth)",
+                     "blocksize 3 does not divide the height and width of [1,1,2,2]");
   EXPECT_MODEL_ERROR(one_op("Gather", {"i"}, {attr_int("axis", 1)}, ints("i", {0, 4})), "node 'op' (Gather)",
                      "index 4", "out of range for axis 1 of size 4");
   EXPECT_MODEL_ERROR(one_op("Slice", {"s", "e", "a", "st"}, {}, [](OnnxBuilder& b) {

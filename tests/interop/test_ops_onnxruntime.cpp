@@ -80,9 +80,10 @@
 //    1.4 an axis; with exclude_outside renormalised, max |w| may pass 1) rounded as one weight
 //    tensor at s_W (its max |w|): e = sum_j (|w_j| + dW) e'_x[j] + dW sum_j |x_j|, per element.
 //  * Reshape, Flatten, Transpose, Concat, Identity, Dropout, Unsqueeze, Squeeze, Slice, Gather,
-//    Split, Expand, Tile move errors with the values; so do Neg and a Cast to float. Pad's fill is
-//    rounded at the input's scale: 2^-(s_x+1) where it goes (reflect and edge modes only move
-//    elements). Shape and the shape arithmetic on constants are folded exactly.
+//    Split, Expand, Tile, DepthToSpace, SpaceToDepth move errors with the values; so do Neg and a
+//    Cast to float. Pad's fill is rounded at the input's scale: 2^-(s_x+1) where it goes (reflect
+//    and edge modes only move elements). Shape and the shape arithmetic on constants are folded
+//    exactly.
 //  * Tanh: the circuit evaluates its approximation A at the rounded input x', with
 //    |A(x') - tanh(x')| <= E (Approximation.max_abs_error, computed exhaustively at compile time,
 //    saturation included), and tanh is 1-Lipschitz: e = E + e'_x. Sigmoid: E (reported in sigmoid
@@ -499,7 +500,8 @@ class ErrorModel {
           r.err.data[e] += (std::fabs(v) + dw) * x.err.data[i] + dw * std::fabs(xv.data[i]);
       r.scale = x.scale + sw;
     } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Split" ||
-               op == "Expand" || op == "Tile" || op == "ReduceSum" || op == "Resize" || op == "Upsample") {
+               op == "Expand" || op == "Tile" || op == "ReduceSum" || op == "Resize" || op == "Upsample" ||
+               op == "DepthToSpace" || op == "SpaceToDepth") {
       // errors move with the values (ReduceSum: add up; Resize and Upsample in nearest mode)
       const State x = view(in0);
       std::vector<Tensor> errs = apply_all(n, operand_values(n, &x.err));
@@ -2278,6 +2280,36 @@ TEST_F(OpsVsOnnxruntime, PadReflectAndEdge) {
   }
 }
 
+// DepthToSpace (DCR; CRD from opset 11, as torch's PixelShuffle exports it) and SpaceToDepth on
+// linear and materialized values, block sizes 2 and 3, a round trip, and a Conv after a pixel
+// shuffle.
+TEST_F(OpsVsOnnxruntime, DepthToSpaceAndSpaceToDepth) {
+  const auto d = dims(rng_, 2, 2, 4);
+  const int64_t h = 2 * d[0], w = 2 * d[1];
+  for (int64_t opset : {9, 11, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 8);  // [2, 8, h, w]
+    b.node("Relu", {"c"}, {"r"});
+    auto mode = [&](const char* m) {
+      return opset >= 11 ? std::vector<onnx::AttributeProto>{attr_int("blocksize", 2), attr_string("mode", m)}
+                         : std::vector<onnx::AttributeProto>{attr_int("blocksize", 2)};
+    };
+    b.node("DepthToSpace", {"c"}, {"dcr"}, mode("DCR"));  // [2, 2, 2h, 2w]
+    b.node("DepthToSpace", {"r"}, {"crd"}, mode(opset >= 11 ? "CRD" : "DCR"));
+    b.node("SpaceToDepth", {"c"}, {"s2d"}, {attr_int("blocksize", 2)});     // [2, 32, h/2, w/2]
+    b.node("SpaceToDepth", {"dcr"}, {"back"}, {attr_int("blocksize", 2)});  // c again
+    conv_layer(b, rng_, "r", "c9", 8, 9);
+    std::vector<onnx::AttributeProto> three{attr_int("blocksize", 3)};
+    if (opset >= 11) three.push_back(attr_string("mode", "CRD"));
+    b.node("DepthToSpace", {"c9"}, {"shuffled"}, three);  // [2, 1, 3h, 3w]
+    conv_layer(b, rng_, "shuffled", "after", 1, 2);
+    for (const char* o : {"dcr", "crd", "s2d", "back", "after"}) b.output(o);
+    const std::string what = "Conv, Relu, DepthToSpace (2 DCR, 2 CRD, 3 CRD), SpaceToDepth 2, Conv, opset ";
+    check_model(what + std::to_string(opset) + " on " + shape_label({2, 2, h, w}), b, rng_);
+  }
+}
+
 TEST_F(OpsVsOnnxruntime, Split) {
   const auto d = dims(rng_, 2, 3, 7);
   const int64_t m = d[0], k = d[1];
@@ -2519,7 +2551,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "Slice", "Gather", "Pad", "Split", "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast",
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
-      "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor"};
+      "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -124,8 +124,8 @@ InstanceNorm instance_norm_geometry(const Node& n, const Shape& x, const Shape& 
 using ConstInput = std::function<const Tensor*(size_t)>;
 
 // Where each output element comes from: a row-major index into the input, or -1 for the fill
-// value (Pad). Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile, output `output` of Split, and
-// Resize/Upsample in nearest mode.
+// value (Pad in constant mode). Unsqueeze, Squeeze, Slice, Gather, Pad, Expand, Tile, output
+// `output` of Split, DepthToSpace, SpaceToDepth, and Resize/Upsample in nearest mode.
 struct Movement {
   Shape shape;
   std::vector<int64_t> from;
