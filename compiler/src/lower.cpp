@@ -404,6 +404,8 @@ class Lowerer {
               const Shape& shape);
   QT relu(const Node& n);
   QT leaky_relu(const Node& n);
+  QT prelu(const Node& n);
+  QT leaky(const Node& n, const QT& x, std::vector<double> alphas, const std::vector<size_t>& at);
   QT absolute(const Node& n);
   QT clip(const Node& n);
   QT clip_to(const Node& n, const QT& x, double lo, double hi);
@@ -1254,10 +1256,26 @@ QT Lowerer::absolute(const Node& n) {
 }
 
 QT Lowerer::leaky_relu(const Node& n) {
-  const double alpha = n.get_float("alpha", 0.01);
   QT& x = materialized(n.inputs.at(0), n, true);
-  const QConst qa = quantize_weights(n, {alpha, 1.0});
-  const int64_t a = qa.q[0], one = qa.q[1];
+  return leaky(n, x, {n.get_float("alpha", 0.01)}, std::vector<size_t>(x.size(), 0));
+}
+
+// PRelu: LeakyRelu with a slope per element, a constant (a learned parameter) broadcast to x.
+QT Lowerer::prelu(const Node& n) {
+  if (!is_const(n.inputs.at(1)))
+    throw ModelError(n.where() + ": the slope '" + n.inputs[1] +
+                     "' is computed; only a constant slope (a learned parameter) is supported");
+  const Tensor& slope = cst(n.inputs[1], n);
+  QT& x = materialized(n.inputs.at(0), n, true);
+  return leaky(n, x, slope.data, slope_index(n, x.shape, slope.shape));
+}
+
+// x (materialized, with sign bits) times 1 where x >= 0 and times alphas[at[e]] below; the slopes
+// and 1 are rounded as one weight tensor. One product per element.
+QT Lowerer::leaky(const Node& n, const QT& x, std::vector<double> alphas, const std::vector<size_t>& at) {
+  alphas.push_back(1.0);
+  const QConst qa = quantize_weights(n, alphas);
+  const int64_t one = qa.q.back();
   QT out;
   out.shape = x.shape;
   out.scale = x.scale + qa.scale;
@@ -1265,6 +1283,7 @@ QT Lowerer::leaky_relu(const Node& n) {
   out.bound = uint64_t(i128(x.bound) * qa.max_abs);
   for (size_t e = 0; e < x.size(); ++e) {
     // y = q * (a + s * (one - a)): q * one where q >= 0, q * a below.
+    const int64_t a = qa.q[at[e]];
     const Lc q = Lc::of(x.wire[e]);
     const Lc f = Lc::constant(fr_of(a)) + Lc::of(x.sign[e], fr_of(one - a));
     const int64_t qv = emit() ? 0 : x.v[e];
@@ -2186,6 +2205,7 @@ void Lowerer::run(const TensorMap* inputs) {
     } else if (op == "Mul" || op == "Div") out = mul_div(n, op == "Div");
     else if (op == "Relu") out = relu(n);
     else if (op == "LeakyRelu") out = leaky_relu(n);
+    else if (op == "PRelu") out = prelu(n);
     else if (op == "Clip") out = clip(n);
     else if (op == "MaxPool") out = max_pool(n);
     else if (op == "AveragePool") out = average_pool(n, false);

@@ -87,7 +87,8 @@ constexpr const char* kOps[] = {
     "HardSwish", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze", "Slice", "Gather", "Pad",
     "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
     "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual",
-    "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth"};
+    "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
+    "PRelu"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=

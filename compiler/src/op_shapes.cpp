@@ -29,6 +29,12 @@ Shape broadcast_shape(const Node& n, const Shape& a, const Shape& b) {
   return out;
 }
 
+std::vector<size_t> slope_index(const Node& n, const Shape& x, const Shape& slope) {
+  if (broadcast_shape(n, x, slope) != x)
+    fail(n, "slope of shape " + shape_str(slope) + " does not broadcast to the input's shape " + shape_str(x));
+  return broadcast_index(slope, x);
+}
+
 std::vector<size_t> broadcast_index(const Shape& in, const Shape& out) {
   const size_t total = element_count(out), lead = out.size() - in.size();
   std::vector<size_t> in_strides = strides_of(in), idx(total);

@@ -456,6 +456,12 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "LeakyRelu") {
     const double alpha = n.get_float("alpha", 0.01);
     out = unary(input(n, t, 0), [alpha](double v) { return v >= 0 ? v : alpha * v; });
+  } else if (op == "PRelu") {
+    const Tensor &x = input(n, t, 0), &slope = input(n, t, 1);
+    const auto at = slope_index(n, x.shape, slope.shape);
+    out = Tensor{x.shape, x.data, false};
+    for (size_t e = 0; e < x.data.size(); ++e)
+      if (x.data[e] < 0) out.data[e] = slope.data[at[e]] * x.data[e];
   } else if (op == "Clip") {
     double lo, hi;
     clip_bounds(n, t, opset, lo, hi);

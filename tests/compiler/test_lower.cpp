@@ -583,6 +583,16 @@ std::vector<Gadget> gadget_models() {
     for (const char* o : {"y", "eqf"}) b.output(o);
     out.push_back({"comparisons", b});
   }
+  {  // PRelu: a slope per channel ([C, 1, 1], as torch exports nn.PReLU)
+    OnnxBuilder b(13);
+    b.input("x", {1, 1, 2, 2});
+    b.initializer("W", {3, 1, 1, 1}, rnd(rng, 3, -1, 1));
+    b.node("Conv", {"x", "W"}, {"c"}, {}, "conv");
+    b.initializer("slope", {3, 1, 1}, {0.25f, -0.5f, 1.5f});
+    b.node("PRelu", {"c", "slope"}, {"y"}, {}, "prelu");
+    b.output("y");
+    out.push_back({"prelu", b});
+  }
   return out;
 }
 
@@ -1802,6 +1812,31 @@ TEST(BadModel, InstanceNormalizationErrors) {
   const Tensor ref = evaluate_reference(g, flat).at("y");
   for (size_t e = 0; e < 6; ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 2e-3) << e;
   for (size_t e = 0; e < 3; ++e) EXPECT_EQ(ref.data[e], 0.0);
+}
+
+TEST(BadModel, PReluErrors) {
+  // PRelu of a MatMul's [1, 4] output by `slope`: a constant (of `shape`) or a computed tensor.
+  auto prelu = [](const Shape& shape, bool computed) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    if (computed) {
+      b.node("Neg", {"h"}, {"slope"}, {}, "neg");
+    } else {
+      b.initializer("slope", shape, std::vector<float>(element_count(shape), 0.5f));
+    }
+    b.node("PRelu", {"h", "slope"}, {"y"}, {}, "prelu");
+    b.output("y");
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  EXPECT_NO_THROW(prelu({4}, false));
+  EXPECT_NO_THROW(prelu({1}, false));
+  EXPECT_MODEL_ERROR(prelu({}, true), "node 'prelu' (PRelu)", "the slope 'slope' is computed", "only a constant slope");
+  EXPECT_MODEL_ERROR(prelu({3}, false), "node 'prelu' (PRelu)", "shapes [1,4] and [3] do not broadcast");
+  // Broadcast one way only: the slope may not grow the output.
+  EXPECT_MODEL_ERROR(prelu({2, 4}, false), "node 'prelu' (PRelu)",
+                     "slope of shape [2,4] does not broadcast to the input's shape [1,4]");
 }
 
 TEST(BadModel, ComparisonAndComputedWhereErrors) {

@@ -43,7 +43,8 @@
 //  * Relu, MaxPool, ReduceMax, ReduceMin (max and min are 1-Lipschitz in the max norm): e = e'_x,
 //    the largest over the window or reduced axes.
 //    Clip: bounds rounded at the input's scale: e = max(e'_x, r_x). LeakyRelu: alpha rounded with
-//    1 at one scale (dalpha): e = max(1, alpha + dalpha) e'_x + |x| dalpha.
+//    1 at one scale (dalpha): e = max(1, alpha + dalpha) e'_x + |x| dalpha. PRelu the same per
+//    element, its slopes rounded with 1 as one weight tensor.
 //  * AveragePool / GlobalAveragePool: the sum times m', where m' = 1/count exactly (equal power-of-
 //    two counts) or 1/count rounded at 2^-(weight_bits-1) (|m' - 1/count| <= 2^-weight_bits):
 //    e = avg(e'_x) (1 + K 2^-weight_bits) + K 2^-weight_bits |y|, K = the window's area (>= count).
@@ -429,6 +430,19 @@ class ErrorModel {
       const int sa = weight_scale({alpha, 1.0});
       const double da = std::ldexp(1.0, -(sa + 1));
       r.err = plus(times(view(in0).err, std::max(1.0, std::fabs(alpha) + da)), times(abs_of(value(in0)), da));
+      r.scale = plan(in0) + sa;
+    } else if (op == "PRelu") {  // LeakyRelu's rule per element, the slopes rounded with 1 at one scale
+      const Tensor& slope = value(n.inputs.at(1));
+      std::vector<double> w = slope.data;
+      w.push_back(1.0);
+      const int sa = weight_scale(w);
+      const double da = std::ldexp(1.0, -(sa + 1));
+      const State x = view(in0);
+      const Tensor& xv = value(in0);
+      const auto at = zc::slope_index(n, xv.shape, slope.shape);
+      r.err = x.err;
+      for (size_t e = 0; e < r.err.data.size(); ++e)
+        r.err.data[e] = std::max(1.0, std::fabs(slope.data[at[e]]) + da) * x.err.data[e] + std::fabs(xv.data[e]) * da;
       r.scale = plan(in0) + sa;
     } else if (op == "Clip") {
       r = view(in0);
@@ -1192,6 +1206,32 @@ TEST_F(OpsVsOnnxruntime, ReluAndLeakyRelu) {
     b.node("LeakyRelu", {"h"}, {"leaky_3"}, {attr_float("alpha", 3.0f)});
     for (const char* o : {"relu", "leaky_default", "leaky_02", "leaky_3"}) b.output(o);
     check_model("Relu, LeakyRelu (alpha 0.01, 0.2, 3) opset " + std::to_string(opset), b, rng_);
+  }
+}
+
+// PRelu with constant slopes as torch's nn.PReLU exports them ([C, 1, 1] per channel, [1] shared),
+// per feature after a Gemm ([N]), negative and above 1, on a Conv's and a Gemm's outputs.
+TEST_F(OpsVsOnnxruntime, PRelu) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t h = d[0], w = d[1];
+  for (int64_t opset : {9, 16}) {
+    OnnxBuilder b(opset);
+    b.input("x", {2, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);  // [2, 3, h, w]
+    b.initializer("per_channel", {3, 1, 1}, {0.25f, -0.5f, 1.75f});
+    b.node("PRelu", {"c", "per_channel"}, {"pc"});
+    b.initializer("shared", {1}, {0.1f});
+    b.node("PRelu", {"c", "shared"}, {"sh"});
+    b.random_initializer("per_column", {w}, rng_, -2, 2);
+    b.node("PRelu", {"pc", "per_column"}, {"pw"});  // a PRelu of a PRelu: materialized input
+    b.initializer_int64("flat", {2}, {2, -1});
+    b.node("Reshape", {"sh", "flat"}, {"f"});
+    gemm_layer(b, rng_, "f", "g", 3 * h * w, 5);  // [2, 5]
+    b.random_initializer("per_feature", {5}, rng_, -1, 3);
+    b.node("PRelu", {"g", "per_feature"}, {"pg"});
+    for (const char* o : {"pc", "pw", "pg"}) b.output(o);
+    const std::string what = "Conv, PRelu (slopes [3,1,1], [1], [w]), Gemm, PRelu (slopes [5]), opset ";
+    check_model(what + std::to_string(opset) + " on " + shape_label({2, 2, h, w}), b, rng_);
   }
 }
 
@@ -2551,7 +2591,8 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "Slice", "Gather", "Pad", "Split", "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast",
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
-      "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth"};
+      "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
+      "PRelu"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

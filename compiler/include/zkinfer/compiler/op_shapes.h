@@ -18,6 +18,9 @@ Shape broadcast_shape(const Node& n, const Shape& a, const Shape& b);
 // For each element of `out` (row-major), the index into a tensor of shape `in` broadcast to it.
 std::vector<size_t> broadcast_index(const Shape& in, const Shape& out);
 
+// PRelu: for each element of x, the index of its slope (slope broadcast to x's shape, one way).
+std::vector<size_t> slope_index(const Node& n, const Shape& x, const Shape& slope);
+
 // Row-major strides.
 std::vector<size_t> strides_of(const Shape& s);
 
