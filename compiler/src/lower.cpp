@@ -412,6 +412,8 @@ class Lowerer {
   QT hard_sigmoid(const Node& n, bool swish);
   QT max_pool(const Node& n);
   QT average_pool(const Node& n, bool global);
+  QT global_max_pool(const Node& n);
+  static std::vector<std::vector<size_t>> global_groups(const GlobalPool& p);
   QT mean_of(const Node& n, const QT& x, const std::vector<std::vector<size_t>>& groups,
              const std::vector<int64_t>& counts, const Shape& shape);
   QT reduce(const Node& n);
@@ -1394,6 +1396,20 @@ QT Lowerer::max_pool(const Node& n) {
   return max_of(x, groups, g.out_shape(g.c));
 }
 
+// GlobalMaxPool: ReduceMax over the spatial axes of [N, C, ...], kept as 1s.
+QT Lowerer::global_max_pool(const Node& n) {
+  const QT& x = materialized(n.inputs.at(0), n);
+  const GlobalPool p = global_pool_geometry(n, x.shape);
+  return max_of(x, global_groups(p), p.shape);
+}
+
+// The global pools' groups: each (n, c)'s `area` contiguous elements.
+std::vector<std::vector<size_t>> Lowerer::global_groups(const GlobalPool& p) {
+  std::vector<std::vector<size_t>> groups(p.groups, std::vector<size_t>(p.area));
+  for (size_t i = 0; i < p.groups; ++i) std::iota(groups[i].begin(), groups[i].end(), i * p.area);
+  return groups;
+}
+
 QT Lowerer::average_pool(const Node& n, bool global) {
   const QT& x = var(n.inputs.at(0), n);
   std::vector<std::vector<size_t>> groups;
@@ -1401,13 +1417,8 @@ QT Lowerer::average_pool(const Node& n, bool global) {
   Shape shape;
   if (global) {
     const GlobalPool p = global_pool_geometry(n, x.shape);
-    const size_t hw = p.area;
-    for (size_t i = 0; i < p.groups; ++i) {
-      std::vector<size_t> grp(hw);
-      std::iota(grp.begin(), grp.end(), i * hw);
-      groups.push_back(std::move(grp));
-      counts.push_back(int64_t(hw));
-    }
+    groups = global_groups(p);
+    counts.assign(p.groups, int64_t(p.area));
     shape = p.shape;
   } else {
     const Window2d g = pool_geometry(n, x.shape);
@@ -2210,6 +2221,7 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "MaxPool") out = max_pool(n);
     else if (op == "AveragePool") out = average_pool(n, false);
     else if (op == "GlobalAveragePool") out = average_pool(n, true);
+    else if (op == "GlobalMaxPool") out = global_max_pool(n);
     else if (op == "Flatten" || op == "Reshape" || op == "Identity" || op == "Dropout") {
       const QT& x = var(n.inputs.at(0), n);
       Shape shape = x.shape;

@@ -174,14 +174,16 @@ Tensor pool(const Node& n, const Tensor& x, bool is_max) {
   return out;
 }
 
-Tensor global_average_pool(const Node& n, const Tensor& x) {
+// GlobalAveragePool and GlobalMaxPool over each (n, c)'s spatial elements.
+Tensor global_pool(const Node& n, const Tensor& x, bool is_max) {
   const GlobalPool p = global_pool_geometry(n, x.shape);
   const size_t nc = p.groups, hw = p.area;
   Tensor out{p.shape, std::vector<double>(nc)};
   for (size_t i = 0; i < nc; ++i) {
-    double s = 0;
-    for (size_t j = 0; j < hw; ++j) s += x.data[i * hw + j];
-    out.data[i] = s / double(hw);
+    const double* in = x.data.data() + i * hw;
+    double s = is_max ? in[0] : 0.0;
+    for (size_t j = 0; j < hw; ++j) s = is_max ? std::max(s, in[j]) : s + in[j];
+    out.data[i] = is_max ? s : s / double(hw);
   }
   return out;
 }
@@ -478,7 +480,8 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "Resize" || op == "Upsample") out = resize(n, t, opset);
   else if (op == "MaxPool") out = pool(n, input(n, t, 0), true);
   else if (op == "AveragePool") out = pool(n, input(n, t, 0), false);
-  else if (op == "GlobalAveragePool") out = global_average_pool(n, input(n, t, 0));
+  else if (op == "GlobalAveragePool") out = global_pool(n, input(n, t, 0), false);
+  else if (op == "GlobalMaxPool") out = global_pool(n, input(n, t, 0), true);
   else if (op == "Flatten") out = {flatten_shape(n, input(n, t, 0).shape), input(n, t, 0).data, input(n, t, 0).integer};
   else if (op == "Reshape")
     out = {reshape_shape(n, input(n, t, 0).shape, input(n, t, 1).data), input(n, t, 0).data, input(n, t, 0).integer};

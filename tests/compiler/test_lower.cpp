@@ -593,6 +593,15 @@ std::vector<Gadget> gadget_models() {
     b.output("y");
     out.push_back({"prelu", b});
   }
+  {  // GlobalMaxPool: the max gadget over each channel's pixels
+    OnnxBuilder b(13);
+    b.input("x", {1, 1, 2, 3});
+    b.initializer("W", {2, 1, 1, 1}, rnd(rng, 2, -1, 1));
+    b.node("Conv", {"x", "W"}, {"c"}, {}, "conv");
+    b.node("GlobalMaxPool", {"c"}, {"y"}, {}, "gmp");
+    b.output("y");
+    out.push_back({"global_max_pool", b});
+  }
   return out;
 }
 
@@ -1812,6 +1821,17 @@ TEST(BadModel, InstanceNormalizationErrors) {
   const Tensor ref = evaluate_reference(g, flat).at("y");
   for (size_t e = 0; e < 6; ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 2e-3) << e;
   for (size_t e = 0; e < 3; ++e) EXPECT_EQ(ref.data[e], 0.0);
+}
+
+TEST(BadModel, GlobalMaxPoolNeedsSpatialAxes) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4});
+  b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+  b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+  b.node("GlobalMaxPool", {"h"}, {"y"}, {}, "gmp");
+  b.output("y");
+  EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'gmp' (GlobalMaxPool)",
+                     "the input must be [N,C,...] with at least one spatial axis, got [1,4]");
 }
 
 TEST(BadModel, PReluErrors) {

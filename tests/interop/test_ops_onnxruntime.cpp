@@ -40,7 +40,8 @@
 //    of two tensors: aligning scales is exact: e = e'_a + e'_b.
 //  * Mul/Div by a constant: the factor (1/c for Div) is rounded as weights: e = e'_x (|f| + df)
 //    + |x| df.
-//  * Relu, MaxPool, ReduceMax, ReduceMin (max and min are 1-Lipschitz in the max norm): e = e'_x,
+//  * Relu, MaxPool, GlobalMaxPool, ReduceMax, ReduceMin (max and min are 1-Lipschitz in the max
+//    norm): e = e'_x,
 //    the largest over the window or reduced axes.
 //    Clip: bounds rounded at the input's scale: e = max(e'_x, r_x). LeakyRelu: alpha rounded with
 //    1 at one scale (dalpha): e = max(1, alpha + dalpha) e'_x + |x| dalpha. PRelu the same per
@@ -448,7 +449,7 @@ class ErrorModel {
       r = view(in0);
       for (double& v : r.err.data) v = std::max(v, rounding(in0));
       r.scale = plan(in0);
-    } else if (op == "MaxPool") {
+    } else if (op == "MaxPool" || op == "GlobalMaxPool") {
       const Tensor e = view(in0).err;
       r = {apply(n, {&e}), plan(in0)};
     } else if (op == "AveragePool" || op == "GlobalAveragePool") {
@@ -1513,6 +1514,29 @@ TEST_F(OpsVsOnnxruntime, GlobalAveragePool) {
     b.output("y");
     check_model("Conv, GlobalAveragePool on H,W " + std::to_string(h) + "," + std::to_string(w), b, rng_);
   }
+}
+
+// GlobalMaxPool (ReduceMax over the spatial axes, kept) on images and on sequences, of linear
+// values of both signs and of a Relu's, then Flatten and Gemm.
+TEST_F(OpsVsOnnxruntime, GlobalMaxPool) {
+  const auto d = dims(rng_, 3, 2, 7);
+  const int64_t h = d[0], w = d[1], len = d[2] + 3;
+  OnnxBuilder b(13);
+  b.input("x", {2, 2, h, w});
+  conv_layer(b, rng_, "x", "c", 2, 3);     // [2, 3, h, w]
+  b.node("GlobalMaxPool", {"c"}, {"gc"});  // [2, 3, 1, 1]
+  b.node("Relu", {"c"}, {"r"});
+  b.node("GlobalMaxPool", {"r"}, {"gr"});
+  b.node("Flatten", {"gr"}, {"f"});
+  gemm_layer(b, rng_, "f", "after", 3, 2);
+  b.input("s", {1, 2, len});
+  weights(b, rng_, "w1", {4, 2, 3}, 6);
+  b.node("Conv", {"s", "w1"}, {"c1"}, {attr_ints("pads", {1, 1})});  // [1, 4, len]
+  b.node("GlobalMaxPool", {"c1"}, {"gs"});                           // [1, 4, 1]
+  for (const char* o : {"gc", "after", "gs"}) b.output(o);
+  check_model("Conv, GlobalMaxPool; Relu, GlobalMaxPool, Flatten, Gemm; Conv1d, GlobalMaxPool on " +
+                  shape_label({2, 2, h, w}) + " and " + shape_label({1, 2, len}),
+              b, rng_);
 }
 
 TEST_F(OpsVsOnnxruntime, FlattenReshapeTranspose) {
@@ -2592,7 +2616,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
       "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-      "PRelu"};
+      "PRelu", "GlobalMaxPool"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

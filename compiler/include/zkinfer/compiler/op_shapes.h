@@ -54,7 +54,7 @@ Window2d conv_geometry(const Node& n, const Shape& x, const Shape& w);
 Window2d conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w);
 // MaxPool, AveragePool (kernel_shape, strides, pads, dilations, ceil_mode, auto_pad).
 Window2d pool_geometry(const Node& n, const Shape& x);
-// GlobalAveragePool over every spatial axis of [N, C, ...]: N C groups of `area` elements, and
+// GlobalAveragePool and GlobalMaxPool over every spatial axis of [N, C, ...]: N C groups of `area` elements, and
 // the output shape [N, C, 1, ...].
 struct GlobalPool {
   size_t groups = 0, area = 0;
