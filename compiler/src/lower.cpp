@@ -399,6 +399,8 @@ class Lowerer {
   QT conv_transpose(const Node& n);
   QT resize(const Node& n);
   QT add_sub(const Node& n, bool sub);
+  QT sum_mean(const Node& n);
+  QT max_min(const Node& n);
   QT mul_div(const Node& n, bool div);
   QT products(const Node& n, const QT& a, const std::vector<size_t>& ia, const QT& b, const std::vector<size_t>& ib,
               const Shape& shape);
@@ -784,6 +786,104 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
   }
   check_bound(n, i128(a.bound) + b.bound);
   out.bound = a.bound + b.bound;
+  return out;
+}
+
+// Sum and Mean of any number of inputs with broadcasting: a free linear combination at the
+// computed inputs' highest scale (constants rounded there). Where aligning the scales would pass
+// the 62-bit witness arithmetic, the finest computed input is first rounded to its planned scale,
+// as for Add. Mean divides the sum by the count as ReduceMean does (mean_of).
+QT Lowerer::sum_mean(const Node& n) {
+  if (n.inputs.empty()) throw ModelError(n.where() + ": needs at least one input");
+  // The sum's bound at the common scale (roughly, in floating point), constants rounded there.
+  auto aligned_bound = [&] {
+    const int sc = common_scale(n, n.inputs);
+    double total = 0;
+    for (const std::string& s : n.inputs) {
+      if (is_const(s)) {
+        double mx = 0;
+        for (double v : cst(s, n).data) mx = std::max(mx, std::fabs(v));
+        total += std::ldexp(mx, sc) + 1;
+      } else {
+        total += std::ldexp(double(var(s, n).bound), sc - var(s, n).scale);
+      }
+    }
+    return total;
+  };
+  for (size_t round = 0; round < n.inputs.size() && !(aligned_bound() < double(kMaxBound)); ++round) {
+    const std::string* finest = nullptr;
+    for (const std::string& s : n.inputs)
+      if (!is_const(s) && !var(s, n).materialized() && (!finest || var(s, n).scale > var(*finest, n).scale))
+        finest = &s;
+    if (!finest) break;
+    materialized(*finest, n);
+  }
+  const int scale = common_scale(n, n.inputs);
+  std::vector<QT> parts;
+  Shape shape;
+  for (const std::string& s : n.inputs) {
+    parts.push_back(at_scale(n, s, scale, " constant"));
+    shape = parts.size() == 1 ? parts[0].shape : broadcast_shape(n, shape, parts.back().shape);
+  }
+  QT out = new_linear(shape, scale);
+  i128 bound = 0;
+  for (const QT& p : parts) {
+    const auto at = broadcast_index(p.shape, shape);
+    for (size_t e = 0; e < at.size(); ++e) axpy(out, e, 1, p, at[e]);
+    bound += p.bound;
+  }
+  check_bound(n, bound);
+  out.bound = uint64_t(bound);
+  if (n.op == "Sum") return out;
+  std::vector<std::vector<size_t>> groups(out.size());
+  for (size_t e = 0; e < groups.size(); ++e) groups[e] = {e};
+  return mean_of(n, out, groups, std::vector<int64_t>(out.size(), int64_t(n.inputs.size())), shape);
+}
+
+// Max and Min of any number of inputs with broadcasting: computed inputs materialized and brought
+// to their highest scale (constants rounded there), then per element a chain of
+// max(m, b) = b + relu(m - b) (min(m, b) = b - relu(b - m)), ReduceMax's gadget: a sign bit of
+// the difference and one product per further input.
+QT Lowerer::max_min(const Node& n) {
+  if (n.inputs.empty()) throw ModelError(n.where() + ": needs at least one input");
+  for (const std::string& s : n.inputs)
+    if (is_const(s)) {
+      for (double v : cst(s, n).data)
+        if (!std::isfinite(v))
+          throw ModelError(n.where() + ": constant operand " + std::to_string(v) + " is not finite");
+    } else {
+      materialized(s, n);
+    }
+  const int scale = common_scale(n, n.inputs);
+  std::vector<QT> parts;
+  Shape shape;
+  for (const std::string& s : n.inputs) {
+    parts.push_back(at_scale(n, s, scale, " constant"));
+    shape = parts.size() == 1 ? parts[0].shape : broadcast_shape(n, shape, parts.back().shape);
+  }
+  std::vector<std::vector<size_t>> at;
+  uint64_t bound = 0;
+  for (const QT& p : parts) {
+    at.push_back(broadcast_index(p.shape, shape));
+    bound = std::max(bound, p.bound);
+  }
+  check_bound(n, i128(bound) * 2);
+  const bool min = n.op == "Min";
+  const std::string what = n.where() + ": internal range error";
+  QT out = new_linear(shape, scale);
+  out.bound = bound;
+  for (size_t e = 0; e < out.size(); ++e) {
+    Lc m = emit() ? parts[0].lc_at(at[0][e]) : Lc();
+    int64_t mv = emit() ? 0 : parts[0].v[at[0][e]];
+    uint64_t mb = parts[0].bound;
+    for (size_t j = 1; j < parts.size(); ++j) {
+      const QT& p = parts[j];
+      clamp(m, mv, emit() ? p.lc_at(at[j][e]) : Lc(), emit() ? 0 : p.v[at[j][e]], min, mb + p.bound, what);
+      mb = std::max(mb, p.bound);
+    }
+    if (emit()) out.lc[e] = m;
+    else out.v[e] = mv;
+  }
   return out;
 }
 
@@ -2210,6 +2310,8 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "ConvTranspose") out = conv_transpose(n);
     else if (op == "Resize" || op == "Upsample") out = resize(n);
     else if (op == "Add" || op == "Sub") out = add_sub(n, op == "Sub");
+    else if (op == "Sum" || op == "Mean") out = sum_mean(n);
+    else if (op == "Max" || op == "Min") out = max_min(n);
     else if (auto f = fused_at.find(&n); f != fused_at.end()) {
       const QT& x = materialized(f->second.first.x, n);
       out = normalized_lines(n, x, f->second.second, f->second.first.epsilon, std::vector<double>(f->second.second.len, 1.0), {});

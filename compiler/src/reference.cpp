@@ -33,6 +33,22 @@ Tensor elementwise(const Node& n, const Tensor& a, const Tensor& b, double (*f)(
   return out;
 }
 
+// Sum, Mean, Max and Min of one or more inputs, all broadcast together.
+Tensor variadic(const Node& n, const TensorMap& t) {
+  if (n.inputs.empty()) fail(n, "needs at least one input");
+  using Fn = double (*)(double, double);
+  const Fn f = n.op == "Max"   ? Fn([](double a, double b) { return std::max(a, b); })
+               : n.op == "Min" ? Fn([](double a, double b) { return std::min(a, b); })
+                               : Fn([](double a, double b) { return a + b; });
+  Tensor out = input(n, t, 0);
+  for (size_t i = 1; i < n.inputs.size(); ++i) out = elementwise(n, out, input(n, t, i), f);
+  if (n.op == "Mean") {
+    for (double& v : out.data) v /= double(n.inputs.size());
+    out.integer = false;
+  }
+  return out;
+}
+
 // Where(condition, X, Y) with numpy broadcasting of all three.
 Tensor where(const Node& n, const Tensor& c, const Tensor& x, const Tensor& y) {
   Tensor out;
@@ -443,6 +459,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   if (op == "Gemm") out = gemm(n, t);
   else if (op == "MatMul") out = matmul(n, t);
   else if (op == "Add") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a + b; });
+  else if (op == "Sum" || op == "Mean" || op == "Max" || op == "Min") out = variadic(n, t);
   else if (op == "Sub") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a - b; });
   else if (op == "Mul") out = elementwise(n, input(n, t, 0), input(n, t, 1), [](double a, double b) { return a * b; });
   else if (op == "Div") {

@@ -593,6 +593,20 @@ std::vector<Gadget> gadget_models() {
     b.output("y");
     out.push_back({"prelu", b});
   }
+  {  // Max and Min of computed values (a constant and broadcasting too), Mean of three
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("W1", {4, 3}, rnd(rng, 12, -1, 1));
+    b.initializer("W2", {4, 1}, rnd(rng, 4, -1, 1));
+    b.node("MatMul", {"x", "W1"}, {"a"}, {}, "mm1");
+    b.node("MatMul", {"x", "W2"}, {"b"}, {}, "mm2");  // [1, 1]
+    b.initializer("t", {3}, {0.1f, -0.2f, 0.0f});
+    b.node("Max", {"a", "b", "t"}, {"mx"}, {}, "max");
+    b.node("Min", {"a", "b"}, {"mn"}, {}, "min");
+    b.node("Mean", {"a", "b", "mx"}, {"y"}, {}, "mean");
+    for (const char* o : {"mn", "y"}) b.output(o);
+    out.push_back({"max_min_mean", b});
+  }
   {  // GlobalMaxPool: the max gadget over each channel's pixels
     OnnxBuilder b(13);
     b.input("x", {1, 1, 2, 3});
@@ -1832,6 +1846,20 @@ TEST(BadModel, GlobalMaxPoolNeedsSpatialAxes) {
   b.output("y");
   EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'gmp' (GlobalMaxPool)",
                      "the input must be [N,C,...] with at least one spatial axis, got [1,4]");
+}
+
+TEST(BadModel, VariadicOperandsThatDoNotBroadcast) {
+  for (const char* op : {"Sum", "Mean", "Max", "Min"}) {
+    OnnxBuilder b(13);
+    b.input("x", {2, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.initializer("c", {3}, {1.0f, 2.0f, 3.0f});
+    b.node(op, {"h", "h", "c"}, {"y"}, {}, "op");
+    b.output("y");
+    EXPECT_MODEL_ERROR(compile_model(parse(b), QuantOptions{}, nullptr), "node 'op' (" + std::string(op) + ")",
+                       "shapes [2,4] and [3] do not broadcast");
+  }
 }
 
 TEST(BadModel, PReluErrors) {

@@ -38,6 +38,9 @@
 //    operands: e = op(e'_a, |b|) + op(|a|, e'_b) + op(e'_a, e'_b).
 //  * Add/Sub of a constant: the constant is rounded at the tensor's scale: e = e'_x + 2^-(s_x+1);
 //    of two tensors: aligning scales is exact: e = e'_a + e'_b.
+//  * Sum of any number of operands (broadcast): at the computed ones' highest scale s, constants
+//    rounded there: e = sum e'_i (2^-(s+1) for a constant). Mean: that sum's error, then
+//    AveragePool's rule below with K the operand count. Max, Min: the largest of those errors.
 //  * Mul/Div by a constant: the factor (1/c for Div) is rounded as weights: e = e'_x (|f| + df)
 //    + |x| df.
 //  * Relu, MaxPool, GlobalMaxPool, ReduceMax, ReduceMin (max and min are 1-Lipschitz in the max
@@ -407,6 +410,25 @@ class ErrorModel {
         const State a = view(in0), b = view(n.inputs[1]);
         r.err = apply_op("Add", a.err, b.err);
         r.scale = std::max(a.scale, b.scale);
+      }
+    } else if (op == "Sum" || op == "Mean" || op == "Max" || op == "Min") {
+      // Operands at the computed ones' highest scale s, constants rounded there (2^-(s+1)). Sum:
+      // the errors add up; Mean: then AveragePool's rule with K the input count; Max and Min are
+      // 1-Lipschitz in the max norm: the largest operand error.
+      r.scale = INT32_MIN;
+      for (const std::string& s : n.inputs)
+        if (!is_const(s)) r.scale = std::max(r.scale, view(s).scale);
+      std::vector<Tensor> errs;
+      for (const std::string& s : n.inputs)
+        errs.push_back(is_const(s) ? filled(value(s).shape, std::ldexp(1.0, -(r.scale + 1))) : view(s).err);
+      std::vector<const Tensor*> ins;
+      for (const Tensor& e : errs) ins.push_back(&e);
+      zc::Node as = n;
+      as.op = op == "Sum" || op == "Mean" ? "Sum" : "Max";
+      r.err = apply(as, ins);
+      if (op == "Mean") {
+        const double k = double(n.inputs.size()), u = k * std::ldexp(1.0, -wb_);
+        r.err = plus(times(r.err, (1.0 + u) / k), times(abs_of(value(out)), u));
       }
     } else if (op == "Mul" || (op == "Div" && is_const(n.inputs.at(1)))) {  // by a computed divisor: below
       const bool c0 = is_const(in0), c1 = is_const(n.inputs.at(1));
@@ -1192,6 +1214,74 @@ TEST_F(OpsVsOnnxruntime, ArithmeticOfTwoTensors) {
   b.node("Sub", {"x", "x"}, {"x_sub_x"});
   for (const char* o : {"add", "sub", "mul", "add_bc", "mul_bc", "x_sub_x"}) b.output(o);
   check_model("Add/Sub/Mul of two computed tensors (different scales, broadcast)", b, rng_);
+}
+
+// Sum and Mean of one to four operands: computed ones of different scales (a product beside a
+// Gemm's output), a Relu's (materialized), broadcasting ([m, 1], a constant [n]), counts that are
+// and are not powers of two.
+TEST_F(OpsVsOnnxruntime, SumAndMean) {
+  const auto d = dims(rng_, 3, 2, 8);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (int64_t opset : {9, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h1", k, n);
+    gemm_layer(b, rng_, "x", "h2", k, n);
+    gemm_layer(b, rng_, "x", "a", k, 1);  // [m, 1]
+    b.random_initializer("c", {n}, rng_, -1, 1);
+    b.node("Mul", {"h1", "h2"}, {"p"});  // a finer scale
+    b.node("Relu", {"h2"}, {"r"});
+    b.node("Sum", {"h1", "h2"}, {"s2"});
+    b.node("Sum", {"h1", "a", "c", "p"}, {"s4"});
+    b.node("Sum", {"r"}, {"s1"});
+    b.node("Mean", {"h1", "r", "a"}, {"m3"});
+    b.node("Mean", {"h1", "p"}, {"m2"});
+    b.node("Mean", {"c", "h2", "a", "r"}, {"m4"});
+    gemm_layer(b, rng_, "m3", "after", n, 2);
+    for (const char* o : {"s2", "s4", "s1", "m2", "m4", "after"}) b.output(o);
+    check_model("Gemm, Mul, Relu, Sum (2, 4 with [m,1] and a constant, 1), Mean (3, 2, 4), Gemm, opset " +
+                    std::to_string(opset),
+                b, rng_);
+  }
+}
+
+// Max and Min of computed values (elementwise, broadcasting, one to three operands, constants),
+// as torch.maximum/minimum and clamp by tensors export them.
+TEST_F(OpsVsOnnxruntime, MaxAndMin) {
+  const auto d = dims(rng_, 3, 2, 8);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (int64_t opset : {9, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h1", k, n);
+    gemm_layer(b, rng_, "x", "h2", k, n);
+    gemm_layer(b, rng_, "x", "a", k, 1);  // [m, 1]
+    b.random_initializer("c", {n}, rng_, -1, 1);
+    b.initializer("zero", {}, {0.0f});
+    b.node("Mul", {"h1", "h2"}, {"p"});  // a finer scale
+    b.node("Relu", {"h2"}, {"r"});
+    b.node("Max", {"h1", "h2"}, {"mx2"});
+    b.node("Min", {"h1", "a", "c"}, {"mn3"});
+    b.node("Max", {"h1", "zero"}, {"relu"});
+    b.node("Min", {"r", "p", "h1"}, {"mnp"});
+    b.node("Max", {"p"}, {"one"});
+    gemm_layer(b, rng_, "mx2", "after", n, 2);
+    for (const char* o : {"mn3", "relu", "mnp", "one", "after"}) b.output(o);
+    const std::string what =
+        "Gemm, Mul, Relu, Max (2, with 0, 1), Min (3 with [m,1] and a constant; 3 of mixed scales), Gemm, opset ";
+    check_model(what + std::to_string(opset), b, rng_);
+  }
+  {  // images: Max of two Convs' outputs, Min with a per-channel constant
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 5, 4});
+    conv_layer(b, rng_, "x", "c1", 2, 3);
+    conv_layer(b, rng_, "x", "c2", 2, 3);
+    b.initializer("cap", {3, 1, 1}, {0.5f, -0.25f, 2.0f});
+    b.node("Max", {"c1", "c2"}, {"mx"});
+    b.node("Min", {"mx", "cap"}, {"y"});
+    b.output("y");
+    check_model("Conv, Conv, Max, Min with a per-channel constant", b, rng_);
+  }
 }
 
 TEST_F(OpsVsOnnxruntime, ReluAndLeakyRelu) {
@@ -2616,7 +2706,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
       "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-      "PRelu", "GlobalMaxPool"};
+      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 
