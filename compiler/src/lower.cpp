@@ -421,6 +421,7 @@ class Lowerer {
   QT reduce(const Node& n);
   QT moved(const Node& n, size_t output);
   QT neg(const Node& n);
+  QT cumsum(const Node& n);
   ConstInput operands(const Node& n) const;
   QT reorder(const QT& x, const Shape& shape, const std::vector<size_t>& from);
   QT concat(const Node& n);
@@ -1635,6 +1636,24 @@ QT Lowerer::moved(const Node& n, size_t output) {
   return out;
 }
 
+// CumSum along a constant axis: each output element a free linear combination of its line's
+// elements up to it (exclusive, reverse as ONNX defines them).
+QT Lowerer::cumsum(const Node& n) {
+  if (!is_const(n.inputs.at(1)))
+    throw ModelError(n.where() + ": the axis '" + n.inputs[1] + "' is computed; it must be a constant");
+  const QT& x = var(n.inputs[0], n);
+  const CumSum g = cumsum_geometry(n, x.shape, operands(n));
+  const AxisLines& l = g.lines;
+  check_bound(n, i128(x.bound) * i128(l.len));
+  QT out = new_linear(x.shape, x.scale);
+  out.bound = uint64_t(i128(x.bound) * i128(l.len));
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t i = 0; i < l.inner; ++i)
+      for (size_t k = 0; k < l.len; ++k)
+        for (size_t j = g.from(k); j < g.to(k); ++j) axpy(out, l.at(o, i, k), 1, x, l.at(o, i, j));
+  return out;
+}
+
 QT Lowerer::neg(const Node& n) {
   const QT& x = var(n.inputs.at(0), n);
   QT out = new_linear(x.shape, x.scale);
@@ -2380,6 +2399,7 @@ void Lowerer::run(const TensorMap* inputs) {
     } else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin")
       out = reduce(n);
     else if (op == "Neg") out = neg(n);
+    else if (op == "CumSum") out = cumsum(n);
     else if (op == "Cast") {
       const int64_t to = n.get_int("to", 0);
       const QT& x = var(n.inputs.at(0), n);

@@ -982,6 +982,20 @@ Reduction reduction(const Node& n, const Shape& x, const ConstInput& c) {
   return r;
 }
 
+CumSum cumsum_geometry(const Node& n, const Shape& x, const ConstInput& c) {
+  const Tensor* axis = n.inputs.size() > 1 && !n.inputs[1].empty() ? c(1) : nullptr;
+  if (!axis) fail(n, "needs an axis");
+  if (axis->data.size() != 1 || axis->shape.size() > 1)
+    fail(n, "the axis must be a single integer, got shape " + shape_str(axis->shape));
+  const double a = axis->data[0];
+  if (a != std::floor(a)) fail(n, "the axis " + std::to_string(a) + " is not an integer");
+  CumSum g;
+  g.lines = axis_lines(x, normalized_axis(n, saturated_int(a), x.size()));
+  g.exclusive = n.get_int("exclusive", 0) != 0;
+  g.reverse = n.get_int("reverse", 0) != 0;
+  return g;
+}
+
 std::vector<int64_t> shape_of(const Node& n, const Shape& x) {
   const int64_t r = int64_t(x.size());
   auto at = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + r : v, 0, r); };

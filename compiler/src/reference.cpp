@@ -384,6 +384,18 @@ Tensor reduce(const Node& n, const TensorMap& t) {
   return out;
 }
 
+Tensor cumsum(const Node& n, const TensorMap& t) {
+  const Tensor& x = input(n, t, 0);
+  const CumSum g = cumsum_geometry(n, x.shape, operands(n, t));
+  const AxisLines& l = g.lines;
+  Tensor out{x.shape, std::vector<double>(x.data.size(), 0.0), x.integer};
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t i = 0; i < l.inner; ++i)
+      for (size_t k = 0; k < l.len; ++k)
+        for (size_t j = g.from(k); j < g.to(k); ++j) out.data[l.at(o, i, k)] += x.data[l.at(o, i, j)];
+  return out;
+}
+
 Tensor constant_of_shape(const Node& n, const TensorMap& t) {
   const Tensor& dims = input(n, t, 0);
   if (dims.shape.size() != 1) fail(n, "the shape input must be 1-D");
@@ -515,6 +527,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
     out = moved(n, t, opset);
   else if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") out = reduce(n, t);
   else if (op == "Neg") out = unary(input(n, t, 0), [](double v) { return -v; });
+  else if (op == "CumSum") out = cumsum(n, t);
   else if (op == "Where") out = where(n, input(n, t, 0), input(n, t, 1), input(n, t, 2));
   else if (op == "Greater" || op == "Less" || op == "GreaterOrEqual" || op == "LessOrEqual" || op == "Equal" ||
            op == "And" || op == "Or" || op == "Xor") {

@@ -1862,6 +1862,30 @@ TEST(BadModel, VariadicOperandsThatDoNotBroadcast) {
   }
 }
 
+TEST(BadModel, CumSumErrors) {
+  // CumSum of a MatMul's [1, 4] output along `axis`: a constant, or computed from the input.
+  auto cumsum = [](const std::vector<int64_t>& axis, bool computed) {
+    OnnxBuilder b(14);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    if (computed) {
+      b.input("k", {}, onnx::TensorProto::INT64);
+      b.node("Identity", {"k"}, {"axis"}, {}, "id");
+    } else {
+      b.initializer_int64("axis", {int64_t(axis.size())}, axis);
+    }
+    b.node("CumSum", {"h", "axis"}, {"y"}, {}, "cumsum");
+    b.output("y");
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  EXPECT_NO_THROW(cumsum({1}, false));
+  EXPECT_MODEL_ERROR(cumsum({}, true), "node 'cumsum' (CumSum)", "the axis 'axis' is computed; it must be a constant");
+  EXPECT_MODEL_ERROR(cumsum({2}, false), "node 'cumsum' (CumSum)", "axis 2 out of range for rank 2");
+  EXPECT_MODEL_ERROR(cumsum({0, 1}, false), "node 'cumsum' (CumSum)",
+                     "the axis must be a single integer, got shape [2]");
+}
+
 TEST(BadModel, PReluErrors) {
   // PRelu of a MatMul's [1, 4] output by `slope`: a constant (of `shape`) or a computed tensor.
   auto prelu = [](const Shape& shape, bool computed) {

@@ -52,7 +52,8 @@
 //  * AveragePool / GlobalAveragePool: the sum times m', where m' = 1/count exactly (equal power-of-
 //    two counts) or 1/count rounded at 2^-(weight_bits-1) (|m' - 1/count| <= 2^-weight_bits):
 //    e = avg(e'_x) (1 + K 2^-weight_bits) + K 2^-weight_bits |y|, K = the window's area (>= count).
-//    ReduceMean the same, K the number of reduced elements; ReduceSum adds the errors up.
+//    ReduceMean the same, K the number of reduced elements; ReduceSum and CumSum add the
+//    errors up.
 //  * BatchNormalization: the per-channel factor a = scale / sqrt(var + eps) rounded as weights
 //    (da), the shift rounded at the product's scale: e = (|a| + da) e'_x + da |x| + 2^-(s_x+s_a+1).
 //  * LayerNormalization: the circuit's value is within E (Approximation: the floor of its
@@ -538,8 +539,8 @@ class ErrorModel {
       r.scale = x.scale + sw;
     } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Slice" || op == "Gather" || op == "Split" ||
                op == "Expand" || op == "Tile" || op == "ReduceSum" || op == "Resize" || op == "Upsample" ||
-               op == "DepthToSpace" || op == "SpaceToDepth") {
-      // errors move with the values (ReduceSum: add up; Resize and Upsample in nearest mode)
+               op == "DepthToSpace" || op == "SpaceToDepth" || op == "CumSum") {
+      // errors move with the values (ReduceSum, CumSum: add up; Resize and Upsample in nearest mode)
       const State x = view(in0);
       std::vector<Tensor> errs = apply_all(n, operand_values(n, &x.err));
       for (size_t i = 1; i < n.outputs.size(); ++i)
@@ -2512,6 +2513,35 @@ TEST_F(OpsVsOnnxruntime, ReduceSumAndReduceMean) {
   }
 }
 
+// CumSum along a constant axis (a scalar or a one-element tensor; negative too), with exclusive
+// and reverse, on a Gemm's and a Conv's outputs and a Relu's (materialized), opsets 11 and 14.
+TEST_F(OpsVsOnnxruntime, CumSum) {
+  const auto d = dims(rng_, 3, 2, 7);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (int64_t opset : {11, 14}) {
+    OnnxBuilder b(opset);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n);  // [m, n]
+    b.node("Relu", {"h"}, {"r"});
+    b.initializer_int64("one", {}, {1});
+    b.initializer_int64("last", {1}, {-1});
+    b.initializer_int64("zero", {}, {0});
+    b.node("CumSum", {"h", "one"}, {"plain"});
+    b.node("CumSum", {"h", "last"}, {"excl"}, {attr_int("exclusive", 1)});
+    b.node("CumSum", {"r", "zero"}, {"rev"}, {attr_int("reverse", 1)});
+    b.node("CumSum", {"h", "one"}, {"both"}, {attr_int("exclusive", 1), attr_int("reverse", 1)});
+    b.input("img", {1, 2, 4, 3});
+    conv_layer(b, rng_, "img", "c", 2, 3);
+    b.initializer_int64("two", {}, {2});
+    b.node("CumSum", {"c", "two"}, {"rows"});
+    gemm_layer(b, rng_, "plain", "after", n, 2);
+    for (const char* o : {"excl", "rev", "both", "rows", "after"}) b.output(o);
+    check_model("Gemm, Relu, CumSum (axis 1; -1 exclusive; 0 reverse; both), Conv, CumSum (axis 2), Gemm, opset " +
+                    std::to_string(opset),
+                b, rng_);
+  }
+}
+
 TEST_F(OpsVsOnnxruntime, Neg) {
   OnnxBuilder b(13);
   b.input("x", {2, 5});
@@ -2706,7 +2736,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
       "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min"};
+      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -181,6 +181,17 @@ struct Reduction {
 };
 Reduction reduction(const Node& n, const Shape& x, const ConstInput& c);
 
+// CumSum: sums along `lines` (the axis, a constant input holding one integer); element k of a
+// line sums elements 0..k, or k..len-1 with reverse, k itself left out with exclusive.
+struct CumSum {
+  AxisLines lines;
+  bool exclusive = false, reverse = false;
+  // The first and one-past-last line positions output position k sums.
+  size_t from(size_t k) const { return reverse ? k + exclusive : 0; }
+  size_t to(size_t k) const { return reverse ? lines.len : k + !exclusive; }
+};
+CumSum cumsum_geometry(const Node& n, const Shape& x, const ConstInput& c);
+
 // `s` as the shape of an op's output, refused (naming the node) past 2^28 elements: operands
 // from the file (pads, repeats, a ConstantOfShape's dimensions) could otherwise ask for any
 // amount of memory.
