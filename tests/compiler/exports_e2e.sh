@@ -10,7 +10,8 @@
 #   lstm_classifier, gru_bidirectional and rnn_relu are unrolled at import; conv_decoder has
 #   ConvTranspose and Resize in nearest and linear mode, norm_block InstanceNormalization and
 #   torch's GroupNorm, where_gate comparisons of computed values, torch.where and boolean masks,
-#   bicubic_up Resize in cubic mode).
+#   bicubic_up Resize in cubic mode, pixel_shuffle_up Pad in reflect and edge modes, DepthToSpace
+#   and PRelu).
 set -euo pipefail
 zkinfer=$1 work=$2 name=$3
 here=$(cd "$(dirname "$0")" && pwd)

@@ -2607,7 +2607,7 @@ TEST_F(OpsVsOnnxruntime, ShapeArithmeticIsFolded) {
 
 // Models exported by torch.onnx.export (torch 1.13, tests/compiler/data/exports/make_exports.py):
 // the exporter's own spelling of pad, slicing, chunk, split, view and index, a MobileNetV3 block
-// a GELU MLP and a self-attention head.
+// a GELU MLP and a self-attention head, and more (make_exports.py lists them).
 TEST_F(OpsVsOnnxruntime, TorchExports) {
   const fs::path dir = kInteropDir / ".." / "compiler" / "data" / "exports";
   // Not encoder_layer or gpt_block: through attention, a LayerNormalization, a GELU MLP and a
@@ -2617,7 +2617,7 @@ TEST_F(OpsVsOnnxruntime, TorchExports) {
   for (const char* name :
        {"pad_slice", "chunk_split", "conv_view_index", "mobilenet_v3_block", "gelu_mlp", "attention", "prenorm_mlp",
         "causal_attention", "lstm_classifier", "gru_bidirectional", "rnn_relu", "conv_decoder", "norm_block",
-        "where_gate", "bicubic_up"}) {
+        "where_gate", "bicubic_up", "pixel_shuffle_up"}) {
     std::ifstream f(dir / (std::string(name) + ".onnx"), std::ios::binary);
     ASSERT_TRUE(f) << "cannot open " << (dir / name).string() << ".onnx";
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -9,12 +9,13 @@
 # nn.LSTM (two stacked), nn.GRU (bidirectional) and nn.RNN (ReLU) as classifiers, and a
 # convolutional decoder with ConvTranspose2d, nn.Upsample and bilinear F.interpolate, and
 # nn.InstanceNorm2d and nn.GroupNorm in a convolutional block, and comparisons of computed
-# values with torch.where and boolean masks, and bicubic F.interpolate):
+# values with torch.where and boolean masks, and bicubic F.interpolate, and a super-resolution
+# head with ReflectionPad2d, PixelShuffle, PReLU and ReplicationPad2d):
 #   pad_slice.onnx, chunk_split.onnx, conv_view_index.onnx, mobilenet_v3_block.onnx,
 #   gelu_mlp.onnx, attention.onnx, encoder_layer.onnx, prenorm_mlp.onnx,
 #   causal_attention.onnx, gpt_block.onnx, tiny_gpt.onnx, lstm_classifier.onnx,
 #   gru_bidirectional.onnx, rnn_relu.onnx, conv_decoder.onnx, norm_block.onnx, where_gate.onnx,
-#   bicubic_up.onnx
+#   bicubic_up.onnx, pixel_shuffle_up.onnx
 # plus, for each, <name>.input.json (one input sample, {"x": nested array}) and
 # <name>.calibration.json (16 input samples, uniform in [-1, 1]; token ids uniform in
 # [0, VOCAB) for the models that take them).
@@ -45,7 +46,7 @@ ALLOWED_OPS = {
     "HardSigmoid", "HardSwish", "GlobalAveragePool", "Erf", "Softmax",
     "LayerNormalization", "Pow", "Sqrt", "Tanh", "Where", "Reciprocal",
     "Expand", "LSTM", "GRU", "RNN", "ConvTranspose", "Resize", "InstanceNormalization",
-    "Sigmoid", "Greater", "LessOrEqual", "And", "Not",
+    "Sigmoid", "Greater", "LessOrEqual", "And", "Not", "DepthToSpace", "PRelu",
 }
 
 
@@ -357,6 +358,29 @@ class WhereGate(nn.Module):
         return a * keep.float()
 
 
+class PixelShuffleUp(nn.Module):
+    """x [1, 2, 5, 6] -> y [1, 2, 10, 12]: nn.ReflectionPad2d, Conv2d (no padding), nn.PixelShuffle
+    (torch 1.13 writes DepthToSpace CRD), nn.PReLU per channel, nn.ReplicationPad2d (Pad edge),
+    Conv2d, nn.PReLU with one slope, as super-resolution models write it."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad1 = nn.ReflectionPad2d(1)
+        self.conv1 = nn.Conv2d(2, 8, 3)
+        self.shuffle = nn.PixelShuffle(2)
+        self.act1 = nn.PReLU(2)
+        self.pad2 = nn.ReplicationPad2d((1, 1, 2, 0))
+        self.conv2 = nn.Conv2d(2, 2, 3)
+        self.act2 = nn.PReLU()
+        with torch.no_grad():  # slopes of both signs, not torch's 0.25
+            self.act1.weight.copy_(torch.tensor([0.2, -0.3]))
+            self.act2.weight.fill_(0.6)
+
+    def forward(self, x):
+        y = self.act1(self.shuffle(self.conv1(self.pad1(x))))
+        return self.act2(self.conv2(self.pad2(y)))
+
+
 MODELS = [
     # name, module class, input shape, opset, output names
     ("pad_slice", PadSlice, (1, 8), 13, ["y", "m"]),
@@ -377,6 +401,7 @@ MODELS = [
     ("norm_block", NormBlock, (1, 2, 6, 6), 13, ["y"]),
     ("where_gate", WhereGate, (2, 6), 13, ["y"]),
     ("bicubic_up", BicubicUp, (1, 2, 4, 5), 13, ["y"]),
+    ("pixel_shuffle_up", PixelShuffleUp, (1, 2, 5, 6), 13, ["y"]),
 ]
 
 
