@@ -76,7 +76,8 @@ model_files() {
         encoder_layer) params=2176 ;; prenorm_mlp) params=636 ;; causal_attention) params=216 ;;
         gpt_block) params=3248 ;; tiny_gpt) params=4368 ;; lstm_classifier) params=1051 ;;
         gru_bidirectional) params=471 ;; rnn_relu) params=62 ;; conv_decoder) params=251 ;;
-        norm_block) params=240 ;; where_gate) params=128 ;;
+        norm_block) params=240 ;; where_gate) params=128 ;; bicubic_up) params=38 ;;
+        pixel_shuffle_up) params=193 ;;
         *) params=0 ;;
       esac
       return ;;
