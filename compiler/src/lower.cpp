@@ -302,6 +302,7 @@ class Lowerer {
       }
     }
     out.masked = std::move(t.masked);
+    out.boolean = t.boolean && k == 0;  // the same 0s and 1s, on wires (a max gadget's input)
     t = std::move(out);
   }
 
@@ -1585,7 +1586,9 @@ QT Lowerer::reduce(const Node& n) {
   if (n.op == "ReduceMax" || n.op == "ReduceMin") {  // the max gadget over each group's wires
     const QT& x = materialized(n.inputs.at(0), n);
     const Reduction r = reduction(n, x.shape, operands(n));
-    return max_of(x, r.groups, r.shape, n.op == "ReduceMin");
+    QT out = max_of(x, r.groups, r.shape, n.op == "ReduceMin");
+    out.boolean = x.boolean;  // opset 20's boolean inputs: the max (any) and min (all) of 0s and 1s
+    return out;
   }
   const QT& x = var(n.inputs.at(0), n);
   const Reduction r = reduction(n, x.shape, operands(n));

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <numbers>
 #include <set>
 #include <sstream>
 
@@ -88,7 +89,7 @@ constexpr const char* kOps[] = {
     "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
     "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual",
     "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum"};
+    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=
@@ -247,6 +248,72 @@ Tensor constant_value(const Node& n, const std::string& file) {
   return t;
 }
 
+// Gelu (opset 20) written out as exporters wrote it before that opset, so that it is lowered
+// (and its error bounded) exactly as their spelling is: approximate "none" as torch's
+// x * (1 + erf(x / sqrt(2))) * 0.5 (Div, Erf, Add, Mul, Mul), "tanh" as
+// x * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) * 0.5 (Pow, Mul, Add, Mul, Tanh, Add, Mul, Mul).
+// The new nodes, their outputs and constants are named "<node>/<part>"; the last node writes the
+// Gelu's output.
+void expand_gelu(Graph& g, const std::string& file) {
+  if (std::none_of(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.op == "Gelu"; })) return;
+  std::set<std::string> names;
+  for (const auto& [name, t] : g.constants) names.insert(name);
+  for (const auto& in : g.inputs) names.insert(in.name);
+  for (const Node& n : g.nodes) {
+    names.insert(n.name);
+    names.insert(n.outputs.begin(), n.outputs.end());
+  }
+  std::vector<Node> nodes;
+  for (Node& n : g.nodes) {
+    if (n.op != "Gelu") {
+      nodes.push_back(std::move(n));
+      continue;
+    }
+    auto fail = [&](const std::string& what) { throw ModelError(file + ": " + n.where() + ": " + what); };
+    if (g.opset < 20)
+      fail("Gelu is an op of opset 20 and later (the model imports opset " + std::to_string(g.opset) + ")");
+    if (n.inputs.size() != 1 || n.inputs[0].empty() || n.outputs.size() != 1) fail("needs one input and one output");
+    const std::string approximate = n.get_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh")
+      fail("approximate '" + approximate + "' is not supported (none and tanh are)");
+    auto fresh = [&](const std::string& stem) {
+      std::string name = n.name + "/" + stem;
+      for (int k = 2; names.count(name); ++k) name = n.name + "/" + stem + "#" + std::to_string(k);
+      names.insert(name);
+      return name;
+    };
+    auto constant = [&](const std::string& stem, double v) {
+      const std::string name = fresh(stem);
+      g.constants[name] = Tensor{{}, {v}, false};
+      return name;
+    };
+    // A node named `stem` writing `out` (a fresh tensor of the same name when empty).
+    auto add = [&](const std::string& op, const std::string& stem, std::vector<std::string> inputs,
+                   const std::string& out = "") {
+      Node m;
+      m.op = op;
+      m.name = fresh(stem);
+      m.inputs = std::move(inputs);
+      m.outputs = {out.empty() ? m.name : out};
+      nodes.push_back(std::move(m));
+      return nodes.back().outputs[0];
+    };
+    const std::string& x = n.inputs[0];
+    std::string inner;  // erf(x / sqrt(2)) or tanh(sqrt(2 / pi) (x + 0.044715 x^3))
+    if (approximate == "none") {
+      inner = add("Erf", "erf", {add("Div", "div", {x, constant("sqrt2", std::sqrt(2.0))})});
+    } else {
+      const std::string cube = add("Pow", "pow", {x, constant("three", 3.0)});
+      const std::string sum = add("Add", "add", {x, add("Mul", "mul_cube", {cube, constant("kappa", 0.044715)})});
+      inner = add("Tanh", "tanh", {add("Mul", "mul_beta", {sum, constant("beta", std::sqrt(2.0 / std::numbers::pi))})});
+    }
+    const std::string one = add("Add", "add_one", {inner, constant("one", 1.0)});
+    const std::string prod = add("Mul", "mul_x", {x, one});
+    add("Mul", "mul_half", {prod, constant("half", 0.5)}, n.outputs[0]);
+  }
+  g.nodes = std::move(nodes);
+}
+
 }  // namespace
 
 std::span<const char* const> supported_ops() { return kOps; }
@@ -323,6 +390,13 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
     if (!is_supported(n.op))
       throw ModelError(name + ": " + n.where() + ": op '" + n.op + "' (opset " + std::to_string(g.opset) +
                        ") is not supported by the zkinfer compiler");
+    // AveragePool has dilations from opset 19 on; before it runtimes ignore the attribute.
+    if (n.op == "AveragePool" && g.opset < 19) {
+      const auto d = n.get_ints("dilations");
+      if (std::any_of(d.begin(), d.end(), [](int64_t v) { return v != 1; }))
+        throw ModelError(name + ": " + n.where() + ": dilations are defined for AveragePool from opset 19 on (the " +
+                         "model imports opset " + std::to_string(g.opset) + ")");
+    }
     for (const auto& in : n.inputs)
       if (!in.empty() && !defined.count(in))
         throw ModelError(name + ": " + n.where() + ": input '" + in +
@@ -340,6 +414,7 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
     g.outputs.push_back(vi);
   }
   if (g.outputs.empty()) throw ModelError(name + ": the model has no outputs");
+  expand_gelu(g, name);
   unroll_recurrent(g, name);
   return g;
 }

@@ -564,14 +564,16 @@ Movement gather(const Node& n, const Shape& x, const ConstInput& c) {
   });
 }
 
-// Pad: constant mode fills with the value (-1 in the map); reflect and edge modes take every
-// element from the input. Negative pads crop; as onnxruntime does it, those two modes pad the
-// cropped extent (a reflection mirrors at the cropped edge). (Opset 19's wrap mode is beyond the
-// opsets read.)
-Movement pad(const Node& n, const Shape& x, const ConstInput& c) {
+// Pad: constant mode fills with the value (-1 in the map); reflect, edge and (opset 19) wrap
+// modes take every element from the input. Negative pads crop; as onnxruntime does it, those
+// modes pad the cropped extent (a reflection mirrors at the cropped edge, a wrap repeats the
+// cropped extent).
+Movement pad(const Node& n, const Shape& x, const ConstInput& c, int64_t opset) {
   const std::string mode = n.get_string("mode", "constant");
-  if (mode != "constant" && mode != "reflect" && mode != "edge")
-    fail(n, "mode '" + mode + "' is not supported (constant, reflect and edge are)");
+  if (mode == "wrap" && opset < 19)
+    fail(n, "mode 'wrap' is defined from opset 19 on (the model imports opset " + std::to_string(opset) + ")");
+  if (mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap")
+    fail(n, "mode '" + mode + "' is not supported (constant, reflect, edge and wrap are)");
   const auto pads_in = int_operand(n, c, 1, "pads");
   if (!pads_in) fail(n, "needs pads");
   std::vector<int64_t> axes(x.size());
@@ -603,6 +605,9 @@ Movement pad(const Node& n, const Shape& x, const ConstInput& c) {
     if (extent[a] < 1) fail(n, "cannot pad the empty " + axis + " in " + mode + " mode");
     if (mode == "reflect" && most >= extent[a])
       fail(n, "pad " + std::to_string(most) + " in reflect mode must be less than the size of " + axis);
+    // onnxruntime (1.30) gives wrong values for a wrap longer than its axis: refused.
+    if (mode == "wrap" && most > extent[a])
+      fail(n, "pad " + std::to_string(most) + " in wrap mode must be at most the size of " + axis);
   }
   const auto st = strides_of(x);
   return map_positions(n, out, [&](const std::vector<int64_t>& pos) {
@@ -615,6 +620,7 @@ Movement pad(const Node& n, const Shape& x, const ConstInput& c) {
         i -= first[d];  // within the cropped extent [0, len)
         const int64_t len = extent[d];
         if (mode == "reflect") i = i < 0 ? -i : i >= len ? 2 * (len - 1) - i : i;
+        else if (mode == "wrap") i = i < 0 ? i + len : i >= len ? i - len : i;  // |pad| <= len
         else i = std::clamp<int64_t>(i, 0, len - 1);
         i += first[d];
       }
@@ -733,11 +739,14 @@ ResizePlan resize_plan(const Node& n, const Shape& x, int64_t opset, const Const
   if (legacy && p.mode == "cubic") fail(n, "mode 'cubic' is defined from opset 11 (Resize) on");
   p.coordinates = legacy ? "asymmetric" : n.get_string("coordinate_transformation_mode", "half_pixel");
   p.nearest = legacy ? "legacy" : n.get_string("nearest_mode", "round_prefer_floor");
-  static const char* const kCoordinates[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
-                                             "tf_half_pixel_for_nn"};
+  static const char* const kCoordinates[] = {"half_pixel", "pytorch_half_pixel",   "align_corners",
+                                             "asymmetric", "tf_half_pixel_for_nn", "half_pixel_symmetric"};
   if (std::find_if(std::begin(kCoordinates), std::end(kCoordinates),
                    [&](const char* m) { return p.coordinates == m; }) == std::end(kCoordinates))
     fail(n, "coordinate_transformation_mode '" + p.coordinates + "' is not supported");
+  if (p.coordinates == "half_pixel_symmetric" && opset < 19)
+    fail(n, "coordinate_transformation_mode 'half_pixel_symmetric' is defined from opset 19 on (the model imports " +
+                std::string("opset ") + std::to_string(opset) + ")");
   if (!legacy && p.nearest != "round_prefer_floor" && p.nearest != "round_prefer_ceil" && p.nearest != "floor" &&
       p.nearest != "ceil")
     fail(n, "nearest_mode '" + p.nearest + "' is not supported");
@@ -807,6 +816,11 @@ float resize_coordinate(const ResizePlan& p, size_t d, int64_t o, int64_t in) {
   if (p.coordinates == "pytorch_half_pixel") return out > 1 ? (xr + 0.5f) / s - 0.5f : 0.0f;
   if (p.coordinates == "align_corners") return out == 1 ? 0.0f : xr * float(in - 1) / float(out - 1);
   if (p.coordinates == "tf_half_pixel_for_nn") return (xr + 0.5f) / s;
+  if (p.coordinates == "half_pixel_symmetric") {  // half_pixel, centred when out is in * s rounded down
+    const float adjustment = float(out) / (s * float(in));
+    const float offset = float(in) / 2 * (1 - adjustment);
+    return offset + (xr + 0.5f) / s - 0.5f;
+  }
   return xr / s;  // asymmetric
 }
 
@@ -930,7 +944,7 @@ Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput
   if (n.op == "Squeeze") return squeeze(n, x, c);
   if (n.op == "Slice") return slice(n, x, c);
   if (n.op == "Gather") return gather(n, x, c);
-  if (n.op == "Pad") return pad(n, x, c);
+  if (n.op == "Pad") return pad(n, x, c, opset);
   if (n.op == "Split") return split(n, x, c, opset, output);
   if (n.op == "Expand") return expand(n, x, c);
   if (n.op == "Tile") return tile(n, x, c);

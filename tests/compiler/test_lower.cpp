@@ -1050,14 +1050,79 @@ TEST(BadModel, OpFromAnotherDomain) {
 }
 
 TEST(BadModel, OpsetOutOfRange) {
-  for (int64_t opset : {1, 8, 19, 21}) {
+  for (int64_t opset : {1, 8, 22, 23}) {
     SCOPED_TRACE(opset);
-    EXPECT_MODEL_ERROR(parse(small_mlp(opset)), "opset " + std::to_string(opset), "9 to 18");
+    EXPECT_MODEL_ERROR(parse(small_mlp(opset)), "opset " + std::to_string(opset), "is not supported", "9 to 21");
   }
-  for (int64_t opset : {9, 18}) EXPECT_NO_THROW(parse(small_mlp(opset)));
+  for (int64_t opset : {9, 18, 19, 20, 21})
+    EXPECT_NO_THROW(compile_model(parse(small_mlp(opset)), QuantOptions{}, nullptr));
   OnnxBuilder none = small_mlp();
   none.model().clear_opset_import();
   EXPECT_MODEL_ERROR(parse(none), "opset", "default ONNX domain");
+}
+
+// What opsets 19 to 21 added that the compiler refuses, and their additions used before them.
+TEST(BadModel, Opset19To21Errors) {
+  // One op after a MatMul ([1, 4], or an image [1, 1, 2, 2] with `image`) at `opset`.
+  auto one_op = [](int64_t opset, const std::string& op, std::vector<std::string> inputs,
+                   const std::vector<onnx::AttributeProto>& attrs, auto extra, bool image = false) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 4});
+    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    std::string in = "h";
+    if (image) {
+      b.initializer_int64("image", {4}, {1, 1, 2, 2});
+      b.node("Reshape", {"h", "image"}, {"hi"}, {}, "to_image");
+      in = "hi";
+    }
+    extra(b);
+    inputs.insert(inputs.begin(), in);
+    b.node(op, inputs, {"y"}, attrs, "op");
+    b.output("y");
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  auto ints = [](const std::string& name, std::vector<int64_t> v) {
+    return [name, v](OnnxBuilder& b) { b.initializer_int64(name, {int64_t(v.size())}, v); };
+  };
+  auto none = [](OnnxBuilder&) {};
+  // Pad wrap: at most the axis (onnxruntime 1.30 gives wrong values past it), after cropping too.
+  const auto wrap = zt::attr_string("mode", "wrap");
+  EXPECT_NO_THROW(one_op(19, "Pad", {"p"}, {wrap}, ints("p", {1, 4, 1, 4})));
+  EXPECT_NO_THROW(one_op(21, "Pad", {"p"}, {wrap}, ints("p", {0, 2, 0, -1})));
+  EXPECT_MODEL_ERROR(one_op(19, "Pad", {"p"}, {wrap}, ints("p", {0, 5, 0, 0})), "node 'op' (Pad)",
+                     "pad 5 in wrap mode must be at most the size of axis 1 of size 4");
+  EXPECT_MODEL_ERROR(one_op(21, "Pad", {"p"}, {wrap}, ints("p", {0, -2, 0, 3})), "node 'op' (Pad)",
+                     "pad 3 in wrap mode", "axis 1 of size 2 (after cropping)");
+  EXPECT_MODEL_ERROR(one_op(19, "Pad", {"p"}, {wrap}, ints("p", {2, 0, 0, 0})), "node 'op' (Pad)",
+                     "pad 2 in wrap mode must be at most the size of axis 0 of size 1");
+  // Gelu: an op of opset 20; approximate none or tanh.
+  EXPECT_NO_THROW(one_op(20, "Gelu", {}, {zt::attr_string("approximate", "tanh")}, none));
+  EXPECT_MODEL_ERROR(one_op(19, "Gelu", {}, {}, none), "node 'op' (Gelu)",
+                     "Gelu is an op of opset 20 and later (the model imports opset 19)");
+  EXPECT_MODEL_ERROR(one_op(20, "Gelu", {}, {zt::attr_string("approximate", "fast")}, none), "node 'op' (Gelu)",
+                     "approximate 'fast' is not supported (none and tanh are)");
+  // AveragePool's dilations: from opset 19.
+  const std::vector<onnx::AttributeProto> dilated{attr_ints("kernel_shape", {1, 2}), attr_ints("dilations", {1, 1})};
+  EXPECT_NO_THROW(one_op(18, "AveragePool", {}, dilated, none, true));  // dilations 1: nothing to ignore
+  EXPECT_NO_THROW(
+      one_op(19, "AveragePool", {}, {attr_ints("kernel_shape", {1, 1}), attr_ints("dilations", {1, 2})}, none, true));
+  EXPECT_MODEL_ERROR(
+      one_op(18, "AveragePool", {}, {attr_ints("kernel_shape", {1, 1}), attr_ints("dilations", {1, 2})}, none, true),
+      "node 'op' (AveragePool)", "dilations are defined for AveragePool from opset 19 on", "imports opset 18");
+  // Resize's half_pixel_symmetric: from opset 19.
+  auto resize = [&](int64_t opset) {
+    return one_op(
+        opset, "Resize", {"", "scales"},
+        {zt::attr_string("coordinate_transformation_mode", "half_pixel_symmetric"), zt::attr_string("mode", "linear")},
+        [](OnnxBuilder& b) {
+          b.initializer("scales", {4}, {1, 1, 1.5f, 2});
+        },
+        true);
+  };
+  EXPECT_NO_THROW(resize(19));
+  EXPECT_MODEL_ERROR(resize(18), "node 'op' (Resize)",
+                     "coordinate_transformation_mode 'half_pixel_symmetric' is defined from opset 19 on");
 }
 
 TEST(BadModel, DynamicInputShape) {
@@ -1207,7 +1272,9 @@ TEST(BadModel, DataMovementAndShapeOpErrors) {
     return [name, v](OnnxBuilder& b) { b.initializer_int64(name, {int64_t(v.size())}, v); };
   };
   EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "wrap")}, ints("p", {0, 1, 0, 1})),
-                     "node 'op' (Pad)", "mode 'wrap' is not supported (constant, reflect and edge are)");
+                     "node 'op' (Pad)", "mode 'wrap' is defined from opset 19 on", "imports opset 13");
+  EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "circular")}, ints("p", {0, 1, 0, 1})),
+                     "node 'op' (Pad)", "mode 'circular' is not supported (constant, reflect, edge and wrap are)");
   // Reflect mode: each pad less than the axis (after cropping), onnxruntime's rule.
   EXPECT_NO_THROW(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {0, 3, 0, 3})));
   EXPECT_MODEL_ERROR(one_op("Pad", {"p"}, {zt::attr_string("mode", "reflect")}, ints("p", {0, 4, 0, 0})),

@@ -361,8 +361,8 @@ class ErrorModel {
     // circuit, so rounding them at a scale >= 0 is exact.
     static const std::set<std::string> kBooleanOps = {"Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal",
                                                       "Not", "And", "Or", "Xor"};
-    static const std::set<std::string> kCarriers = {"Cast", "Identity", "Reshape", "Unsqueeze", "Squeeze", "Expand",
-                                                    "Flatten", "Transpose"};
+    static const std::set<std::string> kCarriers = {"Cast",   "Identity", "Reshape",   "Unsqueeze", "Squeeze",
+                                                    "Expand", "Flatten",  "Transpose", "ReduceMax", "ReduceMin"};
     if (kBooleanOps.count(op) || (kCarriers.count(op) && booleans_.count(in0))) booleans_.insert(out);
     State r;
     if (op == "Gather" && is_const(in0)) {
@@ -1492,6 +1492,16 @@ TEST_F(OpsVsOnnxruntime, Resize) {
       {"cubic antialias (upsampling: plain), axes (2,3), exclude_outside", 18, {2, 1.5f}, {},
        {attr_string("mode", "cubic"), attr_int("antialias", 1), attr_ints("axes", {2, 3}),
         attr_int("exclude_outside", 1)}},
+      // opset 19's half_pixel_symmetric: half_pixel shifted to centre an output that in * scale
+      // rounds down; scales whose products are not integers show the shift
+      {"nearest half_pixel_symmetric x(1.7,2.3)", 19, {1, 1, 1.7f, 2.3f}, {},
+       {attr_string("coordinate_transformation_mode", "half_pixel_symmetric")}},
+      {"linear half_pixel_symmetric x(1.5,0.7)", 19, {1, 1, 1.5f, 0.7f}, {},
+       {attr_string("mode", "linear"), attr_string("coordinate_transformation_mode", "half_pixel_symmetric")}},
+      {"cubic half_pixel_symmetric x(2.3,1.6)", 21, {1, 1, 2.3f, 1.6f}, {},
+       {attr_string("mode", "cubic"), attr_string("coordinate_transformation_mode", "half_pixel_symmetric")}},
+      {"linear half_pixel_symmetric, sizes", 19, {}, {2, 3, 2 * h + 1, w + 2},
+       {attr_string("mode", "linear"), attr_string("coordinate_transformation_mode", "half_pixel_symmetric")}},
   };
   for (const V& v : variants) {
     OnnxBuilder b(v.opset);
@@ -2726,6 +2736,152 @@ TEST_F(OpsVsOnnxruntime, ExpandAndTile) {
   check_model("Gemm, Expand to [2,3,1], Relu, Tile [2,3], Gemm", b, rng_);
 }
 
+// Opset 19's wrap mode of Pad (the cropped extent repeated, as for reflect and edge), at opsets
+// 19 and 21: pads on both sides, a crop on the other side, a wrap as long as the axis, axes, a
+// sequence; after a Conv and into one.
+TEST_F(OpsVsOnnxruntime, PadWrap) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t h = d[0], w = d[1];
+  for (int64_t opset : {19, 21}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 2, h, w});
+    conv_layer(b, rng_, "x", "c", 2, 3);
+    b.node("Relu", {"c"}, {"r"});
+    auto pad = [&](const std::string& in, const std::string& out, const std::vector<int64_t>& pads,
+                   const std::vector<int64_t>& axes = {}) {
+      b.initializer_int64(out + ".pads", {int64_t(pads.size())}, pads);
+      std::vector<std::string> ins{in, out + ".pads"};
+      if (!axes.empty()) {
+        b.initializer_int64(out + ".axes", {int64_t(axes.size())}, axes);
+        ins.insert(ins.end(), {"", out + ".axes"});
+      }
+      b.node("Pad", ins, {out}, {attr_string("mode", "wrap")});
+    };
+    pad("c", "wrap", {0, 0, 1, 2, 0, 0, 2, 1});  // [1, 3, h + 3, w + 3]
+    weights(b, rng_, "k", {2, 3, 3, 3}, 27);
+    b.node("Conv", {"wrap", "k"}, {"after"}, {attr_ints("kernel_shape", {3, 3})});
+    pad("r", "chan", {0, 1, h, 0, 0, 2, 0, w});    // a channel too, and a wrap as long as the axis
+    pad("c", "crop", {0, 0, -1, 2, 0, 0, 1, -1});  // repeats the cropped extent
+    pad("r", "ax", {2, 1, 1, 2}, {3, -2});         // axes 3 and 2
+    b.initializer_int64("seq", {3}, {1, 3, -1});
+    b.node("Reshape", {"c", "seq"}, {"s"});
+    pad("s", "s_wrap", {0, 0, h * w - 1, 0, 0, 3});  // [1, 3, h w]
+    for (const char* o : {"after", "chan", "crop", "ax", "s_wrap"}) b.output(o);
+    check_model("Conv, Relu, Pad wrap (4-D, a channel, as long as the axis, a crop, axes; 3-D), Conv, opset " +
+                    std::to_string(opset) + " on " + shape_label({1, 2, h, w}),
+                b, rng_);
+  }
+}
+
+// The Gelu op (opset 20), approximate "none" and "tanh", written out at load time as exporters
+// wrote it before (Erf's and Tanh's lowerings); values past the +-4 where the tables saturate too.
+TEST_F(OpsVsOnnxruntime, Gelu) {
+  const auto d = dims(rng_, 2, 3, 8);
+  const int64_t k = d[0], n = d[1];
+  for (int64_t opset : {20, 21})
+    for (double gain : {1.5, 8.0}) {
+      OnnxBuilder b(opset);
+      b.input("x", {2, k});
+      gemm_layer(b, rng_, "x", "h", k, n, gain);
+      b.node("Gelu", {"h"}, {"exact"});
+      b.node("Gelu", {"h"}, {"none"}, {attr_string("approximate", "none")});
+      b.node("Gelu", {"h"}, {"tanh"}, {attr_string("approximate", "tanh")});
+      gemm_layer(b, rng_, "tanh", "after", n, 3);
+      for (const char* o : {"exact", "none", "tanh", "after"}) b.output(o);
+      check_model("Gemm (gain " + std::to_string(int(gain)) + "), Gelu (default, none, tanh), Gemm, opset " +
+                      std::to_string(opset),
+                  b, rng_);
+    }
+}
+
+// AveragePool's dilations (opset 19), with pads, strides, count_include_pad and ceil_mode, on
+// images and on a sequence.
+TEST_F(OpsVsOnnxruntime, AveragePoolDilations) {
+  const auto d = dims(rng_, 2, 6, 11);
+  const int64_t h = d[0], w = d[1];
+  const std::vector<std::pair<std::string, std::vector<onnx::AttributeProto>>> variants = {
+      {"2x3 dilations (2,1)", {attr_ints("kernel_shape", {2, 3}), attr_ints("dilations", {2, 1})}},
+      {"3x3 dilations 2 pads 2 count_include_pad 0",
+       {attr_ints("kernel_shape", {3, 3}), attr_ints("dilations", {2, 2}), attr_ints("pads", {2, 2, 2, 2})}},
+      {"3x3 dilations 2 pads (1,2,2,1) count_include_pad 1",
+       {attr_ints("kernel_shape", {3, 3}), attr_ints("dilations", {2, 2}), attr_ints("pads", {1, 2, 2, 1}),
+        attr_int("count_include_pad", 1)}},
+      {"2x2 dilations (1,2) stride 2",
+       {attr_ints("kernel_shape", {2, 2}), attr_ints("dilations", {1, 2}), attr_ints("strides", {2, 2})}},
+  };
+  for (int64_t opset : {19, 21})
+    for (const auto& [label, attrs] : variants) {
+      OnnxBuilder b(opset);
+      b.input("x", {2, 2, h, w});
+      conv_layer(b, rng_, "x", "c", 2, 3);
+      b.node("AveragePool", {"c"}, {"y"}, attrs);
+      b.output("y");
+      check_model("Conv, AveragePool " + label + " on H,W " + std::to_string(h) + "," + std::to_string(w) + ", opset " +
+                      std::to_string(opset),
+                  b, rng_);
+    }
+  OnnxBuilder b(19);
+  b.input("x", {2, 2, w + 4});
+  b.node("AveragePool", {"x"}, {"y"},
+         {attr_ints("kernel_shape", {3}), attr_ints("dilations", {2}), attr_ints("pads", {1, 2})});
+  b.output("y");
+  check_model("AveragePool1d 3 dilation 2 pads (1,2), opset 19", b, rng_);
+}
+
+// Opset 20's boolean ReduceMax and ReduceMin: "any" and "all" of comparisons, into logic and a
+// Where.
+TEST_F(OpsVsOnnxruntime, ReduceMaxAndReduceMinOfBooleans) {
+  const auto d = dims(rng_, 2, 3, 7);
+  const int64_t k = d[0], n = d[1];
+  OnnxBuilder b(20);
+  b.input("x", {3, k});
+  gemm_layer(b, rng_, "x", "h", k, n);
+  b.initializer("zero", {}, {0.0f});
+  b.node("Greater", {"h", "zero"}, {"pos"});
+  b.initializer_int64("axes", {1}, {1});
+  b.node("ReduceMax", {"pos", "axes"}, {"any"});                             // [3, 1]
+  b.node("ReduceMin", {"pos", "axes"}, {"all"}, {attr_int("keepdims", 0)});  // [3]
+  b.node("Not", {"all"}, {"not_all"});
+  b.node("Where", {"any", "h", "zero"}, {"gated"});  // rows with a positive element kept
+  b.node("Cast", {"not_all"}, {"not_all_f"}, {attr_int("to", 1)});
+  b.node("Cast", {"any"}, {"any_f"}, {attr_int("to", 1)});
+  for (const char* o : {"any_f", "not_all_f", "gated"}) b.output(o);
+  check_model("Gemm, Greater, ReduceMax and ReduceMin of booleans, Not, Where, Cast, opset 20", b, rng_);
+}
+
+// Opset 21 (type additions only for the ops here): the shape and data-movement ops exporters
+// write, and a few layers, load and agree with onnxruntime.
+TEST_F(OpsVsOnnxruntime, Opset21Loads) {
+  OnnxBuilder b(21);
+  b.input("x", {1, 2, 4, 5});
+  conv_layer(b, rng_, "x", "c", 2, 3);  // [1, 3, 4, 5]
+  b.node("Relu", {"c"}, {"r"});
+  b.node("Identity", {"r"}, {"id"});
+  b.node("Transpose", {"id"}, {"t"}, {attr_ints("perm", {0, 1, 3, 2})});  // [1, 3, 5, 4]
+  b.initializer_int64("pads", {8}, {0, 0, 1, 0, 0, 0, 0, 1});
+  b.node("Pad", {"t", "pads"}, {"p"});  // [1, 3, 6, 5]
+  b.initializer_int64("ax0", {1}, {0});
+  b.node("Squeeze", {"p", "ax0"}, {"sq"});  // [3, 6, 5]
+  b.node("Unsqueeze", {"sq", "ax0"}, {"us"});
+  b.node("Shape", {"us"}, {"shape"});
+  b.initializer_int64("two", {1}, {2});
+  b.node("ConstantOfShape", {"two"}, {"ones"},
+         {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {1}, {1.0f}))});
+  b.node("Cast", {"ones"}, {"ones_i"}, {attr_int("to", 7)});
+  b.initializer_int64("minus", {2}, {1, -1});
+  b.node("Mul", {"ones_i", "minus"}, {"target"});              // [1, -1]
+  b.node("Reshape", {"us", "target"}, {"flat_r"});             // [1, 90]
+  b.node("Flatten", {"us"}, {"flat"}, {attr_int("axis", 1)});  // [1, 90]
+  b.node("Add", {"flat", "flat_r"}, {"sum"});
+  gemm_layer(b, rng_, "sum", "y", 90, 4);
+  b.node("Softmax", {"y"}, {"prob"}, {attr_int("axis", 1)});
+  b.output("prob");
+  check_model(
+      "Conv, Relu, Identity, Transpose, Pad, Squeeze, Unsqueeze, Shape, ConstantOfShape, Cast, Reshape, "
+      "Flatten, Gemm, Softmax, opset 21",
+      b, rng_);
+}
+
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
   const std::set<std::string> covered = {
@@ -2736,7 +2892,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
       "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum"};
+      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -82,7 +82,7 @@ struct Graph {
 // no-ops Identity and Dropout; and RNN, GRU and LSTM, which loading unrolls into the others
 // (recurrent.h), so no later stage sees them.
 std::span<const char* const> supported_ops();
-inline constexpr int64_t kMinOpset = 9, kMaxOpset = 18;
+inline constexpr int64_t kMinOpset = 9, kMaxOpset = 21;
 
 // Throws ModelError naming `path` when it does not exist or is a directory (a stream opened on a
 // directory fails with a message that names no file).

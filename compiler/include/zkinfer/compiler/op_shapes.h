@@ -137,10 +137,10 @@ Movement movement(const Node& n, const Shape& x, int64_t opset, const ConstInput
 // Resize (opset 10+; scales or sizes, opset 18's axes) and Upsample (opset 9): the output shape,
 // each axis's scale (float32, as runtimes compute it), the mode ("nearest", "linear" or, from
 // opset 11, "cubic") and how output coordinates map back (coordinate_transformation_mode; before
-// opset 11 "asymmetric") and round (nearest_mode; "legacy" truncation before opset 11, upsampling
-// only); cubic mode's kernel parameter (cubic_coeff_a, float32 as given, -0.75 by default) and
-// exclude_outside. antialias (opset 18) is refused when downsampling in linear or cubic mode;
-// upsampling, it is the plain kernel. Computed once per node, then passed to resize_nearest or
+// opset 11 "asymmetric"; opset 19 adds "half_pixel_symmetric") and round (nearest_mode; "legacy"
+// truncation before opset 11, upsampling only); cubic mode's kernel parameter (cubic_coeff_a,
+// float32 as given, -0.75 by default) and exclude_outside. antialias (opset 18) is refused when downsampling in linear
+// or cubic mode; upsampling, it is the plain kernel. Computed once per node, then passed to resize_nearest or
 // resize_terms.
 struct ResizePlan {
   Shape out;
@@ -170,7 +170,7 @@ struct ResizeTerms {
 };
 ResizeTerms resize_terms(const Node& n, const ResizePlan& p, const Shape& x);
 
-// Pad's fill value (constant mode; reflect and edge modes move elements only).
+// Pad's fill value (constant mode; reflect, edge and wrap modes move elements only).
 double pad_value(const Node& n, int64_t opset, const ConstInput& c);
 
 // ReduceSum, ReduceMean, ReduceMax, ReduceMin: the input elements reduced into each output
