@@ -391,6 +391,15 @@ class Lowerer {
     check_bound(n, i128(q.bound));
     return q;
   }
+  // Every input of n at `scale` (at_scale), and in `shape` the shape they broadcast to.
+  std::vector<QT> all_at_scale(const Node& n, int scale, Shape& shape) {
+    std::vector<QT> parts;
+    for (const std::string& s : n.inputs) {
+      parts.push_back(at_scale(n, s, scale, " constant"));
+      shape = parts.size() == 1 ? parts[0].shape : broadcast_shape(n, shape, parts.back().shape);
+    }
+    return parts;
+  }
 
   // ---- ops ------------------------------------------------------------------------------------
   QT gemm(const Node& n);
@@ -821,12 +830,8 @@ QT Lowerer::sum_mean(const Node& n) {
     materialized(*finest, n);
   }
   const int scale = common_scale(n, n.inputs);
-  std::vector<QT> parts;
   Shape shape;
-  for (const std::string& s : n.inputs) {
-    parts.push_back(at_scale(n, s, scale, " constant"));
-    shape = parts.size() == 1 ? parts[0].shape : broadcast_shape(n, shape, parts.back().shape);
-  }
+  const std::vector<QT> parts = all_at_scale(n, scale, shape);
   QT out = new_linear(shape, scale);
   i128 bound = 0;
   for (const QT& p : parts) {
@@ -857,12 +862,8 @@ QT Lowerer::max_min(const Node& n) {
       materialized(s, n);
     }
   const int scale = common_scale(n, n.inputs);
-  std::vector<QT> parts;
   Shape shape;
-  for (const std::string& s : n.inputs) {
-    parts.push_back(at_scale(n, s, scale, " constant"));
-    shape = parts.size() == 1 ? parts[0].shape : broadcast_shape(n, shape, parts.back().shape);
-  }
+  const std::vector<QT> parts = all_at_scale(n, scale, shape);
   std::vector<std::vector<size_t>> at;
   uint64_t bound = 0;
   for (const QT& p : parts) {
