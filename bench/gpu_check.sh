@@ -384,6 +384,12 @@ AB_PAIRS=(
   "g1_msm_square_2^20|g1_msm_2^20|G1 MSM 2^20: the dedicated Fq square (msm_g1_square) vs the product x * x"
   "g1_msm_square_tables_2^20|g1_msm_tables_2^20|G1 MSM 2^20, point tables: the dedicated Fq square vs x * x (target 4 ms)"
   "groth16_resident_square_2^20|groth16_resident_2^20|Groth16 2^20, key resident: G1 MSMs with the dedicated Fq square vs x * x (target 50 ms)"
+  "g1_msm_split_reduce_2^16|g1_msm_2^16|G1 MSM 2^16: later reduction levels as ReducePairStep (X' and Y' in separate warps) vs one thread"
+  "g1_msm_split_reduce_2^20|g1_msm_2^20|G1 MSM 2^20: later reduction levels as ReducePairStep vs one thread"
+  "g1_msm_tables_split_reduce_2^20|g1_msm_tables_2^20|G1 MSM 2^20, point tables: later reduction levels as ReducePairStep vs one thread (target 4 ms)"
+  "g2_msm_split_reduce_2^16|g2_msm_2^16|G2 MSM 2^16: later reduction levels as ReducePairStep vs one thread"
+  "g2_msm_split_reduce_2^20|g2_msm_2^20|G2 MSM 2^20: later reduction levels as ReducePairStep vs one thread"
+  "g2_msm_tables_split_reduce_2^20|g2_msm_tables_2^20|G2 MSM 2^20, point tables: later reduction levels as ReducePairStep vs one thread"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"
 )

@@ -13,7 +13,9 @@
 // (msm::Tuning::cap_g1/g2_accumulate_registers; G1's capped by default); the *_join1 and
 // *_join4 rows (2^16, 2^20) join carries only across at most 1 or 4 segment edges
 // (msm::Tuning::join_segments, 32 by default). g1_msm_square_2^20 and g1_msm_square_tables_2^20
-// run G1 with the device's dedicated Fq square (MsmDriver::msm_g1_square, an experiment).
+// run G1 with the device's dedicated Fq square (MsmDriver::msm_g1_square, an experiment). The
+// *_split_reduce rows (2^16, 2^20, and over point tables at 2^20) run the reduction's later
+// levels as msm::ReducePairStep (msm::Tuning::reduce_split_pairs, an experiment).
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -274,6 +276,31 @@ class Bench {
     cfg.tuning.join_segments = segments;
     measure_config<C>(std::string(prefix) + "_2^" + std::to_string(lg), cfg, make_case<C>(size_t{1} << lg, false, rng),
                       false);
+  }
+
+  // The reduction's later levels as ReducePairStep (Tuning::reduce_split_pairs: X' and Y' of a
+  // pair in separate warps, half the dependent operations per level) at 2^lg, device inputs, and
+  // over the point tables the driver plans (one bucket window of 2^18 buckets at 2^20: 15 such
+  // levels); run early like flip_capped(): g1/g2_msm_split_reduce_2^lg against g1/g2_msm_2^lg,
+  // g1_msm_tables_split_reduce_2^lg against g1_msm_tables_2^lg and the 4 ms target.
+  template <class C>
+  void split_reduce(const char* prefix, unsigned lg, bool tables, std::mt19937_64& rng) {
+    const size_t n = size_t{1} << lg;
+    gpu::MsmConfig cfg;
+    cfg.tuning.reduce_split_pairs = true;
+    const Case<C> cs = make_case<C>(n, false, rng);
+    const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
+    if (!tables) {
+      measure_config<C>(name, cfg, cs, false);
+      return;
+    }
+    if (seconds_since(t0_) > budget_s_) {
+      skipped_.push_back(name);
+      return;
+    }
+    gpu::MsmDriver driver(0, cfg);
+    const gpu::MsmTables t = driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
+    measure_tables<C>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
   }
 
   // G1 with the dedicated square at 2^lg, device inputs; run early like flip_capped():
@@ -567,6 +594,13 @@ int run(int argc, char** argv) {
     b.join<G2Curve>("g2_msm_join4", 4, lg, rng);
   }
   b.square(o.quick ? 16 : 20, rng);
+  for (unsigned lg : {16u, 20u}) {
+    if (o.quick && lg > 16) continue;
+    b.split_reduce<G1Curve>("g1_msm_split_reduce", lg, false, rng);
+    b.split_reduce<G2Curve>("g2_msm_split_reduce", lg, false, rng);
+  }
+  b.split_reduce<G1Curve>("g1_msm_tables_split_reduce", o.quick ? 16 : 20, true, rng);
+  b.split_reduce<G2Curve>("g2_msm_tables_split_reduce", o.quick ? 16 : 20, true, rng);
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
     return logs;

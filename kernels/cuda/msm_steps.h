@@ -156,6 +156,13 @@ struct Tuning {
   // 4.88 ms, with point tables (one 19-bit window, the reduction's longest tail) 4.21 against
   // 4.53, G2 13.86 against 14.67; 4 lies between. More levels, but each a shorter chain.
   uint32_t reduce_chunk = 2;
+  // Levels after the first in chunks of 2 as ReducePairStep: X' and Y' of each pair in two
+  // threads (warps of one role each), two dependent operations per level instead of one thread's
+  // four (three additions and a doubling). The ncu profile of G1 2^20 on an H200 (2026-11-28)
+  // showed such levels as pure latency: a block of 128 threads took 225 us for a chain of about
+  // 28 additions, some 8 us per dependent addition, whatever the level's size. Off until a GPU
+  // run measures it (bench_gpu_msm's *_split_reduce rows).
+  bool reduce_split_pairs = false;
   // The accumulation kernels (level 0, the pairs of carries, the carry levels) compiled for one
   // block of 128 threads more per SM than their registers allow otherwise (MinBlocks below): G1
   // 4 blocks at 128 registers instead of 3 at 136-144, G2 3 blocks at 168 instead of 2 at 255.
@@ -583,6 +590,38 @@ struct ReduceStep {
   }
 };
 
+// 4'. A later reduction level in chunks of 2 with its two sums in separate threads
+// (Tuning::reduce_split_pairs): X'_k = 2 (X_2k + X_2k+1) and Y'_k = (Y_2k + X_2k+1) + Y_2k+1,
+// the same values as ReduceStep with chunk 2 and y_in given (weighted(X) + plain(Y) is kept:
+// 2k X_2k + (2k + 1) X_2k+1 = k X'_k + X_2k+1). Threads come in warps of one role, so a warp
+// never runs both sums one after the other: thread t is pair ((t >> 6) << 5) | (t & 31), and
+// computes Y' in even warps and X' in odd ones (threads(): twice the pairs rounded up to 32).
+// On the last level (x_out null) every thread computes Y'.
+template <class C>
+struct ReducePairStep {
+  static constexpr unsigned kBlock = 128;  // not tuned
+  const Xyzz<C>* x_in;
+  const Xyzz<C>* y_in;
+  size_t pairs;  // outputs: windows times the elements left per window
+  Xyzz<C>* x_out;
+  Xyzz<C>* y_out;
+
+  size_t threads() const { return x_out ? 2 * ((pairs + 31) / 32 * 32) : pairs; }
+  ZK_HDI void operator()(size_t t) const {
+    const bool y_role = !x_out || ((t >> 5) & 1) == 0;
+    const size_t k = x_out ? (((t >> 6) << 5) | (t & 31)) : t;
+    if (k >= pairs) return;
+    const Xyzz<C> odd = load(x_in + 2 * k + 1);
+    if (y_role) {
+      Xyzz<C> y = load(y_in + 2 * k) + odd;
+      y = y + load(y_in + 2 * k + 1);
+      store(y_out + k, y);
+    } else {
+      store(x_out + k, (load(x_in + 2 * k) + odd).dbl());
+    }
+  }
+};
+
 // 5. sum_w 2^(o_w) y_w, on the host, o_w the first bit of bucket window w (c w with 1 < G < W;
 // with one bucket window, its only term).
 template <class C>
@@ -937,7 +976,13 @@ Jacobian<C> reduce_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
   unsigned out = 0;
   for (uint32_t chunk : p.reduce_chunks()) {
     m /= chunk;
-    ex.launch(ReduceStep<C>{x, y, chunk, m > 1 ? b.red_x[out] : nullptr, b.red_y[out]}, l.windows * m);
+    Xyzz<C>* const x_out = m > 1 ? b.red_x[out] : nullptr;
+    if (y && chunk == 2 && p.tuning.reduce_split_pairs) {
+      const ReducePairStep<C> step{x, y, l.windows * m, x_out, b.red_y[out]};
+      ex.launch(step, step.threads());
+    } else {
+      ex.launch(ReduceStep<C>{x, y, chunk, x_out, b.red_y[out]}, l.windows * m);
+    }
     x = b.red_x[out];
     y = b.red_y[out];
     out ^= 1;

@@ -315,6 +315,36 @@ TYPED_TEST(GpuMsm, PointTablesMatchCpu) {
   }
 }
 
+// Tuning::reduce_split_pairs (msm::ReducePairStep for the reduction's later levels): plain
+// points at the plan's windows and at forced ones with tiny chunks, and point tables with one
+// bucket window (the whole reduction is that window's levels), against the CPU.
+TYPED_TEST(GpuMsm, SplitReductionPairsMatchCpu) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t n = std::min<size_t>(size_cap(), 65537);
+  const auto p = make_points<C>(rng, n);
+  MsmConfig cfg;
+  cfg.tuning.reduce_split_pairs = true;
+  MsmDriver d(0, cfg);
+  this->check(d, uniform_scalars(rng, n), p, Where::device, "split pairs, uniform");
+  this->check(d, skewed_scalars(rng, n), p, Where::device, "split pairs, skewed");
+  cfg.window_bits = 7;
+  cfg.tuning.reduce_threads_per_sm = 2;
+  cfg.tuning.reduce_max_first_chunk = 2;
+  MsmDriver tiny(0, cfg);
+  this->check(tiny, uniform_scalars(rng, n), p, Where::device, "split pairs, window 7, first chunk 2");
+  if (n < 65537) return;  // a small run (compute-sanitizer): skip the tables
+  const gpu::MsmTables t{13, gpu::msm::make_layout(13, 32).tables, n};
+  ASSERT_EQ(gpu::msm::make_layout(13, 32).windows, 1u);
+  DeviceBuffer<Affine<C>> table(t.points());
+  ASSERT_EQ(cudaMemcpy(table.data(), p.data(), n * sizeof(Affine<C>), cudaMemcpyHostToDevice), cudaSuccess);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  d.precompute(table.data(), n, t);
+  const std::vector<Fr> s = uniform_scalars(rng, n);
+  DeviceBuffer<Fr> ds(s);
+  EXPECT_TRUE(gpu_msm<C>(d, ds.data(), table.data(), n, t) == cpu_msm(s, p)) << "split pairs, point tables";
+}
+
 TYPED_TEST(GpuMsm, PointTablesRefuseHostTablesAndMissingWidths) {
   using C = TypeParam;
   MsmDriver d;

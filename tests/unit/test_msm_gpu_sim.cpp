@@ -45,7 +45,13 @@ struct LaunchCounts {
   size_t all = 0;
   size_t accumulation = 0;  // of IsAccumulation steps, capped or not
   size_t capped = 0;        // as msm::MinBlocks
+  size_t reduce_pairs = 0;  // reduction levels as msm::ReducePairStep
 };
+
+template <class Step>
+struct IsReducePair : std::false_type {};
+template <class C>
+struct IsReducePair<msm::ReducePairStep<C>> : std::true_type {};
 
 class SimExec {
  public:
@@ -62,6 +68,7 @@ class SimExec {
         if (b * block + t < threads) step(b * block + t);
     ++counts.all;
     if constexpr (IsAccumulation<Step>::value) ++counts.accumulation;
+    if constexpr (IsReducePair<Step>::value) ++counts.reduce_pairs;
   }
   // A capped step runs as the step it wraps (the cap matters only to the CUDA compiler).
   template <class Step, unsigned kBlocks>
@@ -493,6 +500,94 @@ TYPED_TEST(MsmGpuSim, PointTablesMatchCpu) {
     }
     if (k.c == 13)
       expect_tables_match(std::vector<Fr>(total, -Fr::from_u64(2)), all, table, 0, t, SimOptions{}, rng, "r-2");
+  }
+}
+
+// Tuning::reduce_split_pairs: every reduction level after the first in chunks of 2 runs as
+// msm::ReducePairStep (X' and Y' in separate warps), and the sums stay the CPU's: many windows
+// (pairs must not straddle them), one bucket window over point tables, batches, skewed scalars,
+// and a first chunk as long as the whole window (no pair level at all). Levels in longer chunks
+// stay ReduceStep (the long-chunk tuning: chunks of 8, its last one 2 where 8 does not divide).
+TYPED_TEST(MsmGpuSim, SplitReductionPairsMatchCpu) {
+  using C = TypeParam;
+  auto rng = testing::seeded_rng();
+  const size_t total = 1301;
+  const auto all = progression_points<C>(rng, total);
+  const std::vector<Fr> uniform = uniform_scalars(rng, total), skewed = skewed_scalars(rng, total);
+  const Jacobian<C> want_uniform = reference(uniform, all), want_skewed = reference(skewed, all);
+  struct Case {
+    const char* what;
+    msm::Tuning tuning;
+    unsigned window_bits;
+    size_t batch;
+    bool pair_levels;
+  };
+  msm::Tuning whole = tiny_tuning();
+  whole.reduce_max_first_chunk = 1u << 20;
+  whole.reduce_threads_per_sm = 1;
+  msm::Tuning first2 = tiny_tuning();
+  first2.reduce_max_first_chunk = 2;
+  std::vector<Case> cases = {{"default tuning", {}, 0, 0, true},
+                             {"tiny", tiny_tuning(), 0, 0, true},
+                             {"tiny, 9-bit windows, batches of 300", tiny_tuning(), 9, 300, true},
+                             {"3-bit windows, first chunk 2: one pair level", first2, 3, 0, true},
+                             {"first chunk the whole window", whole, 6, 0, false},
+                             {"chunks of 8", long_chunk_tuning(), 0, 0, true}};
+  for (Case& k : cases) {
+    SCOPED_TRACE(k.what);
+    k.tuning.reduce_split_pairs = true;
+    const SimOptions o{3, k.window_bits, k.batch, k.tuning};
+    for (const auto& [s, want] : {std::pair{&uniform, &want_uniform}, std::pair{&skewed, &want_skewed}}) {
+      LaunchCounts counts;
+      const Jacobian<C> got = simulate(*s, all, o, rng, &counts);
+      EXPECT_TRUE(got.is_on_curve());
+      EXPECT_TRUE(got == *want);
+      const std::vector<uint32_t> chunks = plan_for<C>(total, o).reduce_chunks();
+      EXPECT_EQ(counts.reduce_pairs, size_t(std::count(chunks.begin() + 1, chunks.end(), 2u)));
+      EXPECT_EQ(counts.reduce_pairs > 0, k.pair_levels);
+    }
+  }
+  // Point tables, one bucket window: the whole reduction is one window's levels.
+  const MsmTables t{8, msm::make_layout(8, 32).tables, total};
+  ASSERT_EQ(msm::make_layout(8, 32).windows, 1u);
+  const auto table = make_tables(all, t, rng);
+  for (msm::Tuning tuning : {msm::Tuning{}, tiny_tuning()}) {
+    tuning.reduce_split_pairs = true;
+    expect_tables_match(uniform, all, table, 0, t, SimOptions{2, 0, 0, tuning}, rng, "tables, uniform");
+    expect_tables_match(skewed, all, table, 0, t, SimOptions{2, 0, 0, tuning}, rng, "tables, skewed");
+  }
+}
+
+// msm::ReducePairStep's threads: warps of one role, each pair's two sums in two warps, and on
+// the last level (no X') one thread per pair.
+TEST(MsmGpuPlan, ReducePairThreadsComeInWarpsOfOneRole) {
+  using X = Xyzz<G1Curve>;
+  for (size_t pairs : {size_t{1}, size_t{31}, size_t{32}, size_t{33}, size_t{100}}) {
+    SCOPED_TRACE("pairs " + std::to_string(pairs));
+    std::vector<X> x(2 * pairs), y(2 * pairs);
+    std::vector<X> xo(pairs), yo(pairs);
+    std::mt19937_64 rng(pairs);
+    const auto pts = progression_points<G1Curve>(rng, 4 * pairs);
+    for (size_t i = 0; i < 2 * pairs; ++i) {
+      x[i] = X::from_affine(pts[i]);
+      y[i] = X::from_affine(pts[2 * pairs + i]);
+    }
+    const msm::ReducePairStep<G1Curve> step{x.data(), y.data(), pairs, xo.data(), yo.data()};
+    EXPECT_EQ(step.threads() % 64, 0u);
+    std::vector<int> x_threads(pairs), y_threads(pairs);
+    for (size_t t = 0; t < step.threads(); ++t) {
+      step(t);
+      const size_t k = ((t >> 6) << 5) | (t & 31);
+      if (k < pairs) ++(((t >> 5) & 1) ? x_threads : y_threads)[k];
+    }
+    for (size_t k = 0; k < pairs; ++k) {
+      EXPECT_EQ(x_threads[k], 1);
+      EXPECT_EQ(y_threads[k], 1);
+      EXPECT_TRUE(xo[k].to_jacobian() == (x[2 * k] + x[2 * k + 1]).dbl().to_jacobian()) << k;
+      EXPECT_TRUE(yo[k].to_jacobian() == (y[2 * k] + x[2 * k + 1] + y[2 * k + 1]).to_jacobian()) << k;
+    }
+    const msm::ReducePairStep<G1Curve> last{x.data(), y.data(), pairs, nullptr, yo.data()};
+    EXPECT_EQ(last.threads(), pairs);
   }
 }
 
