@@ -156,12 +156,13 @@ struct Tuning {
   // 4.88 ms, with point tables (one 19-bit window, the reduction's longest tail) 4.21 against
   // 4.53, G2 13.86 against 14.67; 4 lies between. More levels, but each a shorter chain.
   uint32_t reduce_chunk = 2;
-  // Levels after the first in chunks of 2 as ReducePairStep: X' and Y' of each pair in two
-  // threads (warps of one role each), two dependent operations per level instead of one thread's
-  // four (three additions and a doubling). The ncu profile of G1 2^20 on an H200 (2026-11-28)
+  // Levels in chunks of 2 as ReducePairStep: X' and Y' of each pair in two threads (warps of one
+  // role each), two dependent operations per level instead of one thread's four (three additions
+  // and a doubling). The first level is one too where its chunk is 2 (reduce_max_first_chunk 2). The ncu profile of G1 2^20 on an H200 (2026-11-28)
   // showed such levels as pure latency: a block of 128 threads took 225 us for a chain of about
-  // 28 additions, some 8 us per dependent addition, whatever the level's size. Off until a GPU
-  // run measures it (bench_gpu_msm's *_split_reduce rows).
+  // 28 additions, some 8 us per dependent addition, whatever the level's size. ptxas (sm_90, nvcc
+  // 13.0): G1 146 registers (ReduceStep 206), G2 255 with 112 bytes of spill stores (ReduceStep
+  // 3060). Off until a GPU run measures it (bench_gpu_msm's *_split_reduce rows).
   bool reduce_split_pairs = false;
   // The accumulation kernels (level 0, the pairs of carries, the carry levels) compiled for one
   // block of 128 threads more per SM than their registers allow otherwise (MinBlocks below): G1
@@ -590,13 +591,14 @@ struct ReduceStep {
   }
 };
 
-// 4'. A later reduction level in chunks of 2 with its two sums in separate threads
+// 4'. A reduction level in chunks of 2 with its two sums in separate threads
 // (Tuning::reduce_split_pairs): X'_k = 2 (X_2k + X_2k+1) and Y'_k = (Y_2k + X_2k+1) + Y_2k+1,
-// the same values as ReduceStep with chunk 2 and y_in given (weighted(X) + plain(Y) is kept:
-// 2k X_2k + (2k + 1) X_2k+1 = k X'_k + X_2k+1). Threads come in warps of one role, so a warp
-// never runs both sums one after the other: thread t is pair ((t >> 6) << 5) | (t & 31), and
-// computes Y' in even warps and X' in odd ones (threads(): twice the pairs rounded up to 32).
-// On the last level (x_out null) every thread computes Y'.
+// the same values as ReduceStep with chunk 2 (weighted(X) + plain(Y) is kept: 2k X_2k +
+// (2k + 1) X_2k+1 = k X'_k + X_2k+1). On the first level Y is the buckets themselves (the
+// target sum_i (i + 1) X_i is weighted(X) + plain(X)), so y_in = x_in there. Threads come in
+// warps of one role, so a warp never runs both sums one after the other: thread t is pair
+// ((t >> 6) << 5) | (t & 31), and computes Y' in even warps and X' in odd ones (threads():
+// twice the pairs rounded up to 32). On the last level (x_out null) every thread computes Y'.
 template <class C>
 struct ReducePairStep {
   static constexpr unsigned kBlock = 128;  // not tuned
@@ -977,8 +979,8 @@ Jacobian<C> reduce_buckets(Exec& ex, const Plan& p, const Buffers<C>& b) {
   for (uint32_t chunk : p.reduce_chunks()) {
     m /= chunk;
     Xyzz<C>* const x_out = m > 1 ? b.red_x[out] : nullptr;
-    if (y && chunk == 2 && p.tuning.reduce_split_pairs) {
-      const ReducePairStep<C> step{x, y, l.windows * m, x_out, b.red_y[out]};
+    if (chunk == 2 && p.tuning.reduce_split_pairs) {
+      const ReducePairStep<C> step{x, y ? y : x, l.windows * m, x_out, b.red_y[out]};
       ex.launch(step, step.threads());
     } else {
       ex.launch(ReduceStep<C>{x, y, chunk, x_out, b.red_y[out]}, l.windows * m);

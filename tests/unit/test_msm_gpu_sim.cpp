@@ -503,11 +503,12 @@ TYPED_TEST(MsmGpuSim, PointTablesMatchCpu) {
   }
 }
 
-// Tuning::reduce_split_pairs: every reduction level after the first in chunks of 2 runs as
-// msm::ReducePairStep (X' and Y' in separate warps), and the sums stay the CPU's: many windows
-// (pairs must not straddle them), one bucket window over point tables, batches, skewed scalars,
-// and a first chunk as long as the whole window (no pair level at all). Levels in longer chunks
-// stay ReduceStep (the long-chunk tuning: chunks of 8, its last one 2 where 8 does not divide).
+// Tuning::reduce_split_pairs: every reduction level in chunks of 2 runs as msm::ReducePairStep
+// (X' and Y' in separate warps; the first level too, from the buckets, where its chunk is 2), and
+// the sums stay the CPU's: many windows (pairs must not straddle them), one bucket window over
+// point tables, batches, skewed scalars, and a first chunk as long as the whole window (no pair
+// level at all). Levels in longer chunks stay ReduceStep (the long-chunk tuning: chunks of 8,
+// its last one 2 where 8 does not divide).
 TYPED_TEST(MsmGpuSim, SplitReductionPairsMatchCpu) {
   using C = TypeParam;
   auto rng = testing::seeded_rng();
@@ -530,7 +531,8 @@ TYPED_TEST(MsmGpuSim, SplitReductionPairsMatchCpu) {
   std::vector<Case> cases = {{"default tuning", {}, 0, 0, true},
                              {"tiny", tiny_tuning(), 0, 0, true},
                              {"tiny, 9-bit windows, batches of 300", tiny_tuning(), 9, 300, true},
-                             {"3-bit windows, first chunk 2: one pair level", first2, 3, 0, true},
+                             {"3-bit windows, first chunk 2: both levels pairs", first2, 3, 0, true},
+                             {"first chunk 2: every level pairs", first2, 0, 0, true},
                              {"first chunk the whole window", whole, 6, 0, false},
                              {"chunks of 8", long_chunk_tuning(), 0, 0, true}};
   for (Case& k : cases) {
@@ -543,7 +545,7 @@ TYPED_TEST(MsmGpuSim, SplitReductionPairsMatchCpu) {
       EXPECT_TRUE(got.is_on_curve());
       EXPECT_TRUE(got == *want);
       const std::vector<uint32_t> chunks = plan_for<C>(total, o).reduce_chunks();
-      EXPECT_EQ(counts.reduce_pairs, size_t(std::count(chunks.begin() + 1, chunks.end(), 2u)));
+      EXPECT_EQ(counts.reduce_pairs, size_t(std::count(chunks.begin(), chunks.end(), 2u)));
       EXPECT_EQ(counts.reduce_pairs > 0, k.pair_levels);
     }
   }
@@ -551,7 +553,7 @@ TYPED_TEST(MsmGpuSim, SplitReductionPairsMatchCpu) {
   const MsmTables t{8, msm::make_layout(8, 32).tables, total};
   ASSERT_EQ(msm::make_layout(8, 32).windows, 1u);
   const auto table = make_tables(all, t, rng);
-  for (msm::Tuning tuning : {msm::Tuning{}, tiny_tuning()}) {
+  for (msm::Tuning tuning : {msm::Tuning{}, tiny_tuning(), first2}) {
     tuning.reduce_split_pairs = true;
     expect_tables_match(uniform, all, table, 0, t, SimOptions{2, 0, 0, tuning}, rng, "tables, uniform");
     expect_tables_match(skewed, all, table, 0, t, SimOptions{2, 0, 0, tuning}, rng, "tables, skewed");
