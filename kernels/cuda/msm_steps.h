@@ -158,11 +158,12 @@ struct Tuning {
   uint32_t reduce_chunk = 2;
   // Levels in chunks of 2 as ReducePairStep: X' and Y' of each pair in two threads (warps of one
   // role each), two dependent operations per level instead of one thread's four (three additions
-  // and a doubling). The first level is one too where its chunk is 2 (reduce_max_first_chunk 2). The ncu profile of G1 2^20 on an H200 (2026-11-28)
-  // showed such levels as pure latency: a block of 128 threads took 225 us for a chain of about
-  // 28 additions, some 8 us per dependent addition, whatever the level's size. ptxas (sm_90, nvcc
-  // 13.0): G1 146 registers (ReduceStep 206), G2 255 with 112 bytes of spill stores (ReduceStep
-  // 3060). Off until a GPU run measures it (bench_gpu_msm's *_split_reduce rows).
+  // and a doubling). The first level is one too where its chunk is 2 (reduce_max_first_chunk 2).
+  // The ncu profile of G1 2^20 on an H200 (2026-11-28) showed such levels as pure latency: a
+  // block of 128 threads took 225 us for a chain of about 28 additions, some 8 us per dependent
+  // addition, whatever the level's size. ptxas (sm_90, nvcc 13.0): G1 146 registers (ReduceStep
+  // 206), G2 255 with 112 bytes of spill stores (ReduceStep 3060). Off until a GPU run measures
+  // it (bench_gpu_msm's *_split_reduce rows).
   bool reduce_split_pairs = false;
   // The accumulation kernels (level 0, the pairs of carries, the carry levels) compiled for one
   // block of 128 threads more per SM than their registers allow otherwise (MinBlocks below): G1
