@@ -560,6 +560,32 @@ TYPED_TEST(MsmGpuSim, SplitReductionPairsMatchCpu) {
   }
 }
 
+// Step 2's two launches (CountCoarseStep, CountStep) find the number of keys below the sentinel
+// in sorted keys for every kind of boundary: none below it, all below it, at the start, middle
+// and end of a stride and of the last (short) stride, and with a stride of 1 (m <= 4096).
+TEST(MsmGpuPlan, CountFindsWhereTheSentinelsBegin) {
+  constexpr uint32_t kSentinel = 7u << 20;
+  std::mt19937_64 rng(5);
+  for (size_t m :
+       {size_t{1}, size_t{2}, size_t{4095}, size_t{4096}, size_t{4097}, size_t{10007}, size_t{3 * 4096 * 3 + 5}}) {
+    const size_t stride = msm::count_stride(m);
+    EXPECT_LE((m + stride - 1) / stride, msm::kCountSamples);
+    std::vector<size_t> counts = {
+        0, 1, stride - 1, stride, stride + 1, m / 2, m - 1, m, (m / stride) * stride, (m / stride) * stride + 1};
+    for (size_t nnz : counts) {
+      if (nnz > m) continue;
+      SCOPED_TRACE("m " + std::to_string(m) + ", " + std::to_string(nnz) + " below the sentinel");
+      std::vector<uint32_t> keys(m, kSentinel);
+      for (size_t i = 0; i < nnz; ++i) keys[i] = uint32_t(i / 3);
+      std::vector<uint32_t> words(2, 0);  // nnz, the coarse step's stride number
+      SimExec ex(rng);
+      ex.launch(msm::CountCoarseStep{keys.data(), m, stride, kSentinel, &words[1]}, (m + stride - 1) / stride);
+      ex.launch(msm::CountStep{keys.data(), m, stride, kSentinel, &words[1], &words[0]}, stride);
+      EXPECT_EQ(words[0], nnz);
+    }
+  }
+}
+
 // msm::ReducePairStep's threads: warps of one role, each pair's two sums in two warps, and on
 // the last level (no X') one thread per pair.
 TEST(MsmGpuPlan, ReducePairThreadsComeInWarpsOfOneRole) {
