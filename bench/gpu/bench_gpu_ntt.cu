@@ -4,8 +4,9 @@
 // Tables are built during the warm-up runs, so the medians are steady-state figures. Without
 // --quick, 2^20 and 2^24 forward again under other shapes (tile, threads, columns per row, the
 // reordering pass instead of the scratch vector, twiddles computed instead of read from tables,
-// Montgomery stage twiddles instead of Shoup's, two stages per phase), one input per size for all of
-// them; the shapes left once ZKINFER_GPU_BENCH_BUDGET_S (default 220 s) is spent are skipped.
+// Montgomery stage twiddles instead of Shoup's, two stages per phase, several rows per last-pass
+// tile, pass twiddle tables in Shoup form), one input per size for all of them; the shapes left
+// once ZKINFER_GPU_BENCH_BUDGET_S (default 220 s) is spent are skipped.
 //
 //   bench_gpu_ntt [--out results.json] [--reps 21] [--warmup 3] [--quick] [--profile]
 // --profile: only forward 2^24 (also with two stages per phase) and the prover's inverse of three 2^20
@@ -166,6 +167,7 @@ int run(int argc, char** argv) {
       bool montgomery = false;  // stage twiddles as Montgomery products, not Shoup's (the default)
       bool radix4 = false;
       unsigned last_rows_log = 0;
+      bool shoup_pass = false;  // pass twiddle tables in Shoup form
     };
     // min_columns_log 0 with 2^12 tiles: 2^24 in two passes (12 + 12) instead of three.
     // "_reorder": in place with the reordering pass, against the default's scratch vector;
@@ -174,8 +176,13 @@ int run(int argc, char** argv) {
     // (NttDriverConfig::shoup_twiddles; the default since 2026-11-28);
     // "_radix4": two stages per phase (NttDriverConfig::radix4);
     // "_rows2" / "_rows4": 2 or 4 rows per tile in the last pass (NttDriverConfig::last_rows_log),
-    // so its natural-order stores come in runs of 2 or 4 adjacent elements.
+    // so its natural-order stores come in runs of 2 or 4 adjacent elements;
+    // "_shouppass": the non-last passes' twiddle tables in Shoup form
+    // (NttDriverConfig::shoup_pass_twiddles).
     for (const Sweep sw : {Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .last_rows_log = 2},
+                           Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .shoup_pass = true},
+                           Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .last_rows_log = 2,
+                                 .shoup_pass = true},
                            Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .last_rows_log = 1},
                            Sweep{.tile_log = 10, .threads = 128, .min_columns_log = 2, .last_rows_log = 2},
                            Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .last_rows_log = 2},
@@ -200,10 +207,12 @@ int run(int argc, char** argv) {
       cfg.shoup_twiddles = !sw.montgomery;
       cfg.radix4 = sw.radix4;
       cfg.last_rows_log = sw.last_rows_log;
+      cfg.shoup_pass_twiddles = sw.shoup_pass;
       const std::string flags = std::string(sw.reorder_pass ? "_reorder" : "") +
                                 (sw.computed_twiddles ? "_computed" : "") + (sw.montgomery ? "_montgomery" : "") +
                                 (sw.radix4 ? "_radix4" : "") +
-                                (sw.last_rows_log ? "_rows" + std::to_string(1u << sw.last_rows_log) : "");
+                                (sw.last_rows_log ? "_rows" + std::to_string(1u << sw.last_rows_log) : "") +
+                                (sw.shoup_pass ? "_shouppass" : "");
       if (seconds_since(t0) > budget_s) {
         std::printf("ntt_sweep_t%u_th%u_mc%d%s skipped: past the %.0f s budget\n", sw.tile_log, sw.threads,
                     sw.min_columns_log, flags.c_str(), budget_s);

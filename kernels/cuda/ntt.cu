@@ -66,6 +66,16 @@ __global__ void ntt_pass_twiddles_kernel(Fr* out, const ntt::Pass ps, const ntt:
     ntt::store(out + i, ntt::pass_twiddle_entry(ps, level, i));
 }
 
+// The same table in Shoup form (NttDriverConfig::shoup_pass_twiddles).
+__global__ void ntt_pass_shoup_kernel(ntt::ShoupTwiddle* out, const ntt::Pass ps, const ntt::Powers level) {
+  const uint64_t count = uint64_t{1} << ps.ls;
+  for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += uint64_t(gridDim.x) * blockDim.x) {
+    const ntt::ShoupTwiddle t = ntt::pass_twiddle_shoup_entry(ps, level, i);
+    ntt::store(&out[i].w, t.w);
+    ntt::store(&out[i].wq, t.wq);
+  }
+}
+
 // abc[i] = a_i b_i - c_i for the three vectors a, b, c of n elements at abc.
 __global__ void ntt_quotient_kernel(Fr* abc, uint64_t n) {
   for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += uint64_t(gridDim.x) * blockDim.x)
@@ -197,9 +207,11 @@ struct NttDriver::Domain {
   unsigned log_n = 0;
   Fr size_inv = Fr::one();
   DeviceBuffer<Fr> level;  // forward powers of w, then inverse (ntt::powers_fills)
-  // The non-last passes' twiddle tables (ntt::pass_tables), forward then inverse; empty when
-  // switched off, not needed (one tile) or not allocatable.
+  // The non-last passes' twiddle tables (ntt::pass_tables), forward then inverse, in Montgomery
+  // form or (NttDriverConfig::shoup_pass_twiddles) Shoup's; both empty when switched off, not
+  // needed (one tile) or not allocatable.
   DeviceBuffer<Fr> pass_twiddles;
+  DeviceBuffer<ntt::ShoupTwiddle> pass_shoup;
   uint64_t pass_twiddle_entries = 0;
   Event ready;
   std::array<Coset, kCosetSlots> fwd_cosets, inv_cosets;
@@ -211,6 +223,10 @@ struct NttDriver::Domain {
   const Fr* pass_twiddle_table(bool inverse) const {
     if (pass_twiddles.size() == 0) return nullptr;
     return pass_twiddles.data() + (inverse ? pass_twiddle_entries : 0);
+  }
+  const ntt::ShoupTwiddle* pass_shoup_table(bool inverse) const {
+    if (pass_shoup.size() == 0) return nullptr;
+    return pass_shoup.data() + (inverse ? pass_twiddle_entries : 0);
   }
 };
 
@@ -235,6 +251,7 @@ NttDriver::NttDriver(const NttDriverConfig& cfg) {
   reorder_pass_ = cfg.reorder_pass;
   pass_twiddle_tables_ = cfg.pass_twiddle_tables;
   shoup_twiddles_ = cfg.shoup_twiddles;
+  shoup_pass_twiddles_ = cfg.shoup_pass_twiddles;
   radix4_ = shape.radix4;
 
   // The limit belongs to the kernel instance, not to this driver: set for the largest tile the
@@ -293,21 +310,29 @@ NttDriver::Domain& NttDriver::domain(unsigned log_n, cudaStream_t stream) {
       pass_twiddle_tables_ && log_n > tile_log_ ? ntt::pass_tables(log_n, shape()) : ntt::PassTables{};
   if (pt.count > 0) {
     try {
-      d->pass_twiddles = DeviceBuffer<Fr>(2 * pt.entries);
+      if (shoup_pass_twiddles_)
+        d->pass_shoup = DeviceBuffer<ntt::ShoupTwiddle>(2 * pt.entries);
+      else
+        d->pass_twiddles = DeviceBuffer<Fr>(2 * pt.entries);
     } catch (const CudaError& e) {
       if (e.code() != cudaErrorMemoryAllocation) throw;
       // Out of memory: the passes compute their twiddles instead.
     }
   }
-  if (d->pass_twiddles.size() != 0) {
+  if (d->pass_twiddles.size() != 0 || d->pass_shoup.size() != 0) {
     d->pass_twiddle_entries = pt.entries;
     for (const bool inverse : {false, true}) {
       const ntt::Powers level = ntt::powers_at(d->level_table(inverse), log_n);
-      Fr* const table = d->pass_twiddles.data() + (inverse ? pt.entries : 0);
+      const uint64_t base = inverse ? pt.entries : 0;
       for (uint32_t i = 0; i < pt.count; ++i) {
         const uint64_t count = uint64_t{1} << pt.passes[i].ls;
-        ntt_pass_twiddles_kernel<<<grid_for((count + kFillThreads - 1) / kFillThreads), kFillThreads, 0, stream>>>(
-            table + pt.offset[i], pt.passes[i], level);
+        const unsigned grid = grid_for((count + kFillThreads - 1) / kFillThreads);
+        if (d->pass_shoup.size() != 0)
+          ntt_pass_shoup_kernel<<<grid, kFillThreads, 0, stream>>>(d->pass_shoup.data() + base + pt.offset[i],
+                                                                   pt.passes[i], level);
+        else
+          ntt_pass_twiddles_kernel<<<grid, kFillThreads, 0, stream>>>(d->pass_twiddles.data() + base + pt.offset[i],
+                                                                      pt.passes[i], level);
         ZK_CUDA_CHECK_LAUNCH();
       }
     }
@@ -389,7 +414,8 @@ ntt::Shape NttDriver::shape() const {
 }
 
 bool NttDriver::has_pass_twiddle_tables(unsigned log_n) const {
-  return log_n < domains_.size() && domains_[log_n] && domains_[log_n]->pass_twiddles.size() != 0;
+  return log_n < domains_.size() && domains_[log_n] &&
+         (domains_[log_n]->pass_twiddles.size() != 0 || domains_[log_n]->pass_shoup.size() != 0);
 }
 
 size_t NttDriver::scratch_bytes() const {
@@ -420,6 +446,7 @@ void NttDriver::run(Fr* data, unsigned log_n, NttKind kind, const Fr& coset_shif
   Scratch* scr = !reorder_pass_ && log_n > tile_log_ ? scratch(batch << log_n, stream) : nullptr;
   if (scr) in.scratch = scr->buf.data();
   in.pass_twiddles = d.pass_twiddle_table(inverse);
+  in.pass_shoup = d.pass_shoup_table(inverse);
   if (shoup_twiddles_) in.stage_shoup = (inverse ? res_->shoup_inv : res_->shoup_fwd).data();
   const ntt::Schedule sc = ntt::make_schedule(in, shape());
   for (uint32_t i = 0; i < sc.count; ++i) {

@@ -55,6 +55,13 @@ struct NttDriverConfig {
                                     // Montgomery product's 123). Measured on an H200 (2026-11-28):
                                     // 2^24 forward 4.52 against 4.72 ms, 2^20 0.276 against 0.288
                                     // (bench_gpu_ntt's _montgomery rows); results are the same either way
+  bool shoup_pass_twiddles = false;  // true: the pass twiddle tables (pass_twiddle_tables) in
+                                     // Shoup form, 64 bytes an entry instead of 32, so a non-last
+                                     // pass's twiddle product is one by a fixed factor like the
+                                     // butterflies' (97 IMAD.WIDE against 123; 2 GiB of tables
+                                     // at 2^24, both directions). An experiment, not yet
+                                     // measured (bench_gpu_ntt's _shouppass rows); results are
+                                     // the same either way
   bool radix4 = false;  // true: the butterflies two stages at a time, four points per thread in
                         // registers (ntt::phase_stage4): half the barriers and shared-memory
                         // round trips, the same products. Off: 1.01-1.10x slower
@@ -122,7 +129,8 @@ class NttDriver {
 
   int device_ = -1;
   unsigned tile_log_ = 0, threads_ = 0, min_columns_log_ = 0, last_rows_log_ = 0;
-  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false, radix4_ = false;
+  bool reorder_pass_ = false, pass_twiddle_tables_ = true, shoup_twiddles_ = false, shoup_pass_twiddles_ = false,
+       radix4_ = false;
   struct Resources;
   std::unique_ptr<Resources> res_;
   std::array<std::unique_ptr<Domain>, kFrMaxLogDomain + 1> domains_;

@@ -21,7 +21,8 @@
 // from shared memory.
 //
 // The four-step twiddles of a non-last pass come from a table of the pass's 2^ls values, read by
-// position in the row like the data (one multiplication per element), or where the driver has no
+// position in the row like the data (one multiplication per element; with the table in Shoup form,
+// NttDriverConfig::shoup_pass_twiddles, a product by a fixed factor), or where the driver has no
 // table from the two small power tables (two multiplications).
 //
 // Per-element factors ride along instead of costing passes: the coset forward multiplies point
@@ -207,8 +208,9 @@ struct ShoupTwiddle {
   Fr w, wq;
 };
 
-// The Shoup form of the twiddle t (Montgomery form), made on the host.
-inline ShoupTwiddle shoup_twiddle(const Fr& t) {
+// The Shoup form of the twiddle t (Montgomery form): on the host for the stage tables, and on
+// the device (plain C++, once per entry) for the pass tables of NttDriverConfig::shoup_pass_twiddles.
+ZK_HD inline ShoupTwiddle shoup_twiddle(const Fr& t) {
   uint32_t m[mont32::kLimbs], q[mont32::kLimbs];
   const U256 mont = t.mont();
   for (int i = 0; i < 4; ++i) {
@@ -239,6 +241,11 @@ ZK_HDI Fr stage_product(const Fr& d, const Fr* stage, const ShoupTwiddle* shoup,
   return d * load<true>(stage + at);
 }
 
+// Entry i of a non-last pass's twiddle table in Shoup form (NttDriverConfig::shoup_pass_twiddles).
+ZK_HD inline ShoupTwiddle pass_twiddle_shoup_entry(const Pass& ps, const Powers& level, uint64_t i) {
+  return shoup_twiddle(pass_twiddle_entry(ps, level, i));
+}
+
 struct PassArgs {
   // batch vectors of 2^log_n elements, back to back: read from src, written to dst (the same
   // memory for an in-place pass; a tile stores only after all of it is loaded)
@@ -250,6 +257,7 @@ struct PassArgs {
   const ShoupTwiddle* stage_shoup = nullptr;  // the same in Shoup form, or null (device only)
   Powers level;               // w_n^e for e < n (non-last passes)
   const Fr* twiddles = nullptr;  // non-last pass: its twiddle table (2^ls entries), or null
+  const ShoupTwiddle* twiddles_shoup = nullptr;  // the same in Shoup form instead (device only)
   Factor pre;                 // on load (the first pass: coset forward)
   Factor fin;                 // on store (a fused pass: the inverse's scale)
 };
@@ -306,6 +314,20 @@ ZK_HDI uint64_t ordered_store_index(const Pass& ps, uint64_t tile, uint32_t slot
   const uint64_t r_mask = (uint64_t{1} << rb) - 1;
   const uint64_t r = (tile << ps.log_g) | (slot & ((1u << ps.log_g) - 1));
   return ((r >> rb) << ps.log_n) | (uint64_t(bitrev(slot >> ps.log_g, ps.k)) << rb) | (r & r_mask);
+}
+
+// x times the four-step twiddle w_n^exp of row position `at` in a non-last pass: from its table
+// in Shoup form (device), from its table, or from the level's power tables (two products).
+ZK_HDI Fr pass_product(const PassArgs& A, const Fr& x, uint64_t at, uint64_t exp) {
+#if defined(__CUDA_ARCH__)
+  if (A.twiddles_shoup) {
+    const Fr w = load<true>(&A.twiddles_shoup[at].w), wq = load<true>(&A.twiddles_shoup[at].wq);
+    Fr r;
+    fp_device::mul_shoup<bn254::FrParams>(r.v, x.v, w.v, wq.v);
+    return r;
+  }
+#endif
+  return x * (A.twiddles ? load<true>(A.twiddles + at) : A.level.at(exp));
 }
 
 // Phase 0: the tile from global memory into shared memory (times the load factor).
@@ -416,7 +438,7 @@ ZK_HD inline void phase_store(const PassArgs& A, uint64_t tile, uint32_t tid, ui
     Fr x = sh.get(e.slot);
     if (ps.twiddle) {
       const uint64_t exp = pass_twiddle_exponent(ps, e.a, e.q & col_mask);
-      if (exp != 0) x = x * (A.twiddles ? load<true>(A.twiddles + (e.idx & row_mask)) : A.level.at(exp));
+      if (exp != 0) x = pass_product(A, x, e.idx & row_mask, exp);
     }
     store(A.dst + e.idx, x);
   }
@@ -592,6 +614,7 @@ struct Inputs {
   Fr* data = nullptr;
   Fr* scratch = nullptr;  // batch << log_n elements for the out-of-place schedule; null: in place
   const Fr* pass_twiddles = nullptr;  // the non-last passes' tables (pass_tables), or null
+  const ShoupTwiddle* pass_shoup = nullptr;  // the same in Shoup form instead (device), or null
   uint32_t log_n = 0;
   uint64_t batch = 1;
   const Fr* stage = nullptr;  // stage table of the direction (>= 2^tile_log - 1 entries)
@@ -684,8 +707,9 @@ inline Schedule make_schedule(const Inputs& in, Shape shape) {
     pl.args.stage = in.stage;
     pl.args.stage_shoup = in.stage_shoup;
     pl.args.level = in.level;
-    if (!last && in.pass_twiddles) {
-      pl.args.twiddles = in.pass_twiddles + twiddle_offset;
+    if (!last && (in.pass_twiddles || in.pass_shoup)) {
+      if (in.pass_twiddles) pl.args.twiddles = in.pass_twiddles + twiddle_offset;
+      if (in.pass_shoup) pl.args.twiddles_shoup = in.pass_shoup + twiddle_offset;
       twiddle_offset += uint64_t{1} << ls;
     }
     if (first) pl.args.pre = in.pre;

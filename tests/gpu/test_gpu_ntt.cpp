@@ -172,6 +172,23 @@ TEST_F(GpuNtt, ShoupTwiddlesMatchCpu) {
   }
 }
 
+// Pass twiddle tables in Shoup form (NttDriverConfig::shoup_pass_twiddles): every kind, the
+// default tile (2^1 .. 2^20: one tile and multi-pass) and small tiles through several passes,
+// with the last pass in several rows beside it; the tables are there.
+TEST_F(GpuNtt, ShoupPassTwiddlesMatchCpu) {
+  auto rng = testing::seeded_rng();
+  for (unsigned tile_log : {0u, 3u, 5u}) {
+    NttDriverConfig cfg;
+    cfg.tile_log = tile_log;
+    cfg.shoup_pass_twiddles = true;
+    cfg.last_rows_log = tile_log == 5 ? 2 : 0;
+    NttDriver d(cfg);
+    check_sizes(d, tile_log ? 14 : 20, 4, rng);
+    EXPECT_TRUE(d.has_pass_twiddle_tables(14));
+    if (HasFailure()) return;
+  }
+}
+
 // Two stages per phase (NttDriverConfig::radix4): every kind, the default tile (one tile and
 // multi-pass), small tiles with odd and even stage counts through several passes, with and
 // without Shoup twiddles beside it.

@@ -819,6 +819,54 @@ TEST(Mont32EmuShoup, NttStageTwiddles) {
   EXPECT_EQ(reported, 0);
 }
 
+// The non-last passes' twiddle tables in Shoup form as the CUDA driver fills them on the device
+// (ntt::pass_twiddle_shoup_entry, NttDriverConfig::shoup_pass_twiddles), applied with mul_shoup
+// on the emulator: d t against the host's Montgomery product with the entry of the Montgomery
+// table (ntt::pass_twiddle_entry), for sampled entries of every non-last pass of the default
+// shape at 2^20 and 2^24 and of small tiles, both directions.
+TEST(Mont32EmuShoup, NttPassTwiddles) {
+  using P = bn254::FrParams;
+  namespace ntt = gpu::ntt;
+  auto rng = testing::seeded_rng();
+  int reported = 0, checked = 0;
+  struct Case {
+    uint32_t log_n, tile_log;
+  };
+  for (const Case k : {Case{20, ntt::kDefaultTileLog}, Case{24, ntt::kDefaultTileLog}, Case{14, 5}}) {
+    ntt::Shape shape;
+    shape.tile_log = k.tile_log;
+    const ntt::PassTables pt = ntt::pass_tables(k.log_n, shape);
+    ASSERT_GT(pt.count, 0u);
+    for (const bool inverse : {false, true}) {
+      const zkinfer::Domain dom(k.log_n);
+      std::vector<Fr> level(ntt::powers_entries(k.log_n));
+      for (const ntt::PowerFill& f : ntt::powers_fills(k.log_n, inverse ? dom.omega_inv : dom.omega, Fr::one()))
+        for (uint64_t i = 0; i < f.count; ++i) level[f.offset + i] = ntt::power_entry(f.base, f.scale, i);
+      const ntt::Powers powers = ntt::powers_at(level.data(), k.log_n);
+      for (uint32_t p = 0; p < pt.count; ++p) {
+        const uint64_t entries = uint64_t{1} << pt.passes[p].ls;
+        for (int sample = 0; sample < 300; ++sample) {
+          const uint64_t i = sample < 3 ? uint64_t(sample) : rng() % entries;
+          const Fr t = ntt::pass_twiddle_entry(pt.passes[p], powers, i);
+          const ntt::ShoupTwiddle s = ntt::pass_twiddle_shoup_entry(pt.passes[p], powers, i);
+          const Fr d = testing::random_values<Fr>(rng, 1)[0];
+          uint32_t x[8], w[8], wq[8], r[8];
+          to_limbs(x, d.mont());
+          to_limbs(w, s.w.mont());
+          to_limbs(wq, s.wq.mont());
+          CarryEmu c(uint32_t(i & 1));
+          mont32::mul_shoup<P>(c, r, x, w, wq);
+          ++checked;
+          if (Fr::from_mont(from_limbs(r)) != d * t && reported++ < 5)
+            ADD_FAILURE() << "2^" << k.log_n << (inverse ? " inverse" : " forward") << ", pass " << p << " entry " << i;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(reported, 0);
+  EXPECT_GT(checked, 3000);
+}
+
 // fq2_mul and fq2_sqr against the host's Fq2 (three reduced products), both initial carry
 // flags, as one fixed instruction sequence, with schoolbook and with Karatsuba 512-bit products.
 // Their products and reductions are the steps tested above; what they add are plain chains whose
