@@ -16,7 +16,8 @@
 // run G1 with the device's dedicated Fq square (MsmDriver::msm_g1_square, an experiment). The
 // *_split_reduce rows (2^16, 2^20, and over point tables at 2^20) run the reduction's later
 // levels as msm::ReducePairStep (msm::Tuning::reduce_split_pairs, an experiment), the
-// *_split_reduce_first2 rows every level, the first from the buckets.
+// *_split_reduce_first2 rows every level, the first from the buckets;
+// g1_msm_tables_split_reduce_square adds the dedicated square.
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -284,13 +285,17 @@ class Bench {
   // over the point tables the driver plans (one bucket window of 2^18 buckets at 2^20: 15 such
   // levels); run early like flip_capped(): g1/g2_msm_split_reduce_2^lg against g1/g2_msm_2^lg,
   // g1_msm_tables_split_reduce_2^lg against g1_msm_tables_2^lg and the 4 ms target. first2: the
-  // first level in chunks of 2 as well (a pair level from the buckets; the _first2 rows).
+  // first level in chunks of 2 as well (a pair level from the buckets; the _first2 rows). square:
+  // G1 with the dedicated Fq square too (every experiment that may bring G1 2^20 under 4 ms, in
+  // one row: g1_msm_tables_split_reduce_square_2^lg).
   template <class C>
-  void split_reduce(const char* prefix, unsigned lg, bool tables, bool first2, std::mt19937_64& rng) {
+  void split_reduce(const char* prefix, unsigned lg, bool tables, bool first2, std::mt19937_64& rng,
+                    bool square = false) {
     const size_t n = size_t{1} << lg;
     gpu::MsmConfig cfg;
     cfg.tuning.reduce_split_pairs = true;
     if (first2) cfg.tuning.reduce_max_first_chunk = 2;
+    cfg.g1_dedicated_square = square;
     const Case<C> cs = make_case<C>(n, false, rng);
     const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
     if (!tables) {
@@ -609,6 +614,7 @@ int run(int argc, char** argv) {
     b.split_reduce<G1Curve>("g1_msm_split_reduce_first2", lg, false, true, rng);
     b.split_reduce<G2Curve>("g2_msm_split_reduce_first2", lg, false, true, rng);
     b.split_reduce<G1Curve>("g1_msm_tables_split_reduce_first2", lg, true, true, rng);
+    b.split_reduce<G1Curve>("g1_msm_tables_split_reduce_square", lg, true, false, rng, true);
   }
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
