@@ -184,7 +184,8 @@ TEST_F(GpuNtt, ShoupPassTwiddlesMatchCpu) {
     cfg.last_rows_log = tile_log == 5 ? 2 : 0;
     NttDriver d(cfg);
     check_sizes(d, tile_log ? 14 : 20, 4, rng);
-    EXPECT_TRUE(d.has_pass_twiddle_tables(14));
+    const unsigned top = max_log(tile_log ? 14 : 20);  // less under compute-sanitizer
+    if (top > d.tile_log()) EXPECT_TRUE(d.has_pass_twiddle_tables(top));
     if (HasFailure()) return;
   }
 }
