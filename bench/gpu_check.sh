@@ -361,6 +361,7 @@ AB_PAIRS=(
   "ntt_sweep_t10_th128_mc2_rows4_forward_2^24|ntt_sweep_t10_th128_mc2_forward_2^24|NTT 2^24, 128 threads: 4 rows per last-pass tile vs 1"
   "ntt_sweep_t10_th128_mc2_forward_2^24|ntt_forward_2^24|NTT 2^24: 128 threads per 2^10 tile vs 256 (default)"
   "ntt_sweep_t11_th256_mc2_rows4_forward_2^24|ntt_sweep_t11_th256_mc2_forward_2^24|NTT 2^24, 2^11 tiles: 4 rows per last-pass tile vs 1"
+  "ntt_sweep_t11_th256_mc2_rows8_forward_2^24|ntt_forward_2^24|NTT 2^24: 2^11 tiles with 8 rows per last-pass tile (8 + 8 + 8 stages) vs the default"
   "ntt_sweep_t10_th256_mc2_radix4_forward_2^24|ntt_forward_2^24|NTT 2^24, 2^10 tiles: radix4 vs one stage per phase"
   "ntt_sweep_t11_th256_mc2_radix4_forward_2^20|ntt_sweep_t11_th256_mc2_forward_2^20|NTT 2^20, 2^11 tiles: two stages per phase (radix4) vs one"
   "ntt_sweep_t11_th256_mc2_radix4_forward_2^24|ntt_sweep_t11_th256_mc2_forward_2^24|NTT 2^24, 2^11 tiles: two stages per phase (radix4) vs one (target 4 ms)"

@@ -175,8 +175,9 @@ int run(int argc, char** argv) {
     // "_montgomery": stage twiddles as Montgomery products, against the default Shoup form
     // (NttDriverConfig::shoup_twiddles; the default since 2026-11-28);
     // "_radix4": two stages per phase (NttDriverConfig::radix4);
-    // "_rows2" / "_rows4": 2 or 4 rows per tile in the last pass (NttDriverConfig::last_rows_log),
-    // so its natural-order stores come in runs of 2 or 4 adjacent elements;
+    // "_rows2" / "_rows4" / "_rows8": 2, 4 or 8 rows per tile in the last pass
+    // (NttDriverConfig::last_rows_log), so its natural-order stores come in runs of as many
+    // adjacent elements (2^24 with 2^11 tiles and 8 rows: 8 + 8 + 8 stages);
     // "_shouppass": the non-last passes' twiddle tables in Shoup form
     // (NttDriverConfig::shoup_pass_twiddles).
     for (const Sweep sw : {Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .last_rows_log = 2},
@@ -186,6 +187,7 @@ int run(int argc, char** argv) {
                            Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .last_rows_log = 1},
                            Sweep{.tile_log = 10, .threads = 128, .min_columns_log = 2, .last_rows_log = 2},
                            Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .last_rows_log = 2},
+                           Sweep{.tile_log = 11, .threads = 256, .min_columns_log = 2, .last_rows_log = 3},
                            Sweep{11, 256, 2}, Sweep{9, 256, 2}, Sweep{10, 128, 2}, Sweep{10, 512, 2},
                            Sweep{10, 256, 1}, Sweep{10, 256, 3},
                            Sweep{.tile_log = 10, .threads = 256, .min_columns_log = 2, .radix4 = true},
