@@ -397,6 +397,8 @@ AB_PAIRS=(
   "g1_msm_split_reduce_first2_2^20|g1_msm_split_reduce_2^20|G1 MSM 2^20, reduction as pairs: the first level too (chunks of 2) vs chunks of up to 16"
   "g1_msm_tables_split_reduce_first2_2^20|g1_msm_tables_split_reduce_2^20|G1 MSM 2^20, point tables, reduction as pairs: the first level too vs chunks of up to 16 (target 4 ms)"
   "g1_msm_tables_split_reduce_square_2^20|g1_msm_tables_2^20|G1 MSM 2^20, point tables: split reduction levels and the dedicated Fq square together vs neither (target 4 ms)"
+  "g1_msm_tables_split_reduce_c20_2^20|g1_msm_tables_split_reduce_2^20|G1 MSM 2^20, point tables, split reduction: window 20 (13 digit windows) vs the planned width"
+  "g1_msm_tables_split_reduce_c22_2^20|g1_msm_tables_split_reduce_2^20|G1 MSM 2^20, point tables, split reduction: window 22 (12 digit windows) vs the planned width"
   "g2_msm_split_reduce_first2_2^20|g2_msm_split_reduce_2^20|G2 MSM 2^20, reduction as pairs: the first level too vs chunks of up to 16"
   "g1_sweep_2^20_4batches|g1_msm_2^20|G1 MSM 2^20: four batches vs one"
   "g2_sweep_2^20_4batches|g2_msm_2^20|G2 MSM 2^20: four batches vs one"

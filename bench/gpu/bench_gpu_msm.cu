@@ -17,7 +17,8 @@
 // *_split_reduce rows (2^16, 2^20, and over point tables at 2^20) run the reduction's later
 // levels as msm::ReducePairStep (msm::Tuning::reduce_split_pairs, an experiment), the
 // *_split_reduce_first2 rows every level, the first from the buckets;
-// g1_msm_tables_split_reduce_square adds the dedicated square.
+// g1_msm_tables_split_reduce_square adds the dedicated square, and the _c20 and _c22 rows run
+// them over wider tables than planned.
 // The *_tables series and the tables sweep run over point tables (MsmTables) made from the
 // points first, as the CUDA backend does for a resident key; their making is printed apart. Sizes
 // are skipped once the time estimate would pass a budget that keeps bench/gpu_check.sh within
@@ -308,6 +309,27 @@ class Bench {
     }
     gpu::MsmDriver driver(0, cfg);
     const gpu::MsmTables t = driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
+    measure_tables<C>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
+  }
+
+  // Split reduction levels over point tables of a forced width c with one bucket window: wider
+  // windows mean fewer additions (13 digit windows at c = 20, 12 at 22, against 14 at the planned
+  // 19) and more buckets, whose reduction the split levels make cheaper, so the plan's width may
+  // move (msm::plan_tables's cost model was fitted without them): g1_msm_tables_split_reduce_c20
+  // and _c22 against g1_msm_tables_split_reduce.
+  template <class C>
+  void split_reduce_width(const char* prefix, unsigned lg, unsigned c, std::mt19937_64& rng) {
+    const size_t n = size_t{1} << lg;
+    const std::string name = std::string(prefix) + "_c" + std::to_string(c) + "_2^" + std::to_string(lg);
+    if (seconds_since(t0_) > budget_s_) {
+      skipped_.push_back(name);
+      return;
+    }
+    gpu::MsmConfig cfg;
+    cfg.tuning.reduce_split_pairs = true;
+    gpu::MsmDriver driver(0, cfg);
+    const Case<C> cs = make_case<C>(n, false, rng);
+    const gpu::MsmTables t{c, gpu::msm::make_layout(c, gpu::msm::make_layout(c).digit_windows).tables, n};
     measure_tables<C>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
   }
 
@@ -615,6 +637,7 @@ int run(int argc, char** argv) {
     b.split_reduce<G2Curve>("g2_msm_split_reduce_first2", lg, false, true, rng);
     b.split_reduce<G1Curve>("g1_msm_tables_split_reduce_first2", lg, true, true, rng);
     b.split_reduce<G1Curve>("g1_msm_tables_split_reduce_square", lg, true, false, rng, true);
+    for (unsigned c : {20u, 22u}) b.split_reduce_width<G1Curve>("g1_msm_tables_split_reduce", lg, c, rng);
   }
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
