@@ -786,13 +786,23 @@ TYPED_TEST(Mont32Emu, MulShoupEqualsHost) {
   EXPECT_EQ(reported, 0);
 }
 
+// d t for the twiddle t in Shoup form, by mul_shoup on the emulator (initial carry flag `carry`).
+Fr emu_mul_shoup(const Fr& d, const gpu::ntt::ShoupTwiddle& s, uint32_t carry) {
+  uint32_t x[8], w[8], wq[8], r[8];
+  to_limbs(x, d.mont());
+  to_limbs(w, s.w.mont());
+  to_limbs(wq, s.wq.mont());
+  CarryEmu c(carry);
+  mont32::mul_shoup<bn254::FrParams>(c, r, x, w, wq);
+  return Fr::from_mont(from_limbs(r));
+}
+
 // The NTT's stage table in Shoup form as the CUDA driver makes it on the host
 // (ntt::shoup_stage_table), applied with mul_shoup on the emulator: d t for every twiddle of
 // tiles up to 2^12 in both directions, against the host's Montgomery product with the entry of
 // the stage table the simulator uses, whose entries come from power_entry (square-and-multiply)
 // rather than the running product shoup_stage_table keeps.
 TEST(Mont32EmuShoup, NttStageTwiddles) {
-  using P = bn254::FrParams;
   namespace ntt = gpu::ntt;
   auto rng = testing::seeded_rng();
   int reported = 0;
@@ -805,13 +815,7 @@ TEST(Mont32EmuShoup, NttStageTwiddles) {
         const Fr t = ntt::power_entry(f.base, f.scale, i);
         const ntt::ShoupTwiddle& s = table[f.offset + i];
         const Fr d = testing::random_values<Fr>(rng, 1)[0];
-        uint32_t x[8], w[8], wq[8], r[8];
-        to_limbs(x, d.mont());
-        to_limbs(w, s.w.mont());
-        to_limbs(wq, s.wq.mont());
-        CarryEmu c(uint32_t(i & 1));
-        mont32::mul_shoup<P>(c, r, x, w, wq);
-        if (Fr::from_mont(from_limbs(r)) != d * t && reported++ < 5)
+        if (emu_mul_shoup(d, s, uint32_t(i & 1)) != d * t && reported++ < 5)
           ADD_FAILURE() << (inverse ? "inverse" : "forward") << " span 2^" << k - 1 << " entry " << i;
       }
     }
@@ -825,7 +829,6 @@ TEST(Mont32EmuShoup, NttStageTwiddles) {
 // table (ntt::pass_twiddle_entry), for sampled entries of every non-last pass of the default
 // shape at 2^20 and 2^24 and of small tiles, both directions.
 TEST(Mont32EmuShoup, NttPassTwiddles) {
-  using P = bn254::FrParams;
   namespace ntt = gpu::ntt;
   auto rng = testing::seeded_rng();
   int reported = 0, checked = 0;
@@ -850,14 +853,8 @@ TEST(Mont32EmuShoup, NttPassTwiddles) {
           const Fr t = ntt::pass_twiddle_entry(pt.passes[p], powers, i);
           const ntt::ShoupTwiddle s = ntt::pass_twiddle_shoup_entry(pt.passes[p], powers, i);
           const Fr d = testing::random_values<Fr>(rng, 1)[0];
-          uint32_t x[8], w[8], wq[8], r[8];
-          to_limbs(x, d.mont());
-          to_limbs(w, s.w.mont());
-          to_limbs(wq, s.wq.mont());
-          CarryEmu c(uint32_t(i & 1));
-          mont32::mul_shoup<P>(c, r, x, w, wq);
           ++checked;
-          if (Fr::from_mont(from_limbs(r)) != d * t && reported++ < 5)
+          if (emu_mul_shoup(d, s, uint32_t(i & 1)) != d * t && reported++ < 5)
             ADD_FAILURE() << "2^" << k.log_n << (inverse ? " inverse" : " forward") << ", pass " << p << " entry " << i;
         }
       }
