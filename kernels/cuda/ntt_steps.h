@@ -257,7 +257,7 @@ struct PassArgs {
   const ShoupTwiddle* stage_shoup = nullptr;  // the same in Shoup form, or null (device only)
   Powers level;               // w_n^e for e < n (non-last passes)
   const Fr* twiddles = nullptr;  // non-last pass: its twiddle table (2^ls entries), or null
-  const ShoupTwiddle* twiddles_shoup = nullptr;  // the same in Shoup form instead (device only)
+  const ShoupTwiddle* twiddles_shoup = nullptr;  // the same in Shoup form instead
   Factor pre;                 // on load (the first pass: coset forward)
   Factor fin;                 // on store (a fused pass: the inverse's scale)
 };
@@ -317,16 +317,21 @@ ZK_HDI uint64_t ordered_store_index(const Pass& ps, uint64_t tile, uint32_t slot
 }
 
 // x times the four-step twiddle w_n^exp of row position `at` in a non-last pass: from its table
-// in Shoup form (device), from its table, or from the level's power tables (two products).
+// in Shoup form, from its table, or from the level's power tables (two products). On the host
+// (the simulator) a Shoup entry gives its w as a Montgomery product, so the simulator checks the
+// tables' w and their places; w' is the device's alone (test_mont32_emu checks it).
 ZK_HDI Fr pass_product(const PassArgs& A, const Fr& x, uint64_t at, uint64_t exp) {
-#if defined(__CUDA_ARCH__)
   if (A.twiddles_shoup) {
-    const Fr w = load<true>(&A.twiddles_shoup[at].w), wq = load<true>(&A.twiddles_shoup[at].wq);
+    const Fr w = load<true>(&A.twiddles_shoup[at].w);
+#if defined(__CUDA_ARCH__)
+    const Fr wq = load<true>(&A.twiddles_shoup[at].wq);
     Fr r;
     fp_device::mul_shoup<bn254::FrParams>(r.v, x.v, w.v, wq.v);
     return r;
-  }
+#else
+    return x * Fr::from_canonical(w.mont());
 #endif
+  }
   return x * (A.twiddles ? load<true>(A.twiddles + at) : A.level.at(exp));
 }
 
@@ -614,7 +619,7 @@ struct Inputs {
   Fr* data = nullptr;
   Fr* scratch = nullptr;  // batch << log_n elements for the out-of-place schedule; null: in place
   const Fr* pass_twiddles = nullptr;  // the non-last passes' tables (pass_tables), or null
-  const ShoupTwiddle* pass_shoup = nullptr;  // the same in Shoup form instead (device), or null
+  const ShoupTwiddle* pass_shoup = nullptr;  // the same in Shoup form instead, or null
   uint32_t log_n = 0;
   uint64_t batch = 1;
   const Fr* stage = nullptr;  // stage table of the direction (>= 2^tile_log - 1 entries)

@@ -129,15 +129,18 @@ void simulate(const ntt::Schedule& sc, std::mt19937_64& rng) {
 }
 
 // The driver's choices beyond the shape (ntt_steps.h): back to natural order through a scratch
-// vector or with the reordering pass; the non-last passes' twiddles from tables or computed.
+// vector or with the reordering pass; the non-last passes' twiddles from tables (in Montgomery
+// or in Shoup form: NttDriverConfig::shoup_pass_twiddles) or computed.
 struct Variant {
   bool scratch = true;
   bool tables = true;
+  bool shoup = false;  // the tables in Shoup form
   std::string name() const {
-    return std::string(scratch ? "scratch" : "reorder-pass") + (tables ? "+tables" : "+computed");
+    return std::string(scratch ? "scratch" : "reorder-pass") +
+           (tables ? (shoup ? "+shoup-tables" : "+tables") : "+computed");
   }
 };
-constexpr Variant kVariants[] = {{true, true}, {true, false}, {false, true}, {false, false}};
+constexpr Variant kVariants[] = {{true, true}, {true, false}, {false, true}, {false, false}, {true, true, true}};
 
 // Simulated transform of `batch` vectors in place; the scratch vector starts as garbage.
 void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind kind, const Fr& g,
@@ -150,6 +153,7 @@ void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind 
                                     inverse ? t.stage_inv.data() : t.stage_fwd.data(), level,
                                     coset ? t.coset.data() : nullptr, t.size_inv);
   std::vector<Fr> scratch, twiddles;
+  std::vector<ntt::ShoupTwiddle> shoup;
   if (v.scratch) {
     scratch.resize(data.size());
     for (Fr& x : scratch) x = Fr::from_mont(U256{{rng(), rng(), rng(), rng() >> 3}});
@@ -157,11 +161,16 @@ void simulated_ntt(std::vector<Fr>& data, uint32_t log_n, size_t batch, NttKind 
   }
   if (v.tables && log_n > ntt::checked(shape).tile_log) {
     const ntt::PassTables pt = ntt::pass_tables(log_n, shape);
-    twiddles.resize(pt.entries);
+    const ntt::Powers powers = ntt::powers_at(level, log_n);
+    if (v.shoup) shoup.resize(pt.entries);
+    else twiddles.resize(pt.entries);
     for (uint32_t i = 0; i < pt.count; ++i)
-      for (uint64_t e = 0; e < (uint64_t{1} << pt.passes[i].ls); ++e)
-        twiddles[pt.offset[i] + e] = ntt::pass_twiddle_entry(pt.passes[i], ntt::powers_at(level, log_n), e);
-    in.pass_twiddles = twiddles.data();
+      for (uint64_t e = 0; e < (uint64_t{1} << pt.passes[i].ls); ++e) {
+        if (v.shoup) shoup[pt.offset[i] + e] = ntt::pass_twiddle_shoup_entry(pt.passes[i], powers, e);
+        else twiddles[pt.offset[i] + e] = ntt::pass_twiddle_entry(pt.passes[i], powers, e);
+      }
+    if (v.shoup) in.pass_shoup = shoup.data();
+    else in.pass_twiddles = twiddles.data();
   }
   simulate(ntt::make_schedule(in, shape), rng);
 }
@@ -215,6 +224,7 @@ TEST(NttSim, BitReverse) {
 // and which memory each pass reads and writes, with and without a scratch vector and tables.
 TEST(NttSim, DefaultSchedule) {
   Fr data_word, scratch_word, table_word;  // addresses only: nothing is run
+  ntt::ShoupTwiddle shoup_word;
   ntt::Inputs in;
   in.batch = 1;
   in.data = &data_word;
@@ -224,7 +234,8 @@ TEST(NttSim, DefaultSchedule) {
   };
   for (const Variant& v : kVariants) {
     in.scratch = v.scratch ? &scratch_word : nullptr;
-    in.pass_twiddles = v.tables ? &table_word : nullptr;
+    in.pass_twiddles = v.tables && !v.shoup ? &table_word : nullptr;
+    in.pass_shoup = v.tables && v.shoup ? &shoup_word : nullptr;
     for (const Case& c : {Case{10, {10}}, Case{11, {1, 10}}, Case{12, {2, 10}}, Case{20, {5, 5, 10}},
                           Case{21, {6, 5, 10}}, Case{24, {7, 7, 10}}, Case{28, {6, 6, 6, 10}}}) {
       in.log_n = c.log_n;
@@ -257,8 +268,10 @@ TEST(NttSim, DefaultSchedule) {
         // A non-last pass reads its table where pass_tables puts it.
         if (last || !v.tables) {
           EXPECT_EQ(a.twiddles, nullptr) << what << " pass " << i;
+          EXPECT_EQ(a.twiddles_shoup, nullptr) << what << " pass " << i;
         } else {
-          EXPECT_EQ(a.twiddles, &table_word + pt.offset[i]) << what << " pass " << i;
+          EXPECT_EQ(a.twiddles, v.shoup ? nullptr : &table_word + pt.offset[i]) << what << " pass " << i;
+          EXPECT_EQ(a.twiddles_shoup, v.shoup ? &shoup_word + pt.offset[i] : nullptr) << what << " pass " << i;
           EXPECT_EQ(pt.passes[i].ls, p.ls) << what << " pass " << i;
           EXPECT_EQ(pt.passes[i].k, p.k) << what << " pass " << i;
           table_entries += uint64_t{1} << p.ls;
