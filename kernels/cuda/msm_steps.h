@@ -363,6 +363,12 @@ struct PrecomputeStep {
 inline constexpr size_t kCountSamples = 4096;
 inline size_t count_stride(size_t m) { return std::max<size_t>(1, (m + kCountSamples - 1) / kCountSamples); }
 
+// Whether key i is below the sentinel and key i + step (if any, of m) is not: the turn lies in
+// [i, i + step). Both count steps test it, with step = stride and step = 1.
+ZK_HDI bool sentinels_follow(const uint32_t* keys, size_t m, uint32_t sentinel, size_t i, size_t step) {
+  return i < m && keys[i] != sentinel && (i + step >= m || keys[i + step] == sentinel);
+}
+
 struct CountCoarseStep {
   static constexpr unsigned kBlock = 256;
   const uint32_t* keys;
@@ -372,8 +378,7 @@ struct CountCoarseStep {
   uint32_t* at;
 
   ZK_HDI void operator()(size_t j) const {
-    const size_t i = j * stride;
-    if (i < m && keys[i] != sentinel && (i + stride >= m || keys[i + stride] == sentinel)) *at = uint32_t(j);
+    if (sentinels_follow(keys, m, sentinel, j * stride, stride)) *at = uint32_t(j);
   }
 };
 
@@ -388,7 +393,7 @@ struct CountStep {
 
   ZK_HDI void operator()(size_t t) const {
     const size_t i = size_t(*at) * stride + t;
-    if (i < m && keys[i] != sentinel && (i + 1 == m || keys[i + 1] == sentinel)) *nnz = uint32_t(i + 1);
+    if (sentinels_follow(keys, m, sentinel, i, 1)) *nnz = uint32_t(i + 1);
   }
 };
 
