@@ -282,24 +282,30 @@ class Bench {
   }
 
   // The reduction's later levels as ReducePairStep (Tuning::reduce_split_pairs: X' and Y' of a
-  // pair in separate warps, half the dependent operations per level) at 2^lg, device inputs, and
-  // over the point tables the driver plans (one bucket window of 2^18 buckets at 2^20: 15 such
-  // levels); run early like flip_capped(): g1/g2_msm_split_reduce_2^lg against g1/g2_msm_2^lg,
-  // g1_msm_tables_split_reduce_2^lg against g1_msm_tables_2^lg and the 4 ms target. first2: the
-  // first level in chunks of 2 as well (a pair level from the buckets; the _first2 rows). square:
-  // G1 with the dedicated Fq square too (every experiment that may bring G1 2^20 under 4 ms, in
-  // one row: g1_msm_tables_split_reduce_square_2^lg).
+  // pair in separate warps, half the dependent operations per level) at 2^lg, device inputs;
+  // run early like flip_capped(): g1/g2_msm_split_reduce_2^lg against g1/g2_msm_2^lg.
+  struct SplitRow {
+    const char* prefix;
+    bool tables = false;  // over point tables (one bucket window of 2^18 buckets at 2^20 as
+                          // planned: 15 such levels): against g1/g2_msm_tables_2^lg, 4 ms for G1
+    bool first2 = false;  // the first level in chunks of 2 as well (a pair level from the buckets)
+    bool square = false;  // G1 with the dedicated Fq square too (every G1 experiment in one row)
+    unsigned width = 0;   // with tables: a forced width (one bucket window) instead of the plan's.
+                          // Wider windows mean fewer additions (13 digit windows at 20, 12 at 22,
+                          // against 14 at the planned 19) and more buckets, whose reduction the
+                          // split levels make cheaper, so the plan's width may move
+                          // (msm::plan_tables's cost model was fitted without them)
+  };
   template <class C>
-  void split_reduce(const char* prefix, unsigned lg, bool tables, bool first2, std::mt19937_64& rng,
-                    bool square = false) {
+  void split_reduce(const SplitRow& row, unsigned lg, std::mt19937_64& rng) {
     const size_t n = size_t{1} << lg;
     gpu::MsmConfig cfg;
     cfg.tuning.reduce_split_pairs = true;
-    if (first2) cfg.tuning.reduce_max_first_chunk = 2;
-    cfg.g1_dedicated_square = square;
+    if (row.first2) cfg.tuning.reduce_max_first_chunk = 2;
+    cfg.g1_dedicated_square = row.square;
     const Case<C> cs = make_case<C>(n, false, rng);
-    const std::string name = std::string(prefix) + "_2^" + std::to_string(lg);
-    if (!tables) {
+    const std::string name = std::string(row.prefix) + "_2^" + std::to_string(lg);
+    if (!row.tables) {
       measure_config<C>(name, cfg, cs, false);
       return;
     }
@@ -308,28 +314,10 @@ class Bench {
       return;
     }
     gpu::MsmDriver driver(0, cfg);
-    const gpu::MsmTables t = driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
-    measure_tables<C>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
-  }
-
-  // Split reduction levels over point tables of a forced width c with one bucket window: wider
-  // windows mean fewer additions (13 digit windows at c = 20, 12 at 22, against 14 at the planned
-  // 19) and more buckets, whose reduction the split levels make cheaper, so the plan's width may
-  // move (msm::plan_tables's cost model was fitted without them): g1_msm_tables_split_reduce_c20
-  // and _c22 against g1_msm_tables_split_reduce.
-  template <class C>
-  void split_reduce_width(const char* prefix, unsigned lg, unsigned c, std::mt19937_64& rng) {
-    const size_t n = size_t{1} << lg;
-    const std::string name = std::string(prefix) + "_c" + std::to_string(c) + "_2^" + std::to_string(lg);
-    if (seconds_since(t0_) > budget_s_) {
-      skipped_.push_back(name);
-      return;
-    }
-    gpu::MsmConfig cfg;
-    cfg.tuning.reduce_split_pairs = true;
-    gpu::MsmDriver driver(0, cfg);
-    const Case<C> cs = make_case<C>(n, false, rng);
-    const gpu::MsmTables t{c, gpu::msm::make_layout(c, gpu::msm::make_layout(c).digit_windows).tables, n};
+    const unsigned c = row.width;
+    const gpu::MsmTables t =
+        c ? gpu::MsmTables{c, gpu::msm::make_layout(c, gpu::msm::make_layout(c).digit_windows).tables, n}
+          : driver.plan_tables(n, sizeof(Affine<C>), size_t{16} << 30);
     measure_tables<C>(name, driver, t, cs.points.data(), cs.d_scalars.data(), n, cs.want, 5);
   }
 
@@ -626,18 +614,19 @@ int run(int argc, char** argv) {
   b.square(o.quick ? 16 : 20, rng);
   for (unsigned lg : {16u, 20u}) {
     if (o.quick && lg > 16) continue;
-    b.split_reduce<G1Curve>("g1_msm_split_reduce", lg, false, false, rng);
-    b.split_reduce<G2Curve>("g2_msm_split_reduce", lg, false, false, rng);
+    b.split_reduce<G1Curve>({"g1_msm_split_reduce"}, lg, rng);
+    b.split_reduce<G2Curve>({"g2_msm_split_reduce"}, lg, rng);
   }
   {
     const unsigned lg = o.quick ? 16 : 20;
-    b.split_reduce<G1Curve>("g1_msm_tables_split_reduce", lg, true, false, rng);
-    b.split_reduce<G2Curve>("g2_msm_tables_split_reduce", lg, true, false, rng);
-    b.split_reduce<G1Curve>("g1_msm_split_reduce_first2", lg, false, true, rng);
-    b.split_reduce<G2Curve>("g2_msm_split_reduce_first2", lg, false, true, rng);
-    b.split_reduce<G1Curve>("g1_msm_tables_split_reduce_first2", lg, true, true, rng);
-    b.split_reduce<G1Curve>("g1_msm_tables_split_reduce_square", lg, true, false, rng, true);
-    for (unsigned c : {20u, 22u}) b.split_reduce_width<G1Curve>("g1_msm_tables_split_reduce", lg, c, rng);
+    b.split_reduce<G1Curve>({"g1_msm_tables_split_reduce", true}, lg, rng);
+    b.split_reduce<G2Curve>({"g2_msm_tables_split_reduce", true}, lg, rng);
+    b.split_reduce<G1Curve>({"g1_msm_split_reduce_first2", false, true}, lg, rng);
+    b.split_reduce<G2Curve>({"g2_msm_split_reduce_first2", false, true}, lg, rng);
+    b.split_reduce<G1Curve>({"g1_msm_tables_split_reduce_first2", true, true}, lg, rng);
+    b.split_reduce<G1Curve>({"g1_msm_tables_split_reduce_square", true, false, true}, lg, rng);
+    b.split_reduce<G1Curve>({"g1_msm_tables_split_reduce_c20", true, false, false, 20}, lg, rng);
+    b.split_reduce<G1Curve>({"g1_msm_tables_split_reduce_c22", true, false, false, 22}, lg, rng);
   }
   auto up_to_top = [&](std::vector<unsigned> logs) {
     std::erase_if(logs, [&](unsigned lg) { return lg > top; });
