@@ -438,8 +438,8 @@ class Lowerer {
   QT batch_norm(const Node& n);
   QT layer_norm(const Node& n);
   QT instance_norm(const Node& n);
-  QT normalized_lines(const Node& n, const QT& x, const AxisLines& lines, double epsilon, const std::vector<double>& gamma,
-                      const std::vector<double>& beta);
+  QT normalized_lines(const Node& n, const QT& x, const AxisLines& lines, double epsilon,
+                      const std::vector<double>& gamma, const std::vector<double>& beta, bool centered = true);
   QT quotient(const Node& n);
   QT square_root(const Node& n, const std::string& input);
   QT power(const Node& n);
@@ -1764,17 +1764,18 @@ QT Lowerer::batch_norm(const Node& n) {
 // g = Scale sqrt(N) rounded as weights and B rounded at the product's scale m + s_g. m gives r
 // act_bits + 2 bits at the largest variance x's bound allows, as far as the 62-bit witness
 // arithmetic lets it; V itself is held in 128 bits (it reaches 2^100). The output is rounded to
-// its planned scale.
+// its planned scale. RMSNormalization is the same without the mean (normalized_lines).
 QT Lowerer::layer_norm(const Node& n) {
+  const bool centered = n.op == "LayerNormalization";
   const Tensor& scale = cst(n.inputs.at(1), n);
-  const Tensor* bias = n.inputs.size() > 2 && !n.inputs[2].empty() ? &cst(n.inputs[2], n) : nullptr;
+  const Tensor* bias = centered && n.inputs.size() > 2 && !n.inputs[2].empty() ? &cst(n.inputs[2], n) : nullptr;
   const QT& x = materialized(n.inputs.at(0), n);
   const LayerNorm geo = layer_norm_geometry(n, g_.opset, x.shape, scale.shape, bias ? &bias->shape : nullptr);
   std::vector<double> gamma(geo.lines.len), beta;
   for (size_t k = 0; k < gamma.size(); ++k) gamma[k] = scale.data[geo.scale_at[k]];
   if (bias)
     for (size_t k = 0; k < gamma.size(); ++k) beta.push_back(bias->data[geo.bias_at[k]]);
-  return normalized_lines(n, x, geo.lines, geo.epsilon, gamma, beta);
+  return normalized_lines(n, x, geo.lines, geo.epsilon, gamma, beta, centered);
 }
 
 // InstanceNormalization: LayerNormalization's method on the spatial lines of each (n, c), line o
@@ -1794,9 +1795,11 @@ QT Lowerer::instance_norm(const Node& n) {
 
 // The lines of x normalized (LayerNormalization's method above), times gamma plus beta (empty:
 // none), element k of line o taking gamma[k] and beta[k], or gamma[o N + k] and beta[o N + k]
-// where they hold one value per element of every line.
+// where they hold one value per element of every line. Not centred (RMSNormalization), D_i is
+// N q_i: W = N^2 sum q_i^2 = N^3 mean(x^2) 2^2s takes the variance's place, and |P_i| <= 2^m
+// still holds (D_i^2 <= W), with |z_i| up to sqrt(N).
 QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines, double epsilon,
-                             const std::vector<double>& gamma_in, const std::vector<double>& beta) {
+                             const std::vector<double>& gamma_in, const std::vector<double>& beta, bool centered) {
   const size_t N = lines.len;
   if (lines.inner != 1 || (gamma_in.size() != N && gamma_in.size() != lines.outer * N) ||
       (!beta.empty() && beta.size() != gamma_in.size()))
@@ -1845,7 +1848,7 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
     // |y' - LayerNorm(x')| at the circuit's own input x': r's floor (relative 1 / r <= sqrt(V) /
     // 2^m on |z| <= sqrt(N - 1)), eps rounded to eps', Scale and B rounded.
     const double eps2 = std::ldexp(double(E), -2 * x.scale) / double(n3);
-    const double zmax = std::sqrt(double(N - 1));
+    const double zmax = std::sqrt(double(centered ? N - 1 : N));
     const double ez = zmax * (std::ldexp(std::sqrt(double(v_max)), -m) +
                                std::fabs(eps2 - epsilon) / (2 * std::min(eps2, epsilon)));
     double err = 0;
@@ -1854,7 +1857,7 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
       const double bk = beta.empty() ? 0.0 : std::fabs(std::ldexp(double(bq[k]), -out.scale) - beta[k]);
       err = std::max(err, std::fabs(gk) * ez + std::fabs(gk - gamma_in[k]) * zmax + bk);
     }
-    spec_.approximations.push_back({n.name, "LayerNormalization", err});
+    spec_.approximations.push_back({n.name, centered ? "LayerNormalization" : "RMSNormalization", err});
   }
   const std::string what = n.where() + ": internal range error";
   const Fr c_fr = fr_of_wide(C);
@@ -1862,7 +1865,7 @@ QT Lowerer::normalized_lines(const Node& n, const QT& x, const AxisLines& lines,
     const size_t base = o * N;
     Lc sum;
     int64_t sumv = 0;
-    for (size_t k = 0; k < N; ++k) {
+    for (size_t k = 0; centered && k < N; ++k) {
       if (emit()) sum.add_term(x.wire[base + k], Fr::one());
       else sumv += x.v[base + k];
     }
@@ -2373,7 +2376,7 @@ void Lowerer::run(const TensorMap* inputs) {
       out = reorder(x, shape, from);
     } else if (op == "Concat") out = concat(n);
     else if (op == "BatchNormalization") out = batch_norm(n);
-    else if (op == "LayerNormalization") out = layer_norm(n);
+    else if (op == "LayerNormalization" || op == "RMSNormalization") out = layer_norm(n);
     else if (op == "InstanceNormalization") out = instance_norm(n);
     else if (op == "Sqrt") out = square_root(n, n.inputs.at(0));
     else if (op == "Abs") out = absolute(n);

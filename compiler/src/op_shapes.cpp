@@ -340,9 +340,13 @@ AxisLines softmax_lines(const Node& n, const Shape& x, int64_t opset) {
 }
 
 LayerNorm layer_norm_geometry(const Node& n, int64_t opset, const Shape& x, const Shape& scale, const Shape* bias) {
-  if (opset < 17) fail(n, "LayerNormalization is an op of opset 17 and later (the model imports opset " + std::to_string(opset) + ")");
+  const int64_t since = n.op == "RMSNormalization" ? 23 : 17;
+  if (opset < since)
+    fail(n, n.op + " is an op of opset " + std::to_string(since) + " and later (the model imports opset " +
+                std::to_string(opset) + ")");
   for (size_t i = 1; i < n.outputs.size(); ++i)
     if (!n.outputs[i].empty()) fail(n, "only the first output (Y) is supported, not Mean or InvStdDev");
+  if (n.op == "RMSNormalization" && n.inputs.size() > 2) fail(n, "takes two inputs, X and scale (no B)");
   LayerNorm g;
   const int64_t axis = normalized_axis(n, n.get_int("axis", -1), x.size());
   g.lines = axis_lines(x, axis, true);

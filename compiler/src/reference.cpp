@@ -277,18 +277,21 @@ Tensor softmax(const Node& n, const Tensor& x, int64_t opset) {
   return out;
 }
 
-// LayerNormalization: y = (x - mean) / sqrt(var + epsilon) * Scale + B over each line.
+// LayerNormalization: y = (x - mean) / sqrt(var + epsilon) * Scale + B over each line;
+// RMSNormalization: y = x / sqrt(mean(x^2) + epsilon) * Scale (the mean taken as 0).
 // Each line of x (contiguous, `lines.inner` 1) normalized: (x - mean) / sqrt(var + eps), times
 // gamma(o, k) plus beta(o, k) for element k of line o.
 template <class Gamma, class Beta>
-Tensor normalize_lines(const Tensor& x, const AxisLines& lines, double epsilon, Gamma gamma, Beta beta) {
+Tensor normalize_lines(const Tensor& x, const AxisLines& lines, double epsilon, bool centered, Gamma gamma, Beta beta) {
   Tensor out{x.shape, std::vector<double>(x.data.size()), false};
   const size_t len = lines.len;
   for (size_t o = 0; o < lines.outer; ++o) {
     const double* in = x.data.data() + o * len;
     double mean = 0, var = 0;
-    for (size_t k = 0; k < len; ++k) mean += in[k];
-    mean /= double(len);
+    if (centered) {
+      for (size_t k = 0; k < len; ++k) mean += in[k];
+      mean /= double(len);
+    }
     for (size_t k = 0; k < len; ++k) var += (in[k] - mean) * (in[k] - mean);
     const double inv = 1.0 / std::sqrt(var / double(len) + epsilon);
     for (size_t k = 0; k < len; ++k) out.data[o * len + k] = (in[k] - mean) * inv * gamma(o, k) + beta(o, k);
@@ -299,10 +302,11 @@ Tensor normalize_lines(const Tensor& x, const AxisLines& lines, double epsilon, 
 Tensor layer_norm(const Node& n, const TensorMap& t, int64_t opset) {
   const Tensor& x = input(n, t, 0);
   const Tensor& scale = input(n, t, 1);
-  const Tensor* bias = optional_input(n, t, 2);
+  const bool centered = n.op == "LayerNormalization";
+  const Tensor* bias = centered ? optional_input(n, t, 2) : nullptr;
   const LayerNorm g = layer_norm_geometry(n, opset, x.shape, scale.shape, bias ? &bias->shape : nullptr);
   return normalize_lines(
-      x, g.lines, g.epsilon, [&](size_t, size_t k) { return scale.data[g.scale_at[k]]; },
+      x, g.lines, g.epsilon, centered, [&](size_t, size_t k) { return scale.data[g.scale_at[k]]; },
       [&](size_t, size_t k) { return bias ? bias->data[g.bias_at[k]] : 0.0; });
 }
 
@@ -312,7 +316,7 @@ Tensor instance_norm(const Node& n, const TensorMap& t) {
   const Tensor& bias = input(n, t, 2);
   const InstanceNorm g = instance_norm_geometry(n, x.shape, scale.shape, bias.shape);
   return normalize_lines(
-      x, g.lines, g.epsilon, [&](size_t o, size_t) { return scale.data[o % g.channels]; },
+      x, g.lines, g.epsilon, true, [&](size_t o, size_t) { return scale.data[o % g.channels]; },
       [&](size_t o, size_t) { return bias.data[o % g.channels]; });
 }
 
@@ -517,7 +521,7 @@ Tensor evaluate_node(const Node& n, const TensorMap& t, int64_t opset) {
   else if (op == "Transpose") out = transpose(n, input(n, t, 0));
   else if (op == "Concat") out = concat(n, t);
   else if (op == "BatchNormalization") out = batch_norm(n, t);
-  else if (op == "LayerNormalization") out = layer_norm(n, t, opset);
+  else if (op == "LayerNormalization" || op == "RMSNormalization") out = layer_norm(n, t, opset);
   else if (op == "InstanceNormalization") out = instance_norm(n, t);
   else if (op == "Softmax") out = softmax(n, input(n, t, 0), opset);
   else if (op == "ArgMax") out = argmax(n, input(n, t, 0));

@@ -461,6 +461,21 @@ std::vector<Gadget> gadget_models() {
     for (const char* o : {"ln", "ln2"}) b.output(o);
     out.push_back({"layer_norm", b});
   }
+  {  // RMSNormalization: the same gadget with D = N q (no mean), over the last axis and over two
+    OnnxBuilder b(23);
+    b.input("x", {2, 4});
+    b.initializer("W", {4, 6}, rnd(rng, 24, -3, 3));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.initializer("scale", {6}, rnd(rng, 6, -2, 2));
+    b.node("RMSNormalization", {"h", "scale"}, {"rms"}, {}, "rms");
+    b.initializer_int64("shape", {3}, {2, 2, 3});
+    b.node("Reshape", {"h", "shape"}, {"h3"}, {}, "reshape");
+    b.initializer("scale2", {2, 3}, rnd(rng, 6, 0.5, 2));
+    b.node("RMSNormalization", {"h3", "scale2"}, {"rms2"}, {attr_int("axis", 1), zt::attr_float("epsilon", 1e-3f)},
+           "rms2");
+    for (const char* o : {"rms", "rms2"}) b.output(o);
+    out.push_back({"rms_norm", b});
+  }
   {  // Division by computed tensors of both signs (q D + r = N), Reciprocal, a constant numerator,
      // Sqrt (u^2 and its two gaps), Pow 3 (exact products), Abs (a sign product)
     OnnxBuilder b(13);
@@ -1050,11 +1065,11 @@ TEST(BadModel, OpFromAnotherDomain) {
 }
 
 TEST(BadModel, OpsetOutOfRange) {
-  for (int64_t opset : {1, 8, 22, 23}) {
+  for (int64_t opset : {1, 8, 24, 27}) {
     SCOPED_TRACE(opset);
-    EXPECT_MODEL_ERROR(parse(small_mlp(opset)), "opset " + std::to_string(opset), "is not supported", "9 to 21");
+    EXPECT_MODEL_ERROR(parse(small_mlp(opset)), "opset " + std::to_string(opset), "is not supported", "9 to 23");
   }
-  for (int64_t opset : {9, 18, 19, 20, 21})
+  for (int64_t opset : {9, 18, 19, 20, 21, 22, 23})
     EXPECT_NO_THROW(compile_model(parse(small_mlp(opset)), QuantOptions{}, nullptr));
   OnnxBuilder none = small_mlp();
   none.model().clear_opset_import();
@@ -1381,22 +1396,33 @@ TEST(BadModel, DataMovementAndShapeOpErrors) {
   }
 }
 
+// A normalization `op` (node "ln", or "rms" for RMSNormalization) of a MatMul's [2, 4] output h,
+// with a Scale of ones of `scale_shape` (or, with computed_scale, h's column means) and the
+// `extra` inputs after it ("bias": [4] of 0.5).
+Compiled normalization_of_h(const std::string& op, int64_t opset, const std::vector<std::string>& extra,
+                            const std::vector<std::string>& outputs, const std::vector<onnx::AttributeProto>& attrs,
+                            const std::vector<int64_t>& scale_shape, bool computed_scale = false) {
+  OnnxBuilder b(opset);
+  b.input("x", {2, 4});
+  b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
+  b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+  int64_t count = 1;
+  for (int64_t d : scale_shape) count *= d;
+  if (computed_scale)  // [4], from the data
+    b.node("ReduceMean", {"h"}, {"scale"}, {attr_ints("axes", {0}), attr_int("keepdims", 0)}, "mean");
+  else b.initializer("scale", scale_shape, std::vector<float>(size_t(count), 1.0f));
+  b.initializer("bias", {4}, std::vector<float>(4, 0.5f));
+  std::vector<std::string> in{"h", "scale"};
+  in.insert(in.end(), extra.begin(), extra.end());
+  b.node(op, in, outputs, attrs, op == "RMSNormalization" ? "rms" : "ln");
+  b.output(outputs[0]);
+  return compile_model(parse(b), QuantOptions{}, nullptr);
+}
+
 TEST(BadModel, LayerNormalizationErrors) {
-  // A LayerNormalization of a MatMul's [2, 4] output; `edit` changes the model around it.
   auto ln = [](int64_t opset, const std::vector<std::string>& outputs, const std::vector<onnx::AttributeProto>& attrs,
                const std::vector<int64_t>& scale_shape, bool computed_scale = false) {
-    OnnxBuilder b(opset);
-    b.input("x", {2, 4});
-    b.initializer("W", {4, 4}, std::vector<float>(16, 0.25f));
-    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
-    int64_t count = 1;
-    for (int64_t d : scale_shape) count *= d;
-    if (computed_scale)  // [4], from the data
-      b.node("ReduceMean", {"h"}, {"scale"}, {attr_ints("axes", {0}), attr_int("keepdims", 0)}, "mean");
-    else b.initializer("scale", scale_shape, std::vector<float>(size_t(count), 1.0f));
-    b.node("LayerNormalization", {"h", "scale"}, outputs, attrs, "ln");
-    b.output(outputs[0]);
-    return compile_model(parse(b), QuantOptions{}, nullptr);
+    return normalization_of_h("LayerNormalization", opset, {}, outputs, attrs, scale_shape, computed_scale);
   };
   EXPECT_NO_THROW(ln(17, {"y"}, {}, {4}));
   EXPECT_MODEL_ERROR(ln(13, {"y"}, {}, {4}), "node 'ln' (LayerNormalization)", "opset 17 and later");
@@ -1408,6 +1434,68 @@ TEST(BadModel, LayerNormalizationErrors) {
   EXPECT_MODEL_ERROR(ln(17, {"y"}, {attr_int("axis", 2)}, {4}), "axis 2 out of range for rank 2");
   EXPECT_MODEL_ERROR(ln(17, {"y"}, {zt::attr_float("epsilon", 0.0f)}, {4}), "epsilon must be a positive finite number");
   EXPECT_MODEL_ERROR(ln(17, {"y"}, {}, {4}, true), "node 'ln' (LayerNormalization)", "'scale' must be a constant");
+}
+
+TEST(BadModel, RMSNormalizationErrors) {
+  auto rms = [](int64_t opset, const std::vector<std::string>& extra, const std::vector<std::string>& outputs,
+                const std::vector<onnx::AttributeProto>& attrs, const std::vector<int64_t>& scale_shape) {
+    return normalization_of_h("RMSNormalization", opset, extra, outputs, attrs, scale_shape);
+  };
+  EXPECT_NO_THROW(rms(23, {}, {"y"}, {}, {4}));
+  EXPECT_NO_THROW(rms(23, {}, {"y"}, {attr_int("axis", 0)}, {2, 1}));
+  EXPECT_MODEL_ERROR(rms(22, {}, {"y"}, {}, {4}), "node 'rms' (RMSNormalization)",
+                     "RMSNormalization is an op of opset 23 and later (the model imports opset 22)");
+  EXPECT_MODEL_ERROR(rms(23, {"bias"}, {"y"}, {}, {4}), "node 'rms' (RMSNormalization)",
+                     "takes two inputs, X and scale (no B)");
+  EXPECT_MODEL_ERROR(rms(23, {}, {"y", "inv"}, {}, {4}), "only the first output");
+  EXPECT_MODEL_ERROR(rms(23, {}, {"y"}, {}, {3}), "Scale of shape [3]",
+                     "does not broadcast to the normalized axes [4]");
+  EXPECT_MODEL_ERROR(rms(23, {}, {"y"}, {attr_int("axis", -3)}, {4}), "axis -3 out of range for rank 2");
+  EXPECT_MODEL_ERROR(rms(23, {}, {"y"}, {zt::attr_float("epsilon", -1.0f)}, {4}),
+                     "epsilon must be a positive finite number");
+}
+
+// A fine quantization (20-bit activations, 16-bit weights, scales up to max_scale).
+QuantOptions fine_quant(int max_scale) {
+  QuantOptions q;
+  q.act_bits = 20;
+  q.weight_bits = 16;
+  q.max_scale = max_scale;
+  return q;
+}
+
+// The circuit's witness for `in` satisfies it, and output y is within tol of the float reference.
+Evaluation expect_proves_near_reference(const Graph& g, const Compiled& c, const TensorMap& in, double tol) {
+  const Evaluation ev = evaluate_model(g, c.spec, in);
+  std::string why;
+  EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
+  const Tensor ref = evaluate_reference(g, in).at("y");
+  for (size_t e = 0; e < ref.data.size(); ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], tol) << e;
+  return ev;
+}
+
+// RMSNormalization against the float reference at fine settings, a line of equal values and a
+// line of zeros included (their sums of squares are W = N^3 x^2 and 0, where V = E alone).
+TEST(RMSNorm, MatchesTheReferenceOnEdgeLines) {
+  auto rng = zt::seeded_rng();
+  OnnxBuilder b(23);
+  b.input("x", {3, 5});
+  b.initializer("scale", {5}, rnd(rng, 5, -2, 2));
+  b.node("RMSNormalization", {"x", "scale"}, {"y"}, {zt::attr_float("epsilon", 1e-4f)}, "rms");
+  b.output("y");
+  const Graph g = parse(b);
+  const Compiled c = compile_model(g, fine_quant(16), nullptr);
+  ASSERT_EQ(c.spec.approximations.size(), 1u);
+  EXPECT_EQ(c.spec.approximations[0].op, "RMSNormalization");
+  const double bound = c.spec.approximations[0].max_abs_error;
+  for (int rep = 0; rep < 3; ++rep) {
+    TensorMap in = random_inputs(g, rng);
+    std::vector<double>& x = in["x"].data;
+    std::fill(x.begin() + 5, x.begin() + 10, 0.75);  // a line of equal values
+    std::fill(x.begin() + 10, x.end(), 0.0);         // a line of zeros
+    const Evaluation ev = expect_proves_near_reference(g, c, in, bound + 1e-3);
+    for (size_t e = 10; e < 15; ++e) EXPECT_EQ(ev.outputs.at("y").data[e], 0.0) << e;
+  }
 }
 
 // The written-out LayerNormalization is proved as one: its Div carries the approximation, and a
@@ -1427,19 +1515,8 @@ TEST(LayerNorm, LargeBiasAgainstASmallScale) {
   b.node("LayerNormalization", {"h", "scale", "bias"}, {"y"}, {}, "ln");
   b.output("y");
   const Graph g = parse(b);
-  QuantOptions q;
-  q.act_bits = 20;
-  q.weight_bits = 16;
-  q.max_scale = 18;
-  const Compiled c = compile_model(g, q, nullptr);
-  for (int rep = 0; rep < 3; ++rep) {
-    const TensorMap in = random_inputs(g, rng);
-    const Evaluation ev = evaluate_model(g, c.spec, in);
-    std::string why;
-    EXPECT_TRUE(prover::r1cs_satisfied(c.r1cs, ev.witness, &why)) << why;
-    const Tensor ref = evaluate_reference(g, in).at("y");
-    for (size_t e = 0; e < ref.data.size(); ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 1e-4) << e;
-  }
+  const Compiled c = compile_model(g, fine_quant(18), nullptr);
+  for (int rep = 0; rep < 3; ++rep) expect_proves_near_reference(g, c, random_inputs(g, rng), 1e-4);
 }
 
 TEST(WrittenLayerNorm, ProvedAsOneLayerNormalization) {

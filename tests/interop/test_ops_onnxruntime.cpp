@@ -585,14 +585,15 @@ class ErrorModel {
         r.err.data[e] = (std::fabs(a[c]) + da) * x.err.data[e] + da * std::fabs(xv.data[e]) + ds;
       }
       r.scale = x.scale + sa;
-    } else if (op == "LayerNormalization") {
+    } else if (op == "LayerNormalization" || op == "RMSNormalization") {
+      const bool centered = op == "LayerNormalization";
       const Tensor& sc = value(n.inputs.at(1));
-      const Tensor* bias = n.inputs.size() > 2 && !n.inputs[2].empty() ? &value(n.inputs[2]) : nullptr;
+      const Tensor* bias = centered && n.inputs.size() > 2 && !n.inputs[2].empty() ? &value(n.inputs[2]) : nullptr;
       const zc::LayerNorm geo =
           zc::layer_norm_geometry(n, g_.opset, value(in0).shape, sc.shape, bias ? &bias->shape : nullptr);
       std::vector<double> gamma(geo.lines.len);
       for (size_t k = 0; k < gamma.size(); ++k) gamma[k] = sc.data[geo.scale_at[k]];
-      r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma);
+      r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma, centered);
     } else if (op == "InstanceNormalization") {  // LayerNormalization's rule per (n, c) line, gamma per channel
       const Tensor& sc = value(n.inputs.at(1));
       const zc::InstanceNorm geo =
@@ -797,8 +798,10 @@ class ErrorModel {
   // sigma_lo = sqrt((std(x) - e)_+^2 + eps) between x and x'): |z(x') - z(x)| <= e (2 +
   // sqrt(N - 1)) / sigma_lo, times |gamma'| <= |gamma| + dgamma (gamma sqrt(N) rounded as weights).
   // gamma: one factor per element of a line, or per element of every line (InstanceNormalization).
+  // Without centring (RMSNormalization) z = x / sqrt(mean(x^2) + eps): the numerator moves by e,
+  // not 2e, and |z| reaches sqrt(N).
   State layer_norm_error(const zc::Node& n, const std::string& x_name, const zc::AxisLines& lines, double eps,
-                         const std::vector<double>& gamma) const {
+                         const std::vector<double>& gamma, bool centered = true) const {
     const double E = approximation(n);
     const State x = view(x_name);
     const Tensor& xv = value(x_name);
@@ -812,10 +815,11 @@ class ErrorModel {
     for (size_t o = 0; o < lines.outer; ++o) {
       double mean = 0, var = 0, e = 0;
       for (size_t k = 0; k < len; ++k) mean += xv.data[o * len + k], e = std::max(e, x.err.data[o * len + k]);
-      mean /= double(len);
+      mean = centered ? mean / double(len) : 0.0;
       for (size_t k = 0; k < len; ++k) var += (xv.data[o * len + k] - mean) * (xv.data[o * len + k] - mean);
       const double sd_lo = std::max(0.0, std::sqrt(var / double(len)) - e);
-      const double dz = e * (2 + std::sqrt(double(len - 1))) / std::sqrt(sd_lo * sd_lo + eps);
+      const double zmax = std::sqrt(double(centered ? len - 1 : len));
+      const double dz = e * ((centered ? 2 : 1) + zmax) / std::sqrt(sd_lo * sd_lo + eps);
       for (size_t k = 0; k < len; ++k)
         r.err.data[o * len + k] = E + (std::fabs(gamma[gamma.size() == len ? k : o * len + k]) + dgamma) * dz;
     }
@@ -1740,40 +1744,54 @@ TEST_F(OpsVsOnnxruntime, BatchNormalization) {
 // LayerNormalization (opset 17): over the last axis with Scale and B, as transformers use it,
 // with a wide gain (so lines with small and large variances); over [C, H, W] from axis 1 with a
 // Scale that broadcasts and no B; a line of one element (always B).
-TEST_F(OpsVsOnnxruntime, LayerNormalization) {
-  const auto d = dims(rng_, 3, 2, 12);
+// LayerNormalization (opset 17, with B) or RMSNormalization (opset 23, no B): over the last axis
+// after a Gemm (small and large activations), over [C, H, W] after a Conv with a broadcast scale,
+// and of one element (at opset `later`).
+void check_normalization(const std::string& op, int64_t opset, int64_t later, Rng& rng) {
+  const bool with_b = op == "LayerNormalization";
+  const auto d = dims(rng, 3, 2, 12);
   const int64_t m = d[0], k = d[1], n = d[2];
   for (double gain : {1.0, 20.0}) {
-    OnnxBuilder b(17);
+    OnnxBuilder b(opset);
     b.input("x", {m, k});
-    gemm_layer(b, rng_, "x", "h", k, n, gain);
-    b.random_initializer("scale", {n}, rng_, -2, 2);
-    b.random_initializer("bias", {n}, rng_, -1, 1);
-    b.node("LayerNormalization", {"h", "scale", "bias"}, {"ln"}, {attr_float("epsilon", 1e-5f)});
-    gemm_layer(b, rng_, "ln", "after", n, 3);
+    gemm_layer(b, rng, "x", "h", k, n, gain);
+    b.random_initializer("scale", {n}, rng, -2, 2);
+    std::vector<std::string> ins{"h", "scale"};
+    if (with_b) {
+      b.random_initializer("bias", {n}, rng, -1, 1);
+      ins.push_back("bias");
+    }
+    b.node(op, ins, {"ln"}, {attr_float("epsilon", 1e-5f)});
+    gemm_layer(b, rng, "ln", "after", n, 3);
     for (const char* o : {"ln", "after"}) b.output(o);
-    check_model("Gemm (gain " + std::to_string(gain) + "), LayerNormalization, Gemm", b, rng_);
+    check_model("Gemm (gain " + std::to_string(gain) + "), " + op + ", Gemm", b, rng);
   }
   {
-    OnnxBuilder b(17);
+    OnnxBuilder b(opset);
     b.input("x", {2, 2, 3, 4});
-    conv_layer(b, rng_, "x", "c", 2, 3);
-    b.random_initializer("scale", {1, 4}, rng_, 0.5, 1.5);
-    b.node("LayerNormalization", {"c", "scale"}, {"y"}, {attr_int("axis", 1), attr_float("epsilon", 1e-3f)});
+    conv_layer(b, rng, "x", "c", 2, 3);
+    b.random_initializer("scale", {1, 4}, rng, 0.5, 1.5);
+    b.node(op, {"c", "scale"}, {"y"}, {attr_int("axis", 1), attr_float("epsilon", 1e-3f)});
     b.output("y");
-    check_model("Conv, LayerNormalization over [C, H, W], Scale [1, 4], no B", b, rng_);
+    check_model("Conv, " + op + " over [C, H, W], Scale [1, 4], no B", b, rng);
   }
   {
-    OnnxBuilder b(18);
+    OnnxBuilder b(later);
     b.input("x", {3, 2});
-    gemm_layer(b, rng_, "x", "h", 2, 1);
-    b.random_initializer("scale", {1}, rng_, 0.5, 1.5);
-    b.random_initializer("bias", {1}, rng_, -1, 1);
-    b.node("LayerNormalization", {"h", "scale", "bias"}, {"y"});
+    gemm_layer(b, rng, "x", "h", 2, 1);
+    b.random_initializer("scale", {1}, rng, 0.5, 1.5);
+    std::vector<std::string> ins{"h", "scale"};
+    if (with_b) {
+      b.random_initializer("bias", {1}, rng, -1, 1);
+      ins.push_back("bias");
+    }
+    b.node(op, ins, {"y"});
     b.output("y");
-    check_model("LayerNormalization of one element (opset 18)", b, rng_);
+    check_model(op + " of one element (opset " + std::to_string(later) + ")", b, rng);
   }
 }
+
+TEST_F(OpsVsOnnxruntime, LayerNormalization) { check_normalization("LayerNormalization", 17, 18, rng_); }
 
 // InstanceNormalization (nn.InstanceNorm, and nn.GroupNorm as torch 1.13 writes it: Reshape to
 // [N, G, -1], InstanceNormalization with unit scale, Reshape back, Mul and Add per channel).
@@ -2851,48 +2869,121 @@ TEST_F(OpsVsOnnxruntime, ReduceMaxAndReduceMinOfBooleans) {
 
 // Opset 21 (type additions only for the ops here): the shape and data-movement ops exporters
 // write, and a few layers, load and agree with onnxruntime.
-TEST_F(OpsVsOnnxruntime, Opset21Loads) {
-  OnnxBuilder b(21);
-  b.input("x", {1, 2, 4, 5});
-  conv_layer(b, rng_, "x", "c", 2, 3);  // [1, 3, 4, 5]
-  b.node("Relu", {"c"}, {"r"});
-  b.node("Identity", {"r"}, {"id"});
-  b.node("Transpose", {"id"}, {"t"}, {attr_ints("perm", {0, 1, 3, 2})});  // [1, 3, 5, 4]
-  b.initializer_int64("pads", {8}, {0, 0, 1, 0, 0, 0, 0, 1});
-  b.node("Pad", {"t", "pads"}, {"p"});  // [1, 3, 6, 5]
-  b.initializer_int64("ax0", {1}, {0});
-  b.node("Squeeze", {"p", "ax0"}, {"sq"});  // [3, 6, 5]
-  b.node("Unsqueeze", {"sq", "ax0"}, {"us"});
-  b.node("Shape", {"us"}, {"shape"});
-  b.initializer_int64("two", {1}, {2});
-  b.node("ConstantOfShape", {"two"}, {"ones"},
-         {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {1}, {1.0f}))});
-  b.node("Cast", {"ones"}, {"ones_i"}, {attr_int("to", 7)});
-  b.initializer_int64("minus", {2}, {1, -1});
-  b.node("Mul", {"ones_i", "minus"}, {"target"});              // [1, -1]
-  b.node("Reshape", {"us", "target"}, {"flat_r"});             // [1, 90]
-  b.node("Flatten", {"us"}, {"flat"}, {attr_int("axis", 1)});  // [1, 90]
-  b.node("Add", {"flat", "flat_r"}, {"sum"});
-  gemm_layer(b, rng_, "sum", "y", 90, 4);
-  b.node("Softmax", {"y"}, {"prob"}, {attr_int("axis", 1)});
-  b.output("prob");
-  check_model(
-      "Conv, Relu, Identity, Transpose, Pad, Squeeze, Unsqueeze, Shape, ConstantOfShape, Cast, Reshape, "
-      "Flatten, Gemm, Softmax, opset 21",
-      b, rng_);
+// Opsets 22 and 23 changed these ops by element types only: the same model at 21, 22 and 23.
+TEST_F(OpsVsOnnxruntime, Opsets21To23Load) {
+  for (int64_t opset : {21, 22, 23}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 2, 4, 5});
+    conv_layer(b, rng_, "x", "c", 2, 3);  // [1, 3, 4, 5]
+    b.node("Relu", {"c"}, {"r"});
+    b.node("Identity", {"r"}, {"id"});
+    b.node("Transpose", {"id"}, {"t"}, {attr_ints("perm", {0, 1, 3, 2})});  // [1, 3, 5, 4]
+    b.initializer_int64("pads", {8}, {0, 0, 1, 0, 0, 0, 0, 1});
+    b.node("Pad", {"t", "pads"}, {"p"});  // [1, 3, 6, 5]
+    b.initializer_int64("ax0", {1}, {0});
+    b.node("Squeeze", {"p", "ax0"}, {"sq"});  // [3, 6, 5]
+    b.node("Unsqueeze", {"sq", "ax0"}, {"us"});
+    b.node("Shape", {"us"}, {"shape"});
+    b.initializer_int64("two", {1}, {2});
+    b.node("ConstantOfShape", {"two"}, {"ones"},
+           {zkinfer::testing::attr_tensor("value", zkinfer::testing::float_tensor("", {1}, {1.0f}))});
+    b.node("Cast", {"ones"}, {"ones_i"}, {attr_int("to", 7)});
+    b.initializer_int64("minus", {2}, {1, -1});
+    b.node("Mul", {"ones_i", "minus"}, {"target"});              // [1, -1]
+    b.node("Reshape", {"us", "target"}, {"flat_r"});             // [1, 90]
+    b.node("Flatten", {"us"}, {"flat"}, {attr_int("axis", 1)});  // [1, 90]
+    b.node("Add", {"flat", "flat_r"}, {"sum"});
+    gemm_layer(b, rng_, "sum", "y", 90, 4);
+    b.node("Softmax", {"y"}, {"prob"}, {attr_int("axis", 1)});
+    b.output("prob");
+    check_model(
+        "Conv, Relu, Identity, Transpose, Pad, Squeeze, Unsqueeze, Shape, ConstantOfShape, Cast, Reshape, "
+        "Flatten, Gemm, Softmax, opset " +
+            std::to_string(opset),
+        b, rng_);
+  }
 }
+
+TEST_F(OpsVsOnnxruntime, RMSNormalization) { check_normalization("RMSNormalization", 23, 23, rng_); }
 
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
-  const std::set<std::string> covered = {
-      "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize",
-      "Upsample", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
-      "BatchNormalization", "Sigmoid", "Tanh", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze",
-      "Slice", "Gather", "Pad", "Split", "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast",
-      "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
-      "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
-      "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu"};
+  const std::set<std::string> covered = {"Gemm",
+                                         "MatMul",
+                                         "Add",
+                                         "Sub",
+                                         "Mul",
+                                         "Div",
+                                         "Relu",
+                                         "LeakyRelu",
+                                         "Clip",
+                                         "Conv",
+                                         "ConvTranspose",
+                                         "Resize",
+                                         "Upsample",
+                                         "MaxPool",
+                                         "AveragePool",
+                                         "GlobalAveragePool",
+                                         "Flatten",
+                                         "Reshape",
+                                         "Transpose",
+                                         "Concat",
+                                         "BatchNormalization",
+                                         "Sigmoid",
+                                         "Tanh",
+                                         "Softmax",
+                                         "ArgMax",
+                                         "Identity",
+                                         "Dropout",
+                                         "Unsqueeze",
+                                         "Squeeze",
+                                         "Slice",
+                                         "Gather",
+                                         "Pad",
+                                         "Split",
+                                         "ReduceSum",
+                                         "ReduceMean",
+                                         "Neg",
+                                         "Shape",
+                                         "ConstantOfShape",
+                                         "Cast",
+                                         "HardSigmoid",
+                                         "HardSwish",
+                                         "Erf",
+                                         "Expand",
+                                         "Tile",
+                                         "ReduceMax",
+                                         "ReduceMin",
+                                         "LayerNormalization",
+                                         "InstanceNormalization",
+                                         "Sqrt",
+                                         "Pow",
+                                         "Reciprocal",
+                                         "Abs",
+                                         "Where",
+                                         "RNN",
+                                         "GRU",
+                                         "LSTM",
+                                         "Greater",
+                                         "Less",
+                                         "GreaterOrEqual",
+                                         "LessOrEqual",
+                                         "Equal",
+                                         "Not",
+                                         "And",
+                                         "Or",
+                                         "Xor",
+                                         "DepthToSpace",
+                                         "SpaceToDepth",
+                                         "PRelu",
+                                         "GlobalMaxPool",
+                                         "Sum",
+                                         "Mean",
+                                         "Max",
+                                         "Min",
+                                         "CumSum",
+                                         "Gelu",
+                                         "RMSNormalization"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -82,7 +82,10 @@ struct Graph {
 // no-ops Identity and Dropout; and RNN, GRU and LSTM, which loading unrolls into the others
 // (recurrent.h), so no later stage sees them.
 std::span<const char* const> supported_ops();
-inline constexpr int64_t kMinOpset = 9, kMaxOpset = 21;
+// Opsets 22 and 23 changed the lowered ops only by element types (bfloat16, 4-bit floats: refused
+// by type like every other narrow type) and added RMSNormalization (lowered), Attention and
+// RotaryEmbedding (refused as unsupported ops); later opsets have not been checked.
+inline constexpr int64_t kMinOpset = 9, kMaxOpset = 23;
 
 // Throws ModelError naming `path` when it does not exist or is a directory (a stream opened on a
 // directory fails with a message that names no file).

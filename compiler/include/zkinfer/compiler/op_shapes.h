@@ -101,9 +101,10 @@ AxisLines axis_lines(const Shape& x, int64_t axis, bool to_end = false);
 // the input is coerced to 2-D at the axis.
 AxisLines softmax_lines(const Node& n, const Shape& x, int64_t opset);
 
-// LayerNormalization (opset 17): each line of `len` elements (the axes from `axis` to the last)
-// is normalized; Scale and B (B optional) broadcast to those axes, scale_at / bias_at giving
-// the index of element k's factor. Only the first output (Y) may be used.
+// LayerNormalization (opset 17) and RMSNormalization (opset 23, no B, not centred): each line of
+// `len` elements (the axes from `axis` to the last) is normalized; Scale and B (B optional)
+// broadcast to those axes, scale_at / bias_at giving the index of element k's factor. Only the
+// first output (Y) may be used.
 struct LayerNorm {
   AxisLines lines;
   double epsilon = 1e-5;
