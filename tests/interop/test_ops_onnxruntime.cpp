@@ -1857,6 +1857,37 @@ TEST_F(OpsVsOnnxruntime, LayerNormalizationWrittenOut) {
   }
 }
 
+// RMSNorm as exporters write it before opset 23 (torch's nn.RMSNorm, LLaMA's): x times
+// Reciprocal(Sqrt(ReduceMean(Pow(x, 2)) + eps)), times the weight; and with a Div instead.
+TEST_F(OpsVsOnnxruntime, RMSNormalizationWrittenOut) {
+  const auto d = dims(rng_, 3, 2, 12);
+  const int64_t m = d[0], k = d[1], n = d[2];
+  for (bool reciprocal : {true, false}) {
+    OnnxBuilder b(18);
+    b.input("x", {m, k});
+    gemm_layer(b, rng_, "x", "h", k, n, 4.0);
+    b.initializer("two", {}, {2.0f});
+    b.node("Pow", {"h", "two"}, {"sq"});
+    b.initializer_int64("axes", {1}, {-1});
+    b.node("ReduceMean", {"sq", "axes"}, {"ms"});
+    b.initializer("eps", {}, {1e-6f});
+    b.node("Add", {"ms", "eps"}, {"mse"});
+    b.node("Sqrt", {"mse"}, {"rms"});
+    if (reciprocal) {
+      b.node("Reciprocal", {"rms"}, {"inv"});
+      b.node("Mul", {"h", "inv"}, {"z"});
+    } else {
+      b.node("Div", {"h", "rms"}, {"z"});
+    }
+    b.random_initializer("weight", {n}, rng_, -2, 2);
+    b.node("Mul", {"z", "weight"}, {"y"});
+    gemm_layer(b, rng_, "y", "after", n, 3);
+    for (const char* o : {"y", "after"}) b.output(o);
+    check_model(std::string("RMSNorm written out: Pow, ReduceMean, Sqrt, ") + (reciprocal ? "Reciprocal, Mul" : "Div"),
+                b, rng_);
+  }
+}
+
 // Abs, Reciprocal, Pow 3 and 0.5, Sqrt, Div of a computed and of a constant numerator by
 // divisors of one sign and of mixed signs (kept away from zero, where a quotient has no bound).
 TEST_F(OpsVsOnnxruntime, DivisionRootsPowersAbs) {
