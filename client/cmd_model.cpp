@@ -243,7 +243,7 @@ struct VerifyArgs {
 void add_model_commands(CLI::App& app) {
   auto ca = std::make_shared<CompileArgs>();
   CLI::App* compile = app.add_subcommand("compile", "Compile an ONNX model to a quantized circuit: DIR/circuit.r1cs and DIR/model.json");
-  compile->add_option("MODEL.onnx", ca->model, "ONNX model (opset 9-23, static shapes)")->required()->check(CLI::ExistingFile);
+  compile->add_option("MODEL.onnx", ca->model, "ONNX model (opset 9-24, static shapes)")->required()->check(CLI::ExistingFile);
   compile->add_option("-o,--out", ca->out, "Output directory")->required();
   compile->add_option("--calibration", ca->calibration,
                       "SAMPLES.json: a JSON array of inputs; scales are chosen from their value ranges")

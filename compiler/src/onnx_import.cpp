@@ -89,7 +89,7 @@ constexpr const char* kOps[] = {
     "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
     "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual",
     "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization"};
+    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=
@@ -248,14 +248,16 @@ Tensor constant_value(const Node& n, const std::string& file) {
   return t;
 }
 
-// Gelu (opset 20) written out as exporters wrote it before that opset, so that it is lowered
-// (and its error bounded) exactly as their spelling is: approximate "none" as torch's
-// x * (1 + erf(x / sqrt(2))) * 0.5 (Div, Erf, Add, Mul, Mul), "tanh" as
-// x * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) * 0.5 (Pow, Mul, Add, Mul, Tanh, Add, Mul, Mul).
-// The new nodes, their outputs and constants are named "<node>/<part>"; the last node writes the
-// Gelu's output.
-void expand_gelu(Graph& g, const std::string& file) {
-  if (std::none_of(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.op == "Gelu"; })) return;
+// Gelu (opset 20) and Swish (opset 24) written out as exporters wrote them before those opsets,
+// so that they are lowered (and their error bounded) exactly as their spelling is: Gelu's
+// approximate "none" as torch's x * (1 + erf(x / sqrt(2))) * 0.5 (Div, Erf, Add, Mul, Mul), "tanh"
+// as x * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) * 0.5 (Pow, Mul, Add, Mul, Tanh, Add, Mul,
+// Mul); Swish as x * sigmoid(alpha x) (Sigmoid and Mul, as torch writes SiLU; a Mul by alpha
+// before the Sigmoid where alpha is not 1). The new nodes, their outputs and constants are named
+// "<node>/<part>"; the last node writes the op's output.
+void expand_function_ops(Graph& g, const std::string& file) {
+  auto expanded = [](const Node& n) { return n.op == "Gelu" || n.op == "Swish"; };
+  if (std::none_of(g.nodes.begin(), g.nodes.end(), expanded)) return;
   std::set<std::string> names;
   for (const auto& [name, t] : g.constants) names.insert(name);
   for (const auto& in : g.inputs) names.insert(in.name);
@@ -265,17 +267,16 @@ void expand_gelu(Graph& g, const std::string& file) {
   }
   std::vector<Node> nodes;
   for (Node& n : g.nodes) {
-    if (n.op != "Gelu") {
+    if (!expanded(n)) {
       nodes.push_back(std::move(n));
       continue;
     }
     auto fail = [&](const std::string& what) { throw ModelError(file + ": " + n.where() + ": " + what); };
-    if (g.opset < 20)
-      fail("Gelu is an op of opset 20 and later (the model imports opset " + std::to_string(g.opset) + ")");
+    const int64_t since = n.op == "Gelu" ? 20 : 24;
+    if (g.opset < since)
+      fail(n.op + " is an op of opset " + std::to_string(since) + " and later (the model imports opset " +
+           std::to_string(g.opset) + ")");
     if (n.inputs.size() != 1 || n.inputs[0].empty() || n.outputs.size() != 1) fail("needs one input and one output");
-    const std::string approximate = n.get_string("approximate", "none");
-    if (approximate != "none" && approximate != "tanh")
-      fail("approximate '" + approximate + "' is not supported (none and tanh are)");
     auto fresh = [&](const std::string& stem) {
       std::string name = n.name + "/" + stem;
       for (int k = 2; names.count(name); ++k) name = n.name + "/" + stem + "#" + std::to_string(k);
@@ -299,6 +300,16 @@ void expand_gelu(Graph& g, const std::string& file) {
       return nodes.back().outputs[0];
     };
     const std::string& x = n.inputs[0];
+    if (n.op == "Swish") {
+      const double alpha = n.get_float("alpha", 1.0);
+      if (!std::isfinite(alpha)) fail("alpha must be a finite number");
+      const std::string scaled = alpha == 1.0 ? x : add("Mul", "mul_alpha", {x, constant("alpha", alpha)});
+      add("Mul", "mul_x", {x, add("Sigmoid", "sigmoid", {scaled})}, n.outputs[0]);
+      continue;
+    }
+    const std::string approximate = n.get_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh")
+      fail("approximate '" + approximate + "' is not supported (none and tanh are)");
     std::string inner;  // erf(x / sqrt(2)) or tanh(sqrt(2 / pi) (x + 0.044715 x^3))
     if (approximate == "none") {
       inner = add("Erf", "erf", {add("Div", "div", {x, constant("sqrt2", std::sqrt(2.0))})});
@@ -414,7 +425,7 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
     g.outputs.push_back(vi);
   }
   if (g.outputs.empty()) throw ModelError(name + ": the model has no outputs");
-  expand_gelu(g, name);
+  expand_function_ops(g, name);
   unroll_recurrent(g, name);
   return g;
 }

@@ -1065,19 +1065,19 @@ TEST(BadModel, OpFromAnotherDomain) {
 }
 
 TEST(BadModel, OpsetOutOfRange) {
-  for (int64_t opset : {1, 8, 24, 27}) {
+  for (int64_t opset : {1, 8, 25, 27}) {
     SCOPED_TRACE(opset);
-    EXPECT_MODEL_ERROR(parse(small_mlp(opset)), "opset " + std::to_string(opset), "is not supported", "9 to 23");
+    EXPECT_MODEL_ERROR(parse(small_mlp(opset)), "opset " + std::to_string(opset), "is not supported", "9 to 24");
   }
-  for (int64_t opset : {9, 18, 19, 20, 21, 22, 23})
+  for (int64_t opset : {9, 18, 19, 20, 21, 22, 23, 24})
     EXPECT_NO_THROW(compile_model(parse(small_mlp(opset)), QuantOptions{}, nullptr));
   OnnxBuilder none = small_mlp();
   none.model().clear_opset_import();
   EXPECT_MODEL_ERROR(parse(none), "opset", "default ONNX domain");
 }
 
-// What opsets 19 to 21 added that the compiler refuses, and their additions used before them.
-TEST(BadModel, Opset19To21Errors) {
+// What opsets 19 to 24 added that the compiler refuses, and their additions used before them.
+TEST(BadModel, Opset19To24Errors) {
   // One op after a MatMul ([1, 4], or an image [1, 1, 2, 2] with `image`) at `opset`.
   auto one_op = [](int64_t opset, const std::string& op, std::vector<std::string> inputs,
                    const std::vector<onnx::AttributeProto>& attrs, auto extra, bool image = false) {
@@ -1117,6 +1117,13 @@ TEST(BadModel, Opset19To21Errors) {
                      "Gelu is an op of opset 20 and later (the model imports opset 19)");
   EXPECT_MODEL_ERROR(one_op(20, "Gelu", {}, {zt::attr_string("approximate", "fast")}, none), "node 'op' (Gelu)",
                      "approximate 'fast' is not supported (none and tanh are)");
+  // Swish: an op of opset 24, written out as x * Sigmoid(alpha x).
+  EXPECT_NO_THROW(one_op(24, "Swish", {}, {}, none));
+  EXPECT_NO_THROW(one_op(24, "Swish", {}, {zt::attr_float("alpha", 1.702f)}, none));
+  EXPECT_MODEL_ERROR(one_op(23, "Swish", {}, {}, none), "node 'op' (Swish)",
+                     "Swish is an op of opset 24 and later (the model imports opset 23)");
+  EXPECT_MODEL_ERROR(one_op(24, "Swish", {}, {zt::attr_float("alpha", INFINITY)}, none), "node 'op' (Swish)",
+                     "alpha must be a finite number");
   // AveragePool's dilations: from opset 19.
   const std::vector<onnx::AttributeProto> dilated{attr_ints("kernel_shape", {1, 2}), attr_ints("dilations", {1, 1})};
   EXPECT_NO_THROW(one_op(18, "AveragePool", {}, dilated, none, true));  // dilations 1: nothing to ignore

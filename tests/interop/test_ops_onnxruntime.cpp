@@ -2843,6 +2843,22 @@ TEST_F(OpsVsOnnxruntime, Gelu) {
     }
 }
 
+// Swish (opset 24): x * sigmoid(alpha x), alpha 1 (SiLU) and 1.702 (the sigmoid form of GELU).
+TEST_F(OpsVsOnnxruntime, Swish) {
+  const auto d = dims(rng_, 2, 3, 8);
+  const int64_t k = d[0], n = d[1];
+  for (double gain : {1.5, 8.0}) {
+    OnnxBuilder b(24);
+    b.input("x", {2, k});
+    gemm_layer(b, rng_, "x", "h", k, n, gain);
+    b.node("Swish", {"h"}, {"silu"});
+    b.node("Swish", {"h"}, {"scaled"}, {attr_float("alpha", 1.702f)});
+    gemm_layer(b, rng_, "scaled", "after", n, 3);
+    for (const char* o : {"silu", "scaled", "after"}) b.output(o);
+    check_model("Gemm (gain " + std::to_string(int(gain)) + "), Swish (alpha 1 and 1.702), Gemm", b, rng_);
+  }
+}
+
 // AveragePool's dilations (opset 19), with pads, strides, count_include_pad and ceil_mode, on
 // images and on a sequence.
 TEST_F(OpsVsOnnxruntime, AveragePoolDilations) {
@@ -2858,7 +2874,7 @@ TEST_F(OpsVsOnnxruntime, AveragePoolDilations) {
       {"2x2 dilations (1,2) stride 2",
        {attr_ints("kernel_shape", {2, 2}), attr_ints("dilations", {1, 2}), attr_ints("strides", {2, 2})}},
   };
-  for (int64_t opset : {19, 21})
+  for (int64_t opset : {19, 21, 24})
     for (const auto& [label, attrs] : variants) {
       OnnxBuilder b(opset);
       b.input("x", {2, 2, h, w});
@@ -2900,14 +2916,15 @@ TEST_F(OpsVsOnnxruntime, ReduceMaxAndReduceMinOfBooleans) {
 
 // Opset 21 (type additions only for the ops here): the shape and data-movement ops exporters
 // write, and a few layers, load and agree with onnxruntime.
-// Opsets 22 and 23 changed these ops by element types only: the same model at 21, 22 and 23.
-TEST_F(OpsVsOnnxruntime, Opsets21To23Load) {
-  for (int64_t opset : {21, 22, 23}) {
+// Opsets 22 to 24 changed these ops by element types only: the same model at 21 to 24.
+TEST_F(OpsVsOnnxruntime, Opsets21To24Load) {
+  for (int64_t opset : {21, 22, 23, 24}) {
     OnnxBuilder b(opset);
     b.input("x", {1, 2, 4, 5});
     conv_layer(b, rng_, "x", "c", 2, 3);  // [1, 3, 4, 5]
     b.node("Relu", {"c"}, {"r"});
-    b.node("Identity", {"r"}, {"id"});
+    b.node("MaxPool", {"r"}, {"mp"}, {attr_ints("kernel_shape", {2, 2}), attr_ints("pads", {0, 0, 1, 1})});
+    b.node("Identity", {"mp"}, {"id"});
     b.node("Transpose", {"id"}, {"t"}, {attr_ints("perm", {0, 1, 3, 2})});  // [1, 3, 5, 4]
     b.initializer_int64("pads", {8}, {0, 0, 1, 0, 0, 0, 0, 1});
     b.node("Pad", {"t", "pads"}, {"p"});  // [1, 3, 6, 5]
@@ -2928,7 +2945,7 @@ TEST_F(OpsVsOnnxruntime, Opsets21To23Load) {
     b.node("Softmax", {"y"}, {"prob"}, {attr_int("axis", 1)});
     b.output("prob");
     check_model(
-        "Conv, Relu, Identity, Transpose, Pad, Squeeze, Unsqueeze, Shape, ConstantOfShape, Cast, Reshape, "
+        "Conv, Relu, MaxPool, Identity, Transpose, Pad, Squeeze, Unsqueeze, Shape, ConstantOfShape, Cast, Reshape, "
         "Flatten, Gemm, Softmax, opset " +
             std::to_string(opset),
         b, rng_);
@@ -2939,82 +2956,15 @@ TEST_F(OpsVsOnnxruntime, RMSNormalization) { check_normalization("RMSNormalizati
 
 // The op list this file covers is the compiler's: a new op without a test here fails.
 TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
-  const std::set<std::string> covered = {"Gemm",
-                                         "MatMul",
-                                         "Add",
-                                         "Sub",
-                                         "Mul",
-                                         "Div",
-                                         "Relu",
-                                         "LeakyRelu",
-                                         "Clip",
-                                         "Conv",
-                                         "ConvTranspose",
-                                         "Resize",
-                                         "Upsample",
-                                         "MaxPool",
-                                         "AveragePool",
-                                         "GlobalAveragePool",
-                                         "Flatten",
-                                         "Reshape",
-                                         "Transpose",
-                                         "Concat",
-                                         "BatchNormalization",
-                                         "Sigmoid",
-                                         "Tanh",
-                                         "Softmax",
-                                         "ArgMax",
-                                         "Identity",
-                                         "Dropout",
-                                         "Unsqueeze",
-                                         "Squeeze",
-                                         "Slice",
-                                         "Gather",
-                                         "Pad",
-                                         "Split",
-                                         "ReduceSum",
-                                         "ReduceMean",
-                                         "Neg",
-                                         "Shape",
-                                         "ConstantOfShape",
-                                         "Cast",
-                                         "HardSigmoid",
-                                         "HardSwish",
-                                         "Erf",
-                                         "Expand",
-                                         "Tile",
-                                         "ReduceMax",
-                                         "ReduceMin",
-                                         "LayerNormalization",
-                                         "InstanceNormalization",
-                                         "Sqrt",
-                                         "Pow",
-                                         "Reciprocal",
-                                         "Abs",
-                                         "Where",
-                                         "RNN",
-                                         "GRU",
-                                         "LSTM",
-                                         "Greater",
-                                         "Less",
-                                         "GreaterOrEqual",
-                                         "LessOrEqual",
-                                         "Equal",
-                                         "Not",
-                                         "And",
-                                         "Or",
-                                         "Xor",
-                                         "DepthToSpace",
-                                         "SpaceToDepth",
-                                         "PRelu",
-                                         "GlobalMaxPool",
-                                         "Sum",
-                                         "Mean",
-                                         "Max",
-                                         "Min",
-                                         "CumSum",
-                                         "Gelu",
-                                         "RMSNormalization"};
+  const std::set<std::string> covered = {
+      "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Conv", "ConvTranspose", "Resize",
+      "Upsample", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
+      "BatchNormalization", "Sigmoid", "Tanh", "Softmax", "ArgMax", "Identity", "Dropout", "Unsqueeze", "Squeeze",
+      "Slice", "Gather", "Pad", "Split", "ReduceSum", "ReduceMean", "Neg", "Shape", "ConstantOfShape", "Cast",
+      "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
+      "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
+      "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
+      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -82,10 +82,11 @@ struct Graph {
 // no-ops Identity and Dropout; and RNN, GRU and LSTM, which loading unrolls into the others
 // (recurrent.h), so no later stage sees them.
 std::span<const char* const> supported_ops();
-// Opsets 22 and 23 changed the lowered ops only by element types (bfloat16, 4-bit floats: refused
-// by type like every other narrow type) and added RMSNormalization (lowered), Attention and
-// RotaryEmbedding (refused as unsupported ops); later opsets have not been checked.
-inline constexpr int64_t kMinOpset = 9, kMaxOpset = 23;
+// Opsets 22 to 24 changed the lowered ops only by element types (bfloat16, 4- and 8-bit floats:
+// refused by type like every other narrow type) and added RMSNormalization (23, lowered), Swish
+// (24, written out at load), Attention, RotaryEmbedding and TensorScatter (refused as unsupported
+// ops); later opsets have not been checked.
+inline constexpr int64_t kMinOpset = 9, kMaxOpset = 24;
 
 // Throws ModelError naming `path` when it does not exist or is a directory (a stream opened on a
 // directory fails with a message that names no file).
