@@ -11,8 +11,10 @@
 #include <set>
 #include <sstream>
 
+#include "zkinfer/compiler/attention.h"
 #include "zkinfer/compiler/graph.h"
 #include "zkinfer/compiler/recurrent.h"
+#include "zkinfer/compiler/reference.h"
 
 namespace zkinfer::compiler {
 
@@ -89,7 +91,7 @@ constexpr const char* kOps[] = {
     "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
     "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual",
     "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish"};
+    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish", "Attention"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=
@@ -172,6 +174,7 @@ Tensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
   for (double v : out.data)
     if (std::isnan(v)) throw ModelError(what + ": holds NaN");
   out.integer = t.data_type() == onnx::TensorProto::INT64 || t.data_type() == onnx::TensorProto::INT32;
+  out.boolean = t.data_type() == onnx::TensorProto::BOOL;
   return out;
 }
 
@@ -258,13 +261,7 @@ Tensor constant_value(const Node& n, const std::string& file) {
 void expand_function_ops(Graph& g, const std::string& file) {
   auto expanded = [](const Node& n) { return n.op == "Gelu" || n.op == "Swish"; };
   if (std::none_of(g.nodes.begin(), g.nodes.end(), expanded)) return;
-  std::set<std::string> names;
-  for (const auto& [name, t] : g.constants) names.insert(name);
-  for (const auto& in : g.inputs) names.insert(in.name);
-  for (const Node& n : g.nodes) {
-    names.insert(n.name);
-    names.insert(n.outputs.begin(), n.outputs.end());
-  }
+  std::set<std::string> names = defined_names(g);
   std::vector<Node> nodes;
   for (Node& n : g.nodes) {
     if (!expanded(n)) {
@@ -369,7 +366,8 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
     if (g.constants.count(in.name())) continue;  // older exporters list initializers as inputs
     const int32_t type = in.type().tensor_type().elem_type();
     g.inputs.push_back({in.name(), read_shape(in, name + ": input"),
-                        type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32});
+                        type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32,
+                        type == onnx::TensorProto::BOOL});
     defined.insert(in.name());
   }
   if (g.inputs.empty()) throw ModelError(name + ": the model has no inputs");
@@ -427,6 +425,7 @@ Graph parse_onnx(std::span<const uint8_t> bytes, const std::string& name) {
   if (g.outputs.empty()) throw ModelError(name + ": the model has no outputs");
   expand_function_ops(g, name);
   unroll_recurrent(g, name);
+  expand_attention(g, name);
   return g;
 }
 

@@ -405,61 +405,26 @@ void unroll_recurrent(Graph& g, const std::string& file) {
   auto recurrent = [](const Node& n) { return n.op == "RNN" || n.op == "GRU" || n.op == "LSTM"; };
   if (std::none_of(g.nodes.begin(), g.nodes.end(), recurrent)) return;
 
-  std::set<std::string> names, used;
-  for (const auto& [name, t] : g.constants) names.insert(name);
-  for (const auto& in : g.inputs) names.insert(in.name);
-  for (const Node& n : g.nodes) {
-    names.insert(n.name);
-    for (const auto& o : n.outputs) names.insert(o);
-    for (const auto& i : n.inputs) used.insert(i);
-  }
+  std::set<std::string> names = defined_names(g), used;
+  for (const Node& n : g.nodes) used.insert(n.inputs.begin(), n.inputs.end());
   for (const auto& o : g.outputs) used.insert(o.name);
 
-  // Only what the recurrent layers read needs evaluating: their inputs and, backwards, whatever
-  // those are computed from (an earlier layer's outputs included).
-  std::set<std::string> needed;
-  for (size_t k = g.nodes.size(); k-- > 0;) {
-    const Node& n = g.nodes[k];
-    const bool feeds = recurrent(n) || std::any_of(n.outputs.begin(), n.outputs.end(),
-                                                   [&](const std::string& o) { return needed.count(o) != 0; });
-    if (feeds) needed.insert(n.inputs.begin(), n.inputs.end());
-  }
-  // Shapes come from a float run on zeros (as infer_shapes), node by node, so a layer's X is
-  // known when the layer is reached, stacked layers included. Only the constants that run reads
-  // are copied in (the weights of a large model would otherwise be held twice).
-  TensorMap values;
-  std::set<std::string> fixed;  // tensors that do not depend on the inputs: values holds them exactly
-  for (const auto& [name, t] : g.constants) {
-    if (needed.count(name)) values[name] = t;
-    fixed.insert(name);
-  }
-  for (const auto& in : g.inputs)
-    values[in.name] = {in.shape, std::vector<double>(element_count(in.shape), 0.0), in.integer};
-  auto evaluate = [&](const Node& n) {
-    const bool from_constants = std::all_of(n.inputs.begin(), n.inputs.end(),
-                                            [&](const std::string& i) { return i.empty() || fixed.count(i); });
-    if (from_constants || n.op == "Shape")  // shapes are static
-      for (const auto& o : n.outputs) fixed.insert(o);
-    std::vector<Tensor> outs = evaluate_outputs(n, values, g.opset);
-    for (size_t i = 0; i < outs.size() && i < n.outputs.size(); ++i)
-      if (!n.outputs[i].empty()) values[n.outputs[i]] = std::move(outs[i]);
-  };
-  auto is_needed = [&](const Node& n) {
-    return std::any_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) { return needed.count(o) != 0; });
-  };
+  // Shapes come from a float run on zeros, node by node, so a layer's X is known when the layer
+  // is reached, stacked layers included (an earlier layer's outputs are evaluated where a later
+  // one reads them).
+  ZeroRun run(g, recurrent);
   std::vector<Node> nodes;
   for (Node& n : g.nodes) {
     if (!recurrent(n)) {
-      if (is_needed(n)) evaluate(n);
+      if (run.needed(n)) run.evaluate(n);
       nodes.push_back(std::move(n));
       continue;
     }
-    const bool evaluate_unrolled = is_needed(n);
-    std::vector<Node> unrolled = Unroller(g, n, values, fixed, names, file).run(used);
-    for (const auto& [name, t] : g.constants)  // the layer's own weights, read by its nodes alone
-      if (fixed.insert(name).second && evaluate_unrolled) values[name] = t;
+    const bool evaluate_unrolled = run.needed(n);
+    std::vector<Node> unrolled = Unroller(g, n, run.values(), run.fixed(), names, file).run(used);
+    run.adopt_constants(g, evaluate_unrolled);  // the layer's own weights, read by its nodes alone
     for (Node& m : unrolled) {
-      if (evaluate_unrolled) evaluate(m);
+      if (evaluate_unrolled) run.evaluate(m);
       nodes.push_back(std::move(m));
     }
   }

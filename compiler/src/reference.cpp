@@ -589,6 +589,49 @@ TensorMap evaluate_reference(const Graph& g, const TensorMap& inputs) {
   return t;
 }
 
+ZeroRun::ZeroRun(const Graph& g, const std::function<bool(const Node&)>& expands) : opset_(g.opset) {
+  for (size_t k = g.nodes.size(); k-- > 0;) {  // the producers of a node come before it
+    const Node& n = g.nodes[k];
+    if (expands(n) || needed(n)) needed_.insert(n.inputs.begin(), n.inputs.end());
+  }
+  for (const auto& [name, t] : g.constants) {
+    if (needed_.count(name)) values_[name] = t;  // (a large model's weights are not held twice)
+    fixed_.insert(name);
+  }
+  for (const auto& in : g.inputs)
+    values_[in.name] = {in.shape, std::vector<double>(element_count(in.shape), 0.0), in.integer};
+}
+
+bool ZeroRun::needed(const Node& n) const {
+  return std::any_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) { return needed_.count(o) != 0; });
+}
+
+void ZeroRun::evaluate(const Node& n) {
+  const bool from_constants =
+      std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& i) { return i.empty() || fixed_.count(i); });
+  if (from_constants || n.op == "Shape")  // shapes are static
+    for (const auto& o : n.outputs) fixed_.insert(o);
+  std::vector<Tensor> outs = evaluate_outputs(n, values_, opset_);
+  for (size_t i = 0; i < outs.size() && i < n.outputs.size(); ++i)
+    if (!n.outputs[i].empty()) values_[n.outputs[i]] = std::move(outs[i]);
+}
+
+void ZeroRun::adopt_constants(const Graph& g, bool with_values) {
+  for (const auto& [name, t] : g.constants)
+    if (fixed_.insert(name).second && with_values) values_[name] = t;
+}
+
+std::set<std::string> defined_names(const Graph& g) {
+  std::set<std::string> names;
+  for (const auto& [name, t] : g.constants) names.insert(name);
+  for (const auto& in : g.inputs) names.insert(in.name);
+  for (const Node& n : g.nodes) {
+    names.insert(n.name);
+    names.insert(n.outputs.begin(), n.outputs.end());
+  }
+  return names;
+}
+
 std::map<std::string, Shape> infer_shapes(const Graph& g) {
   TensorMap zeros;
   for (const auto& in : g.inputs) zeros[in.name] = {in.shape, std::vector<double>(element_count(in.shape), 0.0)};

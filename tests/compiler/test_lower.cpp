@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <iterator>
@@ -1460,6 +1461,84 @@ TEST(BadModel, RMSNormalizationErrors) {
   EXPECT_MODEL_ERROR(rms(23, {}, {"y"}, {attr_int("axis", -3)}, {4}), "axis -3 out of range for rank 2");
   EXPECT_MODEL_ERROR(rms(23, {}, {"y"}, {zt::attr_float("epsilon", -1.0f)}, {4}),
                      "epsilon must be a positive finite number");
+}
+
+// What the Attention op's expansion refuses, each naming the node.
+TEST(BadModel, AttentionErrors) {
+  // Q, K and V from x [1, 3, 4]: 3-D (Q [1, 3, 4], K and V [1, 3, kv_heads * (4 / q_heads)]), or
+  // 4-D [1, heads, 3, 4 / heads] with q_heads and kv_heads; `extra` adds nodes and initializers,
+  // `inputs` follow Q, K, V.
+  struct Case {
+    int64_t opset = 23;
+    bool four_d = true;
+    int64_t q_heads = 2, kv_heads = 2;
+    std::vector<std::string> inputs, outputs{"y"};
+    std::vector<onnx::AttributeProto> attrs;
+    std::function<void(OnnxBuilder&)> extra = [](OnnxBuilder&) {};
+  };
+  auto attention = [](const Case& c) {
+    OnnxBuilder b(c.opset);
+    b.input("x", {1, 3, 4});
+    auto project = [&](const std::string& y, int64_t heads) {
+      const int64_t width = c.four_d || y == "q" ? 4 : heads * (4 / c.q_heads);
+      b.initializer(y + "_w", {4, width}, std::vector<float>(size_t(4 * width), 0.25f));
+      if (!c.four_d) return b.node("MatMul", {"x", y + "_w"}, {y}, {}, y), void();
+      b.node("MatMul", {"x", y + "_w"}, {y + "_flat"}, {}, y + "_mm");
+      b.initializer_int64(y + "_split", {4}, {1, 3, heads, 4 / heads});
+      b.node("Reshape", {y + "_flat", y + "_split"}, {y + "_bshd"}, {}, y + "_reshape");
+      b.node("Transpose", {y + "_bshd"}, {y}, {attr_ints("perm", {0, 2, 1, 3})}, y);
+    };
+    project("q", c.q_heads);
+    project("k", c.kv_heads);
+    project("v", c.kv_heads);
+    c.extra(b);
+    std::vector<std::string> in{"q", "k", "v"};
+    in.insert(in.end(), c.inputs.begin(), c.inputs.end());
+    b.node("Attention", in, c.outputs, c.attrs, "attn");
+    b.output("y");
+    return compile_model(parse(b), QuantOptions{}, nullptr);
+  };
+  EXPECT_NO_THROW(attention({}));
+  Case c;
+  c.opset = 22;
+  EXPECT_MODEL_ERROR(attention(c), "node 'attn' (Attention)",
+                     "Attention is an op of opset 23 and later (the model imports opset 22)");
+  c = {};
+  c.inputs = {"", "k", "v"};
+  EXPECT_MODEL_ERROR(attention(c), "node 'attn' (Attention)", "past_key and past_value (a KV cache) are not supported");
+  c = {};
+  c.outputs = {"y", "present_key"};
+  EXPECT_MODEL_ERROR(attention(c), "only the first output (Y) is supported");
+  c = {};
+  c.attrs = {zt::attr_float("softcap", 30.0f)};
+  EXPECT_MODEL_ERROR(attention(c), "softcap is not supported");
+  c = {};
+  c.four_d = false;
+  EXPECT_MODEL_ERROR(attention(c), "3-D Q, K and V need the attributes q_num_heads and kv_num_heads");
+  auto heads = [&](int64_t q, int64_t kv) {
+    c.q_heads = q, c.kv_heads = kv;
+    c.attrs = {attr_int("q_num_heads", q), attr_int("kv_num_heads", kv)};
+    return attention(c);
+  };
+  EXPECT_MODEL_ERROR(heads(3, 1), "do not divide into q_num_heads 3 and kv_num_heads 1");
+  EXPECT_MODEL_ERROR(heads(2, 4), "2 query heads are not a multiple of 4 key/value heads");
+  EXPECT_NO_THROW(heads(4, 2));
+  c = {};
+  c.kv_heads = 4;  // K and V [1, 4, 3, 1] against Q [1, 2, 3, 2]
+  EXPECT_MODEL_ERROR(attention(c), "K [1,4,3,1] and V [1,4,3,1] do not match Q [1,2,3,2]");
+  c = {};
+  c.inputs = {"keep"};  // a boolean mask from the input: x > 0
+  c.extra = [](OnnxBuilder& b) {
+    b.initializer("zero", {}, {0.0f});
+    b.node("Greater", {"x", "zero"}, {"pos"}, {}, "gt");
+    b.initializer_int64("rows", {2}, {3, 1});
+    b.node("Slice", {"pos", "zero_i", "one_i", "two_i"}, {"col"}, {}, "slice");
+    b.node("Reshape", {"col", "rows"}, {"keep"}, {}, "keep");
+    b.initializer_int64("zero_i", {1}, {0});
+    b.initializer_int64("one_i", {1}, {1});
+    b.initializer_int64("two_i", {1}, {2});
+  };
+  EXPECT_MODEL_ERROR(attention(c), "a boolean attn_mask computed from the model's inputs is not supported");
 }
 
 // A fine quantization (20-bit activations, 16-bit weights, scales up to max_scale).

@@ -1960,6 +1960,80 @@ TEST_F(OpsVsOnnxruntime, AttentionMasks) {
   }
 }
 
+// The Attention op (opset 23): 4-D self attention with a boolean mask, 3-D grouped-query causal
+// attention (4 query heads on 2 key/value heads) with an explicit scale, 4-D cross attention
+// (fewer queries than keys) with an additive -inf mask and is_causal, and multi-query attention
+// with a float mask computed from the input.
+TEST_F(OpsVsOnnxruntime, Attention) {
+  const auto d = dims(rng_, 2, 3, 5);
+  const int64_t s = d[0], dh = d[1];  // sequence length, head size
+  // x [1, len, width] times a constant [width, heads * dh], as [1, len, heads * dh] (3-D) or
+  // [1, heads, len, dh] (4-D).
+  auto project = [&](OnnxBuilder& b, const std::string& x, const std::string& y, int64_t len, int64_t width,
+                     int64_t heads, bool four_d) {
+    weights(b, rng_, y + "_w", {width, heads * dh}, width, 2.0);
+    if (!four_d) return b.node("MatMul", {x, y + "_w"}, {y}), void();
+    b.node("MatMul", {x, y + "_w"}, {y + "_flat"});
+    b.initializer_int64(y + "_split", {4}, {1, len, heads, dh});
+    b.node("Reshape", {y + "_flat", y + "_split"}, {y + "_bshd"});
+    b.node("Transpose", {y + "_bshd"}, {y}, {attr_ints("perm", {0, 2, 1, 3})});
+  };
+  {
+    OnnxBuilder b(23);
+    b.input("x", {1, s, 4});
+    for (const char* t : {"q", "k", "v"}) project(b, "x", t, s, 4, 2, true);
+    std::vector<float> keep(size_t(s * s), 1.0f);
+    keep[1] = 0.0f;  // query 0 does not see key 1
+    keep[size_t(s * s - 1)] = 0.0f;
+    b.initializer_bool("keep", {1, 1, s, s}, keep);
+    b.node("Attention", {"q", "k", "v", "keep"}, {"y"});
+    b.output("y");
+    check_model("Attention 4-D, 2 heads, boolean mask", b, rng_);
+  }
+  {
+    OnnxBuilder b(23);
+    b.input("x", {2, s, 3});
+    project(b, "x", "q", s, 3, 4, false);
+    project(b, "x", "k", s, 3, 2, false);
+    project(b, "x", "v", s, 3, 2, false);
+    const std::vector<onnx::AttributeProto> gqa{attr_int("q_num_heads", 4), attr_int("kv_num_heads", 2),
+                                                attr_int("is_causal", 1), attr_float("scale", 0.3f)};
+    b.node("Attention", {"q", "k", "v"}, {"y"}, gqa);
+    weights(b, rng_, "wo", {4 * dh, 3}, 4 * dh, 2.0);
+    b.node("MatMul", {"y", "wo"}, {"after"});
+    for (const char* o : {"y", "after"}) b.output(o);
+    check_model("Attention 3-D, 4 query heads on 2 key/value heads, causal, scale 0.3", b, rng_);
+  }
+  {
+    OnnxBuilder b(24);
+    b.input("x", {1, s, 3});
+    b.input("mem", {1, s + 2, 3});
+    project(b, "x", "q", s, 3, 2, true);
+    project(b, "mem", "k", s + 2, 3, 2, true);
+    project(b, "mem", "v", s + 2, 3, 2, true);
+    std::vector<float> bias(size_t(s * (s + 2)), 0.0f);
+    bias[size_t(s + 3)] = -INFINITY;  // query 1 does not see key 1
+    b.initializer("bias", {s, s + 2}, bias);
+    b.node("Attention", {"q", "k", "v", "bias"}, {"y"}, {attr_int("is_causal", 1)});
+    b.output("y");
+    check_model("Attention 4-D cross (" + std::to_string(s) + " queries, " + std::to_string(s + 2) +
+                    " keys), additive -inf mask and causal, opset 24",
+                b, rng_);
+  }
+  {
+    OnnxBuilder b(23);
+    b.input("x", {1, s, 3});
+    project(b, "x", "q", s, 3, 3, true);
+    project(b, "x", "k", s, 3, 1, true);
+    project(b, "x", "v", s, 3, 1, true);
+    weights(b, rng_, "mw", {3, s}, 3, 1.0);
+    b.node("MatMul", {"x", "mw"}, {"m"});  // [1, s, s], a float mask from the input
+    b.node("Attention", {"q", "k", "v", "m"}, {"y"});
+    b.output("y");
+    check_model("Attention 4-D multi-query (3 query heads on 1), float mask computed from the input", b, rng_);
+  }
+}
+
 // Embedding lookups: int64 token ids index a constant table (Gather axis 0, as nn.Embedding
 // exports), then the ids of a second input gather along axis 1 of another table; a Gemm after.
 TEST_F(OpsVsOnnxruntime, EmbeddingLookup) {
@@ -2964,7 +3038,7 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
       "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish"};
+      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish", "Attention"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -30,6 +30,7 @@ struct Tensor {
   Shape shape;
   std::vector<double> data;
   bool integer = false;  // an integer tensor (int32, int64, bool, Shape's output): Div truncates
+  bool boolean = false;  // read from a bool tensor of the file (an Attention's boolean mask)
 };
 
 struct Attribute {
@@ -65,6 +66,7 @@ struct ValueInfo {
   std::string name;
   Shape shape;
   bool integer = false;  // an int32/int64 graph input (token ids): integers, held at scale 0
+  bool boolean = false;  // a bool graph input
 };
 
 struct Graph {
@@ -83,9 +85,10 @@ struct Graph {
 // (recurrent.h), so no later stage sees them.
 std::span<const char* const> supported_ops();
 // Opsets 22 to 24 changed the lowered ops only by element types (bfloat16, 4- and 8-bit floats:
-// refused by type like every other narrow type) and added RMSNormalization (23, lowered), Swish
-// (24, written out at load), Attention, RotaryEmbedding and TensorScatter (refused as unsupported
-// ops); later opsets have not been checked.
+// refused by type like every other narrow type) and added RMSNormalization (23, lowered),
+// Attention (23, written out at load: attention.h), Swish (24, written out at load),
+// RotaryEmbedding and TensorScatter (refused as unsupported ops); later opsets have not been
+// checked.
 inline constexpr int64_t kMinOpset = 9, kMaxOpset = 24;
 
 // Throws ModelError naming `path` when it does not exist or is a directory (a stream opened on a

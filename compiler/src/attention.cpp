@@ -1,0 +1,244 @@
+// Attention (opset 23) written out (attention.h). With Q [B, Hq, Sq, D], K [B, Hkv, Skv, D],
+// V [B, Hkv, Skv, Dv] (3-D inputs reshaped to these first):
+//   Y = Softmax(Q K^T * scale + mask bias + causal bias, keys) V
+// where each group of Hq / Hkv query heads reads one key/value head. The shapes come from a run
+// on zeros up to each Attention (as the recurrent layers' unrolling does).
+#include "zkinfer/compiler/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "zkinfer/compiler/reference.h"
+
+namespace zkinfer::compiler {
+namespace {
+
+Attribute int_attr(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInt;
+  a.i = v;
+  return a;
+}
+
+Attribute ints_attr(std::vector<int64_t> v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+
+// Whether tensor `t` holds booleans: a bool constant or input of the file, the output of a
+// comparison, of logic or of a Cast to bool, or one of those moved (reshaped, expanded, sliced,
+// chosen by a Where). An Attention adds a float mask but masks by a boolean one.
+bool holds_booleans(const Graph& g, const std::map<std::string, const Node*>& producer, std::string t) {
+  static const std::set<std::string> kLogic = {
+      "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor"};
+  static const std::set<std::string> kMoves = {"Reshape",  "Unsqueeze", "Squeeze", "Expand", "Tile",   "Transpose",
+                                               "Identity", "Flatten",   "Slice",   "Gather", "Concat", "Dropout"};
+  for (;;) {
+    if (auto c = g.constants.find(t); c != g.constants.end()) return c->second.boolean;
+    auto p = producer.find(t);
+    if (p == producer.end()) {
+      auto in = std::find_if(g.inputs.begin(), g.inputs.end(), [&](const ValueInfo& v) { return v.name == t; });
+      return in != g.inputs.end() && in->boolean;
+    }
+    const Node& n = *p->second;
+    if (kLogic.count(n.op)) return true;
+    if (n.op == "Cast") return n.get_int("to", 0) == 9;  // BOOL
+    if (n.op == "Where") t = n.inputs.at(1);
+    else if (kMoves.count(n.op) && !n.inputs.empty()) t = n.inputs[0];
+    else return false;
+  }
+}
+
+class AttentionExpander {
+ public:
+  // `values`: every tensor so far from a run on zeros, exact for the `fixed` ones (those that do
+  // not depend on the model's inputs).
+  AttentionExpander(Graph& g, const Node& n, const TensorMap& values, const std::set<std::string>& fixed,
+                    const std::map<std::string, const Node*>& producer, std::set<std::string>& names,
+                    const std::string& file)
+      : g_(g), n_(n), values_(values), fixed_(fixed), producer_(producer), names_(names), file_(file) {}
+
+  std::vector<Node> run();
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw ModelError(file_ + ": " + n_.where() + ": " + what); }
+  const Shape& shape(const std::string& t) const { return values_.at(t).shape; }
+  std::string fresh(const std::string& stem) {
+    std::string name = n_.name + "/" + stem;
+    for (int k = 2; names_.count(name); ++k) name = n_.name + "/" + stem + "#" + std::to_string(k);
+    names_.insert(name);
+    return name;
+  }
+  std::string constant(const std::string& stem, Tensor t) {
+    const std::string name = fresh(stem);
+    g_.constants[name] = std::move(t);
+    return name;
+  }
+  std::string ints(const std::string& stem, const std::vector<int64_t>& v) {
+    return constant(stem, Tensor{{int64_t(v.size())}, std::vector<double>(v.begin(), v.end()), true});
+  }
+  // A node named `stem` writing `out` (a fresh tensor of the same name when empty).
+  std::string add(const std::string& op, const std::string& stem, std::vector<std::string> inputs,
+                  std::map<std::string, Attribute> attrs = {}, const std::string& out = "") {
+    Node m;
+    m.op = op;
+    m.name = fresh(stem);
+    m.inputs = std::move(inputs);
+    m.outputs = {out.empty() ? m.name : out};
+    m.attrs = std::move(attrs);
+    nodes_.push_back(std::move(m));
+    return nodes_.back().outputs[0];
+  }
+  std::string transpose(const std::string& x, std::vector<int64_t> perm, const std::string& stem,
+                        const std::string& out = "") {
+    return add("Transpose", stem, {x}, {{"perm", ints_attr(std::move(perm))}}, out);
+  }
+  std::string reshape(const std::string& x, const std::vector<int64_t>& to, const std::string& stem,
+                      const std::string& out = "") {
+    return add("Reshape", stem, {x, ints(stem + "_shape", to)}, {}, out);
+  }
+
+  Graph& g_;
+  const Node& n_;
+  const TensorMap& values_;
+  const std::set<std::string>& fixed_;
+  const std::map<std::string, const Node*>& producer_;
+  std::set<std::string>& names_;
+  const std::string& file_;
+  std::vector<Node> nodes_;
+};
+
+std::vector<Node> AttentionExpander::run() {
+  if (g_.opset < 23)
+    fail("Attention is an op of opset 23 and later (the model imports opset " + std::to_string(g_.opset) + ")");
+  const auto& in = n_.inputs;
+  if (in.size() < 3 || in[0].empty() || in[1].empty() || in[2].empty()) fail("needs the inputs Q, K and V");
+  for (size_t i = 4; i < in.size(); ++i)
+    if (!in[i].empty())
+      fail(i == 6 ? "nonpad_kv_seqlen is not supported"
+                  : "past_key and past_value (a KV cache) are not supported: export the attention without one");
+  for (size_t o = 1; o < n_.outputs.size(); ++o)
+    if (!n_.outputs[o].empty())
+      fail("only the first output (Y) is supported, not present_key, present_value or qk_matmul_output");
+  if (n_.get_float("softcap", 0.0) != 0.0) fail("softcap is not supported");
+
+  const Shape &qs = shape(in[0]), &ks = shape(in[1]), &vs = shape(in[2]);
+  const size_t rank = qs.size();
+  if ((rank != 3 && rank != 4) || ks.size() != rank || vs.size() != rank)
+    fail("Q, K and V must all be 3-D or all 4-D, got " + shape_str(qs) + ", " + shape_str(ks) + " and " +
+         shape_str(vs));
+  int64_t batch = qs[0], hq = 0, hkv = 0, sq = 0, skv = 0, d = 0, dv = 0;
+  if (rank == 4) {
+    hq = qs[1], sq = qs[2], d = qs[3], hkv = ks[1], skv = ks[2], dv = vs[3];
+  } else {
+    hq = n_.get_int("q_num_heads", 0), hkv = n_.get_int("kv_num_heads", 0);
+    if (hq <= 0 || hkv <= 0) fail("3-D Q, K and V need the attributes q_num_heads and kv_num_heads");
+    if (qs[2] % hq || ks[2] % hkv || vs[2] % hkv)
+      fail("the hidden sizes " + shape_str(qs) + ", " + shape_str(ks) + ", " + shape_str(vs) +
+           " do not divide into q_num_heads " + std::to_string(hq) + " and kv_num_heads " + std::to_string(hkv));
+    sq = qs[1], d = qs[2] / hq, skv = ks[1], dv = vs[2] / hkv;
+  }
+  const Shape k_want = rank == 4 ? Shape{batch, hkv, skv, d} : Shape{batch, skv, hkv * d};
+  if (ks != k_want || vs[0] != batch || vs[rank - 2] != skv || (rank == 4 && vs[1] != hkv))
+    fail("K " + shape_str(ks) + " and V " + shape_str(vs) + " do not match Q " + shape_str(qs) +
+         " (batch, key/value heads, head size and key sequence must agree)");
+  if (hq % hkv)
+    fail(std::to_string(hq) + " query heads are not a multiple of " + std::to_string(hkv) + " key/value heads");
+
+  // [B, heads, S, head_size] from [B, S, heads * head_size].
+  auto heads = [&](const std::string& x, int64_t h, const std::string& stem) {
+    return rank == 4 ? x : transpose(reshape(x, {0, 0, h, -1}, stem + "_split"), {0, 2, 1, 3}, stem + "_heads");
+  };
+  const std::string q = heads(in[0], hq, "q");
+  std::string k = heads(in[1], hkv, "k"), v = heads(in[2], hkv, "v");
+  if (hq > hkv) {  // key/value head j serves query heads j g .. j g + g - 1
+    const int64_t group = hq / hkv;
+    auto repeat = [&](const std::string& x, int64_t size, const std::string& stem) {
+      const std::string one = reshape(x, {batch, hkv, 1, skv, size}, stem + "_group");
+      const std::string tiled = add("Tile", stem + "_tile", {one, ints(stem + "_repeats", {1, 1, group, 1, 1})});
+      return reshape(tiled, {batch, hq, skv, size}, stem + "_repeated");
+    };
+    k = repeat(k, d, "k"), v = repeat(v, dv, "v");
+  }
+  const double scale = n_.has("scale") ? n_.get_float("scale", 1.0) : 1.0 / std::sqrt(double(d));
+  if (!std::isfinite(scale)) fail("scale must be a finite number");
+  std::string scores = add("MatMul", "qk", {q, transpose(k, {0, 1, 3, 2}, "k_t")});
+  scores = add("Mul", "scaled", {scores, constant("scale", Tensor{{}, {scale}, false})});
+
+  // The biases: the mask's (a boolean one as 0 or -inf) and, with is_causal, -inf where key j
+  // follows query i. A bias holding -inf must be the Softmax's last addend (only the Softmax may
+  // read masked elements), so a mask computed from the inputs is added first.
+  const double inf = std::numeric_limits<double>::infinity();
+  std::string fixed_bias, computed_bias;
+  if (in.size() > 3 && !in[3].empty()) {
+    const std::string& mask = in[3];
+    if (holds_booleans(g_, producer_, mask)) {
+      if (!fixed_.count(mask))
+        fail(
+            "a boolean attn_mask computed from the model's inputs is not supported (a constant one, or an "
+            "additive float mask, is)");
+      fixed_bias =
+          add("Where", "mask_bias",
+              {mask, constant("zero", Tensor{{}, {0.0}, false}), constant("minus_inf", Tensor{{}, {-inf}, false})});
+    } else if (fixed_.count(mask)) {
+      fixed_bias = mask;
+    } else {
+      computed_bias = mask;
+    }
+  }
+  if (n_.get_int("is_causal", 0) != 0) {
+    Tensor causal{{sq, skv}, std::vector<double>(size_t(sq * skv), 0.0), false};
+    for (int64_t i = 0; i < sq; ++i)
+      for (int64_t j = i + 1; j < skv; ++j) causal.data[size_t(i * skv + j)] = -inf;
+    const std::string c = constant("causal", std::move(causal));
+    fixed_bias = fixed_bias.empty() ? c : add("Add", "bias", {fixed_bias, c});
+  }
+  if (!computed_bias.empty()) scores = add("Add", "masked", {scores, computed_bias});
+  if (!fixed_bias.empty()) scores = add("Add", "biased", {scores, fixed_bias});
+  const std::string probs = add("Softmax", "softmax", {scores}, {{"axis", int_attr(-1)}});
+  if (rank == 4) {
+    add("MatMul", "pv", {probs, v}, {}, n_.outputs[0]);
+  } else {
+    const std::string y = transpose(add("MatMul", "pv", {probs, v}), {0, 2, 1, 3}, "y_heads");
+    reshape(y, {0, 0, -1}, "y", n_.outputs[0]);
+  }
+  return nodes_;
+}
+
+}  // namespace
+
+void expand_attention(Graph& g, const std::string& file) {
+  auto attention = [](const Node& n) { return n.op == "Attention"; };
+  if (std::none_of(g.nodes.begin(), g.nodes.end(), attention)) return;
+
+  std::set<std::string> names = defined_names(g);
+  ZeroRun run(g, attention);
+  std::vector<Node> old = std::move(g.nodes), nodes;
+  // holds_booleans traces masks back through `old`, which outlives the expansions (masks from an
+  // earlier Attention's output are not traced: they are that Attention's float output).
+  std::map<std::string, const Node*> producer;
+  for (const Node& n : old)
+    for (const auto& o : n.outputs) producer[o] = &n;
+  for (const Node& n : old) {
+    if (!attention(n)) {
+      if (run.needed(n)) run.evaluate(n);
+      nodes.push_back(n);
+      continue;
+    }
+    std::vector<Node> expanded = AttentionExpander(g, n, run.values(), run.fixed(), producer, names, file).run();
+    const bool evaluate_expanded = run.needed(n);
+    run.adopt_constants(g, evaluate_expanded);
+    for (Node& m : expanded) {
+      if (evaluate_expanded) run.evaluate(m);
+      nodes.push_back(std::move(m));
+    }
+  }
+  g.nodes = std::move(nodes);
+}
+
+}  // namespace zkinfer::compiler
