@@ -2034,6 +2034,43 @@ TEST_F(OpsVsOnnxruntime, Attention) {
   }
 }
 
+// A LLaMA-style decoder block with the ops of opsets 23 and 24: RMSNormalization, 3-D
+// grouped-query causal Attention, a residual Add, RMSNormalization again and a SwiGLU MLP
+// (Swish of one projection times another). The error bound after the second RMSNormalization is
+// loose (it divides the residual's bound by the line's root mean square less that bound), so
+// what this case pins is the written-out ops against onnxruntime's and a satisfied circuit.
+TEST_F(OpsVsOnnxruntime, LlamaStyleBlock) {
+  const int64_t t = 4, width = 8, dh = 2;  // 4 query heads, 2 key/value heads of size 2
+  OnnxBuilder b(24);
+  b.input("x", {1, t, width});
+  b.random_initializer("norm1", {width}, rng_, 0.5, 1.5);
+  b.node("RMSNormalization", {"x", "norm1"}, {"h"}, {attr_float("epsilon", 1e-5f)});
+  weights(b, rng_, "wq", {width, 4 * dh}, width, 2.0);
+  weights(b, rng_, "wk", {width, 2 * dh}, width, 2.0);
+  weights(b, rng_, "wv", {width, 2 * dh}, width, 2.0);
+  weights(b, rng_, "wo", {4 * dh, width}, 4 * dh, 1.0);
+  b.node("MatMul", {"h", "wq"}, {"q"});
+  b.node("MatMul", {"h", "wk"}, {"k"});
+  b.node("MatMul", {"h", "wv"}, {"v"});
+  b.node("Attention", {"q", "k", "v"}, {"ctx"},
+         {attr_int("q_num_heads", 4), attr_int("kv_num_heads", 2), attr_int("is_causal", 1)});
+  b.node("MatMul", {"ctx", "wo"}, {"att"});
+  b.node("Add", {"x", "att"}, {"r1"});
+  b.random_initializer("norm2", {width}, rng_, 0.5, 1.5);
+  b.node("RMSNormalization", {"r1", "norm2"}, {"h2"});
+  weights(b, rng_, "wg", {width, 12}, width, 2.0);
+  weights(b, rng_, "wu", {width, 12}, width, 2.0);
+  weights(b, rng_, "wd", {12, width}, 12, 1.0);
+  b.node("MatMul", {"h2", "wg"}, {"gate"});
+  b.node("MatMul", {"h2", "wu"}, {"up"});
+  b.node("Swish", {"gate"}, {"act"});
+  b.node("Mul", {"act", "up"}, {"glu"});
+  b.node("MatMul", {"glu", "wd"}, {"mlp"});
+  b.node("Add", {"r1", "mlp"}, {"y"});
+  b.output("y");
+  check_model("LLaMA-style block: RMSNormalization, grouped-query causal Attention, SwiGLU (opset 24)", b, rng_);
+}
+
 // Embedding lookups: int64 token ids index a constant table (Gather axis 0, as nn.Embedding
 // exports), then the ids of a second input gather along axis 1 of another table; a Gemm after.
 TEST_F(OpsVsOnnxruntime, EmbeddingLookup) {
