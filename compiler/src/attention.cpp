@@ -31,13 +31,15 @@ Attribute ints_attr(std::vector<int64_t> v) {
 }
 
 // Whether tensor `t` holds booleans: a bool constant or input of the file, the output of a
-// comparison, of logic or of a Cast to bool, or one of those moved (reshaped, expanded, sliced,
-// chosen by a Where). An Attention adds a float mask but masks by a boolean one.
+// comparison, of logic, of a Cast to bool or of a ConstantOfShape of a bool value, or one of
+// those moved (reshaped, expanded, sliced, chosen by a Where) or reduced by ReduceMax or
+// ReduceMin. An Attention adds a float mask but masks by a boolean one.
 bool holds_booleans(const Graph& g, const std::map<std::string, const Node*>& producer, std::string t) {
   static const std::set<std::string> kLogic = {
       "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor"};
-  static const std::set<std::string> kMoves = {"Reshape",  "Unsqueeze", "Squeeze", "Expand", "Tile",   "Transpose",
-                                               "Identity", "Flatten",   "Slice",   "Gather", "Concat", "Dropout"};
+  static const std::set<std::string> kMoves = {"Reshape",   "Unsqueeze", "Squeeze", "Expand",    "Tile",
+                                               "Transpose", "Identity",  "Flatten", "Slice",     "Gather",
+                                               "Concat",    "Dropout",   "Pad",     "ReduceMax", "ReduceMin"};
   for (;;) {
     if (auto c = g.constants.find(t); c != g.constants.end()) return c->second.boolean;
     auto p = producer.find(t);
@@ -48,6 +50,10 @@ bool holds_booleans(const Graph& g, const std::map<std::string, const Node*>& pr
     const Node& n = *p->second;
     if (kLogic.count(n.op)) return true;
     if (n.op == "Cast") return n.get_int("to", 0) == 9;  // BOOL
+    if (n.op == "ConstantOfShape") {
+      auto v = n.attrs.find("value");
+      return v != n.attrs.end() && v->second.kind == Attribute::Kind::kTensor && v->second.tensor.boolean;
+    }
     if (n.op == "Where") t = n.inputs.at(1);
     else if (kMoves.count(n.op) && !n.inputs.empty()) t = n.inputs[0];
     else return false;

@@ -2032,6 +2032,22 @@ TEST_F(OpsVsOnnxruntime, Attention) {
     b.output("y");
     check_model("Attention 4-D multi-query (3 query heads on 1), float mask computed from the input", b, rng_);
   }
+  {  // a boolean mask folded from constants: key j is seen by query i where not j > i + 1
+    OnnxBuilder b(23);
+    b.input("x", {1, s, 4});
+    for (const char* t : {"q", "k", "v"}) project(b, "x", t, s, 4, 2, true);
+    std::vector<int64_t> idx(static_cast<size_t>(s));
+    for (int64_t i = 0; i < s; ++i) idx[size_t(i)] = i;
+    b.initializer_int64("rows", {s, 1}, idx);
+    b.initializer_int64("cols", {1, s}, idx);
+    b.initializer_int64("one", {}, {1});
+    b.node("Add", {"rows", "one"}, {"reach"});
+    b.node("Greater", {"cols", "reach"}, {"ahead"});
+    b.node("Not", {"ahead"}, {"keep"});
+    b.node("Attention", {"q", "k", "v", "keep"}, {"y"});
+    b.output("y");
+    check_model("Attention 4-D, boolean mask from Greater and Not of constants", b, rng_);
+  }
 }
 
 // A LLaMA-style decoder block with the ops of opsets 23 and 24: RMSNormalization, 3-D
