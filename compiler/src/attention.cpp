@@ -67,24 +67,14 @@ class AttentionExpander {
   AttentionExpander(Graph& g, const Node& n, const TensorMap& values, const std::set<std::string>& fixed,
                     const std::map<std::string, const Node*>& producer, std::set<std::string>& names,
                     const std::string& file)
-      : g_(g), n_(n), values_(values), fixed_(fixed), producer_(producer), names_(names), file_(file) {}
+      : g_(g), n_(n), values_(values), fixed_(fixed), producer_(producer), names_(g, n, names), file_(file) {}
 
   std::vector<Node> run();
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw ModelError(file_ + ": " + n_.where() + ": " + what); }
   const Shape& shape(const std::string& t) const { return values_.at(t).shape; }
-  std::string fresh(const std::string& stem) {
-    std::string name = n_.name + "/" + stem;
-    for (int k = 2; names_.count(name); ++k) name = n_.name + "/" + stem + "#" + std::to_string(k);
-    names_.insert(name);
-    return name;
-  }
-  std::string constant(const std::string& stem, Tensor t) {
-    const std::string name = fresh(stem);
-    g_.constants[name] = std::move(t);
-    return name;
-  }
+  std::string constant(const std::string& stem, Tensor t) { return names_.constant(stem, std::move(t)); }
   std::string ints(const std::string& stem, const std::vector<int64_t>& v) {
     return constant(stem, Tensor{{int64_t(v.size())}, std::vector<double>(v.begin(), v.end()), true});
   }
@@ -93,7 +83,7 @@ class AttentionExpander {
                   std::map<std::string, Attribute> attrs = {}, const std::string& out = "") {
     Node m;
     m.op = op;
-    m.name = fresh(stem);
+    m.name = names_.fresh(stem);
     m.inputs = std::move(inputs);
     m.outputs = {out.empty() ? m.name : out};
     m.attrs = std::move(attrs);
@@ -114,7 +104,7 @@ class AttentionExpander {
   const TensorMap& values_;
   const std::set<std::string>& fixed_;
   const std::map<std::string, const Node*>& producer_;
-  std::set<std::string>& names_;
+  ExpansionNames names_;
   const std::string& file_;
   std::vector<Node> nodes_;
 };

@@ -274,23 +274,14 @@ void expand_function_ops(Graph& g, const std::string& file) {
       fail(n.op + " is an op of opset " + std::to_string(since) + " and later (the model imports opset " +
            std::to_string(g.opset) + ")");
     if (n.inputs.size() != 1 || n.inputs[0].empty() || n.outputs.size() != 1) fail("needs one input and one output");
-    auto fresh = [&](const std::string& stem) {
-      std::string name = n.name + "/" + stem;
-      for (int k = 2; names.count(name); ++k) name = n.name + "/" + stem + "#" + std::to_string(k);
-      names.insert(name);
-      return name;
-    };
-    auto constant = [&](const std::string& stem, double v) {
-      const std::string name = fresh(stem);
-      g.constants[name] = Tensor{{}, {v}, false};
-      return name;
-    };
+    ExpansionNames made(g, n, names);
+    auto constant = [&](const std::string& stem, double v) { return made.constant(stem, Tensor{{}, {v}, false}); };
     // A node named `stem` writing `out` (a fresh tensor of the same name when empty).
     auto add = [&](const std::string& op, const std::string& stem, std::vector<std::string> inputs,
                    const std::string& out = "") {
       Node m;
       m.op = op;
-      m.name = fresh(stem);
+      m.name = made.fresh(stem);
       m.inputs = std::move(inputs);
       m.outputs = {out.empty() ? m.name : out};
       nodes.push_back(std::move(m));

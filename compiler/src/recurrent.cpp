@@ -53,7 +53,7 @@ class Unroller {
   // not depend on the model's inputs: initializers and what is computed from them alone).
   Unroller(Graph& g, const Node& n, const TensorMap& values, const std::set<std::string>& fixed,
            std::set<std::string>& names, const std::string& file)
-      : g_(g), n_(n), values_(values), fixed_(fixed), names_(names), file_(file), kind_(kind_of(n.op)) {}
+      : n_(n), values_(values), fixed_(fixed), names_(g, n, names), file_(file), kind_(kind_of(n.op)) {}
 
   std::vector<Node> run(const std::set<std::string>& used);
 
@@ -70,17 +70,8 @@ class Unroller {
     if (t.shape != s) fail(what + " has shape " + shape_str(t.shape) + ", expected " + shape_str(s));
   }
 
-  std::string fresh(const std::string& stem) {
-    std::string name = n_.name + "/" + stem;
-    for (int k = 2; names_.count(name); ++k) name = n_.name + "/" + stem + "#" + std::to_string(k);
-    names_.insert(name);
-    return name;
-  }
-  std::string add_constant(const std::string& stem, Tensor t) {
-    const std::string name = fresh(stem);
-    g_.constants[name] = std::move(t);
-    return name;
-  }
+  std::string fresh(const std::string& stem) { return names_.fresh(stem); }
+  std::string add_constant(const std::string& stem, Tensor t) { return names_.constant(stem, std::move(t)); }
   // A node of `op`; its output is named `out` when given (a layer output), else after `stem`.
   std::string emit(const std::string& op, std::vector<std::string> inputs, const std::string& stem,
                    std::map<std::string, Attribute> attrs = {}, const std::string& out = "") {
@@ -184,11 +175,10 @@ class Unroller {
     return activations_[size_t(d) * kind_.default_activations.size() + slot];
   }
 
-  Graph& g_;
   const Node& n_;
   const TensorMap& values_;
   const std::set<std::string>& fixed_;
-  std::set<std::string>& names_;
+  ExpansionNames names_;
   const std::string& file_;
   Kind kind_;
   std::vector<Node> nodes_;

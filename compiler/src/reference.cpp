@@ -632,6 +632,19 @@ std::set<std::string> defined_names(const Graph& g) {
   return names;
 }
 
+std::string ExpansionNames::fresh(const std::string& stem) {
+  std::string name = n_.name + "/" + stem;
+  for (int k = 2; names_.count(name); ++k) name = n_.name + "/" + stem + "#" + std::to_string(k);
+  names_.insert(name);
+  return name;
+}
+
+std::string ExpansionNames::constant(const std::string& stem, Tensor t) {
+  const std::string name = fresh(stem);
+  g_.constants[name] = std::move(t);
+  return name;
+}
+
 std::map<std::string, Shape> infer_shapes(const Graph& g) {
   TensorMap zeros;
   for (const auto& in : g.inputs) zeros[in.name] = {in.shape, std::vector<double>(element_count(in.shape), 0.0)};

@@ -58,4 +58,18 @@ class ZeroRun {
 // new nodes and tensors apart from them.
 std::set<std::string> defined_names(const Graph& g);
 
+// Names for what the expansion of node `n` adds: "<n>/<stem>", with "#2", "#3", ... where taken
+// (in `names`, which records each name given), and constants added to g under such names.
+class ExpansionNames {
+ public:
+  ExpansionNames(Graph& g, const Node& n, std::set<std::string>& names) : g_(g), n_(n), names_(names) {}
+  std::string fresh(const std::string& stem);
+  std::string constant(const std::string& stem, Tensor t);
+
+ private:
+  Graph& g_;
+  const Node& n_;
+  std::set<std::string>& names_;
+};
+
 }  // namespace zkinfer::compiler
