@@ -2286,11 +2286,12 @@ void Lowerer::run(const TensorMap* inputs) {
     vars_[in.name] = std::move(t);
   }
 
-  // Written-out LayerNormalizations: decided at their first ReduceMean, where x's shape is known.
-  std::map<const Node*, WrittenLayerNorm> written_at;  // first ReduceMean -> pattern
-  for (const WrittenLayerNorm& p : written_layer_norms(g_)) written_at[p.mean] = p;
-  std::set<const Node*> fused_away;                                              // its other nodes
-  std::map<const Node*, std::pair<WrittenLayerNorm, AxisLines>> fused_at;       // its Div
+  // Written-out LayerNormalizations and RMSNormalizations: decided at their first node, where x's
+  // shape is known.
+  std::map<const Node*, WrittenLayerNorm> written_at;  // first node -> pattern
+  for (const WrittenLayerNorm& p : written_layer_norms(g_)) written_at[p.inner.front()] = p;
+  std::set<const Node*> fused_away;                                        // its other nodes
+  std::map<const Node*, std::pair<WrittenLayerNorm, AxisLines>> fused_at;  // the node giving z
 
   if (planning_) spec_.layers.push_back({"(inputs)", "", {}, 0, b_.constraint_count()});
   for (const Node& n : g_.nodes) {
@@ -2299,8 +2300,8 @@ void Lowerer::run(const TensorMap* inputs) {
         w != written_at.end() && vars_.count(w->second.x) && vars_.at(w->second.x).masked.empty()) {
       if (const auto lines = written_layer_norm_lines(w->second, vars_.at(w->second.x).shape, g_)) {
         const WrittenLayerNorm& p = w->second;
-        for (const Node* m : {p.sub, p.pow, p.var, p.add, p.sqrt}) fused_away.insert(m);
-        fused_at[p.div] = {p, *lines};
+        fused_away.insert(p.inner.begin(), p.inner.end());
+        fused_at[p.out] = {p, *lines};
         continue;
       }
     }
@@ -2339,8 +2340,9 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "Sum" || op == "Mean") out = sum_mean(n);
     else if (op == "Max" || op == "Min") out = max_min(n);
     else if (auto f = fused_at.find(&n); f != fused_at.end()) {
-      const QT& x = materialized(f->second.first.x, n);
-      out = normalized_lines(n, x, f->second.second, f->second.first.epsilon, std::vector<double>(f->second.second.len, 1.0), {});
+      const auto& [p, lines] = f->second;
+      out = normalized_lines(n, materialized(p.x, n), lines, p.epsilon, std::vector<double>(lines.len, 1.0), {},
+                             p.centered);
     } else if (op == "Mul" || op == "Div") out = mul_div(n, op == "Div");
     else if (op == "Relu") out = relu(n);
     else if (op == "LeakyRelu") out = leaky_relu(n);
@@ -2418,9 +2420,11 @@ void Lowerer::run(const TensorMap* inputs) {
     } else if (op == "ConstantOfShape")
       throw ModelError(n.where() + ": its shape input must be a constant");
     else throw ModelError(n.where() + ": op is not supported");
-    if (planning_)  // a written-out LayerNorm's constraints are all its Div's, reported under the op it proves
-      spec_.layers.push_back({n.name, fused_at.count(&n) ? "LayerNormalization" : n.op, out.shape, out.scale,
+    if (planning_) {  // a written-out normalization's constraints are its last node's, under the op it proves
+      const auto f = fused_at.find(&n);
+      spec_.layers.push_back({n.name, f != fused_at.end() ? f->second.first.op() : n.op, out.shape, out.scale,
                               b_.constraint_count() - before});
+    }
     vars_[n.outputs.at(0)] = std::move(out);
   }
 
@@ -2487,24 +2491,59 @@ std::vector<WrittenLayerNorm> written_layer_norms(const Graph& g) {
     if (it == g.constants.end() || it->second.data.size() != 1) return std::nullopt;
     return it->second.data[0];
   };
+  std::map<const Node*, size_t> index;  // position in graph order
+  for (size_t i = 0; i < g.nodes.size(); ++i) index[&g.nodes[i]] = i;
   std::vector<WrittenLayerNorm> out;
-  for (const Node& d : g.nodes) {
-    if (d.op != "Div" || d.inputs.size() != 2) continue;
+  for (const Node& z : g.nodes) {
+    if ((z.op != "Div" && z.op != "Mul") || z.inputs.size() != 2) continue;
     WrittenLayerNorm p;
-    p.div = &d;
-    if (!(p.sqrt = made_by(d.inputs[1], "Sqrt", 1))) continue;
-    if (!(p.add = made_by(p.sqrt->inputs.at(0), "Add", 1)) || p.add->inputs.size() != 2) continue;
-    const bool eps_first = scalar(p.add->inputs[0]).has_value();
-    const std::optional<double> eps = scalar(p.add->inputs[eps_first ? 0 : 1]);
+    p.out = &z;
+    std::string c;  // the numerator
+    const Node* sqrt = nullptr;
+    if (z.op == "Div") {
+      c = z.inputs[0];
+      sqrt = made_by(z.inputs[1], "Sqrt", 1);
+    } else {
+      for (size_t i : {1, 0}) {  // c times 1 / s, either way round
+        const Node* r = made_by(z.inputs[i], "Reciprocal", 1);
+        if (!r) {
+          r = made_by(z.inputs[i], "Div", 1);
+          if (r && (r->inputs.size() != 2 || scalar(r->inputs[0]) != 1.0)) r = nullptr;
+        }
+        if (!r || !(sqrt = made_by(r->inputs.back(), "Sqrt", 1))) continue;
+        p.inner.push_back(r);
+        c = z.inputs[1 - i];
+        break;
+      }
+    }
+    if (!sqrt) continue;
+    const Node* add = made_by(sqrt->inputs.at(0), "Add", 1);
+    if (!add || add->inputs.size() != 2) continue;
+    const bool eps_first = scalar(add->inputs[0]).has_value();
+    const std::optional<double> eps = scalar(add->inputs[eps_first ? 0 : 1]);
     if (!eps || !(*eps > 0)) continue;
     p.epsilon = *eps;
-    if (!(p.var = made_by(p.add->inputs[eps_first ? 1 : 0], "ReduceMean", 1))) continue;
-    if (!(p.pow = made_by(p.var->inputs.at(0), "Pow", 1)) || p.pow->inputs.size() != 2) continue;
-    if (scalar(p.pow->inputs[1]) != 2.0 || p.pow->inputs[0] != d.inputs[0]) continue;
-    if (!(p.sub = made_by(d.inputs[0], "Sub", 2)) || p.sub->inputs.size() != 2) continue;
-    if (!(p.mean = made_by(p.sub->inputs[1], "ReduceMean", 1)) || p.mean->inputs.at(0) != p.sub->inputs[0]) continue;
-    if (p.mean->get_int("keepdims", 1) == 0 || p.var->get_int("keepdims", 1) == 0) continue;
-    p.x = p.sub->inputs[0];
+    if (!(p.var = made_by(add->inputs[eps_first ? 1 : 0], "ReduceMean", 1))) continue;
+    const Node* sq = made_by(p.var->inputs.at(0), "Pow", 1);
+    if (sq && (sq->inputs.size() != 2 || scalar(sq->inputs[1]) != 2.0 || sq->inputs[0] != c)) continue;
+    if (!sq && (!(sq = made_by(p.var->inputs.at(0), "Mul", 1)) || sq->inputs != std::vector<std::string>{c, c}))
+      continue;
+    // c is x - mean where a Sub of x and ReduceMean(x) gives it for these nodes alone; otherwise
+    // c is x itself (RMSNorm), which the rest of the graph may read too.
+    const Node* sub = made_by(c, "Sub", sq->op == "Mul" ? 3 : 2);
+    const Node* mean = sub && sub->inputs.size() == 2 ? made_by(sub->inputs[1], "ReduceMean", 1) : nullptr;
+    p.centered = mean && mean->inputs.at(0) == sub->inputs[0];
+    if (p.centered) {
+      p.mean = mean;
+      p.x = sub->inputs[0];
+      if (p.mean->get_int("keepdims", 1) == 0) continue;
+      for (const Node* m : {mean, sub}) p.inner.push_back(m);
+    } else {
+      p.x = c;
+    }
+    if (p.var->get_int("keepdims", 1) == 0) continue;
+    for (const Node* m : {sq, p.var, add, sqrt}) p.inner.push_back(m);
+    std::sort(p.inner.begin(), p.inner.end(), [&](const Node* u, const Node* v) { return index[u] < index[v]; });
     out.push_back(p);
   }
   return out;
@@ -2524,8 +2563,8 @@ std::optional<AxisLines> written_layer_norm_lines(const WrittenLayerNorm& p, con
       return std::nullopt;
     }
   };
-  const auto a = groups(*p.mean), b = groups(*p.var);
-  if (!a || !b || *a != *b || a->empty()) return std::nullopt;
+  const auto a = groups(*p.var);
+  if (!a || a->empty() || (p.mean && groups(*p.mean) != a)) return std::nullopt;
   AxisLines l;
   l.len = (*a)[0].size();
   l.outer = a->size();

@@ -243,6 +243,21 @@ OnnxBuilder written_layer_norm_model(std::mt19937_64& rng, bool var_output) {
   return b;
 }
 
+// RMSNorm written out over the last axis of a MatMul's [2, 5] output, times a weight ("y"). With
+// `ms_output`, the mean square is also a graph output, so the compiler lowers each op.
+OnnxBuilder written_rms_norm_model(std::mt19937_64& rng, zt::RmsDivide divide, bool square_by_mul, bool ms_output) {
+  OnnxBuilder b(18);
+  b.input("x", {2, 3});
+  b.initializer("W", {3, 5}, rnd(rng, 15, -3, 3));
+  b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+  zt::written_rms_norm(b, "h", "z", -1, divide, square_by_mul);
+  b.initializer("weight", {5}, rnd(rng, 5, 0.5, 2));
+  b.node("Mul", {"z", "weight"}, {"y"}, {}, "mul");
+  b.output("y");
+  if (ms_output) b.output("z/ms");
+  return b;
+}
+
 std::vector<Gadget> gadget_models() {
   std::mt19937_64 rng(20261126);
   std::vector<Gadget> out;
@@ -500,6 +515,7 @@ std::vector<Gadget> gadget_models() {
     out.push_back({"division_roots_powers", b});
   }
   out.push_back({"written_layer_norm", written_layer_norm_model(rng, false)});
+  out.push_back({"written_rms_norm", written_rms_norm_model(rng, zt::RmsDivide::kOneOverMul, true, false)});
   {  // A causal mask by Where (constant condition) and by an added -inf, into Softmaxes
     OnnxBuilder b(14);
     b.input("x", {1, 3, 2});
@@ -1641,6 +1657,79 @@ TEST(WrittenLayerNorm, ProvedAsOneLayerNormalization) {
     EXPECT_FALSE(written_layer_norm_lines(written_layer_norms(g)[0], {3, 2}, g).has_value());  // ... its axes do not
     const Compiled c = compile_model(g, QuantOptions{}, nullptr);
     EXPECT_TRUE(c.spec.approximations.empty());
+  }
+}
+
+// The written-out RMSNormalization (each way of dividing, the square by Pow or Mul) is proved as
+// one: the node giving z carries the approximation, a zero row (a padding token's) proves to
+// zero, and random rows come out near the reference. Where the chain cannot be fused, each op
+// is lowered, and the zero row's root mean square (sqrt(eps) = 1e-3, below the planned scale's
+// resolution) rounds to zero: a proving error naming the division.
+TEST(WrittenLayerNorm, RMSNormProvedAsOneRMSNormalization) {
+  auto rng = zt::seeded_rng();
+  TensorMap flat;  // x = 0: h = 0 in both rows
+  flat["x"] = {{2, 3}, std::vector<double>(6, 0.0)};
+  for (const auto divide : {zt::RmsDivide::kDiv, zt::RmsDivide::kReciprocalMul, zt::RmsDivide::kOneOverMul})
+    for (const bool square_by_mul : {false, true}) {
+      SCOPED_TRACE(std::to_string(int(divide)) + (square_by_mul ? " Mul(x, x)" : " Pow(x, 2)"));
+      const Graph g = parse(written_rms_norm_model(rng, divide, square_by_mul, false));
+      const auto ws = written_layer_norms(g);
+      ASSERT_EQ(ws.size(), 1u);
+      EXPECT_FALSE(ws[0].centered);
+      EXPECT_EQ(ws[0].x, "h");
+      EXPECT_EQ(ws[0].out->name, "z/out");
+      EXPECT_EQ(ws[0].inner.size(), divide == zt::RmsDivide::kDiv ? 4u : 5u);
+      EXPECT_EQ(ws[0].inner.front()->name, "z/square");
+      EXPECT_FLOAT_EQ(ws[0].epsilon, 1e-6f);
+      const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+      ASSERT_EQ(c.spec.approximations.size(), 1u);
+      EXPECT_EQ(c.spec.approximations[0].node, "z/out");
+      EXPECT_EQ(c.spec.approximations[0].op, "RMSNormalization");
+      expect_proves_near_reference(g, c, flat, 0.0);
+      for (int rep = 0; rep < 3; ++rep)
+        expect_proves_near_reference(g, c, random_inputs(g, rng), 10 * c.spec.approximations[0].max_abs_error + 0.05);
+    }
+  const Graph g = parse(written_rms_norm_model(rng, zt::RmsDivide::kReciprocalMul, false, true));
+  EXPECT_TRUE(written_layer_norms(g).empty());
+  const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+  EXPECT_TRUE(c.spec.approximations.empty());
+  EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, flat), "node 'z/reciprocal' (Reciprocal)", "division by zero");
+}
+
+// LayerNorm written with the square as Mul(c, c) and the division as Mul(c, Reciprocal(s)) is
+// proved as one LayerNormalization too; a chain whose Sub is not of x and its own mean is the
+// RMSNorm of that difference.
+TEST(WrittenLayerNorm, MulFormsAndAnUncenteredSub) {
+  auto rng = zt::seeded_rng();
+  for (const bool own_mean : {true, false}) {
+    OnnxBuilder b(14);
+    b.input("x", {2, 3});
+    b.initializer("W", {3, 5}, rnd(rng, 15, -3, 3));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.node("ReduceMean", {"h"}, {"mean"}, {zt::attr_ints("axes", {-1})}, "mean");
+    b.initializer("shift", {2, 1}, {0.25f, -0.5f});
+    b.node("Sub", {"h", own_mean ? "mean" : "shift"}, {"c"}, {}, "sub");
+    b.node("Mul", {"c", "c"}, {"sq"}, {}, "square");
+    b.node("ReduceMean", {"sq"}, {"var"}, {zt::attr_ints("axes", {-1})}, "var");
+    b.initializer("eps", {}, {1e-5f});
+    b.node("Add", {"eps", "var"}, {"ve"}, {}, "add_eps");
+    b.node("Sqrt", {"ve"}, {"sd"}, {}, "sqrt");
+    b.node("Reciprocal", {"sd"}, {"inv"}, {}, "reciprocal");
+    b.node("Mul", {"c", "inv"}, {"y"}, {}, "out");
+    b.output("y");
+    if (!own_mean) b.output("mean");  // (the mean is not read by the chain then)
+    const Graph g = parse(b);
+    const auto ws = written_layer_norms(g);
+    ASSERT_EQ(ws.size(), 1u);
+    EXPECT_EQ(ws[0].centered, own_mean);
+    EXPECT_EQ(ws[0].x, own_mean ? "h" : "c");
+    EXPECT_EQ(ws[0].inner.size(), own_mean ? 7u : 5u);
+    const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+    ASSERT_EQ(c.spec.approximations.size(), 1u);
+    EXPECT_EQ(c.spec.approximations[0].node, "out");
+    EXPECT_EQ(c.spec.approximations[0].op, own_mean ? "LayerNormalization" : "RMSNormalization");
+    for (int rep = 0; rep < 3; ++rep)
+      expect_proves_near_reference(g, c, random_inputs(g, rng), 10 * c.spec.approximations[0].max_abs_error + 0.05);
   }
 }
 

@@ -60,8 +60,9 @@
 //    1/sqrt, epsilon, Scale and B rounded) of LayerNorm at its rounded input; the input's own
 //    error moves z = (x - mean) / sigma by at most e (2 + sqrt(N - 1)) / sigma_lo (e the line's
 //    largest e'_x, sigma_lo = sqrt((std(x) - e)_+^2 + eps)), times |Scale| + dScale. A
-//    LayerNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) that the
-//    compiler proves as one (zc::written_layer_norms) takes the same rule at its Div, Scale 1;
+//    LayerNormalization or RMSNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add,
+//    Sqrt, Div; or without the mean, a Reciprocal and Mul for the Div) that the compiler proves as
+//    one (zc::written_layer_norms) takes the same rule at its last node, Scale 1;
 //    InstanceNormalization the same on each (n, c)'s spatial line, its channel's scale as gamma.
 //  * Abs: e = e'_x. Pow with an integer exponent k (exact products of the rounded x):
 //    e = (|x| + e'_x)^k - |x|^k. Sqrt (and Pow 0.5), floor(sqrt(x') 2^t) at the output's planned
@@ -246,13 +247,13 @@ class ErrorModel {
   ErrorModel(const zc::Graph& g, const zc::ModelSpec& spec, const TensorMap& ref)
       : g_(g), spec_(spec), ref_(ref), wb_(int(spec.options.weight_bits)) {
     for (const auto& in : g.inputs) st_[in.name] = {filled(in.shape, 0.0), spec.plan.at(in.name)};
-    // Written-out LayerNormalizations the compiler proved as one (its Div has the approximation).
+    // Written-out normalizations the compiler proved as one (the node giving z has the approximation).
     std::set<const zc::Node*> skip;
     for (const zc::WrittenLayerNorm& p : zc::written_layer_norms(g))
       for (const auto& ap : spec.approximations)
-        if (ap.node == p.div->name && ap.op == "LayerNormalization") {
-          written_ln_[p.div] = {p, zc::written_layer_norm_lines(p, ref.at(p.x).shape, g).value()};
-          skip.insert({p.mean, p.sub, p.pow, p.var, p.add, p.sqrt});
+        if (ap.node == p.out->name && ap.op == p.op()) {
+          written_ln_[p.out] = {p, zc::written_layer_norm_lines(p, ref.at(p.x).shape, g).value()};
+          skip.insert(p.inner.begin(), p.inner.end());
         }
     for (const zc::Node& n : g.nodes)
       if (!skip.count(&n)) step(n);
@@ -365,7 +366,11 @@ class ErrorModel {
                                                     "Expand", "Flatten",  "Transpose", "ReduceMax", "ReduceMin"};
     if (kBooleanOps.count(op) || (kCarriers.count(op) && booleans_.count(in0))) booleans_.insert(out);
     State r;
-    if (op == "Gather" && is_const(in0)) {
+    if (auto f = written_ln_.find(&n); f != written_ln_.end()) {  // a written-out normalization, proved as one
+      const std::vector<double> ones(f->second.second.len, 1.0);
+      r = layer_norm_error(n, f->second.first.x, f->second.second, f->second.first.epsilon, ones,
+                           f->second.first.centered);
+    } else if (op == "Gather" && is_const(in0)) {
       // A constant table looked up by computed (integer) indices: exact selection of the table
       // rounded as weights.
       const Tensor& w = value(in0);
@@ -601,9 +606,6 @@ class ErrorModel {
       std::vector<double> gamma;
       for (size_t o = 0; o < geo.lines.outer; ++o) gamma.insert(gamma.end(), geo.lines.len, sc.data[o % geo.channels]);
       r = layer_norm_error(n, in0, geo.lines, geo.epsilon, gamma);
-    } else if (auto f = written_ln_.find(&n); f != written_ln_.end()) {  // a written-out one, proved as above
-      const std::vector<double> ones(f->second.second.len, 1.0);
-      r = layer_norm_error(n, f->second.first.x, f->second.second, f->second.first.epsilon, ones);
     } else if (op == "Abs") {  // 1-Lipschitz, exact
       r = {view(in0).err, plan(in0)};
     } else if (op == "Pow" && value(n.inputs.at(1)).data.at(0) != 0.5) {
@@ -1857,34 +1859,37 @@ TEST_F(OpsVsOnnxruntime, LayerNormalizationWrittenOut) {
   }
 }
 
-// RMSNorm as exporters write it before opset 23 (torch's nn.RMSNorm, LLaMA's): x times
-// Reciprocal(Sqrt(ReduceMean(Pow(x, 2)) + eps)), times the weight; and with a Div instead.
+// RMSNorm as exporters write it before opset 23 (torch's nn.RMSNorm, LLaMA's): x divided by
+// Sqrt(ReduceMean(Pow(x, 2)) + eps) (a Div; a Reciprocal and Mul; a Div of 1 and Mul; the square
+// as Mul(x, x)), times the weight, at opsets 14 (axes an attribute) and 18. The compiler proves
+// each as one RMSNormalization (checked: its approximation entry), with that op's error rule.
 TEST_F(OpsVsOnnxruntime, RMSNormalizationWrittenOut) {
+  using zkinfer::testing::RmsDivide;
   const auto d = dims(rng_, 3, 2, 12);
   const int64_t m = d[0], k = d[1], n = d[2];
-  for (bool reciprocal : {true, false}) {
-    OnnxBuilder b(18);
+  const struct {
+    RmsDivide divide;
+    bool square_by_mul;
+    int64_t opset;
+    const char* label;
+  } forms[] = {{RmsDivide::kReciprocalMul, false, 18, "Pow, Reciprocal, Mul"},
+               {RmsDivide::kDiv, false, 18, "Pow, Div"},
+               {RmsDivide::kOneOverMul, true, 14, "Mul(x, x), Div(1, s), Mul"}};
+  for (const auto& f : forms) {
+    OnnxBuilder b(f.opset);
     b.input("x", {m, k});
     gemm_layer(b, rng_, "x", "h", k, n, 4.0);
-    b.initializer("two", {}, {2.0f});
-    b.node("Pow", {"h", "two"}, {"sq"});
-    b.initializer_int64("axes", {1}, {-1});
-    b.node("ReduceMean", {"sq", "axes"}, {"ms"});
-    b.initializer("eps", {}, {1e-6f});
-    b.node("Add", {"ms", "eps"}, {"mse"});
-    b.node("Sqrt", {"mse"}, {"rms"});
-    if (reciprocal) {
-      b.node("Reciprocal", {"rms"}, {"inv"});
-      b.node("Mul", {"h", "inv"}, {"z"});
-    } else {
-      b.node("Div", {"h", "rms"}, {"z"});
-    }
+    zkinfer::testing::written_rms_norm(b, "h", "z", -1, f.divide, f.square_by_mul);
     b.random_initializer("weight", {n}, rng_, -2, 2);
     b.node("Mul", {"z", "weight"}, {"y"});
     gemm_layer(b, rng_, "y", "after", n, 3);
     for (const char* o : {"y", "after"}) b.output(o);
-    check_model(std::string("RMSNorm written out: Pow, ReduceMean, Sqrt, ") + (reciprocal ? "Reciprocal, Mul" : "Div"),
-                b, rng_);
+    const zc::Graph g = zc::parse_onnx(b.bytes(), "written RMSNorm");
+    const auto spec = zc::compile_model(g, zc::QuantOptions{}, nullptr).spec;
+    EXPECT_TRUE(std::any_of(spec.approximations.begin(), spec.approximations.end(),
+                            [](const auto& a) { return a.node == "z/out" && a.op == "RMSNormalization"; }))
+        << f.label << ": not proved as one RMSNormalization";
+    check_model(std::string("RMSNorm written out (opset ") + std::to_string(f.opset) + "): " + f.label, b, rng_);
   }
 }
 

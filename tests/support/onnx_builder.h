@@ -287,6 +287,44 @@ inline void written_layer_norm(OnnxBuilder& b, const std::string& x, const std::
   b.node("Div", {"c", "sd"}, {z}, {}, "div");
 }
 
+// How a written-out RMSNormalization divides x by its root mean square s.
+enum class RmsDivide { kDiv, kReciprocalMul, kOneOverMul };  // x / s; x * Reciprocal(s); x * (1 / s)
+
+// RMSNormalization as exporters write it before opset 23 (torch's LlamaRMSNorm, T5LayerNorm),
+// over `axis` of x: sq = Pow(x, 2) (Mul(x, x) with square_by_mul), ms = ReduceMean(sq) (axes
+// an attribute before opset 18, an input from 18), s = Sqrt(ms + eps), then z = x / s as
+// `divide` says. Tensors and nodes are named "<z>/<stem>"; the node giving z is named "<z>/out".
+inline void written_rms_norm(OnnxBuilder& b, const std::string& x, const std::string& z, int64_t axis, RmsDivide divide,
+                             bool square_by_mul = false, float eps = 1e-6f) {
+  const std::string p = z + "/";
+  if (square_by_mul) {
+    b.node("Mul", {x, x}, {p + "sq"}, {}, p + "square");
+  } else {
+    b.initializer(p + "two", {}, {2.0f});
+    b.node("Pow", {x, p + "two"}, {p + "sq"}, {}, p + "square");
+  }
+  if (b.model().opset_import(0).version() >= 18) {
+    b.initializer_int64(p + "axes", {1}, {axis});
+    b.node("ReduceMean", {p + "sq", p + "axes"}, {p + "ms"}, {}, p + "mean_square");
+  } else {
+    b.node("ReduceMean", {p + "sq"}, {p + "ms"}, {attr_ints("axes", {axis})}, p + "mean_square");
+  }
+  b.initializer(p + "eps", {}, {eps});
+  b.node("Add", {p + "ms", p + "eps"}, {p + "mse"}, {}, p + "add_eps");
+  b.node("Sqrt", {p + "mse"}, {p + "rms"}, {}, p + "sqrt");
+  if (divide == RmsDivide::kDiv) {
+    b.node("Div", {x, p + "rms"}, {z}, {}, p + "out");
+    return;
+  }
+  if (divide == RmsDivide::kReciprocalMul) {
+    b.node("Reciprocal", {p + "rms"}, {p + "inv"}, {}, p + "reciprocal");
+  } else {
+    b.initializer(p + "one", {}, {1.0f});
+    b.node("Div", {p + "one", p + "rms"}, {p + "inv"}, {}, p + "reciprocal");
+  }
+  b.node("Mul", {p + "inv", x}, {z}, {}, p + "out");
+}
+
 // Parameters make_mlp(sizes, ...) has.
 inline int64_t mlp_parameter_count(const std::vector<int64_t>& sizes) {
   int64_t n = 0;

@@ -67,8 +67,9 @@ struct InputSpec {
 };
 // An approximated op (Sigmoid, Tanh, Erf) and its stated error bound in output units; for a
 // Softmax inside the graph, the bound of its interpolated exp (values in (0, 1]); for a
-// LayerNormalization (op "LayerNormalization", node the Div of a written-out one), the bound on
-// its output at the circuit's own rounded input (the 1/sqrt's floor, epsilon, Scale and B rounded).
+// LayerNormalization or RMSNormalization (op named so; node the last node of a written-out one),
+// the bound on its output at the circuit's own rounded input (the 1/sqrt's floor, epsilon, Scale
+// and B rounded).
 struct Approximation {
   std::string node, op;
   double max_abs_error = 0;
@@ -104,18 +105,24 @@ struct Compiled {
 // `ranges` may be null (no calibration: worst-case bounds from options.input_range).
 Compiled compile_model(const Graph& g, const QuantOptions& options, const Ranges* ranges);
 
-// LayerNormalization as exporters write it before opset 17: mean = ReduceMean(x),
-// c = Sub(x, mean), var = ReduceMean(Pow(c, 2)), z = Div(c, Sqrt(Add(var, eps))), with eps a
-// constant and the intermediates used nowhere else. Where both ReduceMeans reduce the same
-// trailing axes of x (written_layer_norm_lines), the compiler proves z as one
-// LayerNormalization (Scale 1, no B): exact where the written-out form would round a small
-// variance to zero and divide by it. Its Approximation entry then names the Div node with op
-// "LayerNormalization".
+// LayerNormalization and RMSNormalization as exporters write them before opsets 17 and 23:
+// c = Sub(x, ReduceMean(x)) for LayerNorm, c = x for RMSNorm (torch's LlamaRMSNorm, T5's),
+// var = ReduceMean(Pow(c, 2) or Mul(c, c)), s = Sqrt(Add(var, eps)), then z = Div(c, s) or
+// Mul(c, 1 / s) with 1 / s a Reciprocal or a Div of the constant 1 (torch's rsqrt), eps a
+// positive constant and the intermediates used nowhere else. Where the ReduceMeans reduce the
+// same trailing axes of x (written_layer_norm_lines), the compiler proves z as one
+// LayerNormalization or RMSNormalization (Scale 1, no B): exact where the written-out form would
+// round a small mean square to zero and divide by it. Its Approximation entry then names the
+// node that gives z (`out`) with op "LayerNormalization" or "RMSNormalization".
 struct WrittenLayerNorm {
-  const Node *mean = nullptr, *sub = nullptr, *pow = nullptr, *var = nullptr, *add = nullptr, *sqrt = nullptr,
-             *div = nullptr;
+  bool centered = true;            // LayerNorm (c = x - mean) or RMSNorm (c = x)
+  const Node* mean = nullptr;      // ReduceMean(x), LayerNorm only
+  const Node* var = nullptr;       // ReduceMean(c^2)
+  const Node* out = nullptr;       // the Div or Mul whose output is z
+  std::vector<const Node*> inner;  // every other node of the chain, first in graph order first
   std::string x;
   double epsilon = 0;
+  const char* op() const { return centered ? "LayerNormalization" : "RMSNormalization"; }
 };
 std::vector<WrittenLayerNorm> written_layer_norms(const Graph& g);
 // Its lines for an x of shape `x`, or nullopt where the reduced axes are not the same trailing ones.
