@@ -1,8 +1,9 @@
-// Attention (opset 23) written out (attention.h). With Q [B, Hq, Sq, D], K [B, Hkv, Skv, D],
-// V [B, Hkv, Skv, Dv] (3-D inputs reshaped to these first):
+// Attention and RotaryEmbedding (opset 23) written out (attention.h). Attention, with Q
+// [B, Hq, Sq, D], K [B, Hkv, Skv, D], V [B, Hkv, Skv, Dv] (3-D inputs reshaped to these first):
 //   Y = Softmax(Q K^T * scale + mask bias + causal bias, keys) V
-// where each group of Hq / Hkv query heads reads one key/value head. The shapes come from a run
-// on zeros up to each Attention (as the recurrent layers' unrolling does).
+// where each group of Hq / Hkv query heads reads one key/value head. RotaryEmbedding: see
+// RotaryExpander::run. The shapes come from a run on zeros up to each node written out (as the
+// recurrent layers' unrolling does).
 #include "zkinfer/compiler/attention.h"
 
 #include <algorithm>
@@ -60,18 +61,16 @@ bool holds_booleans(const Graph& g, const std::map<std::string, const Node*>& pr
   }
 }
 
-class AttentionExpander {
+// The writing out of one node: new nodes and constants named "<node>/<stem>", errors naming the
+// node. `values`: every tensor so far from a run on zeros, exact for the `fixed` ones (those that
+// do not depend on the model's inputs).
+class Expander {
  public:
-  // `values`: every tensor so far from a run on zeros, exact for the `fixed` ones (those that do
-  // not depend on the model's inputs).
-  AttentionExpander(Graph& g, const Node& n, const TensorMap& values, const std::set<std::string>& fixed,
-                    const std::map<std::string, const Node*>& producer, std::set<std::string>& names,
-                    const std::string& file)
-      : g_(g), n_(n), values_(values), fixed_(fixed), producer_(producer), names_(g, n, names), file_(file) {}
+  Expander(Graph& g, const Node& n, const TensorMap& values, const std::set<std::string>& fixed,
+           std::set<std::string>& names, const std::string& file)
+      : g_(g), n_(n), values_(values), fixed_(fixed), names_(g, n, names), file_(file) {}
 
-  std::vector<Node> run();
-
- private:
+ protected:
   [[noreturn]] void fail(const std::string& what) const { throw ModelError(file_ + ": " + n_.where() + ": " + what); }
   const Shape& shape(const std::string& t) const { return values_.at(t).shape; }
   std::string constant(const std::string& stem, Tensor t) { return names_.constant(stem, std::move(t)); }
@@ -103,10 +102,22 @@ class AttentionExpander {
   const Node& n_;
   const TensorMap& values_;
   const std::set<std::string>& fixed_;
-  const std::map<std::string, const Node*>& producer_;
   ExpansionNames names_;
   const std::string& file_;
   std::vector<Node> nodes_;
+};
+
+class AttentionExpander : Expander {
+ public:
+  AttentionExpander(Graph& g, const Node& n, const TensorMap& values, const std::set<std::string>& fixed,
+                    const std::map<std::string, const Node*>& producer, std::set<std::string>& names,
+                    const std::string& file)
+      : Expander(g, n, values, fixed, names, file), producer_(producer) {}
+
+  std::vector<Node> run();
+
+ private:
+  const std::map<std::string, const Node*>& producer_;
 };
 
 std::vector<Node> AttentionExpander::run() {
@@ -206,14 +217,97 @@ std::vector<Node> AttentionExpander::run() {
   return nodes_;
 }
 
+class RotaryExpander : Expander {
+ public:
+  using Expander::Expander;
+  std::vector<Node> run();
+};
+
+// With x [B, H, S, D] (or [B, S, H * D], read as [B, S, H, D]), r = rotary_embedding_dim (D
+// when 0), cos and sin [B, S, r / 2] (the caches gathered by position_ids, or as given): the
+// first r elements of each head, as halves x1, x2 (or even and odd elements, interleaved), become
+// x1 cos - x2 sin and x1 sin + x2 cos; the rest pass unchanged.
+std::vector<Node> RotaryExpander::run() {
+  if (g_.opset < 23)
+    fail("RotaryEmbedding is an op of opset 23 and later (the model imports opset " + std::to_string(g_.opset) + ")");
+  const auto& in = n_.inputs;
+  if (in.size() < 3 || in[0].empty() || in[1].empty() || in[2].empty())
+    fail("needs the inputs X, cos_cache and sin_cache");
+  const bool gathered = in.size() > 3 && !in[3].empty();
+  const Shape &xs = shape(in[0]), &cs = shape(in[1]);
+  if (shape(in[2]) != cs)
+    fail("cos_cache " + shape_str(cs) + " and sin_cache " + shape_str(shape(in[2])) + " differ in shape");
+  const size_t rank = xs.size();
+  if (rank != 3 && rank != 4)
+    fail("X must be 3-D [batch, seq, hidden] or 4-D [batch, heads, seq, head_size], got " + shape_str(xs));
+  const int64_t batch = xs[0], seq = xs[rank == 4 ? 2 : 1];
+  int64_t heads = n_.get_int("num_heads", 0), d = 0;
+  if (rank == 4) {
+    if (heads != 0 && heads != xs[1])
+      fail("num_heads " + std::to_string(heads) + " does not match X " + shape_str(xs) + " (axis 1 holds the heads)");
+    heads = xs[1], d = xs[3];
+  } else {
+    if (heads <= 0) fail("a 3-D X needs the attribute num_heads");
+    if (xs[2] % heads)
+      fail("the hidden size of X " + shape_str(xs) + " does not divide into num_heads " + std::to_string(heads));
+    d = xs[2] / heads;
+  }
+  const int64_t r = n_.get_int("rotary_embedding_dim", 0) == 0 ? d : n_.get_int("rotary_embedding_dim", 0);
+  if (r <= 0 || r > d || r % 2)
+    fail("rotary_embedding_dim " + std::to_string(r) + " must be even and at most the head size " + std::to_string(d));
+  const Shape want = gathered ? Shape{cs.empty() ? 0 : cs[0], r / 2} : Shape{batch, seq, r / 2};
+  if (cs != want && !(!gathered && cs == Shape{1, seq, r / 2}))
+    fail("cos_cache and sin_cache are " + shape_str(cs) + ", expected " +
+         (gathered ? "[max_position, " + std::to_string(r / 2) + "] with position_ids"
+                   : shape_str(want) + " without position_ids"));
+  if (gathered && shape(in[3]) != Shape{batch, seq})
+    fail("position_ids " + shape_str(shape(in[3])) + " must be [batch, seq] = " + shape_str(Shape{batch, seq}));
+
+  // Heads and sequence as x4's axes 1 and 2 (4-D) or 2 and 1 (3-D); cos and sin get a unit axis
+  // in the heads' place.
+  const std::string x4 = rank == 4 ? in[0] : reshape(in[0], {batch, seq, heads, d}, "x_heads");
+  auto table = [&](size_t i, const std::string& stem) {
+    const std::string t = gathered ? add("Gather", stem, {in[i], in[3]}, {{"axis", int_attr(0)}}) : in[i];
+    return add("Unsqueeze", stem + "_heads", {t, ints(stem + "_axes", {rank == 4 ? 1 : 2})});
+  };
+  const std::string cos_t = table(1, "cos"), sin_t = table(2, "sin");
+  auto slice = [&](int64_t from, int64_t to, int64_t step, const std::string& stem) {
+    return add("Slice", stem,
+               {x4, ints(stem + "_starts", {from}), ints(stem + "_ends", {to}), ints(stem + "_axes", {3}),
+                ints(stem + "_steps", {step})});
+  };
+  const bool interleaved = n_.get_int("interleaved", 0) != 0;
+  const std::string x1 = interleaved ? slice(0, r, 2, "x1") : slice(0, r / 2, 1, "x1");
+  const std::string x2 = interleaved ? slice(1, r, 2, "x2") : slice(r / 2, r, 1, "x2");
+  const std::string real = add("Sub", "real", {add("Mul", "x1_cos", {x1, cos_t}), add("Mul", "x2_sin", {x2, sin_t})});
+  const std::string imag = add("Add", "imag", {add("Mul", "x1_sin", {x1, sin_t}), add("Mul", "x2_cos", {x2, cos_t})});
+  const Shape x4s = rank == 4 ? xs : Shape{batch, seq, heads, d};
+  std::string rotated;
+  if (interleaved) {  // (real, imag) pairs back in place: [.., r / 2, 2] read as [.., r]
+    const std::string axis = ints("pair_axis", {4});
+    const std::string pairs = add(
+        "Concat", "pairs", {add("Unsqueeze", "real_pair", {real, axis}), add("Unsqueeze", "imag_pair", {imag, axis})},
+        {{"axis", int_attr(4)}});
+    rotated = reshape(pairs, {x4s[0], x4s[1], x4s[2], r}, "rotated");
+  } else {
+    rotated = add("Concat", "rotated", {real, imag}, {{"axis", int_attr(3)}});
+  }
+  const bool partial = r < d;
+  const std::string y4 =
+      partial ? add("Concat", "y_heads", {rotated, slice(r, d, 1, "x_pass")}, {{"axis", int_attr(3)}}) : rotated;
+  if (rank == 3) reshape(y4, xs, "y", n_.outputs.at(0));
+  else add("Identity", "y", {y4}, {}, n_.outputs.at(0));
+  return nodes_;
+}
+
 }  // namespace
 
 void expand_attention(Graph& g, const std::string& file) {
-  auto attention = [](const Node& n) { return n.op == "Attention"; };
-  if (std::none_of(g.nodes.begin(), g.nodes.end(), attention)) return;
+  auto expands = [](const Node& n) { return n.op == "Attention" || n.op == "RotaryEmbedding"; };
+  if (std::none_of(g.nodes.begin(), g.nodes.end(), expands)) return;
 
   std::set<std::string> names = defined_names(g);
-  ZeroRun run(g, attention);
+  ZeroRun run(g, expands);
   std::vector<Node> old = std::move(g.nodes), nodes;
   // holds_booleans traces masks back through `old`, which outlives the expansions (masks from an
   // earlier Attention's output are not traced: they are that Attention's float output).
@@ -221,12 +315,14 @@ void expand_attention(Graph& g, const std::string& file) {
   for (const Node& n : old)
     for (const auto& o : n.outputs) producer[o] = &n;
   for (const Node& n : old) {
-    if (!attention(n)) {
+    if (!expands(n)) {
       if (run.needed(n)) run.evaluate(n);
       nodes.push_back(n);
       continue;
     }
-    std::vector<Node> expanded = AttentionExpander(g, n, run.values(), run.fixed(), producer, names, file).run();
+    std::vector<Node> expanded = n.op == "Attention"
+                                     ? AttentionExpander(g, n, run.values(), run.fixed(), producer, names, file).run()
+                                     : RotaryExpander(g, n, run.values(), run.fixed(), names, file).run();
     const bool evaluate_expanded = run.needed(n);
     run.adopt_constants(g, evaluate_expanded);
     for (Node& m : expanded) {

@@ -91,7 +91,8 @@ constexpr const char* kOps[] = {
     "Split", "Expand", "Tile", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Neg", "Shape", "ConstantOfShape",
     "Cast", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less", "GreaterOrEqual",
     "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish", "Attention"};
+    "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish", "Attention",
+    "RotaryEmbedding"};
 
 bool is_supported(const std::string& op) {
   return std::find_if(std::begin(kOps), std::end(kOps), [&](const char* o) { return op == o; }) !=

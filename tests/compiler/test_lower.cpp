@@ -515,6 +515,21 @@ std::vector<Gadget> gadget_models() {
     out.push_back({"division_roots_powers", b});
   }
   out.push_back({"written_layer_norm", written_layer_norm_model(rng, false)});
+  {  // RotaryEmbedding written out (interleaved: strided Slices, products by the gathered tables,
+     // Unsqueeze, Concat, Reshape); the gadgets' inputs are floats, so position_ids is a constant
+     // here (computed ones are Embedding.LookupIsSoundAndChecksItsIndices's lookups)
+    OnnxBuilder b(23);
+    b.input("x", {1, 2, 3});
+    b.initializer_int64("pos", {1, 2}, {2, 0});
+    b.initializer("W", {3, 4}, rnd(rng, 12, -1, 1));
+    b.node("MatMul", {"x", "W"}, {"h"}, {}, "mm");
+    b.initializer("cos", {3, 2}, rnd(rng, 6, -1, 1));
+    b.initializer("sin", {3, 2}, rnd(rng, 6, -1, 1));
+    b.node("RotaryEmbedding", {"h", "cos", "sin", "pos"}, {"y"}, {attr_int("num_heads", 1), attr_int("interleaved", 1)},
+           "rope");
+    b.output("y");
+    out.push_back({"rotary_embedding", b});
+  }
   out.push_back({"written_rms_norm", written_rms_norm_model(rng, zt::RmsDivide::kOneOverMul, true, false)});
   {  // A causal mask by Where (constant condition) and by an added -inf, into Softmaxes
     OnnxBuilder b(14);
@@ -1555,6 +1570,96 @@ TEST(BadModel, AttentionErrors) {
     b.initializer_int64("two_i", {1}, {2});
   };
   EXPECT_MODEL_ERROR(attention(c), "a boolean attn_mask computed from the model's inputs is not supported");
+}
+
+TEST(BadModel, RotaryEmbeddingErrors) {
+  // X from x [1, 3, 4] times [4, 8]: 3-D [1, 3, 8], 4-D [1, 2 heads, 3, 4] or 2-D [3, 8]; caches
+  // of ones and zeros; position_ids the int64 input "pos".
+  struct Case {
+    int64_t opset = 23;
+    size_t rank = 4;
+    Shape cos{6, 2}, sin{6, 2}, pos{1, 3};
+    bool position_ids = true, sin_input = true;
+    std::vector<onnx::AttributeProto> attrs;
+  };
+  auto model = [](const Case& c) {
+    OnnxBuilder b(c.opset);
+    b.input("x", {1, 3, 4});
+    b.initializer("w", {4, 8}, std::vector<float>(32, 0.25f));
+    b.node("MatMul", {"x", "w"}, {"flat"}, {}, "mm");
+    std::string x = "flat";
+    if (c.rank != 3) {
+      b.initializer_int64("split", {int64_t(c.rank)},
+                          c.rank == 4 ? std::vector<int64_t>{1, 3, 2, 4} : std::vector<int64_t>{3, 8});
+      b.node("Reshape", {"flat", "split"}, {c.rank == 4 ? "bshd" : "x2"}, {}, "reshape");
+      x = c.rank == 4 ? "q" : "x2";
+      if (c.rank == 4) b.node("Transpose", {"bshd"}, {"q"}, {attr_ints("perm", {0, 2, 1, 3})}, "heads");
+    }
+    b.initializer("cos", c.cos, std::vector<float>(element_count(c.cos), 1.0f));
+    b.initializer("sin", c.sin, std::vector<float>(element_count(c.sin), 0.0f));
+    std::vector<std::string> in{x, "cos"};
+    if (c.sin_input) in.push_back("sin");
+    if (c.position_ids) {
+      b.input("pos", c.pos, onnx::TensorProto::INT64);
+      in.push_back("pos");
+    }
+    b.node("RotaryEmbedding", in, {"y"}, c.attrs, "rope");
+    b.output("y");
+    return parse(b);
+  };
+  auto compile = [&](const Case& c) { return compile_model(model(c), QuantOptions{}, nullptr); };
+  EXPECT_NO_THROW(compile({}));
+  Case c;
+  c.rank = 3;
+  c.attrs = {attr_int("num_heads", 2)};
+  EXPECT_NO_THROW(compile(c));
+  c.attrs = {attr_int("num_heads", 2), attr_int("rotary_embedding_dim", 2)};
+  c.cos = c.sin = {6, 1};
+  EXPECT_NO_THROW(compile(c));
+  c = {};
+  c.opset = 22;
+  EXPECT_MODEL_ERROR(compile(c), "node 'rope' (RotaryEmbedding)",
+                     "RotaryEmbedding is an op of opset 23 and later (the model imports opset 22)");
+  c = {};
+  c.sin_input = c.position_ids = false;
+  EXPECT_MODEL_ERROR(compile(c), "needs the inputs X, cos_cache and sin_cache");
+  c = {};
+  c.sin = {6, 3};
+  EXPECT_MODEL_ERROR(compile(c), "cos_cache [6,2] and sin_cache [6,3] differ in shape");
+  c = {};
+  c.rank = 2;
+  EXPECT_MODEL_ERROR(compile(c), "X must be 3-D [batch, seq, hidden] or 4-D [batch, heads, seq, head_size], got [3,8]");
+  c = {};
+  c.rank = 3;
+  EXPECT_MODEL_ERROR(compile(c), "a 3-D X needs the attribute num_heads");
+  c.attrs = {attr_int("num_heads", 3)};
+  EXPECT_MODEL_ERROR(compile(c), "the hidden size of X [1,3,8] does not divide into num_heads 3");
+  c = {};
+  c.attrs = {attr_int("num_heads", 3)};
+  EXPECT_MODEL_ERROR(compile(c), "num_heads 3 does not match X [1,2,3,4]");
+  for (int64_t r : {3, 6}) {
+    c.attrs = {attr_int("rotary_embedding_dim", r)};
+    EXPECT_MODEL_ERROR(compile(c),
+                       "rotary_embedding_dim " + std::to_string(r) + " must be even and at most the head size 4");
+  }
+  c = {};
+  c.cos = c.sin = {6, 3};
+  EXPECT_MODEL_ERROR(compile(c), "cos_cache and sin_cache are [6,3], expected [max_position, 2] with position_ids");
+  c = {};
+  c.position_ids = false;
+  EXPECT_MODEL_ERROR(compile(c), "cos_cache and sin_cache are [6,2], expected [1,3,2] without position_ids");
+  c.cos = c.sin = {1, 3, 2};
+  EXPECT_NO_THROW(compile(c));
+  c = {};
+  c.pos = {1, 4};
+  EXPECT_MODEL_ERROR(compile(c), "position_ids [1,4] must be [batch, seq] = [1,3]");
+  // Proving: a position past the tables.
+  const Graph g = model({});
+  const Compiled cc = compile_model(g, QuantOptions{}, nullptr);
+  TensorMap in;
+  in["x"] = {{1, 3, 4}, std::vector<double>(12, 0.5)};
+  in["pos"] = {{1, 3}, {0.0, 1.0, 6.0}, true};
+  EXPECT_PROVE_ERROR(evaluate_model(g, cc.spec, in), "node 'rope/cos' (Gather)", "index 6 is outside [0, 6)");
 }
 
 // A fine quantization (20-bit activations, 16-bit weights, scales up to max_scale).

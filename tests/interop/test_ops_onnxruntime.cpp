@@ -2092,6 +2092,89 @@ TEST_F(OpsVsOnnxruntime, LlamaStyleBlock) {
   check_model("LLaMA-style block: RMSNormalization, grouped-query causal Attention, SwiGLU (opset 24)", b, rng_);
 }
 
+// RotaryEmbedding (opset 23), written out at load: 4-D X with its caches gathered by int64
+// position_ids (a model input: an embedding lookup of each table), 3-D X with num_heads,
+// interleaved pairs and a partial rotary_embedding_dim by constant position_ids, caches given per
+// position without position_ids, and RoPE on the queries and keys of a grouped-query causal
+// Attention (LLaMA's). Position ids are drawn in [0, 4): the tables hold 6 positions.
+TEST_F(OpsVsOnnxruntime, RotaryEmbedding) {
+  const auto d = dims(rng_, 2, 2, 4);
+  const int64_t s = d[0], dh = 2 * d[1];  // sequence length, head size
+  // cos and sin of p theta_i, theta_i = 10000^(-2i / dh), for positions p < rows (or the given
+  // per-position rows: [1, s, half]).
+  auto caches = [&](OnnxBuilder& b, int64_t half, const Shape& shape) {
+    std::vector<float> c, sn;
+    for (int64_t p = 0; p < shape[shape.size() - 2]; ++p)
+      for (int64_t i = 0; i < half; ++i) {
+        const double a = double(p) * std::pow(10000.0, -2.0 * double(i) / double(dh));
+        c.push_back(float(std::cos(a)));
+        sn.push_back(float(std::sin(a)));
+      }
+    b.initializer("cos", shape, c);
+    b.initializer("sin", shape, sn);
+  };
+  {
+    OnnxBuilder b(23);
+    b.input("x", {1, s, 3});
+    b.input("pos", {1, s}, onnx::TensorProto::INT64);
+    weights(b, rng_, "w", {3, 2 * dh}, 3, 2.0);
+    b.node("MatMul", {"x", "w"}, {"flat"});
+    b.initializer_int64("split", {4}, {1, s, 2, dh});
+    b.node("Reshape", {"flat", "split"}, {"bshd"});
+    b.node("Transpose", {"bshd"}, {"q"}, {attr_ints("perm", {0, 2, 1, 3})});  // [1, 2, s, dh]
+    caches(b, dh / 2, {6, dh / 2});
+    b.node("RotaryEmbedding", {"q", "cos", "sin", "pos"}, {"y"});
+    b.output("y");
+    check_model("RotaryEmbedding 4-D, halves, caches gathered by int64 position_ids", b, rng_, 4.0);
+  }
+  {
+    const int64_t r = dh - 2 > 0 ? dh - 2 : dh;  // a partial rotation where the head allows one
+    OnnxBuilder b(23);
+    b.input("x", {2, s, 3});
+    weights(b, rng_, "w", {3, 3 * dh}, 3, 2.0);
+    b.node("MatMul", {"x", "w"}, {"q"});  // [2, s, 3 heads * dh]
+    caches(b, r / 2, {6, r / 2});
+    std::vector<int64_t> pos;
+    for (int64_t i = 0; i < 2 * s; ++i) pos.push_back((i * 5 + 1) % 6);
+    b.initializer_int64("pos", {2, s}, pos);
+    b.node("RotaryEmbedding", {"q", "cos", "sin", "pos"}, {"y"},
+           {attr_int("num_heads", 3), attr_int("interleaved", 1), attr_int("rotary_embedding_dim", r)});
+    b.output("y");
+    check_model("RotaryEmbedding 3-D, 3 heads, interleaved, rotary_embedding_dim " + std::to_string(r) + " of " +
+                    std::to_string(dh) + ", constant position_ids",
+                b, rng_);
+  }
+  {
+    OnnxBuilder b(23);
+    b.input("x", {1, s, 2});
+    weights(b, rng_, "w", {2, dh}, 2, 2.0);
+    b.node("MatMul", {"x", "w"}, {"flat"});
+    b.initializer_int64("split", {4}, {1, 1, s, dh});
+    b.node("Reshape", {"flat", "split"}, {"q"});  // [1, 1 head, s, dh]
+    caches(b, dh / 2, {1, s, dh / 2});
+    b.node("RotaryEmbedding", {"q", "cos", "sin"}, {"y"}, {attr_int("interleaved", 1)});
+    b.output("y");
+    check_model("RotaryEmbedding 4-D, interleaved, caches per position (no position_ids)", b, rng_);
+  }
+  {
+    const int64_t width = 6;
+    OnnxBuilder b(23);
+    b.input("x", {1, s, width});
+    b.input("pos", {1, s}, onnx::TensorProto::INT64);
+    weights(b, rng_, "wq", {width, 4 * dh}, width, 2.0);
+    weights(b, rng_, "wk", {width, 2 * dh}, width, 2.0);
+    weights(b, rng_, "wv", {width, 2 * dh}, width, 2.0);
+    for (const char* t : {"q", "k", "v"}) b.node("MatMul", {"x", std::string("w") + t}, {std::string(t) + "_raw"});
+    caches(b, dh / 2, {6, dh / 2});
+    b.node("RotaryEmbedding", {"q_raw", "cos", "sin", "pos"}, {"q"}, {attr_int("num_heads", 4)});
+    b.node("RotaryEmbedding", {"k_raw", "cos", "sin", "pos"}, {"k"}, {attr_int("num_heads", 2)});
+    b.node("Attention", {"q", "k", "v_raw"}, {"y"},
+           {attr_int("q_num_heads", 4), attr_int("kv_num_heads", 2), attr_int("is_causal", 1)});
+    b.output("y");
+    check_model("RoPE on queries and keys, then grouped-query causal Attention", b, rng_, 4.0);
+  }
+}
+
 // Embedding lookups: int64 token ids index a constant table (Gather axis 0, as nn.Embedding
 // exports), then the ids of a second input gather along axis 1 of another table; a Gemm after.
 TEST_F(OpsVsOnnxruntime, EmbeddingLookup) {
@@ -3096,7 +3179,8 @@ TEST(OpsVsOnnxruntimeCoverage, EverySupportedOpHasACase) {
       "HardSigmoid", "HardSwish", "Erf", "Expand", "Tile", "ReduceMax", "ReduceMin", "LayerNormalization",
       "InstanceNormalization", "Sqrt", "Pow", "Reciprocal", "Abs", "Where", "RNN", "GRU", "LSTM", "Greater", "Less",
       "GreaterOrEqual", "LessOrEqual", "Equal", "Not", "And", "Or", "Xor", "DepthToSpace", "SpaceToDepth",
-      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish", "Attention"};
+      "PRelu", "GlobalMaxPool", "Sum", "Mean", "Max", "Min", "CumSum", "Gelu", "RMSNormalization", "Swish", "Attention",
+      "RotaryEmbedding"};
   for (const char* op : zc::supported_ops()) EXPECT_TRUE(covered.count(op)) << op << " has no onnxruntime case";
 }
 

@@ -82,14 +82,13 @@ struct Graph {
 // Pad, ...) and the shape arithmetic exporters write around them (Shape, Cast, ConstantOfShape,
 // folded where their inputs are constants); comparisons and logic on computed values; inference
 // no-ops Identity and Dropout; and RNN, GRU and LSTM, which loading unrolls into the others
-// (recurrent.h), and Gelu, Swish and Attention, which it writes out (attention.h), so no later
-// stage sees them.
+// (recurrent.h), and Gelu, Swish, Attention and RotaryEmbedding, which it writes out
+// (attention.h), so no later stage sees them.
 std::span<const char* const> supported_ops();
 // Opsets 22 to 24 changed the lowered ops only by element types (bfloat16, 4- and 8-bit floats:
 // refused by type like every other narrow type) and added RMSNormalization (23, lowered),
-// Attention (23, written out at load: attention.h), Swish (24, written out at load),
-// RotaryEmbedding and TensorScatter (refused as unsupported ops); later opsets have not been
-// checked.
+// Attention and RotaryEmbedding (23, written out at load: attention.h), Swish (24, written out
+// at load) and TensorScatter (refused as an unsupported op); later opsets have not been checked.
 inline constexpr int64_t kMinOpset = 9, kMaxOpset = 24;
 
 // Throws ModelError naming `path` when it does not exist or is a directory (a stream opened on a
