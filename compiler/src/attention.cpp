@@ -1,6 +1,7 @@
 // Attention and RotaryEmbedding (opset 23) written out (attention.h). Attention, with Q
-// [B, Hq, Sq, D], K [B, Hkv, Skv, D], V [B, Hkv, Skv, Dv] (3-D inputs reshaped to these first):
-//   Y = Softmax(Q K^T * scale + mask bias + causal bias, keys) V
+// [B, Hq, Sq, D], K [B, Hkv, Skv, D], V [B, Hkv, Skv, Dv] (3-D inputs reshaped to these first,
+// a KV cache's past keys and values joined before K and V):
+//   Y = Softmax(cap(Q K^T * scale) + mask bias + causal bias, keys) V
 // where each group of Hq / Hkv query heads reads one key/value head. RotaryEmbedding: see
 // RotaryExpander::run. The shapes come from a run on zeros up to each node written out (as the
 // recurrent layers' unrolling does).
@@ -125,14 +126,13 @@ std::vector<Node> AttentionExpander::run() {
     fail("Attention is an op of opset 23 and later (the model imports opset " + std::to_string(g_.opset) + ")");
   const auto& in = n_.inputs;
   if (in.size() < 3 || in[0].empty() || in[1].empty() || in[2].empty()) fail("needs the inputs Q, K and V");
-  for (size_t i = 4; i < in.size(); ++i)
-    if (!in[i].empty())
-      fail(i == 6 ? "nonpad_kv_seqlen is not supported"
-                  : "past_key and past_value (a KV cache) are not supported: export the attention without one");
-  for (size_t o = 1; o < n_.outputs.size(); ++o)
-    if (!n_.outputs[o].empty())
-      fail("only the first output (Y) is supported, not present_key, present_value or qk_matmul_output");
-  if (n_.get_float("softcap", 0.0) != 0.0) fail("softcap is not supported");
+  auto given = [](const std::vector<std::string>& v, size_t i) { return i < v.size() && !v[i].empty(); };
+  const bool past = given(in, 4) || given(in, 5);
+  if (past && !(given(in, 4) && given(in, 5))) fail("past_key and past_value must be given together");
+  if (given(in, 6)) fail("nonpad_kv_seqlen is not supported (a KV cache as past_key and past_value is)");
+  if (given(n_.outputs, 3)) fail("the output qk_matmul_output is not supported");
+  const double softcap = n_.get_float("softcap", 0.0);
+  if (!std::isfinite(softcap) || softcap < 0) fail("softcap must be a finite number >= 0 (0: none)");
 
   const Shape &qs = shape(in[0]), &ks = shape(in[1]), &vs = shape(in[2]);
   const size_t rank = qs.size();
@@ -156,6 +156,20 @@ std::vector<Node> AttentionExpander::run() {
          " (batch, key/value heads, head size and key sequence must agree)");
   if (hq % hkv)
     fail(std::to_string(hq) + " query heads are not a multiple of " + std::to_string(hkv) + " key/value heads");
+  // A KV cache: past_key [B, Hkv, P, D] and past_value [B, Hkv, P, Dv] come before this step's
+  // keys and values (present_key and present_value are the joined ones, as 4-D); query i then
+  // sees key j where j <= P + i with is_causal.
+  int64_t past_len = 0;
+  if (past) {
+    const Shape &pk = shape(in[4]), &pv = shape(in[5]);
+    past_len = pk.size() == 4 ? pk[2] : -1;
+    if (pk != Shape{batch, hkv, past_len, d} || pv != Shape{batch, hkv, past_len, dv})
+      fail("past_key " + shape_str(pk) + " and past_value " + shape_str(pv) + " must be [batch, kv_num_heads, " +
+           "past_sequence, head_size] = [" + std::to_string(batch) + "," + std::to_string(hkv) + ",P," +
+           std::to_string(d) + "] and [" + std::to_string(batch) + "," + std::to_string(hkv) + ",P," +
+           std::to_string(dv) + "]");
+  }
+  const int64_t total = past_len + skv;  // keys seen
 
   // [B, heads, S, head_size] from [B, S, heads * head_size].
   auto heads = [&](const std::string& x, int64_t h, const std::string& stem) {
@@ -163,12 +177,19 @@ std::vector<Node> AttentionExpander::run() {
   };
   const std::string q = heads(in[0], hq, "q");
   std::string k = heads(in[1], hkv, "k"), v = heads(in[2], hkv, "v");
+  auto join = [&](std::string& x, size_t past_input, size_t present_output, const std::string& stem) {
+    const std::string out = given(n_.outputs, present_output) ? n_.outputs[present_output] : "";
+    if (past) x = add("Concat", stem, {in[past_input], x}, {{"axis", int_attr(2)}}, out);
+    else if (!out.empty()) x = add("Identity", stem, {x}, {}, out);
+  };
+  join(k, 4, 1, "present_key");
+  join(v, 5, 2, "present_value");
   if (hq > hkv) {  // key/value head j serves query heads j g .. j g + g - 1
     const int64_t group = hq / hkv;
     auto repeat = [&](const std::string& x, int64_t size, const std::string& stem) {
-      const std::string one = reshape(x, {batch, hkv, 1, skv, size}, stem + "_group");
+      const std::string one = reshape(x, {batch, hkv, 1, total, size}, stem + "_group");
       const std::string tiled = add("Tile", stem + "_tile", {one, ints(stem + "_repeats", {1, 1, group, 1, 1})});
-      return reshape(tiled, {batch, hq, skv, size}, stem + "_repeated");
+      return reshape(tiled, {batch, hq, total, size}, stem + "_repeated");
     };
     k = repeat(k, d, "k"), v = repeat(v, dv, "v");
   }
@@ -176,6 +197,11 @@ std::vector<Node> AttentionExpander::run() {
   if (!std::isfinite(scale)) fail("scale must be a finite number");
   std::string scores = add("MatMul", "qk", {q, transpose(k, {0, 1, 3, 2}, "k_t")});
   scores = add("Mul", "scaled", {scores, constant("scale", Tensor{{}, {scale}, false})});
+  if (softcap > 0) {  // softcap tanh(scores / softcap), before the masks (so -inf stays -inf)
+    const std::string inv = constant("inv_softcap", Tensor{{}, {1.0 / softcap}, false});
+    const std::string capped = add("Tanh", "softcap_tanh", {add("Mul", "softcap_in", {scores, inv})});
+    scores = add("Mul", "softcapped", {capped, constant("softcap", Tensor{{}, {softcap}, false})});
+  }
 
   // The biases: the mask's (a boolean one as 0 or -inf) and, with is_causal, -inf where key j
   // follows query i. A bias holding -inf must be the Softmax's last addend (only the Softmax may
@@ -184,6 +210,10 @@ std::vector<Node> AttentionExpander::run() {
   std::string fixed_bias, computed_bias;
   if (in.size() > 3 && !in[3].empty()) {
     const std::string& mask = in[3];
+    const Shape& ms = shape(mask);
+    if (!ms.empty() && ms.back() != total && ms.back() != 1)
+      fail("attn_mask " + shape_str(ms) + " must cover the " + std::to_string(total) + " keys" +
+           (past ? " (past and present)" : "") + " on its last axis");
     if (holds_booleans(g_, producer_, mask)) {
       if (!fixed_.count(mask))
         fail(
@@ -199,9 +229,9 @@ std::vector<Node> AttentionExpander::run() {
     }
   }
   if (n_.get_int("is_causal", 0) != 0) {
-    Tensor causal{{sq, skv}, std::vector<double>(size_t(sq * skv), 0.0), false};
+    Tensor causal{{sq, total}, std::vector<double>(size_t(sq * total), 0.0), false};
     for (int64_t i = 0; i < sq; ++i)
-      for (int64_t j = i + 1; j < skv; ++j) causal.data[size_t(i * skv + j)] = -inf;
+      for (int64_t j = past_len + i + 1; j < total; ++j) causal.data[size_t(i * total + j)] = -inf;
     const std::string c = constant("causal", std::move(causal));
     fixed_bias = fixed_bias.empty() ? c : add("Add", "bias", {fixed_bias, c});
   }

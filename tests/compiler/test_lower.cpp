@@ -1534,15 +1534,34 @@ TEST(BadModel, AttentionErrors) {
   c.opset = 22;
   EXPECT_MODEL_ERROR(attention(c), "node 'attn' (Attention)",
                      "Attention is an op of opset 23 and later (the model imports opset 22)");
+  // A KV cache (K and V of this step reused as the past ones: [1, 2, 3, 2]), present outputs.
   c = {};
   c.inputs = {"", "k", "v"};
-  EXPECT_MODEL_ERROR(attention(c), "node 'attn' (Attention)", "past_key and past_value (a KV cache) are not supported");
+  c.outputs = {"y", "present_key", "present_value"};
+  EXPECT_NO_THROW(attention(c));
+  c.inputs = {"", "k"};
+  EXPECT_MODEL_ERROR(attention(c), "node 'attn' (Attention)", "past_key and past_value must be given together");
+  c.inputs = {"", "k", "past_v"};
+  c.extra = [](OnnxBuilder& b) { b.initializer("past_v", {1, 2, 3, 3}, std::vector<float>(18, 0.5f)); };
+  EXPECT_MODEL_ERROR(attention(c),
+                     "past_key [1,2,3,2] and past_value [1,2,3,3] must be [batch, kv_num_heads, "
+                     "past_sequence, head_size] = [1,2,P,2] and [1,2,P,2]");
   c = {};
-  c.outputs = {"y", "present_key"};
-  EXPECT_MODEL_ERROR(attention(c), "only the first output (Y) is supported");
+  c.inputs = {"", "", "", "lens"};
+  c.extra = [](OnnxBuilder& b) { b.initializer_int64("lens", {1}, {3}); };
+  EXPECT_MODEL_ERROR(attention(c), "nonpad_kv_seqlen is not supported");
+  c = {};
+  c.outputs = {"y", "", "", "qk"};
+  EXPECT_MODEL_ERROR(attention(c), "the output qk_matmul_output is not supported");
   c = {};
   c.attrs = {zt::attr_float("softcap", 30.0f)};
-  EXPECT_MODEL_ERROR(attention(c), "softcap is not supported");
+  EXPECT_NO_THROW(attention(c));
+  c.attrs = {zt::attr_float("softcap", -1.0f)};
+  EXPECT_MODEL_ERROR(attention(c), "softcap must be a finite number >= 0 (0: none)");
+  c = {};
+  c.inputs = {"short"};  // a mask over 2 of the 3 keys
+  c.extra = [](OnnxBuilder& b) { b.initializer("short", {3, 2}, std::vector<float>(6, 0.0f)); };
+  EXPECT_MODEL_ERROR(attention(c), "attn_mask [3,2] must cover the 3 keys on its last axis");
   c = {};
   c.four_d = false;
   EXPECT_MODEL_ERROR(attention(c), "3-D Q, K and V need the attributes q_num_heads and kv_num_heads");

@@ -2053,6 +2053,34 @@ TEST_F(OpsVsOnnxruntime, Attention) {
     b.output("y");
     check_model("Attention 4-D, boolean mask from Greater and Not of constants", b, rng_);
   }
+  {  // one step with a KV cache: past keys and values as inputs, the joined ones as outputs
+    OnnxBuilder b(23);
+    b.input("x", {1, s, 4});
+    b.input("past_k", {1, 2, 3, dh});
+    b.input("past_v", {1, 2, 3, dh});
+    for (const char* t : {"q", "k", "v"}) project(b, "x", t, s, 4, 2, true);
+    b.node("Attention", {"q", "k", "v", "", "past_k", "past_v"}, {"y", "present_k", "present_v"},
+           {attr_int("is_causal", 1)});
+    for (const char* o : {"y", "present_k", "present_v"}) b.output(o);
+    check_model("Attention 4-D with a KV cache of 3 positions, causal (offset by the past), present outputs", b, rng_);
+  }
+  {  // 3-D grouped-query with a KV cache and an additive mask over past and present keys, softcap
+    OnnxBuilder b(24);
+    b.input("x", {2, s, 3});
+    b.input("past_k", {2, 2, 2, dh});
+    b.input("past_v", {2, 2, 2, dh});
+    project(b, "x", "q", s, 3, 4, false);
+    project(b, "x", "k", s, 3, 2, false);
+    project(b, "x", "v", s, 3, 2, false);
+    std::vector<float> bias(size_t(s * (s + 2)), 0.0f);
+    bias[0] = -INFINITY;  // query 0 does not see the first past key
+    bias[1] = -0.5f;
+    b.initializer("bias", {s, s + 2}, bias);
+    b.node("Attention", {"q", "k", "v", "bias", "past_k", "past_v"}, {"y", "present_k", "present_v"},
+           {attr_int("q_num_heads", 4), attr_int("kv_num_heads", 2), attr_float("softcap", 1.5f)});
+    for (const char* o : {"y", "present_k"}) b.output(o);  // (present_v left unread)
+    check_model("Attention 3-D, 4 query heads on 2, KV cache of 2, additive mask over all keys, softcap 1.5", b, rng_);
+  }
 }
 
 // A LLaMA-style decoder block with the ops of opsets 23 and 24: RMSNormalization, 3-D
