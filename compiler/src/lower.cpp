@@ -376,6 +376,38 @@ class Lowerer {
       if (!is_const(s)) scale = std::max(scale, var(s, n).scale);
     return scale;
   }
+  // Aligning scales multiplies a finer-scaled operand by 2^diff; where the sum of `names` at
+  // their common scale would pass the 62-bit witness arithmetic (a fine product beside a coarse
+  // tensor, as in GELU's x + 0.044715 x^3), the finest computed operands are first rounded to
+  // their planned scales, one at a time.
+  void fit_common_scale(const Node& n, const std::vector<std::string>& names) {
+    auto aligned_bound = [&] {  // constants count at their magnitude rounded up
+      const int sc = common_scale(n, names);
+      i128 total = 0;
+      for (const std::string& s : names) {
+        if (is_const(s)) {
+          double mx = 0;
+          for (double v : cst(s, n).data) mx = std::max(mx, std::fabs(v));
+          const double q = std::ldexp(mx, sc);
+          if (!(q < double(kMaxBound))) return i128(kMaxBound);
+          total += i128(q) + 1;
+        } else {
+          const QT& x = var(s, n);
+          if (sc - x.scale > 60) return i128(kMaxBound);
+          total += i128(x.bound) << (sc - x.scale);
+        }
+      }
+      return total;
+    };
+    for (size_t round = 0; round < names.size() && aligned_bound() >= i128(kMaxBound); ++round) {
+      const std::string* finest = nullptr;
+      for (const std::string& s : names)
+        if (!is_const(s) && !var(s, n).materialized() && (!finest || var(s, n).scale > var(*finest, n).scale))
+          finest = &s;
+      if (!finest) break;
+      materialized(*finest, n);
+    }
+  }
   // Input `name` at `scale`: a computed one brought up to it (exact, free), a constant rounded
   // there as a constant linear tensor whose bound is its largest magnitude. `what` names a
   // constant that does not fit.
@@ -771,19 +803,7 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     out.bound = x.bound + cmax;
     return out;
   }
-  // Aligning scales multiplies the finer-scaled operand's complement by 2^diff; where that would
-  // pass the 62-bit witness arithmetic (a fine product beside a coarse tensor, as in GELU's
-  // x + 0.044715 x^3), the finer operand is first rounded to its planned scale.
-  auto aligned_bound = [&] {
-    const QT &a = var(n.inputs[0], n), &b = var(n.inputs[1], n);
-    const int sc = std::max(a.scale, b.scale);
-    if (sc - std::min(a.scale, b.scale) > 60) return i128(kMaxBound);
-    return (i128(a.bound) << (sc - a.scale)) + (i128(b.bound) << (sc - b.scale));
-  };
-  for (int round = 0; round < 2 && aligned_bound() >= i128(kMaxBound); ++round) {
-    const bool finer0 = var(n.inputs[0], n).scale >= var(n.inputs[1], n).scale;
-    materialized(n.inputs[finer0 ? 0 : 1], n);
-  }
+  fit_common_scale(n, {n.inputs[0], n.inputs[1]});
   const QT& a0 = var(n.inputs[0], n);
   const QT& b0 = var(n.inputs[1], n);
   const int scale = std::max(a0.scale, b0.scale);
@@ -801,34 +821,12 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
 }
 
 // Sum and Mean of any number of inputs with broadcasting: a free linear combination at the
-// computed inputs' highest scale (constants rounded there). Where aligning the scales would pass
-// the 62-bit witness arithmetic, the finest computed input is first rounded to its planned scale,
-// as for Add. Mean divides the sum by the count as ReduceMean does (mean_of).
+// computed inputs' highest scale (constants rounded there), rounding the finest first where the
+// scales do not fit together (fit_common_scale), as for Add. Mean divides the sum by the count
+// as ReduceMean does (mean_of).
 QT Lowerer::sum_mean(const Node& n) {
   if (n.inputs.empty()) throw ModelError(n.where() + ": needs at least one input");
-  // The sum's bound at the common scale (roughly, in floating point), constants rounded there.
-  auto aligned_bound = [&] {
-    const int sc = common_scale(n, n.inputs);
-    double total = 0;
-    for (const std::string& s : n.inputs) {
-      if (is_const(s)) {
-        double mx = 0;
-        for (double v : cst(s, n).data) mx = std::max(mx, std::fabs(v));
-        total += std::ldexp(mx, sc) + 1;
-      } else {
-        total += std::ldexp(double(var(s, n).bound), sc - var(s, n).scale);
-      }
-    }
-    return total;
-  };
-  for (size_t round = 0; round < n.inputs.size() && !(aligned_bound() < double(kMaxBound)); ++round) {
-    const std::string* finest = nullptr;
-    for (const std::string& s : n.inputs)
-      if (!is_const(s) && !var(s, n).materialized() && (!finest || var(s, n).scale > var(*finest, n).scale))
-        finest = &s;
-    if (!finest) break;
-    materialized(*finest, n);
-  }
+  fit_common_scale(n, n.inputs);
   const int scale = common_scale(n, n.inputs);
   Shape shape;
   const std::vector<QT> parts = all_at_scale(n, scale, shape);
