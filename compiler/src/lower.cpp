@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <set>
 
@@ -85,6 +86,20 @@ struct QT {
   // Element e as a linear combination (emit mode).
   Lc lc_at(size_t e) const { return materialized() ? Lc::of(wire[e]) : lc[e]; }
 };
+
+// A constant that can only be an attention mask's: -inf, or a negative number whose exp is 0
+// (torch's finfo.min, or -10000 as BERT writes it).
+bool is_mask_value(double v) { return v <= -1e4; }
+
+// The error for a mask built from the model's inputs: (1 - mask) times such a constant, or a
+// Where choosing it by a computed condition (a padding mask from token ids, as BERT and GPT-2
+// exports write it).
+ModelError computed_mask(const Node& n, const std::string& what, double v) {
+  char value[32];
+  std::snprintf(value, sizeof value, "%g", v);
+  return ModelError(n.where() + ": " + what + " " + value + ": an attention mask computed from the model's inputs, which is not "
+                    "supported (the mask must be a constant, folded from constants, or Attention's is_causal)");
+}
 
 // Brings a linear tensor to a higher scale by multiplying by 2^diff (exact, free).
 QT rescale_up(const QT& t, int scale, const Node& n) {
@@ -893,6 +908,8 @@ QT Lowerer::mul_div(const Node& n, bool div) {
   if (div && !c1) return quotient(n);
   if (c0 || c1) {
     const Tensor& c = cst(n.inputs[c0 ? 0 : 1], n);
+    if (!div && !c.data.empty() && std::all_of(c.data.begin(), c.data.end(), is_mask_value))
+      throw computed_mask(n, "multiplies a computed tensor by", c.data[0]);
     std::vector<double> factors = c.data;
     if (div)
       for (double& f : factors) {
@@ -1292,16 +1309,14 @@ QT Lowerer::select(const Node& n) {
   if (!c.boolean)
     throw ModelError(n.where() + ": the condition '" + n.inputs[0] +
                      "' is computed but not by a comparison (Greater, Less, Equal, ...) or logic op");
-  if (is_const(n.inputs.at(1)) && is_const(n.inputs.at(2)))
-    throw ModelError(n.where() + ": both branches are constants: write the selection as arithmetic on the condition");
   for (size_t i : {1, 2})
     if (is_const(n.inputs[i]))
       for (double v : cst(n.inputs[i], n).data) {
-        if (v == -INFINITY)
-          throw ModelError(n.where() + ": selects -inf by a computed condition (a mask computed from the data), " +
-                           "which is not supported: masks must be constants");
+        if (is_mask_value(v)) throw computed_mask(n, "chooses by a computed condition the constant", v);
         if (!std::isfinite(v)) throw ModelError(n.where() + ": constant " + std::to_string(v) + " is not finite");
       }
+  if (is_const(n.inputs.at(1)) && is_const(n.inputs.at(2)))
+    throw ModelError(n.where() + ": both branches are constants: write the selection as arithmetic on the condition");
   const int scale = common_scale(n, {n.inputs[1], n.inputs[2]});
   const QT a = at_scale(n, n.inputs[1], scale, " constant"), b = at_scale(n, n.inputs[2], scale, " constant");
   const uint64_t bound = std::max(a.bound, b.bound);

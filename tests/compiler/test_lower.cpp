@@ -2372,7 +2372,22 @@ TEST(BadModel, ComparisonAndComputedWhereErrors) {
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.node("Where", {"c", "h", "ninf"}, {"y"}, {}, "where");
                      })),
-                     "node 'where' (Where)", "a mask computed from the data");
+                     "node 'where' (Where)", "chooses by a computed condition the constant -inf",
+                     "an attention mask computed from the model's inputs, which is not supported");
+  // A padding mask as HF exports write it: Where(pad, finfo.min, 0), or (1 - mask) * -10000.
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.initializer("min", {}, {-3.4028234e38f});
+                       b.node("Where", {"c", "min", "zero"}, {"y"}, {}, "where");
+                     })),
+                     "node 'where' (Where)", "the constant -3.40282e+38", "an attention mask computed");
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.initializer("one", {}, {1.0f});
+                       b.node("Cast", {"c"}, {"cf"}, {attr_int("to", 1)}, "cast");
+                       b.node("Sub", {"one", "cf"}, {"keep"}, {}, "sub");
+                       b.initializer("big", {}, {-10000.0f});
+                       b.node("Mul", {"keep", "big"}, {"y"}, {}, "mul");
+                     })),
+                     "node 'mul' (Mul)", "multiplies a computed tensor by -10000", "an attention mask computed");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.node("Where", {"h", "h", "zero"}, {"y"}, {}, "where");
                      })),
