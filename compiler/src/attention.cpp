@@ -214,14 +214,11 @@ std::vector<Node> AttentionExpander::run() {
     if (!ms.empty() && ms.back() != total && ms.back() != 1)
       fail("attn_mask " + shape_str(ms) + " must cover the " + std::to_string(total) + " keys" +
            (past ? " (past and present)" : "") + " on its last axis");
-    if (holds_booleans(g_, producer_, mask)) {
-      if (!fixed_.count(mask))
-        fail(
-            "a boolean attn_mask computed from the model's inputs is not supported (a constant one, or an "
-            "additive float mask, is)");
-      fixed_bias =
+    if (holds_booleans(g_, producer_, mask)) {  // (one computed from the inputs drops keys in the circuit)
+      const std::string bias =
           add("Where", "mask_bias",
               {mask, constant("zero", Tensor{{}, {0.0}, false}), constant("minus_inf", Tensor{{}, {-inf}, false})});
+      (fixed_.count(mask) ? fixed_bias : computed_bias) = bias;
     } else if (fixed_.count(mask)) {
       fixed_bias = mask;
     } else {

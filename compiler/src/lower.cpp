@@ -80,8 +80,19 @@ struct QT {
   // Every element is 0 or 1 at scale 0, proved so: a comparison's or logic op's output (bits,
   // or linear in bits), usable as a Where condition.
   bool boolean = false;
+  // Elements an attention mask computed from the inputs drops (a padding mask: as if -inf): per
+  // element 1 (dropped) or 0, proved boolean where the mask is made (drop_lc in emit mode,
+  // drop_v otherwise). Empty: none. Only an Add, a reshape, transpose or expand, or a Softmax
+  // may read such a tensor.
+  std::vector<Lc> drop_lc;
+  std::vector<int64_t> drop_v;
   size_t size() const { return element_count(shape); }
   bool is_masked(size_t e) const { return !masked.empty() && masked[e]; }
+  bool has_drop() const { return !drop_lc.empty() || !drop_v.empty(); }
+  void copy_drop(const QT& from, size_t at) {  // element `at` of from's drop bits, appended
+    if (!from.drop_lc.empty()) drop_lc.push_back(from.drop_lc[at]);
+    if (!from.drop_v.empty()) drop_v.push_back(from.drop_v[at]);
+  }
   bool materialized() const { return !wire.empty() || size() == 0; }
   // Element e as a linear combination (emit mode).
   Lc lc_at(size_t e) const { return materialized() ? Lc::of(wire[e]) : lc[e]; }
@@ -90,6 +101,9 @@ struct QT {
 // A constant that can only be an attention mask's: -inf, or a negative number whose exp is 0
 // (torch's finfo.min, or -10000 as BERT writes it).
 bool is_mask_value(double v) { return v <= -1e4; }
+// An activation that holds such a mask added to scores (-10000 plus a score of up to 5000, or
+// -inf): calibration leaves it out, as the Softmax does (and the circuit's drop bits).
+bool masked_activation(double v) { return v <= -5e3; }
 
 // The error for a mask built from the model's inputs: (1 - mask) times such a constant, or a
 // Where choosing it by a computed condition (a padding mask from token ids, as BERT and GPT-2
@@ -317,6 +331,8 @@ class Lowerer {
       }
     }
     out.masked = std::move(t.masked);
+    out.drop_lc = std::move(t.drop_lc);
+    out.drop_v = std::move(t.drop_v);
     out.boolean = t.boolean && k == 0;  // the same 0s and 1s, on wires (a max gadget's input)
     t = std::move(out);
   }
@@ -422,6 +438,52 @@ class Lowerer {
       if (!finest) break;
       materialized(*finest, n);
     }
+  }
+  // An attention mask computed from the inputs, (1 - m) * C or Where(c, C, 0) with C a mask value
+  // (is_mask_value): a zero tensor of `shape` whose element e is dropped where x[ix[e]] is 1
+  // (where it is 0 with `invert`). x, tensor `name`, must hold 0 or 1 (2^s at scale s): proved
+  // here, one constraint per element, unless x is a proved boolean; another value fails proving.
+  QT drop_mask(const Node& n, const std::string& name, const QT& x, const std::vector<size_t>& ix, const Shape& shape,
+               bool invert) {
+    if (x.scale < 0 || x.scale > 60)
+      throw ModelError(n.where() + ": the attention mask '" + name + "' is at scale 2^-" + std::to_string(x.scale) +
+                       ": expected 0s and 1s");
+    const Fr unit_inv = pow2(unsigned(x.scale)).inverse();
+    const int64_t unit = int64_t{1} << x.scale;
+    std::vector<Lc> bits(emit() ? x.size() : 0);
+    std::vector<int64_t> bit_v(emit() ? 0 : x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (emit()) {
+        Lc b = x.lc_at(i);
+        b *= unit_inv;
+        if (!x.boolean) b_.constrain(b, b - Lc::constant(Fr::one()), Lc());
+        bits[i] = b;
+      } else {
+        if (x.v[i] != 0 && x.v[i] != unit) {
+          char value[32];
+          std::snprintf(value, sizeof value, "%g", std::ldexp(double(x.v[i]), -x.scale));
+          throw ProveError(n.where() + ": the attention mask '" + name + "' holds " + value + ", not 0 or 1");
+        }
+        bit_v[i] = x.v[i] == unit;
+      }
+    }
+    QT out = new_linear(shape, 0);
+    for (size_t e = 0; e < ix.size(); ++e) {
+      if (emit()) out.drop_lc.push_back(invert ? Lc::constant(Fr::one()) - bits[ix[e]] : bits[ix[e]]);
+      else out.drop_v.push_back(invert ? 1 - bit_v[ix[e]] : bit_v[ix[e]]);
+    }
+    return out;
+  }
+  // Drop bits a | b (a + b - a b, one product where both may be 1) for out's element e, from x's
+  // element i and y's element j (either may have none).
+  void or_drop(QT& out, const QT& x, size_t i, const QT& y, size_t j) {
+    if (!x.has_drop()) return out.copy_drop(y, j);
+    if (!y.has_drop()) return out.copy_drop(x, i);
+    const Lc a = emit() ? x.drop_lc[i] : Lc(), b = emit() ? y.drop_lc[j] : Lc();
+    const int64_t av = emit() ? 0 : x.drop_v[i], bv = emit() ? 0 : y.drop_v[j];
+    const Wire p = product(&a, av, &b, bv);
+    if (emit()) out.drop_lc.push_back(a + b - Lc::of(p));
+    else out.drop_v.push_back(av + bv - av * bv);
   }
   // Input `name` at `scale`: a computed one brought up to it (exact, free), a constant rounded
   // there as a constant linear tensor whose bound is its largest magnitude. `what` names a
@@ -814,6 +876,10 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
       axpy(out, e, negate_x ? -1 : 1, x, ix[e]);
       add_const(out, e, cq);
     }
+    if (x.has_drop()) {
+      if (negate_x) throw ModelError(n.where() + ": subtracts an attention mask computed from the inputs");
+      for (size_t e = 0; e < ix.size(); ++e) out.copy_drop(x, ix[e]);
+    }
     check_bound(n, i128(x.bound) + cmax);
     out.bound = x.bound + cmax;
     return out;
@@ -830,6 +896,9 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     axpy(out, e, 1, a, ia[e]);
     axpy(out, e, sub ? -1 : 1, b, ib[e]);
   }
+  if (sub && b.has_drop()) throw ModelError(n.where() + ": subtracts an attention mask computed from the inputs");
+  if (a.has_drop() || b.has_drop())  // scores plus a padding mask: dropped where either drops
+    for (size_t e = 0; e < ia.size(); ++e) or_drop(out, a, ia[e], b, ib[e]);
   check_bound(n, i128(a.bound) + b.bound);
   out.bound = a.bound + b.bound;
   return out;
@@ -908,8 +977,15 @@ QT Lowerer::mul_div(const Node& n, bool div) {
   if (div && !c1) return quotient(n);
   if (c0 || c1) {
     const Tensor& c = cst(n.inputs[c0 ? 0 : 1], n);
-    if (!div && !c.data.empty() && std::all_of(c.data.begin(), c.data.end(), is_mask_value))
-      throw computed_mask(n, "multiplies a computed tensor by", c.data[0]);
+    if (const auto first = std::find_if(c.data.begin(), c.data.end(), is_mask_value);
+        !div && first != c.data.end() && !std::all_of(c.data.begin(), c.data.end(), is_mask_value))
+      throw computed_mask(n, "multiplies a computed tensor by constants mixing ordinary values and", *first);
+    if (!div && !c.data.empty() && std::all_of(c.data.begin(), c.data.end(), is_mask_value)) {
+      const std::string& xn = n.inputs[c0 ? 1 : 0];
+      const QT& x = var(xn, n);
+      const Shape shape = broadcast_shape(n, x.shape, c.shape);
+      return drop_mask(n, xn, x, broadcast_index(x.shape, shape), shape, false);
+    }
     std::vector<double> factors = c.data;
     if (div)
       for (double& f : factors) {
@@ -1309,12 +1385,32 @@ QT Lowerer::select(const Node& n) {
   if (!c.boolean)
     throw ModelError(n.where() + ": the condition '" + n.inputs[0] +
                      "' is computed but not by a comparison (Greater, Less, Equal, ...) or logic op");
+  // An attention mask: Where(c, C, 0) or Where(c, 0, C) with C a mask value (and x in place of 0:
+  // x where kept), dropping the elements where c picks C.
+  for (size_t i : {1, 2}) {
+    if (!is_const(n.inputs[i])) continue;
+    const std::vector<double>& d = cst(n.inputs[i], n).data;
+    const auto first = std::find_if(d.begin(), d.end(), is_mask_value);
+    if (first == d.end()) continue;
+    const std::string& other = n.inputs[3 - i];
+    const bool zeros = is_const(other) && std::all_of(cst(other, n).data.begin(), cst(other, n).data.end(),
+                                                      [](double v) { return v == 0; });
+    if (!std::all_of(d.begin(), d.end(), is_mask_value) || (is_const(other) && !zeros))
+      throw computed_mask(n, "chooses by a computed condition the constant", *first);
+    const Shape& os = is_const(other) ? cst(other, n).shape : var(other, n).shape;
+    const Shape shape = broadcast_shape(n, broadcast_shape(n, c.shape, cst(n.inputs[i], n).shape), os);
+    QT mask = drop_mask(n, n.inputs[0], c, broadcast_index(c.shape, shape), shape, i == 2);
+    if (zeros) return mask;
+    const QT& x = var(other, n);
+    QT out = reorder(x, shape, broadcast_index(x.shape, shape));
+    out.drop_lc = std::move(mask.drop_lc);
+    out.drop_v = std::move(mask.drop_v);
+    return out;
+  }
   for (size_t i : {1, 2})
     if (is_const(n.inputs[i]))
-      for (double v : cst(n.inputs[i], n).data) {
-        if (is_mask_value(v)) throw computed_mask(n, "chooses by a computed condition the constant", v);
+      for (double v : cst(n.inputs[i], n).data)
         if (!std::isfinite(v)) throw ModelError(n.where() + ": constant " + std::to_string(v) + " is not finite");
-      }
   if (is_const(n.inputs.at(1)) && is_const(n.inputs.at(2)))
     throw ModelError(n.where() + ": both branches are constants: write the selection as arithmetic on the condition");
   const int scale = common_scale(n, {n.inputs[1], n.inputs[2]});
@@ -1421,10 +1517,10 @@ QT Lowerer::max_of(const QT& x, const std::vector<std::vector<size_t>>& groups, 
   out.bound = x.bound;
   const std::string what = "max: internal range error";
   for (const auto& grp : groups) {
-    Lc m = emit() ? Lc::of(x.wire[grp[0]]) : Lc();
+    Lc m = emit() ? x.lc_at(grp[0]) : Lc();
     int64_t mv = emit() ? 0 : x.v[grp[0]];
     for (size_t j = 1; j < grp.size(); ++j)  // max(m, b) = b + relu(m - b), min(m, b) = b - relu(b - m)
-      clamp(m, mv, emit() ? Lc::of(x.wire[grp[j]]) : Lc(), emit() ? 0 : x.v[grp[j]], min, 2 * x.bound, what);
+      clamp(m, mv, emit() ? x.lc_at(grp[j]) : Lc(), emit() ? 0 : x.v[grp[j]], min, 2 * x.bound, what);
     if (emit()) out.lc.push_back(m);
     else out.v.push_back(mv);
   }
@@ -1622,6 +1718,7 @@ QT Lowerer::moved(const Node& n, size_t output) {
   const Movement m = movement(n, x.shape, g_.opset, c, output);
   if (std::none_of(m.from.begin(), m.from.end(), [](int64_t k) { return k < 0; }))
     return reorder(x, m.shape, std::vector<size_t>(m.from.begin(), m.from.end()));
+  if (x.has_drop()) throw ModelError(n.where() + ": pads a tensor holding an attention mask computed from the inputs");
   const int64_t fill = round_to_int(std::ldexp(pad_value(n, g_.opset, c), x.scale), n.where() + " pad value");
   const uint64_t bound = std::max<uint64_t>(x.bound, uint64_t(std::llabs(fill)));
   check_bound(n, i128(bound));
@@ -1691,6 +1788,7 @@ QT Lowerer::reorder(const QT& x, const Shape& shape, const std::vector<size_t>& 
     if (!x.wire.empty()) out.wire.push_back(x.wire[i]);
     if (!x.sign.empty()) out.sign.push_back(x.sign[i]);
     if (!x.masked.empty()) out.masked.push_back(x.masked[i]);
+    out.copy_drop(x, i);
   }
   return out;
 }
@@ -2099,7 +2197,22 @@ QT Lowerer::softmax(const Node& n) {
     }
   size_t len = 0;
   for (const auto& grp : groups) len = std::max(len, grp.size());
-  const QT m = max_of(x, groups, {int64_t(groups.size())});
+  // With an attention mask computed from the inputs (drop bits), the maximum is taken of
+  // x - drop D, D above twice x's bound, so that it is the largest kept element's; each dropped
+  // element's exp is then multiplied by 0. A line must keep at least one element.
+  const bool dropping = x.has_drop();
+  QT xd = new_linear(x.shape, x.scale);
+  if (dropping) {
+    const uint64_t D = 2 * x.bound + 1;
+    check_bound(n, 2 * (i128(x.bound) + D));
+    xd.bound = x.bound + D;
+    for (size_t e = 0; e < x.size(); ++e) {
+      if (emit()) xd.lc[e] = Lc::of(x.wire[e]) - x.drop_lc[e] * fr_of(int64_t(D));
+      else xd.v[e] = x.v[e] - x.drop_v[e] * int64_t(D);
+    }
+  }
+  const QT& xm = dropping ? xd : x;
+  const QT m = max_of(xm, groups, {int64_t(groups.size())});
   using Fn = double (*)(double);
   const Fn f = static_cast<Fn>(std::exp);
   // The domain (-8, 0]: its last integer is 0, the shift of the group's maximum.
@@ -2127,20 +2240,40 @@ QT Lowerer::softmax(const Node& n) {
         if (emit()) out.lc[e] = Lc::of(zero);
       }
   }
-  const uint64_t dbound = 2 * x.bound;
+  const uint64_t dbound = 2 * xm.bound;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const auto& grp = groups[gi];
     std::vector<Wire> ew(grp.size());
     std::vector<int64_t> ev(grp.size());
     Lc sum;
     int64_t sumv = 0;
+    if (dropping) {  // not every element dropped: the product of the drop bits is 0
+      if (!emit() && std::all_of(grp.begin(), grp.end(), [&](size_t e) { return x.drop_v[e] == 1; }))
+        throw ProveError(n.where() + ": the attention mask computed from the inputs drops every element of line " +
+                         std::to_string(gi) + ": its softmax is undefined");
+      Lc all = emit() ? x.drop_lc[grp[0]] : Lc();
+      int64_t allv = emit() ? 0 : x.drop_v[grp[0]];
+      for (size_t j = 1; j < grp.size(); ++j) {
+        const Lc b = emit() ? x.drop_lc[grp[j]] : Lc();
+        const Wire p = product(&all, allv, &b, emit() ? 0 : x.drop_v[grp[j]]);
+        allv = emit() ? 0 : allv * x.drop_v[grp[j]];
+        all = emit() ? Lc::of(p) : Lc();
+      }
+      if (emit()) b_.constrain_zero(all);
+    }
     for (size_t j = 0; j < grp.size(); ++j) {
       // d = x - m <= 0, clamped from below to the domain's first point.
-      Lc d = emit() ? Lc::of(x.wire[grp[j]]) - m.lc[gi] : Lc();
-      int64_t dv = emit() ? 0 : x.v[grp[j]] - m.v[gi];
+      Lc d = emit() ? xm.lc_at(grp[j]) - m.lc[gi] : Lc();
+      int64_t dv = emit() ? 0 : xm.v[grp[j]] - m.v[gi];
       clamp(d, dv, t.lo, false, dbound + uint64_t(-t.lo), what);
       ew[j] = interpolate(t, d, dv, what);
       ev[j] = emit() ? 0 : t.at(dv);
+      if (dropping) {  // kept: e; dropped: 0
+        const Lc keep = emit() ? Lc::constant(Fr::one()) - x.drop_lc[grp[j]] : Lc(), e = emit() ? Lc::of(ew[j]) : Lc();
+        const int64_t kv = emit() ? 0 : 1 - x.drop_v[grp[j]];
+        ew[j] = product(&keep, kv, &e, ev[j]);
+        ev[j] *= kv;
+      }
       if (emit()) sum.add_term(ew[j], Fr::one());
       sumv += ev[j];
     }
@@ -2310,7 +2443,8 @@ void Lowerer::run(const TensorMap* inputs) {
   for (const Node& n : g_.nodes) {
     if (fused_away.count(&n)) continue;
     if (auto w = written_at.find(&n);  // (a masked x is left to the op-by-op lowering, which refuses it)
-        w != written_at.end() && vars_.count(w->second.x) && vars_.at(w->second.x).masked.empty()) {
+        w != written_at.end() && vars_.count(w->second.x) && vars_.at(w->second.x).masked.empty() &&
+        !vars_.at(w->second.x).has_drop()) {
       if (const auto lines = written_layer_norm_lines(w->second, vars_.at(w->second.x).shape, g_)) {
         const WrittenLayerNorm& p = w->second;
         fused_away.insert(p.inner.begin(), p.inner.end());
@@ -2342,6 +2476,15 @@ void Lowerer::run(const TensorMap* inputs) {
         if (auto it = vars_.find(in); it != vars_.end() && !it->second.masked.empty())
           throw ModelError(n.where() + ": input '" + in + "' holds -inf elements (an attention mask): only a Softmax, "
                            "or a reshape or transpose on the way to one, may read it");
+    static const std::set<std::string> kDropReaders = {"Softmax", "Reshape",   "Flatten",   "Identity",
+                                                       "Dropout", "Transpose", "Unsqueeze", "Squeeze",
+                                                       "Expand",  "Cast",      "Add",       "Sub"};
+    if (!kDropReaders.count(op))
+      for (const auto& in : n.inputs)
+        if (auto it = vars_.find(in); it != vars_.end() && it->second.has_drop())
+          throw ModelError(n.where() + ": input '" + in +
+                           "' holds an attention mask computed from the inputs: only an Add, a reshape, transpose "
+                           "or expand on the way to a Softmax, or the Softmax, may read it");
     const uint32_t before = b_.constraint_count();
     QT out;
     if (op == "Gemm") out = gemm(n);
@@ -2402,7 +2545,7 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "ArgMax") out = argmax(n);
     else if (op == "Softmax") {
       if (softmax_input.count(n.outputs.at(0))) {  // an output's: proved as its input (see above) ...
-        if (var(n.inputs.at(0), n).masked.empty()) continue;
+        if (var(n.inputs.at(0), n).masked.empty() && !var(n.inputs[0], n).has_drop()) continue;
         softmax_input.erase(n.outputs[0]);  // ... unless masked: -inf is no public value
       }
       out = softmax(n);
@@ -2451,6 +2594,9 @@ void Lowerer::run(const TensorMap* inputs) {
     if (is_const(src)) throw ModelError("output '" + o.name + "' is a constant: nothing to prove");
     QT& t = vars_.at(src);
     if (!t.masked.empty()) throw ModelError("output '" + o.name + "' holds -inf elements (an attention mask): nothing to prove");
+    if (t.has_drop())
+      throw ModelError("output '" + o.name +
+                       "' holds an attention mask computed from the inputs: only a Softmax may read it");
     materialize(t, src, false);
     OutputSpec os{o.name, t.shape, t.scale, sm, next_out};
     for (size_t e = 0; e < t.size(); ++e, ++next_out) {
@@ -2595,7 +2741,7 @@ Ranges calibrate(const Graph& g, const std::vector<TensorMap>& samples) {
       if (g.constants.count(name)) continue;
       double& m = r[name];
       for (double v : t.data)
-        if (std::isfinite(v)) m = std::max(m, std::fabs(v));  // -inf is a mask, not a value
+        if (std::isfinite(v) && !masked_activation(v)) m = std::max(m, std::fabs(v));
     }
   return r;
 }

@@ -1577,7 +1577,7 @@ TEST(BadModel, AttentionErrors) {
   c.kv_heads = 4;  // K and V [1, 4, 3, 1] against Q [1, 2, 3, 2]
   EXPECT_MODEL_ERROR(attention(c), "K [1,4,3,1] and V [1,4,3,1] do not match Q [1,2,3,2]");
   c = {};
-  c.inputs = {"keep"};  // a boolean mask from the input: x > 0
+  c.inputs = {"keep"};  // a boolean mask from the input: x > 0, one per query
   c.extra = [](OnnxBuilder& b) {
     b.initializer("zero", {}, {0.0f});
     b.node("Greater", {"x", "zero"}, {"pos"}, {}, "gt");
@@ -1588,7 +1588,7 @@ TEST(BadModel, AttentionErrors) {
     b.initializer_int64("one_i", {1}, {1});
     b.initializer_int64("two_i", {1}, {2});
   };
-  EXPECT_MODEL_ERROR(attention(c), "a boolean attn_mask computed from the model's inputs is not supported");
+  EXPECT_NO_THROW(attention(c));  // a padding mask: dropped keys in the circuit (ComputedMask.*)
 }
 
 TEST(BadModel, RotaryEmbeddingErrors) {
@@ -2354,6 +2354,83 @@ TEST(BadModel, PReluErrors) {
                      "slope of shape [2,4] does not broadcast to the input's shape [1,4]");
 }
 
+// A padding mask from an int64 input (1: keep, 0: drop), as BERT's export writes it:
+// scores [1, 3, 4] (10 times a model input here, so a dropped key can hold a score far above
+// the kept ones: the Softmax's maximum must be the kept keys') plus
+// (1 - mask) * float minimum on the key axis, then Softmax. Dropped keys get probability exactly
+// 0 and the rest the softmax of the kept scores; every witness wire is constrained; a line with
+// every key dropped, or a mask value other than 0 and 1, fails proving; the mask may only reach
+// a Softmax through an Add.
+TEST(ComputedMask, PaddingMaskDropsKeysExactly) {
+  auto rng = zt::seeded_rng();
+  auto model = [](const std::string& use) {
+    OnnxBuilder b(14);
+    b.input("s", {1, 3, 4});
+    b.input("mask", {1, 4}, onnx::TensorProto::INT64);
+    b.initializer_int64("axis1", {1}, {1});
+    b.node("Unsqueeze", {"mask", "axis1"}, {"m3"}, {}, "unsqueeze");
+    b.node("Cast", {"m3"}, {"mf"}, {attr_int("to", 1)}, "cast");
+    b.initializer("one", {}, {1.0f});
+    b.node("Sub", {"one", "mf"}, {"inverted"}, {}, "invert");
+    b.initializer("minimum", {}, {-3.4028234e38f});
+    b.node("Mul", {"inverted", "minimum"}, {"bias"}, {}, "bias");
+    b.initializer("ten", {}, {10.0f});
+    b.node("Mul", {"s", "ten"}, {"scores"}, {}, "scale");
+    if (use == "softmax") {
+      b.node("Add", {"scores", "bias"}, {"masked"}, {}, "add");
+      b.node("Softmax", {"masked"}, {"y"}, {attr_int("axis", -1)}, "softmax");
+    } else if (use == "relu") {
+      b.node("Add", {"scores", "bias"}, {"masked"}, {}, "add");
+      b.node("Relu", {"masked"}, {"y"}, {}, "relu");
+    } else if (use == "sub") {
+      b.node("Sub", {"scores", "bias"}, {"y"}, {}, "sub");
+    } else {
+      b.node("Add", {"scores", "bias"}, {"y"}, {}, "add");
+    }
+    b.output("y");
+    return parse(b);
+  };
+  const Graph g = model("softmax");
+  const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+  for (int rep = 0; rep < 6; ++rep) {
+    TensorMap in = random_inputs(g, rng);
+    std::vector<double>& keep = in["mask"].data;
+    for (double& k : keep) k = rng() % 2;
+    keep[rng() % 4] = 1;  // at least one key kept
+    in["mask"].integer = true;
+    if (rep == 0) {  // the dropped key's score is 9.5, the kept ones' -5, 0 and 2
+      keep = {1, 0, 1, 1};
+      for (size_t r = 0; r < 3; ++r)
+        for (size_t k = 0; k < 4; ++k) in["s"].data[r * 4 + k] = std::vector<double>{-0.5, 0.95, 0.0, 0.2}[k];
+    }
+    SCOPED_TRACE("mask " + std::to_string(int(keep[0])) + std::to_string(int(keep[1])) + std::to_string(int(keep[2])) +
+                 std::to_string(int(keep[3])));
+    check_witness_and_flips(g, c, in);
+    const Evaluation ev = evaluate_model(g, c.spec, in);
+    for (size_t r = 0; r < 3; ++r) {
+      double total = 0;
+      for (size_t k = 0; k < 4; ++k) total += keep[k] ? std::exp(10 * in["s"].data[r * 4 + k]) : 0.0;
+      for (size_t k = 0; k < 4; ++k) {
+        const double y = ev.outputs.at("y").data[r * 4 + k];
+        if (!keep[k]) EXPECT_EQ(y, 0.0) << "row " << r << " key " << k;
+        else EXPECT_NEAR(y, std::exp(10 * in["s"].data[r * 4 + k]) / total, 0.01) << "row " << r << " key " << k;
+      }
+    }
+  }
+  TensorMap in = random_inputs(g, rng);
+  in["mask"] = {{1, 4}, {0, 0, 0, 0}, true};
+  EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, in), "node 'softmax' (Softmax)",
+                     "the attention mask computed from the inputs drops every element of line 0");
+  in["mask"] = {{1, 4}, {1, 2, 0, 1}, true};
+  EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, in), "node 'bias' (Mul)",
+                     "the attention mask 'inverted' holds -1, not 0 or 1");
+  auto compile = [](const Graph& m) { return compile_model(m, QuantOptions{}, nullptr); };
+  EXPECT_MODEL_ERROR(compile(model("relu")), "node 'relu' (Relu)",
+                     "input 'masked' holds an attention mask computed from the inputs");
+  EXPECT_MODEL_ERROR(compile(model("sub")), "node 'sub' (Sub)", "subtracts an attention mask computed from the inputs");
+  EXPECT_MODEL_ERROR(compile(model("output")), "output 'y' holds an attention mask computed from the inputs");
+}
+
 TEST(BadModel, ComparisonAndComputedWhereErrors) {
   auto model = [](auto body) {
     OnnxBuilder b(13);
@@ -2372,22 +2449,24 @@ TEST(BadModel, ComparisonAndComputedWhereErrors) {
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.node("Where", {"c", "h", "ninf"}, {"y"}, {}, "where");
                      })),
-                     "node 'where' (Where)", "chooses by a computed condition the constant -inf",
-                     "an attention mask computed from the model's inputs, which is not supported");
-  // A padding mask as HF exports write it: Where(pad, finfo.min, 0), or (1 - mask) * -10000.
+                     "output 'y' holds an attention mask computed from the inputs");
+  // A mask value beside ordinary ones: not a padding mask (ComputedMask.* has those).
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
-                       b.initializer("min", {}, {-3.4028234e38f});
+                       b.initializer("min", {3}, {-3.4028234e38f, 1.0f, 0.0f});
                        b.node("Where", {"c", "min", "zero"}, {"y"}, {}, "where");
                      })),
                      "node 'where' (Where)", "the constant -3.40282e+38", "an attention mask computed");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.initializer("min", {}, {-3.4028234e38f});
                        b.initializer("one", {}, {1.0f});
-                       b.node("Cast", {"c"}, {"cf"}, {attr_int("to", 1)}, "cast");
-                       b.node("Sub", {"one", "cf"}, {"keep"}, {}, "sub");
-                       b.initializer("big", {}, {-10000.0f});
-                       b.node("Mul", {"keep", "big"}, {"y"}, {}, "mul");
+                       b.node("Where", {"c", "min", "one"}, {"y"}, {}, "where");
                      })),
-                     "node 'mul' (Mul)", "multiplies a computed tensor by -10000", "an attention mask computed");
+                     "node 'where' (Where)", "the constant -3.40282e+38", "an attention mask computed");
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
+                       b.initializer("big", {3}, {-10000.0f, -10000.0f, 2.0f});
+                       b.node("Mul", {"h", "big"}, {"y"}, {}, "mul");
+                     })),
+                     "node 'mul' (Mul)", "constants mixing ordinary values and -10000", "an attention mask computed");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.node("Where", {"h", "h", "zero"}, {"y"}, {}, "where");
                      })),

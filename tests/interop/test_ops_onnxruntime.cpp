@@ -436,6 +436,8 @@ class ErrorModel {
         const double k = double(n.inputs.size()), u = k * std::ldexp(1.0, -wb_);
         r.err = plus(times(r.err, (1.0 + u) / k), times(abs_of(value(out)), u));
       }
+    } else if (op == "Mul" && ((is_const(in0) && has_mask(in0)) || (is_const(n.inputs[1]) && has_mask(n.inputs[1])))) {
+      r = {filled(value(out).shape, 0.0), 0};  // (1 - m) C, an attention mask: exact, as for Where above
     } else if (op == "Mul" || (op == "Div" && is_const(n.inputs.at(1)))) {  // by a computed divisor: below
       const bool c0 = is_const(in0), c1 = is_const(n.inputs.at(1));
       if (c0 || c1) {
@@ -711,6 +713,12 @@ class ErrorModel {
       if (op != "Not") r.err = apply_op("Add", r.err, view(n.inputs.at(1)).err);
       for (double& v : r.err.data) v = std::min(v, 1.0);
       r.scale = 0;
+    } else if (op == "Where" && !is_const(in0) && (has_mask(n.inputs.at(1)) || has_mask(n.inputs.at(2)))) {
+      // An attention mask from the inputs (C a mask value chosen by an exact condition): dropped
+      // elements are exact (the Softmax leaves them out), kept ones the other branch's.
+      const std::string& other = n.inputs[has_mask(n.inputs[1]) ? 2 : 1];
+      const Tensor zeros = filled(value(out).shape, 0.0);
+      r = is_const(other) ? State{zeros, 0} : State{apply_op("Add", view(other).err, zeros), view(other).scale};
     } else if (op == "Where" && !is_const(in0)) {
       // A computed boolean condition: where it is decided (error 0) the selected branch's error
       // (a constant rounded at the common scale s); elsewhere either branch: max of the errors
@@ -829,9 +837,10 @@ class ErrorModel {
     return r;
   }
 
-  static bool has_minus_inf(const Tensor& t) {
-    return std::any_of(t.data.begin(), t.data.end(), [](double v) { return v == -INFINITY; });
+  static bool has_minus_inf(const Tensor& t) {  // -inf, or a mask value as -10000 or the float minimum
+    return std::any_of(t.data.begin(), t.data.end(), [](double v) { return v <= -1e4; });
   }
+  bool has_mask(const std::string& name) const { return is_const(name) && has_minus_inf(value(name)); }
 
   // The node's entry in ModelSpec.approximations.
   double approximation(const zc::Node& n) const {
@@ -2053,6 +2062,24 @@ TEST_F(OpsVsOnnxruntime, Attention) {
     b.output("y");
     check_model("Attention 4-D, boolean mask from Greater and Not of constants", b, rng_);
   }
+  {  // a boolean padding mask from int64 token flags (key 0 always kept), with is_causal
+    OnnxBuilder b(23);
+    b.input("x", {1, s, 4});
+    b.input("flags", {1, s - 1}, onnx::TensorProto::INT64);
+    for (const char* t : {"q", "k", "v"}) project(b, "x", t, s, 4, 2, true);
+    b.initializer_int64("first", {1, 1}, {1});
+    b.node("Concat", {"first", "flags"}, {"ids"}, {attr_int("axis", 1)});
+    b.initializer_int64("zero_i", {}, {0});
+    b.node("Equal", {"ids", "zero_i"}, {"pad"});
+    b.node("Not", {"pad"}, {"keep_keys"});
+    b.initializer_int64("mask_shape", {4}, {1, 1, 1, s});
+    b.node("Reshape", {"keep_keys", "mask_shape"}, {"keep_row"});
+    b.initializer_int64("rows", {4}, {1, 1, s, s});  // onnxruntime wants a row per query
+    b.node("Expand", {"keep_row", "rows"}, {"keep"});
+    b.node("Attention", {"q", "k", "v", "keep"}, {"y"}, {attr_int("is_causal", 1)});
+    b.output("y");
+    check_model("Attention 4-D, boolean padding mask from an int64 input, causal", b, rng_, 2.0);
+  }
   {  // one step with a KV cache: past keys and values as inputs, the joined ones as outputs
     OnnxBuilder b(23);
     b.input("x", {1, s, 4});
@@ -2118,6 +2145,61 @@ TEST_F(OpsVsOnnxruntime, LlamaStyleBlock) {
   b.node("Add", {"r1", "mlp"}, {"y"});
   b.output("y");
   check_model("LLaMA-style block: RMSNormalization, grouped-query causal Attention, SwiGLU (opset 24)", b, rng_);
+}
+
+// Padding masks from the inputs, as HF exports write them: an int64 attention_mask [B, S] (1:
+// keep, 0: padding), here its first key always kept (a line with every key dropped is a proving
+// error) and the rest a model input drawn from {0, 1}, turned into an additive bias for the
+// attention scores [B, S, S]: (1 - mask) * float minimum (BERT), Where(mask == 0, float minimum,
+// 0) (newer exports), and (1 - mask) * -10000 beside a constant causal mask (GPT-2).
+TEST_F(OpsVsOnnxruntime, PaddingMaskFromTheInputs) {
+  const auto d = dims(rng_, 2, 3, 5);
+  const int64_t s = d[0], width = d[1];
+  for (int form = 0; form < 3; ++form) {
+    OnnxBuilder b(14);
+    b.input("x", {2, s, width});
+    b.input("keep", {2, s - 1}, onnx::TensorProto::INT64);
+    weights(b, rng_, "wq", {width, width}, width, 2.0);
+    weights(b, rng_, "wk", {width, width}, width, 2.0);
+    b.node("MatMul", {"x", "wq"}, {"q"});
+    b.node("MatMul", {"x", "wk"}, {"k"});
+    b.node("Transpose", {"k"}, {"kt"}, {attr_ints("perm", {0, 2, 1})});
+    b.node("MatMul", {"q", "kt"}, {"scores"});  // [2, s, s]
+    b.initializer_int64("first", {2, 1}, {1, 1});
+    b.node("Concat", {"first", "keep"}, {"mask"}, {attr_int("axis", 1)});  // [2, s]
+    b.initializer_int64("axis1", {1}, {1});
+    b.node("Unsqueeze", {"mask", "axis1"}, {"mask3"});  // [2, 1, s]
+    const float minimum = -3.4028234663852886e38f;
+    if (form == 1) {
+      b.initializer_int64("zero_i", {}, {0});
+      b.node("Equal", {"mask3", "zero_i"}, {"pad"});
+      b.initializer("minimum", {}, {minimum});
+      b.initializer("zero", {}, {0.0f});
+      b.node("Where", {"pad", "minimum", "zero"}, {"bias"});
+    } else {
+      b.node("Cast", {"mask3"}, {"maskf"}, {attr_int("to", 1)});
+      b.initializer("one", {}, {1.0f});
+      b.node("Sub", {"one", "maskf"}, {"inverted"});
+      b.initializer("big", {}, {form == 0 ? minimum : -10000.0f});
+      b.node("Mul", {"inverted", "big"}, {"bias"});
+    }
+    b.node("Add", {"scores", "bias"}, {"masked"});
+    std::string into = "masked";
+    if (form == 2) {
+      std::vector<float> causal(size_t(s * s), 0.0f);
+      for (int64_t i = 0; i < s; ++i)
+        for (int64_t j = i + 1; j < s; ++j) causal[size_t(i * s + j)] = -INFINITY;
+      b.initializer("causal", {s, s}, causal);
+      b.node("Add", {"masked", "causal"}, {"both"});
+      into = "both";
+    }
+    b.node("Softmax", {into}, {"p"}, {attr_int("axis", -1)});
+    b.node("MatMul", {"p", "x"}, {"y"});
+    b.output("y");
+    static const char* kForms[] = {"(1 - mask) * float minimum", "Where(mask == 0, float minimum, 0)",
+                                   "(1 - mask) * -10000 and a constant causal mask"};
+    check_model(std::string("padding mask from an int64 input: ") + kForms[form], b, rng_, 2.0);
+  }
 }
 
 // RotaryEmbedding (opset 23), written out at load: 4-D X with its caches gathered by int64

@@ -22,8 +22,8 @@ namespace zkinfer::compiler {
 // before the masks), a KV cache (past_key and past_value joined before this step's keys and
 // values; present_key and present_value the joined ones), is_causal (key j is masked for query i
 // where j > i + the past length), attn_mask over all keys as an additive float mask or a boolean
-// mask that does not depend on the model's inputs. Anything else (the qk_matmul_output output,
-// nonpad_kv_seqlen, a boolean mask computed from the inputs) is a ModelError naming the node.
+// mask (either may depend on the model's inputs: a padding mask). Anything else (the
+// qk_matmul_output output, nonpad_kv_seqlen) is a ModelError naming the node.
 // RotaryEmbedding: 3-D X (with num_heads) and 4-D X, halves or interleaved pairs, a partial
 // rotary_embedding_dim, caches gathered by position_ids (computed indices included: an embedding
 // lookup) or given per batch and position. Mismatched shapes are a ModelError naming the node.
