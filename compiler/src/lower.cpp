@@ -865,7 +865,7 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     uint64_t cmax = 0;
     for (size_t e = 0; e < ix.size(); ++e) {
       const double cv = negate_c ? -c.data[ic[e]] : c.data[ic[e]];
-      if (cv == -INFINITY) {  // an additive attention mask: this element is -inf
+      if (is_mask_value(cv)) {  // an additive attention mask: this element is -inf
         if (out.masked.empty()) out.masked.assign(ix.size(), 0);
         out.masked[e] = 1;
         continue;
@@ -879,6 +879,11 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     if (x.has_drop()) {
       if (negate_x) throw ModelError(n.where() + ": subtracts an attention mask computed from the inputs");
       for (size_t e = 0; e < ix.size(); ++e) out.copy_drop(x, ix[e]);
+    }
+    if (!x.masked.empty()) {  // -inf plus a constant stays -inf
+      if (negate_x) throw ModelError(n.where() + ": subtracts a tensor holding -inf elements (an attention mask)");
+      if (out.masked.empty()) out.masked.assign(ix.size(), 0);
+      for (size_t e = 0; e < ix.size(); ++e) out.masked[e] |= x.masked[ix[e]];
     }
     check_bound(n, i128(x.bound) + cmax);
     out.bound = x.bound + cmax;
@@ -897,6 +902,12 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     axpy(out, e, sub ? -1 : 1, b, ib[e]);
   }
   if (sub && b.has_drop()) throw ModelError(n.where() + ": subtracts an attention mask computed from the inputs");
+  if (sub && !b.masked.empty())
+    throw ModelError(n.where() + ": subtracts a tensor holding -inf elements (an attention mask)");
+  if (!a.masked.empty() || !b.masked.empty()) {  // -inf plus anything stays -inf
+    out.masked.assign(ia.size(), 0);
+    for (size_t e = 0; e < ia.size(); ++e) out.masked[e] = a.is_masked(ia[e]) || b.is_masked(ib[e]);
+  }
   if (a.has_drop() || b.has_drop())  // scores plus a padding mask: dropped where either drops
     for (size_t e = 0; e < ia.size(); ++e) or_drop(out, a, ia[e], b, ib[e]);
   check_bound(n, i128(a.bound) + b.bound);
@@ -1262,7 +1273,7 @@ QT Lowerer::where(const Node& n) {
     const size_t side = take_x ? 0 : 1, i = take_x ? ix[e] : iy[e];
     if (consts[side]) {
       const double v = consts[side]->data[i];
-      if (v == -INFINITY) {
+      if (is_mask_value(v)) {  // -inf, or the float minimum as GPT-2's causal mask writes it
         if (out.masked.empty()) out.masked.assign(ic.size(), 0);
         out.masked[e] = 1;
         continue;
@@ -2469,13 +2480,14 @@ void Lowerer::run(const TensorMap* inputs) {
       continue;
     }
     const std::string& op = n.op;
-    static const std::set<std::string> kMaskReaders = {"Softmax", "Reshape", "Flatten", "Identity", "Dropout",
-                                                       "Transpose", "Unsqueeze", "Squeeze"};
+    static const std::set<std::string> kMaskReaders = {"Softmax",   "Reshape",   "Flatten", "Identity", "Dropout",
+                                                       "Transpose", "Unsqueeze", "Squeeze", "Add",      "Sub"};
     if (!kMaskReaders.count(op))
       for (const auto& in : n.inputs)
         if (auto it = vars_.find(in); it != vars_.end() && !it->second.masked.empty())
-          throw ModelError(n.where() + ": input '" + in + "' holds -inf elements (an attention mask): only a Softmax, "
-                           "or a reshape or transpose on the way to one, may read it");
+          throw ModelError(n.where() + ": input '" + in +
+                           "' holds -inf elements (an attention mask): only a Softmax, or an Add, reshape or "
+                           "transpose on the way to one, may read it");
     static const std::set<std::string> kDropReaders = {"Softmax", "Reshape",   "Flatten",   "Identity",
                                                        "Dropout", "Transpose", "Unsqueeze", "Squeeze",
                                                        "Expand",  "Cast",      "Add",       "Sub"};

@@ -1913,6 +1913,32 @@ TEST(BadModel, AttentionMaskErrors) {
   EXPECT_MODEL_ERROR(masked({ninf, ninf, 0, 0}, "Softmax"), "node 'op' (Softmax)", "every element of a line is masked");
   EXPECT_MODEL_ERROR(masked({0, INFINITY, 0, 0}, "Softmax"), "node 'add' (Add)", "constant inf");
   EXPECT_MODEL_ERROR(masked({0, ninf, 0, 0}, "Identity"), "output 'y' holds -inf");
+  // A masked tensor in an Add (GPT-2 adds the padding mask after the causal one): still masked;
+  // as a subtrahend: refused. The float minimum masks as -inf does.
+  EXPECT_NO_THROW(masked({0, -3.4028234e38f, 0, 0}, "Softmax"));
+  for (const bool sub : {false, true}) {
+    OnnxBuilder b(14);
+    b.input("x", {1, 2, 2});
+    b.initializer("W", {2, 2}, {1.0f, 0.5f, -0.5f, 1.0f});
+    b.node("MatMul", {"x", "W"}, {"s"}, {}, "mm");
+    b.initializer("mask", {2, 2}, {0, ninf, 0, 0});
+    b.node("Add", {"s", "mask"}, {"sa"}, {}, "add");
+    b.node(sub ? "Sub" : "Add", {sub ? "x" : "sa", sub ? "sa" : "x"}, {"sb"}, {}, "again");
+    b.node("Softmax", {"sb"}, {"y"}, {attr_int("axis", -1)}, "op");
+    b.output("y");
+    const Graph g = parse(b);
+    if (sub) {
+      EXPECT_MODEL_ERROR(compile_model(g, QuantOptions{}, nullptr), "node 'again' (Sub)",
+                         "subtracts a tensor holding -inf elements");
+      continue;
+    }
+    const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+    TensorMap in;
+    in["x"] = {{1, 2, 2}, {0.5, -0.25, 0.75, 0.1}};
+    const Evaluation ev = evaluate_model(g, c.spec, in);
+    EXPECT_EQ(ev.outputs.at("y").data[1], 0.0);
+    EXPECT_NEAR(ev.outputs.at("y").data[0], 1.0, 1e-3);
+  }
   {  // a written-out LayerNorm of a masked tensor: not proved as one, refused at its ReduceMean
     OnnxBuilder b(14);
     b.input("x", {1, 2, 2});

@@ -754,7 +754,7 @@ class ErrorModel {
           continue;
         }
         Tensor e = value(n.inputs[i]);
-        for (double& v : e.data) v = v == -INFINITY ? 0.0 : std::ldexp(1.0, -(scale + 1));
+        for (double& v : e.data) v = v <= -1e4 ? 0.0 : std::ldexp(1.0, -(scale + 1));
         errs.push_back(e);
       }
       r = {apply(n, {&value(in0), &errs[0], &errs[1]}), scale};
@@ -2151,11 +2151,12 @@ TEST_F(OpsVsOnnxruntime, LlamaStyleBlock) {
 // keep, 0: padding), here its first key always kept (a line with every key dropped is a proving
 // error) and the rest a model input drawn from {0, 1}, turned into an additive bias for the
 // attention scores [B, S, S]: (1 - mask) * float minimum (BERT), Where(mask == 0, float minimum,
-// 0) (newer exports), and (1 - mask) * -10000 beside a constant causal mask (GPT-2).
+// 0) (newer exports), and (1 - mask) * -10000 beside a constant causal mask, added after it or
+// (GPT-2) after a causal Where choosing the float minimum.
 TEST_F(OpsVsOnnxruntime, PaddingMaskFromTheInputs) {
   const auto d = dims(rng_, 2, 3, 5);
   const int64_t s = d[0], width = d[1];
-  for (int form = 0; form < 3; ++form) {
+  for (int form = 0; form < 4; ++form) {
     OnnxBuilder b(14);
     b.input("x", {2, s, width});
     b.input("keep", {2, s - 1}, onnx::TensorProto::INT64);
@@ -2183,7 +2184,17 @@ TEST_F(OpsVsOnnxruntime, PaddingMaskFromTheInputs) {
       b.initializer("big", {}, {form == 0 ? minimum : -10000.0f});
       b.node("Mul", {"inverted", "big"}, {"bias"});
     }
-    b.node("Add", {"scores", "bias"}, {"masked"});
+    std::string scores = "scores";
+    if (form == 3) {  // GPT-2: the causal mask first, Where(causal, scores, float minimum)
+      std::vector<float> causal(size_t(s * s), 0.0f);
+      for (int64_t i = 0; i < s; ++i)
+        for (int64_t j = 0; j <= i; ++j) causal[size_t(i * s + j)] = 1.0f;
+      b.initializer_bool("causal_keep", {s, s}, causal);
+      b.initializer("causal_min", {}, {minimum});
+      b.node("Where", {"causal_keep", "scores", "causal_min"}, {"causal_scores"});
+      scores = "causal_scores";
+    }
+    b.node("Add", {scores, "bias"}, {"masked"});
     std::string into = "masked";
     if (form == 2) {
       std::vector<float> causal(size_t(s * s), 0.0f);
@@ -2197,7 +2208,8 @@ TEST_F(OpsVsOnnxruntime, PaddingMaskFromTheInputs) {
     b.node("MatMul", {"p", "x"}, {"y"});
     b.output("y");
     static const char* kForms[] = {"(1 - mask) * float minimum", "Where(mask == 0, float minimum, 0)",
-                                   "(1 - mask) * -10000 and a constant causal mask"};
+                                   "(1 - mask) * -10000 and a constant causal mask",
+                                   "a causal Where with the float minimum, then (1 - mask) * -10000"};
     check_model(std::string("padding mask from an int64 input: ") + kForms[form], b, rng_, 2.0);
   }
 }
