@@ -8,7 +8,8 @@
 namespace zkinfer::compiler {
 
 namespace {
-void flatten(const nlohmann::json& j, size_t depth, Shape& shape, std::vector<double>& out, const std::string& what) {
+void flatten(const nlohmann::json& j, size_t depth, Shape& shape, std::vector<double>& out, const std::string& what,
+             bool booleans) {
   if (j.is_array()) {
     if (depth == shape.size()) {
       if (!out.empty()) throw ModelError(what + ": ragged nested array (mixes numbers and arrays)");
@@ -17,12 +18,13 @@ void flatten(const nlohmann::json& j, size_t depth, Shape& shape, std::vector<do
       throw ModelError(what + ": ragged nested array (rows of different lengths)");
     }
     if (j.empty()) throw ModelError(what + ": empty array");
-    for (const auto& e : j) flatten(e, depth + 1, shape, out, what);
+    for (const auto& e : j) flatten(e, depth + 1, shape, out, what, booleans);
     return;
   }
-  if (!j.is_number()) throw ModelError(what + ": holds " + std::string(j.type_name()) + ", expected a number");
+  if (!j.is_number() && !(booleans && j.is_boolean()))  // (a bool input's true and false, as numpy writes them)
+    throw ModelError(what + ": holds " + std::string(j.type_name()) + ", expected a number");
   if (depth != shape.size()) throw ModelError(what + ": ragged nested array (number where an array was expected)");
-  const double v = j.get<double>();
+  const double v = j.is_boolean() ? double(j.get<bool>()) : j.get<double>();
   if (!std::isfinite(v)) throw ModelError(what + ": holds a non-finite number");
   out.push_back(v);
 }
@@ -33,9 +35,9 @@ Shape strip_leading_ones(Shape s) {
 }
 }  // namespace
 
-Tensor tensor_from_json(const nlohmann::json& j, const Shape& expected, const std::string& what) {
+Tensor tensor_from_json(const nlohmann::json& j, const Shape& expected, const std::string& what, bool booleans) {
   Tensor t;
-  flatten(j, 0, t.shape, t.data, what);
+  flatten(j, 0, t.shape, t.data, what, booleans);
   if (t.shape != expected && strip_leading_ones(t.shape) != strip_leading_ones(expected))
     throw ModelError(what + ": shape " + shape_str(t.shape) + " does not match the model's " + shape_str(expected));
   t.shape = expected;
@@ -61,7 +63,7 @@ TensorMap inputs_from_json(const nlohmann::json& j, const Graph& g, const std::s
   if (j.is_object()) {
     for (const auto& in : g.inputs) {
       if (!j.contains(in.name)) throw ModelError(what + ": has no value for input '" + in.name + "'");
-      m[in.name] = tensor_from_json(j.at(in.name), in.shape, what + ": input '" + in.name + "'");
+      m[in.name] = tensor_from_json(j.at(in.name), in.shape, what + ": input '" + in.name + "'", in.boolean);
     }
     for (const auto& [k, v] : j.items()) {
       (void)v;
@@ -72,7 +74,8 @@ TensorMap inputs_from_json(const nlohmann::json& j, const Graph& g, const std::s
   if (g.inputs.size() != 1)
     throw ModelError(what + ": the model has " + std::to_string(g.inputs.size()) +
                      " inputs; give an object mapping input names to arrays");
-  m[g.inputs[0].name] = tensor_from_json(j, g.inputs[0].shape, what + ": input '" + g.inputs[0].name + "'");
+  m[g.inputs[0].name] =
+      tensor_from_json(j, g.inputs[0].shape, what + ": input '" + g.inputs[0].name + "'", g.inputs[0].boolean);
   return m;
 }
 

@@ -105,14 +105,15 @@ bool is_mask_value(double v) { return v <= -1e4; }
 // -inf): calibration leaves it out, as the Softmax does (and the circuit's drop bits).
 bool masked_activation(double v) { return v <= -5e3; }
 
-// The error for a mask built from the model's inputs: (1 - mask) times such a constant, or a
-// Where choosing it by a computed condition (a padding mask from token ids, as BERT and GPT-2
-// exports write it).
+// The error for a mask value (is_mask_value) used otherwise than as a padding mask from the
+// inputs: multiplied in beside ordinary factors, or chosen by a computed condition against
+// something other than 0 or a computed tensor.
 ModelError computed_mask(const Node& n, const std::string& what, double v) {
   char value[32];
   std::snprintf(value, sizeof value, "%g", v);
-  return ModelError(n.where() + ": " + what + " " + value + ": an attention mask computed from the model's inputs, which is not "
-                    "supported (the mask must be a constant, folded from constants, or Attention's is_causal)");
+  return ModelError(n.where() + ": " + what + " " + value +
+                    ": not an attention mask this compiler proves (a padding mask from the inputs is C times a 0/1 "
+                    "tensor, or a Where choosing C or 0 by a comparison, with C -10000 or less)");
 }
 
 // Brings a linear tensor to a higher scale by multiplying by 2^diff (exact, free).
@@ -2402,13 +2403,15 @@ void Lowerer::run(const TensorMap* inputs) {
         if (it == ranges_->end()) throw ModelError("calibration has no range for input '" + in.name + "'");
         r = it->second;
       }
-      t.scale = in.integer ? 0 : std::min(scale_for(r * spec_.options.headroom, bits_), spec_.options.max_scale);
+      t.scale = in.integer || in.boolean
+                    ? 0
+                    : std::min(scale_for(r * spec_.options.headroom, bits_), spec_.options.max_scale);
       spec_.plan[in.name] = t.scale;
       spec_.inputs.push_back({in.name, in.shape, t.scale, 0});
     } else {
       t.scale = spec_.plan.at(in.name);
     }
-    t.bound = limit() - 1;
+    t.bound = in.boolean ? 1 : limit() - 1;
     const Tensor* x = nullptr;
     if (!emit()) {
       auto it = inputs->find(in.name);
@@ -2430,6 +2433,9 @@ void Lowerer::run(const TensorMap* inputs) {
         if (in.integer && xv != std::nearbyint(xv))
           throw ProveError("input '" + in.name + "' is an integer input of the model: " + std::to_string(xv) +
                            " is not an integer");
+        if (in.boolean && xv != 0 && xv != 1)
+          throw ProveError("input '" + in.name + "' is a bool input of the model: " + std::to_string(xv) +
+                           " is not 0 or 1");
         q = round_to_int(std::ldexp(xv, t.scale), what);
         b_.set(w, q);
         t.v.push_back(q);
@@ -2437,9 +2443,14 @@ void Lowerer::run(const TensorMap* inputs) {
         t.lc.push_back(Lc::of(w));
       }
       const Lc wl = Lc::of(w);
-      t.sign.push_back(decompose(&wl, q, int64_t(limit()), bits_, what) + (bits_ - 1));
+      if (in.boolean) {  // 0 or 1, proved: a Where condition or an Attention mask
+        if (emit()) b_.constrain(wl, wl - Lc::constant(Fr::one()), Lc());
+      } else {
+        t.sign.push_back(decompose(&wl, q, int64_t(limit()), bits_, what) + (bits_ - 1));
+      }
       input_lcs.push_back(wl);
     }
+    t.boolean = in.boolean;
     vars_[in.name] = std::move(t);
   }
 

@@ -2457,6 +2457,44 @@ TEST(ComputedMask, PaddingMaskDropsKeysExactly) {
   EXPECT_MODEL_ERROR(compile(model("output")), "output 'y' holds an attention mask computed from the inputs");
 }
 
+// A bool model input (an Attention attn_mask, True: attend) holds proved 0s and 1s: the
+// Attention drops the keys it marks False, and a value other than 0 or 1 fails proving.
+TEST(ComputedMask, BoolInputAsAttentionMask) {
+  OnnxBuilder b(23);
+  b.input("q", {1, 1, 2, 2});
+  b.input("k", {1, 1, 3, 2});
+  b.input("v", {1, 1, 3, 2});
+  b.input("keep", {1, 1, 2, 3}, onnx::TensorProto::BOOL);
+  b.node("Attention", {"q", "k", "v", "keep"}, {"y"}, {}, "attn");
+  b.output("y");
+  const Graph g = parse(b);
+  ASSERT_TRUE(g.inputs[3].boolean);
+  const Compiled c = compile_model(g, QuantOptions{}, nullptr);
+  TensorMap in;
+  in["q"] = {{1, 1, 2, 2}, {0.5, -0.5, 0.25, 0.75}};
+  in["k"] = {{1, 1, 3, 2}, {0.1, 0.2, -0.3, 0.4, 0.5, -0.6}};
+  in["v"] = {{1, 1, 3, 2}, {1.0, 0.0, 0.0, 1.0, 0.5, 0.5}};
+  in["keep"] = {{1, 1, 2, 3}, {1, 0, 0, 1, 1, 0}};
+  check_witness_and_flips(g, c, in);
+  const Evaluation ev = evaluate_model(g, c.spec, in);
+  const Tensor ref = evaluate_reference(g, in).at("y");
+  EXPECT_NEAR(ev.outputs.at("y").data[0], 1.0, 1e-3);  // query 0 sees key 0 alone: v0 = (1, 0)
+  EXPECT_NEAR(ev.outputs.at("y").data[1], 0.0, 1e-3);
+  for (size_t e = 0; e < 4; ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 0.01) << e;
+  in["keep"].data[1] = 2;
+  EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, in), "input 'keep' is a bool input", "is not 0 or 1");
+  // In INPUT.json a bool input may hold true and false (as numpy writes a bool array); a float one may not.
+  const TensorMap from_json = inputs_from_json(
+      nlohmann::json::parse(R"({"q": [[[[0,0],[0,0]]]], "k": [[[[0,0],[0,0],[0,0]]]], "v": [[[[0,0],[0,0],[0,0]]]],
+                                "keep": [[[[true,false,false],[true,true,0]]]]})"),
+      g, "in.json");
+  EXPECT_EQ(from_json.at("keep").data, (std::vector<double>{1, 0, 0, 1, 1, 0}));
+  EXPECT_MODEL_ERROR(inputs_from_json(nlohmann::json::parse(R"({"q": [[[[true,0],[0,0]]]], "k": [[[[0,0],[0,0],[0,0]]]],
+                                                               "v": [[[[0,0],[0,0],[0,0]]]], "keep": [[[[1,0,0],[1,1,0]]]]})"),
+                                      g, "in.json"),
+                     "input 'q'", "holds boolean, expected a number");
+}
+
 TEST(BadModel, ComparisonAndComputedWhereErrors) {
   auto model = [](auto body) {
     OnnxBuilder b(13);
@@ -2481,18 +2519,19 @@ TEST(BadModel, ComparisonAndComputedWhereErrors) {
                        b.initializer("min", {3}, {-3.4028234e38f, 1.0f, 0.0f});
                        b.node("Where", {"c", "min", "zero"}, {"y"}, {}, "where");
                      })),
-                     "node 'where' (Where)", "the constant -3.40282e+38", "an attention mask computed");
+                     "node 'where' (Where)", "the constant -3.40282e+38", "not an attention mask this compiler proves");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.initializer("min", {}, {-3.4028234e38f});
                        b.initializer("one", {}, {1.0f});
                        b.node("Where", {"c", "min", "one"}, {"y"}, {}, "where");
                      })),
-                     "node 'where' (Where)", "the constant -3.40282e+38", "an attention mask computed");
+                     "node 'where' (Where)", "the constant -3.40282e+38", "not an attention mask this compiler proves");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.initializer("big", {3}, {-10000.0f, -10000.0f, 2.0f});
                        b.node("Mul", {"h", "big"}, {"y"}, {}, "mul");
                      })),
-                     "node 'mul' (Mul)", "constants mixing ordinary values and -10000", "an attention mask computed");
+                     "node 'mul' (Mul)", "constants mixing ordinary values and -10000",
+                     "not an attention mask this compiler proves");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.node("Where", {"h", "h", "zero"}, {"y"}, {}, "where");
                      })),

@@ -16,7 +16,8 @@
 namespace zkinfer::compiler {
 
 // Throws ModelError naming `what` and the problem (not a number, ragged array, wrong shape).
-Tensor tensor_from_json(const nlohmann::json& j, const Shape& expected, const std::string& what);
+// With `booleans` (a bool input), true and false are read as 1 and 0 too.
+Tensor tensor_from_json(const nlohmann::json& j, const Shape& expected, const std::string& what, bool booleans = false);
 nlohmann::json tensor_to_json(const Tensor& t);
 
 TensorMap inputs_from_json(const nlohmann::json& j, const Graph& g, const std::string& what);
