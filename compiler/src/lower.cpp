@@ -475,6 +475,34 @@ class Lowerer {
     }
     return out;
   }
+  // z = [d == 0] from d inv = 1 - z, d z = 0 and z inv = 0 (inv is fixed either way).
+  Wire is_zero(const Lc& d, int64_t dv) {
+    const Wire z = b_.alloc(1), inv = b_.alloc(1);
+    if (emit()) {
+      b_.constrain(d, Lc::of(inv), Lc::constant(Fr::one()) - Lc::of(z));
+      b_.constrain(d, Lc::of(z), Lc());
+      b_.constrain(Lc::of(z), Lc::of(inv), Lc());
+    } else {
+      b_.set(z, dv == 0 ? 1 : 0);
+      b_.set(inv, dv == 0 ? Fr::zero() : fr_of(dv).inverse());
+    }
+    return z;
+  }
+  // Cast of a computed tensor to bool: 1 - [x == 0] per element (an int64 attention_mask's
+  // .bool()); a value that rounds to 0 at x's scale counts as false.
+  QT nonzero(const QT& x) {
+    QT out;
+    out.shape = x.shape;
+    out.scale = 0;
+    out.bound = 1;
+    out.boolean = true;
+    for (size_t e = 0; e < x.size(); ++e) {
+      const Wire z = is_zero(emit() ? x.lc_at(e) : Lc(), emit() ? 0 : x.v[e]);
+      if (emit()) out.lc.push_back(Lc::constant(Fr::one()) - Lc::of(z));
+      else out.v.push_back(x.v[e] == 0 ? 0 : 1);
+    }
+    return out;
+  }
   // Drop bits a | b (a + b - a b, one product where both may be 1) for out's element e, from x's
   // element i and y's element j (either may have none).
   void or_drop(QT& out, const QT& x, size_t i, const QT& y, size_t j) {
@@ -1323,16 +1351,7 @@ QT Lowerer::compare(const Node& n) {
     else dv = gt ? a.v[ia[e]] - b.v[ib[e]] : b.v[ib[e]] - a.v[ia[e]];
     Wire z;
     if (n.op == "Equal") {
-      z = b_.alloc(1);
-      const Wire inv = b_.alloc(1);
-      if (emit()) {
-        b_.constrain(d, Lc::of(inv), Lc::constant(Fr::one()) - Lc::of(z));
-        b_.constrain(d, Lc::of(z), Lc());
-        b_.constrain(Lc::of(z), Lc::of(inv), Lc());
-      } else {
-        b_.set(z, dv == 0 ? 1 : 0);
-        b_.set(inv, dv == 0 ? Fr::zero() : fr_of(dv).inverse());
-      }
+      z = is_zero(d, dv);
       if (!emit()) dv = dv == 0;
     } else {
       if (strict) {
@@ -2591,11 +2610,15 @@ void Lowerer::run(const TensorMap* inputs) {
     else if (op == "Cast") {
       const int64_t to = n.get_int("to", 0);
       const QT& x = var(n.inputs.at(0), n);
-      // FLOAT, DOUBLE: the fixed-point values stay as they are; a boolean (0 or 1) is any type.
-      if (to != 1 && to != 11 && !x.boolean)
+      // FLOAT, DOUBLE: the fixed-point values stay as they are; a boolean (0 or 1) is any type;
+      // BOOL of another tensor: whether each element is nonzero.
+      if (to == 9 && !x.boolean) {
+        if (x.has_drop()) throw ModelError(n.where() + ": casts an attention mask computed from the inputs to bool");
+        out = nonzero(x);
+      } else if (to != 1 && to != 11 && !x.boolean)
         throw ModelError(n.where() + ": a cast of a computed tensor to element type " + std::to_string(to) +
-                         " is not supported (only to float or double, and booleans to any type)");
-      out = x;
+                         " is not supported (only to float, double or bool, and booleans to any type)");
+      else out = x;
     } else if (op == "ConstantOfShape")
       throw ModelError(n.where() + ": its shape input must be a constant");
     else throw ModelError(n.where() + ": op is not supported");

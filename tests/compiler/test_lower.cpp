@@ -1384,7 +1384,7 @@ TEST(BadModel, DataMovementAndShapeOpErrors) {
   EXPECT_MODEL_ERROR(one_op("ReduceSum", {"a"}, {}, ints("a", {2})), "node 'op' (ReduceSum)",
                      "axis 2 out of range for rank 2");
   EXPECT_MODEL_ERROR(one_op("Cast", {}, {attr_int("to", 7)}, [](OnnxBuilder&) {}), "node 'op' (Cast)",
-                     "cast of a computed tensor to element type 7", "only to float or double");
+                     "cast of a computed tensor to element type 7", "only to float, double or bool");
 
   // Split sizes that do not add up; a Split into unequal parts without sizes.
   {
@@ -2483,6 +2483,26 @@ TEST(ComputedMask, BoolInputAsAttentionMask) {
   for (size_t e = 0; e < 4; ++e) EXPECT_NEAR(ev.outputs.at("y").data[e], ref.data[e], 0.01) << e;
   in["keep"].data[1] = 2;
   EXPECT_PROVE_ERROR(evaluate_model(g, c.spec, in), "input 'keep' is a bool input", "is not 0 or 1");
+  {  // the mask as an int64 input cast to bool (attention_mask.bool()): nonzero is true
+    OnnxBuilder m(23);
+    m.input("q", {1, 1, 2, 2});
+    m.input("k", {1, 1, 3, 2});
+    m.input("v", {1, 1, 3, 2});
+    m.input("ids", {1, 1, 2, 3}, onnx::TensorProto::INT64);
+    m.node("Cast", {"ids"}, {"keep"}, {attr_int("to", onnx::TensorProto::BOOL)}, "to_bool");
+    m.node("Attention", {"q", "k", "v", "keep"}, {"y"}, {}, "attn");
+    m.output("y");
+    const Graph gi = parse(m);
+    const Compiled ci = compile_model(gi, QuantOptions{}, nullptr);
+    TensorMap ii = in;
+    ii.erase("keep");
+    ii["ids"] = {{1, 1, 2, 3}, {7, 0, 0, 1, -2, 0}, true};
+    check_witness_and_flips(gi, ci, ii);
+    const Evaluation ei = evaluate_model(gi, ci.spec, ii);
+    in["keep"].data = {1, 0, 0, 1, 1, 0};
+    const Evaluation eb = evaluate_model(g, c.spec, in);
+    EXPECT_EQ(ei.outputs.at("y").data, eb.outputs.at("y").data);
+  }
   // In INPUT.json a bool input may hold true and false (as numpy writes a bool array); a float one may not.
   const TensorMap from_json = inputs_from_json(
       nlohmann::json::parse(R"({"q": [[[[0,0],[0,0]]]], "k": [[[[0,0],[0,0],[0,0]]]], "v": [[[[0,0],[0,0],[0,0]]]],
@@ -2543,8 +2563,10 @@ TEST(BadModel, ComparisonAndComputedWhereErrors) {
                      "node 'where' (Where)", "both branches are constants");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Not", {"h"}, {"y"}, {}, "not"); })), "node 'not' (Not)",
                      "input 'h' is not a boolean");
-  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Cast", {"h"}, {"y"}, {attr_int("to", 9)}, "cast"); })),
-                     "node 'cast' (Cast)", "element type 9");
+  // Cast to bool of a computed float: whether each element is nonzero (ComputedMask.* proves it).
+  EXPECT_NO_THROW(compile(model([](OnnxBuilder& b) { b.node("Cast", {"h"}, {"y"}, {attr_int("to", 9)}, "cast"); })));
+  EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) { b.node("Cast", {"h"}, {"y"}, {attr_int("to", 6)}, "cast"); })),
+                     "node 'cast' (Cast)", "element type 6");
   EXPECT_MODEL_ERROR(compile(model([](OnnxBuilder& b) {
                        b.initializer("inf", {}, {INFINITY});
                        b.node("Less", {"h", "inf"}, {"y"}, {}, "less");

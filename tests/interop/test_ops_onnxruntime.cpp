@@ -2151,12 +2151,12 @@ TEST_F(OpsVsOnnxruntime, LlamaStyleBlock) {
 // keep, 0: padding), here its first key always kept (a line with every key dropped is a proving
 // error) and the rest a model input drawn from {0, 1}, turned into an additive bias for the
 // attention scores [B, S, S]: (1 - mask) * float minimum (BERT), Where(mask == 0, float minimum,
-// 0) (newer exports), and (1 - mask) * -10000 beside a constant causal mask, added after it or
-// (GPT-2) after a causal Where choosing the float minimum.
+// 0) and Where(mask.bool(), 0, float minimum) (newer exports), and (1 - mask) * -10000 beside a
+// constant causal mask, added after it or (GPT-2) after a causal Where choosing the float minimum.
 TEST_F(OpsVsOnnxruntime, PaddingMaskFromTheInputs) {
   const auto d = dims(rng_, 2, 3, 5);
   const int64_t s = d[0], width = d[1];
-  for (int form = 0; form < 4; ++form) {
+  for (int form = 0; form < 5; ++form) {
     OnnxBuilder b(14);
     b.input("x", {2, s, width});
     b.input("keep", {2, s - 1}, onnx::TensorProto::INT64);
@@ -2177,6 +2177,11 @@ TEST_F(OpsVsOnnxruntime, PaddingMaskFromTheInputs) {
       b.initializer("minimum", {}, {minimum});
       b.initializer("zero", {}, {0.0f});
       b.node("Where", {"pad", "minimum", "zero"}, {"bias"});
+    } else if (form == 4) {
+      b.node("Cast", {"mask3"}, {"keep_b"}, {attr_int("to", onnx::TensorProto::BOOL)});
+      b.initializer("minimum", {}, {minimum});
+      b.initializer("zero", {}, {0.0f});
+      b.node("Where", {"keep_b", "zero", "minimum"}, {"bias"});
     } else {
       b.node("Cast", {"mask3"}, {"maskf"}, {attr_int("to", 1)});
       b.initializer("one", {}, {1.0f});
@@ -2209,7 +2214,8 @@ TEST_F(OpsVsOnnxruntime, PaddingMaskFromTheInputs) {
     b.output("y");
     static const char* kForms[] = {"(1 - mask) * float minimum", "Where(mask == 0, float minimum, 0)",
                                    "(1 - mask) * -10000 and a constant causal mask",
-                                   "a causal Where with the float minimum, then (1 - mask) * -10000"};
+                                   "a causal Where with the float minimum, then (1 - mask) * -10000",
+                                   "Where(Cast(mask, bool), 0, float minimum)"};
     check_model(std::string("padding mask from an int64 input: ") + kForms[form], b, rng_, 2.0);
   }
 }
