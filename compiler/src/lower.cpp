@@ -503,6 +503,17 @@ class Lowerer {
     }
     return out;
   }
+  // A dropped element's value is never calibrated (in float it is -inf), so it is set to 0:
+  // (1 - drop) v, one product per element, keeping every later rounding in range.
+  void zero_dropped(QT& t) {
+    for (size_t e = 0; e < t.size(); ++e) {
+      const Lc keep = emit() ? Lc::constant(Fr::one()) - t.drop_lc[e] : Lc(), v = emit() ? t.lc_at(e) : Lc();
+      const int64_t kv = emit() ? 0 : 1 - t.drop_v[e], vv = emit() ? 0 : t.v[e];
+      const Wire p = product(&keep, kv, &v, vv);
+      if (emit()) t.lc[e] = Lc::of(p);
+      else t.v[e] = kv * vv;
+    }
+  }
   // Drop bits a | b (a + b - a b, one product where both may be 1) for out's element e, from x's
   // element i and y's element j (either may have none).
   void or_drop(QT& out, const QT& x, size_t i, const QT& y, size_t j) {
@@ -908,6 +919,7 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     if (x.has_drop()) {
       if (negate_x) throw ModelError(n.where() + ": subtracts an attention mask computed from the inputs");
       for (size_t e = 0; e < ix.size(); ++e) out.copy_drop(x, ix[e]);
+      zero_dropped(out);
     }
     if (!x.masked.empty()) {  // -inf plus a constant stays -inf
       if (negate_x) throw ModelError(n.where() + ": subtracts a tensor holding -inf elements (an attention mask)");
@@ -937,8 +949,10 @@ QT Lowerer::add_sub(const Node& n, bool sub) {
     out.masked.assign(ia.size(), 0);
     for (size_t e = 0; e < ia.size(); ++e) out.masked[e] = a.is_masked(ia[e]) || b.is_masked(ib[e]);
   }
-  if (a.has_drop() || b.has_drop())  // scores plus a padding mask: dropped where either drops
+  if (a.has_drop() || b.has_drop()) {  // scores plus a padding mask: dropped where either drops
     for (size_t e = 0; e < ia.size(); ++e) or_drop(out, a, ia[e], b, ib[e]);
+    zero_dropped(out);
+  }
   check_bound(n, i128(a.bound) + b.bound);
   out.bound = a.bound + b.bound;
   return out;
@@ -1433,9 +1447,13 @@ QT Lowerer::select(const Node& n) {
     QT mask = drop_mask(n, n.inputs[0], c, broadcast_index(c.shape, shape), shape, i == 2);
     if (zeros) return mask;
     const QT& x = var(other, n);
-    QT out = reorder(x, shape, broadcast_index(x.shape, shape));
+    QT out = new_linear(shape, x.scale);
+    out.bound = x.bound;
+    const auto ix = broadcast_index(x.shape, shape);
+    for (size_t e = 0; e < ix.size(); ++e) axpy(out, e, 1, x, ix[e]);
     out.drop_lc = std::move(mask.drop_lc);
     out.drop_v = std::move(mask.drop_v);
+    zero_dropped(out);
     return out;
   }
   for (size_t i : {1, 2})
