@@ -2384,7 +2384,8 @@ TEST(BadModel, PReluErrors) {
 // scores [1, 3, 4] (10 times a model input here, so a dropped key can hold a score far above
 // the kept ones: the Softmax's maximum must be the kept keys') plus
 // (1 - mask) * float minimum on the key axis, then Softmax. Dropped keys get probability exactly
-// 0 and the rest the softmax of the kept scores; every witness wire is constrained; a line with
+// 0 and the rest the softmax of the kept scores (their maximum, not a dropped one's, is the shift,
+// also where every kept score is below -8); every witness wire is constrained; a line with
 // every key dropped, or a mask value other than 0 and 1, fails proving; the mask may only reach
 // a Softmax through an Add.
 TEST(ComputedMask, PaddingMaskDropsKeysExactly) {
@@ -2418,16 +2419,18 @@ TEST(ComputedMask, PaddingMaskDropsKeysExactly) {
   };
   const Graph g = model("softmax");
   const Compiled c = compile_model(g, QuantOptions{}, nullptr);
-  for (int rep = 0; rep < 6; ++rep) {
+  for (int rep = 0; rep < 7; ++rep) {
     TensorMap in = random_inputs(g, rng);
     std::vector<double>& keep = in["mask"].data;
     for (double& k : keep) k = rng() % 2;
     keep[rng() % 4] = 1;  // at least one key kept
     in["mask"].integer = true;
-    if (rep == 0) {  // the dropped key's score is 9.5, the kept ones' -5, 0 and 2
+    if (rep < 2) {  // the dropped key's score 9.5 and the kept ones -5, 0, 2; or every kept one below -8
       keep = {1, 0, 1, 1};
+      const std::vector<double> row =
+          rep == 0 ? std::vector<double>{-0.5, 0.95, 0.0, 0.2} : std::vector<double>{-0.95, 0.95, -0.9, -0.85};
       for (size_t r = 0; r < 3; ++r)
-        for (size_t k = 0; k < 4; ++k) in["s"].data[r * 4 + k] = std::vector<double>{-0.5, 0.95, 0.0, 0.2}[k];
+        for (size_t k = 0; k < 4; ++k) in["s"].data[r * 4 + k] = row[k];
     }
     SCOPED_TRACE("mask " + std::to_string(int(keep[0])) + std::to_string(int(keep[1])) + std::to_string(int(keep[2])) +
                  std::to_string(int(keep[3])));
